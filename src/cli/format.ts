@@ -1,0 +1,40 @@
+import type { Counts } from '../connectors/contract.js';
+import type { RunSummary } from '../engine/run.js';
+import { formatPlanIssue, type PlanIssue } from '../errors.js';
+
+export const int = (n: number): string => n.toLocaleString('en-US');
+
+export function table(header: readonly string[], rows: readonly (readonly string[])[], rightAlignFrom = 1): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells.map((c, i) => (i >= rightAlignFrom ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+export const balanced = (c: Counts): boolean => c.read === c.written + c.merged + c.quarantined + c.filtered;
+
+/** The terminal summary: accounting per entity and quarantine reasons. Counts and codes only, never values. */
+export function formatSummary(summary: RunSummary): string {
+  const entities = Object.entries(summary.entities);
+  const head =
+    summary.status === 'already-done'
+      ? `run ${summary.runId} had already finished: nothing was written (use --fresh to load again)`
+      : `run ${summary.runId} ${summary.resumed ? 'resumed and ' : ''}finished in ${(summary.durationMs / 1000).toFixed(1)} s`;
+  const rows = entities.map(([name, c]) => [name, int(c.read), int(c.written), int(c.merged), int(c.quarantined), int(c.filtered), balanced(c) ? 'ok' : 'MISMATCH']);
+  const parts = [
+    head,
+    `${summary.source} -> ${summary.target}`,
+    '',
+    table(['entity', 'read', 'written', 'merged', 'quarantined', 'filtered', 'read = sum'], rows),
+  ];
+  if (summary.reasons.length > 0) {
+    parts.push('', 'quarantine reasons (rows can have several):');
+    parts.push(table(['entity', 'field', 'rule', 'code', 'rows'], summary.reasons.map((r) => [r.entity, r.field, r.rule, r.code, int(r.count)]), 4));
+    parts.push('', 'list them with: crm-migrate quarantine PLAN');
+  }
+  return parts.join('\n');
+}
+
+export function formatIssues(issues: readonly PlanIssue[]): string {
+  return issues.map(formatPlanIssue).join('\n');
+}

@@ -1,0 +1,101 @@
+import { Command, CommanderError, Option } from 'commander';
+import { CrmMigrateError, PlanError } from '../errors.js';
+import { planCommand } from './plan-command.js';
+import { quarantineCommand } from './quarantine-command.js';
+import { runCommand } from './run-command.js';
+import { formatIssues } from './format.js';
+import { packageVersion } from '../version.js';
+
+/** Where commands write. Tests pass their own; only `bin/crm-migrate.js` touches the process. */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const processIo: Io = {
+  out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
+  err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+};
+
+const version = packageVersion();
+
+/** Prints an error the way users should see it — no stack trace for their mistakes — and picks the exit code. */
+function report(error: unknown, io: Io, showValues: boolean): number {
+  if (error instanceof PlanError) {
+    io.err(formatIssues(error.issues.filter((i) => i.severity === 'error')));
+    io.err(`the plan was refused; nothing was written`);
+    return 2;
+  }
+  if (error instanceof CrmMigrateError) {
+    io.err(`error: ${error.message}${error.hint ? `\nhint: ${error.hint}` : ''}`);
+    const cause = error.cause as { message?: string; detail?: string } | undefined;
+    if (showValues && cause) io.err(`cause (may show values): ${cause.message ?? ''}${cause.detail ? ` — ${cause.detail}` : ''}`);
+    return error.exitCode;
+  }
+  // Not one of ours: a bug or an unexpected driver failure. The message only: driver messages can quote values.
+  io.err(`internal error: ${(error as Error)?.message ?? String(error)}`);
+  if (process.env.CRM_MIGRATE_DEBUG) io.err((error as Error)?.stack ?? '');
+  return 1;
+}
+
+export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+  let exitCode = 0;
+  let showValues = false;
+  const program = new Command('crm-migrate')
+    .description('Move customer data from a legacy CRM database into a new CRM schema: mapped, cleaned, verified, never silently lost.')
+    .version(version)
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .showHelpAfterError('(run crm-migrate --help for usage)');
+
+  const action =
+    <O extends { showValues?: boolean }>(command: (plan: string, options: O, io: Io) => Promise<number>) =>
+    async (plan: string, options: O) => {
+      showValues = options.showValues === true;
+      exitCode = await command(plan, options, io);
+    };
+
+  program
+    .command('plan')
+    .description('check PLAN against the live schemas and show sample rows before -> after; writes nothing')
+    .argument('<PLAN>', 'plan file (YAML)')
+    .option('--sample <N>', 'rows to push through each entity', (v) => positiveInt(v, '--sample'), 20)
+    .option('--json', 'print the preview as JSON on stdout')
+    .action(action(planCommand));
+
+  program
+    .command('run')
+    .description('run PLAN: a full load, resumed from its checkpoint if an earlier run did not finish')
+    .argument('<PLAN>', 'plan file (YAML)')
+    .option('--fresh', 'start over: empty the target tables of the plan and forget its checkpoints and quarantine')
+    .option('--json', 'print only the JSON summary on stdout')
+    .option('--quiet', 'no progress output')
+    .option('--show-values', 'on failure, also print the database\'s own error detail (it can quote customer values)')
+    .action(action(runCommand));
+
+  program
+    .command('quarantine')
+    .description('list the rows the latest run of PLAN quarantined, with their reasons')
+    .argument('<PLAN>', 'plan file (YAML)')
+    .option('--entity <NAME>', 'only this entity')
+    .addOption(new Option('--json', 'JSON lines, one row each').conflicts('csv'))
+    .option('--csv', 'CSV with a header row')
+    .option('--show-values', 'include the source row values (customer data)')
+    .action(action(quarantineCommand));
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help' ? 0 : 2;
+    }
+    return report(error, io, showValues);
+  }
+}
+
+function positiveInt(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new CrmMigrateError('E_USAGE', `${flag} takes a whole number, got "${value}"`);
+  return n;
+}

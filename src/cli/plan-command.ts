@@ -1,0 +1,37 @@
+import { previewPlan, type EntityPreview } from '../engine/preview.js';
+import { loadPlan } from '../plan/load.js';
+import { formatIssues, int } from './format.js';
+import type { Io } from './main.js';
+
+const show = (v: unknown): string => (v === null || v === undefined ? '∅' : JSON.stringify(v));
+
+function formatEntity(e: EntityPreview): string {
+  const lines = [`${e.entity}: ${e.from} (${int(e.sourceRows)} rows) -> ${e.into}`];
+  if (e.create) {
+    lines.push(`  ${e.into} does not exist: run will create it with columns`);
+    for (const c of e.create.columns) lines.push(`    ${c.name} ${c.type}${c.maxLength ? `(${c.maxLength})` : ''}${c.nullable ? '' : ' not null'}${e.create.primaryKey.includes(c.name) ? ' primary key' : ''}`);
+  }
+  const quarantined = e.samples.filter((s) => s.after === null).length;
+  lines.push(`  sample of ${e.samples.length} rows: ${e.samples.length - quarantined} would be written, ${quarantined} quarantined`);
+  for (const s of e.samples) {
+    lines.push(`  key ${s.sourceKey}${s.after ? '' : '  QUARANTINED: ' + s.reasons.map((r) => `${r.field} ${r.rule}/${r.code}`).join(', ')}`);
+    lines.push(`    before ${Object.entries(s.before).map(([k, v]) => `${k}=${show(v)}`).join('  ')}`);
+    if (s.after) lines.push(`    after  ${Object.entries(s.after).map(([k, v]) => `${k}=${show(v)}`).join('  ')}`);
+  }
+  return lines.join('\n');
+}
+
+/** `plan`: the one place customer values are shown by design — a dry run is for looking at the data. */
+export async function planCommand(file: string, options: { sample?: number; json?: boolean; showValues?: boolean }, io: Io): Promise<number> {
+  const plan = await loadPlan(file);
+  const preview = await previewPlan(plan, { sample: options.sample ?? 20 });
+  if (options.json) {
+    io.out(JSON.stringify(preview));
+    return 0;
+  }
+  io.out(`plan ${plan.file} is valid: ${preview.source} -> ${preview.target}`);
+  if (preview.warnings.length > 0) io.out(formatIssues(preview.warnings));
+  for (const e of preview.entities) io.out(`\n${formatEntity(e)}`);
+  io.out('\nnothing was written.');
+  return 0;
+}

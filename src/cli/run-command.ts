@@ -1,0 +1,34 @@
+import { runPlan } from '../engine/run.js';
+import { loadPlan } from '../plan/load.js';
+import { balanced, formatIssues, formatSummary } from './format.js';
+import type { Io } from './main.js';
+import { progressView } from './progress.js';
+
+export interface RunCommandOptions {
+  fresh?: boolean;
+  json?: boolean;
+  quiet?: boolean;
+  showValues?: boolean;
+}
+
+export async function runCommand(file: string, options: RunCommandOptions, io: Io): Promise<number> {
+  const plan = await loadPlan(file);
+  const view = progressView({ quiet: options.quiet === true });
+  let summary;
+  try {
+    summary = await runPlan(plan, {
+      fresh: options.fresh,
+      onProgress: view && ((p) => view.update(p)),
+      onWarnings: (warnings) => io.err(formatIssues(warnings)),
+    });
+  } finally {
+    view?.stop();
+  }
+  if (options.json) {
+    io.out(JSON.stringify({ runId: summary.runId, status: summary.status, entities: summary.entities, durationMs: summary.durationMs }));
+  } else {
+    io.out(formatSummary(summary));
+  }
+  // Every source row must be accounted for; if the sums ever disagree, that is a failure, loudly.
+  return Object.values(summary.entities).every(balanced) ? 0 : 1;
+}

@@ -1,0 +1,148 @@
+import type { LogicalType, Row, Value } from '../values.js';
+
+/** A column as a connector describes it, translated to logical types. */
+export interface ColumnInfo {
+  readonly name: string;
+  readonly type: LogicalType;
+  /** The database's own type name, for messages only. */
+  readonly nativeType: string;
+  /** Character limit of a text column, when the database enforces or declares one. */
+  readonly maxLength?: number | undefined;
+  readonly nullable: boolean;
+  readonly hasDefault: boolean;
+}
+
+export interface TableInfo {
+  readonly name: string;
+  readonly columns: readonly ColumnInfo[];
+  readonly primaryKey: readonly string[];
+}
+
+/** A table the engine asks a target to create. */
+export interface TableSpec {
+  readonly name: string;
+  readonly columns: readonly { name: string; type: LogicalType; maxLength?: number | undefined; nullable: boolean }[];
+  readonly primaryKey: readonly string[];
+}
+
+export interface ReadRequest {
+  readonly table: string;
+  /** Columns to read, in the order rows will hold them; includes the key columns. */
+  readonly columns: readonly string[];
+  /** Key columns: rows come in ascending key order. */
+  readonly key: readonly string[];
+  /** Resume: only rows whose key is strictly greater than this. */
+  readonly after?: readonly Value[] | undefined;
+  readonly batchSize: number;
+}
+
+/** A database or file that data is read from. Reads never change it. */
+export interface Source {
+  /** The connection, with any password redacted: safe to print. */
+  readonly display: string;
+  listTables(): Promise<string[]>;
+  describe(table: string): Promise<TableInfo | undefined>;
+  count(table: string): Promise<number>;
+  /** Streams the table in key order, in batches, pulling the next batch only when the consumer asks. */
+  read(request: ReadRequest): AsyncIterable<Row[]>;
+  close(): Promise<void>;
+}
+
+export interface Counts {
+  read: number;
+  written: number;
+  merged: number;
+  quarantined: number;
+  filtered: number;
+}
+
+/** Why a row was quarantined: which target field, which rule, which code. Never the value. */
+export interface Reason {
+  readonly field: string;
+  readonly rule: string;
+  readonly code: string;
+}
+
+export interface QuarantinedRow {
+  readonly entity: string;
+  /** The source key: the value itself for a one-column key, a JSON array for a composite key. */
+  readonly sourceKey: string;
+  /** The source columns that were read, as JSON-able values. */
+  readonly row: Readonly<Record<string, unknown>>;
+  readonly reasons: readonly Reason[];
+}
+
+export interface Checkpoint {
+  readonly entity: string;
+  /** Key of the last source row accounted for (JSON-able), null before the first batch. */
+  readonly lastKey: readonly unknown[] | null;
+  readonly counts: Readonly<Counts>;
+  readonly done: boolean;
+}
+
+export type RunStatus = 'running' | 'done' | 'failed' | 'superseded';
+
+export interface RunRecord {
+  readonly runId: string;
+  readonly plan: string;
+  readonly planHash: string;
+  readonly status: RunStatus;
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+}
+
+/** One batch: the target rows, the rows quarantined from it, and the checkpoint after it — one transaction. */
+export interface BatchWrite {
+  readonly runId: string;
+  readonly table: string;
+  readonly columns: readonly string[];
+  readonly rows: readonly Row[];
+  readonly quarantine: readonly QuarantinedRow[];
+  readonly checkpoint: Checkpoint;
+}
+
+/** Runs, checkpoints and quarantine, kept in the target next to the data. */
+export interface StateStore {
+  latestRun(plan: string): Promise<RunRecord | undefined>;
+  startRun(run: RunRecord): Promise<void>;
+  finishRun(runId: string, status: RunStatus): Promise<void>;
+  checkpoints(runId: string): Promise<Checkpoint[]>;
+  quarantined(runId: string, entity?: string): AsyncIterable<QuarantinedRow>;
+}
+
+export interface TargetCapabilities {
+  /** CREATE TABLE can be rolled back with the transaction it ran in. */
+  readonly transactionalDdl: boolean;
+  /** Writes go through the database's bulk-load path (COPY, LOAD DATA) rather than INSERT statements. */
+  readonly bulkLoad: boolean;
+}
+
+/** A database or file that data is written to. */
+export interface Target {
+  readonly display: string;
+  readonly capabilities: TargetCapabilities;
+  readonly state: StateStore;
+  describe(table: string): Promise<TableInfo | undefined>;
+  /** Creates the state tables if missing. Until then the target is untouched. */
+  prepare(): Promise<void>;
+  createTable(spec: TableSpec): Promise<void>;
+  /** Writes rows, quarantined rows and the checkpoint atomically: all of them or none. */
+  writeBatch(batch: BatchWrite): Promise<void>;
+  /** For a fresh start: empties the tables and drops the plan's earlier checkpoints and quarantine, atomically. */
+  reset(plan: string, tables: readonly string[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Folder that relative file paths in the URL are read from (the plan file's folder). */
+  readonly baseDir: string;
+  /** Open for inspection only (`plan`): the target is neither created nor changed. */
+  readonly readOnly?: boolean | undefined;
+}
+
+/** One per database or file format: the only place that knows its driver. */
+export interface Connector {
+  readonly schemes: readonly string[];
+  openSource(url: string, options: OpenOptions): Promise<Source>;
+  openTarget(url: string, options: OpenOptions): Promise<Target>;
+}

@@ -1,0 +1,77 @@
+import type pg from 'pg';
+import type { LogicalType, Value } from '../../values.js';
+import type { ColumnInfo, TableInfo } from '../contract.js';
+import { quoteIdentifier } from '../shared/identifiers.js';
+
+const BY_TYPNAME: Record<string, LogicalType> = {
+  int2: 'smallint', int4: 'integer', int8: 'bigint', numeric: 'decimal', float4: 'float', float8: 'float',
+  bool: 'boolean', date: 'date', timestamp: 'timestamp', timestamptz: 'timestamp', json: 'json', jsonb: 'json',
+  uuid: 'uuid', bytea: 'bytes',
+};
+
+export function nativeTypeOf(type: LogicalType, maxLength?: number): string {
+  const names: Record<LogicalType, string> = {
+    text: maxLength === undefined ? 'text' : `varchar(${maxLength})`, smallint: 'smallint', integer: 'integer',
+    bigint: 'bigint', decimal: 'numeric', float: 'double precision', boolean: 'boolean', date: 'date',
+    timestamp: 'timestamptz', json: 'jsonb', uuid: 'uuid', bytes: 'bytea',
+  };
+  return names[type];
+}
+
+export const qualified = (table: string): string => quoteIdentifier(table);
+
+export async function listTables(client: pg.Client): Promise<string[]> {
+  const result = await client.query<{ name: string }>(
+    `SELECT CASE WHEN table_schema = current_schema() THEN table_name ELSE table_schema || '.' || table_name END AS name
+     FROM information_schema.tables
+     WHERE table_schema NOT IN ('pg_catalog', 'information_schema', '_crm_migrate') ORDER BY 1`,
+  );
+  return result.rows.map((r) => r.name);
+}
+
+export async function describeTable(client: pg.Client, table: string): Promise<TableInfo | undefined> {
+  const result = await client.query<{ name: string; native: string; typname: string; notnull: boolean; hasdef: boolean; maxlen: number | null; pkpos: number | null }>(
+    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS native, t.typname, a.attnotnull AS notnull,
+            a.atthasdef AS hasdef,
+            CASE WHEN t.typname IN ('varchar', 'bpchar') AND a.atttypmod > 4 THEN a.atttypmod - 4 END AS maxlen,
+            array_position(i.indkey::int2[], a.attnum) AS pkpos
+     FROM pg_attribute a
+     JOIN pg_type t ON t.oid = a.atttypid
+     LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary
+     WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped
+     ORDER BY a.attnum`,
+    [qualified(table)],
+  );
+  if (result.rows.length === 0) return undefined;
+  const columns: ColumnInfo[] = result.rows.map((r) => ({
+    name: r.name,
+    type: BY_TYPNAME[r.typname] ?? 'text',
+    nativeType: r.native,
+    maxLength: r.maxlen ?? undefined,
+    nullable: !r.notnull,
+    hasDefault: r.hasdef,
+  }));
+  const primaryKey = result.rows.filter((r) => r.pkpos !== null).sort((a, b) => (a.pkpos ?? 0) - (b.pkpos ?? 0)).map((r) => r.name);
+  return { name: table, columns, primaryKey };
+}
+
+/** Turns COPY text fields back into values by column type; what has no exact JS form stays text. */
+export function fieldParser(type: LogicalType): (field: string) => Value {
+  switch (type) {
+    case 'smallint':
+    case 'integer':
+    case 'float':
+      return Number;
+    case 'bigint':
+      return (f) => {
+        const n = Number(f);
+        return Number.isSafeInteger(n) ? n : BigInt(f);
+      };
+    case 'boolean':
+      return (f) => f === 't';
+    case 'bytes':
+      return (f) => Buffer.from(f.slice(2), 'hex');
+    default:
+      return (f) => f;
+  }
+}

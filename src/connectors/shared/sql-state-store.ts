@@ -1,0 +1,165 @@
+import type { Checkpoint, QuarantinedRow, RunRecord, RunStatus, StateStore } from '../contract.js';
+
+/** The smallest SQL surface the state tables need; each SQL connector adapts its driver to it. */
+export interface SqlSession {
+  query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]>;
+}
+
+/** How a SQL database spells the state tables: names, placeholders and a few types. */
+export interface StateDialect {
+  /** Statements run once before the tables are created (a schema, say). */
+  readonly setup: readonly string[];
+  table(name: 'runs' | 'checkpoints' | 'quarantine'): string;
+  param(index: number): string;
+  readonly bigint: string;
+  readonly json: string;
+}
+
+const QUARANTINE_CHUNK = 500;
+
+/**
+ * Runs, checkpoints and quarantine as tables beside the target data, written in the same transaction
+ * as each batch — the batch and its checkpoint are one commit, which is what makes a resume exactly-once.
+ */
+export class SqlStateStore implements StateStore {
+  readonly #session: SqlSession;
+  readonly #d: StateDialect;
+
+  constructor(session: SqlSession, dialect: StateDialect) {
+    this.#session = session;
+    this.#d = dialect;
+  }
+
+  async ensure(): Promise<void> {
+    const d = this.#d;
+    for (const sql of d.setup) await this.#session.query(sql);
+    await this.#session.query(`CREATE TABLE IF NOT EXISTS ${d.table('runs')} (
+      run_id TEXT PRIMARY KEY, plan TEXT NOT NULL, plan_hash TEXT NOT NULL, status TEXT NOT NULL,
+      started_at TEXT NOT NULL, finished_at TEXT)`);
+    await this.#session.query(`CREATE TABLE IF NOT EXISTS ${d.table('checkpoints')} (
+      run_id TEXT NOT NULL, entity TEXT NOT NULL, last_key ${d.json}, read_rows ${d.bigint} NOT NULL,
+      written ${d.bigint} NOT NULL, merged ${d.bigint} NOT NULL, quarantined ${d.bigint} NOT NULL,
+      filtered ${d.bigint} NOT NULL, done INTEGER NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (run_id, entity))`);
+    await this.#session.query(`CREATE TABLE IF NOT EXISTS ${d.table('quarantine')} (
+      run_id TEXT NOT NULL, entity TEXT NOT NULL, source_key TEXT NOT NULL, row_data ${d.json} NOT NULL,
+      reasons ${d.json} NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (run_id, entity, source_key))`);
+  }
+
+  async latestRun(plan: string): Promise<RunRecord | undefined> {
+    const rows = await this.#session.query(
+      `SELECT run_id, plan, plan_hash, status, started_at, finished_at FROM ${this.#d.table('runs')}
+       WHERE plan = ${this.#d.param(1)} ORDER BY started_at DESC, run_id DESC LIMIT 1`,
+      [plan],
+    );
+    const r = rows[0];
+    if (!r) return undefined;
+    return {
+      runId: String(r.run_id),
+      plan: String(r.plan),
+      planHash: String(r.plan_hash),
+      status: String(r.status) as RunStatus,
+      startedAt: String(r.started_at),
+      finishedAt: r.finished_at === null ? null : String(r.finished_at),
+    };
+  }
+
+  async startRun(run: RunRecord): Promise<void> {
+    const p = (i: number) => this.#d.param(i);
+    await this.#session.query(
+      `INSERT INTO ${this.#d.table('runs')} (run_id, plan, plan_hash, status, started_at, finished_at)
+       VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, NULL)`,
+      [run.runId, run.plan, run.planHash, run.status, run.startedAt],
+    );
+  }
+
+  async finishRun(runId: string, status: RunStatus): Promise<void> {
+    await this.#session.query(
+      `UPDATE ${this.#d.table('runs')} SET status = ${this.#d.param(1)}, finished_at = ${this.#d.param(2)} WHERE run_id = ${this.#d.param(3)}`,
+      [status, new Date().toISOString(), runId],
+    );
+  }
+
+  async checkpoints(runId: string): Promise<Checkpoint[]> {
+    const rows = await this.#session.query(
+      `SELECT entity, last_key, read_rows, written, merged, quarantined, filtered, done FROM ${this.#d.table('checkpoints')}
+       WHERE run_id = ${this.#d.param(1)}`,
+      [runId],
+    );
+    return rows.map((r) => ({
+      entity: String(r.entity),
+      lastKey: r.last_key === null ? null : (parseJson(r.last_key) as unknown[]),
+      counts: {
+        read: Number(r.read_rows),
+        written: Number(r.written),
+        merged: Number(r.merged),
+        quarantined: Number(r.quarantined),
+        filtered: Number(r.filtered),
+      },
+      done: Number(r.done) === 1,
+    }));
+  }
+
+  async *quarantined(runId: string, entity?: string): AsyncIterable<QuarantinedRow> {
+    const p = (i: number) => this.#d.param(i);
+    // Keyset pages, so a listing of a million rejected rows never sits in memory at once.
+    let after: [string, string] = ['', ''];
+    for (;;) {
+      const rows = await this.#session.query(
+        `SELECT entity, source_key, row_data, reasons FROM ${this.#d.table('quarantine')}
+         WHERE run_id = ${p(1)} AND (${p(2)} = '' OR entity = ${p(3)})
+           AND (entity > ${p(4)} OR (entity = ${p(5)} AND source_key > ${p(6)}))
+         ORDER BY entity, source_key LIMIT 1000`,
+        // Each parameter appears once: not every driver can bind one twice.
+        [runId, entity ?? '', entity ?? '', after[0], after[0], after[1]],
+      );
+      for (const r of rows) {
+        yield { entity: String(r.entity), sourceKey: String(r.source_key), row: parseJson(r.row_data) as Record<string, unknown>, reasons: parseJson(r.reasons) as QuarantinedRow['reasons'] };
+      }
+      const last = rows.at(-1);
+      if (!last || rows.length < 1000) return;
+      after = [String(last.entity), String(last.source_key)];
+    }
+  }
+
+  /** The state half of a batch: call inside the transaction that writes the batch's rows. */
+  async writeBatchState(runId: string, quarantine: readonly QuarantinedRow[], checkpoint: Checkpoint): Promise<void> {
+    const d = this.#d;
+    const now = new Date().toISOString();
+    for (let start = 0; start < quarantine.length; start += QUARANTINE_CHUNK) {
+      const chunk = quarantine.slice(start, start + QUARANTINE_CHUNK);
+      const params: unknown[] = [];
+      const tuples = chunk.map((q) => {
+        params.push(runId, q.entity, q.sourceKey, JSON.stringify(q.row), JSON.stringify(q.reasons), now);
+        const n = params.length;
+        return `(${[5, 4, 3, 2, 1, 0].map((k) => d.param(n - k)).join(', ')})`;
+      });
+      await this.#session.query(
+        `INSERT INTO ${d.table('quarantine')} (run_id, entity, source_key, row_data, reasons, created_at) VALUES ${tuples.join(', ')}`,
+        params,
+      );
+    }
+    const c = checkpoint.counts;
+    const p = (i: number) => d.param(i);
+    await this.#session.query(
+      `INSERT INTO ${d.table('checkpoints')} (run_id, entity, last_key, read_rows, written, merged, quarantined, filtered, done, updated_at)
+       VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)})
+       ON CONFLICT (run_id, entity) DO UPDATE SET last_key = excluded.last_key, read_rows = excluded.read_rows,
+         written = excluded.written, merged = excluded.merged, quarantined = excluded.quarantined,
+         filtered = excluded.filtered, done = excluded.done, updated_at = excluded.updated_at`,
+      [runId, checkpoint.entity, checkpoint.lastKey === null ? null : JSON.stringify(checkpoint.lastKey), c.read, c.written, c.merged, c.quarantined, c.filtered, checkpoint.done ? 1 : 0, now],
+    );
+  }
+
+  /** The state half of a fresh start: earlier runs of the plan are superseded, their checkpoints and quarantine dropped. */
+  async resetPlan(plan: string): Promise<void> {
+    const d = this.#d;
+    const runs = `SELECT run_id FROM ${d.table('runs')} WHERE plan = ${d.param(1)}`;
+    await this.#session.query(`DELETE FROM ${d.table('quarantine')} WHERE run_id IN (${runs})`, [plan]);
+    await this.#session.query(`DELETE FROM ${d.table('checkpoints')} WHERE run_id IN (${runs})`, [plan]);
+    await this.#session.query(`UPDATE ${d.table('runs')} SET status = 'superseded' WHERE plan = ${d.param(1)} AND status <> 'superseded'`, [plan]);
+  }
+}
+
+function parseJson(value: unknown): unknown {
+  return typeof value === 'string' ? JSON.parse(value) : value;
+}

@@ -1,0 +1,104 @@
+import type Database from 'better-sqlite3';
+import { CrmMigrateError } from '../../errors.js';
+import type { BatchWrite, StateStore, TableInfo, TableSpec, Target, TargetCapabilities } from '../contract.js';
+import { SqlStateStore } from '../shared/sql-state-store.js';
+import { describeTable, q, sqliteSession, toSqlite } from './sqlite-database.js';
+import { declaredTypeOf } from './sqlite-types.js';
+
+const STATE_DIALECT = {
+  setup: [],
+  table: (name: string) => q(`_crm_migrate_${name}`),
+  param: () => '?',
+  bigint: 'INTEGER',
+  json: 'TEXT',
+};
+
+export class SqliteTarget implements Target {
+  readonly display: string;
+  readonly capabilities: TargetCapabilities = { transactionalDdl: true, bulkLoad: false };
+  readonly state: StateStore;
+  readonly #db: Database.Database | undefined;
+  readonly #store: SqlStateStore | undefined;
+  readonly #inserts = new Map<string, Database.Statement>();
+
+  /** `db` is undefined when inspecting a target file that does not exist yet: it reads as empty. */
+  constructor(db: Database.Database | undefined, display: string) {
+    this.#db = db;
+    this.display = display;
+    this.#store = db ? new SqlStateStore(sqliteSession(db), STATE_DIALECT) : undefined;
+    this.state = this.#store ?? emptyState;
+  }
+
+  describe(table: string): Promise<TableInfo | undefined> {
+    return Promise.resolve(this.#db ? describeTable(this.#db, table) : undefined);
+  }
+
+  async prepare(): Promise<void> {
+    await this.#writable().store.ensure();
+  }
+
+  createTable(spec: TableSpec): Promise<void> {
+    const columns = spec.columns.map((c) => `${q(c.name)} ${declaredTypeOf(c.type, c.maxLength)}${c.nullable ? '' : ' NOT NULL'}`);
+    if (spec.primaryKey.length > 0) columns.push(`PRIMARY KEY (${spec.primaryKey.map(q).join(', ')})`);
+    this.#writable().db.exec(`CREATE TABLE ${q(spec.name)} (\n  ${columns.join(',\n  ')}\n)`);
+    return Promise.resolve();
+  }
+
+  async writeBatch(batch: BatchWrite): Promise<void> {
+    const { db, store } = this.#writable();
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      if (batch.rows.length > 0) {
+        const insert = this.#insert(batch.table, batch.columns);
+        for (const row of batch.rows) insert.run(row.map(toSqlite));
+      }
+      await store.writeBatchState(batch.runId, batch.quarantine, batch.checkpoint);
+      db.exec('COMMIT');
+    } catch (error) {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      // SQLite's messages name the constraint and column ("UNIQUE constraint failed: t.id"), never a value.
+      throw new CrmMigrateError('E_TARGET', `writing a batch to ${batch.table} failed: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  async reset(plan: string, tables: readonly string[]): Promise<void> {
+    const { db, store } = this.#writable();
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      for (const table of tables) if (describeTable(db, table)) db.exec(`DELETE FROM ${q(table)}`);
+      await store.resetPlan(plan);
+      db.exec('COMMIT');
+    } catch (error) {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  close(): Promise<void> {
+    this.#db?.close();
+    return Promise.resolve();
+  }
+
+  #insert(table: string, columns: readonly string[]): Database.Statement {
+    const sql = `INSERT INTO ${q(table)} (${columns.map(q).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
+    let statement = this.#inserts.get(sql);
+    if (!statement) {
+      statement = this.#writable().db.prepare(sql);
+      this.#inserts.set(sql, statement);
+    }
+    return statement;
+  }
+
+  #writable(): { db: Database.Database; store: SqlStateStore } {
+    if (!this.#db || !this.#store) throw new CrmMigrateError('E_TARGET', 'the target was opened for inspection only');
+    return { db: this.#db, store: this.#store };
+  }
+}
+
+const emptyState: StateStore = {
+  latestRun: () => Promise.resolve(undefined),
+  startRun: () => Promise.reject(new CrmMigrateError('E_TARGET', 'the target was opened for inspection only')),
+  finishRun: () => Promise.resolve(),
+  checkpoints: () => Promise.resolve([]),
+  quarantined: async function* () {},
+};

@@ -1,0 +1,63 @@
+import type { Reason, TableSpec } from '../connectors/contract.js';
+import type { PlanIssue } from '../errors.js';
+import type { Plan } from '../plan/load.js';
+import { valueToJson } from '../values.js';
+import { sourceKeyText } from './load-entity.js';
+import { createRowMapper } from './row-mapper.js';
+import { withConnections } from './run.js';
+import { checkAgainstSchemas } from './schema-check.js';
+
+export interface SampleRow {
+  readonly sourceKey: string;
+  readonly before: Readonly<Record<string, unknown>>;
+  /** The target row; null when the row would be quarantined. */
+  readonly after: Readonly<Record<string, unknown>> | null;
+  readonly reasons: readonly Reason[];
+}
+
+export interface EntityPreview {
+  readonly entity: string;
+  readonly from: string;
+  readonly into: string;
+  readonly sourceRows: number;
+  /** The table `run` would create; absent when it exists and was checked. */
+  readonly create: TableSpec | undefined;
+  readonly samples: readonly SampleRow[];
+}
+
+export interface PlanPreview {
+  readonly source: string;
+  readonly target: string;
+  readonly warnings: readonly PlanIssue[];
+  readonly entities: readonly EntityPreview[];
+}
+
+/**
+ * `plan`: checks the plan against the live schemas and pushes the first rows of each entity through
+ * mapping and cleaning. Opens the target for inspection only: nothing is created or written anywhere.
+ */
+export async function previewPlan(plan: Plan, options: { sample?: number } = {}): Promise<PlanPreview> {
+  const sample = options.sample ?? 20;
+  return withConnections(plan, true, async (source, target) => {
+    const { entities, warnings } = await checkAgainstSchemas(plan, source, target);
+    const previews: EntityPreview[] = [];
+    for (const entity of entities) {
+      const map = createRowMapper(entity);
+      const keyIndexes = entity.plan.key.map((k) => entity.sourceColumns.indexOf(k));
+      const samples: SampleRow[] = [];
+      if (sample > 0) {
+        for await (const batch of source.read({ table: entity.plan.from, columns: entity.sourceColumns, key: entity.plan.key, batchSize: sample })) {
+          for (const row of batch) {
+            const mapped = map(row);
+            const before = Object.fromEntries(entity.sourceColumns.map((c, i) => [c, valueToJson(row[i] ?? null)]));
+            const after = mapped.reasons ? null : Object.fromEntries(entity.plan.fields.map((f, i) => [f.target, valueToJson(mapped.values[i] ?? null)]));
+            samples.push({ sourceKey: sourceKeyText(keyIndexes.map((i) => valueToJson(row[i] ?? null))), before, after, reasons: mapped.reasons ?? [] });
+          }
+          break;
+        }
+      }
+      previews.push({ entity: entity.plan.name, from: entity.plan.from, into: entity.plan.into, sourceRows: await source.count(entity.plan.from), create: entity.create, samples });
+    }
+    return { source: source.display, target: target.display, warnings, entities: previews };
+  });
+}

@@ -1,0 +1,27 @@
+import type { QuarantinedRow, RunRecord } from '../connectors/contract.js';
+import { openTarget } from '../connectors/index.js';
+import type { Plan } from '../plan/load.js';
+
+/**
+ * The rows the plan's latest run quarantined, streamed in (entity, source key) order, with the run they
+ * belong to. `run` is undefined when the plan has never run against this target.
+ */
+export async function listQuarantine(
+  plan: Plan,
+  options: { entity?: string | undefined; each: (row: QuarantinedRow) => void | Promise<void> },
+): Promise<{ run: RunRecord | undefined; count: number }> {
+  const target = await openTarget(plan.target, { baseDir: plan.baseDir, readOnly: true });
+  try {
+    const run = await target.state.latestRun(plan.name);
+    let count = 0;
+    if (run && run.status !== 'superseded') {
+      for await (const row of target.state.quarantined(run.runId, options.entity)) {
+        count += 1;
+        await options.each(row);
+      }
+    }
+    return { run, count };
+  } finally {
+    await target.close();
+  }
+}

@@ -1,0 +1,62 @@
+import type { Reason } from '../connectors/contract.js';
+import type { FieldPlan } from '../mapping/compile.js';
+import type { Row, Value } from '../values.js';
+import type { BoundEntity } from './schema-check.js';
+import { fitTarget } from './target-fit.js';
+
+export interface MappedRow {
+  /** Target values in `targetColumns` order; meaningless when `reasons` is set. */
+  readonly values: Row;
+  /** Why the row is quarantined; null when it is written. Every failing field is listed, not just the first. */
+  readonly reasons: Reason[] | null;
+}
+
+export type RowMapper = (row: Row) => MappedRow;
+
+type FieldEvaluator = (row: Row, reasons: Reason[]) => Value;
+
+function fieldEvaluator(field: FieldPlan, sourceColumns: readonly string[]): FieldEvaluator {
+  const indexes = field.from.map((c) => sourceColumns.indexOf(c));
+  const only = indexes[0] ?? -1;
+  const { steps, invalid: policy, constant } = field;
+  const fallback = field.default;
+  return (row, reasons) => {
+    let value: Value | readonly Value[] =
+      constant !== undefined ? constant : field.fromList ? indexes.map((i) => row[i] ?? null) : (row[only] ?? null);
+    for (const step of steps) {
+      const result = step.run(step.takes === 'many' && !Array.isArray(value) ? [value as Value] : value);
+      value = result.value;
+      if (!result.issues) continue;
+      for (const issue of result.issues) {
+        if (issue.kind !== 'invalid') continue;
+        if (policy === 'quarantine') {
+          reasons.push({ field: field.target, rule: step.name, code: issue.code });
+          return null;
+        }
+        if (policy === 'null' || policy === 'default') value = null;
+      }
+    }
+    const result = value as Value;
+    return result === null && fallback !== undefined ? fallback : result;
+  };
+}
+
+/** Compiles an entity's fields and target checks into one function applied to every source row. */
+export function createRowMapper(entity: BoundEntity): RowMapper {
+  const evaluators = entity.plan.fields.map((f) => fieldEvaluator(f, entity.sourceColumns));
+  const columns = entity.targetColumns;
+  const names = entity.plan.fields.map((f) => f.target);
+  return (row) => {
+    const reasons: Reason[] = [];
+    const values: Row = new Array(evaluators.length);
+    for (let i = 0; i < evaluators.length; i++) {
+      const before = reasons.length;
+      const value = (evaluators[i] as FieldEvaluator)(row, reasons);
+      if (reasons.length > before) continue;
+      const fit = fitTarget(value, columns[i] as NonNullable<(typeof columns)[number]>);
+      if (fit.ok) values[i] = fit.value;
+      else reasons.push({ field: names[i] as string, rule: 'target', code: fit.code });
+    }
+    return { values, reasons: reasons.length > 0 ? reasons : null };
+  };
+}

@@ -1,0 +1,149 @@
+import type { ColumnInfo, Source, TableInfo, TableSpec, Target } from '../connectors/contract.js';
+import { PlanError, type PlanIssue } from '../errors.js';
+import type { EntityPlan, FieldPlan } from '../mapping/compile.js';
+import type { Plan } from '../plan/load.js';
+import { didYouMean } from '../plan/suggest.js';
+import type { LogicalType } from '../values.js';
+
+/** What a target column accepts, whether the table exists or is about to be created. */
+export interface TargetColumn {
+  readonly name: string;
+  readonly type: LogicalType;
+  readonly maxLength?: number | undefined;
+  readonly nullable: boolean;
+}
+
+/** An entity bound to the live schemas: what to read, what it becomes, where it goes. */
+export interface BoundEntity {
+  readonly plan: EntityPlan;
+  /** Source columns read, key columns first. */
+  readonly sourceColumns: readonly string[];
+  readonly targetColumns: readonly TargetColumn[];
+  /** Present when the target table does not exist yet and will be created. */
+  readonly create: TableSpec | undefined;
+}
+
+const INTEGERS: readonly LogicalType[] = ['smallint', 'integer', 'bigint'];
+const NUMBERS: readonly LogicalType[] = [...INTEGERS, 'decimal', 'float'];
+
+function outputType(field: FieldPlan, source: TableInfo): { type: LogicalType; maxLength?: number | undefined } {
+  if (field.declaredType) return field.declaredType;
+  let type: LogicalType;
+  let maxLength: number | undefined;
+  if (field.constant !== undefined) {
+    const c = field.constant;
+    type = typeof c === 'number' ? (Number.isInteger(c) ? 'integer' : 'float') : typeof c === 'boolean' ? 'boolean' : 'text';
+  } else if (field.from.length === 1) {
+    const column = source.columns.find((c) => c.name === field.from[0]);
+    type = column?.type ?? 'text';
+    maxLength = field.steps.length === 0 ? column?.maxLength : undefined;
+  } else {
+    type = 'text';
+  }
+  for (const step of field.steps) if (step.output) type = step.output;
+  return { type, maxLength };
+}
+
+/** How a value of type `from` fares in a column of type `to`: fine, some values may not fit, or none can. */
+function compatibility(from: LogicalType, to: LogicalType): 'ok' | 'lossy' | 'never' {
+  if (from === to || to === 'text') return 'ok';
+  if (from === 'text') return 'lossy';
+  if (INTEGERS.includes(from) && NUMBERS.includes(to)) return INTEGERS.indexOf(from) <= INTEGERS.indexOf(to) || !INTEGERS.includes(to) ? 'ok' : 'lossy';
+  if (NUMBERS.includes(from) && NUMBERS.includes(to)) return 'lossy';
+  if (from === 'date' && to === 'timestamp') return 'ok';
+  if (from === 'timestamp' && to === 'date') return 'lossy';
+  if (to === 'json') return 'ok';
+  return 'never';
+}
+
+function checkSourceColumns(entity: EntityPlan, source: TableInfo, issues: PlanIssue[]): void {
+  const names = source.columns.map((c) => c.name);
+  const known = new Set(names);
+  entity.key.forEach((key, i) => {
+    if (!known.has(key)) {
+      issues.push({ severity: 'error', path: [...entity.path, 'key', ...(entity.key.length > 1 ? [i] : [])], message: `source table ${source.name} has no column "${key}"`, hint: didYouMean(key, names) });
+    }
+  });
+  for (const field of entity.fields) {
+    field.from.forEach((column, i) => {
+      if (!known.has(column)) {
+        const path = [...field.path, ...(field.fromList ? ['from', i] : ['from'])];
+        issues.push({ severity: 'error', path, message: `source table ${source.name} has no column "${column}"`, hint: didYouMean(column, names) });
+      }
+    });
+  }
+}
+
+function checkExistingTarget(entity: EntityPlan, target: TableInfo, outputs: Map<string, { type: LogicalType }>, issues: PlanIssue[]): TargetColumn[] {
+  const byName = new Map(target.columns.map((c) => [c.name, c]));
+  const columns: TargetColumn[] = [];
+  for (const field of entity.fields) {
+    const column = byName.get(field.target);
+    if (!column) {
+      issues.push({ severity: 'error', path: field.path, message: `target table ${target.name} has no column "${field.target}"`, hint: didYouMean(field.target, byName.keys()) });
+      continue;
+    }
+    columns.push(column);
+    const out = outputs.get(field.target)?.type ?? 'text';
+    const fit = compatibility(out, column.type);
+    if (fit === 'never') {
+      issues.push({ severity: 'error', path: field.path, message: `produces ${out} but ${target.name}.${column.name} is ${column.nativeType}`, hint: 'add transform: { cast: … } or map to another column' });
+    } else if (fit === 'lossy') {
+      issues.push({ severity: 'warning', path: field.path, message: `produces ${out} into ${column.nativeType}: rows whose value does not fit are quarantined` });
+    }
+  }
+  const mapped = new Set(entity.fields.map((f) => f.target));
+  for (const column of target.columns) {
+    if (!column.nullable && !column.hasDefault && !mapped.has(column.name)) {
+      issues.push({ severity: 'error', path: [...entity.path, 'fields'], message: `target column ${target.name}.${column.name} is NOT NULL and has no default, but nothing maps to it`, hint: `add a field "${column.name}" (with default: … if the source can be empty)` });
+    }
+  }
+  return columns;
+}
+
+function createSpec(entity: EntityPlan, outputs: Map<string, { type: LogicalType; maxLength?: number | undefined }>): TableSpec {
+  // The key columns copied as they are become the new table's primary key.
+  const keyCopies = entity.key.map((k) => entity.fields.find((f) => f.steps.length === 0 && f.from.length === 1 && f.from[0] === k)?.target);
+  const primaryKey = keyCopies.every((t): t is string => t !== undefined) ? keyCopies : [];
+  return {
+    name: entity.into,
+    columns: entity.fields.map((f) => ({ name: f.target, ...outputs.get(f.target), type: outputs.get(f.target)?.type ?? 'text', nullable: !primaryKey.includes(f.target) })),
+    primaryKey,
+  };
+}
+
+/**
+ * Checks a plan against the live source and target schemas — tables, columns, types, NOT NULL — and
+ * binds each entity to them. Errors carry the plan's file:line:col; warnings are returned for display.
+ */
+export async function checkAgainstSchemas(plan: Plan, source: Source, target: Target): Promise<{ entities: BoundEntity[]; warnings: PlanIssue[] }> {
+  const issues: PlanIssue[] = [];
+  const entities: BoundEntity[] = [];
+  let sourceTables: string[] | undefined;
+  for (const entity of plan.entities) {
+    const sourceInfo = await source.describe(entity.from);
+    if (!sourceInfo) {
+      sourceTables ??= await source.listTables();
+      issues.push({ severity: 'error', path: [...entity.path, 'from'], message: `source has no table "${entity.from}"`, hint: didYouMean(entity.from, sourceTables) });
+      continue;
+    }
+    checkSourceColumns(entity, sourceInfo, issues);
+    const outputs = new Map(entity.fields.map((f) => [f.target, outputType(f, sourceInfo)]));
+    const targetInfo = await target.describe(entity.into);
+    let targetColumns: TargetColumn[];
+    let create: TableSpec | undefined;
+    if (targetInfo) {
+      targetColumns = checkExistingTarget(entity, targetInfo, outputs, issues);
+    } else {
+      create = createSpec(entity, outputs);
+      targetColumns = create.columns.map((c) => ({ ...c }));
+    }
+    const sourceColumns = [...new Set([...entity.key, ...entity.fields.flatMap((f) => f.from)])];
+    entities.push({ plan: entity, sourceColumns, targetColumns, create });
+  }
+  const located = issues.map((i) => ({ ...i, location: i.location ?? plan.locate(i.path) }));
+  if (located.some((i) => i.severity === 'error')) throw new PlanError(located);
+  return { entities, warnings: located };
+}
+
+export type { ColumnInfo };

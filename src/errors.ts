@@ -1,0 +1,64 @@
+/** Where in a plan file something is: 1-based line and column. */
+export interface SourceLocation {
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+}
+
+/** One finding about a plan: a path into the plan, what is wrong and, when we can tell, what to write instead. */
+export interface PlanIssue {
+  readonly severity: 'error' | 'warning';
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+  readonly hint?: string | undefined;
+  readonly location?: SourceLocation | undefined;
+}
+
+export type ErrorCode =
+  | 'E_PLAN'
+  | 'E_USAGE'
+  | 'E_CONNECT'
+  | 'E_SOURCE'
+  | 'E_TARGET'
+  | 'E_STATE'
+  | 'E_INTERNAL';
+
+/**
+ * The one error type the library throws on purpose. Messages name entities, tables, columns, keys and
+ * rules — never a customer's field values — so they are safe to print and log.
+ */
+export class CrmMigrateError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { hint?: string | undefined; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'CrmMigrateError';
+    this.code = code;
+    this.hint = options.hint;
+  }
+
+  /** The exit code the CLI uses: 2 for a bad plan or bad usage, 1 for anything that failed while running. */
+  get exitCode(): number {
+    return this.code === 'E_PLAN' || this.code === 'E_USAGE' ? 2 : 1;
+  }
+}
+
+/** A plan that cannot run: every issue found, each with its file:line:col. Nothing has been written. */
+export class PlanError extends CrmMigrateError {
+  readonly issues: readonly PlanIssue[];
+
+  constructor(issues: readonly PlanIssue[]) {
+    const errors = issues.filter((i) => i.severity === 'error');
+    super('E_PLAN', `the plan has ${errors.length} error${errors.length === 1 ? '' : 's'}:\n${errors.map(formatPlanIssue).join('\n')}`);
+    this.name = 'PlanError';
+    this.issues = issues;
+  }
+}
+
+export function formatPlanIssue(issue: PlanIssue): string {
+  const where = issue.location ? `${issue.location.file}:${issue.location.line}:${issue.location.col}: ` : '';
+  const path = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+  const hint = issue.hint ? ` (${issue.hint})` : '';
+  return `${where}${issue.severity}: ${path}${issue.message}${hint}`;
+}

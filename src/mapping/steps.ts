@@ -1,0 +1,57 @@
+import type { z } from 'zod';
+import type { LogicalType, Value } from '../values.js';
+
+/**
+ * What a rule found about a value, as data (like a Zod issue), never an exception:
+ * `invalid` — the value is bad and the field's `invalid:` policy decides; `fixed` — the rule corrected it;
+ * `flag` — worth counting, the value stands.
+ */
+export interface StepIssue {
+  readonly code: string;
+  readonly kind: 'invalid' | 'fixed' | 'flag';
+}
+
+export interface StepResult {
+  readonly value: Value;
+  readonly issues?: readonly StepIssue[] | undefined;
+}
+
+/** A compiled step: one input value (or several, for steps that combine fields) to a result. */
+export type StepFunction = (input: Value | readonly Value[]) => StepResult;
+
+/**
+ * A named step usable from a plan. `transform` steps reshape (name parts, join, cast, value maps);
+ * `clean` steps check and normalise (trim, email). Options are validated by `options` when the plan loads.
+ */
+export interface StepDefinition<Options = unknown> {
+  readonly name: string;
+  readonly kind: 'transform' | 'clean';
+  /** `many`: takes the list of values of a multi-column `from` (join, coalesce). */
+  readonly takes: 'one' | 'many';
+  /** The type of what it produces; absent when it keeps its input's type. */
+  readonly output?: LogicalType | ((options: Options) => LogicalType);
+  /** Validates the options; a step without options accepts only the bare name. */
+  readonly options?: z.ZodType<Options>;
+  create(options: Options): StepFunction;
+}
+
+// Stored with their options type erased: `create` is only ever called with what `options` parsed.
+const registry = new Map<string, StepDefinition<unknown>>();
+
+/** Adds a step to the registry, so plans can name it. Names are unique. */
+export function defineStep<Options>(definition: StepDefinition<Options>): StepDefinition<Options> {
+  if (registry.has(definition.name)) throw new Error(`a step named "${definition.name}" is already defined`);
+  registry.set(definition.name, definition as unknown as StepDefinition<unknown>);
+  return definition;
+}
+
+export function findStep(name: string): StepDefinition<unknown> | undefined {
+  return registry.get(name);
+}
+
+export function stepNames(kind?: StepDefinition['kind']): string[] {
+  return [...registry.values()].filter((d) => kind === undefined || d.kind === kind).map((d) => d.name);
+}
+
+export const ok = (value: Value): StepResult => ({ value });
+export const invalid = (value: Value, code: string): StepResult => ({ value, issues: [{ code, kind: 'invalid' }] });

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import type { Value } from '../values.js';
+import { NAME_PARTS, parsePersonName, type PersonName } from './person-name.js';
+import { castValue, CAST_TYPES } from './cast.js';
+import { defineStep, invalid, ok, type StepResult } from './steps.js';
+
+/**
+ * Several fields of one row read parts of the same name (first_name, last_name): remember the last parse,
+ * so each row's name is parsed once, not once per part.
+ */
+let lastNameInput: unknown;
+let lastNameParsed: PersonName = parsePersonName(null);
+function parseCached(input: Value): PersonName {
+  if (input !== lastNameInput) {
+    lastNameInput = input;
+    lastNameParsed = parsePersonName(input);
+  }
+  return lastNameParsed;
+}
+
+for (const part of NAME_PARTS) {
+  defineStep({
+    name: `name.${part}`,
+    kind: 'transform',
+    takes: 'one',
+    output: 'text',
+    create: () => (input) => ok(parseCached(input as Value)[part]),
+  });
+}
+
+const present = (v: Value): boolean => v !== null && !(typeof v === 'string' && v.trim() === '');
+const asText = (v: Value): string => (v instanceof Date ? v.toISOString() : String(v));
+
+defineStep({
+  name: 'join',
+  kind: 'transform',
+  takes: 'many',
+  output: 'text',
+  options: z.string(),
+  create: (separator: string) => (input) => {
+    const parts = (input as readonly Value[]).filter(present).map((v) => asText(v).trim());
+    return ok(parts.length === 0 ? null : parts.join(separator));
+  },
+});
+
+defineStep({
+  name: 'coalesce',
+  kind: 'transform',
+  takes: 'many',
+  create: () => (input) => ok((input as readonly Value[]).find(present) ?? null),
+});
+
+defineStep({
+  name: 'cast',
+  kind: 'transform',
+  takes: 'one',
+  output: (type: (typeof CAST_TYPES)[number]) => type,
+  options: z.enum(CAST_TYPES),
+  create: (type) => (input) => castValue(input as Value, type),
+});
+
+/**
+ * A value map (status codes, picklists). Keys match exactly, then ignoring case and surrounding spaces.
+ * A value that is in no entry is `unmapped_value`: the field's `invalid:` policy decides.
+ */
+defineStep({
+  name: 'map',
+  kind: 'transform',
+  takes: 'one',
+  options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+  create: (entries) => {
+    const exact = new Map(Object.entries(entries));
+    const loose = new Map(Object.entries(entries).map(([k, v]) => [k.trim().toLowerCase(), v]));
+    return (input): StepResult => {
+      const value = input as Value;
+      if (value === null) return ok(null);
+      const text = asText(value);
+      if (exact.has(text)) return ok(exact.get(text) ?? null);
+      const key = text.trim().toLowerCase();
+      if (loose.has(key)) return ok(loose.get(key) ?? null);
+      return invalid(value, 'unmapped_value');
+    };
+  },
+});

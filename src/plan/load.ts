@@ -1,0 +1,105 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { z } from 'zod';
+import { CrmMigrateError, PlanError, type PlanIssue, type SourceLocation } from '../errors.js';
+import { compileEntity, type EntityPlan } from '../mapping/compile.js';
+import { resolveEnv } from './env.js';
+import { parseLocated, type PlanPath } from './locate.js';
+import { KNOWN_KEYS, PlanSchema } from './schema.js';
+import { didYouMean } from './suggest.js';
+
+export const DEFAULT_BATCH_SIZE = 10_000;
+
+/** A plan that parsed, validated and compiled: ready to be checked against the live schemas and run. */
+export interface Plan {
+  readonly file: string;
+  /** Relative paths in the plan (sqlite:./legacy.db) are read from here: the plan file's folder. */
+  readonly baseDir: string;
+  readonly name: string;
+  /** Identifies the mapping: a run is only resumed by the plan that started it. */
+  readonly hash: string;
+  /** Connection URLs with `${env:…}` resolved: never print these, print `redactUrl(...)`. */
+  readonly source: string;
+  readonly target: string;
+  readonly entities: readonly EntityPlan[];
+  locate(path: PlanPath): SourceLocation | undefined;
+}
+
+function knownKeysAt(path: PlanPath): readonly string[] {
+  if (path.length === 0) return KNOWN_KEYS.plan;
+  if (path.length === 2 && path[0] === 'entities') return KNOWN_KEYS.entity;
+  if (path.length === 4 && path[0] === 'entities' && path[2] === 'fields') return KNOWN_KEYS.field;
+  return [];
+}
+
+function zodIssues(error: z.ZodError, locateKey: (path: PlanPath) => SourceLocation | undefined): PlanIssue[] {
+  return error.issues.flatMap((issue): PlanIssue[] => {
+    const at = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({
+        severity: 'error',
+        path: [...at, key],
+        message: `unknown key "${key}"`,
+        location: locateKey([...at, key]),
+        hint: didYouMean(key, knownKeysAt(at)) ?? `allowed here: ${knownKeysAt(at).join(', ')}`,
+      }));
+    }
+    if (issue.code === 'invalid_value' && issue.values.length > 1) {
+      const input = (issue as { input?: unknown }).input;
+      const hint = typeof input === 'string' ? didYouMean(input, issue.values.map(String)) : undefined;
+      return [{ severity: 'error', path: at, message: `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`, hint }];
+    }
+    if ('input' in issue && issue.input === undefined) {
+      return [{ severity: 'error', path: at, message: `missing required key "${String(at.at(-1))}"` }];
+    }
+    return [{ severity: 'error', path: at, message: issue.message }];
+  });
+}
+
+/** Parses, validates and compiles a plan from its text. Throws PlanError listing every problem found. */
+export function parsePlan(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Plan {
+  const located = parseLocated(text, file);
+  const locate = located.locate;
+  const fail = (issues: PlanIssue[]): never => {
+    throw new PlanError(issues.map((i) => ({ ...i, location: i.location ?? locate(i.path) ?? { file, line: 1, col: 1 } })));
+  };
+  if (located.syntaxErrors.length > 0) {
+    fail(located.syntaxErrors.map((e) => ({ severity: 'error', path: [], message: `YAML: ${e.message}`, location: e.location })));
+  }
+  const issues: PlanIssue[] = [];
+  const resolved = resolveEnv(located.data, env, issues);
+  const parsed = PlanSchema.safeParse(resolved, { reportInput: true });
+  if (!parsed.success) fail([...issues, ...zodIssues(parsed.error, located.locateKey)]);
+  const input = parsed.data as z.infer<typeof PlanSchema>;
+  const entities = Object.entries(input.entities).map(([name, entity]) =>
+    compileEntity(name, entity, input.batch_size ?? DEFAULT_BATCH_SIZE, issues),
+  );
+  if (entities.length === 0) issues.push({ severity: 'error', path: ['entities'], message: 'the plan has no entities' });
+  if (issues.some((i) => i.severity === 'error')) fail(issues);
+
+  // The hash covers what decides the target's content, and not the secrets in the connection URLs.
+  const unresolved = PlanSchema.shape.entities.safeParse((located.data as { entities?: unknown }).entities);
+  const hash = createHash('sha256').update(JSON.stringify(unresolved.data ?? input.entities)).digest('hex').slice(0, 16);
+  return {
+    file,
+    baseDir: path.dirname(path.resolve(file)),
+    name: input.name ?? path.basename(file).replace(/\.ya?ml$/i, ''),
+    hash,
+    source: input.source,
+    target: input.target,
+    entities,
+    locate,
+  };
+}
+
+export async function loadPlan(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Plan> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    throw new CrmMigrateError('E_USAGE', `cannot read plan file ${file}${code === 'ENOENT' ? ': no such file' : ''}`, { cause });
+  }
+  return parsePlan(text, file, env);
+}

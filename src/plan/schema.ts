@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+/** A literal value a plan may write: a constant, a default, a value-map entry. */
+const Scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+/**
+ * A transform or clean step as written: a name (`name.first`, `email`) or a one-key map from the name to
+ * its options (`{ join: ", " }`, `{ cast: integer }`). Names and options are checked when the plan compiles.
+ */
+const Step = z.union([z.string(), z.record(z.string(), z.unknown())]);
+const Steps = z.union([Step, z.array(Step).min(1)]);
+
+/** YAML reads a bare `null` as no value: `invalid: null` and `invalid: "null"` are the same policy. */
+const InvalidPolicy = z.preprocess(
+  (v) => (v === null ? 'null' : v),
+  z.enum(['quarantine', 'null', 'keep', 'default']),
+);
+
+export const FieldSchema = z.strictObject({
+  from: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+  value: Scalar.optional(),
+  transform: Steps.optional(),
+  clean: Steps.optional(),
+  invalid: InvalidPolicy.optional(),
+  default: Scalar.optional(),
+  type: z.string().min(1).optional(),
+});
+
+/** A field is a source column name (a copy) or the full form. */
+const Field = z.preprocess((v) => (typeof v === 'string' ? { from: v } : v), FieldSchema);
+
+export const EntitySchema = z.strictObject({
+  from: z.string().min(1),
+  into: z.string().min(1),
+  key: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+  fields: z.record(z.string().min(1), Field),
+  batch_size: z.number().int().min(1).max(1_000_000).optional(),
+});
+
+export const PlanSchema = z.strictObject({
+  version: z.literal(1),
+  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "_", "." or "-"').optional(),
+  source: z.string().min(1),
+  target: z.string().min(1),
+  batch_size: z.number().int().min(1).max(1_000_000).optional(),
+  entities: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'use letters, digits and "_"'), EntitySchema),
+});
+
+export type PlanInput = z.infer<typeof PlanSchema>;
+export type EntityInput = z.infer<typeof EntitySchema>;
+export type FieldInput = z.infer<typeof FieldSchema>;
+export type InvalidPolicyName = z.infer<typeof InvalidPolicy>;
+
+/** The keys each level of the plan accepts, for "did you mean" on a misspelt key. */
+export const KNOWN_KEYS = {
+  plan: Object.keys(PlanSchema.shape),
+  entity: Object.keys(EntitySchema.shape),
+  field: Object.keys(FieldSchema.shape),
+} as const;

@@ -1,0 +1,123 @@
+import Database from 'better-sqlite3';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSource, openTarget } from '../../src/connectors/index.js';
+import type { Source, Target } from '../../src/connectors/contract.js';
+import type { Row } from '../../src/values.js';
+import { createPostgresDatabase, tempDir, type TestPostgres } from '../helpers/databases.js';
+
+// Every connector must behave the same behind the contract: one suite, run against each real database.
+const UGLY = ['plain', 'tab\there', 'line\nbreak', 'back\\slash', '\\N', '', 'ünïcødé 😀', "quote's \"double\"", null];
+
+interface Fixture {
+  url: string;
+  seed(sql: string[]): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+const FIXTURES: Record<string, () => Promise<Fixture>> = {
+  sqlite: async () => {
+    const tmp = tempDir();
+    const file = path.join(tmp.dir, 'db.sqlite');
+    return {
+      url: `sqlite:${file}`,
+      seed: async (sql) => {
+        const db = new Database(file);
+        for (const s of sql) db.exec(s);
+        db.close();
+      },
+      cleanup: async () => tmp.remove(),
+    };
+  },
+  postgres: async () => {
+    const db: TestPostgres = await createPostgresDatabase();
+    return { url: db.url, seed: async (sql) => { for (const s of sql) await db.query(s); }, cleanup: () => db.drop() };
+  },
+};
+
+const SEED = [
+  `CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT, code VARCHAR(5) NOT NULL DEFAULT 'x', score DOUBLE PRECISION)`,
+  `INSERT INTO people (id, name, code, score) VALUES ${Array.from({ length: 25 }, (_, i) => `(${i + 1}, ${UGLY[i % UGLY.length] === null ? 'NULL' : `'${String(UGLY[i % UGLY.length]).replace(/'/g, "''")}'`}, 'c${i}', ${i / 2})`).join(', ')}`,
+];
+
+describe.each(Object.keys(FIXTURES))('%s connector', (kind) => {
+  let fixture: Fixture;
+  let source: Source;
+  let target: Target;
+
+  beforeAll(async () => {
+    fixture = await (FIXTURES[kind] as () => Promise<Fixture>)();
+    await fixture.seed(SEED);
+    source = await openSource(fixture.url, { baseDir: '.' });
+    target = await openTarget(fixture.url, { baseDir: '.' });
+    await target.prepare();
+  });
+  afterAll(async () => {
+    await source?.close();
+    await target?.close();
+    await fixture?.cleanup();
+  });
+
+  it('describes a table in logical types', async () => {
+    const info = await source.describe('people');
+    expect(info?.primaryKey).toEqual(['id']);
+    expect(info?.columns.map((c) => [c.name, c.type, c.maxLength ?? null, c.nullable, c.hasDefault])).toEqual([
+      ['id', 'integer', null, false, false],
+      ['name', 'text', null, true, false],
+      ['code', 'text', 5, false, true],
+      ['score', 'float', null, true, false],
+    ]);
+    expect(await source.describe('no_such_table')).toBeUndefined();
+    expect(await source.listTables()).toContain('people');
+  });
+
+  it('reads in key order, in batches, resuming strictly after a key, with every ugly value intact', async () => {
+    const batches: Row[][] = [];
+    for await (const b of source.read({ table: 'people', columns: ['id', 'name'], key: ['id'], batchSize: 10 })) batches.push(b);
+    expect(batches.map((b) => b.length)).toEqual([10, 10, 5]);
+    const rows = batches.flat();
+    expect(rows.map((r) => r[0])).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+    expect(rows.map((r) => r[1])).toEqual(Array.from({ length: 25 }, (_, i) => UGLY[i % UGLY.length]));
+    const after: Row[] = [];
+    for await (const b of source.read({ table: 'people', columns: ['id'], key: ['id'], after: [22], batchSize: 10 })) after.push(...b);
+    expect(after).toEqual([[23], [24], [25]]);
+    expect(await source.count('people')).toBe(25);
+  });
+
+  it('creates a table and writes a batch, its quarantine and its checkpoint atomically', async () => {
+    await target.createTable({ name: 'out_people', columns: [{ name: 'id', type: 'integer', nullable: false }, { name: 'name', type: 'text', maxLength: 20, nullable: true }], primaryKey: ['id'] });
+    const described = await target.describe('out_people');
+    expect(described?.columns.map((c) => [c.name, c.type, c.maxLength ?? null])).toEqual([['id', 'integer', null], ['name', 'text', 20]]);
+    const runId = `run-${kind}`;
+    await target.state.startRun({ runId, plan: 'p', planHash: 'h', status: 'running', startedAt: new Date().toISOString(), finishedAt: null });
+    const counts = { read: 3, written: 2, merged: 0, quarantined: 1, filtered: 0 };
+    await target.writeBatch({
+      runId, table: 'out_people', columns: ['id', 'name'], rows: [[1, 'a\tb'], [2, null]],
+      quarantine: [{ entity: 'e', sourceKey: '3', row: { id: 3, name: 'x' }, reasons: [{ field: 'name', rule: 'email', code: 'invalid_email' }] }],
+      checkpoint: { entity: 'e', lastKey: [3], counts, done: false },
+    });
+    // A failing batch (duplicate key) leaves nothing behind: not its rows, not its quarantine, not its checkpoint.
+    await expect(target.writeBatch({
+      runId, table: 'out_people', columns: ['id', 'name'], rows: [[4, 'new'], [1, 'dup']],
+      quarantine: [{ entity: 'e', sourceKey: '5', row: {}, reasons: [] }],
+      checkpoint: { entity: 'e', lastKey: [5], counts: { ...counts, read: 6 }, done: false },
+    })).rejects.toThrow(/writing a batch to out_people failed/);
+    const rows: Row[] = [];
+    const check = await openSource(fixture.url, { baseDir: '.' });
+    for await (const b of check.read({ table: 'out_people', columns: ['id', 'name'], key: ['id'], batchSize: 100 })) rows.push(...b);
+    await check.close();
+    expect(rows).toEqual([[1, 'a\tb'], [2, null]]);
+    expect(await target.state.checkpoints(runId)).toEqual([{ entity: 'e', lastKey: [3], counts, done: false }]);
+    const quarantined = [];
+    for await (const q of target.state.quarantined(runId)) quarantined.push(q);
+    expect(quarantined).toEqual([{ entity: 'e', sourceKey: '3', row: { id: 3, name: 'x' }, reasons: [{ field: 'name', rule: 'email', code: 'invalid_email' }] }]);
+  });
+
+  it('keeps runs per plan and resets a plan for a fresh start', async () => {
+    expect((await target.state.latestRun('p'))?.runId).toBe(`run-${kind}`);
+    await target.reset('p', ['out_people']);
+    expect((await target.state.latestRun('p'))?.status).toBe('superseded');
+    expect(await target.state.checkpoints(`run-${kind}`)).toEqual([]);
+    expect(await source.count('out_people')).toBe(0);
+  });
+});

@@ -1,0 +1,211 @@
+import { describe, expect, it } from 'vitest';
+import { CopyTextDecoder, encodeRows } from '../src/connectors/postgres/copy-text.js';
+import { createRowMapper } from '../src/engine/row-mapper.js';
+import type { BoundEntity, TargetColumn } from '../src/engine/schema-check.js';
+import { fitTarget } from '../src/engine/target-fit.js';
+import { castValue } from '../src/mapping/cast.js';
+import { findStep } from '../src/mapping/steps.js';
+import { parsePlan } from '../src/plan/load.js';
+import type { LogicalType, Value } from '../src/values.js';
+
+const step = (name: string, options?: unknown) => {
+  const def = findStep(name);
+  if (!def) throw new Error(`no step ${name}`);
+  return def.create(def.options ? def.options.parse(options) : undefined);
+};
+
+describe('email rule', () => {
+  const email = step('email');
+  // [input, value, invalid?]
+  const CASES: [Value, Value, boolean][] = [
+    ['john@example.com', 'john@example.com', false],
+    ['  John.Smith@Example.COM ', 'john.smith@example.com', false],
+    ['JOHN@EXAMPLE.COM', 'john@example.com', false],
+    ['first+tag@sub.example.co.uk', 'first+tag@sub.example.co.uk', false],
+    ['', null, false],
+    ['   ', null, false],
+    [null, null, false],
+    ['john.smith@', 'john.smith@', true],
+    ['john at example.com', 'john at example.com', true],
+    ['john@@example.com', 'john@@example.com', true],
+    ['n/a', 'n/a', true],
+    ['john@example', 'john@example', true],
+    ['john@127.0.0.1', 'john@127.0.0.1', true],
+    ['John Smith <john@example.com>', 'John Smith <john@example.com>', true],
+    ['a b@example.com', 'a b@example.com', true],
+  ];
+  it.each(CASES)('%j', (input, value, bad) => {
+    const r = email(input);
+    expect(r.value).toBe(value);
+    expect(r.issues?.some((i) => i.kind === 'invalid') ?? false).toBe(bad);
+  });
+});
+
+describe('text rules', () => {
+  it.each([
+    ['trim', '  a  b ', 'a  b'],
+    ['collapse_spaces', '  a \t\n b ', 'a b'],
+    ['lower', 'ÀB', 'àb'],
+    ['upper', 'àb', 'ÀB'],
+  ])('%s', (name, input, output) => expect(step(name)(input).value).toBe(output));
+
+  it('leaves non-text values alone', () => {
+    expect(step('trim')(42).value).toBe(42);
+    expect(step('email')(null).value).toBe(null);
+  });
+});
+
+describe('transforms', () => {
+  it('join skips empty parts', () => {
+    expect(step('join', ', ')(['1 Main St', null, '  ', 'Springfield', 12345]).value).toBe('1 Main St, Springfield, 12345');
+    expect(step('join', ', ')([null, '']).value).toBe(null);
+  });
+  it('coalesce takes the first non-empty', () => expect(step('coalesce')([null, ' ', 'b', 'c']).value).toBe('b'));
+  it('map matches exactly, then ignoring case and spaces, and flags the rest', () => {
+    const map = step('map', { A: 'active', I: 'inactive' });
+    expect(map('A').value).toBe('active');
+    expect(map(' a ').value).toBe('active');
+    expect(map('X').issues?.[0]?.code).toBe('unmapped_value');
+    expect(map(null).value).toBe(null);
+  });
+  it('name parts', () => {
+    expect(step('name.first')('Scott, Michael C.').value).toBe('Michael');
+    expect(step('name.last')('Scott, Michael C.').value).toBe('Scott');
+    expect(step('name.middle')('Scott, Michael C.').value).toBe('C.');
+  });
+});
+
+describe('cast', () => {
+  // [input, type, output, or the issue code]
+  const CASES: [Value, LogicalType, Value | { code: string }][] = [
+    ['42', 'integer', 42],
+    [' -7 ', 'integer', -7],
+    ['4.2', 'integer', { code: 'cast_failed' }],
+    ['abc', 'integer', { code: 'cast_failed' }],
+    ['3000000000', 'integer', { code: 'out_of_range' }],
+    ['3000000000', 'bigint', 3000000000],
+    ['92233720368547758070', 'bigint', { code: 'out_of_range' }],
+    ['9007199254740993', 'bigint', 9007199254740993n],
+    ['40000', 'smallint', { code: 'out_of_range' }],
+    ['12.50', 'decimal', '12.50'],
+    ['1e3', 'float', 1000],
+    ['12,5', 'decimal', { code: 'cast_failed' }],
+    ['yes', 'boolean', true],
+    ['F', 'boolean', false],
+    ['maybe', 'boolean', { code: 'cast_failed' }],
+    ['2024-02-29', 'date', '2024-02-29'],
+    ['2023-02-29', 'date', { code: 'cast_failed' }],
+    ['2023-02-30', 'date', { code: 'cast_failed' }],
+    ['0000-00-00', 'date', { code: 'cast_failed' }],
+    ['2023-13-01', 'date', { code: 'cast_failed' }],
+    ['2016-12-25 10:24:00', 'date', '2016-12-25'],
+    ['2016-12-25T10:24:00Z', 'timestamp', '2016-12-25T10:24:00Z'],
+    ['2016-12-25 25:00:00', 'timestamp', { code: 'cast_failed' }],
+    ['12/25/2016', 'date', { code: 'cast_failed' }],
+    [new Date('2020-01-02T03:04:05Z'), 'date', '2020-01-02'],
+    [17, 'text', '17'],
+    ['{"a":1}', 'json', '{"a":1}'],
+    ['{a:1}', 'json', { code: 'cast_failed' }],
+    ['3F2504E0-4F89-11D3-9A0C-0305E82C3301', 'uuid', '3f2504e0-4f89-11d3-9a0c-0305e82c3301'],
+    [null, 'integer', null],
+  ];
+  it.each(CASES)('%j as %s', (input, type, expected) => {
+    const r = castValue(input, type);
+    if (expected !== null && typeof expected === 'object' && 'code' in expected) {
+      expect(r.issues?.[0]?.code).toBe(expected.code);
+      expect(r.value).toBe(input);
+    } else {
+      expect(r.issues).toBeUndefined();
+      expect(r.value).toEqual(expected);
+    }
+  });
+});
+
+describe('target fit', () => {
+  const col = (type: LogicalType, extra: Partial<TargetColumn> = {}): TargetColumn => ({ name: 'c', type, nullable: true, ...extra });
+  it.each([
+    [null, col('text', { nullable: false }), 'not_null'],
+    ['abcdef', col('text', { maxLength: 5 }), 'too_long'],
+    ['ééééé', col('text', { maxLength: 5 }), null],
+    ['😀😀😀', col('text', { maxLength: 3 }), null],
+    ['😀😀😀😀', col('text', { maxLength: 3 }), 'too_long'],
+    ['12x', col('integer'), 'type_mismatch'],
+    ['99999', col('smallint'), 'out_of_range'],
+    ['2023-02-30', col('date'), 'type_mismatch'],
+    [12, col('text', { maxLength: 2 }), null],
+  ] as [Value, TargetColumn, string | null][])('%j', (value, column, code) => {
+    const fit = fitTarget(value, column);
+    expect(fit.ok ? null : fit.code).toBe(code);
+  });
+});
+
+describe('row mapper', () => {
+  const plan = parsePlan(
+    `version: 1
+source: "sqlite::memory:"
+target: "sqlite::memory:"
+entities:
+  people:
+    from: old
+    into: new
+    key: id
+    fields:
+      id: id
+      last_name: { from: name, transform: name.last }
+      email_q: { from: email, clean: email }
+      email_n: { from: email, clean: email, invalid: null }
+      email_k: { from: email, clean: email, invalid: keep }
+      email_d: { from: email, clean: email, invalid: default, default: "unknown@example.com" }
+      status: { from: status, transform: { map: { A: active } }, invalid: null, default: unknown }
+      origin: { value: legacy }
+`,
+    'p.yaml',
+    {},
+  );
+  const entityPlan = plan.entities[0];
+  if (!entityPlan) throw new Error('no entity');
+  const bound: BoundEntity = {
+    plan: entityPlan,
+    sourceColumns: ['id', 'name', 'email', 'status'],
+    targetColumns: entityPlan.fields.map((f) => ({ name: f.target, type: f.target === 'id' ? 'integer' : 'text', nullable: f.target !== 'last_name', ...(f.target === 'last_name' ? { maxLength: 10 } : {}) })),
+    create: undefined,
+  };
+  const map = createRowMapper(bound);
+
+  it('writes a clean row with every policy applied', () => {
+    expect(map([1, 'Scott, Michael C.', ' M@X.COM ', 'A'])).toEqual({
+      values: [1, 'Scott', 'm@x.com', 'm@x.com', 'm@x.com', 'm@x.com', 'active', 'legacy'],
+      reasons: null,
+    });
+  });
+
+  it('applies quarantine, null, keep and default to a bad email; all reasons are listed', () => {
+    const r = map([2, null, 'bad@', 'Z']);
+    expect(r.reasons).toEqual([
+      { field: 'last_name', rule: 'target', code: 'not_null' },
+      { field: 'email_q', rule: 'email', code: 'invalid_email' },
+    ]);
+    expect(r.values.slice(3, 7)).toEqual([null, 'bad@', 'unknown@example.com', 'unknown']);
+  });
+
+  it('quarantines a value too long for its column instead of truncating it', () => {
+    expect(map([3, 'Bartholomew-Montgomery', null, 'A']).reasons).toEqual([{ field: 'last_name', rule: 'target', code: 'too_long' }]);
+  });
+});
+
+describe('COPY text codec', () => {
+  const ugly: Value[][] = [
+    [1, 'plain', null, true, 'tab\there', 'new\nline', 'back\\slash', 'cr\rx', '\\N', '', 'ünïcødé 😀'],
+    [2, '\\x41', 'end\\', false, '\t', '\n\n', 'a\\tb', ' ', 'N', '"quoted"', 'null'],
+  ];
+  it('round-trips every ugly string, split at every byte boundary', () => {
+    const bytes = Buffer.from(encodeRows(ugly), 'utf8');
+    for (const cut of [1, 2, 3, 7, 50, bytes.length]) {
+      const decoder = new CopyTextDecoder();
+      const rows: (string | null)[][] = [];
+      for (let i = 0; i < bytes.length; i += cut) decoder.push(bytes.subarray(i, i + cut), (r) => rows.push(r));
+      decoder.end();
+      expect(rows).toEqual(ugly.map((r) => r.map((v) => (v === null ? null : v === true ? 't' : v === false ? 'f' : String(v)))));
+    }
+  });
+});

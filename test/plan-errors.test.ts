@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { formatPlanIssue, PlanError } from '../src/errors.js';
+import { parsePlan } from '../src/plan/load.js';
+
+const VALID = `version: 1
+source: sqlite:./old.db
+target: sqlite:./new.db
+entities:
+  customers:
+    from: old_crm_customers
+    into: new_crm_customers
+    key: id
+    fields:
+      id: id
+      first_name: { from: name, transform: name.first }
+      email: { from: email, clean: email, invalid: quarantine }
+`;
+
+function issuesOf(text: string, env: NodeJS.ProcessEnv = {}): string[] {
+  try {
+    parsePlan(text, 'plan.yaml', env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(PlanError);
+    return (error as PlanError).issues.map(formatPlanIssue);
+  }
+  throw new Error('the plan was accepted');
+}
+
+describe('plan errors', () => {
+  it('accepts the core forms', () => {
+    const plan = parsePlan(VALID, 'dir/my-plan.yaml', {});
+    expect(plan.name).toBe('my-plan');
+    expect(plan.entities[0]?.fields.map((f) => f.target)).toEqual(['id', 'first_name', 'email']);
+    expect(plan.entities[0]?.key).toEqual(['id']);
+  });
+
+  // [what, replace this, with this, expected message fragments]
+  const CASES: [string, string, string, string[]][] = [
+    ['misspelt entity key', '    into: new', '    inot: new', ['plan.yaml:7:5', 'entities.customers.inot', 'unknown key "inot"', 'did you mean "into"?']],
+    ['misspelt field key', 'clean: email,', 'claen: email,', ['plan.yaml:12:29', 'unknown key "claen"', 'did you mean "clean"?']],
+    ['misspelt root key', 'target: sqlite', 'traget: sqlite', ['plan.yaml:3:1', 'unknown key "traget"', 'did you mean "target"?']],
+    ['unknown transform', 'name.first', 'name.frist', ['plan.yaml:11:44', 'unknown transform "name.frist"', 'did you mean "name.first"?']],
+    ['unknown clean rule', 'clean: email', 'clean: emial', ['plan.yaml:12:36', 'unknown clean "emial"', 'did you mean "email"?']],
+    ['clean rule used as transform', 'transform: name.first', 'transform: trim', ['"trim" is a clean step: put it under clean:']],
+    ['bad policy', 'invalid: quarantine', 'invalid: qurantine', ['plan.yaml:12:52', 'must be one of', 'did you mean "quarantine"?']],
+    ['missing key', '    key: id\n', '', ['entities.customers.key', 'missing required key "key"']],
+    ['bad version', 'version: 1', 'version: 2', ['plan.yaml:1:10', 'version']],
+    ['from and value together', '      id: id', '      id: { from: id, value: 3 }', ['plan.yaml:10:7', 'exactly one of "from"']],
+    ['several columns without a combiner', 'first_name: { from: name,', 'first_name: { from: [a, b],', ['several source columns need a first transform', 'join']],
+    ['bad join options', 'transform: name.first', 'transform: { join: 3 }', ['bad options for transform "join"']],
+    ['bad YAML', 'fields:', 'fields: [', ['plan.yaml:', 'YAML:']],
+    ['invalid: default without default', 'invalid: quarantine', 'invalid: default', ['invalid: default needs a default value']],
+    ['unknown type', '      id: id', '      id: { from: id, type: integr }', ['unknown type "integr"', 'did you mean "integer"?']],
+    ['unset environment variable', 'target: sqlite:./new.db', 'target: postgres://u:${env:NO_SUCH_SECRET}@h/db', ['plan.yaml:3:9', 'environment variable NO_SUCH_SECRET is not set']],
+  ];
+
+  it.each(CASES)('%s', (_what, from, to, expected) => {
+    expect(VALID.includes(from)).toBe(true);
+    const text = issuesOf(VALID.replace(from, to)).join('\n');
+    for (const fragment of expected) expect(text).toContain(fragment);
+  });
+
+  it('treats invalid: null (YAML null) and invalid: "null" as the same policy', () => {
+    const bare = parsePlan(VALID.replace('invalid: quarantine', 'invalid: null'), 'p.yaml', {});
+    const quoted = parsePlan(VALID.replace('invalid: quarantine', 'invalid: "null"'), 'p.yaml', {});
+    expect(bare.entities[0]?.fields[2]?.invalid).toBe('null');
+    expect(quoted.entities[0]?.fields[2]?.invalid).toBe('null');
+  });
+
+  it('resolves ${env:NAME} and never puts the secret in the plan hash', () => {
+    const text = VALID.replace('target: sqlite:./new.db', 'target: postgres://u:${env:PW}@h/db');
+    const a = parsePlan(text, 'p.yaml', { PW: 's3cret-one' });
+    const b = parsePlan(text, 'p.yaml', { PW: 's3cret-two' });
+    expect(a.target).toBe('postgres://u:s3cret-one@h/db');
+    expect(a.hash).toBe(b.hash);
+  });
+
+  it('never echoes the value of a secret in an error', () => {
+    const text = VALID.replace('target: sqlite:./new.db', 'target: ${env:PW}').replace('version: 1', 'version: 9');
+    expect(issuesOf(text, { PW: 'hunter2' }).join('\n')).not.toContain('hunter2');
+  });
+
+  it('reports every error at once', () => {
+    const text = VALID.replace('into: new', 'inot: new').replace('name.first', 'name.frist');
+    expect(issuesOf(text).length).toBeGreaterThanOrEqual(2);
+  });
+});

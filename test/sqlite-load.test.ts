@@ -1,0 +1,97 @@
+import Database from 'better-sqlite3';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { generateLegacyCrm } from '../examples/legacy-crm/generate.js';
+import { parsePersonName } from '../src/mapping/person-name.js';
+import { loadPlan } from '../src/plan/load.js';
+import { runPlan } from '../src/engine/run.js';
+import { CrmMigrateError } from '../src/errors.js';
+import { tempDir } from './helpers/databases.js';
+
+const EXAMPLE = path.resolve(import.meta.dirname, '../examples/legacy-crm');
+
+describe('the demo plan on SQLite', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let planFile: string;
+
+  beforeEach(() => {
+    tmp = tempDir();
+    generateLegacyCrm(path.join(tmp.dir, 'legacy.db'), { customers: 3000, seed: 7 });
+    planFile = path.join(tmp.dir, 'plan.yaml');
+    copyFileSync(path.join(EXAMPLE, 'plan.yaml'), planFile);
+    const db = new Database(path.join(tmp.dir, 'new.db'));
+    db.exec(readFileSync(path.join(EXAMPLE, 'new-crm-schema.sql'), 'utf8'));
+    db.close();
+    writeFileSync(planFile, readFileSync(planFile, 'utf8').replace('sqlite:./out/new-crm.db', 'sqlite:./new.db'));
+  });
+  afterEach(() => tmp.remove());
+
+  const targetRows = () => {
+    const db = new Database(path.join(tmp.dir, 'new.db'), { readonly: true });
+    const rows = db.prepare('SELECT * FROM new_crm_customers ORDER BY id').all() as Record<string, unknown>[];
+    const quarantined = db.prepare('SELECT source_key, reasons FROM _crm_migrate_quarantine ORDER BY CAST(source_key AS INTEGER)').all() as { source_key: string; reasons: string }[];
+    db.close();
+    return { rows, quarantined };
+  };
+
+  it('accounts for every source row, row for row', async () => {
+    const summary = await runPlan(await loadPlan(planFile));
+    const c = summary.entities.customers;
+    expect(c?.read).toBe(3000);
+    expect(c && c.written + c.quarantined + c.merged + c.filtered).toBe(3000);
+
+    const source = new Database(path.join(tmp.dir, 'legacy.db'), { readonly: true });
+    const legacy = source.prepare('SELECT * FROM old_crm_customers ORDER BY id').all() as Record<string, string | null>[];
+    source.close();
+    const { rows, quarantined } = targetRows();
+    expect(rows.length).toBe(c?.written);
+    expect(quarantined.length).toBe(c?.quarantined);
+
+    // Each source id is in exactly one place: the target or the quarantine.
+    const written = new Map(rows.map((r) => [Number(r.id), r]));
+    const rejected = new Map(quarantined.map((q) => [Number(q.source_key), JSON.parse(q.reasons) as { code: string }[]]));
+    for (const old of legacy) {
+      const id = Number(old.id);
+      expect(written.has(id) !== rejected.has(id)).toBe(true);
+      const row = written.get(id);
+      if (!row) continue;
+      const name = parsePersonName(old.name);
+      expect([row.first_name, row.last_name, row.honorific, row.suffix]).toEqual([name.first, name.last, name.honorific, name.suffix]);
+      expect(row.email).toBe(old.email?.trim() ? old.email.trim().toLowerCase() : null);
+      expect(row.source_system).toBe('legacy-crm');
+      expect(['active', 'inactive', 'lead', 'unknown']).toContain(row.status);
+    }
+    // The seed's crash case and friends landed correctly.
+    const reasons = [...rejected.values()].flat().map((r) => r.code);
+    expect(reasons).toContain('invalid_email');
+    expect(reasons).toContain('not_null');
+  });
+
+  it('leaves a finished run alone, and --fresh loads the same rows again', async () => {
+    const first = await runPlan(await loadPlan(planFile));
+    const before = targetRows();
+    const again = await runPlan(await loadPlan(planFile));
+    expect(again.status).toBe('already-done');
+    expect(again.entities).toEqual(first.entities);
+    expect(targetRows()).toEqual(before);
+
+    const fresh = await runPlan(await loadPlan(planFile), { fresh: true });
+    expect(fresh.status).toBe('done');
+    expect(fresh.runId).not.toBe(first.runId);
+    expect(fresh.entities).toEqual(first.entities);
+    expect(targetRows()).toEqual(before);
+  });
+
+  it('refuses to resume an unfinished run with a changed mapping', async () => {
+    await runPlan(await loadPlan(planFile));
+    const db = new Database(path.join(tmp.dir, 'new.db'));
+    db.exec(`UPDATE _crm_migrate_runs SET status = 'running'`);
+    db.close();
+    writeFileSync(planFile, readFileSync(planFile, 'utf8').replace('name.suffix', 'name.nickname'));
+    const error = await runPlan(await loadPlan(planFile)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CrmMigrateError);
+    expect((error as CrmMigrateError).exitCode).toBe(2);
+    expect((error as CrmMigrateError).hint).toContain('--fresh');
+  });
+});
