@@ -38,6 +38,7 @@ const CASES: [string | null, string, string, string, string, string, string?][] 
   ['Dr.', 'Dr.', '', '', '', ''],
   ['  John    Smith  ', '', 'John', '', 'Smith', ''],
   ['John\tSmith', '', 'John', '', 'Smith', ''],
+  ['John\u00a0Smith', '', 'John', '', 'Smith', ''],
   ['José Álvarez Núñez', '', 'José', 'Álvarez', 'Núñez', ''],
   ['Zoë Østergaard', '', 'Zoë', '', 'Østergaard', ''],
   ['J. R. R. Tolkien', '', 'J.', 'R. R.', 'Tolkien', ''],

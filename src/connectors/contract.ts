@@ -91,14 +91,24 @@ export interface RunRecord {
   readonly finishedAt: string | null;
 }
 
-/** One batch: the target rows, the rows quarantined from it, and the checkpoint after it — one transaction. */
-export interface BatchWrite {
+/** Where a batch goes: the target table and the columns each added row holds, in order. */
+export interface BatchStart {
   readonly runId: string;
   readonly table: string;
   readonly columns: readonly string[];
-  readonly rows: readonly Row[];
-  readonly quarantine: readonly QuarantinedRow[];
-  readonly checkpoint: Checkpoint;
+}
+
+/**
+ * One transaction's worth of rows, streamed: rows are handed over as they are mapped (`add`), reach the
+ * database as it can take them (`flush` waits when it is behind), and become visible only with `commit`,
+ * which writes the quarantined rows and the checkpoint in the same transaction — all of it or none.
+ */
+export interface BatchWriter {
+  add(row: Row): void;
+  flush(): Promise<void>;
+  commit(quarantine: readonly QuarantinedRow[], checkpoint: Checkpoint): Promise<void>;
+  /** Rolls back whatever was added; safe to call after a failure. */
+  abort(): Promise<void>;
 }
 
 /** Runs, checkpoints and quarantine, kept in the target next to the data. */
@@ -115,6 +125,11 @@ export interface TargetCapabilities {
   readonly transactionalDdl: boolean;
   /** Writes go through the database's bulk-load path (COPY, LOAD DATA) rather than INSERT statements. */
   readonly bulkLoad: boolean;
+  /**
+   * A second batch can be open while the first commits (it streams on another connection). The engine still
+   * commits batches strictly in order; this only hides the commit's round trips behind the next batch.
+   */
+  readonly overlappingBatches: boolean;
 }
 
 /** A database or file that data is written to. */
@@ -126,8 +141,8 @@ export interface Target {
   /** Creates the state tables if missing. Until then the target is untouched. */
   prepare(): Promise<void>;
   createTable(spec: TableSpec): Promise<void>;
-  /** Writes rows, quarantined rows and the checkpoint atomically: all of them or none. */
-  writeBatch(batch: BatchWrite): Promise<void>;
+  /** Opens a transaction for one batch: one at a time, or two with `overlappingBatches`. */
+  beginBatch(start: BatchStart): Promise<BatchWriter>;
   /** For a fresh start: empties the tables and drops the plan's earlier checkpoints and quarantine, atomically. */
   reset(plan: string, tables: readonly string[]): Promise<void>;
   close(): Promise<void>;

@@ -1,4 +1,4 @@
-import type { Checkpoint, Counts, QuarantinedRow, Source, Target } from '../connectors/contract.js';
+import type { Checkpoint, Counts, QuarantinedRow, Reason, Source, Target } from '../connectors/contract.js';
 import { valueToJson, type Row } from '../values.js';
 import { createRowMapper } from './row-mapper.js';
 import type { BoundEntity } from './schema-check.js';
@@ -17,10 +17,14 @@ export function sourceKeyText(key: readonly unknown[]): string {
   return key.length === 1 ? String(key[0]) : JSON.stringify(key);
 }
 
+/** Source rows are pulled in chunks of at most this many; a batch (one transaction) spans several chunks. */
+const READ_CHUNK = 1000;
+
 /**
- * Streams one entity from its checkpoint to the end: read a batch, map it, write it with its checkpoint.
- * Reading and mapping the next batch overlaps the write of the previous one; at most two batches are in
- * memory, whatever the table's size.
+ * Streams one entity from its checkpoint to the end. Rows are read in chunks, mapped, and streamed into an
+ * open batch; every `batchSize` rows the batch commits with its quarantine rows and its checkpoint (one
+ * transaction), and the last batch commits with `done`. Memory holds one chunk and the writer's buffer,
+ * whatever the table's size; the database ingests while the next chunk is mapped.
  */
 export async function loadEntity(options: {
   source: Source;
@@ -34,42 +38,66 @@ export async function loadEntity(options: {
   const { plan } = entity;
   const map = createRowMapper(entity);
   const keyIndexes = plan.key.map((k) => entity.sourceColumns.indexOf(k));
-  const columns = plan.fields.map((f) => f.target);
+  const start = { runId, table: plan.into, columns: plan.fields.map((f) => f.target) };
   const counts: Counts = { ...(options.from?.counts ?? zeroCounts()) };
   let lastKey: readonly unknown[] | null = options.from?.lastKey ?? null;
   const total = await source.count(plan.from);
   const report = (done: boolean) => options.onProgress?.({ entity: plan.name, counts: { ...counts }, total, done });
+  const checkpoint = (done: boolean): Checkpoint => ({ entity: plan.name, lastKey, counts: { ...counts }, done });
 
-  let inFlight: Promise<void> = Promise.resolve();
+  const reasons: Reason[] = [];
+  let quarantine: QuarantinedRow[] = [];
+  let inBatch = 0;
+  let writer = await target.beginBatch(start);
+  // With overlapping batches, the previous batch commits while this one streams. Commits stay in order:
+  // a batch's commit starts only after the one before it has committed, so a checkpoint never runs ahead.
+  let committing: Promise<void> = Promise.resolve();
   report(false);
-  for await (const batch of source.read({ table: plan.from, columns: entity.sourceColumns, key: plan.key, after: lastKey as Row | null ?? undefined, batchSize: plan.batchSize })) {
-    const rows: Row[] = [];
-    const quarantine: QuarantinedRow[] = [];
-    for (const row of batch) {
-      const mapped = map(row);
-      if (mapped.reasons === null) {
-        rows.push(mapped.values);
+  try {
+    const after = lastKey === null ? undefined : (lastKey as Row);
+    for await (const chunk of source.read({ table: plan.from, columns: entity.sourceColumns, key: plan.key, after, batchSize: Math.min(plan.batchSize, READ_CHUNK) })) {
+      for (const row of chunk) {
+        reasons.length = 0;
+        const values = map(row, reasons);
+        if (reasons.length === 0) {
+          writer.add(values);
+          counts.written += 1;
+          continue;
+        }
+        const original: Record<string, unknown> = {};
+        entity.sourceColumns.forEach((c, i) => (original[c] = valueToJson(row[i] ?? null)));
+        quarantine.push({ entity: plan.name, sourceKey: sourceKeyText(keyIndexes.map((i) => valueToJson(row[i] ?? null))), row: original, reasons: reasons.slice() });
+        counts.quarantined += 1;
+      }
+      const last = chunk[chunk.length - 1] as Row;
+      lastKey = keyIndexes.map((i) => valueToJson(last[i] ?? null));
+      counts.read += chunk.length;
+      inBatch += chunk.length;
+      if (inBatch < plan.batchSize) {
+        await writer.flush();
         continue;
       }
-      const original: Record<string, unknown> = {};
-      entity.sourceColumns.forEach((c, i) => (original[c] = valueToJson(row[i] ?? null)));
-      quarantine.push({ entity: plan.name, sourceKey: sourceKeyText(keyIndexes.map((i) => valueToJson(row[i] ?? null))), row: original, reasons: mapped.reasons });
+      await committing;
+      const commit = writer.commit(quarantine, checkpoint(false)).then(() => report(false));
+      quarantine = [];
+      inBatch = 0;
+      if (target.capabilities.overlappingBatches) {
+        committing = commit;
+        // Handled here so it is not reported as unhandled; the failure is thrown by the next `await committing`.
+        committing.catch(() => undefined);
+      } else {
+        await commit;
+      }
+      writer = await target.beginBatch(start);
     }
-    const last = batch[batch.length - 1] as Row;
-    lastKey = keyIndexes.map((i) => valueToJson(last[i] ?? null));
-    counts.read += batch.length;
-    counts.written += rows.length;
-    counts.quarantined += quarantine.length;
-    const checkpoint: Checkpoint = { entity: plan.name, lastKey, counts: { ...counts }, done: false };
-
-    await inFlight;
-    report(false);
-    inFlight = target.writeBatch({ runId, table: plan.into, columns, rows, quarantine, checkpoint });
-    // Marks the rejection as handled now; it is still thrown by the `await inFlight` above or below.
-    inFlight.catch(() => undefined);
+    await committing;
+    // The last rows and the entity's `done` mark commit together.
+    await writer.commit(quarantine, checkpoint(true));
+  } catch (error) {
+    await committing.catch(() => undefined);
+    await writer.abort().catch(() => undefined);
+    throw error;
   }
-  await inFlight;
-  await target.writeBatch({ runId, table: plan.into, columns, rows: [], quarantine: [], checkpoint: { entity: plan.name, lastKey, counts: { ...counts }, done: true } });
   report(true);
   return counts;
 }

@@ -48,10 +48,11 @@ export async function previewPlan(plan: Plan, options: { sample?: number } = {})
       if (sample > 0) {
         for await (const batch of source.read({ table: entity.plan.from, columns: entity.sourceColumns, key: entity.plan.key, batchSize: sample })) {
           for (const row of batch) {
-            const mapped = map(row);
+            const reasons: Reason[] = [];
+            const values = map(row, reasons);
             const before = Object.fromEntries(entity.sourceColumns.map((c, i) => [c, valueToJson(row[i] ?? null)]));
-            const after = mapped.reasons ? null : Object.fromEntries(entity.plan.fields.map((f, i) => [f.target, valueToJson(mapped.values[i] ?? null)]));
-            samples.push({ sourceKey: sourceKeyText(keyIndexes.map((i) => valueToJson(row[i] ?? null))), before, after, reasons: mapped.reasons ?? [] });
+            const after = reasons.length > 0 ? null : Object.fromEntries(entity.plan.fields.map((f, i) => [f.target, valueToJson(values[i] ?? null)]));
+            samples.push({ sourceKey: sourceKeyText(keyIndexes.map((i) => valueToJson(row[i] ?? null))), before, after, reasons });
           }
           break;
         }

@@ -4,14 +4,12 @@ import type { Row, Value } from '../values.js';
 import type { BoundEntity } from './schema-check.js';
 import { fitTarget } from './target-fit.js';
 
-export interface MappedRow {
-  /** Target values in `targetColumns` order; meaningless when `reasons` is set. */
-  readonly values: Row;
-  /** Why the row is quarantined; null when it is written. Every failing field is listed, not just the first. */
-  readonly reasons: Reason[] | null;
-}
-
-export type RowMapper = (row: Row) => MappedRow;
+/**
+ * Maps one source row to target values (in `targetColumns` order). Why the row must be quarantined is
+ * pushed onto `reasons` — every failing field, not just the first; the values are meaningless then.
+ * The caller owns `reasons` and empties it between rows: no per-row allocation on the hot path.
+ */
+export type RowMapper = (row: Row, reasons: Reason[]) => Row;
 
 type FieldEvaluator = (row: Row, reasons: Reason[]) => Value;
 
@@ -46,8 +44,7 @@ export function createRowMapper(entity: BoundEntity): RowMapper {
   const evaluators = entity.plan.fields.map((f) => fieldEvaluator(f, entity.sourceColumns));
   const columns = entity.targetColumns;
   const names = entity.plan.fields.map((f) => f.target);
-  return (row) => {
-    const reasons: Reason[] = [];
+  return (row, reasons) => {
     const values: Row = new Array(evaluators.length);
     for (let i = 0; i < evaluators.length; i++) {
       const before = reasons.length;
@@ -57,6 +54,6 @@ export function createRowMapper(entity: BoundEntity): RowMapper {
       if (fit.ok) values[i] = fit.value;
       else reasons.push({ field: names[i] as string, rule: 'target', code: fit.code });
     }
-    return { values, reasons: reasons.length > 0 ? reasons : null };
+    return values;
   };
 }

@@ -38,42 +38,57 @@ const PARTICLES = new Set([
   'st', 'ste', 'saint', 'bin', 'binti', 'ibn', 'al', 'el', 'af', 'zu', 'y',
 ]);
 
-const bare = (token: string): string => token.toLowerCase().replace(/[.,]/g, '');
-const isHonorific = (token: string): boolean => HONORIFICS.has(bare(token));
+const bare = (token: string): string => {
+  const lower = token.toLowerCase();
+  return lower.includes('.') || lower.includes(',') ? lower.replace(/[.,]/g, '') : lower;
+};
+// The length checks come first: most tokens are longer than any word in these lists, and this runs per row.
+const isHonorific = (token: string): boolean => token.length <= 11 && HONORIFICS.has(bare(token));
 /** "V" alone is only a suffix after a full name: "John Smith V", never as a lone initial "V." with a dot. */
-const isSuffix = (token: string): boolean => SUFFIXES.has(bare(token)) && !(bare(token) === 'v' && token.endsWith('.'));
-const isParticle = (token: string): boolean => PARTICLES.has(bare(token));
+const isSuffix = (token: string): boolean => token.length <= 6 && SUFFIXES.has(bare(token)) && !(bare(token) === 'v' && token.endsWith('.'));
+const isParticle = (token: string): boolean => token.length <= 6 && PARTICLES.has(bare(token));
+
+const NON_ASCII = /[^\x20-\x7e]/;
+/** Leading, trailing or doubled white space, or any white space that is not a plain space (tab, NBSP…). */
+const UNTIDY_SPACE = /^\s|\s$|\s\s|[^\S ]/;
+const NICKNAME_MARK = /["“(]/;
 
 const joined = (tokens: readonly string[]): string | null => (tokens.length === 0 ? null : tokens.join(' '));
 
 export function parsePersonName(input: unknown): PersonName {
   if (typeof input !== 'string') return EMPTY;
-  let text = input.normalize('NFC').replace(/\s+/g, ' ').trim();
+  // Each clean-up runs only when the text needs it: most names need none, and this runs per row.
+  let text = NON_ASCII.test(input) ? input.normalize('NFC') : input;
+  if (UNTIDY_SPACE.test(text)) text = text.replace(/\s+/g, ' ').trim();
   if (text === '') return EMPTY;
 
   // A nickname in quotes or parentheses: William "Bill" Smith, Robert (Bob) Jones.
   let nickname: string | null = null;
-  text = text
-    .replace(/\s*(?:"([^"]+)"|“([^”]+)”|\(([^)]+)\))\s*/, (_m, a?: string, b?: string, c?: string) => {
-      nickname = (a ?? b ?? c ?? '').trim() || null;
-      return ' ';
-    })
-    .trim();
+  if (NICKNAME_MARK.test(text)) {
+    text = text
+      .replace(/\s*(?:"([^"]+)"|“([^”]+)”|\(([^)]+)\))\s*/, (_m, a?: string, b?: string, c?: string) => {
+        nickname = (a ?? b ?? c ?? '').trim() || null;
+        return ' ';
+      })
+      .trim();
+  }
 
   // Comma-separated parts; a part made only of suffixes ("Jr.", "PhD") is a suffix, wherever it stands.
   const suffixes: string[] = [];
-  const parts = text
-    .split(',')
-    .map((p) => p.trim())
-    .filter((p) => p !== '')
-    .filter((p) => {
-      const tokens = p.split(' ');
-      if (tokens.every(isSuffix)) {
-        suffixes.push(...tokens);
-        return false;
-      }
-      return true;
-    });
+  const parts = !text.includes(',')
+    ? [text]
+    : text
+        .split(',')
+        .map((p) => p.trim())
+        .filter((p) => p !== '')
+        .filter((p) => {
+          const tokens = p.split(' ');
+          if (tokens.every(isSuffix)) {
+            suffixes.push(...tokens);
+            return false;
+          }
+          return true;
+        });
 
   let givenTokens: string[];
   let lastTokens: string[] | undefined;
@@ -82,7 +97,8 @@ export function parsePersonName(input: unknown): PersonName {
     lastTokens = (parts[0] ?? '').split(' ');
     givenTokens = parts.slice(1).join(' ').split(' ');
   } else {
-    givenTokens = (parts[0] ?? '').split(' ').filter((t) => t !== '');
+    // Spaces were tidied above (single, none at the ends), so a plain split yields no empty tokens.
+    givenTokens = parts[0] === undefined ? [] : parts[0].split(' ');
   }
 
   const honorifics: string[] = [];

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSource, openTarget } from '../../src/connectors/index.js';
 import type { Source, Target } from '../../src/connectors/contract.js';
+import { writeBatch } from '../../src/connectors/shared/write-batch.js';
 import type { Row } from '../../src/values.js';
 import { createPostgresDatabase, tempDir, type TestPostgres } from '../helpers/databases.js';
 
@@ -91,13 +92,13 @@ describe.each(Object.keys(FIXTURES))('%s connector', (kind) => {
     const runId = `run-${kind}`;
     await target.state.startRun({ runId, plan: 'p', planHash: 'h', status: 'running', startedAt: new Date().toISOString(), finishedAt: null });
     const counts = { read: 3, written: 2, merged: 0, quarantined: 1, filtered: 0 };
-    await target.writeBatch({
+    await writeBatch(target, {
       runId, table: 'out_people', columns: ['id', 'name'], rows: [[1, 'a\tb'], [2, null]],
       quarantine: [{ entity: 'e', sourceKey: '3', row: { id: 3, name: 'x' }, reasons: [{ field: 'name', rule: 'email', code: 'invalid_email' }] }],
       checkpoint: { entity: 'e', lastKey: [3], counts, done: false },
     });
     // A failing batch (duplicate key) leaves nothing behind: not its rows, not its quarantine, not its checkpoint.
-    await expect(target.writeBatch({
+    await expect(writeBatch(target, {
       runId, table: 'out_people', columns: ['id', 'name'], rows: [[4, 'new'], [1, 'dup']],
       quarantine: [{ entity: 'e', sourceKey: '5', row: {}, reasons: [] }],
       checkpoint: { entity: 'e', lastKey: [5], counts: { ...counts, read: 6 }, done: false },

@@ -16,17 +16,36 @@ export function unescapeField(field: string): string {
   });
 }
 
-/** Splits a COPY text stream into rows of raw field strings (null for \N), across chunk boundaries. */
+/**
+ * Splits a COPY text stream into rows, across chunk boundaries, converting each field with its column's
+ * parser in the same pass: one array per row, no intermediate ones.
+ */
 export class CopyTextDecoder {
   readonly #decoder = new StringDecoder('utf8');
+  readonly #parsers: readonly ((field: string) => Value)[];
   #rest = '';
 
-  push(chunk: Buffer, onRow: (fields: (string | null)[]) => void): void {
+  constructor(parsers: readonly ((field: string) => Value)[]) {
+    this.#parsers = parsers;
+  }
+
+  push(chunk: Buffer, onRow: (row: Value[]) => void): void {
     const text = this.#rest + this.#decoder.write(chunk);
+    const parsers = this.#parsers;
+    const width = parsers.length;
     let start = 0;
     let end = text.indexOf('\n', start);
     while (end !== -1) {
-      onRow(splitLine(text.slice(start, end)));
+      const row: Value[] = new Array(width);
+      let pos = start;
+      for (let i = 0; i < width; i++) {
+        let stop = i === width - 1 ? end : text.indexOf('\t', pos);
+        if (stop === -1 || stop > end) stop = end;
+        const field = text.slice(pos, stop);
+        row[i] = field === '\\N' ? null : (parsers[i] as (f: string) => Value)(field.includes('\\') ? unescapeField(field) : field);
+        pos = stop + 1;
+      }
+      onRow(row);
       start = end + 1;
       end = text.indexOf('\n', start);
     }
@@ -36,16 +55,6 @@ export class CopyTextDecoder {
   end(): void {
     if (this.#rest + this.#decoder.end() !== '') throw new Error('COPY stream ended inside a row');
   }
-}
-
-function splitLine(line: string): (string | null)[] {
-  const fields = line.split('\t');
-  const out: (string | null)[] = new Array(fields.length);
-  for (let i = 0; i < fields.length; i++) {
-    const f = fields[i] as string;
-    out[i] = f === '\\N' ? null : f.includes('\\') ? unescapeField(f) : f;
-  }
-  return out;
 }
 
 const NEEDS_ESCAPE = /[\\\n\r\t]/;
@@ -65,11 +74,9 @@ export function encodeField(value: Value): string {
   return `\\\\x${Buffer.from(value).toString('hex')}`;
 }
 
-export function encodeRows(rows: readonly (readonly Value[])[]): string {
-  let out = '';
-  for (const row of rows) {
-    for (let i = 0; i < row.length; i++) out += (i === 0 ? '' : '\t') + encodeField(row[i] as Value);
-    out += '\n';
-  }
-  return out;
+/** One row as a COPY text line. */
+export function encodeRow(row: readonly Value[]): string {
+  let line = '';
+  for (let i = 0; i < row.length; i++) line += (i === 0 ? '' : '\t') + encodeField(row[i] as Value);
+  return line + '\n';
 }

@@ -11,6 +11,6 @@ export const postgresConnector: Connector = {
     return new PostgresSource(url, await connect(url), redactUrl(url));
   },
   async openTarget(url, options) {
-    return new PostgresTarget(await connect(url), redactUrl(url), options.readOnly === true);
+    return new PostgresTarget(url, await connect(url), redactUrl(url), options.readOnly === true);
   },
 };

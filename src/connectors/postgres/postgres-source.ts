@@ -51,29 +51,16 @@ export class PostgresSource implements Source {
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       const stream = client.query(pgCopy.to(sql));
-      const decoder = new CopyTextDecoder();
-      let batch: Row[] = [];
-      const onRow = (fields: (string | null)[]) => {
-        const row: Value[] = new Array(fields.length);
-        for (let i = 0; i < fields.length; i++) {
-          const f = fields[i] as string | null;
-          row[i] = f === null ? null : (parsers[i] as (s: string) => Value)(f);
-        }
-        batch.push(row);
-      };
+      const decoder = new CopyTextDecoder(parsers);
+      let rows: Row[] = [];
+      const onRow = (row: Value[]) => rows.push(row);
+      // Rows are handed on as each network chunk is decoded (a few hundred at a time), never more than batchSize.
       for await (const chunk of stream as AsyncIterable<Buffer>) {
         decoder.push(chunk, onRow);
-        if (batch.length >= request.batchSize) {
-          // Hand out whole batches of exactly batchSize, keeping the remainder for the next one.
-          while (batch.length >= request.batchSize) {
-            const out = batch.slice(0, request.batchSize);
-            batch = batch.slice(request.batchSize);
-            yield out;
-          }
-        }
+        for (let at = 0; at < rows.length; at += request.batchSize) yield rows.length <= request.batchSize ? rows : rows.slice(at, at + request.batchSize);
+        rows = [];
       }
       decoder.end();
-      if (batch.length > 0) yield batch;
       await client.query('COMMIT');
     } catch (error) {
       throw pgFailure('E_SOURCE', `reading ${request.table} failed`, error);

@@ -1,13 +1,10 @@
 import type pg from 'pg';
-import pgCopy from 'pg-copy-streams';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type { BatchWrite, StateStore, TableInfo, TableSpec, Target, TargetCapabilities } from '../contract.js';
+import type { BatchStart, BatchWriter, StateStore, TableInfo, TableSpec, Target, TargetCapabilities } from '../contract.js';
 import { quoteIdentifier } from '../shared/identifiers.js';
 import { SqlStateStore, type SqlSession } from '../shared/sql-state-store.js';
-import { encodeRows } from './copy-text.js';
+import { PostgresBatchWriter } from './postgres-batch-writer.js';
 import { describeTable, nativeTypeOf, qualified } from './postgres-catalog.js';
-import { pgFailure } from './postgres-client.js';
+import { connect, pgFailure } from './postgres-client.js';
 
 const STATE_DIALECT = {
   setup: ['CREATE SCHEMA IF NOT EXISTS _crm_migrate'],
@@ -19,20 +16,21 @@ const STATE_DIALECT = {
 
 export class PostgresTarget implements Target {
   readonly display: string;
-  readonly capabilities: TargetCapabilities = { transactionalDdl: true, bulkLoad: true };
+  readonly capabilities: TargetCapabilities = { transactionalDdl: true, bulkLoad: true, overlappingBatches: true };
   readonly state: StateStore;
+  readonly #url: string;
   readonly #client: pg.Client;
   readonly #store: SqlStateStore;
   readonly #readOnly: boolean;
+  /** Connections for batches, each with the state store that writes through it; at most two. */
+  readonly #batchConnections: { client: pg.Client; store: SqlStateStore; busy: boolean }[] = [];
 
-  constructor(client: pg.Client, display: string, readOnly: boolean) {
+  constructor(url: string, client: pg.Client, display: string, readOnly: boolean) {
+    this.#url = url;
     this.#client = client;
     this.display = display;
     this.#readOnly = readOnly;
-    const session: SqlSession = {
-      query: async (sql, params = []) => (await client.query(sql, params as unknown[])).rows as Record<string, unknown>[],
-    };
-    this.#store = new SqlStateStore(session, STATE_DIALECT);
+    this.#store = stateStore(client);
     this.state = readOnly ? inspectOnlyState(this.#store, client) : this.#store;
   }
 
@@ -50,16 +48,19 @@ export class PostgresTarget implements Target {
     await this.#transaction(`creating table ${spec.name}`, () => this.#client.query(`CREATE TABLE ${qualified(spec.name)} (\n  ${columns.join(',\n  ')}\n)`));
   }
 
-  /** COPY for the rows (the bulk path), then the quarantine rows and the checkpoint, in one transaction. */
-  async writeBatch(batch: BatchWrite): Promise<void> {
-    await this.#transaction(`writing a batch to ${batch.table}`, async () => {
-      if (batch.rows.length > 0) {
-        const columns = batch.columns.map((c) => quoteIdentifier(c)).join(', ');
-        const copy = this.#client.query(pgCopy.from(`COPY ${qualified(batch.table)} (${columns}) FROM STDIN`));
-        await pipeline(Readable.from([encodeRows(batch.rows)]), copy);
-      }
-      await this.#store.writeBatchState(batch.runId, batch.quarantine, batch.checkpoint);
-    });
+  async beginBatch(start: BatchStart): Promise<BatchWriter> {
+    if (this.#readOnly) throw pgFailure('E_TARGET', 'writing', new Error('the target was opened for inspection only'));
+    let connection = this.#batchConnections.find((c) => !c.busy);
+    if (!connection) {
+      if (this.#batchConnections.length >= 2) throw new Error('at most two batches can be open at once');
+      // The first batch connection is the target's own; a second one opens when batches overlap.
+      const client = this.#batchConnections.length === 0 ? this.#client : await connect(this.#url);
+      connection = { client, store: this.#batchConnections.length === 0 ? this.#store : stateStore(client), busy: false };
+      this.#batchConnections.push(connection);
+    }
+    const used = connection;
+    used.busy = true;
+    return PostgresBatchWriter.begin(used.client, used.store, start, () => (used.busy = false));
   }
 
   async reset(plan: string, tables: readonly string[]): Promise<void> {
@@ -70,6 +71,7 @@ export class PostgresTarget implements Target {
   }
 
   async close(): Promise<void> {
+    for (const c of this.#batchConnections) if (c.client !== this.#client) await c.client.end();
     await this.#client.end();
   }
 
@@ -85,6 +87,13 @@ export class PostgresTarget implements Target {
       throw pgFailure('E_TARGET', `${what} failed`, error);
     }
   }
+}
+
+function stateStore(client: pg.Client): SqlStateStore {
+  const session: SqlSession = {
+    query: async (sql, params = []) => (await client.query(sql, params as unknown[])).rows as Record<string, unknown>[],
+  };
+  return new SqlStateStore(session, STATE_DIALECT);
 }
 
 /** Reading state from a target being inspected: missing state tables read as "no runs yet". */

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { CrmMigrateError } from '../../errors.js';
-import type { BatchWrite, StateStore, TableInfo, TableSpec, Target, TargetCapabilities } from '../contract.js';
+import type { BatchStart, BatchWriter, Checkpoint, QuarantinedRow, StateStore, TableInfo, TableSpec, Target, TargetCapabilities } from '../contract.js';
+import type { Row } from '../../values.js';
 import { SqlStateStore } from '../shared/sql-state-store.js';
 import { describeTable, q, sqliteSession, toSqlite } from './sqlite-database.js';
 import { declaredTypeOf } from './sqlite-types.js';
@@ -15,7 +16,7 @@ const STATE_DIALECT = {
 
 export class SqliteTarget implements Target {
   readonly display: string;
-  readonly capabilities: TargetCapabilities = { transactionalDdl: true, bulkLoad: false };
+  readonly capabilities: TargetCapabilities = { transactionalDdl: true, bulkLoad: false, overlappingBatches: false };
   readonly state: StateStore;
   readonly #db: Database.Database | undefined;
   readonly #store: SqlStateStore | undefined;
@@ -44,21 +45,41 @@ export class SqliteTarget implements Target {
     return Promise.resolve();
   }
 
-  async writeBatch(batch: BatchWrite): Promise<void> {
+  /** SQLite is in-process: rows go straight into the open transaction as they are added. */
+  beginBatch(start: BatchStart): Promise<BatchWriter> {
     const { db, store } = this.#writable();
+    const insert = this.#insert(start.table, start.columns);
     db.exec('BEGIN IMMEDIATE');
-    try {
-      if (batch.rows.length > 0) {
-        const insert = this.#insert(batch.table, batch.columns);
-        for (const row of batch.rows) insert.run(row.map(toSqlite));
-      }
-      await store.writeBatchState(batch.runId, batch.quarantine, batch.checkpoint);
-      db.exec('COMMIT');
-    } catch (error) {
+    const fail = (error: unknown) => {
       if (db.inTransaction) db.exec('ROLLBACK');
       // SQLite's messages name the constraint and column ("UNIQUE constraint failed: t.id"), never a value.
-      throw new CrmMigrateError('E_TARGET', `writing a batch to ${batch.table} failed: ${(error as Error).message}`, { cause: error });
-    }
+      return new CrmMigrateError('E_TARGET', `writing a batch to ${start.table} failed: ${(error as Error).message}`, { cause: error });
+    };
+    let failure: unknown;
+    return Promise.resolve({
+      add(row: Row) {
+        if (failure) return;
+        try {
+          insert.run(row.map(toSqlite));
+        } catch (error) {
+          failure = error;
+        }
+      },
+      flush: () => (failure ? Promise.reject(fail(failure)) : Promise.resolve()),
+      async commit(quarantine: readonly QuarantinedRow[], checkpoint: Checkpoint) {
+        if (failure) throw fail(failure);
+        try {
+          await store.writeBatchState(start.runId, quarantine, checkpoint);
+          db.exec('COMMIT');
+        } catch (error) {
+          throw fail(error);
+        }
+      },
+      abort() {
+        if (db.inTransaction) db.exec('ROLLBACK');
+        return Promise.resolve();
+      },
+    });
   }
 
   async reset(plan: string, tables: readonly string[]): Promise<void> {
