@@ -10,9 +10,12 @@ import { packageVersion } from '../version.js';
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** Whether `err` is an interactive terminal (progress bars) or a pipe, a file, a test (plain lines). */
+  readonly terminal?: boolean;
 }
 
 const processIo: Io = {
+  terminal: process.stderr.isTTY === true,
   out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
   err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
 };

@@ -37,7 +37,7 @@ function bars(stream: NodeJS.WriteStream): ProgressView {
 }
 
 /** Off a terminal (CI, logs): one plain line per entity every few seconds, and one when it is done. */
-function lines(stream: NodeJS.WritableStream, everyMs: number): ProgressView {
+function lines(write: (line: string) => void, everyMs: number): ProgressView {
   const state = new Map<string, { start: number; startRead: number; lastPrint: number }>();
   return {
     update(p) {
@@ -50,13 +50,14 @@ function lines(stream: NodeJS.WritableStream, everyMs: number): ProgressView {
       if (!p.done && now - s.lastPrint < everyMs) return;
       s.lastPrint = now;
       const pct = p.total > 0 ? Math.min(100, Math.floor((p.counts.read * 100) / p.total)) : 100;
-      stream.write(`${p.entity}: ${int(p.counts.read)}/${int(p.total)} rows (${pct}%), ${int(rate(p.counts.read - s.startRead, now - s.start))} rows/s, quarantined ${int(p.counts.quarantined)}${p.done ? ', done' : ''}\n`);
+      write(`${p.entity}: ${int(p.counts.read)}/${int(p.total)} rows (${pct}%), ${int(rate(p.counts.read - s.startRead, now - s.start))} rows/s, quarantined ${int(p.counts.quarantined)}${p.done ? ', done' : ''}`);
     },
     stop: () => undefined,
   };
 }
 
-export function progressView(options: { quiet: boolean }): ProgressView | undefined {
+/** Bars when stderr is a terminal (and the caller writes to it), plain lines through `write` otherwise. */
+export function progressView(options: { quiet: boolean; write: (line: string) => void; terminal: boolean }): ProgressView | undefined {
   if (options.quiet) return undefined;
-  return process.stderr.isTTY ? bars(process.stderr) : lines(process.stderr, 5000);
+  return options.terminal ? bars(process.stderr) : lines(options.write, 5000);
 }

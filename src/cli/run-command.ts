@@ -13,7 +13,7 @@ export interface RunCommandOptions {
 
 export async function runCommand(file: string, options: RunCommandOptions, io: Io): Promise<number> {
   const plan = await loadPlan(file);
-  const view = progressView({ quiet: options.quiet === true });
+  const view = progressView({ quiet: options.quiet === true, write: (line) => io.err(line), terminal: io.terminal === true });
   let summary;
   try {
     summary = await runPlan(plan, {
