@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CopyTextDecoder, encodeRow } from '../src/connectors/postgres/copy-text.js';
 import { createRowMapper } from '../src/engine/row-mapper.js';
 import type { BoundEntity, TargetColumn } from '../src/engine/schema-check.js';
-import { fitTarget } from '../src/engine/target-fit.js';
+import { FitFailure, fitTarget } from '../src/engine/target-fit.js';
 import { castValue } from '../src/mapping/cast.js';
 import { findStep } from '../src/mapping/steps.js';
 import { parsePlan } from '../src/plan/load.js';
@@ -133,9 +133,14 @@ describe('target fit', () => {
     ['99999', col('smallint'), 'out_of_range'],
     ['2023-02-30', col('date'), 'type_mismatch'],
     [12, col('text', { maxLength: 2 }), null],
+    [42, col('integer'), null],
+    [3000000000, col('integer'), 'out_of_range'],
+    [3000000000, col('bigint'), null],
+    [4.5, col('integer'), 'type_mismatch'],
+    ['7', col('integer'), null],
   ] as [Value, TargetColumn, string | null][])('%j', (value, column, code) => {
     const fit = fitTarget(value, column);
-    expect(fit.ok ? null : fit.code).toBe(code);
+    expect(fit instanceof FitFailure ? fit.code : null).toBe(code);
   });
 });
 

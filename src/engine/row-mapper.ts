@@ -2,7 +2,7 @@ import type { Reason } from '../connectors/contract.js';
 import type { FieldPlan } from '../mapping/compile.js';
 import type { Row, Value } from '../values.js';
 import type { BoundEntity } from './schema-check.js';
-import { fitTarget } from './target-fit.js';
+import { FitFailure, fitTarget } from './target-fit.js';
 
 /**
  * Maps one source row to target values (in `targetColumns` order). Why the row must be quarantined is
@@ -51,8 +51,8 @@ export function createRowMapper(entity: BoundEntity): RowMapper {
       const value = (evaluators[i] as FieldEvaluator)(row, reasons);
       if (reasons.length > before) continue;
       const fit = fitTarget(value, columns[i] as NonNullable<(typeof columns)[number]>);
-      if (fit.ok) values[i] = fit.value;
-      else reasons.push({ field: names[i] as string, rule: 'target', code: fit.code });
+      if (fit instanceof FitFailure) reasons.push({ field: names[i] as string, rule: 'target', code: fit.code });
+      else values[i] = fit;
     }
     return values;
   };

@@ -2,7 +2,22 @@ import { castValue } from '../mapping/cast.js';
 import type { Value } from '../values.js';
 import type { TargetColumn } from './schema-check.js';
 
-export type Fit = { readonly ok: true; readonly value: Value } | { readonly ok: false; readonly code: 'not_null' | 'too_long' | 'type_mismatch' | 'out_of_range' };
+export type FitCode = 'not_null' | 'too_long' | 'type_mismatch' | 'out_of_range';
+
+/** Why a value cannot be written; one shared instance per code, so the hot path allocates nothing. */
+export class FitFailure {
+  constructor(readonly code: FitCode) {}
+}
+
+const FAIL: Readonly<Record<FitCode, FitFailure>> = {
+  not_null: new FitFailure('not_null'),
+  too_long: new FitFailure('too_long'),
+  type_mismatch: new FitFailure('type_mismatch'),
+  out_of_range: new FitFailure('out_of_range'),
+};
+
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
 
 /** Characters as the databases count them (code points), not UTF-16 units. */
 function lengthOf(text: string): number {
@@ -17,18 +32,20 @@ function lengthOf(text: string): number {
 }
 
 /**
- * Whether a value can be written to a column as it is. A value that cannot is quarantined with this
+ * The value as it will be written to the column, or why it cannot be: such a row is quarantined with that
  * code — never truncated, never left to fail the whole batch.
  */
-export function fitTarget(value: Value, column: TargetColumn): Fit {
-  if (value === null) return column.nullable ? { ok: true, value } : { ok: false, code: 'not_null' };
+export function fitTarget(value: Value, column: TargetColumn): Value | FitFailure {
+  if (value === null) return column.nullable ? null : FAIL.not_null;
   if (column.type === 'text') {
     const text = typeof value === 'string' ? value : (castValue(value, 'text').value as string);
     // A string no longer in UTF-16 units than the limit is certainly within it in code points.
-    if (column.maxLength !== undefined && text.length > column.maxLength && lengthOf(text) > column.maxLength) return { ok: false, code: 'too_long' };
-    return { ok: true, value: text };
+    if (column.maxLength !== undefined && text.length > column.maxLength && lengthOf(text) > column.maxLength) return FAIL.too_long;
+    return text;
   }
+  // The common case, an integer that is already a number, needs no conversion.
+  if (typeof value === 'number' && Number.isInteger(value) && (column.type === 'bigint' || (column.type === 'integer' && value >= INT32_MIN && value <= INT32_MAX))) return value;
   const cast = castValue(value, column.type);
-  if (cast.issues) return { ok: false, code: cast.issues[0]?.code === 'out_of_range' ? 'out_of_range' : 'type_mismatch' };
-  return { ok: true, value: cast.value };
+  if (cast.issues) return cast.issues[0]?.code === 'out_of_range' ? FAIL.out_of_range : FAIL.type_mismatch;
+  return cast.value;
 }

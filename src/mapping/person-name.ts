@@ -52,6 +52,8 @@ const NON_ASCII = /[^\x20-\x7e]/;
 /** Leading, trailing or doubled white space, or any white space that is not a plain space (tab, NBSP…). */
 const UNTIDY_SPACE = /^\s|\s$|\s\s|[^\S ]/;
 const NICKNAME_MARK = /["“(]/;
+/** What sends a two-word name down the general path: a comma or a nickname mark. */
+const SPECIAL = /[,"“(]/;
 
 const joined = (tokens: readonly string[]): string | null => (tokens.length === 0 ? null : tokens.join(' '));
 
@@ -61,6 +63,14 @@ export function parsePersonName(input: unknown): PersonName {
   let text = NON_ASCII.test(input) ? input.normalize('NFC') : input;
   if (UNTIDY_SPACE.test(text)) text = text.replace(/\s+/g, ' ').trim();
   if (text === '') return EMPTY;
+
+  // Most names are two plain words, "First Last": answered without the general machinery below, which
+  // gives the same result for them (test/person-name.test.ts holds both paths to the same table).
+  const space = text.indexOf(' ');
+  if (space > 0 && text.indexOf(' ', space + 1) === -1 && !SPECIAL.test(text)) {
+    const first = text.slice(0, space);
+    if (!isHonorific(first)) return { honorific: null, first, middle: null, last: text.slice(space + 1), suffix: null, nickname: null };
+  }
 
   // A nickname in quotes or parentheses: William "Bill" Smith, Robert (Bob) Jones.
   let nickname: string | null = null;
