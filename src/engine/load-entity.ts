@@ -18,7 +18,7 @@ export function sourceKeyText(key: readonly unknown[]): string {
 }
 
 /** Source rows are pulled in chunks of at most this many; a batch (one transaction) spans several chunks. */
-const READ_CHUNK = 1000;
+const READ_CHUNK = 500;
 
 /**
  * Streams one entity from its checkpoint to the end. Rows are read in chunks, mapped, and streamed into an
