@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main, type Io } from '../src/cli/main.js';
 import { tempDir } from './helpers/databases.js';
+import { seedPlan } from './helpers/plans.js';
 
 function capture(): Io & { stdout: string[]; stderr: string[] } {
   const stdout: string[] = [];
@@ -12,20 +13,7 @@ function capture(): Io & { stdout: string[]; stderr: string[] } {
   return { stdout, stderr, out: (t) => stdout.push(t), err: (t) => stderr.push(t) };
 }
 
-const PLAN = `version: 1
-source: sqlite:./old.db
-target: sqlite:./new.db
-entities:
-  customers:
-    from: old_crm_customers
-    into: new_crm_customers
-    key: id
-    fields:
-      id: id
-      first_name: { from: name, transform: name.first }
-      last_name: { from: name, transform: name.last }
-      email: { from: email, clean: email, invalid: quarantine }
-`;
+const PLAN = seedPlan({ source: 'sqlite:./old.db', target: 'sqlite:./new.db' });
 
 describe('crm-migrate CLI', () => {
   let tmp: ReturnType<typeof tempDir>;
@@ -87,7 +75,7 @@ describe('crm-migrate CLI', () => {
   });
 
   it.each([
-    ['a bad plan', ['run', 'PLAN'], 'inot', 2, /plan\.yaml:7:5: error: entities\.customers\.inot: unknown key "inot" \(did you mean "into"\?\)/],
+    ['a bad plan', ['run', 'PLAN'], 'inot', 2, /plan\.yaml:9:5: error: entities\.customers\.inot: unknown key "inot" \(did you mean "into"\?\)/],
     ['a missing plan file', ['run', 'nope.yaml'], null, 2, /cannot read plan file nope\.yaml: no such file/],
     ['an unknown command', ['frobnicate'], null, 2, /unknown command/],
     ['a bad --sample', ['plan', 'PLAN', '--sample', 'x'], null, 2, /--sample takes a whole number/],

@@ -4,27 +4,12 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresDatabase, tempDir, type TestPostgres } from './helpers/databases.js';
+import { seedPlan } from './helpers/plans.js';
 
 const ROWS = 200_000;
 const BIN = path.resolve(import.meta.dirname, '../bin/crm-migrate.js');
 
-const PLAN = (source: string, target: string) => `version: 1
-name: crash-test
-source: ${source}
-target: ${target}
-batch_size: 1000
-entities:
-  customers:
-    from: old_crm_customers
-    into: new_crm_customers
-    key: id
-    fields:
-      id: id
-      first_name: { from: name, transform: name.first }
-      last_name: { from: name, transform: name.last }
-      email: { from: email, clean: email, invalid: quarantine }
-      phone: phone
-`;
+const PLAN = (source: string, target: string) => seedPlan({ source, target, name: 'crash-test', batchSize: 1000, phone: 'phone' });
 
 const TARGET_TABLE = 'CREATE TABLE new_crm_customers (id INT PRIMARY KEY, first_name TEXT, last_name TEXT NOT NULL, email TEXT, phone TEXT)';
 

@@ -5,6 +5,7 @@ import { runPlan } from '../src/engine/run.js';
 import { formatPlanIssue, PlanError } from '../src/errors.js';
 import { loadPlan } from '../src/plan/load.js';
 import { createPostgresDatabase, tempDir, type TestPostgres } from './helpers/databases.js';
+import { seedPlan } from './helpers/plans.js';
 
 // [id, name, email, phone] → [first_name, last_name, email] or the quarantine reason code.
 const SEED: [number, string | null, string | null, string | null, [string | null, string | null, string | null] | string][] = [
@@ -20,23 +21,7 @@ const SEED: [number, string | null, string | null, string | null, [string | null
   [10, '\\N', 'n@example.com', null, [null, '\\N', 'n@example.com']],
 ];
 
-const PLAN = (url: string, extra = '') => `version: 1
-name: pg-test
-source: ${url}
-target: ${url}
-batch_size: 4
-entities:
-  customers:
-    from: old_crm_customers
-    into: new_crm_customers
-    key: id
-    fields:
-      id: id
-      first_name: { from: name, transform: name.first }
-      last_name: { from: name, transform: name.last }
-      email: { from: email, clean: email, invalid: quarantine }
-      phone: { from: phone, clean: [trim, collapse_spaces] }
-${extra}`;
+const PLAN = (url: string) => seedPlan({ source: url, target: url, name: 'pg-test', batchSize: 4, phone: '{ from: phone, clean: [trim, collapse_spaces] }' });
 
 describe('PostgreSQL to PostgreSQL', () => {
   let db: TestPostgres;
