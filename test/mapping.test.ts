@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CopyTextDecoder, encodeRow } from '../src/connectors/postgres/copy-text.js';
+import { QualityTally } from '../src/engine/quality.js';
 import { createRowMapper } from '../src/engine/row-mapper.js';
 import type { BoundEntity, TargetColumn } from '../src/engine/schema-check.js';
 import { FitFailure, fitTarget } from '../src/engine/target-fit.js';
@@ -175,7 +176,7 @@ entities:
     targetColumns: entityPlan.fields.map((f) => ({ name: f.target, type: f.target === 'id' ? 'integer' : 'text', nullable: f.target !== 'last_name', ...(f.target === 'last_name' ? { maxLength: 10 } : {}) })),
     create: undefined,
   };
-  const mapper = createRowMapper(bound);
+  const mapper = createRowMapper(bound, new QualityTally(bound.plan.fields.map((f) => f.target)));
   const map = (row: Value[]) => {
     const reasons: { field: string; rule: string; code: string }[] = [];
     const values = mapper(row, reasons);

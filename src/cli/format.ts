@@ -1,4 +1,5 @@
 import type { Counts } from '../connectors/contract.js';
+import type { EntityQuality } from '../engine/quality.js';
 import type { RunSummary } from '../engine/run.js';
 import { formatPlanIssue, type PlanIssue } from '../errors.js';
 
@@ -27,6 +28,8 @@ export function formatSummary(summary: RunSummary): string {
     '',
     table(['entity', 'read', 'written', 'merged', 'quarantined', 'filtered', 'read = sum'], rows),
   ];
+  const quality = formatQuality(summary.quality);
+  if (quality) parts.push('', quality);
   if (summary.reasons.length > 0) {
     parts.push('', 'quarantine reasons (rows can have several):');
     parts.push(table(['entity', 'field', 'rule', 'code', 'rows'], summary.reasons.map((r) => [r.entity, r.field, r.rule, r.code, int(r.count)]), 4));
@@ -37,4 +40,26 @@ export function formatSummary(summary: RunSummary): string {
 
 export function formatIssues(issues: readonly PlanIssue[]): string {
   return issues.map(formatPlanIssue).join('\n');
+}
+
+/**
+ * The cleaning quality report: one line per field that any rule touched, then its findings. Each value is
+ * counted once, under its most serious outcome, so the outcomes add up to `checked`.
+ */
+export function formatQuality(quality: Readonly<Record<string, EntityQuality>>): string {
+  const rows: string[][] = [];
+  const findings: string[] = [];
+  for (const [entity, fields] of Object.entries(quality)) {
+    for (const [field, q] of Object.entries(fields)) {
+      if (q.valid === q.checked) continue;
+      rows.push([entity, field, int(q.checked), int(q.valid), int(q.flagged), int(q.corrected), int(q.kept), int(q.nulled), int(q.quarantined)]);
+      findings.push(`  ${entity}.${field}: ${q.findings.map((f) => `${f.rule}/${f.code} ${f.outcome} ${int(f.count)}`).join(', ')}`);
+    }
+  }
+  if (rows.length === 0) return '';
+  return [
+    'cleaning quality (each value counted once, by its most serious finding):',
+    table(['entity', 'field', 'checked', 'valid', 'flagged', 'corrected', 'kept', 'nulled', 'quarantined'], rows, 2),
+    ...findings,
+  ].join('\n');
 }

@@ -1,6 +1,6 @@
 import { previewPlan, type EntityPreview } from '../engine/preview.js';
 import { loadPlan } from '../plan/load.js';
-import { formatIssues, int } from './format.js';
+import { formatIssues, formatQuality, int } from './format.js';
 import type { Io } from './main.js';
 
 const show = (v: unknown): string => (v === null || v === undefined ? '∅' : JSON.stringify(v));
@@ -32,6 +32,8 @@ export async function planCommand(file: string, options: { sample?: number; json
   io.out(`plan ${plan.file} is valid: ${preview.source} -> ${preview.target}`);
   if (preview.warnings.length > 0) io.out(formatIssues(preview.warnings));
   for (const e of preview.entities) io.out(`\n${formatEntity(e)}`);
+  const quality = formatQuality(Object.fromEntries(preview.entities.map((e) => [e.entity, e.quality])));
+  if (quality) io.out(`\non the sample rows, ${quality}`);
   io.out('\nnothing was written.');
   return 0;
 }

@@ -25,7 +25,7 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
     view?.stop();
   }
   if (options.json) {
-    io.out(JSON.stringify({ runId: summary.runId, status: summary.status, entities: summary.entities, durationMs: summary.durationMs }));
+    io.out(JSON.stringify({ runId: summary.runId, status: summary.status, entities: summary.entities, quality: summary.quality, durationMs: summary.durationMs }));
   } else {
     io.out(formatSummary(summary));
   }

@@ -78,6 +78,8 @@ export interface Checkpoint {
   readonly lastKey: readonly unknown[] | null;
   readonly counts: Readonly<Counts>;
   readonly done: boolean;
+  /** The engine's cleaning-quality counts so far (opaque JSON to the store), so a resumed run reports totals. */
+  readonly quality?: unknown;
 }
 
 export type RunStatus = 'running' | 'done' | 'failed' | 'superseded';

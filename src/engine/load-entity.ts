@@ -1,5 +1,6 @@
 import type { Checkpoint, Counts, QuarantinedRow, Reason, Source, Target } from '../connectors/contract.js';
 import { valueToJson, type Row } from '../values.js';
+import { QualityTally, type EntityQuality } from './quality.js';
 import { createRowMapper } from './row-mapper.js';
 import type { BoundEntity } from './schema-check.js';
 
@@ -36,14 +37,15 @@ export async function loadEntity(options: {
 }): Promise<Counts> {
   const { source, target, runId, entity } = options;
   const { plan } = entity;
-  const map = createRowMapper(entity);
+  const tally = new QualityTally(plan.fields.map((f) => f.target), options.from?.quality as EntityQuality | undefined);
+  const map = createRowMapper(entity, tally);
   const keyIndexes = plan.key.map((k) => entity.sourceColumns.indexOf(k));
   const start = { runId, table: plan.into, columns: plan.fields.map((f) => f.target) };
   const counts: Counts = { ...(options.from?.counts ?? zeroCounts()) };
   let lastKey: readonly unknown[] | null = options.from?.lastKey ?? null;
   const total = await source.count(plan.from);
   const report = (done: boolean) => options.onProgress?.({ entity: plan.name, counts: { ...counts }, total, done });
-  const checkpoint = (done: boolean): Checkpoint => ({ entity: plan.name, lastKey, counts: { ...counts }, done });
+  const checkpoint = (done: boolean): Checkpoint => ({ entity: plan.name, lastKey, counts: { ...counts }, done, quality: tally.snapshot() });
 
   const reasons: Reason[] = [];
   let quarantine: QuarantinedRow[] = [];

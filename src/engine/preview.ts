@@ -3,6 +3,7 @@ import type { PlanIssue } from '../errors.js';
 import type { Plan } from '../plan/load.js';
 import { valueToJson } from '../values.js';
 import { sourceKeyText } from './load-entity.js';
+import { QualityTally, type EntityQuality } from './quality.js';
 import { createRowMapper } from './row-mapper.js';
 import { withConnections } from './run.js';
 import { checkAgainstSchemas } from './schema-check.js';
@@ -23,6 +24,8 @@ export interface EntityPreview {
   /** The table `run` would create; absent when it exists and was checked. */
   readonly create: TableSpec | undefined;
   readonly samples: readonly SampleRow[];
+  /** The cleaning quality report over the sample rows. */
+  readonly quality: EntityQuality;
 }
 
 export interface PlanPreview {
@@ -42,7 +45,8 @@ export async function previewPlan(plan: Plan, options: { sample?: number } = {})
     const { entities, warnings } = await checkAgainstSchemas(plan, source, target);
     const previews: EntityPreview[] = [];
     for (const entity of entities) {
-      const map = createRowMapper(entity);
+      const tally = new QualityTally(entity.plan.fields.map((f) => f.target));
+      const map = createRowMapper(entity, tally);
       const keyIndexes = entity.plan.key.map((k) => entity.sourceColumns.indexOf(k));
       const samples: SampleRow[] = [];
       if (sample > 0) {
@@ -57,7 +61,7 @@ export async function previewPlan(plan: Plan, options: { sample?: number } = {})
           break;
         }
       }
-      previews.push({ entity: entity.plan.name, from: entity.plan.from, into: entity.plan.into, sourceRows: await source.count(entity.plan.from), create: entity.create, samples });
+      previews.push({ entity: entity.plan.name, from: entity.plan.from, into: entity.plan.into, sourceRows: await source.count(entity.plan.from), create: entity.create, samples, quality: tally.snapshot() });
     }
     return { source: source.display, target: target.display, warnings, entities: previews };
   });

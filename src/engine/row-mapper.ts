@@ -1,6 +1,8 @@
 import type { Reason } from '../connectors/contract.js';
 import type { FieldPlan } from '../mapping/compile.js';
+import type { StepContext } from '../mapping/steps.js';
 import type { Row, Value } from '../values.js';
+import { OUTCOME, type QualityTally } from './quality.js';
 import type { BoundEntity } from './schema-check.js';
 import { FitFailure, fitTarget } from './target-fit.js';
 
@@ -11,48 +13,88 @@ import { FitFailure, fitTarget } from './target-fit.js';
  */
 export type RowMapper = (row: Row, reasons: Reason[]) => Row;
 
-type FieldEvaluator = (row: Row, reasons: Reason[]) => Value;
+/** The current row, as steps that read other columns see it. One per mapper, pointed at each row in turn. */
+class RowContext implements StepContext {
+  row: Row = [];
+  readonly #index: ReadonlyMap<string, number>;
+  constructor(columns: readonly string[]) {
+    this.#index = new Map(columns.map((c, i) => [c, i]));
+  }
+  get(column: string): Value {
+    return this.row[this.#index.get(column) ?? -1] ?? null;
+  }
+}
 
-function fieldEvaluator(field: FieldPlan, sourceColumns: readonly string[]): FieldEvaluator {
+/** Evaluates one field; its outcome (an OUTCOME index) is left in `state.outcome` for the caller to count. */
+type FieldEvaluator = (row: Row, context: RowContext, reasons: Reason[], state: { outcome: number }) => Value;
+
+function fieldEvaluator(field: FieldPlan, index: number, sourceColumns: readonly string[], tally: QualityTally): FieldEvaluator {
   const indexes = field.from.map((c) => sourceColumns.indexOf(c));
   const only = indexes[0] ?? -1;
-  const { steps, invalid: policy, constant } = field;
+  const { steps, invalid: policy, constant, fix } = field;
   const fallback = field.default;
-  return (row, reasons) => {
-    let value: Value | readonly Value[] =
-      constant !== undefined ? constant : field.fromList ? indexes.map((i) => row[i] ?? null) : (row[only] ?? null);
+  return (row, context, reasons, state) => {
+    let value: Value | readonly Value[] = constant !== undefined ? constant : field.fromList ? indexes.map((i) => row[i] ?? null) : (row[only] ?? null);
+    let outcome: number = OUTCOME.valid;
     for (const step of steps) {
-      const result = step.run(step.takes === 'many' && !Array.isArray(value) ? [value as Value] : value);
+      const before = value;
+      const result = step.run(step.takes === 'many' && !Array.isArray(value) ? [value as Value] : value, context);
       value = result.value;
       if (!result.issues) continue;
       for (const issue of result.issues) {
-        if (issue.kind !== 'invalid') continue;
-        if (policy === 'quarantine') {
+        if (issue.kind === 'fixed' && fix) {
+          outcome = Math.max(outcome, OUTCOME.corrected);
+          tally.finding(index, step.name, issue.code, 'corrected');
+        } else if (issue.kind !== 'invalid') {
+          // A correction the plan did not ask to apply (fix: false) is only reported.
+          if (issue.kind === 'fixed') value = before;
+          outcome = Math.max(outcome, OUTCOME.flagged);
+          tally.finding(index, step.name, issue.code, 'flagged');
+        } else if (policy === 'quarantine') {
           reasons.push({ field: field.target, rule: step.name, code: issue.code });
+          tally.finding(index, step.name, issue.code, 'quarantined');
+          state.outcome = OUTCOME.quarantined;
           return null;
+        } else if (policy === 'keep') {
+          outcome = Math.max(outcome, OUTCOME.kept);
+          tally.finding(index, step.name, issue.code, 'kept');
+        } else {
+          value = null;
+          outcome = Math.max(outcome, OUTCOME.nulled);
+          tally.finding(index, step.name, issue.code, 'nulled');
         }
-        if (policy === 'null' || policy === 'default') value = null;
       }
     }
+    state.outcome = outcome;
     const result = value as Value;
     return result === null && fallback !== undefined ? fallback : result;
   };
 }
 
 /** Compiles an entity's fields and target checks into one function applied to every source row. */
-export function createRowMapper(entity: BoundEntity): RowMapper {
-  const evaluators = entity.plan.fields.map((f) => fieldEvaluator(f, entity.sourceColumns));
+export function createRowMapper(entity: BoundEntity, tally: QualityTally): RowMapper {
+  const evaluators = entity.plan.fields.map((f, i) => fieldEvaluator(f, i, entity.sourceColumns, tally));
   const columns = entity.targetColumns;
   const names = entity.plan.fields.map((f) => f.target);
+  const context = new RowContext(entity.sourceColumns);
+  const state = { outcome: 0 };
   return (row, reasons) => {
+    context.row = row;
     const values: Row = new Array(evaluators.length);
     for (let i = 0; i < evaluators.length; i++) {
       const before = reasons.length;
-      const value = (evaluators[i] as FieldEvaluator)(row, reasons);
-      if (reasons.length > before) continue;
-      const fit = fitTarget(value, columns[i] as NonNullable<(typeof columns)[number]>);
-      if (fit instanceof FitFailure) reasons.push({ field: names[i] as string, rule: 'target', code: fit.code });
-      else values[i] = fit;
+      const value = (evaluators[i] as FieldEvaluator)(row, context, reasons, state);
+      if (reasons.length === before) {
+        const fit = fitTarget(value, columns[i] as NonNullable<(typeof columns)[number]>);
+        if (fit instanceof FitFailure) {
+          reasons.push({ field: names[i] as string, rule: 'target', code: fit.code });
+          tally.finding(i, 'target', fit.code, 'quarantined');
+          state.outcome = OUTCOME.quarantined;
+        } else {
+          values[i] = fit;
+        }
+      }
+      tally.row(i, state.outcome);
     }
     return values;
   };

@@ -4,6 +4,7 @@ import type { Counts, Reason, RunRecord, Source, Target } from '../connectors/co
 import { CrmMigrateError, type PlanIssue } from '../errors.js';
 import type { Plan } from '../plan/load.js';
 import { loadEntity, zeroCounts, type EntityProgress } from './load-entity.js';
+import type { EntityQuality } from './quality.js';
 import { checkAgainstSchemas } from './schema-check.js';
 
 export interface RunOptions {
@@ -32,6 +33,8 @@ export interface RunSummary {
   readonly entities: Readonly<Record<string, Counts>>;
   /** Quarantine reasons over the whole run, most frequent first. */
   readonly reasons: readonly ReasonCount[];
+  /** The cleaning quality report per entity and field, over the whole run. */
+  readonly quality: Readonly<Record<string, EntityQuality>>;
   readonly durationMs: number;
 }
 
@@ -80,8 +83,10 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
     if (run?.status === 'superseded') run = undefined;
     const summary = async (status: RunSummary['status'], resumed: boolean, runId: string): Promise<RunSummary> => {
       const checkpoints = await target.state.checkpoints(runId);
-      const counts = Object.fromEntries(plan.entities.map((e) => [e.name, checkpoints.find((c) => c.entity === e.name)?.counts ?? zeroCounts()]));
-      return { runId, plan: plan.name, status, resumed, source: source.display, target: target.display, entities: counts, reasons: await reasonCounts(target, runId), durationMs: Date.now() - started };
+      const of = (name: string) => checkpoints.find((c) => c.entity === name);
+      const counts = Object.fromEntries(plan.entities.map((e) => [e.name, of(e.name)?.counts ?? zeroCounts()]));
+      const quality = Object.fromEntries(plan.entities.map((e) => [e.name, (of(e.name)?.quality ?? {}) as EntityQuality]));
+      return { runId, plan: plan.name, status, resumed, source: source.display, target: target.display, entities: counts, reasons: await reasonCounts(target, runId), quality, durationMs: Date.now() - started };
     };
     if (run?.status === 'done') return summary('already-done', false, run.runId);
     if (run && run.planHash !== plan.hash) {

@@ -71,6 +71,13 @@ function checkSourceColumns(entity: EntityPlan, source: TableInfo, issues: PlanI
         issues.push({ severity: 'error', path, message: `source table ${source.name} has no column "${column}"`, hint: didYouMean(column, names) });
       }
     });
+    for (const step of field.steps) {
+      for (const column of step.reads) {
+        if (!known.has(column)) {
+          issues.push({ severity: 'error', path: [...field.path, step.kind], message: `"${step.name}" reads column "${column}", which source table ${source.name} does not have`, hint: didYouMean(column, names) });
+        }
+      }
+    }
   }
 }
 
@@ -138,7 +145,7 @@ export async function checkAgainstSchemas(plan: Plan, source: Source, target: Ta
       create = createSpec(entity, outputs);
       targetColumns = create.columns.map((c) => ({ ...c }));
     }
-    const sourceColumns = [...new Set([...entity.key, ...entity.fields.flatMap((f) => f.from)])];
+    const sourceColumns = [...new Set([...entity.key, ...entity.fields.flatMap((f) => [...f.from, ...f.steps.flatMap((s) => s.reads)])])];
     entities.push({ plan: entity, sourceColumns, targetColumns, create });
   }
   const located = issues.map((i) => ({ ...i, location: i.location ?? plan.locate(i.path) }));

@@ -13,6 +13,8 @@ export interface CompiledStep {
   readonly kind: StepDefinition['kind'];
   readonly takes: StepDefinition['takes'];
   readonly output: LogicalType | undefined;
+  /** Other source columns this step reads (see StepDefinition.reads). */
+  readonly reads: readonly string[];
   readonly run: StepFunction;
 }
 
@@ -26,6 +28,8 @@ export interface FieldPlan {
   readonly constant: Value | undefined;
   readonly steps: readonly CompiledStep[];
   readonly invalid: InvalidPolicyName;
+  /** false: corrections are not applied, only counted as flags. */
+  readonly fix: boolean;
   readonly default: Value | undefined;
   readonly declaredType: { type: LogicalType; maxLength?: number } | undefined;
 }
@@ -84,7 +88,7 @@ function compileSteps(field: FieldInput, kind: 'transform' | 'clean', path: Path
       return;
     }
     const output = typeof definition.output === 'function' ? definition.output(options) : definition.output;
-    compiled.push({ name: definition.name, kind, takes: definition.takes, output, run: definition.create(options) });
+    compiled.push({ name: definition.name, kind, takes: definition.takes, output, reads: definition.reads?.(options) ?? [], run: definition.create(options) });
   });
   return compiled;
 }
@@ -125,6 +129,7 @@ function compileField(target: string, field: FieldInput, path: Path, issues: Pla
     constant: field.value,
     steps,
     invalid: field.invalid ?? 'quarantine',
+    fix: field.fix ?? true,
     default: field.default,
     declaredType,
   };

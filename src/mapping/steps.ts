@@ -16,8 +16,14 @@ export interface StepResult {
   readonly issues?: readonly StepIssue[] | undefined;
 }
 
+/** The row a step runs in, for steps that read other columns (a phone's country from the row's country). */
+export interface StepContext {
+  /** A source column of the current row; only columns the step declared in `reads`. */
+  get(column: string): Value;
+}
+
 /** A compiled step: one input value (or several, for steps that combine fields) to a result. */
-export type StepFunction = (input: Value | readonly Value[]) => StepResult;
+export type StepFunction = (input: Value | readonly Value[], context?: StepContext) => StepResult;
 
 /**
  * A named step usable from a plan. `transform` steps reshape (name parts, join, cast, value maps);
@@ -32,6 +38,8 @@ export interface StepDefinition<Options = unknown> {
   readonly output?: LogicalType | ((options: Options) => LogicalType);
   /** Validates the options; a step without options accepts only the bare name. */
   readonly options?: z.ZodType<Options>;
+  /** Source columns the step reads besides its input; they are read and checked like any `from`. */
+  readonly reads?: (options: Options) => readonly string[];
   create(options: Options): StepFunction;
 }
 

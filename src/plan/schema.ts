@@ -22,6 +22,7 @@ export const FieldSchema = z.strictObject({
   transform: Steps.optional(),
   clean: Steps.optional(),
   invalid: InvalidPolicy.optional(),
+  fix: z.boolean().optional(),
   default: Scalar.optional(),
   type: z.string().min(1).optional(),
 });
