@@ -26,7 +26,7 @@ describe('crm-migrate CLI', () => {
     const db = new Database(path.join(tmp.dir, 'old.db'));
     db.exec(`CREATE TABLE old_crm_customers (id INTEGER PRIMARY KEY, name TEXT, email TEXT);
       INSERT INTO old_crm_customers VALUES (1, 'Scott, Michael C.', 'michael@example.com'),
-        (2, 'Secret Person', 'secret.person at example.com'), (3, 'Jane Doe', NULL);`);
+        (2, 'Secret Person', 'secret.person(at)example.com'), (3, 'Jane Doe', NULL);`);
     db.close();
   });
   afterEach(() => tmp.remove());
@@ -58,7 +58,7 @@ describe('crm-migrate CLI', () => {
     await main(['quarantine', plan, '--json', '--show-values'], json);
     expect(JSON.parse(json.stdout[0] ?? '')).toEqual({
       entity: 'customers', sourceKey: '2', reasons: [{ field: 'email', rule: 'email', code: 'invalid_email' }],
-      row: { id: 2, name: 'Secret Person', email: 'secret.person at example.com' },
+      row: { id: 2, name: 'Secret Person', email: 'secret.person(at)example.com' },
     });
   });
 

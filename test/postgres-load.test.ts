@@ -15,7 +15,7 @@ const SEED: [number, string | null, string | null, string | null, [string | null
   [4, 'Tab\tName Back\\slash', null, null, ['Tab', 'Back\\slash', null]],
   [5, 'Line\nBreak', '', '', ['Line', 'Break', null]],
   [6, 'Zoë Østergaard', 'zoe@example.dk', null, ['Zoë', 'Østergaard', 'zoe@example.dk']],
-  [7, 'Bad Email', 'bad at example.com', null, 'invalid_email'],
+  [7, 'Bad Email', 'bad.email(at)example', null, 'invalid_email'],
   [8, 'Madonna', 'm@example.com', null, [null, 'Madonna', 'm@example.com']],
   [9, "O'Brien-Smith, Conan", 'conan@example.com', null, ['Conan', "O'Brien-Smith", 'conan@example.com']],
   [10, '\\N', 'n@example.com', null, [null, '\\N', 'n@example.com']],
@@ -53,7 +53,7 @@ describe('PostgreSQL to PostgreSQL', () => {
     const expected = SEED.filter((s) => Array.isArray(s[4])).map(([id, , , , out]) => ({ id, first_name: out[0], last_name: out[1], email: out[2] }));
     expect(rows).toEqual(expected);
     const quarantine = await db.query<{ source_key: string; reasons: unknown; row_data: Record<string, unknown> }>('SELECT source_key, reasons, row_data FROM _crm_migrate.quarantine');
-    expect(quarantine).toEqual([{ source_key: '7', reasons: [{ field: 'email', rule: 'email', code: 'invalid_email' }], row_data: { id: 7, name: 'Bad Email', email: 'bad at example.com', phone: null } }]);
+    expect(quarantine).toEqual([{ source_key: '7', reasons: [{ field: 'email', rule: 'email', code: 'invalid_email' }], row_data: { id: 7, name: 'Bad Email', email: 'bad.email(at)example', phone: null } }]);
     expect(summary.reasons).toEqual([{ entity: 'customers', field: 'email', rule: 'email', code: 'invalid_email', count: 1 }]);
   });
 

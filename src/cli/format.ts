@@ -53,7 +53,7 @@ export function formatQuality(quality: Readonly<Record<string, EntityQuality>>):
     for (const [field, q] of Object.entries(fields)) {
       if (q.valid === q.checked) continue;
       rows.push([entity, field, int(q.checked), int(q.valid), int(q.flagged), int(q.corrected), int(q.kept), int(q.nulled), int(q.quarantined)]);
-      findings.push(`  ${entity}.${field}: ${q.findings.map((f) => `${f.rule}/${f.code} ${f.outcome} ${int(f.count)}`).join(', ')}`);
+      findings.push(`  ${entity}.${field}: ${q.findings.map((f) => `${f.rule}/${f.code}${f.detail === undefined ? '' : ` "${f.detail}"`} ${f.outcome} ${int(f.count)}`).join(', ')}`);
     }
   }
   if (rows.length === 0) return '';

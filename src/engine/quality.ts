@@ -11,6 +11,8 @@ export interface Finding {
   readonly code: string;
   readonly outcome: Exclude<Outcome, 'valid'>;
   readonly count: number;
+  /** For findings about a category value (an unmapped picklist code): which one. */
+  readonly detail?: string;
 }
 
 export type FieldQuality = { checked: number; findings: Finding[] } & Record<Outcome, number>;
@@ -34,7 +36,7 @@ export class QualityTally {
         const q = from[field];
         if (!q) return;
         OUTCOMES.forEach((o, k) => (this.#counts[i * OUTCOMES.length + k] = q[o]));
-        for (const f of q.findings) this.#findings.set(key(i, f.rule, f.code, f.outcome), f.count);
+        for (const f of q.findings) this.#findings.set(key(i, f.rule, f.code, f.outcome, f.detail), f.count);
       });
     }
   }
@@ -43,8 +45,8 @@ export class QualityTally {
     (this.#counts[field * OUTCOMES.length + outcome] as number) += 1;
   }
 
-  finding(field: number, rule: string, code: string, outcome: Exclude<Outcome, 'valid'>): void {
-    const k = key(field, rule, code, outcome);
+  finding(field: number, rule: string, code: string, outcome: Exclude<Outcome, 'valid'>, detail?: string): void {
+    const k = key(field, rule, code, outcome, detail);
     this.#findings.set(k, (this.#findings.get(k) ?? 0) + 1);
   }
 
@@ -59,12 +61,12 @@ export class QualityTally {
       out[field] = q;
     });
     for (const [k, count] of this.#findings) {
-      const [i, rule, code, outcome] = k.split('\0') as [string, string, string, Finding['outcome']];
-      out[this.#fields[Number(i)] ?? '']?.findings.push({ rule, code, outcome, count });
+      const [i, rule, code, outcome, detail] = k.split('\0') as [string, string, string, Finding['outcome'], string];
+      out[this.#fields[Number(i)] ?? '']?.findings.push(detail === '' ? { rule, code, outcome, count } : { rule, code, outcome, count, detail });
     }
     for (const q of Object.values(out)) q.findings.sort((a, b) => b.count - a.count);
     return out;
   }
 }
 
-const key = (field: number, rule: string, code: string, outcome: string) => `${field}\0${rule}\0${code}\0${outcome}`;
+const key = (field: number, rule: string, code: string, outcome: string, detail = '') => `${field}\0${rule}\0${code}\0${outcome}\0${detail}`;

@@ -44,24 +44,24 @@ function fieldEvaluator(field: FieldPlan, index: number, sourceColumns: readonly
       for (const issue of result.issues) {
         if (issue.kind === 'fixed' && fix) {
           outcome = Math.max(outcome, OUTCOME.corrected);
-          tally.finding(index, step.name, issue.code, 'corrected');
+          tally.finding(index, step.name, issue.code, 'corrected', issue.detail);
         } else if (issue.kind !== 'invalid') {
           // A correction the plan did not ask to apply (fix: false) is only reported.
           if (issue.kind === 'fixed') value = before;
           outcome = Math.max(outcome, OUTCOME.flagged);
-          tally.finding(index, step.name, issue.code, 'flagged');
+          tally.finding(index, step.name, issue.code, 'flagged', issue.detail);
         } else if (policy === 'quarantine') {
           reasons.push({ field: field.target, rule: step.name, code: issue.code });
-          tally.finding(index, step.name, issue.code, 'quarantined');
+          tally.finding(index, step.name, issue.code, 'quarantined', issue.detail);
           state.outcome = OUTCOME.quarantined;
           return null;
         } else if (policy === 'keep') {
           outcome = Math.max(outcome, OUTCOME.kept);
-          tally.finding(index, step.name, issue.code, 'kept');
+          tally.finding(index, step.name, issue.code, 'kept', issue.detail);
         } else {
           value = null;
           outcome = Math.max(outcome, OUTCOME.nulled);
-          tally.finding(index, step.name, issue.code, 'nulled');
+          tally.finding(index, step.name, issue.code, 'nulled', issue.detail);
         }
       }
     }

@@ -4,7 +4,7 @@ import { didYouMean } from '../plan/suggest.js';
 import { LOGICAL_TYPES, parseTypeName, type LogicalType, type Value } from '../values.js';
 import { findStep, stepNames, type StepDefinition, type StepFunction } from './steps.js';
 import './transforms.js';
-import '../cleaning/rules.js';
+import '../cleaning/index.js';
 
 type Path = readonly (string | number)[];
 

@@ -9,6 +9,11 @@ import type { LogicalType, Value } from '../values.js';
 export interface StepIssue {
   readonly code: string;
   readonly kind: 'invalid' | 'fixed' | 'flag';
+  /**
+   * A category value safe to report (a picklist code nobody mapped). Never a customer's field value:
+   * reports show it.
+   */
+  readonly detail?: string;
 }
 
 export interface StepResult {

@@ -1,0 +1,47 @@
+import countries from 'i18n-iso-countries';
+import de from 'i18n-iso-countries/langs/de.json' with { type: 'json' };
+import en from 'i18n-iso-countries/langs/en.json' with { type: 'json' };
+import es from 'i18n-iso-countries/langs/es.json' with { type: 'json' };
+import fr from 'i18n-iso-countries/langs/fr.json' with { type: 'json' };
+import { defineStep, invalid } from '../mapping/steps.js';
+import { changed, textRule } from './rule-helpers.js';
+
+for (const locale of [en, de, fr, es]) countries.registerLocale(locale);
+
+/** What CRMs hold that no ISO list does. */
+const ALIASES: Record<string, string> = {
+  uk: 'GB', 'u.k.': 'GB', england: 'GB', scotland: 'GB', wales: 'GB', 'northern ireland': 'GB', 'great britain': 'GB',
+  'u.s.': 'US', 'u.s.a.': 'US', america: 'US', 'united states of america': 'US', holland: 'NL', korea: 'KR', 'south korea': 'KR',
+  'north korea': 'KP', russia: 'RU', 'czech republic': 'CZ', 'ivory coast': 'CI', congo: 'CG', 'dr congo': 'CD',
+};
+
+/** A country name (English, German, French, Spanish) or ISO code to its ISO 3166-1 alpha-2 code; null when unknown. */
+export function countryCode(text: string): string | null {
+  const t = text.trim();
+  if (t === '') return null;
+  const lower = t.toLowerCase();
+  if (ALIASES[lower]) return ALIASES[lower];
+  if (/^[a-z]{2}$/i.test(t)) return countries.isValid(t.toUpperCase()) ? t.toUpperCase() : null;
+  if (/^[a-z]{3}$/i.test(t)) {
+    const code = countries.alpha3ToAlpha2(t.toUpperCase());
+    if (code) return code;
+  }
+  for (const lang of ['en', 'de', 'fr', 'es']) {
+    const code = countries.getAlpha2Code(t, lang);
+    if (code) return code;
+  }
+  return null;
+}
+
+defineStep({
+  name: 'country',
+  kind: 'clean',
+  takes: 'one',
+  output: 'text',
+  create: () =>
+    textRule((s) => {
+      if (s.trim() === '') return { value: null };
+      const code = countryCode(s);
+      return code === null ? invalid(s, 'unknown_country') : changed(s, code, 'normalized');
+    }),
+});

@@ -1,0 +1,39 @@
+import { defineStep } from '../mapping/steps.js';
+import { changed, textRule } from './rule-helpers.js';
+
+/** Words that stay lower case inside a name: van der Berg, de la Cruz, da Silva. */
+const LOWER = new Set(['van', 'von', 'der', 'den', 'de', 'del', 'della', 'di', 'da', 'do', 'dos', 'das', 'du', 'la', 'le', 'ter', 'ten', 'y', 'bin', 'binti', 'zu']);
+const UPPER = new Set(['ii', 'iii', 'iv', 'vi', 'vii', 'viii', 'md', 'dds', 'cpa', 'mba', 'rn', 'jd', 'dvm']);
+const SPECIAL: Record<string, string> = { phd: 'PhD', 'phd.': 'PhD.' };
+
+function capitalize(part: string): string {
+  if (part === '') return part;
+  const lower = part.toLowerCase();
+  // McDonald, O'Brien, D'Angelo: the letter after the prefix is a capital too.
+  const prefix = /^(mc|o'|d'|l')(.+)$/.exec(lower);
+  if (prefix?.[1] && prefix[2]) return `${capitalize(prefix[1])}${capitalize(prefix[2])}`;
+  return (lower[0] ?? '').toUpperCase() + lower.slice(1);
+}
+
+function properWord(word: string, index: number): string {
+  const lower = word.toLowerCase();
+  if (SPECIAL[lower]) return SPECIAL[lower];
+  if (UPPER.has(lower.replace(/[.,]/g, ''))) return word.toUpperCase();
+  if (index > 0 && LOWER.has(lower)) return lower;
+  return word.split('-').map(capitalize).join('-');
+}
+
+/**
+ * Proper case for names typed in ALL CAPS or all lower case: "SCOTT O'BRIEN-MCDONALD" → "Scott O'Brien-McDonald",
+ * "juan de la cruz" → "Juan de la Cruz". A name in mixed case was cased by a person and is left as it is.
+ */
+export function properCaseName(name: string): string {
+  const letters = name.replace(/[^\p{L}]/gu, '');
+  if (letters === '' || (letters !== letters.toUpperCase() && letters !== letters.toLowerCase())) return name;
+  return name
+    .split(/(\s+|,)/)
+    .map((token, i, all) => (/^\s+$|^,$/.test(token) ? token : properWord(token, all.slice(0, i).some((t) => /\p{L}/u.test(t)) ? 1 : 0)))
+    .join('');
+}
+
+defineStep({ name: 'person_name', kind: 'clean', takes: 'one', output: 'text', create: () => textRule((s) => changed(s, properCaseName(s.replace(/\s+/g, ' ').trim()), 'case_repaired')) });

@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import { defineStep, ok, type StepResult } from '../mapping/steps.js';
+import type { Value } from '../values.js';
+import { changed } from './rule-helpers.js';
+
+/**
+ * A picklist: old codes to new values (`{ A: active }`), or the allowed values as a list. Matching ignores
+ * case and runs of spaces. An unmapped value is `unmapped_value` — the field's `invalid:` policy decides
+ * (keep, default, null or quarantine) — and the quality report counts it by value: picklist values are
+ * codes, not personal data, and the list of what is unmapped is what the user needs to finish the map.
+ */
+defineStep({
+  name: 'picklist',
+  kind: 'clean',
+  takes: 'one',
+  options: z.union([z.array(z.union([z.string(), z.number()])).min(1), z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))]),
+  create: (values) => {
+    const entries: [string, Value][] = Array.isArray(values) ? values.map((v) => [String(v), v]) : Object.entries(values);
+    const norm = (s: string) => s.replace(/\s+/g, ' ').trim().toLowerCase();
+    const byKey = new Map(entries.map(([k, v]) => [norm(k), v]));
+    return (input): StepResult => {
+      if (input === null) return ok(null);
+      const text = String(input);
+      if (text.trim() === '') return ok(null);
+      const key = norm(text);
+      if (!byKey.has(key)) return { value: input as Value, issues: [{ code: 'unmapped_value', kind: 'invalid', detail: key.slice(0, 40) }] };
+      return changed(text, byKey.get(key) ?? null, 'mapped');
+    };
+  },
+});

@@ -1,0 +1,264 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { QualityTally, OUTCOMES } from '../src/engine/quality.js';
+import { createRowMapper } from '../src/engine/row-mapper.js';
+import type { BoundEntity } from '../src/engine/schema-check.js';
+import { parsePlan } from '../src/plan/load.js';
+import '../src/mapping/compile.js';
+import { findStep, type StepContext } from '../src/mapping/steps.js';
+import type { Value } from '../src/values.js';
+
+const rule = (name: string, options?: unknown) => {
+  const def = findStep(name);
+  if (!def) throw new Error(`no rule ${name}`);
+  return def.create(def.options ? def.options.parse(options) : undefined);
+};
+
+/** [input, expected value, expected codes ("kind:code")] */
+type Case = [Value, Value, string[]];
+const codes = (r: { issues?: readonly { code: string; kind: string }[] | undefined }) => (r.issues ?? []).map((i) => `${i.kind}:${i.code}`);
+
+function table(name: string, options: unknown, cases: Case[], context?: StepContext) {
+  describe(`${name} ${options === undefined ? '' : JSON.stringify(options)}`, () => {
+    const run = rule(name, options);
+    it.each(cases)('%j', (input, value, expected) => {
+      const r = run(input, context);
+      expect([r.value, codes(r)]).toEqual([value, expected]);
+    });
+  });
+}
+
+table('email', undefined, [
+  [' John.Smith@Example.COM ', 'john.smith@example.com', ['fixed:normalized']],
+  ['john@example.com', 'john@example.com', []],
+  ['john at example.com', 'john@example.com', ['fixed:at_fixed']],
+  ['john@@example.com', 'john@example.com', ['fixed:double_at_fixed']],
+  ['john@gmial.com', 'john@gmial.com', ['flag:domain_typo']],
+  ['john.smith@', 'john.smith@', ['invalid:invalid_email']],
+  ['n/a', 'n/a', ['invalid:invalid_email']],
+  ['', null, []],
+  [null, null, []],
+]);
+table('email', { fix: 'domains', disposable: 'flag' }, [
+  ['john@gmial.com', 'john@gmail.com', ['fixed:domain_typo_fixed']],
+  ['Jane@YAHO.COM', 'jane@yahoo.com', ['fixed:normalized', 'fixed:domain_typo_fixed']],
+  ['x@acme-corp.com', 'x@acme-corp.com', []],
+  ['temp@mailinator.com', 'temp@mailinator.com', ['flag:disposable_domain']],
+]);
+table('email', { disposable: 'invalid' }, [['temp@mailinator.com', 'temp@mailinator.com', ['invalid:disposable_domain']]]);
+
+table('phone', { country: 'US' }, [
+  ['(415) 555-2671', '+14155552671', ['fixed:formatted']],
+  ['415.555.2671', '+14155552671', ['fixed:formatted']],
+  ['+1 415 555 2671', '+14155552671', ['fixed:formatted']],
+  ['+14155552671', '+14155552671', []],
+  ['415-555-2671 x12', '+14155552671;ext=12', ['fixed:formatted']],
+  ['+44 20 7946 0958', '+442079460958', ['fixed:formatted']],
+  ['N/A', 'N/A', ['invalid:not_a_phone']],
+  ['call office', 'call office', ['invalid:not_a_phone']],
+  ['000-000-0000', '000-000-0000', ['invalid:placeholder']],
+  ['12', '12', ['invalid:too_short']],
+  ['555-0100', '555-0100', ['invalid:too_short']],
+  ['(209)172-7124', '(209)172-7124', ['invalid:invalid_phone']],
+  ['', null, []],
+  [null, null, []],
+  [4155552671, '+14155552671', ['fixed:formatted']],
+]);
+table('phone', { country: 'US', format: 'international' }, [['(415) 555-2671', '+1 415 555 2671', ['fixed:formatted']]]);
+table('phone', { country: 'US', format: 'national' }, [['+1 415 555 2671', '(415) 555-2671', ['fixed:formatted']]]);
+table('phone', { country: 'US', country_from: 'country' }, [['030 1234567', '+49301234567', ['fixed:formatted']]], { get: () => 'Germany' });
+
+table('person_name', undefined, [
+  ["SCOTT O'BRIEN-MCDONALD", "Scott O'Brien-McDonald", ['fixed:case_repaired']],
+  ['juan de la cruz', 'Juan de la Cruz', ['fixed:case_repaired']],
+  ['JAN VAN DER BERG', 'Jan van der Berg', ['fixed:case_repaired']],
+  ['VAN MORRISON', 'Van Morrison', ['fixed:case_repaired']],
+  ['JOHN SMITH III', 'John Smith III', ['fixed:case_repaired']],
+  ['MARY SMITH, PHD', 'Mary Smith, PhD', ['fixed:case_repaired']],
+  ["d'angelo, maria", "D'Angelo, Maria", ['fixed:case_repaired']],
+  ['John McDonald', 'John McDonald', []],
+  ['ZOË ØSTERGAARD', 'Zoë Østergaard', ['fixed:case_repaired']],
+  ['  JOHN   SMITH ', 'John Smith', ['fixed:case_repaired']],
+  ['eBay Smith', 'eBay Smith', []],
+]);
+
+table('date', undefined, [
+  ['2020-01-05', '2020-01-05', []],
+  ['2020/1/5', '2020-01-05', ['fixed:reformatted']],
+  ['20200105', '2020-01-05', ['fixed:reformatted']],
+  ['13/04/2020', '2020-04-13', ['fixed:reformatted']],
+  ['04/13/2020', '2020-04-13', ['fixed:reformatted']],
+  ['31.12.2020', '2020-12-31', ['fixed:reformatted']],
+  ['05/05/2020', '2020-05-05', ['fixed:reformatted']],
+  ['Jan 5, 2020', '2020-01-05', ['fixed:reformatted']],
+  ['5 January 2020', '2020-01-05', ['fixed:reformatted']],
+  ['05-Jan-2020', '2020-01-05', ['fixed:reformatted']],
+  ['2016-12-25 10:24:00', '2016-12-25', ['fixed:reformatted']],
+  ['03/04/2020', '03/04/2020', ['invalid:ambiguous_date']],
+  ['2023-02-30', '2023-02-30', ['invalid:impossible_date']],
+  ['0000-00-00', '0000-00-00', ['invalid:impossible_date']],
+  ['2023-13-01', '2023-13-01', ['invalid:impossible_date']],
+  ['2024-02-29', '2024-02-29', []],
+  ['2023-02-29', '2023-02-29', ['invalid:impossible_date']],
+  ['yesterday', 'yesterday', ['invalid:unparseable_date']],
+  ['', null, []],
+  [new Date('2020-01-05T10:00:00Z'), '2020-01-05', []],
+]);
+table('date', { order: 'dmy' }, [
+  ['03/04/2020', '2020-04-03', ['flag:ambiguous_order_assumed', 'fixed:reformatted']],
+  ['1/2/99', '1999-02-01', ['flag:two_digit_year', 'flag:ambiguous_order_assumed', 'fixed:reformatted']],
+]);
+table('date', { order: 'mdy' }, [['03/04/2020', '2020-03-04', ['flag:ambiguous_order_assumed', 'fixed:reformatted']]]);
+table('datetime', undefined, [
+  ['2020-01-05 10:24', '2020-01-05T10:24:00', ['fixed:reformatted']],
+  ['2020-01-05T10:24:00Z', '2020-01-05T10:24:00Z', []],
+  ['2020-01-05 10:24:00+0200', '2020-01-05T10:24:00+02:00', ['fixed:reformatted']],
+  ['Jan 5, 2020 3:04 PM', '2020-01-05T15:04:00', ['fixed:reformatted']],
+  ['2020-01-05 25:00', '2020-01-05 25:00', ['invalid:impossible_date']],
+  ['2020-01-05', '2020-01-05T00:00:00', ['fixed:reformatted']],
+]);
+
+table('picklist', { A: 'active', I: 'inactive', 'On Hold': 'paused' }, [
+  ['A', 'active', ['fixed:mapped']],
+  [' a ', 'active', ['fixed:mapped']],
+  ['on   hold', 'paused', ['fixed:mapped']],
+  ['X', 'X', ['invalid:unmapped_value']],
+  ['', null, []],
+]);
+table('picklist', ['Gold', 'Silver'], [['gold', 'Gold', ['fixed:mapped']], ['Gold', 'Gold', []], ['Bronze', 'Bronze', ['invalid:unmapped_value']]]);
+
+table('country', undefined, [
+  ['Germany', 'DE', ['fixed:normalized']],
+  ['Deutschland', 'DE', ['fixed:normalized']],
+  ['Allemagne', 'DE', ['fixed:normalized']],
+  ['usa', 'US', ['fixed:normalized']],
+  ['U.S.A.', 'US', ['fixed:normalized']],
+  ['United States of America', 'US', ['fixed:normalized']],
+  ['UK', 'GB', ['fixed:normalized']],
+  ['FRA', 'FR', ['fixed:normalized']],
+  ['fr', 'FR', ['fixed:normalized']],
+  ['DE', 'DE', []],
+  ['Narnia', 'Narnia', ['invalid:unknown_country']],
+  ['XX', 'XX', ['invalid:unknown_country']],
+  ['', null, []],
+]);
+
+table('trim', undefined, [['  a ', 'a', ['fixed:trimmed']], ['a', 'a', []]]);
+table('collapse_spaces', undefined, [['  a \t b ', 'a b', ['fixed:spaces_collapsed']]]);
+table('nfc', undefined, [['e\u0301', '\u00e9', ['fixed:normalized']], ['\u00e9', '\u00e9', []]]);
+table('required', undefined, [[null, null, ['invalid:required']], ['  ', '  ', ['invalid:required']], ['x', 'x', []]]);
+table('regex', '^[A-Z]{2}-\\d+$', [['AB-12', 'AB-12', []], ['ab-12', 'ab-12', ['invalid:pattern_mismatch']], [null, null, []]]);
+table('regex', { pattern: '^[a-z]+$', flags: 'i' }, [['AbC', 'AbC', []]]);
+table('max_length', 3, [['abc', 'abc', []], ['abcd', 'abcd', ['invalid:too_long']], ['😀😀😀', '😀😀😀', []]]);
+table('one_of', ['Gold', 'Silver'], [['gold', 'Gold', ['fixed:normalized']], ['Bronze', 'Bronze', ['invalid:not_allowed']]]);
+table('range', { min: 0, max: 120 }, [[42, 42, []], ['130', '130', ['invalid:out_of_range']], ['abc', 'abc', ['invalid:not_a_number']], [null, null, []]]);
+table('range', { min: '1900-01-01' }, [['1899-12-31', '1899-12-31', ['invalid:out_of_range']], ['2000-01-01', '2000-01-01', []]]);
+
+describe('rule options are checked when the plan loads', () => {
+  it.each([
+    ['phone: { format: e165 }', /bad options for clean "phone"/],
+    ['email: { fix: everything }', /bad options for clean "email"/],
+    ['regex: "("', /not a valid regular expression/],
+    ['date: { order: ydm }', /bad options for clean "date"/],
+  ])('%s', (clean, message) => {
+    const text = `version: 1\nsource: "sqlite::memory:"\ntarget: "sqlite::memory:"\nentities:\n  c:\n    from: a\n    into: b\n    key: id\n    fields:\n      x: { from: x, clean: { ${clean} } }\n`;
+    expect(() => parsePlan(text, 'p.yaml', {})).toThrow(message);
+  });
+});
+
+// A real export whose phones come in many shapes (datablist customers-10000.csv, public test data).
+describe('phone corpus: datablist customers-10000.csv', () => {
+  const file = path.resolve(import.meta.dirname, '../../shared/data/datablist/customers-10000.csv');
+  /** Enough CSV for this file: quoted fields may hold commas, no quoted newlines. */
+  const parseLine = (line: string) => [...line.matchAll(/("(?:[^"]|"")*"|[^,]*)(?:,|$)/g)].map((m) => (m[1] ?? '').replace(/^"|"$/g, '').replace(/""/g, '"')).slice(0, -1);
+
+  it('every phone becomes E.164 or is reported invalid with a code', () => {
+    const [header, ...lines] = readFileSync(file, 'utf8').trim().split('\n');
+    const columns = parseLine(header ?? '');
+    const at = (name: string) => columns.indexOf(name);
+    const phone = rule('phone', { country: 'US', country_from: 'Country' });
+    const outcomes = new Map<string, number>();
+    let phones = 0;
+    for (const line of lines) {
+      const row = parseLine(line);
+      const context: StepContext = { get: (c) => row[at(c)] ?? null };
+      for (const column of ['Phone 1', 'Phone 2']) {
+        const r = phone(row[at(column)] ?? null, context);
+        phones += 1;
+        const invalid = r.issues?.find((i) => i.kind === 'invalid');
+        if (invalid) {
+          expect(['invalid_phone', 'too_short', 'too_long', 'unparseable', 'not_a_phone', 'placeholder', 'unknown_country_code']).toContain(invalid.code);
+          outcomes.set(invalid.code, (outcomes.get(invalid.code) ?? 0) + 1);
+        } else {
+          expect(r.value).toMatch(/^\+\d{7,15}(;ext=\d+)?$/);
+          outcomes.set('e164', (outcomes.get('e164') ?? 0) + 1);
+        }
+      }
+    }
+    expect(phones).toBe(20_000);
+    // Faker's random digits make many numbers impossible in their country; both outcomes must be well represented.
+    expect(outcomes.get('e164') ?? 0).toBeGreaterThan(1000);
+    expect(outcomes.get('invalid_phone') ?? 0).toBeGreaterThan(1000);
+  });
+});
+
+describe('policies and the quality report', () => {
+  const plan = parsePlan(
+    `version: 1
+source: "sqlite::memory:"
+target: "sqlite::memory:"
+entities:
+  people:
+    from: old
+    into: new
+    key: id
+    fields:
+      id: id
+      email: { from: email, clean: email, invalid: quarantine }
+      email_report: { from: email, clean: email, invalid: keep, fix: false }
+      status: { from: status, clean: { picklist: { A: active } }, invalid: default, default: unknown }
+      phone: { from: phone, clean: { phone: { country: US } }, invalid: null }
+`,
+    'p.yaml',
+    {},
+  );
+  const entity = plan.entities[0];
+  if (!entity) throw new Error('no entity');
+  const bound: BoundEntity = { plan: entity, sourceColumns: ['id', 'email', 'status', 'phone'], targetColumns: entity.fields.map((f) => ({ name: f.target, type: f.target === 'id' ? 'integer' : 'text', nullable: true })), create: undefined };
+  const rows: Value[][] = [
+    [1, 'a@example.com', 'A', '+14155552671'],
+    [2, ' B@EXAMPLE.COM ', 'a', '(415) 555-2671'],
+    [3, 'bad@', 'X', 'N/A'],
+    [4, null, 'X', null],
+    [5, 'c@gmial.com', null, '000-000-0000'],
+  ];
+
+  it('applies each policy and counts every value exactly once', () => {
+    const tally = new QualityTally(entity.fields.map((f) => f.target));
+    const map = createRowMapper(bound, tally);
+    const out = rows.map((r) => {
+      const reasons: { field: string; rule: string; code: string }[] = [];
+      const values = map(r, reasons);
+      return reasons.length > 0 ? reasons.map((x) => `${x.field}:${x.code}`) : values;
+    });
+    expect(out).toEqual([
+      [1, 'a@example.com', 'a@example.com', 'active', '+14155552671'],
+      [2, 'b@example.com', ' B@EXAMPLE.COM ', 'active', '+14155552671'],
+      ['email:invalid_email'],
+      [4, null, null, 'unknown', null],
+      [5, 'c@gmial.com', 'c@gmial.com', 'unknown', null],
+    ]);
+    const quality = tally.snapshot();
+    for (const q of Object.values(quality)) {
+      expect(OUTCOMES.reduce((sum, o) => sum + q[o], 0)).toBe(q.checked);
+      expect(q.checked).toBe(rows.length);
+    }
+    expect(quality.email).toMatchObject({ valid: 2, corrected: 1, flagged: 1, quarantined: 1 });
+    expect(quality.email_report).toMatchObject({ valid: 2, flagged: 2, kept: 1 });
+    expect(quality.status).toMatchObject({ valid: 1, corrected: 2, nulled: 2 });
+    expect(quality.status?.findings).toContainEqual({ rule: 'picklist', code: 'unmapped_value', outcome: 'nulled', count: 2, detail: 'x' });
+    expect(quality.phone).toMatchObject({ valid: 2, corrected: 1, nulled: 2 });
+    expect(JSON.stringify(quality)).not.toMatch(/example\.com|gmial|555/);
+  });
+});
