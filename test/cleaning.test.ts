@@ -120,13 +120,13 @@ table('datetime', undefined, [
 ]);
 
 table('picklist', { A: 'active', I: 'inactive', 'On Hold': 'paused' }, [
-  ['A', 'active', ['fixed:mapped']],
-  [' a ', 'active', ['fixed:mapped']],
-  ['on   hold', 'paused', ['fixed:mapped']],
+  ['A', 'active', []],
+  [' a ', 'active', ['fixed:normalized']],
+  ['on   hold', 'paused', ['fixed:normalized']],
   ['X', 'X', ['invalid:unmapped_value']],
   ['', null, []],
 ]);
-table('picklist', ['Gold', 'Silver'], [['gold', 'Gold', ['fixed:mapped']], ['Gold', 'Gold', []], ['Bronze', 'Bronze', ['invalid:unmapped_value']]]);
+table('picklist', ['Gold', 'Silver'], [['gold', 'Gold', ['fixed:normalized']], ['Gold', 'Gold', []], ['Bronze', 'Bronze', ['invalid:unmapped_value']]]);
 
 table('country', undefined, [
   ['Germany', 'DE', ['fixed:normalized']],
@@ -256,7 +256,7 @@ entities:
     }
     expect(quality.email).toMatchObject({ valid: 2, corrected: 1, flagged: 1, quarantined: 1 });
     expect(quality.email_report).toMatchObject({ valid: 2, flagged: 2, kept: 1 });
-    expect(quality.status).toMatchObject({ valid: 1, corrected: 2, nulled: 2 });
+    expect(quality.status).toMatchObject({ valid: 2, corrected: 1, nulled: 2 });
     expect(quality.status?.findings).toContainEqual({ rule: 'picklist', code: 'unmapped_value', outcome: 'nulled', count: 2, detail: 'x' });
     expect(quality.phone).toMatchObject({ valid: 2, corrected: 1, nulled: 2 });
     expect(JSON.stringify(quality)).not.toMatch(/example\.com|gmial|555/);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateLegacyCrm } from '../examples/legacy-crm/generate.js';
 import { parsePersonName } from '../src/mapping/person-name.js';
+import { properCaseName } from '../src/cleaning/person-name-rule.js';
 import { loadPlan } from '../src/plan/load.js';
 import { runPlan } from '../src/engine/run.js';
 import { CrmMigrateError } from '../src/errors.js';
@@ -57,7 +58,8 @@ describe('the demo plan on SQLite', () => {
       const row = written.get(id);
       if (!row) continue;
       const name = parsePersonName(old.name);
-      expect([row.first_name, row.last_name, row.honorific, row.suffix]).toEqual([name.first, name.last, name.honorific, name.suffix]);
+      const proper = (part: string | null) => (part === null ? null : properCaseName(part));
+      expect([row.first_name, row.last_name, row.honorific, row.suffix]).toEqual([proper(name.first), proper(name.last), name.honorific, name.suffix]);
       // The email rule trims, lower-cases and repairs " at " and "@@" (test/cleaning.test.ts has the rule's table).
       const email = old.email?.trim().toLowerCase().replace(/@@+/g, '@').replace(/^([^@\s]+)\s+at\s+/, '$1@');
       expect(row.email).toBe(email ? email : null);

@@ -31,6 +31,7 @@ const HONORIFICS = ['Dr.', 'Mr.', 'Mrs.', 'Ms.', 'Prof.', 'Mr', 'DR'];
 const SUFFIXES = ['Jr.', 'Sr.', 'III', 'PhD', 'MD', 'Jr'];
 const DOMAINS = ['gmail.com', 'yahoo.com', 'outlook.com', 'example.org', 'acme-corp.com', 'hotmail.co.uk'];
 const STREETS = ['Main St', 'Oak Avenue', 'Elm Street', '2nd Ave', 'Rue de Rivoli', 'Baker Street'];
+const AREA_CODES = ['212', '415', '312', '617', '206', '303', '512', '404', '713', '305'];
 const CITIES = ['Springfield', 'Portland', 'Austin', 'Paris', 'London', 'Berlin'];
 
 export function generateLegacyCrm(file: string, options: GenerateOptions = {}): number {
@@ -74,9 +75,12 @@ export function generateLegacyCrm(file: string, options: GenerateOptions = {}): 
 
   function phone(): string | null {
     const d = () => String(Math.floor(rnd() * 10));
-    const n = Array.from({ length: 10 }, d).join('');
-    const [a, b, c] = [n.slice(0, 3), n.slice(3, 6), n.slice(6)];
-    return pick([`(${a}) ${b}-${c}`, `${a}.${b}.${c}`, `+1 ${a} ${b} ${c}`, n, `${a}-${b}-${c} x${d()}${d()}`, `  ${a} ${b}  ${c} `, 'N/A', '000-000-0000', '', null, `+44 20 ${b} ${c}`]);
+    // Real area codes and exchanges (2-9 first digit), so the dirt is in the formatting, not in the digits.
+    const a = pick(AREA_CODES);
+    const b = String(200 + Math.floor(rnd() * 800));
+    const c = Array.from({ length: 4 }, d).join('');
+    const n = `${a}${b}${c}`;
+    return pick([`(${a}) ${b}-${c}`, `${a}.${b}.${c}`, `+1 ${a} ${b} ${c}`, n, `${a}-${b}-${c} x${d()}${d()}`, `  ${a} ${b}  ${c} `, 'N/A', '000-000-0000', '', null, `+44 20 ${b}${c.slice(0, 1)} ${c.slice(1)}0`, `${a}${b}${c.slice(0, 2)}`]);
   }
 
   function created(): string | null {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineStep, ok, type StepResult } from '../mapping/steps.js';
 import type { Value } from '../values.js';
-import { changed } from './rule-helpers.js';
+import { fixed } from './rule-helpers.js';
 
 /**
  * A picklist: old codes to new values (`{ A: active }`), or the allowed values as a list. Matching ignores
@@ -17,14 +17,17 @@ defineStep({
   create: (values) => {
     const entries: [string, Value][] = Array.isArray(values) ? values.map((v) => [String(v), v]) : Object.entries(values);
     const norm = (s: string) => s.replace(/\s+/g, ' ').trim().toLowerCase();
-    const byKey = new Map(entries.map(([k, v]) => [norm(k), v]));
+    const exact = new Map(entries);
+    const loose = new Map(entries.map(([k, v]) => [norm(k), v]));
     return (input): StepResult => {
       if (input === null) return ok(null);
       const text = String(input);
       if (text.trim() === '') return ok(null);
+      // A value written exactly as listed is mapped as planned; one that matched only loosely is a correction.
+      if (exact.has(text)) return ok(exact.get(text) ?? null);
       const key = norm(text);
-      if (!byKey.has(key)) return { value: input as Value, issues: [{ code: 'unmapped_value', kind: 'invalid', detail: key.slice(0, 40) }] };
-      return changed(text, byKey.get(key) ?? null, 'mapped');
+      if (!loose.has(key)) return { value: input as Value, issues: [{ code: 'unmapped_value', kind: 'invalid', detail: key.slice(0, 40) }] };
+      return { value: loose.get(key) ?? null, issues: fixed('normalized') };
     };
   },
 });
