@@ -1,12 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import pg from 'pg';
 import pgCopy from 'pg-copy-streams';
+import { benchArgs, crmMigrate, fmt, LEGACY_NAME_SQL, median, withClient, withScratchDatabase } from './common.js';
 
 /**
  * npm run bench [-- --rows N --runs R]
@@ -14,42 +11,17 @@ import pgCopy from 'pg-copy-streams';
  * lower-cased, phone copied), against the raw baseline in the same run: COPY (SELECT … split_part …) TO STDOUT
  * piped into COPY … FROM STDIN. Prints medians of R runs each, the ratio, and crm-migrate's peak RSS.
  */
-const { values } = parseArgs({ options: { rows: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '3' } } });
-const ROWS = Number(values.rows);
-const RUNS = Number(values.runs);
-const SERVER = process.env.CRM_MIGRATE_BENCH_PG ?? 'postgres://root@127.0.0.1:5432';
-const db = `crm_bench_${process.pid}`;
-const url = `${SERVER}/${db}`;
-const here = path.dirname(fileURLToPath(import.meta.url));
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-
-async function withClient<T>(connection: string, work: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: connection });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
+const { rows: ROWS, runs: RUNS } = benchArgs();
 
 const TARGET = '(id INT PRIMARY KEY, first_name TEXT, last_name TEXT, email TEXT, phone TEXT)';
 
-async function setup(): Promise<void> {
-  await withClient(`${SERVER}/postgres`, (c) => c.query(`CREATE DATABASE ${db}`));
+async function setup(url: string): Promise<void> {
   await withClient(url, async (c) => {
     await c.query('CREATE TABLE old_crm_customers (id INT PRIMARY KEY, name TEXT, email TEXT, phone TEXT)');
     // Names in the shapes a legacy CRM holds: "First Last" mostly, "Last, First M.", honorifics, suffixes.
     await c.query(`INSERT INTO old_crm_customers
       SELECT g,
-        CASE g % 10
-          WHEN 0 THEN (ARRAY['Smith','Garcia','O''Brien','Nguyen','Müller'])[g % 5 + 1] || ', ' || (ARRAY['Michael','Ana','Wei','Zoë'])[g % 4 + 1] || ' C.'
-          WHEN 1 THEN 'Dr. ' || (ARRAY['Jane','José','Priya'])[g % 3 + 1] || ' van der Berg'
-          WHEN 2 THEN (ARRAY['John','Mary'])[g % 2 + 1] || ' Smith Jr.'
-          ELSE (ARRAY['James','Mary','Robert','Linda','Søren','Aisha','Jean-Luc'])[g % 7 + 1] || ' ' || (ARRAY['Johnson','Williams','Brown','Smith-Jones','Kowalski','Papadopoulos'])[g % 6 + 1]
-        END,
+        ${LEGACY_NAME_SQL},
         '  User.' || g || '@Example.COM ',
         '+1 555 ' || lpad((g % 10000)::text, 4, '0')
       FROM generate_series(1, ${ROWS}) g`);
@@ -59,7 +31,7 @@ async function setup(): Promise<void> {
   });
 }
 
-async function baseline(): Promise<number> {
+async function baseline(url: string): Promise<number> {
   return withClient(url, (reader) =>
     withClient(url, async (writer) => {
       await writer.query('TRUNCATE baseline_customers');
@@ -72,14 +44,9 @@ async function baseline(): Promise<number> {
   );
 }
 
-function crmMigrate(plan: string): { ms: number; maxRssMb: number; rows: number } {
-  const out = execFileSync(process.execPath, [path.join(here, 'run-once.js'), plan], { encoding: 'utf8' });
-  return JSON.parse(out) as { ms: number; maxRssMb: number; rows: number };
-}
-
 const tmp = mkdtempSync(path.join(tmpdir(), 'crm-bench-'));
 const plan = path.join(tmp, 'bench.yaml');
-writeFileSync(plan, `version: 1
+const planText = (url: string) => `version: 1
 name: bench
 source: ${url}
 target: ${url}
@@ -94,31 +61,33 @@ entities:
       last_name: { from: name, transform: name.last }
       email: { from: email, clean: email, invalid: keep }
       phone: phone
-`);
+`;
 
 try {
-  console.log(`generating ${fmt(ROWS)} legacy customers in PostgreSQL…`);
-  await setup();
-  const base: number[] = [];
-  const ours: number[] = [];
-  const rss: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    // Alternate the two, so drift on a noisy machine hits both alike.
-    base.push(await baseline());
-    const r = crmMigrate(plan);
-    if (r.rows !== ROWS) throw new Error(`crm-migrate read ${r.rows} rows, expected ${ROWS}`);
-    ours.push(r.ms);
-    rss.push(r.maxRssMb);
-    console.log(`  run ${i + 1}: raw COPY pipe ${fmt((ROWS * 1000) / (base.at(-1) ?? 1))} rows/s, crm-migrate ${fmt((ROWS * 1000) / r.ms)} rows/s, peak RSS ${r.maxRssMb.toFixed(0)} MB`);
-  }
-  const baseRate = (ROWS * 1000) / median(base);
-  const ourRate = (ROWS * 1000) / median(ours);
-  console.log(`\nrows: ${fmt(ROWS)}, runs: ${RUNS} (medians)`);
-  console.log(`raw COPY pipe (split_part in SQL): ${fmt(baseRate)} rows/s`);
-  console.log(`crm-migrate (parser, email rule, target checks, checkpoints): ${fmt(ourRate)} rows/s`);
-  console.log(`ratio crm-migrate / raw: ${(ourRate / baseRate).toFixed(2)} (target >= 0.60)`);
-  console.log(`crm-migrate peak RSS: ${Math.max(...rss).toFixed(0)} MB (target <= 300 MB)`);
+  await withScratchDatabase('crm_bench', async (url) => {
+    writeFileSync(plan, planText(url));
+    console.log(`generating ${fmt(ROWS)} legacy customers in PostgreSQL…`);
+    await setup(url);
+    const base: number[] = [];
+    const ours: number[] = [];
+    const rss: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      // Alternate the two, so drift on a noisy machine hits both alike.
+      base.push(await baseline(url));
+      const r = crmMigrate(plan);
+      if (r.rows !== ROWS) throw new Error(`crm-migrate read ${r.rows} rows, expected ${ROWS}`);
+      ours.push(r.ms);
+      rss.push(r.maxRssMb);
+      console.log(`  run ${i + 1}: raw COPY pipe ${fmt((ROWS * 1000) / (base.at(-1) ?? 1))} rows/s, crm-migrate ${fmt((ROWS * 1000) / r.ms)} rows/s, peak RSS ${r.maxRssMb.toFixed(0)} MB`);
+    }
+    const baseRate = (ROWS * 1000) / median(base);
+    const ourRate = (ROWS * 1000) / median(ours);
+    console.log(`\nrows: ${fmt(ROWS)}, runs: ${RUNS} (medians)`);
+    console.log(`raw COPY pipe (split_part in SQL): ${fmt(baseRate)} rows/s`);
+    console.log(`crm-migrate (parser, email rule, target checks, checkpoints): ${fmt(ourRate)} rows/s`);
+    console.log(`ratio crm-migrate / raw: ${(ourRate / baseRate).toFixed(2)} (target >= 0.60)`);
+    console.log(`crm-migrate peak RSS: ${Math.max(...rss).toFixed(0)} MB (target <= 300 MB)`);
+  });
 } finally {
-  await withClient(`${SERVER}/postgres`, (c) => c.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`)).catch(() => undefined);
   rmSync(tmp, { recursive: true, force: true });
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { defineStep, invalid, ok, type StepContext, type StepResult } from '../mapping/steps.js';
 import type { Value } from '../values.js';
 import { countryCode } from './country.js';
+import { isNanpCountry, nanpShape, verdictKey } from './nanp.js';
 import { fixed } from './rule-helpers.js';
 
 const PhoneOptions = z
@@ -19,8 +20,22 @@ type PhoneOptions = z.infer<typeof PhoneOptions>;
 
 /** Repeated numbers (shared switchboards, placeholder numbers) are parsed once; the cache is bounded. */
 const CACHE_LIMIT = 50_000;
+/** NANP verdicts per area code and exchange (see nanp.ts); there are under a million of them. */
+const VERDICT_LIMIT = 200_000;
 
-function format(text: string, country: CountryCode | undefined, style: NonNullable<PhoneOptions>['format']): StepResult {
+/** A bounded memo: cleared when full, so memory stays flat whatever the table's size. */
+function remember<V>(cache: Map<string, V>, limit: number, key: string, compute: () => V): V {
+  let value = cache.get(key);
+  if (value === undefined) {
+    if (cache.size >= limit) cache.clear();
+    value = compute();
+    cache.set(key, value);
+  }
+  return value;
+}
+
+/** The rule by libphonenumber-js alone, with no fast path and no cache (tests compare the fast path with it). */
+export function formatPhone(text: string, country: CountryCode | undefined, style: NonNullable<PhoneOptions>['format']): StepResult {
   const digits = text.replace(/\D/g, '');
   if (digits.length === 0) return invalid(text, 'not_a_phone');
   // 000-000-0000, 9999999: placeholders typed to get past a required field.
@@ -51,6 +66,9 @@ defineStep({
   create: (options) => {
     const fallback = options?.country ? (countryCode(options.country) as CountryCode | null) ?? undefined : undefined;
     const cache = new Map<string, StepResult>();
+    /** NANP verdicts: null when valid (the value is +1 and the ten digits), else the invalid code. */
+    const verdicts = new Map<string, string | null>();
+    const e164 = (options?.format ?? 'e164') === 'e164';
     return (input: Value | readonly Value[], context?: StepContext): StepResult => {
       if (input === null || (typeof input === 'string' && input.trim() === '')) return ok(null);
       const text = typeof input === 'string' ? input : String(input);
@@ -59,14 +77,17 @@ defineStep({
         const rowCountry = context.get(options.country_from);
         if (typeof rowCountry === 'string') country = (countryCode(rowCountry) as CountryCode | null) ?? fallback;
       }
-      const key = `${country ?? ''}|${text}`;
-      let result = cache.get(key);
-      if (!result) {
-        if (cache.size >= CACHE_LIMIT) cache.clear();
-        result = format(text, country, options?.format);
-        cache.set(key, result);
+      const nanp = e164 && country && isNanpCountry(country) ? nanpShape(text) : undefined;
+      if (nanp && country && !/^(\d)\1+$/.test(nanp.national)) {
+        const verdict = remember(verdicts, VERDICT_LIMIT, verdictKey(country, nanp), () => {
+          const first = formatPhone(text, country, 'e164');
+          return first.issues?.[0]?.kind === 'invalid' ? first.issues[0].code : null;
+        });
+        if (verdict !== null) return invalid(text, verdict);
+        const value = `+1${nanp.national}`;
+        return value === text ? ok(value) : { value, issues: fixed('formatted') };
       }
-      return result;
+      return remember(cache, CACHE_LIMIT, `${country ?? ''}|${text}`, () => formatPhone(text, country, options?.format));
     };
   },
 });

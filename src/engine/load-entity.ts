@@ -1,8 +1,12 @@
-import type { Checkpoint, Counts, QuarantinedRow, Reason, Source, Target } from '../connectors/contract.js';
+import { availableParallelism } from 'node:os';
+import type { Checkpoint, Counts, QuarantinedRow, Source, Target } from '../connectors/contract.js';
+import { isBuiltinStep } from '../mapping/steps.js';
 import { valueToJson, type Row } from '../values.js';
+import { adaptiveMapper } from './adaptive-mapper.js';
+import { inlineMapper, type ChunkMapper, type MappedChunk } from './chunk-mapper.js';
 import { QualityTally, type EntityQuality } from './quality.js';
-import { createRowMapper } from './row-mapper.js';
 import type { BoundEntity } from './schema-check.js';
+import { poolMapper } from './worker-pool.js';
 
 export interface EntityProgress {
   readonly entity: string;
@@ -22,10 +26,24 @@ export function sourceKeyText(key: readonly unknown[]): string {
 const READ_CHUNK = 500;
 
 /**
- * Streams one entity from its checkpoint to the end. Rows are read in chunks, mapped, and streamed into an
- * open batch; every `batchSize` rows the batch commits with its quarantine rows and its checkpoint (one
- * transaction), and the last batch commits with `done`. Memory holds one chunk and the writer's buffer,
- * whatever the table's size; the database ingests while the next chunk is mapped.
+ * Where rows are mapped: `workers: 0` on the main thread, `N` on N threads, `auto` on whichever measures
+ * faster. Entities with steps defined from TypeScript stay on the main thread: a fresh thread has no such step.
+ */
+function chooseMapper(entity: BoundEntity): ChunkMapper {
+  const { workers } = entity.plan;
+  const threadable = entity.plan.fields.every((f) => f.steps.every((s) => isBuiltinStep(s.name)));
+  if (!threadable || workers === 0) return inlineMapper(entity);
+  if (workers !== 'auto') return poolMapper(entity, workers);
+  const cores = availableParallelism();
+  return cores > 1 ? adaptiveMapper(entity, cores) : inlineMapper(entity);
+}
+
+/**
+ * Streams one entity from its checkpoint to the end. Rows are read in chunks, mapped (on this thread or on
+ * worker threads), and streamed into an open batch; every `batchSize` rows the batch commits with its
+ * quarantine rows and its checkpoint (one transaction), and the last batch commits with `done`. Memory holds
+ * a few chunks and the writer's buffer, whatever the table's size; the database ingests while the next
+ * chunks are mapped.
  */
 export async function loadEntity(options: {
   source: Source;
@@ -38,7 +56,6 @@ export async function loadEntity(options: {
   const { source, target, runId, entity } = options;
   const { plan } = entity;
   const tally = new QualityTally(plan.fields.map((f) => f.target), options.from?.quality as EntityQuality | undefined);
-  const map = createRowMapper(entity, tally);
   const keyIndexes = plan.key.map((k) => entity.sourceColumns.indexOf(k));
   const start = { runId, table: plan.into, columns: plan.fields.map((f) => f.target) };
   const counts: Counts = { ...(options.from?.counts ?? zeroCounts()) };
@@ -47,58 +64,74 @@ export async function loadEntity(options: {
   const report = (done: boolean) => options.onProgress?.({ entity: plan.name, counts: { ...counts }, total, done });
   const checkpoint = (done: boolean): Checkpoint => ({ entity: plan.name, lastKey, counts: { ...counts }, done, quality: tally.snapshot() });
 
-  const reasons: Reason[] = [];
+  const mapper = chooseMapper(entity);
+
   let quarantine: QuarantinedRow[] = [];
   let inBatch = 0;
   let writer = await target.beginBatch(start);
   // With overlapping batches, the previous batch commits while this one streams. Commits stay in order:
   // a batch's commit starts only after the one before it has committed, so a checkpoint never runs ahead.
   let committing: Promise<void> = Promise.resolve();
+
+  /** Accounts for one mapped chunk, in read order, and commits the batch when it is full. */
+  const account = async (chunk: MappedChunk): Promise<void> => {
+    tally.merge(chunk.quality);
+    chunk.rows.forEach((row, i) => {
+      const values = chunk.values[i];
+      if (values) {
+        writer.add(values);
+        counts.written += 1;
+        return;
+      }
+      const original: Record<string, unknown> = {};
+      entity.sourceColumns.forEach((c, k) => (original[c] = valueToJson(row[k] ?? null)));
+      quarantine.push({ entity: plan.name, sourceKey: sourceKeyText(keyIndexes.map((k) => valueToJson(row[k] ?? null))), row: original, reasons: chunk.reasons[i] ?? [] });
+      counts.quarantined += 1;
+    });
+    const last = chunk.rows[chunk.rows.length - 1] as Row;
+    lastKey = keyIndexes.map((i) => valueToJson(last[i] ?? null));
+    counts.read += chunk.rows.length;
+    inBatch += chunk.rows.length;
+    if (inBatch < plan.batchSize) {
+      await writer.flush();
+      return;
+    }
+    await committing;
+    const commit = writer.commit(quarantine, checkpoint(false)).then(() => report(false));
+    quarantine = [];
+    inBatch = 0;
+    if (target.capabilities.overlappingBatches) {
+      committing = commit;
+      // Handled here so it is not reported as unhandled; the failure is thrown by the next `await committing`.
+      committing.catch(() => undefined);
+    } else {
+      await commit;
+    }
+    writer = await target.beginBatch(start);
+  };
+
+  const pending: (MappedChunk | Promise<MappedChunk>)[] = [];
   report(false);
   try {
     const after = lastKey === null ? undefined : (lastKey as Row);
-    for await (const chunk of source.read({ table: plan.from, columns: entity.sourceColumns, key: plan.key, after, batchSize: Math.min(plan.batchSize, READ_CHUNK) })) {
-      for (const row of chunk) {
-        reasons.length = 0;
-        const values = map(row, reasons);
-        if (reasons.length === 0) {
-          writer.add(values);
-          counts.written += 1;
-          continue;
-        }
-        const original: Record<string, unknown> = {};
-        entity.sourceColumns.forEach((c, i) => (original[c] = valueToJson(row[i] ?? null)));
-        quarantine.push({ entity: plan.name, sourceKey: sourceKeyText(keyIndexes.map((i) => valueToJson(row[i] ?? null))), row: original, reasons: reasons.slice() });
-        counts.quarantined += 1;
-      }
-      const last = chunk[chunk.length - 1] as Row;
-      lastKey = keyIndexes.map((i) => valueToJson(last[i] ?? null));
-      counts.read += chunk.length;
-      inBatch += chunk.length;
-      if (inBatch < plan.batchSize) {
-        await writer.flush();
-        continue;
-      }
-      await committing;
-      const commit = writer.commit(quarantine, checkpoint(false)).then(() => report(false));
-      quarantine = [];
-      inBatch = 0;
-      if (target.capabilities.overlappingBatches) {
-        committing = commit;
-        // Handled here so it is not reported as unhandled; the failure is thrown by the next `await committing`.
-        committing.catch(() => undefined);
-      } else {
-        await commit;
-      }
-      writer = await target.beginBatch(start);
+    for await (const rows of source.read({ table: plan.from, columns: entity.sourceColumns, key: plan.key, after, batchSize: Math.min(plan.batchSize, READ_CHUNK) })) {
+      const mapped = mapper.map(rows);
+      // Handled here so a failing chunk is not reported as unhandled while an earlier one is awaited.
+      if (mapped instanceof Promise) mapped.catch(() => undefined);
+      pending.push(mapped);
+      while (pending.length >= mapper.depth) await account(await (pending.shift() as MappedChunk | Promise<MappedChunk>));
     }
+    while (pending.length > 0) await account(await (pending.shift() as MappedChunk | Promise<MappedChunk>));
     await committing;
     // The last rows and the entity's `done` mark commit together.
     await writer.commit(quarantine, checkpoint(true));
   } catch (error) {
+    await Promise.allSettled(pending);
     await committing.catch(() => undefined);
     await writer.abort().catch(() => undefined);
     throw error;
+  } finally {
+    await mapper.close();
   }
   report(true);
   return counts;

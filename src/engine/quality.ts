@@ -51,6 +51,13 @@ export class QualityTally {
     }
   }
 
+  /** Back to zero: a worker thread counts each chunk on its own and hands the counts back with it. */
+  reset(): void {
+    this.#counts.fill(0);
+    for (const rules of this.#findings) rules.clear();
+    this.#detailed.clear();
+  }
+
   row(field: number, outcome: number): void {
     (this.#counts[field * OUTCOMES.length + outcome] as number) += 1;
   }

@@ -2,9 +2,11 @@ import type { PlanIssue } from '../errors.js';
 import type { EntityInput, FieldInput, InvalidPolicyName } from '../plan/schema.js';
 import { didYouMean } from '../plan/suggest.js';
 import { LOGICAL_TYPES, parseTypeName, type LogicalType, type Value } from '../values.js';
-import { findStep, stepNames, type StepDefinition, type StepFunction } from './steps.js';
+import { findStep, sealBuiltinSteps, stepNames, type StepDefinition, type StepFunction } from './steps.js';
 import './transforms.js';
 import '../cleaning/index.js';
+
+sealBuiltinSteps();
 
 type Path = readonly (string | number)[];
 
@@ -42,6 +44,10 @@ export interface EntityPlan {
   readonly key: readonly string[];
   readonly fields: readonly FieldPlan[];
   readonly batchSize: number;
+  /** Mapping threads: 'auto' decides from the measured cost of the first rows; 0 maps on the main thread. */
+  readonly workers: number | 'auto';
+  /** The entity as the plan wrote it (validated, `${env:…}` resolved): JSON, so a worker thread can compile it again. */
+  readonly input: EntityInput;
 }
 
 function stepSpecs(spec: FieldInput['transform']): { name: string; options: unknown; hasOptions: boolean }[] {
@@ -136,7 +142,12 @@ function compileField(target: string, field: FieldInput, path: Path, issues: Pla
 }
 
 /** Compiles one entity's field rules; problems are added to `issues` with their plan paths. */
-export function compileEntity(name: string, entity: EntityInput, defaultBatchSize: number, issues: PlanIssue[]): EntityPlan {
+export function compileEntity(
+  name: string,
+  entity: EntityInput,
+  defaults: { batchSize: number; workers: number | 'auto' },
+  issues: PlanIssue[],
+): EntityPlan {
   const path = ['entities', name];
   const fields = Object.entries(entity.fields)
     .map(([target, field]) => compileField(target, field, [...path, 'fields', target], issues))
@@ -148,6 +159,8 @@ export function compileEntity(name: string, entity: EntityInput, defaultBatchSiz
     into: entity.into,
     key: Array.isArray(entity.key) ? entity.key : [entity.key],
     fields,
-    batchSize: entity.batch_size ?? defaultBatchSize,
+    batchSize: entity.batch_size ?? defaults.batchSize,
+    workers: entity.workers ?? defaults.workers,
+    input: entity,
   };
 }

@@ -50,12 +50,30 @@ export interface StepDefinition<Options = unknown> {
 
 // Stored with their options type erased: `create` is only ever called with what `options` parsed.
 const registry = new Map<string, StepDefinition<unknown>>();
+/** The steps the library defines itself; filled when its modules load (see sealBuiltinSteps). */
+const builtins = new Set<string>();
+let sealed = false;
 
 /** Adds a step to the registry, so plans can name it. Names are unique. */
 export function defineStep<Options>(definition: StepDefinition<Options>): StepDefinition<Options> {
   if (registry.has(definition.name)) throw new Error(`a step named "${definition.name}" is already defined`);
   registry.set(definition.name, definition as unknown as StepDefinition<unknown>);
   return definition;
+}
+
+/** Marks every step defined so far as built in: called once, after the library's own steps are registered. */
+export function sealBuiltinSteps(): void {
+  if (sealed) return;
+  for (const name of registry.keys()) builtins.add(name);
+  sealed = true;
+}
+
+/**
+ * Whether the library defines this step itself. A worker thread loads the library afresh, so it knows
+ * only these: entities using a step defined from TypeScript with defineStep are mapped on the main thread.
+ */
+export function isBuiltinStep(name: string): boolean {
+  return builtins.has(name);
 }
 
 export function findStep(name: string): StepDefinition<unknown> | undefined {

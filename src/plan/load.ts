@@ -73,7 +73,7 @@ export function parsePlan(text: string, file: string, env: NodeJS.ProcessEnv = p
   if (!parsed.success) fail([...issues, ...zodIssues(parsed.error, located.locateKey)]);
   const input = parsed.data as z.infer<typeof PlanSchema>;
   const entities = Object.entries(input.entities).map(([name, entity]) =>
-    compileEntity(name, entity, input.batch_size ?? DEFAULT_BATCH_SIZE, issues),
+    compileEntity(name, entity, { batchSize: input.batch_size ?? DEFAULT_BATCH_SIZE, workers: input.workers ?? 'auto' }, issues),
   );
   if (entities.length === 0) issues.push({ severity: 'error', path: ['entities'], message: 'the plan has no entities' });
   if (issues.some((i) => i.severity === 'error')) fail(issues);

@@ -16,6 +16,9 @@ const InvalidPolicy = z.preprocess(
   z.enum(['quarantine', 'null', 'keep', 'default']),
 );
 
+/** Threads that map and clean rows: `auto` (measure, then decide), 0 (main thread only) or a count. */
+const Workers = z.union([z.literal('auto'), z.number().int().min(0).max(64)]);
+
 export const FieldSchema = z.strictObject({
   from: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
   value: Scalar.optional(),
@@ -36,6 +39,7 @@ export const EntitySchema = z.strictObject({
   key: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
   fields: z.record(z.string().min(1), Field),
   batch_size: z.number().int().min(1).max(1_000_000).optional(),
+  workers: Workers.optional(),
 });
 
 export const PlanSchema = z.strictObject({
@@ -44,6 +48,7 @@ export const PlanSchema = z.strictObject({
   source: z.string().min(1),
   target: z.string().min(1),
   batch_size: z.number().int().min(1).max(1_000_000).optional(),
+  workers: Workers.optional(),
   entities: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'use letters, digits and "_"'), EntitySchema),
 });
 

@@ -1,0 +1,105 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { benchArgs, crmMigrate, fmt, LEGACY_NAME_SQL, median, withClient, withScratchDatabase, type RunFigures } from './common.js';
+
+/**
+ * npm run bench:clean [-- --rows N --runs R]
+ * PostgreSQL -> PostgreSQL with the full cleaning set (name parsed and proper-cased, email rule with domain
+ * repairs, phone to E.164 with default US, required last name, length limits), beside the engine's
+ * mapping-only plan on the same rows in the same run, and the cleaning plan kept on the main thread
+ * (`workers: 0`) to show what the mapping threads bring. The three alternate; medians of R runs.
+ */
+const { rows: ROWS, runs: RUNS } = benchArgs();
+
+const TARGET = '(id INT PRIMARY KEY, first_name VARCHAR(80), last_name VARCHAR(80) NOT NULL, email VARCHAR(254), phone VARCHAR(32))';
+
+/** Legacy customers as a CRM holds them: names in every shape, padded and mistyped emails, phones in many formats. */
+async function setup(url: string): Promise<void> {
+  await withClient(url, async (c) => {
+    await c.query('CREATE TABLE old_crm_customers (id INT PRIMARY KEY, name TEXT, email TEXT, phone TEXT)');
+    await c.query(`INSERT INTO old_crm_customers
+      SELECT g,
+        ${LEGACY_NAME_SQL},
+        CASE WHEN g % 50 = 0 THEN 'not an email' ELSE '  User.' || g || '@' || (ARRAY['Gmail.com','yahoo.com','gmial.com','outlook.com','example.org','hotmail.com','acme-corp.com'])[g % 7 + 1] || ' ' END,
+        CASE g % 8
+          WHEN 0 THEN '(' || npa || ') ' || nxx || '-' || line
+          WHEN 1 THEN npa || '-' || nxx || '-' || line
+          WHEN 2 THEN '+1 ' || npa || ' ' || nxx || ' ' || line
+          WHEN 3 THEN npa || '.' || nxx || '.' || line
+          WHEN 4 THEN '1-' || npa || '-' || nxx || '-' || line || ' x' || (g % 900 + 100)
+          WHEN 5 THEN npa || nxx || line
+          WHEN 6 THEN CASE WHEN g % 48 = 6 THEN 'N/A' ELSE '+1-' || npa || '-' || nxx || '-' || line END
+          ELSE '(' || npa || ')' || nxx || '-' || line
+        END
+      FROM (SELECT g,
+              (ARRAY['212','312','415','617','713','202','305','404','503','602','646','718','818','917','206'])[g % 15 + 1] AS npa,
+              (200 + (g::bigint * 7919) % 800)::text AS nxx,
+              lpad(((g::bigint * 104729) % 10000)::text, 4, '0') AS line
+            FROM generate_series(1, ${ROWS}) g) s`);
+    await c.query(`CREATE TABLE cleaned_customers ${TARGET}`);
+    await c.query(`CREATE TABLE mapped_customers ${TARGET}`);
+    await c.query('VACUUM ANALYZE old_crm_customers');
+  });
+}
+
+const plan = (url: string, into: string, workers: string, fields: string) => `version: 1
+name: bench-${into}-${workers}
+source: ${url}
+target: ${url}
+workers: ${workers}
+entities:
+  customers:
+    from: old_crm_customers
+    into: ${into}
+    key: id
+    fields:
+      id: id
+${fields}`;
+
+const MAPPING_ONLY = `      first_name: { from: name, transform: name.first }
+      last_name: { from: name, transform: name.last }
+      email: { from: email, clean: [trim, lower] }
+      phone: phone
+`;
+
+const CLEANING = `      first_name: { from: name, transform: name.first, clean: person_name }
+      last_name: { from: name, transform: name.last, clean: [person_name, required] }
+      email: { from: email, clean: { email: { fix: domains } }, invalid: null }
+      phone: { from: phone, clean: { phone: { country: US } }, invalid: null }
+`;
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'crm-bench-clean-'));
+try {
+  await withScratchDatabase('crm_bench_clean', async (url) => {
+    const files = {
+      mapping: path.join(tmp, 'mapping.yaml'),
+      cleaning: path.join(tmp, 'cleaning.yaml'),
+      mainThread: path.join(tmp, 'main-thread.yaml'),
+    };
+    writeFileSync(files.mapping, plan(url, 'mapped_customers', 'auto', MAPPING_ONLY));
+    writeFileSync(files.cleaning, plan(url, 'cleaned_customers', 'auto', CLEANING));
+    writeFileSync(files.mainThread, plan(url, 'cleaned_customers', '0', CLEANING));
+    console.log(`generating ${fmt(ROWS)} legacy customers in PostgreSQL…`);
+    await setup(url);
+    const runs: Record<keyof typeof files, RunFigures[]> = { mapping: [], cleaning: [], mainThread: [] };
+    for (let i = 0; i < RUNS; i++) {
+      // Alternate, so drift on a noisy machine hits all alike.
+      for (const name of Object.keys(files) as (keyof typeof files)[]) {
+        const r = crmMigrate(files[name]);
+        if (r.rows !== ROWS) throw new Error(`crm-migrate read ${r.rows} rows, expected ${ROWS}`);
+        runs[name].push(r);
+      }
+      console.log(`  run ${i + 1}: ${(Object.keys(runs) as (keyof typeof files)[]).map((n) => `${n} ${fmt((ROWS * 1000) / (runs[n].at(-1)?.ms ?? 1))} rows/s`).join(', ')}`);
+    }
+    const rate = (name: keyof typeof files) => (ROWS * 1000) / median(runs[name].map((r) => r.ms));
+    const rss = (name: keyof typeof files) => Math.max(...runs[name].map((r) => r.maxRssMb)).toFixed(0);
+    console.log(`\nrows: ${fmt(ROWS)}, runs: ${RUNS} (medians)`);
+    console.log(`mapping only (name parts, email trim+lower, phone copied): ${fmt(rate('mapping'))} rows/s, peak RSS ${rss('mapping')} MB`);
+    console.log(`cleaning (names, email rule, phone E.164, required, lengths), main thread only: ${fmt(rate('mainThread'))} rows/s, peak RSS ${rss('mainThread')} MB`);
+    console.log(`cleaning, workers: auto: ${fmt(rate('cleaning'))} rows/s, peak RSS ${rss('cleaning')} MB (target >= 150,000 rows/s)`);
+    console.log(`ratio cleaning / mapping only: ${(rate('cleaning') / rate('mapping')).toFixed(2)}; threads / main thread: ${(rate('cleaning') / rate('mainThread')).toFixed(2)}`);
+  });
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}

@@ -1,0 +1,66 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+
+// What the benchmarks share: the server, a scratch database per benchmark, medians, and one crm-migrate run
+// in its own process (so its peak RSS and CPU time are its own).
+
+export const SERVER = process.env.CRM_MIGRATE_BENCH_PG ?? 'postgres://root@127.0.0.1:5432';
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+export const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+export async function withClient<T>(connection: string, work: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: connection });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Creates a scratch database, hands its URL to `work`, and drops it afterwards whatever happens. */
+export async function withScratchDatabase(prefix: string, work: (url: string) => Promise<void>): Promise<void> {
+  const db = `${prefix}_${process.pid}`;
+  await withClient(`${SERVER}/postgres`, (c) => c.query(`CREATE DATABASE ${db}`));
+  try {
+    await work(`${SERVER}/${db}`);
+  } finally {
+    await withClient(`${SERVER}/postgres`, (c) => c.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`)).catch(() => undefined);
+  }
+}
+
+export interface RunFigures {
+  readonly rows: number;
+  readonly written: number;
+  readonly ms: number;
+  readonly cpuMs: number;
+  readonly maxRssMb: number;
+}
+
+/** One `run --fresh` of the plan file in a child process. */
+export function crmMigrate(plan: string): RunFigures {
+  const out = execFileSync(process.execPath, [path.join(here, 'run-once.js'), plan], { encoding: 'utf8' });
+  return JSON.parse(out) as RunFigures;
+}
+
+/** `--rows N --runs R` (defaults: 1,000,000 rows, 3 runs). */
+export function benchArgs(): { rows: number; runs: number } {
+  const { values } = parseArgs({ options: { rows: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '3' } } });
+  return { rows: Number(values.rows), runs: Number(values.runs) };
+}
+
+/**
+ * Names in the shapes a legacy CRM holds, as SQL over a generate_series `g`: "First Last" mostly, "Last,
+ * First M.", honorifics, suffixes, particles, some in ALL CAPS or lower case.
+ */
+export const LEGACY_NAME_SQL = `CASE g % 10
+          WHEN 0 THEN (ARRAY['SMITH','Garcia','O''Brien','Nguyen','Müller'])[g % 5 + 1] || ', ' || (ARRAY['Michael','Ana','Wei','Zoë'])[g % 4 + 1] || ' C.'
+          WHEN 1 THEN 'Dr. ' || (ARRAY['Jane','José','Priya'])[g % 3 + 1] || ' van der Berg'
+          WHEN 2 THEN (ARRAY['john','MARY'])[g % 2 + 1] || ' smith Jr.'
+          ELSE (ARRAY['James','Mary','Robert','Linda','Søren','Aisha','Jean-Luc'])[g % 7 + 1] || ' ' || (ARRAY['Johnson','Williams','Brown','Smith-Jones','Kowalski','Papadopoulos'])[g % 6 + 1]
+        END`;

@@ -1,0 +1,76 @@
+import type { Row } from '../values.js';
+import { inlineMapper, type ChunkMapper, type MappedChunk } from './chunk-mapper.js';
+import type { BoundEntity } from './schema-check.js';
+import { poolMapper } from './worker-pool.js';
+
+/** Chunks mapped before measuring anything: the JIT compiles the steps and the caches fill. */
+const WARM_UP_CHUNKS = 4;
+/** Chunks per measured window (≈ 30,000 rows). */
+const WINDOW_CHUNKS = 60;
+/** Threads must beat the main thread by this much to be kept: they cost memory, and the machine is noisy. */
+const MARGIN = 1.1;
+
+/**
+ * `workers: auto`: whether mapping threads pay depends on the plan and on the machine. Handing a chunk to a
+ * thread and taking its values back costs about 2.5 µs of CPU a row here (structured cloning both ways), so
+ * on two cores threads win only when cleaning is heavy (≈ 1.5 × with phones parsed by libphonenumber-js on
+ * every row) and lose when it is light (0.7 × for the NANP fast path). So this measures instead of guessing:
+ * after a warm-up, one window on the main thread, then one on the threads, and the faster way maps the rest.
+ * The rate is the pace at which the load asks for chunks, which includes reading and writing.
+ */
+export function adaptiveMapper(entity: BoundEntity, threads: number): ChunkMapper {
+  const inline = inlineMapper(entity);
+  let pool: ChunkMapper | undefined;
+  let current = inline;
+  let phase: 'warm-up' | 'main thread' | 'threads filling' | 'threads' | 'settled' = 'warm-up';
+  let chunks = 0;
+  let rows = 0;
+  let since = 0;
+  let mainThreadRate = 0;
+  let threadsStarted = false;
+
+  const next = (to: typeof phase) => {
+    phase = to;
+    chunks = 0;
+    rows = 0;
+    since = performance.now();
+  };
+
+  return {
+    get depth() {
+      return current.depth;
+    },
+    map(chunk: Row[]): MappedChunk | Promise<MappedChunk> {
+      chunks += 1;
+      rows += chunk.length;
+      if (phase === 'warm-up' && chunks === WARM_UP_CHUNKS) next('main thread');
+      else if (phase === 'main thread' && chunks === WINDOW_CHUNKS) {
+        mainThreadRate = rows / (performance.now() - since);
+        pool = poolMapper(entity, threads);
+        current = pool;
+        next('threads filling');
+      } else if (phase === 'threads filling' && threadsStarted && chunks >= WARM_UP_CHUNKS * threads) {
+        next('threads'); // the threads' start-up and their own warm-up are not measured
+      }
+      else if (phase === 'threads' && chunks === WINDOW_CHUNKS) {
+        const threadsRate = rows / (performance.now() - since);
+        if (threadsRate < mainThreadRate * MARGIN) current = inline; // the pool closes when idle
+        next('settled');
+      }
+      const mapped = current.map(chunk);
+      if (phase === 'threads filling' && !threadsStarted && mapped instanceof Promise) {
+        mapped.then(
+          () => {
+            threadsStarted = true;
+            chunks = 0;
+          },
+          () => undefined,
+        );
+      }
+      return mapped;
+    },
+    close: async () => {
+      await pool?.close();
+    },
+  };
+}

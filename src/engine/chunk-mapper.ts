@@ -1,0 +1,52 @@
+import type { Reason } from '../connectors/contract.js';
+import type { Row } from '../values.js';
+import { QualityTally, type EntityQuality } from './quality.js';
+import { createRowMapper } from './row-mapper.js';
+import type { BoundEntity } from './schema-check.js';
+
+/** A chunk of source rows after mapping: per row, the target values or why the row is quarantined. */
+export interface MappedChunk {
+  /** The source rows, as read (the key and the quarantined rows' originals come from here). */
+  readonly rows: readonly Row[];
+  /** Target values in target-column order; null for a quarantined row. */
+  readonly values: readonly (Row | null)[];
+  /** Why each row is quarantined; null for a row to write. */
+  readonly reasons: readonly (readonly Reason[] | null)[];
+  /**
+   * The chunk's own quality counts, added to the entity's when the chunk is accounted: so a checkpoint's
+   * quality report covers exactly the rows it commits, whichever thread mapped them and in whatever order.
+   */
+  readonly quality: EntityQuality;
+}
+
+/** Maps chunks of source rows; `depth` chunks may be in flight at once (results still come back in order). */
+export interface ChunkMapper {
+  readonly depth: number;
+  map(rows: Row[]): MappedChunk | Promise<MappedChunk>;
+  close(): Promise<void>;
+}
+
+/** Maps on the calling thread. */
+export function inlineMapper(entity: BoundEntity): ChunkMapper {
+  return { depth: 1, map: chunkMapperFor(entity), close: () => Promise.resolve() };
+}
+
+/** Pushes every row of a chunk through the entity's row mapper, counting the chunk's quality on its own. */
+export function chunkMapperFor(entity: BoundEntity): (rows: Row[]) => MappedChunk {
+  const tally = new QualityTally(entity.plan.fields.map((f) => f.target));
+  const mapRow = createRowMapper(entity, tally);
+  const scratch: Reason[] = [];
+  return (rows) => {
+    tally.reset();
+    const values: (Row | null)[] = new Array(rows.length);
+    const reasons: (readonly Reason[] | null)[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      scratch.length = 0;
+      const mapped = mapRow(rows[i] as Row, scratch);
+      const ok = scratch.length === 0;
+      values[i] = ok ? mapped : null;
+      reasons[i] = ok ? null : scratch.slice();
+    }
+    return { rows, values, reasons, quality: tally.snapshot() };
+  };
+}

@@ -1,0 +1,42 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import type { EntityInput } from '../plan/schema.js';
+import type { Row } from '../values.js';
+import type { ChunkMapper, MappedChunk } from './chunk-mapper.js';
+import type { BoundEntity, TargetColumn } from './schema-check.js';
+
+/** What a mapping thread needs to compile the entity on its own: plain data, cloned once per thread. */
+export interface MapWorkerSpec {
+  readonly entity: string;
+  readonly input: EntityInput;
+  readonly sourceColumns: readonly string[];
+  readonly targetColumns: readonly TargetColumn[];
+}
+
+/**
+ * The compiled worker module. Built, it sits beside this file. Run from source (vitest), Node 20 cannot load
+ * a .ts worker, so the build's copy is used: `npm test` builds first.
+ */
+function workerFile(): string {
+  const here = fileURLToPath(import.meta.url);
+  const sibling = path.join(path.dirname(here), 'map-worker.js');
+  if (existsSync(sibling)) return sibling;
+  return path.resolve(path.dirname(here), '../../dist/src/engine/map-worker.js');
+}
+
+/**
+ * Maps chunks on `threads` worker threads (piscina). Each chunk's rows are cloned to a thread and its
+ * values back; two chunks per thread are kept in flight so no thread waits for the next one. Idle threads
+ * exit after a second, so a pool that lost to the main thread (see adaptive-mapper.ts) gives its memory back.
+ */
+export function poolMapper(entity: BoundEntity, threads: number): ChunkMapper {
+  const spec: MapWorkerSpec = { entity: entity.plan.name, input: entity.plan.input, sourceColumns: entity.sourceColumns, targetColumns: entity.targetColumns };
+  const pool = new Piscina<Row[], Omit<MappedChunk, 'rows'>>({ filename: workerFile(), workerData: spec, minThreads: 0, maxThreads: threads, idleTimeout: 1000 });
+  return {
+    depth: threads * 2,
+    map: async (rows) => ({ rows, ...(await pool.run(rows)) }),
+    close: () => pool.destroy(),
+  };
+}

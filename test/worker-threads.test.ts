@@ -1,0 +1,93 @@
+import Database from 'better-sqlite3';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateLegacyCrm } from '../examples/legacy-crm/generate.js';
+import { QualityTally } from '../src/engine/quality.js';
+import { runPlan } from '../src/engine/run.js';
+import { defineStep, ok } from '../src/mapping/steps.js';
+import { loadPlan } from '../src/plan/load.js';
+import { tempDir } from './helpers/databases.js';
+
+const EXAMPLE = path.resolve(import.meta.dirname, '../examples/legacy-crm');
+
+/**
+ * Mapping on worker threads must change nothing but the speed: the same target rows in the same order, the
+ * same quarantine, the same accounting and the same quality report as on the main thread. The `auto` case
+ * is large enough for the engine to measure both ways and switch mid-load (see src/engine/adaptive-mapper.ts).
+ */
+describe('mapping on worker threads', () => {
+  const tmp = tempDir();
+  const legacy = path.join(tmp.dir, 'legacy.db');
+
+  beforeAll(() => generateLegacyCrm(legacy, { customers: 80_000, seed: 11 }));
+  afterAll(() => tmp.remove());
+
+  async function migrate(workers: string, extraField = ''): Promise<{ summary: Awaited<ReturnType<typeof runPlan>>; rows: unknown[]; quarantine: unknown[] }> {
+    const dir = path.join(tmp.dir, `w-${workers}-${extraField ? 'custom' : 'plain'}`);
+    const planFile = `${dir}.yaml`;
+    copyFileSync(legacy, `${dir}-legacy.db`);
+    const target = new Database(`${dir}-new.db`);
+    target.exec(readFileSync(path.join(EXAMPLE, 'new-crm-schema.sql'), 'utf8'));
+    target.close();
+    const plan = readFileSync(path.join(EXAMPLE, 'plan.yaml'), 'utf8')
+      .replace('sqlite:./legacy.db', `sqlite:./${path.basename(dir)}-legacy.db`)
+      .replace('sqlite:./out/new-crm.db', `sqlite:./${path.basename(dir)}-new.db`)
+      .replace('batch_size: 2000', `batch_size: 7000\nworkers: ${workers}`)
+      .replace('      source_system: { value: legacy-crm }', `      source_system: { value: legacy-crm${extraField} }`);
+    writeFileSync(planFile, plan);
+    const summary = await runPlan(await loadPlan(planFile));
+    const db = new Database(`${dir}-new.db`, { readonly: true });
+    const rows = db.prepare('SELECT * FROM new_crm_customers ORDER BY rowid').all();
+    const quarantine = db.prepare('SELECT entity, source_key, row_data, reasons FROM _crm_migrate_quarantine ORDER BY rowid').all();
+    db.close();
+    return { summary, rows, quarantine };
+  }
+
+  let mainThread: Awaited<ReturnType<typeof migrate>>;
+  beforeAll(async () => {
+    mainThread = await migrate('0');
+  });
+
+  it.each(['2', 'auto'])('workers: %s writes exactly what the main thread writes', async (workers) => {
+    const threads = await migrate(workers);
+    expect(threads.summary.entities).toEqual(mainThread.summary.entities);
+    expect(threads.summary.entities.customers?.read).toBe(80_000);
+    expect(threads.summary.quality).toEqual(mainThread.summary.quality);
+    expect(threads.rows).toEqual(mainThread.rows);
+    expect(threads.quarantine).toEqual(mainThread.quarantine);
+  });
+
+  it('keeps an entity with a step defined from TypeScript on the main thread, where the step exists', async () => {
+    defineStep({ name: 'test.shout', kind: 'clean', takes: 'one', create: () => (v) => ok(typeof v === 'string' ? v.toUpperCase() : (v as null)) });
+    const custom = await migrate('2', ', clean: test.shout');
+    expect(custom.summary.entities).toEqual(mainThread.summary.entities);
+    expect((custom.rows as { source_system: string }[]).every((r) => r.source_system === 'LEGACY-CRM')).toBe(true);
+  });
+});
+
+describe('quality tally', () => {
+  it('adds up chunks counted apart to what one tally counts', () => {
+    const whole = new QualityTally(['email', 'phone']);
+    const parts = [new QualityTally(['email', 'phone']), new QualityTally(['email', 'phone'])];
+    const events: [number, number, string, string, 'corrected' | 'nulled' | 'flagged', string | undefined][] = [
+      [0, 2, 'email', 'normalized', 'corrected', undefined],
+      [1, 4, 'phone', 'not_a_phone', 'nulled', undefined],
+      [0, 1, 'picklist', 'unmapped_value', 'flagged', 'X'],
+      [0, 2, 'email', 'normalized', 'corrected', undefined],
+    ];
+    events.forEach(([field, outcome, rule, code, kind, detail], i) => {
+      for (const tally of [whole, parts[i % 2] as QualityTally]) {
+        tally.row(field, outcome);
+        tally.finding(field, rule, code, kind, detail);
+      }
+    });
+    const sum = new QualityTally(['email', 'phone']);
+    for (const part of parts) sum.merge(part.snapshot());
+    expect(sum.snapshot()).toEqual(whole.snapshot());
+    expect(whole.snapshot().email?.findings).toEqual([
+      { rule: 'email', code: 'normalized', outcome: 'corrected', count: 2 },
+      { rule: 'picklist', code: 'unmapped_value', outcome: 'flagged', count: 1, detail: 'X' },
+    ]);
+  });
+});
