@@ -8,7 +8,8 @@ import { benchArgs, crmMigrate, fmt, LEGACY_NAME_SQL, median, withClient, withSc
  * PostgreSQL -> PostgreSQL with the full cleaning set (name parsed and proper-cased, email rule with domain
  * repairs, phone to E.164 with default US, required last name, length limits), beside the engine's
  * mapping-only plan on the same rows in the same run, and the cleaning plan kept on the main thread
- * (`workers: 0`) to show what the mapping threads bring. The three alternate; medians of R runs.
+ * (`workers: 0`); then a heavy variant (phones formatted international, so every number goes through
+ * libphonenumber-js) both ways, to show when the mapping threads pay. All alternate; medians of R runs.
  */
 const { rows: ROWS, runs: RUNS } = benchArgs();
 
@@ -69,6 +70,9 @@ const CLEANING = `      first_name: { from: name, transform: name.first, clean: 
       phone: { from: phone, clean: { phone: { country: US } }, invalid: null }
 `;
 
+/** The same, with phones in the international format: every number through libphonenumber-js, no fast path. */
+const HEAVY = CLEANING.replace('{ phone: { country: US } }', '{ phone: { country: US, format: international } }');
+
 const tmp = mkdtempSync(path.join(tmpdir(), 'crm-bench-clean-'));
 try {
   await withScratchDatabase('crm_bench_clean', async (url) => {
@@ -76,13 +80,17 @@ try {
       mapping: path.join(tmp, 'mapping.yaml'),
       cleaning: path.join(tmp, 'cleaning.yaml'),
       mainThread: path.join(tmp, 'main-thread.yaml'),
+      heavy: path.join(tmp, 'heavy.yaml'),
+      heavyMainThread: path.join(tmp, 'heavy-main-thread.yaml'),
     };
     writeFileSync(files.mapping, plan(url, 'mapped_customers', 'auto', MAPPING_ONLY));
     writeFileSync(files.cleaning, plan(url, 'cleaned_customers', 'auto', CLEANING));
     writeFileSync(files.mainThread, plan(url, 'cleaned_customers', '0', CLEANING));
+    writeFileSync(files.heavy, plan(url, 'cleaned_customers', 'auto', HEAVY));
+    writeFileSync(files.heavyMainThread, plan(url, 'cleaned_customers', '0', HEAVY));
     console.log(`generating ${fmt(ROWS)} legacy customers in PostgreSQL…`);
     await setup(url);
-    const runs: Record<keyof typeof files, RunFigures[]> = { mapping: [], cleaning: [], mainThread: [] };
+    const runs: Record<keyof typeof files, RunFigures[]> = { mapping: [], cleaning: [], mainThread: [], heavy: [], heavyMainThread: [] };
     for (let i = 0; i < RUNS; i++) {
       // Alternate, so drift on a noisy machine hits all alike.
       for (const name of Object.keys(files) as (keyof typeof files)[]) {
@@ -98,7 +106,9 @@ try {
     console.log(`mapping only (name parts, email trim+lower, phone copied): ${fmt(rate('mapping'))} rows/s, peak RSS ${rss('mapping')} MB`);
     console.log(`cleaning (names, email rule, phone E.164, required, lengths), main thread only: ${fmt(rate('mainThread'))} rows/s, peak RSS ${rss('mainThread')} MB`);
     console.log(`cleaning, workers: auto: ${fmt(rate('cleaning'))} rows/s, peak RSS ${rss('cleaning')} MB (target >= 150,000 rows/s)`);
-    console.log(`ratio cleaning / mapping only: ${(rate('cleaning') / rate('mapping')).toFixed(2)}; threads / main thread: ${(rate('cleaning') / rate('mainThread')).toFixed(2)}`);
+    console.log(`ratio cleaning / mapping only: ${(rate('cleaning') / rate('mapping')).toFixed(2)}; auto / main thread: ${(rate('cleaning') / rate('mainThread')).toFixed(2)}`);
+    console.log(`heavy cleaning (phones formatted international: no fast path), main thread only: ${fmt(rate('heavyMainThread'))} rows/s, peak RSS ${rss('heavyMainThread')} MB`);
+    console.log(`heavy cleaning, workers: auto: ${fmt(rate('heavy'))} rows/s, peak RSS ${rss('heavy')} MB; auto / main thread: ${(rate('heavy') / rate('heavyMainThread')).toFixed(2)}`);
   });
 } finally {
   rmSync(tmp, { recursive: true, force: true });

@@ -9,6 +9,12 @@ const WARM_UP_CHUNKS = 4;
 const WINDOW_CHUNKS = 60;
 /** Threads must beat the main thread by this much to be kept: they cost memory, and the machine is noisy. */
 const MARGIN = 1.1;
+/**
+ * Threads are only tried when mapping takes at least this long a row on the main thread: below it, the
+ * cloning they need costs more than they save, and the trial itself (thread start-up, a slower window)
+ * would cost ≈ 15 % of a million-row load.
+ */
+const TRY_THREADS_ABOVE_US_PER_ROW = 8;
 
 /**
  * `workers: auto`: whether mapping threads pay depends on the plan and on the machine. Handing a chunk to a
@@ -27,12 +33,14 @@ export function adaptiveMapper(entity: BoundEntity, threads: number): ChunkMappe
   let rows = 0;
   let since = 0;
   let mainThreadRate = 0;
+  let mappingMs = 0;
   let threadsStarted = false;
 
   const next = (to: typeof phase) => {
     phase = to;
     chunks = 0;
     rows = 0;
+    mappingMs = 0;
     since = performance.now();
   };
 
@@ -46,9 +54,13 @@ export function adaptiveMapper(entity: BoundEntity, threads: number): ChunkMappe
       if (phase === 'warm-up' && chunks === WARM_UP_CHUNKS) next('main thread');
       else if (phase === 'main thread' && chunks === WINDOW_CHUNKS) {
         mainThreadRate = rows / (performance.now() - since);
-        pool = poolMapper(entity, threads);
-        current = pool;
-        next('threads filling');
+        if ((mappingMs * 1000) / rows < TRY_THREADS_ABOVE_US_PER_ROW) {
+          next('settled');
+        } else {
+          pool = poolMapper(entity, threads);
+          current = pool;
+          next('threads filling');
+        }
       } else if (phase === 'threads filling' && threadsStarted && chunks >= WARM_UP_CHUNKS * threads) {
         next('threads'); // the threads' start-up and their own warm-up are not measured
       }
@@ -57,7 +69,9 @@ export function adaptiveMapper(entity: BoundEntity, threads: number): ChunkMappe
         if (threadsRate < mainThreadRate * MARGIN) current = inline; // the pool closes when idle
         next('settled');
       }
+      const started = phase === 'main thread' ? performance.now() : 0;
       const mapped = current.map(chunk);
+      if (phase === 'main thread') mappingMs += performance.now() - started;
       if (phase === 'threads filling' && !threadsStarted && mapped instanceof Promise) {
         mapped.then(
           () => {
