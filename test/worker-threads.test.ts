@@ -3,7 +3,12 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateLegacyCrm } from '../examples/legacy-crm/generate.js';
+import { adaptiveMapper } from '../src/engine/adaptive-mapper.js';
+import { inlineMapper, type ChunkMapper, type MappedChunk } from '../src/engine/chunk-mapper.js';
 import { QualityTally } from '../src/engine/quality.js';
+import type { BoundEntity } from '../src/engine/schema-check.js';
+import { parsePlan } from '../src/plan/load.js';
+import type { Row } from '../src/values.js';
 import { runPlan } from '../src/engine/run.js';
 import { defineStep, ok } from '../src/mapping/steps.js';
 import { loadPlan } from '../src/plan/load.js';
@@ -63,6 +68,70 @@ describe('mapping on worker threads', () => {
     const custom = await migrate('2', ', clean: test.shout');
     expect(custom.summary.entities).toEqual(mainThread.summary.entities);
     expect((custom.rows as { source_system: string }[]).every((r) => r.source_system === 'LEGACY-CRM')).toBe(true);
+  });
+});
+
+describe('workers: auto on a heavy plan', () => {
+  // Phones formatted international skip the fast path: the kind of plan auto tries threads for.
+  const plan = parsePlan(
+    `version: 1
+source: "sqlite::memory:"
+target: "sqlite::memory:"
+entities:
+  people:
+    from: a
+    into: b
+    key: id
+    fields:
+      id: id
+      phone: { from: phone, clean: { phone: { country: US, format: international } }, invalid: null }
+`,
+    'heavy.yaml',
+    {},
+  );
+  const entity: BoundEntity = {
+    plan: plan.entities[0] as BoundEntity['plan'],
+    sourceColumns: ['id', 'phone'],
+    targetColumns: [
+      { name: 'id', type: 'integer', nullable: false },
+      { name: 'phone', type: 'text', nullable: true },
+    ],
+    create: undefined,
+  };
+  const chunks: Row[][] = Array.from({ length: 160 }, (_, c) =>
+    Array.from({ length: 500 }, (_, i) => {
+      const id = c * 500 + i;
+      return [id, id % 9 === 0 ? 'N/A' : `(${200 + (id % 800)}) ${200 + ((id * 7) % 800)}-${String(id % 10000).padStart(4, '0')}`];
+    }),
+  );
+
+  /** Maps every chunk as the load does: up to `depth` in flight, accounted in order. */
+  async function mapAll(mapper: ChunkMapper): Promise<{ values: unknown[]; quality: unknown }> {
+    const tally = new QualityTally(['id', 'phone']);
+    const values: unknown[] = [];
+    const pending: (MappedChunk | Promise<MappedChunk>)[] = [];
+    const account = (chunk: MappedChunk) => {
+      tally.merge(chunk.quality);
+      values.push(...chunk.values);
+    };
+    for (const chunk of chunks) {
+      pending.push(mapper.map(chunk));
+      while (pending.length >= mapper.depth) account(await (pending.shift() as MappedChunk | Promise<MappedChunk>));
+    }
+    while (pending.length > 0) account(await (pending.shift() as MappedChunk | Promise<MappedChunk>));
+    await mapper.close();
+    return { values, quality: tally.snapshot() };
+  }
+
+  it('tries threads mid-load and still returns every row in order with the same quality counts', async () => {
+    const inline = await mapAll(inlineMapper(entity));
+    // Whatever this machine measures, threads are tried (and kept or dropped, depending on the clock).
+    const adaptive = adaptiveMapper(entity, 2, { warmUpChunks: 2, windowChunks: 30, margin: 1.1, tryThreadsAboveUsPerRow: 0 });
+    const auto = await mapAll(adaptive);
+    expect(adaptive.triedThreads).toBe(true);
+    expect(auto.values.length).toBe(80_000);
+    expect(auto.values).toEqual(inline.values);
+    expect(auto.quality).toEqual(inline.quality);
   });
 });
 

@@ -3,18 +3,22 @@ import { inlineMapper, type ChunkMapper, type MappedChunk } from './chunk-mapper
 import type { BoundEntity } from './schema-check.js';
 import { poolMapper } from './worker-pool.js';
 
-/** Chunks mapped before measuring anything: the JIT compiles the steps and the caches fill. */
-const WARM_UP_CHUNKS = 4;
-/** Chunks per measured window (≈ 30,000 rows). */
-const WINDOW_CHUNKS = 60;
-/** Threads must beat the main thread by this much to be kept: they cost memory, and the machine is noisy. */
-const MARGIN = 1.1;
-/**
- * Threads are only tried when mapping takes at least this long a row on the main thread: below it, the
- * cloning they need costs more than they save, and the trial itself (thread start-up, a slower window)
- * would cost ≈ 15 % of a million-row load.
- */
-const TRY_THREADS_ABOVE_US_PER_ROW = 8;
+export interface AdaptiveTuning {
+  /** Chunks mapped before measuring anything: the JIT compiles the steps and the caches fill. */
+  readonly warmUpChunks: number;
+  /** Chunks per measured window. */
+  readonly windowChunks: number;
+  /** Threads must beat the main thread by this factor to be kept: they cost memory, and the machine is noisy. */
+  readonly margin: number;
+  /**
+   * Threads are only tried when mapping takes at least this long a row on the main thread: below it, the
+   * cloning they need costs more than they save, and the trial itself (thread start-up, a slower window)
+   * would cost ≈ 15 % of a million-row load.
+   */
+  readonly tryThreadsAboveUsPerRow: number;
+}
+
+export const DEFAULT_TUNING: AdaptiveTuning = { warmUpChunks: 4, windowChunks: 60, margin: 1.1, tryThreadsAboveUsPerRow: 8 };
 
 /**
  * `workers: auto`: whether mapping threads pay depends on the plan and on the machine. Handing a chunk to a
@@ -24,7 +28,11 @@ const TRY_THREADS_ABOVE_US_PER_ROW = 8;
  * after a warm-up, one window on the main thread, then one on the threads, and the faster way maps the rest.
  * The rate is the pace at which the load asks for chunks, which includes reading and writing.
  */
-export function adaptiveMapper(entity: BoundEntity, threads: number): ChunkMapper {
+export function adaptiveMapper(
+  entity: BoundEntity,
+  threads: number,
+  tuning: AdaptiveTuning = DEFAULT_TUNING,
+): ChunkMapper & { readonly triedThreads: boolean; readonly onThreads: boolean } {
   const inline = inlineMapper(entity);
   let pool: ChunkMapper | undefined;
   let current = inline;
@@ -48,25 +56,31 @@ export function adaptiveMapper(entity: BoundEntity, threads: number): ChunkMappe
     get depth() {
       return current.depth;
     },
+    get triedThreads() {
+      return pool !== undefined;
+    },
+    get onThreads() {
+      return current === pool;
+    },
     map(chunk: Row[]): MappedChunk | Promise<MappedChunk> {
       chunks += 1;
       rows += chunk.length;
-      if (phase === 'warm-up' && chunks === WARM_UP_CHUNKS) next('main thread');
-      else if (phase === 'main thread' && chunks === WINDOW_CHUNKS) {
+      if (phase === 'warm-up' && chunks === tuning.warmUpChunks) next('main thread');
+      else if (phase === 'main thread' && chunks === tuning.windowChunks) {
         mainThreadRate = rows / (performance.now() - since);
-        if ((mappingMs * 1000) / rows < TRY_THREADS_ABOVE_US_PER_ROW) {
+        if ((mappingMs * 1000) / rows < tuning.tryThreadsAboveUsPerRow) {
           next('settled');
         } else {
           pool = poolMapper(entity, threads);
           current = pool;
           next('threads filling');
         }
-      } else if (phase === 'threads filling' && threadsStarted && chunks >= WARM_UP_CHUNKS * threads) {
+      } else if (phase === 'threads filling' && threadsStarted && chunks >= tuning.warmUpChunks * threads) {
         next('threads'); // the threads' start-up and their own warm-up are not measured
       }
-      else if (phase === 'threads' && chunks === WINDOW_CHUNKS) {
+      else if (phase === 'threads' && chunks === tuning.windowChunks) {
         const threadsRate = rows / (performance.now() - since);
-        if (threadsRate < mainThreadRate * MARGIN) current = inline; // the pool closes when idle
+        if (threadsRate < mainThreadRate * tuning.margin) current = inline; // the pool closes when idle
         next('settled');
       }
       const started = phase === 'main thread' ? performance.now() : 0;
