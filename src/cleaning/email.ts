@@ -72,19 +72,20 @@ defineStep({
       let address = s.trim().toLowerCase();
       if (address === '') return ok(null);
       const normalized = address !== s;
-      // Most addresses pass with at most `normalized`: answered with shared issue lists, no allocation.
-      if (isEmailAddress(address) && !options?.disposable && suggestedDomain(address.slice(address.lastIndexOf('@') + 1)) === null) {
-        return normalized ? { value: address, issues: fixed('normalized') } : ok(address);
-      }
-      const issues: StepIssue[] = normalized ? [{ code: 'normalized', kind: 'fixed' }] : [];
+      let repair: ReturnType<typeof repaired>;
       if (!isEmailAddress(address)) {
-        const repair = repaired(address);
+        repair = repaired(address);
         if (!repair || !isEmailAddress(repair.address)) return invalid(s, 'invalid_email');
         address = repair.address;
-        issues.push({ code: repair.code, kind: 'fixed' });
       }
       const at = address.lastIndexOf('@');
       const suggestion = suggestedDomain(address.slice(at + 1));
+      // Most addresses pass with at most `normalized`: answered with shared issue lists, no allocation.
+      if (!repair && suggestion === null && !options?.disposable) {
+        return normalized ? { value: address, issues: fixed('normalized') } : ok(address);
+      }
+      const issues: StepIssue[] = normalized ? [{ code: 'normalized', kind: 'fixed' }] : [];
+      if (repair) issues.push({ code: repair.code, kind: 'fixed' });
       if (suggestion !== null) {
         if (options?.fix === 'domains') {
           address = `${address.slice(0, at)}@${suggestion}`;

@@ -34,12 +34,14 @@ function remember<V>(cache: Map<string, V>, limit: number, key: string, compute:
   return value;
 }
 
+/** 000-000-0000, 9999999: placeholders typed to get past a required field. */
+const isPlaceholder = (digits: string): boolean => /^(\d)\1+$/.test(digits);
+
 /** The rule by libphonenumber-js alone, with no fast path and no cache (tests compare the fast path with it). */
 export function formatPhone(text: string, country: CountryCode | undefined, style: NonNullable<PhoneOptions>['format']): StepResult {
   const digits = text.replace(/\D/g, '');
   if (digits.length === 0) return invalid(text, 'not_a_phone');
-  // 000-000-0000, 9999999: placeholders typed to get past a required field.
-  if (/^(\d)\1+$/.test(digits)) return invalid(text, 'placeholder');
+  if (isPlaceholder(digits)) return invalid(text, 'placeholder');
   const phone = parsePhoneNumberFromString(text, country ? { defaultCountry: country } : undefined);
   if (!phone?.isValid()) {
     const length = validatePhoneNumberLength(text, country);
@@ -78,7 +80,8 @@ defineStep({
         if (typeof rowCountry === 'string') country = (countryCode(rowCountry) as CountryCode | null) ?? fallback;
       }
       const nanp = e164 && country && isNanpCountry(country) ? nanpShape(text) : undefined;
-      if (nanp && country && !/^(\d)\1+$/.test(nanp.national)) {
+      // A placeholder's first six digits say nothing of the rest: it goes the slow way, to be reported as one.
+      if (nanp && country && !isPlaceholder(nanp.national)) {
         const verdict = remember(verdicts, VERDICT_LIMIT, verdictKey(country, nanp), () => {
           const first = formatPhone(text, country, 'e164');
           return first.issues?.[0]?.kind === 'invalid' ? first.issues[0].code : null;

@@ -24,15 +24,16 @@ export const DEFAULT_TUNING: AdaptiveTuning = { warmUpChunks: 4, windowChunks: 6
  * `workers: auto`: whether mapping threads pay depends on the plan and on the machine. Handing a chunk to a
  * thread and taking its values back costs about 2.5 µs of CPU a row here (structured cloning both ways), so
  * on two cores threads win only when cleaning is heavy (≈ 1.5 × with phones parsed by libphonenumber-js on
- * every row) and lose when it is light (0.7 × for the NANP fast path). So this measures instead of guessing:
- * after a warm-up, one window on the main thread, then one on the threads, and the faster way maps the rest.
- * The rate is the pace at which the load asks for chunks, which includes reading and writing.
+ * every row) and lose when it is light (≈ 0.6 × for the seed mapping). So this measures instead of guessing:
+ * after a warm-up, one window on the main thread; if mapping is heavy enough to be worth a try, one window on
+ * the threads; and the faster way maps the rest. The rate is the pace at which the load asks for chunks,
+ * which includes reading and writing.
  */
 export function adaptiveMapper(
   entity: BoundEntity,
   threads: number,
   tuning: AdaptiveTuning = DEFAULT_TUNING,
-): ChunkMapper & { readonly triedThreads: boolean; readonly onThreads: boolean } {
+): ChunkMapper & { readonly triedThreads: boolean } {
   const inline = inlineMapper(entity);
   let pool: ChunkMapper | undefined;
   let current = inline;
@@ -58,9 +59,6 @@ export function adaptiveMapper(
     },
     get triedThreads() {
       return pool !== undefined;
-    },
-    get onThreads() {
-      return current === pool;
     },
     map(chunk: Row[]): MappedChunk | Promise<MappedChunk> {
       chunks += 1;

@@ -14,6 +14,7 @@ if (issues.length > 0) throw new Error(`mapping thread: entity ${spec.entity} do
 const map = chunkMapperFor({ plan, sourceColumns: spec.sourceColumns, targetColumns: spec.targetColumns, create: undefined });
 
 export default function mapChunk(rows: Row[]): Omit<MappedChunk, 'rows'> {
+  // The source rows stay where they are: the main thread still holds them, so they are not cloned back.
   const { values, reasons, quality } = map(rows);
   return { values, reasons, quality };
 }

@@ -41,17 +41,10 @@ export class QualityTally {
     this.#fields = fields;
     this.#counts = new Array<number>(fields.length * OUTCOMES.length).fill(0);
     this.#findings = fields.map(() => new Map());
-    if (from) {
-      fields.forEach((field, i) => {
-        const q = from[field];
-        if (!q) return;
-        OUTCOMES.forEach((o, k) => (this.#counts[i * OUTCOMES.length + k] = q[o]));
-        for (const f of q.findings) this.#add(i, f.rule, f.code, f.outcome, f.detail, f.count);
-      });
-    }
+    if (from) this.merge(from);
   }
 
-  /** Back to zero: a worker thread counts each chunk on its own and hands the counts back with it. */
+  /** Back to zero: each chunk is counted on its own, and its counts travel with it to be merged in order. */
   reset(): void {
     this.#counts.fill(0);
     for (const rules of this.#findings) rules.clear();
