@@ -3,11 +3,11 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { QualityTally, OUTCOMES } from '../src/engine/quality.js';
 import { createRowMapper } from '../src/engine/row-mapper.js';
-import type { BoundEntity } from '../src/engine/schema-check.js';
 import { parsePlan } from '../src/plan/load.js';
 import '../src/mapping/compile.js';
 import { findStep, type StepContext } from '../src/mapping/steps.js';
 import type { Value } from '../src/values.js';
+import { boundEntity } from './helpers/plans.js';
 
 const rule = (name: string, options?: unknown) => {
   const def = findStep(name);
@@ -204,28 +204,16 @@ describe('phone corpus: datablist customers-10000.csv', () => {
 });
 
 describe('policies and the quality report', () => {
-  const plan = parsePlan(
-    `version: 1
-source: "sqlite::memory:"
-target: "sqlite::memory:"
-entities:
-  people:
-    from: old
-    into: new
-    key: id
-    fields:
-      id: id
+  const bound = boundEntity(
+    `      id: id
       email: { from: email, clean: email, invalid: quarantine }
       email_report: { from: email, clean: email, invalid: keep, fix: false }
       status: { from: status, clean: { picklist: { A: active } }, invalid: default, default: unknown }
       phone: { from: phone, clean: { phone: { country: US } }, invalid: null }
 `,
-    'p.yaml',
-    {},
+    ['id', 'email', 'status', 'phone'],
   );
-  const entity = plan.entities[0];
-  if (!entity) throw new Error('no entity');
-  const bound: BoundEntity = { plan: entity, sourceColumns: ['id', 'email', 'status', 'phone'], targetColumns: entity.fields.map((f) => ({ name: f.target, type: f.target === 'id' ? 'integer' : 'text', nullable: true })), create: undefined };
+  const entity = bound.plan;
   const rows: Value[][] = [
     [1, 'a@example.com', 'A', '+14155552671'],
     [2, ' B@EXAMPLE.COM ', 'a', '(415) 555-2671'],

@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { CopyTextDecoder, encodeRow } from '../src/connectors/postgres/copy-text.js';
 import { QualityTally } from '../src/engine/quality.js';
 import { createRowMapper } from '../src/engine/row-mapper.js';
-import type { BoundEntity, TargetColumn } from '../src/engine/schema-check.js';
+import type { TargetColumn } from '../src/engine/schema-check.js';
 import { FitFailure, fitTarget } from '../src/engine/target-fit.js';
 import { castValue } from '../src/mapping/cast.js';
 import { findStep } from '../src/mapping/steps.js';
-import { parsePlan } from '../src/plan/load.js';
 import type { LogicalType, Value } from '../src/values.js';
+import { boundEntity } from './helpers/plans.js';
 
 const step = (name: string, options?: unknown) => {
   const def = findStep(name);
@@ -146,17 +146,8 @@ describe('target fit', () => {
 });
 
 describe('row mapper', () => {
-  const plan = parsePlan(
-    `version: 1
-source: "sqlite::memory:"
-target: "sqlite::memory:"
-entities:
-  people:
-    from: old
-    into: new
-    key: id
-    fields:
-      id: id
+  const bound = boundEntity(
+    `      id: id
       last_name: { from: name, transform: name.last }
       email_q: { from: email, clean: email }
       email_n: { from: email, clean: email, invalid: null }
@@ -165,17 +156,9 @@ entities:
       status: { from: status, transform: { map: { A: active } }, invalid: null, default: unknown }
       origin: { value: legacy }
 `,
-    'p.yaml',
-    {},
+    ['id', 'name', 'email', 'status'],
+    (target) => (target === 'last_name' ? { nullable: false, maxLength: 10 } : {}),
   );
-  const entityPlan = plan.entities[0];
-  if (!entityPlan) throw new Error('no entity');
-  const bound: BoundEntity = {
-    plan: entityPlan,
-    sourceColumns: ['id', 'name', 'email', 'status'],
-    targetColumns: entityPlan.fields.map((f) => ({ name: f.target, type: f.target === 'id' ? 'integer' : 'text', nullable: f.target !== 'last_name', ...(f.target === 'last_name' ? { maxLength: 10 } : {}) })),
-    create: undefined,
-  };
   const mapper = createRowMapper(bound, new QualityTally(bound.plan.fields.map((f) => f.target)));
   const map = (row: Value[]) => {
     const reasons: { field: string; rule: string; code: string }[] = [];

@@ -6,13 +6,12 @@ import { generateLegacyCrm } from '../examples/legacy-crm/generate.js';
 import { adaptiveMapper } from '../src/engine/adaptive-mapper.js';
 import { inlineMapper, type ChunkMapper, type MappedChunk } from '../src/engine/chunk-mapper.js';
 import { QualityTally } from '../src/engine/quality.js';
-import type { BoundEntity } from '../src/engine/schema-check.js';
-import { parsePlan } from '../src/plan/load.js';
 import type { Row } from '../src/values.js';
 import { runPlan } from '../src/engine/run.js';
 import { defineStep, ok } from '../src/mapping/steps.js';
 import { loadPlan } from '../src/plan/load.js';
 import { tempDir } from './helpers/databases.js';
+import { boundEntity } from './helpers/plans.js';
 
 const EXAMPLE = path.resolve(import.meta.dirname, '../examples/legacy-crm');
 
@@ -73,31 +72,13 @@ describe('mapping on worker threads', () => {
 
 describe('workers: auto on a heavy plan', () => {
   // Phones formatted international skip the fast path: the kind of plan auto tries threads for.
-  const plan = parsePlan(
-    `version: 1
-source: "sqlite::memory:"
-target: "sqlite::memory:"
-entities:
-  people:
-    from: a
-    into: b
-    key: id
-    fields:
-      id: id
+  const entity = boundEntity(
+    `      id: id
       phone: { from: phone, clean: { phone: { country: US, format: international } }, invalid: null }
 `,
-    'heavy.yaml',
-    {},
+    ['id', 'phone'],
+    (target) => (target === 'id' ? { nullable: false } : {}),
   );
-  const entity: BoundEntity = {
-    plan: plan.entities[0] as BoundEntity['plan'],
-    sourceColumns: ['id', 'phone'],
-    targetColumns: [
-      { name: 'id', type: 'integer', nullable: false },
-      { name: 'phone', type: 'text', nullable: true },
-    ],
-    create: undefined,
-  };
   const chunks: Row[][] = Array.from({ length: 160 }, (_, c) =>
     Array.from({ length: 500 }, (_, i) => {
       const id = c * 500 + i;
