@@ -32,6 +32,10 @@ describe('plan errors', () => {
     expect(plan.name).toBe('my-plan');
     expect(plan.entities[0]?.fields.map((f) => f.target)).toEqual(['id', 'first_name', 'email']);
     expect(plan.entities[0]?.key).toEqual(['id']);
+    expect(plan.entities[0]?.workers).toBe('auto');
+    const entityWorkers = parsePlan(VALID.replace('    key: id\n', '    key: id\n    workers: 0\n'), 'p.yaml', {});
+    expect(entityWorkers.entities[0]?.workers).toBe(0);
+    expect(parsePlan(`${VALID}workers: 3\n`, 'p.yaml', {}).entities[0]?.workers).toBe(3);
   });
 
   // [what, replace this, with this, expected message fragments]
@@ -51,6 +55,8 @@ describe('plan errors', () => {
     ['bad YAML', 'fields:', 'fields: [', ['plan.yaml:', 'YAML:']],
     ['invalid: default without default', 'invalid: quarantine', 'invalid: default', ['invalid: default needs a default value']],
     ['unknown type', '      id: id', '      id: { from: id, type: integr }', ['unknown type "integr"', 'did you mean "integer"?']],
+    ['bad workers value', 'target: sqlite:./new.db', 'target: sqlite:./new.db\nworkers: many', ['plan.yaml:4:10', 'workers']],
+    ['negative entity workers', '    key: id\n', '    key: id\n    workers: -1\n', ['entities.customers.workers']],
     ['unset environment variable', 'target: sqlite:./new.db', 'target: postgres://u:${env:NO_SUCH_SECRET}@h/db', ['plan.yaml:3:9', 'environment variable NO_SUCH_SECRET is not set']],
   ];
 
