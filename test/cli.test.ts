@@ -36,7 +36,7 @@ describe('crm-migrate CLI', () => {
     expect(await main(['run', plan, '--json'], io)).toBe(0);
     expect(io.stdout.length).toBe(1);
     const summary = JSON.parse(io.stdout[0] ?? '') as Record<string, unknown>;
-    expect(summary.entities).toEqual({ customers: { read: 3, written: 2, merged: 0, quarantined: 1, filtered: 0 } });
+    expect(summary.entities).toEqual({ customers: { read: 3, written: 2, merged: 0, quarantined: 1, filtered: 0, deleted: 0 } });
     expect(typeof summary.durationMs).toBe('number');
   });
 

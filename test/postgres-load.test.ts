@@ -43,7 +43,7 @@ describe('PostgreSQL to PostgreSQL', () => {
 
   it('creates the missing target table and lands every row exactly as expected', async () => {
     const summary = await runPlan(await loadPlan(planFile));
-    expect(summary.entities.customers).toEqual({ read: 10, written: 9, merged: 0, quarantined: 1, filtered: 0 });
+    expect(summary.entities.customers).toEqual({ read: 10, written: 9, merged: 0, quarantined: 1, filtered: 0, deleted: 0 });
     const columns = await db.query<{ column_name: string; data_type: string }>(`SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'new_crm_customers' ORDER BY ordinal_position`);
     expect(columns.map((c) => `${c.column_name}:${c.data_type}`)).toEqual(['id:integer', 'first_name:text', 'last_name:text', 'email:text', 'phone:text']);
     const pk = await db.query(`SELECT 1 FROM information_schema.table_constraints WHERE table_name = 'new_crm_customers' AND constraint_type = 'PRIMARY KEY'`);
@@ -60,7 +60,7 @@ describe('PostgreSQL to PostgreSQL', () => {
   it('checks an existing target: too-long values and NOT NULL violations are quarantined, never truncated', async () => {
     await db.query('CREATE TABLE new_crm_customers (id INT PRIMARY KEY, first_name VARCHAR(5), last_name VARCHAR(10) NOT NULL, email TEXT, phone TEXT)');
     const summary = await runPlan(await loadPlan(planFile));
-    expect(summary.entities.customers).toEqual({ read: 10, written: 6, merged: 0, quarantined: 4, filtered: 0 });
+    expect(summary.entities.customers).toEqual({ read: 10, written: 6, merged: 0, quarantined: 4, filtered: 0, deleted: 0 });
     const keys = await db.query<{ source_key: string; reasons: { field: string; code: string }[] }>('SELECT source_key, reasons FROM _crm_migrate.quarantine ORDER BY source_key::int');
     expect(keys.map((k) => [k.source_key, k.reasons.map((r) => `${r.field}/${r.code}`).join(',')])).toEqual([
       ['2', 'first_name/too_long'],

@@ -17,16 +17,22 @@ export const balanced = (c: Counts): boolean => c.read === c.written + c.merged 
 /** The terminal summary: accounting per entity and quarantine reasons. Counts and codes only, never values. */
 export function formatSummary(summary: RunSummary): string {
   const entities = Object.entries(summary.entities);
+  const seconds = `${(summary.durationMs / 1000).toFixed(1)} s`;
+  const what = summary.previousRunId ? `increment ${summary.runId} (changes since run ${summary.previousRunId})` : `run ${summary.runId}`;
   const head =
     summary.status === 'already-done'
       ? `run ${summary.runId} had already finished: nothing was written (use --fresh to load again)`
-      : `run ${summary.runId} ${summary.resumed ? 'resumed and ' : ''}finished in ${(summary.durationMs / 1000).toFixed(1)} s`;
-  const rows = entities.map(([name, c]) => [name, int(c.read), int(c.written), int(c.merged), int(c.quarantined), int(c.filtered), balanced(c) ? 'ok' : 'MISMATCH']);
+      : summary.status === 'interrupted'
+        ? `${what} stopped on request after ${seconds}, its last batch committed; run it again to resume`
+        : `${what} ${summary.resumed ? 'resumed and ' : ''}finished in ${seconds}`;
+  // Deletes are not a bucket of `read`: their column shows only where an entity removes rows.
+  const withDeleted = summary.previousRunId !== undefined || entities.some(([, c]) => c.deleted > 0);
+  const rows = entities.map(([name, c]) => [name, int(c.read), int(c.written), int(c.merged), int(c.quarantined), int(c.filtered), balanced(c) ? 'ok' : 'MISMATCH', ...(withDeleted ? [int(c.deleted)] : [])]);
   const parts = [
     head,
     `${summary.source} -> ${summary.target}`,
     '',
-    table(['entity', 'read', 'written', 'merged', 'quarantined', 'filtered', 'read = sum'], rows),
+    table(['entity', 'read', 'written', 'merged', 'quarantined', 'filtered', 'read = sum', ...(withDeleted ? ['deleted'] : [])], rows),
   ];
   const quality = formatQuality(summary.quality);
   if (quality) parts.push('', quality);

@@ -3,6 +3,7 @@ import { loadPlan } from '../plan/load.js';
 import { balanced, formatIssues, formatSummary } from './format.js';
 import type { Io } from './main.js';
 import { progressView } from './progress.js';
+import { stopOnSignals } from './signals.js';
 
 export interface RunCommandOptions {
   fresh?: boolean;
@@ -14,21 +15,25 @@ export interface RunCommandOptions {
 export async function runCommand(file: string, options: RunCommandOptions, io: Io): Promise<number> {
   const plan = await loadPlan(file);
   const view = progressView({ quiet: options.quiet === true, write: (line) => io.err(line), terminal: io.terminal === true });
+  const stop = stopOnSignals((line) => io.err(line));
   let summary;
   try {
     summary = await runPlan(plan, {
       fresh: options.fresh,
+      signal: stop.signal,
       onProgress: view && ((p) => view.update(p)),
       onWarnings: (warnings) => io.err(formatIssues(warnings)),
     });
   } finally {
     view?.stop();
+    stop.dispose();
   }
   if (options.json) {
-    io.out(JSON.stringify({ runId: summary.runId, status: summary.status, entities: summary.entities, quality: summary.quality, durationMs: summary.durationMs }));
+    io.out(JSON.stringify({ runId: summary.runId, status: summary.status, previousRunId: summary.previousRunId, entities: summary.entities, quality: summary.quality, durationMs: summary.durationMs }));
   } else {
     io.out(formatSummary(summary));
   }
   // Every source row must be accounted for; if the sums ever disagree, that is a failure, loudly.
-  return Object.values(summary.entities).every(balanced) ? 0 : 1;
+  if (!Object.values(summary.entities).every(balanced)) return 1;
+  return summary.status === 'interrupted' ? 130 : 0;
 }

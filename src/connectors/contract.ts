@@ -29,11 +29,21 @@ export interface ReadRequest {
   readonly table: string;
   /** Columns to read, in the order rows will hold them; includes the key columns. */
   readonly columns: readonly string[];
-  /** Key columns: rows come in ascending key order. */
+  /**
+   * Order columns: rows come in ascending order of these, compared the same way by every connector —
+   * numbers by value, text by code point (the byte order of UTF-8), whatever the database's collation —
+   * so two connectors' streams can be merged in one pass (delete detection, verify).
+   */
   readonly key: readonly string[];
-  /** Resume: only rows whose key is strictly greater than this. */
+  /** Resume: only rows whose key is strictly greater than this. A shorter list compares the leading key columns only. */
   readonly after?: readonly Value[] | undefined;
   readonly batchSize: number;
+}
+
+/** A position in a table's key order: the rows strictly after `after` (see ReadRequest). */
+export interface Position {
+  readonly key: readonly string[];
+  readonly after: readonly Value[];
 }
 
 /** A database or file that data is read from. Reads never change it. */
@@ -42,7 +52,10 @@ export interface Source {
   readonly display: string;
   listTables(): Promise<string[]>;
   describe(table: string): Promise<TableInfo | undefined>;
-  count(table: string): Promise<number>;
+  /** Rows in the table, or only those after a position. */
+  count(table: string, position?: Position): Promise<number>;
+  /** Rows whose `column` is NULL (an incremental cursor must never be). */
+  countNull(table: string, column: string): Promise<number>;
   /** Streams the table in key order, in batches, pulling the next batch only when the consumer asks. */
   read(request: ReadRequest): AsyncIterable<Row[]>;
   close(): Promise<void>;
@@ -54,6 +67,8 @@ export interface Counts {
   merged: number;
   quarantined: number;
   filtered: number;
+  /** Target rows deleted (or tombstoned) because their source row is gone; not a bucket of `read`. */
+  deleted: number;
 }
 
 /** Why a row was quarantined: which target field, which rule, which code. Never the value. */
@@ -82,7 +97,8 @@ export interface Checkpoint {
   readonly quality?: unknown;
 }
 
-export type RunStatus = 'running' | 'done' | 'failed' | 'superseded';
+/** `interrupted`: stopped on request (SIGINT/SIGTERM) after a committed batch; resumed like `failed`. */
+export type RunStatus = 'running' | 'done' | 'failed' | 'interrupted' | 'superseded';
 
 export interface RunRecord {
   readonly runId: string;
@@ -98,6 +114,17 @@ export interface BatchStart {
   readonly runId: string;
   readonly table: string;
   readonly columns: readonly string[];
+  /**
+   * Upsert on these target columns (a primary key): a row whose key exists replaces it, and a row equal to the
+   * stored one is not written at all, so re-applying the same rows changes nothing. Absent: plain inserts.
+   */
+  readonly upsertKey?: readonly string[] | undefined;
+}
+
+/** How `remove` takes rows away: deleted, or kept with the deletion time in a tombstone column. */
+export interface Removal {
+  readonly key: readonly string[];
+  readonly tombstone?: { readonly column: string; readonly at: string } | undefined;
 }
 
 /**
@@ -108,6 +135,8 @@ export interface BatchStart {
 export interface BatchWriter {
   add(row: Row): void;
   flush(): Promise<void>;
+  /** Deletes (or tombstones) the rows with these keys inside the batch's transaction; resolves to the rows changed. */
+  remove(keys: readonly Row[], how: Removal): Promise<number>;
   commit(quarantine: readonly QuarantinedRow[], checkpoint: Checkpoint): Promise<void>;
   /** Rolls back whatever was added; safe to call after a failure. */
   abort(): Promise<void>;
@@ -115,7 +144,8 @@ export interface BatchWriter {
 
 /** Runs, checkpoints and quarantine, kept in the target next to the data. */
 export interface StateStore {
-  latestRun(plan: string): Promise<RunRecord | undefined>;
+  /** The plan's newest run, or its newest run with this status. */
+  latestRun(plan: string, status?: RunStatus): Promise<RunRecord | undefined>;
   startRun(run: RunRecord): Promise<void>;
   finishRun(runId: string, status: RunStatus): Promise<void>;
   checkpoints(runId: string): Promise<Checkpoint[]>;
@@ -140,6 +170,8 @@ export interface Target {
   readonly capabilities: TargetCapabilities;
   readonly state: StateStore;
   describe(table: string): Promise<TableInfo | undefined>;
+  /** Reads a target table back, as `Source.read` does: delete detection and verify merge it with the source. */
+  read(request: ReadRequest): AsyncIterable<Row[]>;
   /** Creates the state tables if missing. Until then the target is untouched. */
   prepare(): Promise<void>;
   createTable(spec: TableSpec): Promise<void>;

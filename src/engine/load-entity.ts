@@ -1,9 +1,11 @@
 import { availableParallelism } from 'node:os';
-import type { Checkpoint, Counts, QuarantinedRow, Source, Target } from '../connectors/contract.js';
+import type { BatchStart, Checkpoint, Counts, QuarantinedRow, Source, Target } from '../connectors/contract.js';
+import { CrmMigrateError } from '../errors.js';
 import { isBuiltinStep } from '../mapping/steps.js';
 import { valueToJson, type Row } from '../values.js';
 import { adaptiveMapper } from './adaptive-mapper.js';
 import { inlineMapper, type ChunkMapper, type MappedChunk } from './chunk-mapper.js';
+import { removeDeleted } from './deletes.js';
 import { QualityTally, type EntityQuality } from './quality.js';
 import type { BoundEntity } from './schema-check.js';
 import { poolMapper } from './worker-pool.js';
@@ -16,7 +18,13 @@ export interface EntityProgress {
   readonly done: boolean;
 }
 
-export const zeroCounts = (): Counts => ({ read: 0, written: 0, merged: 0, quarantined: 0, filtered: 0 });
+/** What became of one entity's load: its counts, and whether it stopped early on request. */
+export interface EntityResult {
+  readonly counts: Counts;
+  readonly stopped: boolean;
+}
+
+export const zeroCounts = (): Counts => ({ read: 0, written: 0, merged: 0, quarantined: 0, filtered: 0, deleted: 0 });
 
 export function sourceKeyText(key: readonly unknown[]): string {
   return key.length === 1 ? String(key[0]) : JSON.stringify(key);
@@ -38,12 +46,22 @@ function chooseMapper(entity: BoundEntity): ChunkMapper {
   return cores > 1 ? adaptiveMapper(entity, cores) : inlineMapper(entity);
 }
 
+/** The columns rows are read in order of: the key, or for an incremental entity the cursor, then the key. */
+export function readOrder(entity: BoundEntity): string[] {
+  const { plan } = entity;
+  return plan.strategy === 'incremental' && plan.cursor ? [plan.cursor, ...plan.key] : [...plan.key];
+}
+
 /**
  * Streams one entity from its checkpoint to the end. Rows are read in chunks, mapped (on this thread or on
  * worker threads), and streamed into an open batch; every `batchSize` rows the batch commits with its
  * quarantine rows and its checkpoint (one transaction), and the last batch commits with `done`. Memory holds
  * a few chunks and the writer's buffer, whatever the table's size; the database ingests while the next
  * chunks are mapped.
+ *
+ * An incremental entity is read in (cursor, key) order from its checkpoint and upserted; the key breaks
+ * ties, so rows sharing the checkpoint's cursor value are neither lost nor read twice. Then, with `deletes`,
+ * target rows whose source row is gone are removed. `signal` stops the load after the batch in progress.
  */
 export async function loadEntity(options: {
   source: Source;
@@ -51,16 +69,31 @@ export async function loadEntity(options: {
   runId: string;
   entity: BoundEntity;
   from: Checkpoint | undefined;
+  signal?: AbortSignal | undefined;
   onProgress?: ((progress: EntityProgress) => void) | undefined;
-}): Promise<Counts> {
-  const { source, target, runId, entity } = options;
+}): Promise<EntityResult> {
+  const { source, target, runId, entity, signal } = options;
   const { plan } = entity;
+  const incremental = plan.strategy === 'incremental';
   const tally = new QualityTally(plan.fields.map((f) => f.target), options.from?.quality as EntityQuality | undefined);
   const keyIndexes = plan.key.map((k) => entity.sourceColumns.indexOf(k));
-  const start = { runId, table: plan.into, columns: plan.fields.map((f) => f.target) };
-  const counts: Counts = { ...(options.from?.counts ?? zeroCounts()) };
+  const order = readOrder(entity);
+  const orderIndexes = order.map((k) => entity.sourceColumns.indexOf(k));
+  const start: BatchStart = { runId, table: plan.into, columns: entity.writeColumns, upsertKey: incremental ? entity.targetKey : undefined };
+  const tombstoned = plan.tombstone !== undefined;
+  const counts: Counts = { ...zeroCounts(), ...options.from?.counts };
   let lastKey: readonly unknown[] | null = options.from?.lastKey ?? null;
-  const total = await source.count(plan.from);
+  const after = lastKey === null ? undefined : (lastKey as Row);
+  if (incremental && plan.cursor) {
+    // A row with no cursor value sorts outside every "changed since" window: it would never be synced.
+    const blank = await source.countNull(plan.from, plan.cursor);
+    if (blank > 0) {
+      throw new CrmMigrateError('E_SOURCE', `${blank} row${blank === 1 ? '' : 's'} of ${plan.from} ha${blank === 1 ? 's' : 've'} no ${plan.cursor}: an incremental sync would never see ${blank === 1 ? 'it' : 'them'}`, {
+        hint: `fill ${plan.cursor} on those rows (or give the column a default), or load this entity with strategy: full`,
+      });
+    }
+  }
+  const total = counts.read + (await source.count(plan.from, after && { key: order, after }));
   const report = (done: boolean) => options.onProgress?.({ entity: plan.name, counts: { ...counts }, total, done });
   const checkpoint = (done: boolean): Checkpoint => ({ entity: plan.name, lastKey, counts: { ...counts }, done, quality: tally.snapshot() });
 
@@ -79,6 +112,8 @@ export async function loadEntity(options: {
     chunk.rows.forEach((row, i) => {
       const values = chunk.values[i];
       if (values) {
+        // Soft deletes: a written row is live, so its tombstone is cleared (a row can come back).
+        if (tombstoned) values.push(null);
         writer.add(values);
         counts.written += 1;
         return;
@@ -89,7 +124,7 @@ export async function loadEntity(options: {
       counts.quarantined += 1;
     });
     const last = chunk.rows[chunk.rows.length - 1] as Row;
-    lastKey = keyIndexes.map((i) => valueToJson(last[i] ?? null));
+    lastKey = orderIndexes.map((i) => valueToJson(last[i] ?? null));
     counts.read += chunk.rows.length;
     inBatch += chunk.rows.length;
     if (inBatch < plan.batchSize) {
@@ -111,10 +146,16 @@ export async function loadEntity(options: {
   };
 
   const pending: (MappedChunk | Promise<MappedChunk>)[] = [];
+  const removesDeleted = incremental && plan.deletes !== 'ignore';
+  let stopped = false;
   report(false);
   try {
-    const after = lastKey === null ? undefined : (lastKey as Row);
-    for await (const rows of source.read({ table: plan.from, columns: entity.sourceColumns, key: plan.key, after, batchSize: Math.min(plan.batchSize, READ_CHUNK) })) {
+    for await (const rows of source.read({ table: plan.from, columns: entity.sourceColumns, key: order, after, batchSize: Math.min(plan.batchSize, READ_CHUNK) })) {
+      if (signal?.aborted) {
+        // The rows of this chunk are not accounted for, so the checkpoint stays before them.
+        stopped = true;
+        break;
+      }
       const mapped = mapper.map(rows);
       // Handled here so a failing chunk is not reported as unhandled while an earlier one is awaited.
       if (mapped instanceof Promise) mapped.catch(() => undefined);
@@ -123,8 +164,9 @@ export async function loadEntity(options: {
     }
     while (pending.length > 0) await account(await (pending.shift() as MappedChunk | Promise<MappedChunk>));
     await committing;
-    // The last rows and the entity's `done` mark commit together.
-    await writer.commit(quarantine, checkpoint(true));
+    // The last rows and the entity's `done` mark commit together (after deletes, when there are any).
+    await writer.commit(quarantine, checkpoint(!stopped && !removesDeleted));
+    if (removesDeleted && !stopped) await removeDeleted({ source, target, runId, entity, counts, checkpoint });
   } catch (error) {
     await Promise.allSettled(pending);
     await committing.catch(() => undefined);
@@ -133,6 +175,6 @@ export async function loadEntity(options: {
   } finally {
     await mapper.close();
   }
-  report(true);
-  return counts;
+  report(!stopped);
+  return { counts, stopped };
 }

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { openSource, openTarget } from '../connectors/index.js';
-import type { Counts, Reason, RunRecord, Source, Target } from '../connectors/contract.js';
+import type { Checkpoint, Counts, Reason, RunRecord, Source, Target } from '../connectors/contract.js';
 import { CrmMigrateError, type PlanIssue } from '../errors.js';
 import type { Plan } from '../plan/load.js';
 import { loadEntity, zeroCounts, type EntityProgress } from './load-entity.js';
 import type { EntityQuality } from './quality.js';
-import { checkAgainstSchemas } from './schema-check.js';
+import { shiftBack } from './cursor.js';
+import { checkAgainstSchemas, type BoundEntity } from './schema-check.js';
 
 export interface RunOptions {
   /** Start over: empty the plan's target tables and forget its earlier checkpoints and quarantine. */
@@ -13,6 +14,8 @@ export interface RunOptions {
   readonly onProgress?: ((progress: EntityProgress) => void) | undefined;
   /** Warnings from checking the plan against the live schemas, before anything is written. */
   readonly onWarnings?: ((warnings: readonly PlanIssue[]) => void) | undefined;
+  /** Stops the run after the batch in progress; the run is left `interrupted` and the next call resumes it. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 export interface ReasonCount extends Reason {
@@ -23,10 +26,15 @@ export interface ReasonCount extends Reason {
 export interface RunSummary {
   readonly runId: string;
   readonly plan: string;
-  /** `done`: this call finished the run; `already-done`: the run had finished before, nothing was written. */
-  readonly status: 'done' | 'already-done';
+  /**
+   * `done`: this call finished the run; `already-done`: the run had finished before, nothing was written;
+   * `interrupted`: stopped on request after a committed batch (the next call resumes).
+   */
+  readonly status: 'done' | 'already-done' | 'interrupted';
   /** Whether this call picked up an unfinished run from its checkpoints. */
   readonly resumed: boolean;
+  /** The finished run this one continued from: set for increments of incremental entities. */
+  readonly previousRunId: string | undefined;
   readonly source: string;
   readonly target: string;
   /** Per entity; `read = written + merged + quarantined + filtered`, over the whole run. */
@@ -69,8 +77,22 @@ async function withConnections<T>(plan: Plan, readOnly: boolean, work: (source: 
 export { withConnections };
 
 /**
- * Runs a plan: a full load of every entity, exactly once. An unfinished run of the same plan is resumed
- * from its checkpoints; a finished one is left alone (`already-done`) unless `fresh` is set.
+ * Where an entity starts in a new run that follows a finished one: a full entity is already loaded; an
+ * incremental one continues after its last checkpoint, `lookback` earlier when the plan asks for it.
+ */
+function continuation(entity: BoundEntity, previous: Checkpoint | undefined): Checkpoint | undefined {
+  const { plan } = entity;
+  if (!previous) return undefined;
+  if (plan.strategy === 'full') return { entity: plan.name, lastKey: previous.lastKey, counts: zeroCounts(), done: true };
+  let lastKey = previous.lastKey;
+  if (lastKey && plan.lookback) lastKey = [shiftBack(lastKey[0], plan.lookback, `entity ${plan.name}`)];
+  return { entity: plan.name, lastKey, counts: zeroCounts(), done: false };
+}
+
+/**
+ * Runs a plan, exactly once. An unfinished run of the same plan is resumed from its checkpoints. After a
+ * finished run, a plan with incremental entities starts a new run that reads only what changed since
+ * (an increment); a plan of full loads only is left alone (`already-done`) unless `fresh` is set.
  */
 export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<RunSummary> {
   const started = Date.now();
@@ -81,38 +103,52 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
     if (options.fresh) await target.reset(plan.name, plan.entities.map((e) => e.into));
     let run: RunRecord | undefined = await target.state.latestRun(plan.name);
     if (run?.status === 'superseded') run = undefined;
+    const previous = await target.state.latestRun(plan.name, 'done');
     const summary = async (status: RunSummary['status'], resumed: boolean, runId: string): Promise<RunSummary> => {
       const checkpoints = await target.state.checkpoints(runId);
       const of = (name: string) => checkpoints.find((c) => c.entity === name);
-      const counts = Object.fromEntries(plan.entities.map((e) => [e.name, of(e.name)?.counts ?? zeroCounts()]));
+      const counts = Object.fromEntries(plan.entities.map((e) => [e.name, { ...zeroCounts(), ...of(e.name)?.counts }]));
       const quality = Object.fromEntries(plan.entities.map((e) => [e.name, (of(e.name)?.quality ?? {}) as EntityQuality]));
-      return { runId, plan: plan.name, status, resumed, source: source.display, target: target.display, entities: counts, reasons: await reasonCounts(target, runId), quality, durationMs: Date.now() - started };
+      const previousRunId = previous && previous.runId !== runId ? previous.runId : undefined;
+      return { runId, plan: plan.name, status, resumed, previousRunId, source: source.display, target: target.display, entities: counts, reasons: await reasonCounts(target, runId), quality, durationMs: Date.now() - started };
     };
-    if (run?.status === 'done') return summary('already-done', false, run.runId);
+    const incremental = plan.entities.some((e) => e.strategy === 'incremental');
+    if (run?.status === 'done' && !incremental) return summary('already-done', false, run.runId);
     if (run && run.planHash !== plan.hash) {
-      throw new CrmMigrateError('E_PLAN', `the plan's mapping changed since run ${run.runId} started, so it cannot be resumed`, {
+      throw new CrmMigrateError('E_PLAN', `the plan's mapping changed since run ${run.runId}${run.status === 'done' ? ' loaded the target' : ' started'}, so the target cannot be continued with it`, {
         hint: 'run with --fresh to empty the target tables and start over',
       });
     }
+    if (run?.status === 'done') run = undefined;
     const resumed = run !== undefined;
     if (!run) {
       run = { runId: newRunId(), plan: plan.name, planHash: plan.hash, status: 'running', startedAt: new Date().toISOString(), finishedAt: null };
       await target.state.startRun(run);
     }
     const runId = run.runId;
+    let stopped = false;
     try {
       const checkpoints = await target.state.checkpoints(runId);
+      const before = previous ? await target.state.checkpoints(previous.runId) : [];
       for (const entity of entities) {
-        const from = checkpoints.find((c) => c.entity === entity.plan.name);
+        const from = checkpoints.find((c) => c.entity === entity.plan.name) ?? continuation(entity, before.find((c) => c.entity === entity.plan.name));
         if (from?.done) continue;
+        if (options.signal?.aborted) {
+          stopped = true;
+          break;
+        }
         if (entity.create && !(await target.describe(entity.plan.into))) await target.createTable(entity.create);
-        await loadEntity({ source, target, runId, entity, from, onProgress: options.onProgress });
+        const result = await loadEntity({ source, target, runId, entity, from, signal: options.signal, onProgress: options.onProgress });
+        if (result.stopped) {
+          stopped = true;
+          break;
+        }
       }
-      await target.state.finishRun(runId, 'done');
+      await target.state.finishRun(runId, stopped ? 'interrupted' : 'done');
     } catch (error) {
       await target.state.finishRun(runId, 'failed').catch(() => undefined);
       throw error;
     }
-    return summary('done', resumed, runId);
+    return summary(stopped ? 'interrupted' : 'done', resumed, runId);
   });
 }

@@ -21,6 +21,50 @@ export interface BoundEntity {
   readonly targetColumns: readonly TargetColumn[];
   /** Present when the target table does not exist yet and will be created. */
   readonly create: TableSpec | undefined;
+  /** The target columns the source key is copied into, in key order; empty when the key is not copied as is. */
+  readonly targetKey: readonly string[];
+  /** Columns each written row fills: the fields, then the tombstone column (always NULL on write) for soft deletes. */
+  readonly writeColumns: readonly string[];
+}
+
+/** The target columns that hold the source key as it is (`id: id`), or an empty list if any key column is not copied. */
+function keyCopies(entity: EntityPlan): string[] {
+  const copies = entity.key.map((k) => entity.fields.find((f) => f.steps.length === 0 && f.from.length === 1 && f.from[0] === k)?.target);
+  return copies.every((t): t is string => t !== undefined) ? copies : [];
+}
+
+/** What incremental sync needs of the live schemas: a cursor column, an upsert key, a tombstone column. */
+function checkSync(entity: EntityPlan, source: TableInfo, target: TableInfo | undefined, targetKey: readonly string[], issues: PlanIssue[]): void {
+  if (entity.strategy !== 'incremental' || !entity.cursor) return;
+  const cursor = source.columns.find((c) => c.name === entity.cursor);
+  if (!cursor) {
+    issues.push({ severity: 'error', path: [...entity.path, 'cursor'], message: `source table ${source.name} has no column "${entity.cursor}"`, hint: didYouMean(entity.cursor, source.columns.map((c) => c.name)) });
+  } else if (entity.lookback) {
+    const numeric = NUMBERS.includes(cursor.type);
+    if ('ms' in entity.lookback && numeric) {
+      issues.push({ severity: 'error', path: [...entity.path, 'lookback'], message: `cursor ${entity.cursor} is a number, so lookback is a number of cursor units, not a time span` });
+    } else if ('units' in entity.lookback && !numeric) {
+      issues.push({ severity: 'error', path: [...entity.path, 'lookback'], message: `cursor ${entity.cursor} is ${cursor.nativeType}, so lookback is a time span`, hint: 'write it as 30s, 5m, 2h or 1d' });
+    }
+  }
+  if (targetKey.length === 0) {
+    issues.push({ severity: 'error', path: [...entity.path, 'key'], message: 'an incremental entity must copy its key to the target as it is, so changed rows can be upserted', hint: `add a field such as ${entity.key[0] ?? 'id'}: ${entity.key[0] ?? 'id'}` });
+  } else if (target && [...target.primaryKey].sort().join('\0') !== [...targetKey].sort().join('\0')) {
+    issues.push({
+      severity: 'error',
+      path: [...entity.path, 'into'],
+      message: `target table ${target.name} needs its primary key on (${targetKey.join(', ')}) for upserts; it has ${target.primaryKey.length === 0 ? 'none' : `(${target.primaryKey.join(', ')})`}`,
+      hint: `ALTER TABLE ${target.name} ADD PRIMARY KEY (${targetKey.join(', ')})`,
+    });
+  }
+  if (entity.tombstone && target) {
+    const column = target.columns.find((c) => c.name === entity.tombstone);
+    if (!column) {
+      issues.push({ severity: 'error', path: [...entity.path, 'tombstone'], message: `target table ${target.name} has no column "${entity.tombstone}" for soft deletes`, hint: `ALTER TABLE ${target.name} ADD COLUMN ${entity.tombstone} timestamp` });
+    } else if (!column.nullable || !['timestamp', 'text'].includes(column.type)) {
+      issues.push({ severity: 'error', path: [...entity.path, 'tombstone'], message: `tombstone column ${target.name}.${column.name} must be a nullable timestamp (it is ${column.nativeType}${column.nullable ? '' : ' NOT NULL'})` });
+    }
+  }
 }
 
 const INTEGERS: readonly LogicalType[] = ['smallint', 'integer', 'bigint'];
@@ -110,13 +154,10 @@ function checkExistingTarget(entity: EntityPlan, target: TableInfo, outputs: Map
 
 function createSpec(entity: EntityPlan, outputs: Map<string, { type: LogicalType; maxLength?: number | undefined }>): TableSpec {
   // The key columns copied as they are become the new table's primary key.
-  const keyCopies = entity.key.map((k) => entity.fields.find((f) => f.steps.length === 0 && f.from.length === 1 && f.from[0] === k)?.target);
-  const primaryKey = keyCopies.every((t): t is string => t !== undefined) ? keyCopies : [];
-  return {
-    name: entity.into,
-    columns: entity.fields.map((f) => ({ name: f.target, ...outputs.get(f.target), type: outputs.get(f.target)?.type ?? 'text', nullable: !primaryKey.includes(f.target) })),
-    primaryKey,
-  };
+  const primaryKey = keyCopies(entity);
+  const columns: TableSpec['columns'][number][] = entity.fields.map((f) => ({ name: f.target, ...outputs.get(f.target), type: outputs.get(f.target)?.type ?? 'text', nullable: !primaryKey.includes(f.target) }));
+  if (entity.tombstone) columns.push({ name: entity.tombstone, type: 'timestamp', nullable: true });
+  return { name: entity.into, columns, primaryKey };
 }
 
 /**
@@ -145,8 +186,12 @@ export async function checkAgainstSchemas(plan: Plan, source: Source, target: Ta
       create = createSpec(entity, outputs);
       targetColumns = create.columns.map((c) => ({ ...c }));
     }
-    const sourceColumns = [...new Set([...entity.key, ...entity.fields.flatMap((f) => [...f.from, ...f.steps.flatMap((s) => s.reads)])])];
-    entities.push({ plan: entity, sourceColumns, targetColumns, create });
+    const targetKey = keyCopies(entity);
+    checkSync(entity, sourceInfo, targetInfo, targetKey, issues);
+    const cursor = entity.strategy === 'incremental' && entity.cursor ? [entity.cursor] : [];
+    const sourceColumns = [...new Set([...entity.key, ...cursor, ...entity.fields.flatMap((f) => [...f.from, ...f.steps.flatMap((s) => s.reads)])])];
+    const writeColumns = [...entity.fields.map((f) => f.target), ...(entity.tombstone ? [entity.tombstone] : [])];
+    entities.push({ plan: entity, sourceColumns, targetColumns, create, targetKey, writeColumns });
   }
   const located = issues.map((i) => ({ ...i, location: i.location ?? plan.locate(i.path) }));
   if (located.some((i) => i.severity === 'error')) throw new PlanError(located);

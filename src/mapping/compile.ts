@@ -1,5 +1,6 @@
 import type { PlanIssue } from '../errors.js';
 import type { EntityInput, FieldInput, InvalidPolicyName } from '../plan/schema.js';
+import { DURATION_HINT, parseDuration } from '../plan/duration.js';
 import { didYouMean } from '../plan/suggest.js';
 import { LOGICAL_TYPES, parseTypeName, type LogicalType, type Value } from '../values.js';
 import { findStep, sealBuiltinSteps, stepNames, type StepDefinition, type StepFunction } from './steps.js';
@@ -46,9 +47,21 @@ export interface EntityPlan {
   readonly batchSize: number;
   /** Mapping threads: 'auto' decides from the measured cost of the first rows; 0 maps on the main thread. */
   readonly workers: number | 'auto';
+  /** `full`: one load; `incremental`: each run reads the rows changed since the last one (by `cursor`) and upserts them. */
+  readonly strategy: 'full' | 'incremental';
+  /** The source column that grows with every change (incremental only). */
+  readonly cursor: string | undefined;
+  /** How far behind its checkpoint an increment starts reading: a time span for date cursors, units for numeric ones. */
+  readonly lookback: Lookback | undefined;
+  /** What an increment does with target rows whose source row is gone. */
+  readonly deletes: 'ignore' | 'soft' | 'hard';
+  /** Soft deletes: the target column that gets the deletion time. */
+  readonly tombstone: string | undefined;
   /** The entity as the plan wrote it (validated, `${env:…}` resolved): JSON, so a worker thread can compile it again. */
   readonly input: EntityInput;
 }
+
+export type Lookback = { readonly ms: number } | { readonly units: number };
 
 function stepSpecs(spec: FieldInput['transform']): { name: string; options: unknown; hasOptions: boolean }[] {
   if (spec === undefined) return [];
@@ -153,6 +166,7 @@ export function compileEntity(
     .map(([target, field]) => compileField(target, field, [...path, 'fields', target], issues))
     .filter((f): f is FieldPlan => f !== undefined);
   return {
+    ...compileSync(entity, path, issues),
     name,
     path,
     from: entity.from,
@@ -163,4 +177,31 @@ export function compileEntity(
     workers: entity.workers ?? defaults.workers,
     input: entity,
   };
+}
+
+/** The entity's strategy keys, checked against each other: each one names the key it needs. */
+function compileSync(entity: EntityInput, path: Path, issues: PlanIssue[]): Pick<EntityPlan, 'strategy' | 'cursor' | 'lookback' | 'deletes' | 'tombstone'> {
+  const strategy = entity.strategy ?? 'full';
+  const deletes = entity.deletes ?? 'ignore';
+  const needsIncremental = (key: string) =>
+    issues.push({ severity: 'error', path: [...path, key], message: `"${key}" applies only to an incremental entity`, hint: 'add strategy: incremental (with cursor: <column>)' });
+  if (strategy === 'incremental' && entity.cursor === undefined) {
+    issues.push({ severity: 'error', path: [...path, 'strategy'], message: 'an incremental entity needs a cursor column', hint: 'add cursor: <a column that grows on every change, such as updated_at>' });
+  }
+  if (strategy === 'full') {
+    if (entity.cursor !== undefined) needsIncremental('cursor');
+    if (entity.lookback !== undefined) needsIncremental('lookback');
+    if (deletes !== 'ignore') needsIncremental('deletes');
+  }
+  if (entity.tombstone !== undefined && deletes !== 'soft') {
+    issues.push({ severity: 'error', path: [...path, 'tombstone'], message: '"tombstone" names the column soft deletes set', hint: 'add deletes: soft, or remove tombstone' });
+  }
+  let lookback: Lookback | undefined;
+  if (typeof entity.lookback === 'number') lookback = { units: entity.lookback };
+  else if (entity.lookback !== undefined) {
+    const ms = parseDuration(entity.lookback);
+    if (ms === undefined) issues.push({ severity: 'error', path: [...path, 'lookback'], message: `"${entity.lookback}" is not a duration`, hint: `${DURATION_HINT}, or a number for a numeric cursor` });
+    else lookback = { ms };
+  }
+  return { strategy, cursor: entity.cursor, lookback, deletes, tombstone: deletes === 'soft' ? (entity.tombstone ?? 'deleted_at') : undefined };
 }

@@ -78,9 +78,11 @@ export function parsePlan(text: string, file: string, env: NodeJS.ProcessEnv = p
   if (entities.length === 0) issues.push({ severity: 'error', path: ['entities'], message: 'the plan has no entities' });
   if (issues.some((i) => i.severity === 'error')) fail(issues);
 
-  // The hash covers what decides the target's content, and not the secrets in the connection URLs.
+  // The hash covers what decides the target's content and the meaning of a checkpoint — not tuning (batch
+  // size, threads, lookback, deletes) and not the secrets in the connection URLs.
   const unresolved = PlanSchema.shape.entities.safeParse((located.data as { entities?: unknown }).entities);
-  const hash = createHash('sha256').update(JSON.stringify(unresolved.data ?? input.entities)).digest('hex').slice(0, 16);
+  const mapping = Object.entries(unresolved.data ?? input.entities).map(([name, e]) => [name, e.from, e.into, e.key, e.fields, e.strategy ?? 'full', e.cursor ?? null, e.tombstone ?? null]);
+  const hash = createHash('sha256').update(JSON.stringify(mapping)).digest('hex').slice(0, 16);
   return {
     file,
     baseDir: path.dirname(path.resolve(file)),

@@ -40,6 +40,11 @@ export const EntitySchema = z.strictObject({
   fields: z.record(z.string().min(1), Field),
   batch_size: z.number().int().min(1).max(1_000_000).optional(),
   workers: Workers.optional(),
+  strategy: z.enum(['full', 'incremental']).optional(),
+  cursor: z.string().min(1).optional(),
+  lookback: z.union([z.string().min(1), z.number().min(0)]).optional(),
+  deletes: z.enum(['ignore', 'soft', 'hard']).optional(),
+  tombstone: z.string().min(1).optional(),
 });
 
 export const PlanSchema = z.strictObject({

@@ -91,7 +91,7 @@ describe.each(Object.keys(FIXTURES))('%s connector', (kind) => {
     expect(described?.columns.map((c) => [c.name, c.type, c.maxLength ?? null])).toEqual([['id', 'integer', null], ['name', 'text', 20]]);
     const runId = `run-${kind}`;
     await target.state.startRun({ runId, plan: 'p', planHash: 'h', status: 'running', startedAt: new Date().toISOString(), finishedAt: null });
-    const counts = { read: 3, written: 2, merged: 0, quarantined: 1, filtered: 0 };
+    const counts = { read: 3, written: 2, merged: 0, quarantined: 1, filtered: 0, deleted: 0 };
     await writeBatch(target, {
       runId, table: 'out_people', columns: ['id', 'name'], rows: [[1, 'a\tb'], [2, null]],
       quarantine: [{ entity: 'e', sourceKey: '3', row: { id: 3, name: 'x' }, reasons: [{ field: 'name', rule: 'email', code: 'invalid_email' }] }],

@@ -3,8 +3,9 @@ import { finished } from 'node:stream/promises';
 import type pg from 'pg';
 import pgCopy from 'pg-copy-streams';
 import type { Row } from '../../values.js';
-import type { BatchStart, BatchWriter, Checkpoint, QuarantinedRow } from '../contract.js';
+import type { BatchStart, BatchWriter, Checkpoint, QuarantinedRow, Removal } from '../contract.js';
 import { quoteIdentifier } from '../shared/identifiers.js';
+import { KEYS_PER_STATEMENT, keyInList } from '../shared/keyset.js';
 import type { SqlStateStore } from '../shared/sql-state-store.js';
 import { encodeRow } from './copy-text.js';
 import { qualified } from './postgres-catalog.js';
@@ -18,6 +19,26 @@ const FLUSH_AT = 256 * 1024;
  * benchmark, 4 MB lets them overlap and keeps memory bounded.
  */
 const COPY_BUFFER = 4 * 1024 * 1024;
+
+const STAGE = '_crm_migrate_stage';
+
+/**
+ * Moves the staged rows into the table. A row already there is updated only when a column differs, so
+ * re-applying an increment writes nothing; if the stage holds a key twice (a row that changed while it was
+ * being read), the one staged last wins.
+ */
+function upsertFromStage(start: BatchStart, key: readonly string[]): string {
+  const q = (c: string) => quoteIdentifier(c);
+  const columns = start.columns.map(q).join(', ');
+  const keys = key.map(q).join(', ');
+  const rest = start.columns.filter((c) => !key.includes(c)).map(q);
+  const onConflict = rest.length === 0
+    ? 'DO NOTHING'
+    : `DO UPDATE SET ${rest.map((c) => `${c} = EXCLUDED.${c}`).join(', ')} WHERE (${rest.map((c) => `dest.${c}`).join(', ')}) IS DISTINCT FROM (${rest.map((c) => `EXCLUDED.${c}`).join(', ')})`;
+  return `INSERT INTO ${qualified(start.table)} AS dest (${columns})
+    SELECT DISTINCT ON (${keys}) ${columns} FROM ${STAGE} ORDER BY ${keys}, ctid DESC
+    ON CONFLICT (${keys}) ${onConflict}`;
+}
 
 /**
  * One batch as one transaction: BEGIN, rows streamed into `COPY … FROM STDIN` while they are mapped, then the
@@ -64,12 +85,36 @@ export class PostgresBatchWriter implements BatchWriter {
     if (this.#failure) throw this.#failed();
   }
 
+  async remove(keys: readonly Row[], how: Removal): Promise<number> {
+    const table = qualified(this.#start.table);
+    const columns = how.key.map((k) => quoteIdentifier(k));
+    let changed = 0;
+    for (let at = 0; at < keys.length; at += KEYS_PER_STATEMENT) {
+      const chunk = keys.slice(at, at + KEYS_PER_STATEMENT);
+      const params: unknown[] = chunk.flat();
+      const firstKeyParam = how.tombstone ? 2 : 1;
+      const match = keyInList(columns, chunk.length, (i) => `$${i}`, firstKeyParam);
+      const sql = how.tombstone
+        ? `UPDATE ${table} SET ${quoteIdentifier(how.tombstone.column)} = $1 WHERE ${quoteIdentifier(how.tombstone.column)} IS NULL AND ${match}`
+        : `DELETE FROM ${table} WHERE ${match}`;
+      if (how.tombstone) params.unshift(how.tombstone.at);
+      try {
+        changed += (await this.#client.query(sql, params)).rowCount ?? 0;
+      } catch (error) {
+        await this.abort();
+        throw pgFailure('E_TARGET', `removing rows from ${this.#start.table} failed`, error);
+      }
+    }
+    return changed;
+  }
+
   async commit(quarantine: readonly QuarantinedRow[], checkpoint: Checkpoint): Promise<void> {
     try {
       this.#send();
       if (this.#copy) {
         this.#copy.end();
         await finished(this.#copy);
+        if (this.#start.upsertKey) await this.#client.query(upsertFromStage(this.#start, this.#start.upsertKey));
       }
       await this.#store.writeBatchState(this.#start.runId, quarantine, checkpoint);
       await this.#client.query('COMMIT');
@@ -91,7 +136,13 @@ export class PostgresBatchWriter implements BatchWriter {
     if (this.#text === '') return true;
     if (!this.#copy) {
       const columns = this.#start.columns.map((c) => quoteIdentifier(c)).join(', ');
-      this.#copy = this.#client.query(pgCopy.from(`COPY ${qualified(this.#start.table)} (${columns}) FROM STDIN`, { highWaterMark: COPY_BUFFER }));
+      let into = `${qualified(this.#start.table)} (${columns})`;
+      if (this.#start.upsertKey) {
+        // Upserts are staged: COPY into a temporary table, then one INSERT … ON CONFLICT at commit.
+        this.#client.query(`CREATE TEMP TABLE ${STAGE} ON COMMIT DROP AS SELECT ${columns} FROM ${qualified(this.#start.table)} WITH NO DATA`).catch((error: unknown) => (this.#failure ??= error));
+        into = STAGE;
+      }
+      this.#copy = this.#client.query(pgCopy.from(`COPY ${into} FROM STDIN`, { highWaterMark: COPY_BUFFER }));
       // Recorded, and thrown by the next flush or commit: a COPY error must not go unhandled in between.
       this.#copy.on('error', (error: unknown) => (this.#failure ??= error));
     }

@@ -1,10 +1,12 @@
 import type pg from 'pg';
-import type { BatchStart, BatchWriter, StateStore, TableInfo, TableSpec, Target, TargetCapabilities } from '../contract.js';
+import type { Row } from '../../values.js';
+import type { BatchStart, BatchWriter, ReadRequest, StateStore, TableInfo, TableSpec, Target, TargetCapabilities } from '../contract.js';
 import { quoteIdentifier } from '../shared/identifiers.js';
 import { SqlStateStore, type SqlSession } from '../shared/sql-state-store.js';
 import { PostgresBatchWriter } from './postgres-batch-writer.js';
 import { describeTable, nativeTypeOf, qualified } from './postgres-catalog.js';
 import { connect, pgFailure } from './postgres-client.js';
+import { copyOut } from './postgres-read.js';
 
 const STATE_DIALECT = {
   setup: ['CREATE SCHEMA IF NOT EXISTS _crm_migrate'],
@@ -36,6 +38,10 @@ export class PostgresTarget implements Target {
 
   describe(table: string): Promise<TableInfo | undefined> {
     return describeTable(this.#client, table);
+  }
+
+  async *read(request: ReadRequest): AsyncIterable<Row[]> {
+    yield* copyOut(this.#url, await this.describe(request.table), request, 'E_TARGET');
   }
 
   async prepare(): Promise<void> {
@@ -100,7 +106,7 @@ function stateStore(client: pg.Client): SqlStateStore {
 function inspectOnlyState(store: SqlStateStore, client: pg.Client): StateStore {
   const exists = async () => (await client.query(`SELECT to_regclass('_crm_migrate.runs') IS NOT NULL AS ok`)).rows[0]?.ok === true;
   return {
-    latestRun: async (plan) => ((await exists()) ? store.latestRun(plan) : undefined),
+    latestRun: async (plan, status) => ((await exists()) ? store.latestRun(plan, status) : undefined),
     startRun: (run) => store.startRun(run),
     finishRun: (id, status) => store.finishRun(id, status),
     checkpoints: async (id) => ((await exists()) ? store.checkpoints(id) : []),

@@ -39,18 +39,19 @@ export class SqlStateStore implements StateStore {
     await this.#session.query(`CREATE TABLE IF NOT EXISTS ${d.table('checkpoints')} (
       run_id TEXT NOT NULL, entity TEXT NOT NULL, last_key ${d.json}, read_rows ${d.bigint} NOT NULL,
       written ${d.bigint} NOT NULL, merged ${d.bigint} NOT NULL, quarantined ${d.bigint} NOT NULL,
-      filtered ${d.bigint} NOT NULL, done INTEGER NOT NULL, quality ${d.json}, updated_at TEXT NOT NULL,
+      filtered ${d.bigint} NOT NULL, deleted ${d.bigint} NOT NULL, done INTEGER NOT NULL, quality ${d.json}, updated_at TEXT NOT NULL,
       PRIMARY KEY (run_id, entity))`);
     await this.#session.query(`CREATE TABLE IF NOT EXISTS ${d.table('quarantine')} (
       run_id TEXT NOT NULL, entity TEXT NOT NULL, source_key TEXT NOT NULL, row_data ${d.json} NOT NULL,
       reasons ${d.json} NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (run_id, entity, source_key))`);
   }
 
-  async latestRun(plan: string): Promise<RunRecord | undefined> {
+  async latestRun(plan: string, status?: RunStatus): Promise<RunRecord | undefined> {
+    const p = (i: number) => this.#d.param(i);
     const rows = await this.#session.query(
       `SELECT run_id, plan, plan_hash, status, started_at, finished_at FROM ${this.#d.table('runs')}
-       WHERE plan = ${this.#d.param(1)} ORDER BY started_at DESC, run_id DESC LIMIT 1`,
-      [plan],
+       WHERE plan = ${p(1)} AND (${p(2)} = '' OR status = ${p(3)}) ORDER BY started_at DESC, run_id DESC LIMIT 1`,
+      [plan, status ?? '', status ?? ''],
     );
     const r = rows[0];
     if (!r) return undefined;
@@ -82,7 +83,7 @@ export class SqlStateStore implements StateStore {
 
   async checkpoints(runId: string): Promise<Checkpoint[]> {
     const rows = await this.#session.query(
-      `SELECT entity, last_key, read_rows, written, merged, quarantined, filtered, done, quality FROM ${this.#d.table('checkpoints')}
+      `SELECT entity, last_key, read_rows, written, merged, quarantined, filtered, deleted, done, quality FROM ${this.#d.table('checkpoints')}
        WHERE run_id = ${this.#d.param(1)}`,
       [runId],
     );
@@ -95,6 +96,7 @@ export class SqlStateStore implements StateStore {
         merged: Number(r.merged),
         quarantined: Number(r.quarantined),
         filtered: Number(r.filtered),
+        deleted: Number(r.deleted),
       },
       done: Number(r.done) === 1,
       quality: r.quality === null || r.quality === undefined ? undefined : parseJson(r.quality),
@@ -143,12 +145,13 @@ export class SqlStateStore implements StateStore {
     const c = checkpoint.counts;
     const p = (i: number) => d.param(i);
     await this.#session.query(
-      `INSERT INTO ${d.table('checkpoints')} (run_id, entity, last_key, read_rows, written, merged, quarantined, filtered, done, quality, updated_at)
-       VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)}, ${p(11)})
+      `INSERT INTO ${d.table('checkpoints')} (run_id, entity, last_key, read_rows, written, merged, quarantined, filtered, deleted, done, quality, updated_at)
+       VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)}, ${p(11)}, ${p(12)})
        ON CONFLICT (run_id, entity) DO UPDATE SET last_key = excluded.last_key, read_rows = excluded.read_rows,
          written = excluded.written, merged = excluded.merged, quarantined = excluded.quarantined,
-         filtered = excluded.filtered, done = excluded.done, quality = excluded.quality, updated_at = excluded.updated_at`,
-      [runId, checkpoint.entity, checkpoint.lastKey === null ? null : JSON.stringify(checkpoint.lastKey), c.read, c.written, c.merged, c.quarantined, c.filtered, checkpoint.done ? 1 : 0, checkpoint.quality === undefined ? null : JSON.stringify(checkpoint.quality), now],
+         filtered = excluded.filtered, deleted = excluded.deleted, done = excluded.done, quality = excluded.quality,
+         updated_at = excluded.updated_at`,
+      [runId, checkpoint.entity, checkpoint.lastKey === null ? null : JSON.stringify(checkpoint.lastKey), c.read, c.written, c.merged, c.quarantined, c.filtered, c.deleted, checkpoint.done ? 1 : 0, checkpoint.quality === undefined ? null : JSON.stringify(checkpoint.quality), now],
     );
   }
 

@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { Row } from '../../values.js';
-import type { ReadRequest, Source, TableInfo } from '../contract.js';
-import { describeTable, fromSqlite, listTables, q, toSqlite } from './sqlite-database.js';
+import type { Position, ReadRequest, Source, TableInfo } from '../contract.js';
+import { describeTable, listTables, q } from './sqlite-database.js';
+import { countAfter, readPages } from './sqlite-read.js';
 
 export class SqliteSource implements Source {
   readonly display: string;
@@ -20,29 +21,16 @@ export class SqliteSource implements Source {
     return Promise.resolve(describeTable(this.#db, table));
   }
 
-  count(table: string): Promise<number> {
-    return Promise.resolve(Number(this.#db.prepare(`SELECT count(*) FROM ${q(table)}`).pluck().get()));
+  count(table: string, position?: Position): Promise<number> {
+    return Promise.resolve(countAfter(this.#db, table, position));
   }
 
-  /** Keyset pages (`WHERE key > last ORDER BY key LIMIT n`): each page is one short read, nothing held open. */
+  countNull(table: string, column: string): Promise<number> {
+    return Promise.resolve(Number(this.#db.prepare(`SELECT count(*) FROM ${q(table)} WHERE ${q(column)} IS NULL`).pluck().get()));
+  }
+
   async *read(request: ReadRequest): AsyncIterable<Row[]> {
-    const keys = request.key.map(q);
-    const keyList = keys.length === 1 ? (keys[0] ?? '') : `(${keys.join(', ')})`;
-    const marks = keys.length === 1 ? '?' : `(${keys.map(() => '?').join(', ')})`;
-    const select = `SELECT ${request.columns.map(q).join(', ')} FROM ${q(request.table)}`;
-    const first = this.#db.prepare(`${select} ORDER BY ${keys.join(', ')} LIMIT ?`).raw(true);
-    const next = this.#db.prepare(`${select} WHERE ${keyList} > ${marks} ORDER BY ${keys.join(', ')} LIMIT ?`).raw(true);
-    const keyIndexes = request.key.map((k) => request.columns.indexOf(k));
-    let after = request.after;
-    for (;;) {
-      const raw = (after ? next.all(...after.map((v) => toSqlite(v as Row[number])), request.batchSize) : first.all(request.batchSize)) as unknown[][];
-      if (raw.length === 0) return;
-      const rows: Row[] = raw.map((r) => r.map(fromSqlite));
-      const last = rows[rows.length - 1] as Row;
-      after = keyIndexes.map((i) => last[i] ?? null);
-      yield rows;
-      if (raw.length < request.batchSize) return;
-    }
+    yield* readPages(this.#db, request);
   }
 
   close(): Promise<void> {

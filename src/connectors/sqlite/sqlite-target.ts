@@ -1,6 +1,8 @@
 import type Database from 'better-sqlite3';
 import { CrmMigrateError } from '../../errors.js';
-import type { BatchStart, BatchWriter, Checkpoint, QuarantinedRow, StateStore, TableInfo, TableSpec, Target, TargetCapabilities } from '../contract.js';
+import type { BatchStart, BatchWriter, Checkpoint, QuarantinedRow, ReadRequest, Removal, StateStore, TableInfo, TableSpec, Target, TargetCapabilities } from '../contract.js';
+import { KEYS_PER_STATEMENT, keyInList } from '../shared/keyset.js';
+import { readPages } from './sqlite-read.js';
 import type { Row } from '../../values.js';
 import { SqlStateStore } from '../shared/sql-state-store.js';
 import { describeTable, q, sqliteSession, toSqlite } from './sqlite-database.js';
@@ -34,6 +36,10 @@ export class SqliteTarget implements Target {
     return Promise.resolve(this.#db ? describeTable(this.#db, table) : undefined);
   }
 
+  async *read(request: ReadRequest): AsyncIterable<Row[]> {
+    if (this.#db) yield* readPages(this.#db, request);
+  }
+
   async prepare(): Promise<void> {
     await this.#writable().store.ensure();
   }
@@ -48,7 +54,7 @@ export class SqliteTarget implements Target {
   /** SQLite is in-process: rows go straight into the open transaction as they are added. */
   beginBatch(start: BatchStart): Promise<BatchWriter> {
     const { db, store } = this.#writable();
-    const insert = this.#insert(start.table, start.columns);
+    const insert = this.#insert(start);
     db.exec('BEGIN IMMEDIATE');
     const fail = (error: unknown) => {
       if (db.inTransaction) db.exec('ROLLBACK');
@@ -66,6 +72,25 @@ export class SqliteTarget implements Target {
         }
       },
       flush: () => (failure ? Promise.reject(fail(failure)) : Promise.resolve()),
+      remove(keys: readonly Row[], how: Removal) {
+        if (failure) return Promise.reject(fail(failure));
+        const columns = how.key.map(q);
+        let changed = 0;
+        try {
+          for (let at = 0; at < keys.length; at += KEYS_PER_STATEMENT) {
+            const chunk = keys.slice(at, at + KEYS_PER_STATEMENT);
+            const match = keyInList(columns, chunk.length, () => '?');
+            const params = chunk.flat().map(toSqlite);
+            const tomb = how.tombstone;
+            changed += tomb
+              ? db.prepare(`UPDATE ${q(start.table)} SET ${q(tomb.column)} = ? WHERE ${q(tomb.column)} IS NULL AND ${match}`).run(tomb.at, ...params).changes
+              : db.prepare(`DELETE FROM ${q(start.table)} WHERE ${match}`).run(...params).changes;
+          }
+        } catch (error) {
+          return Promise.reject(fail(error));
+        }
+        return Promise.resolve(changed);
+      },
       async commit(quarantine: readonly QuarantinedRow[], checkpoint: Checkpoint) {
         if (failure) throw fail(failure);
         try {
@@ -100,8 +125,16 @@ export class SqliteTarget implements Target {
     return Promise.resolve();
   }
 
-  #insert(table: string, columns: readonly string[]): Database.Statement {
-    const sql = `INSERT INTO ${q(table)} (${columns.map(q).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
+  /** INSERT, or with an upsert key an INSERT … ON CONFLICT that leaves a row equal to the stored one untouched. */
+  #insert(start: BatchStart): Database.Statement {
+    const { table, columns, upsertKey } = start;
+    let sql = `INSERT INTO ${q(table)} AS dest (${columns.map(q).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
+    if (upsertKey) {
+      const rest = columns.filter((c) => !upsertKey.includes(c)).map(q);
+      sql += ` ON CONFLICT (${upsertKey.map(q).join(', ')}) ` + (rest.length === 0
+        ? 'DO NOTHING'
+        : `DO UPDATE SET ${rest.map((c) => `${c} = excluded.${c}`).join(', ')} WHERE (${rest.map((c) => `dest.${c}`).join(', ')}) IS NOT (${rest.map((c) => `excluded.${c}`).join(', ')})`);
+    }
     let statement = this.#inserts.get(sql);
     if (!statement) {
       statement = this.#writable().db.prepare(sql);

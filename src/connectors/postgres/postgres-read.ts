@@ -1,0 +1,86 @@
+import type pg from 'pg';
+import pgCopy from 'pg-copy-streams';
+import type { Row, Value } from '../../values.js';
+import type { Position, ReadRequest, TableInfo } from '../contract.js';
+import { quoteIdentifier } from '../shared/identifiers.js';
+import { afterCondition } from '../shared/keyset.js';
+import { CopyTextDecoder } from './copy-text.js';
+import { fieldParser, qualified } from './postgres-catalog.js';
+import { connect, pgFailure } from './postgres-client.js';
+
+/**
+ * Order columns as SQL: text compared by code point (`COLLATE "C"`), as the contract asks, whatever the
+ * column's collation — a merge with another connector's stream must see the same order.
+ */
+function orderColumns(info: TableInfo | undefined, key: readonly string[]): string[] {
+  return key.map((k) => (info?.columns.find((c) => c.name === k)?.type === 'text' ? `${quoteIdentifier(k)} COLLATE "C"` : quoteIdentifier(k)));
+}
+
+/** `WHERE (…) > (…)` for a position, with the values as escaped literals (COPY takes no bind parameters). */
+export function positionWhere(client: pg.Client, info: TableInfo | undefined, position: Position | undefined): string {
+  if (!position || position.after.length === 0) return '';
+  const literals = position.after.map((v) => (v === null ? 'NULL' : client.escapeLiteral(String(v))));
+  return `WHERE ${afterCondition(orderColumns(info, position.key), literals)}`;
+}
+
+/**
+ * One `COPY (SELECT … ORDER BY key) TO STDOUT` in a read-only, repeatable-read transaction on its own
+ * connection: the database's fastest way out, one consistent snapshot, and nothing can be changed through
+ * it. The socket is only read as fast as the consumer takes batches (stream backpressure).
+ */
+export async function* copyOut(url: string, info: TableInfo | undefined, request: ReadRequest, failureCode: 'E_SOURCE' | 'E_TARGET'): AsyncIterable<Row[]> {
+  const parsers = request.columns.map((c) => fieldParser(info?.columns.find((col) => col.name === c)?.type ?? 'text'));
+  const client = await connect(url);
+  const where = request.after ? positionWhere(client, info, { key: request.key, after: request.after }) : '';
+  const sql = `COPY (SELECT ${request.columns.map((c) => quoteIdentifier(c)).join(', ')} FROM ${qualified(request.table)} ${where} ORDER BY ${orderColumns(info, request.key).join(', ')}) TO STDOUT`;
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const stream = client.query(pgCopy.to(sql));
+    const decoder = new CopyTextDecoder(parsers);
+    // Flowing mode with explicit pause/resume: measured ~40 % cheaper per chunk than `for await` on the
+    // stream. Decoded rows wait in `rows`; past `limit` of them the socket is paused until they are taken.
+    const limit = request.batchSize * 4;
+    let rows: Row[] = [];
+    let ended = false;
+    let failure: unknown;
+    let wake: (() => void) | undefined;
+    const onRow = (row: Value[]) => rows.push(row);
+    stream.on('data', (chunk: Buffer) => {
+      try {
+        decoder.push(chunk, onRow);
+      } catch (error) {
+        failure ??= error;
+      }
+      if (rows.length >= limit) stream.pause();
+      wake?.();
+    });
+    stream.on('end', () => {
+      ended = true;
+      wake?.();
+    });
+    stream.on('error', (error: unknown) => {
+      failure ??= error;
+      wake?.();
+    });
+    for (;;) {
+      if (failure) throw failure;
+      if (rows.length > 0) {
+        const taken = rows;
+        rows = [];
+        if (stream.isPaused() && !ended) stream.resume();
+        for (let at = 0; at < taken.length; at += request.batchSize) yield taken.length <= request.batchSize ? taken : taken.slice(at, at + request.batchSize);
+        continue;
+      }
+      if (ended) break;
+      await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
+    }
+    decoder.end();
+    await client.query('COMMIT');
+  } catch (error) {
+    throw pgFailure(failureCode, `reading ${request.table} failed`, error);
+  } finally {
+    // A consumer that stops early leaves the COPY half-read: closing the connection is the clean way out.
+    await client.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,52 @@
+import type { Checkpoint, Counts, Removal, Source, Target } from '../connectors/contract.js';
+import type { Row } from '../values.js';
+import { mergeJoin } from './merge-join.js';
+import type { BoundEntity } from './schema-check.js';
+
+/** Keys read per batch from each side, and removed per transaction. */
+const KEYS_PER_BATCH = 5000;
+
+/**
+ * Removes target rows whose source row is gone. The source's keys and the target's keys are read in key
+ * order and merged in one pass, so no key list is ever held in memory; the keys missing from the source are
+ * deleted (or tombstoned) in batches, each committed with the entity's checkpoint. Running it again finds
+ * nothing more to do, so a crash in the middle is repaired by the next run.
+ */
+export async function removeDeleted(options: {
+  source: Source;
+  target: Target;
+  runId: string;
+  entity: BoundEntity;
+  counts: Counts;
+  checkpoint: (done: boolean) => Checkpoint;
+}): Promise<void> {
+  const { source, target, entity, counts } = options;
+  const { plan } = entity;
+  const how: Removal = {
+    key: entity.targetKey,
+    tombstone: plan.deletes === 'soft' && plan.tombstone ? { column: plan.tombstone, at: new Date().toISOString() } : undefined,
+  };
+  let gone: Row[] = [];
+  const commit = async (done: boolean) => {
+    const writer = await target.beginBatch({ runId: options.runId, table: plan.into, columns: entity.writeColumns });
+    try {
+      counts.deleted += await writer.remove(gone, how);
+      gone = [];
+      await writer.commit([], options.checkpoint(done));
+    } catch (error) {
+      await writer.abort();
+      throw error;
+    }
+  };
+  const keyIndexes = plan.key.map((_k, i) => i);
+  await mergeJoin(
+    { rows: source.read({ table: plan.from, columns: plan.key, key: plan.key, batchSize: KEYS_PER_BATCH }), key: keyIndexes, what: `source table ${plan.from}` },
+    { rows: target.read({ table: plan.into, columns: entity.targetKey, key: entity.targetKey, batchSize: KEYS_PER_BATCH }), key: keyIndexes, what: `target table ${plan.into}` },
+    (inSource, inTarget) => {
+      if (inSource || !inTarget) return undefined;
+      gone.push(inTarget);
+      return gone.length >= KEYS_PER_BATCH ? commit(false) : undefined;
+    },
+  );
+  await commit(true);
+}

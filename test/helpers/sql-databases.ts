@@ -1,0 +1,43 @@
+import Database from 'better-sqlite3';
+import path from 'node:path';
+import { createPostgresDatabase, tempDir } from './databases.js';
+
+/** A scratch database of either kind behind one face, so a test can run against each: `?` placeholders. */
+export interface ScratchDatabase {
+  readonly kind: 'sqlite' | 'postgres';
+  readonly url: string;
+  run(sql: string, params?: unknown[]): Promise<void>;
+  rows<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
+  drop(): Promise<void>;
+}
+
+export async function scratchDatabase(kind: 'sqlite' | 'postgres'): Promise<ScratchDatabase> {
+  if (kind === 'postgres') {
+    const db = await createPostgresDatabase();
+    const numbered = (sql: string) => {
+      let n = 0;
+      return sql.replace(/\?/g, () => `$${++n}`);
+    };
+    return {
+      kind,
+      url: db.url,
+      run: async (sql, params) => void (await db.query(numbered(sql), params)),
+      rows: async <R>(sql: string, params?: unknown[]) => (await db.query(numbered(sql), params)) as R[],
+      drop: () => db.drop(),
+    };
+  }
+  const tmp = tempDir();
+  const file = path.join(tmp.dir, 'db.sqlite');
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  return {
+    kind,
+    url: `sqlite:${file}`,
+    run: async (sql, params = []) => void (params.length === 0 ? db.exec(sql) : db.prepare(sql).run(...params)),
+    rows: async <R>(sql: string, params: unknown[] = []) => db.prepare(sql).all(...params) as R[],
+    drop: async () => {
+      db.close();
+      tmp.remove();
+    },
+  };
+}
