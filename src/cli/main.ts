@@ -3,6 +3,8 @@ import { CrmMigrateError, PlanError } from '../errors.js';
 import { planCommand } from './plan-command.js';
 import { quarantineCommand } from './quarantine-command.js';
 import { runCommand } from './run-command.js';
+import { syncCommand } from './sync-command.js';
+import { DIFFERENT, verifyCommand } from './verify-command.js';
 import { formatIssues } from './format.js';
 import { packageVersion } from '../version.js';
 
@@ -68,13 +70,31 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
 
   program
     .command('run')
-    .description('run PLAN: a full load, resumed from its checkpoint if an earlier run did not finish')
+    .description('run PLAN: a full load (then, for incremental entities, the changes since the last run), resumed from its checkpoint if a run did not finish')
     .argument('<PLAN>', 'plan file (YAML)')
     .option('--fresh', 'start over: empty the target tables of the plan and forget its checkpoints and quarantine')
     .option('--json', 'print only the JSON summary on stdout')
     .option('--quiet', 'no progress output')
     .option('--show-values', 'on failure, also print the database\'s own error detail (it can quote customer values)')
     .action(action(runCommand));
+
+  program
+    .command('sync')
+    .description('keep the target in step: run increments of PLAN\'s incremental entities every --every until SIGINT/SIGTERM')
+    .argument('<PLAN>', 'plan file (YAML)')
+    .option('--every <DURATION>', 'time between increments: 30s, 5m, 1h', '30s')
+    .option('--json', 'one JSON line per increment on stdout')
+    .option('--show-values', 'on failure, also print the database\'s own error detail (it can quote customer values)')
+    .action(action(syncCommand));
+
+  program
+    .command('verify')
+    .description(`compare the target with what PLAN says it should hold; exit 0 when equal, ${DIFFERENT} when not`)
+    .argument('<PLAN>', 'plan file (YAML)')
+    .option('--limit <N>', 'differences listed per entity (all are counted)', (v) => positiveInt(v, '--limit'), 20)
+    .option('--json', 'print the result as JSON on stdout')
+    .option('--show-values', 'show the differing values (customer data)')
+    .action(action(verifyCommand));
 
   program
     .command('quarantine')

@@ -50,3 +50,20 @@ export function chunkMapperFor(entity: BoundEntity): (rows: Row[]) => MappedChun
     return { rows, values, reasons, quality: tally.snapshot() };
   };
 }
+
+/** Maps a stream of chunks with up to `depth` in flight, yielding them mapped in read order. */
+export async function* mapInOrder(mapper: ChunkMapper, chunks: AsyncIterable<Row[]>): AsyncIterable<MappedChunk> {
+  const pending: (MappedChunk | Promise<MappedChunk>)[] = [];
+  try {
+    for await (const rows of chunks) {
+      const mapped = mapper.map(rows);
+      // Handled here so a failing chunk is not reported as unhandled while an earlier one is awaited.
+      if (mapped instanceof Promise) mapped.catch(() => undefined);
+      pending.push(mapped);
+      while (pending.length >= mapper.depth) yield await (pending.shift() as MappedChunk | Promise<MappedChunk>);
+    }
+    while (pending.length > 0) yield await (pending.shift() as MappedChunk | Promise<MappedChunk>);
+  } finally {
+    await Promise.allSettled(pending);
+  }
+}

@@ -1,7 +1,7 @@
 import { CrmMigrateError } from '../errors.js';
 import type { Lookback } from '../mapping/compile.js';
+import { TIMESTAMP_TEXT } from '../timestamps.js';
 
-const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})(?:([ T])(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/;
 
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 
@@ -15,7 +15,7 @@ export function shiftBack(value: unknown, lookback: Lookback, what: string): unk
     if (typeof value === 'number') return value - lookback.units;
     if (typeof value === 'string' && /^-?\d+$/.test(value)) return String(BigInt(value) - BigInt(Math.round(lookback.units)));
   } else if (typeof value === 'string') {
-    const m = TIMESTAMP.exec(value.trim());
+    const m = TIMESTAMP_TEXT.exec(value.trim());
     if (m) {
       const [, y, mo, d, sep, h, mi, s, fraction, zone] = m;
       // Wall-clock arithmetic in the value's own fixed offset: the zone text is kept as it was.

@@ -37,7 +37,7 @@ const READ_CHUNK = 500;
  * Where rows are mapped: `workers: 0` on the main thread, `N` on N threads, `auto` on whichever measures
  * faster. Entities with steps defined from TypeScript stay on the main thread: a fresh thread has no such step.
  */
-function chooseMapper(entity: BoundEntity): ChunkMapper {
+export function chooseMapper(entity: BoundEntity): ChunkMapper {
   const { workers } = entity.plan;
   const threadable = entity.plan.fields.every((f) => f.steps.every((s) => isBuiltinStep(s.name)));
   if (!threadable || workers === 0) return inlineMapper(entity);

@@ -3,7 +3,8 @@ import { openSource, openTarget } from '../connectors/index.js';
 import type { Checkpoint, Counts, Reason, RunRecord, Source, Target } from '../connectors/contract.js';
 import { CrmMigrateError, type PlanIssue } from '../errors.js';
 import type { Plan } from '../plan/load.js';
-import { loadEntity, zeroCounts, type EntityProgress } from './load-entity.js';
+import type { Row } from '../values.js';
+import { loadEntity, readOrder, zeroCounts, type EntityProgress } from './load-entity.js';
 import type { EntityQuality } from './quality.js';
 import { shiftBack } from './cursor.js';
 import { checkAgainstSchemas, type BoundEntity } from './schema-check.js';
@@ -16,6 +17,16 @@ export interface RunOptions {
   readonly onWarnings?: ((warnings: readonly PlanIssue[]) => void) | undefined;
   /** Stops the run after the batch in progress; the run is left `interrupted` and the next call resumes it. */
   readonly signal?: AbortSignal | undefined;
+  /** Also count, per incremental entity, the source changes not yet applied when the run ends (`lag`). */
+  readonly lag?: boolean | undefined;
+}
+
+/** How far an incremental entity's target is behind its source. */
+export interface Lag {
+  /** Source rows changed after the last checkpoint: 0 when the target has caught up. */
+  readonly pending: number;
+  /** The cursor value of the newest change applied (JSON), or null before the first. */
+  readonly lastApplied: unknown;
 }
 
 export interface ReasonCount extends Reason {
@@ -43,6 +54,8 @@ export interface RunSummary {
   readonly reasons: readonly ReasonCount[];
   /** The cleaning quality report per entity and field, over the whole run. */
   readonly quality: Readonly<Record<string, EntityQuality>>;
+  /** Per incremental entity, when asked for (`RunOptions.lag`). */
+  readonly lag?: Readonly<Record<string, Lag>> | undefined;
   readonly durationMs: number;
 }
 
@@ -75,6 +88,17 @@ async function withConnections<T>(plan: Plan, readOnly: boolean, work: (source: 
 }
 
 export { withConnections };
+
+async function lagOf(source: Source, entities: readonly BoundEntity[], checkpoints: readonly Checkpoint[]): Promise<Record<string, Lag>> {
+  const lag: Record<string, Lag> = {};
+  for (const entity of entities) {
+    if (entity.plan.strategy !== 'incremental') continue;
+    const lastKey = checkpoints.find((c) => c.entity === entity.plan.name)?.lastKey ?? null;
+    const pending = await source.count(entity.plan.from, lastKey ? { key: readOrder(entity), after: lastKey as Row } : undefined);
+    lag[entity.plan.name] = { pending, lastApplied: lastKey?.[0] ?? null };
+  }
+  return lag;
+}
 
 /**
  * Where an entity starts in a new run that follows a finished one: a full entity is already loaded; an
@@ -110,7 +134,8 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
       const counts = Object.fromEntries(plan.entities.map((e) => [e.name, { ...zeroCounts(), ...of(e.name)?.counts }]));
       const quality = Object.fromEntries(plan.entities.map((e) => [e.name, (of(e.name)?.quality ?? {}) as EntityQuality]));
       const previousRunId = previous && previous.runId !== runId ? previous.runId : undefined;
-      return { runId, plan: plan.name, status, resumed, previousRunId, source: source.display, target: target.display, entities: counts, reasons: await reasonCounts(target, runId), quality, durationMs: Date.now() - started };
+      const lag = options.lag ? await lagOf(source, entities, checkpoints) : undefined;
+      return { runId, plan: plan.name, status, resumed, previousRunId, source: source.display, target: target.display, entities: counts, reasons: await reasonCounts(target, runId), quality, lag, durationMs: Date.now() - started };
     };
     const incremental = plan.entities.some((e) => e.strategy === 'incremental');
     if (run?.status === 'done' && !incremental) return summary('already-done', false, run.runId);

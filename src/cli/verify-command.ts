@@ -1,0 +1,42 @@
+import { loadPlan } from '../plan/load.js';
+import { verifyPlan } from '../verify/verify.js';
+import { int, table } from './format.js';
+import type { Io } from './main.js';
+
+export interface VerifyCommandOptions {
+  json?: boolean;
+  limit?: number;
+  showValues?: boolean;
+}
+
+/** Exit code when source and target differ (0: equal; 1 and 2 keep their usual meanings). */
+export const DIFFERENT = 3;
+
+export async function verifyCommand(file: string, options: VerifyCommandOptions, io: Io): Promise<number> {
+  const plan = await loadPlan(file);
+  const summary = await verifyPlan(plan, { limit: options.limit, showValues: options.showValues });
+  if (options.json) {
+    io.out(JSON.stringify(summary));
+    return summary.equal ? 0 : DIFFERENT;
+  }
+  const rows = summary.entities.map((e) => [e.entity, int(e.sourceRows), int(e.quarantined), int(e.targetRows), int(e.equal), int(e.missing), int(e.extra), int(e.changed), int(e.stale)]);
+  const lines = [
+    `verify ${summary.source} -> ${summary.target} (${(summary.durationMs / 1000).toFixed(1)} s)`,
+    '',
+    table(['entity', 'source', 'quarantined', 'target', 'equal', 'missing', 'extra', 'changed', 'stale'], rows),
+  ];
+  const differing = summary.entities.filter((e) => e.differences.length > 0);
+  if (differing.length > 0) {
+    lines.push('', `differences (the first ${options.limit ?? 20} per entity${options.showValues ? '' : '; values hidden, --show-values shows them'}):`);
+    const explain = { missing: 'in the source, not in the target', extra: 'in the target, not in the source', stale: 'quarantined now; the target holds an older version', changed: '' };
+    for (const e of differing) {
+      for (const d of e.differences) {
+        lines.push(`  ${e.entity}  key ${d.key}  ${d.kind}  ${d.kind === 'changed' ? d.columns.join(', ') : explain[d.kind]}`);
+        for (const v of d.values ?? []) lines.push(`      ${v.column}: expected ${JSON.stringify(v.expected)}, found ${JSON.stringify(v.actual)}`);
+      }
+    }
+  }
+  lines.push('', summary.equal ? 'source and target agree' : `source and target DIFFER (exit code ${DIFFERENT})`);
+  io.out(lines.join('\n'));
+  return summary.equal ? 0 : DIFFERENT;
+}

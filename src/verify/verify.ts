@@ -1,0 +1,148 @@
+import type { Source, Target } from '../connectors/contract.js';
+import { mapInOrder } from '../engine/chunk-mapper.js';
+import { chooseMapper, sourceKeyText } from '../engine/load-entity.js';
+import { mergeJoin } from '../engine/merge-join.js';
+import { withConnections } from '../engine/run.js';
+import { checkAgainstSchemas, type BoundEntity } from '../engine/schema-check.js';
+import { CrmMigrateError } from '../errors.js';
+import type { Plan } from '../plan/load.js';
+import { valueToJson, type Row, type Value } from '../values.js';
+import { canonical } from './canonical.js';
+
+/**
+ * `missing`: the source row maps to a target row that is not there. `extra`: a target row with no source row.
+ * `changed`: both are there and columns differ. `stale`: the source row is quarantined now, but the target
+ * still holds an earlier version of it.
+ */
+export type DifferenceKind = 'missing' | 'extra' | 'changed' | 'stale';
+
+export interface Difference {
+  readonly kind: DifferenceKind;
+  /** The key, as the quarantine shows it: the value for a one-column key, a JSON array for a composite one. */
+  readonly key: string;
+  /** The target columns that differ (`changed` only). */
+  readonly columns: readonly string[];
+  /** Expected and actual values of those columns: only when values were asked for. */
+  readonly values?: readonly { column: string; expected: unknown; actual: unknown }[];
+}
+
+export interface EntityVerification {
+  readonly entity: string;
+  readonly table: string;
+  /** Source rows read, and how many of them the plan quarantines (and so expects not to find). */
+  readonly sourceRows: number;
+  readonly quarantined: number;
+  /** Target rows compared (soft-deleted rows are not counted: they are gone from the source by design). */
+  readonly targetRows: number;
+  readonly equal: number;
+  readonly missing: number;
+  readonly extra: number;
+  readonly changed: number;
+  readonly stale: number;
+  /** The first differences found, up to the limit asked for. */
+  readonly differences: readonly Difference[];
+}
+
+export interface VerifySummary {
+  readonly source: string;
+  readonly target: string;
+  readonly equal: boolean;
+  readonly entities: readonly EntityVerification[];
+  readonly durationMs: number;
+}
+
+export interface VerifyOptions {
+  /** Differences listed per entity (all are counted). Default 20. */
+  readonly limit?: number | undefined;
+  /** Include the differing values (customer data) in the result. */
+  readonly showValues?: boolean | undefined;
+}
+
+/**
+ * Recomputes what the target should hold — every source row pushed through the plan's mapping and cleaning,
+ * minus the rows it quarantines — and compares it with what the target holds, row by row and column by
+ * column. Both sides stream in key order and are merged in one pass: memory holds a few chunks, whatever the
+ * table's size. Values are compared by their target column's type (see `canonical`). Reads only.
+ */
+export async function verifyPlan(plan: Plan, options: VerifyOptions = {}): Promise<VerifySummary> {
+  const started = Date.now();
+  return withConnections(plan, true, async (source, target) => {
+    const { entities } = await checkAgainstSchemas(plan, source, target);
+    const results: EntityVerification[] = [];
+    for (const entity of entities) results.push(await verifyEntity(source, target, entity, options));
+    const equal = results.every((r) => r.missing + r.extra + r.changed + r.stale === 0);
+    return { source: source.display, target: target.display, equal, entities: results, durationMs: Date.now() - started };
+  });
+}
+
+async function verifyEntity(source: Source, target: Target, entity: BoundEntity, options: VerifyOptions): Promise<EntityVerification> {
+  const { plan } = entity;
+  if (entity.targetKey.length === 0) {
+    throw new CrmMigrateError('E_PLAN', `entity ${plan.name}: verify matches rows by key, so the key must be copied to the target as it is`, { hint: `add a field such as ${plan.key[0] ?? 'id'}: ${plan.key[0] ?? 'id'}` });
+  }
+  const fields = plan.fields.map((f) => f.target);
+  const types = fields.map((name) => entity.targetColumns.find((c) => c.name === name)?.type ?? 'text');
+  const keyInRow = entity.targetKey.map((k) => fields.indexOf(k));
+  const sourceKey = plan.key.map((k) => entity.sourceColumns.indexOf(k));
+  const limit = options.limit ?? 20;
+  const result = { entity: plan.name, table: plan.into, sourceRows: 0, quarantined: 0, targetRows: 0, equal: 0, missing: 0, extra: 0, changed: 0, stale: 0 };
+  const differences: Difference[] = [];
+  const note = (kind: DifferenceKind, key: readonly Value[], columns: string[] = [], values?: Difference['values']) => {
+    result[kind] += 1;
+    if (differences.length < limit) differences.push({ kind, key: sourceKeyText(key.map(valueToJson)), columns, ...(values ? { values } : {}) });
+  };
+
+  // Expected rows: a flag (1 written, 0 quarantined) and the target values; a quarantined row carries its key only.
+  const mapper = chooseMapper(entity);
+  async function* expected(): AsyncIterable<Row[]> {
+    const reads = source.read({ table: plan.from, columns: entity.sourceColumns, key: plan.key, batchSize: 500 });
+    for await (const chunk of mapInOrder(mapper, reads)) {
+      yield chunk.values.map((values, i) => {
+        if (values) return [1, ...values];
+        const row: Row = [0, ...fields.map(() => null)];
+        keyInRow.forEach((at, k) => (row[at + 1] = (chunk.rows[i] as Row)[sourceKey[k] as number] ?? null));
+        return row;
+      });
+    }
+  }
+  // Target rows, without the soft-deleted ones.
+  const tombstone = plan.tombstone;
+  async function* actual(): AsyncIterable<Row[]> {
+    if (entity.create) return; // the table does not exist: every expected row is missing
+    const columns = tombstone ? [...fields, tombstone] : fields;
+    for await (const rows of target.read({ table: plan.into, columns, key: entity.targetKey, batchSize: 2000 })) {
+      yield tombstone ? rows.filter((r) => r[fields.length] === null) : rows;
+    }
+  }
+
+  try {
+    await mergeJoin(
+      { rows: expected(), key: keyInRow.map((i) => i + 1), what: `source table ${plan.from}` },
+      { rows: actual(), key: keyInRow, what: `target table ${plan.into}` },
+      (want, have, key) => {
+        if (want) result.sourceRows += 1;
+        if (have) result.targetRows += 1;
+        if (want && want[0] === 0) {
+          result.quarantined += 1;
+          if (have) note('stale', key);
+          return;
+        }
+        if (!want) return note('extra', key);
+        if (!have) return note('missing', key);
+        const differ: string[] = [];
+        const values: { column: string; expected: unknown; actual: unknown }[] = [];
+        for (let i = 0; i < fields.length; i++) {
+          const type = types[i] ?? 'text';
+          if (canonical(want[i + 1] ?? null, type) === canonical(have[i] ?? null, type)) continue;
+          differ.push(fields[i] as string);
+          if (options.showValues) values.push({ column: fields[i] as string, expected: valueToJson(want[i + 1] ?? null), actual: valueToJson(have[i] ?? null) });
+        }
+        if (differ.length === 0) result.equal += 1;
+        else note('changed', key, differ, options.showValues ? values : undefined);
+      },
+    );
+  } finally {
+    await mapper.close();
+  }
+  return { ...result, differences };
+}
