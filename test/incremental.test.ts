@@ -147,3 +147,39 @@ describe.each(CASES)('incremental sync, %s', (_name, sourceKind, targetKind) => 
     await expect(run()).rejects.toThrow(/2 rows of customers have no updated_at/);
   });
 });
+
+describe('incremental plans checked against the live schemas', () => {
+  let source: ScratchDatabase;
+  let target: ScratchDatabase;
+
+  beforeEach(async () => {
+    source = await scratchDatabase('sqlite');
+    target = await scratchDatabase('sqlite');
+    await source.run('CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT, updated_at TIMESTAMP NOT NULL)');
+  });
+  afterEach(async () => {
+    await source.drop();
+    await target.drop();
+  });
+
+  const refusal = async (edit: (text: string) => string, targetTable?: string): Promise<string> => {
+    if (targetTable) await target.run(targetTable);
+    const error = await runPlan(parsePlan(edit(plan(source.url, target.url)), 'plan.yaml', {})).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    if (!error) throw new Error('the plan was accepted');
+    return error.message;
+  };
+
+  it.each([
+    ['a misspelt cursor', (t: string) => t.replace('cursor: updated_at', 'cursor: updatd_at'), undefined, /source table customers has no column "updatd_at" \(did you mean "updated_at"\?\)/],
+    ['a key not copied as it is', (t: string) => t.replace('      id: id\n', ''), undefined, /must copy its key to the target as it is/],
+    ['a target without the primary key', (t: string) => t, 'CREATE TABLE people (id INTEGER, full_name TEXT, email TEXT, changed_at TEXT)', /target table people needs its primary key on \(id\) for upserts; it has none/],
+    ['a numeric lookback on a timestamp cursor', (t: string) => t.replace('    batch_size: 3', '    batch_size: 3\n    lookback: 100'), undefined, /lookback is a time span/],
+    ['soft deletes without the tombstone column', (t: string) => t.replace('    batch_size: 3', '    batch_size: 3\n    deletes: soft'), 'CREATE TABLE people (id INTEGER PRIMARY KEY, full_name TEXT, email TEXT, changed_at TEXT)', /has no column "deleted_at" for soft deletes.*ADD COLUMN deleted_at/],
+  ] as const)('refuses %s before writing anything', async (_what, edit, table, message) => {
+    expect(await refusal(edit, table)).toMatch(message);
+    expect(await target.rows("SELECT name FROM sqlite_schema WHERE name LIKE '_crm_migrate%'")).toEqual([]);
+  });
+});

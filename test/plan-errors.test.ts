@@ -58,7 +58,28 @@ describe('plan errors', () => {
     ['bad workers value', 'target: sqlite:./new.db', 'target: sqlite:./new.db\nworkers: many', ['plan.yaml:4:10', 'workers']],
     ['negative entity workers', '    key: id\n', '    key: id\n    workers: -1\n', ['entities.customers.workers']],
     ['unset environment variable', 'target: sqlite:./new.db', 'target: postgres://u:${env:NO_SUCH_SECRET}@h/db', ['plan.yaml:3:9', 'environment variable NO_SUCH_SECRET is not set']],
+    ['incremental without a cursor', '    key: id\n', '    key: id\n    strategy: incremental\n', ['plan.yaml:9:15', 'an incremental entity needs a cursor column', 'add cursor:']],
+    ['misspelt strategy', '    key: id\n', '    key: id\n    strategy: incremntal\n', ['must be one of', 'did you mean "incremental"?']],
+    ['cursor on a full load', '    key: id\n', '    key: id\n    cursor: updated_at\n', ['plan.yaml:9:13', '"cursor" applies only to an incremental entity', 'add strategy: incremental']],
+    ['deletes on a full load', '    key: id\n', '    key: id\n    deletes: hard\n', ['"deletes" applies only to an incremental entity']],
+    ['lookback that is no duration', '    key: id\n', '    key: id\n    strategy: incremental\n    cursor: updated_at\n    lookback: soon\n', ['plan.yaml:11:15', '"soon" is not a duration', '30s, 5m']],
+    ['tombstone without soft deletes', '    key: id\n', '    key: id\n    strategy: incremental\n    cursor: u\n    deletes: hard\n    tombstone: gone\n', ['"tombstone" names the column soft deletes set', 'deletes: soft']],
   ];
+
+  it('reads the incremental keys, with soft deletes tombstoning deleted_at unless told otherwise', () => {
+    const entity = parsePlan(VALID.replace('    key: id\n', '    key: id\n    strategy: incremental\n    cursor: updated_at\n    lookback: 5m\n    deletes: soft\n'), 'p.yaml', {}).entities[0];
+    expect(entity).toMatchObject({ strategy: 'incremental', cursor: 'updated_at', lookback: { ms: 300_000 }, deletes: 'soft', tombstone: 'deleted_at' });
+    expect(parsePlan(VALID.replace('    key: id\n', '    key: id\n    strategy: incremental\n    cursor: version\n    lookback: 100\n'), 'p.yaml', {}).entities[0]?.lookback).toEqual({ units: 100 });
+  });
+
+  it('keeps the plan hash through tuning (batch size, threads, lookback, deletes) and changes it with the mapping', () => {
+    const incremental = VALID.replace('    key: id\n', '    key: id\n    strategy: incremental\n    cursor: updated_at\n');
+    const hash = parsePlan(incremental, 'p.yaml', {}).hash;
+    const tuned = incremental.replace('    cursor: updated_at\n', '    cursor: updated_at\n    lookback: 1h\n    deletes: hard\n    batch_size: 10\n    workers: 0\n');
+    expect(parsePlan(tuned, 'p.yaml', {}).hash).toBe(hash);
+    expect(parsePlan(incremental.replace('transform: name.first', 'transform: name.last'), 'p.yaml', {}).hash).not.toBe(hash);
+    expect(parsePlan(incremental.replace('cursor: updated_at', 'cursor: modified'), 'p.yaml', {}).hash).not.toBe(hash);
+  });
 
   it.each(CASES)('%s', (_what, from, to, expected) => {
     expect(VALID.includes(from)).toBe(true);

@@ -5,6 +5,7 @@ import { openSource, openTarget } from '../../src/connectors/index.js';
 import type { Source, Target } from '../../src/connectors/contract.js';
 import { writeBatch } from '../../src/connectors/shared/write-batch.js';
 import type { Row } from '../../src/values.js';
+import { compareCodePoints } from '../../src/engine/key-order.js';
 import { createPostgresDatabase, tempDir, type TestPostgres } from '../helpers/databases.js';
 
 // Every connector must behave the same behind the contract: one suite, run against each real database.
@@ -112,6 +113,55 @@ describe.each(Object.keys(FIXTURES))('%s connector', (kind) => {
     const quarantined = [];
     for await (const q of target.state.quarantined(runId)) quarantined.push(q);
     expect(quarantined).toEqual([{ entity: 'e', sourceKey: '3', row: { id: 3, name: 'x' }, reasons: [{ field: 'name', rule: 'email', code: 'invalid_email' }] }]);
+  });
+
+  it('upserts: changed rows replaced, new rows added, equal rows kept; removes rows hard or by tombstone', async () => {
+    await target.createTable({ name: 'kept', columns: [{ name: 'id', type: 'integer', nullable: false }, { name: 'name', type: 'text', nullable: true }, { name: 'gone_at', type: 'timestamp', nullable: true }], primaryKey: ['id'] });
+    const runId = `upsert-${kind}`;
+    await target.state.startRun({ runId, plan: 'u', planHash: 'h', status: 'running', startedAt: new Date().toISOString(), finishedAt: null });
+    const checkpoint = { entity: 'e', lastKey: [1], counts: { read: 0, written: 0, merged: 0, quarantined: 0, filtered: 0, deleted: 0 }, done: false };
+    const upsert = (rows: Row[]) => writeBatch(target, { runId, table: 'kept', columns: ['id', 'name', 'gone_at'], upsertKey: ['id'], rows, quarantine: [], checkpoint });
+    await upsert([[1, 'one', null], [2, 'two', null], [3, UGLY[2] as string, null]]);
+    await upsert([[2, 'TWO', null], [3, UGLY[2] as string, null], [4, null, null], [4, 'four', null]]);
+    const all = async () => {
+      const rows: Row[] = [];
+      for await (const b of target.read({ table: 'kept', columns: ['id', 'name', 'gone_at'], key: ['id'], batchSize: 2 })) rows.push(...b);
+      return rows;
+    };
+    // A key staged twice in one batch: the row added last wins.
+    expect(await all()).toEqual([[1, 'one', null], [2, 'TWO', null], [3, 'line\nbreak', null], [4, 'four', null]]);
+
+    const remove = async (keys: Row[], tombstone?: { column: string; at: string }) => {
+      const writer = await target.beginBatch({ runId, table: 'kept', columns: ['id'] });
+      const changed = await writer.remove(keys, { key: ['id'], tombstone });
+      await writer.commit([], checkpoint);
+      return changed;
+    };
+    const at = '2026-03-01T00:00:00.000Z';
+    expect(await remove([[1], [2], [77]], { column: 'gone_at', at })).toBe(2);
+    expect(await remove([[1], [2]], { column: 'gone_at', at })).toBe(0);
+    expect(await remove([[3], [78]])).toBe(1);
+    const rows = await all();
+    expect(rows.map((r) => [r[0], r[2] === null ? 'live' : 'tombstoned'])).toEqual([[1, 'tombstoned'], [2, 'tombstoned'], [4, 'live']]);
+  });
+
+  it('orders text keys by code point whatever the column collation, counts after a position, and counts NULLs', async () => {
+    // A case-blind collation in SQLite cannot hold 'b' and 'B' as keys: there the column is not unique.
+    const column = kind === 'postgres' ? 'k TEXT COLLATE "en-x-icu" PRIMARY KEY' : 'k TEXT COLLATE NOCASE';
+    const keys = ['b', 'B', 'a', 'A', 'é', 'e', 'z', '😀', '\uFFFD', '10', '9', ''];
+    await fixture.seed([
+      `CREATE TABLE texts (${column}, n INTEGER)`,
+      `INSERT INTO texts VALUES ${keys.map((k, i) => `('${k}', ${i % 3 === 0 ? 'NULL' : i})`).join(', ')}`,
+    ]);
+    const expected = [...keys].sort(compareCodePoints);
+    const read: Row[] = [];
+    for await (const b of source.read({ table: 'texts', columns: ['k'], key: ['k'], batchSize: 5 })) read.push(...b);
+    expect(read.map((r) => r[0])).toEqual(expected);
+    expect(await source.count('texts', { key: ['k'], after: ['a'] })).toBe(expected.length - expected.indexOf('a') - 1);
+    expect(await source.countNull('texts', 'n')).toBe(4);
+    const after: Row[] = [];
+    for await (const b of source.read({ table: 'texts', columns: ['k', 'n'], key: ['n', 'k'], after: [5], batchSize: 100 })) after.push(...b);
+    expect(after.map((r) => r[1])).toEqual([7, 8, 10, 11]);
   });
 
   it('keeps runs per plan and resets a plan for a fresh start', async () => {
