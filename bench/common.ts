@@ -37,14 +37,16 @@ export async function withScratchDatabase(prefix: string, work: (url: string) =>
 export interface RunFigures {
   readonly rows: number;
   readonly written: number;
+  readonly deleted: number;
+  readonly equal: boolean;
   readonly ms: number;
   readonly cpuMs: number;
   readonly maxRssMb: number;
 }
 
-/** One `run --fresh` of the plan file in a child process. */
-export function crmMigrate(plan: string): RunFigures {
-  const out = execFileSync(process.execPath, [path.join(here, 'run-once.js'), plan], { encoding: 'utf8' });
+/** One `run --fresh` of the plan file (or an increment, or a verify) in a child process. */
+export function crmMigrate(plan: string, mode: 'run' | 'increment' | 'verify' = 'run'): RunFigures {
+  const out = execFileSync(process.execPath, [path.join(here, 'run-once.js'), plan, mode], { encoding: 'utf8' });
   return JSON.parse(out) as RunFigures;
 }
 
@@ -64,3 +66,26 @@ export const LEGACY_NAME_SQL = `CASE g % 10
           WHEN 2 THEN (ARRAY['john','MARY'])[g % 2 + 1] || ' smith Jr.'
           ELSE (ARRAY['James','Mary','Robert','Linda','Søren','Aisha','Jean-Luc'])[g % 7 + 1] || ' ' || (ARRAY['Johnson','Williams','Brown','Smith-Jones','Kowalski','Papadopoulos'])[g % 6 + 1]
         END`;
+
+/**
+ * The seed mapping as a plan on one PostgreSQL database (old_crm_customers -> new_crm_customers): name ->
+ * first/last through the parser, email trimmed and lower-cased, phone copied. `entity` adds lines to the entity.
+ */
+export function seedMappingPlan(name: string, url: string, entity = ''): string {
+  return `version: 1
+name: ${name}
+source: ${url}
+target: ${url}
+entities:
+  customers:
+    from: old_crm_customers
+    into: new_crm_customers
+    key: id
+${entity}    fields:
+      id: id
+      first_name: { from: name, transform: name.first }
+      last_name: { from: name, transform: name.last }
+      email: { from: email, clean: email, invalid: keep }
+      phone: phone
+`;
+}

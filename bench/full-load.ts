@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import pgCopy from 'pg-copy-streams';
-import { benchArgs, crmMigrate, fmt, LEGACY_NAME_SQL, median, withClient, withScratchDatabase } from './common.js';
+import { benchArgs, crmMigrate, fmt, LEGACY_NAME_SQL, median, seedMappingPlan, withClient, withScratchDatabase } from './common.js';
 
 /**
  * npm run bench [-- --rows N --runs R]
@@ -46,26 +46,10 @@ async function baseline(url: string): Promise<number> {
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'crm-bench-'));
 const plan = path.join(tmp, 'bench.yaml');
-const planText = (url: string) => `version: 1
-name: bench
-source: ${url}
-target: ${url}
-entities:
-  customers:
-    from: old_crm_customers
-    into: new_crm_customers
-    key: id
-    fields:
-      id: id
-      first_name: { from: name, transform: name.first }
-      last_name: { from: name, transform: name.last }
-      email: { from: email, clean: email, invalid: keep }
-      phone: phone
-`;
 
 try {
   await withScratchDatabase('crm_bench', async (url) => {
-    writeFileSync(plan, planText(url));
+    writeFileSync(plan, seedMappingPlan('bench', url));
     console.log(`generating ${fmt(ROWS)} legacy customers in PostgreSQL…`);
     await setup(url);
     const base: number[] = [];

@@ -1,6 +1,7 @@
 // The library's public surface. The CLI (src/cli) is a thin layer over exactly these.
 export { loadPlan, parsePlan, DEFAULT_BATCH_SIZE, type Plan } from './plan/load.js';
-export { runPlan, type RunOptions, type RunSummary, type ReasonCount } from './engine/run.js';
+export { runPlan, type RunOptions, type RunSummary, type ReasonCount, type Lag } from './engine/run.js';
+export { verifyPlan, type VerifyOptions, type VerifySummary, type EntityVerification, type Difference, type DifferenceKind } from './verify/verify.js';
 export { previewPlan, type PlanPreview, type EntityPreview, type SampleRow } from './engine/preview.js';
 export { listQuarantine } from './engine/quarantine.js';
 export type { EntityProgress } from './engine/load-entity.js';

@@ -104,7 +104,7 @@ describe('canonical values', () => {
     ['timestamp', '2026-01-01 10:00:00+00', '2026-01-01T10:00:00Z', true],
     ['timestamp', '2026-01-01 12:00:00+02', '2026-01-01T10:00:00.000Z', true],
     ['timestamp', '2026-01-01 10:00:00.123456', '2026-01-01 10:00:00.123457', false],
-    ['json', '{"b":1,"a":[1,2]}', { a: [1, 2], b: 1 }, true],
+    ['json', '{"b":1,"a":[1,2]}', '{"a": [1, 2], "b": 1}', true],
     ['uuid', 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', true],
     ['integer', 'abc', 0, false],
     ['text', 'a', 'a ', false],

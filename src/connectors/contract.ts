@@ -50,6 +50,11 @@ export interface Position {
 export interface Source {
   /** The connection, with any password redacted: safe to print. */
   readonly display: string;
+  /**
+   * Each `read` sees one consistent snapshot, so a key comes once even while the source is being changed.
+   * Without it, a row updated mid-read can come twice (it moves ahead in cursor order), and writes must upsert.
+   */
+  readonly snapshotReads: boolean;
   listTables(): Promise<string[]>;
   describe(table: string): Promise<TableInfo | undefined>;
   /** Rows in the table, or only those after a position. */

@@ -79,7 +79,10 @@ export async function loadEntity(options: {
   const keyIndexes = plan.key.map((k) => entity.sourceColumns.indexOf(k));
   const order = readOrder(entity);
   const orderIndexes = order.map((k) => entity.sourceColumns.indexOf(k));
-  const start: BatchStart = { runId, table: plan.into, columns: entity.writeColumns, upsertKey: incremental ? entity.targetKey : undefined };
+  // An incremental entity upserts — except on its very first pass over a snapshot-reading source, where each
+  // key comes once into a target the plan fills from empty: plain bulk inserts then, about twice as fast.
+  const firstPass = options.from === undefined && source.snapshotReads;
+  const start: BatchStart = { runId, table: plan.into, columns: entity.writeColumns, upsertKey: incremental && !firstPass ? entity.targetKey : undefined };
   const tombstoned = plan.tombstone !== undefined;
   const counts: Counts = { ...zeroCounts(), ...options.from?.counts };
   let lastKey: readonly unknown[] | null = options.from?.lastKey ?? null;

@@ -71,7 +71,10 @@ export class PostgresBatchWriter implements BatchWriter {
    */
   static begin(client: pg.Client, store: SqlStateStore, start: BatchStart, release: () => void): PostgresBatchWriter {
     const writer = new PostgresBatchWriter(client, store, start, release);
-    client.query('BEGIN; SET LOCAL synchronous_commit = off').catch((error: unknown) => (writer.#failure ??= error));
+    // Upserts are staged: COPY into a temporary table, then one INSERT … ON CONFLICT at commit.
+    const columns = start.columns.map((c) => quoteIdentifier(c)).join(', ');
+    const stage = start.upsertKey ? `; CREATE TEMP TABLE ${STAGE} ON COMMIT DROP AS SELECT ${columns} FROM ${qualified(start.table)} WITH NO DATA` : '';
+    client.query(`BEGIN; SET LOCAL synchronous_commit = off${stage}`).catch((error: unknown) => (writer.#failure ??= error));
     return writer;
   }
 
@@ -136,12 +139,7 @@ export class PostgresBatchWriter implements BatchWriter {
     if (this.#text === '') return true;
     if (!this.#copy) {
       const columns = this.#start.columns.map((c) => quoteIdentifier(c)).join(', ');
-      let into = `${qualified(this.#start.table)} (${columns})`;
-      if (this.#start.upsertKey) {
-        // Upserts are staged: COPY into a temporary table, then one INSERT … ON CONFLICT at commit.
-        this.#client.query(`CREATE TEMP TABLE ${STAGE} ON COMMIT DROP AS SELECT ${columns} FROM ${qualified(this.#start.table)} WITH NO DATA`).catch((error: unknown) => (this.#failure ??= error));
-        into = STAGE;
-      }
+      const into = this.#start.upsertKey ? STAGE : `${qualified(this.#start.table)} (${columns})`;
       this.#copy = this.#client.query(pgCopy.from(`COPY ${into} FROM STDIN`, { highWaterMark: COPY_BUFFER }));
       // Recorded, and thrown by the next flush or commit: a COPY error must not go unhandled in between.
       this.#copy.on('error', (error: unknown) => (this.#failure ??= error));

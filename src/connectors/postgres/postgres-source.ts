@@ -7,6 +7,7 @@ import { copyOut, positionWhere } from './postgres-read.js';
 
 export class PostgresSource implements Source {
   readonly display: string;
+  readonly snapshotReads = true;
   readonly #url: string;
   readonly #client: pg.Client;
 

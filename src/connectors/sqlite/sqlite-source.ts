@@ -6,11 +6,17 @@ import { countAfter, readPages } from './sqlite-read.js';
 
 export class SqliteSource implements Source {
   readonly display: string;
+  /**
+   * In WAL mode a read transaction is a snapshot that blocks no writer, so a read holds one open. In the
+   * other journal modes it would lock writers out of a live database for the whole load: reads page instead.
+   */
+  readonly snapshotReads: boolean;
   readonly #db: Database.Database;
 
   constructor(db: Database.Database, display: string) {
     this.#db = db;
     this.display = display;
+    this.snapshotReads = String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal';
   }
 
   listTables(): Promise<string[]> {
@@ -30,7 +36,13 @@ export class SqliteSource implements Source {
   }
 
   async *read(request: ReadRequest): AsyncIterable<Row[]> {
-    yield* readPages(this.#db, request);
+    const snapshot = this.snapshotReads && !this.#db.inTransaction;
+    if (snapshot) this.#db.exec('BEGIN');
+    try {
+      yield* readPages(this.#db, request);
+    } finally {
+      if (snapshot && this.#db.inTransaction) this.#db.exec('COMMIT');
+    }
   }
 
   close(): Promise<void> {
