@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -42,6 +43,7 @@ function cli(args: string[]) {
   return {
     done: new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }))),
     output: () => stdout,
+    stderr: () => stderr,
     signal: (name: NodeJS.Signals) => child.kill(name),
   };
 }
@@ -130,5 +132,40 @@ describe('live migration from the command line', () => {
     expect(ended.code).toBe(0);
     expect(ended.stderr).toContain('sync stopped');
     expect(ended.stdout).toMatch(/customers: read \d+, written \d+, quarantined 0, deleted 0; lag 0 pending/);
+  }, 60_000);
+
+  it('sync rides out a source that is away for a while, and resumes', async () => {
+    const dir = tempDir();
+    try {
+      const db = path.join(dir.dir, 'old.db');
+      const setup = new Database(db);
+      setup.pragma('journal_mode = WAL');
+      setup.exec(`CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, email TEXT, updated_at TEXT NOT NULL);
+        INSERT INTO customers VALUES (1, 'Ann Lee', 'ann@example.com', '2026-01-01 10:00:00');`);
+      setup.close();
+      const plan = path.join(dir.dir, 'plan.yaml');
+      writeFileSync(plan, PLAN('sqlite:./old.db', 'sqlite:./new.db'));
+      const sync = cli(['sync', plan, '--every', '100ms']);
+      for (let i = 0; i < 400 && !sync.output().includes('lag'); i++) await sleep(25);
+      renameSync(db, `${db}.away`);
+      for (let i = 0; i < 400 && !sync.stderr().includes('increment failed'); i++) await sleep(25);
+      expect(sync.stderr()).toMatch(/increment failed \(1 of 5 in a row\), retrying in 100ms: SQLite database not found: old\.db/);
+      renameSync(`${db}.away`, db);
+      const back = new Database(db);
+      back.exec(`INSERT INTO customers VALUES (2, 'Bo Day', 'bo@example.com', '2026-01-02 10:00:00')`);
+      back.close();
+      let landed = 0;
+      for (let i = 0; i < 400 && landed === 0; i++) {
+        await sleep(25);
+        const target = new Database(path.join(dir.dir, 'new.db'), { readonly: true });
+        landed = (target.prepare('SELECT count(*) AS n FROM people').get() as { n: number }).n === 2 ? 1 : 0;
+        target.close();
+      }
+      expect(landed).toBe(1);
+      sync.signal('SIGINT');
+      expect((await sync.done).code).toBe(0);
+    } finally {
+      dir.remove();
+    }
   }, 60_000);
 });

@@ -13,6 +13,10 @@ export interface SyncCommandOptions {
   showValues?: boolean;
 }
 
+/** Failures a later increment may get past: the database was unreachable, or a read or write broke off. */
+const TRANSIENT: readonly string[] = ['E_CONNECT', 'E_SOURCE', 'E_TARGET'];
+const MAX_FAILURES = 5;
+
 /** One line per increment: what each incremental entity applied, and how much is still pending (the lag). */
 function incrementLine(summary: RunSummary): string {
   const parts = Object.entries(summary.lag ?? {}).map(([name, lag]) => {
@@ -37,16 +41,29 @@ export async function syncCommand(file: string, options: SyncCommandOptions, io:
   if (every === undefined) throw new CrmMigrateError('E_USAGE', `--every "${options.every ?? ''}" is not a duration`, { hint: DURATION_HINT });
   const stop = stopOnSignals((line) => io.err(line));
   let warned = false;
+  let failures = 0;
   try {
     while (!stop.signal.aborted) {
-      const summary = await runPlan(plan, {
-        signal: stop.signal,
-        lag: true,
-        onWarnings: (warnings) => {
-          if (!warned) io.err(formatIssues(warnings));
-          warned = true;
-        },
-      });
+      let summary: RunSummary;
+      try {
+        summary = await runPlan(plan, {
+          signal: stop.signal,
+          lag: true,
+          onWarnings: (warnings) => {
+            if (!warned) io.err(formatIssues(warnings));
+            warned = true;
+          },
+        });
+        failures = 0;
+      } catch (error) {
+        // A dropped connection or a database away for maintenance should not end a sync that runs for weeks:
+        // the failed increment is resumed by the next one. A bad plan, or too many failures in a row, end it.
+        const transient = error instanceof CrmMigrateError && TRANSIENT.includes(error.code);
+        if (!transient || ++failures >= MAX_FAILURES) throw error;
+        io.err(`${new Date().toISOString()} increment failed (${failures} of ${MAX_FAILURES} in a row), retrying in ${options.every ?? '30s'}: ${error.message}`);
+        await sleep(every, undefined, { signal: stop.signal }).catch(() => undefined);
+        continue;
+      }
       io.out(options.json ? JSON.stringify({ at: new Date().toISOString(), runId: summary.runId, status: summary.status, entities: summary.entities, lag: summary.lag }) : incrementLine(summary));
       if (!Object.values(summary.entities).every(balanced)) return 1;
       await sleep(every, undefined, { signal: stop.signal }).catch(() => undefined);
