@@ -75,7 +75,9 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--fresh', 'start over: empty the target tables of the plan and forget its checkpoints and quarantine')
     .option('--json', 'print only the JSON summary on stdout')
     .option('--quiet', 'no progress output')
-    .option('--show-values', 'on failure, also print the database\'s own error detail (it can quote customer values)')
+    .option('--report <FILE>', 'where to write the HTML report (default: reports/<plan>-<run>.html beside the plan)')
+    .option('--no-report', 'write no HTML report')
+    .option('--show-values', 'on failure, also print the database\'s own error detail, and put a few quarantined rows with their values in the report (customer data)')
     .action(action(runCommand));
 
   program
@@ -93,6 +95,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .argument('<PLAN>', 'plan file (YAML)')
     .option('--limit <N>', 'differences listed per entity (all are counted)', (v) => positiveInt(v, '--limit'), 20)
     .option('--json', 'print the result as JSON on stdout')
+    .option('--report <FILE>', 'where to write the HTML report (default: reports/<plan>-verify-<time>.html beside the plan)')
+    .option('--no-report', 'write no HTML report')
     .option('--show-values', 'show the differing values (customer data)')
     .action(action(verifyCommand));
 

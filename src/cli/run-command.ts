@@ -1,4 +1,8 @@
+import path from 'node:path';
+import type { QuarantinedRow } from '../connectors/contract.js';
+import { listQuarantine } from '../engine/quarantine.js';
 import { runPlan } from '../engine/run.js';
+import { renderRunReport, writeReport, type ThroughputSample } from '../report/report.js';
 import { loadPlan } from '../plan/load.js';
 import { balanced, formatIssues, formatSummary } from './format.js';
 import type { Io } from './main.js';
@@ -7,6 +11,8 @@ import { stopOnSignals } from './signals.js';
 
 export interface RunCommandOptions {
   fresh?: boolean;
+  /** A path, or false for none; true or absent: reports/<plan>-<run>.html beside the plan. */
+  report?: string | boolean;
   json?: boolean;
   quiet?: boolean;
   showValues?: boolean;
@@ -16,20 +22,33 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
   const plan = await loadPlan(file);
   const view = progressView({ quiet: options.quiet === true, write: (line) => io.err(line), terminal: io.terminal === true });
   const stop = stopOnSignals((line) => io.err(line));
+  const started = Date.now();
+  const throughput: ThroughputSample[] = [];
   let summary;
   try {
     summary = await runPlan(plan, {
       fresh: options.fresh,
       signal: stop.signal,
-      onProgress: view && ((p) => view.update(p)),
+      onProgress: (p) => {
+        throughput.push({ entity: p.entity, ms: Date.now() - started, read: p.counts.read });
+        view?.update(p);
+      },
       onWarnings: (warnings) => io.err(formatIssues(warnings)),
     });
   } finally {
     view?.stop();
     stop.dispose();
   }
+  let report: string | undefined;
+  if (options.report !== false && summary.status !== 'already-done') {
+    const samples: QuarantinedRow[] = [];
+    if (options.showValues) await listQuarantine(plan, { limit: 10, each: (row) => void samples.push(row) });
+    const html = renderRunReport({ summary, throughput, samples });
+    report = writeReport(html, { planFile: file, plan: plan.name, id: summary.runId, to: typeof options.report === 'string' ? options.report : undefined });
+    io.err(`report: ${path.relative(process.cwd(), report) || report}`);
+  }
   if (options.json) {
-    io.out(JSON.stringify({ runId: summary.runId, status: summary.status, previousRunId: summary.previousRunId, entities: summary.entities, quality: summary.quality, durationMs: summary.durationMs }));
+    io.out(JSON.stringify({ runId: summary.runId, status: summary.status, previousRunId: summary.previousRunId, entities: summary.entities, quality: summary.quality, durationMs: summary.durationMs, report }));
   } else {
     io.out(formatSummary(summary));
   }

@@ -1,9 +1,12 @@
+import path from 'node:path';
 import { loadPlan } from '../plan/load.js';
+import { renderVerifyReport, writeReport } from '../report/report.js';
 import { verifyPlan } from '../verify/verify.js';
 import { int, table } from './format.js';
 import type { Io } from './main.js';
 
 export interface VerifyCommandOptions {
+  report?: string | boolean;
   json?: boolean;
   limit?: number;
   showValues?: boolean;
@@ -15,6 +18,11 @@ export const DIFFERENT = 3;
 export async function verifyCommand(file: string, options: VerifyCommandOptions, io: Io): Promise<number> {
   const plan = await loadPlan(file);
   const summary = await verifyPlan(plan, { limit: options.limit, showValues: options.showValues });
+  if (options.report !== false) {
+    const id = `verify-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    const report = writeReport(renderVerifyReport(summary), { planFile: file, plan: plan.name, id, to: typeof options.report === 'string' ? options.report : undefined });
+    io.err(`report: ${path.relative(process.cwd(), report) || report}`);
+  }
   if (options.json) {
     io.out(JSON.stringify(summary));
     return summary.equal ? 0 : DIFFERENT;

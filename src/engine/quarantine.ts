@@ -8,7 +8,7 @@ import type { Plan } from '../plan/load.js';
  */
 export async function listQuarantine(
   plan: Plan,
-  options: { entity?: string | undefined; each: (row: QuarantinedRow) => void | Promise<void> },
+  options: { entity?: string | undefined; limit?: number | undefined; each: (row: QuarantinedRow) => void | Promise<void> },
 ): Promise<{ run: RunRecord | undefined; count: number }> {
   const target = await openTarget(plan.target, { baseDir: plan.baseDir, readOnly: true });
   try {
@@ -16,6 +16,7 @@ export async function listQuarantine(
     let count = 0;
     if (run && run.status !== 'superseded') {
       for await (const row of target.state.quarantined(run.runId, options.entity)) {
+        if (options.limit !== undefined && count >= options.limit) break;
         count += 1;
         await options.each(row);
       }

@@ -32,7 +32,11 @@ export interface Lag {
 export interface ReasonCount extends Reason {
   readonly entity: string;
   readonly count: number;
+  /** The source keys of the first few rows with this reason (keys, never values). */
+  readonly sampleKeys: readonly string[];
 }
+
+const SAMPLE_KEYS = 5;
 
 export interface RunSummary {
   readonly runId: string;
@@ -62,12 +66,14 @@ export interface RunSummary {
 const newRunId = (): string => `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 
 async function reasonCounts(target: Target, runId: string): Promise<ReasonCount[]> {
-  const counts = new Map<string, ReasonCount>();
+  const counts = new Map<string, { -readonly [K in keyof ReasonCount]: ReasonCount[K] } & { sampleKeys: string[] }>();
   for await (const row of target.state.quarantined(runId)) {
     for (const r of row.reasons) {
       const key = `${row.entity}\0${r.field}\0${r.rule}\0${r.code}`;
-      const seen = counts.get(key);
-      counts.set(key, { entity: row.entity, field: r.field, rule: r.rule, code: r.code, count: (seen?.count ?? 0) + 1 });
+      const seen = counts.get(key) ?? { entity: row.entity, field: r.field, rule: r.rule, code: r.code, count: 0, sampleKeys: [] };
+      seen.count += 1;
+      if (seen.sampleKeys.length < SAMPLE_KEYS) seen.sampleKeys.push(row.sourceKey);
+      counts.set(key, seen);
     }
   }
   return [...counts.values()].sort((a, b) => b.count - a.count);
