@@ -3,15 +3,12 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { main, type Io } from '../src/cli/main.js';
+import { main } from '../src/cli/main.js';
+import { captureIo } from './helpers/io.js';
 import { tempDir } from './helpers/databases.js';
 import { seedPlan } from './helpers/plans.js';
 
-function capture(): Io & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, out: (t) => stdout.push(t), err: (t) => stderr.push(t) };
-}
+const capture = captureIo;
 
 const PLAN = seedPlan({ source: 'sqlite:./old.db', target: 'sqlite:./new.db' });
 

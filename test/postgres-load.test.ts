@@ -54,7 +54,7 @@ describe('PostgreSQL to PostgreSQL', () => {
     expect(rows).toEqual(expected);
     const quarantine = await db.query<{ source_key: string; reasons: unknown; row_data: Record<string, unknown> }>('SELECT source_key, reasons, row_data FROM _crm_migrate.quarantine');
     expect(quarantine).toEqual([{ source_key: '7', reasons: [{ field: 'email', rule: 'email', code: 'invalid_email' }], row_data: { id: 7, name: 'Bad Email', email: 'bad.email(at)example', phone: null } }]);
-    expect(summary.reasons).toEqual([{ entity: 'customers', field: 'email', rule: 'email', code: 'invalid_email', count: 1 }]);
+    expect(summary.reasons).toEqual([{ entity: 'customers', field: 'email', rule: 'email', code: 'invalid_email', count: 1, sampleKeys: ['7'] }]);
   });
 
   it('checks an existing target: too-long values and NOT NULL violations are quarantined, never truncated', async () => {

@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main, type Io } from '../src/cli/main.js';
+import { main } from '../src/cli/main.js';
+import { captureIo } from './helpers/io.js';
 import { tempDir } from './helpers/databases.js';
 
 // The HTML report of a real run, opened in a real browser (Debian's Chromium, driven by playwright-core):
@@ -37,11 +38,7 @@ const customer = (i: number) => ({
   phone: `(415) 555-${String(1000 + (i % 9000)).padStart(4, '0')}`,
 });
 
-function capture(): Io & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, out: (t) => stdout.push(t), err: (t) => stderr.push(t) };
-}
+const capture = captureIo;
 
 describe('the HTML run report in Chromium', () => {
   let tmp: ReturnType<typeof tempDir>;

@@ -102,12 +102,13 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
 
   program
     .command('quarantine')
-    .description('list the rows the latest run of PLAN quarantined, with their reasons')
+    .description('list, export (--csv) or retry (--retry) the rows the latest run of PLAN quarantined, with their reasons')
     .argument('<PLAN>', 'plan file (YAML)')
     .option('--entity <NAME>', 'only this entity')
     .addOption(new Option('--json', 'JSON lines, one row each').conflicts('csv'))
-    .option('--csv', 'CSV with a header row')
+    .option('--csv [FILE]', 'CSV with a header row, on stdout or into FILE; with --show-values one column per source column, ready to fix')
     .option('--show-values', 'include the source row values (customer data)')
+    .addOption(new Option('--retry <FILE>', 'push the fixed rows of a CSV exported with --csv FILE --show-values through the plan again').conflicts(['csv', 'json']))
     .action(action(quarantineCommand));
 
   try {

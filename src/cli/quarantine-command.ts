@@ -1,37 +1,86 @@
+import { parse } from 'csv-parse';
+import { stringify } from 'csv-stringify/sync';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
 import type { QuarantinedRow } from '../connectors/contract.js';
 import { listQuarantine } from '../engine/quarantine.js';
-import { loadPlan } from '../plan/load.js';
+import { retryQuarantine, type FixedRecord } from '../engine/retry.js';
+import { sourceColumnsOf } from '../engine/schema-check.js';
+import { CrmMigrateError } from '../errors.js';
+import { loadPlan, type Plan } from '../plan/load.js';
+import { balanced, int, table } from './format.js';
 import type { Io } from './main.js';
 
 export interface QuarantineOptions {
   entity?: string;
   json?: boolean;
-  csv?: boolean;
+  /** true: CSV on stdout; a path: CSV into that file. */
+  csv?: boolean | string;
   showValues?: boolean;
+  /** A CSV of fixed rows to push through the plan again. */
+  retry?: string;
 }
 
-const csvCell = (text: string): string => (/[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text);
 const reasonText = (row: QuarantinedRow): string => row.reasons.map((r) => `${r.field}:${r.rule}/${r.code}`).join('; ');
 
-/** Lists quarantined rows: keys and reasons; the rows' values only with --show-values. */
+/** A value as a CSV cell: NULL is an empty cell; objects (bytes) as JSON. */
+const cell = (value: unknown): string => (value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value));
+
+/**
+ * Lists quarantined rows (keys and reasons; the rows' values only with --show-values), exports them as CSV —
+ * one column per source column, so they can be fixed in a spreadsheet — or retries a fixed file.
+ */
 export async function quarantineCommand(file: string, options: QuarantineOptions, io: Io): Promise<number> {
   const plan = await loadPlan(file);
+  if (options.retry) return retry(plan, options.retry, io);
   const values = options.showValues === true;
-  if (options.csv) io.out(['entity', 'source_key', 'reasons', ...(values ? ['row'] : [])].join(','));
+  const entities = plan.entities.filter((e) => !options.entity || e.name === options.entity);
+  if (options.entity && entities.length === 0) throw new CrmMigrateError('E_USAGE', `the plan has no entity "${options.entity}"`, { hint: `entities: ${plan.entities.map((e) => e.name).join(', ')}` });
+  const columns = values ? [...new Set(entities.flatMap((e) => sourceColumnsOf(e)))] : [];
+  const out = typeof options.csv === 'string' ? createWriteStream(options.csv) : undefined;
+  const write = async (line: string) => {
+    if (!out) return io.out(line.replace(/\r?\n$/, ''));
+    if (!out.write(line)) await once(out, 'drain');
+  };
+  if (options.csv) await write(stringify([['entity', 'source_key', 'reasons', ...columns]]));
   const { run, count } = await listQuarantine(plan, {
     entity: options.entity,
-    each: (row) => {
+    each: async (row) => {
       if (options.json) {
         io.out(JSON.stringify({ entity: row.entity, sourceKey: row.sourceKey, reasons: row.reasons, ...(values ? { row: row.row } : {}) }));
       } else if (options.csv) {
-        io.out([row.entity, row.sourceKey, reasonText(row), ...(values ? [JSON.stringify(row.row)] : [])].map(csvCell).join(','));
+        await write(stringify([[row.entity, row.sourceKey, reasonText(row), ...columns.map((c) => cell(row.row[c]))]]));
       } else {
         io.out(`${row.entity}  ${row.sourceKey}  ${reasonText(row)}${values ? `  ${JSON.stringify(row.row)}` : ''}`);
       }
     },
   });
-  if (!options.json && !options.csv) {
-    io.err(run ? `${count} quarantined row${count === 1 ? '' : 's'} in run ${run.runId}` : `plan ${plan.name} has not run against this target yet`);
+  if (out) {
+    out.end();
+    await finished(out);
+  }
+  if (!options.json && (!options.csv || out)) {
+    const where = out ? ` written to ${options.csv as string}${values ? '' : ' (without values: add --show-values to export them for fixing)'}` : '';
+    io.err(run ? `${count} quarantined row${count === 1 ? '' : 's'} in run ${run.runId}${where}` : `plan ${plan.name} has not run against this target yet`);
   }
   return 0;
+}
+
+async function retry(plan: Plan, file: string, io: Io): Promise<number> {
+  const parser = createReadStream(file).pipe(parse({ columns: true, bom: true, skip_empty_lines: true }));
+  let result;
+  try {
+    result = await retryQuarantine(plan, parser as AsyncIterable<FixedRecord>);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new CrmMigrateError('E_USAGE', `cannot read ${file}: no such file`);
+    if ((error as { code?: string }).code?.startsWith('CSV_')) throw new CrmMigrateError('E_USAGE', `${file} is not a valid CSV file: ${(error as Error).message.split(':')[0] ?? ''}`);
+    throw error;
+  }
+  const rows = Object.entries(result.entities).map(([name, r]) => [name, int(r.retried), int(r.written), int(r.quarantined), int(r.skipped)]);
+  io.out(`retried into run ${result.runId}:\n${table(['entity', 'retried', 'now written', 'still quarantined', 'skipped'], rows)}`);
+  const accounting = Object.entries(result.counts).map(([name, c]) => [name, int(c.read), int(c.written), int(c.merged), int(c.quarantined), int(c.filtered), balanced(c) ? 'ok' : 'MISMATCH']);
+  io.out(`\naccounting of run ${result.runId} now:\n${table(['entity', 'read', 'written', 'merged', 'quarantined', 'filtered', 'read = sum'], accounting)}`);
+  if (Object.values(result.entities).some((r) => r.skipped > 0)) io.err('skipped rows are no longer in quarantine (already retried), or their key columns were edited');
+  return Object.values(result.counts).every(balanced) ? 0 : 1;
 }

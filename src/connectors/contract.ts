@@ -92,6 +92,12 @@ export interface QuarantinedRow {
   readonly reasons: readonly Reason[];
 }
 
+/** A quarantined row's identity within a run. */
+export interface QuarantineKey {
+  readonly entity: string;
+  readonly sourceKey: string;
+}
+
 export interface Checkpoint {
   readonly entity: string;
   /** Key of the last source row accounted for (JSON-able), null before the first batch. */
@@ -142,7 +148,11 @@ export interface BatchWriter {
   flush(): Promise<void>;
   /** Deletes (or tombstones) the rows with these keys inside the batch's transaction; resolves to the rows changed. */
   remove(keys: readonly Row[], how: Removal): Promise<number>;
-  commit(quarantine: readonly QuarantinedRow[], checkpoint: Checkpoint): Promise<void>;
+  /**
+   * `quarantine` rows replace any stored row with the same run, entity and source key; `released` rows leave the
+   * quarantine (a retried row that now passed).
+   */
+  commit(quarantine: readonly QuarantinedRow[], checkpoint: Checkpoint, released?: readonly QuarantineKey[]): Promise<void>;
   /** Rolls back whatever was added; safe to call after a failure. */
   abort(): Promise<void>;
 }

@@ -27,6 +27,12 @@ export interface BoundEntity {
   readonly writeColumns: readonly string[];
 }
 
+/** The source columns an entity reads, key columns first, then the cursor, then what the fields and steps read. */
+export function sourceColumnsOf(entity: EntityPlan): string[] {
+  const cursor = entity.strategy === 'incremental' && entity.cursor ? [entity.cursor] : [];
+  return [...new Set([...entity.key, ...cursor, ...entity.fields.flatMap((f) => [...f.from, ...f.steps.flatMap((s) => s.reads)])])];
+}
+
 /** The target columns that hold the source key as it is (`id: id`), or an empty list if any key column is not copied. */
 function keyCopies(entity: EntityPlan): string[] {
   const copies = entity.key.map((k) => entity.fields.find((f) => f.steps.length === 0 && f.from.length === 1 && f.from[0] === k)?.target);
@@ -188,8 +194,7 @@ export async function checkAgainstSchemas(plan: Plan, source: Source, target: Ta
     }
     const targetKey = keyCopies(entity);
     checkSync(entity, sourceInfo, targetInfo, targetKey, issues);
-    const cursor = entity.strategy === 'incremental' && entity.cursor ? [entity.cursor] : [];
-    const sourceColumns = [...new Set([...entity.key, ...cursor, ...entity.fields.flatMap((f) => [...f.from, ...f.steps.flatMap((s) => s.reads)])])];
+    const sourceColumns = sourceColumnsOf(entity);
     const writeColumns = [...entity.fields.map((f) => f.target), ...(entity.tombstone ? [entity.tombstone] : [])];
     entities.push({ plan: entity, sourceColumns, targetColumns, create, targetKey, writeColumns });
   }

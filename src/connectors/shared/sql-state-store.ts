@@ -1,4 +1,4 @@
-import type { Checkpoint, QuarantinedRow, RunRecord, RunStatus, StateStore } from '../contract.js';
+import type { Checkpoint, QuarantinedRow, QuarantineKey, RunRecord, RunStatus, StateStore } from '../contract.js';
 
 /** The smallest SQL surface the state tables need; each SQL connector adapts its driver to it. */
 export interface SqlSession {
@@ -126,9 +126,12 @@ export class SqlStateStore implements StateStore {
   }
 
   /** The state half of a batch: call inside the transaction that writes the batch's rows. */
-  async writeBatchState(runId: string, quarantine: readonly QuarantinedRow[], checkpoint: Checkpoint): Promise<void> {
+  async writeBatchState(runId: string, quarantine: readonly QuarantinedRow[], checkpoint: Checkpoint, released: readonly QuarantineKey[] = []): Promise<void> {
     const d = this.#d;
     const now = new Date().toISOString();
+    for (const key of released) {
+      await this.#session.query(`DELETE FROM ${d.table('quarantine')} WHERE run_id = ${d.param(1)} AND entity = ${d.param(2)} AND source_key = ${d.param(3)}`, [runId, key.entity, key.sourceKey]);
+    }
     for (let start = 0; start < quarantine.length; start += QUARANTINE_CHUNK) {
       const chunk = quarantine.slice(start, start + QUARANTINE_CHUNK);
       const params: unknown[] = [];
@@ -138,7 +141,8 @@ export class SqlStateStore implements StateStore {
         return `(${[5, 4, 3, 2, 1, 0].map((k) => d.param(n - k)).join(', ')})`;
       });
       await this.#session.query(
-        `INSERT INTO ${d.table('quarantine')} (run_id, entity, source_key, row_data, reasons, created_at) VALUES ${tuples.join(', ')}`,
+        `INSERT INTO ${d.table('quarantine')} (run_id, entity, source_key, row_data, reasons, created_at) VALUES ${tuples.join(', ')}
+         ON CONFLICT (run_id, entity, source_key) DO UPDATE SET row_data = excluded.row_data, reasons = excluded.reasons, created_at = excluded.created_at`,
         params,
       );
     }

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { CrmMigrateError } from '../../errors.js';
-import type { BatchStart, BatchWriter, Checkpoint, QuarantinedRow, ReadRequest, Removal, StateStore, TableInfo, TableSpec, Target, TargetCapabilities } from '../contract.js';
+import type { BatchStart, BatchWriter, Checkpoint, QuarantinedRow, QuarantineKey, ReadRequest, Removal, StateStore, TableInfo, TableSpec, Target, TargetCapabilities } from '../contract.js';
 import { KEYS_PER_STATEMENT, keyInList } from '../shared/keyset.js';
 import { readPages } from './sqlite-read.js';
 import type { Row } from '../../values.js';
@@ -91,10 +91,10 @@ export class SqliteTarget implements Target {
         }
         return Promise.resolve(changed);
       },
-      async commit(quarantine: readonly QuarantinedRow[], checkpoint: Checkpoint) {
+      async commit(quarantine: readonly QuarantinedRow[], checkpoint: Checkpoint, released?: readonly QuarantineKey[]) {
         if (failure) throw fail(failure);
         try {
-          await store.writeBatchState(start.runId, quarantine, checkpoint);
+          await store.writeBatchState(start.runId, quarantine, checkpoint, released);
           db.exec('COMMIT');
         } catch (error) {
           throw fail(error);

@@ -1,0 +1,144 @@
+import type { Checkpoint, Counts, QuarantinedRow, QuarantineKey, TableInfo, Target } from '../connectors/contract.js';
+import { CrmMigrateError } from '../errors.js';
+import type { Plan } from '../plan/load.js';
+import { valueToJson, type LogicalType, type Row, type Value } from '../values.js';
+import { chunkMapperFor } from './chunk-mapper.js';
+import { sourceKeyText, zeroCounts } from './load-entity.js';
+import { withConnections } from './run.js';
+import { checkAgainstSchemas, type BoundEntity } from './schema-check.js';
+
+/** A quarantined row as the user fixed it: entity, source key, and the source columns' values as text. */
+export type FixedRecord = Readonly<Record<string, string | undefined>>;
+
+export interface RetryResult {
+  readonly runId: string;
+  /** Per entity: rows retried, how many now passed (written), still failed (quarantined with their new reasons), skipped. */
+  readonly entities: Readonly<Record<string, { retried: number; written: number; quarantined: number; skipped: number }>>;
+  /** The run's accounting after the retry. */
+  readonly counts: Readonly<Record<string, Counts>>;
+}
+
+const CHUNK = 500;
+
+/** Text from a CSV cell back to a value of the source column's type; an empty cell is NULL. */
+function fromText(text: string | undefined, type: LogicalType): Value {
+  if (text === undefined || text === '') return null;
+  if ((type === 'integer' || type === 'smallint' || type === 'bigint') && /^-?\d+$/.test(text.trim())) {
+    const n = Number(text);
+    return Number.isSafeInteger(n) ? n : BigInt(text.trim());
+  }
+  if (type === 'float' && text.trim() !== '' && Number.isFinite(Number(text))) return Number(text);
+  if (type === 'boolean' && /^(true|false|t|f|1|0)$/i.test(text.trim())) return /^(true|t|1)$/i.test(text.trim());
+  return text;
+}
+
+/**
+ * Pushes fixed quarantined rows through the plan again, into the latest run. A row that passes is written
+ * and leaves the quarantine; one that still fails stays there with its new values and reasons. The run's
+ * accounting moves with it (written + n, quarantined − n), in the same transaction as the rows. Rows not in
+ * the quarantine (already retried, a key that was edited) are skipped and counted.
+ */
+export async function retryQuarantine(plan: Plan, records: AsyncIterable<FixedRecord>): Promise<RetryResult> {
+  return withConnections(plan, false, async (source, target) => {
+    const { entities } = await checkAgainstSchemas(plan, source, target);
+    const run = await target.state.latestRun(plan.name);
+    if (!run || run.status === 'superseded') throw new CrmMigrateError('E_USAGE', `plan ${plan.name} has not run against this target: there is nothing to retry`);
+    const checkpoints = new Map((await target.state.checkpoints(run.runId)).map((c) => [c.entity, c]));
+    const states = new Map<string, EntityRetry>();
+    const stateOf = async (name: string): Promise<EntityRetry> => {
+      let state = states.get(name);
+      if (!state) {
+        const entity = entities.find((e) => e.plan.name === name);
+        if (!entity) throw new CrmMigrateError('E_USAGE', `the file names entity "${name}", which the plan does not have`);
+        const keys = new Set<string>();
+        for await (const q of target.state.quarantined(run.runId, name)) keys.add(q.sourceKey);
+        state = new EntityRetry(entity, await source.describe(entity.plan.from), keys, checkpoints.get(name));
+        states.set(name, state);
+      }
+      return state;
+    };
+    for await (const record of records) {
+      const state = await stateOf(record.entity ?? '');
+      state.pending.push(record);
+      if (state.pending.length >= CHUNK) await state.flush(target, run.runId);
+    }
+    for (const state of states.values()) await state.flush(target, run.runId);
+    const counts = Object.fromEntries(plan.entities.map((e) => [e.name, { ...zeroCounts(), ...(states.get(e.name)?.checkpoint ?? checkpoints.get(e.name))?.counts }]));
+    return { runId: run.runId, entities: Object.fromEntries([...states].map(([name, s]) => [name, s.result])), counts };
+  });
+}
+
+class EntityRetry {
+  readonly pending: FixedRecord[] = [];
+  readonly result = { retried: 0, written: 0, quarantined: 0, skipped: 0 };
+  checkpoint: Checkpoint | undefined;
+  readonly #entity: BoundEntity;
+  readonly #types: readonly LogicalType[];
+  readonly #quarantined: Set<string>;
+
+  constructor(entity: BoundEntity, source: TableInfo | undefined, quarantined: Set<string>, checkpoint: Checkpoint | undefined) {
+    this.#entity = entity;
+    this.#types = entity.sourceColumns.map((c) => source?.columns.find((col) => col.name === c)?.type ?? 'text');
+    this.#quarantined = quarantined;
+    this.checkpoint = checkpoint;
+  }
+
+  async flush(target: Target, runId: string): Promise<void> {
+    const records = this.pending.splice(0);
+    if (records.length === 0) return;
+    const { plan, sourceColumns } = this.#entity;
+    const missing = sourceColumns.filter((c) => !(c in (records[0] as FixedRecord)));
+    if (missing.length > 0) {
+      throw new CrmMigrateError('E_USAGE', `the file has no column ${missing.map((c) => `"${c}"`).join(', ')} for entity ${plan.name}`, {
+        hint: 'export the rows with their values: crm-migrate quarantine PLAN --csv FILE --show-values',
+      });
+    }
+    const keyIndexes = plan.key.map((k) => sourceColumns.indexOf(k));
+    const rows: Row[] = [];
+    const keys: string[] = [];
+    for (const record of records) {
+      const row = sourceColumns.map((c, i) => fromText(record[c], this.#types[i] ?? 'text'));
+      const key = record.source_key ?? '';
+      // Only rows still in quarantine, under the key they were quarantined with (key columns are not editable).
+      if (!this.#quarantined.has(key) || sourceKeyText(keyIndexes.map((i) => valueToJson(row[i] ?? null))) !== key) {
+        this.result.skipped += 1;
+        continue;
+      }
+      this.#quarantined.delete(key);
+      rows.push(row);
+      keys.push(key);
+    }
+    if (rows.length === 0 || !this.checkpoint) return;
+    const mapped = chunkMapperFor(this.#entity)(rows);
+    const upsertKey = plan.strategy === 'incremental' ? this.#entity.targetKey : undefined;
+    const writer = await target.beginBatch({ runId, table: plan.into, columns: this.#entity.writeColumns, upsertKey });
+    const still: QuarantinedRow[] = [];
+    const released: QuarantineKey[] = [];
+    try {
+      mapped.values.forEach((values, i) => {
+        const sourceKey = keys[i] as string;
+        if (values) {
+          if (plan.tombstone) values.push(null);
+          writer.add(values);
+          released.push({ entity: plan.name, sourceKey });
+          return;
+        }
+        const original: Record<string, unknown> = {};
+        sourceColumns.forEach((c, k) => (original[c] = valueToJson((rows[i] as Row)[k] ?? null)));
+        still.push({ entity: plan.name, sourceKey, row: original, reasons: mapped.reasons[i] ?? [] });
+      });
+      const counts = { ...zeroCounts(), ...this.checkpoint.counts };
+      counts.written += released.length;
+      counts.quarantined -= released.length;
+      const checkpoint = { ...this.checkpoint, counts };
+      await writer.commit(still, checkpoint, released);
+      this.checkpoint = checkpoint;
+    } catch (error) {
+      await writer.abort();
+      throw error;
+    }
+    this.result.retried += rows.length;
+    this.result.written += released.length;
+    this.result.quarantined += still.length;
+  }
+}
