@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CrmMigrateError, PlanError } from '../errors.js';
+import { initCommand, type InitCommandOptions } from './init-command.js';
 import { planCommand } from './plan-command.js';
 import { quarantineCommand } from './quarantine-command.js';
 import { runCommand } from './run-command.js';
@@ -59,6 +60,17 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       showValues = options.showValues === true;
       exitCode = await command(plan, options, io);
     };
+
+  program
+    .command('init')
+    .description('draft a plan from the live source and target schemas: tables and columns matched, risks commented')
+    .requiredOption('--source <URL>', 'the old CRM: sqlite:PATH or postgres://…')
+    .requiredOption('--target <URL>', 'the new CRM, its tables already created')
+    .option('-o, --output <FILE>', 'write the plan here (default: stdout)')
+    .option('--force', 'replace FILE if it exists')
+    .action(async (options: InitCommandOptions) => {
+      exitCode = await initCommand(options, io);
+    });
 
   program
     .command('plan')

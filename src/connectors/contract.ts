@@ -61,6 +61,8 @@ export interface Source {
   count(table: string, position?: Position): Promise<number>;
   /** Rows whose `column` is NULL (an incremental cursor must never be). */
   countNull(table: string, column: string): Promise<number>;
+  /** The longest value of each of these text columns, in characters (0 for an empty table): what `init` warns against. */
+  maxLengths(table: string, columns: readonly string[]): Promise<Record<string, number>>;
   /** Streams the table in key order, in batches, pulling the next batch only when the consumer asks. */
   read(request: ReadRequest): AsyncIterable<Row[]>;
   close(): Promise<void>;
@@ -184,6 +186,7 @@ export interface Target {
   readonly display: string;
   readonly capabilities: TargetCapabilities;
   readonly state: StateStore;
+  listTables(): Promise<string[]>;
   describe(table: string): Promise<TableInfo | undefined>;
   /** Reads a target table back, as `Source.read` does: delete detection and verify merge it with the source. */
   read(request: ReadRequest): AsyncIterable<Row[]>;

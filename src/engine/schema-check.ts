@@ -95,7 +95,7 @@ function outputType(field: FieldPlan, source: TableInfo): { type: LogicalType; m
 }
 
 /** How a value of type `from` fares in a column of type `to`: fine, some values may not fit, or none can. */
-function compatibility(from: LogicalType, to: LogicalType): 'ok' | 'lossy' | 'never' {
+export function compatibility(from: LogicalType, to: LogicalType): 'ok' | 'lossy' | 'never' {
   if (from === to || to === 'text') return 'ok';
   if (from === 'text') return 'lossy';
   if (INTEGERS.includes(from) && NUMBERS.includes(to)) return INTEGERS.indexOf(from) <= INTEGERS.indexOf(to) || !INTEGERS.includes(to) ? 'ok' : 'lossy';

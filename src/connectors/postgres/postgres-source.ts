@@ -36,6 +36,13 @@ export class PostgresSource implements Source {
     return Number(result.rows[0]?.n ?? 0);
   }
 
+  async maxLengths(table: string, columns: readonly string[]): Promise<Record<string, number>> {
+    if (columns.length === 0) return {};
+    const select = columns.map((c, i) => `COALESCE(max(char_length(${quoteIdentifier(c)}::text)), 0) AS m${i}`).join(', ');
+    const row = (await this.#client.query<Record<string, number>>(`SELECT ${select} FROM ${qualified(table)}`)).rows[0] ?? {};
+    return Object.fromEntries(columns.map((c, i) => [c, Number(row[`m${i}`] ?? 0)]));
+  }
+
   async *read(request: ReadRequest): AsyncIterable<Row[]> {
     yield* copyOut(this.#url, await this.describe(request.table), request, 'E_SOURCE');
   }

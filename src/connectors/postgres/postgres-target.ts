@@ -4,7 +4,7 @@ import type { BatchStart, BatchWriter, ReadRequest, StateStore, TableInfo, Table
 import { quoteIdentifier } from '../shared/identifiers.js';
 import { SqlStateStore, type SqlSession } from '../shared/sql-state-store.js';
 import { PostgresBatchWriter } from './postgres-batch-writer.js';
-import { describeTable, nativeTypeOf, qualified } from './postgres-catalog.js';
+import { describeTable, listTables, nativeTypeOf, qualified } from './postgres-catalog.js';
 import { connect, pgFailure } from './postgres-client.js';
 import { copyOut } from './postgres-read.js';
 
@@ -34,6 +34,10 @@ export class PostgresTarget implements Target {
     this.#readOnly = readOnly;
     this.#store = stateStore(client);
     this.state = readOnly ? inspectOnlyState(this.#store, client) : this.#store;
+  }
+
+  listTables(): Promise<string[]> {
+    return listTables(this.#client);
   }
 
   describe(table: string): Promise<TableInfo | undefined> {

@@ -35,6 +35,13 @@ export class SqliteSource implements Source {
     return Promise.resolve(Number(this.#db.prepare(`SELECT count(*) FROM ${q(table)} WHERE ${q(column)} IS NULL`).pluck().get()));
   }
 
+  maxLengths(table: string, columns: readonly string[]): Promise<Record<string, number>> {
+    if (columns.length === 0) return Promise.resolve({});
+    const select = columns.map((c) => `COALESCE(max(length(CAST(${q(c)} AS TEXT))), 0)`).join(', ');
+    const row = this.#db.prepare(`SELECT ${select} FROM ${q(table)}`).raw(true).get() as unknown[];
+    return Promise.resolve(Object.fromEntries(columns.map((c, i) => [c, Number(row[i] ?? 0)])));
+  }
+
   async *read(request: ReadRequest): AsyncIterable<Row[]> {
     const snapshot = this.snapshotReads && !this.#db.inTransaction;
     if (snapshot) this.#db.exec('BEGIN');

@@ -5,7 +5,7 @@ import { KEYS_PER_STATEMENT, keyInList } from '../shared/keyset.js';
 import { readPages } from './sqlite-read.js';
 import type { Row } from '../../values.js';
 import { SqlStateStore } from '../shared/sql-state-store.js';
-import { describeTable, q, sqliteSession, toSqlite } from './sqlite-database.js';
+import { describeTable, listTables, q, sqliteSession, toSqlite } from './sqlite-database.js';
 import { declaredTypeOf } from './sqlite-types.js';
 
 const STATE_DIALECT = {
@@ -30,6 +30,10 @@ export class SqliteTarget implements Target {
     this.display = display;
     this.#store = db ? new SqlStateStore(sqliteSession(db), STATE_DIALECT) : undefined;
     this.state = this.#store ?? emptyState;
+  }
+
+  listTables(): Promise<string[]> {
+    return Promise.resolve(this.#db ? listTables(this.#db) : []);
   }
 
   describe(table: string): Promise<TableInfo | undefined> {

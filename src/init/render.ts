@@ -1,0 +1,69 @@
+import type { TableInfo } from '../connectors/contract.js';
+import type { EntityDraft, FieldDraft } from './match.js';
+
+/** A YAML scalar: bare when it is a plain name, double-quoted (JSON escapes are valid YAML) otherwise. */
+const scalar = (text: string): string => (/^[A-Za-z_][A-Za-z0-9_.]*$/.test(text) && !/^(true|false|null|yes|no|on|off|y|n)$/i.test(text) ? text : JSON.stringify(text));
+
+/** A password written in a URL becomes `${env:NAME}`, so the drafted plan holds no secret. */
+export function secretFree(url: string, variable: string): { url: string; moved: boolean } {
+  const m = /^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):([^@/]*)@/i.exec(url);
+  if (!m || m[2]?.startsWith('${env:')) return { url, moved: false };
+  return { url: url.replace(m[0], `${m[1]}:\${env:${variable}}@`), moved: true };
+}
+
+function entityName(table: string, taken: Set<string>): string {
+  let name = (table.split('.').pop() ?? table).replace(/[^A-Za-z0-9_]/g, '_').replace(/^(\d)/, '_$1') || 'entity';
+  while (taken.has(name)) name = `${name}_2`;
+  taken.add(name);
+  return name;
+}
+
+function fieldLines(f: FieldDraft): string[] {
+  const target = scalar(f.target.name);
+  const from = scalar(f.source?.name ?? '');
+  const lines = f.risks.map((r) => `      # RISK: ${r}`);
+  if (f.impossible) return [...lines, `      # ${target}: ${from}   # not mapped: ${f.impossible}; add a transform: { cast: … } if the values allow it`];
+  const parts = [`from: ${from}`, ...(f.transform ? [`transform: ${f.transform}`] : []), ...(f.clean ? [`clean: ${f.clean}`] : [])];
+  lines.push(parts.length === 1 ? `      ${target}: ${from}` : `      ${target}: { ${parts.join(', ')} }`);
+  if (f.clean === 'phone') lines.push('        # numbers written without +country need a default: clean: { phone: { country: US } }');
+  return lines;
+}
+
+/** The draft plan as commented YAML: every choice visible, every risk on the line above the field it concerns. */
+export function renderPlan(options: {
+  name: string;
+  source: string;
+  target: string;
+  sourceDisplay: string;
+  targetDisplay: string;
+  entities: readonly EntityDraft[];
+  unmatchedSources: readonly TableInfo[];
+  unmatchedTargets: readonly TableInfo[];
+}): string {
+  const out = [
+    `# Drafted by crm-migrate init from ${options.sourceDisplay} and ${options.targetDisplay}.`,
+    '# Tables and columns were matched by name and type. Read every RISK line, then check it with: crm-migrate plan <this file>',
+    'version: 1',
+    `name: ${scalar(options.name)}`,
+    `source: ${JSON.stringify(options.source)}`,
+    `target: ${JSON.stringify(options.target)}`,
+  ];
+  if (options.entities.length === 0) out.push('entities: {}   # no source table resembles a target table: add entities by hand');
+  else out.push('entities:');
+  const taken = new Set<string>();
+  for (const e of options.entities) {
+    out.push(`  ${entityName(e.target.name, taken)}:   # ${e.source.name} -> ${e.target.name}`);
+    out.push(`    from: ${scalar(e.source.name)}`, `    into: ${scalar(e.target.name)}`);
+    out.push(`    key: ${e.key.length === 1 ? scalar(e.key[0] as string) : `[${e.key.map(scalar).join(', ')}]`}`);
+    out.push('    fields:');
+    for (const f of e.fields) out.push(...fieldLines(f));
+    if (e.unmapped.length > 0) out.push(`    # source columns not mapped: ${e.unmapped.join(', ')}`);
+    const required = e.unfilled.filter((c) => !c.nullable && !c.hasDefault);
+    const optional = e.unfilled.filter((c) => c.nullable || c.hasDefault);
+    if (optional.length > 0) out.push(`    # target columns left empty: ${optional.map((c) => c.name).join(', ')}`);
+    for (const c of required) out.push(`    # RISK: ${e.target.name}.${c.name} is NOT NULL with no default and nothing fills it: the plan is refused until a field does`);
+  }
+  if (options.unmatchedSources.length > 0) out.push(`# source tables not migrated: ${options.unmatchedSources.map((t) => t.name).join(', ')}`);
+  if (options.unmatchedTargets.length > 0) out.push(`# target tables no source table resembles: ${options.unmatchedTargets.map((t) => t.name).join(', ')}`);
+  return `${out.join('\n')}\n`;
+}
