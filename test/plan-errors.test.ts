@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatPlanIssue, PlanError } from '../src/errors.js';
 import { parsePlan } from '../src/plan/load.js';
@@ -18,7 +21,7 @@ entities:
 
 function issuesOf(text: string, env: NodeJS.ProcessEnv = {}): string[] {
   try {
-    parsePlan(text, 'plan.yaml', env);
+    parsePlan(text, 'plan.yaml', { env });
   } catch (error) {
     expect(error).toBeInstanceOf(PlanError);
     return (error as PlanError).issues.map(formatPlanIssue);
@@ -96,10 +99,35 @@ describe('plan errors', () => {
 
   it('resolves ${env:NAME} and never puts the secret in the plan hash', () => {
     const text = VALID.replace('target: sqlite:./new.db', 'target: postgres://u:${env:PW}@h/db');
-    const a = parsePlan(text, 'p.yaml', { PW: 's3cret-one' });
-    const b = parsePlan(text, 'p.yaml', { PW: 's3cret-two' });
+    const a = parsePlan(text, 'p.yaml', { env: { PW: 's3cret-one' } });
+    const b = parsePlan(text, 'p.yaml', { env: { PW: 's3cret-two' } });
     expect(a.target).toBe('postgres://u:s3cret-one@h/db');
     expect(a.hash).toBe(b.hash);
+  });
+
+  it('reads ${file:PATH} from the plan\'s folder, and names an unreadable file without its content', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'crm-secret-'));
+    try {
+      writeFileSync(path.join(dir, 'pw.txt'), 'from-a-file\n');
+      const text = VALID.replace('target: sqlite:./new.db', 'target: postgres://u:${file:pw.txt}@h/db');
+      expect(parsePlan(text, path.join(dir, 'plan.yaml')).target).toBe('postgres://u:from-a-file@h/db');
+      const missing = issuesOf(text.replace('pw.txt', 'nope.txt')).join('\n');
+      expect(missing).toContain('plan.yaml:3:9: error: target: cannot read secret file nope.txt: no such file');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a password written in a URL, unless told to allow it', () => {
+    const text = VALID.replace('target: sqlite:./new.db', 'target: postgres://crm:hunter2@db.internal/crm');
+    const refused = issuesOf(text).join('\n');
+    expect(refused).toContain('plan.yaml:3:9: error: target: the target URL holds a password in plain text');
+    expect(refused).toContain('${env:NAME} or ${file:PATH}, or pass --allow-plaintext-secrets');
+    expect(refused).not.toContain('hunter2');
+    expect(parsePlan(text, 'p.yaml', { allowPlaintextSecrets: true }).target).toBe('postgres://crm:hunter2@db.internal/crm');
+    // A password that is all references is fine; one with literal text around a reference is not.
+    expect(() => parsePlan(VALID.replace('target: sqlite:./new.db', 'target: postgres://crm:${env:A}${env:B}@h/db'), 'p.yaml', { env: { A: '1', B: '2' } })).not.toThrow();
+    expect(issuesOf(VALID.replace('target: sqlite:./new.db', 'target: postgres://crm:x${env:A}@h/db'), { A: '1' }).join('\n')).toContain('password in plain text');
   });
 
   it('never echoes the value of a secret in an error', () => {

@@ -13,6 +13,7 @@ import { balanced, int, table } from './format.js';
 import type { Io } from './main.js';
 
 export interface QuarantineOptions {
+  allowPlaintextSecrets?: boolean;
   entity?: string;
   json?: boolean;
   /** true: CSV on stdout; a path: CSV into that file. */
@@ -32,7 +33,7 @@ const cell = (value: unknown): string => (value === null || value === undefined 
  * one column per source column, so they can be fixed in a spreadsheet — or retries a fixed file.
  */
 export async function quarantineCommand(file: string, options: QuarantineOptions, io: Io): Promise<number> {
-  const plan = await loadPlan(file);
+  const plan = await loadPlan(file, { allowPlaintextSecrets: options.allowPlaintextSecrets });
   if (options.retry) return retry(plan, options.retry, io);
   const values = options.showValues === true;
   const entities = plan.entities.filter((e) => !options.entity || e.name === options.entity);

@@ -10,6 +10,7 @@ import { progressView } from './progress.js';
 import { stopOnSignals } from './signals.js';
 
 export interface RunCommandOptions {
+  allowPlaintextSecrets?: boolean;
   fresh?: boolean;
   /** A path, or false for none; true or absent: reports/<plan>-<run>.html beside the plan. */
   report?: string | boolean;
@@ -19,7 +20,7 @@ export interface RunCommandOptions {
 }
 
 export async function runCommand(file: string, options: RunCommandOptions, io: Io): Promise<number> {
-  const plan = await loadPlan(file);
+  const plan = await loadPlan(file, { allowPlaintextSecrets: options.allowPlaintextSecrets });
   const view = progressView({ quiet: options.quiet === true, write: (line) => io.err(line), terminal: io.terminal === true });
   const stop = stopOnSignals((line) => io.err(line));
   const started = Date.now();

@@ -8,6 +8,7 @@ import type { Io } from './main.js';
 import { stopOnSignals } from './signals.js';
 
 export interface SyncCommandOptions {
+  allowPlaintextSecrets?: boolean;
   every?: string;
   json?: boolean;
   showValues?: boolean;
@@ -33,7 +34,7 @@ function incrementLine(summary: RunSummary): string {
  * then end the command with exit code 0: the target is then exactly at its last checkpoint.
  */
 export async function syncCommand(file: string, options: SyncCommandOptions, io: Io): Promise<number> {
-  const plan = await loadPlan(file);
+  const plan = await loadPlan(file, { allowPlaintextSecrets: options.allowPlaintextSecrets });
   if (!plan.entities.some((e) => e.strategy === 'incremental')) {
     throw new CrmMigrateError('E_USAGE', 'sync runs increments, but no entity of the plan is incremental', { hint: 'add strategy: incremental and cursor: <column> to an entity' });
   }

@@ -6,6 +6,7 @@ import { int, table } from './format.js';
 import type { Io } from './main.js';
 
 export interface VerifyCommandOptions {
+  allowPlaintextSecrets?: boolean;
   report?: string | boolean;
   json?: boolean;
   limit?: number;
@@ -16,7 +17,7 @@ export interface VerifyCommandOptions {
 export const DIFFERENT = 3;
 
 export async function verifyCommand(file: string, options: VerifyCommandOptions, io: Io): Promise<number> {
-  const plan = await loadPlan(file);
+  const plan = await loadPlan(file, { allowPlaintextSecrets: options.allowPlaintextSecrets });
   const summary = await verifyPlan(plan, { limit: options.limit, showValues: options.showValues });
   if (options.report !== false) {
     const id = `verify-${new Date().toISOString().replace(/[:.]/g, '-')}`;

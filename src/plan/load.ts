@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { z } from 'zod';
 import { CrmMigrateError, PlanError, type PlanIssue, type SourceLocation } from '../errors.js';
 import { compileEntity, type EntityPlan } from '../mapping/compile.js';
-import { resolveEnv } from './env.js';
+import { plaintextSecretIssues, resolveReferences } from './references.js';
 import { parseLocated, type PlanPath } from './locate.js';
 import { KNOWN_KEYS, PlanSchema } from './schema.js';
 import { didYouMean } from './suggest.js';
@@ -57,8 +57,16 @@ function zodIssues(error: z.ZodError, locateKey: (path: PlanPath) => SourceLocat
   });
 }
 
+export interface LoadOptions {
+  /** Where `${env:…}` comes from (default: the process's environment). */
+  readonly env?: NodeJS.ProcessEnv | undefined;
+  /** Accept a password written into a connection URL (refused by default). */
+  readonly allowPlaintextSecrets?: boolean | undefined;
+}
+
 /** Parses, validates and compiles a plan from its text. Throws PlanError listing every problem found. */
-export function parsePlan(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Plan {
+export function parsePlan(text: string, file: string, options: LoadOptions = {}): Plan {
+  const env = options.env ?? process.env;
   const located = parseLocated(text, file);
   const locate = located.locate;
   const fail = (issues: PlanIssue[]): never => {
@@ -67,8 +75,8 @@ export function parsePlan(text: string, file: string, env: NodeJS.ProcessEnv = p
   if (located.syntaxErrors.length > 0) {
     fail(located.syntaxErrors.map((e) => ({ severity: 'error', path: [], message: `YAML: ${e.message}`, location: e.location })));
   }
-  const issues: PlanIssue[] = [];
-  const resolved = resolveEnv(located.data, env, issues);
+  const issues: PlanIssue[] = options.allowPlaintextSecrets ? [] : plaintextSecretIssues(located.data);
+  const resolved = resolveReferences(located.data, { env, baseDir: path.dirname(path.resolve(file)) }, issues);
   const parsed = PlanSchema.safeParse(resolved, { reportInput: true });
   if (!parsed.success) fail([...issues, ...zodIssues(parsed.error, located.locateKey)]);
   const input = parsed.data as z.infer<typeof PlanSchema>;
@@ -95,7 +103,7 @@ export function parsePlan(text: string, file: string, env: NodeJS.ProcessEnv = p
   };
 }
 
-export async function loadPlan(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Plan> {
+export async function loadPlan(file: string, options: LoadOptions = {}): Promise<Plan> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -103,5 +111,5 @@ export async function loadPlan(file: string, env: NodeJS.ProcessEnv = process.en
     const code = (cause as NodeJS.ErrnoException).code;
     throw new CrmMigrateError('E_USAGE', `cannot read plan file ${file}${code === 'ENOENT' ? ': no such file' : ''}`, { cause });
   }
-  return parsePlan(text, file, env);
+  return parsePlan(text, file, options);
 }

@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { PlanIssue } from '../errors.js';
+
+const REFERENCE = /\$\{(env|file):([^}]+)\}/g;
+
+export interface ReferenceContext {
+  readonly env: NodeJS.ProcessEnv;
+  /** `${file:PATH}` is read from here when PATH is relative: the plan file's folder. */
+  readonly baseDir: string;
+}
+
+/**
+ * Replaces `${env:NAME}` and `${file:PATH}` (the file's text, without its final line break: a mounted secret,
+ * a password file) in every string of the plan. An unset variable or an unreadable file is an issue that
+ * names it and where it is used; a value is never echoed.
+ */
+export function resolveReferences(data: unknown, context: ReferenceContext, issues: PlanIssue[], at: (string | number)[] = []): unknown {
+  if (typeof data === 'string') {
+    return data.replace(REFERENCE, (whole, kind: string, name: string) => {
+      if (kind === 'env') {
+        const value = /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? context.env[name] : undefined;
+        if (value === undefined) issues.push({ severity: 'error', path: at, message: `environment variable ${name} is not set`, hint: `export ${name}=… before running` });
+        return value ?? whole;
+      }
+      const file = path.resolve(context.baseDir, name);
+      try {
+        return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        issues.push({ severity: 'error', path: at, message: `cannot read secret file ${name}${code === 'ENOENT' ? ': no such file' : code === 'EACCES' ? ': permission denied' : ''}` });
+        return whole;
+      }
+    });
+  }
+  if (Array.isArray(data)) return data.map((item, i) => resolveReferences(item, context, issues, [...at, i]));
+  if (data !== null && typeof data === 'object') {
+    return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, resolveReferences(v, context, issues, [...at, k])]));
+  }
+  return data;
+}
+
+/** The password part of a connection URL as written in the plan, if it has one. */
+function writtenPassword(url: string): string | undefined {
+  return /^[a-z][a-z0-9+.-]*:\/\/[^:/@]*:([^@/]*)@/i.exec(url)?.[1];
+}
+
+/**
+ * A password written into a URL in plain text, rather than through `${env:…}` or `${file:…}`: plans are
+ * committed, mailed and pasted, so such a plan is refused unless the user says otherwise.
+ */
+export function plaintextSecretIssues(data: unknown): PlanIssue[] {
+  const issues: PlanIssue[] = [];
+  const plan = (data ?? {}) as Record<string, unknown>;
+  for (const key of ['source', 'target']) {
+    const url = plan[key];
+    if (typeof url !== 'string') continue;
+    const password = writtenPassword(url);
+    if (password && password.replace(REFERENCE, '') !== '') {
+      issues.push({
+        severity: 'error',
+        path: [key],
+        message: `the ${key} URL holds a password in plain text`,
+        hint: 'write it as ${env:NAME} or ${file:PATH}, or pass --allow-plaintext-secrets',
+      });
+    }
+  }
+  return issues;
+}
