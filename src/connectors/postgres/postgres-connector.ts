@@ -8,7 +8,11 @@ import { PostgresTarget } from './postgres-target.js';
 export const postgresConnector: Connector = {
   schemes: ['postgres', 'postgresql'],
   async openSource(url) {
-    return new PostgresSource(url, await connect(url), redactUrl(url));
+    const client = await connect(url);
+    // Every statement on a source connection is read-only (counts and catalog queries too, not only the
+    // COPY reads, which run in their own READ ONLY transactions): a view over a function that writes fails.
+    await client.query('SET default_transaction_read_only = on');
+    return new PostgresSource(url, client, redactUrl(url));
   },
   async openTarget(url, options) {
     return new PostgresTarget(url, await connect(url), redactUrl(url), options.readOnly === true);

@@ -3,6 +3,7 @@ import type { Row } from '../../values.js';
 import type { Position, ReadRequest, Source, TableInfo } from '../contract.js';
 import { quoteIdentifier } from '../shared/identifiers.js';
 import { describeTable, listTables, qualified } from './postgres-catalog.js';
+import { pgFailure } from './postgres-client.js';
 import { copyOut, positionWhere } from './postgres-read.js';
 
 export class PostgresSource implements Source {
@@ -27,20 +28,29 @@ export class PostgresSource implements Source {
 
   async count(table: string, position?: Position): Promise<number> {
     const where = positionWhere(this.#client, position && (await this.describe(table)), position);
-    const result = await this.#client.query<{ n: string }>(`SELECT count(*) AS n FROM ${qualified(table)} ${where}`);
-    return Number(result.rows[0]?.n ?? 0);
+    const row = await this.#one(`counting the rows of ${table}`, `SELECT count(*) AS n FROM ${qualified(table)} ${where}`);
+    return Number(row.n ?? 0);
   }
 
   async countNull(table: string, column: string): Promise<number> {
-    const result = await this.#client.query<{ n: string }>(`SELECT count(*) AS n FROM ${qualified(table)} WHERE ${quoteIdentifier(column)} IS NULL`);
-    return Number(result.rows[0]?.n ?? 0);
+    const row = await this.#one(`counting the empty ${column} of ${table}`, `SELECT count(*) AS n FROM ${qualified(table)} WHERE ${quoteIdentifier(column)} IS NULL`);
+    return Number(row.n ?? 0);
   }
 
   async maxLengths(table: string, columns: readonly string[]): Promise<Record<string, number>> {
     if (columns.length === 0) return {};
     const select = columns.map((c, i) => `COALESCE(max(char_length(${quoteIdentifier(c)}::text)), 0) AS m${i}`).join(', ');
-    const row = (await this.#client.query<Record<string, number>>(`SELECT ${select} FROM ${qualified(table)}`)).rows[0] ?? {};
+    const row = await this.#one(`measuring the columns of ${table}`, `SELECT ${select} FROM ${qualified(table)}`);
     return Object.fromEntries(columns.map((c, i) => [c, Number(row[`m${i}`] ?? 0)]));
+  }
+
+  /** One row of an aggregate query; a failure names what was being done (and the SQLSTATE), never a value. */
+  async #one(what: string, sql: string): Promise<Record<string, unknown>> {
+    try {
+      return (await this.#client.query<Record<string, unknown>>(sql)).rows[0] ?? {};
+    } catch (error) {
+      throw pgFailure('E_SOURCE', `${what} failed`, error);
+    }
   }
 
   async *read(request: ReadRequest): AsyncIterable<Row[]> {
