@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CrmMigrateError, PlanError } from '../errors.js';
+import { historyCommand } from './history-command.js';
 import { initCommand, type InitCommandOptions } from './init-command.js';
 import { planCommand } from './plan-command.js';
 import { quarantineCommand } from './quarantine-command.js';
@@ -115,6 +116,14 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--no-report', 'write no HTML report')
     .option('--show-values', 'show the differing values (customer data)')
     .action(action(verifyCommand));
+
+  program
+    .command('history')
+    .description('the audit trail of PLAN on its target: who ran what, when, with which tool version and plan, and how it ended')
+    .argument('<PLAN>', 'plan file (YAML)')
+    .option('--allow-plaintext-secrets', 'accept a password written into a connection URL of the plan')
+    .option('--json', 'JSON lines, one entry each')
+    .action(action(historyCommand));
 
   program
     .command('quarantine')

@@ -50,6 +50,7 @@ export async function syncCommand(file: string, options: SyncCommandOptions, io:
         summary = await runPlan(plan, {
           signal: stop.signal,
           lag: true,
+          command: 'sync',
           onWarnings: (warnings) => {
             if (!warned) io.err(formatIssues(warnings));
             warned = true;

@@ -159,6 +159,26 @@ export interface BatchWriter {
   abort(): Promise<void>;
 }
 
+/** One line of the audit trail: who did what to the target with which plan, and how it ended. */
+export interface AuditEntry {
+  readonly plan: string;
+  readonly at: string;
+  /** `run`, `sync` (one increment), `verify`, `retry`. */
+  readonly command: string;
+  /** `done`, `failed`, `interrupted`, `equal`, `different`. */
+  readonly outcome: string;
+  readonly runId: string | null;
+  /** The operating-system user that ran the command. */
+  readonly user: string;
+  readonly toolVersion: string;
+  readonly planHash: string;
+  /** Connection URLs as printed: passwords redacted. */
+  readonly source: string;
+  readonly target: string;
+  /** The accounting (or verify's counts) per entity; the error's code and message when it failed. Never values. */
+  readonly details: unknown;
+}
+
 /** Runs, checkpoints and quarantine, kept in the target next to the data. */
 export interface StateStore {
   /** The plan's newest run, or its newest run with this status. */
@@ -167,6 +187,10 @@ export interface StateStore {
   finishRun(runId: string, status: RunStatus): Promise<void>;
   checkpoints(runId: string): Promise<Checkpoint[]>;
   quarantined(runId: string, entity?: string): AsyncIterable<QuarantinedRow>;
+  /** Appends to the audit trail (its own transaction). */
+  audit(entry: AuditEntry): Promise<void>;
+  /** The plan's audit trail, oldest first. */
+  history(plan: string): Promise<AuditEntry[]>;
 }
 
 export interface TargetCapabilities {

@@ -2,6 +2,7 @@ import type { Checkpoint, Counts, QuarantinedRow, QuarantineKey, TableInfo, Targ
 import { CrmMigrateError } from '../errors.js';
 import type { Plan } from '../plan/load.js';
 import { valueToJson, type LogicalType, type Row, type Value } from '../values.js';
+import { audit, auditEntry } from './audit.js';
 import { chunkMapperFor } from './chunk-mapper.js';
 import { sourceKeyText, zeroCounts } from './load-entity.js';
 import { withConnections } from './run.js';
@@ -64,7 +65,9 @@ export async function retryQuarantine(plan: Plan, records: AsyncIterable<FixedRe
     }
     for (const state of states.values()) await state.flush(target, run.runId);
     const counts = Object.fromEntries(plan.entities.map((e) => [e.name, { ...zeroCounts(), ...(states.get(e.name)?.checkpoint ?? checkpoints.get(e.name))?.counts }]));
-    return { runId: run.runId, entities: Object.fromEntries([...states].map(([name, s]) => [name, s.result])), counts };
+    const retried = Object.fromEntries([...states].map(([name, s]) => [name, s.result]));
+    await audit(target, auditEntry(plan, { command: 'retry', outcome: 'done', runId: run.runId, source: source.display, target: target.display, details: { retried, entities: counts } }));
+    return { runId: run.runId, entities: retried, counts };
   });
 }
 

@@ -6,6 +6,7 @@ import type { Plan } from '../plan/load.js';
 import type { Row } from '../values.js';
 import { loadEntity, readOrder, zeroCounts, type EntityProgress } from './load-entity.js';
 import type { EntityQuality } from './quality.js';
+import { audit, auditEntry, failureDetails } from './audit.js';
 import { shiftBack } from './cursor.js';
 import { checkAgainstSchemas, type BoundEntity } from './schema-check.js';
 
@@ -19,6 +20,8 @@ export interface RunOptions {
   readonly signal?: AbortSignal | undefined;
   /** Also count, per incremental entity, the source changes not yet applied when the run ends (`lag`). */
   readonly lag?: boolean | undefined;
+  /** The command named in the audit trail: `run` (default) or `sync`. */
+  readonly command?: string | undefined;
 }
 
 /** How far an incremental entity's target is behind its source. */
@@ -144,7 +147,11 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
       return { runId, plan: plan.name, status, resumed, previousRunId, source: source.display, target: target.display, entities: counts, reasons: await reasonCounts(target, runId), quality, lag, durationMs: Date.now() - started };
     };
     const incremental = plan.entities.some((e) => e.strategy === 'incremental');
-    if (run?.status === 'done' && !incremental) return summary('already-done', false, run.runId);
+    if (run?.status === 'done' && !incremental) {
+      const done = await summary('already-done', false, run.runId);
+      await audit(target, auditEntry(plan, { command: options.command ?? 'run', outcome: 'already-done', runId: run.runId, source: source.display, target: target.display, details: null }));
+      return done;
+    }
     if (run && run.planHash !== plan.hash) {
       throw new CrmMigrateError('E_PLAN', `the plan's mapping changed since run ${run.runId}${run.status === 'done' ? ' loaded the target' : ' started'}, so the target cannot be continued with it`, {
         hint: 'run with --fresh to empty the target tables and start over',
@@ -158,6 +165,7 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
     }
     const runId = run.runId;
     let stopped = false;
+    const trail = (outcome: string, details: unknown) => auditEntry(plan, { command: options.command ?? 'run', outcome, runId, source: source.display, target: target.display, details });
     try {
       const checkpoints = await target.state.checkpoints(runId);
       const before = previous ? await target.state.checkpoints(previous.runId) : [];
@@ -178,8 +186,12 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
       await target.state.finishRun(runId, stopped ? 'interrupted' : 'done');
     } catch (error) {
       await target.state.finishRun(runId, 'failed').catch(() => undefined);
+      // Best effort: the failure may be the target itself going away.
+      await audit(target, trail('failed', failureDetails(error))).catch(() => undefined);
       throw error;
     }
-    return summary(stopped ? 'interrupted' : 'done', resumed, runId);
+    const result = await summary(stopped ? 'interrupted' : 'done', resumed, runId);
+    await audit(target, trail(result.status, { entities: result.entities, resumed, previousRunId: result.previousRunId ?? null }));
+    return result;
   });
 }

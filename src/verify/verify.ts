@@ -1,4 +1,5 @@
 import type { Source, Target } from '../connectors/contract.js';
+import { auditEntry, recordAudit } from '../engine/audit.js';
 import { mapInOrder } from '../engine/chunk-mapper.js';
 import { chooseMapper, sourceKeyText } from '../engine/load-entity.js';
 import { mergeJoin } from '../engine/merge-join.js';
@@ -66,13 +67,17 @@ export interface VerifyOptions {
  */
 export async function verifyPlan(plan: Plan, options: VerifyOptions = {}): Promise<VerifySummary> {
   const started = Date.now();
-  return withConnections(plan, true, async (source, target) => {
+  const summary = await withConnections(plan, true, async (source, target) => {
     const { entities } = await checkAgainstSchemas(plan, source, target);
     const results: EntityVerification[] = [];
     for (const entity of entities) results.push(await verifyEntity(source, target, entity, options));
     const equal = results.every((r) => r.missing + r.extra + r.changed + r.stale === 0);
     return { source: source.display, target: target.display, equal, entities: results, durationMs: Date.now() - started };
   });
+  // The audit keeps the counts, not the differing keys: keys are listed by verify itself.
+  const counts = Object.fromEntries(summary.entities.map(({ entity, differences: _d, ...c }) => [entity, c]));
+  await recordAudit(plan, auditEntry(plan, { command: 'verify', outcome: summary.equal ? 'equal' : 'different', source: summary.source, target: summary.target, details: { entities: counts } }));
+  return summary;
 }
 
 async function verifyEntity(source: Source, target: Target, entity: BoundEntity, options: VerifyOptions): Promise<EntityVerification> {

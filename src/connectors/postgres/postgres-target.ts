@@ -115,5 +115,7 @@ function inspectOnlyState(store: SqlStateStore, client: pg.Client): StateStore {
     finishRun: (id, status) => store.finishRun(id, status),
     checkpoints: async (id) => ((await exists()) ? store.checkpoints(id) : []),
     quarantined: (id, entity) => store.quarantined(id, entity),
+    audit: (entry) => store.audit(entry),
+    history: async (plan) => ((await exists()) ? store.history(plan) : []),
   };
 }

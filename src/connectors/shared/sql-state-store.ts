@@ -1,4 +1,4 @@
-import type { Checkpoint, QuarantinedRow, QuarantineKey, RunRecord, RunStatus, StateStore } from '../contract.js';
+import type { AuditEntry, Checkpoint, QuarantinedRow, QuarantineKey, RunRecord, RunStatus, StateStore } from '../contract.js';
 
 /** The smallest SQL surface the state tables need; each SQL connector adapts its driver to it. */
 export interface SqlSession {
@@ -9,7 +9,7 @@ export interface SqlSession {
 export interface StateDialect {
   /** Statements run once before the tables are created (a schema, say). */
   readonly setup: readonly string[];
-  table(name: 'runs' | 'checkpoints' | 'quarantine'): string;
+  table(name: 'runs' | 'checkpoints' | 'quarantine' | 'audit'): string;
   param(index: number): string;
   readonly bigint: string;
   readonly json: string;
@@ -44,6 +44,32 @@ export class SqlStateStore implements StateStore {
     await this.#session.query(`CREATE TABLE IF NOT EXISTS ${d.table('quarantine')} (
       run_id TEXT NOT NULL, entity TEXT NOT NULL, source_key TEXT NOT NULL, row_data ${d.json} NOT NULL,
       reasons ${d.json} NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (run_id, entity, source_key))`);
+    await this.#session.query(`CREATE TABLE IF NOT EXISTS ${d.table('audit')} (
+      plan TEXT NOT NULL, at TEXT NOT NULL, command TEXT NOT NULL, outcome TEXT NOT NULL, run_id TEXT,
+      os_user TEXT NOT NULL, tool_version TEXT NOT NULL, plan_hash TEXT NOT NULL, source TEXT NOT NULL,
+      target TEXT NOT NULL, details ${d.json})`);
+  }
+
+  async audit(entry: AuditEntry): Promise<void> {
+    const p = (i: number) => this.#d.param(i);
+    await this.#session.query(
+      `INSERT INTO ${this.#d.table('audit')} (plan, at, command, outcome, run_id, os_user, tool_version, plan_hash, source, target, details)
+       VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)}, ${p(11)})`,
+      [entry.plan, entry.at, entry.command, entry.outcome, entry.runId, entry.user, entry.toolVersion, entry.planHash, entry.source, entry.target, JSON.stringify(entry.details ?? null)],
+    );
+  }
+
+  async history(plan: string): Promise<AuditEntry[]> {
+    const rows = await this.#session.query(
+      `SELECT plan, at, command, outcome, run_id, os_user, tool_version, plan_hash, source, target, details FROM ${this.#d.table('audit')}
+       WHERE plan = ${this.#d.param(1)} ORDER BY at, run_id`,
+      [plan],
+    );
+    return rows.map((r) => ({
+      plan: String(r.plan), at: String(r.at), command: String(r.command), outcome: String(r.outcome), runId: r.run_id === null ? null : String(r.run_id),
+      user: String(r.os_user), toolVersion: String(r.tool_version), planHash: String(r.plan_hash), source: String(r.source), target: String(r.target),
+      details: r.details === null ? null : parseJson(r.details),
+    }));
   }
 
   async latestRun(plan: string, status?: RunStatus): Promise<RunRecord | undefined> {

@@ -159,4 +159,6 @@ const emptyState: StateStore = {
   finishRun: () => Promise.resolve(),
   checkpoints: () => Promise.resolve([]),
   quarantined: async function* () {},
+  audit: () => Promise.reject(new CrmMigrateError('E_TARGET', 'the target was opened for inspection only')),
+  history: () => Promise.resolve([]),
 };
