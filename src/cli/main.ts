@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CrmMigrateError, PlanError } from '../errors.js';
+import { decryptCommand, type DecryptCommandOptions } from './decrypt-command.js';
 import { historyCommand } from './history-command.js';
 import { initCommand, type InitCommandOptions } from './init-command.js';
 import { planCommand } from './plan-command.js';
@@ -80,6 +81,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--allow-plaintext-secrets', 'accept a password written into a connection URL of the plan')
     .option('--sample <N>', 'rows to push through each entity', (v) => positiveInt(v, '--sample'), 20)
     .option('--json', 'print the preview as JSON on stdout')
+    .option('--show-values', 'show fields marked pii (or protected) unmasked in the sample rows')
     .action(action(planCommand));
 
   program
@@ -116,6 +118,17 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--no-report', 'write no HTML report')
     .option('--show-values', 'show the differing values (customer data)')
     .action(action(verifyCommand));
+
+  program
+    .command('decrypt')
+    .description('decrypt values that protect: encrypt wrote, with the plan\'s key: the VALUEs given, or one per line on stdin')
+    .argument('<PLAN>', 'plan file (YAML) whose keys: section holds the key')
+    .argument('[VALUE...]', 'enc:v1:… values')
+    .option('--key <NAME>', 'which of the plan\'s keys', 'pii')
+    .option('--allow-plaintext-secrets', 'accept a password written into a connection URL of the plan')
+    .action(async (plan: string, values: string[], options: DecryptCommandOptions) => {
+      exitCode = await decryptCommand(plan, values, options, io);
+    });
 
   program
     .command('history')

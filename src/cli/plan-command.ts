@@ -24,7 +24,7 @@ function formatEntity(e: EntityPreview): string {
 /** `plan`: the one place customer values are shown by design — a dry run is for looking at the data. */
 export async function planCommand(file: string, options: { sample?: number; json?: boolean; showValues?: boolean; allowPlaintextSecrets?: boolean }, io: Io): Promise<number> {
   const plan = await loadPlan(file, { allowPlaintextSecrets: options.allowPlaintextSecrets });
-  const preview = await previewPlan(plan, { sample: options.sample ?? 20 });
+  const preview = await previewPlan(plan, { sample: options.sample ?? 20, showValues: options.showValues });
   if (options.json) {
     io.out(JSON.stringify(preview));
     return 0;

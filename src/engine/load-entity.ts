@@ -6,6 +6,7 @@ import { valueToJson, type Row } from '../values.js';
 import { adaptiveMapper } from './adaptive-mapper.js';
 import { inlineMapper, type ChunkMapper, type MappedChunk } from './chunk-mapper.js';
 import { removeDeleted } from './deletes.js';
+import { piiColumns, rowForDisplay } from './pii.js';
 import { QualityTally, type EntityQuality } from './quality.js';
 import type { BoundEntity } from './schema-check.js';
 import { poolMapper } from './worker-pool.js';
@@ -84,6 +85,7 @@ export async function loadEntity(options: {
   const firstPass = options.from === undefined && source.snapshotReads;
   const start: BatchStart = { runId, table: plan.into, columns: entity.writeColumns, upsertKey: incremental && !firstPass ? entity.targetKey : undefined };
   const tombstoned = plan.tombstone !== undefined;
+  const pii = piiColumns(entity);
   const counts: Counts = { ...zeroCounts(), ...options.from?.counts };
   let lastKey: readonly unknown[] | null = options.from?.lastKey ?? null;
   const after = lastKey === null ? undefined : (lastKey as Row);
@@ -121,9 +123,7 @@ export async function loadEntity(options: {
         counts.written += 1;
         return;
       }
-      const original: Record<string, unknown> = {};
-      entity.sourceColumns.forEach((c, k) => (original[c] = valueToJson(row[k] ?? null)));
-      quarantine.push({ entity: plan.name, sourceKey: sourceKeyText(keyIndexes.map((k) => valueToJson(row[k] ?? null))), row: original, reasons: chunk.reasons[i] ?? [] });
+      quarantine.push({ entity: plan.name, sourceKey: sourceKeyText(keyIndexes.map((k) => valueToJson(row[k] ?? null))), row: rowForDisplay(entity, row, pii), reasons: chunk.reasons[i] ?? [] });
       counts.quarantined += 1;
     });
     const last = chunk.rows[chunk.rows.length - 1] as Row;

@@ -9,7 +9,7 @@ import type { MapWorkerSpec } from './worker-pool.js';
 // after chunk. Each chunk's quality counts travel back with it; the main thread adds them up in order.
 const spec = workerData as MapWorkerSpec;
 const issues: PlanIssue[] = [];
-const plan = compileEntity(spec.entity, spec.input, { batchSize: 1, workers: 0 }, issues);
+const plan = compileEntity(spec.entity, spec.input, { batchSize: 1, workers: 0, keys: spec.keys }, issues);
 if (issues.length > 0) throw new Error(`mapping thread: entity ${spec.entity} does not compile: ${issues.map((i) => i.message).join('; ')}`);
 const map = chunkMapperFor({ plan, sourceColumns: spec.sourceColumns, targetColumns: spec.targetColumns, create: undefined, targetKey: [], writeColumns: [] });
 

@@ -2,7 +2,9 @@ import type { Reason, TableSpec } from '../connectors/contract.js';
 import type { PlanIssue } from '../errors.js';
 import type { Plan } from '../plan/load.js';
 import { valueToJson } from '../values.js';
+import { maskValue } from '../protect/protect.js';
 import { sourceKeyText } from './load-entity.js';
+import { piiColumns, rowForDisplay } from './pii.js';
 import { QualityTally, type EntityQuality } from './quality.js';
 import { createRowMapper } from './row-mapper.js';
 import { withConnections } from './run.js';
@@ -39,7 +41,7 @@ export interface PlanPreview {
  * `plan`: checks the plan against the live schemas and pushes the first rows of each entity through
  * mapping and cleaning. Opens the target for inspection only: nothing is created or written anywhere.
  */
-export async function previewPlan(plan: Plan, options: { sample?: number } = {}): Promise<PlanPreview> {
+export async function previewPlan(plan: Plan, options: { sample?: number; showValues?: boolean | undefined } = {}): Promise<PlanPreview> {
   const sample = options.sample ?? 20;
   return withConnections(plan, true, async (source, target) => {
     const { entities, warnings } = await checkAgainstSchemas(plan, source, target);
@@ -49,13 +51,17 @@ export async function previewPlan(plan: Plan, options: { sample?: number } = {})
       const map = createRowMapper(entity, tally);
       const keyIndexes = entity.plan.key.map((k) => entity.sourceColumns.indexOf(k));
       const samples: SampleRow[] = [];
+      // Personal data is masked here too, unless values were asked for; protected fields show their protected form.
+      const pii = options.showValues ? new Set<string>() : piiColumns(entity);
+      const piiFields = new Set(options.showValues ? [] : entity.plan.fields.filter((f) => f.pii && f.steps.at(-1)?.kind !== 'protect').map((f) => f.target));
       if (sample > 0) {
         for await (const batch of source.read({ table: entity.plan.from, columns: entity.sourceColumns, key: entity.plan.key, batchSize: sample })) {
           for (const row of batch) {
             const reasons: Reason[] = [];
             const values = map(row, reasons);
-            const before = Object.fromEntries(entity.sourceColumns.map((c, i) => [c, valueToJson(row[i] ?? null)]));
-            const after = reasons.length > 0 ? null : Object.fromEntries(entity.plan.fields.map((f, i) => [f.target, valueToJson(values[i] ?? null)]));
+            const before = rowForDisplay(entity, row, pii);
+            const shown = (target: string, value: unknown) => (piiFields.has(target) && value !== null ? maskValue(String(value)) : value);
+            const after = reasons.length > 0 ? null : Object.fromEntries(entity.plan.fields.map((f, i) => [f.target, shown(f.target, valueToJson(values[i] ?? null))]));
             samples.push({ sourceKey: sourceKeyText(keyIndexes.map((i) => valueToJson(row[i] ?? null))), before, after, reasons });
           }
           break;

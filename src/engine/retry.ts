@@ -4,6 +4,7 @@ import type { Plan } from '../plan/load.js';
 import { valueToJson, type LogicalType, type Row, type Value } from '../values.js';
 import { audit, auditEntry } from './audit.js';
 import { chunkMapperFor } from './chunk-mapper.js';
+import { piiColumns, rowForDisplay } from './pii.js';
 import { sourceKeyText, zeroCounts } from './load-entity.js';
 import { withConnections } from './run.js';
 import { checkAgainstSchemas, type BoundEntity } from './schema-check.js';
@@ -126,9 +127,7 @@ class EntityRetry {
           released.push({ entity: plan.name, sourceKey });
           return;
         }
-        const original: Record<string, unknown> = {};
-        sourceColumns.forEach((c, k) => (original[c] = valueToJson((rows[i] as Row)[k] ?? null)));
-        still.push({ entity: plan.name, sourceKey, row: original, reasons: mapped.reasons[i] ?? [] });
+        still.push({ entity: plan.name, sourceKey, row: rowForDisplay(this.#entity, rows[i] as Row, piiColumns(this.#entity)), reasons: mapped.reasons[i] ?? [] });
       });
       const counts = { ...zeroCounts(), ...this.checkpoint.counts };
       counts.written += released.length;

@@ -11,6 +11,8 @@ import type { BoundEntity, TargetColumn } from './schema-check.js';
 export interface MapWorkerSpec {
   readonly entity: string;
   readonly input: EntityInput;
+  /** The plan's protection keys, resolved: in memory, to the thread, never written anywhere. */
+  readonly keys: Readonly<Record<string, string>>;
   readonly sourceColumns: readonly string[];
   readonly targetColumns: readonly TargetColumn[];
 }
@@ -32,7 +34,7 @@ function workerFile(): string {
  * exit after a second, so a pool that lost to the main thread (see adaptive-mapper.ts) gives its memory back.
  */
 export function poolMapper(entity: BoundEntity, threads: number): ChunkMapper {
-  const spec: MapWorkerSpec = { entity: entity.plan.name, input: entity.plan.input, sourceColumns: entity.sourceColumns, targetColumns: entity.targetColumns };
+  const spec: MapWorkerSpec = { entity: entity.plan.name, input: entity.plan.input, keys: entity.plan.keys, sourceColumns: entity.sourceColumns, targetColumns: entity.targetColumns };
   const pool = new Piscina<Row[], Omit<MappedChunk, 'rows'>>({ filename: workerFile(), workerData: spec, minThreads: 0, maxThreads: threads, idleTimeout: 1000 });
   return {
     depth: threads * 2,

@@ -6,6 +6,7 @@ import { LOGICAL_TYPES, parseTypeName, type LogicalType, type Value } from '../v
 import { findStep, sealBuiltinSteps, stepNames, type StepDefinition, type StepFunction } from './steps.js';
 import './transforms.js';
 import '../cleaning/index.js';
+import '../protect/steps.js';
 
 sealBuiltinSteps();
 
@@ -35,6 +36,8 @@ export interface FieldPlan {
   readonly fix: boolean;
   readonly default: Value | undefined;
   readonly declaredType: { type: LogicalType; maxLength?: number } | undefined;
+  /** Personal data (`pii: true`, or any `protect`): its source values are masked wherever rows are shown or kept. */
+  readonly pii: boolean;
 }
 
 export interface EntityPlan {
@@ -57,6 +60,8 @@ export interface EntityPlan {
   readonly deletes: 'ignore' | 'soft' | 'hard';
   /** Soft deletes: the target column that gets the deletion time. */
   readonly tombstone: string | undefined;
+  /** The plan's resolved `keys` (hash and encrypt): kept in memory only, for mapping threads to compile the entity again. */
+  readonly keys: Readonly<Record<string, string>>;
   /** The entity as the plan wrote it (validated, `${env:…}` resolved): JSON, so a worker thread can compile it again. */
   readonly input: EntityInput;
 }
@@ -112,13 +117,43 @@ function compileSteps(field: FieldInput, kind: 'transform' | 'clean', path: Path
   return compiled;
 }
 
-function compileField(target: string, field: FieldInput, path: Path, issues: PlanIssue[]): FieldPlan | undefined {
+/** The `protect:` of a field as its last step, with its key from the plan's `keys`. */
+function compileProtect(field: FieldInput, path: Path, keys: Readonly<Record<string, string>>, issues: PlanIssue[]): CompiledStep[] {
+  const spec = field.protect;
+  if (spec === undefined) return [];
+  const [name, raw] = typeof spec === 'string' ? [spec, undefined] : (Object.entries(spec)[0] ?? ['', undefined]);
+  const at = typeof spec === 'string' ? [...path, 'protect'] : [...path, 'protect', name];
+  const definition = findStep(`protect.${name}`);
+  if (!definition || definition.kind !== 'protect' || (typeof spec !== 'string' && Object.keys(spec).length !== 1)) {
+    issues.push({ severity: 'error', path: at, message: `unknown protection "${name}"`, hint: didYouMean(name, ['hash', 'mask', 'encrypt', 'drop']) ?? 'use hash, mask, encrypt or drop' });
+    return [];
+  }
+  let options: unknown = raw;
+  if (name === 'hash' || name === 'encrypt') {
+    const keyName = raw === undefined || raw === null ? 'pii' : raw;
+    const key = typeof keyName === 'string' ? keys[keyName] : undefined;
+    if (key === undefined) {
+      issues.push({ severity: 'error', path: at, message: `protect: ${name} needs the key "${String(keyName)}"`, hint: `add at the top of the plan: keys: { ${String(keyName)}: \${env:CRM_PII_KEY} }` });
+      return [];
+    }
+    options = { key };
+  }
+  const parsed = definition.options ? definition.options.safeParse(options) : { success: options === undefined || options === null, data: undefined };
+  if (!parsed.success) {
+    issues.push({ severity: 'error', path: at, message: `bad options for protect: ${name}`, hint: name === 'mask' ? 'write { mask: { keep_last: 4 } } or { mask: { keep_first: 1 } }' : undefined });
+    return [];
+  }
+  const output = typeof definition.output === 'function' ? definition.output(parsed.data) : definition.output;
+  return [{ name: definition.name, kind: 'protect', takes: 'one', output, reads: [], run: definition.create(parsed.data) }];
+}
+
+function compileField(target: string, field: FieldInput, path: Path, keys: Readonly<Record<string, string>>, issues: PlanIssue[]): FieldPlan | undefined {
   if ((field.from === undefined) === (field.value === undefined)) {
     issues.push({ severity: 'error', path, message: 'a field needs exactly one of "from" (source columns) or "value" (a constant)' });
     return undefined;
   }
   const from = field.from === undefined ? [] : Array.isArray(field.from) ? field.from : [field.from];
-  const steps = [...compileSteps(field, 'transform', path, issues), ...compileSteps(field, 'clean', path, issues)];
+  const steps = [...compileSteps(field, 'transform', path, issues), ...compileSteps(field, 'clean', path, issues), ...compileProtect(field, path, keys, issues)];
   if (Array.isArray(field.from) && field.from.length > 1 && steps[0]?.takes !== 'many') {
     issues.push({
       severity: 'error',
@@ -151,6 +186,7 @@ function compileField(target: string, field: FieldInput, path: Path, issues: Pla
     fix: field.fix ?? true,
     default: field.default,
     declaredType,
+    pii: field.pii === true || field.protect !== undefined,
   };
 }
 
@@ -158,12 +194,13 @@ function compileField(target: string, field: FieldInput, path: Path, issues: Pla
 export function compileEntity(
   name: string,
   entity: EntityInput,
-  defaults: { batchSize: number; workers: number | 'auto' },
+  defaults: { batchSize: number; workers: number | 'auto'; keys?: Readonly<Record<string, string>> | undefined },
   issues: PlanIssue[],
 ): EntityPlan {
   const path = ['entities', name];
+  const keys = defaults.keys ?? {};
   const fields = Object.entries(entity.fields)
-    .map(([target, field]) => compileField(target, field, [...path, 'fields', target], issues))
+    .map(([target, field]) => compileField(target, field, [...path, 'fields', target], keys, issues))
     .filter((f): f is FieldPlan => f !== undefined);
   return {
     ...compileSync(entity, path, issues),
@@ -175,6 +212,7 @@ export function compileEntity(
     fields,
     batchSize: entity.batch_size ?? defaults.batchSize,
     workers: entity.workers ?? defaults.workers,
+    keys,
     input: entity,
   };
 }

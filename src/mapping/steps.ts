@@ -36,7 +36,8 @@ export type StepFunction = (input: Value | readonly Value[], context?: StepConte
  */
 export interface StepDefinition<Options = unknown> {
   readonly name: string;
-  readonly kind: 'transform' | 'clean';
+  /** `protect` steps come from a field's `protect:` key only (hash, mask, encrypt, drop), never from transform or clean. */
+  readonly kind: 'transform' | 'clean' | 'protect';
   /** `many`: takes the list of values of a multi-column `from` (join, coalesce). */
   readonly takes: 'one' | 'many';
   /** The type of what it produces; absent when it keeps its input's type. */

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { z } from 'zod';
 import { CrmMigrateError, PlanError, type PlanIssue, type SourceLocation } from '../errors.js';
 import { compileEntity, type EntityPlan } from '../mapping/compile.js';
-import { plaintextSecretIssues, resolveReferences } from './references.js';
+import { literalKeyIssues, plaintextSecretIssues, resolveReferences } from './references.js';
 import { parseLocated, type PlanPath } from './locate.js';
 import { KNOWN_KEYS, PlanSchema } from './schema.js';
 import { didYouMean } from './suggest.js';
@@ -23,6 +23,8 @@ export interface Plan {
   readonly source: string;
   readonly target: string;
   readonly entities: readonly EntityPlan[];
+  /** The protection keys, resolved from their references (for `decrypt`); never printed. */
+  readonly keys: Readonly<Record<string, string>>;
   locate(path: PlanPath): SourceLocation | undefined;
 }
 
@@ -75,13 +77,13 @@ export function parsePlan(text: string, file: string, options: LoadOptions = {})
   if (located.syntaxErrors.length > 0) {
     fail(located.syntaxErrors.map((e) => ({ severity: 'error', path: [], message: `YAML: ${e.message}`, location: e.location })));
   }
-  const issues: PlanIssue[] = options.allowPlaintextSecrets ? [] : plaintextSecretIssues(located.data);
+  const issues: PlanIssue[] = [...(options.allowPlaintextSecrets ? [] : plaintextSecretIssues(located.data)), ...literalKeyIssues(located.data)];
   const resolved = resolveReferences(located.data, { env, baseDir: path.dirname(path.resolve(file)) }, issues);
   const parsed = PlanSchema.safeParse(resolved, { reportInput: true });
   if (!parsed.success) fail([...issues, ...zodIssues(parsed.error, located.locateKey)]);
   const input = parsed.data as z.infer<typeof PlanSchema>;
   const entities = Object.entries(input.entities).map(([name, entity]) =>
-    compileEntity(name, entity, { batchSize: input.batch_size ?? DEFAULT_BATCH_SIZE, workers: input.workers ?? 'auto' }, issues),
+    compileEntity(name, entity, { batchSize: input.batch_size ?? DEFAULT_BATCH_SIZE, workers: input.workers ?? 'auto', keys: input.keys }, issues),
   );
   if (entities.length === 0) issues.push({ severity: 'error', path: ['entities'], message: 'the plan has no entities' });
   if (issues.some((i) => i.severity === 'error')) fail(issues);
@@ -99,6 +101,7 @@ export function parsePlan(text: string, file: string, options: LoadOptions = {})
     source: input.source,
     target: input.target,
     entities,
+    keys: input.keys ?? {},
     locate,
   };
 }

@@ -67,3 +67,12 @@ export function plaintextSecretIssues(data: unknown): PlanIssue[] {
   }
   return issues;
 }
+
+/** A protection key written into the plan itself: refused always (no flag), a key in a plan is no key. */
+export function literalKeyIssues(data: unknown): PlanIssue[] {
+  const keys = ((data ?? {}) as { keys?: unknown }).keys;
+  if (keys === null || typeof keys !== 'object') return [];
+  return Object.entries(keys as Record<string, unknown>)
+    .filter(([, v]) => typeof v === 'string' && !/^\$\{(env|file):[^}]+\}$/.test(v.trim()))
+    .map(([name]) => ({ severity: 'error' as const, path: ['keys', name], message: `key "${name}" is written in the plan`, hint: `give it by reference: ${name}: \${env:NAME} or \${file:PATH}` }));
+}

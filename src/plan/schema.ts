@@ -28,6 +28,10 @@ export const FieldSchema = z.strictObject({
   fix: z.boolean().optional(),
   default: Scalar.optional(),
   type: z.string().min(1).optional(),
+  /** hash | mask | encrypt | drop, or with options: { hash: KEY }, { encrypt: KEY }, { mask: { keep_last: 4 } }. */
+  protect: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
+  /** Personal data: masked wherever values are shown (preview, quarantine) unless --show-values. */
+  pii: z.boolean().optional(),
 });
 
 /** A field is a source column name (a copy) or the full form. */
@@ -54,6 +58,8 @@ export const PlanSchema = z.strictObject({
   target: z.string().min(1),
   batch_size: z.number().int().min(1).max(1_000_000).optional(),
   workers: Workers.optional(),
+  /** Keys for protect: hash and encrypt, by name; each must be a ${env:…} or ${file:…} reference. */
+  keys: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'use letters, digits and "_"'), z.string().min(1)).optional(),
   entities: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'use letters, digits and "_"'), EntitySchema),
 });
 
