@@ -69,6 +69,8 @@ defineStep({
   options: EmailOptions,
   create: (options) =>
     textRule((s) => {
+      // validator.js URI-decodes parts of an address, which throws on a broken surrogate half.
+      if (!s.isWellFormed()) return invalid(s, 'invalid_email');
       let address = s.trim().toLowerCase();
       if (address === '') return ok(null);
       const normalized = address !== s;

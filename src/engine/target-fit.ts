@@ -2,7 +2,7 @@ import { castValue } from '../mapping/cast.js';
 import type { Value } from '../values.js';
 import type { TargetColumn } from './schema-check.js';
 
-export type FitCode = 'not_null' | 'too_long' | 'type_mismatch' | 'out_of_range';
+export type FitCode = 'not_null' | 'too_long' | 'type_mismatch' | 'out_of_range' | 'nul_character' | 'invalid_unicode';
 
 /** Why a value cannot be written; one shared instance per code, so the hot path allocates nothing. */
 export class FitFailure {
@@ -14,6 +14,8 @@ const FAIL: Readonly<Record<FitCode, FitFailure>> = {
   too_long: new FitFailure('too_long'),
   type_mismatch: new FitFailure('type_mismatch'),
   out_of_range: new FitFailure('out_of_range'),
+  nul_character: new FitFailure('nul_character'),
+  invalid_unicode: new FitFailure('invalid_unicode'),
 };
 
 const INT32_MIN = -2147483648;
@@ -39,6 +41,10 @@ export function fitTarget(value: Value, column: TargetColumn): Value | FitFailur
   if (value === null) return column.nullable ? null : FAIL.not_null;
   if (column.type === 'text') {
     const text = typeof value === 'string' ? value : (castValue(value, 'text').value as string);
+    // PostgreSQL cannot store U+0000 in text, and a lone surrogate half would be written as U+FFFD: both
+    // would change or lose the value, so the row is quarantined instead, whatever the target.
+    if (text.includes('\0')) return FAIL.nul_character;
+    if (!text.isWellFormed()) return FAIL.invalid_unicode;
     // A string no longer in UTF-16 units than the limit is certainly within it in code points.
     if (column.maxLength !== undefined && text.length > column.maxLength && lengthOf(text) > column.maxLength) return FAIL.too_long;
     return text;

@@ -87,6 +87,8 @@ export function castValue(value: Value, type: LogicalType): StepResult {
       return ok(type === 'date' ? text.slice(0, 10) : text);
     }
     case 'json': {
+      // JSON has no bigint: a big integer is written as its digits, which JSON numbers allow.
+      if (typeof value === 'bigint') return ok(value.toString());
       if (typeof value !== 'string') return ok(JSON.stringify(value));
       try {
         JSON.parse(value);

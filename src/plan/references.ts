@@ -15,7 +15,17 @@ export interface ReferenceContext {
  * a password file) in every string of the plan. An unset variable or an unreadable file is an issue that
  * names it and where it is used; a value is never echoed.
  */
-export function resolveReferences(data: unknown, context: ReferenceContext, issues: PlanIssue[], at: (string | number)[] = []): unknown {
+export function resolveReferences(data: unknown, context: ReferenceContext, issues: PlanIssue[], at: (string | number)[] = [], ancestors: object[] = []): unknown {
+  if (data !== null && typeof data === 'object') {
+    // YAML aliases can make a node contain itself (`&a [*a]`): a plan is a tree, so that is refused.
+    if (ancestors.includes(data)) {
+      issues.push({ severity: 'error', path: at, message: 'this part of the plan contains itself (a YAML alias refers to one of its own parents)' });
+      return null;
+    }
+    const inner = [...ancestors, data];
+    if (Array.isArray(data)) return data.map((item, i) => resolveReferences(item, context, issues, [...at, i], inner));
+    return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, resolveReferences(v, context, issues, [...at, k], inner)]));
+  }
   if (typeof data === 'string') {
     return data.replace(REFERENCE, (whole, kind: string, name: string) => {
       if (kind === 'env') {
@@ -32,10 +42,6 @@ export function resolveReferences(data: unknown, context: ReferenceContext, issu
         return whole;
       }
     });
-  }
-  if (Array.isArray(data)) return data.map((item, i) => resolveReferences(item, context, issues, [...at, i]));
-  if (data !== null && typeof data === 'object') {
-    return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, resolveReferences(v, context, issues, [...at, k])]));
   }
   return data;
 }

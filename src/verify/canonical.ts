@@ -39,8 +39,20 @@ export function canonical(value: Value, type: LogicalType): string | null {
   }
 }
 
-/** 1.50, 01.5 and 1.5 as "1.5"; -0 as "0". */
-function decimal(text: string): string {
+/** 1e3 as 1000, 1.5E-2 as 0.015: exponent notation spelt out, as a numeric column stores it. */
+function withoutExponent(text: string): string {
+  const m = /^\s*([+-]?)(\d*)(?:\.(\d*))?e([+-]?\d+)\s*$/i.exec(text);
+  if (!m) return text;
+  const digits = `${m[2] ?? ''}${m[3] ?? ''}`;
+  const point = (m[2] ?? '').length + Number(m[4]);
+  if (Math.abs(point) > 100_000) return text;
+  const padded = point <= 0 ? `0.${'0'.repeat(-point)}${digits}` : point >= digits.length ? digits + '0'.repeat(point - digits.length) : `${digits.slice(0, point)}.${digits.slice(point)}`;
+  return `${m[1] ?? ''}${padded}`;
+}
+
+/** 1.50, 01.5, 1.5 and 15e-1 as "1.5"; -0 as "0". */
+function decimal(input: string): string {
+  const text = withoutExponent(input);
   const m = /^\s*([+-]?)0*(\d*)(?:\.(\d*?)0*)?\s*$/.exec(text);
   if (!m) return `!${text}`;
   const whole = m[2] || '0';

@@ -55,7 +55,7 @@ export class SqlStateStore implements StateStore {
     await this.#session.query(
       `INSERT INTO ${this.#d.table('audit')} (plan, at, command, outcome, run_id, os_user, tool_version, plan_hash, source, target, details)
        VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)}, ${p(11)})`,
-      [entry.plan, entry.at, entry.command, entry.outcome, entry.runId, entry.user, entry.toolVersion, entry.planHash, entry.source, entry.target, JSON.stringify(entry.details ?? null)],
+      [entry.plan, entry.at, entry.command, entry.outcome, entry.runId, entry.user, entry.toolVersion, entry.planHash, entry.source, entry.target, storableJson(entry.details ?? null)],
     );
   }
 
@@ -162,7 +162,7 @@ export class SqlStateStore implements StateStore {
       const chunk = quarantine.slice(start, start + QUARANTINE_CHUNK);
       const params: unknown[] = [];
       const tuples = chunk.map((q) => {
-        params.push(runId, q.entity, q.sourceKey, JSON.stringify(q.row), JSON.stringify(q.reasons), now);
+        params.push(runId, q.entity, q.sourceKey, storableJson(q.row), storableJson(q.reasons), now);
         const n = params.length;
         return `(${[5, 4, 3, 2, 1, 0].map((k) => d.param(n - k)).join(', ')})`;
       });
@@ -181,7 +181,7 @@ export class SqlStateStore implements StateStore {
          written = excluded.written, merged = excluded.merged, quarantined = excluded.quarantined,
          filtered = excluded.filtered, deleted = excluded.deleted, done = excluded.done, quality = excluded.quality,
          updated_at = excluded.updated_at`,
-      [runId, checkpoint.entity, checkpoint.lastKey === null ? null : JSON.stringify(checkpoint.lastKey), c.read, c.written, c.merged, c.quarantined, c.filtered, c.deleted, checkpoint.done ? 1 : 0, checkpoint.quality === undefined ? null : JSON.stringify(checkpoint.quality), now],
+      [runId, checkpoint.entity, checkpoint.lastKey === null ? null : JSON.stringify(checkpoint.lastKey), c.read, c.written, c.merged, c.quarantined, c.filtered, c.deleted, checkpoint.done ? 1 : 0, checkpoint.quality === undefined ? null : storableJson(checkpoint.quality), now],
     );
   }
 
@@ -193,6 +193,14 @@ export class SqlStateStore implements StateStore {
     await this.#session.query(`DELETE FROM ${d.table('checkpoints')} WHERE run_id IN (${runs})`, [plan]);
     await this.#session.query(`UPDATE ${d.table('runs')} SET status = 'superseded' WHERE plan = ${d.param(1)} AND status <> 'superseded'`, [plan]);
   }
+}
+
+/**
+ * JSON for the state tables. PostgreSQL's jsonb refuses U+0000 and broken surrogates, and one bad value in a
+ * quarantined row must not fail the batch that quarantines it: in the stored copy they become U+FFFD.
+ */
+function storableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' && (v.includes('\0') || !v.isWellFormed()) ? v.toWellFormed().replace(/\0/g, '\uFFFD') : v));
 }
 
 function parseJson(value: unknown): unknown {
