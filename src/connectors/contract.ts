@@ -224,7 +224,17 @@ export interface Target {
   close(): Promise<void>;
 }
 
+/** How a network connection must be secured; from the plan's `tls:`. */
+export interface TlsSettings {
+  /** `require`: encrypted; `verify-ca`: and the server's certificate signed by `ca`; `verify-full`: and issued for its host name. */
+  readonly mode: 'disable' | 'require' | 'verify-ca' | 'verify-full';
+  /** A PEM file of the certificate authorities to trust (absolute path); default: the system's. */
+  readonly ca?: string | undefined;
+}
+
 export interface OpenOptions {
+  /** The plan's TLS demand for this connection; absent: whatever the URL says. */
+  readonly tls?: TlsSettings | undefined;
   /** Folder that relative file paths in the URL are read from (the plan file's folder). */
   readonly baseDir: string;
   /** Open for inspection only (`plan`): the target is neither created nor changed. */

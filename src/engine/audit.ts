@@ -1,5 +1,5 @@
 import { userInfo } from 'node:os';
-import { openTarget } from '../connectors/index.js';
+import { openPlanTarget } from './connections.js';
 import type { AuditEntry, Target } from '../connectors/contract.js';
 import { CrmMigrateError } from '../errors.js';
 import type { Plan } from '../plan/load.js';
@@ -32,7 +32,7 @@ export async function audit(target: Target, entry: AuditEntry): Promise<void> {
 
 /** Appends to the audit trail through a connection of its own: for commands that only read the target. */
 export async function recordAudit(plan: Plan, entry: AuditEntry): Promise<void> {
-  const target = await openTarget(plan.target, { baseDir: plan.baseDir });
+  const target = await openPlanTarget(plan);
   try {
     await target.prepare();
     await target.state.audit(entry);
@@ -43,7 +43,7 @@ export async function recordAudit(plan: Plan, entry: AuditEntry): Promise<void> 
 
 /** The plan's audit trail, oldest first (empty when the target has none). */
 export async function auditHistory(plan: Plan): Promise<AuditEntry[]> {
-  const target = await openTarget(plan.target, { baseDir: plan.baseDir, readOnly: true });
+  const target = await openPlanTarget(plan, true);
   try {
     return await target.state.history(plan.name);
   } finally {

@@ -1,5 +1,5 @@
 import type { QuarantinedRow, RunRecord } from '../connectors/contract.js';
-import { openTarget } from '../connectors/index.js';
+import { openPlanTarget } from './connections.js';
 import type { Plan } from '../plan/load.js';
 
 /**
@@ -10,7 +10,7 @@ export async function listQuarantine(
   plan: Plan,
   options: { entity?: string | undefined; limit?: number | undefined; each: (row: QuarantinedRow) => void | Promise<void> },
 ): Promise<{ run: RunRecord | undefined; count: number }> {
-  const target = await openTarget(plan.target, { baseDir: plan.baseDir, readOnly: true });
+  const target = await openPlanTarget(plan, true);
   try {
     const run = await target.state.latestRun(plan.name);
     let count = 0;

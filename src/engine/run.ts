@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { openSource, openTarget } from '../connectors/index.js';
 import type { Checkpoint, Counts, Reason, RunRecord, Source, Target } from '../connectors/contract.js';
 import { CrmMigrateError, type PlanIssue } from '../errors.js';
 import type { Plan } from '../plan/load.js';
@@ -7,6 +6,7 @@ import type { Row } from '../values.js';
 import { loadEntity, readOrder, zeroCounts, type EntityProgress } from './load-entity.js';
 import type { EntityQuality } from './quality.js';
 import { audit, auditEntry, failureDetails } from './audit.js';
+import { openPlanSource, openPlanTarget } from './connections.js';
 import { shiftBack } from './cursor.js';
 import { checkAgainstSchemas, type BoundEntity } from './schema-check.js';
 
@@ -83,9 +83,9 @@ async function reasonCounts(target: Target, runId: string): Promise<ReasonCount[
 }
 
 async function withConnections<T>(plan: Plan, readOnly: boolean, work: (source: Source, target: Target) => Promise<T>): Promise<T> {
-  const source = await openSource(plan.source, { baseDir: plan.baseDir });
+  const source = await openPlanSource(plan);
   try {
-    const target = await openTarget(plan.target, { baseDir: plan.baseDir, readOnly });
+    const target = await openPlanTarget(plan, readOnly);
     try {
       return await work(source, target);
     } finally {

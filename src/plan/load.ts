@@ -6,7 +6,8 @@ import { CrmMigrateError, PlanError, type PlanIssue, type SourceLocation } from 
 import { compileEntity, type EntityPlan } from '../mapping/compile.js';
 import { literalKeyIssues, plaintextSecretIssues, resolveReferences } from './references.js';
 import { parseLocated, type PlanPath } from './locate.js';
-import { KNOWN_KEYS, PlanSchema } from './schema.js';
+import type { TlsSettings } from '../connectors/contract.js';
+import { KNOWN_KEYS, PlanSchema, type PlanInput } from './schema.js';
 import { didYouMean } from './suggest.js';
 
 export const DEFAULT_BATCH_SIZE = 10_000;
@@ -22,6 +23,9 @@ export interface Plan {
   /** Connection URLs with `${env:…}` resolved: never print these, print `redactUrl(...)`. */
   readonly source: string;
   readonly target: string;
+  /** The plan's TLS demand per side (the CA path made absolute), absent where it makes none. */
+  readonly sourceTls: TlsSettings | undefined;
+  readonly targetTls: TlsSettings | undefined;
   readonly entities: readonly EntityPlan[];
   /** The protection keys, resolved from their references (for `decrypt`); never printed. */
   readonly keys: Readonly<Record<string, string>>;
@@ -100,10 +104,19 @@ export function parsePlan(text: string, file: string, options: LoadOptions = {})
     hash,
     source: input.source,
     target: input.target,
+    ...tlsOf(input.tls, path.dirname(path.resolve(file))),
     entities,
     keys: input.keys ?? {},
     locate,
   };
+}
+
+/** The plan's `tls:` per side, with a relative CA path read from the plan's folder. */
+function tlsOf(tls: PlanInput['tls'], baseDir: string): { sourceTls: TlsSettings | undefined; targetTls: TlsSettings | undefined } {
+  const absolute = (t: { mode: TlsSettings['mode']; ca?: string | undefined } | undefined): TlsSettings | undefined => t && { mode: t.mode, ca: t.ca === undefined ? undefined : path.resolve(baseDir, t.ca) };
+  if (!tls) return { sourceTls: undefined, targetTls: undefined };
+  if ('mode' in tls) return { sourceTls: absolute(tls), targetTls: absolute(tls) };
+  return { sourceTls: absolute(tls.source), targetTls: absolute(tls.target) };
 }
 
 export async function loadPlan(file: string, options: LoadOptions = {}): Promise<Plan> {

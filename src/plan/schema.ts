@@ -16,6 +16,13 @@ const InvalidPolicy = z.preprocess(
   z.enum(['quarantine', 'null', 'keep', 'default']),
 );
 
+const TlsSpec = z.strictObject({
+  mode: z.enum(['disable', 'require', 'verify-ca', 'verify-full']),
+  ca: z.string().min(1).optional(),
+});
+/** One TLS demand for both sides, or one per side. */
+const Tls = z.union([TlsSpec, z.strictObject({ source: TlsSpec.optional(), target: TlsSpec.optional() })]);
+
 /** Threads that map and clean rows: `auto` (measure, then decide), 0 (main thread only) or a count. */
 const Workers = z.union([z.literal('auto'), z.number().int().min(0).max(64)]);
 
@@ -58,6 +65,7 @@ export const PlanSchema = z.strictObject({
   target: z.string().min(1),
   batch_size: z.number().int().min(1).max(1_000_000).optional(),
   workers: Workers.optional(),
+  tls: Tls.optional(),
   /** Keys for protect: hash and encrypt, by name; each must be a ${env:…} or ${file:…} reference. */
   keys: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'use letters, digits and "_"'), z.string().min(1)).optional(),
   entities: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'use letters, digits and "_"'), EntitySchema),

@@ -6,7 +6,7 @@ import { quoteIdentifier } from '../shared/identifiers.js';
 import { afterCondition } from '../shared/keyset.js';
 import { CopyTextDecoder } from './copy-text.js';
 import { fieldParser, qualified } from './postgres-catalog.js';
-import { connect, pgFailure } from './postgres-client.js';
+import { connect, pgFailure, type PgEndpoint } from './postgres-client.js';
 
 /**
  * Order columns as SQL: text compared by code point (`COLLATE "C"`), as the contract asks, whatever the
@@ -28,7 +28,7 @@ export function positionWhere(client: pg.Client, info: TableInfo | undefined, po
  * connection: the database's fastest way out, one consistent snapshot, and nothing can be changed through
  * it. The socket is only read as fast as the consumer takes batches (stream backpressure).
  */
-export async function* copyOut(url: string, info: TableInfo | undefined, request: ReadRequest, failureCode: 'E_SOURCE' | 'E_TARGET'): AsyncIterable<Row[]> {
+export async function* copyOut(url: PgEndpoint, info: TableInfo | undefined, request: ReadRequest, failureCode: 'E_SOURCE' | 'E_TARGET'): AsyncIterable<Row[]> {
   const parsers = request.columns.map((c) => fieldParser(info?.columns.find((col) => col.name === c)?.type ?? 'text'));
   const client = await connect(url);
   const where = request.after ? positionWhere(client, info, { key: request.key, after: request.after }) : '';

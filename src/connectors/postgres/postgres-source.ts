@@ -3,16 +3,16 @@ import type { Row } from '../../values.js';
 import type { Position, ReadRequest, Source, TableInfo } from '../contract.js';
 import { quoteIdentifier } from '../shared/identifiers.js';
 import { describeTable, listTables, qualified } from './postgres-catalog.js';
-import { pgFailure } from './postgres-client.js';
+import { pgFailure, type PgEndpoint } from './postgres-client.js';
 import { copyOut, positionWhere } from './postgres-read.js';
 
 export class PostgresSource implements Source {
   readonly display: string;
   readonly snapshotReads = true;
-  readonly #url: string;
+  readonly #url: PgEndpoint;
   readonly #client: pg.Client;
 
-  constructor(url: string, client: pg.Client, display: string) {
+  constructor(url: PgEndpoint, client: pg.Client, display: string) {
     this.#url = url;
     this.#client = client;
     this.display = display;

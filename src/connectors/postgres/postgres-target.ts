@@ -5,7 +5,7 @@ import { quoteIdentifier } from '../shared/identifiers.js';
 import { SqlStateStore, type SqlSession } from '../shared/sql-state-store.js';
 import { PostgresBatchWriter } from './postgres-batch-writer.js';
 import { describeTable, listTables, nativeTypeOf, qualified } from './postgres-catalog.js';
-import { connect, pgFailure } from './postgres-client.js';
+import { connect, pgFailure, type PgEndpoint } from './postgres-client.js';
 import { copyOut } from './postgres-read.js';
 
 const STATE_DIALECT = {
@@ -20,14 +20,14 @@ export class PostgresTarget implements Target {
   readonly display: string;
   readonly capabilities: TargetCapabilities = { transactionalDdl: true, bulkLoad: true, overlappingBatches: true };
   readonly state: StateStore;
-  readonly #url: string;
+  readonly #url: PgEndpoint;
   readonly #client: pg.Client;
   readonly #store: SqlStateStore;
   readonly #readOnly: boolean;
   /** Connections for batches, each with the state store that writes through it; at most two. */
   readonly #batchConnections: { client: pg.Client; store: SqlStateStore; busy: boolean }[] = [];
 
-  constructor(url: string, client: pg.Client, display: string, readOnly: boolean) {
+  constructor(url: PgEndpoint, client: pg.Client, display: string, readOnly: boolean) {
     this.#url = url;
     this.#client = client;
     this.display = display;
