@@ -40,10 +40,12 @@ const SEED: Customer[] = [
   [10, 'Ten', 'ten@example.com', T1],
 ];
 
-const CASES: [string, 'sqlite' | 'postgres', 'sqlite' | 'postgres'][] = [
+const CASES: [string, 'sqlite' | 'postgres' | 'mysql', 'sqlite' | 'postgres' | 'mysql'][] = [
   ['SQLite -> SQLite', 'sqlite', 'sqlite'],
   ['PostgreSQL -> PostgreSQL', 'postgres', 'postgres'],
   ['SQLite -> PostgreSQL', 'sqlite', 'postgres'],
+  ['MariaDB -> MariaDB', 'mysql', 'mysql'],
+  ['MariaDB -> PostgreSQL', 'mysql', 'postgres'],
 ];
 
 describe.each(CASES)('incremental sync, %s', (_name, sourceKind, targetKind) => {

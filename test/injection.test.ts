@@ -22,7 +22,7 @@ const HOSTILE = [
 const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
 const yamlKey = (name: string) => JSON.stringify(name);
 
-describe.each(['sqlite', 'postgres'] as const)('hostile names and values on %s', (kind) => {
+describe.each(['sqlite', 'postgres', 'mysql'] as const)('hostile names and values on %s', (kind) => {
   let db: ScratchDatabase;
   let target: ScratchDatabase;
 
@@ -32,7 +32,9 @@ describe.each(['sqlite', 'postgres'] as const)('hostile names and values on %s',
       await d.run('CREATE TABLE canary (n INTEGER)');
       await d.run('INSERT INTO canary VALUES (1)');
     }
-    await db.run(`CREATE TABLE ${q(TABLE)} (${q(COLUMNS.key)} TEXT PRIMARY KEY, ${q(COLUMNS.name)} TEXT, ${q(COLUMNS.note)} TEXT)`);
+    // MySQL cannot index plain TEXT.
+    const keyType = kind === 'mysql' ? 'VARCHAR(200)' : 'TEXT';
+    await db.run(`CREATE TABLE ${q(TABLE)} (${q(COLUMNS.key)} ${keyType} PRIMARY KEY, ${q(COLUMNS.name)} TEXT, ${q(COLUMNS.note)} TEXT)`);
     for (const [i, v] of HOSTILE.entries()) await db.run(`INSERT INTO ${q(TABLE)} VALUES (?, ?, ?)`, [`${v} #${i}`, v, v]);
   });
   afterEach(async () => {

@@ -27,7 +27,7 @@ entities:
       score: { from: score, transform: { cast: integer } }
 `;
 
-describe.each(['sqlite', 'postgres'] as const)('quarantine export and retry on %s', (kind) => {
+describe.each(['sqlite', 'postgres', 'mysql'] as const)('quarantine export and retry on %s', (kind) => {
   let source: ScratchDatabase;
   let target: ScratchDatabase;
   let tmp: ReturnType<typeof tempDir>;

@@ -37,7 +37,7 @@ const SEED: [number, string, string, string, string][] = [
   [6, 'Six Person', 'six@example.com', '6', '2023-06-06'],
 ];
 
-describe.each(['sqlite', 'postgres'] as const)('verify on %s', (kind) => {
+describe.each(['sqlite', 'postgres', 'mysql'] as const)('verify on %s', (kind) => {
   let source: ScratchDatabase;
   let target: ScratchDatabase;
   let text: string;

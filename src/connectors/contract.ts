@@ -10,6 +10,8 @@ export interface ColumnInfo {
   readonly maxLength?: number | undefined;
   readonly nullable: boolean;
   readonly hasDefault: boolean;
+  /** The column stores only characters up to U+FFFF (MySQL's utf8mb3): an emoji cannot go in. */
+  readonly bmpOnly?: boolean | undefined;
 }
 
 export interface TableInfo {

@@ -11,6 +11,7 @@ export interface TargetColumn {
   readonly type: LogicalType;
   readonly maxLength?: number | undefined;
   readonly nullable: boolean;
+  readonly bmpOnly?: boolean | undefined;
 }
 
 /** An entity bound to the live schemas: what to read, what it becomes, where it goes. */

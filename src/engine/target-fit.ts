@@ -2,7 +2,7 @@ import { castValue } from '../mapping/cast.js';
 import type { Value } from '../values.js';
 import type { TargetColumn } from './schema-check.js';
 
-export type FitCode = 'not_null' | 'too_long' | 'type_mismatch' | 'out_of_range' | 'nul_character' | 'invalid_unicode';
+export type FitCode = 'not_null' | 'too_long' | 'type_mismatch' | 'out_of_range' | 'nul_character' | 'invalid_unicode' | 'not_representable';
 
 /** Why a value cannot be written; one shared instance per code, so the hot path allocates nothing. */
 export class FitFailure {
@@ -16,6 +16,7 @@ const FAIL: Readonly<Record<FitCode, FitFailure>> = {
   out_of_range: new FitFailure('out_of_range'),
   nul_character: new FitFailure('nul_character'),
   invalid_unicode: new FitFailure('invalid_unicode'),
+  not_representable: new FitFailure('not_representable'),
 };
 
 const INT32_MIN = -2147483648;
@@ -45,6 +46,8 @@ export function fitTarget(value: Value, column: TargetColumn): Value | FitFailur
     // would change or lose the value, so the row is quarantined instead, whatever the target.
     if (text.includes('\0')) return FAIL.nul_character;
     if (!text.isWellFormed()) return FAIL.invalid_unicode;
+    // MySQL's utf8mb3 holds nothing above U+FFFF; an emoji would fail the whole batch there.
+    if (column.bmpOnly && /[\uD800-\uDFFF]/.test(text)) return FAIL.not_representable;
     // A string no longer in UTF-16 units than the limit is certainly within it in code points.
     if (column.maxLength !== undefined && text.length > column.maxLength && lengthOf(text) > column.maxLength) return FAIL.too_long;
     return text;

@@ -6,7 +6,7 @@ import type { Source, Target } from '../../src/connectors/contract.js';
 import { writeBatch } from '../../src/connectors/shared/write-batch.js';
 import type { Row } from '../../src/values.js';
 import { compareCodePoints } from '../../src/engine/key-order.js';
-import { createPostgresDatabase, tempDir, type TestPostgres } from '../helpers/databases.js';
+import { createMysqlDatabase, createPostgresDatabase, tempDir, type TestMysql, type TestPostgres } from '../helpers/databases.js';
 
 // Every connector must behave the same behind the contract: one suite, run against each real database.
 const UGLY = ['plain', 'tab\there', 'line\nbreak', 'back\\slash', '\\N', '', 'ünïcødé 😀', "quote's \"double\"", null];
@@ -34,6 +34,16 @@ const FIXTURES: Record<string, () => Promise<Fixture>> = {
   postgres: async () => {
     const db: TestPostgres = await createPostgresDatabase();
     return { url: db.url, seed: async (sql) => { for (const s of sql) await db.query(s); }, cleanup: () => db.drop() };
+  },
+  mysql: async () => {
+    const db: TestMysql = await createMysqlDatabase();
+    // The seed is standard SQL, where a backslash in a literal is just a backslash.
+    const seed = async (sql: string[]) => {
+      await db.query("SET SESSION sql_mode = 'ANSI_QUOTES,STRICT_ALL_TABLES,NO_BACKSLASH_ESCAPES'");
+      for (const s of sql) await db.query(s);
+      await db.query("SET SESSION sql_mode = 'ANSI_QUOTES,STRICT_ALL_TABLES'");
+    };
+    return { url: db.url, seed, cleanup: () => db.drop() };
   },
 };
 
@@ -147,7 +157,7 @@ describe.each(Object.keys(FIXTURES))('%s connector', (kind) => {
 
   it('orders text keys by code point whatever the column collation, counts after a position, and counts NULLs', async () => {
     // A case-blind collation in SQLite cannot hold 'b' and 'B' as keys: there the column is not unique.
-    const column = kind === 'postgres' ? 'k TEXT COLLATE "en-x-icu" PRIMARY KEY' : 'k TEXT COLLATE NOCASE';
+    const column = kind === 'postgres' ? 'k TEXT COLLATE "en-x-icu" PRIMARY KEY' : kind === 'mysql' ? 'k VARCHAR(20) COLLATE utf8mb4_general_ci' : 'k TEXT COLLATE NOCASE';
     const keys = ['b', 'B', 'a', 'A', 'é', 'e', 'z', '😀', '\uFFFD', '10', '9', ''];
     await fixture.seed([
       `CREATE TABLE texts (${column}, n INTEGER)`,

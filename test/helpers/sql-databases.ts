@@ -1,17 +1,21 @@
 import Database from 'better-sqlite3';
 import path from 'node:path';
-import { createPostgresDatabase, tempDir } from './databases.js';
+import { createMysqlDatabase, createPostgresDatabase, tempDir } from './databases.js';
 
 /** A scratch database of either kind behind one face, so a test can run against each: `?` placeholders. */
 export interface ScratchDatabase {
-  readonly kind: 'sqlite' | 'postgres';
+  readonly kind: 'sqlite' | 'postgres' | 'mysql';
   readonly url: string;
   run(sql: string, params?: unknown[]): Promise<void>;
   rows<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
   drop(): Promise<void>;
 }
 
-export async function scratchDatabase(kind: 'sqlite' | 'postgres'): Promise<ScratchDatabase> {
+export async function scratchDatabase(kind: 'sqlite' | 'postgres' | 'mysql'): Promise<ScratchDatabase> {
+  if (kind === 'mysql') {
+    const db = await createMysqlDatabase();
+    return { kind, url: db.url, run: async (sql, params) => void (await db.query(sql, params)), rows: (sql, params) => db.query(sql, params), drop: () => db.drop() };
+  }
   if (kind === 'postgres') {
     const db = await createPostgresDatabase();
     const numbered = (sql: string) => {

@@ -1,7 +1,7 @@
 import pg from 'pg';
-import { readFileSync } from 'node:fs';
 import { CrmMigrateError, type ErrorCode } from '../../errors.js';
 import type { TlsSettings } from '../contract.js';
+import { readCa } from '../shared/tls.js';
 import { redactUrl } from '../url.js';
 
 /** Fixed session settings, so COPY text reads back the same way whatever the server's defaults. */
@@ -30,14 +30,7 @@ export function endpoint(url: string, tls: TlsSettings | undefined): PgEndpoint 
     throw new CrmMigrateError('E_PLAN', `${redactUrl(url)} says sslmode=disable, but the plan's tls demands ${tls.mode}`, { hint: 'remove sslmode from the URL: the plan\'s tls: decides' });
   }
   for (const name of ['sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'ssl']) parsed.searchParams.delete(name);
-  let ca: string | undefined;
-  if (tls.ca !== undefined) {
-    try {
-      ca = readFileSync(tls.ca, 'utf8');
-    } catch (cause) {
-      throw new CrmMigrateError('E_PLAN', `cannot read tls.ca ${tls.ca}`, { cause });
-    }
-  }
+  const ca = readCa(tls);
   const ssl: pg.ClientConfig['ssl'] =
     tls.mode === 'disable' ? false
       : tls.mode === 'require' ? { rejectUnauthorized: false }

@@ -1,9 +1,10 @@
 import type pg from 'pg';
 import pgCopy from 'pg-copy-streams';
-import type { Row, Value } from '../../values.js';
+import type { Row } from '../../values.js';
 import type { Position, ReadRequest, TableInfo } from '../contract.js';
 import { quoteIdentifier } from '../shared/identifiers.js';
 import { afterCondition } from '../shared/keyset.js';
+import { streamBatches } from '../shared/stream-batches.js';
 import { CopyTextDecoder } from './copy-text.js';
 import { fieldParser, qualified } from './postgres-catalog.js';
 import { connect, pgFailure, type PgEndpoint } from './postgres-client.js';
@@ -37,44 +38,7 @@ export async function* copyOut(url: PgEndpoint, info: TableInfo | undefined, req
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const stream = client.query(pgCopy.to(sql));
     const decoder = new CopyTextDecoder(parsers);
-    // Flowing mode with explicit pause/resume: measured ~40 % cheaper per chunk than `for await` on the
-    // stream. Decoded rows wait in `rows`; past `limit` of them the socket is paused until they are taken.
-    const limit = request.batchSize * 4;
-    let rows: Row[] = [];
-    let ended = false;
-    let failure: unknown;
-    let wake: (() => void) | undefined;
-    const onRow = (row: Value[]) => rows.push(row);
-    stream.on('data', (chunk: Buffer) => {
-      try {
-        decoder.push(chunk, onRow);
-      } catch (error) {
-        failure ??= error;
-      }
-      if (rows.length >= limit) stream.pause();
-      wake?.();
-    });
-    stream.on('end', () => {
-      ended = true;
-      wake?.();
-    });
-    stream.on('error', (error: unknown) => {
-      failure ??= error;
-      wake?.();
-    });
-    for (;;) {
-      if (failure) throw failure;
-      if (rows.length > 0) {
-        const taken = rows;
-        rows = [];
-        if (stream.isPaused() && !ended) stream.resume();
-        for (let at = 0; at < taken.length; at += request.batchSize) yield taken.length <= request.batchSize ? taken : taken.slice(at, at + request.batchSize);
-        continue;
-      }
-      if (ended) break;
-      await new Promise<void>((resolve) => (wake = resolve));
-      wake = undefined;
-    }
+    yield* streamBatches(stream, (chunk: Buffer, push) => decoder.push(chunk, push), request.batchSize);
     decoder.end();
     await client.query('COMMIT');
   } catch (error) {

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { Row } from '../../values.js';
 import type { BatchStart, BatchWriter, ReadRequest, StateStore, TableInfo, TableSpec, Target, TargetCapabilities } from '../contract.js';
 import { quoteIdentifier } from '../shared/identifiers.js';
-import { SqlStateStore, type SqlSession } from '../shared/sql-state-store.js';
+import { onConflict, SqlStateStore, type SqlSession } from '../shared/sql-state-store.js';
 import { PostgresBatchWriter } from './postgres-batch-writer.js';
 import { describeTable, listTables, nativeTypeOf, qualified } from './postgres-catalog.js';
 import { connect, pgFailure, type PgEndpoint } from './postgres-client.js';
@@ -14,6 +14,8 @@ const STATE_DIALECT = {
   param: (i: number) => `$${i}`,
   bigint: 'bigint',
   json: 'jsonb',
+  keyText: 'TEXT',
+  upsert: onConflict,
 };
 
 export class PostgresTarget implements Target {

@@ -13,7 +13,14 @@ export interface StateDialect {
   param(index: number): string;
   readonly bigint: string;
   readonly json: string;
+  /** Text that is part of a primary key (run ids, entities, source keys): MySQL cannot index plain TEXT. */
+  readonly keyText: string;
+  /** The clause that turns an INSERT into an upsert on `keys`, updating `columns`. */
+  upsert(keys: readonly string[], columns: readonly string[]): string;
 }
+
+/** PostgreSQL's and SQLite's upsert clause. */
+export const onConflict = (keys: readonly string[], columns: readonly string[]): string => `ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ${columns.map((c) => `${c} = excluded.${c}`).join(', ')}`;
 
 const QUARANTINE_CHUNK = 500;
 
@@ -33,19 +40,20 @@ export class SqlStateStore implements StateStore {
   async ensure(): Promise<void> {
     const d = this.#d;
     for (const sql of d.setup) await this.#session.query(sql);
+    const k = d.keyText;
     await this.#session.query(`CREATE TABLE IF NOT EXISTS ${d.table('runs')} (
-      run_id TEXT PRIMARY KEY, plan TEXT NOT NULL, plan_hash TEXT NOT NULL, status TEXT NOT NULL,
-      started_at TEXT NOT NULL, finished_at TEXT)`);
+      run_id ${k} PRIMARY KEY, plan ${k} NOT NULL, plan_hash TEXT NOT NULL, status TEXT NOT NULL,
+      started_at ${k} NOT NULL, finished_at TEXT)`);
     await this.#session.query(`CREATE TABLE IF NOT EXISTS ${d.table('checkpoints')} (
-      run_id TEXT NOT NULL, entity TEXT NOT NULL, last_key ${d.json}, read_rows ${d.bigint} NOT NULL,
+      run_id ${k} NOT NULL, entity ${k} NOT NULL, last_key ${d.json}, read_rows ${d.bigint} NOT NULL,
       written ${d.bigint} NOT NULL, merged ${d.bigint} NOT NULL, quarantined ${d.bigint} NOT NULL,
       filtered ${d.bigint} NOT NULL, deleted ${d.bigint} NOT NULL, done INTEGER NOT NULL, quality ${d.json}, updated_at TEXT NOT NULL,
       PRIMARY KEY (run_id, entity))`);
     await this.#session.query(`CREATE TABLE IF NOT EXISTS ${d.table('quarantine')} (
-      run_id TEXT NOT NULL, entity TEXT NOT NULL, source_key TEXT NOT NULL, row_data ${d.json} NOT NULL,
+      run_id ${k} NOT NULL, entity ${k} NOT NULL, source_key ${k} NOT NULL, row_data ${d.json} NOT NULL,
       reasons ${d.json} NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (run_id, entity, source_key))`);
     await this.#session.query(`CREATE TABLE IF NOT EXISTS ${d.table('audit')} (
-      plan TEXT NOT NULL, at TEXT NOT NULL, command TEXT NOT NULL, outcome TEXT NOT NULL, run_id TEXT,
+      plan ${k} NOT NULL, at ${k} NOT NULL, command TEXT NOT NULL, outcome TEXT NOT NULL, run_id ${k},
       os_user TEXT NOT NULL, tool_version TEXT NOT NULL, plan_hash TEXT NOT NULL, source TEXT NOT NULL,
       target TEXT NOT NULL, details ${d.json})`);
   }
@@ -168,7 +176,7 @@ export class SqlStateStore implements StateStore {
       });
       await this.#session.query(
         `INSERT INTO ${d.table('quarantine')} (run_id, entity, source_key, row_data, reasons, created_at) VALUES ${tuples.join(', ')}
-         ON CONFLICT (run_id, entity, source_key) DO UPDATE SET row_data = excluded.row_data, reasons = excluded.reasons, created_at = excluded.created_at`,
+         ${d.upsert(['run_id', 'entity', 'source_key'], ['row_data', 'reasons', 'created_at'])}`,
         params,
       );
     }
@@ -177,10 +185,7 @@ export class SqlStateStore implements StateStore {
     await this.#session.query(
       `INSERT INTO ${d.table('checkpoints')} (run_id, entity, last_key, read_rows, written, merged, quarantined, filtered, deleted, done, quality, updated_at)
        VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)}, ${p(11)}, ${p(12)})
-       ON CONFLICT (run_id, entity) DO UPDATE SET last_key = excluded.last_key, read_rows = excluded.read_rows,
-         written = excluded.written, merged = excluded.merged, quarantined = excluded.quarantined,
-         filtered = excluded.filtered, deleted = excluded.deleted, done = excluded.done, quality = excluded.quality,
-         updated_at = excluded.updated_at`,
+       ${d.upsert(['run_id', 'entity'], ['last_key', 'read_rows', 'written', 'merged', 'quarantined', 'filtered', 'deleted', 'done', 'quality', 'updated_at'])}`,
       [runId, checkpoint.entity, checkpoint.lastKey === null ? null : JSON.stringify(checkpoint.lastKey), c.read, c.written, c.merged, c.quarantined, c.filtered, c.deleted, checkpoint.done ? 1 : 0, checkpoint.quality === undefined ? null : storableJson(checkpoint.quality), now],
     );
   }

@@ -4,7 +4,7 @@ import type { BatchStart, BatchWriter, Checkpoint, QuarantinedRow, QuarantineKey
 import { KEYS_PER_STATEMENT, keyInList } from '../shared/keyset.js';
 import { readPages } from './sqlite-read.js';
 import type { Row } from '../../values.js';
-import { SqlStateStore } from '../shared/sql-state-store.js';
+import { onConflict, SqlStateStore } from '../shared/sql-state-store.js';
 import { describeTable, listTables, q, sqliteSession, toSqlite } from './sqlite-database.js';
 import { declaredTypeOf } from './sqlite-types.js';
 
@@ -14,6 +14,8 @@ const STATE_DIALECT = {
   param: () => '?',
   bigint: 'INTEGER',
   json: 'TEXT',
+  keyText: 'TEXT',
+  upsert: onConflict,
 };
 
 export class SqliteTarget implements Target {
