@@ -50,10 +50,10 @@ export function crmMigrate(plan: string, mode: 'run' | 'increment' | 'verify' = 
   return JSON.parse(out) as RunFigures;
 }
 
-/** `--rows N --runs R` (defaults: 1,000,000 rows, 3 runs). */
-export function benchArgs(): { rows: number; runs: number } {
-  const { values } = parseArgs({ options: { rows: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '3' } } });
-  return { rows: Number(values.rows), runs: Number(values.runs) };
+/** `--rows N --runs R --source postgres|mysql` (defaults: 1,000,000 rows, 3 runs, PostgreSQL). */
+export function benchArgs(): { rows: number; runs: number; source: string } {
+  const { values } = parseArgs({ options: { rows: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '3' }, source: { type: 'string', default: 'postgres' } } });
+  return { rows: Number(values.rows), runs: Number(values.runs), source: values.source };
 }
 
 /**

@@ -3,15 +3,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import pgCopy from 'pg-copy-streams';
+import { mysqlBench } from './mysql-load.js';
 import { benchArgs, crmMigrate, fmt, LEGACY_NAME_SQL, median, seedMappingPlan, withClient, withScratchDatabase } from './common.js';
 
 /**
- * npm run bench [-- --rows N --runs R]
+ * npm run bench [-- --rows N --runs R] (and -- --source mysql: MariaDB -> PostgreSQL, see mysql-load.ts)
  * PostgreSQL -> PostgreSQL with the seed's mapping (name -> first/last through the parser, email trimmed and
  * lower-cased, phone copied), against the raw baseline in the same run: COPY (SELECT … split_part …) TO STDOUT
  * piped into COPY … FROM STDIN. Prints medians of R runs each, the ratio, and crm-migrate's peak RSS.
  */
-const { rows: ROWS, runs: RUNS } = benchArgs();
+const { rows: ROWS, runs: RUNS, source: SOURCE } = benchArgs();
 
 const TARGET = '(id INT PRIMARY KEY, first_name TEXT, last_name TEXT, email TEXT, phone TEXT)';
 
@@ -46,6 +47,12 @@ async function baseline(url: string): Promise<number> {
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'crm-bench-'));
 const plan = path.join(tmp, 'bench.yaml');
+
+if (SOURCE === 'mysql') {
+  await mysqlBench(ROWS, RUNS);
+  process.exit(0);
+}
+if (SOURCE !== 'postgres') throw new Error(`--source takes postgres or mysql, got "${SOURCE}"`);
 
 try {
   await withScratchDatabase('crm_bench', async (url) => {
