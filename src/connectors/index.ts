@@ -1,13 +1,15 @@
 import { CrmMigrateError } from '../errors.js';
 import { didYouMean } from '../plan/suggest.js';
 import type { Connector, OpenOptions, Source, Target } from './contract.js';
+import { csvConnector } from './csv/csv-connector.js';
+import { jsonlConnector } from './jsonl/jsonl-connector.js';
 import { mysqlConnector } from './mysql/mysql-connector.js';
 import { postgresConnector } from './postgres/postgres-connector.js';
 import { sqliteConnector } from './sqlite/sqlite-connector.js';
 import { schemeOf } from './url.js';
 
 /** Every connector the tool knows, by URL scheme. The one place that lists them. */
-const CONNECTORS: readonly Connector[] = [sqliteConnector, postgresConnector, mysqlConnector];
+const CONNECTORS: readonly Connector[] = [sqliteConnector, postgresConnector, mysqlConnector, csvConnector, jsonlConnector];
 
 export const SCHEMES: readonly string[] = CONNECTORS.flatMap((c) => c.schemes);
 

@@ -1,0 +1,65 @@
+import { parse, type Options } from 'csv-parse';
+import { createReadStream } from 'node:fs';
+import path from 'node:path';
+import { CrmMigrateError } from '../../errors.js';
+import type { Row } from '../../values.js';
+import type { FileFormat } from '../shared/file-source.js';
+
+/** The URL's `?delimiter=;&quote='&encoding=latin1` as csv-parse options; an empty cell reads as NULL. */
+export function csvOptions(query: URLSearchParams): Options & { encoding: BufferEncoding } {
+  const encoding = (query.get('encoding') ?? 'utf8') as BufferEncoding;
+  if (!Buffer.isEncoding(encoding)) throw new CrmMigrateError('E_PLAN', `unknown encoding "${encoding}" in the CSV URL`, { hint: 'use utf8, latin1, utf16le or ascii' });
+  return {
+    delimiter: query.get('delimiter') ?? ',',
+    quote: query.get('quote') ?? '"',
+    escape: query.get('escape') ?? query.get('quote') ?? '"',
+    encoding,
+    bom: true,
+    skip_empty_lines: true,
+  };
+}
+
+/**
+ * csv-parse's message without the value it may quote ("… at line 3, value is \"…\""), with the file's name:
+ * a malformed file is an error that says where, never a customer's value.
+ */
+function csvFailure(file: string, error: unknown): CrmMigrateError {
+  const message = ((error as Error).message ?? String(error)).replace(/,?\s*value is .*$/s, '');
+  return new CrmMigrateError('E_SOURCE', `${path.basename(file)} is not valid CSV: ${message}`, { hint: 'check the delimiter, quote and encoding given in the URL (?delimiter=;&quote="&encoding=latin1)' });
+}
+
+/** CSV files with a header row: every column is text. */
+export function csvFormat(options: Options): FileFormat {
+  async function* records(file: string): AsyncIterable<string[]> {
+    // The file is decoded as it is read, in the URL's encoding; the parser gets text.
+    const { encoding, ...rest } = options;
+    const parser = createReadStream(file, { encoding: (encoding ?? 'utf8') as BufferEncoding }).pipe(parse({ ...rest, relax_column_count: false }));
+    try {
+      for await (const record of parser as AsyncIterable<string[]>) yield record;
+    } catch (error) {
+      throw csvFailure(file, error);
+    }
+  }
+  return {
+    extension: 'csv',
+    async columns(file) {
+      for await (const header of records(file)) {
+        const names = header.map((h) => h.trim());
+        const twice = names.find((n, i) => names.indexOf(n) !== i);
+        if (twice !== undefined) throw new CrmMigrateError('E_SOURCE', `${path.basename(file)} has the column "${twice}" twice in its header`);
+        return names.map((name) => ({ name, type: 'text' as const }));
+      }
+      return [];
+    },
+    async *rows(file) {
+      let header = true;
+      for await (const record of records(file)) {
+        if (header) {
+          header = false;
+          continue;
+        }
+        yield record.map((v): Row[number] => (v === '' ? null : v));
+      }
+    },
+  };
+}
