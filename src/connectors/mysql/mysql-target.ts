@@ -6,7 +6,7 @@ import { mysqlFailure, type MysqlEndpoint, type MysqlSession } from './mysql-cli
 import { beginMysqlBatch } from './mysql-batch-writer.js';
 import { streamRows } from './mysql-source.js';
 
-export const STATE_DIALECT = {
+const STATE_DIALECT = {
   setup: [],
   table: (name: string) => q(`_crm_migrate_${name}`),
   param: () => '?',
