@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPlan } from '../src/engine/run.js';
 import { CrmMigrateError } from '../src/errors.js';
 import { parsePlan } from '../src/plan/load.js';
-import { tempDir } from './helpers/databases.js';
+import { createMysqlDatabase, tempDir } from './helpers/databases.js';
 import { startTlsPostgres, type TlsPostgres } from './helpers/tls-postgres.js';
 
 // TLS for real: a PostgreSQL server of the test's own, started with certificates from a CA made here, that
@@ -76,5 +76,26 @@ describe('TLS to PostgreSQL', () => {
   it('refuses TLS for a SQLite side', async () => {
     const error = await failure(run(server.url('localhost'), `tls: { mode: require }`));
     expect(error.message).toMatch(/tls require was asked for a SQLite file/);
+  });
+});
+
+describe('TLS to MariaDB', () => {
+  it('refuses to go on without TLS when the plan demands it (the test server has TLS off)', async () => {
+    const maria = await createMysqlDatabase();
+    const tmp = tempDir();
+    try {
+      const db = new Database(path.join(tmp.dir, 'old.db'));
+      db.exec("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO customers VALUES (1, 'Ann');");
+      db.close();
+      const text = `version: 1\nsource: sqlite:./old.db\ntarget: "${maria.url}"\ntls: { target: { mode: require } }\nentities:\n  customers:\n    from: customers\n    into: people\n    key: id\n    fields: { id: id, name: name }\n`;
+      const error = await runPlan(parsePlan(text, path.join(tmp.dir, 'plan.yaml'))).then(() => undefined, (e: unknown) => e as CrmMigrateError);
+      expect(error).toBeInstanceOf(CrmMigrateError);
+      expect(error?.code).toBe('E_CONNECT');
+      expect(error?.message).toMatch(/cannot connect to mysql:\/\/root@127\.0\.0\.1:3306\/crm_test_\w+: .*(secure|SSL)/i);
+      expect(await maria.query("SELECT count(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'people'")).toEqual([{ n: '0' }]);
+    } finally {
+      await maria.drop();
+      tmp.remove();
+    }
   });
 });

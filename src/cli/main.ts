@@ -66,8 +66,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   program
     .command('init')
     .description('draft a plan from the live source and target schemas: tables and columns matched, risks commented')
-    .requiredOption('--source <URL>', 'the old CRM: sqlite:PATH or postgres://…')
-    .requiredOption('--target <URL>', 'the new CRM, its tables already created')
+    .requiredOption('--source <URL>', 'the old CRM: sqlite:PATH, postgres://…, mysql://…, csv:FOLDER or jsonl:FOLDER')
+    .requiredOption('--target <URL>', 'the new CRM (sqlite:, postgres://, mysql://), its tables already created')
     .option('-o, --output <FILE>', 'write the plan here (default: stdout)')
     .option('--force', 'replace FILE if it exists')
     .action(async (options: InitCommandOptions) => {
