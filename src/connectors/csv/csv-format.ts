@@ -2,8 +2,10 @@ import { parse, type Options } from 'csv-parse';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { CrmMigrateError } from '../../errors.js';
-import type { Row } from '../../values.js';
+import { stringify } from 'csv-stringify/sync';
+import type { Row, Value } from '../../values.js';
 import type { FileFormat } from '../shared/file-source.js';
+import type { FileWriting } from '../shared/file-target.js';
 
 /** The URL's `?delimiter=;&quote='&encoding=latin1` as csv-parse options; an empty cell reads as NULL. */
 export function csvOptions(query: URLSearchParams): Options & { encoding: BufferEncoding } {
@@ -61,5 +63,24 @@ export function csvFormat(options: Options): FileFormat {
         yield record.map((v): Row[number] => (v === '' ? null : v));
       }
     },
+  };
+}
+
+/** A value as a CSV cell (NULL stays null: csv-stringify writes it as an empty cell); dates ISO 8601, bytes base64. */
+function cell(value: Value): string | null {
+  if (value === null) return null;
+  if (value instanceof Date) return value.toISOString();
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+  return String(value);
+}
+
+/** CSV as a target writes it: a header row, then one line a row, quoted where needed. */
+export function csvWriting(options: Options): FileWriting {
+  const delimiter = typeof options.delimiter === 'string' ? options.delimiter : ',';
+  const quote = typeof options.quote === 'string' ? options.quote : '"';
+  return {
+    header: (columns) => stringify([columns as string[]], { delimiter, quote }),
+    // An empty text is quoted (""), a NULL is an empty cell: the two stay apart in the file.
+    line: (_columns, row) => stringify([row.map(cell)], { delimiter, quote, quoted_match: /^$/ }),
   };
 }

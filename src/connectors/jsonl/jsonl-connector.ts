@@ -1,15 +1,15 @@
-import { CrmMigrateError } from '../../errors.js';
 import type { Connector } from '../contract.js';
 import { FileSource, fileUrl } from '../shared/file-source.js';
-import { jsonlFormat } from './jsonl-format.js';
+import { FileTarget } from '../shared/file-target.js';
+import { jsonlFormat, jsonlWriting } from './jsonl-format.js';
 
-/** A folder of JSON Lines exports as a source: `jsonl:./exports` reads `./exports/<table>.jsonl`. */
+/** A folder of JSON Lines files, one per table: `jsonl:./exports` is `./exports/<table>.jsonl`, as a source or a target. */
 export const jsonlConnector: Connector = {
   schemes: ['jsonl'],
   openSource(url, options) {
     return Promise.resolve(new FileSource(fileUrl(url, options.baseDir).dir, jsonlFormat(), url));
   },
-  openTarget() {
-    return Promise.reject(new CrmMigrateError('E_PLAN', 'a JSONL folder is a source only, so far', { hint: 'write into sqlite:, postgres:// or mysql://' }));
+  openTarget(url, options) {
+    return Promise.resolve(new FileTarget(fileUrl(url, options.baseDir).dir, jsonlFormat(), jsonlWriting, url, options.readOnly === true));
   },
 };

@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import { CrmMigrateError } from '../../errors.js';
 import type { LogicalType, Value } from '../../values.js';
 import type { FileFormat } from '../shared/file-source.js';
+import type { FileWriting } from '../shared/file-target.js';
 
 /** Each line a JSON object; blank lines are skipped. A line that is not one is an error naming its number. */
 async function* objects(file: string): AsyncIterable<Record<string, unknown>> {
@@ -80,3 +81,17 @@ export function jsonlFormat(): FileFormat {
     },
   };
 }
+
+/** A value as JSON: bigints as their digits in a string, dates ISO 8601, bytes base64, JSON text as it is. */
+function jsonValue(value: Value): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Date) return value.toISOString();
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+  return value;
+}
+
+/** JSON Lines as a target writes it: one object a line, keyed by column; no header. */
+export const jsonlWriting: FileWriting = {
+  header: () => '',
+  line: (columns, row) => `${JSON.stringify(Object.fromEntries(columns.map((c, i) => [c, jsonValue(row[i] ?? null)])))}\n`,
+};

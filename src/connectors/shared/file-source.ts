@@ -32,8 +32,9 @@ export class FileSource implements Source {
   readonly #dir: string;
   readonly #format: FileFormat;
 
-  constructor(dir: string, format: FileFormat, display: string) {
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+  /** `mayBeMissing`: a folder not created yet reads as empty (a target being inspected). */
+  constructor(dir: string, format: FileFormat, display: string, options: { mayBeMissing?: boolean } = {}) {
+    if (!options.mayBeMissing && (!existsSync(dir) || !statSync(dir).isDirectory())) {
       throw new CrmMigrateError('E_CONNECT', `${display}: no such folder`, { hint: `the URL names a folder of .${format.extension} files, one per table, read from the plan's folder` });
     }
     this.#dir = dir;
@@ -43,6 +44,7 @@ export class FileSource implements Source {
 
   listTables(): Promise<string[]> {
     const suffix = `.${this.#format.extension}`;
+    if (!existsSync(this.#dir)) return Promise.resolve([]);
     return Promise.resolve(readdirSync(this.#dir).filter((f) => f.endsWith(suffix)).map((f) => f.slice(0, -suffix.length)).sort());
   }
 

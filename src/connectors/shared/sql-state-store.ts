@@ -1,3 +1,4 @@
+import { CrmMigrateError } from '../../errors.js';
 import type { AuditEntry, Checkpoint, QuarantinedRow, QuarantineKey, RunRecord, RunStatus, StateStore } from '../contract.js';
 
 /** The smallest SQL surface the state tables need; each SQL connector adapts its driver to it. */
@@ -211,3 +212,14 @@ function storableJson(value: unknown): string {
 function parseJson(value: unknown): unknown {
   return typeof value === 'string' ? JSON.parse(value) : value;
 }
+
+/** The state of a target that does not exist yet, opened for inspection: no runs, and nothing can be written. */
+export const INSPECT_ONLY_STATE: StateStore = {
+  latestRun: () => Promise.resolve(undefined),
+  startRun: () => Promise.reject(new CrmMigrateError('E_TARGET', 'the target was opened for inspection only')),
+  finishRun: () => Promise.resolve(),
+  checkpoints: () => Promise.resolve([]),
+  quarantined: async function* () {},
+  audit: () => Promise.reject(new CrmMigrateError('E_TARGET', 'the target was opened for inspection only')),
+  history: () => Promise.resolve([]),
+};

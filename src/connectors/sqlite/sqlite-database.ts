@@ -4,7 +4,7 @@ import path from 'node:path';
 import { CrmMigrateError } from '../../errors.js';
 import type { Value } from '../../values.js';
 import type { ColumnInfo, TableInfo } from '../contract.js';
-import type { SqlSession } from '../shared/sql-state-store.js';
+import { onConflict, type SqlSession } from '../shared/sql-state-store.js';
 import { quoteIdentifier } from '../shared/identifiers.js';
 import { logicalTypeOf } from './sqlite-types.js';
 
@@ -91,3 +91,26 @@ function fromSqliteRow(row: Record<string, unknown>): Record<string, unknown> {
 }
 
 export const q = (name: string): string => quoteIdentifier(name);
+
+/** How the state tables are spelt in SQLite: `_crm_migrate_*` tables beside the data. */
+export const SQLITE_STATE_DIALECT = {
+  setup: [],
+  table: (name: string) => q(`_crm_migrate_${name}`),
+  param: () => '?',
+  bigint: 'INTEGER',
+  json: 'TEXT',
+  keyText: 'TEXT',
+  upsert: onConflict,
+};
+
+/** `work` in one write transaction (BEGIN IMMEDIATE): committed if it returns, rolled back if it throws. */
+export async function inWriteTransaction(db: Database.Database, work: () => Promise<void>): Promise<void> {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    await work();
+    db.exec('COMMIT');
+  } catch (error) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw error;
+  }
+}

@@ -4,19 +4,10 @@ import type { BatchStart, BatchWriter, Checkpoint, QuarantinedRow, QuarantineKey
 import { KEYS_PER_STATEMENT, keyInList } from '../shared/keyset.js';
 import { readPages } from './sqlite-read.js';
 import type { Row } from '../../values.js';
-import { onConflict, SqlStateStore } from '../shared/sql-state-store.js';
-import { describeTable, listTables, q, sqliteSession, toSqlite } from './sqlite-database.js';
+import { INSPECT_ONLY_STATE, SqlStateStore } from '../shared/sql-state-store.js';
+import { describeTable, inWriteTransaction, listTables, q, SQLITE_STATE_DIALECT, sqliteSession, toSqlite } from './sqlite-database.js';
 import { declaredTypeOf } from './sqlite-types.js';
 
-const STATE_DIALECT = {
-  setup: [],
-  table: (name: string) => q(`_crm_migrate_${name}`),
-  param: () => '?',
-  bigint: 'INTEGER',
-  json: 'TEXT',
-  keyText: 'TEXT',
-  upsert: onConflict,
-};
 
 export class SqliteTarget implements Target {
   readonly display: string;
@@ -30,8 +21,8 @@ export class SqliteTarget implements Target {
   constructor(db: Database.Database | undefined, display: string) {
     this.#db = db;
     this.display = display;
-    this.#store = db ? new SqlStateStore(sqliteSession(db), STATE_DIALECT) : undefined;
-    this.state = this.#store ?? emptyState;
+    this.#store = db ? new SqlStateStore(sqliteSession(db), SQLITE_STATE_DIALECT) : undefined;
+    this.state = this.#store ?? INSPECT_ONLY_STATE;
   }
 
   listTables(): Promise<string[]> {
@@ -115,15 +106,10 @@ export class SqliteTarget implements Target {
 
   async reset(plan: string, tables: readonly string[]): Promise<void> {
     const { db, store } = this.#writable();
-    db.exec('BEGIN IMMEDIATE');
-    try {
+    await inWriteTransaction(db, async () => {
       for (const table of tables) if (describeTable(db, table)) db.exec(`DELETE FROM ${q(table)}`);
       await store.resetPlan(plan);
-      db.exec('COMMIT');
-    } catch (error) {
-      if (db.inTransaction) db.exec('ROLLBACK');
-      throw error;
-    }
+    });
   }
 
   close(): Promise<void> {
@@ -155,12 +141,3 @@ export class SqliteTarget implements Target {
   }
 }
 
-const emptyState: StateStore = {
-  latestRun: () => Promise.resolve(undefined),
-  startRun: () => Promise.reject(new CrmMigrateError('E_TARGET', 'the target was opened for inspection only')),
-  finishRun: () => Promise.resolve(),
-  checkpoints: () => Promise.resolve([]),
-  quarantined: async function* () {},
-  audit: () => Promise.reject(new CrmMigrateError('E_TARGET', 'the target was opened for inspection only')),
-  history: () => Promise.resolve([]),
-};
