@@ -34,6 +34,11 @@ export function valueToJson(value: Value): unknown {
   return value;
 }
 
+/** A source key as text (quarantine, crosswalk): the value for a one-column key, a JSON array for a composite one. */
+export function sourceKeyText(key: readonly unknown[]): string {
+  return key.length === 1 ? String(key[0]) : JSON.stringify(key);
+}
+
 export function isBlank(value: Value): boolean {
   return value === null || (typeof value === 'string' && value.trim() === '');
 }

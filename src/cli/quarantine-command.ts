@@ -7,6 +7,7 @@ import type { QuarantinedRow } from '../connectors/contract.js';
 import { listQuarantine } from '../engine/quarantine.js';
 import { retryQuarantine, type FixedRecord } from '../engine/retry.js';
 import { sourceColumnsOf } from '../engine/schema-check.js';
+import { isVirtualColumn } from '../mapping/identity.js';
 import { CrmMigrateError } from '../errors.js';
 import { loadPlan, type Plan } from '../plan/load.js';
 import { balanced, int, table } from './format.js';
@@ -38,7 +39,7 @@ export async function quarantineCommand(file: string, options: QuarantineOptions
   const values = options.showValues === true;
   const entities = plan.entities.filter((e) => !options.entity || e.name === options.entity);
   if (options.entity && entities.length === 0) throw new CrmMigrateError('E_USAGE', `the plan has no entity "${options.entity}"`, { hint: `entities: ${plan.entities.map((e) => e.name).join(', ')}` });
-  const columns = values ? [...new Set(entities.flatMap((e) => sourceColumnsOf(e)))] : [];
+  const columns = values ? [...new Set(entities.flatMap((e) => sourceColumnsOf(e)).filter((c) => !isVirtualColumn(c)))] : [];
   const out = typeof options.csv === 'string' ? createWriteStream(options.csv) : undefined;
   const write = async (line: string) => {
     if (!out) return io.out(line.replace(/\r?\n$/, ''));

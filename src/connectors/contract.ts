@@ -96,6 +96,22 @@ export interface QuarantinedRow {
   readonly reasons: readonly Reason[];
 }
 
+/** One line of the id crosswalk: the key a migrated record has in the target, by its source key. */
+export interface CrosswalkEntry {
+  readonly plan: string;
+  readonly entity: string;
+  readonly sourceKey: string;
+  readonly newKey: string;
+}
+
+/** What a batch's commit records besides its rows, quarantine and checkpoint. */
+export interface BatchState {
+  /** Rows that leave the quarantine (a retried row that now passed). */
+  readonly released?: readonly QuarantineKey[] | undefined;
+  /** Crosswalk lines of the rows written. */
+  readonly crosswalk?: readonly CrosswalkEntry[] | undefined;
+}
+
 /** A quarantined row's identity within a run. */
 export interface QuarantineKey {
   readonly entity: string;
@@ -152,11 +168,8 @@ export interface BatchWriter {
   flush(): Promise<void>;
   /** Deletes (or tombstones) the rows with these keys inside the batch's transaction; resolves to the rows changed. */
   remove(keys: readonly Row[], how: Removal): Promise<number>;
-  /**
-   * `quarantine` rows replace any stored row with the same run, entity and source key; `released` rows leave the
-   * quarantine (a retried row that now passed).
-   */
-  commit(quarantine: readonly QuarantinedRow[], checkpoint: Checkpoint, released?: readonly QuarantineKey[]): Promise<void>;
+  /** `quarantine` rows replace any stored row with the same run, entity and source key (see BatchState for the rest). */
+  commit(quarantine: readonly QuarantinedRow[], checkpoint: Checkpoint, state?: BatchState): Promise<void>;
   /** Rolls back whatever was added; safe to call after a failure. */
   abort(): Promise<void>;
 }
@@ -193,6 +206,8 @@ export interface StateStore {
   audit(entry: AuditEntry): Promise<void>;
   /** The plan's audit trail, oldest first. */
   history(plan: string): Promise<AuditEntry[]>;
+  /** Target keys of already migrated records of `entity`, by source key; keys not migrated are absent. */
+  crosswalk(plan: string, entity: string, sourceKeys: readonly string[]): Promise<Map<string, string>>;
 }
 
 export interface TargetCapabilities {

@@ -2,7 +2,7 @@ import type { Reason } from '../connectors/contract.js';
 import type { Row } from '../values.js';
 import { QualityTally, type EntityQuality } from './quality.js';
 import { createRowMapper } from './row-mapper.js';
-import type { BoundEntity } from './schema-check.js';
+import type { MappableEntity } from './schema-check.js';
 
 /** A chunk of source rows after mapping: per row, the target values or why the row is quarantined. */
 export interface MappedChunk {
@@ -27,12 +27,12 @@ export interface ChunkMapper {
 }
 
 /** Maps on the calling thread. */
-export function inlineMapper(entity: BoundEntity): ChunkMapper {
+export function inlineMapper(entity: MappableEntity): ChunkMapper {
   return { depth: 1, map: chunkMapperFor(entity), close: () => Promise.resolve() };
 }
 
 /** Pushes every row of a chunk through the entity's row mapper, counting the chunk's quality on its own. */
-export function chunkMapperFor(entity: BoundEntity): (rows: Row[]) => MappedChunk {
+export function chunkMapperFor(entity: MappableEntity): (rows: Row[]) => MappedChunk {
   const tally = new QualityTally(entity.plan.fields.map((f) => f.target));
   const mapRow = createRowMapper(entity, tally);
   const scratch: Reason[] = [];

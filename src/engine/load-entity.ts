@@ -1,12 +1,13 @@
 import { availableParallelism } from 'node:os';
-import type { BatchStart, Checkpoint, Counts, QuarantinedRow, Source, Target } from '../connectors/contract.js';
+import type { BatchStart, BatchState, Checkpoint, Counts, QuarantinedRow, Source, Target } from '../connectors/contract.js';
 import { CrmMigrateError } from '../errors.js';
 import { isBuiltinStep } from '../mapping/steps.js';
-import { valueToJson, type Row } from '../values.js';
+import { sourceKeyText, valueToJson, type Row } from '../values.js';
 import { adaptiveMapper } from './adaptive-mapper.js';
 import { inlineMapper, type ChunkMapper, type MappedChunk } from './chunk-mapper.js';
 import { removeDeleted } from './deletes.js';
 import { piiColumns, rowForDisplay } from './pii.js';
+import { crosswalkEntries, type RefResolver } from './refs.js';
 import { QualityTally, type EntityQuality } from './quality.js';
 import type { BoundEntity } from './schema-check.js';
 import { poolMapper } from './worker-pool.js';
@@ -27,9 +28,7 @@ export interface EntityResult {
 
 export const zeroCounts = (): Counts => ({ read: 0, written: 0, merged: 0, quarantined: 0, filtered: 0, deleted: 0 });
 
-export function sourceKeyText(key: readonly unknown[]): string {
-  return key.length === 1 ? String(key[0]) : JSON.stringify(key);
-}
+export { sourceKeyText } from '../values.js';
 
 /** Source rows are pulled in chunks of at most this many; a batch (one transaction) spans several chunks. */
 const READ_CHUNK = 500;
@@ -70,6 +69,10 @@ export async function loadEntity(options: {
   runId: string;
   entity: BoundEntity;
   from: Checkpoint | undefined;
+  /** The plan's name: the crosswalk is kept per plan. */
+  planName?: string | undefined;
+  /** Fills in ref fields before mapping (see refs.ts); absent for an entity without refs. */
+  resolve?: RefResolver | undefined;
   signal?: AbortSignal | undefined;
   onProgress?: ((progress: EntityProgress) => void) | undefined;
 }): Promise<EntityResult> {
@@ -105,6 +108,14 @@ export async function loadEntity(options: {
   const mapper = chooseMapper(entity);
 
   let quarantine: QuarantinedRow[] = [];
+  /** Rows written in the open batch, for the crosswalk (only when the entity records one). */
+  let written: { sourceKey: string; values: Row }[] = [];
+  const batchState = (): BatchState | undefined => {
+    if (!entity.recordsCrosswalk) return undefined;
+    const crosswalk = crosswalkEntries(options.planName ?? '', entity, written);
+    written = [];
+    return { crosswalk };
+  };
   let inBatch = 0;
   let writer = await target.beginBatch(start);
   // With overlapping batches, the previous batch commits while this one streams. Commits stay in order:
@@ -121,6 +132,7 @@ export async function loadEntity(options: {
         if (tombstoned) values.push(null);
         writer.add(values);
         counts.written += 1;
+        if (entity.recordsCrosswalk) written.push({ sourceKey: sourceKeyText(keyIndexes.map((k) => valueToJson(row[k] ?? null))), values });
         return;
       }
       quarantine.push({ entity: plan.name, sourceKey: sourceKeyText(keyIndexes.map((k) => valueToJson(row[k] ?? null))), row: rowForDisplay(entity, row, pii), reasons: chunk.reasons[i] ?? [] });
@@ -135,7 +147,7 @@ export async function loadEntity(options: {
       return;
     }
     await committing;
-    const commit = writer.commit(quarantine, checkpoint(false)).then(() => report(false));
+    const commit = writer.commit(quarantine, checkpoint(false), batchState()).then(() => report(false));
     quarantine = [];
     inBatch = 0;
     if (target.capabilities.overlappingBatches) {
@@ -153,7 +165,8 @@ export async function loadEntity(options: {
   let stopped = false;
   report(false);
   try {
-    for await (const rows of source.read({ table: plan.from, columns: entity.sourceColumns, key: order, after, batchSize: Math.min(plan.batchSize, READ_CHUNK) })) {
+    for await (const rows of source.read({ table: plan.from, columns: entity.readColumns, key: order, after, batchSize: Math.min(plan.batchSize, READ_CHUNK) })) {
+      if (options.resolve) await options.resolve(rows);
       if (signal?.aborted) {
         // The rows of this chunk are not accounted for, so the checkpoint stays before them.
         stopped = true;
@@ -168,7 +181,7 @@ export async function loadEntity(options: {
     while (pending.length > 0) await account(await (pending.shift() as MappedChunk | Promise<MappedChunk>));
     await committing;
     // The last rows and the entity's `done` mark commit together (after deletes, when there are any).
-    await writer.commit(quarantine, checkpoint(!stopped && !removesDeleted));
+    await writer.commit(quarantine, checkpoint(!stopped && !removesDeleted), batchState());
     if (removesDeleted && !stopped) await removeDeleted({ source, target, runId, entity, counts, checkpoint });
   } catch (error) {
     await Promise.allSettled(pending);

@@ -13,10 +13,10 @@ export function piiColumns(entity: BoundEntity): Set<string> {
   return columns;
 }
 
-/** A source row as JSON-able values by column, personal data masked. */
+/** A source row as JSON-able values by column (the real columns, not those refs fill in), personal data masked. */
 export function rowForDisplay(entity: BoundEntity, row: Row, pii: ReadonlySet<string>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  entity.sourceColumns.forEach((c, i) => {
+  entity.readColumns.forEach((c, i) => {
     const value = valueToJson(row[i] ?? null);
     out[c] = pii.has(c) && value !== null ? maskValue(typeof value === 'object' ? JSON.stringify(value) : String(value)) : value;
   });

@@ -5,6 +5,7 @@ import { valueToJson } from '../values.js';
 import { maskValue } from '../protect/protect.js';
 import { sourceKeyText } from './load-entity.js';
 import { piiColumns, rowForDisplay } from './pii.js';
+import { refResolver } from './refs.js';
 import { QualityTally, type EntityQuality } from './quality.js';
 import { createRowMapper } from './row-mapper.js';
 import { withConnections } from './run.js';
@@ -55,7 +56,9 @@ export async function previewPlan(plan: Plan, options: { sample?: number; showVa
       const pii = options.showValues ? new Set<string>() : piiColumns(entity);
       const piiFields = new Set(options.showValues ? [] : entity.plan.fields.filter((f) => f.pii && f.steps.at(-1)?.kind !== 'protect').map((f) => f.target));
       if (sample > 0) {
-        for await (const batch of source.read({ table: entity.plan.from, columns: entity.sourceColumns, key: entity.plan.key, batchSize: sample })) {
+        const resolve = refResolver(plan, entity, target.state, { dryRun: true });
+        for await (const batch of source.read({ table: entity.plan.from, columns: entity.readColumns, key: entity.plan.key, batchSize: sample })) {
+          await resolve(batch);
           for (const row of batch) {
             const reasons: Reason[] = [];
             const values = map(row, reasons);

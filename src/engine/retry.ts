@@ -5,6 +5,7 @@ import { valueToJson, type LogicalType, type Row, type Value } from '../values.j
 import { audit, auditEntry } from './audit.js';
 import { chunkMapperFor } from './chunk-mapper.js';
 import { piiColumns, rowForDisplay } from './pii.js';
+import { refResolver, type RefResolver } from './refs.js';
 import { sourceKeyText, zeroCounts } from './load-entity.js';
 import { withConnections } from './run.js';
 import { checkAgainstSchemas, type BoundEntity } from './schema-check.js';
@@ -54,7 +55,8 @@ export async function retryQuarantine(plan: Plan, records: AsyncIterable<FixedRe
         if (!entity) throw new CrmMigrateError('E_USAGE', `the file names entity "${name}", which the plan does not have`);
         const keys = new Set<string>();
         for await (const q of target.state.quarantined(run.runId, name)) keys.add(q.sourceKey);
-        state = new EntityRetry(entity, await source.describe(entity.plan.from), keys, checkpoints.get(name));
+        const resolve = entity.plan.fields.some((f) => f.ref) ? refResolver(plan, entity, target.state) : undefined;
+        state = new EntityRetry(entity, await source.describe(entity.plan.from), keys, checkpoints.get(name), resolve);
         states.set(name, state);
       }
       return state;
@@ -79,9 +81,11 @@ class EntityRetry {
   readonly #entity: BoundEntity;
   readonly #types: readonly LogicalType[];
   readonly #quarantined: Set<string>;
+  readonly #resolve: RefResolver | undefined;
 
-  constructor(entity: BoundEntity, source: TableInfo | undefined, quarantined: Set<string>, checkpoint: Checkpoint | undefined) {
+  constructor(entity: BoundEntity, source: TableInfo | undefined, quarantined: Set<string>, checkpoint: Checkpoint | undefined, resolve: RefResolver | undefined) {
     this.#entity = entity;
+    this.#resolve = resolve;
     this.#types = entity.sourceColumns.map((c) => source?.columns.find((col) => col.name === c)?.type ?? 'text');
     this.#quarantined = quarantined;
     this.checkpoint = checkpoint;
@@ -91,7 +95,7 @@ class EntityRetry {
     const records = this.pending.splice(0);
     if (records.length === 0) return;
     const { plan, sourceColumns } = this.#entity;
-    const missing = sourceColumns.filter((c) => !(c in (records[0] as FixedRecord)));
+    const missing = this.#entity.readColumns.filter((c) => !(c in (records[0] as FixedRecord)));
     if (missing.length > 0) {
       throw new CrmMigrateError('E_USAGE', `the file has no column ${missing.map((c) => `"${c}"`).join(', ')} for entity ${plan.name}`, {
         hint: 'export the rows with their values: crm-migrate quarantine PLAN --csv FILE --show-values',
@@ -101,7 +105,7 @@ class EntityRetry {
     const rows: Row[] = [];
     const keys: string[] = [];
     for (const record of records) {
-      const row = sourceColumns.map((c, i) => fromText(record[c], this.#types[i] ?? 'text'));
+      const row = this.#entity.readColumns.map((c, i) => fromText(record[c], this.#types[i] ?? 'text'));
       const key = record.source_key ?? '';
       // Only rows still in quarantine, under the key they were quarantined with (key columns are not editable).
       if (!this.#quarantined.has(key) || sourceKeyText(keyIndexes.map((i) => valueToJson(row[i] ?? null))) !== key) {
@@ -113,6 +117,7 @@ class EntityRetry {
       keys.push(key);
     }
     if (rows.length === 0 || !this.checkpoint) return;
+    await this.#resolve?.(rows);
     const mapped = chunkMapperFor(this.#entity)(rows);
     const upsertKey = plan.strategy === 'incremental' ? this.#entity.targetKey : undefined;
     const writer = await target.beginBatch({ runId, table: plan.into, columns: this.#entity.writeColumns, upsertKey });
@@ -133,7 +138,7 @@ class EntityRetry {
       counts.written += released.length;
       counts.quarantined -= released.length;
       const checkpoint = { ...this.checkpoint, counts };
-      await writer.commit(still, checkpoint, released);
+      await writer.commit(still, checkpoint, { released });
       this.checkpoint = checkpoint;
     } catch (error) {
       await writer.abort();

@@ -3,7 +3,7 @@ import type { FieldPlan } from '../mapping/compile.js';
 import type { StepContext } from '../mapping/steps.js';
 import type { Row, Value } from '../values.js';
 import { OUTCOME, type QualityTally } from './quality.js';
-import type { BoundEntity } from './schema-check.js';
+import type { MappableEntity } from './schema-check.js';
 import { FitFailure, fitTarget } from './target-fit.js';
 
 /**
@@ -72,7 +72,7 @@ function fieldEvaluator(field: FieldPlan, index: number, sourceColumns: readonly
 }
 
 /** Compiles an entity's fields and target checks into one function applied to every source row. */
-export function createRowMapper(entity: BoundEntity, tally: QualityTally): RowMapper {
+export function createRowMapper(entity: MappableEntity, tally: QualityTally): RowMapper {
   const evaluators = entity.plan.fields.map((f, i) => fieldEvaluator(f, i, entity.sourceColumns, tally));
   const columns = entity.targetColumns;
   const names = entity.plan.fields.map((f) => f.target);

@@ -3,6 +3,9 @@ import { PlanError, type PlanIssue } from '../errors.js';
 import type { EntityPlan, FieldPlan } from '../mapping/compile.js';
 import type { Plan } from '../plan/load.js';
 import { didYouMean } from '../plan/suggest.js';
+import { isVirtualColumn } from '../mapping/identity.js';
+import { loadOrder } from './load-order.js';
+import { keyCopies } from './target-key.js';
 import type { LogicalType } from '../values.js';
 
 /** What a target column accepts, whether the table exists or is about to be created. */
@@ -26,19 +29,23 @@ export interface BoundEntity {
   readonly targetKey: readonly string[];
   /** Columns each written row fills: the fields, then the tombstone column (always NULL on write) for soft deletes. */
   readonly writeColumns: readonly string[];
+  /** The real source columns, read from the source: `sourceColumns` without the virtual ones refs fill in. */
+  readonly readColumns: readonly string[];
+  /** Whether written rows go into the crosswalk: the entity has a new_id, or another entity refers to it. */
+  readonly recordsCrosswalk: boolean;
 }
 
-/** The source columns an entity reads, key columns first, then the cursor, then what the fields and steps read. */
+/**
+ * The source columns an entity reads — key columns first, then the cursor, then what the fields and steps
+ * read — followed by the virtual columns its ref fields get filled in before mapping (see resolveRefs).
+ */
 export function sourceColumnsOf(entity: EntityPlan): string[] {
   const cursor = entity.strategy === 'incremental' && entity.cursor ? [entity.cursor] : [];
-  return [...new Set([...entity.key, ...cursor, ...entity.fields.flatMap((f) => [...f.from, ...f.steps.flatMap((s) => s.reads)])])];
+  const all = [...entity.key, ...cursor, ...entity.fields.flatMap((f) => [...(f.ref ? [f.ref.column] : []), ...f.from, ...f.steps.flatMap((s) => s.reads)])];
+  const unique = [...new Set(all)];
+  return [...unique.filter((c) => !isVirtualColumn(c)), ...unique.filter(isVirtualColumn)];
 }
 
-/** The target columns that hold the source key as it is (`id: id`), or an empty list if any key column is not copied. */
-function keyCopies(entity: EntityPlan): string[] {
-  const copies = entity.key.map((k) => entity.fields.find((f) => f.steps.length === 0 && f.from.length === 1 && f.from[0] === k)?.target);
-  return copies.every((t): t is string => t !== undefined) ? copies : [];
-}
 
 /** What incremental sync needs of the live schemas: a cursor column, an upsert key, a tombstone column. */
 function checkSync(entity: EntityPlan, source: TableInfo, target: TableInfo | undefined, targetKey: readonly string[], issues: PlanIssue[]): void {
@@ -74,16 +81,22 @@ function checkSync(entity: EntityPlan, source: TableInfo, target: TableInfo | un
   }
 }
 
+/** What mapping a row needs of an entity: its plan, the source columns a row holds, the target columns. */
+export type MappableEntity = Pick<BoundEntity, 'plan' | 'sourceColumns' | 'targetColumns'>;
+
 const INTEGERS: readonly LogicalType[] = ['smallint', 'integer', 'bigint'];
 const NUMBERS: readonly LogicalType[] = [...INTEGERS, 'decimal', 'float'];
 
-function outputType(field: FieldPlan, source: TableInfo): { type: LogicalType; maxLength?: number | undefined } {
+function outputType(field: FieldPlan, source: TableInfo, refersToUuid: (entity: string) => boolean): { type: LogicalType; maxLength?: number | undefined } {
   if (field.declaredType) return field.declaredType;
   let type: LogicalType;
   let maxLength: number | undefined;
   if (field.constant !== undefined) {
     const c = field.constant;
     type = typeof c === 'number' ? (Number.isInteger(c) ? 'integer' : 'float') : typeof c === 'boolean' ? 'boolean' : 'text';
+  } else if (field.ref) {
+    // A reference holds the referenced record's key: typed like the column it comes from (a new_id is a uuid).
+    type = refersToUuid(field.ref.entity) ? 'uuid' : (source.columns.find((c) => c.name === field.ref?.column)?.type ?? 'text');
   } else if (field.from.length === 1) {
     const column = source.columns.find((c) => c.name === field.from[0]);
     type = column?.type ?? 'text';
@@ -108,6 +121,11 @@ export function compatibility(from: LogicalType, to: LogicalType): 'ok' | 'lossy
 }
 
 function checkSourceColumns(entity: EntityPlan, source: TableInfo, issues: PlanIssue[]): void {
+  for (const field of entity.fields) {
+    if (field.ref && !source.columns.some((c) => c.name === field.ref?.column)) {
+      issues.push({ severity: 'error', path: [...field.path, 'from'], message: `source table ${source.name} has no column "${field.ref.column}"`, hint: didYouMean(field.ref.column, source.columns.map((c) => c.name)) });
+    }
+  }
   const names = source.columns.map((c) => c.name);
   const known = new Set(names);
   entity.key.forEach((key, i) => {
@@ -117,14 +135,14 @@ function checkSourceColumns(entity: EntityPlan, source: TableInfo, issues: PlanI
   });
   for (const field of entity.fields) {
     field.from.forEach((column, i) => {
-      if (!known.has(column)) {
+      if (!known.has(column) && !isVirtualColumn(column)) {
         const path = [...field.path, ...(field.fromList ? ['from', i] : ['from'])];
         issues.push({ severity: 'error', path, message: `source table ${source.name} has no column "${column}"`, hint: didYouMean(column, names) });
       }
     });
     for (const step of field.steps) {
       for (const column of step.reads) {
-        if (!known.has(column)) {
+        if (!known.has(column) && !isVirtualColumn(column)) {
           issues.push({ severity: 'error', path: [...field.path, step.kind], message: `"${step.name}" reads column "${column}", which source table ${source.name} does not have`, hint: didYouMean(column, names) });
         }
       }
@@ -175,7 +193,7 @@ export async function checkAgainstSchemas(plan: Plan, source: Source, target: Ta
   const issues: PlanIssue[] = [];
   const entities: BoundEntity[] = [];
   let sourceTables: string[] | undefined;
-  for (const entity of plan.entities) {
+  for (const entity of loadOrder(plan)) {
     const sourceInfo = await source.describe(entity.from);
     if (!sourceInfo) {
       sourceTables ??= await source.listTables();
@@ -183,7 +201,8 @@ export async function checkAgainstSchemas(plan: Plan, source: Source, target: Ta
       continue;
     }
     checkSourceColumns(entity, sourceInfo, issues);
-    const outputs = new Map(entity.fields.map((f) => [f.target, outputType(f, sourceInfo)]));
+    const refersToUuid = (name: string) => plan.entities.some((e) => e.name === name && e.fields.some((f) => f.newId));
+    const outputs = new Map(entity.fields.map((f) => [f.target, outputType(f, sourceInfo, refersToUuid)]));
     const targetInfo = await target.describe(entity.into);
     let targetColumns: TargetColumn[];
     let create: TableSpec | undefined;
@@ -197,7 +216,12 @@ export async function checkAgainstSchemas(plan: Plan, source: Source, target: Ta
     checkSync(entity, sourceInfo, targetInfo, targetKey, issues);
     const sourceColumns = sourceColumnsOf(entity);
     const writeColumns = [...entity.fields.map((f) => f.target), ...(entity.tombstone ? [entity.tombstone] : [])];
-    entities.push({ plan: entity, sourceColumns, targetColumns, create, targetKey, writeColumns });
+    const readColumns = sourceColumns.filter((c) => !isVirtualColumn(c));
+    const recordsCrosswalk = entity.fields.some((f) => f.newId) || plan.entities.some((e) => e.fields.some((f) => f.ref?.entity === entity.name));
+    if (entity.deletes !== 'ignore' && entity.fields.some((f) => f.newId)) {
+      issues.push({ severity: 'error', path: [...entity.path, 'deletes'], message: 'deletes for an entity with a new_id are not supported yet', hint: 'use deletes: ignore, or copy the key (id: id)' });
+    }
+    entities.push({ plan: entity, sourceColumns, targetColumns, create, targetKey, writeColumns, readColumns, recordsCrosswalk });
   }
   const located = issues.map((i) => ({ ...i, location: i.location ?? plan.locate(i.path) }));
   if (located.some((i) => i.severity === 'error')) throw new PlanError(located);

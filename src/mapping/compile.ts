@@ -7,6 +7,7 @@ import { findStep, sealBuiltinSteps, stepNames, type StepDefinition, type StepFu
 import './transforms.js';
 import '../cleaning/index.js';
 import '../protect/steps.js';
+import { compileIdentity, type RefPlan } from './identity.js';
 
 sealBuiltinSteps();
 
@@ -38,6 +39,10 @@ export interface FieldPlan {
   readonly declaredType: { type: LogicalType; maxLength?: number } | undefined;
   /** Personal data (`pii: true`, or any `protect`): its source values are masked wherever rows are shown or kept. */
   readonly pii: boolean;
+  /** `ref:`: the record this field points at, resolved through the crosswalk before mapping. */
+  readonly ref: RefPlan | undefined;
+  /** `new_id:`: this field is the record's new key. */
+  readonly newId: boolean;
 }
 
 export interface EntityPlan {
@@ -147,7 +152,12 @@ function compileProtect(field: FieldInput, path: Path, keys: Readonly<Record<str
   return [{ name: definition.name, kind: 'protect', takes: 'one', output, reads: [], run: definition.create(parsed.data) }];
 }
 
-function compileField(target: string, field: FieldInput, path: Path, keys: Readonly<Record<string, string>>, issues: PlanIssue[]): FieldPlan | undefined {
+function compileField(entity: { name: string; key: readonly string[] }, target: string, field: FieldInput, path: Path, keys: Readonly<Record<string, string>>, issues: PlanIssue[]): FieldPlan | undefined {
+  const identity = compileIdentity(entity, target, field, path, issues);
+  if (identity) {
+    return { target, path, constant: undefined, fix: true, default: undefined, declaredType: undefined, pii: false, newId: field.new_id !== undefined, ...identity };
+  }
+  if (field.ref !== undefined) return undefined;
   if ((field.from === undefined) === (field.value === undefined)) {
     issues.push({ severity: 'error', path, message: 'a field needs exactly one of "from" (source columns) or "value" (a constant)' });
     return undefined;
@@ -187,6 +197,8 @@ function compileField(target: string, field: FieldInput, path: Path, keys: Reado
     default: field.default,
     declaredType,
     pii: field.pii === true || field.protect !== undefined,
+    ref: undefined,
+    newId: false,
   };
 }
 
@@ -199,8 +211,9 @@ export function compileEntity(
 ): EntityPlan {
   const path = ['entities', name];
   const keys = defaults.keys ?? {};
+  const identity = { name, key: Array.isArray(entity.key) ? entity.key : [entity.key] };
   const fields = Object.entries(entity.fields)
-    .map(([target, field]) => compileField(target, field, [...path, 'fields', target], keys, issues))
+    .map(([target, field]) => compileField(identity, target, field, [...path, 'fields', target], keys, issues))
     .filter((f): f is FieldPlan => f !== undefined);
   return {
     ...compileSync(entity, path, issues),

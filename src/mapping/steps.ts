@@ -37,7 +37,7 @@ export type StepFunction = (input: Value | readonly Value[], context?: StepConte
 export interface StepDefinition<Options = unknown> {
   readonly name: string;
   /** `protect` steps come from a field's `protect:` key only (hash, mask, encrypt, drop), never from transform or clean. */
-  readonly kind: 'transform' | 'clean' | 'protect';
+  readonly kind: 'transform' | 'clean' | 'protect' | 'identity';
   /** `many`: takes the list of values of a multi-column `from` (join, coalesce). */
   readonly takes: 'one' | 'many';
   /** The type of what it produces; absent when it keeps its input's type. */

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { z } from 'zod';
 import { CrmMigrateError, PlanError, type PlanIssue, type SourceLocation } from '../errors.js';
+import { referenceIssues } from '../engine/load-order.js';
 import { compileEntity, type EntityPlan } from '../mapping/compile.js';
 import { literalKeyIssues, plaintextSecretIssues, resolveReferences } from './references.js';
 import { parseLocated, type PlanPath } from './locate.js';
@@ -90,6 +91,7 @@ export function parsePlan(text: string, file: string, options: LoadOptions = {})
     compileEntity(name, entity, { batchSize: input.batch_size ?? DEFAULT_BATCH_SIZE, workers: input.workers ?? 'auto', keys: input.keys }, issues),
   );
   if (entities.length === 0) issues.push({ severity: 'error', path: ['entities'], message: 'the plan has no entities' });
+  if (!issues.some((i) => i.severity === 'error')) issues.push(...referenceIssues(entities));
   if (issues.some((i) => i.severity === 'error')) fail(issues);
 
   // The hash covers what decides the target's content and the meaning of a checkpoint — not tuning (batch

@@ -39,6 +39,12 @@ export const FieldSchema = z.strictObject({
   protect: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
   /** Personal data: masked wherever values are shown (preview, quarantine) unless --show-values. */
   pii: z.boolean().optional(),
+  /** A new key for each record (`uuid`: name-based, the same on every run), recorded in the crosswalk. */
+  new_id: z.enum(['uuid']).optional(),
+  /** The entity whose record `from` refers to: the value becomes that record's key in the target. */
+  ref: z.string().min(1).optional(),
+  /** A ref to a record that was not migrated (missing, or quarantined): quarantine the row, or set NULL. */
+  orphans: z.preprocess((v) => (v === null ? 'null' : v), z.enum(['quarantine', 'null'])).optional(),
 });
 
 /** A field is a source column name (a copy) or the full form. */

@@ -35,5 +35,5 @@ export function boundEntity(fields: string, sourceColumns: string[], column: (ta
   const entity = parsePlan(text, 'p.yaml', {}).entities[0];
   if (!entity) throw new Error('no entity');
   const targetColumns = entity.fields.map((f) => ({ name: f.target, type: f.target === 'id' ? ('integer' as const) : ('text' as const), nullable: true, ...column(f.target) }));
-  return { plan: entity, sourceColumns, targetColumns, create: undefined, targetKey: [], writeColumns: targetColumns.map((c) => c.name) };
+  return { plan: entity, sourceColumns, targetColumns, create: undefined, targetKey: [], writeColumns: targetColumns.map((c) => c.name), readColumns: sourceColumns, recordsCrosswalk: false };
 }

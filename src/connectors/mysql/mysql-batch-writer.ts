@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { TIMESTAMP_TEXT, zoneOffsetMinutes } from '../../timestamps.js';
 import type { LogicalType, Row, Value } from '../../values.js';
-import type { BatchStart, BatchWriter, Checkpoint, QuarantinedRow, QuarantineKey, Removal } from '../contract.js';
+import type { BatchStart, BatchWriter, Checkpoint, QuarantinedRow, BatchState, Removal } from '../contract.js';
 import { KEYS_PER_STATEMENT, keyInList } from '../shared/keyset.js';
 import type { SqlStateStore } from '../shared/sql-state-store.js';
 import { encodeRow } from '../shared/tab-text.js';
@@ -152,10 +152,10 @@ export async function beginMysqlBatch(session: MysqlSession, store: SqlStateStor
       }
       return changed;
     },
-    async commit(quarantine: readonly QuarantinedRow[], checkpoint: Checkpoint, released?: readonly QuarantineKey[]) {
+    async commit(quarantine: readonly QuarantinedRow[], checkpoint: Checkpoint, state?: BatchState) {
       try {
         await finish();
-        await store.writeBatchState(start.runId, quarantine, checkpoint, released);
+        await store.writeBatchState(start.runId, quarantine, checkpoint, state);
         await db.query('COMMIT');
       } catch (error) {
         await rollback();

@@ -3,7 +3,7 @@ import { finished } from 'node:stream/promises';
 import type pg from 'pg';
 import pgCopy from 'pg-copy-streams';
 import type { Row } from '../../values.js';
-import type { BatchStart, BatchWriter, Checkpoint, QuarantinedRow, QuarantineKey, Removal } from '../contract.js';
+import type { BatchStart, BatchWriter, Checkpoint, QuarantinedRow, BatchState, Removal } from '../contract.js';
 import { quoteIdentifier } from '../shared/identifiers.js';
 import { KEYS_PER_STATEMENT, keyInList } from '../shared/keyset.js';
 import type { SqlStateStore } from '../shared/sql-state-store.js';
@@ -111,7 +111,7 @@ export class PostgresBatchWriter implements BatchWriter {
     return changed;
   }
 
-  async commit(quarantine: readonly QuarantinedRow[], checkpoint: Checkpoint, released?: readonly QuarantineKey[]): Promise<void> {
+  async commit(quarantine: readonly QuarantinedRow[], checkpoint: Checkpoint, state?: BatchState): Promise<void> {
     try {
       this.#send();
       if (this.#copy) {
@@ -119,7 +119,7 @@ export class PostgresBatchWriter implements BatchWriter {
         await finished(this.#copy);
         if (this.#start.upsertKey) await this.#client.query(upsertFromStage(this.#start, this.#start.upsertKey));
       }
-      await this.#store.writeBatchState(this.#start.runId, quarantine, checkpoint, released);
+      await this.#store.writeBatchState(this.#start.runId, quarantine, checkpoint, state);
       await this.#client.query('COMMIT');
       this.#release();
     } catch (error) {

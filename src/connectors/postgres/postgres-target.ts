@@ -119,5 +119,6 @@ function inspectOnlyState(store: SqlStateStore, client: pg.Client): StateStore {
     quarantined: (id, entity) => store.quarantined(id, entity),
     audit: (entry) => store.audit(entry),
     history: async (plan) => ((await exists()) ? store.history(plan) : []),
+    crosswalk: async (plan, entity, keys) => ((await exists()) ? store.crosswalk(plan, entity, keys) : new Map()),
   };
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { CrmMigrateError } from '../../errors.js';
 import type { Row, Value } from '../../values.js';
-import type { BatchStart, BatchWriter, Checkpoint, QuarantinedRow, QuarantineKey, ReadRequest, StateStore, TableInfo, TableSpec, Target, TargetCapabilities } from '../contract.js';
+import type { BatchStart, BatchWriter, Checkpoint, QuarantinedRow, BatchState, ReadRequest, StateStore, TableInfo, TableSpec, Target, TargetCapabilities } from '../contract.js';
 import { inWriteTransaction, openDatabase, SQLITE_STATE_DIALECT, sqliteSession } from '../sqlite/sqlite-database.js';
 import { FileSource, type FileFormat } from './file-source.js';
 import { INSPECT_ONLY_STATE, SqlStateStore } from './sql-state-store.js';
@@ -103,13 +103,13 @@ export class FileTarget implements Target {
       remove() {
         return Promise.reject(new CrmMigrateError('E_PLAN', `${start.table}: a file target cannot delete rows`, { hint: 'use deletes: ignore, or a database target' }));
       },
-      async commit(quarantine: readonly QuarantinedRow[], checkpoint: Checkpoint, released?: readonly QuarantineKey[]) {
+      async commit(quarantine: readonly QuarantinedRow[], checkpoint: Checkpoint, state?: BatchState) {
         try {
           send();
           fsyncSync(fd);
           const length = fstatSync(fd).size;
           db.exec('BEGIN IMMEDIATE');
-          await store.writeBatchState(start.runId, quarantine, checkpoint, released);
+          await store.writeBatchState(start.runId, quarantine, checkpoint, state);
           db.prepare('INSERT OR REPLACE INTO _crm_migrate_files (name, length) VALUES (?, ?)').run(start.table, length);
           db.exec('COMMIT');
           closeSync(fd);

@@ -1,5 +1,5 @@
 import { CrmMigrateError } from '../../errors.js';
-import type { AuditEntry, Checkpoint, QuarantinedRow, QuarantineKey, RunRecord, RunStatus, StateStore } from '../contract.js';
+import type { AuditEntry, BatchState, Checkpoint, QuarantinedRow, RunRecord, RunStatus, StateStore } from '../contract.js';
 
 /** The smallest SQL surface the state tables need; each SQL connector adapts its driver to it. */
 export interface SqlSession {
@@ -10,7 +10,7 @@ export interface SqlSession {
 export interface StateDialect {
   /** Statements run once before the tables are created (a schema, say). */
   readonly setup: readonly string[];
-  table(name: 'runs' | 'checkpoints' | 'quarantine' | 'audit'): string;
+  table(name: 'runs' | 'checkpoints' | 'quarantine' | 'audit' | 'crosswalk'): string;
   param(index: number): string;
   readonly bigint: string;
   readonly json: string;
@@ -57,6 +57,22 @@ export class SqlStateStore implements StateStore {
       plan ${k} NOT NULL, at ${k} NOT NULL, command TEXT NOT NULL, outcome TEXT NOT NULL, run_id ${k},
       os_user TEXT NOT NULL, tool_version TEXT NOT NULL, plan_hash TEXT NOT NULL, source TEXT NOT NULL,
       target TEXT NOT NULL, details ${d.json})`);
+    await this.#session.query(`CREATE TABLE IF NOT EXISTS ${d.table('crosswalk')} (
+      plan ${k} NOT NULL, entity ${k} NOT NULL, source_key ${k} NOT NULL, new_key TEXT NOT NULL, PRIMARY KEY (plan, entity, source_key))`);
+  }
+
+  async crosswalk(plan: string, entity: string, sourceKeys: readonly string[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    for (let at = 0; at < sourceKeys.length; at += QUARANTINE_CHUNK) {
+      const chunk = sourceKeys.slice(at, at + QUARANTINE_CHUNK);
+      const marks = chunk.map((_k, i) => this.#d.param(i + 3)).join(', ');
+      const rows = await this.#session.query(
+        `SELECT source_key, new_key FROM ${this.#d.table('crosswalk')} WHERE plan = ${this.#d.param(1)} AND entity = ${this.#d.param(2)} AND source_key IN (${marks})`,
+        [plan, entity, ...chunk],
+      );
+      for (const r of rows) found.set(String(r.source_key), String(r.new_key));
+    }
+    return found;
   }
 
   async audit(entry: AuditEntry): Promise<void> {
@@ -161,10 +177,17 @@ export class SqlStateStore implements StateStore {
   }
 
   /** The state half of a batch: call inside the transaction that writes the batch's rows. */
-  async writeBatchState(runId: string, quarantine: readonly QuarantinedRow[], checkpoint: Checkpoint, released: readonly QuarantineKey[] = []): Promise<void> {
+  async writeBatchState(runId: string, quarantine: readonly QuarantinedRow[], checkpoint: Checkpoint, state: BatchState = {}): Promise<void> {
     const d = this.#d;
     const now = new Date().toISOString();
-    for (const key of released) {
+    const crosswalk = state.crosswalk ?? [];
+    for (let start = 0; start < crosswalk.length; start += QUARANTINE_CHUNK) {
+      const chunk = crosswalk.slice(start, start + QUARANTINE_CHUNK);
+      const params = chunk.flatMap((c) => [c.plan, c.entity, c.sourceKey, c.newKey]);
+      const tuples = chunk.map((_c, i) => `(${[1, 2, 3, 4].map((k) => d.param(i * 4 + k)).join(', ')})`);
+      await this.#session.query(`INSERT INTO ${d.table('crosswalk')} (plan, entity, source_key, new_key) VALUES ${tuples.join(', ')} ${d.upsert(['plan', 'entity', 'source_key'], ['new_key'])}`, params);
+    }
+    for (const key of state.released ?? []) {
       await this.#session.query(`DELETE FROM ${d.table('quarantine')} WHERE run_id = ${d.param(1)} AND entity = ${d.param(2)} AND source_key = ${d.param(3)}`, [runId, key.entity, key.sourceKey]);
     }
     for (let start = 0; start < quarantine.length; start += QUARANTINE_CHUNK) {
@@ -195,6 +218,7 @@ export class SqlStateStore implements StateStore {
   async resetPlan(plan: string): Promise<void> {
     const d = this.#d;
     const runs = `SELECT run_id FROM ${d.table('runs')} WHERE plan = ${d.param(1)}`;
+    await this.#session.query(`DELETE FROM ${d.table('crosswalk')} WHERE plan = ${d.param(1)}`, [plan]);
     await this.#session.query(`DELETE FROM ${d.table('quarantine')} WHERE run_id IN (${runs})`, [plan]);
     await this.#session.query(`DELETE FROM ${d.table('checkpoints')} WHERE run_id IN (${runs})`, [plan]);
     await this.#session.query(`UPDATE ${d.table('runs')} SET status = 'superseded' WHERE plan = ${d.param(1)} AND status <> 'superseded'`, [plan]);
@@ -222,4 +246,5 @@ export const INSPECT_ONLY_STATE: StateStore = {
   quarantined: async function* () {},
   audit: () => Promise.reject(new CrmMigrateError('E_TARGET', 'the target was opened for inspection only')),
   history: () => Promise.resolve([]),
+  crosswalk: () => Promise.resolve(new Map()),
 };

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { CrmMigrateError } from '../../errors.js';
-import type { BatchStart, BatchWriter, Checkpoint, QuarantinedRow, QuarantineKey, ReadRequest, Removal, StateStore, TableInfo, TableSpec, Target, TargetCapabilities } from '../contract.js';
+import type { BatchStart, BatchWriter, Checkpoint, QuarantinedRow, BatchState, ReadRequest, Removal, StateStore, TableInfo, TableSpec, Target, TargetCapabilities } from '../contract.js';
 import { KEYS_PER_STATEMENT, keyInList } from '../shared/keyset.js';
 import { readPages } from './sqlite-read.js';
 import type { Row } from '../../values.js';
@@ -88,10 +88,10 @@ export class SqliteTarget implements Target {
         }
         return Promise.resolve(changed);
       },
-      async commit(quarantine: readonly QuarantinedRow[], checkpoint: Checkpoint, released?: readonly QuarantineKey[]) {
+      async commit(quarantine: readonly QuarantinedRow[], checkpoint: Checkpoint, state?: BatchState) {
         if (failure) throw fail(failure);
         try {
-          await store.writeBatchState(start.runId, quarantine, checkpoint, released);
+          await store.writeBatchState(start.runId, quarantine, checkpoint, state);
           db.exec('COMMIT');
         } catch (error) {
           throw fail(error);

@@ -1,0 +1,58 @@
+import type { CrosswalkEntry, StateStore } from '../connectors/contract.js';
+import { newUuid, orphanColumn, refColumn } from '../mapping/identity.js';
+import type { Plan } from '../plan/load.js';
+import { sourceKeyText, valueToJson, type Row, type Value } from '../values.js';
+import type { BoundEntity } from './schema-check.js';
+
+/** Fills in a chunk's ref columns, in place: rows grow from `readColumns` to `sourceColumns`. */
+export type RefResolver = (rows: Row[]) => Promise<void>;
+
+const keyOf = (value: Value): string => sourceKeyText([valueToJson(value)]);
+
+/**
+ * Resolves an entity's references a chunk at a time: the referenced source keys of the chunk are looked up in
+ * the crosswalk in one query per ref field, and each row gets the referenced record's key in the target —
+ * or is marked an orphan (a record never migrated, or quarantined), which the field's `orphans:` policy
+ * handles. `dryRun` (the plan preview, before anything was loaded) looks nothing up: a reference resolves to
+ * the key the referenced record will get.
+ */
+export function refResolver(plan: Plan, entity: BoundEntity, state: StateStore, options: { dryRun?: boolean } = {}): RefResolver {
+  const width = entity.sourceColumns.length;
+  const refs = entity.plan.fields
+    .filter((f) => f.ref)
+    .map((f) => {
+      const ref = f.ref as NonNullable<typeof f.ref>;
+      const referenced = plan.entities.find((e) => e.name === ref.entity);
+      return {
+        entity: ref.entity,
+        usesNewId: referenced?.fields.some((x) => x.newId) === true,
+        column: entity.sourceColumns.indexOf(ref.column),
+        value: entity.sourceColumns.indexOf(refColumn(f.target)),
+        orphan: entity.sourceColumns.indexOf(orphanColumn(f.target)),
+      };
+    });
+  return async (rows) => {
+    for (const row of rows) row.length = width;
+    for (const ref of refs) {
+      let found: Map<string, string>;
+      if (options.dryRun) {
+        found = new Map(rows.map((r) => r[ref.column] ?? null).filter((v) => v !== null).map((v) => [keyOf(v), ref.usesNewId ? newUuid(ref.entity, keyOf(v)) : keyOf(v)]));
+      } else {
+        const keys = [...new Set(rows.map((r) => r[ref.column] ?? null).filter((v) => v !== null).map(keyOf))];
+        found = keys.length === 0 ? new Map() : await state.crosswalk(plan.name, ref.entity, keys);
+      }
+      for (const row of rows) {
+        const source = row[ref.column] ?? null;
+        const target = source === null ? undefined : found.get(keyOf(source));
+        row[ref.value] = target ?? null;
+        row[ref.orphan] = source !== null && target === undefined;
+      }
+    }
+  };
+}
+
+/** The crosswalk lines of written rows: each source key with the key its record has in the target. */
+export function crosswalkEntries(plan: string, entity: BoundEntity, written: readonly { sourceKey: string; values: Row }[]): CrosswalkEntry[] {
+  const keyAt = entity.targetKey.map((k) => entity.writeColumns.indexOf(k));
+  return written.map(({ sourceKey, values }) => ({ plan, entity: entity.plan.name, sourceKey, newKey: sourceKeyText(keyAt.map((i) => valueToJson(values[i] ?? null))) }));
+}

@@ -1,0 +1,81 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { PlanIssue } from '../errors.js';
+import type { FieldInput } from '../plan/schema.js';
+import { sourceKeyText, valueToJson, type Value } from '../values.js';
+import { defineStep, findStep, invalid, ok, type StepContext } from './steps.js';
+
+// A record's identity in the new CRM: a new key (`new_id: uuid`) and references re-pointed through the
+// referenced entity's crosswalk (`ref:`). Both are fields of their own kind, compiled here.
+
+/** The namespace of crm-migrate's name-based UUIDs (RFC 9562 version 5). */
+const NAMESPACE = Buffer.from('7a1f3c52-9e4b-5d86-a0c7-3b2e61f8d904'.replace(/-/g, ''), 'hex');
+
+/**
+ * The new key of the record `sourceKey` of `entity`: a version 5 UUID, so the same record gets the same key
+ * on every run, resume and increment — the crosswalk records it, but nothing depends on looking it up.
+ */
+export function newUuid(entity: string, sourceKey: string): string {
+  const hash = createHash('sha1').update(NAMESPACE).update(`${entity}\0${sourceKey}`, 'utf8').digest();
+  hash[6] = ((hash[6] ?? 0) & 0x0f) | 0x50;
+  hash[8] = ((hash[8] ?? 0) & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** The virtual columns a ref field reads: the resolved target key, and whether the reference is an orphan. */
+export const refColumn = (field: string) => `\u0000ref:${field}`;
+export const orphanColumn = (field: string) => `\u0000orphan:${field}`;
+export const isVirtualColumn = (column: string) => column.startsWith('\u0000');
+
+defineStep({
+  name: 'new_id',
+  kind: 'identity',
+  takes: 'many',
+  output: 'uuid',
+  options: z.strictObject({ entity: z.string() }),
+  create: ({ entity }) => (input) => ok(newUuid(entity, sourceKeyText((input as readonly Value[]).map((v) => valueToJson(v))))),
+});
+
+defineStep({
+  name: 'ref',
+  kind: 'identity',
+  takes: 'one',
+  options: z.strictObject({ field: z.string() }),
+  reads: ({ field }) => [orphanColumn(field)],
+  create: ({ field }) => (input, context?: StepContext) => (context?.get(orphanColumn(field)) === true ? invalid(input as Value, 'orphan') : ok(input as Value)),
+});
+
+/** What a ref field points at, for the loader that resolves it. */
+export interface RefPlan {
+  /** The referenced entity. */
+  readonly entity: string;
+  /** The source column holding the referenced record's source key. */
+  readonly column: string;
+}
+
+/** The identity part of a field: `new_id` or `ref`, as the field's source, steps and policy; undefined for other fields. */
+export function compileIdentity(entity: { name: string; key: readonly string[] }, target: string, field: FieldInput, path: readonly (string | number)[], issues: PlanIssue[]) {
+  const step = (name: string, options: unknown) => {
+    const definition = findStep(name);
+    if (!definition) throw new Error(`step ${name} is not registered`);
+    return { name, kind: definition.kind, takes: definition.takes, output: typeof definition.output === 'function' ? definition.output(options) : definition.output, reads: definition.reads?.(options) ?? [], run: definition.create(options) };
+  };
+  const others = (['from', 'value', 'transform', 'clean', 'protect', 'invalid', 'default'] as const).filter((k) => field[k] !== undefined);
+  if (field.new_id !== undefined) {
+    if (others.length > 0) issues.push({ severity: 'error', path: [...path, others[0] as string], message: `a new_id field makes its own value: "${others[0] as string}" does not go with it` });
+    return { from: [...entity.key], fromList: true, steps: [step('new_id', { entity: entity.name })], invalid: 'quarantine' as const, ref: undefined };
+  }
+  if (field.ref !== undefined) {
+    const stray = others.filter((k) => k !== 'from');
+    if (stray.length > 0) issues.push({ severity: 'error', path: [...path, stray[0] as string], message: `a ref field takes the referenced record's key: "${stray[0] as string}" does not go with it` });
+    if (typeof field.from !== 'string') {
+      issues.push({ severity: 'error', path: [...path, 'from'], message: 'a ref field needs from: the one source column that holds the referenced key', hint: 'write { from: account_id, ref: companies }' });
+      return undefined;
+    }
+    const ref: RefPlan = { entity: field.ref, column: field.from };
+    return { from: [refColumn(target)], fromList: false, steps: [step('ref', { field: target })], invalid: field.orphans ?? ('quarantine' as const), ref };
+  }
+  if (field.orphans !== undefined) issues.push({ severity: 'error', path: [...path, 'orphans'], message: '"orphans" applies to a ref field only', hint: 'add ref: <entity>' });
+  return undefined;
+}
