@@ -1,8 +1,8 @@
 import type { Row } from '../../values.js';
 import type { BatchStart, BatchWriter, ReadRequest, StateStore, TableInfo, TableSpec, Target, TargetCapabilities } from '../contract.js';
-import { SqlStateStore, type SqlSession } from '../shared/sql-state-store.js';
+import { SqlStateStore, withOwnLookups, type SqlSession } from '../shared/sql-state-store.js';
 import { describeTable, listTables, nativeTypeOf, q } from './mysql-catalog.js';
-import { mysqlFailure, type MysqlEndpoint, type MysqlSession } from './mysql-client.js';
+import { connect, mysqlFailure, type MysqlEndpoint, type MysqlSession } from './mysql-client.js';
 import { beginMysqlBatch } from './mysql-batch-writer.js';
 import { streamRows } from './mysql-source.js';
 
@@ -26,16 +26,15 @@ export class MysqlTarget implements Target {
   readonly #session: MysqlSession;
   readonly #store: SqlStateStore;
   readonly #readOnly: boolean;
+  #lookups: MysqlSession | undefined;
 
   constructor(endpoint: MysqlEndpoint, session: MysqlSession, display: string, readOnly: boolean) {
     this.#endpoint = endpoint;
     this.#session = session;
     this.display = display;
     this.#readOnly = readOnly;
-    // Rows as objects here (the session's default is arrays, for the data path); a statement's result is no rows.
-    const sql: SqlSession = { query: async (text, params = []) => normalize((await session.db.query({ sql: text, values: params as unknown[], rowsAsArray: false }))[0]) };
-    this.#store = new SqlStateStore(sql, STATE_DIALECT);
-    this.state = this.#store;
+    this.#store = new SqlStateStore(objectRows(session), STATE_DIALECT);
+    this.state = withOwnLookups(this.#store, async () => new SqlStateStore(objectRows((this.#lookups = await connect(endpoint))), STATE_DIALECT));
   }
 
   listTables(): Promise<string[]> {
@@ -94,6 +93,7 @@ export class MysqlTarget implements Target {
   }
 
   async close(): Promise<void> {
+    await this.#lookups?.db.end();
     await this.#session.db.end();
   }
 
@@ -102,7 +102,12 @@ export class MysqlTarget implements Target {
   }
 }
 
-/** A SELECT's rows, or none for a statement (mysql2 answers those with a result header). */
-function normalize(rows: unknown): Record<string, unknown>[] {
-  return Array.isArray(rows) ? (rows as Record<string, unknown>[]) : [];
+/** The state store's view of a session: rows as objects (the session's default is arrays, for the data path), none for a statement. */
+function objectRows(session: MysqlSession): SqlSession {
+  return {
+    query: async (text, params = []) => {
+      const [rows] = await session.db.query({ sql: text, values: params as unknown[], rowsAsArray: false });
+      return Array.isArray(rows) ? (rows as Record<string, unknown>[]) : [];
+    },
+  };
 }

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { Row } from '../../values.js';
 import type { BatchStart, BatchWriter, ReadRequest, StateStore, TableInfo, TableSpec, Target, TargetCapabilities } from '../contract.js';
 import { quoteIdentifier } from '../shared/identifiers.js';
-import { onConflict, SqlStateStore, type SqlSession } from '../shared/sql-state-store.js';
+import { onConflict, SqlStateStore, withOwnLookups, type SqlSession } from '../shared/sql-state-store.js';
 import { PostgresBatchWriter } from './postgres-batch-writer.js';
 import { describeTable, listTables, nativeTypeOf, qualified } from './postgres-catalog.js';
 import { connect, pgFailure, type PgEndpoint } from './postgres-client.js';
@@ -26,6 +26,7 @@ export class PostgresTarget implements Target {
   readonly #client: pg.Client;
   readonly #store: SqlStateStore;
   readonly #readOnly: boolean;
+  #lookupClient: pg.Client | undefined;
   /** Connections for batches, each with the state store that writes through it; at most two. */
   readonly #batchConnections: { client: pg.Client; store: SqlStateStore; busy: boolean }[] = [];
 
@@ -35,7 +36,7 @@ export class PostgresTarget implements Target {
     this.display = display;
     this.#readOnly = readOnly;
     this.#store = stateStore(client);
-    this.state = readOnly ? inspectOnlyState(this.#store, client) : this.#store;
+    this.state = readOnly ? inspectOnlyState(this.#store, client) : withOwnLookups(this.#store, async () => stateStore((this.#lookupClient = await connect(url))));
   }
 
   listTables(): Promise<string[]> {
@@ -83,6 +84,7 @@ export class PostgresTarget implements Target {
   }
 
   async close(): Promise<void> {
+    await this.#lookupClient?.end();
     for (const c of this.#batchConnections) if (c.client !== this.#client) await c.client.end();
     await this.#client.end();
   }

@@ -248,3 +248,22 @@ export const INSPECT_ONLY_STATE: StateStore = {
   history: () => Promise.resolve([]),
   crosswalk: () => Promise.resolve(new Map()),
 };
+
+/**
+ * The state store, with crosswalk lookups on a connection of their own (opened when first needed): the
+ * target's own connection may be busy streaming a batch (COPY, LOAD DATA) when a chunk's references are
+ * resolved, and a lookup queued behind it would wait for a commit that waits for it.
+ */
+export function withOwnLookups(store: StateStore, lookups: () => Promise<StateStore>): StateStore {
+  let opened: Promise<StateStore> | undefined;
+  return {
+    latestRun: (plan, status) => store.latestRun(plan, status),
+    startRun: (run) => store.startRun(run),
+    finishRun: (id, status) => store.finishRun(id, status),
+    checkpoints: (id) => store.checkpoints(id),
+    quarantined: (id, entity) => store.quarantined(id, entity),
+    audit: (entry) => store.audit(entry),
+    history: (plan) => store.history(plan),
+    crosswalk: async (plan, entity, keys) => (await (opened ??= lookups())).crosswalk(plan, entity, keys),
+  };
+}
