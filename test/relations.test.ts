@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newUuid } from '../src/mapping/identity.js';
 import { runPlan } from '../src/engine/run.js';
 import { parsePlan } from '../src/plan/load.js';
+import { verifyPlan } from '../src/verify/verify.js';
 import { scratchDatabase, type ScratchDatabase } from './helpers/sql-databases.js';
 
 // A CRM is related tables: companies, contacts, deals. New UUID keys for the new CRM, references re-pointed
@@ -89,5 +90,51 @@ describe('relation plans refused when they load', () => {
     ['a ref to an entity with no key in the target', (t: string) => t.replace('      id: { new_id: uuid }\n      name:', '      name:'), /entity "companies" gives its records no key in the target to refer to/],
   ])('%s', (_what, edit, message) => {
     expect(() => parsePlan(edit(PLAN('sqlite:./a.db', 'sqlite:./b.db')), 'plan.yaml')).toThrow(message);
+  });
+});
+
+describe.each(['sqlite', 'postgres', 'mysql'] as const)('joins, %s source', (kind) => {
+  let source: ScratchDatabase;
+  let target: ScratchDatabase;
+  beforeEach(async () => {
+    [source, target] = await Promise.all([scratchDatabase(kind), scratchDatabase('sqlite')]);
+    await source.run('CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, phone TEXT, address_id INTEGER)');
+    await source.run('CREATE TABLE address (address_id INTEGER PRIMARY KEY, city TEXT, country TEXT)');
+    await source.run("INSERT INTO address VALUES (1, 'Berlin', 'Germany'), (2, 'Austin', 'USA')");
+    await source.run("INSERT INTO customers VALUES (10, 'Ann', '030 1234567', 1), (11, 'Bo', '(512) 555-0142', 2), (12, 'Cy', NULL, 99), (13, 'Di', NULL, NULL)");
+  });
+  afterEach(async () => {
+    await Promise.all([source.drop(), target.drop()]);
+  });
+
+  it('joins another table by key into each row, and reads a NULL where nothing matches', async () => {
+    const text = `version: 1
+source: "${source.url}"
+target: "${target.url}"
+batch_size: 3
+entities:
+  people:
+    from: customers
+    join:
+      addr: { from: address, on: address_id }
+    into: people
+    key: id
+    fields:
+      id: id
+      name: name
+      city: addr.city
+      phone: { from: phone, clean: { phone: { country_from: addr.country } }, invalid: null }
+`;
+    const summary = await runPlan(parsePlan(text, 'plan.yaml'));
+    expect(summary.entities.people).toMatchObject({ read: 4, written: 4 });
+    expect(await target.rows('SELECT id, name, city, phone FROM people ORDER BY id')).toEqual([
+      { id: 10, name: 'Ann', city: 'Berlin', phone: '+49301234567' },
+      { id: 11, name: 'Bo', city: 'Austin', phone: '+15125550142' },
+      { id: 12, name: 'Cy', city: null, phone: null },
+      { id: 13, name: 'Di', city: null, phone: null },
+    ]);
+    expect((await verifyPlan(parsePlan(text, 'plan.yaml'))).equal).toBe(true);
+    expect(() => parsePlan(text.replace('addr.city', 'addr.cty'), 'plan.yaml')).not.toThrow();
+    await expect(runPlan(parsePlan(text.replace('addr.city', 'addr.cty').replace('name: relations', ''), 'plan.yaml'))).rejects.toThrow(/joined table address has no column "cty" \(did you mean "city"\?\)/);
   });
 });

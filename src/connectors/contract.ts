@@ -65,6 +65,8 @@ export interface Source {
   countNull(table: string, column: string): Promise<number>;
   /** The longest value of each of these text columns, in characters (0 for an empty table): what `init` warns against. */
   maxLengths(table: string, columns: readonly string[]): Promise<Record<string, number>>;
+  /** The rows of `table` whose `key` column has one of these values, as `[key, ...columns]`: for joins. */
+  lookup(table: string, key: string, values: readonly Value[], columns: readonly string[]): Promise<Row[]>;
   /** Streams the table in key order, in batches, pulling the next batch only when the consumer asks. */
   read(request: ReadRequest): AsyncIterable<Row[]>;
   close(): Promise<void>;

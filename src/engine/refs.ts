@@ -1,23 +1,31 @@
-import type { CrosswalkEntry, StateStore } from '../connectors/contract.js';
-import { newUuid, orphanColumn, refColumn } from '../mapping/identity.js';
+import type { CrosswalkEntry, Source, StateStore } from '../connectors/contract.js';
+import { joinColumn, newUuid, orphanColumn, refColumn } from '../mapping/identity.js';
 import type { Plan } from '../plan/load.js';
 import { sourceKeyText, valueToJson, type Row, type Value } from '../values.js';
 import type { BoundEntity } from './schema-check.js';
 
-/** Fills in a chunk's ref columns, in place: rows grow from `readColumns` to `sourceColumns`. */
+/** Fills in a chunk's joined and ref columns, in place: rows grow from `readColumns` to `sourceColumns`. */
 export type RefResolver = (rows: Row[]) => Promise<void>;
 
 const keyOf = (value: Value): string => sourceKeyText([valueToJson(value)]);
 
+/** Whether rows of the entity need filling in before mapping: it joins tables or has refs. */
+export const needsResolving = (entity: BoundEntity): boolean => entity.plan.joins.length > 0 || entity.plan.fields.some((f) => f.ref);
+
 /**
- * Resolves an entity's references a chunk at a time: the referenced source keys of the chunk are looked up in
+ * Fills in an entity's joined columns and resolves its references a chunk at a time: the referenced source keys of the chunk are looked up in
  * the crosswalk in one query per ref field, and each row gets the referenced record's key in the target —
  * or is marked an orphan (a record never migrated, or quarantined), which the field's `orphans:` policy
  * handles. `dryRun` (the plan preview, before anything was loaded) looks nothing up: a reference resolves to
  * the key the referenced record will get.
  */
-export function refResolver(plan: Plan, entity: BoundEntity, state: StateStore, options: { dryRun?: boolean } = {}): RefResolver {
+export function refResolver(plan: Plan, entity: BoundEntity, state: StateStore, source: Source, options: { dryRun?: boolean } = {}): RefResolver {
   const width = entity.sourceColumns.length;
+  const joins = entity.plan.joins.map((j) => ({
+    ...j,
+    onAt: entity.sourceColumns.indexOf(j.on),
+    at: j.columns.map((c) => entity.sourceColumns.indexOf(joinColumn(`${j.alias}.${c}`))),
+  }));
   const refs = entity.plan.fields
     .filter((f) => f.ref)
     .map((f) => {
@@ -33,6 +41,15 @@ export function refResolver(plan: Plan, entity: BoundEntity, state: StateStore, 
     });
   return async (rows) => {
     for (const row of rows) row.length = width;
+    // Joins first (a left join: a row with no match gets NULLs), one lookup per joined table and chunk.
+    for (const join of joins) {
+      const keys = [...new Set(rows.map((r) => r[join.onAt] ?? null).filter((v) => v !== null))];
+      const found = new Map((keys.length === 0 ? [] : await source.lookup(join.from, join.key, keys, join.columns)).map((r) => [String(r[0]), r]));
+      for (const row of rows) {
+        const match = found.get(String(row[join.onAt] ?? ''));
+        join.at.forEach((i, k) => (row[i] = match?.[k + 1] ?? null));
+      }
+    }
     for (const ref of refs) {
       let found: Map<string, string>;
       if (options.dryRun) {

@@ -5,7 +5,7 @@ import { valueToJson, type LogicalType, type Row, type Value } from '../values.j
 import { audit, auditEntry } from './audit.js';
 import { chunkMapperFor } from './chunk-mapper.js';
 import { piiColumns, rowForDisplay } from './pii.js';
-import { refResolver, type RefResolver } from './refs.js';
+import { needsResolving, refResolver, type RefResolver } from './refs.js';
 import { sourceKeyText, zeroCounts } from './load-entity.js';
 import { withConnections } from './run.js';
 import { checkAgainstSchemas, type BoundEntity } from './schema-check.js';
@@ -55,7 +55,7 @@ export async function retryQuarantine(plan: Plan, records: AsyncIterable<FixedRe
         if (!entity) throw new CrmMigrateError('E_USAGE', `the file names entity "${name}", which the plan does not have`);
         const keys = new Set<string>();
         for await (const q of target.state.quarantined(run.runId, name)) keys.add(q.sourceKey);
-        const resolve = entity.plan.fields.some((f) => f.ref) ? refResolver(plan, entity, target.state) : undefined;
+        const resolve = needsResolving(entity) ? refResolver(plan, entity, target.state, source) : undefined;
         state = new EntityRetry(entity, await source.describe(entity.plan.from), keys, checkpoints.get(name), resolve);
         states.set(name, state);
       }

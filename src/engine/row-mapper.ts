@@ -1,5 +1,6 @@
 import type { Reason } from '../connectors/contract.js';
 import type { FieldPlan } from '../mapping/compile.js';
+import { joinColumn } from '../mapping/identity.js';
 import type { StepContext } from '../mapping/steps.js';
 import type { Row, Value } from '../values.js';
 import { OUTCOME, type QualityTally } from './quality.js';
@@ -21,7 +22,8 @@ class RowContext implements StepContext {
     this.#index = new Map(columns.map((c, i) => [c, i]));
   }
   get(column: string): Value {
-    return this.row[this.#index.get(column) ?? -1] ?? null;
+    // A step reading a joined column names it as written (`addr.country`); the row holds it under its virtual name.
+    return this.row[this.#index.get(column) ?? this.#index.get(joinColumn(column)) ?? -1] ?? null;
   }
 }
 

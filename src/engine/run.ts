@@ -8,7 +8,7 @@ import type { EntityQuality } from './quality.js';
 import { audit, auditEntry, failureDetails } from './audit.js';
 import { openPlanSource, openPlanTarget } from './connections.js';
 import { shiftBack } from './cursor.js';
-import { refResolver } from './refs.js';
+import { needsResolving, refResolver } from './refs.js';
 import { checkAgainstSchemas, type BoundEntity } from './schema-check.js';
 
 export interface RunOptions {
@@ -178,7 +178,7 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
           break;
         }
         if (entity.create && !(await target.describe(entity.plan.into))) await target.createTable(entity.create);
-        const resolve = entity.plan.fields.some((f) => f.ref) ? refResolver(plan, entity, target.state) : undefined;
+        const resolve = needsResolving(entity) ? refResolver(plan, entity, target.state, source) : undefined;
         const result = await loadEntity({ source, target, runId, entity, from, planName: plan.name, resolve, signal: options.signal, onProgress: options.onProgress });
         if (result.stopped) {
           stopped = true;

@@ -41,11 +41,27 @@ export interface BoundEntity {
  */
 export function sourceColumnsOf(entity: EntityPlan): string[] {
   const cursor = entity.strategy === 'incremental' && entity.cursor ? [entity.cursor] : [];
-  const all = [...entity.key, ...cursor, ...entity.fields.flatMap((f) => [...(f.ref ? [f.ref.column] : []), ...f.from, ...f.steps.flatMap((s) => s.reads)])];
+  const all = [...entity.key, ...cursor, ...entity.joins.map((j) => j.on), ...entity.fields.flatMap((f) => [...(f.ref ? [f.ref.column] : []), ...f.from, ...f.steps.flatMap((s) => s.reads)])];
   const unique = [...new Set(all)];
   return [...unique.filter((c) => !isVirtualColumn(c)), ...unique.filter(isVirtualColumn)];
 }
 
+
+/** Each joined table exists, and has its key and the columns the fields read; the entity's table has `on`. */
+async function checkJoins(entity: EntityPlan, own: TableInfo, source: Source, issues: PlanIssue[]): Promise<void> {
+  for (const join of entity.joins) {
+    const at = [...entity.path, 'join', join.alias];
+    if (!own.columns.some((c) => c.name === join.on)) issues.push({ severity: 'error', path: [...at, 'on'], message: `source table ${own.name} has no column "${join.on}"`, hint: didYouMean(join.on, own.columns.map((c) => c.name)) });
+    const info = await source.describe(join.from);
+    if (!info) {
+      issues.push({ severity: 'error', path: [...at, 'from'], message: `source has no table "${join.from}"`, hint: didYouMean(join.from, await source.listTables()) });
+      continue;
+    }
+    for (const column of [join.key, ...join.columns]) {
+      if (!info.columns.some((c) => c.name === column)) issues.push({ severity: 'error', path: at, message: `joined table ${join.from} has no column "${column}"`, hint: didYouMean(column, info.columns.map((c) => c.name)) });
+    }
+  }
+}
 
 /** What incremental sync needs of the live schemas: a cursor column, an upsert key, a tombstone column. */
 function checkSync(entity: EntityPlan, source: TableInfo, target: TableInfo | undefined, targetKey: readonly string[], issues: PlanIssue[]): void {
@@ -201,6 +217,7 @@ export async function checkAgainstSchemas(plan: Plan, source: Source, target: Ta
       continue;
     }
     checkSourceColumns(entity, sourceInfo, issues);
+    await checkJoins(entity, sourceInfo, source, issues);
     const refersToUuid = (name: string) => plan.entities.some((e) => e.name === name && e.fields.some((f) => f.newId));
     const outputs = new Map(entity.fields.map((f) => [f.target, outputType(f, sourceInfo, refersToUuid)]));
     const targetInfo = await target.describe(entity.into);

@@ -7,7 +7,7 @@ import { findStep, sealBuiltinSteps, stepNames, type StepDefinition, type StepFu
 import './transforms.js';
 import '../cleaning/index.js';
 import '../protect/steps.js';
-import { compileIdentity, type RefPlan } from './identity.js';
+import { compileIdentity, joinColumn, type RefPlan } from './identity.js';
 
 sealBuiltinSteps();
 
@@ -65,6 +65,8 @@ export interface EntityPlan {
   readonly deletes: 'ignore' | 'soft' | 'hard';
   /** Soft deletes: the target column that gets the deletion time. */
   readonly tombstone: string | undefined;
+  /** Tables joined to each row by key (`join:`): their columns fill the virtual columns `alias.column` reads. */
+  readonly joins: readonly JoinPlan[];
   /** The plan's resolved `keys` (hash and encrypt): kept in memory only, for mapping threads to compile the entity again. */
   readonly keys: Readonly<Record<string, string>>;
   /** The entity as the plan wrote it (validated, `${env:…}` resolved): JSON, so a worker thread can compile it again. */
@@ -72,6 +74,17 @@ export interface EntityPlan {
 }
 
 export type Lookback = { readonly ms: number } | { readonly units: number };
+
+export interface JoinPlan {
+  readonly alias: string;
+  readonly from: string;
+  /** The entity's own column holding the joined row's key. */
+  readonly on: string;
+  /** The joined table's key column. */
+  readonly key: string;
+  /** The joined columns the fields read (`city` for `addr.city`). */
+  readonly columns: readonly string[];
+}
 
 function stepSpecs(spec: FieldInput['transform']): { name: string; options: unknown; hasOptions: boolean }[] {
   if (spec === undefined) return [];
@@ -212,9 +225,10 @@ export function compileEntity(
   const path = ['entities', name];
   const keys = defaults.keys ?? {};
   const identity = { name, key: Array.isArray(entity.key) ? entity.key : [entity.key] };
-  const fields = Object.entries(entity.fields)
+  const compiled = Object.entries(entity.fields)
     .map(([target, field]) => compileField(identity, target, field, [...path, 'fields', target], keys, issues))
     .filter((f): f is FieldPlan => f !== undefined);
+  const { fields, joins } = withJoins(compiled, entity.join ?? {});
   return {
     ...compileSync(entity, path, issues),
     name,
@@ -225,6 +239,7 @@ export function compileEntity(
     fields,
     batchSize: entity.batch_size ?? defaults.batchSize,
     workers: entity.workers ?? defaults.workers,
+    joins,
     keys,
     input: entity,
   };
@@ -255,4 +270,21 @@ function compileSync(entity: EntityInput, path: Path, issues: PlanIssue[]): Pick
     else lookback = { ms };
   }
   return { strategy, cursor: entity.cursor, lookback, deletes, tombstone: deletes === 'soft' ? (entity.tombstone ?? 'deleted_at') : undefined };
+}
+
+/**
+ * `alias.column` in a field's `from` (and in what its steps read) becomes the virtual column the join fills;
+ * each join learns which of its table's columns are read.
+ */
+function withJoins(fields: readonly FieldPlan[], join: NonNullable<EntityInput['join']>): { fields: FieldPlan[]; joins: JoinPlan[] } {
+  const aliases = new Map(Object.entries(join).map(([alias, j]) => [alias, { alias, from: j.from, on: j.on, key: j.key ?? j.on, columns: new Set<string>() }]));
+  const rewrite = (column: string): string => {
+    const dot = column.indexOf('.');
+    const target = dot > 0 ? aliases.get(column.slice(0, dot)) : undefined;
+    if (!target) return column;
+    target.columns.add(column.slice(dot + 1));
+    return joinColumn(column);
+  };
+  const out = fields.map((f) => (aliases.size === 0 ? f : { ...f, from: f.from.map(rewrite), steps: f.steps.map((s) => ({ ...s, reads: s.reads.map(rewrite) })) }));
+  return { fields: out, joins: [...aliases.values()].map((j) => ({ ...j, columns: [...j.columns] })) };
 }

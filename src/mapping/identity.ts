@@ -27,6 +27,8 @@ export function newUuid(entity: string, sourceKey: string): string {
 export const refColumn = (field: string) => `\u0000ref:${field}`;
 export const orphanColumn = (field: string) => `\u0000orphan:${field}`;
 export const isVirtualColumn = (column: string) => column.startsWith('\u0000');
+/** The virtual column a joined table's column is read into: `addr.city` is `\u0000join:addr.city`. */
+export const joinColumn = (aliasDotColumn: string) => `\u0000join:${aliasDotColumn}`;
 
 defineStep({
   name: 'new_id',

@@ -50,8 +50,18 @@ export const FieldSchema = z.strictObject({
 /** A field is a source column name (a copy) or the full form. */
 const Field = z.preprocess((v) => (typeof v === 'string' ? { from: v } : v), FieldSchema);
 
+/** Another source table joined to each row by key: its columns are read as `alias.column`. */
+const Join = z.strictObject({
+  from: z.string().min(1),
+  /** The column of the entity's own table that holds the joined row's key. */
+  on: z.string().min(1),
+  /** The joined table's key column (default: the same name as `on`). */
+  key: z.string().min(1).optional(),
+});
+
 export const EntitySchema = z.strictObject({
   from: z.string().min(1),
+  join: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'use letters, digits and "_"'), Join).optional(),
   into: z.string().min(1),
   key: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
   fields: z.record(z.string().min(1), Field),

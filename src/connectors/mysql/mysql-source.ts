@@ -1,6 +1,6 @@
 import type { Row, Value } from '../../values.js';
 import type { Position, ReadRequest, Source, TableInfo } from '../contract.js';
-import { afterCondition } from '../shared/keyset.js';
+import { afterCondition, KEYS_PER_STATEMENT } from '../shared/keyset.js';
 import { streamBatches } from '../shared/stream-batches.js';
 import { describeTable, fromMysql, listTables, q } from './mysql-catalog.js';
 import { connect, mysqlFailure, type MysqlEndpoint, type MysqlSession } from './mysql-client.js';
@@ -73,6 +73,22 @@ export class MysqlSource implements Source {
     if (columns.length === 0) return {};
     const row = await this.#one(`measuring the columns of ${table}`, `SELECT ${columns.map((c) => `COALESCE(MAX(CHAR_LENGTH(${q(c)})), 0)`).join(', ')} FROM ${q(table)}`);
     return Object.fromEntries(columns.map((c, i) => [c, Number(row[i] ?? 0)]));
+  }
+
+  async lookup(table: string, key: string, values: readonly Value[], columns: readonly string[]): Promise<Row[]> {
+    const info = await this.describe(table);
+    const convert = [key, ...columns].map((c) => fromMysql(info?.columns.find((col) => col.name === c)?.type ?? 'text'));
+    const rows: Row[] = [];
+    for (let at = 0; at < values.length; at += KEYS_PER_STATEMENT) {
+      const chunk = values.slice(at, at + KEYS_PER_STATEMENT).map((v) => (typeof v === 'bigint' ? v.toString() : v));
+      try {
+        const [found] = await this.#session.db.query({ sql: `SELECT ${[key, ...columns].map(q).join(', ')} FROM ${q(table)} WHERE ${q(key)} IN (?)`, values: [chunk], rowsAsArray: true });
+        for (const r of found as unknown[][]) rows.push(r.map((v, i) => (convert[i] as (x: unknown) => Value)(v ?? null)));
+      } catch (error) {
+        throw mysqlFailure('E_SOURCE', `looking up rows of ${table} failed`, error);
+      }
+    }
+    return rows;
   }
 
   async *read(request: ReadRequest): AsyncIterable<Row[]> {

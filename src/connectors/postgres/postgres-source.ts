@@ -1,8 +1,9 @@
 import type pg from 'pg';
-import type { Row } from '../../values.js';
+import type { Row, Value } from '../../values.js';
 import type { Position, ReadRequest, Source, TableInfo } from '../contract.js';
 import { quoteIdentifier } from '../shared/identifiers.js';
-import { describeTable, listTables, qualified } from './postgres-catalog.js';
+import { KEYS_PER_STATEMENT } from '../shared/keyset.js';
+import { describeTable, fieldParser, listTables, qualified } from './postgres-catalog.js';
 import { pgFailure, type PgEndpoint } from './postgres-client.js';
 import { copyOut, positionWhere } from './postgres-read.js';
 
@@ -51,6 +52,24 @@ export class PostgresSource implements Source {
     } catch (error) {
       throw pgFailure('E_SOURCE', `${what} failed`, error);
     }
+  }
+
+  async lookup(table: string, key: string, values: readonly Value[], columns: readonly string[]): Promise<Row[]> {
+    const info = await this.describe(table);
+    const parsers = [key, ...columns].map((c) => fieldParser(info?.columns.find((col) => col.name === c)?.type ?? 'text'));
+    const rows: Row[] = [];
+    for (let at = 0; at < values.length; at += KEYS_PER_STATEMENT) {
+      const chunk = values.slice(at, at + KEYS_PER_STATEMENT).map((v) => (typeof v === 'bigint' ? v.toString() : v));
+      // Text out, like COPY: the same parsers turn it into values, so a joined value reads as a read one does.
+      const sql = `SELECT ${[key, ...columns].map((c) => `${quoteIdentifier(c)}::text`).join(', ')} FROM ${qualified(table)} WHERE ${quoteIdentifier(key)} IN (${chunk.map((_v, i) => `$${i + 1}`).join(', ')})`;
+      try {
+        const result = await this.#client.query({ text: sql, values: chunk, rowMode: 'array' });
+        for (const r of result.rows as (string | null)[][]) rows.push(r.map((v, i) => (v === null ? null : (parsers[i] as (f: string) => Value)(v))));
+      } catch (error) {
+        throw pgFailure('E_SOURCE', `looking up rows of ${table} failed`, error);
+      }
+    }
+    return rows;
   }
 
   async *read(request: ReadRequest): AsyncIterable<Row[]> {

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { CrmMigrateError } from '../../errors.js';
-import type { LogicalType, Row } from '../../values.js';
+import type { LogicalType, Row, Value } from '../../values.js';
 import type { ColumnInfo, Position, ReadRequest, Source, TableInfo } from '../contract.js';
 import { compareKeys } from '../../engine/key-order.js';
 import { batched, sortedRows } from './sorted-file.js';
@@ -79,6 +79,16 @@ export class FileSource implements Source {
     const longest = columns.map(() => 0);
     for await (const row of rows) at.forEach((i, k) => (longest[k] = Math.max(longest[k] ?? 0, [...String(row[i] ?? '')].length)));
     return Object.fromEntries(columns.map((c, k) => [c, longest[k] ?? 0]));
+  }
+
+  /** A join reads the whole joined file once per chunk: fine for the small tables joins are for. */
+  async lookup(table: string, key: string, values: readonly Value[], columns: readonly string[]): Promise<Row[]> {
+    const wanted = new Set(values.map((v) => String(v)));
+    const { rows, index } = await this.#rows(table);
+    const at = [key, ...columns].map(index);
+    const found: Row[] = [];
+    for await (const row of rows) if (wanted.has(String(row[at[0] as number] ?? ''))) found.push(at.map((i) => row[i] ?? null));
+    return found;
   }
 
   async *read(request: ReadRequest): AsyncIterable<Row[]> {

@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
-import type { Row } from '../../values.js';
+import type { Row, Value } from '../../values.js';
 import type { Position, ReadRequest, Source, TableInfo } from '../contract.js';
-import { describeTable, listTables, q } from './sqlite-database.js';
+import { KEYS_PER_STATEMENT } from '../shared/keyset.js';
+import { describeTable, fromSqlite, listTables, q, toSqlite } from './sqlite-database.js';
 import { countAfter, readPages } from './sqlite-read.js';
 
 export class SqliteSource implements Source {
@@ -40,6 +41,16 @@ export class SqliteSource implements Source {
     const select = columns.map((c) => `COALESCE(max(length(CAST(${q(c)} AS TEXT))), 0)`).join(', ');
     const row = this.#db.prepare(`SELECT ${select} FROM ${q(table)}`).raw(true).get() as unknown[];
     return Promise.resolve(Object.fromEntries(columns.map((c, i) => [c, Number(row[i] ?? 0)])));
+  }
+
+  lookup(table: string, key: string, values: readonly Value[], columns: readonly string[]): Promise<Row[]> {
+    const rows: Row[] = [];
+    for (let at = 0; at < values.length; at += KEYS_PER_STATEMENT) {
+      const chunk = values.slice(at, at + KEYS_PER_STATEMENT).map(toSqlite);
+      const sql = `SELECT ${[key, ...columns].map(q).join(', ')} FROM ${q(table)} WHERE ${q(key)} IN (${chunk.map(() => '?').join(', ')})`;
+      for (const r of this.#db.prepare(sql).raw(true).all(...chunk) as unknown[][]) rows.push(r.map(fromSqlite));
+    }
+    return Promise.resolve(rows);
   }
 
   async *read(request: ReadRequest): AsyncIterable<Row[]> {
