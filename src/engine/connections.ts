@@ -1,9 +1,20 @@
 import { openSource, openTarget } from '../connectors/index.js';
 import type { Source, Target } from '../connectors/contract.js';
 import type { Plan } from '../plan/load.js';
+import { MultiSource } from './multi-source.js';
 
-/** The plan's source, opened with its folder for relative paths and its TLS demand. */
-export const openPlanSource = (plan: Plan): Promise<Source> => openSource(plan.source, { baseDir: plan.baseDir, tls: plan.sourceTls });
+/** The plan's source (or its several sources, as one), opened with its folder for relative paths and its TLS demand. */
+export async function openPlanSource(plan: Plan): Promise<Source> {
+  if (!plan.sources) return openSource(plan.source, { baseDir: plan.baseDir, tls: plan.sourceTls });
+  const opened = new Map<string, Source>();
+  try {
+    for (const [name, url] of Object.entries(plan.sources)) opened.set(name, await openSource(url, { baseDir: plan.baseDir, tls: plan.sourceTls }));
+  } catch (error) {
+    await Promise.allSettled([...opened.values()].map((s) => s.close()));
+    throw error;
+  }
+  return new MultiSource(opened);
+}
 
 /** The plan's target; `readOnly` for inspection (nothing is created or changed). */
 export const openPlanTarget = (plan: Plan, readOnly = false): Promise<Target> => openTarget(plan.target, { baseDir: plan.baseDir, readOnly, tls: plan.targetTls });

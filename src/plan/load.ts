@@ -22,7 +22,10 @@ export interface Plan {
   /** Identifies the mapping: a run is only resumed by the plan that started it. */
   readonly hash: string;
   /** Connection URLs with `${env:…}` resolved: never print these, print `redactUrl(...)`. */
+  /** The one source's URL; empty when the plan names several (`sources`). */
   readonly source: string;
+  /** Several sources by name; entities read theirs as `name:table` (see openPlanSource). */
+  readonly sources: Readonly<Record<string, string>> | undefined;
   readonly target: string;
   /** The plan's TLS demand per side (the CA path made absolute), absent where it makes none. */
   readonly sourceTls: TlsSettings | undefined;
@@ -91,26 +94,58 @@ export function parsePlan(text: string, file: string, options: LoadOptions = {})
     compileEntity(name, entity, { batchSize: input.batch_size ?? DEFAULT_BATCH_SIZE, workers: input.workers ?? 'auto', keys: input.keys }, issues),
   );
   if (entities.length === 0) issues.push({ severity: 'error', path: ['entities'], message: 'the plan has no entities' });
-  if (!issues.some((i) => i.severity === 'error')) issues.push(...referenceIssues(entities));
+  const placed = placeEntities(input, entities, issues);
+  if (!issues.some((i) => i.severity === 'error')) issues.push(...referenceIssues(placed));
   if (issues.some((i) => i.severity === 'error')) fail(issues);
 
   // The hash covers what decides the target's content and the meaning of a checkpoint — not tuning (batch
   // size, threads, lookback, deletes) and not the secrets in the connection URLs.
   const unresolved = PlanSchema.shape.entities.safeParse((located.data as { entities?: unknown }).entities);
-  const mapping = Object.entries(unresolved.data ?? input.entities).map(([name, e]) => [name, e.from, e.into, e.key, e.fields, e.strategy ?? 'full', e.cursor ?? null, e.tombstone ?? null]);
+  const mapping = Object.entries(unresolved.data ?? input.entities).map(([name, e]) => [name, e.source ?? null, e.from, e.join ?? null, e.into, e.key, e.fields, e.strategy ?? 'full', e.cursor ?? null, e.tombstone ?? null]);
   const hash = createHash('sha256').update(JSON.stringify(mapping)).digest('hex').slice(0, 16);
   return {
     file,
     baseDir: path.dirname(path.resolve(file)),
     name: input.name ?? path.basename(file).replace(/\.ya?ml$/i, ''),
     hash,
-    source: input.source,
+    source: input.source ?? '',
+    sources: input.sources,
     target: input.target,
     ...tlsOf(input.tls, path.dirname(path.resolve(file))),
-    entities,
+    entities: placed,
     keys: input.keys ?? {},
     locate,
   };
+}
+
+/**
+ * Each entity on its source. With one `source:`, nothing changes. With `sources:`, an entity names its own
+ * (`source: shop`; it may leave it out when there is only one), and its tables are read as `shop:table`.
+ */
+function placeEntities(input: PlanInput, entities: readonly EntityPlan[], issues: PlanIssue[]): EntityPlan[] {
+  if ((input.source === undefined) === (input.sources === undefined)) {
+    issues.push({ severity: 'error', path: [], message: 'a plan needs either source: (one URL) or sources: (several, by name)' });
+    return [...entities];
+  }
+  const names = Object.keys(input.sources ?? {});
+  return entities.map((entity) => {
+    const given = input.entities[entity.name]?.source;
+    if (!input.sources) {
+      if (given !== undefined) issues.push({ severity: 'error', path: [...entity.path, 'source'], message: 'this plan has one source: "source" on an entity needs sources: at the top', hint: 'name them: sources: { crm: …, shop: … }' });
+      return entity;
+    }
+    const name = given ?? (names.length === 1 ? names[0] : undefined);
+    if (name === undefined || !names.includes(name)) {
+      issues.push({
+        severity: 'error',
+        path: [...entity.path, 'source'],
+        message: name === undefined ? 'the plan has several sources: say which one this entity reads' : `no source named "${name}"`,
+        hint: (name !== undefined ? didYouMean(name, names) : undefined) ?? `sources: ${names.join(', ')}`,
+      });
+      return entity;
+    }
+    return { ...entity, from: `${name}:${entity.from}`, joins: entity.joins.map((j) => ({ ...j, from: `${name}:${j.from}` })) };
+  });
 }
 
 /** The plan's `tls:` per side, with a relative CA path read from the plan's folder. */

@@ -58,14 +58,14 @@ function writtenPassword(url: string): string | undefined {
 export function plaintextSecretIssues(data: unknown): PlanIssue[] {
   const issues: PlanIssue[] = [];
   const plan = (data ?? {}) as Record<string, unknown>;
-  for (const key of ['source', 'target']) {
-    const url = plan[key];
+  const named = plan.sources !== null && typeof plan.sources === 'object' ? Object.entries(plan.sources as Record<string, unknown>).map(([n, u]) => [`sources.${n}`, u] as const) : [];
+  for (const [key, url] of [['source', plan.source] as const, ['target', plan.target] as const, ...named]) {
     if (typeof url !== 'string') continue;
     const password = writtenPassword(url);
     if (password && password.replace(REFERENCE, '') !== '') {
       issues.push({
         severity: 'error',
-        path: [key],
+        path: key.split('.'),
         message: `the ${key} URL holds a password in plain text`,
         hint: 'write it as ${env:NAME} or ${file:PATH}, or pass --allow-plaintext-secrets',
       });

@@ -60,6 +60,8 @@ const Join = z.strictObject({
 });
 
 export const EntitySchema = z.strictObject({
+  /** Which of the plan's `sources:` the entity reads (needed when there are several). */
+  source: z.string().min(1).optional(),
   from: z.string().min(1),
   join: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'use letters, digits and "_"'), Join).optional(),
   into: z.string().min(1),
@@ -77,7 +79,9 @@ export const EntitySchema = z.strictObject({
 export const PlanSchema = z.strictObject({
   version: z.literal(1),
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "_", "." or "-"').optional(),
-  source: z.string().min(1),
+  /** One source (a URL), or several by name (`sources:`), each entity naming its own with `source:`. */
+  source: z.string().min(1).optional(),
+  sources: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'use letters, digits, "_" or "-"'), z.string().min(1)).optional(),
   target: z.string().min(1),
   batch_size: z.number().int().min(1).max(1_000_000).optional(),
   workers: Workers.optional(),
