@@ -43,8 +43,10 @@ describe('examples/crm-export: CSV exports into a CRM with UUID keys', () => {
        JOIN products p ON p.id = d.product_id JOIN sales_agents a ON a.id = d.agent_id WHERE d.id = '1C1I7A6R'`,
     );
     expect(won).toEqual([{ org: 'Cancity', product: 'GTX Plus Basic', agent: 'Moses Frase', value: 1054 }]);
-    // verify covers the entities keyed as the source is (deals); those with new ids are not verified yet.
-    await expect(verifyPlan(plan)).rejects.toThrow(/verify of an entity with a new_id is not supported yet/);
+    // verify recomputes all four through the plan (new keys, re-pointed references) and finds the target equal.
+    const verified = await verifyPlan(plan);
+    expect(verified.entities.map((e) => [e.entity, e.equal, e.quarantined])).toEqual([['organisations', 85, 0], ['products', 7, 0], ['sales_agents', 35, 0], ['deals', 7320, 1480]]);
+    expect(verified.equal).toBe(true);
   }, 60_000);
 });
 

@@ -79,6 +79,22 @@ describe.each([['sqlite', 'postgres'], ['postgres', 'mysql']] as const)('relatio
       `SELECT entity, count(*) AS n FROM ${targetKind === 'postgres' ? '_crm_migrate.crosswalk' : '_crm_migrate_crosswalk'} GROUP BY entity ORDER BY entity`,
     );
     expect(crosswalk.map((c) => [c.entity, Number(c.n)])).toEqual([['companies', 2], ['contacts', 3]]);
+    // verify follows the new keys and the references; a tampered reference is found.
+    const plan = parsePlan(PLAN(source.url, target.url), 'plan.yaml');
+    expect((await verifyPlan(plan)).equal).toBe(true);
+    await target.run('UPDATE people SET company_id = NULL WHERE legacy_id = 10');
+    const tampered = await verifyPlan(plan);
+    expect(tampered.entities.find((e) => e.entity === 'contacts')?.differences).toEqual([{ kind: 'changed', key: newUuid('contacts', '10'), columns: ['company_id'] }]);
+  });
+
+  it('removes the records whose source row is gone, found through their new keys', async () => {
+    const incremental = PLAN(source.url, target.url).replace("    into: organisations\n    key: id\n", "    into: organisations\n    key: id\n    strategy: incremental\n    cursor: id\n    deletes: hard\n");
+    await runPlan(parsePlan(incremental, 'plan.yaml'));
+    await source.run('DELETE FROM companies WHERE id = 2');
+    await source.run('UPDATE contacts SET company_id = NULL WHERE company_id = 2');
+    const summary = await runPlan(parsePlan(incremental, 'plan.yaml'));
+    expect(summary.entities.companies).toMatchObject({ deleted: 1 });
+    expect(await target.rows('SELECT name FROM organisations ORDER BY name')).toEqual([{ name: 'Acme' }]);
   });
 });
 

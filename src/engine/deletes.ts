@@ -1,5 +1,7 @@
 import type { Checkpoint, Counts, Removal, Source, Target } from '../connectors/contract.js';
-import type { Row } from '../values.js';
+import { batched, sortedRows } from '../connectors/shared/sorted-file.js';
+import { newUuid } from '../mapping/identity.js';
+import { sourceKeyText, valueToJson, type Row } from '../values.js';
 import { mergeJoin } from './merge-join.js';
 import type { BoundEntity } from './schema-check.js';
 
@@ -39,9 +41,19 @@ export async function removeDeleted(options: {
     }
   };
   const keyIndexes = plan.key.map((_k, i) => i);
+  const sourceKeys = source.read({ table: plan.from, columns: plan.key, key: plan.key, batchSize: KEYS_PER_BATCH });
+  // With a new_id the target holds each record under its new key: the source's keys become those, sorted (on disk).
+  async function* newKeys(): AsyncIterable<Row> {
+    for await (const batch of sourceKeys) for (const key of batch) yield [newUuid(plan.name, sourceKeyText(key.map(valueToJson)))];
+  }
+  const newId = plan.fields.some((f) => f.newId);
   await mergeJoin(
-    { rows: source.read({ table: plan.from, columns: plan.key, key: plan.key, batchSize: KEYS_PER_BATCH }), key: keyIndexes, what: `source table ${plan.from}` },
-    { rows: target.read({ table: plan.into, columns: entity.targetKey, key: entity.targetKey, batchSize: KEYS_PER_BATCH }), key: keyIndexes, what: `target table ${plan.into}` },
+    {
+      rows: newId ? batched(sortedRows(newKeys(), [0], undefined, `source table ${plan.from}`), KEYS_PER_BATCH) : sourceKeys,
+      key: newId ? [0] : keyIndexes,
+      what: `source table ${plan.from}`,
+    },
+    { rows: target.read({ table: plan.into, columns: entity.targetKey, key: entity.targetKey, batchSize: KEYS_PER_BATCH }), key: entity.targetKey.map((_k, i) => i), what: `target table ${plan.into}` },
     (inSource, inTarget) => {
       if (inSource || !inTarget) return undefined;
       gone.push(inTarget);

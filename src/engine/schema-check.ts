@@ -235,9 +235,6 @@ export async function checkAgainstSchemas(plan: Plan, source: Source, target: Ta
     const writeColumns = [...entity.fields.map((f) => f.target), ...(entity.tombstone ? [entity.tombstone] : [])];
     const readColumns = sourceColumns.filter((c) => !isVirtualColumn(c));
     const recordsCrosswalk = entity.fields.some((f) => f.newId) || plan.entities.some((e) => e.fields.some((f) => f.ref?.entity === entity.name));
-    if (entity.deletes !== 'ignore' && entity.fields.some((f) => f.newId)) {
-      issues.push({ severity: 'error', path: [...entity.path, 'deletes'], message: 'deletes for an entity with a new_id are not supported yet', hint: 'use deletes: ignore, or copy the key (id: id)' });
-    }
     entities.push({ plan: entity, sourceColumns, targetColumns, create, targetKey, writeColumns, readColumns, recordsCrosswalk });
   }
   const located = issues.map((i) => ({ ...i, location: i.location ?? plan.locate(i.path) }));

@@ -1,14 +1,16 @@
 import type { Source, Target } from '../connectors/contract.js';
 import { auditEntry, recordAudit } from '../engine/audit.js';
 import { mapInOrder } from '../engine/chunk-mapper.js';
-import { chooseMapper, sourceKeyText } from '../engine/load-entity.js';
+import { chooseMapper } from '../engine/load-entity.js';
 import { mergeJoin } from '../engine/merge-join.js';
 import { needsResolving, refResolver, type RefResolver } from '../engine/refs.js';
 import { withConnections } from '../engine/run.js';
 import { checkAgainstSchemas, type BoundEntity } from '../engine/schema-check.js';
 import { CrmMigrateError } from '../errors.js';
 import type { Plan } from '../plan/load.js';
-import { valueToJson, type Row, type Value } from '../values.js';
+import { batched, sortedRows } from '../connectors/shared/sorted-file.js';
+import { newUuid } from '../mapping/identity.js';
+import { sourceKeyText, valueToJson, type Row, type Value } from '../values.js';
 import { canonical } from './canonical.js';
 
 /**
@@ -86,10 +88,7 @@ export async function verifyPlan(plan: Plan, options: VerifyOptions = {}): Promi
 
 async function verifyEntity(source: Source, target: Target, entity: BoundEntity, options: VerifyOptions, resolve: RefResolver | undefined): Promise<EntityVerification> {
   const { plan } = entity;
-  if (plan.fields.some((f) => f.newId)) {
-    // The target is keyed by the new ids, in an order unrelated to the source keys: a merge would need a sort first.
-    throw new CrmMigrateError('E_PLAN', `entity ${plan.name}: verify of an entity with a new_id is not supported yet`);
-  }
+  const newId = plan.fields.some((f) => f.newId);
   if (entity.targetKey.length === 0) {
     throw new CrmMigrateError('E_PLAN', `entity ${plan.name}: verify matches rows by key, so the key must be copied to the target as it is`, { hint: `add a field such as ${plan.key[0] ?? 'id'}: ${plan.key[0] ?? 'id'}` });
   }
@@ -118,10 +117,21 @@ async function verifyEntity(source: Source, target: Target, entity: BoundEntity,
       yield chunk.values.map((values, i) => {
         if (values) return [1, ...values];
         const row: Row = [0, ...fields.map(() => null)];
-        keyInRow.forEach((at, k) => (row[at + 1] = (chunk.rows[i] as Row)[sourceKey[k] as number] ?? null));
+        const key = sourceKey.map((k) => (chunk.rows[i] as Row)[k] ?? null);
+        // A quarantined record of a new_id entity is placed where its new key would be.
+        if (newId) row[(keyInRow[0] as number) + 1] = newUuid(plan.name, sourceKeyText(key.map(valueToJson)));
+        else keyInRow.forEach((at, k) => (row[at + 1] = key[k] ?? null));
         return row;
       });
     }
+  }
+  // The target is in new-key order, unrelated to the source's: the expected rows are sorted to match (on disk).
+  async function* expectedInOrder(): AsyncIterable<Row[]> {
+    if (!newId) return yield* expected();
+    async function* rows(): AsyncIterable<Row> {
+      for await (const batch of expected()) yield* batch;
+    }
+    yield* batched(sortedRows(rows(), keyInRow.map((i) => i + 1), undefined, `entity ${plan.name}`), 2000);
   }
   // Target rows, without the soft-deleted ones.
   const tombstone = plan.tombstone;
@@ -135,7 +145,7 @@ async function verifyEntity(source: Source, target: Target, entity: BoundEntity,
 
   try {
     await mergeJoin(
-      { rows: expected(), key: keyInRow.map((i) => i + 1), what: `source table ${plan.from}` },
+      { rows: expectedInOrder(), key: keyInRow.map((i) => i + 1), what: `source table ${plan.from}` },
       { rows: actual(), key: keyInRow, what: `target table ${plan.into}` },
       (want, have, key) => {
         if (want) result.sourceRows += 1;

@@ -36,7 +36,8 @@ class RunReader {
 
 async function writeRun(file: string, rows: readonly Keyed[]): Promise<void> {
   const out = createWriteStream(file);
-  for (const r of rows) if (!out.write(`${JSON.stringify(r.row)}\n`)) await once(out, 'drain');
+  // Big integers go to disk as their digits (JSON has no bigint); compared by value, they read the same.
+  for (const r of rows) if (!out.write(`${JSON.stringify(r.row, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}\n`)) await once(out, 'drain');
   out.end();
   await finished(out);
 }
