@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runPlan } from '../src/engine/run.js';
 import { formatPlanIssue, PlanError } from '../src/errors.js';
-import { loadPlan } from '../src/plan/load.js';
+import { loadPlan, parsePlan } from '../src/plan/load.js';
 import { createPostgresDatabase, tempDir, type TestPostgres } from './helpers/databases.js';
 import { seedPlan } from './helpers/plans.js';
 
@@ -82,5 +82,25 @@ describe('PostgreSQL to PostgreSQL', () => {
     expect(text).toContain('new_crm_customers.region is NOT NULL and has no default, but nothing maps to it');
     expect(await db.query(`SELECT 1 FROM pg_namespace WHERE nspname = '_crm_migrate'`)).toEqual([]);
     expect(await db.query('SELECT 1 FROM new_crm_customers')).toEqual([]);
+  });
+});
+
+describe('numeric precision', () => {
+  it('quarantines a number too big for numeric(p,s) instead of failing its batch', async () => {
+    const db = await createPostgresDatabase();
+    try {
+      await db.query('CREATE TABLE prices (id int PRIMARY KEY, amount text)');
+      await db.query("INSERT INTO prices VALUES (1, '123.45'), (2, '1234.5'), (3, '-999.99'), (4, '1e3'), (5, '0.5e2'), (6, '00099.1')");
+      await db.query('CREATE TABLE amounts (id int PRIMARY KEY, amount numeric(5,2))');
+      const text = `version: 1\nsource: ${db.url}\ntarget: ${db.url}\nentities:\n  prices:\n    from: prices\n    into: amounts\n    key: id\n    fields: { id: id, amount: { from: amount, transform: { cast: decimal } } }\n`;
+      const summary = await runPlan(parsePlan(text, 'plan.yaml'));
+      expect(summary.entities.prices).toMatchObject({ read: 6, written: 4, quarantined: 2 });
+      expect(summary.reasons.map((r) => [r.field, r.code, r.sampleKeys])).toEqual([['amount', 'out_of_range', ['2', '4']]]);
+      expect(await db.query('SELECT id, amount::text AS amount FROM amounts ORDER BY id')).toEqual([
+        { id: 1, amount: '123.45' }, { id: 3, amount: '-999.99' }, { id: 5, amount: '50.00' }, { id: 6, amount: '99.10' },
+      ]);
+    } finally {
+      await db.drop();
+    }
   });
 });

@@ -12,6 +12,9 @@ export interface ColumnInfo {
   readonly hasDefault: boolean;
   /** The column stores only characters up to U+FFFF (MySQL's utf8mb3): an emoji cannot go in. */
   readonly bmpOnly?: boolean | undefined;
+  /** A decimal column's declared digits in all and after the point (`numeric(10,2)`): a bigger number cannot go in. */
+  readonly precision?: number | undefined;
+  readonly scale?: number | undefined;
 }
 
 export interface TableInfo {

@@ -15,6 +15,8 @@ export interface TargetColumn {
   readonly maxLength?: number | undefined;
   readonly nullable: boolean;
   readonly bmpOnly?: boolean | undefined;
+  readonly precision?: number | undefined;
+  readonly scale?: number | undefined;
 }
 
 /** An entity bound to the live schemas: what to read, what it becomes, where it goes. */

@@ -34,6 +34,19 @@ function lengthOf(text: string): number {
   return n;
 }
 
+/** Digits before the point of a decimal written as text or a number (leading zeros not counted; 1.2e5 has 6). */
+function integerDigits(value: Value): number {
+  const text = (typeof value === 'number' ? String(Math.abs(value)) : String(value)).trim().replace(/^[+-]/, '');
+  const m = /^(\d*)(?:\.(\d*))?(?:e([+-]?\d+))?$/i.exec(text);
+  if (!m) return 0;
+  const whole = m[1] ?? '';
+  const digits = whole + (m[2] ?? '');
+  const point = whole.length + Number(m[3] ?? 0);
+  if (point > 1000) return point;
+  const integer = point <= 0 ? '' : (digits + '0'.repeat(Math.max(0, point - digits.length))).slice(0, point);
+  return integer.replace(/^0+/, '').length;
+}
+
 /**
  * The value as it will be written to the column, or why it cannot be: such a row is quarantined with that
  * code — never truncated, never left to fail the whole batch.
@@ -56,5 +69,7 @@ export function fitTarget(value: Value, column: TargetColumn): Value | FitFailur
   if (typeof value === 'number' && Number.isInteger(value) && (column.type === 'bigint' || (column.type === 'integer' && value >= INT32_MIN && value <= INT32_MAX))) return value;
   const cast = castValue(value, column.type);
   if (cast.issues) return cast.issues[0]?.code === 'out_of_range' ? FAIL.out_of_range : FAIL.type_mismatch;
+  // numeric(p,s) holds p - s digits before the point: a bigger number would fail the whole batch.
+  if (column.precision !== undefined && integerDigits(cast.value) > column.precision - (column.scale ?? 0)) return FAIL.out_of_range;
   return cast.value;
 }

@@ -76,17 +76,17 @@ export async function listTables(db: PromiseConnection): Promise<string[]> {
 export async function describeTable(db: PromiseConnection, table: string): Promise<TableInfo | undefined> {
   const [schema, name] = split(table);
   const [rows] = await db.query(
-    `SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, CHARACTER_MAXIMUM_LENGTH, IS_NULLABLE, COLUMN_DEFAULT, EXTRA, CHARACTER_SET_NAME
+    `SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, CHARACTER_MAXIMUM_LENGTH, IS_NULLABLE, COLUMN_DEFAULT, EXTRA, CHARACTER_SET_NAME, NUMERIC_PRECISION, NUMERIC_SCALE
      FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
     [schema, name],
   );
-  const list = rows as [string, string, string, number | string | null, string, string | null, string, string | null][];
+  const list = rows as [string, string, string, number | string | null, string, string | null, string, string | null, number | string | null, number | string | null][];
   if (list.length === 0) return undefined;
   const [keys] = await db.query(
     `SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ? AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION`,
     [schema, name],
   );
-  const columns: ColumnInfo[] = list.map(([column, dataType, columnType, maxChars, nullable, dflt, extra, charset]) => ({
+  const columns: ColumnInfo[] = list.map(([column, dataType, columnType, maxChars, nullable, dflt, extra, charset, precision, scale]) => ({
     name: column,
     ...logicalTypeOf(dataType, columnType, maxChars === null ? null : Number(maxChars)),
     nativeType: columnType,
@@ -94,6 +94,7 @@ export async function describeTable(db: PromiseConnection, table: string): Promi
     // MariaDB reports a NULL default as the text 'NULL'.
     hasDefault: (dflt !== null && dflt !== 'NULL') || /auto_increment|DEFAULT_GENERATED/i.test(extra),
     bmpOnly: charset === 'utf8' || charset === 'utf8mb3',
+    ...(dataType.toLowerCase() === 'decimal' && precision !== null ? { precision: Number(precision), scale: Number(scale ?? 0) } : {}),
   }));
   return { name: table, columns, primaryKey: (keys as string[][]).map((k) => String(k[0])) };
 }

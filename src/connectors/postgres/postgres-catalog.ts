@@ -30,10 +30,12 @@ export async function listTables(client: pg.Client): Promise<string[]> {
 }
 
 export async function describeTable(client: pg.Client, table: string): Promise<TableInfo | undefined> {
-  const result = await client.query<{ name: string; native: string; typname: string; notnull: boolean; hasdef: boolean; maxlen: number | null; pkpos: number | null }>(
+  const result = await client.query<{ name: string; native: string; typname: string; notnull: boolean; hasdef: boolean; maxlen: number | null; prec: number | null; scale: number | null; pkpos: number | null }>(
     `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS native, t.typname, a.attnotnull AS notnull,
             a.atthasdef AS hasdef,
             CASE WHEN t.typname IN ('varchar', 'bpchar') AND a.atttypmod > 4 THEN a.atttypmod - 4 END AS maxlen,
+            CASE WHEN t.typname = 'numeric' AND a.atttypmod > 4 THEN ((a.atttypmod - 4) >> 16) & 65535 END AS prec,
+            CASE WHEN t.typname = 'numeric' AND a.atttypmod > 4 THEN (a.atttypmod - 4) & 65535 END AS scale,
             array_position(i.indkey::int2[], a.attnum) AS pkpos
      FROM pg_attribute a
      JOIN pg_type t ON t.oid = a.atttypid
@@ -48,6 +50,8 @@ export async function describeTable(client: pg.Client, table: string): Promise<T
     type: BY_TYPNAME[r.typname] ?? 'text',
     nativeType: r.native,
     maxLength: r.maxlen ?? undefined,
+    precision: r.prec ?? undefined,
+    scale: r.scale ?? undefined,
     nullable: !r.notnull,
     hasDefault: r.hasdef,
   }));
