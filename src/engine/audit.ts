@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
 import { openPlanTarget } from './connections.js';
-import type { AuditEntry, Target } from '../connectors/contract.js';
+import type { AuditEntry } from '../connectors/contract.js';
 import { CrmMigrateError } from '../errors.js';
 import type { Plan } from '../plan/load.js';
 import { packageVersion } from '../version.js';
@@ -23,11 +23,6 @@ export function auditEntry(plan: Plan, fields: { command: string; outcome: strin
 /** What the audit keeps of a failure: its code and message, which name tables, columns and keys, never values. */
 export function failureDetails(error: unknown): { code: string; message: string } {
   return error instanceof CrmMigrateError ? { code: error.code, message: error.message } : { code: 'E_INTERNAL', message: (error as Error)?.message ?? String(error) };
-}
-
-/** Appends to the audit trail of an open target. */
-export async function audit(target: Target, entry: AuditEntry): Promise<void> {
-  await target.state.audit(entry);
 }
 
 /** Appends to the audit trail through a connection of its own: for commands that only read the target. */

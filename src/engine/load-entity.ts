@@ -4,7 +4,7 @@ import { CrmMigrateError } from '../errors.js';
 import { isBuiltinStep } from '../mapping/steps.js';
 import { sourceKeyText, valueToJson, type Row } from '../values.js';
 import { adaptiveMapper } from './adaptive-mapper.js';
-import { inlineMapper, type ChunkMapper, type MappedChunk } from './chunk-mapper.js';
+import { inlineMapper, mapInOrder, type ChunkMapper, type MappedChunk } from './chunk-mapper.js';
 import { removeDeleted } from './deletes.js';
 import { piiColumns, rowForDisplay } from './pii.js';
 import { crosswalkEntries, type RefResolver } from './refs.js';
@@ -81,6 +81,7 @@ export async function loadEntity(options: {
   const incremental = plan.strategy === 'incremental';
   const tally = new QualityTally(plan.fields.map((f) => f.target), options.from?.quality as EntityQuality | undefined);
   const keyIndexes = plan.key.map((k) => entity.sourceColumns.indexOf(k));
+  const keyOf = (row: Row): string => sourceKeyText(keyIndexes.map((k) => valueToJson(row[k] ?? null)));
   const order = readOrder(entity);
   const orderIndexes = order.map((k) => entity.sourceColumns.indexOf(k));
   // An incremental entity upserts — except on its very first pass over a snapshot-reading source, where each
@@ -132,10 +133,10 @@ export async function loadEntity(options: {
         if (tombstoned) values.push(null);
         writer.add(values);
         counts.written += 1;
-        if (entity.recordsCrosswalk) written.push({ sourceKey: sourceKeyText(keyIndexes.map((k) => valueToJson(row[k] ?? null))), values });
+        if (entity.recordsCrosswalk) written.push({ sourceKey: keyOf(row), values });
         return;
       }
-      quarantine.push({ entity: plan.name, sourceKey: sourceKeyText(keyIndexes.map((k) => valueToJson(row[k] ?? null))), row: rowForDisplay(entity, row, pii), reasons: chunk.reasons[i] ?? [] });
+      quarantine.push({ entity: plan.name, sourceKey: keyOf(row), row: rowForDisplay(entity, row, pii), reasons: chunk.reasons[i] ?? [] });
       counts.quarantined += 1;
     });
     const last = chunk.rows[chunk.rows.length - 1] as Row;
@@ -160,31 +161,27 @@ export async function loadEntity(options: {
     writer = await target.beginBatch(start);
   };
 
-  const pending: (MappedChunk | Promise<MappedChunk>)[] = [];
   const removesDeleted = incremental && plan.deletes !== 'ignore';
   let stopped = false;
+  /** Source chunks, refs resolved; a stop request ends them before the next chunk, which is then not accounted. */
+  async function* chunks(): AsyncIterable<Row[]> {
+    for await (const rows of source.read({ table: plan.from, columns: entity.readColumns, key: order, after, batchSize: Math.min(plan.batchSize, READ_CHUNK) })) {
+      if (signal?.aborted) {
+        stopped = true;
+        return;
+      }
+      if (options.resolve) await options.resolve(rows);
+      yield rows;
+    }
+  }
   report(false);
   try {
-    for await (const rows of source.read({ table: plan.from, columns: entity.readColumns, key: order, after, batchSize: Math.min(plan.batchSize, READ_CHUNK) })) {
-      if (options.resolve) await options.resolve(rows);
-      if (signal?.aborted) {
-        // The rows of this chunk are not accounted for, so the checkpoint stays before them.
-        stopped = true;
-        break;
-      }
-      const mapped = mapper.map(rows);
-      // Handled here so a failing chunk is not reported as unhandled while an earlier one is awaited.
-      if (mapped instanceof Promise) mapped.catch(() => undefined);
-      pending.push(mapped);
-      while (pending.length >= mapper.depth) await account(await (pending.shift() as MappedChunk | Promise<MappedChunk>));
-    }
-    while (pending.length > 0) await account(await (pending.shift() as MappedChunk | Promise<MappedChunk>));
+    for await (const chunk of mapInOrder(mapper, chunks())) await account(chunk);
     await committing;
     // The last rows and the entity's `done` mark commit together (after deletes, when there are any).
     await writer.commit(quarantine, checkpoint(!stopped && !removesDeleted), batchState());
     if (removesDeleted && !stopped) await removeDeleted({ source, target, runId, entity, counts, checkpoint });
   } catch (error) {
-    await Promise.allSettled(pending);
     await committing.catch(() => undefined);
     await writer.abort().catch(() => undefined);
     throw error;

@@ -58,7 +58,7 @@ export async function previewPlan(plan: Plan, options: { sample?: number; showVa
       if (sample > 0) {
         const resolve = refResolver(plan, entity, target.state, source, { dryRun: true });
         for await (const batch of source.read({ table: entity.plan.from, columns: entity.readColumns, key: entity.plan.key, batchSize: sample })) {
-          await resolve(batch);
+          await resolve?.(batch);
           for (const row of batch) {
             const reasons: Reason[] = [];
             const values = map(row, reasons);

@@ -9,17 +9,16 @@ export type RefResolver = (rows: Row[]) => Promise<void>;
 
 const keyOf = (value: Value): string => sourceKeyText([valueToJson(value)]);
 
-/** Whether rows of the entity need filling in before mapping: it joins tables or has refs. */
-export const needsResolving = (entity: BoundEntity): boolean => entity.plan.joins.length > 0 || entity.plan.fields.some((f) => f.ref);
-
 /**
  * Fills in an entity's joined columns and resolves its references a chunk at a time: the referenced source keys of the chunk are looked up in
  * the crosswalk in one query per ref field, and each row gets the referenced record's key in the target —
  * or is marked an orphan (a record never migrated, or quarantined), which the field's `orphans:` policy
  * handles. `dryRun` (the plan preview, before anything was loaded) looks nothing up: a reference resolves to
- * the key the referenced record will get.
+ * the key the referenced record will get. Undefined when the entity has no joins and no refs.
  */
-export function refResolver(plan: Plan, entity: BoundEntity, state: StateStore, source: Source, options: { dryRun?: boolean } = {}): RefResolver {
+export function refResolver(plan: Plan, entity: BoundEntity, state: StateStore, source: Source, options: { dryRun?: boolean } = {}): RefResolver | undefined {
+  // An entity that joins nothing and refers to nothing reads its rows as they come.
+  if (entity.plan.joins.length === 0 && !entity.plan.fields.some((f) => f.ref)) return undefined;
   const width = entity.sourceColumns.length;
   const joins = entity.plan.joins.map((j) => ({
     ...j,

@@ -2,10 +2,10 @@ import type { Checkpoint, Counts, QuarantinedRow, QuarantineKey, TableInfo, Targ
 import { CrmMigrateError } from '../errors.js';
 import type { Plan } from '../plan/load.js';
 import { valueToJson, type LogicalType, type Row, type Value } from '../values.js';
-import { audit, auditEntry } from './audit.js';
+import { auditEntry } from './audit.js';
 import { chunkMapperFor } from './chunk-mapper.js';
 import { piiColumns, rowForDisplay } from './pii.js';
-import { needsResolving, refResolver, type RefResolver } from './refs.js';
+import { refResolver, type RefResolver } from './refs.js';
 import { sourceKeyText, zeroCounts } from './load-entity.js';
 import { withConnections } from './run.js';
 import { checkAgainstSchemas, type BoundEntity } from './schema-check.js';
@@ -55,7 +55,7 @@ export async function retryQuarantine(plan: Plan, records: AsyncIterable<FixedRe
         if (!entity) throw new CrmMigrateError('E_USAGE', `the file names entity "${name}", which the plan does not have`);
         const keys = new Set<string>();
         for await (const q of target.state.quarantined(run.runId, name)) keys.add(q.sourceKey);
-        const resolve = needsResolving(entity) ? refResolver(plan, entity, target.state, source) : undefined;
+        const resolve = refResolver(plan, entity, target.state, source);
         state = new EntityRetry(entity, await source.describe(entity.plan.from), keys, checkpoints.get(name), resolve);
         states.set(name, state);
       }
@@ -69,7 +69,7 @@ export async function retryQuarantine(plan: Plan, records: AsyncIterable<FixedRe
     for (const state of states.values()) await state.flush(target, run.runId);
     const counts = Object.fromEntries(plan.entities.map((e) => [e.name, { ...zeroCounts(), ...(states.get(e.name)?.checkpoint ?? checkpoints.get(e.name))?.counts }]));
     const retried = Object.fromEntries([...states].map(([name, s]) => [name, s.result]));
-    await audit(target, auditEntry(plan, { command: 'retry', outcome: 'done', runId: run.runId, source: source.display, target: target.display, details: { retried, entities: counts } }));
+    await target.state.audit(auditEntry(plan, { command: 'retry', outcome: 'done', runId: run.runId, source: source.display, target: target.display, details: { retried, entities: counts } }));
     return { runId: run.runId, entities: retried, counts };
   });
 }
@@ -82,10 +82,12 @@ class EntityRetry {
   readonly #types: readonly LogicalType[];
   readonly #quarantined: Set<string>;
   readonly #resolve: RefResolver | undefined;
+  readonly #pii: ReadonlySet<string>;
 
   constructor(entity: BoundEntity, source: TableInfo | undefined, quarantined: Set<string>, checkpoint: Checkpoint | undefined, resolve: RefResolver | undefined) {
     this.#entity = entity;
     this.#resolve = resolve;
+    this.#pii = piiColumns(entity);
     this.#types = entity.sourceColumns.map((c) => source?.columns.find((col) => col.name === c)?.type ?? 'text');
     this.#quarantined = quarantined;
     this.checkpoint = checkpoint;
@@ -132,7 +134,7 @@ class EntityRetry {
           released.push({ entity: plan.name, sourceKey });
           return;
         }
-        still.push({ entity: plan.name, sourceKey, row: rowForDisplay(this.#entity, rows[i] as Row, piiColumns(this.#entity)), reasons: mapped.reasons[i] ?? [] });
+        still.push({ entity: plan.name, sourceKey, row: rowForDisplay(this.#entity, rows[i] as Row, this.#pii), reasons: mapped.reasons[i] ?? [] });
       });
       const counts = { ...zeroCounts(), ...this.checkpoint.counts };
       counts.written += released.length;

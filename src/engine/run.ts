@@ -5,10 +5,10 @@ import type { Plan } from '../plan/load.js';
 import type { Row } from '../values.js';
 import { loadEntity, readOrder, zeroCounts, type EntityProgress } from './load-entity.js';
 import type { EntityQuality } from './quality.js';
-import { audit, auditEntry, failureDetails } from './audit.js';
+import { auditEntry, failureDetails } from './audit.js';
 import { openPlanSource, openPlanTarget } from './connections.js';
 import { shiftBack } from './cursor.js';
-import { needsResolving, refResolver } from './refs.js';
+import { refResolver } from './refs.js';
 import { checkAgainstSchemas, type BoundEntity } from './schema-check.js';
 
 export interface RunOptions {
@@ -150,7 +150,7 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
     const incremental = plan.entities.some((e) => e.strategy === 'incremental');
     if (run?.status === 'done' && !incremental) {
       const done = await summary('already-done', false, run.runId);
-      await audit(target, auditEntry(plan, { command: options.command ?? 'run', outcome: 'already-done', runId: run.runId, source: source.display, target: target.display, details: null }));
+      await target.state.audit(auditEntry(plan, { command: options.command ?? 'run', outcome: 'already-done', runId: run.runId, source: source.display, target: target.display, details: null }));
       return done;
     }
     if (run && run.planHash !== plan.hash) {
@@ -178,7 +178,7 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
           break;
         }
         if (entity.create && !(await target.describe(entity.plan.into))) await target.createTable(entity.create);
-        const resolve = needsResolving(entity) ? refResolver(plan, entity, target.state, source) : undefined;
+        const resolve = refResolver(plan, entity, target.state, source);
         const result = await loadEntity({ source, target, runId, entity, from, planName: plan.name, resolve, signal: options.signal, onProgress: options.onProgress });
         if (result.stopped) {
           stopped = true;
@@ -189,11 +189,11 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
     } catch (error) {
       await target.state.finishRun(runId, 'failed').catch(() => undefined);
       // Best effort: the failure may be the target itself going away.
-      await audit(target, trail('failed', failureDetails(error))).catch(() => undefined);
+      await target.state.audit(trail('failed', failureDetails(error))).catch(() => undefined);
       throw error;
     }
     const result = await summary(stopped ? 'interrupted' : 'done', resumed, runId);
-    await audit(target, trail(result.status, { entities: result.entities, resumed, previousRunId: result.previousRunId ?? null }));
+    await target.state.audit(trail(result.status, { entities: result.entities, resumed, previousRunId: result.previousRunId ?? null }));
     return result;
   });
 }

@@ -3,7 +3,7 @@ import { auditEntry, recordAudit } from '../engine/audit.js';
 import { mapInOrder } from '../engine/chunk-mapper.js';
 import { chooseMapper } from '../engine/load-entity.js';
 import { mergeJoin } from '../engine/merge-join.js';
-import { needsResolving, refResolver, type RefResolver } from '../engine/refs.js';
+import { refResolver, type RefResolver } from '../engine/refs.js';
 import { withConnections } from '../engine/run.js';
 import { checkAgainstSchemas, type BoundEntity } from '../engine/schema-check.js';
 import { CrmMigrateError } from '../errors.js';
@@ -74,7 +74,7 @@ export async function verifyPlan(plan: Plan, options: VerifyOptions = {}): Promi
     const { entities } = await checkAgainstSchemas(plan, source, target);
     const results: EntityVerification[] = [];
     for (const entity of entities) {
-      const resolve = needsResolving(entity) ? refResolver(plan, entity, target.state, source) : undefined;
+      const resolve = refResolver(plan, entity, target.state, source);
       results.push(await verifyEntity(source, target, entity, options, resolve));
     }
     const equal = results.every((r) => r.missing + r.extra + r.changed + r.stale === 0);
