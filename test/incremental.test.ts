@@ -185,3 +185,31 @@ describe('incremental plans checked against the live schemas', () => {
     expect(await target.rows("SELECT name FROM sqlite_schema WHERE name LIKE '_crm_migrate%'")).toEqual([]);
   });
 });
+
+describe('a stop request', () => {
+  it('ends the run after a committed batch, and the next run resumes to the same target', async () => {
+    const source = await scratchDatabase('sqlite');
+    const target = await scratchDatabase('sqlite');
+    try {
+      await source.run('CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT, updated_at TIMESTAMP NOT NULL)');
+      for (let i = 1; i <= 40; i++) await source.run('INSERT INTO customers VALUES (?, ?, ?, ?)', [i, `P${i}`, `p${i}@example.com`, T0]);
+      const controller = new AbortController();
+      const first = await runPlan(parsePlan(plan(source.url, target.url), 'plan.yaml', {}), {
+        signal: controller.signal,
+        // Asked to stop once the first batch (3 rows) has committed.
+        onProgress: (p) => (p.counts.read >= 3 ? controller.abort() : undefined),
+      });
+      expect(first.status).toBe('interrupted');
+      expect(first.entities.customers?.read).toBeLessThan(40);
+      const written = first.entities.customers?.written ?? 0;
+      expect(await target.rows('SELECT count(*) AS n FROM people')).toEqual([{ n: written }]);
+      const second = await runPlan(parsePlan(plan(source.url, target.url), 'plan.yaml', {}));
+      expect(second).toMatchObject({ status: 'done', resumed: true, runId: first.runId });
+      expect(second.entities.customers).toMatchObject({ read: 40, written: 40 });
+      expect(await target.rows('SELECT count(*) AS n FROM people')).toEqual([{ n: 40 }]);
+    } finally {
+      await source.drop();
+      await target.drop();
+    }
+  });
+});
