@@ -34,6 +34,14 @@ export function formatSummary(summary: RunSummary): string {
     '',
     table(['entity', 'read', 'written', 'merged', 'quarantined', 'filtered', 'read = sum', ...(withDeleted ? ['deleted'] : [])], rows),
   ];
+  const dedupe = Object.entries(summary.dedupe ?? {});
+  if (dedupe.length > 0) {
+    parts.push('', 'dedupe (the same customer recorded several times, merged into one record):');
+    parts.push(table(['entity', 'records', 'pairs compared', 'clusters', 'merged', 'to review', 'seconds'], dedupe.map(([name, d]) => [d.entities.join(' + ') || name, int(d.records), int(d.compared), int(d.clusters), int(d.merged), int(d.review), d.seconds.toFixed(1)])));
+    const review = dedupe.some(([, d]) => d.review > 0) ? '; pairs to review: crm-migrate review PLAN' : '';
+    const skipped = dedupe.filter(([, d]) => d.skippedBlocks > 0).map(([name, d]) => `${name}: ${int(d.skippedBlocks)} blocks over max_block were not paired (add a field to the blocking rule)`);
+    parts.push(...skipped, `merge map: crm-migrate merges PLAN${review}`);
+  }
   const quality = formatQuality(summary.quality);
   if (quality) parts.push('', quality);
   if (summary.reasons.length > 0) {

@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CrmMigrateError, PlanError } from '../errors.js';
 import { decryptCommand, type DecryptCommandOptions } from './decrypt-command.js';
+import { mergesCommand, reviewCommand } from './dedupe-commands.js';
 import { historyCommand } from './history-command.js';
 import { initCommand, type InitCommandOptions } from './init-command.js';
 import { planCommand } from './plan-command.js';
@@ -149,6 +150,23 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--show-values', 'include the source row values (customer data)')
     .addOption(new Option('--retry <FILE>', 'push the fixed rows of a CSV exported with --csv FILE --show-values through the plan again').conflicts(['csv', 'json']))
     .action(action(quarantineCommand));
+
+  program
+    .command('merges')
+    .description('the merge map of PLAN on its target: each record merged into another, its survivor, the match probability and why (keys only)')
+    .argument('<PLAN>', 'plan file (YAML)')
+    .option('--allow-plaintext-secrets', 'accept a password written into a connection URL of the plan')
+    .option('--csv [FILE]', 'CSV with a header row, on stdout or into FILE')
+    .action(action(mergesCommand));
+
+  program
+    .command('review')
+    .description('pairs of PLAN in the dedupe review band: list them, export them (--csv) or record decisions (--decide) that the next run honours')
+    .argument('<PLAN>', 'plan file (YAML)')
+    .option('--allow-plaintext-secrets', 'accept a password written into a connection URL of the plan')
+    .option('--csv [FILE]', 'CSV with an empty decision column, on stdout or into FILE')
+    .addOption(new Option('--decide <FILE>', 'read a review CSV whose decision column says same or different').conflicts('csv'))
+    .action(action(reviewCommand));
 
   try {
     await program.parseAsync(argv, { from: 'user' });

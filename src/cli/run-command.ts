@@ -49,7 +49,7 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
     io.err(`report: ${path.relative(process.cwd(), report) || report}`);
   }
   if (options.json) {
-    io.out(JSON.stringify({ runId: summary.runId, status: summary.status, previousRunId: summary.previousRunId, entities: summary.entities, quality: summary.quality, durationMs: summary.durationMs, report }));
+    io.out(JSON.stringify({ runId: summary.runId, status: summary.status, previousRunId: summary.previousRunId, entities: summary.entities, dedupe: summary.dedupe, quality: summary.quality, durationMs: summary.durationMs, report }));
   } else {
     io.out(formatSummary(summary));
   }

@@ -109,8 +109,44 @@ export interface CrosswalkEntry {
   readonly newKey: string;
 }
 
+/** One line of the merge map: a record merged into another (its survivor), and how sure the match was. */
+export interface MergeEntry {
+  readonly plan: string;
+  readonly entity: string;
+  readonly sourceKey: string;
+  readonly survivorEntity: string;
+  readonly survivorKey: string;
+  /** Match probability of the pair that joined the record to its cluster. */
+  readonly probability: number;
+  /** Why: each compared field's agreement level and weight — never the values. */
+  readonly why: string;
+}
+
+/** A pair of records, by entity and source key (a pair across linked entities names two). */
+export interface RecordPair {
+  readonly entityA: string;
+  readonly keyA: string;
+  readonly entityB: string;
+  readonly keyB: string;
+}
+
+/** A pair in the review band: neither merged nor kept apart until someone decides. */
+export interface ReviewPair extends RecordPair {
+  readonly probability: number;
+  readonly why: string;
+}
+
+/** A reviewer's verdict on a pair, honoured by every later run of the plan. */
+export interface PairDecision extends RecordPair {
+  readonly same: boolean;
+}
+
 /** What a batch's commit records besides its rows, quarantine and checkpoint. */
 export interface BatchState {
+  /** Merge-map lines of the rows merged into a survivor. */
+  readonly merges?: readonly MergeEntry[] | undefined;
+  /** Pairs set aside for review (written with an entity's first batch). */
+  readonly review?: { readonly plan: string; readonly pairs: readonly ReviewPair[] } | undefined;
   /** Rows that leave the quarantine (a retried row that now passed). */
   readonly released?: readonly QuarantineKey[] | undefined;
   /** Crosswalk lines of the rows written. */
@@ -213,6 +249,14 @@ export interface StateStore {
   history(plan: string): Promise<AuditEntry[]>;
   /** Target keys of already migrated records of `entity`, by source key; keys not migrated are absent. */
   crosswalk(plan: string, entity: string, sourceKeys: readonly string[]): Promise<Map<string, string>>;
+  /** The plan's merge map, by entity and source key. */
+  merges(plan: string): AsyncIterable<MergeEntry>;
+  /** The plan's pairs awaiting review (from its latest run). */
+  reviewPairs(plan: string): Promise<ReviewPair[]>;
+  /** Reviewers' verdicts, kept across runs (a fresh start keeps them too). */
+  decisions(plan: string): Promise<PairDecision[]>;
+  /** Stores verdicts (its own transaction); a new verdict on a pair replaces the old one. */
+  decide(plan: string, decisions: readonly PairDecision[]): Promise<void>;
 }
 
 export interface TargetCapabilities {

@@ -1,10 +1,11 @@
 import { availableParallelism } from 'node:os';
-import type { BatchStart, BatchState, Checkpoint, Counts, QuarantinedRow, Source, Target } from '../connectors/contract.js';
+import type { BatchStart, BatchState, Checkpoint, Counts, CrosswalkEntry, MergeEntry, QuarantinedRow, ReviewPair, Source, Target } from '../connectors/contract.js';
 import { CrmMigrateError } from '../errors.js';
 import { isBuiltinStep } from '../mapping/steps.js';
 import { sourceKeyText, valueToJson, type Row } from '../values.js';
 import { adaptiveMapper } from './adaptive-mapper.js';
 import { inlineMapper, mapInOrder, type ChunkMapper, type MappedChunk } from './chunk-mapper.js';
+import type { EntityMerges } from './dedupe.js';
 import { removeDeleted } from './deletes.js';
 import { piiColumns, rowForDisplay } from './pii.js';
 import { crosswalkEntries, type RefResolver } from './refs.js';
@@ -75,6 +76,10 @@ export async function loadEntity(options: {
   resolve?: RefResolver | undefined;
   signal?: AbortSignal | undefined;
   onProgress?: ((progress: EntityProgress) => void) | undefined;
+  /** The entity's share of its dedupe group's merge plan: merged rows are counted, not written. */
+  merges?: EntityMerges | undefined;
+  /** Pairs for review, stored with the entity's first batch. */
+  review?: readonly ReviewPair[] | undefined;
 }): Promise<EntityResult> {
   const { source, target, runId, entity, signal } = options;
   const { plan } = entity;
@@ -111,11 +116,20 @@ export async function loadEntity(options: {
   let quarantine: QuarantinedRow[] = [];
   /** Rows written in the open batch, for the crosswalk (only when the entity records one). */
   let written: { sourceKey: string; values: Row }[] = [];
+  /** Rows merged into a survivor in the open batch, and where their keys now point. */
+  let merged: MergeEntry[] = [];
+  let repointed: CrosswalkEntry[] = [];
+  let review = options.from === undefined && options.review ? { plan: options.planName ?? '', pairs: options.review } : undefined;
+  const merges = options.merges;
   const batchState = (): BatchState | undefined => {
-    if (!entity.recordsCrosswalk) return undefined;
-    const crosswalk = crosswalkEntries(options.planName ?? '', entity, written);
+    if (!entity.recordsCrosswalk && !merges) return undefined;
+    const crosswalk = entity.recordsCrosswalk ? [...crosswalkEntries(options.planName ?? '', entity, written), ...repointed] : [];
+    const state = { crosswalk, merges: merged, review };
     written = [];
-    return { crosswalk };
+    merged = [];
+    repointed = [];
+    review = undefined;
+    return state;
   };
   let inBatch = 0;
   let writer = await target.beginBatch(start);
@@ -127,13 +141,23 @@ export async function loadEntity(options: {
   const account = async (chunk: MappedChunk): Promise<void> => {
     tally.merge(chunk.quality);
     chunk.rows.forEach((row, i) => {
-      const values = chunk.values[i];
+      let values = chunk.values[i];
       if (values) {
+        const sourceKey = entity.recordsCrosswalk || merges ? keyOf(row) : '';
+        const lost = merges?.losers.get(sourceKey);
+        if (lost) {
+          // Merged into its survivor: not written, and references to it now lead to the survivor's record.
+          counts.merged += 1;
+          merged.push({ plan: options.planName ?? '', entity: plan.name, sourceKey, survivorEntity: lost.survivorEntity, survivorKey: lost.survivorKey, probability: lost.probability, why: lost.why });
+          if (entity.recordsCrosswalk) repointed.push({ plan: options.planName ?? '', entity: plan.name, sourceKey, newKey: lost.survivorTargetKey });
+          return;
+        }
+        values = merges?.survivors.get(sourceKey)?.slice() ?? values;
         // Soft deletes: a written row is live, so its tombstone is cleared (a row can come back).
         if (tombstoned) values.push(null);
         writer.add(values);
         counts.written += 1;
-        if (entity.recordsCrosswalk) written.push({ sourceKey: keyOf(row), values });
+        if (entity.recordsCrosswalk) written.push({ sourceKey, values });
         return;
       }
       quarantine.push({ entity: plan.name, sourceKey: keyOf(row), row: rowForDisplay(entity, row, pii), reasons: chunk.reasons[i] ?? [] });

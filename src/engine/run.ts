@@ -8,6 +8,7 @@ import type { EntityQuality } from './quality.js';
 import { auditEntry, failureDetails } from './audit.js';
 import { openPlanSource, openPlanTarget } from './connections.js';
 import { shiftBack } from './cursor.js';
+import { planMerges, type DedupeSummary, type MergePlan } from './dedupe.js';
 import { refResolver } from './refs.js';
 import { checkAgainstSchemas, type BoundEntity } from './schema-check.js';
 
@@ -64,6 +65,8 @@ export interface RunSummary {
   readonly quality: Readonly<Record<string, EntityQuality>>;
   /** Per incremental entity, when asked for (`RunOptions.lag`). */
   readonly lag?: Readonly<Record<string, Lag>> | undefined;
+  /** What matching found, per entity with `dedupe:` planned in this call. */
+  readonly dedupe?: Readonly<Record<string, DedupeSummary>> | undefined;
   readonly durationMs: number;
 }
 
@@ -132,6 +135,8 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
   const started = Date.now();
   return withConnections(plan, false, async (source, target) => {
     const { entities, warnings } = await checkAgainstSchemas(plan, source, target);
+    /** Merge plans by the entity whose `dedupe:` made them, planned when the group's first entity loads. */
+    const mergePlans = new Map<string, MergePlan>();
     if (warnings.length > 0) options.onWarnings?.(warnings);
     await target.prepare();
     if (options.fresh) await target.reset(plan.name, plan.entities.map((e) => e.into));
@@ -145,7 +150,8 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
       const quality = Object.fromEntries(plan.entities.map((e) => [e.name, (of(e.name)?.quality ?? {}) as EntityQuality]));
       const previousRunId = previous && previous.runId !== runId ? previous.runId : undefined;
       const lag = options.lag ? await lagOf(source, entities, checkpoints) : undefined;
-      return { runId, plan: plan.name, status, resumed, previousRunId, source: source.display, target: target.display, entities: counts, reasons: await reasonCounts(target, runId), quality, lag, durationMs: Date.now() - started };
+      const dedupe = mergePlans.size === 0 ? undefined : Object.fromEntries([...mergePlans].map(([name, m]) => [name, m.summary]));
+      return { runId, plan: plan.name, status, resumed, previousRunId, source: source.display, target: target.display, entities: counts, reasons: await reasonCounts(target, runId), quality, lag, dedupe, durationMs: Date.now() - started };
     };
     const incremental = plan.entities.some((e) => e.strategy === 'incremental');
     if (run?.status === 'done' && !incremental) {
@@ -179,7 +185,21 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
         }
         if (entity.create && !(await target.describe(entity.plan.into))) await target.createTable(entity.create);
         const resolve = refResolver(plan, entity, target.state, source);
-        const result = await loadEntity({ source, target, runId, entity, from, planName: plan.name, resolve, signal: options.signal, onProgress: options.onProgress });
+        const owner = entities.find((e) => e.plan.dedupe && (e === entity || e.plan.dedupe.with.includes(entity.plan.name)));
+        let merges: MergePlan | undefined;
+        if (owner?.plan.dedupe) {
+          const dedupe = owner.plan.dedupe;
+          merges = mergePlans.get(owner.plan.name);
+          if (!merges) {
+            const group = [owner, ...dedupe.with.map((name) => entities.find((e) => e.plan.name === name) as BoundEntity)];
+            merges = await planMerges({ planName: plan.name, group, dedupe, source, resolverFor: (e) => refResolver(plan, e, target.state, source), decisions: await target.state.decisions(plan.name) });
+            mergePlans.set(owner.plan.name, merges);
+          }
+        }
+        const result = await loadEntity({
+          source, target, runId, entity, from, planName: plan.name, resolve, signal: options.signal, onProgress: options.onProgress,
+          merges: merges?.byEntity.get(entity.plan.name), review: owner === entity ? merges?.review : undefined,
+        });
         if (result.stopped) {
           stopped = true;
           break;

@@ -1,3 +1,4 @@
+import { compileDedupe, type DedupePlan } from '../dedupe/plan.js';
 import type { PlanIssue } from '../errors.js';
 import type { EntityInput, FieldInput, InvalidPolicyName } from '../plan/schema.js';
 import { DURATION_HINT, parseDuration } from '../plan/duration.js';
@@ -69,6 +70,8 @@ export interface EntityPlan {
   readonly joins: readonly JoinPlan[];
   /** The plan's resolved `keys` (hash and encrypt): kept in memory only, for mapping threads to compile the entity again. */
   readonly keys: Readonly<Record<string, string>>;
+  /** Matching and merging of the entity's duplicate records (`dedupe:`), if any. */
+  readonly dedupe: DedupePlan | undefined;
   /** The entity as the plan wrote it (validated, `${env:…}` resolved): JSON, so a worker thread can compile it again. */
   readonly input: EntityInput;
 }
@@ -241,6 +244,7 @@ export function compileEntity(
     workers: entity.workers ?? defaults.workers,
     joins,
     keys,
+    dedupe: entity.dedupe && compileDedupe(name, entity.dedupe, Object.keys(entity.fields), issues),
     input: entity,
   };
 }

@@ -10,6 +10,7 @@ import { parseLocated, type PlanPath } from './locate.js';
 import type { TlsSettings } from '../connectors/contract.js';
 import { KNOWN_KEYS, PlanSchema, type PlanInput } from './schema.js';
 import { didYouMean } from './suggest.js';
+import { dedupeGroupIssues } from '../dedupe/plan.js';
 
 export const DEFAULT_BATCH_SIZE = 10_000;
 
@@ -40,6 +41,7 @@ function knownKeysAt(path: PlanPath): readonly string[] {
   if (path.length === 0) return KNOWN_KEYS.plan;
   if (path.length === 2 && path[0] === 'entities') return KNOWN_KEYS.entity;
   if (path.length === 4 && path[0] === 'entities' && path[2] === 'fields') return KNOWN_KEYS.field;
+  if (path.length === 3 && path[0] === 'entities' && path[2] === 'dedupe') return KNOWN_KEYS.dedupe;
   return [];
 }
 
@@ -95,13 +97,13 @@ export function parsePlan(text: string, file: string, options: LoadOptions = {})
   );
   if (entities.length === 0) issues.push({ severity: 'error', path: ['entities'], message: 'the plan has no entities' });
   const placed = placeEntities(input, entities, issues);
-  if (!issues.some((i) => i.severity === 'error')) issues.push(...referenceIssues(placed));
+  if (!issues.some((i) => i.severity === 'error')) issues.push(...referenceIssues(placed), ...dedupeGroupIssues(placed));
   if (issues.some((i) => i.severity === 'error')) fail(issues);
 
   // The hash covers what decides the target's content and the meaning of a checkpoint — not tuning (batch
   // size, threads, lookback, deletes) and not the secrets in the connection URLs.
   const unresolved = PlanSchema.shape.entities.safeParse((located.data as { entities?: unknown }).entities);
-  const mapping = Object.entries(unresolved.data ?? input.entities).map(([name, e]) => [name, e.source ?? null, e.from, e.join ?? null, e.into, e.key, e.fields, e.strategy ?? 'full', e.cursor ?? null, e.tombstone ?? null]);
+  const mapping = Object.entries(unresolved.data ?? input.entities).map(([name, e]) => [name, e.source ?? null, e.from, e.join ?? null, e.into, e.key, e.fields, e.strategy ?? 'full', e.cursor ?? null, e.tombstone ?? null, ...(e.dedupe ? [e.dedupe] : [])]);
   const hash = createHash('sha256').update(JSON.stringify(mapping)).digest('hex').slice(0, 16);
   return {
     file,

@@ -59,6 +59,39 @@ const Join = z.strictObject({
   key: z.string().min(1).optional(),
 });
 
+/** How the surviving record takes a field from its cluster (see src/dedupe/survivorship.ts). */
+export const SURVIVOR_RULES = ['survivor', 'most_recent', 'most_complete', 'longest', 'first_non_null', 'source_priority', 'max', 'min'] as const;
+
+/** `dedupe:` — find the entity's records that are the same customer and merge each group into one. */
+const Dedupe = z.strictObject({
+  /** The target fields compared (after mapping and cleaning). */
+  on: z.array(z.string().min(1)).min(1),
+  /** How a field compares, where its name does not say: { birth: date, ref_no: id }. */
+  compare: z.record(z.string().min(1), z.string().min(1)).optional(),
+  /** Candidate pairs: records agreeing on every part of one rule, e.g. "metaphone(last_name) + initial(first_name)". */
+  blocking: z.array(z.string().min(1)).min(1).optional(),
+  /** Match probability from which a pair is merged (default 0.9). */
+  threshold: z.number().gt(0).lt(1).optional(),
+  /** Pairs from this probability up to the threshold are set aside for review, not merged. */
+  review: z.number().gt(0).lt(1).optional(),
+  /** Fields whose exact agreement weighs by how rare the value is. */
+  term_frequency: z.array(z.string().min(1)).optional(),
+  max_block: z.number().int().min(2).optional(),
+  max_cluster: z.number().int().min(2).optional(),
+  /** Other entities (filling the same table from other sources) whose records are linked with this one's. */
+  with: z.array(z.string().min(1)).min(1).optional(),
+  /** With `with:`: pair only records of different entities (each source is already free of duplicates). */
+  link_only: z.boolean().optional(),
+  /** Whose key the merged record keeps: the most complete record (default), the most recent, or by source priority. */
+  survivor: z.enum(['most_complete', 'most_recent', 'source_priority']).optional(),
+  /** The target field that says how recent a record is (for most_recent). */
+  recency: z.string().min(1).optional(),
+  /** Entities in order of trust, for source_priority (default: this one, then `with:` in order). */
+  priority: z.array(z.string().min(1)).optional(),
+  /** Per field, how the merged record takes its value (default: the survivor's, else the first non-null). */
+  fields: z.record(z.string().min(1), z.enum(SURVIVOR_RULES)).optional(),
+});
+
 export const EntitySchema = z.strictObject({
   /** Which of the plan's `sources:` the entity reads (needed when there are several). */
   source: z.string().min(1).optional(),
@@ -74,7 +107,10 @@ export const EntitySchema = z.strictObject({
   lookback: z.union([z.string().min(1), z.number().min(0)]).optional(),
   deletes: z.enum(['ignore', 'soft', 'hard']).optional(),
   tombstone: z.string().min(1).optional(),
+  dedupe: Dedupe.optional(),
 });
+
+export type DedupeInput = z.infer<typeof Dedupe>;
 
 export const PlanSchema = z.strictObject({
   version: z.literal(1),
@@ -101,4 +137,5 @@ export const KNOWN_KEYS = {
   plan: Object.keys(PlanSchema.shape),
   entity: Object.keys(EntitySchema.shape),
   field: Object.keys(FieldSchema.shape),
+  dedupe: Object.keys(Dedupe.shape),
 } as const;

@@ -11,6 +11,7 @@ const STATE_DIALECT = {
   table: (name: string) => q(`_crm_migrate_${name}`),
   param: () => '?',
   bigint: 'BIGINT',
+  float: 'DOUBLE',
   json: 'LONGTEXT',
   // Indexed text must be VARCHAR (three of them fit InnoDB's 3,072-byte key: a source key of up to 255
   // characters); binary collation, so keys differing only in case stay apart.

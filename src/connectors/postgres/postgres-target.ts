@@ -13,6 +13,7 @@ const STATE_DIALECT = {
   table: (name: string) => `_crm_migrate.${name}`,
   param: (i: number) => `$${i}`,
   bigint: 'bigint',
+  float: 'double precision',
   json: 'jsonb',
   keyText: 'TEXT',
   upsert: onConflict,
@@ -122,5 +123,11 @@ function inspectOnlyState(store: SqlStateStore, client: pg.Client): StateStore {
     audit: (entry) => store.audit(entry),
     history: async (plan) => ((await exists()) ? store.history(plan) : []),
     crosswalk: async (plan, entity, keys) => ((await exists()) ? store.crosswalk(plan, entity, keys) : new Map()),
+    merges: async function* (plan) {
+      if (await exists()) yield* store.merges(plan);
+    },
+    reviewPairs: async (plan) => ((await exists()) ? store.reviewPairs(plan) : []),
+    decisions: async (plan) => ((await exists()) ? store.decisions(plan) : []),
+    decide: (plan, decisions) => store.decide(plan, decisions),
   };
 }

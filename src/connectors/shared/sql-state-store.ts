@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { CrmMigrateError } from '../../errors.js';
-import type { AuditEntry, BatchState, Checkpoint, QuarantinedRow, RunRecord, RunStatus, StateStore } from '../contract.js';
+import type { AuditEntry, BatchState, Checkpoint, MergeEntry, PairDecision, QuarantinedRow, RecordPair, ReviewPair, RunRecord, RunStatus, StateStore } from '../contract.js';
 
 /** The smallest SQL surface the state tables need; each SQL connector adapts its driver to it. */
 export interface SqlSession {
@@ -10,9 +11,10 @@ export interface SqlSession {
 export interface StateDialect {
   /** Statements run once before the tables are created (a schema, say). */
   readonly setup: readonly string[];
-  table(name: 'runs' | 'checkpoints' | 'quarantine' | 'audit' | 'crosswalk'): string;
+  table(name: 'runs' | 'checkpoints' | 'quarantine' | 'audit' | 'crosswalk' | 'merges' | 'review' | 'decisions'): string;
   param(index: number): string;
   readonly bigint: string;
+  readonly float: string;
   readonly json: string;
   /** Text that is part of a primary key (run ids, entities, source keys): MySQL cannot index plain TEXT. */
   readonly keyText: string;
@@ -59,6 +61,61 @@ export class SqlStateStore implements StateStore {
       target TEXT NOT NULL, details ${d.json})`);
     await this.#session.query(`CREATE TABLE IF NOT EXISTS ${d.table('crosswalk')} (
       plan ${k} NOT NULL, entity ${k} NOT NULL, source_key ${k} NOT NULL, new_key TEXT NOT NULL, PRIMARY KEY (plan, entity, source_key))`);
+    await this.#session.query(`CREATE TABLE IF NOT EXISTS ${d.table('merges')} (
+      plan ${k} NOT NULL, entity ${k} NOT NULL, source_key ${k} NOT NULL, survivor_entity TEXT NOT NULL, survivor_key TEXT NOT NULL,
+      probability ${d.float} NOT NULL, why TEXT NOT NULL, PRIMARY KEY (plan, entity, source_key))`);
+    // A pair is keyed by a digest of its two records: four key columns would outgrow MySQL's index limit.
+    const pair = `pair_id ${k} NOT NULL, entity_a TEXT NOT NULL, key_a TEXT NOT NULL, entity_b TEXT NOT NULL, key_b TEXT NOT NULL`;
+    await this.#session.query(`CREATE TABLE IF NOT EXISTS ${d.table('review')} (
+      plan ${k} NOT NULL, ${pair}, probability ${d.float} NOT NULL, why TEXT NOT NULL, PRIMARY KEY (plan, pair_id))`);
+    await this.#session.query(`CREATE TABLE IF NOT EXISTS ${d.table('decisions')} (
+      plan ${k} NOT NULL, ${pair}, same INTEGER NOT NULL, decided_at TEXT NOT NULL, PRIMARY KEY (plan, pair_id))`);
+  }
+
+  async *merges(plan: string): AsyncIterable<MergeEntry> {
+    const p = (i: number) => this.#d.param(i);
+    let after: [string, string] = ['', ''];
+    for (;;) {
+      const rows = await this.#session.query(
+        `SELECT entity, source_key, survivor_entity, survivor_key, probability, why FROM ${this.#d.table('merges')}
+         WHERE plan = ${p(1)} AND (entity > ${p(2)} OR (entity = ${p(3)} AND source_key > ${p(4)})) ORDER BY entity, source_key LIMIT 1000`,
+        [plan, after[0], after[0], after[1]],
+      );
+      for (const r of rows) {
+        yield { plan, entity: String(r.entity), sourceKey: String(r.source_key), survivorEntity: String(r.survivor_entity), survivorKey: String(r.survivor_key), probability: Number(r.probability), why: String(r.why) };
+      }
+      const last = rows.at(-1);
+      if (!last || rows.length < 1000) return;
+      after = [String(last.entity), String(last.source_key)];
+    }
+  }
+
+  async reviewPairs(plan: string): Promise<ReviewPair[]> {
+    const rows = await this.#session.query(
+      `SELECT entity_a, key_a, entity_b, key_b, probability, why FROM ${this.#d.table('review')} WHERE plan = ${this.#d.param(1)} ORDER BY probability DESC, entity_a, key_a, entity_b, key_b`,
+      [plan],
+    );
+    return rows.map((r) => ({ entityA: String(r.entity_a), keyA: String(r.key_a), entityB: String(r.entity_b), keyB: String(r.key_b), probability: Number(r.probability), why: String(r.why) }));
+  }
+
+  async decisions(plan: string): Promise<PairDecision[]> {
+    const rows = await this.#session.query(`SELECT entity_a, key_a, entity_b, key_b, same FROM ${this.#d.table('decisions')} WHERE plan = ${this.#d.param(1)}`, [plan]);
+    return rows.map((r) => ({ entityA: String(r.entity_a), keyA: String(r.key_a), entityB: String(r.entity_b), keyB: String(r.key_b), same: Number(r.same) === 1 }));
+  }
+
+  async decide(plan: string, decisions: readonly PairDecision[]): Promise<void> {
+    const d = this.#d;
+    const now = new Date().toISOString();
+    for (let start = 0; start < decisions.length; start += QUARANTINE_CHUNK) {
+      const chunk = decisions.slice(start, start + QUARANTINE_CHUNK);
+      const params = chunk.flatMap((c) => [plan, pairId(c), c.entityA, c.keyA, c.entityB, c.keyB, c.same ? 1 : 0, now]);
+      const tuples = chunk.map((_c, i) => `(${[1, 2, 3, 4, 5, 6, 7, 8].map((k) => d.param(i * 8 + k)).join(', ')})`);
+      await this.#session.query(
+        `INSERT INTO ${d.table('decisions')} (plan, pair_id, entity_a, key_a, entity_b, key_b, same, decided_at) VALUES ${tuples.join(', ')}
+         ${d.upsert(['plan', 'pair_id'], ['same', 'decided_at'])}`,
+        params,
+      );
+    }
   }
 
   async crosswalk(plan: string, entity: string, sourceKeys: readonly string[]): Promise<Map<string, string>> {
@@ -180,6 +237,26 @@ export class SqlStateStore implements StateStore {
   async writeBatchState(runId: string, quarantine: readonly QuarantinedRow[], checkpoint: Checkpoint, state: BatchState = {}): Promise<void> {
     const d = this.#d;
     const now = new Date().toISOString();
+    for (let start = 0; start < (state.merges ?? []).length; start += QUARANTINE_CHUNK) {
+      const chunk = (state.merges ?? []).slice(start, start + QUARANTINE_CHUNK);
+      const params = chunk.flatMap((m) => [m.plan, m.entity, m.sourceKey, m.survivorEntity, m.survivorKey, m.probability, m.why]);
+      const tuples = chunk.map((_m, i) => `(${[1, 2, 3, 4, 5, 6, 7].map((k) => d.param(i * 7 + k)).join(', ')})`);
+      await this.#session.query(
+        `INSERT INTO ${d.table('merges')} (plan, entity, source_key, survivor_entity, survivor_key, probability, why) VALUES ${tuples.join(', ')}
+         ${d.upsert(['plan', 'entity', 'source_key'], ['survivor_entity', 'survivor_key', 'probability', 'why'])}`,
+        params,
+      );
+    }
+    if (state.review) {
+      const { plan, pairs } = state.review;
+      await this.#session.query(`DELETE FROM ${d.table('review')} WHERE plan = ${d.param(1)}`, [plan]);
+      for (let start = 0; start < pairs.length; start += QUARANTINE_CHUNK) {
+        const chunk = pairs.slice(start, start + QUARANTINE_CHUNK);
+        const params = chunk.flatMap((r) => [plan, pairId(r), r.entityA, r.keyA, r.entityB, r.keyB, r.probability, r.why]);
+        const tuples = chunk.map((_r, i) => `(${[1, 2, 3, 4, 5, 6, 7, 8].map((k) => d.param(i * 8 + k)).join(', ')})`);
+        await this.#session.query(`INSERT INTO ${d.table('review')} (plan, pair_id, entity_a, key_a, entity_b, key_b, probability, why) VALUES ${tuples.join(', ')}`, params);
+      }
+    }
     const crosswalk = state.crosswalk ?? [];
     for (let start = 0; start < crosswalk.length; start += QUARANTINE_CHUNK) {
       const chunk = crosswalk.slice(start, start + QUARANTINE_CHUNK);
@@ -219,6 +296,9 @@ export class SqlStateStore implements StateStore {
     const d = this.#d;
     const runs = `SELECT run_id FROM ${d.table('runs')} WHERE plan = ${d.param(1)}`;
     await this.#session.query(`DELETE FROM ${d.table('crosswalk')} WHERE plan = ${d.param(1)}`, [plan]);
+    // Reviewers' decisions stay: they are the user's work, and the next run's matching honours them.
+    await this.#session.query(`DELETE FROM ${d.table('merges')} WHERE plan = ${d.param(1)}`, [plan]);
+    await this.#session.query(`DELETE FROM ${d.table('review')} WHERE plan = ${d.param(1)}`, [plan]);
     await this.#session.query(`DELETE FROM ${d.table('quarantine')} WHERE run_id IN (${runs})`, [plan]);
     await this.#session.query(`DELETE FROM ${d.table('checkpoints')} WHERE run_id IN (${runs})`, [plan]);
     await this.#session.query(`UPDATE ${d.table('runs')} SET status = 'superseded' WHERE plan = ${d.param(1)} AND status <> 'superseded'`, [plan]);
@@ -231,6 +311,12 @@ export class SqlStateStore implements StateStore {
  */
 function storableJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' && (v.includes('\0') || !v.isWellFormed()) ? v.toWellFormed().replace(/\0/g, '\uFFFD') : v));
+}
+
+/** A pair's identity in the review and decision tables: a digest of its two records, in either order. */
+function pairId(pair: RecordPair): string {
+  const [x, y] = [JSON.stringify([pair.entityA, pair.keyA]), JSON.stringify([pair.entityB, pair.keyB])].sort();
+  return createHash('sha256').update(`${x}\n${y}`).digest('hex');
 }
 
 function parseJson(value: unknown): unknown {
@@ -247,6 +333,10 @@ export const INSPECT_ONLY_STATE: StateStore = {
   audit: () => Promise.reject(new CrmMigrateError('E_TARGET', 'the target was opened for inspection only')),
   history: () => Promise.resolve([]),
   crosswalk: () => Promise.resolve(new Map()),
+  merges: async function* () {},
+  reviewPairs: () => Promise.resolve([]),
+  decisions: () => Promise.resolve([]),
+  decide: () => Promise.reject(new CrmMigrateError('E_TARGET', 'the target was opened for inspection only')),
 };
 
 /**
@@ -265,5 +355,9 @@ export function withOwnLookups(store: StateStore, lookups: () => Promise<StateSt
     audit: (entry) => store.audit(entry),
     history: (plan) => store.history(plan),
     crosswalk: async (plan, entity, keys) => (await (opened ??= lookups())).crosswalk(plan, entity, keys),
+    merges: (plan) => store.merges(plan),
+    reviewPairs: (plan) => store.reviewPairs(plan),
+    decisions: (plan) => store.decisions(plan),
+    decide: (plan, decisions) => store.decide(plan, decisions),
   };
 }

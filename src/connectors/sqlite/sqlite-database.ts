@@ -98,6 +98,7 @@ export const SQLITE_STATE_DIALECT = {
   table: (name: string) => q(`_crm_migrate_${name}`),
   param: () => '?',
   bigint: 'INTEGER',
+  float: 'REAL',
   json: 'TEXT',
   keyText: 'TEXT',
   upsert: onConflict,

@@ -1,0 +1,100 @@
+import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
+import { readFile, writeFile } from 'node:fs/promises';
+import type { PairDecision } from '../connectors/contract.js';
+import { openPlanTarget } from '../engine/connections.js';
+import { CrmMigrateError } from '../errors.js';
+import { loadPlan, type Plan } from '../plan/load.js';
+import { int, table } from './format.js';
+import type { Io } from './main.js';
+
+export interface MergesCommandOptions {
+  allowPlaintextSecrets?: boolean;
+  /** true: CSV on stdout; a path: CSV into that file. */
+  csv?: boolean | string;
+  showValues?: boolean;
+}
+
+export interface ReviewCommandOptions extends MergesCommandOptions {
+  /** A review CSV with its `decision` column filled in (same / different). */
+  decide?: string;
+}
+
+async function withState<T>(plan: Plan, readOnly: boolean, work: (state: Awaited<ReturnType<typeof openPlanTarget>>['state']) => Promise<T>): Promise<T> {
+  const target = await openPlanTarget(plan, readOnly);
+  try {
+    return await work(target.state);
+  } finally {
+    await target.close();
+  }
+}
+
+async function emit(lines: unknown[][], csv: boolean | string | undefined, io: Io, plain: () => void): Promise<void> {
+  if (typeof csv === 'string') await writeFile(csv, stringify(lines));
+  else if (csv) io.out(stringify(lines).replace(/\n$/, ''));
+  else plain();
+}
+
+/**
+ * The merge map of the plan's target: one line per merged record — entity, its source key, the survivor's
+ * entity and source key, the match probability and why — keys only, so it can be scored against any truth.
+ */
+export async function mergesCommand(file: string, options: MergesCommandOptions, io: Io): Promise<number> {
+  const plan = await loadPlan(file, { allowPlaintextSecrets: options.allowPlaintextSecrets });
+  const lines: unknown[][] = [];
+  await withState(plan, true, async (state) => {
+    for await (const m of state.merges(plan.name)) lines.push([m.entity, m.sourceKey, m.survivorEntity, m.survivorKey, m.probability.toFixed(6), m.why]);
+  });
+  await emit([['entity', 'source_key', 'survivor_entity', 'survivor_key', 'probability', 'why'], ...lines], options.csv, io, () => {
+    if (lines.length === 0) return io.err(`plan ${plan.name} merged no records on this target`);
+    io.out(table(['entity', 'merged key', 'survivor', 'probability', 'why'], lines.map((l) => [String(l[0]), String(l[1]), `${String(l[2])} ${String(l[3])}`, String(l[4]), String(l[5])]), 99));
+    io.out(`\n${int(lines.length)} record${lines.length === 1 ? '' : 's'} merged`);
+  });
+  return 0;
+}
+
+const DECISIONS: Record<string, boolean> = { same: true, yes: true, match: true, different: false, no: false, distinct: false };
+
+/**
+ * Pairs in the review band: exported with an empty `decision` column (--csv), or read back with it filled
+ * in (--decide FILE): `same` merges the pair on the next run, `different` keeps it apart for good.
+ */
+export async function reviewCommand(file: string, options: ReviewCommandOptions, io: Io): Promise<number> {
+  const plan = await loadPlan(file, { allowPlaintextSecrets: options.allowPlaintextSecrets });
+  if (options.decide) return decide(plan, options.decide, io);
+  const pairs = await withState(plan, true, (state) => state.reviewPairs(plan.name));
+  const header = ['entity_a', 'key_a', 'entity_b', 'key_b', 'probability', 'why', 'decision'];
+  await emit([header, ...pairs.map((p) => [p.entityA, p.keyA, p.entityB, p.keyB, p.probability.toFixed(6), p.why, ''])], options.csv, io, () => {
+    if (pairs.length === 0) return io.err(`plan ${plan.name} has no pairs awaiting review`);
+    io.out(table(['record a', 'record b', 'probability', 'why'], pairs.map((p) => [`${p.entityA} ${p.keyA}`, `${p.entityB} ${p.keyB}`, p.probability.toFixed(4), p.why]), 99));
+    io.out(`\n${int(pairs.length)} pair${pairs.length === 1 ? '' : 's'} to review: export with --csv FILE, fill in decision (same / different), read back with --decide FILE`);
+  });
+  return 0;
+}
+
+async function decide(plan: Plan, file: string, io: Io): Promise<number> {
+  let rows: Record<string, string>[];
+  try {
+    rows = parse(await readFile(file), { columns: true, skip_empty_lines: true, bom: true }) as Record<string, string>[];
+  } catch (cause) {
+    throw new CrmMigrateError('E_USAGE', `cannot read review decisions from ${file}: ${(cause as Error).message}`, { hint: 'export the pairs with crm-migrate review PLAN --csv FILE and fill in its decision column' });
+  }
+  const decisions: PairDecision[] = [];
+  let undecided = 0;
+  for (const [i, row] of rows.entries()) {
+    const missing = ['entity_a', 'key_a', 'entity_b', 'key_b', 'decision'].filter((c) => row[c] === undefined);
+    if (missing.length > 0) throw new CrmMigrateError('E_USAGE', `${file} has no column ${missing.join(', ')}`, { hint: 'use the file crm-migrate review PLAN --csv FILE wrote' });
+    const verdict = (row.decision ?? '').trim().toLowerCase();
+    if (verdict === '') {
+      undecided += 1;
+      continue;
+    }
+    const same = DECISIONS[verdict];
+    if (same === undefined) throw new CrmMigrateError('E_USAGE', `${file} line ${i + 2}: decision "${verdict}" is neither same nor different`, { hint: 'write same or different (or leave it empty to decide later)' });
+    decisions.push({ entityA: row.entity_a as string, keyA: row.key_a as string, entityB: row.entity_b as string, keyB: row.key_b as string, same });
+  }
+  await withState(plan, false, (state) => state.decide(plan.name, decisions));
+  const same = decisions.filter((d) => d.same).length;
+  io.out(`recorded ${int(decisions.length)} decision${decisions.length === 1 ? '' : 's'} (${int(same)} same, ${int(decisions.length - same)} different)${undecided ? `; ${int(undecided)} left undecided` : ''}; the next run honours them (run --fresh to redo the merges)`);
+  return 0;
+}

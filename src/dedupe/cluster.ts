@@ -1,0 +1,38 @@
+/**
+ * Clusters from accepted pairs: connected components, built strongest pair first, with two guards against
+ * the long chains that join different people (A≈B, B≈C, but A and C plainly differ): two clusters are not
+ * joined when any pair across them was compared and judged different (`apart`), nor beyond `maxSize`.
+ */
+export function clusterPairs(options: {
+  count: number;
+  /** Accepted pairs, strongest first. */
+  pairs: readonly (readonly [number, number])[];
+  maxSize: number;
+  /** True when the two records were compared and found different, or a reviewer said so. */
+  apart: (a: number, b: number) => boolean;
+}): number[][] {
+  const owner = new Int32Array(options.count).fill(-1);
+  const members: number[][] = [];
+  const clusterOf = (r: number): number[] => {
+    const c = owner[r] as number;
+    if (c >= 0) return members[c] as number[];
+    const fresh = [r];
+    owner[r] = members.length;
+    members.push(fresh);
+    return fresh;
+  };
+  for (const [a, b] of options.pairs) {
+    const x = clusterOf(a);
+    const y = clusterOf(b);
+    if (x === y || x.length + y.length > options.maxSize) continue;
+    if (x.some((p) => y.some((q) => options.apart(p, q)))) continue;
+    const [big, small] = x.length >= y.length ? [x, y] : [y, x];
+    const id = owner[big[0] as number] as number;
+    for (const r of small) {
+      big.push(r);
+      owner[r] = id;
+    }
+    small.length = 0;
+  }
+  return members.filter((c) => c.length > 1).map((c) => c.sort((p, q) => p - q));
+}

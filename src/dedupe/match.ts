@@ -1,0 +1,254 @@
+import type { BlockingRule } from './blocking.js';
+import { candidatePairs, findPair, type MatchRecords, type SkippedBlocks } from './candidates.js';
+import { clusterPairs } from './cluster.js';
+import type { Comparison, Prepared } from './compare.js';
+import { defaultM, estimatePrior, estimateU, levelWeights, NULL_LEVEL, patternsOf, priorWeight, probability, trainM, type FsModel } from './model.js';
+
+export type { MatchRecords } from './candidates.js';
+
+export interface MatchSettings {
+  readonly comparisons: readonly Comparison[];
+  readonly blocking: readonly BlockingRule[];
+  /** A pair whose match probability reaches this is merged. */
+  readonly threshold: number;
+  /** Pairs from this probability up to `threshold` are set aside for review instead; absent: no review band. */
+  readonly review?: number | undefined;
+  /** Fields whose exact agreement weighs by how rare the value is (a shared "smith" says less than "sondergeld"). */
+  readonly termFrequency: readonly string[];
+  readonly maxBlock: number;
+  readonly maxCluster: number;
+  /** Pair only records of different sources (each source is already free of duplicates). */
+  readonly linkOnly: boolean;
+}
+
+/** A reviewer's verdict on a pair, by record index. */
+export interface PairDecision {
+  readonly a: number;
+  readonly b: number;
+  readonly same: boolean;
+}
+
+/** Why a pair scored as it did: the prior, then each comparison's level and weight (log2 m/u). */
+export interface Explanation {
+  readonly prior: number;
+  readonly fields: readonly { field: string; level: string; weight: number }[];
+  readonly weight: number;
+  readonly probability: number;
+}
+
+export interface MatchResult {
+  /** Candidate pairs compared. */
+  readonly compared: number;
+  readonly model: FsModel;
+  readonly skipped: readonly SkippedBlocks[];
+  /** Clusters of two or more records (record indexes, ascending). */
+  readonly clusters: readonly (readonly number[])[];
+  /** Candidate pairs in the review band with no decision yet: [a, b, probability]. */
+  readonly review: readonly (readonly [number, number, number])[];
+  /** The match weight of two records, or undefined when they were never compared. */
+  weightOf(a: number, b: number): number | undefined;
+  explain(a: number, b: number): Explanation | undefined;
+}
+
+/**
+ * Finds the records that are the same customer: blocking → comparison vectors → EM → weights (with term
+ * frequencies) → accepted pairs → guarded clusters. Decisions from review override the model both ways.
+ */
+export function findMatches(records: MatchRecords, settings: MatchSettings, decisions: readonly PairDecision[] = []): MatchResult {
+  const n = records.count;
+  const comparisons = settings.comparisons;
+  const K = comparisons.length;
+  const { packed, byRule, skipped } = candidatePairs(records, settings.blocking, { maxBlock: settings.maxBlock, linkOnly: settings.linkOnly });
+  const P = packed.length;
+  const prepared: (Prepared | null)[][] = comparisons.map((c) => {
+    const values = records.columns.get(c.field) ?? [];
+    return Array.from({ length: n }, (_v, i) => c.prepare(values[i] ?? null));
+  });
+  const vectors = new Uint8Array(P * K);
+  const levelOf = (k: number, a: number, b: number): number => {
+    const x = (prepared[k] as (Prepared | null)[])[a];
+    const y = (prepared[k] as (Prepared | null)[])[b];
+    return x && y ? (comparisons[k] as Comparison).level(x, y) : NULL_LEVEL;
+  };
+  for (let p = 0; p < P; p++) {
+    const v = packed[p] as number;
+    const a = Math.floor(v / n);
+    const b = v - a * n;
+    for (let k = 0; k < K; k++) vectors[p * K + k] = levelOf(k, a, b);
+  }
+  const levelCounts = comparisons.map((c) => c.levels.length);
+  const u = estimateU(randomPairVectors(n, K, levelOf, settings.linkOnly ? records.group : undefined), levelCounts);
+  // m, one blocking rule at a time, leaving out the comparisons of the rule's own fields; then averaged,
+  // each session weighing by the matches it found.
+  const sums = levelCounts.map((c) => ({ m: new Array<number>(c).fill(0), weight: 0 }));
+  let iterations = 0;
+  settings.blocking.forEach((rule, r) => {
+    const exclude = new Set(comparisons.flatMap((c, k) => (rule.parts.some((part) => part.field === c.field) ? [k] : [])));
+    const pairs = byRule[r] as Float64Array;
+    const sessionVectors = new Uint8Array(pairs.length * K);
+    pairs.forEach((v, i) => {
+      const a = Math.floor(v / n);
+      const p = findPair(packed, n, a, v - a * n);
+      sessionVectors.set(vectors.subarray(p * K, p * K + K), i * K);
+    });
+    const session = trainM(patternsOf(sessionVectors, K), levelCounts, u, exclude);
+    iterations += session.iterations;
+    session.m.forEach((m, k) => {
+      if (!m || session.matches < 1) return;
+      const sum = sums[k] as { m: number[]; weight: number };
+      m.forEach((v, l) => (sum.m[l] = (sum.m[l] as number) + v * session.matches));
+      sum.weight += session.matches;
+    });
+  });
+  const m = sums.map((s, k) => (s.weight > 0 ? s.m.map((v) => v / s.weight) : defaultM(levelCounts[k] as number)));
+  const tf = termFrequencies(comparisons, prepared, settings.termFrequency);
+  const evidence = new Float64Array(P);
+  const unweighted = levelWeights({ lambda: 0.5, m, u, iterations });
+  for (let p = 0; p < P; p++) {
+    const v = packed[p] as number;
+    const a = Math.floor(v / n);
+    let w = 0;
+    for (let k = 0; k < K; k++) {
+      const l = vectors[p * K + k] as number;
+      if (l === NULL_LEVEL) continue;
+      w += (unweighted[k] as number[])[l] as number;
+      const freq = tf[k];
+      if (l === 0 && freq) w += freq.adjust(((prepared[k] as (Prepared | null)[])[a] as Prepared).text);
+    }
+    evidence[p] = w;
+  }
+  const model: FsModel = { lambda: estimatePrior(evidence, allPairsOf(n, settings.linkOnly ? records.group : undefined)), m, u, iterations };
+  const weights = levelWeights(model);
+  const prior = priorWeight(model);
+
+  const fieldWeights = (a: number, levels: ArrayLike<number>) =>
+    comparisons.map((_c, k) => {
+      const l = levels[k] as number;
+      if (l === NULL_LEVEL) return 0;
+      const base = (weights[k] as number[])[l] as number;
+      const freq = tf[k];
+      // Exact agreement on a common value says less than on a rare one: scale u by the value's share.
+      if (l === 0 && freq) return base + freq.adjust(((prepared[k] as (Prepared | null)[])[a] as Prepared).text);
+      return base;
+    });
+  const weight = evidence.map((e) => prior + e);
+  const decided = new Map<number, boolean>();
+  for (const d of decisions) {
+    const p = findPair(packed, n, d.a, d.b);
+    if (p >= 0) decided.set(p, d.same);
+  }
+  const thresholdWeight = Math.log2(settings.threshold / (1 - settings.threshold));
+  const reviewWeight = settings.review === undefined ? thresholdWeight : Math.log2(settings.review / (1 - settings.review));
+  const accepted: number[] = [];
+  const review: [number, number, number][] = [];
+  for (let p = 0; p < P; p++) {
+    const verdict = decided.get(p);
+    const w = weight[p] as number;
+    if (verdict === true || (verdict === undefined && w >= thresholdWeight)) accepted.push(p);
+    else if (verdict === undefined && w >= reviewWeight) {
+      const v = packed[p] as number;
+      const a = Math.floor(v / n);
+      review.push([a, v - a * n, probability(w)]);
+    }
+  }
+  accepted.sort((x, y) => (weight[y] as number) - (weight[x] as number) || x - y);
+  const pairOf = (p: number): [number, number] => {
+    const v = packed[p] as number;
+    const a = Math.floor(v / n);
+    return [a, v - a * n];
+  };
+  const apart = (a: number, b: number): boolean => {
+    if (settings.linkOnly && records.group?.[a] === records.group?.[b]) return true;
+    const p = findPair(packed, n, a, b);
+    if (p < 0) return false;
+    const verdict = decided.get(p);
+    return verdict === false || (verdict === undefined && (weight[p] as number) < reviewWeight && (weight[p] as number) < 0);
+  };
+  const clusters = clusterPairs({ count: n, pairs: accepted.map(pairOf), maxSize: settings.maxCluster, apart });
+
+  return {
+    compared: P,
+    model,
+    skipped,
+    clusters,
+    review,
+    weightOf: (a, b) => {
+      const p = findPair(packed, n, a, b);
+      return p < 0 ? undefined : (weight[p] as number);
+    },
+    explain: (a, b) => {
+      const p = findPair(packed, n, a, b);
+      if (p < 0) return undefined;
+      const levels = vectors.subarray(p * K, p * K + K);
+      const ws = fieldWeights(Math.min(a, b), levels);
+      const total = weight[p] as number;
+      return {
+        prior,
+        fields: comparisons.map((c, k) => ({ field: c.field, level: levels[k] === NULL_LEVEL ? 'blank' : (c.levels[levels[k] as number] as string), weight: ws[k] as number })),
+        weight: total,
+        probability: probability(total),
+      };
+    },
+  };
+}
+
+/** Per term-frequency field: log2(E[tf] / tf(value)), the adjustment to an exact agreement on that value. */
+function termFrequencies(comparisons: readonly Comparison[], prepared: (Prepared | null)[][], fields: readonly string[]) {
+  return comparisons.map((c, k) => {
+    if (!fields.includes(c.field)) return undefined;
+    const counts = new Map<string, number>();
+    let total = 0;
+    for (const v of prepared[k] as (Prepared | null)[]) {
+      if (!v) continue;
+      counts.set(v.text, (counts.get(v.text) ?? 0) + 1);
+      total += 1;
+    }
+    let expected = 0;
+    for (const c of counts.values()) expected += (c / total) ** 2;
+    return { adjust: (text: string) => Math.log2(expected / ((counts.get(text) ?? 1) / total)) };
+  });
+}
+
+/** How many pairs there are to match among: all of them, or with `group` only those across groups. */
+function allPairsOf(n: number, group: Uint8Array | undefined): number {
+  if (!group) return (n * (n - 1)) / 2;
+  const sizes = new Map<number, number>();
+  for (const g of group) sizes.set(g, (sizes.get(g) ?? 0) + 1);
+  let same = 0;
+  for (const s of sizes.values()) same += (s * (s - 1)) / 2;
+  return (n * (n - 1)) / 2 - same;
+}
+
+/** Pairs sampled to estimate u; every pair when there are fewer. */
+const U_SAMPLE = 200_000;
+
+/**
+ * Comparison vectors of random record pairs (a fixed seed: the same records give the same model, so a
+ * resumed run merges exactly what the interrupted one planned). With `group`, pairs across groups only.
+ */
+function randomPairVectors(n: number, K: number, levelOf: (k: number, a: number, b: number) => number, group: Uint8Array | undefined): Uint8Array {
+  const pairs: [number, number][] = [];
+  const allowed = (a: number, b: number) => a !== b && (!group || group[a] !== group[b]);
+  if (allPairsOf(n, group) <= U_SAMPLE) {
+    for (let a = 0; a < n; a++) for (let b = a + 1; b < n; b++) if (allowed(a, b)) pairs.push([a, b]);
+  } else {
+    let seed = 0x9e3779b9;
+    const next = () => {
+      seed = (seed + 0x6d2b79f5) >>> 0;
+      let t = seed;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    while (pairs.length < U_SAMPLE) {
+      const a = Math.floor(next() * n);
+      const b = Math.floor(next() * n);
+      if (allowed(a, b)) pairs.push([a, b]);
+    }
+  }
+  const vectors = new Uint8Array(pairs.length * K);
+  pairs.forEach(([a, b], i) => {
+    for (let k = 0; k < K; k++) vectors[i * K + k] = levelOf(k, a, b);
+  });
+  return vectors;
+}

@@ -1,0 +1,199 @@
+import type { PairDecision, ReviewPair, Source } from '../connectors/contract.js';
+import { comparison } from '../dedupe/compare.js';
+import { findMatches, type Explanation, type MatchResult } from '../dedupe/match.js';
+import type { DedupePlan } from '../dedupe/plan.js';
+import { survive, type ClusterMember } from '../dedupe/survivorship.js';
+import { sourceKeyText, valueToJson, type Row, type Value } from '../values.js';
+import { mapInOrder } from './chunk-mapper.js';
+import { chooseMapper, readOrder } from './load-entity.js';
+import type { RefResolver } from './refs.js';
+import type { BoundEntity } from './schema-check.js';
+
+/** What becomes of one merged record: it is not written; its key points at the survivor's record. */
+export interface MergeInfo {
+  readonly survivorEntity: string;
+  readonly survivorKey: string;
+  /** The survivor's key in the target (as the crosswalk spells keys), for re-pointing references. */
+  readonly survivorTargetKey: string;
+  readonly probability: number;
+  readonly why: string;
+}
+
+/** One entity's share of a merge plan, by source key. */
+export interface EntityMerges {
+  readonly losers: ReadonlyMap<string, MergeInfo>;
+  /** The surviving records' merged values, in the entity's write-column order. */
+  readonly survivors: ReadonlyMap<string, Row>;
+}
+
+/** What matching found, for the run summary and the report: counts and the model, never values. */
+export interface DedupeSummary {
+  readonly entities: readonly string[];
+  readonly records: number;
+  readonly compared: number;
+  readonly clusters: number;
+  readonly merged: number;
+  readonly review: number;
+  /** Blocks left unpaired because they exceeded max_block. */
+  readonly skippedBlocks: number;
+  readonly lambda: number;
+  readonly iterations: number;
+  readonly seconds: number;
+}
+
+export interface MergePlan {
+  readonly byEntity: ReadonlyMap<string, EntityMerges>;
+  readonly review: readonly ReviewPair[];
+  readonly summary: DedupeSummary;
+}
+
+interface Member {
+  readonly entity: BoundEntity;
+  readonly group: number;
+  readonly sourceKey: string;
+}
+
+/** Why a pair matched, as text for the merge map and the review file: levels and weights, no values. */
+export function describe(explanation: Explanation | undefined): string {
+  if (!explanation) return 'joined through its cluster';
+  const parts = explanation.fields.map((f) => `${f.field} ${f.level} ${f.weight >= 0 ? '+' : ''}${f.weight.toFixed(1)}`);
+  return `${parts.join('; ')}; prior ${explanation.prior.toFixed(1)}`;
+}
+
+/**
+ * Streams each entity through its mapping and hands every row that maps (quarantined rows take no part in
+ * matching) to `take`, in key order — the same rows, in the same order, as the load will write.
+ */
+async function eachMapped(source: Source, entity: BoundEntity, resolve: RefResolver | undefined, take: (sourceKey: string, values: Row) => void): Promise<void> {
+  const mapper = chooseMapper(entity);
+  const keyAt = entity.plan.key.map((k) => entity.sourceColumns.indexOf(k));
+  async function* chunks(): AsyncIterable<Row[]> {
+    for await (const rows of source.read({ table: entity.plan.from, columns: entity.readColumns, key: readOrder(entity), batchSize: 500 })) {
+      if (resolve) await resolve(rows);
+      yield rows;
+    }
+  }
+  try {
+    for await (const chunk of mapInOrder(mapper, chunks())) {
+      chunk.rows.forEach((row, i) => {
+        const values = chunk.values[i];
+        if (values) take(sourceKeyText(keyAt.map((k) => valueToJson(row[k] ?? null))), values);
+      });
+    }
+  } finally {
+    await mapper.close();
+  }
+}
+
+/**
+ * Plans the merges of a dedupe group (the entity with `dedupe:` and the entities it links with): reads and
+ * maps every record once keeping only the compared fields, finds the clusters, then reads again keeping
+ * the full records of cluster members only, and builds each cluster's surviving record. Memory holds the
+ * compared fields of every record and the full values of duplicates, never the whole table.
+ */
+export async function planMerges(options: {
+  planName: string;
+  group: readonly BoundEntity[];
+  dedupe: DedupePlan;
+  source: Source;
+  resolverFor: (entity: BoundEntity) => RefResolver | undefined;
+  decisions: readonly PairDecision[];
+}): Promise<MergePlan> {
+  const started = performance.now();
+  const { dedupe, group } = options;
+  const fields = dedupe.on.map((f) => f.field);
+  const members: Member[] = [];
+  const columns = new Map<string, Value[]>(fields.map((f) => [f, []]));
+  for (const [g, entity] of group.entries()) {
+    const at = fields.map((f) => entity.writeColumns.indexOf(f));
+    await eachMapped(options.source, entity, options.resolverFor(entity), (sourceKey, values) => {
+      members.push({ entity, group: g, sourceKey });
+      fields.forEach((f, k) => (columns.get(f) as Value[]).push(values[at[k] as number] ?? null));
+    });
+  }
+  const indexOf = new Map(members.map((m, i) => [`${m.entity.plan.name}\0${m.sourceKey}`, i]));
+  const decisions = options.decisions.flatMap((d) => {
+    const a = indexOf.get(`${d.entityA}\0${d.keyA}`);
+    const b = indexOf.get(`${d.entityB}\0${d.keyB}`);
+    return a === undefined || b === undefined ? [] : [{ a, b, same: d.same }];
+  });
+  const result = findMatches(
+    { count: members.length, columns, group: Uint8Array.from(members, (m) => m.group) },
+    {
+      comparisons: dedupe.on.map((f) => comparison(f.field, f.kind)),
+      blocking: dedupe.blocking,
+      threshold: dedupe.threshold,
+      review: dedupe.review,
+      termFrequency: dedupe.termFrequency,
+      maxBlock: dedupe.maxBlock,
+      maxCluster: dedupe.maxCluster,
+      linkOnly: dedupe.linkOnly,
+    },
+    decisions,
+  );
+  const byEntity = await buildMerges(options, members, result);
+  const pairOf = (a: number, b: number) => {
+    const x = members[a] as Member;
+    const y = members[b] as Member;
+    return { entityA: x.entity.plan.name, keyA: x.sourceKey, entityB: y.entity.plan.name, keyB: y.sourceKey };
+  };
+  const review = result.review.map(([a, b, probability]) => ({ ...pairOf(a, b), probability, why: describe(result.explain(a, b)) }));
+  const merged = result.clusters.reduce((n, c) => n + c.length - 1, 0);
+  return {
+    byEntity,
+    review,
+    summary: {
+      entities: group.map((e) => e.plan.name),
+      records: members.length,
+      compared: result.compared,
+      clusters: result.clusters.length,
+      merged,
+      review: review.length,
+      skippedBlocks: result.skipped.reduce((n, s) => n + s.blocks, 0),
+      lambda: result.model.lambda,
+      iterations: result.model.iterations,
+      seconds: (performance.now() - started) / 1000,
+    },
+  };
+}
+
+/** Second pass: the cluster members' full records, then survivorship per cluster. */
+async function buildMerges(options: Parameters<typeof planMerges>[0], members: readonly Member[], result: MatchResult): Promise<Map<string, EntityMerges>> {
+  const clusterOf = new Map<number, number>();
+  result.clusters.forEach((c, id) => c.forEach((r) => clusterOf.set(r, id)));
+  const wanted = new Map<string, number>();
+  for (const r of clusterOf.keys()) wanted.set(`${(members[r] as Member).entity.plan.name}\0${(members[r] as Member).sourceKey}`, r);
+  const full = new Map<number, ReadonlyMap<string, Value>>();
+  for (const entity of options.group) {
+    if (![...clusterOf.keys()].some((r) => (members[r] as Member).entity === entity)) continue;
+    await eachMapped(options.source, entity, options.resolverFor(entity), (sourceKey, values) => {
+      const r = wanted.get(`${entity.plan.name}\0${sourceKey}`);
+      if (r !== undefined) full.set(r, new Map(entity.plan.fields.map((f, i) => [f.target, values[i] ?? null])));
+    });
+  }
+  const byEntity = new Map<string, { losers: Map<string, MergeInfo>; survivors: Map<string, Row> }>(options.group.map((e) => [e.plan.name, { losers: new Map(), survivors: new Map() }]));
+  for (const cluster of result.clusters) {
+    const records: ClusterMember[] = cluster.map((r) => ({ entity: (members[r] as Member).entity.plan.name, sourceKey: (members[r] as Member).sourceKey, values: full.get(r) ?? new Map() }));
+    const survivorEntity = (members[cluster[0] as number] as Member).entity;
+    const keep = [...new Set([...survivorEntity.targetKey, ...options.group.flatMap((e) => e.plan.fields.filter((f) => f.newId).map((f) => f.target))])];
+    const { survivor, values } = survive(records, options.dedupe, keep);
+    const s = members[cluster[survivor] as number] as Member;
+    const row = s.entity.plan.fields.map((f) => values.get(f.target) ?? null);
+    (byEntity.get(s.entity.plan.name) as { survivors: Map<string, Row> }).survivors.set(s.sourceKey, row);
+    const targetKey = sourceKeyText(s.entity.targetKey.map((k) => valueToJson(values.get(k) ?? null)));
+    for (const r of cluster) {
+      if (r === cluster[survivor]) continue;
+      const m = members[r] as Member;
+      const weight = result.weightOf(r, cluster[survivor] as number);
+      const strongest = weight ?? Math.max(...cluster.filter((o) => o !== r).map((o) => result.weightOf(r, o) ?? -Infinity));
+      (byEntity.get(m.entity.plan.name) as { losers: Map<string, MergeInfo> }).losers.set(m.sourceKey, {
+        survivorEntity: s.entity.plan.name,
+        survivorKey: s.sourceKey,
+        survivorTargetKey: targetKey,
+        probability: 1 / (1 + 2 ** -strongest),
+        why: describe(weight === undefined ? undefined : result.explain(r, cluster[survivor] as number)),
+      });
+    }
+  }
+  return byEntity;
+}

@@ -1,0 +1,187 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseBlockingRule, keyPart } from '../src/dedupe/blocking.js';
+import { clusterPairs } from '../src/dedupe/cluster.js';
+import { comparison, kindForField, type CompareKind } from '../src/dedupe/compare.js';
+import { editDistance } from '../src/dedupe/edit-distance.js';
+import { estimateU, NULL_LEVEL, patternsOf, trainM } from '../src/dedupe/model.js';
+import { sameNickname } from '../src/dedupe/nicknames.js';
+import { defaultBlocking, type DedupePlan } from '../src/dedupe/plan.js';
+import { survive } from '../src/dedupe/survivorship.js';
+import { runFebrl } from '../bench/febrl.js';
+
+const FEBRL = path.resolve(import.meta.dirname, '../../shared/data/febrl');
+
+describe('edit distance (optimal string alignment, bounded)', () => {
+  it.each([
+    ['', '', 2, 0],
+    ['abc', 'abc', 2, 0],
+    ['abc', 'acb', 1, 1], // a transposition is one edit
+    ['abc', 'ab', 1, 1],
+    ['ab', 'abc', 1, 1],
+    ['abc', 'xbc', 1, 1],
+    ['abc', 'cba', 2, 2],
+    ['19081209', '19081290', 1, 1],
+    ['kitten', 'sitting', 2, 3], // over the bound: bound + 1
+    ['a', 'abcdef', 2, 3],
+    ['ca', 'abc', 2, 3], // OSA, not true Damerau-Levenshtein (which says 2)
+    ['sondergeld', 'sondergedl', 1, 1],
+  ])('%s ↔ %s within %i: %i', (a, b, max, expected) => {
+    expect(editDistance(a, b, max)).toBe(expected);
+  });
+});
+
+describe('nicknames', () => {
+  it.each([
+    ['bill', 'william', true],
+    ['billy', 'liam', true], // both short for william
+    ['peggy', 'margaret', true],
+    ['bob', 'robert', true],
+    ['bob', 'william', false],
+    ['kate', 'katherine', true],
+    ['zoe', 'zoey', false],
+  ])('%s = %s: %s', (a, b, same) => expect(sameNickname(a, b)).toBe(same));
+});
+
+describe('comparison levels', () => {
+  const level = (kind: CompareKind, a: unknown, b: unknown) => {
+    const c = comparison('f', kind);
+    const x = c.prepare(a as string);
+    const y = c.prepare(b as string);
+    return x && y ? c.levels[c.level(x, y)] : 'blank';
+  };
+  it.each([
+    ['first_name', 'William', ' william ', 'exact'],
+    ['first_name', 'Bill', 'William', 'jw>=0.92 or nickname'],
+    ['first_name', 'Jon', 'John', 'jw>=0.92 or nickname'],
+    ['last_name', 'Smith', 'Smyth', 'jw>=0.88 or sounds alike'],
+    ['last_name', 'Smith', 'Jones', 'else'],
+    ['last_name', '', 'Jones', 'blank'],
+    ['last_name', null, 'Jones', 'blank'],
+    ['email', 'Ann@X.com', 'ann@x.com', 'exact'],
+    ['email', 'ann@x.com', 'ann@y.org', 'same local part'],
+    ['email', 'ann1@x.com', 'ann2@x.com', 'else'],
+    ['phone', '+1 (415) 555-0100', '14155550100', 'same digits'],
+    ['phone', '+14155550100', '4155550100', 'same last 8 digits or one edit'],
+    ['phone', '+14155550100', '+14155559999', 'else'],
+    ['date', '1990-03-04', '19900304', 'exact'],
+    ['date', '1990-03-04', '1990-04-03', 'one typo or day/month swapped'],
+    ['date', '1990-03-04', '1990-03-14', 'one typo or day/month swapped'],
+    ['date', '1990-03-04', '1990-09-30', 'within a year'],
+    ['date', '1990-03-04', '1985-01-01', 'within ten years'],
+    ['date', '1990-03-04', '1950-01-01', 'else'],
+    ['id', '6988048', '6988084', 'one edit'],
+    ['postcode', '4011', '4110', 'two edits'],
+    ['exact', '6', '6', 'exact'],
+  ] as const)('%s: %s ↔ %s is %s', (kind, a, b, expected) => {
+    expect(level(kind, a, b)).toBe(expected);
+  });
+  it('a Date value compares as its day', () => {
+    expect(level('date', new Date('1990-03-04T00:00:00Z'), '1990-03-04')).toBe('exact');
+  });
+  it.each([
+    ['email', 'email'], ['cust_email', 'email'], ['mobile_phone', 'phone'], ['first_name', 'first_name'], ['given_name', 'first_name'],
+    ['surname', 'last_name'], ['full_name', 'name'], ['date_of_birth', 'date'], ['zip', 'postcode'], ['soc_sec_id', 'id'], ['city', 'text'],
+  ])('a field named %s compares as %s', (field, kind) => expect(kindForField(field)).toBe(kind));
+});
+
+describe('blocking rules', () => {
+  it('parses rules and refuses what is not one', () => {
+    expect(parseBlockingRule('metaphone(last_name) + initial(first_name)')).toMatchObject({ parts: [{ fn: 'metaphone', field: 'last_name' }, { fn: 'initial', field: 'first_name' }] });
+    expect(parseBlockingRule('email')).toMatchObject({ parts: [{ fn: 'exact', field: 'email' }] });
+    expect(parseBlockingRule('soundex(last_name)')).toMatch(/unknown key function soundex/);
+    expect(parseBlockingRule('last name')).toMatch(/not a field/);
+  });
+  it.each([
+    ['exact', ' Ann ', 'ann'],
+    ['metaphone', 'Smith', 'SM0'],
+    ['metaphone', 'Smyth', 'SM0'],
+    ['initial', 'William', 'w'],
+    ['digits', '+1 (415) 555', '1415555'],
+    ['year', '1990-03-04', '1990'],
+    ['exact', '   ', null],
+    ['digits', 'n/a', null],
+  ] as const)('%s(%s) = %s', (fn, value, key) => expect(keyPart(fn, value)).toBe(key));
+  it('derives default rules from the kinds of the compared fields', () => {
+    const on = ['email', 'phone', 'first_name', 'last_name', 'birth_date'].map((field) => ({ field, kind: kindForField(field) }));
+    expect(defaultBlocking(on)).toEqual(['email', 'digits(phone)', 'metaphone(last_name) + metaphone(first_name)', 'last_name + initial(first_name)', 'birth_date + metaphone(last_name)']);
+  });
+});
+
+describe('EM training of m', () => {
+  it('recovers m from unlabelled pairs when u is known', () => {
+    // Two comparisons of 2 levels; 30 % matches with m = [0.95, 0.05], non-matches with u = [0.1, 0.9].
+    const vectors: number[] = [];
+    const add = (levels: number[], count: number) => {
+      for (let i = 0; i < count; i++) vectors.push(...levels);
+    };
+    const mix = (match: boolean, n: number) => {
+      const [a0, a1] = match ? [0.95, 0.05] : [0.1, 0.9];
+      add([0, 0], Math.round(n * a0 * a0));
+      add([0, 1], Math.round(n * a0 * a1));
+      add([1, 0], Math.round(n * a1 * a0));
+      add([1, 1], Math.round(n * a1 * a1));
+    };
+    mix(true, 3000);
+    mix(false, 7000);
+    const u = [[0.1, 0.9], [0.1, 0.9]];
+    const trained = trainM(patternsOf(Uint8Array.from(vectors), 2), [2, 2], u, new Set());
+    expect(trained.m[0]?.[0]).toBeCloseTo(0.95, 2);
+    expect(trained.m[1]?.[0]).toBeCloseTo(0.95, 2);
+    expect(trained.matches).toBeGreaterThan(2900);
+    expect(trained.matches).toBeLessThan(3100);
+  });
+  it('leaves out the excluded comparisons, and u never has a zero level', () => {
+    const trained = trainM(patternsOf(Uint8Array.from([0, 0, 1, 1]), 2), [2, 2], [[0.5, 0.5], [0.5, 0.5]], new Set([1]));
+    expect(trained.m[1]).toBeUndefined();
+    const u = estimateU(Uint8Array.from([1, NULL_LEVEL, 1, 1]), [2, 2]);
+    expect(u[0]?.[0]).toBeGreaterThan(0);
+    expect(u[1]?.[0]).toBeGreaterThan(0);
+  });
+});
+
+describe('clusters', () => {
+  it('joins chains, but not across a pair judged different, nor beyond the size limit', () => {
+    const pairs: [number, number][] = [[0, 1], [1, 2], [3, 4], [4, 5], [6, 7], [7, 8], [8, 9]];
+    const apart = (a: number, b: number) => (a === 3 && b === 5) || (a === 5 && b === 3);
+    expect(clusterPairs({ count: 10, pairs, maxSize: 3, apart })).toEqual([[0, 1, 2], [3, 4], [5], [6, 7, 8], [9]].filter((c) => c.length > 1));
+  });
+});
+
+describe('survivorship', () => {
+  const plan = (over: Partial<DedupePlan>): DedupePlan => ({
+    on: [], blocking: [], threshold: 0.9, review: undefined, termFrequency: [], maxBlock: 1000, maxCluster: 25, with: [], linkOnly: false,
+    survivor: 'most_complete', recency: 'updated', priority: ['crm', 'shop'], fields: {}, ...over,
+  });
+  const member = (entity: string, sourceKey: string, values: Record<string, unknown>) => ({ entity, sourceKey, values: new Map(Object.entries(values)) as Map<string, never> });
+  const cluster = [
+    member('crm', '1', { id: 1, name: 'Bill Smith', email: null, phone: '+14155550100', updated: '2020-01-01', since: '2010-05-01' }),
+    member('shop', '7', { id: 7, name: 'William Smith', email: 'bill@x.com', phone: null, updated: '2024-06-01', since: null }),
+    member('crm', '9', { id: 9, name: 'W. Smith', email: 'w@y.com', phone: '+14155550199', updated: null, since: null }),
+  ];
+  it.each([
+    ['most_complete', {}, 0, { id: 1, name: 'Bill Smith', email: 'bill@x.com', phone: '+14155550100' }],
+    ['most_recent', {}, 1, { id: 7, name: 'William Smith', email: 'bill@x.com', phone: '+14155550100' }],
+    ['source_priority', {}, 0, { id: 1 }],
+    ['most_complete', { name: 'longest', email: 'most_recent', since: 'min' }, 0, { id: 1, name: 'William Smith', email: 'bill@x.com', since: '2010-05-01' }],
+    ['most_complete', { phone: 'first_non_null', updated: 'max', email: 'first_non_null' }, 0, { phone: '+14155550100', updated: '2024-06-01', email: 'bill@x.com' }],
+    ['most_recent', { email: 'source_priority' }, 1, { id: 7, email: 'w@y.com' }],
+  ] as const)('survivor %s with %o', (survivor, fields, expectedSurvivor, expected) => {
+    const result = survive(cluster, plan({ survivor, fields }), ['id']);
+    expect(result.survivor).toBe(expectedSurvivor);
+    expect(Object.fromEntries(result.values)).toMatchObject(expected);
+  });
+});
+
+describe('accuracy on FEBRL (ground truth hidden from the matcher)', () => {
+  it('febrl1 dedupe: pair F1 at least 0.99', () => {
+    const { score } = runFebrl([path.join(FEBRL, 'dataset1.csv')], false, { threshold: 0.9 });
+    expect(score.truePairs).toBe(500);
+    expect(score.f1).toBeGreaterThanOrEqual(0.99);
+  });
+  it('febrl4 linkage (4a × 4b): pair F1 at least 0.995', () => {
+    const { score } = runFebrl([path.join(FEBRL, 'dataset4a.csv'), path.join(FEBRL, 'dataset4b.csv')], true, { threshold: 0.9 });
+    expect(score.truePairs).toBe(5000);
+    expect(score.f1).toBeGreaterThanOrEqual(0.995);
+  }, 60_000);
+});
