@@ -64,11 +64,15 @@ export function describe(explanation: Explanation | undefined): string {
  * Streams each entity through its mapping and hands every row that maps (quarantined rows take no part in
  * matching) to `take`, in key order — the same rows, in the same order, as the load will write.
  */
-async function eachMapped(source: Source, entity: BoundEntity, resolve: RefResolver | undefined, take: (sourceKey: string, values: Row) => void): Promise<void> {
+async function eachMapped(source: Source, entity: BoundEntity, resolve: RefResolver | undefined, take: (sourceKey: string, values: Row) => void, only?: ReadonlySet<string>): Promise<void> {
   const mapper = chooseMapper(entity);
   const keyAt = entity.plan.key.map((k) => entity.sourceColumns.indexOf(k));
+  const keyOf = (row: Row) => sourceKeyText(keyAt.map((k) => valueToJson(row[k] ?? null)));
   async function* chunks(): AsyncIterable<Row[]> {
-    for await (const rows of source.read({ table: entity.plan.from, columns: entity.readColumns, key: readOrder(entity), batchSize: 500 })) {
+    for await (const read of source.read({ table: entity.plan.from, columns: entity.readColumns, key: readOrder(entity), batchSize: 500 })) {
+      // The second pass maps only the rows it keeps.
+      const rows = only ? read.filter((row) => only.has(keyOf(row))) : read;
+      if (rows.length === 0) continue;
       if (resolve) await resolve(rows);
       yield rows;
     }
@@ -77,7 +81,7 @@ async function eachMapped(source: Source, entity: BoundEntity, resolve: RefResol
     for await (const chunk of mapInOrder(mapper, chunks())) {
       chunk.rows.forEach((row, i) => {
         const values = chunk.values[i];
-        if (values) take(sourceKeyText(keyAt.map((k) => valueToJson(row[k] ?? null))), values);
+        if (values) take(keyOf(row), values);
       });
     }
   } finally {
@@ -166,10 +170,11 @@ async function buildMerges(options: Parameters<typeof planMerges>[0], members: r
   const full = new Map<number, ReadonlyMap<string, Value>>();
   for (const entity of options.group) {
     if (![...clusterOf.keys()].some((r) => (members[r] as Member).entity === entity)) continue;
+    const keys = new Set([...clusterOf.keys()].filter((r) => (members[r] as Member).entity === entity).map((r) => (members[r] as Member).sourceKey));
     await eachMapped(options.source, entity, options.resolverFor(entity), (sourceKey, values) => {
       const r = wanted.get(`${entity.plan.name}\0${sourceKey}`);
       if (r !== undefined) full.set(r, new Map(entity.plan.fields.map((f, i) => [f.target, values[i] ?? null])));
-    });
+    }, keys);
   }
   const byEntity = new Map<string, { losers: Map<string, MergeInfo>; survivors: Map<string, Row> }>(options.group.map((e) => [e.plan.name, { losers: new Map(), survivors: new Map() }]));
   for (const cluster of result.clusters) {
