@@ -1,4 +1,4 @@
-import type { PairDecision, ReviewPair, Source } from '../connectors/contract.js';
+import type { PairDecision, ReviewPair, Source, StateStore } from '../connectors/contract.js';
 import { comparison } from '../dedupe/compare.js';
 import { findMatches, type Explanation, type MatchResult } from '../dedupe/match.js';
 import type { DedupePlan } from '../dedupe/plan.js';
@@ -6,7 +6,8 @@ import { survive, type ClusterMember } from '../dedupe/survivorship.js';
 import { sourceKeyText, valueToJson, type Row, type Value } from '../values.js';
 import { mapInOrder } from './chunk-mapper.js';
 import { chooseMapper, readOrder } from './load-entity.js';
-import type { RefResolver } from './refs.js';
+import { refResolver, type RefResolver } from './refs.js';
+import type { Plan } from '../plan/load.js';
 import type { BoundEntity } from './schema-check.js';
 
 /** What becomes of one merged record: it is not written; its key points at the survivor's record. */
@@ -201,4 +202,32 @@ async function buildMerges(options: Parameters<typeof planMerges>[0], members: r
     }
   }
   return byEntity;
+}
+
+/** An entity's part in its dedupe group: the group's merge plan, and whether the entity owns the `dedupe:` block. */
+export interface GroupMerges {
+  readonly plan: MergePlan;
+  readonly owner: boolean;
+  readonly merges: EntityMerges | undefined;
+}
+
+/**
+ * Merge plans on demand, one per dedupe group, made when the group's first entity asks (the load and verify
+ * ask per entity, in load order). Undefined for an entity in no group.
+ */
+export function mergePlanner(plan: Plan, entities: readonly BoundEntity[], source: Source, state: StateStore) {
+  const plans = new Map<string, MergePlan>();
+  const forEntity = async (entity: BoundEntity): Promise<GroupMerges | undefined> => {
+    const owner = entities.find((e) => e.plan.dedupe && (e === entity || e.plan.dedupe.with.includes(entity.plan.name)));
+    const dedupe = owner?.plan.dedupe;
+    if (!owner || !dedupe) return undefined;
+    let merges = plans.get(owner.plan.name);
+    if (!merges) {
+      const group = [owner, ...dedupe.with.map((name) => entities.find((e) => e.plan.name === name) as BoundEntity)];
+      merges = await planMerges({ planName: plan.name, group, dedupe, source, resolverFor: (e) => refResolver(plan, e, state, source), decisions: await state.decisions(plan.name) });
+      plans.set(owner.plan.name, merges);
+    }
+    return { plan: merges, owner: owner === entity, merges: merges.byEntity.get(entity.plan.name) };
+  };
+  return { forEntity, summaries: () => (plans.size === 0 ? undefined : Object.fromEntries([...plans].map(([name, m]) => [name, m.summary]))) };
 }

@@ -8,7 +8,7 @@ import type { EntityQuality } from './quality.js';
 import { auditEntry, failureDetails } from './audit.js';
 import { openPlanSource, openPlanTarget } from './connections.js';
 import { shiftBack } from './cursor.js';
-import { planMerges, type DedupeSummary, type MergePlan } from './dedupe.js';
+import { mergePlanner, type DedupeSummary } from './dedupe.js';
 import { refResolver } from './refs.js';
 import { checkAgainstSchemas, type BoundEntity } from './schema-check.js';
 
@@ -135,8 +135,7 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
   const started = Date.now();
   return withConnections(plan, false, async (source, target) => {
     const { entities, warnings } = await checkAgainstSchemas(plan, source, target);
-    /** Merge plans by the entity whose `dedupe:` made them, planned when the group's first entity loads. */
-    const mergePlans = new Map<string, MergePlan>();
+    const merging = mergePlanner(plan, entities, source, target.state);
     if (warnings.length > 0) options.onWarnings?.(warnings);
     await target.prepare();
     if (options.fresh) await target.reset(plan.name, plan.entities.map((e) => e.into));
@@ -150,7 +149,7 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
       const quality = Object.fromEntries(plan.entities.map((e) => [e.name, (of(e.name)?.quality ?? {}) as EntityQuality]));
       const previousRunId = previous && previous.runId !== runId ? previous.runId : undefined;
       const lag = options.lag ? await lagOf(source, entities, checkpoints) : undefined;
-      const dedupe = mergePlans.size === 0 ? undefined : Object.fromEntries([...mergePlans].map(([name, m]) => [name, m.summary]));
+      const dedupe = merging.summaries();
       return { runId, plan: plan.name, status, resumed, previousRunId, source: source.display, target: target.display, entities: counts, reasons: await reasonCounts(target, runId), quality, lag, dedupe, durationMs: Date.now() - started };
     };
     const incremental = plan.entities.some((e) => e.strategy === 'incremental');
@@ -185,20 +184,10 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
         }
         if (entity.create && !(await target.describe(entity.plan.into))) await target.createTable(entity.create);
         const resolve = refResolver(plan, entity, target.state, source);
-        const owner = entities.find((e) => e.plan.dedupe && (e === entity || e.plan.dedupe.with.includes(entity.plan.name)));
-        let merges: MergePlan | undefined;
-        if (owner?.plan.dedupe) {
-          const dedupe = owner.plan.dedupe;
-          merges = mergePlans.get(owner.plan.name);
-          if (!merges) {
-            const group = [owner, ...dedupe.with.map((name) => entities.find((e) => e.plan.name === name) as BoundEntity)];
-            merges = await planMerges({ planName: plan.name, group, dedupe, source, resolverFor: (e) => refResolver(plan, e, target.state, source), decisions: await target.state.decisions(plan.name) });
-            mergePlans.set(owner.plan.name, merges);
-          }
-        }
+        const group = await merging.forEntity(entity);
         const result = await loadEntity({
           source, target, runId, entity, from, planName: plan.name, resolve, signal: options.signal, onProgress: options.onProgress,
-          merges: merges?.byEntity.get(entity.plan.name), review: owner === entity ? merges?.review : undefined,
+          merges: group?.merges, review: group?.owner ? group.plan.review : undefined,
         });
         if (result.stopped) {
           stopped = true;

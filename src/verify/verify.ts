@@ -2,6 +2,7 @@ import type { Source, Target } from '../connectors/contract.js';
 import { auditEntry, recordAudit } from '../engine/audit.js';
 import { mapInOrder } from '../engine/chunk-mapper.js';
 import { chooseMapper } from '../engine/load-entity.js';
+import { mergePlanner, type EntityMerges } from '../engine/dedupe.js';
 import { mergeJoin } from '../engine/merge-join.js';
 import { refResolver, type RefResolver } from '../engine/refs.js';
 import { withConnections } from '../engine/run.js';
@@ -73,9 +74,10 @@ export async function verifyPlan(plan: Plan, options: VerifyOptions = {}): Promi
   const summary = await withConnections(plan, true, async (source, target) => {
     const { entities } = await checkAgainstSchemas(plan, source, target);
     const results: EntityVerification[] = [];
+    const merging = mergePlanner(plan, entities, source, target.state);
     for (const entity of entities) {
       const resolve = refResolver(plan, entity, target.state, source);
-      results.push(await verifyEntity(source, target, entity, options, resolve));
+      results.push(await verifyEntity(source, target, entity, options, resolve, (await merging.forEntity(entity))?.merges));
     }
     const equal = results.every((r) => r.missing + r.extra + r.changed + r.stale === 0);
     return { source: source.display, target: target.display, equal, entities: results, durationMs: Date.now() - started };
@@ -86,7 +88,8 @@ export async function verifyPlan(plan: Plan, options: VerifyOptions = {}): Promi
   return summary;
 }
 
-async function verifyEntity(source: Source, target: Target, entity: BoundEntity, options: VerifyOptions, resolve: RefResolver | undefined): Promise<EntityVerification> {
+/** `merges`: the entity's dedupe merges, planned again from the source: merged rows are expected absent, survivors merged. */
+async function verifyEntity(source: Source, target: Target, entity: BoundEntity, options: VerifyOptions, resolve: RefResolver | undefined, merges: EntityMerges | undefined): Promise<EntityVerification> {
   const { plan } = entity;
   const newId = plan.fields.some((f) => f.newId);
   if (entity.targetKey.length === 0) {
@@ -113,8 +116,11 @@ async function verifyEntity(source: Source, target: Target, entity: BoundEntity,
         yield rows;
       }
     }
+    const keyText = (row: Row) => sourceKeyText(sourceKey.map((k) => valueToJson(row[k] ?? null)));
     for await (const chunk of mapInOrder(mapper, reads())) {
-      yield chunk.values.map((values, i) => {
+      const kept = merges ? chunk.values.flatMap((v, i) => (v && merges.losers.has(keyText(chunk.rows[i] as Row)) ? [] : [i])) : chunk.values.map((_v, i) => i);
+      yield kept.map((i) => {
+        const values = merges && chunk.values[i] ? (merges.survivors.get(keyText(chunk.rows[i] as Row)) ?? chunk.values[i]) : chunk.values[i];
         if (values) return [1, ...values];
         const row: Row = [0, ...fields.map(() => null)];
         const key = sourceKey.map((k) => (chunk.rows[i] as Row)[k] ?? null);
