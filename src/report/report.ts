@@ -34,6 +34,18 @@ ${body}
 `;
 }
 
+/** What matching found per dedupe group: counts and the model's prior, never a value. */
+function dedupeSection(summary: RunSummary): string {
+  const groups = Object.entries(summary.dedupe ?? {});
+  if (groups.length === 0) {
+    const merged = Object.values(summary.entities).some((c) => c.merged > 0);
+    return `<p class="muted">${merged ? 'The merges were planned by an earlier call of this run (see crm-migrate merges PLAN).' : 'No entity of this plan de-duplicates.'}</p>`;
+  }
+  const rows = groups.map(([name, d]) => [esc(d.entities.join(' + ') || name), int(d.records), int(d.compared), int(d.clusters), int(d.merged), int(d.review), int(d.skippedBlocks), esc(d.lambda.toExponential(2)), esc(d.seconds.toFixed(1))]);
+  return `<p class="muted">Records of one customer, merged into a surviving record; merged records count as merged above. The merge map (keys, probabilities and why) is listed by <code>crm-migrate merges PLAN</code>, pairs to review by <code>crm-migrate review PLAN</code>.</p>
+${htmlTable(['entities', 'records', 'pairs compared', 'clusters', 'merged', 'to review', 'blocks skipped', 'prior', 'seconds'], rows, ' data-section="dedupe"')}`;
+}
+
 function qualitySection(quality: Readonly<Record<string, EntityQuality>>): string {
   const rows: string[][] = [];
   for (const [entity, fields] of Object.entries(quality)) {
@@ -86,7 +98,7 @@ ${samples}
 <h2>Cleaning quality</h2>
 ${qualitySection(summary.quality)}
 <h2>Dedupe</h2>
-<p class="muted">No entity of this plan de-duplicates.</p>
+${dedupeSection(summary)}
 `);
 }
 
