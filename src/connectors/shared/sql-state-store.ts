@@ -112,7 +112,7 @@ export class SqlStateStore implements StateStore {
       const tuples = chunk.map((_c, i) => `(${[1, 2, 3, 4, 5, 6, 7, 8].map((k) => d.param(i * 8 + k)).join(', ')})`);
       await this.#session.query(
         `INSERT INTO ${d.table('decisions')} (plan, pair_id, entity_a, key_a, entity_b, key_b, same, decided_at) VALUES ${tuples.join(', ')}
-         ${d.upsert(['plan', 'pair_id'], ['same', 'decided_at'])}`,
+         ${d.upsert(['plan', 'pair_id'], ['entity_a', 'key_a', 'entity_b', 'key_b', 'same', 'decided_at'])}`,
         params,
       );
     }
