@@ -78,7 +78,7 @@ describe('the demo plan on SQLite', () => {
       // A survivor's blank parts are filled from the records merged into it (survivorship): compare what it had.
       const survivor = survivors.has(id);
       const own = (value: unknown, expected: string | null) => (survivor && expected === null ? null : value);
-      expect([row.first_name, row.last_name, own(row.honorific, name.honorific), own(row.suffix, name.suffix)]).toEqual([proper(name.first), proper(name.last), name.honorific, name.suffix]);
+      expect([own(row.first_name, proper(name.first)), own(row.last_name, proper(name.last)), own(row.honorific, name.honorific), own(row.suffix, name.suffix)]).toEqual([proper(name.first), proper(name.last), name.honorific, name.suffix]);
       // The email rule trims, lower-cases and repairs " at " and "@@" (test/cleaning.test.ts has the rule's table).
       expect(row.email).toBe(cleanEmail(old.email));
       expect(row.source_system).toBe('legacy-crm');

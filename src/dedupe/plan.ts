@@ -34,7 +34,8 @@ export const DEFAULT_THRESHOLD = 0.9;
  * initial (a nickname or a typo in one of them still meets the other); a date blocks with the surname's sound.
  */
 export function defaultBlocking(on: DedupePlan['on']): string[] {
-  const of = (kind: CompareKind) => on.filter((f) => f.kind === kind).map((f) => f.field);
+  // By what the field is (its name) as well as how it compares: an email compared `exact` still blocks alone.
+  const of = (kind: CompareKind) => on.filter((f) => f.kind === kind || kindForField(f.field) === kind).map((f) => f.field);
   const rules = [...of('email'), ...of('phone').map((f) => `digits(${f})`), ...of('id')];
   const [first] = of('first_name');
   const [last] = [...of('last_name'), ...of('name')];
