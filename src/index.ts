@@ -6,6 +6,7 @@ export { previewPlan, type PlanPreview, type EntityPreview, type SampleRow } fro
 export { listQuarantine } from './engine/quarantine.js';
 export type { EntityProgress } from './engine/load-entity.js';
 export { parsePersonName, type PersonName } from './mapping/person-name.js';
+export { defineSurvivorRule, type SurvivorRule, type ClusterMember } from './dedupe/survivorship.js';
 export { defineStep, type StepDefinition, type StepResult, type StepIssue } from './mapping/steps.js';
 export { CrmMigrateError, PlanError, formatPlanIssue, type PlanIssue, type SourceLocation } from './errors.js';
 export { redactUrl } from './connectors/url.js';

@@ -7,7 +7,7 @@ import { editDistance } from '../src/dedupe/edit-distance.js';
 import { estimateU, NULL_LEVEL, patternsOf, trainM } from '../src/dedupe/model.js';
 import { sameNickname } from '../src/dedupe/nicknames.js';
 import { defaultBlocking, type DedupePlan } from '../src/dedupe/plan.js';
-import { survive } from '../src/dedupe/survivorship.js';
+import { defineSurvivorRule, survive } from '../src/dedupe/survivorship.js';
 import { runFebrl } from '../bench/febrl.js';
 
 const FEBRL = path.resolve(import.meta.dirname, '../../shared/data/febrl');
@@ -170,6 +170,12 @@ describe('survivorship', () => {
     const result = survive(cluster, plan({ survivor, fields }), ['id']);
     expect(result.survivor).toBe(expectedSurvivor);
     expect(Object.fromEntries(result.values)).toMatchObject(expected);
+  });
+  it('takes a field by a rule defined from TypeScript, given the records best-ranked first', () => {
+    defineSurvivorRule('test_mobile_first', (records, field) => records.map((r) => r.values.get(field) ?? null).find((v) => typeof v === 'string' && v.endsWith('99')) ?? null);
+    const result = survive(cluster, plan({ fields: { phone: 'test_mobile_first' } }), ['id']);
+    expect(result.values.get('phone')).toBe('+14155550199');
+    expect(() => defineSurvivorRule('longest', () => null)).toThrow(/already defined/);
   });
 });
 

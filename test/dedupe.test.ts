@@ -208,6 +208,13 @@ describe('review band and decisions', () => {
     const messages = error?.issues.map((i) => `${i.location?.line}: ${i.message} (${i.hint ?? ''})`) ?? [];
     expect(messages.some((m) => /"first_nme" is not a field of people \(did you mean "?first_name/.test(m))).toBe(true);
     expect(messages.some((m) => /unknown key function soundex/.test(m))).toBe(true);
+    const rule = PLAN(source.url, target.url).replace('fields: { street: longest }', 'fields: { street: longst }');
+    expect(() => parsePlan(rule, 'plan.yaml')).toThrow(PlanError);
+    try {
+      parsePlan(rule, 'plan.yaml');
+    } catch (e) {
+      expect((e as PlanError).issues.map((i) => `${i.message} (${i.hint ?? ''})`)).toEqual([expect.stringMatching(/unknown survivorship rule "longst" \(did you mean "?longest/)]);
+    }
   });
 });
 

@@ -4,8 +4,8 @@ import type { DedupeInput } from '../plan/schema.js';
 import { didYouMean } from '../plan/suggest.js';
 import { parseBlockingRule, type BlockingRule } from './blocking.js';
 import { COMPARE_KINDS, kindForField, type CompareKind } from './compare.js';
+import { survivorRuleNames } from './survivorship.js';
 
-type SurvivorRule = NonNullable<DedupeInput['fields']>[string];
 
 /** An entity's `dedupe:` block, checked and with its defaults filled in. */
 export interface DedupePlan {
@@ -23,7 +23,8 @@ export interface DedupePlan {
   readonly recency: string | undefined;
   /** Entity names, most trusted first. */
   readonly priority: readonly string[];
-  readonly fields: Readonly<Record<string, SurvivorRule>>;
+  /** Per field, a built-in survivorship rule or one defined with defineSurvivorRule. */
+  readonly fields: Readonly<Record<string, string>>;
 }
 
 export const DEFAULT_THRESHOLD = 0.9;
@@ -79,7 +80,10 @@ export function compileDedupe(entityName: string, input: DedupeInput, fields: re
   }
   const survivor = input.survivor ?? 'most_complete';
   const rules = input.fields ?? {};
-  for (const field of Object.keys(rules)) checkField(field, ['fields', field]);
+  for (const [field, rule] of Object.entries(rules)) {
+    checkField(field, ['fields', field]);
+    if (!survivorRuleNames().includes(rule)) issues.push({ severity: 'error', path: [...path, 'fields', field], message: `unknown survivorship rule "${rule}"`, hint: didYouMean(rule, survivorRuleNames()) ?? `one of ${survivorRuleNames().join(', ')} (or define one with defineSurvivorRule)` });
+  }
   if (input.recency !== undefined) checkField(input.recency, ['recency']);
   const needsRecency = survivor === 'most_recent' || Object.values(rules).includes('most_recent');
   if (needsRecency && input.recency === undefined) {

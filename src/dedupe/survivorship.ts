@@ -1,5 +1,23 @@
 import { isBlank, type Value } from '../values.js';
 import type { DedupePlan } from './plan.js';
+import { SURVIVOR_RULES } from '../plan/schema.js';
+
+/**
+ * A survivorship rule of the user's own, for a field the built-in rules do not fit (say, "the phone that is a
+ * mobile"): given the cluster's records (the survivor first, then best-ranked first) and the field, it returns
+ * the merged value. Defined from TypeScript before the plan is loaded; plans name it in `dedupe.fields`.
+ */
+export type SurvivorRule = (records: readonly ClusterMember[], field: string) => Value;
+
+const customRules = new Map<string, SurvivorRule>();
+
+export function defineSurvivorRule(name: string, rule: SurvivorRule): void {
+  if (customRules.has(name) || (SURVIVOR_RULES as readonly string[]).includes(name)) throw new Error(`a survivorship rule named "${name}" is already defined`);
+  customRules.set(name, rule);
+}
+
+/** Every rule a plan may name: the built-in ones, then those defined with defineSurvivorRule. */
+export const survivorRuleNames = (): string[] => [...SURVIVOR_RULES, ...customRules.keys()];
 
 /** One record of a cluster, by target column name. */
 export interface ClusterMember {
@@ -75,10 +93,12 @@ export function survive(members: readonly ClusterMember[], plan: DedupePlan, kee
       values.set(column, valueOf(survivor, column));
       continue;
     }
+    const custom = customRules.get(plan.fields[column] ?? '');
+    if (custom) {
+      values.set(column, custom(ranked.map((i) => members[i] as ClusterMember), column));
+      continue;
+    }
     switch (plan.fields[column] ?? 'survivor') {
-      case 'survivor':
-        values.set(column, firstFilled(ranked, column));
-        break;
       case 'first_non_null':
         values.set(column, firstFilled(members.map((_m, i) => i), column));
         break;
@@ -101,6 +121,8 @@ export function survive(members: readonly ClusterMember[], plan: DedupePlan, kee
       case 'min':
         values.set(column, extreme(column, -1));
         break;
+      default: // survivor
+        values.set(column, firstFilled(ranked, column));
     }
   }
   return { survivor, values };

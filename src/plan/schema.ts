@@ -88,8 +88,8 @@ const Dedupe = z.strictObject({
   recency: z.string().min(1).optional(),
   /** Entities in order of trust, for source_priority (default: this one, then `with:` in order). */
   priority: z.array(z.string().min(1)).optional(),
-  /** Per field, how the merged record takes its value (default: the survivor's, else the first non-null). */
-  fields: z.record(z.string().min(1), z.enum(SURVIVOR_RULES)).optional(),
+  /** Per field, how the merged record takes its value (default: the survivor's, else the first non-null), or a rule defined with defineSurvivorRule. */
+  fields: z.record(z.string().min(1), z.string().min(1)).optional(),
 });
 
 export const EntitySchema = z.strictObject({
