@@ -137,6 +137,37 @@ describe.each([['sqlite', 'postgres'], ['postgres', 'mysql']] as const)('dedupe 
   }, 120_000);
 });
 
+describe('dedupe and resume', () => {
+  it('a run stopped after a committed batch resumes to the same merges and rows as one uninterrupted run', async () => {
+    const dbs = await Promise.all([scratchDatabase('sqlite'), scratchDatabase('sqlite'), scratchDatabase('sqlite')]);
+    const [source, once, twice] = dbs as [ScratchDatabase, ScratchDatabase, ScratchDatabase];
+    try {
+      await source.run('CREATE TABLE people (id INTEGER PRIMARY KEY, given TEXT, surname TEXT, dob TEXT, ssn TEXT, postcode TEXT, street TEXT, suburb TEXT, updated TEXT)');
+      await source.run('CREATE TABLE orders (id INTEGER PRIMARY KEY, person_id INTEGER, amount INTEGER)');
+      await source.run(`INSERT INTO people VALUES ${records.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`, records.flatMap((r) => [r.id, r.given, r.surname, r.dob, r.ssn, r.postcode, r.street, r.suburb, updatedAt(r)]));
+      await source.run(`INSERT INTO orders VALUES ${records.map(() => '(?, ?, ?)').join(', ')}`, records.flatMap((r) => [r.id, r.id, r.id * 10]));
+      const whole = await runPlan(parsePlan(PLAN(source.url, once.url), 'plan.yaml'));
+      const controller = new AbortController();
+      const first = await runPlan(parsePlan(PLAN(source.url, twice.url), 'plan.yaml'), {
+        signal: controller.signal,
+        onProgress: (p) => (p.entity === 'people' && p.counts.read >= 300 ? controller.abort() : undefined),
+      });
+      expect(first.status).toBe('interrupted');
+      const second = await runPlan(parsePlan(PLAN(source.url, twice.url), 'plan.yaml'));
+      expect(second).toMatchObject({ status: 'done', resumed: true, runId: first.runId });
+      expect(second.entities).toEqual(whole.entities);
+      const contents = async (db: ScratchDatabase) => ({
+        merges: await db.rows('SELECT entity, source_key, survivor_key, probability FROM _crm_migrate_merges ORDER BY entity, source_key'),
+        contacts: await db.rows('SELECT * FROM contacts ORDER BY legacy_id'),
+        orders: await db.rows('SELECT * FROM orders ORDER BY id'),
+      });
+      expect(await contents(twice)).toEqual(await contents(once));
+    } finally {
+      await Promise.all(dbs.map((d) => d.drop()));
+    }
+  }, 120_000);
+});
+
 let planDir: ReturnType<typeof tempDir> | undefined;
 function planFile(text: string): string {
   planDir ??= tempDir();
