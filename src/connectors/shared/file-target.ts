@@ -77,7 +77,8 @@ export class FileTarget implements Target {
 
   beginBatch(start: BatchStart): Promise<BatchWriter> {
     const { db, store } = this.#writable();
-    if (start.upsertKey) throw new CrmMigrateError('E_PLAN', `${start.table}: a file target cannot update rows`, { hint: 'load incremental entities into a database; a file is an archive of full loads' });
+    // A rejected promise, not a throw: callers await beginBatch like any other target's.
+    if (start.upsertKey) return Promise.reject(new CrmMigrateError('E_PLAN', `${start.table}: a file target cannot update rows`, { hint: 'load incremental entities into a database; a file is an archive of full loads' }));
     const file = this.#file(start.table);
     const fd = openSync(file, 'a');
     const from = fstatSync(fd).size;
