@@ -2,4 +2,13 @@
 // The package's command: a thin shim over the compiled CLI (built by `npm ci` through `prepare`).
 import { main } from '../dist/src/cli/main.js';
 
+// A reader that stops early (`crm-migrate merges PLAN --csv | head`) closes the pipe: that ends the output,
+// it is not a failure worth a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 process.exitCode = await main(process.argv.slice(2));
