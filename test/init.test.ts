@@ -60,6 +60,8 @@ describe('init', () => {
       '      phone: { from: Phone, clean: { phone: { country_from: Country } } }',
       '      email: { from: Email, clean: email }',
       '    # source columns not mapped: Fax, SupportRepId',
+      // A table of people: a dedupe block to switch on, commented out (merging is the user's decision).
+      '    #   on: [first_name, last_name, phone, email]',
       '  invoices:   # Invoice -> invoices',
       '      invoice_date: InvoiceDate',
       '# target tables no source table resembles: deals',

@@ -1,4 +1,5 @@
 import type { TableInfo } from '../connectors/contract.js';
+import { kindForField } from '../dedupe/compare.js';
 import type { EntityDraft, FieldDraft } from './match.js';
 
 /** A YAML scalar: bare when it is a plain name, double-quoted (JSON escapes are valid YAML) otherwise. */
@@ -16,6 +17,18 @@ function entityName(table: string, taken: Set<string>): string {
   while (taken.has(name)) name = `${name}_2`;
   taken.add(name);
   return name;
+}
+
+/**
+ * A table of people (an email, a phone or a first and last name among the mapped fields) gets a dedupe block
+ * to switch on: commented out, because merging records is a decision the user takes, not the draft.
+ */
+function dedupeHint(e: EntityDraft): string[] {
+  const mapped = e.fields.filter((f) => !f.impossible).map((f) => f.target.name);
+  const on = mapped.filter((name) => ['email', 'phone', 'first_name', 'last_name', 'name', 'date'].includes(kindForField(name)));
+  const person = on.some((n) => kindForField(n) === 'email' || kindForField(n) === 'phone') || (on.some((n) => kindForField(n) === 'first_name') && on.some((n) => kindForField(n) === 'last_name'));
+  if (!person || on.length < 2) return [];
+  return ['    # dedupe:                # the same customer recorded several times: merge them (README: Dedupe)', `    #   on: [${on.map(scalar).join(', ')}]`];
 }
 
 function fieldLines(f: FieldDraft): string[] {
@@ -57,6 +70,7 @@ export function renderPlan(options: {
     out.push(`    key: ${e.key.length === 1 ? scalar(e.key[0] as string) : `[${e.key.map(scalar).join(', ')}]`}`);
     out.push('    fields:');
     for (const f of e.fields) out.push(...fieldLines(f));
+    out.push(...dedupeHint(e));
     if (e.unmapped.length > 0) out.push(`    # source columns not mapped: ${e.unmapped.join(', ')}`);
     const required = e.unfilled.filter((c) => !c.nullable && !c.hasDefault);
     const optional = e.unfilled.filter((c) => c.nullable || c.hasDefault);
