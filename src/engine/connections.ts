@@ -2,9 +2,15 @@ import { openSource, openTarget } from '../connectors/index.js';
 import type { Source, Target } from '../connectors/contract.js';
 import type { Plan } from '../plan/load.js';
 import { MultiSource } from './multi-source.js';
+import { UnpivotSource } from './unpivot-source.js';
 
 /** The plan's source (or its several sources, as one), opened with its folder for relative paths and its TLS demand. */
 export async function openPlanSource(plan: Plan): Promise<Source> {
+  const source = await openSources(plan);
+  return plan.unpivots.size === 0 ? source : new UnpivotSource(source, plan.unpivots);
+}
+
+async function openSources(plan: Plan): Promise<Source> {
   if (!plan.sources) return openSource(plan.source, { baseDir: plan.baseDir, tls: plan.sourceTls });
   const opened = new Map<string, Source>();
   try {

@@ -11,6 +11,7 @@ import type { TlsSettings } from '../connectors/contract.js';
 import { KNOWN_KEYS, PlanSchema, type PlanInput } from './schema.js';
 import { didYouMean } from './suggest.js';
 import { dedupeGroupIssues } from '../dedupe/plan.js';
+import { unpivotTable, type UnpivotSpec } from '../engine/unpivot-source.js';
 
 export const DEFAULT_BATCH_SIZE = 10_000;
 
@@ -32,6 +33,8 @@ export interface Plan {
   readonly sourceTls: TlsSettings | undefined;
   readonly targetTls: TlsSettings | undefined;
   readonly entities: readonly EntityPlan[];
+  /** Unpivoting entities' tables, by the name the entity reads (see UnpivotSource). */
+  readonly unpivots: ReadonlyMap<string, UnpivotSpec>;
   /** The protection keys, resolved from their references (for `decrypt`); never printed. */
   readonly keys: Readonly<Record<string, string>>;
   locate(path: PlanPath): SourceLocation | undefined;
@@ -96,14 +99,15 @@ export function parsePlan(text: string, file: string, options: LoadOptions = {})
     compileEntity(name, entity, { batchSize: input.batch_size ?? DEFAULT_BATCH_SIZE, workers: input.workers ?? 'auto', keys: input.keys }, issues),
   );
   if (entities.length === 0) issues.push({ severity: 'error', path: ['entities'], message: 'the plan has no entities' });
-  const placed = placeEntities(input, entities, issues);
+  const unpivots = new Map<string, UnpivotSpec>();
+  const placed = placeEntities(input, entities, issues).map((e) => unpivoted(input, e, unpivots, issues));
   if (!issues.some((i) => i.severity === 'error')) issues.push(...referenceIssues(placed), ...dedupeGroupIssues(placed));
   if (issues.some((i) => i.severity === 'error')) fail(issues);
 
   // The hash covers what decides the target's content and the meaning of a checkpoint — not tuning (batch
   // size, threads, lookback, deletes) and not the secrets in the connection URLs.
   const unresolved = PlanSchema.shape.entities.safeParse((located.data as { entities?: unknown }).entities);
-  const mapping = Object.entries(unresolved.data ?? input.entities).map(([name, e]) => [name, e.source ?? null, e.from, e.join ?? null, e.into, e.key, e.fields, e.strategy ?? 'full', e.cursor ?? null, e.tombstone ?? null, ...(e.dedupe ? [e.dedupe] : [])]);
+  const mapping = Object.entries(unresolved.data ?? input.entities).map(([name, e]) => [name, e.source ?? null, e.from, e.join ?? null, e.into, e.key, e.fields, e.strategy ?? 'full', e.cursor ?? null, e.tombstone ?? null, ...(e.dedupe ? [e.dedupe] : []), ...(e.unpivot ? [{ unpivot: e.unpivot }] : [])]);
   const hash = createHash('sha256').update(JSON.stringify(mapping)).digest('hex').slice(0, 16);
   return {
     file,
@@ -115,6 +119,7 @@ export function parsePlan(text: string, file: string, options: LoadOptions = {})
     target: input.target,
     ...tlsOf(input.tls, path.dirname(path.resolve(file))),
     entities: placed,
+    unpivots,
     keys: input.keys ?? {},
     locate,
   };
@@ -148,6 +153,26 @@ function placeEntities(input: PlanInput, entities: readonly EntityPlan[], issues
     }
     return { ...entity, from: `${name}:${entity.from}`, joins: entity.joins.map((j) => ({ ...j, from: `${name}:${j.from}` })) };
   });
+}
+
+/**
+ * An entity with `unpivot:` reads its table through UnpivotSource, under a name of its own; its key is the
+ * table's key and the position column, in that order, and it is loaded in full.
+ */
+function unpivoted(input: PlanInput, entity: EntityPlan, specs: Map<string, UnpivotSpec>, issues: PlanIssue[]): EntityPlan {
+  const unpivot = input.entities[entity.name]?.unpivot;
+  if (!unpivot) return entity;
+  const position = unpivot.position ?? 'position';
+  const at = [...entity.path, 'unpivot'];
+  if (entity.key.length !== 2 || entity.key[1] !== position) {
+    issues.push({ severity: 'error', path: [...entity.path, 'key'], message: 'an unpivoting entity is keyed by its table\'s key and the position', hint: `key: [${entity.key[0] ?? 'id'}, ${position}]` });
+  }
+  if (entity.strategy !== 'full') issues.push({ severity: 'error', path: [...at], message: 'unpivot is for full loads', hint: 'use strategy: full for this entity' });
+  if (entity.dedupe) issues.push({ severity: 'error', path: [...at], message: 'an unpivoting entity cannot de-duplicate', hint: 'dedupe the entity its rows belong to' });
+  const spec = { table: entity.from, key: entity.key[0] ?? '', columns: unpivot.columns, as: unpivot.as, position };
+  const name = unpivotTable(spec);
+  specs.set(name, spec);
+  return { ...entity, from: name };
 }
 
 /** The plan's `tls:` per side, with a relative CA path read from the plan's folder. */

@@ -108,6 +108,13 @@ export const EntitySchema = z.strictObject({
   deletes: z.enum(['ignore', 'soft', 'hard']).optional(),
   tombstone: z.string().min(1).optional(),
   dedupe: Dedupe.optional(),
+  /** Several columns of a row as rows of one column: { columns: [email1, email2], as: email, position: slot }. */
+  unpivot: z.strictObject({
+    columns: z.array(z.string().min(1)).min(2),
+    as: z.string().min(1),
+    /** The column that says which of `columns` a row came from (1, 2, …); part of the entity's key. */
+    position: z.string().min(1).optional(),
+  }).optional(),
 });
 
 export type DedupeInput = z.infer<typeof Dedupe>;
