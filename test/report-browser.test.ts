@@ -84,6 +84,7 @@ describe('the HTML run report in Chromium', () => {
     // Every customer is a different person, and every name sounds alike once its digits are gone: the one
     // block the name rule makes is over max_block, so it is skipped, and the report says so.
     expect(await page.locator('[data-section="dedupe"]').innerText()).toMatch(/customers\s+19,600\s+0\s+0\s+0\s+0\s+1\s/);
+    expect(await page.locator('[data-warning]').innerText()).toBe('customers: no pair of records was compared: the only blocks were over max_block (1 skipped); add a field to the blocking rules');
     const points = await page.locator('svg[data-chart="throughput"] polyline[data-series="customers"]').getAttribute('points');
     expect(points?.trim().split(/\s+/).length).toBeGreaterThan(5);
     const box = await page.locator('svg[data-chart="throughput"]').boundingBox();

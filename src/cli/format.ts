@@ -40,7 +40,8 @@ export function formatSummary(summary: RunSummary): string {
     parts.push(table(['entity', 'records', 'pairs compared', 'clusters', 'merged', 'to review', 'seconds'], dedupe.map(([name, d]) => [d.entities.join(' + ') || name, int(d.records), int(d.compared), int(d.clusters), int(d.merged), int(d.review), d.seconds.toFixed(1)])));
     const review = dedupe.some(([, d]) => d.review > 0) ? '; pairs to review: crm-migrate review PLAN' : '';
     const skipped = dedupe.filter(([, d]) => d.skippedBlocks > 0).map(([name, d]) => `${name}: ${int(d.skippedBlocks)} blocks over max_block were not paired (add a field to the blocking rule)`);
-    parts.push(...skipped, `merge map: crm-migrate merges PLAN${review}`);
+    const warned = dedupe.flatMap(([name, d]) => d.warnings.map((w) => `${name}: warning: ${w}`));
+    parts.push(...skipped, ...warned, `merge map: crm-migrate merges PLAN${review}`);
   }
   const quality = formatQuality(summary.quality);
   if (quality) parts.push('', quality);

@@ -110,6 +110,9 @@ export const priorWeight = (model: FsModel): number => Math.log2(model.lambda / 
 
 export const probability = (weight: number): number => 1 / (1 + 2 ** -weight);
 
+/** The lowest prior: at it, the model found (next to) no matches among the candidates. */
+export const PRIOR_FLOOR = 1e-12;
+
 /**
  * λ over all pairs: the candidates' expected matches (their posteriors under λ) ÷ all pairs, to a fixed
  * point. Pairs left out by blocking count as non-matches — blocking is meant to miss almost no match.
@@ -120,7 +123,7 @@ export function estimatePrior(evidence: Float64Array, allPairs: number): number 
     const prior = Math.log2(lambda / (1 - lambda));
     let expected = 0;
     for (const e of evidence) expected += 1 / (1 + 2 ** -(prior + e));
-    const next = Math.min(Math.max(expected / allPairs, 1e-12), 0.5);
+    const next = Math.min(Math.max(expected / allPairs, PRIOR_FLOOR), 0.5);
     if (Math.abs(next - lambda) <= lambda * 1e-6) return next;
     lambda = next;
   }

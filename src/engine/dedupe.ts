@@ -1,6 +1,7 @@
 import type { PairDecision, ReviewPair, Source, StateStore } from '../connectors/contract.js';
 import { comparison } from '../dedupe/compare.js';
 import { findMatches, type Explanation, type MatchResult } from '../dedupe/match.js';
+import { PRIOR_FLOOR } from '../dedupe/model.js';
 import type { DedupePlan } from '../dedupe/plan.js';
 import { survive, type ClusterMember } from '../dedupe/survivorship.js';
 import { sourceKeyText, valueToJson, type Row, type Value } from '../values.js';
@@ -40,6 +41,8 @@ export interface DedupeSummary {
   readonly lambda: number;
   readonly iterations: number;
   readonly seconds: number;
+  /** Signs the matching did not work as meant, for the summary (never values). */
+  readonly warnings: readonly string[];
 }
 
 export interface MergePlan {
@@ -158,8 +161,19 @@ export async function planMerges(options: {
       lambda: result.model.lambda,
       iterations: result.model.iterations,
       seconds: (performance.now() - started) / 1000,
+      warnings: warningsOf(result, members.length),
     },
   };
+}
+
+function warningsOf(result: MatchResult, records: number): string[] {
+  const warnings: string[] = [];
+  if (result.compared > 0 && result.model.lambda <= PRIOR_FLOOR * 10) {
+    warnings.push(`the model found next to no matches among ${result.compared} candidate pairs, so nothing was merged: blocking rules that pair mostly different people (common names) starve the training; block on an email, phone or id field as well`);
+  }
+  const skipped = result.skipped.reduce((n, s) => n + s.blocks, 0);
+  if (records > 1 && result.compared === 0) warnings.push(`no pair of records was compared: ${skipped > 0 ? `the only blocks were over max_block (${skipped} skipped); add a field to the blocking rules` : 'no two records agreed on any blocking rule'}`);
+  return warnings;
 }
 
 /** Second pass: the cluster members' full records, then survivorship per cluster. */

@@ -43,7 +43,8 @@ function dedupeSection(summary: RunSummary): string {
   }
   const rows = groups.map(([name, d]) => [esc(d.entities.join(' + ') || name), int(d.records), int(d.compared), int(d.clusters), int(d.merged), int(d.review), int(d.skippedBlocks), esc(d.lambda.toExponential(2)), esc(d.seconds.toFixed(1))]);
   return `<p class="muted">Records of one customer, merged into a surviving record; merged records count as merged above. The merge map (keys, probabilities and why) is listed by <code>crm-migrate merges PLAN</code>, pairs to review by <code>crm-migrate review PLAN</code>.</p>
-${htmlTable(['entities', 'records', 'pairs compared', 'clusters', 'merged', 'to review', 'blocks skipped', 'prior', 'seconds'], rows, ' data-section="dedupe"')}`;
+${htmlTable(['entities', 'records', 'pairs compared', 'clusters', 'merged', 'to review', 'blocks skipped', 'prior', 'seconds'], rows, ' data-section="dedupe"')}
+${groups.flatMap(([name, d]) => d.warnings.map((w) => `<p class="bad" data-warning>${esc(name)}: ${esc(w)}</p>`)).join('\n')}`;
 }
 
 function qualitySection(quality: Readonly<Record<string, EntityQuality>>): string {
