@@ -27,6 +27,9 @@ export interface EntityResult {
   readonly stopped: boolean;
 }
 
+/** The checkpoint of an entity's second pass (refs closing a cycle, filled in): kept apart from its load's. */
+export const secondPassName = (entity: string): string => `${entity}#refs`;
+
 export const zeroCounts = (): Counts => ({ read: 0, written: 0, merged: 0, quarantined: 0, filtered: 0, deleted: 0 });
 
 export { sourceKeyText } from '../values.js';
@@ -80,6 +83,12 @@ export async function loadEntity(options: {
   merges?: EntityMerges | undefined;
   /** Pairs for review, stored with the entity's first batch. */
   review?: readonly ReviewPair[] | undefined;
+  /**
+   * The second pass over an entity whose refs close a cycle: every row again, refs resolved, upserted onto
+   * what the load wrote. Its accounting is its own checkpoint (`<entity>#refs`); rows it cannot map stay as
+   * the load left them (their quarantine is the load's), and the crosswalk is the load's.
+   */
+  secondPass?: boolean | undefined;
 }): Promise<EntityResult> {
   const { source, target, runId, entity, signal } = options;
   const { plan } = entity;
@@ -92,7 +101,9 @@ export async function loadEntity(options: {
   // An incremental entity upserts — except on its very first pass over a snapshot-reading source, where each
   // key comes once into a target the plan fills from empty: plain bulk inserts then, about twice as fast.
   const firstPass = options.from === undefined && source.snapshotReads;
-  const start: BatchStart = { runId, table: plan.into, columns: entity.writeColumns, upsertKey: incremental && !firstPass ? entity.targetKey : undefined };
+  const second = options.secondPass === true;
+  const start: BatchStart = { runId, table: plan.into, columns: entity.writeColumns, upsertKey: second || (incremental && !firstPass) ? entity.targetKey : undefined };
+  const checkpointName = second ? secondPassName(plan.name) : plan.name;
   const tombstoned = plan.tombstone !== undefined;
   const pii = piiColumns(entity);
   const counts: Counts = { ...zeroCounts(), ...options.from?.counts };
@@ -109,7 +120,7 @@ export async function loadEntity(options: {
   }
   const total = counts.read + (await source.count(plan.from, after && { key: order, after }));
   const report = (done: boolean) => options.onProgress?.({ entity: plan.name, counts: { ...counts }, total, done });
-  const checkpoint = (done: boolean): Checkpoint => ({ entity: plan.name, lastKey, counts: { ...counts }, done, quality: tally.snapshot() });
+  const checkpoint = (done: boolean): Checkpoint => ({ entity: checkpointName, lastKey, counts: { ...counts }, done, quality: tally.snapshot() });
 
   const mapper = chooseMapper(entity);
 
@@ -122,7 +133,7 @@ export async function loadEntity(options: {
   let review = options.from === undefined && options.review ? { plan: options.planName ?? '', pairs: options.review } : undefined;
   const merges = options.merges;
   const batchState = (): BatchState | undefined => {
-    if (!entity.recordsCrosswalk && !merges) return undefined;
+    if (second || (!entity.recordsCrosswalk && !merges)) return undefined;
     const crosswalk = entity.recordsCrosswalk ? [...crosswalkEntries(options.planName ?? '', entity, written), ...repointed] : [];
     const state = { crosswalk, merges: merged, review };
     written = [];
@@ -160,8 +171,9 @@ export async function loadEntity(options: {
         if (entity.recordsCrosswalk) written.push({ sourceKey, values });
         return;
       }
-      quarantine.push({ entity: plan.name, sourceKey: keyOf(row), row: rowForDisplay(entity, row, pii), reasons: chunk.reasons[i] ?? [] });
       counts.quarantined += 1;
+      if (second) return;
+      quarantine.push({ entity: plan.name, sourceKey: keyOf(row), row: rowForDisplay(entity, row, pii), reasons: chunk.reasons[i] ?? [] });
     });
     const last = chunk.rows[chunk.rows.length - 1] as Row;
     lastKey = orderIndexes.map((i) => valueToJson(last[i] ?? null));

@@ -1,18 +1,27 @@
 import { PlanError, type PlanIssue } from '../errors.js';
-import type { EntityPlan } from '../mapping/compile.js';
+import type { EntityPlan, FieldPlan } from '../mapping/compile.js';
 import type { Plan } from '../plan/load.js';
 import { didYouMean } from '../plan/suggest.js';
 import { keyCopies } from './target-key.js';
 
+/** A ref that a cycle makes load in a second pass: written NULL first, filled in once its target is loaded. */
+export interface DeferredRef {
+  readonly entity: string;
+  /** The ref field's target column. */
+  readonly field: string;
+}
+
 /**
  * The entities in an order that loads every referenced entity before the ones that refer to it (the plan's
- * own order where refs allow). A ref to an unknown entity, or a cycle, is a plan error: cycles (a company's
- * primary contact, a contact's company) would need two passes, which are not done yet.
+ * own order where refs allow). References that go round in a cycle (a company's primary contact, a contact's
+ * company) are loaded in two passes: a ref with `orphans: null` in the cycle is written NULL first and filled
+ * in by a second pass once everything is loaded (`deferred`). A cycle with no such ref, or a ref to an
+ * unknown entity, is a plan error.
  */
-export function loadOrder(plan: Plan): EntityPlan[] {
-  const { order, issues } = ordered(plan.entities);
+export function loadOrder(plan: Plan): { order: EntityPlan[]; deferred: DeferredRef[] } {
+  const { order, deferred, issues } = ordered(plan.entities);
   if (issues.length > 0) throw new PlanError(issues.map((i) => ({ ...i, location: plan.locate(i.path) })));
-  return order;
+  return { order, deferred };
 }
 
 /** What is wrong with the plan's references, found when it loads (before any connection). */
@@ -20,7 +29,10 @@ export function referenceIssues(entities: readonly EntityPlan[]): PlanIssue[] {
   return ordered(entities).issues;
 }
 
-function ordered(entities: readonly EntityPlan[]): { order: EntityPlan[]; issues: PlanIssue[] } {
+/** A ref that may be written NULL and filled in later: its orphans are NULL anyway. */
+const soft = (field: FieldPlan): boolean => field.ref !== undefined && field.invalid === 'null';
+
+function ordered(entities: readonly EntityPlan[]): { order: EntityPlan[]; deferred: DeferredRef[]; issues: PlanIssue[] } {
   const byName = new Map(entities.map((e) => [e.name, e]));
   const issues: PlanIssue[] = [];
   for (const entity of entities) {
@@ -32,20 +44,44 @@ function ordered(entities: readonly EntityPlan[]): { order: EntityPlan[]; issues
       }
     }
   }
+  if (issues.length > 0) return { order: [...entities], deferred: [], issues };
+  // Every edge first; if a cycle has a hard ref where the walk closes it, order by the hard refs alone.
+  const all = walk(entities, byName, () => true);
+  const result = all.issues.length === 0 ? all : walk(entities, byName, (f) => !soft(f));
+  if (result.issues.length > 0) return { ...result, deferred: [], issues: all.issues };
+  const at = new Map(result.order.map((e, i) => [e.name, i]));
+  const deferred = result.order.flatMap((e) =>
+    e.fields.filter((f) => f.ref && (at.get(f.ref.entity) ?? -1) >= (at.get(e.name) ?? 0)).map((f) => ({ entity: e.name, field: f.target })),
+  );
+  for (const d of deferred) {
+    const entity = byName.get(d.entity) as EntityPlan;
+    if (entity.strategy !== 'full') {
+      const field = entity.fields.find((f) => f.target === d.field) as FieldPlan;
+      issues.push({ severity: 'error', path: [...field.path, 'ref'], message: `this ref closes a cycle, and a cycle loads in two passes: ${entity.name} must be a full load`, hint: 'use strategy: full for it, or break the cycle' });
+    }
+  }
+  return { order: result.order, deferred, issues };
+}
+
+/** Depth-first over the refs `follow` keeps: referenced entities first; a cycle is an issue. */
+function walk(entities: readonly EntityPlan[], byName: ReadonlyMap<string, EntityPlan>, follow: (field: FieldPlan) => boolean): { order: EntityPlan[]; issues: PlanIssue[] } {
+  const issues: PlanIssue[] = [];
   const order: EntityPlan[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
   const visit = (entity: EntityPlan, trail: string[]): void => {
     if (state.get(entity.name) === 'done') return;
-    if (state.get(entity.name) === 'visiting') {
-      const cycle = [...trail.slice(trail.indexOf(entity.name)), entity.name];
-      const field = entity.fields.find((f) => f.ref && cycle.includes(f.ref.entity));
-      issues.push({ severity: 'error', path: field ? [...field.path, 'ref'] : entity.path, message: `references go round in a cycle: ${cycle.join(' -> ')}`, hint: 'loading a cycle in two passes is not supported yet: load one side without the ref, then add it' });
-      return;
-    }
     state.set(entity.name, 'visiting');
     for (const field of entity.fields) {
-      const target = field.ref && byName.get(field.ref.entity);
-      if (target) visit(target, [...trail, entity.name]);
+      const target = field.ref && follow(field) ? byName.get(field.ref.entity) : undefined;
+      if (!target) continue;
+      if (state.get(target.name) === 'visiting') {
+        // A soft ref closing the cycle is simply not followed: it is filled in by the second pass.
+        if (soft(field)) continue;
+        const cycle = [...trail.slice(trail.indexOf(target.name)), entity.name, target.name];
+        issues.push({ severity: 'error', path: [...field.path, 'ref'], message: `references go round in a cycle: ${cycle.join(' -> ')}`, hint: 'a cycle loads in two passes: give one of its refs orphans: null (written NULL first, filled in once its target is loaded)' });
+        continue;
+      }
+      visit(target, [...trail, entity.name]);
     }
     state.set(entity.name, 'done');
     order.push(entity);

@@ -56,7 +56,7 @@ export async function previewPlan(plan: Plan, options: { sample?: number; showVa
       const pii = options.showValues ? new Set<string>() : piiColumns(entity);
       const piiFields = new Set(options.showValues ? [] : entity.plan.fields.filter((f) => f.pii && f.steps.at(-1)?.kind !== 'protect').map((f) => f.target));
       if (sample > 0) {
-        const resolve = refResolver(plan, entity, target.state, source, { dryRun: true });
+        const resolve = refResolver(plan, entity, target.state, source, { dryRun: true, fillDeferred: true });
         for await (const batch of source.read({ table: entity.plan.from, columns: entity.readColumns, key: entity.plan.key, batchSize: sample })) {
           await resolve?.(batch);
           for (const row of batch) {

@@ -16,7 +16,7 @@ const keyOf = (value: Value): string => sourceKeyText([valueToJson(value)]);
  * handles. `dryRun` (the plan preview, before anything was loaded) looks nothing up: a reference resolves to
  * the key the referenced record will get. Undefined when the entity has no joins and no refs.
  */
-export function refResolver(plan: Plan, entity: BoundEntity, state: StateStore, source: Source, options: { dryRun?: boolean } = {}): RefResolver | undefined {
+export function refResolver(plan: Plan, entity: BoundEntity, state: StateStore, source: Source, options: { dryRun?: boolean; fillDeferred?: boolean } = {}): RefResolver | undefined {
   // An entity that joins nothing and refers to nothing reads its rows as they come.
   if (entity.plan.joins.length === 0 && !entity.plan.fields.some((f) => f.ref)) return undefined;
   const width = entity.sourceColumns.length;
@@ -36,6 +36,8 @@ export function refResolver(plan: Plan, entity: BoundEntity, state: StateStore, 
         column: entity.sourceColumns.indexOf(ref.column),
         value: entity.sourceColumns.indexOf(refColumn(f.target)),
         orphan: entity.sourceColumns.indexOf(orphanColumn(f.target)),
+        // A ref closing a cycle is NULL in the load (its target is not loaded yet), resolved by the second pass.
+        deferred: !options.fillDeferred && (entity.deferredRefs ?? []).includes(f.target),
       };
     });
   return async (rows) => {
@@ -50,6 +52,13 @@ export function refResolver(plan: Plan, entity: BoundEntity, state: StateStore, 
       }
     }
     for (const ref of refs) {
+      if (ref.deferred) {
+        for (const row of rows) {
+          row[ref.value] = null;
+          row[ref.orphan] = false;
+        }
+        continue;
+      }
       let found: Map<string, string>;
       if (options.dryRun) {
         found = new Map(rows.map((r) => r[ref.column] ?? null).filter((v) => v !== null).map((v) => [keyOf(v), ref.usesNewId ? newUuid(ref.entity, keyOf(v)) : keyOf(v)]));

@@ -55,7 +55,7 @@ export async function retryQuarantine(plan: Plan, records: AsyncIterable<FixedRe
         if (!entity) throw new CrmMigrateError('E_USAGE', `the file names entity "${name}", which the plan does not have`);
         const keys = new Set<string>();
         for await (const q of target.state.quarantined(run.runId, name)) keys.add(q.sourceKey);
-        const resolve = refResolver(plan, entity, target.state, source);
+        const resolve = refResolver(plan, entity, target.state, source, { fillDeferred: true });
         state = new EntityRetry(entity, await source.describe(entity.plan.from), keys, checkpoints.get(name), resolve);
         states.set(name, state);
       }

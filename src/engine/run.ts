@@ -3,7 +3,7 @@ import type { Checkpoint, Counts, Reason, RunRecord, Source, Target } from '../c
 import { CrmMigrateError, type PlanIssue } from '../errors.js';
 import type { Plan } from '../plan/load.js';
 import type { Row } from '../values.js';
-import { loadEntity, readOrder, zeroCounts, type EntityProgress } from './load-entity.js';
+import { loadEntity, readOrder, secondPassName, zeroCounts, type EntityProgress } from './load-entity.js';
 import type { EntityQuality } from './quality.js';
 import { auditEntry, failureDetails } from './audit.js';
 import { openPlanSource, openPlanTarget } from './connections.js';
@@ -189,6 +189,21 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
           source, target, runId, entity, from, planName: plan.name, resolve, signal: options.signal, onProgress: options.onProgress,
           merges: group?.merges, review: group?.owner ? group.plan.review : undefined,
         });
+        if (result.stopped) {
+          stopped = true;
+          break;
+        }
+      }
+      // Refs that close a cycle: now that every entity is loaded, a second pass fills them in.
+      for (const entity of stopped ? [] : entities.filter((e) => (e.deferredRefs ?? []).length > 0)) {
+        const from = checkpoints.find((c) => c.entity === secondPassName(entity.plan.name));
+        if (from?.done) continue;
+        if (options.signal?.aborted) {
+          stopped = true;
+          break;
+        }
+        const resolve = refResolver(plan, entity, target.state, source, { fillDeferred: true });
+        const result = await loadEntity({ source, target, runId, entity, from, planName: plan.name, resolve, signal: options.signal, secondPass: true });
         if (result.stopped) {
           stopped = true;
           break;

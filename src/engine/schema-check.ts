@@ -35,6 +35,8 @@ export interface BoundEntity {
   readonly readColumns: readonly string[];
   /** Whether written rows go into the crosswalk: the entity has a new_id, or another entity refers to it. */
   readonly recordsCrosswalk: boolean;
+  /** Ref fields that close a cycle: written NULL by the load, filled in by a second pass (see loadOrder). */
+  readonly deferredRefs?: readonly string[] | undefined;
 }
 
 /**
@@ -211,7 +213,8 @@ export async function checkAgainstSchemas(plan: Plan, source: Source, target: Ta
   const issues: PlanIssue[] = [];
   const entities: BoundEntity[] = [];
   let sourceTables: string[] | undefined;
-  for (const entity of loadOrder(plan)) {
+  const { order, deferred } = loadOrder(plan);
+  for (const entity of order) {
     const sourceInfo = await source.describe(entity.from);
     if (!sourceInfo) {
       sourceTables ??= await source.listTables();
@@ -237,7 +240,20 @@ export async function checkAgainstSchemas(plan: Plan, source: Source, target: Ta
     const writeColumns = [...entity.fields.map((f) => f.target), ...(entity.tombstone ? [entity.tombstone] : [])];
     const readColumns = sourceColumns.filter((c) => !isVirtualColumn(c));
     const recordsCrosswalk = entity.fields.some((f) => f.newId) || plan.entities.some((e) => e.fields.some((f) => f.ref?.entity === entity.name));
-    entities.push({ plan: entity, sourceColumns, targetColumns, create, targetKey, writeColumns, readColumns, recordsCrosswalk });
+    const deferredRefs = deferred.filter((d) => d.entity === entity.name).map((d) => d.field);
+    for (const field of deferredRefs) {
+      if (targetColumns.find((c) => c.name === field)?.nullable === false) {
+        const at = entity.fields.find((f) => f.target === field)?.path ?? entity.path;
+        issues.push({ severity: 'error', path: [...at, 'ref'], message: `${entity.into}.${field} closes a cycle of references, so it is written NULL first and filled in by a second pass: it must accept NULL`, hint: `allow NULL in ${entity.into}.${field}, or let another ref of the cycle (with orphans: null) be the one filled in later` });
+      }
+    }
+    if (deferredRefs.length > 0 && entity.dedupe) {
+      issues.push({ severity: 'error', path: [...entity.path, 'dedupe'], message: `${entity.name} has a ref that closes a cycle (${deferredRefs.join(', ')}), filled in by a second pass: dedupe on it is not supported yet`, hint: 'let a ref of another entity in the cycle be the one with orphans: null' });
+    }
+    if (deferredRefs.length > 0 && targetKey.length === 0) {
+      issues.push({ severity: 'error', path: entity.path, message: `${entity.name} fills in refs in a second pass, which finds its rows by key: copy its key to the target or give it a new_id` });
+    }
+    entities.push({ plan: entity, sourceColumns, targetColumns, create, targetKey, writeColumns, readColumns, recordsCrosswalk, deferredRefs });
   }
   const located = issues.map((i) => ({ ...i, location: i.location ?? plan.locate(i.path) }));
   if (located.some((i) => i.severity === 'error')) throw new PlanError(located);

@@ -76,7 +76,8 @@ export async function verifyPlan(plan: Plan, options: VerifyOptions = {}): Promi
     const results: EntityVerification[] = [];
     const merging = mergePlanner(plan, entities, source, target.state);
     for (const entity of entities) {
-      const resolve = refResolver(plan, entity, target.state, source);
+      // The target holds a cycle's refs filled in (the second pass), so verify resolves them too.
+      const resolve = refResolver(plan, entity, target.state, source, { fillDeferred: true });
       results.push(await verifyEntity(source, target, entity, options, resolve, (await merging.forEntity(entity))?.merges));
     }
     const equal = results.every((r) => r.missing + r.extra + r.changed + r.stale === 0);
