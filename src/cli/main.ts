@@ -51,7 +51,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   let exitCode = 0;
   let showValues = false;
   const program = new Command('crm-migrate')
-    .description('Move customer data from a legacy CRM database into a new CRM schema: mapped, cleaned, verified, never silently lost.')
+    .description('Move customer data from a legacy CRM database into a new CRM schema: mapped, cleaned, de-duplicated, verified, never silently lost.')
     .version(version)
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
