@@ -78,29 +78,7 @@ export function findMatches(records: MatchRecords, settings: MatchSettings, deci
   }
   const levelCounts = comparisons.map((c) => c.levels.length);
   const u = estimateU(randomPairVectors(n, K, levelOf, settings.linkOnly ? records.group : undefined), levelCounts);
-  // m, one blocking rule at a time, leaving out the comparisons of the rule's own fields; then averaged,
-  // each session weighing by the matches it found.
-  const sums = levelCounts.map((c) => ({ m: new Array<number>(c).fill(0), weight: 0 }));
-  let iterations = 0;
-  settings.blocking.forEach((rule, r) => {
-    const exclude = new Set(comparisons.flatMap((c, k) => (rule.parts.some((part) => part.field === c.field) ? [k] : [])));
-    const pairs = byRule[r] as Float64Array;
-    const sessionVectors = new Uint8Array(pairs.length * K);
-    pairs.forEach((v, i) => {
-      const a = Math.floor(v / n);
-      const p = findPair(packed, n, a, v - a * n);
-      sessionVectors.set(vectors.subarray(p * K, p * K + K), i * K);
-    });
-    const session = trainM(patternsOf(sessionVectors, K), levelCounts, u, exclude);
-    iterations += session.iterations;
-    session.m.forEach((m, k) => {
-      if (!m || session.matches < 1) return;
-      const sum = sums[k] as { m: number[]; weight: number };
-      m.forEach((v, l) => (sum.m[l] = (sum.m[l] as number) + v * session.matches));
-      sum.weight += session.matches;
-    });
-  });
-  const m = sums.map((s, k) => (s.weight > 0 ? s.m.map((v) => v / s.weight) : defaultM(levelCounts[k] as number)));
+  const { m, iterations } = estimateM({ rules: settings.blocking, comparisons, byRule, packed, vectors, n, u });
   const tf = termFrequencies(comparisons, prepared, settings.termFrequency);
   const evidence = new Float64Array(P);
   const unweighted = levelWeights({ lambda: 0.5, m, u, iterations });
@@ -251,4 +229,44 @@ function randomPairVectors(n: number, K: number, levelOf: (k: number, a: number,
     for (let k = 0; k < K; k++) vectors[i * K + k] = levelOf(k, a, b);
   });
   return vectors;
+}
+
+/**
+ * m, one blocking rule at a time, leaving out the comparisons of the rule's own fields (its pairs agree on
+ * them by construction); then averaged, each session weighing by the matches it found. A comparison no
+ * session could estimate keeps its default m.
+ */
+function estimateM(input: {
+  rules: readonly BlockingRule[];
+  comparisons: readonly Comparison[];
+  byRule: readonly Float64Array[];
+  packed: Float64Array;
+  vectors: Uint8Array;
+  n: number;
+  u: readonly (readonly number[])[];
+}): { m: number[][]; iterations: number } {
+  const { comparisons, packed, vectors, n, u } = input;
+  const K = comparisons.length;
+  const levelCounts = comparisons.map((c) => c.levels.length);
+  const sums = levelCounts.map((c) => ({ m: new Array<number>(c).fill(0), weight: 0 }));
+  let iterations = 0;
+  input.rules.forEach((rule, r) => {
+    const exclude = new Set(comparisons.flatMap((c, k) => (rule.parts.some((part) => part.field === c.field) ? [k] : [])));
+    const pairs = input.byRule[r] as Float64Array;
+    const sessionVectors = new Uint8Array(pairs.length * K);
+    pairs.forEach((v, i) => {
+      const a = Math.floor(v / n);
+      const p = findPair(packed, n, a, v - a * n);
+      sessionVectors.set(vectors.subarray(p * K, p * K + K), i * K);
+    });
+    const session = trainM(patternsOf(sessionVectors, K), levelCounts, u, exclude);
+    iterations += session.iterations;
+    session.m.forEach((m, k) => {
+      if (!m || session.matches < 1) return;
+      const sum = sums[k] as { m: number[]; weight: number };
+      m.forEach((v, l) => (sum.m[l] = (sum.m[l] as number) + v * session.matches));
+      sum.weight += session.matches;
+    });
+  });
+  return { m: sums.map((s, k) => (s.weight > 0 ? s.m.map((v) => v / s.weight) : defaultM(levelCounts[k] as number))), iterations };
 }
