@@ -43,6 +43,7 @@ const PLAN = (source: string, target: string, dedupe: boolean) => `version: 1
 name: bench-dedupe
 source: "${source}"
 target: "${target}"
+workers: 2          # fixed, so both loads map alike (auto decides per pass, from a noisy measurement)
 entities:
   customers:
     from: customers
