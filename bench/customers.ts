@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
+import { seededRandom } from '../src/random.js';
 
 /**
  * Generated CRM customers with known duplicates, for the dedupe benchmark at scale. Names come from the
@@ -24,18 +25,6 @@ export interface Customer {
 const NICKNAMES: Record<string, string> = { william: 'bill', robert: 'bob', richard: 'dick', margaret: 'peggy', elizabeth: 'liz', james: 'jim', john: 'jack', katherine: 'kate', michael: 'mike', thomas: 'tom' };
 const SYLLABLES = ['ka', 'ro', 'mi', 'sen', 'dor', 'lin', 'ber', 'ta', 'vi', 'gan', 'hol', 'mer', 'stein', 'son', 'ley', 'ford', 'wick', 'man'];
 
-/** A small deterministic generator (mulberry32): the same seed, the same customers. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function namePools(dataDir: string): { first: string[]; last: string[]; cities: string[] } {
   const customers = parse(readFileSync(path.join(dataDir, 'datablist/customers-10000.csv')), { columns: true }) as Record<string, string>[];
   const febrl = parse(readFileSync(path.join(dataDir, 'febrl/dataset3.csv')), { columns: (h: string[]) => h.map((c) => c.trim()), trim: true }) as Record<string, string>[];
@@ -56,7 +45,7 @@ function typo(s: string, rnd: () => number): string {
 }
 
 export function* customers(count: number, dataDir: string, options: { duplicateShare?: number; seed?: number } = {}): Generator<Customer> {
-  const rnd = random(options.seed ?? 7);
+  const rnd = seededRandom(options.seed ?? 7);
   const pools = namePools(dataDir);
   const share = options.duplicateShare ?? 0.1;
   const originals: Customer[] = [];

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { seededRandom } from '../../src/random.js';
 
 /**
  * Builds a legacy CRM as SQLite, deterministically from a seed: the dirt real CRMs hold — "Last, First"
@@ -10,18 +11,6 @@ import path from 'node:path';
 export interface GenerateOptions {
   readonly customers?: number;
   readonly seed?: number;
-}
-
-/** mulberry32: a tiny seeded PRNG, so every run builds the same database. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const FIRST = ['James', 'Mary', 'Robert', 'Patricia', 'John', 'Jennifer', 'Michael', 'Linda', 'William', 'Elizabeth', 'David', 'Barbara', 'José', 'María', 'Zoë', 'Chloé', 'Søren', 'Ana-Lucía', 'Mary Anne', 'Jean-Luc', 'Wei', 'Aisha', 'Olusegun', 'Priya'];
@@ -36,7 +25,7 @@ const CITIES = ['Springfield', 'Portland', 'Austin', 'Paris', 'London', 'Berlin'
 
 export function generateLegacyCrm(file: string, options: GenerateOptions = {}): number {
   const total = options.customers ?? 12_000;
-  const rnd = random(options.seed ?? 42);
+  const rnd = seededRandom(options.seed ?? 42);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(rnd() * list.length)] as T;
   const chance = (p: number) => rnd() < p;
 
