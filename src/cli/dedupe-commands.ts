@@ -2,7 +2,7 @@ import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { readFile, writeFile } from 'node:fs/promises';
 import type { PairDecision } from '../connectors/contract.js';
-import { openPlanTarget } from '../engine/connections.js';
+import { withPlanTarget } from '../engine/connections.js';
 import { CrmMigrateError } from '../errors.js';
 import { loadPlan, type Plan } from '../plan/load.js';
 import { int, table } from './format.js';
@@ -20,15 +20,6 @@ export interface ReviewCommandOptions extends MergesCommandOptions {
   decide?: string;
 }
 
-async function withState<T>(plan: Plan, readOnly: boolean, work: (state: Awaited<ReturnType<typeof openPlanTarget>>['state']) => Promise<T>): Promise<T> {
-  const target = await openPlanTarget(plan, readOnly);
-  try {
-    return await work(target.state);
-  } finally {
-    await target.close();
-  }
-}
-
 async function emit(lines: unknown[][], csv: boolean | string | undefined, io: Io, plain: () => void): Promise<void> {
   if (typeof csv === 'string') await writeFile(csv, stringify(lines));
   else if (csv) io.out(stringify(lines).replace(/\n$/, ''));
@@ -42,7 +33,7 @@ async function emit(lines: unknown[][], csv: boolean | string | undefined, io: I
 export async function mergesCommand(file: string, options: MergesCommandOptions, io: Io): Promise<number> {
   const plan = await loadPlan(file, { allowPlaintextSecrets: options.allowPlaintextSecrets });
   const lines: unknown[][] = [];
-  await withState(plan, true, async (state) => {
+  await withPlanTarget(plan, true, async ({ state }) => {
     for await (const m of state.merges(plan.name)) lines.push([m.entity, m.sourceKey, m.survivorEntity, m.survivorKey, m.probability.toFixed(6), m.why]);
   });
   await emit([['entity', 'source_key', 'survivor_entity', 'survivor_key', 'probability', 'why'], ...lines], options.csv, io, () => {
@@ -62,7 +53,7 @@ const DECISIONS: Record<string, boolean> = { same: true, yes: true, match: true,
 export async function reviewCommand(file: string, options: ReviewCommandOptions, io: Io): Promise<number> {
   const plan = await loadPlan(file, { allowPlaintextSecrets: options.allowPlaintextSecrets });
   if (options.decide) return decide(plan, options.decide, io);
-  const pairs = await withState(plan, true, (state) => state.reviewPairs(plan.name));
+  const pairs = await withPlanTarget(plan, true, ({ state }) => state.reviewPairs(plan.name));
   const header = ['entity_a', 'key_a', 'entity_b', 'key_b', 'probability', 'why', 'decision'];
   await emit([header, ...pairs.map((p) => [p.entityA, p.keyA, p.entityB, p.keyB, p.probability.toFixed(6), p.why, ''])], options.csv, io, () => {
     if (pairs.length === 0) return io.err(`plan ${plan.name} has no pairs awaiting review`);
@@ -93,7 +84,7 @@ async function decide(plan: Plan, file: string, io: Io): Promise<number> {
     if (same === undefined) throw new CrmMigrateError('E_USAGE', `${file} line ${i + 2}: decision "${verdict}" is neither same nor different`, { hint: 'write same or different (or leave it empty to decide later)' });
     decisions.push({ entityA: row.entity_a as string, keyA: row.key_a as string, entityB: row.entity_b as string, keyB: row.key_b as string, same });
   }
-  await withState(plan, false, (state) => state.decide(plan.name, decisions));
+  await withPlanTarget(plan, false, ({ state }) => state.decide(plan.name, decisions));
   const same = decisions.filter((d) => d.same).length;
   io.out(`recorded ${int(decisions.length)} decision${decisions.length === 1 ? '' : 's'} (${int(same)} same, ${int(decisions.length - same)} different)${undecided ? `; ${int(undecided)} left undecided` : ''}; the next run honours them (run --fresh to redo the merges)`);
   return 0;

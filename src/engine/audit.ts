@@ -1,5 +1,5 @@
 import { userInfo } from 'node:os';
-import { openPlanTarget } from './connections.js';
+import { withPlanTarget } from './connections.js';
 import type { AuditEntry } from '../connectors/contract.js';
 import { CrmMigrateError } from '../errors.js';
 import type { Plan } from '../plan/load.js';
@@ -27,21 +27,13 @@ export function failureDetails(error: unknown): { code: string; message: string 
 
 /** Appends to the audit trail through a connection of its own: for commands that only read the target. */
 export async function recordAudit(plan: Plan, entry: AuditEntry): Promise<void> {
-  const target = await openPlanTarget(plan);
-  try {
+  await withPlanTarget(plan, false, async (target) => {
     await target.prepare();
     await target.state.audit(entry);
-  } finally {
-    await target.close();
-  }
+  });
 }
 
 /** The plan's audit trail, oldest first (empty when the target has none). */
 export async function auditHistory(plan: Plan): Promise<AuditEntry[]> {
-  const target = await openPlanTarget(plan, true);
-  try {
-    return await target.state.history(plan.name);
-  } finally {
-    await target.close();
-  }
+  return withPlanTarget(plan, true, (target) => target.state.history(plan.name));
 }

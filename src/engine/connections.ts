@@ -24,3 +24,13 @@ async function openSources(plan: Plan): Promise<Source> {
 
 /** The plan's target; `readOnly` for inspection (nothing is created or changed). */
 export const openPlanTarget = (plan: Plan, readOnly = false): Promise<Target> => openTarget(plan.target, { baseDir: plan.baseDir, readOnly, tls: plan.targetTls });
+
+/** Opens the plan's target for one piece of work and closes it after, however the work ends. */
+export async function withPlanTarget<T>(plan: Plan, readOnly: boolean, work: (target: Target) => Promise<T>): Promise<T> {
+  const target = await openPlanTarget(plan, readOnly);
+  try {
+    return await work(target);
+  } finally {
+    await target.close();
+  }
+}

@@ -1,5 +1,5 @@
 import type { QuarantinedRow, RunRecord } from '../connectors/contract.js';
-import { openPlanTarget } from './connections.js';
+import { withPlanTarget } from './connections.js';
 import type { Plan } from '../plan/load.js';
 
 /**
@@ -10,8 +10,7 @@ export async function listQuarantine(
   plan: Plan,
   options: { entity?: string | undefined; limit?: number | undefined; each: (row: QuarantinedRow) => void | Promise<void> },
 ): Promise<{ run: RunRecord | undefined; count: number }> {
-  const target = await openPlanTarget(plan, true);
-  try {
+  return withPlanTarget(plan, true, async (target) => {
     const run = await target.state.latestRun(plan.name);
     let count = 0;
     if (run && run.status !== 'superseded') {
@@ -22,7 +21,5 @@ export async function listQuarantine(
       }
     }
     return { run, count };
-  } finally {
-    await target.close();
-  }
+  });
 }
