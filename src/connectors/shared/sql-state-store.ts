@@ -7,11 +7,13 @@ export interface SqlSession {
   query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]>;
 }
 
+export type StateTable = 'runs' | 'checkpoints' | 'quarantine' | 'audit' | 'crosswalk' | 'merges' | 'review' | 'decisions';
+
 /** How a SQL database spells the state tables: names, placeholders and a few types. */
 export interface StateDialect {
   /** Statements run once before the tables are created (a schema, say). */
   readonly setup: readonly string[];
-  table(name: 'runs' | 'checkpoints' | 'quarantine' | 'audit' | 'crosswalk' | 'merges' | 'review' | 'decisions'): string;
+  table(name: StateTable): string;
   param(index: number): string;
   readonly bigint: string;
   readonly float: string;
@@ -104,17 +106,23 @@ export class SqlStateStore implements StateStore {
   }
 
   async decide(plan: string, decisions: readonly PairDecision[]): Promise<void> {
-    const d = this.#d;
     const now = new Date().toISOString();
-    for (let start = 0; start < decisions.length; start += QUARANTINE_CHUNK) {
-      const chunk = decisions.slice(start, start + QUARANTINE_CHUNK);
-      const params = chunk.flatMap((c) => [plan, pairId(c), c.entityA, c.keyA, c.entityB, c.keyB, c.same ? 1 : 0, now]);
-      const tuples = chunk.map((_c, i) => `(${[1, 2, 3, 4, 5, 6, 7, 8].map((k) => d.param(i * 8 + k)).join(', ')})`);
-      await this.#session.query(
-        `INSERT INTO ${d.table('decisions')} (plan, pair_id, entity_a, key_a, entity_b, key_b, same, decided_at) VALUES ${tuples.join(', ')}
-         ${d.upsert(['plan', 'pair_id'], ['entity_a', 'key_a', 'entity_b', 'key_b', 'same', 'decided_at'])}`,
-        params,
-      );
+    await this.#insertRows(
+      'decisions',
+      ['plan', 'pair_id', 'entity_a', 'key_a', 'entity_b', 'key_b', 'same', 'decided_at'],
+      decisions.map((c) => [plan, pairId(c), c.entityA, c.keyA, c.entityB, c.keyB, c.same ? 1 : 0, now]),
+      { keys: ['plan', 'pair_id'], update: ['entity_a', 'key_a', 'entity_b', 'key_b', 'same', 'decided_at'] },
+    );
+  }
+
+  /** Multi-row INSERTs, QUARANTINE_CHUNK rows a statement; `upsert` names the conflict keys and the columns it updates. */
+  async #insertRows(table: StateTable, columns: readonly string[], rows: readonly (readonly unknown[])[], upsert?: { keys: readonly string[]; update: readonly string[] }): Promise<void> {
+    const d = this.#d;
+    for (let start = 0; start < rows.length; start += QUARANTINE_CHUNK) {
+      const chunk = rows.slice(start, start + QUARANTINE_CHUNK);
+      const tuples = chunk.map((_r, i) => `(${columns.map((_c, k) => d.param(i * columns.length + k + 1)).join(', ')})`);
+      const conflict = upsert ? ` ${d.upsert(upsert.keys, upsert.update)}` : '';
+      await this.#session.query(`INSERT INTO ${d.table(table)} (${columns.join(', ')}) VALUES ${tuples.join(', ')}${conflict}`, chunk.flat());
     }
   }
 
@@ -237,50 +245,27 @@ export class SqlStateStore implements StateStore {
   async writeBatchState(runId: string, quarantine: readonly QuarantinedRow[], checkpoint: Checkpoint, state: BatchState = {}): Promise<void> {
     const d = this.#d;
     const now = new Date().toISOString();
-    for (let start = 0; start < (state.merges ?? []).length; start += QUARANTINE_CHUNK) {
-      const chunk = (state.merges ?? []).slice(start, start + QUARANTINE_CHUNK);
-      const params = chunk.flatMap((m) => [m.plan, m.entity, m.sourceKey, m.survivorEntity, m.survivorKey, m.probability, m.why]);
-      const tuples = chunk.map((_m, i) => `(${[1, 2, 3, 4, 5, 6, 7].map((k) => d.param(i * 7 + k)).join(', ')})`);
-      await this.#session.query(
-        `INSERT INTO ${d.table('merges')} (plan, entity, source_key, survivor_entity, survivor_key, probability, why) VALUES ${tuples.join(', ')}
-         ${d.upsert(['plan', 'entity', 'source_key'], ['survivor_entity', 'survivor_key', 'probability', 'why'])}`,
-        params,
-      );
-    }
+    await this.#insertRows(
+      'merges',
+      ['plan', 'entity', 'source_key', 'survivor_entity', 'survivor_key', 'probability', 'why'],
+      (state.merges ?? []).map((m) => [m.plan, m.entity, m.sourceKey, m.survivorEntity, m.survivorKey, m.probability, m.why]),
+      { keys: ['plan', 'entity', 'source_key'], update: ['survivor_entity', 'survivor_key', 'probability', 'why'] },
+    );
     if (state.review) {
       const { plan, pairs } = state.review;
       await this.#session.query(`DELETE FROM ${d.table('review')} WHERE plan = ${d.param(1)}`, [plan]);
-      for (let start = 0; start < pairs.length; start += QUARANTINE_CHUNK) {
-        const chunk = pairs.slice(start, start + QUARANTINE_CHUNK);
-        const params = chunk.flatMap((r) => [plan, pairId(r), r.entityA, r.keyA, r.entityB, r.keyB, r.probability, r.why]);
-        const tuples = chunk.map((_r, i) => `(${[1, 2, 3, 4, 5, 6, 7, 8].map((k) => d.param(i * 8 + k)).join(', ')})`);
-        await this.#session.query(`INSERT INTO ${d.table('review')} (plan, pair_id, entity_a, key_a, entity_b, key_b, probability, why) VALUES ${tuples.join(', ')}`, params);
-      }
+      await this.#insertRows('review', ['plan', 'pair_id', 'entity_a', 'key_a', 'entity_b', 'key_b', 'probability', 'why'], pairs.map((r) => [plan, pairId(r), r.entityA, r.keyA, r.entityB, r.keyB, r.probability, r.why]));
     }
-    const crosswalk = state.crosswalk ?? [];
-    for (let start = 0; start < crosswalk.length; start += QUARANTINE_CHUNK) {
-      const chunk = crosswalk.slice(start, start + QUARANTINE_CHUNK);
-      const params = chunk.flatMap((c) => [c.plan, c.entity, c.sourceKey, c.newKey]);
-      const tuples = chunk.map((_c, i) => `(${[1, 2, 3, 4].map((k) => d.param(i * 4 + k)).join(', ')})`);
-      await this.#session.query(`INSERT INTO ${d.table('crosswalk')} (plan, entity, source_key, new_key) VALUES ${tuples.join(', ')} ${d.upsert(['plan', 'entity', 'source_key'], ['new_key'])}`, params);
-    }
+    await this.#insertRows('crosswalk', ['plan', 'entity', 'source_key', 'new_key'], (state.crosswalk ?? []).map((c) => [c.plan, c.entity, c.sourceKey, c.newKey]), { keys: ['plan', 'entity', 'source_key'], update: ['new_key'] });
     for (const key of state.released ?? []) {
       await this.#session.query(`DELETE FROM ${d.table('quarantine')} WHERE run_id = ${d.param(1)} AND entity = ${d.param(2)} AND source_key = ${d.param(3)}`, [runId, key.entity, key.sourceKey]);
     }
-    for (let start = 0; start < quarantine.length; start += QUARANTINE_CHUNK) {
-      const chunk = quarantine.slice(start, start + QUARANTINE_CHUNK);
-      const params: unknown[] = [];
-      const tuples = chunk.map((q) => {
-        params.push(runId, q.entity, q.sourceKey, storableJson(q.row), storableJson(q.reasons), now);
-        const n = params.length;
-        return `(${[5, 4, 3, 2, 1, 0].map((k) => d.param(n - k)).join(', ')})`;
-      });
-      await this.#session.query(
-        `INSERT INTO ${d.table('quarantine')} (run_id, entity, source_key, row_data, reasons, created_at) VALUES ${tuples.join(', ')}
-         ${d.upsert(['run_id', 'entity', 'source_key'], ['row_data', 'reasons', 'created_at'])}`,
-        params,
-      );
-    }
+    await this.#insertRows(
+      'quarantine',
+      ['run_id', 'entity', 'source_key', 'row_data', 'reasons', 'created_at'],
+      quarantine.map((q) => [runId, q.entity, q.sourceKey, storableJson(q.row), storableJson(q.reasons), now]),
+      { keys: ['run_id', 'entity', 'source_key'], update: ['row_data', 'reasons', 'created_at'] },
+    );
     const c = checkpoint.counts;
     const p = (i: number) => d.param(i);
     await this.#session.query(
