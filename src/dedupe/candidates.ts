@@ -41,7 +41,7 @@ export function candidatePairs(records: MatchRecords, rules: readonly BlockingRu
       grown.set(packed);
       packed = grown;
     }
-    packed[size++] = a < b ? a * n + b : b * n + a;
+    packed[size++] = packPair(a, b, n);
   };
   const skipped: SkippedBlocks[] = [];
   const byRule: Float64Array[] = [];
@@ -108,9 +108,20 @@ export function candidatePairs(records: MatchRecords, rules: readonly BlockingRu
   return { packed: sorted.slice(0, unique), byRule, skipped };
 }
 
+/** A pair as one number, the smaller record first: a·count + b. */
+export const packPair = (a: number, b: number, count: number): number => (a < b ? a * count + b : b * count + a);
+
+/** The two records of a packed pair, the smaller first. */
+export function unpackPair(packed: number, count: number): [number, number] {
+  const a = Math.floor(packed / count);
+  return [a, packed - a * count];
+}
+
 /** Where pair (a, b) sits in the sorted candidates, or -1. */
-export function findPair(packed: Float64Array, count: number, a: number, b: number): number {
-  const target = a < b ? a * count + b : b * count + a;
+export const findPair = (packed: Float64Array, count: number, a: number, b: number): number => findPacked(packed, packPair(a, b, count));
+
+/** Where a packed pair sits in the sorted candidates (binary search), or -1. */
+export function findPacked(packed: Float64Array, target: number): number {
   let lo = 0;
   let hi = packed.length - 1;
   while (lo <= hi) {

@@ -1,5 +1,6 @@
+import { seededRandom } from '../random.js';
 import type { BlockingRule } from './blocking.js';
-import { candidatePairs, findPair, type MatchRecords, type SkippedBlocks } from './candidates.js';
+import { candidatePairs, findPacked, findPair, unpackPair, type MatchRecords, type SkippedBlocks } from './candidates.js';
 import { clusterPairs } from './cluster.js';
 import type { Comparison, Prepared } from './compare.js';
 import { defaultM, estimatePrior, estimateU, levelWeights, NULL_LEVEL, patternsOf, priorWeight, probability, trainM, type FsModel } from './model.js';
@@ -71,44 +72,32 @@ export function findMatches(records: MatchRecords, settings: MatchSettings, deci
     return x && y ? (comparisons[k] as Comparison).level(x, y) : NULL_LEVEL;
   };
   for (let p = 0; p < P; p++) {
-    const v = packed[p] as number;
-    const a = Math.floor(v / n);
-    const b = v - a * n;
+    const [a, b] = unpackPair(packed[p] as number, n);
     for (let k = 0; k < K; k++) vectors[p * K + k] = levelOf(k, a, b);
   }
   const levelCounts = comparisons.map((c) => c.levels.length);
   const u = estimateU(randomPairVectors(n, K, levelOf, settings.linkOnly ? records.group : undefined), levelCounts);
-  const { m, iterations } = estimateM({ rules: settings.blocking, comparisons, byRule, packed, vectors, n, u });
+  const { m, iterations } = estimateM({ rules: settings.blocking, comparisons, byRule, packed, vectors, u });
   const tf = termFrequencies(comparisons, prepared, settings.termFrequency);
+  // log2(m/u) per comparison level: the prior (λ) is added afterwards, so the evidence can estimate it.
+  const weights = levelWeights({ lambda: 0.5, m, u, iterations });
+  /** What comparison k at level l says for a pair whose first record is a: exact agreement on a rare value says more than on a common one. */
+  const fieldWeight = (k: number, l: number, a: number): number => {
+    if (l === NULL_LEVEL) return 0;
+    const base = (weights[k] as number[])[l] as number;
+    const freq = tf[k];
+    return l === 0 && freq ? base + freq.adjust(((prepared[k] as (Prepared | null)[])[a] as Prepared).text) : base;
+  };
   const evidence = new Float64Array(P);
-  const unweighted = levelWeights({ lambda: 0.5, m, u, iterations });
   for (let p = 0; p < P; p++) {
-    const v = packed[p] as number;
-    const a = Math.floor(v / n);
+    const [a] = unpackPair(packed[p] as number, n);
     let w = 0;
-    for (let k = 0; k < K; k++) {
-      const l = vectors[p * K + k] as number;
-      if (l === NULL_LEVEL) continue;
-      w += (unweighted[k] as number[])[l] as number;
-      const freq = tf[k];
-      if (l === 0 && freq) w += freq.adjust(((prepared[k] as (Prepared | null)[])[a] as Prepared).text);
-    }
+    for (let k = 0; k < K; k++) w += fieldWeight(k, vectors[p * K + k] as number, a);
     evidence[p] = w;
   }
   const model: FsModel = { lambda: estimatePrior(evidence, allPairsOf(n, settings.linkOnly ? records.group : undefined)), m, u, iterations };
-  const weights = levelWeights(model);
   const prior = priorWeight(model);
-
-  const fieldWeights = (a: number, levels: ArrayLike<number>) =>
-    comparisons.map((_c, k) => {
-      const l = levels[k] as number;
-      if (l === NULL_LEVEL) return 0;
-      const base = (weights[k] as number[])[l] as number;
-      const freq = tf[k];
-      // Exact agreement on a common value says less than on a rare one: scale u by the value's share.
-      if (l === 0 && freq) return base + freq.adjust(((prepared[k] as (Prepared | null)[])[a] as Prepared).text);
-      return base;
-    });
+  const fieldWeights = (a: number, levels: ArrayLike<number>) => comparisons.map((_c, k) => fieldWeight(k, levels[k] as number, a));
   const weight = evidence.map((e) => prior + e);
   const decided = new Map<number, boolean>();
   for (const d of decisions) {
@@ -123,18 +112,10 @@ export function findMatches(records: MatchRecords, settings: MatchSettings, deci
     const verdict = decided.get(p);
     const w = weight[p] as number;
     if (verdict === true || (verdict === undefined && w >= thresholdWeight)) accepted.push(p);
-    else if (verdict === undefined && w >= reviewWeight) {
-      const v = packed[p] as number;
-      const a = Math.floor(v / n);
-      review.push([a, v - a * n, probability(w)]);
-    }
+    else if (verdict === undefined && w >= reviewWeight) review.push([...unpackPair(packed[p] as number, n), probability(w)]);
   }
   accepted.sort((x, y) => (weight[y] as number) - (weight[x] as number) || x - y);
-  const pairOf = (p: number): [number, number] => {
-    const v = packed[p] as number;
-    const a = Math.floor(v / n);
-    return [a, v - a * n];
-  };
+  const pairOf = (p: number): [number, number] => unpackPair(packed[p] as number, n);
   const apart = (a: number, b: number): boolean => {
     if (settings.linkOnly && records.group?.[a] === records.group?.[b]) return true;
     const p = findPair(packed, n, a, b);
@@ -210,14 +191,7 @@ function randomPairVectors(n: number, K: number, levelOf: (k: number, a: number,
   if (allPairsOf(n, group) <= U_SAMPLE) {
     for (let a = 0; a < n; a++) for (let b = a + 1; b < n; b++) if (allowed(a, b)) pairs.push([a, b]);
   } else {
-    let seed = 0x9e3779b9;
-    const next = () => {
-      seed = (seed + 0x6d2b79f5) >>> 0;
-      let t = seed;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
+    const next = seededRandom(0x9e3779b9);
     while (pairs.length < U_SAMPLE) {
       const a = Math.floor(next() * n);
       const b = Math.floor(next() * n);
@@ -242,10 +216,9 @@ function estimateM(input: {
   byRule: readonly Float64Array[];
   packed: Float64Array;
   vectors: Uint8Array;
-  n: number;
   u: readonly (readonly number[])[];
 }): { m: number[][]; iterations: number } {
-  const { comparisons, packed, vectors, n, u } = input;
+  const { comparisons, packed, vectors, u } = input;
   const K = comparisons.length;
   const levelCounts = comparisons.map((c) => c.levels.length);
   const sums = levelCounts.map((c) => ({ m: new Array<number>(c).fill(0), weight: 0 }));
@@ -255,8 +228,7 @@ function estimateM(input: {
     const pairs = input.byRule[r] as Float64Array;
     const sessionVectors = new Uint8Array(pairs.length * K);
     pairs.forEach((v, i) => {
-      const a = Math.floor(v / n);
-      const p = findPair(packed, n, a, v - a * n);
+      const p = findPacked(packed, v);
       sessionVectors.set(vectors.subarray(p * K, p * K + K), i * K);
     });
     const session = trainM(patternsOf(sessionVectors, K), levelCounts, u, exclude);
