@@ -7,7 +7,7 @@ import { survive, type ClusterMember } from '../dedupe/survivorship.js';
 import { sourceKeyText, valueToJson, type Row, type Value } from '../values.js';
 import { mapInOrder } from './chunk-mapper.js';
 import { chooseMapper, readOrder } from './load-entity.js';
-import { refResolver, type RefResolver } from './refs.js';
+import { refResolver, resolvedChunks, type RefResolver } from './refs.js';
 import type { Plan } from '../plan/load.js';
 import type { BoundEntity } from './schema-check.js';
 
@@ -68,21 +68,14 @@ export function describe(explanation: Explanation | undefined): string {
  * Streams each entity through its mapping and hands every row that maps (quarantined rows take no part in
  * matching) to `take`, in key order — the same rows, in the same order, as the load will write.
  */
-async function eachMapped(source: Source, entity: BoundEntity, resolve: RefResolver | undefined, take: (sourceKey: string, values: Row) => void, only?: ReadonlySet<string>): Promise<void> {
+async function eachMapped(source: Source, entity: BoundEntity, resolve: RefResolver | undefined, take: (sourceKey: string, values: Row) => void, only?: { has(key: string): boolean }): Promise<void> {
   const mapper = chooseMapper(entity);
   const keyAt = entity.plan.key.map((k) => entity.sourceColumns.indexOf(k));
   const keyOf = (row: Row) => sourceKeyText(keyAt.map((k) => valueToJson(row[k] ?? null)));
-  async function* chunks(): AsyncIterable<Row[]> {
-    for await (const read of source.read({ table: entity.plan.from, columns: entity.readColumns, key: readOrder(entity), batchSize: 500 })) {
-      // The second pass maps only the rows it keeps.
-      const rows = only ? read.filter((row) => only.has(keyOf(row))) : read;
-      if (rows.length === 0) continue;
-      if (resolve) await resolve(rows);
-      yield rows;
-    }
-  }
+  // The second pass maps only the rows it keeps.
+  const chunks = resolvedChunks(source, entity, { key: readOrder(entity), resolve, keep: only && ((row) => only.has(keyOf(row))) });
   try {
-    for await (const chunk of mapInOrder(mapper, chunks())) {
+    for await (const chunk of mapInOrder(mapper, chunks)) {
       chunk.rows.forEach((row, i) => {
         const values = chunk.values[i];
         if (values) take(keyOf(row), values);
@@ -178,25 +171,24 @@ function warningsOf(result: MatchResult, records: number): string[] {
 
 /** Second pass: the cluster members' full records, then survivorship per cluster. */
 async function buildMerges(options: Parameters<typeof planMerges>[0], members: readonly Member[], result: MatchResult): Promise<Map<string, EntityMerges>> {
-  const clusterOf = new Map<number, number>();
-  result.clusters.forEach((c, id) => c.forEach((r) => clusterOf.set(r, id)));
-  const wanted = new Map<string, number>();
-  for (const r of clusterOf.keys()) wanted.set(`${(members[r] as Member).entity.plan.name}\0${(members[r] as Member).sourceKey}`, r);
+  // Per entity, the source keys of its cluster members, and which record each is.
+  const wanted = new Map<BoundEntity, Map<string, number>>(options.group.map((e) => [e, new Map()]));
+  for (const r of result.clusters.flat()) wanted.get((members[r] as Member).entity)?.set((members[r] as Member).sourceKey, r);
   const full = new Map<number, ReadonlyMap<string, Value>>();
-  for (const entity of options.group) {
-    if (![...clusterOf.keys()].some((r) => (members[r] as Member).entity === entity)) continue;
-    const keys = new Set([...clusterOf.keys()].filter((r) => (members[r] as Member).entity === entity).map((r) => (members[r] as Member).sourceKey));
+  for (const [entity, keys] of wanted) {
+    if (keys.size === 0) continue;
     await eachMapped(options.source, entity, options.resolverFor(entity), (sourceKey, values) => {
-      const r = wanted.get(`${entity.plan.name}\0${sourceKey}`);
+      const r = keys.get(sourceKey);
       if (r !== undefined) full.set(r, new Map(entity.plan.fields.map((f, i) => [f.target, values[i] ?? null])));
     }, keys);
   }
+  // The columns a merged record always takes from its survivor: its key in the target and its new ids.
+  const newIds = options.group.flatMap((e) => e.plan.fields.filter((f) => f.newId).map((f) => f.target));
+  const keepOf = new Map(options.group.map((e) => [e, [...new Set([...e.targetKey, ...newIds])]]));
   const byEntity = new Map<string, { losers: Map<string, MergeInfo>; survivors: Map<string, Row> }>(options.group.map((e) => [e.plan.name, { losers: new Map(), survivors: new Map() }]));
   for (const cluster of result.clusters) {
     const records: ClusterMember[] = cluster.map((r) => ({ entity: (members[r] as Member).entity.plan.name, sourceKey: (members[r] as Member).sourceKey, values: full.get(r) ?? new Map() }));
-    const survivorEntity = (members[cluster[0] as number] as Member).entity;
-    const keep = [...new Set([...survivorEntity.targetKey, ...options.group.flatMap((e) => e.plan.fields.filter((f) => f.newId).map((f) => f.target))])];
-    const { survivor, values } = survive(records, options.dedupe, keep);
+    const { survivor, values } = survive(records, options.dedupe, keepOf.get((members[cluster[0] as number] as Member).entity) ?? []);
     const s = members[cluster[survivor] as number] as Member;
     const row = s.entity.plan.fields.map((f) => values.get(f.target) ?? null);
     (byEntity.get(s.entity.plan.name) as { survivors: Map<string, Row> }).survivors.set(s.sourceKey, row);

@@ -76,6 +76,19 @@ export function refResolver(plan: Plan, entity: BoundEntity, state: StateStore, 
   };
 }
 
+/**
+ * An entity's source rows in key order, a chunk at a time, joins and refs filled in: what its mapper takes.
+ * `keep` drops rows before they are resolved (nothing is looked up for a row that is not wanted).
+ */
+export async function* resolvedChunks(source: Source, entity: BoundEntity, options: { key: readonly string[]; resolve: RefResolver | undefined; keep?: ((row: Row) => boolean) | undefined }): AsyncIterable<Row[]> {
+  for await (const read of source.read({ table: entity.plan.from, columns: entity.readColumns, key: options.key, batchSize: 500 })) {
+    const rows = options.keep ? read.filter(options.keep) : read;
+    if (rows.length === 0) continue;
+    if (options.resolve) await options.resolve(rows);
+    yield rows;
+  }
+}
+
 /** The crosswalk lines of written rows: each source key with the key its record has in the target. */
 export function crosswalkEntries(plan: string, entity: BoundEntity, written: readonly { sourceKey: string; values: Row }[]): CrosswalkEntry[] {
   const keyAt = entity.targetKey.map((k) => entity.writeColumns.indexOf(k));

@@ -4,7 +4,7 @@ import { mapInOrder } from '../engine/chunk-mapper.js';
 import { chooseMapper } from '../engine/load-entity.js';
 import { mergePlanner, type EntityMerges } from '../engine/dedupe.js';
 import { mergeJoin } from '../engine/merge-join.js';
-import { refResolver, type RefResolver } from '../engine/refs.js';
+import { refResolver, resolvedChunks, type RefResolver } from '../engine/refs.js';
 import { withConnections } from '../engine/run.js';
 import { checkAgainstSchemas, type BoundEntity } from '../engine/schema-check.js';
 import { CrmMigrateError } from '../errors.js';
@@ -111,25 +111,29 @@ async function verifyEntity(source: Source, target: Target, entity: BoundEntity,
   // Expected rows: a flag (1 written, 0 quarantined) and the target values; a quarantined row carries its key only.
   const mapper = chooseMapper(entity);
   async function* expected(): AsyncIterable<Row[]> {
-    async function* reads(): AsyncIterable<Row[]> {
-      for await (const rows of source.read({ table: plan.from, columns: entity.readColumns, key: plan.key, batchSize: 500 })) {
-        if (resolve) await resolve(rows);
-        yield rows;
-      }
-    }
     const keyText = (row: Row) => sourceKeyText(sourceKey.map((k) => valueToJson(row[k] ?? null)));
-    for await (const chunk of mapInOrder(mapper, reads())) {
-      const kept = merges ? chunk.values.flatMap((v, i) => (v && merges.losers.has(keyText(chunk.rows[i] as Row)) ? [] : [i])) : chunk.values.map((_v, i) => i);
-      yield kept.map((i) => {
-        const values = merges && chunk.values[i] ? (merges.survivors.get(keyText(chunk.rows[i] as Row)) ?? chunk.values[i]) : chunk.values[i];
-        if (values) return [1, ...values];
+    for await (const chunk of mapInOrder(mapper, resolvedChunks(source, entity, { key: plan.key, resolve }))) {
+      const rows: Row[] = [];
+      chunk.values.forEach((mapped, i) => {
+        const sourceRow = chunk.rows[i] as Row;
+        let values = mapped;
+        if (merges && values) {
+          const key = keyText(sourceRow);
+          if (merges.losers.has(key)) return; // merged into its survivor: expected absent
+          values = merges.survivors.get(key) ?? values;
+        }
+        if (values) {
+          rows.push([1, ...values]);
+          return;
+        }
         const row: Row = [0, ...fields.map(() => null)];
-        const key = sourceKey.map((k) => (chunk.rows[i] as Row)[k] ?? null);
+        const key = sourceKey.map((k) => sourceRow[k] ?? null);
         // A quarantined record of a new_id entity is placed where its new key would be.
         if (newId) row[(keyInRow[0] as number) + 1] = newUuid(plan.name, sourceKeyText(key.map(valueToJson)));
         else keyInRow.forEach((at, k) => (row[at + 1] = key[k] ?? null));
-        return row;
+        rows.push(row);
       });
+      yield rows;
     }
   }
   // The target is in new-key order, unrelated to the source's: the expected rows are sorted to match (on disk).
