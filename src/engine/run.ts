@@ -175,35 +175,23 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
     try {
       const checkpoints = await target.state.checkpoints(runId);
       const before = previous ? await target.state.checkpoints(previous.runId) : [];
-      for (const entity of entities) {
-        const from = checkpoints.find((c) => c.entity === entity.plan.name) ?? continuation(entity, before.find((c) => c.entity === entity.plan.name));
+      // Each entity's load, then the second passes that fill in the refs closing a cycle (all is loaded by then).
+      const steps = [...entities.map((entity) => ({ entity, secondPass: false })), ...entities.filter((e) => (e.deferredRefs ?? []).length > 0).map((entity) => ({ entity, secondPass: true }))];
+      for (const { entity, secondPass } of steps) {
+        const name = secondPass ? secondPassName(entity.plan.name) : entity.plan.name;
+        const from = checkpoints.find((c) => c.entity === name) ?? (secondPass ? undefined : continuation(entity, before.find((c) => c.entity === name)));
         if (from?.done) continue;
         if (options.signal?.aborted) {
           stopped = true;
           break;
         }
-        if (entity.create && !(await target.describe(entity.plan.into))) await target.createTable(entity.create);
-        const resolve = refResolver(plan, entity, target.state, source);
-        const group = await merging.forEntity(entity);
+        if (!secondPass && entity.create && !(await target.describe(entity.plan.into))) await target.createTable(entity.create);
+        const resolve = refResolver(plan, entity, target.state, source, { fillDeferred: secondPass });
+        const group = secondPass ? undefined : await merging.forEntity(entity);
         const result = await loadEntity({
-          source, target, runId, entity, from, planName: plan.name, resolve, signal: options.signal, onProgress: options.onProgress,
-          merges: group?.merges, review: group?.owner ? group.plan.review : undefined,
+          source, target, runId, entity, from, planName: plan.name, resolve, signal: options.signal, onProgress: secondPass ? undefined : options.onProgress,
+          merges: group?.merges, review: group?.owner ? group.plan.review : undefined, secondPass,
         });
-        if (result.stopped) {
-          stopped = true;
-          break;
-        }
-      }
-      // Refs that close a cycle: now that every entity is loaded, a second pass fills them in.
-      for (const entity of stopped ? [] : entities.filter((e) => (e.deferredRefs ?? []).length > 0)) {
-        const from = checkpoints.find((c) => c.entity === secondPassName(entity.plan.name));
-        if (from?.done) continue;
-        if (options.signal?.aborted) {
-          stopped = true;
-          break;
-        }
-        const resolve = refResolver(plan, entity, target.state, source, { fillDeferred: true });
-        const result = await loadEntity({ source, target, runId, entity, from, planName: plan.name, resolve, signal: options.signal, secondPass: true });
         if (result.stopped) {
           stopped = true;
           break;
