@@ -278,7 +278,15 @@ describe('linkage across two sources into one table', () => {
   });
 
   it('links the shop export to the CRM (FEBRL 4a × 4b): one contact per person, the CRM record surviving', async () => {
-    const fields = `      first_name: given
+    // The two entities differ only in their source and table: the same record, the same fields.
+    const entity = (source: string, table: string) => `    source: ${source}
+    from: ${table}
+    into: contacts
+    key: rec_id
+    fields:
+      id: { new_id: uuid }
+      legacy_id: rec_id
+      first_name: given
       last_name: surname
       birth_date: dob
       ssn: ssn
@@ -290,28 +298,14 @@ sources: { crm: "${crm.url}", shop: "csv:${shop.dir}" }
 target: "${target.url}"
 entities:
   crm_people:
-    source: crm
-    from: people
-    into: contacts
-    key: rec_id
-    fields:
-      id: { new_id: uuid }
-      legacy_id: rec_id
-${fields}
+${entity('crm', 'people')}
     dedupe:
       on: [first_name, last_name, birth_date, ssn, postcode, suburb]
       with: [shop_people]
       link_only: true
       survivor: source_priority
   shop_people:
-    source: shop
-    from: buyers
-    into: contacts
-    key: rec_id
-    fields:
-      id: { new_id: uuid }
-      legacy_id: rec_id
-${fields}
+${entity('shop', 'buyers')}
 `;
     const summary = await runPlan(parsePlan(text, 'plan.yaml'));
     expect(summary.entities.crm_people).toMatchObject({ read: 5000, written: 5000, merged: 0 });

@@ -7,6 +7,7 @@ import { writeBatch } from '../../src/connectors/shared/write-batch.js';
 import type { Row } from '../../src/values.js';
 import { compareCodePoints } from '../../src/engine/key-order.js';
 import { createMysqlDatabase, createPostgresDatabase, tempDir, type TestMysql, type TestPostgres } from '../helpers/databases.js';
+import { mergeMapContract, resetContract } from './state-contract.js';
 
 // Every connector must behave the same behind the contract: one suite, run against each real database.
 const UGLY = ['plain', 'tab\there', 'line\nbreak', 'back\\slash', '\\N', '', 'ünïcødé 😀', "quote's \"double\"", null];
@@ -174,39 +175,7 @@ describe.each(Object.keys(FIXTURES))('%s connector', (kind) => {
     expect(after.map((r) => r[1])).toEqual([7, 8, 10, 11]);
   });
 
-  it('keeps the merge map and review pairs with a batch, and decisions across a fresh start', async () => {
-    const runId = `dedupe-${kind}`;
-    await target.state.startRun({ runId, plan: 'd', planHash: 'h', status: 'running', startedAt: new Date().toISOString(), finishedAt: null });
-    const long = `k${'é'.repeat(200)}`; // keys up to the state tables' limit, in any script
-    const merges = [
-      { plan: 'd', entity: 'people', sourceKey: '2', survivorEntity: 'people', survivorKey: '1', probability: 0.999, why: 'email exact +12.0' },
-      { plan: 'd', entity: 'shop', sourceKey: long, survivorEntity: 'people', survivorKey: '1', probability: 0.95, why: 'first_name jw>=0.92 or nickname +3.1' },
-    ];
-    const review = { plan: 'd', pairs: [{ entityA: 'people', keyA: '5', entityB: 'shop', keyB: long, probability: 0.6, why: 'w' }] };
-    const checkpoint = { entity: 'people', lastKey: [2], counts: { read: 2, written: 1, merged: 1, quarantined: 0, filtered: 0, deleted: 0 }, done: false };
-    const writer = await target.beginBatch({ runId, table: 'out_people', columns: ['id', 'name'] });
-    await writer.commit([], checkpoint, { merges, review });
-    const stored = [];
-    for await (const m of target.state.merges('d')) stored.push(m);
-    expect(stored).toEqual(merges);
-    expect(await target.state.reviewPairs('d')).toEqual(review.pairs);
-    // A decision on a pair is found whichever way round it is written, and a new one replaces the old.
-    await target.state.decide('d', [{ entityA: 'shop', keyA: long, entityB: 'people', keyB: '5', same: false }]);
-    await target.state.decide('d', [{ entityA: 'people', keyA: '5', entityB: 'shop', keyB: long, same: true }]);
-    expect(await target.state.decisions('d')).toEqual([{ entityA: 'people', keyA: '5', entityB: 'shop', keyB: long, same: true }]);
-    await target.reset('d', []);
-    const after = [];
-    for await (const m of target.state.merges('d')) after.push(m);
-    expect(after).toEqual([]);
-    expect(await target.state.reviewPairs('d')).toEqual([]);
-    expect(await target.state.decisions('d')).toHaveLength(1);
-  });
+  it('keeps the merge map and review pairs with a batch, and decisions across a fresh start', () => mergeMapContract(target, kind));
 
-  it('keeps runs per plan and resets a plan for a fresh start', async () => {
-    expect((await target.state.latestRun('p'))?.runId).toBe(`run-${kind}`);
-    await target.reset('p', ['out_people']);
-    expect((await target.state.latestRun('p'))?.status).toBe('superseded');
-    expect(await target.state.checkpoints(`run-${kind}`)).toEqual([]);
-    expect(await source.count('out_people')).toBe(0);
-  });
+  it('keeps runs per plan and resets a plan for a fresh start', () => resetContract(target, source, kind));
 });

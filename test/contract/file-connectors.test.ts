@@ -8,6 +8,7 @@ import { writeBatch } from '../../src/connectors/shared/write-batch.js';
 import { compareCodePoints } from '../../src/engine/key-order.js';
 import type { Row } from '../../src/values.js';
 import { tempDir } from '../helpers/databases.js';
+import { mergeMapContract, resetContract } from './state-contract.js';
 
 // The contract again, for the file connectors (a folder of CSV or JSON Lines files, one per table). What a
 // file cannot do is asserted as a clear refusal: it has no types beyond what its values show (CSV: text; an
@@ -110,28 +111,7 @@ describe.each(Object.keys(KINDS))('%s connector', (kind) => {
     await expect(target.beginBatch({ runId, table: 'out_people', columns: ['id', 'name'], upsertKey: ['id'] })).rejects.toThrow(/a file target cannot update rows/);
   });
 
-  it('keeps the merge map and review pairs with a batch, and decisions across a fresh start', async () => {
-    const runId = `dedupe-${kind}`;
-    await target.state.startRun({ runId, plan: 'd', planHash: 'h', status: 'running', startedAt: new Date().toISOString(), finishedAt: null });
-    const merges = [{ plan: 'd', entity: 'people', sourceKey: '2', survivorEntity: 'people', survivorKey: '1', probability: 0.999, why: 'email exact +12.0' }];
-    const review = { plan: 'd', pairs: [{ entityA: 'people', keyA: '5', entityB: 'people', keyB: '6', probability: 0.6, why: 'w' }] };
-    const writer = await target.beginBatch({ runId, table: 'out_people', columns: ['id', 'name'] });
-    await writer.commit([], { entity: 'people', lastKey: [2], counts: { read: 2, written: 1, merged: 1, quarantined: 0, filtered: 0, deleted: 0 }, done: false }, { merges, review });
-    const stored = [];
-    for await (const m of target.state.merges('d')) stored.push(m);
-    expect(stored).toEqual(merges);
-    expect(await target.state.reviewPairs('d')).toEqual(review.pairs);
-    await target.state.decide('d', [{ entityA: 'people', keyA: '6', entityB: 'people', keyB: '5', same: true }]);
-    await target.reset('d', []);
-    expect(await target.state.reviewPairs('d')).toEqual([]);
-    expect(await target.state.decisions('d')).toHaveLength(1);
-  });
+  it('keeps the merge map and review pairs with a batch, and decisions across a fresh start', () => mergeMapContract(target, kind));
 
-  it('keeps runs per plan and resets a plan for a fresh start', async () => {
-    expect((await target.state.latestRun('p'))?.runId).toBe(`run-${kind}`);
-    await target.reset('p', ['out_people']);
-    expect((await target.state.latestRun('p'))?.status).toBe('superseded');
-    expect(await target.state.checkpoints(`run-${kind}`)).toEqual([]);
-    expect(await source.count('out_people')).toBe(0);
-  });
+  it('keeps runs per plan and resets a plan for a fresh start', () => resetContract(target, source, kind));
 });
