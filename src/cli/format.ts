@@ -34,6 +34,8 @@ export function formatSummary(summary: RunSummary): string {
     '',
     table(['entity', 'read', 'written', 'merged', 'quarantined', 'filtered', 'read = sum', ...(withDeleted ? ['deleted'] : [])], rows),
   ];
+  const placeholders = Object.entries(summary.placeholders ?? {}).filter(([, n]) => n > 0);
+  if (placeholders.length > 0) parts.push('', `placeholder records made for orphan refs (rows besides the written ones): ${placeholders.map(([name, n]) => `${name} ${int(n)}`).join(', ')}`);
   const dedupe = Object.entries(summary.dedupe ?? {});
   if (dedupe.length > 0) {
     parts.push('', 'dedupe (the same customer recorded several times, merged into one record):');

@@ -28,11 +28,13 @@ export async function verifyCommand(file: string, options: VerifyCommandOptions,
     io.out(JSON.stringify(summary));
     return summary.equal ? 0 : DIFFERENT;
   }
-  const rows = summary.entities.map((e) => [e.entity, int(e.sourceRows), int(e.quarantined), int(e.targetRows), int(e.equal), int(e.missing), int(e.extra), int(e.changed), int(e.stale)]);
+  // Placeholder records (made for orphan refs) get a column only where a plan makes them.
+  const withPlaceholders = summary.entities.some((e) => e.placeholders > 0);
+  const rows = summary.entities.map((e) => [e.entity, int(e.sourceRows), int(e.quarantined), int(e.targetRows), int(e.equal), int(e.missing), int(e.extra), int(e.changed), int(e.stale), ...(withPlaceholders ? [int(e.placeholders)] : [])]);
   const lines = [
     `verify ${summary.source} -> ${summary.target} (${(summary.durationMs / 1000).toFixed(1)} s)`,
     '',
-    table(['entity', 'source', 'quarantined', 'target', 'equal', 'missing', 'extra', 'changed', 'stale'], rows),
+    table(['entity', 'source', 'quarantined', 'target', 'equal', 'missing', 'extra', 'changed', 'stale', ...(withPlaceholders ? ['placeholders'] : [])], rows),
   ];
   const differing = summary.entities.filter((e) => e.differences.length > 0);
   if (differing.length > 0) {

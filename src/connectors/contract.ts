@@ -151,6 +151,8 @@ export interface BatchState {
   readonly released?: readonly QuarantineKey[] | undefined;
   /** Crosswalk lines of the rows written. */
   readonly crosswalk?: readonly CrosswalkEntry[] | undefined;
+  /** Placeholder records written for orphan refs (into the crosswalk as well, so refs to them resolve). */
+  readonly placeholders?: readonly CrosswalkEntry[] | undefined;
 }
 
 /** A quarantined row's identity within a run. */
@@ -249,6 +251,8 @@ export interface StateStore {
   history(plan: string): Promise<AuditEntry[]>;
   /** Target keys of already migrated records of `entity`, by source key; keys not migrated are absent. */
   crosswalk(plan: string, entity: string, sourceKeys: readonly string[]): Promise<Map<string, string>>;
+  /** The placeholder records made in `entity`'s table for orphan refs, by source key. */
+  placeholders(plan: string, entity: string): AsyncIterable<CrosswalkEntry>;
   /** The plan's merge map, by entity and source key. */
   merges(plan: string): AsyncIterable<MergeEntry>;
   /** The plan's pairs awaiting review (from its latest run). */

@@ -5,7 +5,7 @@ import { valueToJson, type LogicalType, type Row, type Value } from '../values.j
 import { auditEntry } from './audit.js';
 import { chunkMapperFor } from './chunk-mapper.js';
 import { piiColumns, rowForDisplay } from './pii.js';
-import { refResolver, type RefResolver } from './refs.js';
+import { crosswalkEntries, refResolver, type RefResolver } from './refs.js';
 import { sourceKeyText, zeroCounts } from './load-entity.js';
 import { withConnections } from './run.js';
 import { checkAgainstSchemas, type BoundEntity } from './schema-check.js';
@@ -56,7 +56,7 @@ export async function retryQuarantine(plan: Plan, records: AsyncIterable<FixedRe
         const keys = new Set<string>();
         for await (const q of target.state.quarantined(run.runId, name)) keys.add(q.sourceKey);
         const resolve = refResolver(plan, entity, target.state, source, { fillDeferred: true });
-        state = new EntityRetry(entity, await source.describe(entity.plan.from), keys, checkpoints.get(name), resolve);
+        state = new EntityRetry(plan.name, entity, await source.describe(entity.plan.from), keys, checkpoints.get(name), resolve);
         states.set(name, state);
       }
       return state;
@@ -78,13 +78,15 @@ class EntityRetry {
   readonly pending: FixedRecord[] = [];
   readonly result = { retried: 0, written: 0, quarantined: 0, skipped: 0 };
   checkpoint: Checkpoint | undefined;
+  readonly #plan: string;
   readonly #entity: BoundEntity;
   readonly #types: readonly LogicalType[];
   readonly #quarantined: Set<string>;
   readonly #resolve: RefResolver | undefined;
   readonly #pii: ReadonlySet<string>;
 
-  constructor(entity: BoundEntity, source: TableInfo | undefined, quarantined: Set<string>, checkpoint: Checkpoint | undefined, resolve: RefResolver | undefined) {
+  constructor(plan: string, entity: BoundEntity, source: TableInfo | undefined, quarantined: Set<string>, checkpoint: Checkpoint | undefined, resolve: RefResolver | undefined) {
+    this.#plan = plan;
     this.#entity = entity;
     this.#resolve = resolve;
     this.#pii = piiColumns(entity);
@@ -121,10 +123,12 @@ class EntityRetry {
     if (rows.length === 0 || !this.checkpoint) return;
     await this.#resolve?.(rows);
     const mapped = chunkMapperFor(this.#entity)(rows);
-    const upsertKey = plan.strategy === 'incremental' ? this.#entity.targetKey : undefined;
+    // A quarantined record may stand in the target as a placeholder (made for an orphan ref): the fixed record replaces it.
+    const upsertKey = plan.strategy === 'incremental' || this.#entity.placeholder ? this.#entity.targetKey : undefined;
     const writer = await target.beginBatch({ runId, table: plan.into, columns: this.#entity.writeColumns, upsertKey });
     const still: QuarantinedRow[] = [];
     const released: QuarantineKey[] = [];
+    const written: { sourceKey: string; values: Row }[] = [];
     try {
       mapped.values.forEach((values, i) => {
         const sourceKey = keys[i] as string;
@@ -132,6 +136,7 @@ class EntityRetry {
           if (plan.tombstone) values.push(null);
           writer.add(values);
           released.push({ entity: plan.name, sourceKey });
+          if (this.#entity.recordsCrosswalk) written.push({ sourceKey, values });
           return;
         }
         still.push({ entity: plan.name, sourceKey, row: rowForDisplay(this.#entity, rows[i] as Row, this.#pii), reasons: mapped.reasons[i] ?? [] });
@@ -140,7 +145,7 @@ class EntityRetry {
       counts.written += released.length;
       counts.quarantined -= released.length;
       const checkpoint = { ...this.checkpoint, counts };
-      await writer.commit(still, checkpoint, { released });
+      await writer.commit(still, checkpoint, { released, crosswalk: crosswalkEntries(this.#plan, this.#entity, written) });
       this.checkpoint = checkpoint;
     } catch (error) {
       await writer.abort();

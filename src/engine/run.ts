@@ -9,6 +9,7 @@ import { auditEntry, failureDetails } from './audit.js';
 import { openPlanSource, openPlanTarget } from './connections.js';
 import { shiftBack } from './cursor.js';
 import { mergePlanner, type DedupeSummary } from './dedupe.js';
+import { makePlaceholders, placeholderStepName, placeholderTargets, type PlaceholderSpec } from './placeholders.js';
 import { refResolver } from './refs.js';
 import { checkAgainstSchemas, type BoundEntity } from './schema-check.js';
 
@@ -67,6 +68,11 @@ export interface RunSummary {
   readonly lag?: Readonly<Record<string, Lag>> | undefined;
   /** What matching found, per entity with `dedupe:` planned in this call. */
   readonly dedupe?: Readonly<Record<string, DedupeSummary>> | undefined;
+  /**
+   * Placeholder records made for orphan refs (`orphans: placeholder`) over the whole run, per entity whose table
+   * holds them: rows of its table besides the `written` ones, not source rows of its own.
+   */
+  readonly placeholders?: Readonly<Record<string, number>> | undefined;
   readonly durationMs: number;
 }
 
@@ -120,10 +126,29 @@ async function lagOf(source: Source, entities: readonly BoundEntity[], checkpoin
 function continuation(entity: BoundEntity, previous: Checkpoint | undefined): Checkpoint | undefined {
   const { plan } = entity;
   if (!previous) return undefined;
-  if (plan.strategy === 'full') return { entity: plan.name, lastKey: previous.lastKey, counts: zeroCounts(), done: true };
+  if (plan.strategy === 'full') return { entity: previous.entity, lastKey: previous.lastKey, counts: zeroCounts(), done: true };
   let lastKey = previous.lastKey;
   if (lastKey && plan.lookback) lastKey = [shiftBack(lastKey[0], plan.lookback, `entity ${plan.name}`)];
-  return { entity: plan.name, lastKey, counts: zeroCounts(), done: false };
+  return { entity: previous.entity, lastKey, counts: zeroCounts(), done: false };
+}
+
+/**
+ * One step of a run, each with its own checkpoint: an entity's load; before it, the placeholders its orphan
+ * refs need in a referenced entity's table; after all loads, the second pass filling in refs closing a cycle.
+ */
+type Step = { readonly kind: 'load' | 'refs'; readonly entity: BoundEntity; readonly name: string } | { readonly kind: 'placeholders'; readonly entity: BoundEntity; readonly referenced: BoundEntity; readonly spec: PlaceholderSpec; readonly name: string };
+
+function steps(entities: readonly BoundEntity[]): Step[] {
+  const byName = new Map(entities.map((e) => [e.plan.name, e]));
+  const loads = entities.flatMap((entity): Step[] => [
+    ...placeholderTargets(entity.plan).flatMap((r): Step[] => {
+      const referenced = byName.get(r);
+      return referenced?.placeholder ? [{ kind: 'placeholders', entity, referenced, spec: referenced.placeholder, name: placeholderStepName(entity.plan.name, r) }] : [];
+    }),
+    { kind: 'load', entity, name: entity.plan.name },
+  ]);
+  const refs = entities.filter((e) => (e.deferredRefs ?? []).length > 0).map((entity): Step => ({ kind: 'refs', entity, name: secondPassName(entity.plan.name) }));
+  return [...loads, ...refs];
 }
 
 /**
@@ -150,7 +175,15 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
       const previousRunId = previous && previous.runId !== runId ? previous.runId : undefined;
       const lag = options.lag ? await lagOf(source, entities, checkpoints) : undefined;
       const dedupe = merging.summaries();
-      return { runId, plan: plan.name, status, resumed, previousRunId, source: source.display, target: target.display, entities: counts, reasons: await reasonCounts(target, runId), quality, lag, dedupe, durationMs: Date.now() - started };
+      const placeholders: Record<string, number> = {};
+      for (const step of steps(entities)) {
+        if (step.kind === 'placeholders') placeholders[step.referenced.plan.name] = (placeholders[step.referenced.plan.name] ?? 0) + (of(step.name)?.counts.written ?? 0);
+      }
+      return {
+        runId, plan: plan.name, status, resumed, previousRunId, source: source.display, target: target.display, entities: counts, reasons: await reasonCounts(target, runId), quality, lag, dedupe,
+        ...(Object.keys(placeholders).length > 0 ? { placeholders } : {}),
+        durationMs: Date.now() - started,
+      };
     };
     const incremental = plan.entities.some((e) => e.strategy === 'incremental');
     if (run?.status === 'done' && !incremental) {
@@ -175,23 +208,28 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
     try {
       const checkpoints = await target.state.checkpoints(runId);
       const before = previous ? await target.state.checkpoints(previous.runId) : [];
-      // Each entity's load, then the second passes that fill in the refs closing a cycle (all is loaded by then).
-      const steps = [...entities.map((entity) => ({ entity, secondPass: false })), ...entities.filter((e) => (e.deferredRefs ?? []).length > 0).map((entity) => ({ entity, secondPass: true }))];
-      for (const { entity, secondPass } of steps) {
-        const name = secondPass ? secondPassName(entity.plan.name) : entity.plan.name;
-        const from = checkpoints.find((c) => c.entity === name) ?? (secondPass ? undefined : continuation(entity, before.find((c) => c.entity === name)));
+      for (const step of steps(entities)) {
+        const { entity, name } = step;
+        const previousStep = before.find((c) => c.entity === name);
+        const from = checkpoints.find((c) => c.entity === name) ?? (step.kind === 'refs' ? undefined : continuation(entity, previousStep));
         if (from?.done) continue;
         if (options.signal?.aborted) {
           stopped = true;
           break;
         }
-        if (!secondPass && entity.create && !(await target.describe(entity.plan.into))) await target.createTable(entity.create);
-        const resolve = refResolver(plan, entity, target.state, source, { fillDeferred: secondPass });
-        const group = secondPass ? undefined : await merging.forEntity(entity);
-        const result = await loadEntity({
-          source, target, runId, entity, from, planName: plan.name, resolve, signal: options.signal, onProgress: secondPass ? undefined : options.onProgress,
-          merges: group?.merges, review: group?.owner ? group.plan.review : undefined, secondPass,
-        });
+        let result: { stopped: boolean };
+        if (step.kind === 'placeholders') {
+          result = await makePlaceholders({ source, target, runId, planName: plan.name, entity, referenced: step.referenced, spec: step.spec, order: readOrder(entity), from, signal: options.signal });
+        } else {
+          const secondPass = step.kind === 'refs';
+          if (!secondPass && entity.create && !(await target.describe(entity.plan.into))) await target.createTable(entity.create);
+          const resolve = refResolver(plan, entity, target.state, source, { fillDeferred: secondPass });
+          const group = secondPass ? undefined : await merging.forEntity(entity);
+          result = await loadEntity({
+            source, target, runId, entity, from, planName: plan.name, resolve, signal: options.signal, onProgress: secondPass ? undefined : options.onProgress,
+            merges: group?.merges, review: group?.owner ? group.plan.review : undefined, secondPass,
+          });
+        }
         if (result.stopped) {
           stopped = true;
           break;

@@ -6,6 +6,7 @@ import { didYouMean } from '../plan/suggest.js';
 import { isVirtualColumn } from '../mapping/identity.js';
 import { loadOrder } from './load-order.js';
 import { keyCopies } from './target-key.js';
+import { placeholderSpec, type PlaceholderSpec } from './placeholders.js';
 import type { LogicalType } from '../values.js';
 
 /** What a target column accepts, whether the table exists or is about to be created. */
@@ -37,6 +38,8 @@ export interface BoundEntity {
   readonly recordsCrosswalk: boolean;
   /** Ref fields that close a cycle: written NULL by the load, filled in by a second pass (see loadOrder). */
   readonly deferredRefs?: readonly string[] | undefined;
+  /** The placeholder records other entities' orphan refs make in this entity's table, if any do. */
+  readonly placeholder?: PlaceholderSpec | undefined;
 }
 
 /**
@@ -253,7 +256,8 @@ export async function checkAgainstSchemas(plan: Plan, source: Source, target: Ta
     if (deferredRefs.length > 0 && targetKey.length === 0) {
       issues.push({ severity: 'error', path: entity.path, message: `${entity.name} fills in refs in a second pass, which finds its rows by key: copy its key to the target or give it a new_id` });
     }
-    entities.push({ plan: entity, sourceColumns, targetColumns, create, targetKey, writeColumns, readColumns, recordsCrosswalk, deferredRefs });
+    const placeholder = placeholderSpec(plan, entity, targetInfo ?? (create as TableSpec), targetKey, issues);
+    entities.push({ plan: entity, sourceColumns, targetColumns, create, targetKey, writeColumns, readColumns, recordsCrosswalk, deferredRefs, placeholder });
   }
   const located = issues.map((i) => ({ ...i, location: i.location ?? plan.locate(i.path) }));
   if (located.some((i) => i.severity === 'error')) throw new PlanError(located);

@@ -72,6 +72,8 @@ export interface EntityPlan {
   readonly keys: Readonly<Record<string, string>>;
   /** Matching and merging of the entity's duplicate records (`dedupe:`), if any. */
   readonly dedupe: DedupePlan | undefined;
+  /** Values of the placeholder records other entities' orphan refs may make in this entity's table, by target column. */
+  readonly placeholder: Readonly<Record<string, Value>> | undefined;
   /** The entity as the plan wrote it (validated, `${env:…}` resolved): JSON, so a worker thread can compile it again. */
   readonly input: EntityInput;
 }
@@ -245,6 +247,7 @@ export function compileEntity(
     joins,
     keys,
     dedupe: entity.dedupe && compileDedupe(name, entity.dedupe, Object.keys(entity.fields), issues),
+    placeholder: entity.placeholder,
     input: entity,
   };
 }

@@ -54,6 +54,8 @@ export interface RefPlan {
   readonly entity: string;
   /** The source column holding the referenced record's source key. */
   readonly column: string;
+  /** `orphans: placeholder`: a missing record is made as a placeholder before the load (see engine/placeholders.ts). */
+  readonly placeholder: boolean;
 }
 
 /** The identity part of a field: `new_id` or `ref`, as the field's source, steps and policy; undefined for other fields. */
@@ -75,8 +77,12 @@ export function compileIdentity(entity: { name: string; key: readonly string[] }
       issues.push({ severity: 'error', path: [...path, 'from'], message: 'a ref field needs from: the one source column that holds the referenced key', hint: 'write { from: account_id, ref: companies }' });
       return undefined;
     }
-    const ref: RefPlan = { entity: field.ref, column: field.from };
-    return { from: [refColumn(target)], fromList: false, steps: [step('ref', { field: target })], invalid: field.orphans ?? ('quarantine' as const), ref };
+    const placeholder = field.orphans === 'placeholder';
+    const ref: RefPlan = { entity: field.ref, column: field.from, placeholder };
+    // A placeholder is made for every orphan before the load: one still missing then (its key did not fit the
+    // referenced table) is quarantined.
+    const invalid = field.orphans === 'null' ? ('null' as const) : ('quarantine' as const);
+    return { from: [refColumn(target)], fromList: false, steps: [step('ref', { field: target })], invalid, ref };
   }
   if (field.orphans !== undefined) issues.push({ severity: 'error', path: [...path, 'orphans'], message: '"orphans" applies to a ref field only', hint: 'add ref: <entity>' });
   return undefined;

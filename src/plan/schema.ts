@@ -43,8 +43,11 @@ export const FieldSchema = z.strictObject({
   new_id: z.enum(['uuid']).optional(),
   /** The entity whose record `from` refers to: the value becomes that record's key in the target. */
   ref: z.string().min(1).optional(),
-  /** A ref to a record that was not migrated (missing, or quarantined): quarantine the row, or set NULL. */
-  orphans: z.preprocess((v) => (v === null ? 'null' : v), z.enum(['quarantine', 'null'])).optional(),
+  /**
+   * A ref to a record that was not migrated (missing, or quarantined): quarantine the row, set NULL, or point
+   * it at a placeholder record made in the referenced entity's table (see the entity's `placeholder:`).
+   */
+  orphans: z.preprocess((v) => (v === null ? 'null' : v), z.enum(['quarantine', 'null', 'placeholder'])).optional(),
 });
 
 /** A field is a source column name (a copy) or the full form. */
@@ -115,6 +118,8 @@ export const EntitySchema = z.strictObject({
     /** The column that says which of `columns` a row came from (1, 2, …); part of the entity's key. */
     position: z.string().min(1).optional(),
   }).optional(),
+  /** The values of a placeholder record (made for refs with `orphans: placeholder`), by target column; the rest are NULL. */
+  placeholder: z.record(z.string().min(1), Scalar).optional(),
 });
 
 export type DedupeInput = z.infer<typeof Dedupe>;

@@ -61,6 +61,13 @@ function qualitySection(quality: Readonly<Record<string, EntityQuality>>): strin
 ${htmlTable(['field', 'checked', 'valid', 'flagged', 'corrected', 'kept', 'nulled', 'quarantined', 'findings'], rows, ' data-section="quality"', [1, 2, 3, 4, 5, 6, 7])}`;
 }
 
+/** Placeholder records made for orphan refs: rows of a table besides its written ones. */
+function placeholderNote(summary: RunSummary): string {
+  const made = Object.entries(summary.placeholders ?? {}).filter(([, n]) => n > 0);
+  if (made.length === 0) return '';
+  return `<p data-section="placeholders">Placeholder records made for orphan refs (rows of the table besides the written ones): ${made.map(([name, n]) => `${esc(name)} <span data-count="placeholders">${int(n)}</span>`).join(', ')}.</p>`;
+}
+
 /** The page for one run: accounting, throughput, quarantine reasons with sample keys, cleaning quality. */
 export function renderRunReport(input: RunReportInput): string {
   const { summary } = input;
@@ -91,6 +98,7 @@ ${htmlTable(['entity', 'source key', 'reasons', 'row'], input.samples.map((q) =>
 <h2>Accounting</h2>
 <p class="muted">Every source row ends in exactly one bucket: read = written + merged + quarantined + filtered. Deleted counts target rows removed because their source row is gone.</p>
 ${htmlTable(['entity', 'read', 'written', 'merged', 'quarantined', 'filtered', 'deleted', 'read = sum', ''], accounting, ' data-section="accounting"')}
+${placeholderNote(summary)}
 <h2>Throughput</h2>
 ${chart}
 <h2>Quarantine</h2>

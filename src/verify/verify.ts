@@ -44,6 +44,8 @@ export interface EntityVerification {
   readonly extra: number;
   readonly changed: number;
   readonly stale: number;
+  /** Target rows that are placeholder records made for orphan refs (expected there, not `extra`). */
+  readonly placeholders: number;
   /** The first differences found, up to the limit asked for. */
   readonly differences: readonly Difference[];
 }
@@ -78,7 +80,9 @@ export async function verifyPlan(plan: Plan, options: VerifyOptions = {}): Promi
     for (const entity of entities) {
       // The target holds a cycle's refs filled in (the second pass), so verify resolves them too.
       const resolve = refResolver(plan, entity, target.state, source, { fillDeferred: true });
-      results.push(await verifyEntity(source, target, entity, options, resolve, (await merging.forEntity(entity))?.merges));
+      const placeholders = new Set<string>();
+      if (entity.placeholder) for await (const p of target.state.placeholders(plan.name, entity.plan.name)) placeholders.add(p.newKey);
+      results.push(await verifyEntity(source, target, entity, options, resolve, (await merging.forEntity(entity))?.merges, placeholders));
     }
     const equal = results.every((r) => r.missing + r.extra + r.changed + r.stale === 0);
     return { source: source.display, target: target.display, equal, entities: results, durationMs: Date.now() - started };
@@ -89,8 +93,11 @@ export async function verifyPlan(plan: Plan, options: VerifyOptions = {}): Promi
   return summary;
 }
 
-/** `merges`: the entity's dedupe merges, planned again from the source: merged rows are expected absent, survivors merged. */
-async function verifyEntity(source: Source, target: Target, entity: BoundEntity, options: VerifyOptions, resolve: RefResolver | undefined, merges: EntityMerges | undefined): Promise<EntityVerification> {
+/**
+ * `merges`: the entity's dedupe merges, planned again from the source: merged rows are expected absent, survivors merged.
+ * `placeholders`: the target keys of the placeholder records made in the entity's table, expected there.
+ */
+async function verifyEntity(source: Source, target: Target, entity: BoundEntity, options: VerifyOptions, resolve: RefResolver | undefined, merges: EntityMerges | undefined, placeholders: ReadonlySet<string>): Promise<EntityVerification> {
   const { plan } = entity;
   const newId = plan.fields.some((f) => f.newId);
   if (entity.targetKey.length === 0) {
@@ -101,7 +108,8 @@ async function verifyEntity(source: Source, target: Target, entity: BoundEntity,
   const keyInRow = entity.targetKey.map((k) => fields.indexOf(k));
   const sourceKey = plan.key.map((k) => entity.sourceColumns.indexOf(k));
   const limit = options.limit ?? 20;
-  const result = { entity: plan.name, table: plan.into, sourceRows: 0, quarantined: 0, targetRows: 0, equal: 0, missing: 0, extra: 0, changed: 0, stale: 0 };
+  const result = { entity: plan.name, table: plan.into, sourceRows: 0, quarantined: 0, targetRows: 0, equal: 0, missing: 0, extra: 0, changed: 0, stale: 0, placeholders: 0 };
+  const isPlaceholder = (key: readonly Value[]) => placeholders.size > 0 && placeholders.has(sourceKeyText(key.map(valueToJson)));
   const differences: Difference[] = [];
   const note = (kind: DifferenceKind, key: readonly Value[], columns: string[] = [], values?: Difference['values']) => {
     result[kind] += 1;
@@ -161,12 +169,15 @@ async function verifyEntity(source: Source, target: Target, entity: BoundEntity,
       (want, have, key) => {
         if (want) result.sourceRows += 1;
         if (have) result.targetRows += 1;
+        // A placeholder stands in for a record that was never migrated: missing from the source, or quarantined.
+        const placeholder = have !== undefined && (!want || want[0] === 0) && isPlaceholder(key);
+        if (placeholder) result.placeholders += 1;
         if (want && want[0] === 0) {
           result.quarantined += 1;
-          if (have) note('stale', key);
+          if (have && !placeholder) note('stale', key);
           return;
         }
-        if (!want) return note('extra', key);
+        if (!want) return placeholder ? undefined : note('extra', key);
         if (!have) return note('missing', key);
         const differ: string[] = [];
         const values: { column: string; expected: unknown; actual: unknown }[] = [];

@@ -123,6 +123,9 @@ function inspectOnlyState(store: SqlStateStore, client: pg.Client): StateStore {
     audit: (entry) => store.audit(entry),
     history: async (plan) => ((await exists()) ? store.history(plan) : []),
     crosswalk: async (plan, entity, keys) => ((await exists()) ? store.crosswalk(plan, entity, keys) : new Map()),
+    placeholders: async function* (plan, entity) {
+      if (await exists()) yield* store.placeholders(plan, entity);
+    },
     merges: async function* (plan) {
       if (await exists()) yield* store.merges(plan);
     },

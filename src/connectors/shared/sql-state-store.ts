@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { CrmMigrateError } from '../../errors.js';
-import type { AuditEntry, BatchState, Checkpoint, MergeEntry, PairDecision, QuarantinedRow, RecordPair, ReviewPair, RunRecord, RunStatus, StateStore } from '../contract.js';
+import type { AuditEntry, BatchState, Checkpoint, CrosswalkEntry, MergeEntry, PairDecision, QuarantinedRow, RecordPair, ReviewPair, RunRecord, RunStatus, StateStore } from '../contract.js';
 
 /** The smallest SQL surface the state tables need; each SQL connector adapts its driver to it. */
 export interface SqlSession {
   query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]>;
 }
 
-export type StateTable = 'runs' | 'checkpoints' | 'quarantine' | 'audit' | 'crosswalk' | 'merges' | 'review' | 'decisions';
+export type StateTable = 'runs' | 'checkpoints' | 'quarantine' | 'audit' | 'crosswalk' | 'placeholders' | 'merges' | 'review' | 'decisions';
 
 /** How a SQL database spells the state tables: names, placeholders and a few types. */
 export interface StateDialect {
@@ -63,6 +63,8 @@ export class SqlStateStore implements StateStore {
       target TEXT NOT NULL, details ${d.json})`);
     await this.#session.query(`CREATE TABLE IF NOT EXISTS ${d.table('crosswalk')} (
       plan ${k} NOT NULL, entity ${k} NOT NULL, source_key ${k} NOT NULL, new_key TEXT NOT NULL, PRIMARY KEY (plan, entity, source_key))`);
+    await this.#session.query(`CREATE TABLE IF NOT EXISTS ${d.table('placeholders')} (
+      plan ${k} NOT NULL, entity ${k} NOT NULL, source_key ${k} NOT NULL, new_key TEXT NOT NULL, PRIMARY KEY (plan, entity, source_key))`);
     await this.#session.query(`CREATE TABLE IF NOT EXISTS ${d.table('merges')} (
       plan ${k} NOT NULL, entity ${k} NOT NULL, source_key ${k} NOT NULL, survivor_entity TEXT NOT NULL, survivor_key TEXT NOT NULL,
       probability ${d.float} NOT NULL, why TEXT NOT NULL, PRIMARY KEY (plan, entity, source_key))`);
@@ -72,6 +74,21 @@ export class SqlStateStore implements StateStore {
       plan ${k} NOT NULL, ${pair}, probability ${d.float} NOT NULL, why TEXT NOT NULL, PRIMARY KEY (plan, pair_id))`);
     await this.#session.query(`CREATE TABLE IF NOT EXISTS ${d.table('decisions')} (
       plan ${k} NOT NULL, ${pair}, same INTEGER NOT NULL, decided_at TEXT NOT NULL, PRIMARY KEY (plan, pair_id))`);
+  }
+
+  async *placeholders(plan: string, entity: string): AsyncIterable<CrosswalkEntry> {
+    const p = (i: number) => this.#d.param(i);
+    let after = '';
+    for (;;) {
+      const rows = await this.#session.query(
+        `SELECT source_key, new_key FROM ${this.#d.table('placeholders')} WHERE plan = ${p(1)} AND entity = ${p(2)} AND source_key > ${p(3)} ORDER BY source_key LIMIT 1000`,
+        [plan, entity, after],
+      );
+      for (const r of rows) yield { plan, entity, sourceKey: String(r.source_key), newKey: String(r.new_key) };
+      const last = rows.at(-1);
+      if (!last || rows.length < 1000) return;
+      after = String(last.source_key);
+    }
   }
 
   async *merges(plan: string): AsyncIterable<MergeEntry> {
@@ -256,9 +273,18 @@ export class SqlStateStore implements StateStore {
       await this.#session.query(`DELETE FROM ${d.table('review')} WHERE plan = ${d.param(1)}`, [plan]);
       await this.#insertRows('review', ['plan', 'pair_id', 'entity_a', 'key_a', 'entity_b', 'key_b', 'probability', 'why'], pairs.map((r) => [plan, pairId(r), r.entityA, r.keyA, r.entityB, r.keyB, r.probability, r.why]));
     }
-    await this.#insertRows('crosswalk', ['plan', 'entity', 'source_key', 'new_key'], (state.crosswalk ?? []).map((c) => [c.plan, c.entity, c.sourceKey, c.newKey]), { keys: ['plan', 'entity', 'source_key'], update: ['new_key'] });
+    const keyed = { keys: ['plan', 'entity', 'source_key'], update: ['new_key'] };
+    // A placeholder is in the crosswalk too: refs to it resolve like refs to any migrated record.
+    const crosswalk = [...(state.crosswalk ?? []), ...(state.placeholders ?? [])];
+    await this.#insertRows('crosswalk', ['plan', 'entity', 'source_key', 'new_key'], crosswalk.map((c) => [c.plan, c.entity, c.sourceKey, c.newKey]), keyed);
+    await this.#insertRows('placeholders', ['plan', 'entity', 'source_key', 'new_key'], (state.placeholders ?? []).map((c) => [c.plan, c.entity, c.sourceKey, c.newKey]), keyed);
     for (const key of state.released ?? []) {
       await this.#session.query(`DELETE FROM ${d.table('quarantine')} WHERE run_id = ${d.param(1)} AND entity = ${d.param(2)} AND source_key = ${d.param(3)}`, [runId, key.entity, key.sourceKey]);
+      // The record, written now, replaced any placeholder that stood in for it.
+      await this.#session.query(
+        `DELETE FROM ${d.table('placeholders')} WHERE entity = ${d.param(1)} AND source_key = ${d.param(2)} AND plan IN (SELECT plan FROM ${d.table('runs')} WHERE run_id = ${d.param(3)})`,
+        [key.entity, key.sourceKey, runId],
+      );
     }
     await this.#insertRows(
       'quarantine',
@@ -281,6 +307,7 @@ export class SqlStateStore implements StateStore {
     const d = this.#d;
     const runs = `SELECT run_id FROM ${d.table('runs')} WHERE plan = ${d.param(1)}`;
     await this.#session.query(`DELETE FROM ${d.table('crosswalk')} WHERE plan = ${d.param(1)}`, [plan]);
+    await this.#session.query(`DELETE FROM ${d.table('placeholders')} WHERE plan = ${d.param(1)}`, [plan]);
     // Reviewers' decisions stay: they are the user's work, and the next run's matching honours them.
     await this.#session.query(`DELETE FROM ${d.table('merges')} WHERE plan = ${d.param(1)}`, [plan]);
     await this.#session.query(`DELETE FROM ${d.table('review')} WHERE plan = ${d.param(1)}`, [plan]);
@@ -318,6 +345,7 @@ export const INSPECT_ONLY_STATE: StateStore = {
   audit: () => Promise.reject(new CrmMigrateError('E_TARGET', 'the target was opened for inspection only')),
   history: () => Promise.resolve([]),
   crosswalk: () => Promise.resolve(new Map()),
+  placeholders: async function* () {},
   merges: async function* () {},
   reviewPairs: () => Promise.resolve([]),
   decisions: () => Promise.resolve([]),
@@ -340,6 +368,7 @@ export function withOwnLookups(store: StateStore, lookups: () => Promise<StateSt
     audit: (entry) => store.audit(entry),
     history: (plan) => store.history(plan),
     crosswalk: async (plan, entity, keys) => (await (opened ??= lookups())).crosswalk(plan, entity, keys),
+    placeholders: (plan, entity) => store.placeholders(plan, entity),
     merges: (plan) => store.merges(plan),
     reviewPairs: (plan) => store.reviewPairs(plan),
     decisions: (plan) => store.decisions(plan),

@@ -1,0 +1,148 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { formatSummary } from '../src/cli/format.js';
+import { PlanError } from '../src/errors.js';
+import { renderRunReport } from '../src/report/report.js';
+import { retryQuarantine, type FixedRecord } from '../src/engine/retry.js';
+import { runPlan } from '../src/engine/run.js';
+import { newUuid } from '../src/mapping/identity.js';
+import { parsePlan } from '../src/plan/load.js';
+import { verifyPlan } from '../src/verify/verify.js';
+import { scratchDatabase, type ScratchDatabase } from './helpers/sql-databases.js';
+
+// Orders refer to companies. Company 3 is quarantined (its email is broken) and companies 7 and 8 were never
+// in the source: with orphans: placeholder, each gets a placeholder record and its orders still land.
+const PLAN = (source: string, target: string, placeholder = '    placeholder: { name: "(unknown company)", status: placeholder }\n') => `version: 1
+name: placeholders
+source: "${source}"
+target: "${target}"
+batch_size: 2
+entities:
+  companies:
+    from: companies
+    into: accounts
+    key: id
+    fields:
+      id: { new_id: uuid }
+      name: name
+      email: { from: email, clean: email }
+      status: { value: migrated }
+${placeholder}  orders:
+    from: orders
+    into: orders
+    key: id
+    fields:
+      id: id
+      company_id: { from: company_id, ref: companies, orphans: placeholder }
+      amount: amount
+`;
+
+describe.each([['sqlite', 'postgres'], ['postgres', 'mysql']] as const)('orphan refs with placeholders, %s -> %s', (sourceKind, targetKind) => {
+  let source: ScratchDatabase;
+  let target: ScratchDatabase;
+  beforeEach(async () => {
+    [source, target] = await Promise.all([scratchDatabase(sourceKind), scratchDatabase(targetKind)]);
+    await source.run('CREATE TABLE companies (id INTEGER PRIMARY KEY, name TEXT, email TEXT)');
+    await source.run('CREATE TABLE orders (id INTEGER PRIMARY KEY, company_id INTEGER, amount INTEGER)');
+    await source.run("INSERT INTO companies VALUES (1, 'Acme', 'sales@acme.example'), (2, 'Globex', NULL), (3, 'Initech', 'bill at initech')");
+    await source.run('INSERT INTO orders VALUES (100, 1, 10), (101, 3, 20), (102, 7, 30), (103, 7, 40), (104, NULL, 50), (105, 8, 60), (106, 2, 70)');
+    await target.run('CREATE TABLE accounts (id VARCHAR(36) PRIMARY KEY, name VARCHAR(100) NOT NULL, email VARCHAR(100), status VARCHAR(20) NOT NULL)');
+  });
+  afterEach(async () => {
+    await Promise.all([source.drop(), target.drop()]);
+  });
+
+  it('makes one placeholder per missing or quarantined record, re-points the orders to it, and verify counts it', async () => {
+    const text = PLAN(source.url, target.url);
+    const controller = new AbortController();
+    // Stopped once the companies are loaded, before the placeholders: the rerun resumes there.
+    const first = await runPlan(parsePlan(text, 'plan.yaml'), { signal: controller.signal, onProgress: (p) => (p.entity === 'companies' && p.done ? controller.abort() : undefined) });
+    expect(first.status).toBe('interrupted');
+    const summary = await runPlan(parsePlan(text, 'plan.yaml'));
+    expect(summary.status).toBe('done');
+    expect(summary.entities.companies).toMatchObject({ read: 3, written: 2, quarantined: 1 });
+    expect(summary.entities.orders).toMatchObject({ read: 7, written: 7, quarantined: 0 });
+    expect(summary.placeholders).toEqual({ companies: 3 });
+    expect(formatSummary(summary)).toContain('placeholder records made for orphan refs (rows besides the written ones): companies 3');
+    expect(renderRunReport({ summary, throughput: [] })).toMatch(/data-section="placeholders">.*companies <span data-count="placeholders">3<\/span>/);
+
+    const accounts = await target.rows<{ id: string; name: string; email: string | null; status: string }>('SELECT id, name, email, status FROM accounts ORDER BY name, id');
+    const placeholder = (key: string) => [newUuid('companies', key), '(unknown company)', null, 'placeholder'];
+    expect(accounts.map((a) => [a.id, a.name, a.email, a.status])).toEqual([
+      placeholder('3'), placeholder('7'), placeholder('8'),
+      [newUuid('companies', '1'), 'Acme', 'sales@acme.example', 'migrated'],
+      [newUuid('companies', '2'), 'Globex', null, 'migrated'],
+    ].sort((a, b) => `${a[1]}${a[0]}`.localeCompare(`${b[1]}${b[0]}`)));
+    const orders = await target.rows<{ id: number; company_id: string | null }>('SELECT id, company_id FROM orders ORDER BY id');
+    expect(orders.map((o) => [Number(o.id), o.company_id])).toEqual([
+      [100, newUuid('companies', '1')], [101, newUuid('companies', '3')], [102, newUuid('companies', '7')], [103, newUuid('companies', '7')],
+      [104, null], [105, newUuid('companies', '8')], [106, newUuid('companies', '2')],
+    ]);
+
+    const verified = await verifyPlan(parsePlan(text, 'plan.yaml'));
+    expect(verified.equal).toBe(true);
+    expect(verified.entities.find((e) => e.entity === 'companies')).toMatchObject({ equal: 2, quarantined: 1, placeholders: 3, extra: 0, stale: 0 });
+
+    // The quarantined company, fixed and retried, replaces its placeholder; its order now points at the real record.
+    const fixed: FixedRecord = { entity: 'companies', source_key: '3', id: '3', name: 'Initech', email: 'bill@initech.example' };
+    const retried = await retryQuarantine(parsePlan(text, 'plan.yaml'), (async function* () { yield fixed; })());
+    expect(retried.entities.companies).toMatchObject({ retried: 1, written: 1 });
+    const initech = await target.rows<{ name: string; email: string; status: string }>(`SELECT name, email, status FROM accounts WHERE id = '${newUuid('companies', '3')}'`);
+    expect(initech).toEqual([{ name: 'Initech', email: 'bill@initech.example', status: 'migrated' }]);
+    // No longer a placeholder. Verify recomputes from the source, which still holds the broken email: the
+    // retried record is reported as differing from it (stale), as any retried row is.
+    const again = await verifyPlan(parsePlan(text, 'plan.yaml'));
+    expect(again.entities.find((e) => e.entity === 'companies')).toMatchObject({ equal: 2, quarantined: 1, placeholders: 2, stale: 1, extra: 0 });
+  }, 60_000);
+
+  it('refuses a plan whose placeholder would leave a NOT NULL column empty, before writing anything', async () => {
+    const text = PLAN(source.url, target.url, '    placeholder: { name: "(unknown company)", sttaus: placeholder }\n');
+    const error = await runPlan(parsePlan(text, 'plan.yaml')).then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(PlanError);
+    const messages = (error as PlanError).issues.map((i) => `${i.location?.line ?? '?'}: ${i.message} ${i.hint ?? ''}`);
+    expect(messages).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^16: target table accounts has no column "sttaus" .*status/),
+      expect.stringMatching(/^23: a placeholder record of companies leaves accounts.status empty, but it is NOT NULL add placeholder: \{ status: … \}/),
+    ]));
+    expect(await target.rows('SELECT id FROM accounts')).toEqual([]);
+  });
+
+  it('keeps a copied key as it is, quarantines an orphan whose key cannot be one, and makes placeholders for each increment', async () => {
+    await source.run('CREATE TABLE tickets (id INTEGER PRIMARY KEY, company TEXT, changed INTEGER)');
+    await source.run("INSERT INTO tickets VALUES (1, '1', 1), (2, '5', 1), (3, 'x9', 1), (4, '5', 2)");
+    const text = `version: 1
+name: copied-keys
+source: "${source.url}"
+target: "${target.url}"
+entities:
+  companies:
+    from: companies
+    into: firms
+    key: id
+    fields:
+      id: id
+      name: name
+  tickets:
+    from: tickets
+    into: tickets
+    key: id
+    strategy: incremental
+    cursor: changed
+    fields:
+      id: id
+      firm_id: { from: company, ref: companies, orphans: placeholder }
+`;
+    const first = await runPlan(parsePlan(text, 'plan.yaml'));
+    expect(first.placeholders).toEqual({ companies: 1 });
+    expect(first.entities.tickets).toMatchObject({ read: 4, written: 3, quarantined: 1 });
+    expect(first.reasons).toEqual([expect.objectContaining({ entity: 'tickets', field: 'firm_id', code: 'orphan', sampleKeys: ['3'] })]);
+    await source.run("INSERT INTO tickets VALUES (5, '6', 3), (6, '5', 3)");
+    const increment = await runPlan(parsePlan(text, 'plan.yaml'));
+    expect(increment.placeholders).toEqual({ companies: 1 });
+    expect(increment.entities.tickets).toMatchObject({ read: 2, written: 2 });
+    const firms = await target.rows<{ id: number; name: string | null }>('SELECT id, name FROM firms ORDER BY id');
+    expect(firms.map((f) => [Number(f.id), f.name])).toEqual([[1, 'Acme'], [2, 'Globex'], [3, 'Initech'], [5, null], [6, null]]);
+    const tickets = await target.rows<{ id: number; firm_id: number }>('SELECT id, firm_id FROM tickets ORDER BY id');
+    expect(tickets.map((t) => [Number(t.id), Number(t.firm_id)])).toEqual([[1, 1], [2, 5], [4, 5], [5, 6], [6, 5]]);
+    expect((await verifyPlan(parsePlan(text, 'plan.yaml'))).entities.find((e) => e.entity === 'companies')).toMatchObject({ equal: 3, placeholders: 2, extra: 0 });
+  }, 60_000);
+});
