@@ -104,6 +104,9 @@ describe.each([['sqlite', 'postgres'], ['postgres', 'mysql']] as const)('orphan 
       expect.stringMatching(/^23: a placeholder record of companies leaves accounts.status empty, but it is NOT NULL add placeholder: \{ status: … \}/),
     ]));
     expect(await target.rows('SELECT id FROM accounts')).toEqual([]);
+    // Deletes would remove the placeholders (they have no source row): refused too.
+    const deleting = PLAN(source.url, target.url).replace('    key: id\n    fields:\n      id: { new_id: uuid }', '    key: id\n    strategy: incremental\n    cursor: id\n    deletes: hard\n    fields:\n      id: { new_id: uuid }');
+    await expect(runPlan(parsePlan(deleting, 'plan.yaml'))).rejects.toThrow(/companies removes target rows whose source row is gone, which would remove its placeholder records/);
   });
 
   it('keeps a copied key as it is, quarantines an orphan whose key cannot be one, and makes placeholders for each increment', async () => {

@@ -2,12 +2,11 @@ import type { AuditEntry } from '../connectors/contract.js';
 import { auditHistory } from '../engine/audit.js';
 import { loadPlan } from '../plan/load.js';
 import { int, table } from './format.js';
-import type { Io } from './main.js';
+import type { Io, PlanOptions } from './main.js';
 
-export interface HistoryCommandOptions {
+export interface HistoryCommandOptions extends PlanOptions {
   showValues?: boolean;
   json?: boolean;
-  allowPlaintextSecrets?: boolean;
 }
 
 /** What an audit line's details say, in a few words: counts per entity, or the failure. */
@@ -22,7 +21,7 @@ function describe(entry: AuditEntry): string {
 
 /** The plan's audit trail: every run, sync increment, verify and retry against its target, oldest first. */
 export async function historyCommand(file: string, options: HistoryCommandOptions, io: Io): Promise<number> {
-  const plan = await loadPlan(file, { allowPlaintextSecrets: options.allowPlaintextSecrets });
+  const plan = await loadPlan(file, { allowPlaintextSecrets: options.allowPlaintextSecrets, target: options.target });
   const entries = await auditHistory(plan);
   if (options.json) {
     for (const e of entries) io.out(JSON.stringify(e));

@@ -10,6 +10,7 @@ import { runCommand } from './run-command.js';
 import { syncCommand } from './sync-command.js';
 import { DIFFERENT, verifyCommand } from './verify-command.js';
 import { formatIssues } from './format.js';
+import { loadPlan } from '../plan/load.js';
 import { packageVersion } from '../version.js';
 
 /** Where commands write. Tests pass their own; only `bin/crm-migrate.js` touches the process. */
@@ -18,6 +19,13 @@ export interface Io {
   err(text: string): void;
   /** Whether `err` is an interactive terminal (progress bars) or a pipe, a file, a test (plain lines). */
   readonly terminal?: boolean;
+}
+
+/** The options every command that works on a plan takes. */
+export interface PlanOptions {
+  allowPlaintextSecrets?: boolean;
+  /** With a plan of several targets: the one this call works on (the command line calls once per target). */
+  target?: string;
 }
 
 const processIo: Io = {
@@ -57,12 +65,34 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError('(run crm-migrate --help for usage)');
 
+  /**
+   * A command on a plan. A plan of several targets runs it once per target, in the plan's order (each a part
+   * of its own, see src/plan/targets.ts), unless --target picks one; `oneTarget` commands need that pick.
+   */
   const action =
-    <O extends { showValues?: boolean }>(command: (plan: string, options: O, io: Io) => Promise<number>) =>
-    async (plan: string, options: O) => {
+    <O extends PlanOptions & { showValues?: boolean }>(command: (plan: string, options: O, io: Io) => Promise<number>, { oneTarget = false } = {}) =>
+    async (file: string, options: O) => {
       showValues = options.showValues === true;
-      exitCode = await command(plan, options, io);
+      const targets = options.target === undefined ? (await loadPlan(file, { allowPlaintextSecrets: options.allowPlaintextSecrets })).targets : undefined;
+      if (!targets || targets.length === 1) {
+        exitCode = await command(file, options, io);
+        return;
+      }
+      if (oneTarget) {
+        throw new CrmMigrateError('E_USAGE', `the plan has several targets (${targets.join(', ')}), and this command follows one`, { hint: `start one per target: --target ${targets[0] ?? 'NAME'}` });
+      }
+      // The header goes with the output it heads, except where stdout is data (JSON lines, CSV).
+      const flags = options as { json?: boolean; csv?: unknown };
+      const header = flags.json === true || flags.csv === true ? io.err : io.out;
+      for (const [i, target] of targets.entries()) {
+        header(`${i === 0 || header === io.err ? '' : '\n'}target ${target}:`);
+        const code = await command(file, { ...options, target }, io);
+        if (exitCode === 0) exitCode = code;
+        // Stopped on request: the targets after it wait for the next call, as the rest of a run does.
+        if (code === 130) return;
+      }
     };
+  const targetOption = ['--target <NAME>', 'with a plan of several targets (targets:): only this one (default: each in turn)'] as const;
 
   program
     .command('init')
@@ -80,6 +110,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .description('check PLAN against the live schemas and show sample rows before -> after; writes nothing')
     .argument('<PLAN>', 'plan file (YAML)')
     .option('--allow-plaintext-secrets', 'accept a password written into a connection URL of the plan')
+    .option(...targetOption)
     .option('--sample <N>', 'rows to push through each entity', (v) => positiveInt(v, '--sample'), 20)
     .option('--json', 'print the preview as JSON on stdout')
     .option('--show-values', 'show fields marked pii (or protected) unmasked in the sample rows')
@@ -90,6 +121,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .description('run PLAN: a full load (then, for incremental entities, the changes since the last run), resumed from its checkpoint if a run did not finish')
     .argument('<PLAN>', 'plan file (YAML)')
     .option('--allow-plaintext-secrets', 'accept a password written into a connection URL of the plan')
+    .option(...targetOption)
     .option('--fresh', 'start over: empty the target tables of the plan and forget its checkpoints and quarantine')
     .option('--json', 'print only the JSON summary on stdout')
     .option('--quiet', 'no progress output')
@@ -103,16 +135,18 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .description('keep the target in step: run increments of PLAN\'s incremental entities every --every until SIGINT/SIGTERM')
     .argument('<PLAN>', 'plan file (YAML)')
     .option('--allow-plaintext-secrets', 'accept a password written into a connection URL of the plan')
+    .option(...targetOption)
     .option('--every <DURATION>', 'time between increments: 30s, 5m, 1h', '30s')
     .option('--json', 'one JSON line per increment on stdout')
     .option('--show-values', 'on failure, also print the database\'s own error detail (it can quote customer values)')
-    .action(action(syncCommand));
+    .action(action(syncCommand, { oneTarget: true }));
 
   program
     .command('verify')
     .description(`compare the target with what PLAN says it should hold; exit 0 when equal, ${DIFFERENT} when not`)
     .argument('<PLAN>', 'plan file (YAML)')
     .option('--allow-plaintext-secrets', 'accept a password written into a connection URL of the plan')
+    .option(...targetOption)
     .option('--limit <N>', 'differences listed per entity (all are counted)', (v) => positiveInt(v, '--limit'), 20)
     .option('--json', 'print the result as JSON on stdout')
     .option('--report <FILE>', 'where to write the HTML report (default: reports/<plan>-verify-<time>.html beside the plan)')
@@ -136,6 +170,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .description('the audit trail of PLAN on its target: who ran what, when, with which tool version and plan, and how it ended')
     .argument('<PLAN>', 'plan file (YAML)')
     .option('--allow-plaintext-secrets', 'accept a password written into a connection URL of the plan')
+    .option(...targetOption)
     .option('--json', 'JSON lines, one entry each')
     .action(action(historyCommand));
 
@@ -144,6 +179,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .description('list, export (--csv) or retry (--retry) the rows the latest run of PLAN quarantined, with their reasons')
     .argument('<PLAN>', 'plan file (YAML)')
     .option('--allow-plaintext-secrets', 'accept a password written into a connection URL of the plan')
+    .option(...targetOption)
     .option('--entity <NAME>', 'only this entity')
     .addOption(new Option('--json', 'JSON lines, one row each').conflicts('csv'))
     .option('--csv [FILE]', 'CSV with a header row, on stdout or into FILE; with --show-values one column per source column, ready to fix')
@@ -156,6 +192,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .description('the merge map of PLAN on its target: each record merged into another, its survivor, the match probability and why (keys only)')
     .argument('<PLAN>', 'plan file (YAML)')
     .option('--allow-plaintext-secrets', 'accept a password written into a connection URL of the plan')
+    .option(...targetOption)
     .option('--csv [FILE]', 'CSV with a header row, on stdout or into FILE')
     .action(action(mergesCommand));
 
@@ -164,6 +201,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .description('pairs of PLAN in the dedupe review band: list them, export them (--csv) or record decisions (--decide) that the next run honours')
     .argument('<PLAN>', 'plan file (YAML)')
     .option('--allow-plaintext-secrets', 'accept a password written into a connection URL of the plan')
+    .option(...targetOption)
     .option('--csv [FILE]', 'CSV with an empty decision column, on stdout or into FILE')
     .addOption(new Option('--decide <FILE>', 'read a review CSV whose decision column says same or different').conflicts('csv'))
     .action(action(reviewCommand));

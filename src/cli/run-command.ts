@@ -5,12 +5,11 @@ import { runPlan } from '../engine/run.js';
 import { renderRunReport, writeReport, type ThroughputSample } from '../report/report.js';
 import { loadPlan } from '../plan/load.js';
 import { balanced, formatIssues, formatSummary } from './format.js';
-import type { Io } from './main.js';
+import type { Io, PlanOptions } from './main.js';
 import { progressView } from './progress.js';
 import { stopOnSignals } from './signals.js';
 
-export interface RunCommandOptions {
-  allowPlaintextSecrets?: boolean;
+export interface RunCommandOptions extends PlanOptions {
   fresh?: boolean;
   /** A path, or false for none; true or absent: reports/<plan>-<run>.html beside the plan. */
   report?: string | boolean;
@@ -20,7 +19,7 @@ export interface RunCommandOptions {
 }
 
 export async function runCommand(file: string, options: RunCommandOptions, io: Io): Promise<number> {
-  const plan = await loadPlan(file, { allowPlaintextSecrets: options.allowPlaintextSecrets });
+  const plan = await loadPlan(file, { allowPlaintextSecrets: options.allowPlaintextSecrets, target: options.target });
   const view = progressView({ quiet: options.quiet === true, write: (line) => io.err(line), terminal: io.terminal === true });
   const stop = stopOnSignals((line) => io.err(line));
   const started = Date.now();
@@ -49,7 +48,7 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
     io.err(`report: ${path.relative(process.cwd(), report) || report}`);
   }
   if (options.json) {
-    io.out(JSON.stringify({ runId: summary.runId, status: summary.status, previousRunId: summary.previousRunId, entities: summary.entities, dedupe: summary.dedupe, quality: summary.quality, durationMs: summary.durationMs, report }));
+    io.out(JSON.stringify({ plan: summary.plan, runId: summary.runId, status: summary.status, previousRunId: summary.previousRunId, entities: summary.entities, dedupe: summary.dedupe, quality: summary.quality, durationMs: summary.durationMs, report }));
   } else {
     io.out(formatSummary(summary));
   }

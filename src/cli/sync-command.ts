@@ -4,11 +4,10 @@ import { CrmMigrateError } from '../errors.js';
 import { DURATION_HINT, parseDuration } from '../plan/duration.js';
 import { loadPlan } from '../plan/load.js';
 import { balanced, formatIssues, int } from './format.js';
-import type { Io } from './main.js';
+import type { Io, PlanOptions } from './main.js';
 import { stopOnSignals } from './signals.js';
 
-export interface SyncCommandOptions {
-  allowPlaintextSecrets?: boolean;
+export interface SyncCommandOptions extends PlanOptions {
   every?: string;
   json?: boolean;
   showValues?: boolean;
@@ -34,7 +33,7 @@ function incrementLine(summary: RunSummary): string {
  * then end the command with exit code 0: the target is then exactly at its last checkpoint.
  */
 export async function syncCommand(file: string, options: SyncCommandOptions, io: Io): Promise<number> {
-  const plan = await loadPlan(file, { allowPlaintextSecrets: options.allowPlaintextSecrets });
+  const plan = await loadPlan(file, { allowPlaintextSecrets: options.allowPlaintextSecrets, target: options.target });
   if (!plan.entities.some((e) => e.strategy === 'incremental')) {
     throw new CrmMigrateError('E_USAGE', 'sync runs increments, but no entity of the plan is incremental', { hint: 'add strategy: incremental and cursor: <column> to an entity' });
   }

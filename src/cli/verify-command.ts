@@ -3,10 +3,9 @@ import { loadPlan } from '../plan/load.js';
 import { renderVerifyReport, writeReport } from '../report/report.js';
 import { verifyPlan } from '../verify/verify.js';
 import { int, table } from './format.js';
-import type { Io } from './main.js';
+import type { Io, PlanOptions } from './main.js';
 
-export interface VerifyCommandOptions {
-  allowPlaintextSecrets?: boolean;
+export interface VerifyCommandOptions extends PlanOptions {
   report?: string | boolean;
   json?: boolean;
   limit?: number;
@@ -17,7 +16,7 @@ export interface VerifyCommandOptions {
 export const DIFFERENT = 3;
 
 export async function verifyCommand(file: string, options: VerifyCommandOptions, io: Io): Promise<number> {
-  const plan = await loadPlan(file, { allowPlaintextSecrets: options.allowPlaintextSecrets });
+  const plan = await loadPlan(file, { allowPlaintextSecrets: options.allowPlaintextSecrets, target: options.target });
   const summary = await verifyPlan(plan, { limit: options.limit, showValues: options.showValues });
   if (options.report !== false) {
     const id = `verify-${new Date().toISOString().replace(/[:.]/g, '-')}`;

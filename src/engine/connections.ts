@@ -1,5 +1,6 @@
 import { openSource, openTarget } from '../connectors/index.js';
 import type { Source, Target } from '../connectors/contract.js';
+import { CrmMigrateError } from '../errors.js';
 import type { Plan } from '../plan/load.js';
 import { MultiSource } from './multi-source.js';
 import { UnpivotSource } from './unpivot-source.js';
@@ -23,7 +24,14 @@ async function openSources(plan: Plan): Promise<Source> {
 }
 
 /** The plan's target; `readOnly` for inspection (nothing is created or changed). */
-export const openPlanTarget = (plan: Plan, readOnly = false): Promise<Target> => openTarget(plan.target, { baseDir: plan.baseDir, readOnly, tls: plan.targetTls });
+export async function openPlanTarget(plan: Plan, readOnly = false): Promise<Target> {
+  if (plan.target === '' && plan.targets) {
+    throw new CrmMigrateError('E_USAGE', `plan ${plan.name} has several targets (${plan.targets.join(', ')}): each is run as a part of its own`, {
+      hint: 'load the plan with { target: NAME } for each of them (the command line does this for you; --target NAME picks one)',
+    });
+  }
+  return openTarget(plan.target, { baseDir: plan.baseDir, readOnly, tls: plan.targetTls });
+}
 
 /** Opens the plan's target for one piece of work and closes it after, however the work ends. */
 export async function withPlanTarget<T>(plan: Plan, readOnly: boolean, work: (target: Target) => Promise<T>): Promise<T> {

@@ -50,6 +50,9 @@ export function placeholderSpec(plan: Plan, entity: EntityPlan, table: TableInfo
     // `retry` replaces a placeholder with the fixed record by upserting on the key.
     issues.push({ severity: 'error', path: at, message: `placeholder records of ${entity.name} are found by key: target table ${table.name} needs its primary key on (${key.name})`, hint: `ALTER TABLE ${table.name} ADD PRIMARY KEY (${key.name})` });
   }
+  if (entity.strategy === 'incremental' && entity.deletes !== 'ignore') {
+    issues.push({ severity: 'error', path: [...entity.path, 'deletes'], message: `${entity.name} removes target rows whose source row is gone, which would remove its placeholder records (they have none)`, hint: 'use deletes: ignore on it, or orphans: quarantine on the refs' });
+  }
   const values: Value[] = [];
   for (const [name, value] of Object.entries(given)) {
     const column = columns.get(name);

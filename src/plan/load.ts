@@ -12,6 +12,7 @@ import { KNOWN_KEYS, PlanSchema, type PlanInput } from './schema.js';
 import { didYouMean } from './suggest.js';
 import { dedupeGroupIssues } from '../dedupe/plan.js';
 import { unpivotTable, type UnpivotSpec } from '../engine/unpivot-source.js';
+import { targetOfEntities, targetPart } from './targets.js';
 
 export const DEFAULT_BATCH_SIZE = 10_000;
 
@@ -28,7 +29,13 @@ export interface Plan {
   readonly source: string;
   /** Several sources by name; entities read theirs as `name:table` (see openPlanSource). */
   readonly sources: Readonly<Record<string, string>> | undefined;
+  /** The target's URL; empty for a plan of several targets opened whole (each part has its own: see `targets`). */
   readonly target: string;
+  /**
+   * A plan of several targets (`targets:`): their names. Such a plan runs one part per target, each loaded with
+   * `LoadOptions.target` (see plan/targets.ts); the part itself has the name of the one target it writes.
+   */
+  readonly targets: readonly string[] | undefined;
   /** The plan's TLS demand per side (the CA path made absolute), absent where it makes none. */
   readonly sourceTls: TlsSettings | undefined;
   readonly targetTls: TlsSettings | undefined;
@@ -77,6 +84,8 @@ export interface LoadOptions {
   readonly env?: NodeJS.ProcessEnv | undefined;
   /** Accept a password written into a connection URL (refused by default). */
   readonly allowPlaintextSecrets?: boolean | undefined;
+  /** With a plan of several targets: the part that writes this one (see plan/targets.ts). */
+  readonly target?: string | undefined;
 }
 
 /** Parses, validates and compiles a plan from its text. Throws PlanError listing every problem found. */
@@ -101,24 +110,31 @@ export function parsePlan(text: string, file: string, options: LoadOptions = {})
   if (entities.length === 0) issues.push({ severity: 'error', path: ['entities'], message: 'the plan has no entities' });
   const unpivots = new Map<string, UnpivotSpec>();
   const placed = placeEntities(input, entities, issues).map((e) => unpivoted(input, e, unpivots, issues));
+  const targetOf = targetOfEntities(input, placed, issues);
   if (!issues.some((i) => i.severity === 'error')) issues.push(...referenceIssues(placed), ...dedupeGroupIssues(placed));
   if (issues.some((i) => i.severity === 'error')) fail(issues);
+  const name = input.name ?? path.basename(file).replace(/\.ya?ml$/i, '');
+  const part = input.targets && (options.target ?? (Object.keys(input.targets).length === 1 ? Object.keys(input.targets)[0] : undefined));
+  const { name: partName, url: target } = part ? targetPart(name, input.targets ?? {}, part) : { name, url: input.target ?? '' };
+  if (options.target !== undefined && !input.targets) throw new CrmMigrateError('E_USAGE', `plan ${name} has one target: --target is for a plan of several (targets:)`);
+  const included = part ? placed.filter((e) => targetOf.get(e.name) === part) : placed;
 
   // The hash covers what decides the target's content and the meaning of a checkpoint — not tuning (batch
   // size, threads, lookback, deletes) and not the secrets in the connection URLs.
   const unresolved = PlanSchema.shape.entities.safeParse((located.data as { entities?: unknown }).entities);
-  const mapping = Object.entries(unresolved.data ?? input.entities).map(([name, e]) => [name, e.source ?? null, e.from, e.join ?? null, e.into, e.key, e.fields, e.strategy ?? 'full', e.cursor ?? null, e.tombstone ?? null, ...(e.dedupe ? [e.dedupe] : []), ...(e.unpivot ? [{ unpivot: e.unpivot }] : [])]);
+  const mapping = Object.entries(unresolved.data ?? input.entities).filter(([name]) => included.some((e) => e.name === name)).map(([name, e]) => [name, e.source ?? null, e.from, e.join ?? null, e.into, e.key, e.fields, e.strategy ?? 'full', e.cursor ?? null, e.tombstone ?? null, ...(e.dedupe ? [e.dedupe] : []), ...(e.unpivot ? [{ unpivot: e.unpivot }] : [])]);
   const hash = createHash('sha256').update(JSON.stringify(mapping)).digest('hex').slice(0, 16);
   return {
     file,
     baseDir: path.dirname(path.resolve(file)),
-    name: input.name ?? path.basename(file).replace(/\.ya?ml$/i, ''),
+    name: partName,
     hash,
     source: input.source ?? '',
     sources: input.sources,
-    target: input.target,
+    target,
+    targets: input.targets && Object.keys(input.targets),
     ...tlsOf(input.tls, path.dirname(path.resolve(file))),
-    entities: placed,
+    entities: included,
     unpivots,
     keys: input.keys ?? {},
     locate,

@@ -58,7 +58,11 @@ function writtenPassword(url: string): string | undefined {
 export function plaintextSecretIssues(data: unknown): PlanIssue[] {
   const issues: PlanIssue[] = [];
   const plan = (data ?? {}) as Record<string, unknown>;
-  const named = plan.sources !== null && typeof plan.sources === 'object' ? Object.entries(plan.sources as Record<string, unknown>).map(([n, u]) => [`sources.${n}`, u] as const) : [];
+  const namedIn = (side: 'sources' | 'targets') => {
+    const urls = plan[side];
+    return urls !== null && typeof urls === 'object' ? Object.entries(urls as Record<string, unknown>).map(([n, u]) => [`${side}.${n}`, u] as const) : [];
+  };
+  const named = [...namedIn('sources'), ...namedIn('targets')];
   for (const [key, url] of [['source', plan.source] as const, ['target', plan.target] as const, ...named]) {
     if (typeof url !== 'string') continue;
     const password = writtenPassword(url);

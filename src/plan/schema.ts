@@ -98,6 +98,8 @@ const Dedupe = z.strictObject({
 export const EntitySchema = z.strictObject({
   /** Which of the plan's `sources:` the entity reads (needed when there are several). */
   source: z.string().min(1).optional(),
+  /** Which of the plan's `targets:` the entity writes (needed when there are several). */
+  target: z.string().min(1).optional(),
   from: z.string().min(1),
   join: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'use letters, digits and "_"'), Join).optional(),
   into: z.string().min(1),
@@ -130,7 +132,9 @@ export const PlanSchema = z.strictObject({
   /** One source (a URL), or several by name (`sources:`), each entity naming its own with `source:`. */
   source: z.string().min(1).optional(),
   sources: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'use letters, digits, "_" or "-"'), z.string().min(1)).optional(),
-  target: z.string().min(1),
+  /** One target (a URL), or several by name (`targets:`), each entity naming its own with `target:`. */
+  target: z.string().min(1).optional(),
+  targets: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'use letters, digits, "_" or "-"'), z.string().min(1)).optional(),
   batch_size: z.number().int().min(1).max(1_000_000).optional(),
   workers: Workers.optional(),
   tls: Tls.optional(),
