@@ -1,3 +1,6 @@
+import Database from 'better-sqlite3';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { formatSummary } from '../src/cli/format.js';
 import { PlanError } from '../src/errors.js';
@@ -7,6 +10,7 @@ import { runPlan } from '../src/engine/run.js';
 import { newUuid } from '../src/mapping/identity.js';
 import { parsePlan } from '../src/plan/load.js';
 import { verifyPlan } from '../src/verify/verify.js';
+import { tempDir } from './helpers/databases.js';
 import { scratchDatabase, type ScratchDatabase } from './helpers/sql-databases.js';
 
 // Orders refer to companies. Company 3 is quarantined (its email is broken) and companies 7 and 8 were never
@@ -148,4 +152,56 @@ entities:
     expect(tickets.map((t) => [Number(t.id), Number(t.firm_id)])).toEqual([[1, 1], [2, 5], [4, 5], [5, 6], [6, 5]]);
     expect((await verifyPlan(parsePlan(text, 'plan.yaml'))).entities.find((e) => e.entity === 'companies')).toMatchObject({ equal: 3, placeholders: 2, extra: 0 });
   }, 60_000);
+});
+
+describe('placeholders and cycles on a CSV folder target', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  beforeEach(() => {
+    tmp = tempDir();
+    const db = new Database(path.join(tmp.dir, 'old.db'));
+    db.exec("CREATE TABLE companies (id INTEGER PRIMARY KEY, name TEXT, boss INTEGER); INSERT INTO companies VALUES (1, 'Acme', NULL)");
+    db.exec('CREATE TABLE orders (id INTEGER PRIMARY KEY, company_id INTEGER); INSERT INTO orders VALUES (1, 1), (2, 5), (3, 5)');
+    db.close();
+  });
+  afterEach(() => tmp.remove());
+
+  const plan = (companyFields: string) => `version: 1
+name: files
+source: sqlite:./old.db
+target: csv:./out
+entities:
+  companies:
+    from: companies
+    into: companies
+    key: id
+    placeholder: { name: "(unknown)" }
+    fields:
+      id: id
+      name: name
+${companyFields}  orders:
+    from: orders
+    into: orders
+    key: id
+    fields:
+      id: id
+      company_id: { from: company_id, ref: companies, orphans: placeholder }
+`;
+
+  it('appends the placeholders to the referenced file, and verify finds them there on later calls', async () => {
+    const file = path.join(tmp.dir, 'plan.yaml');
+    const summary = await runPlan(parsePlan(plan(''), file));
+    expect(summary.placeholders).toEqual({ companies: 1 });
+    expect(readFileSync(path.join(tmp.dir, 'out', 'companies.csv'), 'utf8')).toBe('id,name\n1,Acme\n5,(unknown)\n');
+    expect(readFileSync(path.join(tmp.dir, 'out', 'orders.csv'), 'utf8')).toBe('id,company_id\n1,1\n2,5\n3,5\n');
+    // A file has no primary key to check: the existing file is accepted as the placeholders' table.
+    const verified = await verifyPlan(parsePlan(plan(''), file));
+    expect(verified.equal).toBe(true);
+    expect(verified.entities[0]).toMatchObject({ entity: 'companies', equal: 1, placeholders: 1 });
+  });
+
+  it('refuses a cycle before anything is written: its second pass would update rows, and a file only appends', async () => {
+    const cycle = plan('      boss_order: { from: boss, ref: orders, orphans: null }\n');
+    await expect(runPlan(parsePlan(cycle, path.join(tmp.dir, 'plan.yaml')))).rejects.toThrow(/filled in by a second pass that updates rows: this target only appends/);
+    expect(existsSync(path.join(tmp.dir, 'out', 'companies.csv'))).toBe(false);
+  });
 });

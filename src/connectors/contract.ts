@@ -273,6 +273,8 @@ export interface TargetCapabilities {
    * commits batches strictly in order; this only hides the commit's round trips behind the next batch.
    */
   readonly overlappingBatches: boolean;
+  /** Rows can be replaced or removed by key (upserts, deletes): a database can, a file only appends. */
+  readonly updates: boolean;
 }
 
 /** A database or file that data is written to. */

@@ -32,7 +32,7 @@ export const placeholderTargets = (entity: EntityPlan): string[] => [...new Set(
  * Checks that the records other entities' refs may make in `entity`'s table can be written — a one-column key,
  * every NOT NULL column given a value — and fits the values to their columns. Undefined when no ref makes any.
  */
-export function placeholderSpec(plan: Plan, entity: EntityPlan, table: TableInfo | TableSpec, targetKey: readonly string[], issues: PlanIssue[]): PlaceholderSpec | undefined {
+export function placeholderSpec(plan: Plan, entity: EntityPlan, table: TableInfo | TableSpec, targetKey: readonly string[], updates: boolean, issues: PlanIssue[]): PlaceholderSpec | undefined {
   const refs = plan.entities.flatMap((e) => e.fields.filter((f) => f.ref?.placeholder && f.ref.entity === entity.name));
   const given = entity.placeholder ?? {};
   if (refs.length === 0) {
@@ -46,8 +46,8 @@ export function placeholderSpec(plan: Plan, entity: EntityPlan, table: TableInfo
     issues.push({ severity: 'error', path: at, message: `a placeholder record of ${entity.name} needs its key in one target column`, hint: `give ${entity.name} a field new_id: uuid, or copy its one key column (id: id)` });
     return undefined;
   }
-  if (table.primaryKey.length !== 1 || table.primaryKey[0] !== key.name) {
-    // `retry` replaces a placeholder with the fixed record by upserting on the key.
+  if (updates && (table.primaryKey.length !== 1 || table.primaryKey[0] !== key.name)) {
+    // `retry` replaces a placeholder with the fixed record by upserting on the key (a file target only appends).
     issues.push({ severity: 'error', path: at, message: `placeholder records of ${entity.name} are found by key: target table ${table.name} needs its primary key on (${key.name})`, hint: `ALTER TABLE ${table.name} ADD PRIMARY KEY (${key.name})` });
   }
   if (entity.strategy === 'incremental' && entity.deletes !== 'ignore') {

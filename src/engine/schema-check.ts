@@ -256,7 +256,10 @@ export async function checkAgainstSchemas(plan: Plan, source: Source, target: Ta
     if (deferredRefs.length > 0 && targetKey.length === 0) {
       issues.push({ severity: 'error', path: entity.path, message: `${entity.name} fills in refs in a second pass, which finds its rows by key: copy its key to the target or give it a new_id` });
     }
-    const placeholder = placeholderSpec(plan, entity, targetInfo ?? (create as TableSpec), targetKey, issues);
+    if (deferredRefs.length > 0 && !target.capabilities.updates) {
+      issues.push({ severity: 'error', path: entity.path, message: `${entity.name} has a ref that closes a cycle (${deferredRefs.join(', ')}), filled in by a second pass that updates rows: this target only appends`, hint: 'write the entities of the cycle to a database target' });
+    }
+    const placeholder = placeholderSpec(plan, entity, targetInfo ?? (create as TableSpec), targetKey, target.capabilities.updates, issues);
     entities.push({ plan: entity, sourceColumns, targetColumns, create, targetKey, writeColumns, readColumns, recordsCrosswalk, deferredRefs, placeholder });
   }
   const located = issues.map((i) => ({ ...i, location: i.location ?? plan.locate(i.path) }));

@@ -21,7 +21,7 @@ const STATE_DIALECT = {
 
 export class MysqlTarget implements Target {
   readonly display: string;
-  readonly capabilities: TargetCapabilities = { transactionalDdl: false, bulkLoad: false, overlappingBatches: false };
+  readonly capabilities: TargetCapabilities = { transactionalDdl: false, bulkLoad: false, overlappingBatches: false, updates: true };
   readonly state: StateStore;
   readonly #endpoint: MysqlEndpoint;
   readonly #session: MysqlSession;

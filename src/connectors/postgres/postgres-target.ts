@@ -21,7 +21,7 @@ const STATE_DIALECT = {
 
 export class PostgresTarget implements Target {
   readonly display: string;
-  readonly capabilities: TargetCapabilities = { transactionalDdl: true, bulkLoad: true, overlappingBatches: true };
+  readonly capabilities: TargetCapabilities = { transactionalDdl: true, bulkLoad: true, overlappingBatches: true, updates: true };
   readonly state: StateStore;
   readonly #url: PgEndpoint;
   readonly #client: pg.Client;

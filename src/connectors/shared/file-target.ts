@@ -25,7 +25,7 @@ const STATE_FILE = '.crm-migrate-state.db';
  */
 export class FileTarget implements Target {
   readonly display: string;
-  readonly capabilities: TargetCapabilities = { transactionalDdl: false, bulkLoad: true, overlappingBatches: false };
+  readonly capabilities: TargetCapabilities = { transactionalDdl: false, bulkLoad: true, overlappingBatches: false, updates: false };
   readonly state: StateStore;
   readonly #dir: string;
   readonly #format: FileFormat;

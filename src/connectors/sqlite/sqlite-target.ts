@@ -11,7 +11,7 @@ import { declaredTypeOf } from './sqlite-types.js';
 
 export class SqliteTarget implements Target {
   readonly display: string;
-  readonly capabilities: TargetCapabilities = { transactionalDdl: true, bulkLoad: false, overlappingBatches: false };
+  readonly capabilities: TargetCapabilities = { transactionalDdl: true, bulkLoad: false, overlappingBatches: false, updates: true };
   readonly state: StateStore;
   readonly #db: Database.Database | undefined;
   readonly #store: SqlStateStore | undefined;
