@@ -100,6 +100,15 @@ describe.each(['sqlite', 'postgres', 'mysql'] as const)('quarantine export and r
     const again = capture();
     expect(await main(['quarantine', planFile, '--retry', fixedFile], again)).toBe(0);
     expect(again.stdout.join('\n')).toMatch(/customers\s+1\s+0\s+1\s+3/);
+
+    // The source still holds the broken rows: verify expects the two retried records without comparing their
+    // fixed values, and the one still quarantined stays away.
+    const verified = capture();
+    expect(await main(['verify', planFile, '--json', '--no-report'], verified)).toBe(0);
+    expect(JSON.parse(verified.stdout[0] ?? '').entities[0]).toMatchObject({ sourceRows: 6, equal: 3, quarantined: 1, retried: 2, stale: 0, missing: 0 });
+    const table = capture();
+    expect(await main(['verify', planFile, '--no-report'], table)).toBe(0);
+    expect(table.stdout.join('\n')).toMatch(/changed\s+stale\s+retried\n.*customers\s+6\s+1\s+5\s+3\s+0\s+0\s+0\s+0\s+2/);
   });
 
   it('refuses a file without the values, saying how to export them', async () => {

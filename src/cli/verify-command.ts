@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { loadPlan } from '../plan/load.js';
 import { renderVerifyReport, writeReport } from '../report/report.js';
-import { verifyPlan } from '../verify/verify.js';
+import { verifyColumns, verifyPlan } from '../verify/verify.js';
 import { int, table } from './format.js';
 import type { Io, PlanOptions } from './main.js';
 
@@ -27,14 +27,9 @@ export async function verifyCommand(file: string, options: VerifyCommandOptions,
     io.out(JSON.stringify(summary));
     return summary.equal ? 0 : DIFFERENT;
   }
-  // Placeholder records (made for orphan refs) get a column only where a plan makes them.
-  const withPlaceholders = summary.entities.some((e) => e.placeholders > 0);
-  const rows = summary.entities.map((e) => [e.entity, int(e.sourceRows), int(e.quarantined), int(e.targetRows), int(e.equal), int(e.missing), int(e.extra), int(e.changed), int(e.stale), ...(withPlaceholders ? [int(e.placeholders)] : [])]);
-  const lines = [
-    `verify ${summary.source} -> ${summary.target} (${(summary.durationMs / 1000).toFixed(1)} s)`,
-    '',
-    table(['entity', 'source', 'quarantined', 'target', 'equal', 'missing', 'extra', 'changed', 'stale', ...(withPlaceholders ? ['placeholders'] : [])], rows),
-  ];
+  const columns = verifyColumns(summary.entities);
+  const rows = summary.entities.map((e) => [e.entity, ...columns.counts(e).map(int)]);
+  const lines = [`verify ${summary.source} -> ${summary.target} (${(summary.durationMs / 1000).toFixed(1)} s)`, '', table(['entity', ...columns.names], rows)];
   const differing = summary.entities.filter((e) => e.differences.length > 0);
   if (differing.length > 0) {
     lines.push('', `differences (the first ${options.limit ?? 20} per entity${options.showValues ? '' : '; values hidden, --show-values shows them'}):`);

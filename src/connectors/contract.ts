@@ -147,7 +147,7 @@ export interface BatchState {
   readonly merges?: readonly MergeEntry[] | undefined;
   /** Pairs set aside for review (written with an entity's first batch). */
   readonly review?: { readonly plan: string; readonly pairs: readonly ReviewPair[] } | undefined;
-  /** Rows that leave the quarantine (a retried row that now passed). */
+  /** Rows that leave the quarantine (a retried row that now passed): remembered as retried, no longer a placeholder. */
   readonly released?: readonly QuarantineKey[] | undefined;
   /** Crosswalk lines of the rows written. */
   readonly crosswalk?: readonly CrosswalkEntry[] | undefined;
@@ -253,6 +253,8 @@ export interface StateStore {
   crosswalk(plan: string, entity: string, sourceKeys: readonly string[]): Promise<Map<string, string>>;
   /** The placeholder records made in `entity`'s table for orphan refs, by source key. */
   placeholders(plan: string, entity: string): AsyncIterable<CrosswalkEntry>;
+  /** Source keys of `entity`'s records written by `retry` from a fixed file (their values are not the source's). */
+  retried(plan: string, entity: string): AsyncIterable<string>;
   /** The plan's merge map, by entity and source key. */
   merges(plan: string): AsyncIterable<MergeEntry>;
   /** The plan's pairs awaiting review (from its latest run). */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { QuarantinedRow } from '../connectors/contract.js';
 import type { EntityQuality } from '../engine/quality.js';
 import type { RunSummary } from '../engine/run.js';
-import type { VerifySummary } from '../verify/verify.js';
+import { verifyColumns, type VerifySummary } from '../verify/verify.js';
 import { accountingBar, esc, htmlTable, int, STYLE, throughputChart } from './html.js';
 
 /** Rows read so far by an entity, `ms` after the run started: the progress events, kept for the chart. */
@@ -113,14 +113,15 @@ ${dedupeSection(summary)}
 
 /** The page for one verify: counts per entity and the differing keys and columns. */
 export function renderVerifyReport(summary: VerifySummary): string {
-  const rows = summary.entities.map((e) => [esc(e.entity), int(e.sourceRows), int(e.quarantined), int(e.targetRows), int(e.equal), int(e.missing), int(e.extra), int(e.changed), int(e.stale)]);
+  const columns = verifyColumns(summary.entities);
+  const rows = summary.entities.map((e) => [esc(e.entity), ...columns.counts(e).map(int)]);
   const differences = summary.entities.flatMap((e) =>
     e.differences.map((d) => [esc(e.entity), esc(d.key), esc(d.kind), esc(d.columns.join(', ')), esc((d.values ?? []).map((v) => `${v.column}: ${JSON.stringify(v.expected)} → ${JSON.stringify(v.actual)}`).join('; '))]),
   );
   return page(`crm-migrate: verify`, `
 <h1>Verify <span class="${summary.equal ? 'ok' : 'bad'}" data-verdict>${summary.equal ? 'source and target agree' : 'source and target differ'}</span></h1>
 <p class="muted">${esc(summary.source)} → ${esc(summary.target)} · ${esc((summary.durationMs / 1000).toFixed(1))} s</p>
-${htmlTable(['entity', 'source', 'quarantined', 'target', 'equal', 'missing', 'extra', 'changed', 'stale'], rows, ' data-section="verify"')}
+${htmlTable(['entity', ...columns.names], rows, ' data-section="verify"')}
 ${differences.length === 0 ? '' : `<h2>First differences</h2>${htmlTable(['entity', 'key', 'kind', 'columns', 'values'], differences, ' data-section="differences"', [])}`}
 `);
 }

@@ -46,8 +46,24 @@ export interface EntityVerification {
   readonly stale: number;
   /** Target rows that are placeholder records made for orphan refs (expected there, not `extra`). */
   readonly placeholders: number;
+  /**
+   * Records the source still has quarantined that `quarantine --retry` wrote from a fixed file: expected in the
+   * target, their values not compared (the fixed values are in no source).
+   */
+  readonly retried: number;
   /** The first differences found, up to the limit asked for. */
   readonly differences: readonly Difference[];
+}
+
+/**
+ * The counts a verify shows per entity, as columns: the fixed ones, then placeholders and retried where some
+ * entity has any. One list for the terminal table and the HTML report.
+ */
+export function verifyColumns(entities: readonly EntityVerification[]): { names: string[]; counts(e: EntityVerification): number[] } {
+  const fixed = ['sourceRows', 'quarantined', 'targetRows', 'equal', 'missing', 'extra', 'changed', 'stale'] as const;
+  const optional = (['placeholders', 'retried'] as const).filter((k) => entities.some((e) => e[k] > 0));
+  const names = ['source', 'quarantined', 'target', 'equal', 'missing', 'extra', 'changed', 'stale', ...optional];
+  return { names, counts: (e) => [...fixed, ...optional].map((k) => e[k]) };
 }
 
 export interface VerifySummary {
@@ -80,9 +96,10 @@ export async function verifyPlan(plan: Plan, options: VerifyOptions = {}): Promi
     for (const entity of entities) {
       // The target holds a cycle's refs filled in (the second pass), so verify resolves them too.
       const resolve = refResolver(plan, entity, target.state, source, { fillDeferred: true });
-      const placeholders = new Set<string>();
-      if (entity.placeholder) for await (const p of target.state.placeholders(plan.name, entity.plan.name)) placeholders.add(p.newKey);
-      results.push(await verifyEntity(source, target, entity, options, resolve, (await merging.forEntity(entity))?.merges, placeholders));
+      const known = { placeholders: new Set<string>(), retried: new Set<string>() };
+      if (entity.placeholder) for await (const p of target.state.placeholders(plan.name, entity.plan.name)) known.placeholders.add(p.newKey);
+      for await (const key of target.state.retried(plan.name, entity.plan.name)) known.retried.add(key);
+      results.push(await verifyEntity(source, target, entity, options, resolve, (await merging.forEntity(entity))?.merges, known));
     }
     const equal = results.every((r) => r.missing + r.extra + r.changed + r.stale === 0);
     return { source: source.display, target: target.display, equal, entities: results, durationMs: Date.now() - started };
@@ -95,9 +112,19 @@ export async function verifyPlan(plan: Plan, options: VerifyOptions = {}): Promi
 
 /**
  * `merges`: the entity's dedupe merges, planned again from the source: merged rows are expected absent, survivors merged.
- * `placeholders`: the target keys of the placeholder records made in the entity's table, expected there.
+ * `known.placeholders`: target keys of the placeholder records made in the entity's table, expected there.
+ * `known.retried`: source keys of records `retry` wrote from a fixed file, expected there with values of their own.
  */
-async function verifyEntity(source: Source, target: Target, entity: BoundEntity, options: VerifyOptions, resolve: RefResolver | undefined, merges: EntityMerges | undefined, placeholders: ReadonlySet<string>): Promise<EntityVerification> {
+async function verifyEntity(
+  source: Source,
+  target: Target,
+  entity: BoundEntity,
+  options: VerifyOptions,
+  resolve: RefResolver | undefined,
+  merges: EntityMerges | undefined,
+  known: { readonly placeholders: ReadonlySet<string>; readonly retried: ReadonlySet<string> },
+): Promise<EntityVerification> {
+  const { placeholders } = known;
   const { plan } = entity;
   const newId = plan.fields.some((f) => f.newId);
   if (entity.targetKey.length === 0) {
@@ -108,7 +135,7 @@ async function verifyEntity(source: Source, target: Target, entity: BoundEntity,
   const keyInRow = entity.targetKey.map((k) => fields.indexOf(k));
   const sourceKey = plan.key.map((k) => entity.sourceColumns.indexOf(k));
   const limit = options.limit ?? 20;
-  const result = { entity: plan.name, table: plan.into, sourceRows: 0, quarantined: 0, targetRows: 0, equal: 0, missing: 0, extra: 0, changed: 0, stale: 0, placeholders: 0 };
+  const result = { entity: plan.name, table: plan.into, sourceRows: 0, quarantined: 0, targetRows: 0, equal: 0, missing: 0, extra: 0, changed: 0, stale: 0, placeholders: 0, retried: 0 };
   const isPlaceholder = (key: readonly Value[]) => placeholders.size > 0 && placeholders.has(sourceKeyText(key.map(valueToJson)));
   const differences: Difference[] = [];
   const note = (kind: DifferenceKind, key: readonly Value[], columns: string[] = [], values?: Difference['values']) => {
@@ -116,7 +143,8 @@ async function verifyEntity(source: Source, target: Target, entity: BoundEntity,
     if (differences.length < limit) differences.push({ kind, key: sourceKeyText(key.map(valueToJson)), columns, ...(values ? { values } : {}) });
   };
 
-  // Expected rows: a flag (1 written, 0 quarantined) and the target values; a quarantined row carries its key only.
+  // Expected rows: a flag (1 written, 0 quarantined, 2 quarantined but retried from a fixed file) and the target
+  // values; a quarantined row carries its key only.
   const mapper = chooseMapper(entity);
   async function* expected(): AsyncIterable<Row[]> {
     const keyText = (row: Row) => sourceKeyText(sourceKey.map((k) => valueToJson(row[k] ?? null)));
@@ -134,8 +162,8 @@ async function verifyEntity(source: Source, target: Target, entity: BoundEntity,
           rows.push([1, ...values]);
           return;
         }
-        const row: Row = [0, ...fields.map(() => null)];
         const key = sourceKey.map((k) => sourceRow[k] ?? null);
+        const row: Row = [known.retried.size > 0 && known.retried.has(sourceKeyText(key.map(valueToJson))) ? 2 : 0, ...fields.map(() => null)];
         // A quarantined record of a new_id entity is placed where its new key would be.
         if (newId) row[(keyInRow[0] as number) + 1] = newUuid(plan.name, sourceKeyText(key.map(valueToJson)));
         else keyInRow.forEach((at, k) => (row[at + 1] = key[k] ?? null));
@@ -172,6 +200,10 @@ async function verifyEntity(source: Source, target: Target, entity: BoundEntity,
         // A placeholder stands in for a record that was never migrated: missing from the source, or quarantined.
         const placeholder = have !== undefined && (!want || want[0] === 0) && isPlaceholder(key);
         if (placeholder) result.placeholders += 1;
+        if (want && want[0] === 2) {
+          result.retried += 1;
+          return have ? undefined : note('missing', key);
+        }
         if (want && want[0] === 0) {
           result.quarantined += 1;
           if (have && !placeholder) note('stale', key);

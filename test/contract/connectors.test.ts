@@ -7,7 +7,7 @@ import { writeBatch } from '../../src/connectors/shared/write-batch.js';
 import type { Row } from '../../src/values.js';
 import { compareCodePoints } from '../../src/engine/key-order.js';
 import { createMysqlDatabase, createPostgresDatabase, tempDir, type TestMysql, type TestPostgres } from '../helpers/databases.js';
-import { mergeMapContract, resetContract } from './state-contract.js';
+import { mergeMapContract, placeholderContract, resetContract } from './state-contract.js';
 
 // Every connector must behave the same behind the contract: one suite, run against each real database.
 const UGLY = ['plain', 'tab\there', 'line\nbreak', 'back\\slash', '\\N', '', 'ünïcødé 😀', "quote's \"double\"", null];
@@ -176,6 +176,7 @@ describe.each(Object.keys(FIXTURES))('%s connector', (kind) => {
   });
 
   it('keeps the merge map and review pairs with a batch, and decisions across a fresh start', () => mergeMapContract(target, kind));
+  it('keeps placeholders with a batch and in the crosswalk, and the records retried in their place', () => placeholderContract(target, kind));
 
   it('keeps runs per plan and resets a plan for a fresh start', () => resetContract(target, source, kind));
 });

@@ -8,7 +8,7 @@ import { writeBatch } from '../../src/connectors/shared/write-batch.js';
 import { compareCodePoints } from '../../src/engine/key-order.js';
 import type { Row } from '../../src/values.js';
 import { tempDir } from '../helpers/databases.js';
-import { mergeMapContract, resetContract } from './state-contract.js';
+import { mergeMapContract, placeholderContract, resetContract } from './state-contract.js';
 
 // The contract again, for the file connectors (a folder of CSV or JSON Lines files, one per table). What a
 // file cannot do is asserted as a clear refusal: it has no types beyond what its values show (CSV: text; an
@@ -112,6 +112,7 @@ describe.each(Object.keys(KINDS))('%s connector', (kind) => {
   });
 
   it('keeps the merge map and review pairs with a batch, and decisions across a fresh start', () => mergeMapContract(target, kind));
+  it('keeps placeholders with a batch and in the crosswalk, and the records retried in their place', () => placeholderContract(target, kind));
 
   it('keeps runs per plan and resets a plan for a fresh start', () => resetContract(target, source, kind));
 });

@@ -41,3 +41,39 @@ export async function resetContract(target: Target, source: Source, kind: string
   expect(await target.state.checkpoints(`run-${kind}`)).toEqual([]);
   expect(await source.count('out_people')).toBe(0);
 }
+
+/**
+ * Placeholders commit with a batch and enter the crosswalk; a released (retried) record stops being a
+ * placeholder and is remembered as retried; a fresh start forgets both.
+ */
+export async function placeholderContract(target: Target, kind: string): Promise<void> {
+  const runId = `placeholders-${kind}`;
+  await target.state.startRun({ runId, plan: 'ph', planHash: 'h', status: 'running', startedAt: new Date().toISOString(), finishedAt: null });
+  const long = `k${'é'.repeat(200)}`;
+  const made = [
+    { plan: 'ph', entity: 'companies', sourceKey: '7', newKey: 'u7' },
+    { plan: 'ph', entity: 'companies', sourceKey: long, newKey: 'u-long' },
+  ];
+  const checkpoint = (done: boolean) => ({ entity: 'orders#placeholders:companies', lastKey: [3], counts: { read: 3, written: 2, merged: 0, quarantined: 0, filtered: 0, deleted: 0 }, done });
+  const writer = await target.beginBatch({ runId, table: 'out_people', columns: ['id', 'name'] });
+  await writer.commit([{ entity: 'companies', sourceKey: '7', row: { id: 7 }, reasons: [{ field: 'email', rule: 'email', code: 'invalid_email' }] }], checkpoint(false), { placeholders: made });
+  const listed = async () => {
+    const all = [];
+    for await (const p of target.state.placeholders('ph', 'companies')) all.push(p);
+    return all;
+  };
+  const retried = async () => {
+    const all = [];
+    for await (const k of target.state.retried('ph', 'companies')) all.push(k);
+    return all;
+  };
+  expect(await listed()).toEqual(made);
+  expect(await target.state.crosswalk('ph', 'companies', ['7', long, '8'])).toEqual(new Map([['7', 'u7'], [long, 'u-long']]));
+  const retry = await target.beginBatch({ runId, table: 'out_people', columns: ['id', 'name'] });
+  await retry.commit([], checkpoint(true), { released: [{ entity: 'companies', sourceKey: '7' }] });
+  expect(await listed()).toEqual([made[1]]);
+  expect(await retried()).toEqual(['7']);
+  await target.reset('ph', []);
+  expect(await listed()).toEqual([]);
+  expect(await retried()).toEqual([]);
+}

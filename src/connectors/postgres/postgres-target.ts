@@ -126,6 +126,9 @@ function inspectOnlyState(store: SqlStateStore, client: pg.Client): StateStore {
     placeholders: async function* (plan, entity) {
       if (await exists()) yield* store.placeholders(plan, entity);
     },
+    retried: async function* (plan, entity) {
+      if (await exists()) yield* store.retried(plan, entity);
+    },
     merges: async function* (plan) {
       if (await exists()) yield* store.merges(plan);
     },

@@ -7,7 +7,7 @@ export interface SqlSession {
   query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]>;
 }
 
-export type StateTable = 'runs' | 'checkpoints' | 'quarantine' | 'audit' | 'crosswalk' | 'placeholders' | 'merges' | 'review' | 'decisions';
+export type StateTable = 'runs' | 'checkpoints' | 'quarantine' | 'audit' | 'crosswalk' | 'placeholders' | 'retried' | 'merges' | 'review' | 'decisions';
 
 /** How a SQL database spells the state tables: names, placeholders and a few types. */
 export interface StateDialect {
@@ -65,6 +65,8 @@ export class SqlStateStore implements StateStore {
       plan ${k} NOT NULL, entity ${k} NOT NULL, source_key ${k} NOT NULL, new_key TEXT NOT NULL, PRIMARY KEY (plan, entity, source_key))`);
     await this.#session.query(`CREATE TABLE IF NOT EXISTS ${d.table('placeholders')} (
       plan ${k} NOT NULL, entity ${k} NOT NULL, source_key ${k} NOT NULL, new_key TEXT NOT NULL, PRIMARY KEY (plan, entity, source_key))`);
+    await this.#session.query(`CREATE TABLE IF NOT EXISTS ${d.table('retried')} (
+      plan ${k} NOT NULL, entity ${k} NOT NULL, source_key ${k} NOT NULL, retried_at TEXT NOT NULL, PRIMARY KEY (plan, entity, source_key))`);
     await this.#session.query(`CREATE TABLE IF NOT EXISTS ${d.table('merges')} (
       plan ${k} NOT NULL, entity ${k} NOT NULL, source_key ${k} NOT NULL, survivor_entity TEXT NOT NULL, survivor_key TEXT NOT NULL,
       probability ${d.float} NOT NULL, why TEXT NOT NULL, PRIMARY KEY (plan, entity, source_key))`);
@@ -77,14 +79,29 @@ export class SqlStateStore implements StateStore {
   }
 
   async *placeholders(plan: string, entity: string): AsyncIterable<CrosswalkEntry> {
+    for await (const r of this.#entityRows('placeholders', 'new_key', plan, entity)) yield { plan, entity, sourceKey: String(r.source_key), newKey: String(r.new_key) };
+  }
+
+  async *retried(plan: string, entity: string): AsyncIterable<string> {
+    for await (const r of this.#entityRows('retried', 'retried_at', plan, entity)) yield String(r.source_key);
+  }
+
+  /**
+   * An entity's rows of a state table keyed (plan, entity, source_key), in source-key order, a page at a time.
+   * None when the table is missing: state written by an earlier version, which had no such table, read by
+   * `verify` (read-only: it creates nothing).
+   */
+  async *#entityRows(table: 'placeholders' | 'retried', column: string, plan: string, entity: string): AsyncIterable<Record<string, unknown>> {
     const p = (i: number) => this.#d.param(i);
+    const exists = await this.#session.query(`SELECT 1 FROM ${this.#d.table(table)} WHERE 1 = 0`).then(() => true, () => false);
+    if (!exists) return;
     let after = '';
     for (;;) {
       const rows = await this.#session.query(
-        `SELECT source_key, new_key FROM ${this.#d.table('placeholders')} WHERE plan = ${p(1)} AND entity = ${p(2)} AND source_key > ${p(3)} ORDER BY source_key LIMIT 1000`,
+        `SELECT source_key, ${column} FROM ${this.#d.table(table)} WHERE plan = ${p(1)} AND entity = ${p(2)} AND source_key > ${p(3)} ORDER BY source_key LIMIT 1000`,
         [plan, entity, after],
       );
-      for (const r of rows) yield { plan, entity, sourceKey: String(r.source_key), newKey: String(r.new_key) };
+      yield* rows;
       const last = rows.at(-1);
       if (!last || rows.length < 1000) return;
       after = String(last.source_key);
@@ -280,10 +297,13 @@ export class SqlStateStore implements StateStore {
     await this.#insertRows('placeholders', ['plan', 'entity', 'source_key', 'new_key'], (state.placeholders ?? []).map((c) => [c.plan, c.entity, c.sourceKey, c.newKey]), keyed);
     for (const key of state.released ?? []) {
       await this.#session.query(`DELETE FROM ${d.table('quarantine')} WHERE run_id = ${d.param(1)} AND entity = ${d.param(2)} AND source_key = ${d.param(3)}`, [runId, key.entity, key.sourceKey]);
-      // The record, written now, replaced any placeholder that stood in for it.
+      // The record, written now, replaced any placeholder that stood in for it; it is remembered as retried
+      // (its values came from a fixed file, not the source: verify cannot recompute them).
+      const ofPlan = `entity = ${d.param(1)} AND source_key = ${d.param(2)} AND plan IN (SELECT plan FROM ${d.table('runs')} WHERE run_id = ${d.param(3)})`;
+      for (const table of ['placeholders', 'retried'] as const) await this.#session.query(`DELETE FROM ${d.table(table)} WHERE ${ofPlan}`, [key.entity, key.sourceKey, runId]);
       await this.#session.query(
-        `DELETE FROM ${d.table('placeholders')} WHERE entity = ${d.param(1)} AND source_key = ${d.param(2)} AND plan IN (SELECT plan FROM ${d.table('runs')} WHERE run_id = ${d.param(3)})`,
-        [key.entity, key.sourceKey, runId],
+        `INSERT INTO ${d.table('retried')} (plan, entity, source_key, retried_at) SELECT plan, ${d.param(1)}, ${d.param(2)}, ${d.param(3)} FROM ${d.table('runs')} WHERE run_id = ${d.param(4)}`,
+        [key.entity, key.sourceKey, now, runId],
       );
     }
     await this.#insertRows(
@@ -307,7 +327,7 @@ export class SqlStateStore implements StateStore {
     const d = this.#d;
     const runs = `SELECT run_id FROM ${d.table('runs')} WHERE plan = ${d.param(1)}`;
     await this.#session.query(`DELETE FROM ${d.table('crosswalk')} WHERE plan = ${d.param(1)}`, [plan]);
-    await this.#session.query(`DELETE FROM ${d.table('placeholders')} WHERE plan = ${d.param(1)}`, [plan]);
+    for (const table of ['placeholders', 'retried'] as const) await this.#session.query(`DELETE FROM ${d.table(table)} WHERE plan = ${d.param(1)}`, [plan]);
     // Reviewers' decisions stay: they are the user's work, and the next run's matching honours them.
     await this.#session.query(`DELETE FROM ${d.table('merges')} WHERE plan = ${d.param(1)}`, [plan]);
     await this.#session.query(`DELETE FROM ${d.table('review')} WHERE plan = ${d.param(1)}`, [plan]);
@@ -346,6 +366,7 @@ export const INSPECT_ONLY_STATE: StateStore = {
   history: () => Promise.resolve([]),
   crosswalk: () => Promise.resolve(new Map()),
   placeholders: async function* () {},
+  retried: async function* () {},
   merges: async function* () {},
   reviewPairs: () => Promise.resolve([]),
   decisions: () => Promise.resolve([]),
@@ -369,6 +390,7 @@ export function withOwnLookups(store: StateStore, lookups: () => Promise<StateSt
     history: (plan) => store.history(plan),
     crosswalk: async (plan, entity, keys) => (await (opened ??= lookups())).crosswalk(plan, entity, keys),
     placeholders: (plan, entity) => store.placeholders(plan, entity),
+    retried: (plan, entity) => store.retried(plan, entity),
     merges: (plan) => store.merges(plan),
     reviewPairs: (plan) => store.reviewPairs(plan),
     decisions: (plan) => store.decisions(plan),
