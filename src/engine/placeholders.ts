@@ -140,7 +140,10 @@ export async function makePlaceholders(options: {
       inBatch += rows.length;
       const last = rows[rows.length - 1] as Row;
       lastKey = orderAt.map((i) => valueToJson(last[i] ?? null));
-      if (inBatch < entity.plan.batchSize) continue;
+      if (inBatch < entity.plan.batchSize) {
+        await writer.flush();
+        continue;
+      }
       await writer.commit([], checkpoint(false), { placeholders: made });
       made = [];
       madeKeys.clear();

@@ -210,8 +210,7 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
       const before = previous ? await target.state.checkpoints(previous.runId) : [];
       for (const step of steps(entities)) {
         const { entity, name } = step;
-        const previousStep = before.find((c) => c.entity === name);
-        const from = checkpoints.find((c) => c.entity === name) ?? (step.kind === 'refs' ? undefined : continuation(entity, previousStep));
+        const from = checkpoints.find((c) => c.entity === name) ?? (step.kind === 'refs' ? undefined : continuation(entity, before.find((c) => c.entity === name)));
         if (from?.done) continue;
         if (options.signal?.aborted) {
           stopped = true;
