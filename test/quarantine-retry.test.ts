@@ -120,3 +120,87 @@ describe.each(['sqlite', 'postgres', 'mysql'] as const)('quarantine export and r
     expect(io.stderr.join('\n')).toMatch(/the file has no column "id", "name", "email", "score" for entity customers[\s\S]*--show-values/);
   });
 });
+
+// A sync runs an increment every few seconds, each a run of its own: the quarantine it leaves must not vanish
+// from view with the next increment. The open quarantine lists what the runs since the last fresh start
+// quarantined and nothing wrote since, once per row; a retry goes back into the run that quarantined the row.
+describe.each(['sqlite', 'postgres', 'mysql'] as const)('the open quarantine of increments on %s', (kind) => {
+  let source: ScratchDatabase;
+  let target: ScratchDatabase;
+  let tmp: ReturnType<typeof tempDir>;
+  let planFile: string;
+
+  beforeEach(async () => {
+    [source, target] = await Promise.all([scratchDatabase(kind), scratchDatabase(kind)]);
+    tmp = tempDir();
+    planFile = path.join(tmp.dir, 'plan.yaml');
+    writeFileSync(planFile, `version: 1
+name: open-quarantine
+source: "${source.url}"
+target: "${target.url}"
+entities:
+  contacts:
+    from: contacts
+    into: people
+    key: id
+    strategy: incremental
+    cursor: changed
+    fields:
+      id: id
+      email: { from: email, clean: email }
+      changed: changed
+`);
+    await source.run('CREATE TABLE contacts (id INTEGER PRIMARY KEY, email TEXT, changed INTEGER NOT NULL)');
+    await source.run("INSERT INTO contacts VALUES (1, 'ann@example.com', 1), (2, 'bo at', 1), (3, 'cy@', 1)");
+    await target.run('CREATE TABLE people (id INTEGER PRIMARY KEY, email TEXT, changed INTEGER)');
+  });
+  afterEach(async () => {
+    await Promise.all([source.drop(), target.drop()]);
+    tmp.remove();
+  });
+
+  const run = async () => {
+    const io = capture();
+    expect(await main(['run', planFile, '--json', '--quiet', '--no-report'], io)).toBe(0);
+    return JSON.parse(io.stdout[0] ?? '') as { runId: string; entities: { contacts: Record<string, number> } };
+  };
+  const listed = async () => {
+    const json = capture();
+    expect(await main(['quarantine', planFile, '--json'], json)).toBe(0);
+    const text = capture();
+    expect(await main(['quarantine', planFile], text)).toBe(0);
+    return { keys: json.stdout.map((l) => (JSON.parse(l) as { sourceKey: string }).sourceKey), message: text.stderr.join('\n') };
+  };
+
+  it('lists every row still quarantined once, whichever increment quarantined it, and retries it into that run', async () => {
+    const first = await run();
+    expect(first.entities.contacts).toMatchObject({ read: 3, written: 1, quarantined: 2 });
+    // Row 2 is fixed at the source and written by the next increment; row 4 arrives broken.
+    await source.run("UPDATE contacts SET email = 'bo@example.com', changed = 2 WHERE id = 2");
+    await source.run("INSERT INTO contacts VALUES (4, 'di@@', 2)");
+    const second = await run();
+    expect(second.entities.contacts).toMatchObject({ read: 2, written: 1, quarantined: 1 });
+    expect(await listed()).toEqual({ keys: ['3', '4'], message: `2 quarantined rows from 2 runs since the last fresh start (the latest ${second.runId})` });
+    // Row 3 changes and is still broken: its newer entry is the one listed, once.
+    await source.run("UPDATE contacts SET email = 'cy at', changed = 3 WHERE id = 3");
+    const third = await run();
+    expect(third.entities.contacts).toMatchObject({ read: 1, written: 0, quarantined: 1 });
+    expect((await listed()).keys).toEqual(['3', '4']);
+
+    const file = path.join(tmp.dir, 'fixed.csv');
+    expect(await main(['quarantine', planFile, '--csv', file, '--show-values'], capture())).toBe(0);
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/,cy at$/m, ',cy@example.com').replace(/,di@@$/m, ',di@example.com'));
+    const retried = capture();
+    expect(await main(['quarantine', planFile, '--retry', file], retried)).toBe(0);
+    const out = retried.stdout.join('\n');
+    expect(out).toContain(`retried into run ${[second.runId, third.runId].sort().join(', run ')}:`);
+    expect(out).toMatch(/contacts\s+2\s+2\s+0\s+0/);
+    // Each run's accounting moves with its own row: increment 2 read 2 and now wrote both, increment 3 read 1 and wrote it.
+    expect(out).toContain(`accounting of run ${second.runId} now:`);
+    expect(out).toMatch(new RegExp(`run ${second.runId} now:\\n.*\\ncontacts\\s+2\\s+2\\s+0\\s+0\\s+0\\s+ok`));
+    expect(out).toMatch(new RegExp(`run ${third.runId} now:\\n.*\\ncontacts\\s+1\\s+1\\s+0\\s+0\\s+0\\s+ok`));
+    expect((await listed()).keys).toEqual([]);
+    const people = await target.rows<{ id: number; email: string }>('SELECT id, email FROM people ORDER BY id');
+    expect(people.map((p) => [Number(p.id), p.email])).toEqual([[1, 'ann@example.com'], [2, 'bo@example.com'], [3, 'cy@example.com'], [4, 'di@example.com']]);
+  }, 60_000);
+});

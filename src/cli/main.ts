@@ -176,7 +176,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
 
   program
     .command('quarantine')
-    .description('list, export (--csv) or retry (--retry) the rows the latest run of PLAN quarantined, with their reasons')
+    .description('list, export (--csv) or retry (--retry) the rows PLAN\'s runs left in quarantine since the last fresh start (every increment\'s), with their reasons')
     .argument('<PLAN>', 'plan file (YAML)')
     .option('--allow-plaintext-secrets', 'accept a password written into a connection URL of the plan')
     .option(...targetOption)

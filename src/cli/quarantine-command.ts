@@ -45,7 +45,7 @@ export async function quarantineCommand(file: string, options: QuarantineOptions
     if (!out.write(line)) await once(out, 'drain');
   };
   if (options.csv) await write(stringify([['entity', 'source_key', 'reasons', ...columns]]));
-  const { run, count } = await listQuarantine(plan, {
+  const { run, count, runs } = await listQuarantine(plan, {
     entity: options.entity,
     each: async (row) => {
       if (options.json) {
@@ -63,7 +63,8 @@ export async function quarantineCommand(file: string, options: QuarantineOptions
   }
   if (!options.json && (!options.csv || out)) {
     const where = out ? ` written to ${options.csv as string}${values ? '' : ' (without values: add --show-values to export them for fixing)'}` : '';
-    io.err(run ? `${count} quarantined row${count === 1 ? '' : 's'} in run ${run.runId}${where}` : `plan ${plan.name} has not run against this target yet`);
+    const from = runs.length > 1 ? `from ${runs.length} runs since the last fresh start (the latest ${run?.runId ?? ''})` : `in run ${runs[0] ?? run?.runId ?? ''}`;
+    io.err(run ? `${count} quarantined row${count === 1 ? '' : 's'} ${from}${where}` : `plan ${plan.name} has not run against this target yet`);
   }
   return 0;
 }
@@ -79,9 +80,11 @@ async function retry(plan: Plan, file: string, io: Io): Promise<number> {
     throw error;
   }
   const rows = Object.entries(result.entities).map(([name, r]) => [name, int(r.retried), int(r.written), int(r.quarantined), int(r.skipped)]);
-  io.out(`retried into run ${result.runId}:\n${table(['entity', 'retried', 'now written', 'still quarantined', 'skipped'], rows)}`);
-  const accounting = Object.entries(result.counts).map(([name, c]) => [name, int(c.read), int(c.written), int(c.merged), int(c.quarantined), int(c.filtered), balanced(c) ? 'ok' : 'MISMATCH']);
-  io.out(`\naccounting of run ${result.runId} now:\n${table(['entity', 'read', 'written', 'merged', 'quarantined', 'filtered', 'read = sum'], accounting)}`);
+  io.out(`retried into ${result.runs.map((r) => `run ${r.runId}`).join(', ')}:\n${table(['entity', 'retried', 'now written', 'still quarantined', 'skipped'], rows)}`);
+  for (const { runId, counts } of result.runs) {
+    const accounting = Object.entries(counts).map(([name, c]) => [name, int(c.read), int(c.written), int(c.merged), int(c.quarantined), int(c.filtered), balanced(c) ? 'ok' : 'MISMATCH']);
+    io.out(`\naccounting of run ${runId} now:\n${table(['entity', 'read', 'written', 'merged', 'quarantined', 'filtered', 'read = sum'], accounting)}`);
+  }
   if (Object.values(result.entities).some((r) => r.skipped > 0)) io.err('skipped rows are no longer in quarantine (already retried), or their key columns were edited');
-  return Object.values(result.counts).every(balanced) ? 0 : 1;
+  return result.runs.every((r) => Object.values(r.counts).every(balanced)) ? 0 : 1;
 }

@@ -93,6 +93,8 @@ export interface Reason {
 }
 
 export interface QuarantinedRow {
+  /** The run that quarantined the row: set on rows listed by `openQuarantine`. */
+  readonly runId?: string | undefined;
   readonly entity: string;
   /** The source key: the value itself for a one-column key, a JSON array for a composite key. */
   readonly sourceKey: string;
@@ -151,6 +153,11 @@ export interface BatchState {
   readonly released?: readonly QuarantineKey[] | undefined;
   /** Crosswalk lines of the rows written. */
   readonly crosswalk?: readonly CrosswalkEntry[] | undefined;
+  /**
+   * Source keys an increment wrote or quarantined again: their quarantine entries from the plan's earlier runs
+   * are closed (the row was written since, or its newer entry is the one that counts).
+   */
+  readonly requarantined?: { readonly plan: string; readonly entity: string; readonly sourceKeys: readonly string[] } | undefined;
   /** Placeholder records written for orphan refs (into the crosswalk as well, so refs to them resolve). */
   readonly placeholders?: readonly CrosswalkEntry[] | undefined;
 }
@@ -245,6 +252,11 @@ export interface StateStore {
   finishRun(runId: string, status: RunStatus): Promise<void>;
   checkpoints(runId: string): Promise<Checkpoint[]>;
   quarantined(runId: string, entity?: string): AsyncIterable<QuarantinedRow>;
+  /**
+   * The plan's open quarantine: the rows its runs since the last fresh start quarantined and nothing wrote
+   * since (each increment of a sync is a run of its own), newest entry per row, in (entity, source key) order.
+   */
+  openQuarantine(plan: string, entity?: string): AsyncIterable<QuarantinedRow>;
   /** Appends to the audit trail (its own transaction). */
   audit(entry: AuditEntry): Promise<void>;
   /** The plan's audit trail, oldest first. */

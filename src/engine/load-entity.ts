@@ -89,6 +89,11 @@ export async function loadEntity(options: {
    * the load left them (their quarantine is the load's), and the crosswalk is the load's.
    */
   secondPass?: boolean | undefined;
+  /**
+   * An increment (a run after a finished one): each row it writes or quarantines closes the row's quarantine
+   * entry from an earlier run, so the plan's open quarantine lists every row once, as it stands now.
+   */
+  closesEarlierQuarantine?: boolean | undefined;
 }): Promise<EntityResult> {
   const { source, target, runId, entity, signal } = options;
   const { plan } = entity;
@@ -132,13 +137,18 @@ export async function loadEntity(options: {
   let repointed: CrosswalkEntry[] = [];
   let review = options.from === undefined && options.review ? { plan: options.planName ?? '', pairs: options.review } : undefined;
   const merges = options.merges;
+  /** Source keys written or quarantined in the open batch, when they close earlier quarantine entries. */
+  const closing = options.closesEarlierQuarantine === true && !second;
+  let seen: string[] = [];
   const batchState = (): BatchState | undefined => {
-    if (second || (!entity.recordsCrosswalk && !merges)) return undefined;
+    if (second || (!entity.recordsCrosswalk && !merges && !closing)) return undefined;
     const crosswalk = entity.recordsCrosswalk ? [...crosswalkEntries(options.planName ?? '', entity, written), ...repointed] : [];
-    const state = { crosswalk, merges: merged, review };
+    const requarantined = closing && seen.length > 0 ? { plan: options.planName ?? '', entity: plan.name, sourceKeys: seen } : undefined;
+    const state = { crosswalk, merges: merged, review, requarantined };
     written = [];
     merged = [];
     repointed = [];
+    seen = [];
     review = undefined;
     return state;
   };
@@ -154,7 +164,8 @@ export async function loadEntity(options: {
     chunk.rows.forEach((row, i) => {
       let values = chunk.values[i];
       if (values) {
-        const sourceKey = entity.recordsCrosswalk || merges ? keyOf(row) : '';
+        const sourceKey = entity.recordsCrosswalk || merges || closing ? keyOf(row) : '';
+        if (closing) seen.push(sourceKey);
         const lost = merges?.losers.get(sourceKey);
         if (lost) {
           // Merged into its survivor: not written, and references to it now lead to the survivor's record.
@@ -173,7 +184,9 @@ export async function loadEntity(options: {
       }
       counts.quarantined += 1;
       if (second) return;
-      quarantine.push({ entity: plan.name, sourceKey: keyOf(row), row: rowForDisplay(entity, row, pii), reasons: chunk.reasons[i] ?? [] });
+      const sourceKey = keyOf(row);
+      if (closing) seen.push(sourceKey);
+      quarantine.push({ entity: plan.name, sourceKey, row: rowForDisplay(entity, row, pii), reasons: chunk.reasons[i] ?? [] });
     });
     const last = chunk.rows[chunk.rows.length - 1] as Row;
     lastKey = orderIndexes.map((i) => valueToJson(last[i] ?? null));

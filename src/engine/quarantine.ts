@@ -3,23 +3,27 @@ import { withPlanTarget } from './connections.js';
 import type { Plan } from '../plan/load.js';
 
 /**
- * The rows the plan's latest run quarantined, streamed in (entity, source key) order, with the run they
- * belong to. `run` is undefined when the plan has never run against this target.
+ * The plan's open quarantine — the rows its runs since the last fresh start quarantined and nothing wrote
+ * since, so the rows an earlier increment of a sync quarantined too — streamed in (entity, source key) order,
+ * each with the run that quarantined it. `run` is the plan's latest run, undefined when it has never run
+ * against this target.
  */
 export async function listQuarantine(
   plan: Plan,
   options: { entity?: string | undefined; limit?: number | undefined; each: (row: QuarantinedRow) => void | Promise<void> },
-): Promise<{ run: RunRecord | undefined; count: number }> {
+): Promise<{ run: RunRecord | undefined; count: number; runs: string[] }> {
   return withPlanTarget(plan, true, async (target) => {
     const run = await target.state.latestRun(plan.name);
     let count = 0;
+    const runs = new Set<string>();
     if (run && run.status !== 'superseded') {
-      for await (const row of target.state.quarantined(run.runId, options.entity)) {
+      for await (const row of target.state.openQuarantine(plan.name, options.entity)) {
         if (options.limit !== undefined && count >= options.limit) break;
         count += 1;
+        runs.add(row.runId ?? run.runId);
         await options.each(row);
       }
     }
-    return { run, count };
+    return { run, count, runs: [...runs] };
   });
 }

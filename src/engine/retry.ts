@@ -14,11 +14,12 @@ import { checkAgainstSchemas, type BoundEntity } from './schema-check.js';
 export type FixedRecord = Readonly<Record<string, string | undefined>>;
 
 export interface RetryResult {
+  /** The plan's latest run. */
   readonly runId: string;
   /** Per entity: rows retried, how many now passed (written), still failed (quarantined with their new reasons), skipped. */
   readonly entities: Readonly<Record<string, { retried: number; written: number; quarantined: number; skipped: number }>>;
-  /** The run's accounting after the retry. */
-  readonly counts: Readonly<Record<string, Counts>>;
+  /** The accounting of each run whose quarantined rows were retried, after the retry (the latest run's when none were). */
+  readonly runs: readonly { readonly runId: string; readonly counts: Readonly<Record<string, Counts>> }[];
 }
 
 const CHUNK = 500;
@@ -36,41 +37,78 @@ function fromText(text: string | undefined, type: LogicalType): Value {
 }
 
 /**
- * Pushes fixed quarantined rows through the plan again, into the latest run. A row that passes is written
- * and leaves the quarantine; one that still fails stays there with its new values and reasons. The run's
- * accounting moves with it (written + n, quarantined − n), in the same transaction as the rows. Rows not in
- * the quarantine (already retried, a key that was edited) are skipped and counted.
+ * Pushes fixed quarantined rows through the plan again. The rows are the plan's open quarantine (see
+ * StateStore.openQuarantine), so a row an earlier increment of a sync quarantined can be retried too; each
+ * goes back into the run that quarantined it. A row that passes is written and leaves the quarantine; one
+ * that still fails stays there with its new values and reasons. That run's accounting moves with it (written +
+ * n, quarantined − n), in the same transaction as the rows. Rows not in the quarantine (already retried, a key
+ * that was edited) are skipped and counted.
  */
 export async function retryQuarantine(plan: Plan, records: AsyncIterable<FixedRecord>): Promise<RetryResult> {
   return withConnections(plan, false, async (source, target) => {
     const { entities } = await checkAgainstSchemas(plan, source, target);
     const run = await target.state.latestRun(plan.name);
     if (!run || run.status === 'superseded') throw new CrmMigrateError('E_USAGE', `plan ${plan.name} has not run against this target: there is nothing to retry`);
-    const checkpoints = new Map((await target.state.checkpoints(run.runId)).map((c) => [c.entity, c]));
-    const states = new Map<string, EntityRetry>();
-    const stateOf = async (name: string): Promise<EntityRetry> => {
-      let state = states.get(name);
+    const checkpoints = new Map<string, Map<string, Checkpoint>>();
+    const checkpointsOf = async (runId: string) => {
+      let found = checkpoints.get(runId);
+      if (!found) checkpoints.set(runId, (found = new Map((await target.state.checkpoints(runId)).map((c) => [c.entity, c]))));
+      return found;
+    };
+    /** Per entity: where each open quarantined row is (source key → run), and the retries of each run. */
+    const open = new Map<string, { runs: Map<string, string>; retries: Map<string, EntityRetry>; skipped: number }>();
+    const openOf = async (name: string) => {
+      let state = open.get(name);
       if (!state) {
-        const entity = entities.find((e) => e.plan.name === name);
-        if (!entity) throw new CrmMigrateError('E_USAGE', `the file names entity "${name}", which the plan does not have`);
-        const keys = new Set<string>();
-        for await (const q of target.state.quarantined(run.runId, name)) keys.add(q.sourceKey);
-        const resolve = refResolver(plan, entity, target.state, source, { fillDeferred: true });
-        state = new EntityRetry(plan.name, entity, await source.describe(entity.plan.from), keys, checkpoints.get(name), resolve);
-        states.set(name, state);
+        if (!entities.some((e) => e.plan.name === name)) throw new CrmMigrateError('E_USAGE', `the file names entity "${name}", which the plan does not have`);
+        const runs = new Map<string, string>();
+        for await (const q of target.state.openQuarantine(plan.name, name)) runs.set(q.sourceKey, q.runId ?? run.runId);
+        open.set(name, (state = { runs, retries: new Map(), skipped: 0 }));
       }
       return state;
     };
+    const retryOf = async (name: string, runId: string): Promise<EntityRetry> => {
+      const state = await openOf(name);
+      let retry = state.retries.get(runId);
+      if (!retry) {
+        const entity = entities.find((e) => e.plan.name === name) as BoundEntity;
+        const keys = new Set([...state.runs].filter(([, r]) => r === runId).map(([key]) => key));
+        const resolve = refResolver(plan, entity, target.state, source, { fillDeferred: true });
+        retry = new EntityRetry(plan.name, runId, entity, await source.describe(entity.plan.from), keys, (await checkpointsOf(runId)).get(name), resolve);
+        state.retries.set(runId, retry);
+      }
+      return retry;
+    };
     for await (const record of records) {
-      const state = await stateOf(record.entity ?? '');
-      state.pending.push(record);
-      if (state.pending.length >= CHUNK) await state.flush(target, run.runId);
+      const name = record.entity ?? '';
+      const state = await openOf(name);
+      const runId = state.runs.get(record.source_key ?? '');
+      if (runId === undefined) {
+        state.skipped += 1;
+        continue;
+      }
+      const retry = await retryOf(name, runId);
+      retry.pending.push(record);
+      if (retry.pending.length >= CHUNK) await retry.flush(target);
     }
-    for (const state of states.values()) await state.flush(target, run.runId);
-    const counts = Object.fromEntries(plan.entities.map((e) => [e.name, { ...zeroCounts(), ...(states.get(e.name)?.checkpoint ?? checkpoints.get(e.name))?.counts }]));
-    const retried = Object.fromEntries([...states].map(([name, s]) => [name, s.result]));
-    await target.state.audit(auditEntry(plan, { command: 'retry', outcome: 'done', runId: run.runId, source: source.display, target: target.display, details: { retried, entities: counts } }));
-    return { runId: run.runId, entities: retried, counts };
+    const retries = [...open.values()].flatMap((s) => [...s.retries.values()]);
+    for (const retry of retries) await retry.flush(target);
+    const retried = Object.fromEntries(
+      [...open].map(([name, s]) => {
+        const total = { retried: 0, written: 0, quarantined: 0, skipped: s.skipped };
+        for (const r of s.retries.values()) for (const k of ['retried', 'written', 'quarantined', 'skipped'] as const) total[k] += r.result[k];
+        return [name, total];
+      }),
+    );
+    const touched = [...new Set(retries.filter((r) => r.result.retried > 0).map((r) => r.runId))].sort();
+    const runs = [];
+    for (const runId of touched.length > 0 ? touched : [run.runId]) {
+      const stored = await checkpointsOf(runId);
+      const after = (name: string) => retries.find((r) => r.runId === runId && r.entityName === name)?.checkpoint ?? stored.get(name);
+      runs.push({ runId, counts: Object.fromEntries(plan.entities.map((e) => [e.name, { ...zeroCounts(), ...after(e.name)?.counts }])) });
+    }
+    await target.state.audit(auditEntry(plan, { command: 'retry', outcome: 'done', runId: run.runId, source: source.display, target: target.display, details: { retried, runs } }));
+    return { runId: run.runId, entities: retried, runs };
   });
 }
 
@@ -78,6 +116,8 @@ class EntityRetry {
   readonly pending: FixedRecord[] = [];
   readonly result = { retried: 0, written: 0, quarantined: 0, skipped: 0 };
   checkpoint: Checkpoint | undefined;
+  readonly runId: string;
+  readonly entityName: string;
   readonly #plan: string;
   readonly #entity: BoundEntity;
   readonly #types: readonly LogicalType[];
@@ -85,8 +125,10 @@ class EntityRetry {
   readonly #resolve: RefResolver | undefined;
   readonly #pii: ReadonlySet<string>;
 
-  constructor(plan: string, entity: BoundEntity, source: TableInfo | undefined, quarantined: Set<string>, checkpoint: Checkpoint | undefined, resolve: RefResolver | undefined) {
+  constructor(plan: string, runId: string, entity: BoundEntity, source: TableInfo | undefined, quarantined: Set<string>, checkpoint: Checkpoint | undefined, resolve: RefResolver | undefined) {
     this.#plan = plan;
+    this.runId = runId;
+    this.entityName = entity.plan.name;
     this.#entity = entity;
     this.#resolve = resolve;
     this.#pii = piiColumns(entity);
@@ -95,7 +137,8 @@ class EntityRetry {
     this.checkpoint = checkpoint;
   }
 
-  async flush(target: Target, runId: string): Promise<void> {
+  async flush(target: Target): Promise<void> {
+    const { runId } = this;
     const records = this.pending.splice(0);
     if (records.length === 0) return;
     const { plan, sourceColumns } = this.#entity;

@@ -227,6 +227,7 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
           result = await loadEntity({
             source, target, runId, entity, from, planName: plan.name, resolve, signal: options.signal, onProgress: secondPass ? undefined : options.onProgress,
             merges: group?.merges, review: group?.owner ? group.plan.review : undefined, secondPass,
+            closesEarlierQuarantine: previous !== undefined && entity.plan.strategy === 'incremental',
           });
         }
         if (result.stopped) {

@@ -120,6 +120,9 @@ function inspectOnlyState(store: SqlStateStore, client: pg.Client): StateStore {
     finishRun: (id, status) => store.finishRun(id, status),
     checkpoints: async (id) => ((await exists()) ? store.checkpoints(id) : []),
     quarantined: (id, entity) => store.quarantined(id, entity),
+    openQuarantine: async function* (plan, entity) {
+      if (await exists()) yield* store.openQuarantine(plan, entity);
+    },
     audit: (entry) => store.audit(entry),
     history: async (plan) => ((await exists()) ? store.history(plan) : []),
     crosswalk: async (plan, entity, keys) => ((await exists()) ? store.crosswalk(plan, entity, keys) : new Map()),

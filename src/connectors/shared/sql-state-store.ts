@@ -275,6 +275,32 @@ export class SqlStateStore implements StateStore {
     }
   }
 
+  async *openQuarantine(plan: string, entity?: string): AsyncIterable<QuarantinedRow> {
+    const p = (i: number) => this.#d.param(i);
+    const d = this.#d;
+    let after: [string, string] = ['', ''];
+    for (;;) {
+      // Newest run first within a row: a row quarantined by two runs (state from before entries were closed) is listed once.
+      const rows = await this.#session.query(
+        `SELECT q.run_id, q.entity, q.source_key, q.row_data, q.reasons FROM ${d.table('quarantine')} q JOIN ${d.table('runs')} r ON r.run_id = q.run_id
+         WHERE r.plan = ${p(1)} AND r.status <> 'superseded' AND (${p(2)} = '' OR q.entity = ${p(3)})
+           AND (q.entity > ${p(4)} OR (q.entity = ${p(5)} AND q.source_key > ${p(6)}))
+         ORDER BY q.entity, q.source_key, r.started_at DESC LIMIT 1000`,
+        [plan, entity ?? '', entity ?? '', after[0], after[0], after[1]],
+      );
+      let previous = '';
+      for (const r of rows) {
+        const key = `${String(r.entity)}\0${String(r.source_key)}`;
+        if (key === previous) continue;
+        previous = key;
+        yield { runId: String(r.run_id), entity: String(r.entity), sourceKey: String(r.source_key), row: parseJson(r.row_data) as Record<string, unknown>, reasons: parseJson(r.reasons) as QuarantinedRow['reasons'] };
+      }
+      const last = rows.at(-1);
+      if (!last || rows.length < 1000) return;
+      after = [String(last.entity), String(last.source_key)];
+    }
+  }
+
   /** The state half of a batch: call inside the transaction that writes the batch's rows. */
   async writeBatchState(runId: string, quarantine: readonly QuarantinedRow[], checkpoint: Checkpoint, state: BatchState = {}): Promise<void> {
     const d = this.#d;
@@ -305,6 +331,17 @@ export class SqlStateStore implements StateStore {
         `INSERT INTO ${d.table('retried')} (plan, entity, source_key, retried_at) SELECT plan, ${d.param(1)}, ${d.param(2)}, ${d.param(3)} FROM ${d.table('runs')} WHERE run_id = ${d.param(4)}`,
         [key.entity, key.sourceKey, now, runId],
       );
+    }
+    if (state.requarantined) {
+      const { plan, entity, sourceKeys } = state.requarantined;
+      for (let start = 0; start < sourceKeys.length; start += QUARANTINE_CHUNK) {
+        const chunk = sourceKeys.slice(start, start + QUARANTINE_CHUNK);
+        await this.#session.query(
+          `DELETE FROM ${d.table('quarantine')} WHERE run_id <> ${d.param(1)} AND entity = ${d.param(2)}
+             AND run_id IN (SELECT run_id FROM ${d.table('runs')} WHERE plan = ${d.param(3)}) AND source_key IN (${chunk.map((_k, i) => d.param(i + 4)).join(', ')})`,
+          [runId, entity, plan, ...chunk],
+        );
+      }
     }
     await this.#insertRows(
       'quarantine',
@@ -362,6 +399,7 @@ export const INSPECT_ONLY_STATE: StateStore = {
   finishRun: () => Promise.resolve(),
   checkpoints: () => Promise.resolve([]),
   quarantined: async function* () {},
+  openQuarantine: async function* () {},
   audit: () => Promise.reject(new CrmMigrateError('E_TARGET', 'the target was opened for inspection only')),
   history: () => Promise.resolve([]),
   crosswalk: () => Promise.resolve(new Map()),
@@ -386,6 +424,7 @@ export function withOwnLookups(store: StateStore, lookups: () => Promise<StateSt
     finishRun: (id, status) => store.finishRun(id, status),
     checkpoints: (id) => store.checkpoints(id),
     quarantined: (id, entity) => store.quarantined(id, entity),
+    openQuarantine: (plan, entity) => store.openQuarantine(plan, entity),
     audit: (entry) => store.audit(entry),
     history: (plan) => store.history(plan),
     crosswalk: async (plan, entity, keys) => (await (opened ??= lookups())).crosswalk(plan, entity, keys),
