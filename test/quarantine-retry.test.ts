@@ -203,4 +203,14 @@ entities:
     const people = await target.rows<{ id: number; email: string }>('SELECT id, email FROM people ORDER BY id');
     expect(people.map((p) => [Number(p.id), p.email])).toEqual([[1, 'ann@example.com'], [2, 'bo@example.com'], [3, 'cy@example.com'], [4, 'di@example.com']]);
   }, 60_000);
+
+  it('closes the entry of a quarantined row deleted at the source, where the entity detects deletes', async () => {
+    writeFileSync(planFile, readFileSync(planFile, 'utf8').replace('    cursor: changed\n', '    cursor: changed\n    deletes: hard\n'));
+    await run();
+    expect((await listed()).keys).toEqual(['2', '3']);
+    await source.run('DELETE FROM contacts WHERE id IN (1, 2)');
+    const increment = await run();
+    expect(increment.entities.contacts).toMatchObject({ read: 0, deleted: 1 });
+    expect((await listed()).keys).toEqual(['3']);
+  }, 60_000);
 });

@@ -154,10 +154,10 @@ export interface BatchState {
   /** Crosswalk lines of the rows written. */
   readonly crosswalk?: readonly CrosswalkEntry[] | undefined;
   /**
-   * Source keys an increment wrote or quarantined again: their quarantine entries from the plan's earlier runs
-   * are closed (the row was written since, or its newer entry is the one that counts).
+   * Source keys whose quarantine entries from the plan's earlier runs are closed: an increment wrote the row or
+   * quarantined it again (its newer entry is the one that counts), or the row is gone from the source.
    */
-  readonly requarantined?: { readonly plan: string; readonly entity: string; readonly sourceKeys: readonly string[] } | undefined;
+  readonly closedQuarantine?: { readonly plan: string; readonly entity: string; readonly sourceKeys: readonly string[] } | undefined;
   /** Placeholder records written for orphan refs (into the crosswalk as well, so refs to them resolve). */
   readonly placeholders?: readonly CrosswalkEntry[] | undefined;
 }

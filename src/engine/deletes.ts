@@ -1,4 +1,4 @@
-import type { Checkpoint, Counts, Removal, Source, Target } from '../connectors/contract.js';
+import type { BatchState, Checkpoint, Counts, Removal, Source, Target } from '../connectors/contract.js';
 import { batched, sortedRows } from '../connectors/shared/sorted-file.js';
 import { newUuid } from '../mapping/identity.js';
 import { sourceKeyText, valueToJson, type Row } from '../values.js';
@@ -7,6 +7,8 @@ import type { BoundEntity } from './schema-check.js';
 
 /** Keys read per batch from each side, and removed per transaction. */
 const KEYS_PER_BATCH = 5000;
+/** Quarantined keys looked up in the source per query. */
+const LOOKUP_CHUNK = 500;
 
 /**
  * Removes target rows whose source row is gone. The source's keys and the target's keys are read in key
@@ -18,6 +20,7 @@ export async function removeDeleted(options: {
   source: Source;
   target: Target;
   runId: string;
+  planName: string;
   entity: BoundEntity;
   counts: Counts;
   checkpoint: (done: boolean) => Checkpoint;
@@ -29,12 +32,12 @@ export async function removeDeleted(options: {
     tombstone: plan.deletes === 'soft' && plan.tombstone ? { column: plan.tombstone, at: new Date().toISOString() } : undefined,
   };
   let gone: Row[] = [];
-  const commit = async (done: boolean) => {
+  const commit = async (done: boolean, state?: BatchState) => {
     const writer = await target.beginBatch({ runId: options.runId, table: plan.into, columns: entity.writeColumns });
     try {
       counts.deleted += await writer.remove(gone, how);
       gone = [];
-      await writer.commit([], options.checkpoint(done));
+      await writer.commit([], options.checkpoint(done), state);
     } catch (error) {
       await writer.abort();
       throw error;
@@ -60,5 +63,24 @@ export async function removeDeleted(options: {
       return gone.length >= KEYS_PER_BATCH ? commit(false) : undefined;
     },
   );
-  await commit(true);
+  await commit(true, await goneFromQuarantine(source, target, options.planName, entity));
+}
+
+/**
+ * The open quarantine entries of rows the source no longer has: a quarantined row has no target row for the
+ * merge above to find. Looked up by key (one-column keys; the open quarantine is small next to the table).
+ */
+async function goneFromQuarantine(source: Source, target: Target, planName: string, entity: BoundEntity): Promise<BatchState | undefined> {
+  const { plan } = entity;
+  const column = plan.key[0];
+  if (plan.key.length !== 1 || column === undefined) return undefined;
+  const open: string[] = [];
+  for await (const q of target.state.openQuarantine(planName, plan.name)) open.push(q.sourceKey);
+  const gone: string[] = [];
+  for (let start = 0; start < open.length; start += LOOKUP_CHUNK) {
+    const chunk = open.slice(start, start + LOOKUP_CHUNK);
+    const found = new Set((await source.lookup(plan.from, column, chunk, [])).map((r) => sourceKeyText([valueToJson(r[0] ?? null)])));
+    gone.push(...chunk.filter((k) => !found.has(k)));
+  }
+  return gone.length === 0 ? undefined : { closedQuarantine: { plan: planName, entity: plan.name, sourceKeys: gone } };
 }

@@ -143,8 +143,8 @@ export async function loadEntity(options: {
   const batchState = (): BatchState | undefined => {
     if (second || (!entity.recordsCrosswalk && !merges && !closing)) return undefined;
     const crosswalk = entity.recordsCrosswalk ? [...crosswalkEntries(options.planName ?? '', entity, written), ...repointed] : [];
-    const requarantined = closing && seen.length > 0 ? { plan: options.planName ?? '', entity: plan.name, sourceKeys: seen } : undefined;
-    const state = { crosswalk, merges: merged, review, requarantined };
+    const closedQuarantine = closing && seen.length > 0 ? { plan: options.planName ?? '', entity: plan.name, sourceKeys: seen } : undefined;
+    const state = { crosswalk, merges: merged, review, closedQuarantine };
     written = [];
     merged = [];
     repointed = [];
@@ -229,7 +229,7 @@ export async function loadEntity(options: {
     await committing;
     // The last rows and the entity's `done` mark commit together (after deletes, when there are any).
     await writer.commit(quarantine, checkpoint(!stopped && !removesDeleted), batchState());
-    if (removesDeleted && !stopped) await removeDeleted({ source, target, runId, entity, counts, checkpoint });
+    if (removesDeleted && !stopped) await removeDeleted({ source, target, runId, planName: options.planName ?? '', entity, counts, checkpoint });
   } catch (error) {
     await committing.catch(() => undefined);
     await writer.abort().catch(() => undefined);

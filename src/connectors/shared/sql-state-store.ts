@@ -332,8 +332,8 @@ export class SqlStateStore implements StateStore {
         [key.entity, key.sourceKey, now, runId],
       );
     }
-    if (state.requarantined) {
-      const { plan, entity, sourceKeys } = state.requarantined;
+    if (state.closedQuarantine) {
+      const { plan, entity, sourceKeys } = state.closedQuarantine;
       for (let start = 0; start < sourceKeys.length; start += QUARANTINE_CHUNK) {
         const chunk = sourceKeys.slice(start, start + QUARANTINE_CHUNK);
         await this.#session.query(
