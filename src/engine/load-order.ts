@@ -63,6 +63,17 @@ function ordered(entities: readonly EntityPlan[]): { order: EntityPlan[]; deferr
   return { order: result.order, deferred, issues };
 }
 
+/**
+ * The entities matched together with `entity` (its dedupe group: the entity with `dedupe:` and those it names
+ * in `with:`), itself included. The group is matched when its first member loads, with every member's refs
+ * resolved: so each member waits for what any member refers to.
+ */
+function groupOf(entity: EntityPlan, entities: readonly EntityPlan[]): EntityPlan[] {
+  const owner = entities.find((e) => e.dedupe && (e === entity || e.dedupe.with.includes(entity.name)));
+  if (!owner?.dedupe) return [entity];
+  return [owner, ...owner.dedupe.with.flatMap((name) => entities.filter((e) => e.name === name))];
+}
+
 /** Depth-first over the refs `follow` keeps: referenced entities first; a cycle is an issue. */
 function walk(entities: readonly EntityPlan[], byName: ReadonlyMap<string, EntityPlan>, follow: (field: FieldPlan) => boolean): { order: EntityPlan[]; issues: PlanIssue[] } {
   const issues: PlanIssue[] = [];
@@ -71,7 +82,10 @@ function walk(entities: readonly EntityPlan[], byName: ReadonlyMap<string, Entit
   const visit = (entity: EntityPlan, trail: string[]): void => {
     if (state.get(entity.name) === 'done') return;
     state.set(entity.name, 'visiting');
-    for (const field of entity.fields) {
+    // Its own refs, and what the rest of its dedupe group refers to outside the group.
+    const group = groupOf(entity, entities);
+    const others = group.filter((e) => e !== entity).flatMap((e) => e.fields.filter((f) => !group.some((g) => g.name === f.ref?.entity)));
+    for (const field of [...entity.fields, ...others]) {
       const target = field.ref && follow(field) ? byName.get(field.ref.entity) : undefined;
       if (!target) continue;
       if (state.get(target.name) === 'visiting') {
