@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { writeFileSync } from 'node:fs';
+import { utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSource } from '../src/connectors/index.js';
@@ -86,6 +86,21 @@ entities:
     await expect(readAll('csv:.', tmp.dir, 'broken', ['id', 'name'], ['id'])).rejects.not.toThrow(/Secret/);
     writeFileSync(path.join(tmp.dir, 'twice.csv'), 'id,name\n1,a\n2,b\n1,c\n');
     await expect(readAll('csv:.', tmp.dir, 'twice', ['id', 'name'], ['id'])).rejects.toThrow(/twice\.csv: the key is not unique \(key \["1"\] comes twice\)/);
+  });
+
+  it('looks joined rows up by key, every row of a repeated key, and sees a file that changed', async () => {
+    const file = path.join(tmp.dir, 'addresses.csv');
+    writeFileSync(file, 'id,city,zip\n1,Oslo,0150\n2,Bergen,\n1,Oslo West,0160\n');
+    const source = await openSource('csv:.', { baseDir: tmp.dir });
+    try {
+      expect(await source.lookup('addresses', 'id', ['1', 3, 2], ['city', 'zip'])).toEqual([['1', 'Oslo', '0150'], ['1', 'Oslo West', '0160'], ['2', 'Bergen', null]]);
+      expect(await source.lookup('addresses', 'zip', ['0160'], ['id'])).toEqual([['0160', '1']]);
+      writeFileSync(file, 'id,city,zip\n2,Bergen Sentrum,5003\n');
+      utimesSync(file, new Date(), new Date(Date.now() + 5000));
+      expect(await source.lookup('addresses', 'id', [1, 2], ['city'])).toEqual([['2', 'Bergen Sentrum']]);
+    } finally {
+      await source.close();
+    }
   });
 
   it('reads JSON Lines with types from the values, nested objects as JSON, and a field only the last line has', async () => {
