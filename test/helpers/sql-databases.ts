@@ -45,3 +45,27 @@ export async function scratchDatabase(kind: 'sqlite' | 'postgres' | 'mysql'): Pr
     },
   };
 }
+
+/** A source and a target database of one kind, and a scratch folder holding the plan file: what a CLI test migrates between. */
+export interface ScratchMigration {
+  readonly source: ScratchDatabase;
+  readonly target: ScratchDatabase;
+  readonly dir: string;
+  readonly planFile: string;
+  drop(): Promise<void>;
+}
+
+export async function scratchMigration(kind: ScratchDatabase['kind']): Promise<ScratchMigration> {
+  const [source, target] = await Promise.all([scratchDatabase(kind), scratchDatabase(kind)]);
+  const tmp = tempDir();
+  return {
+    source,
+    target,
+    dir: tmp.dir,
+    planFile: path.join(tmp.dir, 'plan.yaml'),
+    drop: async () => {
+      await Promise.all([source.drop(), target.drop()]);
+      tmp.remove();
+    },
+  };
+}
