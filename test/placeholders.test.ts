@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { formatSummary } from '../src/cli/format.js';
 import { PlanError } from '../src/errors.js';
 import { renderRunReport } from '../src/report/report.js';
+import { withPlanTarget } from '../src/engine/connections.js';
 import { retryQuarantine, type FixedRecord } from '../src/engine/retry.js';
 import { runPlan } from '../src/engine/run.js';
 import { newUuid } from '../src/mapping/identity.js';
@@ -152,6 +153,53 @@ entities:
     const tickets = await target.rows<{ id: number; firm_id: number }>('SELECT id, firm_id FROM tickets ORDER BY id');
     expect(tickets.map((t) => [Number(t.id), Number(t.firm_id)])).toEqual([[1, 1], [2, 5], [4, 5], [5, 6], [6, 5]]);
     expect((await verifyPlan(parsePlan(text, 'plan.yaml'))).entities.find((e) => e.entity === 'companies')).toMatchObject({ equal: 3, placeholders: 2, extra: 0 });
+  }, 60_000);
+
+  it('stops counting a placeholder once an increment brings its real record', async () => {
+    await source.run('CREATE TABLE firms (id INTEGER PRIMARY KEY, name TEXT, changed INTEGER NOT NULL)');
+    await source.run("INSERT INTO firms VALUES (1, 'Acme', 1)");
+    await source.run('CREATE TABLE calls (id INTEGER PRIMARY KEY, firm INTEGER, changed INTEGER NOT NULL)');
+    await source.run('INSERT INTO calls VALUES (1, 1, 1), (2, 5, 1)');
+    const text = `version: 1
+name: realized
+source: "${source.url}"
+target: "${target.url}"
+entities:
+  firms:
+    from: firms
+    into: firms
+    key: id
+    strategy: incremental
+    cursor: changed
+    placeholder: { name: "(unknown)" }
+    fields:
+      id: id
+      name: name
+  calls:
+    from: calls
+    into: calls
+    key: id
+    strategy: incremental
+    cursor: changed
+    fields:
+      id: id
+      firm_id: { from: firm, ref: firms, orphans: placeholder }
+`;
+    expect((await runPlan(parsePlan(text, 'plan.yaml'))).placeholders).toEqual({ firms: 1 });
+    const verify = async () => (await verifyPlan(parsePlan(text, 'plan.yaml'))).entities.find((e) => e.entity === 'firms');
+    expect(await verify()).toMatchObject({ equal: 1, placeholders: 1, extra: 0 });
+    await source.run("INSERT INTO firms VALUES (5, 'Globex', 2)");
+    expect((await runPlan(parsePlan(text, 'plan.yaml'))).placeholders).toEqual({ firms: 0 });
+    const firms = await target.rows<{ id: number; name: string }>('SELECT id, name FROM firms ORDER BY id');
+    expect(firms.map((f) => [Number(f.id), f.name])).toEqual([[1, 'Acme'], [5, 'Globex']]);
+    expect(await verify()).toMatchObject({ equal: 2, placeholders: 0, extra: 0 });
+    // The state no longer lists firm 5 as a placeholder.
+    const stored = await withPlanTarget(parsePlan(text, 'plan.yaml'), true, async (t) => {
+      const keys = [];
+      for await (const p of t.state.placeholders('realized', 'firms')) keys.push(p.sourceKey);
+      return keys;
+    });
+    expect(stored).toEqual([]);
   }, 60_000);
 });
 

@@ -158,6 +158,8 @@ export interface BatchState {
    * quarantined it again (its newer entry is the one that counts), or the row is gone from the source.
    */
   readonly closedQuarantine?: { readonly plan: string; readonly entity: string; readonly sourceKeys: readonly string[] } | undefined;
+  /** Source keys whose real record an increment wrote over its placeholder: they are placeholders no more. */
+  readonly realized?: { readonly plan: string; readonly entity: string; readonly sourceKeys: readonly string[] } | undefined;
   /** Placeholder records written for orphan refs (into the crosswalk as well, so refs to them resolve). */
   readonly placeholders?: readonly CrosswalkEntry[] | undefined;
 }

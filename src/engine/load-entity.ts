@@ -140,15 +140,19 @@ export async function loadEntity(options: {
   /** Source keys written or quarantined in the open batch, when they close earlier quarantine entries. */
   const closing = options.closesEarlierQuarantine === true && !second;
   let seen: string[] = [];
+  /** Rows an increment wrote where a placeholder may stand in for them (made by an earlier run's orphan refs). */
+  const realizing = closing && entity.placeholder !== undefined;
+  let realized: string[] = [];
   const batchState = (): BatchState | undefined => {
     if (second || (!entity.recordsCrosswalk && !merges && !closing)) return undefined;
     const crosswalk = entity.recordsCrosswalk ? [...crosswalkEntries(options.planName ?? '', entity, written), ...repointed] : [];
-    const closedQuarantine = closing && seen.length > 0 ? { plan: options.planName ?? '', entity: plan.name, sourceKeys: seen } : undefined;
-    const state = { crosswalk, merges: merged, review, closedQuarantine };
+    const keysOf = (sourceKeys: string[]) => (sourceKeys.length > 0 ? { plan: options.planName ?? '', entity: plan.name, sourceKeys } : undefined);
+    const state = { crosswalk, merges: merged, review, closedQuarantine: closing ? keysOf(seen) : undefined, realized: realizing ? keysOf(realized) : undefined };
     written = [];
     merged = [];
     repointed = [];
     seen = [];
+    realized = [];
     review = undefined;
     return state;
   };
@@ -179,6 +183,7 @@ export async function loadEntity(options: {
         if (tombstoned) values.push(null);
         writer.add(values);
         counts.written += 1;
+        if (realizing) realized.push(sourceKey);
         if (entity.recordsCrosswalk) written.push({ sourceKey, values });
         return;
       }

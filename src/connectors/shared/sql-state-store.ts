@@ -149,6 +149,15 @@ export class SqlStateStore implements StateStore {
     );
   }
 
+  /** `DELETE … WHERE <where> AND source_key IN (…)`, QUARANTINE_CHUNK keys a statement; `where` binds `params` first. */
+  async #deleteKeys(table: StateTable, where: string, params: readonly unknown[], keys: readonly string[]): Promise<void> {
+    const d = this.#d;
+    for (let start = 0; start < keys.length; start += QUARANTINE_CHUNK) {
+      const chunk = keys.slice(start, start + QUARANTINE_CHUNK);
+      await this.#session.query(`DELETE FROM ${d.table(table)} WHERE ${where} AND source_key IN (${chunk.map((_k, i) => d.param(i + params.length + 1)).join(', ')})`, [...params, ...chunk]);
+    }
+  }
+
   /** Multi-row INSERTs, QUARANTINE_CHUNK rows a statement; `upsert` names the conflict keys and the columns it updates. */
   async #insertRows(table: StateTable, columns: readonly string[], rows: readonly (readonly unknown[])[], upsert?: { keys: readonly string[]; update: readonly string[] }): Promise<void> {
     const d = this.#d;
@@ -334,14 +343,12 @@ export class SqlStateStore implements StateStore {
     }
     if (state.closedQuarantine) {
       const { plan, entity, sourceKeys } = state.closedQuarantine;
-      for (let start = 0; start < sourceKeys.length; start += QUARANTINE_CHUNK) {
-        const chunk = sourceKeys.slice(start, start + QUARANTINE_CHUNK);
-        await this.#session.query(
-          `DELETE FROM ${d.table('quarantine')} WHERE run_id <> ${d.param(1)} AND entity = ${d.param(2)}
-             AND run_id IN (SELECT run_id FROM ${d.table('runs')} WHERE plan = ${d.param(3)}) AND source_key IN (${chunk.map((_k, i) => d.param(i + 4)).join(', ')})`,
-          [runId, entity, plan, ...chunk],
-        );
-      }
+      const where = `run_id <> ${d.param(1)} AND entity = ${d.param(2)} AND run_id IN (SELECT run_id FROM ${d.table('runs')} WHERE plan = ${d.param(3)})`;
+      await this.#deleteKeys('quarantine', where, [runId, entity, plan], sourceKeys);
+    }
+    if (state.realized) {
+      const { plan, entity, sourceKeys } = state.realized;
+      await this.#deleteKeys('placeholders', `plan = ${d.param(1)} AND entity = ${d.param(2)}`, [plan, entity], sourceKeys);
     }
     await this.#insertRows(
       'quarantine',
