@@ -12,7 +12,7 @@ import { newUuid } from '../src/mapping/identity.js';
 import { parsePlan } from '../src/plan/load.js';
 import { verifyPlan } from '../src/verify/verify.js';
 import { tempDir } from './helpers/databases.js';
-import { scratchDatabase, type ScratchDatabase } from './helpers/sql-databases.js';
+import { scratchMigration, type ScratchMigration } from './helpers/sql-databases.js';
 
 // Orders refer to companies. Company 3 is quarantined (its email is broken) and companies 7 and 8 were never
 // in the source: with orphans: placeholder, each gets a placeholder record and its orders still land.
@@ -42,22 +42,19 @@ ${placeholder}  orders:
 `;
 
 describe.each([['sqlite', 'postgres'], ['postgres', 'mysql']] as const)('orphan refs with placeholders, %s -> %s', (sourceKind, targetKind) => {
-  let source: ScratchDatabase;
-  let target: ScratchDatabase;
+  let m: ScratchMigration;
   beforeEach(async () => {
-    [source, target] = await Promise.all([scratchDatabase(sourceKind), scratchDatabase(targetKind)]);
-    await source.run('CREATE TABLE companies (id INTEGER PRIMARY KEY, name TEXT, email TEXT)');
-    await source.run('CREATE TABLE orders (id INTEGER PRIMARY KEY, company_id INTEGER, amount INTEGER)');
-    await source.run("INSERT INTO companies VALUES (1, 'Acme', 'sales@acme.example'), (2, 'Globex', NULL), (3, 'Initech', 'bill at initech')");
-    await source.run('INSERT INTO orders VALUES (100, 1, 10), (101, 3, 20), (102, 7, 30), (103, 7, 40), (104, NULL, 50), (105, 8, 60), (106, 2, 70)');
-    await target.run('CREATE TABLE accounts (id VARCHAR(36) PRIMARY KEY, name VARCHAR(100) NOT NULL, email VARCHAR(100), status VARCHAR(20) NOT NULL)');
+    m = await scratchMigration(sourceKind, targetKind);
+    await m.source.run('CREATE TABLE companies (id INTEGER PRIMARY KEY, name TEXT, email TEXT)');
+    await m.source.run('CREATE TABLE orders (id INTEGER PRIMARY KEY, company_id INTEGER, amount INTEGER)');
+    await m.source.run("INSERT INTO companies VALUES (1, 'Acme', 'sales@acme.example'), (2, 'Globex', NULL), (3, 'Initech', 'bill at initech')");
+    await m.source.run('INSERT INTO orders VALUES (100, 1, 10), (101, 3, 20), (102, 7, 30), (103, 7, 40), (104, NULL, 50), (105, 8, 60), (106, 2, 70)');
+    await m.target.run('CREATE TABLE accounts (id VARCHAR(36) PRIMARY KEY, name VARCHAR(100) NOT NULL, email VARCHAR(100), status VARCHAR(20) NOT NULL)');
   });
-  afterEach(async () => {
-    await Promise.all([source.drop(), target.drop()]);
-  });
+  afterEach(() => m.drop());
 
   it('makes one placeholder per missing or quarantined record, re-points the orders to it, and verify counts it', async () => {
-    const text = PLAN(source.url, target.url);
+    const text = PLAN(m.source.url, m.target.url);
     const controller = new AbortController();
     // Stopped once the companies are loaded, before the placeholders: the rerun resumes there.
     const first = await runPlan(parsePlan(text, 'plan.yaml'), { signal: controller.signal, onProgress: (p) => (p.entity === 'companies' && p.done ? controller.abort() : undefined) });
@@ -70,14 +67,14 @@ describe.each([['sqlite', 'postgres'], ['postgres', 'mysql']] as const)('orphan 
     expect(formatSummary(summary)).toContain('placeholder records made for orphan refs (rows besides the written ones): companies 3');
     expect(renderRunReport({ summary, throughput: [] })).toMatch(/data-section="placeholders">.*companies <span data-count="placeholders">3<\/span>/);
 
-    const accounts = await target.rows<{ id: string; name: string; email: string | null; status: string }>('SELECT id, name, email, status FROM accounts ORDER BY name, id');
+    const accounts = await m.target.rows<{ id: string; name: string; email: string | null; status: string }>('SELECT id, name, email, status FROM accounts ORDER BY name, id');
     const placeholder = (key: string) => [newUuid('companies', key), '(unknown company)', null, 'placeholder'];
     expect(accounts.map((a) => [a.id, a.name, a.email, a.status])).toEqual([
       placeholder('3'), placeholder('7'), placeholder('8'),
       [newUuid('companies', '1'), 'Acme', 'sales@acme.example', 'migrated'],
       [newUuid('companies', '2'), 'Globex', null, 'migrated'],
     ].sort((a, b) => `${a[1]}${a[0]}`.localeCompare(`${b[1]}${b[0]}`)));
-    const orders = await target.rows<{ id: number; company_id: string | null }>('SELECT id, company_id FROM orders ORDER BY id');
+    const orders = await m.target.rows<{ id: number; company_id: string | null }>('SELECT id, company_id FROM orders ORDER BY id');
     expect(orders.map((o) => [Number(o.id), o.company_id])).toEqual([
       [100, newUuid('companies', '1')], [101, newUuid('companies', '3')], [102, newUuid('companies', '7')], [103, newUuid('companies', '7')],
       [104, null], [105, newUuid('companies', '8')], [106, newUuid('companies', '2')],
@@ -91,7 +88,7 @@ describe.each([['sqlite', 'postgres'], ['postgres', 'mysql']] as const)('orphan 
     const fixed: FixedRecord = { entity: 'companies', source_key: '3', id: '3', name: 'Initech', email: 'bill@initech.example' };
     const retried = await retryQuarantine(parsePlan(text, 'plan.yaml'), (async function* () { yield fixed; })());
     expect(retried.entities.companies).toMatchObject({ retried: 1, written: 1 });
-    const initech = await target.rows<{ name: string; email: string; status: string }>(`SELECT name, email, status FROM accounts WHERE id = '${newUuid('companies', '3')}'`);
+    const initech = await m.target.rows<{ name: string; email: string; status: string }>(`SELECT name, email, status FROM accounts WHERE id = '${newUuid('companies', '3')}'`);
     expect(initech).toEqual([{ name: 'Initech', email: 'bill@initech.example', status: 'migrated' }]);
     // No longer a placeholder, but a retried record: the source still holds the broken email, so verify
     // expects the record there without comparing its values.
@@ -101,7 +98,7 @@ describe.each([['sqlite', 'postgres'], ['postgres', 'mysql']] as const)('orphan 
   }, 60_000);
 
   it('refuses a plan whose placeholder would leave a NOT NULL column empty, before writing anything', async () => {
-    const text = PLAN(source.url, target.url, '    placeholder: { name: "(unknown company)", sttaus: placeholder }\n');
+    const text = PLAN(m.source.url, m.target.url, '    placeholder: { name: "(unknown company)", sttaus: placeholder }\n');
     const error = await runPlan(parsePlan(text, 'plan.yaml')).then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(PlanError);
     const messages = (error as PlanError).issues.map((i) => `${i.location?.line ?? '?'}: ${i.message} ${i.hint ?? ''}`);
@@ -109,19 +106,19 @@ describe.each([['sqlite', 'postgres'], ['postgres', 'mysql']] as const)('orphan 
       expect.stringMatching(/^16: target table accounts has no column "sttaus" .*status/),
       expect.stringMatching(/^23: a placeholder record of companies leaves accounts.status empty, but it is NOT NULL add placeholder: \{ status: … \}/),
     ]));
-    expect(await target.rows('SELECT id FROM accounts')).toEqual([]);
+    expect(await m.target.rows('SELECT id FROM accounts')).toEqual([]);
     // Deletes would remove the placeholders (they have no source row): refused too.
-    const deleting = PLAN(source.url, target.url).replace('    key: id\n    fields:\n      id: { new_id: uuid }', '    key: id\n    strategy: incremental\n    cursor: id\n    deletes: hard\n    fields:\n      id: { new_id: uuid }');
+    const deleting = PLAN(m.source.url, m.target.url).replace('    key: id\n    fields:\n      id: { new_id: uuid }', '    key: id\n    strategy: incremental\n    cursor: id\n    deletes: hard\n    fields:\n      id: { new_id: uuid }');
     await expect(runPlan(parsePlan(deleting, 'plan.yaml'))).rejects.toThrow(/companies removes target rows whose source row is gone, which would remove its placeholder records/);
   });
 
   it('keeps a copied key as it is, quarantines an orphan whose key cannot be one, and makes placeholders for each increment', async () => {
-    await source.run('CREATE TABLE tickets (id INTEGER PRIMARY KEY, company TEXT, changed INTEGER)');
-    await source.run("INSERT INTO tickets VALUES (1, '1', 1), (2, '5', 1), (3, 'x9', 1), (4, '5', 2)");
+    await m.source.run('CREATE TABLE tickets (id INTEGER PRIMARY KEY, company TEXT, changed INTEGER)');
+    await m.source.run("INSERT INTO tickets VALUES (1, '1', 1), (2, '5', 1), (3, 'x9', 1), (4, '5', 2)");
     const text = `version: 1
 name: copied-keys
-source: "${source.url}"
-target: "${target.url}"
+source: "${m.source.url}"
+target: "${m.target.url}"
 entities:
   companies:
     from: companies
@@ -144,26 +141,26 @@ entities:
     expect(first.placeholders).toEqual({ companies: 1 });
     expect(first.entities.tickets).toMatchObject({ read: 4, written: 3, quarantined: 1 });
     expect(first.reasons).toEqual([expect.objectContaining({ entity: 'tickets', field: 'firm_id', code: 'orphan', sampleKeys: ['3'] })]);
-    await source.run("INSERT INTO tickets VALUES (5, '6', 3), (6, '5', 3)");
+    await m.source.run("INSERT INTO tickets VALUES (5, '6', 3), (6, '5', 3)");
     const increment = await runPlan(parsePlan(text, 'plan.yaml'));
     expect(increment.placeholders).toEqual({ companies: 1 });
     expect(increment.entities.tickets).toMatchObject({ read: 2, written: 2 });
-    const firms = await target.rows<{ id: number; name: string | null }>('SELECT id, name FROM firms ORDER BY id');
+    const firms = await m.target.rows<{ id: number; name: string | null }>('SELECT id, name FROM firms ORDER BY id');
     expect(firms.map((f) => [Number(f.id), f.name])).toEqual([[1, 'Acme'], [2, 'Globex'], [3, 'Initech'], [5, null], [6, null]]);
-    const tickets = await target.rows<{ id: number; firm_id: number }>('SELECT id, firm_id FROM tickets ORDER BY id');
+    const tickets = await m.target.rows<{ id: number; firm_id: number }>('SELECT id, firm_id FROM tickets ORDER BY id');
     expect(tickets.map((t) => [Number(t.id), Number(t.firm_id)])).toEqual([[1, 1], [2, 5], [4, 5], [5, 6], [6, 5]]);
     expect((await verifyPlan(parsePlan(text, 'plan.yaml'))).entities.find((e) => e.entity === 'companies')).toMatchObject({ equal: 3, placeholders: 2, extra: 0 });
   }, 60_000);
 
   it('stops counting a placeholder once an increment brings its real record', async () => {
-    await source.run('CREATE TABLE firms (id INTEGER PRIMARY KEY, name TEXT, changed INTEGER NOT NULL)');
-    await source.run("INSERT INTO firms VALUES (1, 'Acme', 1)");
-    await source.run('CREATE TABLE calls (id INTEGER PRIMARY KEY, firm INTEGER, changed INTEGER NOT NULL)');
-    await source.run('INSERT INTO calls VALUES (1, 1, 1), (2, 5, 1)');
+    await m.source.run('CREATE TABLE firms (id INTEGER PRIMARY KEY, name TEXT, changed INTEGER NOT NULL)');
+    await m.source.run("INSERT INTO firms VALUES (1, 'Acme', 1)");
+    await m.source.run('CREATE TABLE calls (id INTEGER PRIMARY KEY, firm INTEGER, changed INTEGER NOT NULL)');
+    await m.source.run('INSERT INTO calls VALUES (1, 1, 1), (2, 5, 1)');
     const text = `version: 1
 name: realized
-source: "${source.url}"
-target: "${target.url}"
+source: "${m.source.url}"
+target: "${m.target.url}"
 entities:
   firms:
     from: firms
@@ -188,9 +185,9 @@ entities:
     expect((await runPlan(parsePlan(text, 'plan.yaml'))).placeholders).toEqual({ firms: 1 });
     const verify = async () => (await verifyPlan(parsePlan(text, 'plan.yaml'))).entities.find((e) => e.entity === 'firms');
     expect(await verify()).toMatchObject({ equal: 1, placeholders: 1, extra: 0 });
-    await source.run("INSERT INTO firms VALUES (5, 'Globex', 2)");
+    await m.source.run("INSERT INTO firms VALUES (5, 'Globex', 2)");
     expect((await runPlan(parsePlan(text, 'plan.yaml'))).placeholders).toEqual({ firms: 0 });
-    const firms = await target.rows<{ id: number; name: string }>('SELECT id, name FROM firms ORDER BY id');
+    const firms = await m.target.rows<{ id: number; name: string }>('SELECT id, name FROM firms ORDER BY id');
     expect(firms.map((f) => [Number(f.id), f.name])).toEqual([[1, 'Acme'], [5, 'Globex']]);
     expect(await verify()).toMatchObject({ equal: 2, placeholders: 0, extra: 0 });
     // The state no longer lists firm 5 as a placeholder.

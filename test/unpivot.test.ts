@@ -4,7 +4,7 @@ import { PlanError } from '../src/errors.js';
 import { newUuid } from '../src/mapping/identity.js';
 import { parsePlan } from '../src/plan/load.js';
 import { verifyPlan } from '../src/verify/verify.js';
-import { scratchDatabase, type ScratchDatabase } from './helpers/sql-databases.js';
+import { scratchMigration, type ScratchMigration } from './helpers/sql-databases.js';
 
 // A legacy customer row holds email1, email2, email3; the new CRM has a person and one email row per address.
 const PLAN = (source: string, target: string) => `version: 1
@@ -34,24 +34,21 @@ entities:
 `;
 
 describe.each([['sqlite', 'postgres'], ['postgres', 'mysql']] as const)('unpivot: several columns into rows, %s -> %s', (sourceKind, targetKind) => {
-  let source: ScratchDatabase;
-  let target: ScratchDatabase;
+  let m: ScratchMigration;
   beforeEach(async () => {
-    [source, target] = await Promise.all([scratchDatabase(sourceKind), scratchDatabase(targetKind)]);
-    await source.run('CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, email1 TEXT, email2 TEXT, email3 TEXT)');
+    m = await scratchMigration(sourceKind, targetKind);
+    await m.source.run('CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, email1 TEXT, email2 TEXT, email3 TEXT)');
     const rows: unknown[][] = [];
     for (let id = 1; id <= 9; id++) {
       // Customer 3 has no address at all, 5 a blank second one, 7 a broken third one.
       rows.push([id, `P${id}`, id === 3 ? null : `p${id}@a.example`, id % 2 === 0 ? `P${id}@B.example ` : id === 5 ? '  ' : null, id === 7 ? 'not an email' : id % 3 === 0 && id !== 3 ? `x${id}@c.example` : null]);
     }
-    await source.run(`INSERT INTO customers VALUES ${rows.map(() => '(?, ?, ?, ?, ?)').join(', ')}`, rows.flat());
+    await m.source.run(`INSERT INTO customers VALUES ${rows.map(() => '(?, ?, ?, ?, ?)').join(', ')}`, rows.flat());
   });
-  afterEach(async () => {
-    await Promise.all([source.drop(), target.drop()]);
-  });
+  afterEach(() => m.drop());
 
   it('writes one row per filled column, keyed by the row and the position, re-pointed to the person, and verifies', async () => {
-    const text = PLAN(source.url, target.url);
+    const text = PLAN(m.source.url, m.target.url);
     const controller = new AbortController();
     // Stopped after the first emails batch (4 rows: inside customer 2 or 3), then resumed.
     const first = await runPlan(parsePlan(text, 'plan.yaml'), { signal: controller.signal, onProgress: (p) => (p.entity === 'emails' && p.counts.read >= 4 ? controller.abort() : undefined) });
@@ -61,7 +58,7 @@ describe.each([['sqlite', 'postgres'], ['postgres', 'mysql']] as const)('unpivot
     // Filled: 8 first addresses, 4 second ones (even ids), 3 third ones (6, 9 and the broken one of 7).
     expect(summary.entities.emails).toMatchObject({ read: 15, written: 14, quarantined: 1 });
     expect(summary.reasons.map((r) => [r.entity, r.field, r.code, r.sampleKeys])).toEqual([['emails', 'email', 'invalid_email', ['[7,3]']]]);
-    const emails = await target.rows<{ customer_id: number; slot: number; email: string; person_id: string }>('SELECT customer_id, slot, email, person_id FROM emails ORDER BY customer_id, slot');
+    const emails = await m.target.rows<{ customer_id: number; slot: number; email: string; person_id: string }>('SELECT customer_id, slot, email, person_id FROM emails ORDER BY customer_id, slot');
     expect(emails.map((e) => [Number(e.customer_id), Number(e.slot), e.email])).toEqual([
       [1, 1, 'p1@a.example'], [2, 1, 'p2@a.example'], [2, 2, 'p2@b.example'], [4, 1, 'p4@a.example'], [4, 2, 'p4@b.example'],
       [5, 1, 'p5@a.example'], [6, 1, 'p6@a.example'], [6, 2, 'p6@b.example'], [6, 3, 'x6@c.example'], [7, 1, 'p7@a.example'],
@@ -73,7 +70,7 @@ describe.each([['sqlite', 'postgres'], ['postgres', 'mysql']] as const)('unpivot
   }, 60_000);
 
   it('refuses an unpivot whose key does not end with the position, at its line', () => {
-    const bad = PLAN(source.url, target.url).replace('key: [id, slot]', 'key: id');
+    const bad = PLAN(m.source.url, m.target.url).replace('key: [id, slot]', 'key: id');
     expect(() => parsePlan(bad, 'plan.yaml')).toThrow(PlanError);
     try {
       parsePlan(bad, 'plan.yaml');

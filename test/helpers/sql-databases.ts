@@ -46,7 +46,7 @@ export async function scratchDatabase(kind: 'sqlite' | 'postgres' | 'mysql'): Pr
   };
 }
 
-/** A source and a target database of one kind, and a scratch folder holding the plan file: what a CLI test migrates between. */
+/** A source and a target database (of one kind unless told), and a scratch folder for the plan file: what a migration test moves between. */
 export interface ScratchMigration {
   readonly source: ScratchDatabase;
   readonly target: ScratchDatabase;
@@ -55,8 +55,8 @@ export interface ScratchMigration {
   drop(): Promise<void>;
 }
 
-export async function scratchMigration(kind: ScratchDatabase['kind']): Promise<ScratchMigration> {
-  const [source, target] = await Promise.all([scratchDatabase(kind), scratchDatabase(kind)]);
+export async function scratchMigration(sourceKind: ScratchDatabase['kind'], targetKind = sourceKind): Promise<ScratchMigration> {
+  const [source, target] = await Promise.all([scratchDatabase(sourceKind), scratchDatabase(targetKind)]);
   const tmp = tempDir();
   return {
     source,
