@@ -143,31 +143,35 @@ export interface PairDecision extends RecordPair {
   readonly same: boolean;
 }
 
+/** Some records of one entity of a plan, by source key. */
+export interface EntityKeys {
+  readonly plan: string;
+  readonly entity: string;
+  readonly sourceKeys: readonly string[];
+}
+
 /** What a batch's commit records besides its rows, quarantine and checkpoint. */
 export interface BatchState {
   /** Merge-map lines of the rows merged into a survivor. */
   readonly merges?: readonly MergeEntry[] | undefined;
   /** Pairs set aside for review (written with an entity's first batch). */
   readonly review?: { readonly plan: string; readonly pairs: readonly ReviewPair[] } | undefined;
-  /** Rows that leave the quarantine (a retried row that now passed): remembered as retried, no longer a placeholder. */
-  readonly released?: readonly QuarantineKey[] | undefined;
+  /**
+   * Rows a retry wrote from a fixed file: they leave the quarantine of the batch's run, are placeholders no
+   * more, and are remembered as retried.
+   */
+  readonly retried?: EntityKeys | undefined;
   /** Crosswalk lines of the rows written. */
   readonly crosswalk?: readonly CrosswalkEntry[] | undefined;
   /**
    * Source keys whose quarantine entries from the plan's earlier runs are closed: an increment wrote the row or
    * quarantined it again (its newer entry is the one that counts), or the row is gone from the source.
    */
-  readonly closedQuarantine?: { readonly plan: string; readonly entity: string; readonly sourceKeys: readonly string[] } | undefined;
+  readonly closedQuarantine?: EntityKeys | undefined;
   /** Source keys whose real record an increment wrote over its placeholder: they are placeholders no more. */
-  readonly realized?: { readonly plan: string; readonly entity: string; readonly sourceKeys: readonly string[] } | undefined;
+  readonly realized?: EntityKeys | undefined;
   /** Placeholder records written for orphan refs (into the crosswalk as well, so refs to them resolve). */
   readonly placeholders?: readonly CrosswalkEntry[] | undefined;
-}
-
-/** A quarantined row's identity within a run. */
-export interface QuarantineKey {
-  readonly entity: string;
-  readonly sourceKey: string;
 }
 
 export interface Checkpoint {

@@ -1,4 +1,4 @@
-import type { Checkpoint, Counts, QuarantinedRow, QuarantineKey, TableInfo, Target } from '../connectors/contract.js';
+import type { Checkpoint, Counts, QuarantinedRow, TableInfo, Target } from '../connectors/contract.js';
 import { CrmMigrateError } from '../errors.js';
 import type { Plan } from '../plan/load.js';
 import { valueToJson, type LogicalType, type Row, type Value } from '../values.js';
@@ -170,7 +170,7 @@ class EntityRetry {
     const upsertKey = plan.strategy === 'incremental' || this.#entity.placeholder ? this.#entity.targetKey : undefined;
     const writer = await target.beginBatch({ runId, table: plan.into, columns: this.#entity.writeColumns, upsertKey });
     const still: QuarantinedRow[] = [];
-    const released: QuarantineKey[] = [];
+    const released: string[] = [];
     const written: { sourceKey: string; values: Row }[] = [];
     try {
       mapped.values.forEach((values, i) => {
@@ -178,7 +178,7 @@ class EntityRetry {
         if (values) {
           if (plan.tombstone) values.push(null);
           writer.add(values);
-          released.push({ entity: plan.name, sourceKey });
+          released.push(sourceKey);
           if (this.#entity.recordsCrosswalk) written.push({ sourceKey, values });
           return;
         }
@@ -188,7 +188,7 @@ class EntityRetry {
       counts.written += released.length;
       counts.quarantined -= released.length;
       const checkpoint = { ...this.checkpoint, counts };
-      await writer.commit(still, checkpoint, { released, crosswalk: crosswalkEntries(this.#plan, this.#entity, written) });
+      await writer.commit(still, checkpoint, { retried: { plan: this.#plan, entity: plan.name, sourceKeys: released }, crosswalk: crosswalkEntries(this.#plan, this.#entity, written) });
       this.checkpoint = checkpoint;
     } catch (error) {
       await writer.abort();

@@ -43,7 +43,7 @@ export async function resetContract(target: Target, source: Source, kind: string
 }
 
 /**
- * Placeholders commit with a batch and enter the crosswalk; a released (retried) record stops being a
+ * Placeholders commit with a batch and enter the crosswalk; a retried record leaves the quarantine, stops being a
  * placeholder and is remembered as retried; a fresh start forgets both.
  */
 export async function placeholderContract(target: Target, kind: string): Promise<void> {
@@ -70,9 +70,12 @@ export async function placeholderContract(target: Target, kind: string): Promise
   expect(await listed()).toEqual(made);
   expect(await target.state.crosswalk('ph', 'companies', ['7', long, '8'])).toEqual(new Map([['7', 'u7'], [long, 'u-long']]));
   const retry = await target.beginBatch({ runId, table: 'out_people', columns: ['id', 'name'] });
-  await retry.commit([], checkpoint(true), { released: [{ entity: 'companies', sourceKey: '7' }] });
+  await retry.commit([], checkpoint(true), { retried: { plan: 'ph', entity: 'companies', sourceKeys: ['7'] } });
   expect(await listed()).toEqual([made[1]]);
   expect(await retried()).toEqual(['7']);
+  const quarantine = [];
+  for await (const q of target.state.quarantined(runId)) quarantine.push(q.sourceKey);
+  expect(quarantine).toEqual([]);
   await target.reset('ph', []);
   expect(await listed()).toEqual([]);
   expect(await retried()).toEqual([]);

@@ -330,16 +330,13 @@ export class SqlStateStore implements StateStore {
     const crosswalk = [...(state.crosswalk ?? []), ...(state.placeholders ?? [])];
     await this.#insertRows('crosswalk', ['plan', 'entity', 'source_key', 'new_key'], crosswalk.map((c) => [c.plan, c.entity, c.sourceKey, c.newKey]), keyed);
     await this.#insertRows('placeholders', ['plan', 'entity', 'source_key', 'new_key'], (state.placeholders ?? []).map((c) => [c.plan, c.entity, c.sourceKey, c.newKey]), keyed);
-    for (const key of state.released ?? []) {
-      await this.#session.query(`DELETE FROM ${d.table('quarantine')} WHERE run_id = ${d.param(1)} AND entity = ${d.param(2)} AND source_key = ${d.param(3)}`, [runId, key.entity, key.sourceKey]);
-      // The record, written now, replaced any placeholder that stood in for it; it is remembered as retried
-      // (its values came from a fixed file, not the source: verify cannot recompute them).
-      const ofPlan = `entity = ${d.param(1)} AND source_key = ${d.param(2)} AND plan IN (SELECT plan FROM ${d.table('runs')} WHERE run_id = ${d.param(3)})`;
-      for (const table of ['placeholders', 'retried'] as const) await this.#session.query(`DELETE FROM ${d.table(table)} WHERE ${ofPlan}`, [key.entity, key.sourceKey, runId]);
-      await this.#session.query(
-        `INSERT INTO ${d.table('retried')} (plan, entity, source_key, retried_at) SELECT plan, ${d.param(1)}, ${d.param(2)}, ${d.param(3)} FROM ${d.table('runs')} WHERE run_id = ${d.param(4)}`,
-        [key.entity, key.sourceKey, now, runId],
-      );
+    if (state.retried) {
+      // Written now from a fixed file: out of the quarantine, in place of any placeholder that stood in for the
+      // record, and remembered as retried (verify cannot recompute values that are in no source).
+      const { plan, entity, sourceKeys } = state.retried;
+      await this.#deleteKeys('quarantine', `run_id = ${d.param(1)} AND entity = ${d.param(2)}`, [runId, entity], sourceKeys);
+      for (const table of ['placeholders', 'retried'] as const) await this.#deleteKeys(table, `plan = ${d.param(1)} AND entity = ${d.param(2)}`, [plan, entity], sourceKeys);
+      await this.#insertRows('retried', ['plan', 'entity', 'source_key', 'retried_at'], sourceKeys.map((key) => [plan, entity, key, now]));
     }
     if (state.closedQuarantine) {
       const { plan, entity, sourceKeys } = state.closedQuarantine;
