@@ -95,34 +95,25 @@ export class SqlStateStore implements StateStore {
     const p = (i: number) => this.#d.param(i);
     const exists = await this.#session.query(`SELECT 1 FROM ${this.#d.table(table)} WHERE 1 = 0`).then(() => true, () => false);
     if (!exists) return;
-    let after = '';
-    for (;;) {
-      const rows = await this.#session.query(
-        `SELECT source_key, ${column} FROM ${this.#d.table(table)} WHERE plan = ${p(1)} AND entity = ${p(2)} AND source_key > ${p(3)} ORDER BY source_key LIMIT 1000`,
-        [plan, entity, after],
-      );
-      yield* rows;
-      const last = rows.at(-1);
-      if (!last || rows.length < 1000) return;
-      after = String(last.source_key);
-    }
+    yield* keysetPages((after) =>
+      this.#session.query(
+        `SELECT source_key, ${column} FROM ${this.#d.table(table)} WHERE plan = ${p(1)} AND entity = ${p(2)} AND source_key > ${p(3)} ORDER BY source_key LIMIT ${PAGE}`,
+        [plan, entity, after[1]],
+      ),
+    );
   }
 
   async *merges(plan: string): AsyncIterable<MergeEntry> {
     const p = (i: number) => this.#d.param(i);
-    let after: [string, string] = ['', ''];
-    for (;;) {
-      const rows = await this.#session.query(
+    const rows = keysetPages((after) =>
+      this.#session.query(
         `SELECT entity, source_key, survivor_entity, survivor_key, probability, why FROM ${this.#d.table('merges')}
-         WHERE plan = ${p(1)} AND (entity > ${p(2)} OR (entity = ${p(3)} AND source_key > ${p(4)})) ORDER BY entity, source_key LIMIT 1000`,
+         WHERE plan = ${p(1)} AND (entity > ${p(2)} OR (entity = ${p(3)} AND source_key > ${p(4)})) ORDER BY entity, source_key LIMIT ${PAGE}`,
         [plan, after[0], after[0], after[1]],
-      );
-      for (const r of rows) {
-        yield { plan, entity: String(r.entity), sourceKey: String(r.source_key), survivorEntity: String(r.survivor_entity), survivorKey: String(r.survivor_key), probability: Number(r.probability), why: String(r.why) };
-      }
-      const last = rows.at(-1);
-      if (!last || rows.length < 1000) return;
-      after = [String(last.entity), String(last.source_key)];
+      ),
+    );
+    for await (const r of rows) {
+      yield { plan, entity: String(r.entity), sourceKey: String(r.source_key), survivorEntity: String(r.survivor_entity), survivorKey: String(r.survivor_key), probability: Number(r.probability), why: String(r.why) };
     }
   }
 
@@ -264,49 +255,38 @@ export class SqlStateStore implements StateStore {
 
   async *quarantined(runId: string, entity?: string): AsyncIterable<QuarantinedRow> {
     const p = (i: number) => this.#d.param(i);
-    // Keyset pages, so a listing of a million rejected rows never sits in memory at once.
-    let after: [string, string] = ['', ''];
-    for (;;) {
-      const rows = await this.#session.query(
+    const rows = keysetPages((after) =>
+      this.#session.query(
         `SELECT entity, source_key, row_data, reasons FROM ${this.#d.table('quarantine')}
          WHERE run_id = ${p(1)} AND (${p(2)} = '' OR entity = ${p(3)})
            AND (entity > ${p(4)} OR (entity = ${p(5)} AND source_key > ${p(6)}))
-         ORDER BY entity, source_key LIMIT 1000`,
+         ORDER BY entity, source_key LIMIT ${PAGE}`,
         // Each parameter appears once: not every driver can bind one twice.
         [runId, entity ?? '', entity ?? '', after[0], after[0], after[1]],
-      );
-      for (const r of rows) {
-        yield { entity: String(r.entity), sourceKey: String(r.source_key), row: parseJson(r.row_data) as Record<string, unknown>, reasons: parseJson(r.reasons) as QuarantinedRow['reasons'] };
-      }
-      const last = rows.at(-1);
-      if (!last || rows.length < 1000) return;
-      after = [String(last.entity), String(last.source_key)];
-    }
+      ),
+    );
+    for await (const r of rows) yield quarantinedRow(r);
   }
 
   async *openQuarantine(plan: string, entity?: string): AsyncIterable<QuarantinedRow> {
     const p = (i: number) => this.#d.param(i);
     const d = this.#d;
-    let after: [string, string] = ['', ''];
-    for (;;) {
-      // Newest run first within a row: a row quarantined by two runs (state from before entries were closed) is listed once.
-      const rows = await this.#session.query(
+    // Newest run first within a row: a row quarantined by two runs (state from before entries were closed) is listed once.
+    const rows = keysetPages((after) =>
+      this.#session.query(
         `SELECT q.run_id, q.entity, q.source_key, q.row_data, q.reasons FROM ${d.table('quarantine')} q JOIN ${d.table('runs')} r ON r.run_id = q.run_id
          WHERE r.plan = ${p(1)} AND r.status <> 'superseded' AND (${p(2)} = '' OR q.entity = ${p(3)})
            AND (q.entity > ${p(4)} OR (q.entity = ${p(5)} AND q.source_key > ${p(6)}))
-         ORDER BY q.entity, q.source_key, r.started_at DESC LIMIT 1000`,
+         ORDER BY q.entity, q.source_key, r.started_at DESC LIMIT ${PAGE}`,
         [plan, entity ?? '', entity ?? '', after[0], after[0], after[1]],
-      );
-      let previous = '';
-      for (const r of rows) {
-        const key = `${String(r.entity)}\0${String(r.source_key)}`;
-        if (key === previous) continue;
-        previous = key;
-        yield { runId: String(r.run_id), entity: String(r.entity), sourceKey: String(r.source_key), row: parseJson(r.row_data) as Record<string, unknown>, reasons: parseJson(r.reasons) as QuarantinedRow['reasons'] };
-      }
-      const last = rows.at(-1);
-      if (!last || rows.length < 1000) return;
-      after = [String(last.entity), String(last.source_key)];
+      ),
+    );
+    let previous: QuarantinedRow | undefined;
+    for await (const r of rows) {
+      const row = { runId: String(r.run_id), ...quarantinedRow(r) };
+      if (previous?.entity === row.entity && previous.sourceKey === row.sourceKey) continue;
+      previous = row;
+      yield row;
     }
   }
 
@@ -376,6 +356,28 @@ export class SqlStateStore implements StateStore {
     await this.#session.query(`DELETE FROM ${d.table('checkpoints')} WHERE run_id IN (${runs})`, [plan]);
     await this.#session.query(`UPDATE ${d.table('runs')} SET status = 'superseded' WHERE plan = ${d.param(1)} AND status <> 'superseded'`, [plan]);
   }
+}
+
+/** Rows per page when a state table is listed. */
+const PAGE = 1000;
+
+/**
+ * A state table listed in keyset pages: `page(after)` selects up to PAGE rows past the (entity, source_key)
+ * position, in that order. A listing of a million rows never sits in memory at once.
+ */
+async function* keysetPages(page: (after: readonly [string, string]) => Promise<Record<string, unknown>[]>): AsyncIterable<Record<string, unknown>> {
+  let after: readonly [string, string] = ['', ''];
+  for (;;) {
+    const rows = await page(after);
+    yield* rows;
+    const last = rows.at(-1);
+    if (!last || rows.length < PAGE) return;
+    after = [String(last.entity ?? ''), String(last.source_key)];
+  }
+}
+
+function quarantinedRow(r: Record<string, unknown>): QuarantinedRow {
+  return { entity: String(r.entity), sourceKey: String(r.source_key), row: parseJson(r.row_data) as Record<string, unknown>, reasons: parseJson(r.reasons) as QuarantinedRow['reasons'] };
 }
 
 /**
