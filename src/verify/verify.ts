@@ -55,16 +55,22 @@ export interface EntityVerification {
   readonly differences: readonly Difference[];
 }
 
+/** The counts every verify shows, by field and column name. */
+const VERIFY_COLUMNS = [
+  ['sourceRows', 'source'], ['quarantined', 'quarantined'], ['targetRows', 'target'], ['equal', 'equal'],
+  ['missing', 'missing'], ['extra', 'extra'], ['changed', 'changed'], ['stale', 'stale'],
+] as const;
+
 /**
  * The counts a verify shows per entity, as columns: the fixed ones, then placeholders and retried where some
  * entity has any. One list for the terminal table and the HTML report.
  */
 export function verifyColumns(entities: readonly EntityVerification[]): { names: string[]; counts(e: EntityVerification): number[] } {
-  const fixed = ['sourceRows', 'quarantined', 'targetRows', 'equal', 'missing', 'extra', 'changed', 'stale'] as const;
   const optional = (['placeholders', 'retried'] as const).filter((k) => entities.some((e) => e[k] > 0));
-  const names = ['source', 'quarantined', 'target', 'equal', 'missing', 'extra', 'changed', 'stale', ...optional];
-  return { names, counts: (e) => [...fixed, ...optional].map((k) => e[k]) };
+  const columns = [...VERIFY_COLUMNS, ...optional.map((k) => [k, k] as const)];
+  return { names: columns.map(([, name]) => name), counts: (e) => columns.map(([k]) => e[k]) };
 }
+
 
 export interface VerifySummary {
   readonly source: string;
