@@ -87,6 +87,14 @@ describe.each(['sqlite', 'postgres', 'mysql'] as const)('verify on %s', (kind) =
     const result = await verify();
     expect(result.entities[0]).toMatchObject({ quarantined: 2, stale: 1, differences: [{ kind: 'stale', key: '6', columns: [] }] });
   });
+
+  it('reads state written before the retried and placeholders tables existed (verify creates nothing)', async () => {
+    const table = (name: string) => (kind === 'postgres' ? `_crm_migrate.${name}` : `_crm_migrate_${name}`);
+    for (const name of ['retried', 'placeholders']) await target.run(`DROP TABLE ${table(name)}`);
+    const result = await verify();
+    expect(result.equal).toBe(true);
+    expect(result.entities[0]).toMatchObject({ equal: 5, quarantined: 1, retried: 0 });
+  });
 });
 
 describe('canonical values', () => {

@@ -93,8 +93,11 @@ export class SqlStateStore implements StateStore {
    */
   async *#entityRows(table: 'placeholders' | 'retried', column: string, plan: string, entity: string): AsyncIterable<Record<string, unknown>> {
     const p = (i: number) => this.#d.param(i);
-    const exists = await this.#session.query(`SELECT 1 FROM ${this.#d.table(table)} WHERE 1 = 0`).then(() => true, () => false);
-    if (!exists) return;
+    try {
+      await this.#session.query(`SELECT 1 FROM ${this.#d.table(table)} WHERE 1 = 0`);
+    } catch {
+      return; // a session may throw at once rather than reject: both mean the table is missing
+    }
     yield* keysetPages((after) =>
       this.#session.query(
         `SELECT source_key, ${column} FROM ${this.#d.table(table)} WHERE plan = ${p(1)} AND entity = ${p(2)} AND source_key > ${p(3)} ORDER BY source_key LIMIT ${PAGE}`,
