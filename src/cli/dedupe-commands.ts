@@ -4,9 +4,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import type { PairDecision } from '../connectors/contract.js';
 import { withPlanTarget } from '../engine/connections.js';
 import { CrmMigrateError } from '../errors.js';
-import { loadPlan, type Plan } from '../plan/load.js';
+import type { Plan } from '../plan/load.js';
 import { int, table } from './format.js';
-import type { Io, PlanOptions } from './main.js';
+import type { Io } from './main.js';
+import { commandPlan, type PlanOptions } from './plan-options.js';
 
 export interface MergesCommandOptions extends PlanOptions {
   /** true: CSV on stdout; a path: CSV into that file. */
@@ -30,7 +31,7 @@ async function emit(lines: unknown[][], csv: boolean | string | undefined, io: I
  * entity and source key, the match probability and why — keys only, so it can be scored against any truth.
  */
 export async function mergesCommand(file: string, options: MergesCommandOptions, io: Io): Promise<number> {
-  const plan = await loadPlan(file, { allowPlaintextSecrets: options.allowPlaintextSecrets, target: options.target });
+  const plan = await commandPlan(file, options);
   const lines: unknown[][] = [];
   await withPlanTarget(plan, true, async ({ state }) => {
     for await (const m of state.merges(plan.name)) lines.push([m.entity, m.sourceKey, m.survivorEntity, m.survivorKey, m.probability.toFixed(6), m.why]);
@@ -50,7 +51,7 @@ const DECISIONS: Record<string, boolean> = { same: true, yes: true, match: true,
  * in (--decide FILE): `same` merges the pair on the next run, `different` keeps it apart for good.
  */
 export async function reviewCommand(file: string, options: ReviewCommandOptions, io: Io): Promise<number> {
-  const plan = await loadPlan(file, { allowPlaintextSecrets: options.allowPlaintextSecrets, target: options.target });
+  const plan = await commandPlan(file, options);
   if (options.decide) return decide(plan, options.decide, io);
   const pairs = await withPlanTarget(plan, true, ({ state }) => state.reviewPairs(plan.name));
   const header = ['entity_a', 'key_a', 'entity_b', 'key_b', 'probability', 'why', 'decision'];

@@ -1,8 +1,8 @@
 import type { AuditEntry } from '../connectors/contract.js';
 import { auditHistory } from '../engine/audit.js';
-import { loadPlan } from '../plan/load.js';
 import { int, table } from './format.js';
-import type { Io, PlanOptions } from './main.js';
+import type { Io } from './main.js';
+import { commandPlan, type PlanOptions } from './plan-options.js';
 
 export interface HistoryCommandOptions extends PlanOptions {
   showValues?: boolean;
@@ -21,7 +21,7 @@ function describe(entry: AuditEntry): string {
 
 /** The plan's audit trail: every run, sync increment, verify and retry against its target, oldest first. */
 export async function historyCommand(file: string, options: HistoryCommandOptions, io: Io): Promise<number> {
-  const plan = await loadPlan(file, { allowPlaintextSecrets: options.allowPlaintextSecrets, target: options.target });
+  const plan = await commandPlan(file, options);
   const entries = await auditHistory(plan);
   if (options.json) {
     for (const e of entries) io.out(JSON.stringify(e));

@@ -10,6 +10,7 @@ import { runCommand } from './run-command.js';
 import { syncCommand } from './sync-command.js';
 import { DIFFERENT, verifyCommand } from './verify-command.js';
 import { formatIssues } from './format.js';
+import type { PlanOptions } from './plan-options.js';
 import { loadPlan } from '../plan/load.js';
 import { packageVersion } from '../version.js';
 
@@ -19,13 +20,6 @@ export interface Io {
   err(text: string): void;
   /** Whether `err` is an interactive terminal (progress bars) or a pipe, a file, a test (plain lines). */
   readonly terminal?: boolean;
-}
-
-/** The options every command that works on a plan takes. */
-export interface PlanOptions {
-  allowPlaintextSecrets?: boolean;
-  /** With a plan of several targets: the one this call works on (the command line calls once per target). */
-  target?: string;
 }
 
 const processIo: Io = {
@@ -73,9 +67,11 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     <O extends PlanOptions & { showValues?: boolean }>(command: (plan: string, options: O, io: Io) => Promise<number>, { oneTarget = false } = {}) =>
     async (file: string, options: O) => {
       showValues = options.showValues === true;
-      const targets = options.target === undefined ? (await loadPlan(file, { allowPlaintextSecrets: options.allowPlaintextSecrets })).targets : undefined;
+      const whole = options.target === undefined ? await loadPlan(file, { allowPlaintextSecrets: options.allowPlaintextSecrets }) : undefined;
+      const targets = whole?.targets;
       if (!targets || targets.length === 1) {
-        exitCode = await command(file, options, io);
+        // Loaded once: the command works on this plan (a plan of one named target is that target's part).
+        exitCode = await command(file, { ...options, loaded: whole }, io);
         return;
       }
       if (oneTarget) {

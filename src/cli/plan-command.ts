@@ -1,7 +1,7 @@
 import { previewPlan, type EntityPreview } from '../engine/preview.js';
-import { loadPlan } from '../plan/load.js';
 import { formatIssues, formatQuality, int } from './format.js';
-import type { Io, PlanOptions } from './main.js';
+import type { Io } from './main.js';
+import { commandPlan, type PlanOptions } from './plan-options.js';
 
 const show = (v: unknown): string => (v === null || v === undefined ? '∅' : JSON.stringify(v));
 
@@ -23,7 +23,7 @@ function formatEntity(e: EntityPreview): string {
 
 /** `plan`: the one place customer values are shown by design — a dry run is for looking at the data. */
 export async function planCommand(file: string, options: PlanOptions & { sample?: number; json?: boolean; showValues?: boolean }, io: Io): Promise<number> {
-  const plan = await loadPlan(file, { allowPlaintextSecrets: options.allowPlaintextSecrets, target: options.target });
+  const plan = await commandPlan(file, options);
   const preview = await previewPlan(plan, { sample: options.sample ?? 20, showValues: options.showValues });
   if (options.json) {
     io.out(JSON.stringify(preview));

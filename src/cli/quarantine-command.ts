@@ -9,9 +9,10 @@ import { retryQuarantine, type FixedRecord } from '../engine/retry.js';
 import { sourceColumnsOf } from '../engine/schema-check.js';
 import { isVirtualColumn } from '../mapping/identity.js';
 import { CrmMigrateError } from '../errors.js';
-import { loadPlan, type Plan } from '../plan/load.js';
+import type { Plan } from '../plan/load.js';
 import { balanced, int, table } from './format.js';
-import type { Io, PlanOptions } from './main.js';
+import type { Io } from './main.js';
+import { commandPlan, type PlanOptions } from './plan-options.js';
 
 export interface QuarantineOptions extends PlanOptions {
   entity?: string;
@@ -33,7 +34,7 @@ const cell = (value: unknown): string => (value === null || value === undefined 
  * one column per source column, so they can be fixed in a spreadsheet — or retries a fixed file.
  */
 export async function quarantineCommand(file: string, options: QuarantineOptions, io: Io): Promise<number> {
-  const plan = await loadPlan(file, { allowPlaintextSecrets: options.allowPlaintextSecrets, target: options.target });
+  const plan = await commandPlan(file, options);
   if (options.retry) return retry(plan, options.retry, io);
   const values = options.showValues === true;
   const entities = plan.entities.filter((e) => !options.entity || e.name === options.entity);

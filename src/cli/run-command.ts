@@ -3,9 +3,9 @@ import type { QuarantinedRow } from '../connectors/contract.js';
 import { listQuarantine } from '../engine/quarantine.js';
 import { runPlan } from '../engine/run.js';
 import { renderRunReport, writeReport, type ThroughputSample } from '../report/report.js';
-import { loadPlan } from '../plan/load.js';
 import { balanced, formatIssues, formatSummary } from './format.js';
-import type { Io, PlanOptions } from './main.js';
+import type { Io } from './main.js';
+import { commandPlan, type PlanOptions } from './plan-options.js';
 import { progressView } from './progress.js';
 import { stopOnSignals } from './signals.js';
 
@@ -19,7 +19,7 @@ export interface RunCommandOptions extends PlanOptions {
 }
 
 export async function runCommand(file: string, options: RunCommandOptions, io: Io): Promise<number> {
-  const plan = await loadPlan(file, { allowPlaintextSecrets: options.allowPlaintextSecrets, target: options.target });
+  const plan = await commandPlan(file, options);
   const view = progressView({ quiet: options.quiet === true, write: (line) => io.err(line), terminal: io.terminal === true });
   const stop = stopOnSignals((line) => io.err(line));
   const started = Date.now();

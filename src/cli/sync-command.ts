@@ -2,9 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { runPlan, type RunSummary } from '../engine/run.js';
 import { CrmMigrateError } from '../errors.js';
 import { DURATION_HINT, parseDuration } from '../plan/duration.js';
-import { loadPlan } from '../plan/load.js';
 import { balanced, formatIssues, int } from './format.js';
-import type { Io, PlanOptions } from './main.js';
+import type { Io } from './main.js';
+import { commandPlan, type PlanOptions } from './plan-options.js';
 import { stopOnSignals } from './signals.js';
 
 export interface SyncCommandOptions extends PlanOptions {
@@ -33,7 +33,7 @@ function incrementLine(summary: RunSummary): string {
  * then end the command with exit code 0: the target is then exactly at its last checkpoint.
  */
 export async function syncCommand(file: string, options: SyncCommandOptions, io: Io): Promise<number> {
-  const plan = await loadPlan(file, { allowPlaintextSecrets: options.allowPlaintextSecrets, target: options.target });
+  const plan = await commandPlan(file, options);
   if (!plan.entities.some((e) => e.strategy === 'incremental')) {
     throw new CrmMigrateError('E_USAGE', 'sync runs increments, but no entity of the plan is incremental', { hint: 'add strategy: incremental and cursor: <column> to an entity' });
   }

@@ -1,9 +1,9 @@
 import path from 'node:path';
-import { loadPlan } from '../plan/load.js';
 import { renderVerifyReport, writeReport } from '../report/report.js';
 import { verifyColumns, verifyPlan } from '../verify/verify.js';
 import { int, table } from './format.js';
-import type { Io, PlanOptions } from './main.js';
+import type { Io } from './main.js';
+import { commandPlan, type PlanOptions } from './plan-options.js';
 
 export interface VerifyCommandOptions extends PlanOptions {
   report?: string | boolean;
@@ -16,7 +16,7 @@ export interface VerifyCommandOptions extends PlanOptions {
 export const DIFFERENT = 3;
 
 export async function verifyCommand(file: string, options: VerifyCommandOptions, io: Io): Promise<number> {
-  const plan = await loadPlan(file, { allowPlaintextSecrets: options.allowPlaintextSecrets, target: options.target });
+  const plan = await commandPlan(file, options);
   const summary = await verifyPlan(plan, { limit: options.limit, showValues: options.showValues });
   if (options.report !== false) {
     const id = `verify-${new Date().toISOString().replace(/[:.]/g, '-')}`;
