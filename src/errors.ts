@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'E_SOURCE'
   | 'E_TARGET'
   | 'E_STATE'
+  | 'E_LOCKED'
   | 'E_INTERNAL';
 
 /**
@@ -41,6 +42,34 @@ export class CrmMigrateError extends Error {
   /** The exit code the CLI uses: 2 for a bad plan or bad usage, 1 for anything that failed while running. */
   get exitCode(): number {
     return this.code === 'E_PLAN' || this.code === 'E_USAGE' ? 2 : 1;
+  }
+}
+
+/** Why a target refused a row for its data: a code of ours, the database's own error code, and the column or constraint it names. Never the value. */
+export interface Rejection {
+  /**
+   * `unique_violation` (a unique index), `key_exists` (the primary key), `not_null`, `not_in_enum`, `out_of_range`,
+   * `too_long`, `foreign_key_violation`, `check_violation`, `rejected_by_target` (a trigger, or any other data error);
+   * `conflict`: a deadlock or serialization failure with another transaction, which a retry resolves.
+   */
+  readonly code: 'unique_violation' | 'key_exists' | 'not_null' | 'not_in_enum' | 'out_of_range' | 'too_long' | 'foreign_key_violation' | 'check_violation' | 'rejected_by_target' | 'conflict';
+  /** The database's error code (SQLSTATE, MySQL error number, SQLite extended code). */
+  readonly databaseCode: string;
+  /** The column, or else the constraint, the database named; empty when it named neither. */
+  readonly field: string;
+}
+
+/**
+ * A batch the target refused for the data of some row in it (a constraint, a trigger, a value it cannot take),
+ * not for a fault of the connection or the schema: the engine finds the rows and quarantines them.
+ */
+export class RowsRejected extends CrmMigrateError {
+  readonly rejection: Rejection;
+
+  constructor(message: string, rejection: Rejection, cause: unknown) {
+    super('E_TARGET', message, { cause });
+    this.name = 'RowsRejected';
+    this.rejection = rejection;
   }
 }
 

@@ -68,13 +68,15 @@ describe('audit trail', () => {
     source.exec("INSERT INTO customers VALUES (3, 'Cy', 'cy@example.com')");
     source.close();
     await db.query('CREATE TABLE people (id integer PRIMARY KEY, name text, email text)');
-    await db.query("INSERT INTO people VALUES (3, 'already here', NULL)");
+    // A row the target refuses is quarantined; a trigger broken in itself (a table it needs is gone) fails the run.
+    await db.query('CREATE FUNCTION audit_people() RETURNS trigger AS $$ BEGIN INSERT INTO people_log VALUES (NEW.id); RETURN NEW; END $$ LANGUAGE plpgsql');
+    await db.query('CREATE TRIGGER audit_people BEFORE INSERT ON people FOR EACH ROW EXECUTE FUNCTION audit_people()');
     expect(await main(['run', planFile, '--quiet', '--no-report'], captureIo())).toBe(1);
     const io = captureIo();
     await main(['history', planFile, '--json'], io);
     const [entry] = io.stdout.map((l) => JSON.parse(l) as { outcome: string; details: { code: string; message: string } });
     expect(entry?.outcome).toBe('failed');
     expect(entry?.details.code).toBe('E_TARGET');
-    expect(entry?.details.message).toMatch(/writing a batch to people failed: duplicate key value violates unique constraint/);
+    expect(entry?.details.message).toMatch(/writing a batch to people failed: relation "people_log" does not exist \[42P01/);
   });
 });

@@ -37,6 +37,25 @@ describe('crm-migrate CLI', () => {
     expect(typeof summary.durationMs).toBe('number');
   });
 
+  it.each([
+    [['--max-quarantined', '1'], 0],
+    [['--max-quarantined', '0'], 1],
+    [['--max-quarantined', '34%'], 0],
+    [['--max-quarantined', '33%'], 1],
+  ] as const)('run %j exits %i (one of three rows quarantined)', async (flags, code) => {
+    const io = capture();
+    expect(await main(['run', plan, '--quiet', '--no-report', ...flags], io)).toBe(code);
+    if (code === 1) expect(io.stderr.join('\n')).toMatch(/error: (1 row was quarantined, more than the limit of 0|33\.33% of the rows read were quarantined \(1 of 3\), more than the limit of 33%)\nhint: see why with crm-migrate quarantine/);
+  });
+
+  it('takes the quarantine limit from the plan, and refuses a limit that is none', async () => {
+    writeFileSync(plan, PLAN.replace('batch_size:', 'max_quarantined: 10%\nbatch_size:'));
+    expect(await main(['run', plan, '--quiet', '--no-report'], capture())).toBe(1);
+    const io = capture();
+    expect(await main(['run', plan, '--quiet', '--no-report', '--max-quarantined', 'lots'], io)).toBe(2);
+    expect(io.stderr.join('\n')).toMatch(/--max-quarantined "lots" is not a limit/);
+  });
+
   it('the terminal summary shows the accounting and reasons, never a customer value', async () => {
     const io = capture();
     expect(await main(['run', plan, '--quiet'], io)).toBe(0);

@@ -12,6 +12,7 @@ import { DIFFERENT, verifyCommand } from './verify-command.js';
 import { formatIssues } from './format.js';
 import type { PlanOptions } from './plan-options.js';
 import { loadPlan } from '../plan/load.js';
+import { parseQuarantineLimit, QUARANTINE_LIMIT_HINT } from '../plan/quarantine-limit.js';
 import { packageVersion } from '../version.js';
 
 /** Where commands write. Tests pass their own; only `bin/crm-migrate.js` touches the process. */
@@ -48,6 +49,17 @@ function report(error: unknown, io: Io, showValues: boolean): number {
   if (process.env.CRM_MIGRATE_DEBUG) io.err((error as Error)?.stack ?? '');
   return 1;
 }
+
+/** One run of a plan per target at a time: a second one is refused, or with this flag waits its turn. */
+const waitOption = ['--wait', 'if another run of the plan is writing to the target, wait for it to finish instead of refusing'] as const;
+const maxQuarantinedOption = [
+  '--max-quarantined <LIMIT>',
+  'fail (exit 1) when the run quarantines more than LIMIT: rows (100) or a share of the rows read (5%); overrides the plan\'s max_quarantined',
+  (v: string) => {
+    if (!parseQuarantineLimit(v)) throw new CrmMigrateError('E_USAGE', `--max-quarantined "${v}" is not a limit`, { hint: QUARANTINE_LIMIT_HINT });
+    return v;
+  },
+] as const;
 
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
   let exitCode = 0;
@@ -124,6 +136,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--report <FILE>', 'where to write the HTML report (default: reports/<plan>-<run>.html beside the plan)')
     .option('--no-report', 'write no HTML report')
     .option('--show-values', 'on failure, also print the database\'s own error detail, and put a few quarantined rows with their values in the report (customer data)')
+    .option(...waitOption)
+    .option(...maxQuarantinedOption)
     .action(action(runCommand));
 
   program
@@ -135,6 +149,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--every <DURATION>', 'time between increments: 30s, 5m, 1h', '30s')
     .option('--json', 'one JSON line per increment on stdout')
     .option('--show-values', 'on failure, also print the database\'s own error detail (it can quote customer values)')
+    .option(...waitOption)
+    .option(...maxQuarantinedOption)
     .action(action(syncCommand, { oneTarget: true }));
 
   program

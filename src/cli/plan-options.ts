@@ -1,4 +1,6 @@
 import { loadPlan, type Plan } from '../plan/load.js';
+import { parseQuarantineLimit, quarantineOverLimit } from '../plan/quarantine-limit.js';
+import type { Counts } from '../connectors/contract.js';
 
 /** The options every command that works on a plan takes. */
 export interface PlanOptions {
@@ -12,4 +14,17 @@ export interface PlanOptions {
 /** The plan a command works on: the one already loaded, or PLAN's part for `target`. */
 export function commandPlan(file: string, options: PlanOptions): Promise<Plan> {
   return options.loaded ? Promise.resolve(options.loaded) : loadPlan(file, { allowPlaintextSecrets: options.allowPlaintextSecrets, target: options.target });
+}
+
+/** The options of the commands that write: run and sync. */
+export interface WriteOptions {
+  wait?: boolean;
+  /** Overrides the plan's `max_quarantined` (checked when the command line is parsed). */
+  maxQuarantined?: string;
+}
+
+/** Why a run's quarantine is over the command's or the plan's limit, or undefined. */
+export function overQuarantineLimit(plan: Plan, options: WriteOptions, entities: Readonly<Record<string, Counts>>): string | undefined {
+  const limit = options.maxQuarantined === undefined ? plan.maxQuarantined : parseQuarantineLimit(options.maxQuarantined);
+  return limit && quarantineOverLimit(Object.values(entities), limit);
 }

@@ -5,11 +5,11 @@ import { runPlan } from '../engine/run.js';
 import { renderRunReport, writeReport, type ThroughputSample } from '../report/report.js';
 import { balanced, formatIssues, formatSummary } from './format.js';
 import type { Io } from './main.js';
-import { commandPlan, type PlanOptions } from './plan-options.js';
+import { commandPlan, overQuarantineLimit, type PlanOptions, type WriteOptions } from './plan-options.js';
 import { progressView } from './progress.js';
 import { stopOnSignals } from './signals.js';
 
-export interface RunCommandOptions extends PlanOptions {
+export interface RunCommandOptions extends PlanOptions, WriteOptions {
   fresh?: boolean;
   /** A path, or false for none; true or absent: reports/<plan>-<run>.html beside the plan. */
   report?: string | boolean;
@@ -28,6 +28,7 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
   try {
     summary = await runPlan(plan, {
       fresh: options.fresh,
+      wait: options.wait,
       signal: stop.signal,
       onProgress: (p) => {
         throughput.push({ entity: p.entity, ms: Date.now() - started, read: p.counts.read });
@@ -54,5 +55,10 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
   }
   // Every source row must be accounted for; if the sums ever disagree, that is a failure, loudly.
   if (!Object.values(summary.entities).every(balanced)) return 1;
+  const over = overQuarantineLimit(plan, options, summary.entities);
+  if (over) {
+    io.err(`error: ${over}\nhint: see why with crm-migrate quarantine ${file}; fix the plan or the source, then run again (or raise max_quarantined)`);
+    return 1;
+  }
   return summary.status === 'interrupted' ? 130 : 0;
 }

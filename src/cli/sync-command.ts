@@ -4,10 +4,10 @@ import { CrmMigrateError } from '../errors.js';
 import { DURATION_HINT, parseDuration } from '../plan/duration.js';
 import { balanced, formatIssues, int } from './format.js';
 import type { Io } from './main.js';
-import { commandPlan, type PlanOptions } from './plan-options.js';
+import { commandPlan, overQuarantineLimit, type PlanOptions, type WriteOptions } from './plan-options.js';
 import { stopOnSignals } from './signals.js';
 
-export interface SyncCommandOptions extends PlanOptions {
+export interface SyncCommandOptions extends PlanOptions, WriteOptions {
   every?: string;
   json?: boolean;
   showValues?: boolean;
@@ -48,6 +48,7 @@ export async function syncCommand(file: string, options: SyncCommandOptions, io:
       try {
         summary = await runPlan(plan, {
           signal: stop.signal,
+          wait: options.wait,
           lag: true,
           command: 'sync',
           onWarnings: (warnings) => {
@@ -67,6 +68,11 @@ export async function syncCommand(file: string, options: SyncCommandOptions, io:
       }
       io.out(options.json ? JSON.stringify({ at: new Date().toISOString(), runId: summary.runId, status: summary.status, entities: summary.entities, lag: summary.lag }) : incrementLine(summary));
       if (!Object.values(summary.entities).every(balanced)) return 1;
+      const over = overQuarantineLimit(plan, options, summary.entities);
+      if (over) {
+        io.err(`error: increment ${summary.runId}: ${over}\nhint: see why with crm-migrate quarantine ${file}; sync stopped so the quarantine does not keep growing`);
+        return 1;
+      }
       await sleep(every, undefined, { signal: stop.signal }).catch(() => undefined);
     }
   } finally {

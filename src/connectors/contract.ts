@@ -1,3 +1,4 @@
+import type { Rejection } from '../errors.js';
 import type { LogicalType, Row, Value } from '../values.js';
 
 /** A column as a connector describes it, translated to logical types. */
@@ -10,6 +11,8 @@ export interface ColumnInfo {
   readonly maxLength?: number | undefined;
   readonly nullable: boolean;
   readonly hasDefault: boolean;
+  /** The column's character set, where the database keeps one per column (MySQL, MariaDB): how to order it by code point. */
+  readonly charset?: string | undefined;
   /** The column stores only characters up to U+FFFF (MySQL's utf8mb3): an emoji cannot go in. */
   readonly bmpOnly?: boolean | undefined;
   /** A decimal column's declared digits in all and after the point (`numeric(10,2)`): a bigger number cannot go in. */
@@ -221,7 +224,14 @@ export interface Removal {
  */
 export interface BatchWriter {
   add(row: Row): void;
+  /** Waits while the database is behind. Rejects with `RowsRejected` when it refused a row for its data (as `commit` may). */
   flush(): Promise<void>;
+  /**
+   * Writes these rows inside a savepoint of the batch: all of them, or none and why the target refused them for
+   * their data (the engine narrows a refused batch down to its refused rows this way). Rejects for any other
+   * failure. Not mixed with `add` in one batch.
+   */
+  attempt(rows: readonly Row[]): Promise<Rejection | undefined>;
   /** Deletes (or tombstones) the rows with these keys inside the batch's transaction; resolves to the rows changed. */
   remove(keys: readonly Row[], how: Removal): Promise<number>;
   /** `quarantine` rows replace any stored row with the same run, entity and source key (see BatchState for the rest). */
@@ -297,6 +307,13 @@ export interface TargetCapabilities {
   readonly updates: boolean;
 }
 
+/** Who holds a plan's run lock on a target: named to a run that is refused. */
+export interface LockHolder {
+  readonly host: string;
+  readonly pid: number;
+  readonly startedAt: string;
+}
+
 /** A database or file that data is written to. */
 export interface Target {
   readonly display: string;
@@ -311,7 +328,16 @@ export interface Target {
   createTable(spec: TableSpec): Promise<void>;
   /** Opens a transaction for one batch: one at a time, or two with `overlappingBatches`. */
   beginBatch(start: BatchStart): Promise<BatchWriter>;
-  /** For a fresh start: empties the tables and drops the plan's earlier checkpoints and quarantine, atomically. */
+  /**
+   * Takes the plan's run lock on this target until the target is closed: one run of a plan per target at a
+   * time. Resolves to undefined once taken, or to the holder when another run has it and `wait` is false. The
+   * lock dies with its holder's process or connection, so a killed run never blocks the next one.
+   */
+  lockRun(plan: string, me: LockHolder, wait: boolean): Promise<LockHolder | undefined>;
+  /**
+   * For a fresh start: empties the tables and drops the plan's earlier checkpoints and quarantine, atomically.
+   * Tables come in load order, a table after those it references, so they can be emptied last first.
+   */
   reset(plan: string, tables: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }

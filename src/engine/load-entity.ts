@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
-import type { BatchStart, BatchState, Checkpoint, Counts, CrosswalkEntry, MergeEntry, QuarantinedRow, ReviewPair, Source, Target } from '../connectors/contract.js';
-import { CrmMigrateError } from '../errors.js';
+import type { BatchStart, BatchState, BatchWriter, Checkpoint, Counts, CrosswalkEntry, MergeEntry, QuarantinedRow, Reason, ReviewPair, Source, Target } from '../connectors/contract.js';
+import { CrmMigrateError, RowsRejected } from '../errors.js';
 import { isBuiltinStep } from '../mapping/steps.js';
 import { sourceKeyText, valueToJson, type Row } from '../values.js';
 import { adaptiveMapper } from './adaptive-mapper.js';
@@ -10,6 +10,7 @@ import { removeDeleted } from './deletes.js';
 import { piiColumns, rowForDisplay } from './pii.js';
 import { crosswalkEntries, type RefResolver } from './refs.js';
 import { QualityTally, type EntityQuality } from './quality.js';
+import { PendingRows, writeRefusedBatch, type BatchContent } from './refused-rows.js';
 import type { BoundEntity } from './schema-check.js';
 import { poolMapper } from './worker-pool.js';
 
@@ -157,14 +158,86 @@ export async function loadEntity(options: {
     return state;
   };
   let inBatch = 0;
-  let writer = await target.beginBatch(start);
+  let pending = new PendingRows();
+  const quarantineEntry = (source: Row, reason: Reason): QuarantinedRow => ({ entity: plan.name, sourceKey: keyOf(source), row: rowForDisplay(entity, source, pii), reasons: [reason] });
+  /** The open batch's content, handed over for its commit; the next batch starts empty. */
+  const takeBatch = (done: boolean): BatchContent => {
+    const batch = { rows: pending, quarantine, checkpoint: checkpoint(done), state: batchState() };
+    pending = new PendingRows();
+    quarantine = [];
+    inBatch = 0;
+    return batch;
+  };
+  /** Writes a batch the target refused again without its refused rows, which move to the quarantine. */
+  const rewrite = async (batch: BatchContent): Promise<void> => {
+    const refused = await writeRefusedBatch(target, start, batch, quarantineEntry, keyOf);
+    counts.written -= refused;
+    counts.quarantined += refused;
+  };
+  let writer: BatchWriter | undefined = await target.beginBatch(start);
+  const open = async (): Promise<BatchWriter> => (writer = await target.beginBatch(start));
   // With overlapping batches, the previous batch commits while this one streams. Commits stay in order:
   // a batch's commit starts only after the one before it has committed, so a checkpoint never runs ahead.
-  let committing: Promise<void> = Promise.resolve();
+  let previous: { batch: BatchContent; commit: Promise<void> } | undefined;
+  /**
+   * Waits for the previous batch's commit. If the target refused it, the open batch is rolled back first (its
+   * rows could wait on the ones written again), the previous one is written again without its refused rows,
+   * and the open batch's rows so far go into a new transaction.
+   */
+  const settle = async (): Promise<void> => {
+    if (!previous) return;
+    const { batch, commit } = previous;
+    previous = undefined;
+    try {
+      await commit;
+    } catch (error) {
+      if (!(error instanceof RowsRejected)) throw error;
+      await writer?.abort();
+      writer = undefined;
+      await rewrite(batch);
+      report(false);
+      const replay = await open();
+      for (const values of pending.values) replay.add(values);
+    }
+  };
+  /** Commits the open batch (the last one waits for its commit); one the target refuses is written again without its refused rows. */
+  const commitBatch = async (last: boolean, done = false): Promise<void> => {
+    await settle();
+    const batch = takeBatch(done);
+    const committing = (writer as BatchWriter).commit(batch.quarantine, batch.checkpoint, batch.state);
+    writer = undefined;
+    if (target.capabilities.overlappingBatches && !last) {
+      previous = { batch, commit: committing.then(() => report(false)) };
+      // Handled here so it is not reported as unhandled; the failure is thrown by the next settle().
+      previous.commit.catch(() => undefined);
+      return;
+    }
+    try {
+      await committing;
+    } catch (error) {
+      if (!(error instanceof RowsRejected)) throw error;
+      await rewrite(batch);
+    }
+    if (!last) report(false);
+  };
+  /** Waits while the target is behind; rows it refused end the open batch early, written without them. */
+  const flush = async (): Promise<void> => {
+    try {
+      await (writer as BatchWriter).flush();
+    } catch (error) {
+      if (!(error instanceof RowsRejected)) throw error;
+      await writer?.abort();
+      writer = undefined;
+      await settle();
+      await rewrite(takeBatch(false));
+      await open();
+    }
+  };
 
   /** Accounts for one mapped chunk, in read order, and commits the batch when it is full. */
   const account = async (chunk: MappedChunk): Promise<void> => {
     tally.merge(chunk.quality);
+    const batchWriter = writer as BatchWriter;
     chunk.rows.forEach((row, i) => {
       let values = chunk.values[i];
       if (values) {
@@ -181,7 +254,8 @@ export async function loadEntity(options: {
         values = merges?.survivors.get(sourceKey)?.slice() ?? values;
         // Soft deletes: a written row is live, so its tombstone is cleared (a row can come back).
         if (tombstoned) values.push(null);
-        writer.add(values);
+        batchWriter.add(values);
+        pending.push(values, row);
         counts.written += 1;
         if (realizing) realized.push(sourceKey);
         if (entity.recordsCrosswalk) written.push({ sourceKey, values });
@@ -198,21 +272,11 @@ export async function loadEntity(options: {
     counts.read += chunk.rows.length;
     inBatch += chunk.rows.length;
     if (inBatch < plan.batchSize) {
-      await writer.flush();
+      await flush();
       return;
     }
-    await committing;
-    const commit = writer.commit(quarantine, checkpoint(false), batchState()).then(() => report(false));
-    quarantine = [];
-    inBatch = 0;
-    if (target.capabilities.overlappingBatches) {
-      committing = commit;
-      // Handled here so it is not reported as unhandled; the failure is thrown by the next `await committing`.
-      committing.catch(() => undefined);
-    } else {
-      await commit;
-    }
-    writer = await target.beginBatch(start);
+    await commitBatch(false);
+    await open();
   };
 
   const removesDeleted = incremental && plan.deletes !== 'ignore';
@@ -231,13 +295,12 @@ export async function loadEntity(options: {
   report(false);
   try {
     for await (const chunk of mapInOrder(mapper, chunks())) await account(chunk);
-    await committing;
     // The last rows and the entity's `done` mark commit together (after deletes, when there are any).
-    await writer.commit(quarantine, checkpoint(!stopped && !removesDeleted), batchState());
+    await commitBatch(true, !stopped && !removesDeleted);
     if (removesDeleted && !stopped) await removeDeleted({ source, target, runId, planName: options.planName ?? '', entity, counts, checkpoint });
   } catch (error) {
-    await committing.catch(() => undefined);
-    await writer.abort().catch(() => undefined);
+    await previous?.commit.catch(() => undefined);
+    await writer?.abort().catch(() => undefined);
     throw error;
   } finally {
     await mapper.close();

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Checkpoint, Counts, Reason, RunRecord, Source, Target } from '../connectors/contract.js';
 import { CrmMigrateError, type PlanIssue } from '../errors.js';
 import type { Plan } from '../plan/load.js';
@@ -23,6 +24,8 @@ export interface RunOptions {
   readonly signal?: AbortSignal | undefined;
   /** Also count, per incremental entity, the source changes not yet applied when the run ends (`lag`). */
   readonly lag?: boolean | undefined;
+  /** When another run of the plan holds the target, wait for it instead of refusing. */
+  readonly wait?: boolean | undefined;
   /** The command named in the audit trail: `run` (default) or `sync`. */
   readonly command?: string | undefined;
 }
@@ -133,6 +136,24 @@ function continuation(entity: BoundEntity, previous: Checkpoint | undefined): Ch
 }
 
 /**
+ * Takes the plan's run lock on the target, or refuses the run naming the one that holds it: two runs of one
+ * plan at once would write every row twice into a table without a key.
+ */
+async function lockPlan(plan: Plan, target: Target, wait: boolean): Promise<void> {
+  const holder = await target.lockRun(plan.name, { host: hostname(), pid: process.pid, startedAt: new Date().toISOString() }, wait);
+  if (!holder) return;
+  throw new CrmMigrateError('E_LOCKED', `another run of plan ${plan.name} is writing to ${target.display}: process ${holder.pid} on ${holder.host}, started ${holder.startedAt}`, {
+    hint: 'wait for it to finish, or run with --wait to start when it has',
+  });
+}
+
+/** Commits a step's checkpoint taken over from the finished run before, with nothing read in this one. */
+async function carryForward(target: Target, runId: string, entity: BoundEntity, checkpoint: Checkpoint): Promise<void> {
+  const writer = await target.beginBatch({ runId, table: entity.plan.into, columns: entity.writeColumns });
+  await writer.commit([], checkpoint);
+}
+
+/**
  * One step of a run, each with its own checkpoint: an entity's load; before it, the placeholders its orphan
  * refs need in a referenced entity's table; after all loads, the second pass filling in refs closing a cycle.
  */
@@ -163,9 +184,17 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
     const merging = mergePlanner(plan, entities, source, target.state);
     if (warnings.length > 0) options.onWarnings?.(warnings);
     await target.prepare();
-    if (options.fresh) await target.reset(plan.name, plan.entities.map((e) => e.into));
+    await lockPlan(plan, target, options.wait === true);
+    if (options.fresh) await target.reset(plan.name, [...new Set(entities.map((e) => e.plan.into))]);
     let run: RunRecord | undefined = await target.state.latestRun(plan.name);
     if (run?.status === 'superseded') run = undefined;
+    if (run?.status === 'running') {
+      // We hold the plan's lock, so the process that left this run `running` is gone (killed, or its
+      // connection lost): the trail says so before the run is resumed.
+      await target.state.finishRun(run.runId, 'failed');
+      await target.state.audit(auditEntry(plan, { command: options.command ?? 'run', outcome: 'failed', runId: run.runId, source: source.display, target: target.display, details: { code: 'E_ABANDONED', message: 'the run ended without finishing: its process was killed or lost its connection' } }));
+      run = { ...run, status: 'failed' };
+    }
     const previous = await target.state.latestRun(plan.name, 'done');
     const summary = async (status: RunSummary['status'], resumed: boolean, runId: string): Promise<RunSummary> => {
       const checkpoints = await target.state.checkpoints(runId);
@@ -185,16 +214,17 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
         durationMs: Date.now() - started,
       };
     };
+    // Before anything else: a finished run's counts are no answer to a plan whose mapping has changed since.
+    if (run && run.planHash !== plan.hash) {
+      throw new CrmMigrateError('E_PLAN', `the plan's mapping changed since run ${run.runId}${run.status === 'done' ? ' loaded the target' : ' started'}, so the target cannot be continued with it`, {
+        hint: 'run with --fresh to empty the target tables and start over',
+      });
+    }
     const incremental = plan.entities.some((e) => e.strategy === 'incremental');
     if (run?.status === 'done' && !incremental) {
       const done = await summary('already-done', false, run.runId);
       await target.state.audit(auditEntry(plan, { command: options.command ?? 'run', outcome: 'already-done', runId: run.runId, source: source.display, target: target.display, details: null }));
       return done;
-    }
-    if (run && run.planHash !== plan.hash) {
-      throw new CrmMigrateError('E_PLAN', `the plan's mapping changed since run ${run.runId}${run.status === 'done' ? ' loaded the target' : ' started'}, so the target cannot be continued with it`, {
-        hint: 'run with --fresh to empty the target tables and start over',
-      });
     }
     if (run?.status === 'done') run = undefined;
     const resumed = run !== undefined;
@@ -210,8 +240,14 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
       const before = previous ? await target.state.checkpoints(previous.runId) : [];
       for (const step of steps(entities)) {
         const { entity, name } = step;
-        const from = checkpoints.find((c) => c.entity === name) ?? (step.kind === 'refs' ? undefined : continuation(entity, before.find((c) => c.entity === name)));
-        if (from?.done) continue;
+        const own = checkpoints.find((c) => c.entity === name);
+        const from = own ?? continuation(entity, before.find((c) => c.entity === name));
+        if (from?.done) {
+          // Carried into this run, so the run after it still knows the step is done (without it, the third
+          // run of a plan with a full and an incremental entity loaded the full one again).
+          if (!own) await carryForward(target, runId, entity, from);
+          continue;
+        }
         if (options.signal?.aborted) {
           stopped = true;
           break;

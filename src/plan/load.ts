@@ -12,6 +12,7 @@ import { KNOWN_KEYS, PlanSchema, type PlanInput } from './schema.js';
 import { didYouMean } from './suggest.js';
 import { dedupeGroupIssues } from '../dedupe/plan.js';
 import { unpivotTable, type UnpivotSpec } from '../engine/unpivot-source.js';
+import { parseQuarantineLimit, type QuarantineLimit } from './quarantine-limit.js';
 import { targetOfEntities, targetPart } from './targets.js';
 
 export const DEFAULT_BATCH_SIZE = 10_000;
@@ -42,6 +43,8 @@ export interface Plan {
   readonly entities: readonly EntityPlan[];
   /** Unpivoting entities' tables, by the name the entity reads (see UnpivotSource). */
   readonly unpivots: ReadonlyMap<string, UnpivotSpec>;
+  /** A run that quarantines more than this fails (`max_quarantined`); absent: no limit. */
+  readonly maxQuarantined: QuarantineLimit | undefined;
   /** The protection keys, resolved from their references (for `decrypt`); never printed. */
   readonly keys: Readonly<Record<string, string>>;
   locate(path: PlanPath): SourceLocation | undefined;
@@ -137,6 +140,7 @@ export function parsePlan(text: string, file: string, options: LoadOptions = {})
     entities: included,
     unpivots,
     keys: input.keys ?? {},
+    maxQuarantined: input.max_quarantined === undefined ? undefined : parseQuarantineLimit(input.max_quarantined),
     locate,
   };
 }

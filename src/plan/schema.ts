@@ -137,6 +137,8 @@ export const PlanSchema = z.strictObject({
   targets: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'use letters, digits, "_" or "-"'), z.string().min(1)).optional(),
   batch_size: z.number().int().min(1).max(1_000_000).optional(),
   workers: Workers.optional(),
+  /** A run that quarantines more than this fails (exit 1): rows (100) or a share of the rows read ("5%"). */
+  max_quarantined: z.union([z.number().int().min(0), z.string().regex(/^\s*(\d+|\d+(\.\d+)?\s*%)\s*$/, 'write a number of rows (100) or a percentage (5%)')]).optional(),
   tls: Tls.optional(),
   /** Keys for protect: hash and encrypt, by name; each must be a ${env:…} or ${file:…} reference. */
   keys: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'use letters, digits and "_"'), z.string().min(1)).optional(),

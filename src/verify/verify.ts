@@ -13,6 +13,7 @@ import { batched, sortedRows } from '../connectors/shared/sorted-file.js';
 import { newUuid } from '../mapping/identity.js';
 import { sourceKeyText, valueToJson, type Row, type Value } from '../values.js';
 import { canonical } from './canonical.js';
+import { isRefusal } from '../engine/refused-rows.js';
 
 /**
  * `missing`: the source row maps to a target row that is not there. `extra`: a target row with no source row.
@@ -102,9 +103,10 @@ export async function verifyPlan(plan: Plan, options: VerifyOptions = {}): Promi
     for (const entity of entities) {
       // The target holds a cycle's refs filled in (the second pass), so verify resolves them too.
       const resolve = refResolver(plan, entity, target.state, source, { fillDeferred: true });
-      const known = { placeholders: new Set<string>(), retried: new Set<string>() };
+      const known = { placeholders: new Set<string>(), retried: new Set<string>(), refused: new Set<string>() };
       if (entity.placeholder) for await (const p of target.state.placeholders(plan.name, entity.plan.name)) known.placeholders.add(p.newKey);
       for await (const key of target.state.retried(plan.name, entity.plan.name)) known.retried.add(key);
+      for await (const row of target.state.openQuarantine(plan.name, entity.plan.name)) if (row.reasons.some(isRefusal)) known.refused.add(row.sourceKey);
       results.push(await verifyEntity(source, target, entity, options, resolve, (await merging.forEntity(entity))?.merges, known));
     }
     const equal = results.every((r) => r.missing + r.extra + r.changed + r.stale === 0);
@@ -120,6 +122,7 @@ export async function verifyPlan(plan: Plan, options: VerifyOptions = {}): Promi
  * `merges`: the entity's dedupe merges, planned again from the source: merged rows are expected absent, survivors merged.
  * `known.placeholders`: target keys of the placeholder records made in the entity's table, expected there.
  * `known.retried`: source keys of records `retry` wrote from a fixed file, expected there with values of their own.
+ * `known.refused`: source keys of rows the target refused when they were loaded, expected in quarantine.
  */
 async function verifyEntity(
   source: Source,
@@ -128,7 +131,7 @@ async function verifyEntity(
   options: VerifyOptions,
   resolve: RefResolver | undefined,
   merges: EntityMerges | undefined,
-  known: { readonly placeholders: ReadonlySet<string>; readonly retried: ReadonlySet<string> },
+  known: { readonly placeholders: ReadonlySet<string>; readonly retried: ReadonlySet<string>; readonly refused: ReadonlySet<string> },
 ): Promise<EntityVerification> {
   const { placeholders } = known;
   const { plan } = entity;
@@ -164,6 +167,8 @@ async function verifyEntity(
           if (merges.losers.has(key)) return; // merged into its survivor: expected absent
           values = merges.survivors.get(key) ?? values;
         }
+        // The target itself refused the row when it was loaded (a unique index, a trigger): it waits in quarantine.
+        if (values && known.refused.size > 0 && known.refused.has(keyText(sourceRow))) values = null;
         if (values) {
           rows.push([1, ...values]);
           return;

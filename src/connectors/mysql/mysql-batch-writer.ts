@@ -2,12 +2,14 @@ import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { TIMESTAMP_TEXT, zoneOffsetMinutes } from '../../timestamps.js';
 import type { LogicalType, Row, Value } from '../../values.js';
+import { RowsRejected, type Rejection } from '../../errors.js';
 import type { BatchStart, BatchWriter, Checkpoint, QuarantinedRow, BatchState, Removal } from '../contract.js';
 import { KEYS_PER_STATEMENT, keyInList } from '../shared/keyset.js';
 import type { SqlStateStore } from '../shared/sql-state-store.js';
 import { encodeRow } from '../shared/tab-text.js';
 import { q } from './mysql-catalog.js';
 import { mysqlFailure, type MysqlSession } from './mysql-client.js';
+import { mysqlRejection } from './mysql-rejection.js';
 
 /** Rows per INSERT statement: well inside max_allowed_packet and the 65,535 placeholders of a statement. */
 const ROWS_PER_INSERT = 500;
@@ -51,11 +53,15 @@ function loadsData(start: BatchStart, types: readonly LogicalType[]): boolean {
  * One batch as one transaction: rows stream into `LOAD DATA LOCAL INFILE` (or go as multi-row INSERTs for
  * upserts), then the quarantine rows and the checkpoint, then COMMIT: all of it or none.
  */
-export async function beginMysqlBatch(session: MysqlSession, store: SqlStateStore, start: BatchStart, types: readonly LogicalType[]): Promise<BatchWriter> {
+export async function beginMysqlBatch(session: MysqlSession, store: SqlStateStore, start: BatchStart, types: readonly LogicalType[], enumColumns: ReadonlySet<string>): Promise<BatchWriter> {
   const convert = types.map(toMysql);
   const { db, raw } = session;
   const columns = start.columns.map(q).join(', ');
-  const fail = (what: string, error: unknown) => mysqlFailure('E_TARGET', `${what} ${start.table} failed`, error);
+  const fail = (what: string, error: unknown) => {
+    const failure = mysqlFailure('E_TARGET', `${what} ${start.table} failed`, error);
+    const rejection = mysqlRejection(error, enumColumns);
+    return rejection ? new RowsRejected(failure.message, rejection, error) : failure;
+  };
   const rollback = () => db.query('ROLLBACK').then(() => undefined, () => undefined);
   await db.query('START TRANSACTION');
   const convertRow = (row: Row): Value[] => {
@@ -64,6 +70,10 @@ export async function beginMysqlBatch(session: MysqlSession, store: SqlStateStor
     return out;
   };
 
+  const into = `INSERT INTO ${q(start.table)} (${columns}) VALUES ?`;
+  const rest = start.upsertKey ? start.columns.filter((c) => !start.upsertKey?.includes(c)) : [];
+  // An upsert on an unchanged row changes nothing: MySQL leaves a row alone when the new values equal it.
+  const insert = start.upsertKey ? `${into} ${rest.length === 0 ? `ON DUPLICATE KEY UPDATE ${q(start.upsertKey[0] as string)} = ${q(start.upsertKey[0] as string)}` : `ON DUPLICATE KEY UPDATE ${rest.map(q).map((c) => `${c} = VALUES(${c})`).join(', ')}`}` : into;
   let send: () => Promise<void>;
   let finish: () => Promise<void>;
   let add: (row: Row) => void;
@@ -102,28 +112,44 @@ export async function beginMysqlBatch(session: MysqlSession, store: SqlStateStor
       if ((result.warningStatus ?? 0) > 0) {
         const [warnings] = await db.query({ sql: 'SHOW WARNINGS LIMIT 1', rowsAsArray: true });
         const [level, code, message] = ((warnings as unknown[][])[0] ?? []) as [string, number, string];
-        throw Object.assign(new Error(message ?? 'LOAD DATA reported a warning'), { sqlMessage: message, code: `${level ?? 'Warning'} ${code ?? ''}`.trim() });
+        throw Object.assign(new Error(message ?? 'LOAD DATA reported a warning'), { sqlMessage: message, errno: code, code: `${level ?? 'Warning'} ${code ?? ''}`.trim() });
       }
     };
   } else {
-    const into = `INSERT INTO ${q(start.table)} (${columns}) VALUES ?`;
-    const rest = start.upsertKey ? start.columns.filter((c) => !start.upsertKey?.includes(c)) : [];
-    // An upsert on an unchanged row changes nothing: MySQL leaves a row alone when the new values equal it.
-    const sql = start.upsertKey ? `${into} ${rest.length === 0 ? `ON DUPLICATE KEY UPDATE ${q(start.upsertKey[0] as string)} = ${q(start.upsertKey[0] as string)}` : `ON DUPLICATE KEY UPDATE ${rest.map(q).map((c) => `${c} = VALUES(${c})`).join(', ')}`}` : into;
     let pending: Value[][] = [];
     add = (row) => void pending.push(convertRow(row));
     send = async () => {
       while (pending.length > 0) {
         const rows = pending.slice(0, ROWS_PER_INSERT);
         pending = pending.slice(ROWS_PER_INSERT);
-        await db.query(sql, [rows]);
+        await db.query(insert, [rows]);
       }
     };
     finish = send;
   }
 
+  /** INSERT statements inside a savepoint: LOAD DATA would turn a refused row into a warning and skip it. */
+  const attempt = async (rows: readonly Row[]): Promise<Rejection | undefined> => {
+    await db.query('SAVEPOINT crm_migrate_attempt');
+    try {
+      for (let at = 0; at < rows.length; at += ROWS_PER_INSERT) await db.query(insert, [rows.slice(at, at + ROWS_PER_INSERT).map(convertRow)]);
+      await db.query('RELEASE SAVEPOINT crm_migrate_attempt');
+      return undefined;
+    } catch (error) {
+      const rejection = mysqlRejection(error, enumColumns);
+      // A deadlock rolls back the whole transaction, savepoint and all: nothing to go back to.
+      if (!rejection || rejection.code === 'conflict') {
+        await rollback();
+        throw fail('writing a batch to', error);
+      }
+      await db.query('ROLLBACK TO SAVEPOINT crm_migrate_attempt');
+      return rejection;
+    }
+  };
+
   return {
     add,
+    attempt,
     async flush() {
       try {
         await send();

@@ -94,6 +94,7 @@ export async function describeTable(db: PromiseConnection, table: string): Promi
     // MariaDB reports a NULL default as the text 'NULL'.
     hasDefault: (dflt !== null && dflt !== 'NULL') || /auto_increment|DEFAULT_GENERATED/i.test(extra),
     bmpOnly: charset === 'utf8' || charset === 'utf8mb3',
+    ...(charset === null ? {} : { charset }),
     ...(dataType.toLowerCase() === 'decimal' && precision !== null ? { precision: Number(precision), scale: Number(scale ?? 0) } : {}),
   }));
   return { name: table, columns, primaryKey: (keys as string[][]).map((k) => String(k[0])) };

@@ -68,6 +68,8 @@ export async function connect(target: MysqlEndpoint, options: { readOnly?: boole
 export function describeMysqlError(error: unknown): string {
   const e = error as { code?: string; errno?: number; sqlMessage?: string; message?: string };
   if (!e.sqlMessage) return e.message ?? String(error);
+  // A trigger's SIGNAL text is the trigger author's and may quote the row's values.
+  if (e.errno === 1644) return `a trigger raised an error (its text is not shown: it may quote values) [${e.code ?? e.errno}]`;
   const safe = e.sqlMessage.replace(/'(?:[^'\\]|\\.)*'/g, (quoted, offset: number, all: string) => (/(for column|column|table|key|constraint|database)\s*$/i.test(all.slice(0, offset)) ? quoted : '…'));
   return `${safe} [${e.code ?? e.errno ?? ''}]`;
 }

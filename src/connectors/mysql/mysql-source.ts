@@ -5,9 +5,33 @@ import { streamBatches } from '../shared/stream-batches.js';
 import { describeTable, fromMysql, listTables, q } from './mysql-catalog.js';
 import { connect, mysqlFailure, type MysqlEndpoint, type MysqlSession } from './mysql-client.js';
 
-/** Order columns as SQL: text compared by code point (`utf8mb4_bin`), as the contract asks. */
+/**
+ * A text column's values compared by code point, whatever its character set: a `_bin` collation where its byte
+ * order is code-point order (UTF-8 of either width, ASCII); otherwise (latin1 is cp1252 here, whose € sorts
+ * below é by byte) the value converted to utf8mb4 first. Legacy CRMs (SugarCRM, SuiteCRM, vtiger) install
+ * utf8mb3 tables with char(36) keys, which `COLLATE utf8mb4_bin` alone cannot read.
+ */
+function byCodePoint(column: string, charset: string | undefined): string {
+  switch (charset) {
+    case undefined:
+    case 'utf8mb4':
+      return `${q(column)} COLLATE utf8mb4_bin`;
+    case 'utf8':
+    case 'utf8mb3':
+      return `${q(column)} COLLATE utf8mb3_bin`;
+    case 'ascii':
+      return `${q(column)} COLLATE ascii_bin`;
+    default:
+      return `CONVERT(${q(column)} USING utf8mb4) COLLATE utf8mb4_bin`;
+  }
+}
+
+/** Order columns as SQL: text compared by code point, as the contract asks. */
 export function orderColumns(info: TableInfo | undefined, key: readonly string[]): string[] {
-  return key.map((k) => (info?.columns.find((c) => c.name === k)?.type === 'text' ? `${q(k)} COLLATE utf8mb4_bin` : q(k)));
+  return key.map((k) => {
+    const column = info?.columns.find((c) => c.name === k);
+    return column?.type === 'text' ? byCodePoint(k, column.charset) : q(k);
+  });
 }
 
 export function positionWhere(info: TableInfo | undefined, position: Position | undefined): { where: string; values: Value[] } {

@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import type { Row } from '../../values.js';
-import type { BatchStart, BatchWriter, ReadRequest, StateStore, TableInfo, TableSpec, Target, TargetCapabilities } from '../contract.js';
-import { SqlStateStore, withOwnLookups, type SqlSession } from '../shared/sql-state-store.js';
+import type { BatchStart, BatchWriter, LockHolder, ReadRequest, StateStore, TableInfo, TableSpec, Target, TargetCapabilities } from '../contract.js';
+import { SqlStateStore, UNKNOWN_HOLDER, withOwnLookups, type SqlSession } from '../shared/sql-state-store.js';
 import { describeTable, listTables, nativeTypeOf, q } from './mysql-catalog.js';
 import { connect, mysqlFailure, type MysqlEndpoint, type MysqlSession } from './mysql-client.js';
 import { beginMysqlBatch } from './mysql-batch-writer.js';
@@ -75,7 +76,22 @@ export class MysqlTarget implements Target {
     this.#writable();
     const info = await this.describe(start.table);
     const types = start.columns.map((c) => info?.columns.find((col) => col.name === c)?.type ?? 'text');
-    return beginMysqlBatch(this.#session, this.#store, start, types);
+    const enumColumns = new Set(info?.columns.filter((c) => /^(enum|set)\b/i.test(c.nativeType)).map((c) => c.name));
+    return beginMysqlBatch(this.#session, this.#store, start, types, enumColumns);
+  }
+
+  async lockRun(plan: string, me: LockHolder, wait: boolean): Promise<LockHolder | undefined> {
+    this.#writable();
+    // GET_LOCK names are server-wide and at most 64 characters: the database and plan, digested.
+    const [[database]] = (await this.#session.db.query({ sql: 'SELECT DATABASE()', rowsAsArray: true }))[0] as [[string]];
+    const name = `crm_migrate_${createHash('sha1').update(`${database}\0${plan}`).digest('hex')}`;
+    for (;;) {
+      const [[got]] = (await this.#session.db.query({ sql: 'SELECT GET_LOCK(?, ?)', rowsAsArray: true }, [name, wait ? 10 : 0]))[0] as [[number]];
+      if (Number(got) === 1) break;
+      if (!wait) return (await this.#store.lockHolder(plan)) ?? UNKNOWN_HOLDER;
+    }
+    await this.#store.holdLock(plan, me);
+    return undefined;
   }
 
   async reset(plan: string, tables: readonly string[]): Promise<void> {
@@ -84,7 +100,8 @@ export class MysqlTarget implements Target {
     // DELETE, not TRUNCATE: TRUNCATE commits on its own in MySQL, and the reset must be one transaction.
     try {
       await db.query('START TRANSACTION');
-      for (const table of tables) if (await this.describe(table)) await db.query(`DELETE FROM ${q(table)}`);
+      // Last loaded first: a table is emptied before the tables it references.
+      for (const table of [...tables].reverse()) if (await this.describe(table)) await db.query(`DELETE FROM ${q(table)}`);
       await this.#store.resetPlan(plan);
       await db.query('COMMIT');
     } catch (error) {

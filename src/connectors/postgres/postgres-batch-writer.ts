@@ -3,6 +3,7 @@ import { finished } from 'node:stream/promises';
 import type pg from 'pg';
 import pgCopy from 'pg-copy-streams';
 import type { Row } from '../../values.js';
+import { RowsRejected, type Rejection } from '../../errors.js';
 import type { BatchStart, BatchWriter, Checkpoint, QuarantinedRow, BatchState, Removal } from '../contract.js';
 import { quoteIdentifier } from '../shared/identifiers.js';
 import { KEYS_PER_STATEMENT, keyInList } from '../shared/keyset.js';
@@ -10,6 +11,7 @@ import type { SqlStateStore } from '../shared/sql-state-store.js';
 import { encodeRow } from './copy-text.js';
 import { qualified } from './postgres-catalog.js';
 import { pgFailure } from './postgres-client.js';
+import { pgRejection, violatedConstraint } from './postgres-rejection.js';
 
 /** Encoded text is handed to the COPY stream in pieces of about this size. */
 const FLUSH_AT = 256 * 1024;
@@ -53,6 +55,8 @@ export class PostgresBatchWriter implements BatchWriter {
   #copy: ReturnType<typeof pgCopy.from> | undefined;
   #failure: unknown;
   #text = '';
+  /** Committed or rolled back: the connection is released, once. */
+  #ended = false;
 
   private constructor(client: pg.Client, store: SqlStateStore, start: BatchStart, release: () => void) {
     this.#client = client;
@@ -88,6 +92,41 @@ export class PostgresBatchWriter implements BatchWriter {
     if (this.#failure) throw this.#failed();
   }
 
+  async attempt(rows: readonly Row[]): Promise<Rejection | undefined> {
+    if (this.#failure) throw this.#failed();
+    const client = this.#client;
+    await client.query('SAVEPOINT crm_migrate_attempt');
+    try {
+      const columns = this.#start.columns.map((c) => quoteIdentifier(c)).join(', ');
+      const into = this.#start.upsertKey ? STAGE : `${qualified(this.#start.table)} (${columns})`;
+      const copy = client.query(pgCopy.from(`COPY ${into} FROM STDIN`));
+      const done = finished(copy);
+      copy.end(rows.map(encodeRow).join(''));
+      await done;
+      if (this.#start.upsertKey) {
+        await client.query(upsertFromStage(this.#start, this.#start.upsertKey));
+        await client.query(`TRUNCATE ${STAGE}`);
+      }
+      await client.query('RELEASE SAVEPOINT crm_migrate_attempt');
+      return undefined;
+    } catch (error) {
+      const rejection = pgRejection(error);
+      if (!rejection) {
+        await this.abort();
+        throw pgFailure('E_TARGET', `writing a batch to ${this.#start.table} failed`, error);
+      }
+      await client.query('ROLLBACK TO SAVEPOINT crm_migrate_attempt');
+      if (rejection.code === 'unique_violation' && (await this.#isPrimaryKey(violatedConstraint(error)))) return { ...rejection, code: 'key_exists' };
+      return rejection;
+    }
+  }
+
+  async #isPrimaryKey(constraint: string | undefined): Promise<boolean> {
+    if (!constraint) return false;
+    const found = await this.#client.query(`SELECT 1 FROM pg_constraint WHERE conname = $1 AND conrelid = $2::regclass AND contype = 'p'`, [constraint, qualified(this.#start.table)]);
+    return found.rows.length > 0;
+  }
+
   async remove(keys: readonly Row[], how: Removal): Promise<number> {
     const table = qualified(this.#start.table);
     const columns = how.key.map((k) => quoteIdentifier(k));
@@ -121,14 +160,17 @@ export class PostgresBatchWriter implements BatchWriter {
       }
       await this.#store.writeBatchState(this.#start.runId, quarantine, checkpoint, state);
       await this.#client.query('COMMIT');
+      this.#ended = true;
       this.#release();
     } catch (error) {
       await this.abort();
-      throw pgFailure('E_TARGET', `writing a batch to ${this.#start.table} failed`, this.#failure ?? error);
+      throw batchFailure(this.#start.table, this.#failure ?? error);
     }
   }
 
   async abort(): Promise<void> {
+    if (this.#ended) return;
+    this.#ended = true;
     this.#copy?.destroy();
     await this.#client.query('ROLLBACK').catch(() => undefined);
     this.#release();
@@ -150,6 +192,13 @@ export class PostgresBatchWriter implements BatchWriter {
   }
 
   #failed(): Error {
-    return pgFailure('E_TARGET', `writing a batch to ${this.#start.table} failed`, this.#failure);
+    return batchFailure(this.#start.table, this.#failure);
   }
+}
+
+/** A failed batch: `RowsRejected` when the database refused a row for its data, so the engine can find it. */
+function batchFailure(table: string, error: unknown): Error {
+  const failure = pgFailure('E_TARGET', `writing a batch to ${table} failed`, error);
+  const rejection = pgRejection(error);
+  return rejection ? new RowsRejected(failure.message, rejection, error) : failure;
 }

@@ -67,6 +67,16 @@ export async function connect(target: PgEndpoint): Promise<pg.Client> {
 }
 
 /**
+ * A data error's message without the value it quotes: cut before the colon that precedes the value ("invalid
+ * input syntax for type integer: …"), and a quoted value in the middle ('value "1e400" is out of range for type
+ * real') replaced by an ellipsis; quoted names after type, column, relation or constraint stay.
+ */
+function dataErrorText(message: string): string {
+  const head = message.split(':')[0] ?? '';
+  return head.replace(/"[^"]*"/g, (quoted, offset: number, all: string) => (/(type|column|relation|enum|constraint|table)\s*$/i.test(all.slice(0, offset)) ? quoted : '…'));
+}
+
+/**
  * A PostgreSQL error as safe text: SQLSTATE, message, constraint and column. Messages of data errors
  * (class 22: "invalid input syntax for type integer: …") end in the offending value, so that tail is cut;
  * `detail` and `where` are never used — they quote row values.
@@ -74,7 +84,7 @@ export async function connect(target: PgEndpoint): Promise<pg.Client> {
 export function describePgError(error: unknown): string {
   const e = error as Partial<pg.DatabaseError> & Error;
   if (typeof e.code !== 'string' || !/^[0-9A-Z]{5}$/.test(e.code)) return e.message ?? String(error);
-  const message = e.code.startsWith('22') ? (e.message?.split(':')[0] ?? '') : (e.message ?? '');
+  const message = e.code.startsWith('P0') ? 'a trigger or function raised an exception (its text is not shown: it may quote values)' : e.code.startsWith('22') ? dataErrorText(e.message ?? '') : (e.message ?? '');
   const context = [e.table && `table ${e.table}`, e.column && `column ${e.column}`, e.constraint && `constraint ${e.constraint}`].filter(Boolean);
   return `${message} [${e.code}${context.length > 0 ? `; ${context.join(', ')}` : ''}]`;
 }

@@ -1,8 +1,8 @@
 import type pg from 'pg';
 import type { Row } from '../../values.js';
-import type { BatchStart, BatchWriter, ReadRequest, StateStore, TableInfo, TableSpec, Target, TargetCapabilities } from '../contract.js';
+import type { BatchStart, BatchWriter, LockHolder, ReadRequest, StateStore, TableInfo, TableSpec, Target, TargetCapabilities } from '../contract.js';
 import { quoteIdentifier } from '../shared/identifiers.js';
-import { onConflict, SqlStateStore, withOwnLookups, type SqlSession } from '../shared/sql-state-store.js';
+import { onConflict, SqlStateStore, UNKNOWN_HOLDER, withOwnLookups, type SqlSession } from '../shared/sql-state-store.js';
 import { PostgresBatchWriter } from './postgres-batch-writer.js';
 import { describeTable, listTables, nativeTypeOf, qualified } from './postgres-catalog.js';
 import { connect, pgFailure, type PgEndpoint } from './postgres-client.js';
@@ -77,9 +77,23 @@ export class PostgresTarget implements Target {
     return PostgresBatchWriter.begin(used.client, used.store, start, () => (used.busy = false));
   }
 
+  async lockRun(plan: string, me: LockHolder, wait: boolean): Promise<LockHolder | undefined> {
+    // A session-level advisory lock: it lasts as long as this connection, and dies with it.
+    const key = `crm-migrate:${plan}`;
+    if (wait) await this.#client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [key]);
+    else if ((await this.#client.query('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [key])).rows[0]?.ok !== true) {
+      return (await this.#store.lockHolder(plan)) ?? UNKNOWN_HOLDER;
+    }
+    await this.#store.holdLock(plan, me);
+    return undefined;
+  }
+
   async reset(plan: string, tables: readonly string[]): Promise<void> {
     await this.#transaction('starting afresh', async () => {
-      for (const table of tables) if (await this.describe(table)) await this.#client.query(`TRUNCATE ${qualified(table)}`);
+      const present: string[] = [];
+      for (const table of tables) if (await this.describe(table)) present.push(qualified(table));
+      // One TRUNCATE for all: tables that reference each other can only be truncated together.
+      if (present.length > 0) await this.#client.query(`TRUNCATE ${present.join(', ')}`);
       await this.#store.resetPlan(plan);
     });
   }

@@ -3,9 +3,10 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { CrmMigrateError } from '../../errors.js';
 import type { Row, Value } from '../../values.js';
-import type { BatchStart, BatchWriter, Checkpoint, QuarantinedRow, BatchState, ReadRequest, StateStore, TableInfo, TableSpec, Target, TargetCapabilities } from '../contract.js';
+import type { BatchStart, BatchWriter, Checkpoint, LockHolder, QuarantinedRow, BatchState, ReadRequest, StateStore, TableInfo, TableSpec, Target, TargetCapabilities } from '../contract.js';
 import { inWriteTransaction, openDatabase, SQLITE_STATE_DIALECT, sqliteSession } from '../sqlite/sqlite-database.js';
 import { FileSource, type FileFormat } from './file-source.js';
+import { lockFileFor, takeLockFile } from './lock-file.js';
 import { INSPECT_ONLY_STATE, SqlStateStore } from './sql-state-store.js';
 
 /** How a format writes: the first line of a new file, and one row as a line. */
@@ -28,6 +29,7 @@ export class FileTarget implements Target {
   readonly capabilities: TargetCapabilities = { transactionalDdl: false, bulkLoad: true, overlappingBatches: false, updates: false };
   readonly state: StateStore;
   readonly #dir: string;
+  #releaseLock: (() => void) | undefined;
   readonly #format: FileFormat;
   readonly #writing: FileWriting;
   readonly #db: Database.Database | undefined;
@@ -101,6 +103,12 @@ export class FileTarget implements Target {
         send();
         return Promise.resolve();
       },
+      attempt(rows: readonly Row[]) {
+        // A file has no constraints: it never refuses a row.
+        for (const row of rows) text += writing.line(start.columns, row);
+        send();
+        return Promise.resolve(undefined);
+      },
       remove() {
         return Promise.reject(new CrmMigrateError('E_PLAN', `${start.table}: a file target cannot delete rows`, { hint: 'use deletes: ignore, or a database target' }));
       },
@@ -127,6 +135,14 @@ export class FileTarget implements Target {
     });
   }
 
+  async lockRun(plan: string, me: LockHolder, wait: boolean): Promise<LockHolder | undefined> {
+    this.#writable();
+    const taken = await takeLockFile(lockFileFor(path.join(this.#dir, STATE_FILE), plan), me, wait);
+    if ('holder' in taken) return taken.holder;
+    this.#releaseLock = taken.release;
+    return undefined;
+  }
+
   async reset(plan: string, tables: readonly string[]): Promise<void> {
     const { db, store } = this.#writable();
     await inWriteTransaction(db, async () => {
@@ -142,6 +158,7 @@ export class FileTarget implements Target {
   }
 
   close(): Promise<void> {
+    this.#releaseLock?.();
     this.#db?.close();
     return Promise.resolve();
   }

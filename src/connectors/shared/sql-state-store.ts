@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { CrmMigrateError } from '../../errors.js';
-import type { AuditEntry, BatchState, Checkpoint, CrosswalkEntry, MergeEntry, PairDecision, QuarantinedRow, RecordPair, ReviewPair, RunRecord, RunStatus, StateStore } from '../contract.js';
+import type { AuditEntry, BatchState, Checkpoint, CrosswalkEntry, LockHolder, MergeEntry, PairDecision, QuarantinedRow, RecordPair, ReviewPair, RunRecord, RunStatus, StateStore } from '../contract.js';
 
 /** The smallest SQL surface the state tables need; each SQL connector adapts its driver to it. */
 export interface SqlSession {
   query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]>;
 }
 
-export type StateTable = 'runs' | 'checkpoints' | 'quarantine' | 'audit' | 'crosswalk' | 'placeholders' | 'retried' | 'merges' | 'review' | 'decisions';
+export type StateTable = 'runs' | 'checkpoints' | 'quarantine' | 'audit' | 'crosswalk' | 'placeholders' | 'retried' | 'merges' | 'review' | 'decisions' | 'locks';
 
 /** How a SQL database spells the state tables: names, placeholders and a few types. */
 export interface StateDialect {
@@ -74,8 +74,22 @@ export class SqlStateStore implements StateStore {
     const pair = `pair_id ${k} NOT NULL, entity_a TEXT NOT NULL, key_a TEXT NOT NULL, entity_b TEXT NOT NULL, key_b TEXT NOT NULL`;
     await this.#session.query(`CREATE TABLE IF NOT EXISTS ${d.table('review')} (
       plan ${k} NOT NULL, ${pair}, probability ${d.float} NOT NULL, why TEXT NOT NULL, PRIMARY KEY (plan, pair_id))`);
+    // Who holds a plan's run lock (the lock itself is the database's, and dies with its session).
+    await this.#session.query(`CREATE TABLE IF NOT EXISTS ${d.table('locks')} (
+      plan ${k} PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, started_at TEXT NOT NULL)`);
     await this.#session.query(`CREATE TABLE IF NOT EXISTS ${d.table('decisions')} (
       plan ${k} NOT NULL, ${pair}, same INTEGER NOT NULL, decided_at TEXT NOT NULL, PRIMARY KEY (plan, pair_id))`);
+  }
+
+  /** Records who took the plan's run lock (its own statement). */
+  async holdLock(plan: string, holder: LockHolder): Promise<void> {
+    await this.#insertRows('locks', ['plan', 'host', 'pid', 'started_at'], [[plan, holder.host, holder.pid, holder.startedAt]], { keys: ['plan'], update: ['host', 'pid', 'started_at'] });
+  }
+
+  /** Who took the plan's run lock last. */
+  async lockHolder(plan: string): Promise<LockHolder | undefined> {
+    const [row] = await this.#session.query(`SELECT host, pid, started_at FROM ${this.#d.table('locks')} WHERE plan = ${this.#d.param(1)}`, [plan]);
+    return row && { host: String(row.host), pid: Number(row.pid), startedAt: String(row.started_at) };
   }
 
   async *placeholders(plan: string, entity: string): AsyncIterable<CrosswalkEntry> {
@@ -360,6 +374,9 @@ export class SqlStateStore implements StateStore {
     await this.#session.query(`UPDATE ${d.table('runs')} SET status = 'superseded' WHERE plan = ${d.param(1)} AND status <> 'superseded'`, [plan]);
   }
 }
+
+/** A lock holder that did not say who it is (it had not written its row yet). */
+export const UNKNOWN_HOLDER: LockHolder = { host: 'unknown host', pid: 0, startedAt: 'unknown' };
 
 /** Rows per page when a state table is listed. */
 const PAGE = 1000;

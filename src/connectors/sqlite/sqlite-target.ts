@@ -1,12 +1,14 @@
 import type Database from 'better-sqlite3';
-import { CrmMigrateError } from '../../errors.js';
-import type { BatchStart, BatchWriter, Checkpoint, QuarantinedRow, BatchState, ReadRequest, Removal, StateStore, TableInfo, TableSpec, Target, TargetCapabilities } from '../contract.js';
+import { CrmMigrateError, RowsRejected } from '../../errors.js';
+import type { BatchStart, BatchWriter, LockHolder, Checkpoint, QuarantinedRow, BatchState, ReadRequest, Removal, StateStore, TableInfo, TableSpec, Target, TargetCapabilities } from '../contract.js';
 import { KEYS_PER_STATEMENT, keyInList } from '../shared/keyset.js';
+import { lockFileFor, takeLockFile } from '../shared/lock-file.js';
 import { readPages } from './sqlite-read.js';
 import type { Row } from '../../values.js';
 import { INSPECT_ONLY_STATE, SqlStateStore } from '../shared/sql-state-store.js';
 import { describeTable, inWriteTransaction, listTables, q, SQLITE_STATE_DIALECT, sqliteSession, toSqlite } from './sqlite-database.js';
 import { declaredTypeOf } from './sqlite-types.js';
+import { sqliteRejection } from './sqlite-rejection.js';
 
 
 export class SqliteTarget implements Target {
@@ -16,6 +18,7 @@ export class SqliteTarget implements Target {
   readonly #db: Database.Database | undefined;
   readonly #store: SqlStateStore | undefined;
   readonly #inserts = new Map<string, Database.Statement>();
+  #releaseLock: (() => void) | undefined;
 
   /** `db` is undefined when inspecting a target file that does not exist yet: it reads as empty. */
   constructor(db: Database.Database | undefined, display: string) {
@@ -56,7 +59,9 @@ export class SqliteTarget implements Target {
     const fail = (error: unknown) => {
       if (db.inTransaction) db.exec('ROLLBACK');
       // SQLite's messages name the constraint and column ("UNIQUE constraint failed: t.id"), never a value.
-      return new CrmMigrateError('E_TARGET', `writing a batch to ${start.table} failed: ${(error as Error).message}`, { cause: error });
+      const message = `writing a batch to ${start.table} failed: ${(error as Error).message}`;
+      const rejection = sqliteRejection(error);
+      return rejection ? new RowsRejected(message, rejection, error) : new CrmMigrateError('E_TARGET', message, { cause: error });
     };
     let failure: unknown;
     return Promise.resolve({
@@ -69,6 +74,20 @@ export class SqliteTarget implements Target {
         }
       },
       flush: () => (failure ? Promise.reject(fail(failure)) : Promise.resolve()),
+      attempt(rows: readonly Row[]) {
+        if (failure) return Promise.reject(fail(failure));
+        db.exec('SAVEPOINT crm_migrate_attempt');
+        try {
+          for (const row of rows) insert.run(row.map(toSqlite));
+          db.exec('RELEASE crm_migrate_attempt');
+          return Promise.resolve(undefined);
+        } catch (error) {
+          const rejection = sqliteRejection(error);
+          if (!rejection) return Promise.reject(fail(error));
+          db.exec('ROLLBACK TO crm_migrate_attempt; RELEASE crm_migrate_attempt');
+          return Promise.resolve(rejection);
+        }
+      },
       remove(keys: readonly Row[], how: Removal) {
         if (failure) return Promise.reject(fail(failure));
         const columns = how.key.map(q);
@@ -104,15 +123,26 @@ export class SqliteTarget implements Target {
     });
   }
 
+  async lockRun(plan: string, me: LockHolder, wait: boolean): Promise<LockHolder | undefined> {
+    const { db } = this.#writable();
+    if (db.memory) return undefined; // an in-memory database is this process's alone
+    const taken = await takeLockFile(lockFileFor(db.name, plan), me, wait);
+    if ('holder' in taken) return taken.holder;
+    this.#releaseLock = taken.release;
+    return undefined;
+  }
+
   async reset(plan: string, tables: readonly string[]): Promise<void> {
     const { db, store } = this.#writable();
     await inWriteTransaction(db, async () => {
-      for (const table of tables) if (describeTable(db, table)) db.exec(`DELETE FROM ${q(table)}`);
+      // Last loaded first: a table is emptied before the tables it references.
+      for (const table of [...tables].reverse()) if (describeTable(db, table)) db.exec(`DELETE FROM ${q(table)}`);
       await store.resetPlan(plan);
     });
   }
 
   close(): Promise<void> {
+    this.#releaseLock?.();
     this.#db?.close();
     return Promise.resolve();
   }
