@@ -1,19 +1,13 @@
-import Database from 'better-sqlite3';
 import { utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSource } from '../src/connectors/index.js';
 import { compareValues } from '../src/engine/key-order.js';
-import { runPlan } from '../src/engine/run.js';
-import { parsePlan } from '../src/plan/load.js';
 import type { Row } from '../src/values.js';
-import { verifyPlan } from '../src/verify/verify.js';
 import { tempDir } from './helpers/databases.js';
 
 // Exports as the old CRM: a folder of CSV or JSON Lines files, one per table. Files have no order, so reads
 // sort by key on disk; their dirt (bad quoting, duplicate keys, odd encodings) is refused with where, not what.
-
-const EXPORT = path.resolve(import.meta.dirname, '../../shared/data/crm-sales-opportunities');
 
 const readAll = async (url: string, baseDir: string, table: string, columns: string[], key: string[], after?: Row) => {
   const source = await openSource(url, { baseDir });
@@ -32,37 +26,6 @@ describe('CSV and JSONL sources', () => {
     tmp = tempDir();
   });
   afterAll(() => tmp?.remove());
-
-  it('migrates the sales pipeline export into SQLite, every row accounted for, and verifies it', async () => {
-    const text = `version: 1
-source: "csv:${EXPORT}"
-target: "sqlite:${path.join(tmp.dir, 'crm.db')}"
-entities:
-  deals:
-    from: sales_pipeline
-    into: deals
-    key: opportunity_id
-    fields:
-      id: opportunity_id
-      agent: sales_agent
-      product: product
-      account: account
-      stage: { from: deal_stage, clean: { picklist: [Prospecting, Engaging, Won, Lost] } }
-      engaged: { from: engage_date, clean: date, invalid: null }
-      value: { from: close_value, transform: { cast: integer }, invalid: null }
-`;
-    const plan = parsePlan(text, path.join(tmp.dir, 'plan.yaml'));
-    const summary = await runPlan(plan);
-    expect(summary.entities.deals).toMatchObject({ read: 8800, written: 8800, quarantined: 0 });
-    const db = new Database(path.join(tmp.dir, 'crm.db'), { readonly: true });
-    expect(db.prepare("SELECT id, agent, product, account, stage, engaged, value FROM deals WHERE id = '1C1I7A6R'").get()).toEqual({
-      id: '1C1I7A6R', agent: 'Moses Frase', product: 'GTX Plus Basic', account: 'Cancity', stage: 'Won', engaged: '2016-10-20', value: 1054,
-    });
-    // The export's own dirt: pipeline rows with no account (empty cells read as NULL).
-    expect((db.prepare('SELECT count(*) AS n FROM deals WHERE account IS NULL').get() as { n: number }).n).toBeGreaterThan(1000);
-    db.close();
-    expect((await verifyPlan(plan)).equal).toBe(true);
-  });
 
   it('reads a file larger than one sort run in key order, and resumes after a key', async () => {
     const n = 120_000;

@@ -1,20 +1,21 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { dataPath } from '../helpers/data.js';
 import { parse } from 'csv-parse/sync';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.js';
-import { runPlan } from '../src/engine/run.js';
-import { verifyPlan } from '../src/verify/verify.js';
-import { newUuid } from '../src/mapping/identity.js';
-import { parsePlan } from '../src/plan/load.js';
-import { PlanError } from '../src/errors.js';
-import { captureIo } from './helpers/io.js';
-import { tempDir } from './helpers/databases.js';
-import { scratchDatabase, type ScratchDatabase } from './helpers/sql-databases.js';
+import { main } from '../../src/cli/main.js';
+import { runPlan } from '../../src/engine/run.js';
+import { verifyPlan } from '../../src/verify/verify.js';
+import { newUuid } from '../../src/mapping/identity.js';
+import { parsePlan } from '../../src/plan/load.js';
+import { PlanError } from '../../src/errors.js';
+import { captureIo } from '../helpers/io.js';
+import { tempDir } from '../helpers/databases.js';
+import { scratchDatabase, type ScratchDatabase } from '../helpers/sql-databases.js';
 
 // FEBRL dataset1: 1,000 people records, 500 of them a second record of another one (typos, swapped fields,
 // missing values). The ground truth (rec-N) stays in the test; the plan never sees it.
-const FEBRL = path.resolve(import.meta.dirname, '../../shared/data/febrl/dataset1.csv');
+const FEBRL = dataPath('febrl/dataset1.csv');
 const records = (parse(readFileSync(FEBRL), { columns: (h: string[]) => h.map((c) => c.trim()), trim: true }) as Record<string, string>[]).map((r, i) => ({
   id: i + 1,
   truth: /^rec-(\d+)/.exec(r.rec_id ?? '')?.[1] ?? '',
@@ -254,7 +255,7 @@ describe('linkage across two sources into one table', () => {
   let target: ScratchDatabase;
   let shop: ReturnType<typeof tempDir>;
   const febrl4 = (file: string) =>
-    (parse(readFileSync(path.resolve(import.meta.dirname, '../../shared/data/febrl', file)), { columns: (h: string[]) => h.map((c) => c.trim()), trim: true }) as Record<string, string>[]).map((r) => ({
+    (parse(readFileSync(dataPath('febrl', file)), { columns: (h: string[]) => h.map((c) => c.trim()), trim: true }) as Record<string, string>[]).map((r) => ({
       key: r.rec_id as string,
       truth: /^rec-(\d+)/.exec(r.rec_id ?? '')?.[1] ?? '',
       values: [r.given_name, r.surname, r.date_of_birth, r.soc_sec_id, r.postcode, r.suburb].map((v) => v || null),

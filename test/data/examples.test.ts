@@ -1,16 +1,17 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { dataPath } from '../helpers/data.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runPlan } from '../src/engine/run.js';
-import { loadPlan } from '../src/plan/load.js';
-import { verifyPlan } from '../src/verify/verify.js';
-import { createMysqlDatabase, createPostgresDatabase, MYSQL_SERVER, type TestMysql, type TestPostgres } from './helpers/databases.js';
+import { runPlan } from '../../src/engine/run.js';
+import { loadPlan } from '../../src/plan/load.js';
+import { verifyPlan } from '../../src/verify/verify.js';
+import { createMysqlDatabase, createPostgresDatabase, MYSQL_SERVER, type TestMysql, type TestPostgres } from '../helpers/databases.js';
 
-// The examples, end to end on their public data sets (../shared/data), as the README says to run them.
+// The examples, end to end on their public data sets, as the README says to run them.
 
-const EXAMPLES = path.resolve(import.meta.dirname, '../examples');
-const DATA = path.resolve(import.meta.dirname, '../../shared/data');
+const EXAMPLES = path.resolve(import.meta.dirname, '../../examples');
+const DATA = dataPath();
 
 describe('examples/crm-export: CSV exports into a CRM with UUID keys', () => {
   let db: TestPostgres;
