@@ -27,23 +27,53 @@ export function resolveReferences(data: unknown, context: ReferenceContext, issu
     return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, resolveReferences(v, context, issues, [...at, k], inner)]));
   }
   if (typeof data === 'string') {
-    return data.replace(REFERENCE, (whole, kind: string, name: string) => {
-      if (kind === 'env') {
-        const value = /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? context.env[name] : undefined;
-        if (value === undefined) issues.push({ severity: 'error', path: at, message: `environment variable ${name} is not set`, hint: `export ${name}=… before running` });
-        return value ?? whole;
-      }
-      const file = path.resolve(context.baseDir, name);
-      try {
-        return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        issues.push({ severity: 'error', path: at, message: `cannot read secret file ${name}${code === 'ENOENT' ? ': no such file' : code === 'EACCES' ? ': permission denied' : ''}` });
-        return whole;
-      }
+    if (!REFERENCE.test(data)) return data;
+    REFERENCE.lastIndex = 0;
+    // A secret anywhere else would be echoed by the first message that names the value (a table, a column).
+    if (!holdsSecrets(at)) {
+      issues.push({ severity: 'error', path: at, message: '${env:…} and ${file:…} are for connection URLs, tls and keys only', hint: 'write the name itself here' });
+      return data;
+    }
+    const userinfo = userinfoSpan(data);
+    return data.replace(REFERENCE, (whole, kind: string, name: string, offset: number) => {
+      const value = resolved(kind, name, whole, context, issues, at);
+      // A password with @, /, # or ? would end the URL's user part early: it is percent-encoded there.
+      return value !== whole && userinfo && offset >= userinfo[0] && offset < userinfo[1] ? encodeURIComponent(value) : value;
     });
   }
   return data;
+}
+
+/** The places of a plan that may hold a reference: connection URLs, their TLS files, protection keys. */
+function holdsSecrets(at: readonly (string | number)[]): boolean {
+  const [top] = at;
+  return top === 'source' || top === 'target' || top === 'sources' || top === 'targets' || top === 'keys' || top === 'tls';
+}
+
+/** Where a URL's user part (`user:password`) is in its text as written, if it has one. */
+function userinfoSpan(url: string): [number, number] | undefined {
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url);
+  if (!scheme) return undefined;
+  const start = scheme[0].length;
+  const at = url.indexOf('@', start);
+  const slash = url.indexOf('/', start);
+  return at >= 0 && (slash < 0 || at < slash) ? [start, at] : undefined;
+}
+
+function resolved(kind: string, name: string, whole: string, context: ReferenceContext, issues: PlanIssue[], at: (string | number)[]): string {
+  if (kind === 'env') {
+    const value = /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? context.env[name] : undefined;
+    if (value === undefined) issues.push({ severity: 'error', path: at, message: `environment variable ${name} is not set`, hint: `export ${name}=… before running` });
+    return value ?? whole;
+  }
+  const file = path.resolve(context.baseDir, name);
+  try {
+    return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    issues.push({ severity: 'error', path: at, message: `cannot read secret file ${name}${code === 'ENOENT' ? ': no such file' : code === 'EACCES' ? ': permission denied' : ''}` });
+    return whole;
+  }
 }
 
 /** The password part of a connection URL as written in the plan, if it has one. */
