@@ -1,4 +1,3 @@
-import Database from 'better-sqlite3';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,24 +7,12 @@ import { columnSimilarity, tableWords } from '../src/init/names.js';
 import { secretFree } from '../src/init/render.js';
 import { tempDir } from './helpers/databases.js';
 import { captureIo } from './helpers/io.js';
+import { draft, sqliteFile } from './helpers/init-draft.js';
 
 // `init` drafts plans from a legacy table in the shapes old CRMs use (the Chinook and Sakila sample databases
 // are in test/data). A draft must match the obvious columns,
 // flag the risky ones, and pass `plan` and `run` without edits where the schemas allow it.
 
-
-function sqliteFile(file: string, sql: string): void {
-  const db = new Database(file);
-  db.exec(sql);
-  db.close();
-}
-
-async function draft(tmp: string, source: string, target: string): Promise<{ text: string; file: string; stderr: string }> {
-  const file = path.join(tmp, 'draft.yaml');
-  const io = captureIo();
-  expect(await main(['init', '--source', source, '--target', target, '-o', file, '--force'], io)).toBe(0);
-  return { text: readFileSync(file, 'utf8'), file, stderr: io.stderr.join('\n') };
-}
 
 describe('init', () => {
   let tmp: ReturnType<typeof tempDir>;

@@ -1,16 +1,13 @@
-import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import { previewPlan } from '../../src/engine/preview.js';
 import { runPlan } from '../../src/engine/run.js';
 import { loadPlan } from '../../src/plan/load.js';
 import { createPostgresDatabase, tempDir, type TestPostgres } from '../helpers/databases.js';
-import { captureIo } from '../helpers/io.js';
 
 import { dataPath } from '../helpers/data.js';
+import { draft, sqliteFile } from '../helpers/init-draft.js';
 
 // `init` drafts plans from real schemas, the Chinook and Sakila sample databases, into CRM-shaped targets. A
 // draft must match the obvious columns, flag the risky ones, and pass `plan` and `run` without edits where the
@@ -18,19 +15,6 @@ import { dataPath } from '../helpers/data.js';
 
 const CHINOOK = dataPath('chinook/Chinook_Sqlite.sqlite');
 const SAKILA = dataPath('sakila/postgres');
-
-function sqliteFile(file: string, sql: string): void {
-  const db = new Database(file);
-  db.exec(sql);
-  db.close();
-}
-
-async function draft(tmp: string, source: string, target: string): Promise<{ text: string; file: string; stderr: string }> {
-  const file = path.join(tmp, 'draft.yaml');
-  const io = captureIo();
-  expect(await main(['init', '--source', source, '--target', target, '-o', file, '--force'], io)).toBe(0);
-  return { text: readFileSync(file, 'utf8'), file, stderr: io.stderr.join('\n') };
-}
 
 describe('init on the sample databases', () => {
   let tmp: ReturnType<typeof tempDir>;
