@@ -26,6 +26,9 @@ function holderIn(file: string): LockHolder | undefined {
  * lock of their own that dies with its holder: created exclusively, holding who took it. A file left by a
  * process of this host that is gone is taken over, so a killed run never blocks the next one.
  * Resolves to `release`, or to the holder when another run holds the lock and `wait` is false.
+ *
+ * Known gap: two runs taking over the same stale file at the same instant can both succeed (each removes it,
+ * then creates its own); a takeover by link(2) of a file already written would close it.
  */
 export async function takeLockFile(file: string, me: LockHolder, wait: boolean): Promise<{ release: () => void } | { holder: LockHolder }> {
   for (;;) {
