@@ -174,8 +174,9 @@ export async function loadEntity(options: {
     counts.written -= refused;
     counts.quarantined += refused;
   };
-  let writer: BatchWriter | undefined = await target.beginBatch(start);
+  let writer: BatchWriter | undefined;
   const open = async (): Promise<BatchWriter> => (writer = await target.beginBatch(start));
+  await open();
   // With overlapping batches, the previous batch commits while this one streams. Commits stay in order:
   // a batch's commit starts only after the one before it has committed, so a checkpoint never runs ahead.
   let previous: { batch: BatchContent; commit: Promise<void> } | undefined;
