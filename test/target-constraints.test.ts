@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { defineStep, ok } from '../src/mapping/steps.js';
 import { runPlan } from '../src/engine/run.js';
 import { parsePlan } from '../src/plan/load.js';
 import { scratchMigration, type ScratchDatabase, type ScratchMigration } from './helpers/sql-databases.js';
@@ -92,5 +94,39 @@ describe.each(['postgres', 'mysql', 'sqlite'] as const)('target constraints, sql
       { email: 'kept@example.org', note: 'there before' },
       { email: 'e24@example.org', note: 'ok' },
     ]);
+  });
+});
+
+describe('a refused batch read again from a source that changed', () => {
+  let m: ScratchMigration;
+  beforeEach(async () => {
+    m = await scratchMigration('postgres');
+    await m.source.run('CREATE TABLE contacts (id INTEGER PRIMARY KEY, email TEXT, stage TEXT, score REAL, note TEXT)');
+    for (let id = 1; id <= 8; id++) await m.source.run('INSERT INTO contacts VALUES (?, ?, ?, ?, ?)', [id, id === 3 ? 'e2@example.org' : `e${id}@example.org`, 'lead', 1, 'ok']);
+    await m.target.run('CREATE TABLE people (id INTEGER PRIMARY KEY, email TEXT UNIQUE, stage TEXT, score REAL, note TEXT)');
+  });
+  afterEach(() => m.drop());
+
+  it('fails the load rather than write other rows than it read, and the next run resumes exactly', async () => {
+    // The legacy CRM is live: row 1 is deleted after the load has read it, before the refused batch is read again.
+    let deleted = false;
+    defineStep({
+      name: 'test.delete_row_1_once',
+      kind: 'clean',
+      takes: 'one',
+      create: () => (v) => {
+        if (!deleted && v === 'e4@example.org') {
+          deleted = true;
+          execFileSync('psql', [m.source.url, '-q', '-c', 'DELETE FROM contacts WHERE id = 1']);
+        }
+        return ok(v);
+      },
+    });
+    const plan = PLAN(m.source.url, m.target.url).replace('email: email', 'email: { from: email, clean: test.delete_row_1_once }');
+    await expect(runPlan(parsePlan(plan, 'plan.yaml'))).rejects.toMatchObject({ code: 'E_SOURCE', message: expect.stringMatching(/contacts changed while a batch/) as unknown });
+    expect(await m.target.rows('SELECT id FROM people')).toEqual([]);
+    const summary = await runPlan(parsePlan(plan, 'plan.yaml'));
+    expect(summary.entities.contacts).toMatchObject({ read: 7, written: 6, quarantined: 1 });
+    expect((await m.target.rows<{ id: number }>('SELECT id FROM people ORDER BY id')).map((r) => r.id)).toEqual([2, 4, 5, 6, 7, 8]);
   });
 });

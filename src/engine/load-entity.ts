@@ -4,13 +4,13 @@ import { CrmMigrateError, RowsRejected } from '../errors.js';
 import { isBuiltinStep } from '../mapping/steps.js';
 import { sourceKeyText, valueToJson, type Row } from '../values.js';
 import { adaptiveMapper } from './adaptive-mapper.js';
-import { inlineMapper, mapInOrder, type ChunkMapper, type MappedChunk } from './chunk-mapper.js';
+import { chunkMapperFor, inlineMapper, mapInOrder, type ChunkMapper, type MappedChunk } from './chunk-mapper.js';
 import type { EntityMerges } from './dedupe.js';
 import { removeDeleted } from './deletes.js';
 import { piiColumns, rowForDisplay } from './pii.js';
 import { crosswalkEntries, type RefResolver } from './refs.js';
 import { QualityTally, type EntityQuality } from './quality.js';
-import { PendingRows, writeRefusedBatch, type BatchContent } from './refused-rows.js';
+import { EMPTY_DIGEST, foldKey, PendingRows, writeRefusedBatch, type BatchContent, type BatchSpan } from './refused-rows.js';
 import type { BoundEntity } from './schema-check.js';
 import { poolMapper } from './worker-pool.js';
 
@@ -157,20 +157,62 @@ export async function loadEntity(options: {
     review = undefined;
     return state;
   };
-  let inBatch = 0;
-  let pending = new PendingRows();
+  /** The open batch's span in the source (see BatchSpan): where it started, rows read and written, their digest. */
+  let span = { after: lastKey, read: 0, written: 0, digest: EMPTY_DIGEST };
   const quarantineEntry = (source: Row, reason: Reason): QuarantinedRow => ({ entity: plan.name, sourceKey: keyOf(source), row: rowForDisplay(entity, source, pii), reasons: [reason] });
   /** The open batch's content, handed over for its commit; the next batch starts empty. */
   const takeBatch = (done: boolean): BatchContent => {
-    const batch = { rows: pending, quarantine, checkpoint: checkpoint(done), state: batchState() };
-    pending = new PendingRows();
+    const batch = { span, quarantine, checkpoint: checkpoint(done), state: batchState() };
+    span = { after: lastKey, read: 0, written: 0, digest: EMPTY_DIGEST };
     quarantine = [];
-    inBatch = 0;
     return batch;
+  };
+  /**
+   * The values a mapped row is written as, or undefined for a row not written (quarantined, or merged into
+   * its survivor): the survivor's folded values where it has them, with the cleared tombstone.
+   */
+  const writtenValues = (row: Row, mapped: Row | null | undefined): Row | undefined => {
+    if (!mapped) return undefined;
+    const sourceKey = merges ? keyOf(row) : '';
+    if (merges?.losers.has(sourceKey)) return undefined;
+    const values = merges?.survivors.get(sourceKey)?.slice() ?? mapped;
+    if (tombstoned) values.push(null);
+    return values;
+  };
+  let mapAgain: ((rows: Row[]) => MappedChunk) | undefined;
+  /**
+   * Reads a span's rows from the source again and maps them as the load did: the rows its writer was given.
+   * A source that changed in between (other rows, or rows that now map otherwise) fails the load; its
+   * checkpoint has not moved, so running again reads the batch afresh.
+   */
+  const readAgain = async (again: BatchSpan): Promise<PendingRows> => {
+    mapAgain ??= chunkMapperFor(entity);
+    const rows = new PendingRows();
+    let read = 0;
+    let digest = EMPTY_DIGEST;
+    const from = again.after === null ? undefined : (again.after as Row);
+    for await (const chunk of source.read({ table: plan.from, columns: entity.readColumns, key: order, after: from, batchSize: Math.min(plan.batchSize, READ_CHUNK) })) {
+      const taken = chunk.length > again.read - read ? chunk.slice(0, again.read - read) : chunk;
+      if (options.resolve) await options.resolve(taken);
+      const mapped = mapAgain(taken);
+      taken.forEach((row, i) => {
+        const values = writtenValues(row, mapped.values[i]);
+        if (values) rows.push(values, row);
+        digest = foldKey(digest, row, keyIndexes, values !== undefined);
+      });
+      read += taken.length;
+      if (read >= again.read) break;
+    }
+    if (read !== again.read || rows.length !== again.written || digest !== again.digest) {
+      throw new CrmMigrateError('E_SOURCE', `${plan.from} changed while a batch of ${plan.name} the target refused was read again to find the refused rows`, {
+        hint: 'run again: the batch was not committed, and the run resumes from its last checkpoint',
+      });
+    }
+    return rows;
   };
   /** Writes a batch the target refused again without its refused rows, which move to the quarantine. */
   const rewrite = async (batch: BatchContent): Promise<void> => {
-    const refused = await writeRefusedBatch(target, start, batch, quarantineEntry, keyOf);
+    const refused = await writeRefusedBatch(target, start, batch, await readAgain(batch.span), quarantineEntry, keyOf);
     counts.written -= refused;
     counts.quarantined += refused;
   };
@@ -197,8 +239,9 @@ export async function loadEntity(options: {
       writer = undefined;
       await rewrite(batch);
       report(false);
+      const rows = await readAgain(span);
       const replay = await open();
-      for (const values of pending.values) replay.add(values);
+      for (const values of rows.values) replay.add(values);
     }
   };
   /** Commits the open batch (the last one waits for its commit); one the target refuses is written again without its refused rows. */
@@ -245,6 +288,7 @@ export async function loadEntity(options: {
         const sourceKey = entity.recordsCrosswalk || merges || closing ? keyOf(row) : '';
         if (closing) seen.push(sourceKey);
         const lost = merges?.losers.get(sourceKey);
+        span.digest = foldKey(span.digest, row, keyIndexes, !lost);
         if (lost) {
           // Merged into its survivor: not written, and references to it now lead to the survivor's record.
           counts.merged += 1;
@@ -256,12 +300,13 @@ export async function loadEntity(options: {
         // Soft deletes: a written row is live, so its tombstone is cleared (a row can come back).
         if (tombstoned) values.push(null);
         batchWriter.add(values);
-        pending.push(values, row);
+        span.written += 1;
         counts.written += 1;
         if (realizing) realized.push(sourceKey);
         if (entity.recordsCrosswalk) written.push({ sourceKey, values });
         return;
       }
+      span.digest = foldKey(span.digest, row, keyIndexes, false);
       counts.quarantined += 1;
       if (second) return;
       const sourceKey = keyOf(row);
@@ -271,8 +316,8 @@ export async function loadEntity(options: {
     const last = chunk.rows[chunk.rows.length - 1] as Row;
     lastKey = orderIndexes.map((i) => valueToJson(last[i] ?? null));
     counts.read += chunk.rows.length;
-    inBatch += chunk.rows.length;
-    if (inBatch < plan.batchSize) {
+    span.read += chunk.rows.length;
+    if (span.read < plan.batchSize) {
       await flush();
       return;
     }

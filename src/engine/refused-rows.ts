@@ -3,9 +3,9 @@ import { RowsRejected, type Rejection } from '../errors.js';
 import type { Row } from '../values.js';
 
 /**
- * The rows a batch handed to its writer, kept until the batch commits: when the target refuses the batch for
- * the data of some row in it, the batch is written again without that row. Two parallel lists (the mapped
- * values written, the source row they came from) so the hot path allocates nothing per row.
+ * A batch's written rows, read and mapped again after the target refused the batch: the engine keeps no row
+ * once its writer has it (holding a batch's rows until commit cost a quarter of the throughput), so a refused
+ * batch is read again from the source. Two parallel lists: the values written, the source row they came from.
  */
 export class PendingRows {
   readonly values: Row[] = [];
@@ -21,9 +21,43 @@ export class PendingRows {
   }
 }
 
-/** One batch as it commits: its rows, the rows it quarantines, its checkpoint and the rest of its state. */
+/**
+ * Where a batch's rows are in the source, and a digest of what became of them, so that reading them again
+ * can prove it found the same rows: the `read` rows after `after` in read order, of which `written` were
+ * written. `digest` folds every row's key and whether it was written.
+ */
+export interface BatchSpan {
+  readonly after: readonly unknown[] | null;
+  readonly read: number;
+  readonly written: number;
+  readonly digest: number;
+}
+
+/** The digest of no rows; `foldKey` adds one row's key to it. */
+export const EMPTY_DIGEST = 0x811c9dc5;
+
+/** FNV-1a over a row's key values: cheap enough for every row (a few multiplications), allocation-free for numbers and text. */
+export function foldKey(digest: number, row: Row, keyIndexes: readonly number[], written: boolean): number {
+  let h = digest;
+  for (const i of keyIndexes) {
+    const v = row[i] ?? null;
+    if (typeof v === 'number') {
+      h = Math.imul(h ^ (v | 0), 0x01000193);
+      h = Math.imul(h ^ ((v / 0x100000000) | 0), 0x01000193);
+    } else if (typeof v === 'string') {
+      for (let c = 0; c < v.length; c++) h = Math.imul(h ^ v.charCodeAt(c), 0x01000193);
+    } else if (v !== null) {
+      const text = v instanceof Date ? String(v.getTime()) : String(v);
+      for (let c = 0; c < text.length; c++) h = Math.imul(h ^ text.charCodeAt(c), 0x01000193);
+    }
+    h = Math.imul(h ^ 0xff, 0x01000193);
+  }
+  return Math.imul(h ^ (written ? 1 : 2), 0x01000193) >>> 0;
+}
+
+/** One batch as it commits: where its rows are, the rows it quarantines, its checkpoint and the rest of its state. */
 export interface BatchContent {
-  readonly rows: PendingRows;
+  readonly span: BatchSpan;
   readonly quarantine: readonly QuarantinedRow[];
   readonly checkpoint: Checkpoint;
   readonly state: BatchState | undefined;
@@ -71,15 +105,15 @@ async function narrow(writer: BatchWriter, indexes: readonly number[], rows: Pen
  * Call it with no other batch open: rows of an open batch could wait on the rows written again while the
  * engine waits on this commit, a deadlock the database cannot see.
  */
-export async function writeRefusedBatch(target: Target, start: BatchStart, batch: BatchContent, entry: QuarantineEntry, keyOf: (source: Row) => string): Promise<number> {
+export async function writeRefusedBatch(target: Target, start: BatchStart, batch: BatchContent, rows: PendingRows, entry: QuarantineEntry, keyOf: (source: Row) => string): Promise<number> {
   const writer = await target.beginBatch(start);
   try {
     const refused = new Map<number, Rejection>();
-    await narrow(writer, batch.rows.values.map((_v, i) => i), batch.rows, refused);
+    await narrow(writer, rows.values.map((_v, i) => i), rows, refused);
     const quarantine = [...batch.quarantine];
     const refusedKeys = new Set<string>();
     for (const [i, rejection] of refused) {
-      const source = batch.rows.sources[i] as Row;
+      const source = rows.sources[i] as Row;
       refusedKeys.add(keyOf(source));
       quarantine.push(entry(source, refusalReason(rejection)));
     }
