@@ -1,8 +1,9 @@
+import { ESCAPED_BYTE } from '../connectors/shared/utf8-escaped.js';
 import { castValue } from '../mapping/cast.js';
 import type { Value } from '../values.js';
 import type { TargetColumn } from './schema-check.js';
 
-export type FitCode = 'not_null' | 'too_long' | 'type_mismatch' | 'out_of_range' | 'nul_character' | 'invalid_unicode' | 'not_representable';
+export type FitCode = 'not_null' | 'too_long' | 'type_mismatch' | 'out_of_range' | 'nul_character' | 'invalid_unicode' | 'invalid_utf8' | 'not_representable';
 
 /** Why a value cannot be written; one shared instance per code, so the hot path allocates nothing. */
 export class FitFailure {
@@ -16,6 +17,7 @@ const FAIL: Readonly<Record<FitCode, FitFailure>> = {
   out_of_range: new FitFailure('out_of_range'),
   nul_character: new FitFailure('nul_character'),
   invalid_unicode: new FitFailure('invalid_unicode'),
+  invalid_utf8: new FitFailure('invalid_utf8'),
   not_representable: new FitFailure('not_representable'),
 };
 
@@ -58,7 +60,8 @@ export function fitTarget(value: Value, column: TargetColumn): Value | FitFailur
     // PostgreSQL cannot store U+0000 in text, and a lone surrogate half would be written as U+FFFD: both
     // would change or lose the value, so the row is quarantined instead, whatever the target.
     if (text.includes('\0')) return FAIL.nul_character;
-    if (!text.isWellFormed()) return FAIL.invalid_unicode;
+    // A byte a file source could not decode as UTF-8 arrives escaped as a lone surrogate (see utf8-escaped.ts).
+    if (!text.isWellFormed()) return ESCAPED_BYTE.test(text) ? FAIL.invalid_utf8 : FAIL.invalid_unicode;
     // MySQL's utf8mb3 holds nothing above U+FFFF; an emoji would fail the whole batch there.
     if (column.bmpOnly && /[\uD800-\uDFFF]/.test(text)) return FAIL.not_representable;
     // A string no longer in UTF-16 units than the limit is certainly within it in code points.

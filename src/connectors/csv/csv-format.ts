@@ -6,6 +6,7 @@ import { stringify } from 'csv-stringify/sync';
 import type { Row, Value } from '../../values.js';
 import type { FileFormat } from '../shared/file-source.js';
 import type { FileWriting } from '../shared/file-target.js';
+import { decodeEscaped } from '../shared/utf8-escaped.js';
 
 /** The URL's `?delimiter=;&quote='&encoding=latin1` as csv-parse options; an empty cell reads as NULL. */
 export function csvOptions(query: URLSearchParams): Options & { encoding: BufferEncoding } {
@@ -30,14 +31,28 @@ function csvFailure(file: string, error: unknown): CrmMigrateError {
   return new CrmMigrateError('E_SOURCE', `${path.basename(file)} is not valid CSV: ${message}`, { hint: 'check the delimiter, quote and encoding given in the URL (?delimiter=;&quote="&encoding=latin1)' });
 }
 
+const hasBom = (cell: Buffer | undefined): boolean => cell !== undefined && cell[0] === 0xef && cell[1] === 0xbb && cell[2] === 0xbf;
+
 /** CSV files with a header row: every column is text. */
 export function csvFormat(options: Options): FileFormat {
   async function* records(file: string): AsyncIterable<string[]> {
-    // The file is decoded as it is read, in the URL's encoding; the parser gets text.
     const { encoding, ...rest } = options;
-    const parser = createReadStream(file, { encoding: (encoding ?? 'utf8') as BufferEncoding }).pipe(parse({ ...rest, relax_column_count: false }));
+    // A CRLF line in an LF file (or the reverse) ends where the others do; its CR is not kept in its last cell.
+    const parsing = { ...rest, relax_column_count: false, record_delimiter: ['\r\n', '\n'] };
     try {
-      for await (const record of parser as AsyncIterable<string[]>) yield record;
+      if (encoding === 'utf8' || encoding === 'utf-8') {
+        // UTF-8 is parsed as bytes and each cell decoded on its own, so a cell's invalid bytes are escaped
+        // (the row is then quarantined as invalid_utf8), not turned into U+FFFD.
+        let first = true;
+        for await (const cells of createReadStream(file).pipe(parse({ ...parsing, encoding: null, bom: false })) as AsyncIterable<Buffer[]>) {
+          if (first && hasBom(cells[0])) cells[0] = (cells[0] as Buffer).subarray(3);
+          first = false;
+          yield cells.map(decodeEscaped);
+        }
+        return;
+      }
+      // Another encoding the URL names is decoded as it is read; the parser gets text.
+      for await (const record of createReadStream(file, { encoding: encoding as BufferEncoding }).pipe(parse(parsing)) as AsyncIterable<string[]>) yield record;
     } catch (error) {
       throw csvFailure(file, error);
     }
