@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defineStep, ok } from '../src/mapping/steps.js';
+import type { Value } from '../src/values.js';
 import { runPlan } from '../src/engine/run.js';
 import { parsePlan } from '../src/plan/load.js';
 import { scratchMigration, type ScratchDatabase, type ScratchMigration } from './helpers/sql-databases.js';
@@ -119,7 +120,7 @@ describe('a refused batch read again from a source that changed', () => {
           deleted = true;
           execFileSync('psql', [m.source.url, '-q', '-c', 'DELETE FROM contacts WHERE id = 1']);
         }
-        return ok(v);
+        return ok(v as Value);
       },
     });
     const plan = PLAN(m.source.url, m.target.url).replace('email: email', 'email: { from: email, clean: test.delete_row_1_once }');
