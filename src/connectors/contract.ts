@@ -279,6 +279,11 @@ export interface StateStore {
   history(plan: string): Promise<AuditEntry[]>;
   /** Target keys of already migrated records of `entity`, by source key; keys not migrated are absent. */
   crosswalk(plan: string, entity: string, sourceKeys: readonly string[]): Promise<Map<string, string>>;
+  /**
+   * Which of these target keys hold a record `entity` wrote (its crosswalk has them): so verify and delete
+   * detection touch only the entity's own rows of a table that another entity, or the new CRM, fills too.
+   */
+  writtenKeys(plan: string, entity: string, newKeys: readonly string[]): Promise<Set<string>>;
   /** The placeholder records made in `entity`'s table for orphan refs, by source key. */
   placeholders(plan: string, entity: string): AsyncIterable<CrosswalkEntry>;
   /** Source keys of `entity`'s records written by `retry` from a fixed file (their values are not the source's). */

@@ -242,7 +242,12 @@ export async function checkAgainstSchemas(plan: Plan, source: Source, target: Ta
     const sourceColumns = sourceColumnsOf(entity);
     const writeColumns = [...entity.fields.map((f) => f.target), ...(entity.tombstone ? [entity.tombstone] : [])];
     const readColumns = sourceColumns.filter((c) => !isVirtualColumn(c));
-    const recordsCrosswalk = entity.fields.some((f) => f.newId) || plan.entities.some((e) => e.fields.some((f) => f.ref?.entity === entity.name));
+    // The crosswalk also tells the entity's rows from others in its table (another entity's, the new CRM's own),
+    // which verify and delete detection must never take for the entity's.
+    const sharesTable = plan.entities.some((e) => e !== entity && e.into === entity.into);
+    const detectsDeletes = entity.strategy === 'incremental' && entity.deletes !== 'ignore';
+    const referenced = plan.entities.some((e) => e.fields.some((f) => f.ref?.entity === entity.name));
+    const recordsCrosswalk = entity.fields.some((f) => f.newId) || referenced || sharesTable || detectsDeletes;
     const deferredRefs = deferred.filter((d) => d.entity === entity.name).map((d) => d.field);
     for (const field of deferredRefs) {
       if (targetColumns.find((c) => c.name === field)?.nullable === false) {

@@ -52,9 +52,18 @@ export interface EntityVerification {
    * target, their values not compared (the fixed values are in no source).
    */
   readonly retried: number;
+  /**
+   * Target rows of the entity's table that the entity did not write: another entity's of the plan, or the new
+   * CRM's own. Not `extra`: they are not this entity's to verify. Told apart by the entity's crosswalk, which
+   * every entity sharing its table (or detecting deletes) records; without one, every such row is `extra`.
+   */
+  readonly others: number;
   /** The first differences found, up to the limit asked for. */
   readonly differences: readonly Difference[];
 }
+
+/** Target rows without a source row whose owner is looked up per query. */
+const UNSOURCED_CHUNK = 500;
 
 /** The counts every verify shows, by field and column name. */
 const VERIFY_COLUMNS = [
@@ -63,11 +72,11 @@ const VERIFY_COLUMNS = [
 ] as const;
 
 /**
- * The counts a verify shows per entity, as columns: the fixed ones, then placeholders and retried where some
+ * The counts a verify shows per entity, as columns: the fixed ones, then placeholders, retried and others where some
  * entity has any. One list for the terminal table and the HTML report.
  */
 export function verifyColumns(entities: readonly EntityVerification[]): { names: string[]; counts(e: EntityVerification): number[] } {
-  const optional = (['placeholders', 'retried'] as const).filter((k) => entities.some((e) => e[k] > 0));
+  const optional = (['placeholders', 'retried', 'others'] as const).filter((k) => entities.some((e) => e[k] > 0));
   const columns = [...VERIFY_COLUMNS, ...optional.map((k) => [k, k] as const)];
   return { names: columns.map(([, name]) => name), counts: (e) => columns.map(([k]) => e[k]) };
 }
@@ -103,7 +112,7 @@ export async function verifyPlan(plan: Plan, options: VerifyOptions = {}): Promi
     for (const entity of entities) {
       // The target holds a cycle's refs filled in (the second pass), so verify resolves them too.
       const resolve = refResolver(plan, entity, target.state, source, { fillDeferred: true });
-      const known = { placeholders: new Set<string>(), retried: new Set<string>(), refused: new Set<string>() };
+      const known = { plan: plan.name, placeholders: new Set<string>(), retried: new Set<string>(), refused: new Set<string>() };
       if (entity.placeholder) for await (const p of target.state.placeholders(plan.name, entity.plan.name)) known.placeholders.add(p.newKey);
       for await (const key of target.state.retried(plan.name, entity.plan.name)) known.retried.add(key);
       for await (const row of target.state.openQuarantine(plan.name, entity.plan.name)) if (row.reasons.some(isRefusal)) known.refused.add(row.sourceKey);
@@ -131,7 +140,7 @@ async function verifyEntity(
   options: VerifyOptions,
   resolve: RefResolver | undefined,
   merges: EntityMerges | undefined,
-  known: { readonly placeholders: ReadonlySet<string>; readonly retried: ReadonlySet<string>; readonly refused: ReadonlySet<string> },
+  known: { readonly plan: string; readonly placeholders: ReadonlySet<string>; readonly retried: ReadonlySet<string>; readonly refused: ReadonlySet<string> },
 ): Promise<EntityVerification> {
   const { placeholders } = known;
   const { plan } = entity;
@@ -144,7 +153,7 @@ async function verifyEntity(
   const keyInRow = entity.targetKey.map((k) => fields.indexOf(k));
   const sourceKey = plan.key.map((k) => entity.sourceColumns.indexOf(k));
   const limit = options.limit ?? 20;
-  const result = { entity: plan.name, table: plan.into, sourceRows: 0, quarantined: 0, targetRows: 0, equal: 0, missing: 0, extra: 0, changed: 0, stale: 0, placeholders: 0, retried: 0 };
+  const result = { entity: plan.name, table: plan.into, sourceRows: 0, quarantined: 0, targetRows: 0, equal: 0, missing: 0, extra: 0, changed: 0, stale: 0, placeholders: 0, retried: 0, others: 0 };
   const isPlaceholder = (key: readonly Value[]) => placeholders.size > 0 && placeholders.has(sourceKeyText(key.map(valueToJson)));
   const differences: Difference[] = [];
   const note = (kind: DifferenceKind, key: readonly Value[], columns: string[] = [], values?: Difference['values']) => {
@@ -201,6 +210,17 @@ async function verifyEntity(
     }
   }
 
+  // Target rows with no source row are `extra` only if the entity wrote them (see `others`): looked up a few hundred at a time.
+  const unsourced: Value[][] = [];
+  const sortUnsourced = async () => {
+    const keys = unsourced.splice(0);
+    const written = await target.state.writtenKeys(known.plan, plan.name, keys.map((k) => sourceKeyText(k.map(valueToJson))));
+    for (const key of keys) {
+      if (written.has(sourceKeyText(key.map(valueToJson)))) note('extra', key);
+      else result.others += 1;
+    }
+  };
+
   try {
     await mergeJoin(
       { rows: expectedInOrder(), key: keyInRow.map((i) => i + 1), what: `source table ${plan.from}` },
@@ -220,7 +240,12 @@ async function verifyEntity(
           if (have && !placeholder) note('stale', key);
           return;
         }
-        if (!want) return placeholder ? undefined : note('extra', key);
+        if (!want) {
+          if (placeholder) return undefined;
+          if (!entity.recordsCrosswalk) return note('extra', key);
+          unsourced.push([...key]);
+          return unsourced.length >= UNSOURCED_CHUNK ? sortUnsourced() : undefined;
+        }
         if (!have) return note('missing', key);
         const differ: string[] = [];
         const values: { column: string; expected: unknown; actual: unknown }[] = [];
@@ -234,6 +259,7 @@ async function verifyEntity(
         else note('changed', key, differ, options.showValues ? values : undefined);
       },
     );
+    await sortUnsourced();
   } finally {
     await mapper.close();
   }

@@ -16,6 +16,7 @@ const STATE_DIALECT = {
   float: 'double precision',
   json: 'jsonb',
   keyText: 'TEXT',
+  newKeyIndex: 'CREATE INDEX IF NOT EXISTS crosswalk_new_key ON _crm_migrate.crosswalk (plan, entity, new_key)',
   upsert: onConflict,
 };
 
@@ -140,6 +141,7 @@ function inspectOnlyState(store: SqlStateStore, client: pg.Client): StateStore {
     audit: (entry) => store.audit(entry),
     history: async (plan) => ((await exists()) ? store.history(plan) : []),
     crosswalk: async (plan, entity, keys) => ((await exists()) ? store.crosswalk(plan, entity, keys) : new Map()),
+    writtenKeys: async (plan, entity, keys) => ((await exists()) ? store.writtenKeys(plan, entity, keys) : new Set()),
     placeholders: async function* (plan, entity) {
       if (await exists()) yield* store.placeholders(plan, entity);
     },

@@ -20,6 +20,8 @@ export interface StateDialect {
   readonly json: string;
   /** Text that is part of a primary key (run ids, entities, source keys): MySQL cannot index plain TEXT. */
   readonly keyText: string;
+  /** The crosswalk's index by target key (MySQL indexes a prefix of a TEXT column only). */
+  readonly newKeyIndex: string;
   /** The clause that turns an INSERT into an upsert on `keys`, updating `columns`. */
   upsert(keys: readonly string[], columns: readonly string[]): string;
 }
@@ -63,6 +65,7 @@ export class SqlStateStore implements StateStore {
       target TEXT NOT NULL, details ${d.json})`);
     await this.#session.query(`CREATE TABLE IF NOT EXISTS ${d.table('crosswalk')} (
       plan ${k} NOT NULL, entity ${k} NOT NULL, source_key ${k} NOT NULL, new_key TEXT NOT NULL, PRIMARY KEY (plan, entity, source_key))`);
+    await this.#session.query(d.newKeyIndex);
     await this.#session.query(`CREATE TABLE IF NOT EXISTS ${d.table('placeholders')} (
       plan ${k} NOT NULL, entity ${k} NOT NULL, source_key ${k} NOT NULL, new_key TEXT NOT NULL, PRIMARY KEY (plan, entity, source_key))`);
     await this.#session.query(`CREATE TABLE IF NOT EXISTS ${d.table('retried')} (
@@ -187,6 +190,20 @@ export class SqlStateStore implements StateStore {
         [plan, entity, ...chunk],
       );
       for (const r of rows) found.set(String(r.source_key), String(r.new_key));
+    }
+    return found;
+  }
+
+  async writtenKeys(plan: string, entity: string, newKeys: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let at = 0; at < newKeys.length; at += QUARANTINE_CHUNK) {
+      const chunk = newKeys.slice(at, at + QUARANTINE_CHUNK);
+      const marks = chunk.map((_k, i) => this.#d.param(i + 3)).join(', ');
+      const rows = await this.#session.query(
+        `SELECT new_key FROM ${this.#d.table('crosswalk')} WHERE plan = ${this.#d.param(1)} AND entity = ${this.#d.param(2)} AND new_key IN (${marks})`,
+        [plan, entity, ...chunk],
+      );
+      for (const r of rows) found.add(String(r.new_key));
     }
     return found;
   }
@@ -429,6 +446,7 @@ export const INSPECT_ONLY_STATE: StateStore = {
   audit: () => Promise.reject(new CrmMigrateError('E_TARGET', 'the target was opened for inspection only')),
   history: () => Promise.resolve([]),
   crosswalk: () => Promise.resolve(new Map()),
+  writtenKeys: () => Promise.resolve(new Set()),
   placeholders: async function* () {},
   retried: async function* () {},
   merges: async function* () {},
@@ -454,6 +472,7 @@ export function withOwnLookups(store: StateStore, lookups: () => Promise<StateSt
     audit: (entry) => store.audit(entry),
     history: (plan) => store.history(plan),
     crosswalk: async (plan, entity, keys) => (await (opened ??= lookups())).crosswalk(plan, entity, keys),
+    writtenKeys: async (plan, entity, keys) => (await (opened ??= lookups())).writtenKeys(plan, entity, keys),
     placeholders: (plan, entity) => store.placeholders(plan, entity),
     retried: (plan, entity) => store.retried(plan, entity),
     merges: (plan) => store.merges(plan),

@@ -101,6 +101,7 @@ export const SQLITE_STATE_DIALECT = {
   float: 'REAL',
   json: 'TEXT',
   keyText: 'TEXT',
+  newKeyIndex: `CREATE INDEX IF NOT EXISTS ${q('_crm_migrate_crosswalk_new_key')} ON ${q('_crm_migrate_crosswalk')} (plan, entity, new_key)`,
   upsert: onConflict,
 };
 
