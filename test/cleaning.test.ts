@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { QualityTally, OUTCOMES } from '../src/engine/quality.js';
+import { MAX_DETAILS, QualityTally, OUTCOMES } from '../src/engine/quality.js';
 import { createRowMapper } from '../src/engine/row-mapper.js';
 import { parsePlan } from '../src/plan/load.js';
 import '../src/mapping/compile.js';
@@ -210,5 +210,21 @@ describe('policies and the quality report', () => {
     expect(quality.status?.findings).toContainEqual({ rule: 'picklist', code: 'unmapped_value', outcome: 'nulled', count: 2, detail: 'x' });
     expect(quality.phone).toMatchObject({ valid: 2, corrected: 1, nulled: 2 });
     expect(JSON.stringify(quality)).not.toMatch(/example\.com|gmial|555/);
+  });
+
+  it('lists at most MAX_DETAILS unmapped values per finding and counts the rest without their value', () => {
+    // A picklist put on a free-text column: every row a value of its own.
+    const chunk = new QualityTally(['status']);
+    for (let i = 0; i < 300; i++) chunk.finding(0, 'picklist', 'unmapped_value', 'nulled', `free text ${i}`);
+    chunk.finding(0, 'picklist', 'unmapped_value', 'nulled', 'free text 3');
+    const entity = new QualityTally(['status']);
+    entity.merge(chunk.snapshot());
+    entity.merge(chunk.snapshot());
+    const findings = entity.snapshot().status?.findings ?? [];
+    const listed = findings.filter((f) => f.detail !== undefined);
+    expect(listed).toHaveLength(MAX_DETAILS);
+    expect(listed.find((f) => f.detail === 'free text 3')?.count).toBe(4);
+    expect(findings.find((f) => f.detail === undefined)).toEqual({ rule: 'picklist', code: 'unmapped_value', outcome: 'nulled', count: 602 - (MAX_DETAILS + 1) * 2 });
+    expect(findings.reduce((sum, f) => sum + f.count, 0)).toBe(602);
   });
 });

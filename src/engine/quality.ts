@@ -25,6 +25,9 @@ export const OUTCOME = { valid: 0, flagged: 1, corrected: 2, kept: 3, nulled: 4,
 /** Counts per outcome (indexed by OUTCOME) of one rule's code on one field. */
 type OutcomeCounts = number[];
 
+/** The values a finding lists at most (unmapped picklist codes); the others are counted without their value. */
+export const MAX_DETAILS = 20;
+
 export class QualityTally {
   readonly #fields: readonly string[];
   /** `OUTCOMES.length` counters per field, indexed by OUTCOME. */
@@ -36,6 +39,8 @@ export class QualityTally {
   readonly #findings: Map<string, Map<string, OutcomeCounts>>[];
   /** Findings about a category value (rare): keyed by field, rule, code, outcome and detail joined. */
   readonly #detailed = new Map<string, number>();
+  /** How many values each finding lists (keyed as above, without the detail): at most MAX_DETAILS. */
+  readonly #listed = new Map<string, number>();
 
   constructor(fields: readonly string[], from?: EntityQuality) {
     this.#fields = fields;
@@ -49,6 +54,7 @@ export class QualityTally {
     this.#counts.fill(0);
     for (const rules of this.#findings) rules.clear();
     this.#detailed.clear();
+    this.#listed.clear();
   }
 
   row(field: number, outcome: number): void {
@@ -71,9 +77,16 @@ export class QualityTally {
 
   #add(field: number, rule: string, code: string, outcome: Exclude<Outcome, 'valid'>, detail: string | undefined, count: number): void {
     if (detail !== undefined) {
-      const k = `${field}\0${rule}\0${code}\0${outcome}\0${detail}`;
-      this.#detailed.set(k, (this.#detailed.get(k) ?? 0) + count);
-      return;
+      const finding = `${field}\0${rule}\0${code}\0${outcome}`;
+      const k = `${finding}\0${detail}`;
+      const seen = this.#detailed.get(k);
+      const listed = this.#listed.get(finding) ?? 0;
+      // A picklist on a free-text column would list every distinct text: past the cap, values are only counted.
+      if (seen !== undefined || listed < MAX_DETAILS) {
+        this.#detailed.set(k, (seen ?? 0) + count);
+        if (seen === undefined) this.#listed.set(finding, listed + 1);
+        return;
+      }
     }
     const rules = this.#findings[field] as Map<string, Map<string, OutcomeCounts>>;
     let codes = rules.get(rule);
