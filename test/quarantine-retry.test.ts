@@ -87,6 +87,13 @@ describe.each(['sqlite', 'postgres', 'mysql'] as const)('quarantine export and r
       { entity: 'customers', sourceKey: '6', reasons: [{ field: 'email', rule: 'email', code: 'invalid_email' }, { field: 'score', rule: 'cast', code: 'cast_failed' }], row: { id: 6, name: 'Flo\nLine', email: 'flo at example', score: 'sixty' } },
     ]);
 
+    // The quality report moved with the rows: the fixed fields count as their fixed values now.
+    const summary = capture();
+    expect(await main(['run', m.planFile, '--json', '--quiet', '--no-report'], summary)).toBe(0);
+    const quality = JSON.parse(summary.stdout[0] ?? '').quality.customers;
+    expect([quality.full_name.quarantined, quality.email.quarantined, quality.score.quarantined]).toEqual([0, 1, 0]);
+    expect([quality.full_name.checked, quality.email.checked, quality.score.checked]).toEqual([6, 6, 6]);
+
     // The same file again: nothing left to retry for the rows that passed.
     const again = capture();
     expect(await main(['quarantine', m.planFile, '--retry', fixedFile], again)).toBe(0);
@@ -109,6 +116,20 @@ describe.each(['sqlite', 'postgres', 'mysql'] as const)('quarantine export and r
     const io = capture();
     expect(await main(['quarantine', m.planFile, '--retry', file], io)).toBe(2);
     expect(io.stderr.join('\n')).toMatch(/the file has no column "id", "name", "email", "score" for entity customers[\s\S]*--show-values/);
+  });
+
+  it('refuses a missing or malformed file with a message and exit 2, never a stack trace or a cell value', async () => {
+    await main(['run', m.planFile, '--quiet', '--no-report'], capture());
+    const missing = capture();
+    expect(await main(['quarantine', m.planFile, '--retry', path.join(m.dir, 'nowhere.csv')], missing)).toBe(2);
+    expect(missing.stderr.join('\n')).toMatch(/cannot read .*nowhere\.csv: no such file/);
+    const broken = path.join(m.dir, 'broken.csv');
+    writeFileSync(broken, 'entity,source_key,id,name,email,score\ncustomers,3,3,Cy "Secret" Young,cy@example.com,30\n');
+    const malformed = capture();
+    expect(await main(['quarantine', m.planFile, '--retry', broken], malformed)).toBe(2);
+    const said = [...malformed.stdout, ...malformed.stderr].join('\n');
+    expect(said).toMatch(/broken\.csv is not a valid CSV file: .*line 2/);
+    expect(said).not.toMatch(/Secret|    at /);
   });
 });
 

@@ -1,4 +1,4 @@
-import { parse } from 'csv-parse';
+import { CsvError, parse } from 'csv-parse';
 import { stringify } from 'csv-stringify/sync';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
@@ -71,13 +71,20 @@ export async function quarantineCommand(file: string, options: QuarantineOptions
 }
 
 async function retry(plan: Plan, file: string, io: Io): Promise<number> {
-  const parser = createReadStream(file).pipe(parse({ columns: true, bom: true, skip_empty_lines: true }));
+  const parser = parse({ columns: true, bom: true, skip_empty_lines: true });
+  // pipe() does not pass on the file's errors (a missing file would be an unhandled 'error' event): the parser ends with them.
+  createReadStream(file)
+    .on('error', (error) => parser.destroy(error))
+    .pipe(parser);
   let result;
   try {
     result = await retryQuarantine(plan, parser as AsyncIterable<FixedRecord>);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new CrmMigrateError('E_USAGE', `cannot read ${file}: no such file`);
-    if ((error as { code?: string }).code?.startsWith('CSV_')) throw new CrmMigrateError('E_USAGE', `${file} is not a valid CSV file: ${(error as Error).message.split(':')[0] ?? ''}`);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new CrmMigrateError('E_USAGE', `cannot read ${file}: no such file`, { hint: 'give the CSV that `crm-migrate quarantine PLAN --csv FILE --show-values` wrote, with the values fixed' });
+    if (code === 'EACCES' || code === 'EISDIR') throw new CrmMigrateError('E_USAGE', `cannot read ${file}: ${code === 'EACCES' ? 'permission denied' : 'it is a folder'}`);
+    // csv-parse quotes the cell it stopped at ("…, value is \"…\""): the message goes without it.
+    if (error instanceof CsvError) throw new CrmMigrateError('E_USAGE', `${file} is not a valid CSV file: ${error.message.replace(/,?\s*value is .*$/s, '')}`, { hint: 'check the quoting of the line it names; nothing was retried' });
     throw error;
   }
   const rows = Object.entries(result.entities).map(([name, r]) => [name, int(r.retried), int(r.written), int(r.quarantined), int(r.skipped)]);

@@ -1,11 +1,13 @@
-import type { Checkpoint, Counts, QuarantinedRow, TableInfo, Target } from '../connectors/contract.js';
+import type { Checkpoint, Counts, QuarantinedRow, Reason, TableInfo, Target } from '../connectors/contract.js';
 import { CrmMigrateError } from '../errors.js';
 import type { Plan } from '../plan/load.js';
 import { valueToJson, type LogicalType, type Row, type Value } from '../values.js';
 import { auditEntry } from './audit.js';
 import { chunkMapperFor } from './chunk-mapper.js';
 import { piiColumns, rowForDisplay } from './pii.js';
+import { QualityTally, type EntityQuality } from './quality.js';
 import { crosswalkEntries, refResolver, type RefResolver } from './refs.js';
+import { isRefusal } from './refused-rows.js';
 import { sourceKeyText, zeroCounts } from './load-entity.js';
 import { withConnections } from './run.js';
 import { checkAgainstSchemas, type BoundEntity } from './schema-check.js';
@@ -55,14 +57,14 @@ export async function retryQuarantine(plan: Plan, records: AsyncIterable<FixedRe
       if (!found) checkpoints.set(runId, (found = new Map((await target.state.checkpoints(runId)).map((c) => [c.entity, c]))));
       return found;
     };
-    /** Per entity: where each open quarantined row is (source key → run), and the retries of each run. */
-    const open = new Map<string, { runs: Map<string, string>; retries: Map<string, EntityRetry>; skipped: number }>();
+    /** Per entity: where each open quarantined row is (source key → run, and its reasons), and the retries of each run. */
+    const open = new Map<string, { runs: Map<string, { runId: string; reasons: readonly Reason[] }>; retries: Map<string, EntityRetry>; skipped: number }>();
     const openOf = async (name: string) => {
       let state = open.get(name);
       if (!state) {
         if (!entities.some((e) => e.plan.name === name)) throw new CrmMigrateError('E_USAGE', `the file names entity "${name}", which the plan does not have`);
-        const runs = new Map<string, string>();
-        for await (const q of target.state.openQuarantine(plan.name, name)) runs.set(q.sourceKey, q.runId ?? run.runId);
+        const runs = new Map<string, { runId: string; reasons: readonly Reason[] }>();
+        for await (const q of target.state.openQuarantine(plan.name, name)) runs.set(q.sourceKey, { runId: q.runId ?? run.runId, reasons: q.reasons });
         open.set(name, (state = { runs, retries: new Map(), skipped: 0 }));
       }
       return state;
@@ -72,7 +74,7 @@ export async function retryQuarantine(plan: Plan, records: AsyncIterable<FixedRe
       let retry = state.retries.get(runId);
       if (!retry) {
         const entity = entities.find((e) => e.plan.name === name) as BoundEntity;
-        const keys = new Set([...state.runs].filter(([, r]) => r === runId).map(([key]) => key));
+        const keys = new Map([...state.runs].filter(([, r]) => r.runId === runId).map(([key, r]) => [key, r.reasons]));
         const resolve = refResolver(plan, entity, target.state, source, { fillDeferred: true });
         retry = new EntityRetry(plan.name, runId, entity, await source.describe(entity.plan.from), keys, (await checkpointsOf(runId)).get(name), resolve);
         state.retries.set(runId, retry);
@@ -82,7 +84,7 @@ export async function retryQuarantine(plan: Plan, records: AsyncIterable<FixedRe
     for await (const record of records) {
       const name = record.entity ?? '';
       const state = await openOf(name);
-      const runId = state.runs.get(record.source_key ?? '');
+      const runId = state.runs.get(record.source_key ?? '')?.runId;
       if (runId === undefined) {
         state.skipped += 1;
         continue;
@@ -112,6 +114,23 @@ export async function retryQuarantine(plan: Plan, records: AsyncIterable<FixedRe
   });
 }
 
+/**
+ * The quality counts with a fixed row's fields moved out of `quarantined`: each field it was quarantined for
+ * now counts as its fixed value does (`fixed`, the row's own counts from mapping it again). Its other fields
+ * were counted when it was first read. A row the target refused was never counted as quarantined here.
+ */
+function releaseFromQuality(quality: QualityTally, reasons: readonly Reason[], fixed: EntityQuality): void {
+  const change: EntityQuality = {};
+  for (const reason of reasons) {
+    if (isRefusal(reason) || change[reason.field]) continue;
+    const own = reasons.filter((r) => r.field === reason.field).map((r) => ({ rule: r.rule, code: r.code, outcome: 'quarantined' as const, count: -1 }));
+    const now = fixed[reason.field];
+    if (!now) continue;
+    change[reason.field] = { ...now, checked: now.checked - 1, quarantined: now.quarantined - 1, findings: [...now.findings, ...own] };
+  }
+  quality.merge(change);
+}
+
 class EntityRetry {
   readonly pending: FixedRecord[] = [];
   readonly result = { retried: 0, written: 0, quarantined: 0, skipped: 0 };
@@ -121,11 +140,12 @@ class EntityRetry {
   readonly #plan: string;
   readonly #entity: BoundEntity;
   readonly #types: readonly LogicalType[];
-  readonly #quarantined: Set<string>;
+  /** The run's quarantined rows still to retry: source key → the reasons they were quarantined for. */
+  readonly #quarantined: Map<string, readonly Reason[]>;
   readonly #resolve: RefResolver | undefined;
   readonly #pii: ReadonlySet<string>;
 
-  constructor(plan: string, runId: string, entity: BoundEntity, source: TableInfo | undefined, quarantined: Set<string>, checkpoint: Checkpoint | undefined, resolve: RefResolver | undefined) {
+  constructor(plan: string, runId: string, entity: BoundEntity, source: TableInfo | undefined, quarantined: Map<string, readonly Reason[]>, checkpoint: Checkpoint | undefined, resolve: RefResolver | undefined) {
     this.#plan = plan;
     this.runId = runId;
     this.entityName = entity.plan.name;
@@ -151,6 +171,7 @@ class EntityRetry {
     const keyIndexes = plan.key.map((k) => sourceColumns.indexOf(k));
     const rows: Row[] = [];
     const keys: string[] = [];
+    const reasons: (readonly Reason[])[] = [];
     for (const record of records) {
       const row = this.#entity.readColumns.map((c, i) => fromText(record[c], this.#types[i] ?? 'text'));
       const key = record.source_key ?? '';
@@ -159,6 +180,7 @@ class EntityRetry {
         this.result.skipped += 1;
         continue;
       }
+      reasons.push(this.#quarantined.get(key) ?? []);
       this.#quarantined.delete(key);
       rows.push(row);
       keys.push(key);
@@ -171,6 +193,7 @@ class EntityRetry {
     const writer = await target.beginBatch({ runId, table: plan.into, columns: this.#entity.writeColumns, upsertKey });
     const still: QuarantinedRow[] = [];
     const released: string[] = [];
+    const quality = new QualityTally(plan.fields.map((f) => f.target), this.checkpoint.quality as EntityQuality | undefined);
     const written: { sourceKey: string; values: Row }[] = [];
     try {
       mapped.values.forEach((values, i) => {
@@ -180,6 +203,7 @@ class EntityRetry {
           writer.add(values);
           released.push(sourceKey);
           if (this.#entity.recordsCrosswalk) written.push({ sourceKey, values });
+          releaseFromQuality(quality, reasons[i] ?? [], chunkMapperFor(this.#entity)([rows[i] as Row]).quality);
           return;
         }
         still.push({ entity: plan.name, sourceKey, row: rowForDisplay(this.#entity, rows[i] as Row, this.#pii), reasons: mapped.reasons[i] ?? [] });
@@ -187,7 +211,7 @@ class EntityRetry {
       const counts = { ...zeroCounts(), ...this.checkpoint.counts };
       counts.written += released.length;
       counts.quarantined -= released.length;
-      const checkpoint = { ...this.checkpoint, counts };
+      const checkpoint = { ...this.checkpoint, counts, quality: quality.snapshot() };
       await writer.commit(still, checkpoint, { retried: { plan: this.#plan, entity: plan.name, sourceKeys: released }, crosswalk: crosswalkEntries(this.#plan, this.#entity, written) });
       this.checkpoint = checkpoint;
     } catch (error) {
