@@ -4,6 +4,8 @@ import { createRowMapper } from '../src/engine/row-mapper.js';
 import { parsePlan } from '../src/plan/load.js';
 import '../src/mapping/compile.js';
 import { findStep, type StepContext } from '../src/mapping/steps.js';
+import type { Reason } from '../src/connectors/contract.js';
+import type { TargetColumn } from '../src/engine/schema-check.js';
 import type { Value } from '../src/values.js';
 import { boundEntity } from './helpers/plans.js';
 
@@ -226,5 +228,26 @@ describe('policies and the quality report', () => {
     expect(listed.find((f) => f.detail === 'free text 3')?.count).toBe(4);
     expect(findings.find((f) => f.detail === undefined)).toEqual({ rule: 'picklist', code: 'unmapped_value', outcome: 'nulled', count: 602 - (MAX_DETAILS + 1) * 2 });
     expect(findings.reduce((sum, f) => sum + f.count, 0)).toBe(602);
+  });
+
+  it('writes empty text into a non-text column as NULL, counted as its own correction, and a NOT NULL one still refuses it', () => {
+    const types: Record<string, Partial<TargetColumn>> = { score: { type: 'integer' }, born: { type: 'date' }, vip: { type: 'boolean', nullable: false }, note: { type: 'text' } };
+    const empty = boundEntity('      id: id\n      score: score\n      born: born\n      vip: vip\n      note: note\n', ['id', 'score', 'born', 'vip', 'note'], (t) => types[t] ?? {});
+    const tally = new QualityTally(empty.plan.fields.map((f) => f.target));
+    const map = createRowMapper(empty, tally);
+    const out = [
+      [1, '', '  ', 'true', ''],
+      [2, '7', '2020-02-29', '', ' '],
+      [3, 'x', '', 'false', null],
+    ].map((r) => {
+      const reasons: Reason[] = [];
+      const values = map(r, reasons);
+      return reasons.length > 0 ? reasons.map((x) => `${x.field}:${x.code}`) : values;
+    });
+    expect(out).toEqual([[1, null, null, true, ''], ['vip:not_null'], ['score:type_mismatch']]);
+    const quality = tally.snapshot();
+    expect(quality.score?.findings).toContainEqual({ rule: 'target', code: 'empty_to_null', outcome: 'corrected', count: 1 });
+    expect(quality.born).toMatchObject({ corrected: 2, valid: 1 });
+    expect(quality.note?.findings).toEqual([]);
   });
 });

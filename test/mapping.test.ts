@@ -109,6 +109,7 @@ describe('cast', () => {
     ['{a:1}', 'json', { code: 'cast_failed' }],
     ['3F2504E0-4F89-11D3-9A0C-0305E82C3301', 'uuid', '3f2504e0-4f89-11d3-9a0c-0305e82c3301'],
     [null, 'integer', null],
+    ['', 'text', ''],
   ];
   it.each(CASES)('%j as %s', (input, type, expected) => {
     const r = castValue(input, type);
@@ -119,6 +120,9 @@ describe('cast', () => {
       expect(r.issues).toBeUndefined();
       expect(r.value).toEqual(expected);
     }
+  });
+  it.each([['', 'integer'], ['  ', 'date'], ['\t', 'boolean'], ['', 'json']] as const)('%j as %s is NULL, reported as the fix empty_to_null', (input, type) => {
+    expect(castValue(input, type)).toEqual({ value: null, issues: [{ code: 'empty_to_null', kind: 'fixed' }] });
   });
 });
 

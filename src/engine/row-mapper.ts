@@ -80,12 +80,20 @@ export function createRowMapper(entity: MappableEntity, tally: QualityTally): Ro
   const names = entity.plan.fields.map((f) => f.target);
   const context = new RowContext(entity.sourceColumns);
   const state = { outcome: 0 };
+  // Legacy exports write "no value" as empty text: into a number, date or boolean column that is NULL
+  // (counted as its own correction), never a cast failure that quarantines the row.
+  const blankIsNull = columns.map((c) => c !== undefined && c.type !== 'text');
   return (row, reasons) => {
     context.row = row;
     const values: Row = new Array(evaluators.length);
     for (let i = 0; i < evaluators.length; i++) {
       const before = reasons.length;
-      const value = (evaluators[i] as FieldEvaluator)(row, context, reasons, state);
+      let value = (evaluators[i] as FieldEvaluator)(row, context, reasons, state);
+      if (typeof value === 'string' && blankIsNull[i] && value.trim() === '') {
+        value = null;
+        tally.finding(i, 'target', 'empty_to_null', 'corrected');
+        state.outcome = Math.max(state.outcome, OUTCOME.corrected);
+      }
       if (reasons.length === before) {
         const fit = fitTarget(value, columns[i] as NonNullable<(typeof columns)[number]>);
         if (fit instanceof FitFailure) {

@@ -42,12 +42,16 @@ function castInteger(value: Value, type: LogicalType): StepResult {
   return ok(n);
 }
 
+const EMPTY_TO_NULL: StepResult = { value: null, issues: [{ code: 'empty_to_null', kind: 'fixed' }] };
+
 /**
  * Converts a value to a logical type, or says `cast_failed` / `out_of_range` and leaves it as it was.
  * Dates and timestamps accept ISO 8601 only; other formats are the `date` cleaning rule's job.
  */
 export function castValue(value: Value, type: LogicalType): StepResult {
   if (value === null) return ok(null);
+  // Empty text is how exports write "no value": NULL for any other type, reported as a fix of its own.
+  if (type !== 'text' && typeof value === 'string' && value.trim() === '') return EMPTY_TO_NULL;
   switch (type) {
     case 'text':
       return ok(value instanceof Date ? value.toISOString() : value instanceof Uint8Array ? Buffer.from(value).toString('hex') : String(value));
