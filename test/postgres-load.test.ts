@@ -41,6 +41,18 @@ describe('PostgreSQL to PostgreSQL', () => {
     tmp.remove();
   });
 
+  it('refuses a table or column name longer than PostgreSQL keeps, with file:line:col, before creating anything', async () => {
+    const table = `new_crm_customers_${'x'.repeat(50)}`;
+    const column = 'ø'.repeat(32); // 32 characters, 64 bytes
+    writeFileSync(planFile, PLAN(db.url).replace('into: new_crm_customers', `into: ${table}`).replace('      id: id\n', `      id: id\n      ${column}: email\n`));
+    const error = await runPlan(await loadPlan(planFile)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PlanError);
+    const text = (error as PlanError).issues.map(formatPlanIssue).join('\n');
+    expect(text).toContain(`plan.yaml:9:11: error: entities.customers.into: the table name "${table}" has 68 bytes; the target keeps at most 63 and would cut it`);
+    expect(text).toMatch(new RegExp(`plan\\.yaml:13:\\d+: error: .*the column name "${column}" has 64 bytes`));
+    expect(await db.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")).toEqual([{ table_name: 'old_crm_customers' }]);
+  });
+
   it('creates the missing target table and lands every row exactly as expected', async () => {
     const summary = await runPlan(await loadPlan(planFile));
     expect(summary.entities.customers).toEqual({ read: 10, written: 9, merged: 0, quarantined: 1, filtered: 0, deleted: 0 });

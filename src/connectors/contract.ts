@@ -310,6 +310,11 @@ export interface TargetCapabilities {
   readonly overlappingBatches: boolean;
   /** Rows can be replaced or removed by key (upserts, deletes): a database can, a file only appends. */
   readonly updates: boolean;
+  /**
+   * The longest table or column name the target keeps as it is. PostgreSQL cuts a longer one to 63 bytes
+   * when it creates the table, and then never finds the table by its full name again.
+   */
+  readonly identifierLimit?: { readonly max: number; readonly unit: 'bytes' | 'characters' } | undefined;
 }
 
 /** Who holds a plan's run lock on a target: named to a run that is refused. */

@@ -1,4 +1,4 @@
-import type { ColumnInfo, Source, TableInfo, TableSpec, Target } from '../connectors/contract.js';
+import type { ColumnInfo, Source, TableInfo, TableSpec, Target, TargetCapabilities } from '../connectors/contract.js';
 import { PlanError, type PlanIssue } from '../errors.js';
 import type { EntityPlan, FieldPlan } from '../mapping/compile.js';
 import type { Plan } from '../plan/load.js';
@@ -212,6 +212,20 @@ function createSpec(entity: EntityPlan, outputs: Map<string, { type: LogicalType
  * Checks a plan against the live source and target schemas — tables, columns, types, NOT NULL — and
  * binds each entity to them. Errors carry the plan's file:line:col; warnings are returned for display.
  */
+/** A table the plan creates must keep its name and its columns' names: the target would cut a longer one. */
+function checkIdentifiers(entity: EntityPlan, create: TableSpec, limit: TargetCapabilities['identifierLimit'], issues: PlanIssue[]): void {
+  if (!limit) return;
+  const size = (name: string) => (limit.unit === 'bytes' ? Buffer.byteLength(name) : [...name].length);
+  const refuse = (name: string, what: string, path: readonly (string | number)[]) =>
+    issues.push({ severity: 'error', path, message: `the ${what} name "${name}" has ${size(name)} ${limit.unit}; the target keeps at most ${limit.max} and would cut it`, hint: `choose a name of at most ${limit.max} ${limit.unit}` });
+  // A schema-qualified name (crm.people) is two names, each within the limit.
+  for (const part of create.name.split('.')) if (size(part) > limit.max) refuse(part, 'table', [...entity.path, 'into']);
+  for (const column of create.columns) {
+    if (size(column.name) <= limit.max) continue;
+    refuse(column.name, 'column', entity.fields.find((f) => f.target === column.name)?.path ?? entity.path);
+  }
+}
+
 export async function checkAgainstSchemas(plan: Plan, source: Source, target: Target): Promise<{ entities: BoundEntity[]; warnings: PlanIssue[] }> {
   const issues: PlanIssue[] = [];
   const entities: BoundEntity[] = [];
@@ -236,6 +250,7 @@ export async function checkAgainstSchemas(plan: Plan, source: Source, target: Ta
     } else {
       create = createSpec(entity, outputs);
       targetColumns = create.columns.map((c) => ({ ...c }));
+      checkIdentifiers(entity, create, target.capabilities.identifierLimit, issues);
     }
     const targetKey = keyCopies(entity);
     checkSync(entity, sourceInfo, targetInfo, targetKey, issues);

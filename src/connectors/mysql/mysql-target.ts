@@ -23,7 +23,7 @@ const STATE_DIALECT = {
 
 export class MysqlTarget implements Target {
   readonly display: string;
-  readonly capabilities: TargetCapabilities = { transactionalDdl: false, bulkLoad: false, overlappingBatches: false, updates: true };
+  readonly capabilities: TargetCapabilities = { transactionalDdl: false, bulkLoad: false, overlappingBatches: false, updates: true, identifierLimit: { max: 64, unit: 'characters' } };
   readonly state: StateStore;
   readonly #endpoint: MysqlEndpoint;
   readonly #session: MysqlSession;

@@ -22,7 +22,7 @@ const STATE_DIALECT = {
 
 export class PostgresTarget implements Target {
   readonly display: string;
-  readonly capabilities: TargetCapabilities = { transactionalDdl: true, bulkLoad: true, overlappingBatches: true, updates: true };
+  readonly capabilities: TargetCapabilities = { transactionalDdl: true, bulkLoad: true, overlappingBatches: true, updates: true, identifierLimit: { max: 63, unit: 'bytes' } };
   readonly state: StateStore;
   readonly #url: PgEndpoint;
   readonly #client: pg.Client;
