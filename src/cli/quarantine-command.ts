@@ -2,6 +2,7 @@ import { CsvError, parse } from 'csv-parse';
 import { stringify } from 'csv-stringify/sync';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { pipeline } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { QuarantinedRow } from '../connectors/contract.js';
 import { listQuarantine } from '../engine/quarantine.js';
@@ -72,10 +73,9 @@ export async function quarantineCommand(file: string, options: QuarantineOptions
 
 async function retry(plan: Plan, file: string, io: Io): Promise<number> {
   const parser = parse({ columns: true, bom: true, skip_empty_lines: true });
-  // pipe() does not pass on the file's errors (a missing file would be an unhandled 'error' event): the parser ends with them.
-  createReadStream(file)
-    .on('error', (error) => parser.destroy(error))
-    .pipe(parser);
+  // pipe() would leave the file's errors unhandled (a missing file); pipeline() ends the parser with them, and the
+  // loop reading the parser throws them. Its callback has nothing left to do.
+  pipeline(createReadStream(file), parser, () => undefined);
   let result;
   try {
     result = await retryQuarantine(plan, parser as AsyncIterable<FixedRecord>);
