@@ -135,6 +135,14 @@ describe('plan errors', () => {
     expect(issuesOf(text, { PW: 'hunter2' }).join('\n')).not.toContain('hunter2');
   });
 
+  it('refuses a billion-laughs plan as a YAML error at its first alias, without expanding it', () => {
+    const levels = ['a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]'];
+    for (const [prev, next] of [['a', 'b'], ['b', 'c'], ['c', 'd'], ['d', 'e'], ['e', 'f'], ['f', 'g']]) levels.push(`${next}: &${next} [${Array(9).fill(`*${prev}`).join(', ')}]`);
+    const text = `${VALID}laughs:\n${levels.map((l) => `  ${l}`).join('\n')}\n`;
+    const line = VALID.split('\n').length + 2; // the line of b:, the first alias
+    expect(issuesOf(text)).toEqual([`plan.yaml:${line}:10: error: YAML: the aliases (*name) expand to too much data: a plan needs few of them`]);
+  });
+
   it('reports every error at once', () => {
     const text = VALID.replace('into: new', 'inot: new').replace('name.first', 'name.frist');
     expect(issuesOf(text).length).toBeGreaterThanOrEqual(2);

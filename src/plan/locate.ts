@@ -1,4 +1,4 @@
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { SourceLocation } from '../errors.js';
 
 export type PlanPath = readonly (string | number)[];
@@ -21,6 +21,7 @@ export function parseLocated(text: string, file: string): LocatedDocument {
     return { file, line: pos.line, col: pos.col };
   };
   const syntaxErrors = doc.errors.map((e) => ({ message: e.message.split('\n')[0] ?? e.message, location: at(e.pos[0]) }));
+  const data = syntaxErrors.length > 0 ? undefined : plainData(doc, at, syntaxErrors);
 
   const find = (path: PlanPath, preferKey: boolean): SourceLocation | undefined => {
     // Walk down as far as the path exists; an error about a missing key points at its parent.
@@ -46,9 +47,30 @@ export function parseLocated(text: string, file: string): LocatedDocument {
     return target?.range ? at(target.range[0]) : undefined;
   };
   return {
-    data: syntaxErrors.length > 0 ? undefined : doc.toJS({ maxAliasCount: 100 }),
+    data,
     syntaxErrors,
     locate: (path) => find(path, false),
     locateKey: (path) => find(path, true),
   };
+}
+
+/**
+ * The document as plain data. Aliases that expand to too much (a "billion laughs" plan) are refused as a
+ * syntax error at the first alias, rather than allocated or thrown as an internal error.
+ */
+function plainData(doc: Document, at: (offset: number) => SourceLocation, syntaxErrors: { message: string; location: SourceLocation }[]): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    if (!(error instanceof ReferenceError) && !/alias/i.test((error as Error).message)) throw error;
+    let offset = 0;
+    visit(doc, {
+      Alias(_key, node) {
+        offset = node.range?.[0] ?? 0;
+        return visit.BREAK;
+      },
+    });
+    syntaxErrors.push({ message: 'the aliases (*name) expand to too much data: a plan needs few of them', location: at(offset) });
+    return undefined;
+  }
 }
