@@ -64,14 +64,19 @@ function ordered(entities: readonly EntityPlan[]): { order: EntityPlan[]; deferr
 }
 
 /**
- * The entities matched together with `entity` (its dedupe group: the entity with `dedupe:` and those it names
- * in `with:`), itself included. The group is matched when its first member loads, with every member's refs
- * resolved: so each member waits for what any member refers to.
+ * Each entity's dedupe group (the entity with `dedupe:` and those it names in `with:`), by entity name; an
+ * entity in no group is absent. The group is matched when its first member loads, with every member's refs
+ * resolved: so each member waits for what any member refers to. Built once: a lookup per entity visited made
+ * loading a plan of thousands of entities quadratic.
  */
-function groupOf(entity: EntityPlan, entities: readonly EntityPlan[]): EntityPlan[] {
-  const owner = entities.find((e) => e.dedupe && (e === entity || e.dedupe.with.includes(entity.name)));
-  if (!owner?.dedupe) return [entity];
-  return [owner, ...owner.dedupe.with.flatMap((name) => entities.filter((e) => e.name === name))];
+function dedupeGroups(entities: readonly EntityPlan[], byName: ReadonlyMap<string, EntityPlan>): Map<string, EntityPlan[]> {
+  const groups = new Map<string, EntityPlan[]>();
+  for (const owner of entities) {
+    if (!owner.dedupe) continue;
+    const group = [owner, ...owner.dedupe.with.flatMap((name) => (byName.has(name) ? [byName.get(name) as EntityPlan] : []))];
+    for (const member of group) if (!groups.has(member.name)) groups.set(member.name, group);
+  }
+  return groups;
 }
 
 /** Depth-first over the refs `follow` keeps: referenced entities first; a cycle is an issue. */
@@ -79,11 +84,14 @@ function walk(entities: readonly EntityPlan[], byName: ReadonlyMap<string, Entit
   const issues: PlanIssue[] = [];
   const order: EntityPlan[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
-  const visit = (entity: EntityPlan, trail: string[]): void => {
+  const groups = dedupeGroups(entities, byName);
+  /** The entities being visited, outermost first: one shared stack, so a long chain of refs is not copied at each step. */
+  const trail: string[] = [];
+  const visit = (entity: EntityPlan): void => {
     if (state.get(entity.name) === 'done') return;
     state.set(entity.name, 'visiting');
     // Its own refs, and what the rest of its dedupe group refers to outside the group.
-    const group = groupOf(entity, entities);
+    const group = groups.get(entity.name) ?? [entity];
     const others = group.filter((e) => e !== entity).flatMap((e) => e.fields.filter((f) => !group.some((g) => g.name === f.ref?.entity)));
     for (const field of [...entity.fields, ...others]) {
       const target = field.ref && follow(field) ? byName.get(field.ref.entity) : undefined;
@@ -91,15 +99,17 @@ function walk(entities: readonly EntityPlan[], byName: ReadonlyMap<string, Entit
       if (state.get(target.name) === 'visiting') {
         // A soft ref closing the cycle is simply not followed: it is filled in by the second pass.
         if (soft(field)) continue;
-        const cycle = [...trail.slice(trail.indexOf(target.name)), entity.name, target.name];
+        const cycle = [...trail.slice(trail.lastIndexOf(target.name)), entity.name, target.name];
         issues.push({ severity: 'error', path: [...field.path, 'ref'], message: `references go round in a cycle: ${cycle.join(' -> ')}`, hint: 'a cycle loads in two passes: give one of its refs orphans: null (written NULL first, filled in once its target is loaded)' });
         continue;
       }
-      visit(target, [...trail, entity.name]);
+      trail.push(entity.name);
+      visit(target);
+      trail.pop();
     }
     state.set(entity.name, 'done');
     order.push(entity);
   };
-  for (const entity of entities) visit(entity, []);
+  for (const entity of entities) visit(entity);
   return { order, issues };
 }
