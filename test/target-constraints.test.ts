@@ -87,6 +87,8 @@ describe.each(['postgres', 'mysql', 'sqlite'] as const)('target constraints, sql
     const byKey = summary.reasons.flatMap((r) => r.sampleKeys.map((k): [string, string] => [k, r.code]));
     const numerically = (a: [string, string], b: [string, string]) => Number(a[0]) - Number(b[0]);
     expect(byKey.sort(numerically)).toEqual([...schema.refused].sort(numerically));
+    // Sample keys as people sort them: 8 before 25.
+    expect(summary.reasons.find((r) => r.code === 'unique_violation')?.sampleKeys).toEqual(['8', '25', '26']);
     const ids = (await m.target.rows<{ id: number }>('SELECT id FROM people ORDER BY id')).map((r) => Number(r.id));
     expect(ids).toEqual(Array.from({ length: 30 }, (_, i) => i + 1).filter((id) => id === 5 || !refusedKeys.includes(String(id))));
     // The record that was there before is untouched; of two rows with one email, the first one read is written.

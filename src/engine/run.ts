@@ -81,6 +81,9 @@ export interface RunSummary {
 
 const newRunId = (): string => `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 
+/** Keys as people sort them: runs of digits by their value (5 before 48, C-9 before C-10). */
+const naturalOrder = new Intl.Collator('en', { numeric: true }).compare;
+
 async function reasonCounts(target: Target, runId: string): Promise<ReasonCount[]> {
   const counts = new Map<string, { -readonly [K in keyof ReasonCount]: ReasonCount[K] } & { sampleKeys: string[] }>();
   for await (const row of target.state.quarantined(runId)) {
@@ -88,7 +91,12 @@ async function reasonCounts(target: Target, runId: string): Promise<ReasonCount[
       const key = `${row.entity}\0${r.field}\0${r.rule}\0${r.code}`;
       const seen = counts.get(key) ?? { entity: row.entity, field: r.field, rule: r.rule, code: r.code, count: 0, sampleKeys: [] };
       seen.count += 1;
-      if (seen.sampleKeys.length < SAMPLE_KEYS) seen.sampleKeys.push(row.sourceKey);
+      // The lowest keys, numbers by value (the store lists keys as text: 48 before 5).
+      if (seen.sampleKeys.length < SAMPLE_KEYS || naturalOrder(row.sourceKey, seen.sampleKeys.at(-1) as string) < 0) {
+        seen.sampleKeys.push(row.sourceKey);
+        seen.sampleKeys.sort(naturalOrder);
+        if (seen.sampleKeys.length > SAMPLE_KEYS) seen.sampleKeys.pop();
+      }
       counts.set(key, seen);
     }
   }
