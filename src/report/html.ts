@@ -20,7 +20,8 @@ const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2'
 
 /**
  * Rows per second over time, one line per series, as inline SVG: the report needs no script and no network.
- * `points` are (seconds since start, rows read so far); the rate is taken between consecutive points.
+ * `points` are (seconds since start, rows read so far); the rate is taken between consecutive points and
+ * drawn as a step over that span.
  */
 export function throughputChart(series: readonly { name: string; points: readonly [number, number][] }[]): string {
   const width = 720;
@@ -34,7 +35,9 @@ export function throughputChart(series: readonly { name: string; points: readonl
     let from = s.points[0];
     for (const p of s.points.slice(1)) {
       if (!from || p[0] - from[0] < step || p[0] <= from[0]) continue;
-      points.push([p[0], (p[1] - from[1]) / (p[0] - from[0])]);
+      // Each rate holds over its whole step: drawn as a step, a run of one batch still shows a line.
+      const rate = (p[1] - from[1]) / (p[0] - from[0]);
+      points.push([from[0], rate], [p[0], rate]);
       from = p;
     }
     return { name: s.name, points };
