@@ -24,7 +24,8 @@ export interface Io {
 }
 
 const processIo: Io = {
-  terminal: process.stderr.isTTY === true,
+  // A terminal that cannot move the cursor (TERM=dumb: an editor's shell, some CI consoles) gets plain lines.
+  terminal: process.stderr.isTTY === true && process.env.TERM !== 'dumb',
   out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
   err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
 };

@@ -9,6 +9,21 @@ export interface ProgressView {
 
 const rate = (rows: number, ms: number) => (ms > 0 ? Math.round((rows * 1000) / ms) : 0);
 
+/**
+ * The time left at this rate, as `1h02m`, `3m05s` or `42s`; `--` before any row has moved (cli-progress's own
+ * ETA printed `NULL` and `INF` cut to their last letters then).
+ */
+export function timeLeft(remaining: number, rowsPerSecond: number): string {
+  if (remaining <= 0) return '0s';
+  if (!(rowsPerSecond > 0)) return '--';
+  const seconds = Math.ceil(remaining / rowsPerSecond);
+  if (seconds >= 100 * 3600) return '>99h';
+  const two = (n: number) => String(n).padStart(2, '0');
+  if (seconds >= 3600) return `${Math.floor(seconds / 3600)}h${two(Math.floor((seconds % 3600) / 60))}m`;
+  if (seconds >= 60) return `${Math.floor(seconds / 60)}m${two(seconds % 60)}s`;
+  return `${seconds}s`;
+}
+
 /** A bar per entity with rows/s, ETA and quarantined count, on stderr so stdout stays machine-readable. */
 function bars(stream: NodeJS.WriteStream): ProgressView {
   const multi = new cliProgress.MultiBar(
@@ -16,7 +31,7 @@ function bars(stream: NodeJS.WriteStream): ProgressView {
       stream,
       clearOnComplete: false,
       hideCursor: true,
-      format: ' {entity} |{bar}| {percentage}% {value}/{total} rows | {rate} rows/s | ETA {eta_formatted} | quarantined {quarantined}',
+      format: ' {entity} |{bar}| {percentage}% {value}/{total} rows | {rate} rows/s | ETA {eta} | quarantined {quarantined}',
     },
     cliProgress.Presets.shades_classic,
   );
@@ -25,12 +40,13 @@ function bars(stream: NodeJS.WriteStream): ProgressView {
     update(p) {
       let entry = entries.get(p.entity);
       if (!entry) {
-        entry = { bar: multi.create(Math.max(p.total, p.counts.read), p.counts.read, { entity: p.entity.padEnd(12), rate: 0, quarantined: 0 }), start: Date.now(), startRead: p.counts.read };
+        entry = { bar: multi.create(Math.max(p.total, p.counts.read), p.counts.read, { entity: p.entity.padEnd(12), rate: 0, eta: '--', quarantined: 0 }), start: Date.now(), startRead: p.counts.read };
         entries.set(p.entity, entry);
       }
       const rows = p.counts.read - entry.startRead;
+      const perSecond = rate(rows, Date.now() - entry.start);
       entry.bar.setTotal(Math.max(p.total, p.counts.read));
-      entry.bar.update(p.counts.read, { rate: int(rate(rows, Date.now() - entry.start)), quarantined: int(p.counts.quarantined) });
+      entry.bar.update(p.counts.read, { rate: int(perSecond), eta: timeLeft(p.total - p.counts.read, perSecond), quarantined: int(p.counts.quarantined) });
     },
     stop: () => multi.stop(),
   };
