@@ -26,6 +26,12 @@ export interface TableInfo {
   readonly primaryKey: readonly string[];
 }
 
+/** A one-column foreign key of a table: `column` holds keys of `references.table`'s `references.column`. */
+export interface ForeignKey {
+  readonly column: string;
+  readonly references: { readonly table: string; readonly column: string };
+}
+
 /** A table the engine asks a target to create. */
 export interface TableSpec {
   readonly name: string;
@@ -331,6 +337,8 @@ export interface Target {
   readonly state: StateStore;
   listTables(): Promise<string[]>;
   describe(table: string): Promise<TableInfo | undefined>;
+  /** The table's one-column foreign keys (none for a file): what `init` turns into `ref:` fields. */
+  foreignKeys(table: string): Promise<readonly ForeignKey[]>;
   /** Reads a target table back, as `Source.read` does: delete detection and verify merge it with the source. */
   read(request: ReadRequest): AsyncIterable<Row[]>;
   /** Creates the state tables if missing. Until then the target is untouched. */

@@ -3,6 +3,7 @@ import { openSource, openTarget, redactUrl } from '../connectors/index.js';
 import type { TableInfo } from '../connectors/contract.js';
 import { draftEntity, matchTables, type EntityDraft } from './match.js';
 import { renderPlan, secretFree } from './render.js';
+import { CrmMigrateError } from '../errors.js';
 
 export interface InitResult {
   /** The plan as commented YAML. */
@@ -36,12 +37,17 @@ export async function draftPlan(options: { source: string; target: string; name?
     try {
       const sources = await describeAll(() => source.listTables(), (t) => source.describe(t));
       const targets = await describeAll(() => target.listTables(), (t) => target.describe(t));
+      if (targets.length === 0) {
+        throw new CrmMigrateError('E_USAGE', `the target ${redactUrl(options.target)} has no tables: init maps the legacy tables onto the new CRM's schema, so that schema must exist first`, {
+          hint: "create the new CRM's tables (its own installer or migrations do), then run init again; or write the plan by hand, and run creates the tables it names",
+        });
+      }
       // In the source's own table order, which is the order entities load in.
       const pairs = matchTables(sources, targets).sort(([a], [b]) => sources.indexOf(a) - sources.indexOf(b));
       const entities: EntityDraft[] = [];
       for (const [s, t] of pairs) {
         const text = s.columns.filter((c) => c.type === 'text').map((c) => c.name);
-        entities.push(draftEntity(s, t, await source.maxLengths(s.name, text)));
+        entities.push(draftEntity(s, t, await source.maxLengths(s.name, text), await target.foreignKeys(t.name)));
       }
       const src = secretFree(relocated(options.source, baseDir, planDir), 'CRM_SOURCE_PASSWORD');
       const dst = secretFree(relocated(options.target, baseDir, planDir), 'CRM_TARGET_PASSWORD');

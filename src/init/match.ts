@@ -1,6 +1,6 @@
-import type { ColumnInfo, TableInfo } from '../connectors/contract.js';
+import type { ColumnInfo, ForeignKey, TableInfo } from '../connectors/contract.js';
 import { compatibility } from '../engine/schema-check.js';
-import { columnSimilarity, similarity, tableWords, words } from './names.js';
+import { columnSimilarity, isAuditColumn, similarity, tableWords, words } from './names.js';
 
 /** A column name must be at least this alike to be matched. */
 const COLUMN_MATCH = 0.8;
@@ -17,6 +17,8 @@ export interface FieldDraft {
   readonly risks: string[];
   /** Set when the pair cannot be mapped at all (the line is written as a comment). */
   readonly impossible?: string | undefined;
+  /** The entity a foreign-key column refers to (set when the plan is rendered); `self` for a table referring to itself. */
+  readonly ref?: { readonly entity: string; readonly self: boolean } | undefined;
 }
 
 export interface EntityDraft {
@@ -28,6 +30,8 @@ export interface EntityDraft {
   readonly unmapped: readonly string[];
   /** Target columns nothing fills, NOT NULL without a default among them. */
   readonly unfilled: readonly ColumnInfo[];
+  /** The target table's one-column foreign keys: such fields become `ref:` to the entity filling the referenced table. */
+  readonly foreignKeys: readonly ForeignKey[];
 }
 
 const FULL_NAME = ['name', 'full name', 'contact name', 'customer name', 'person name', 'display name'];
@@ -35,14 +39,16 @@ const FULL_NAME = ['name', 'full name', 'contact name', 'customer name', 'person
 /**
  * How well a source table fits a target table, 0 to 1: the names, and how many target columns find a source
  * column. A pair qualifies when the names are alike, or when at least three columns besides the key match
- * and they are half the target's: two tables that share only `id` and `title` are not the same thing.
+ * and they are half the target's: two tables that share only `id` and `title` are not the same thing. Audit
+ * columns (`created_at`, `updated_at`, `deleted`) do not count: every table of a CRM has them.
  */
 export function tableScore(source: TableInfo, target: TableInfo): { score: number; qualifies: boolean } {
   const s = tableWords(source.name);
   const t = tableWords(target.name);
   const name = similarity(s.join(' '), t.join(' '));
-  const matched = target.columns.filter((tc) => source.columns.some((sc) => columnSimilarity(sc.name, tc.name, s, t) >= COLUMN_MATCH));
-  const overlap = target.columns.length === 0 ? 0 : matched.length / target.columns.length;
+  const telling = target.columns.filter((tc) => !isAuditColumn(tc.name));
+  const matched = telling.filter((tc) => source.columns.some((sc) => !isAuditColumn(sc.name) && columnSimilarity(sc.name, tc.name, s, t) >= COLUMN_MATCH));
+  const overlap = telling.length === 0 ? 0 : matched.length / telling.length;
   const beyondKey = matched.filter((c) => !target.primaryKey.includes(c.name)).length;
   return { score: 0.4 * name + 0.6 * overlap, qualifies: (name >= 0.75 && matched.length > 0) || (beyondKey >= 3 && overlap >= 0.5) };
 }
@@ -62,7 +68,7 @@ export function matchTables(sources: readonly TableInfo[], targets: readonly Tab
 }
 
 /** Matches one table pair column by column and notes what could go wrong. */
-export function draftEntity(source: TableInfo, target: TableInfo, longest: Readonly<Record<string, number>>): EntityDraft {
+export function draftEntity(source: TableInfo, target: TableInfo, longest: Readonly<Record<string, number>>, foreignKeys: readonly ForeignKey[] = []): EntityDraft {
   const s = tableWords(source.name);
   const t = tableWords(target.name);
   const candidates = target.columns.flatMap((tc) => source.columns.map((sc): [ColumnInfo, ColumnInfo, number] => [tc, sc, columnSimilarity(sc.name, tc.name, s, t)]));
@@ -71,6 +77,9 @@ export function draftEntity(source: TableInfo, target: TableInfo, longest: Reado
   const usedSource = new Set<ColumnInfo>();
   for (const [tc, sc, score] of candidates) {
     if (score < COLUMN_MATCH || byTarget.has(tc) || usedSource.has(sc)) continue;
+    // Alike names of types that can never convert (created_at, a timestamp, and created_by, a user id) are not the
+    // same column; the same name is paired still, and the draft says why it cannot be copied.
+    if (score < 1 && compatibility(sc.type, tc.type) === 'never') continue;
     byTarget.set(tc, sc);
     usedSource.add(sc);
   }
@@ -103,6 +112,7 @@ export function draftEntity(source: TableInfo, target: TableInfo, longest: Reado
     fields,
     unmapped: source.columns.filter((c) => !usedSource.has(c)).map((c) => c.name),
     unfilled: target.columns.filter((c) => !fields.some((f) => f.target === c && !f.impossible)),
+    foreignKeys,
   };
 }
 

@@ -5,7 +5,9 @@ import { distance } from 'fastest-levenshtein';
  * name on case changes, underscores and digits: `cust_email` → customer email, `TelNo` → phone number.
  */
 const WORDS: Readonly<Record<string, string>> = {
-  cust: 'customer', cst: 'customer', client: 'customer', clnt: 'customer', acct: 'account', acc: 'account',
+  cust: 'customer', cst: 'customer', client: 'customer', clnt: 'customer',
+  // A CRM's account is a company (Salesforce, the SugarCRM family, vtiger): accounts.id and contacts.account_id find companies.
+  account: 'company', acct: 'company', acc: 'company',
   tel: 'phone', telephone: 'phone', phon: 'phone', mobile: 'phone', cell: 'phone', ph: 'phone',
   mail: 'email', e: 'email', emailaddress: 'email', eml: 'email',
   fname: 'first name', firstname: 'first name', forename: 'first name', given: 'first',
@@ -16,7 +18,7 @@ const WORDS: Readonly<Record<string, string>> = {
   org: 'company', organisation: 'company', organization: 'company', firm: 'company', employer: 'company',
   nbr: 'number', num: 'number', no: 'number', nr: 'number', qty: 'quantity', amt: 'amount',
   desc: 'description', descr: 'description', dt: 'date', ts: 'time', tstamp: 'time', timestamp: 'time',
-  upd: 'updated', modified: 'updated', mod: 'updated', changed: 'updated', crt: 'created', created: 'created', create: 'created',
+  upd: 'updated', update: 'updated', modified: 'updated', mod: 'updated', changed: 'updated', crt: 'created', created: 'created', create: 'created',
   state: 'region', province: 'region', county: 'region', prov: 'region', ctry: 'country', cntry: 'country',
   stat: 'status', sts: 'status', nm: 'name', fullname: 'name',
 };
@@ -24,8 +26,23 @@ const WORDS: Readonly<Record<string, string>> = {
 /** Words that only repeat what a name's table says, or say nothing: dropped before comparing. */
 const NOISE = new Set(['code', 'at', 'on', 'of', 'the', 'tbl', 'col', 'fld', 'txt', 'val']);
 
+/** Words that, added to a name, make it name another thing: who did it (`by`), a reference (`id`). */
+const OTHER_THING = new Set(['by', 'id']);
+
 /** Words too general to match on their own by being part of a longer name (`name` is not `first name`). */
 const GENERIC = new Set(['id', 'name', 'date', 'number', 'time', 'type', 'first', 'last']);
+
+/** Words that mark a column as bookkeeping of the old system, not a fact about the customer. */
+const AUDIT = new Set(['created', 'updated', 'deleted', 'time', 'login', 'seen', 'activity', 'version', 'sync', 'imported', 'exported', 'by']);
+
+/**
+ * Whether a column records when or by whom the old system changed a row (`created_at`, `last_update`,
+ * `modified_by`, `ts`): such columns say nothing about which customer a row is, so they neither make two
+ * tables alike nor decide that two records are one person.
+ */
+export function isAuditColumn(name: string): boolean {
+  return words(name).some((w) => AUDIT.has(w));
+}
 
 /** Splits `CustomerEmail`, `cust_email`, `EMAIL_ADDR2` into lower-case words, with abbreviations spelt out. */
 export function words(name: string): string[] {
@@ -76,6 +93,9 @@ export function columnSimilarity(source: string, target: string, sourceTable: re
   const joinedB = b.join(' ');
   if (joinedA === joinedB) return 1;
   const [small, large] = a.length <= b.length ? [a, b] : [b, a];
-  if (small.length > 0 && small.every((w) => large.includes(w)) && !(small.length === 1 && GENERIC.has(small[0] as string))) return 0.9;
+  // One name inside the other (`email`, `email address`), unless what the longer adds says it is another thing:
+  // `created_by` is who, not when (`created_at`); `company_id` is a reference, not the company's name.
+  const adds = large.filter((w) => !small.includes(w));
+  if (small.length > 0 && small.every((w) => large.includes(w)) && !(small.length === 1 && GENERIC.has(small[0] as string)) && !adds.some((w) => OTHER_THING.has(w))) return 0.9;
   return similarity(joinedA, joinedB);
 }

@@ -1,6 +1,7 @@
 import type { TableInfo } from '../connectors/contract.js';
 import { kindForField } from '../dedupe/compare.js';
 import type { EntityDraft, FieldDraft } from './match.js';
+import { isAuditColumn, words } from './names.js';
 
 /** A YAML scalar: bare when it is a plain name, double-quoted (JSON escapes are valid YAML) otherwise. */
 const scalar = (text: string): string => (/^[A-Za-z_][A-Za-z0-9_.]*$/.test(text) && !/^(true|false|null|yes|no|on|off|y|n)$/i.test(text) ? text : JSON.stringify(text));
@@ -24,8 +25,10 @@ function entityName(table: string, taken: Set<string>): string {
  * to switch on: commented out, because merging records is a decision the user takes, not the draft.
  */
 function dedupeHint(e: EntityDraft): string[] {
-  const mapped = e.fields.filter((f) => !f.impossible).map((f) => f.target.name);
-  const on = mapped.filter((name) => ['email', 'phone', 'first_name', 'last_name', 'name', 'date'].includes(kindForField(name)));
+  const mapped = e.fields.filter((f) => !f.impossible && !f.ref).map((f) => f.target.name);
+  // Never a bookkeeping column (last_update once merged two different people); a date only if it is a birth date.
+  const telling = (name: string) => !isAuditColumn(name) && (kindForField(name) !== 'date' || words(name).includes('birth'));
+  const on = mapped.filter((name) => telling(name) && ['email', 'phone', 'first_name', 'last_name', 'name', 'date'].includes(kindForField(name)));
   const person = on.some((n) => kindForField(n) === 'email' || kindForField(n) === 'phone') || (on.some((n) => kindForField(n) === 'first_name') && on.some((n) => kindForField(n) === 'last_name'));
   if (!person || on.length < 2) return [];
   return ['    # dedupe:                # the same customer recorded several times: merge them (README: Dedupe)', `    #   on: [${on.map(scalar).join(', ')}]`];
@@ -36,10 +39,29 @@ function fieldLines(f: FieldDraft): string[] {
   const from = scalar(f.source?.name ?? '');
   const lines = f.risks.map((r) => `      # RISK: ${r}`);
   if (f.impossible) return [...lines, `      # ${target}: ${from}   # not mapped: ${f.impossible}; add a transform: { cast: … } if the values allow it`];
-  const parts = [`from: ${from}`, ...(f.transform ? [`transform: ${f.transform}`] : []), ...(f.clean ? [`clean: ${f.clean}`] : [])];
+  // An address or number that fails its rule is NULLed and counted, not a reason to hold back the whole record.
+  const invalid = f.clean ? ['invalid: null'] : [];
+  const ref = f.ref ? [`ref: ${f.ref.entity}`, ...(f.ref.self ? ['orphans: null'] : [])] : [];
+  const parts = [`from: ${from}`, ...(f.transform ? [`transform: ${f.transform}`] : []), ...(f.clean ? [`clean: ${f.clean}`] : []), ...invalid, ...ref];
+  if (f.ref?.self) lines.push(`      # ${f.target.name} refers to this table: written NULL first, filled in once every record is loaded`);
   lines.push(parts.length === 1 ? `      ${target}: ${from}` : `      ${target}: { ${parts.join(', ')} }`);
   if (f.clean === 'phone') lines.push('        # numbers written without +country need a default: clean: { phone: { country: US } }');
   return lines;
+}
+
+/**
+ * A field whose target column has a foreign key: a `ref:` to the entity that fills the referenced table, so
+ * that entity loads first and the value is re-pointed through the crosswalk. A key to a table no entity fills
+ * stays a copy, with the risk said.
+ */
+function withRef(f: FieldDraft, e: EntityDraft, entityOf: ReadonlyMap<string, string>): FieldDraft {
+  const key = e.foreignKeys.find((k) => k.column === f.target.name);
+  if (!key || f.impossible || f.transform) return f;
+  // A key that is also a foreign key (a table extending another) stays the key; the order of the entities decides.
+  if (e.target.primaryKey.includes(f.target.name)) return f;
+  const entity = entityOf.get(key.references.table);
+  if (!entity) return { ...f, risks: [...f.risks, `${e.target.name}.${f.target.name} must hold a key of ${key.references.table}, which no entity here fills: a value not already there is refused by the target (quarantined)`] };
+  return { ...f, ref: { entity, self: key.references.table === e.target.name } };
 }
 
 /** The draft plan as commented YAML: every choice visible, every risk on the line above the field it concerns. */
@@ -64,19 +86,21 @@ export function renderPlan(options: {
   if (options.entities.length === 0) out.push('entities: {}   # no source table resembles a target table: add entities by hand');
   else out.push('entities:');
   const taken = new Set<string>();
-  for (const e of options.entities) {
-    out.push(`  ${entityName(e.target.name, taken)}:   # ${e.source.name} -> ${e.target.name}`);
+  const names = options.entities.map((e) => entityName(e.target.name, taken));
+  const entityOf = new Map(options.entities.map((e, i) => [e.target.name, names[i] as string]));
+  options.entities.forEach((e, i) => {
+    out.push(`  ${names[i] as string}:   # ${e.source.name} -> ${e.target.name}`);
     out.push(`    from: ${scalar(e.source.name)}`, `    into: ${scalar(e.target.name)}`);
     out.push(`    key: ${e.key.length === 1 ? scalar(e.key[0] as string) : `[${e.key.map(scalar).join(', ')}]`}`);
     out.push('    fields:');
-    for (const f of e.fields) out.push(...fieldLines(f));
+    for (const f of e.fields) out.push(...fieldLines(withRef(f, e, entityOf)));
     out.push(...dedupeHint(e));
     if (e.unmapped.length > 0) out.push(`    # source columns not mapped: ${e.unmapped.join(', ')}`);
     const required = e.unfilled.filter((c) => !c.nullable && !c.hasDefault);
     const optional = e.unfilled.filter((c) => c.nullable || c.hasDefault);
     if (optional.length > 0) out.push(`    # target columns left empty: ${optional.map((c) => c.name).join(', ')}`);
     for (const c of required) out.push(`    # RISK: ${e.target.name}.${c.name} is NOT NULL with no default and nothing fills it: the plan is refused until a field does`);
-  }
+  });
   if (options.unmatchedSources.length > 0) out.push(`# source tables not migrated: ${options.unmatchedSources.map((t) => t.name).join(', ')}`);
   if (options.unmatchedTargets.length > 0) out.push(`# target tables no source table resembles: ${options.unmatchedTargets.map((t) => t.name).join(', ')}`);
   return `${out.join('\n')}\n`;

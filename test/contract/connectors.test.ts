@@ -84,6 +84,22 @@ describe.each(Object.keys(FIXTURES))('%s connector', (kind) => {
     expect(await source.listTables()).toContain('people');
   });
 
+  it('lists the one-column foreign keys of a table, its own table included, and none for a table without', async () => {
+    await fixture.seed([
+      'CREATE TABLE firms (id INTEGER PRIMARY KEY, name TEXT)',
+      'CREATE TABLE staff (id INTEGER PRIMARY KEY, firm_id INTEGER REFERENCES firms (id), boss_id INTEGER REFERENCES staff (id), a INTEGER, b INTEGER)',
+      'CREATE TABLE pairs (a INTEGER, b INTEGER, PRIMARY KEY (a, b))',
+      'CREATE TABLE pair_notes (id INTEGER PRIMARY KEY, a INTEGER, b INTEGER, FOREIGN KEY (a, b) REFERENCES pairs (a, b))',
+    ]);
+    expect(await target.foreignKeys('staff')).toEqual([
+      { column: 'firm_id', references: { table: 'firms', column: 'id' } },
+      { column: 'boss_id', references: { table: 'staff', column: 'id' } },
+    ]);
+    expect(await target.foreignKeys('firms')).toEqual([]);
+    // A key of two columns is not one `ref:`.
+    expect(await target.foreignKeys('pair_notes')).toEqual([]);
+  });
+
   it('reads in key order, in batches, resuming strictly after a key, with every ugly value intact', async () => {
     const batches: Row[][] = [];
     for await (const b of source.read({ table: 'people', columns: ['id', 'name'], key: ['id'], batchSize: 10 })) batches.push(b);

@@ -1,6 +1,6 @@
 import type { Connection as PromiseConnection } from 'mysql2/promise';
 import type { LogicalType, Value } from '../../values.js';
-import type { ColumnInfo, TableInfo } from '../contract.js';
+import type { ColumnInfo, ForeignKey, TableInfo } from '../contract.js';
 import { quoteIdentifier } from '../shared/identifiers.js';
 
 export const q = (name: string): string => quoteIdentifier(name, '`');
@@ -71,6 +71,24 @@ export function nativeTypeOf(type: LogicalType, maxLength: number | undefined, i
 export async function listTables(db: PromiseConnection): Promise<string[]> {
   const [rows] = await db.query(`SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME NOT LIKE '\\_crm\\_migrate\\_%' ORDER BY TABLE_NAME`);
   return (rows as unknown[][]).map((r) => String(r[0]));
+}
+
+/** One-column foreign keys; a referenced table in another database is named with it. */
+export async function foreignKeys(db: PromiseConnection, table: string): Promise<ForeignKey[]> {
+  const [schema, name] = split(table);
+  const [rows] = await db.query(
+    `SELECT k.COLUMN_NAME, k.REFERENCED_TABLE_SCHEMA, k.REFERENCED_TABLE_NAME, k.REFERENCED_COLUMN_NAME, k.TABLE_SCHEMA
+     FROM information_schema.KEY_COLUMN_USAGE k
+     WHERE k.TABLE_SCHEMA = COALESCE(?, DATABASE()) AND k.TABLE_NAME = ? AND k.REFERENCED_TABLE_NAME IS NOT NULL
+       AND (SELECT COUNT(*) FROM information_schema.KEY_COLUMN_USAGE o WHERE o.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND o.TABLE_NAME = k.TABLE_NAME AND o.CONSTRAINT_NAME = k.CONSTRAINT_NAME) = 1
+     ORDER BY (SELECT c.ORDINAL_POSITION FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = k.TABLE_SCHEMA AND c.TABLE_NAME = k.TABLE_NAME AND c.COLUMN_NAME = k.COLUMN_NAME)`,
+    [schema, name],
+  );
+  // Rows come as arrays (the connection's rowsAsArray).
+  return (rows as string[][]).map(([column, refSchema, refTable, refColumn, ownSchema]) => ({
+    column: String(column),
+    references: { table: refSchema === ownSchema ? String(refTable) : `${refSchema}.${refTable}`, column: String(refColumn) },
+  }));
 }
 
 export async function describeTable(db: PromiseConnection, table: string): Promise<TableInfo | undefined> {

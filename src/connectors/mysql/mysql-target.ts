@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Row } from '../../values.js';
-import type { BatchStart, BatchWriter, LockHolder, ReadRequest, StateStore, TableInfo, TableSpec, Target, TargetCapabilities } from '../contract.js';
+import type { BatchStart, BatchWriter, ForeignKey, LockHolder, ReadRequest, StateStore, TableInfo, TableSpec, Target, TargetCapabilities } from '../contract.js';
 import { SqlStateStore, UNKNOWN_HOLDER, withOwnLookups, type SqlSession } from '../shared/sql-state-store.js';
-import { describeTable, listTables, nativeTypeOf, q } from './mysql-catalog.js';
+import { describeTable, foreignKeys, listTables, nativeTypeOf, q } from './mysql-catalog.js';
 import { connect, mysqlFailure, type MysqlEndpoint, type MysqlSession } from './mysql-client.js';
 import { beginMysqlBatch } from './mysql-batch-writer.js';
 import { streamRows } from './mysql-source.js';
@@ -46,6 +46,10 @@ export class MysqlTarget implements Target {
 
   describe(table: string): Promise<TableInfo | undefined> {
     return describeTable(this.#session.db, table);
+  }
+
+  foreignKeys(table: string): Promise<ForeignKey[]> {
+    return foreignKeys(this.#session.db, table);
   }
 
   async *read(request: ReadRequest): AsyncIterable<Row[]> {

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { LogicalType, Value } from '../../values.js';
-import type { ColumnInfo, TableInfo } from '../contract.js';
+import type { ColumnInfo, ForeignKey, TableInfo } from '../contract.js';
 import { quoteIdentifier } from '../shared/identifiers.js';
 
 const BY_TYPNAME: Record<string, LogicalType> = {
@@ -57,6 +57,22 @@ export async function describeTable(client: pg.Client, table: string): Promise<T
   }));
   const primaryKey = result.rows.filter((r) => r.pkpos !== null).sort((a, b) => (a.pkpos ?? 0) - (b.pkpos ?? 0)).map((r) => r.name);
   return { name: table, columns, primaryKey };
+}
+
+/** One-column foreign keys; a referenced table outside the search path is named with its schema. */
+export async function foreignKeys(client: pg.Client, table: string): Promise<ForeignKey[]> {
+  const result = await client.query<{ column: string; ref_table: string; ref_column: string }>(
+    `SELECT a.attname AS column, CASE WHEN pg_table_is_visible(f.oid) THEN f.relname ELSE n.nspname || '.' || f.relname END AS ref_table, fa.attname AS ref_column
+     FROM pg_constraint c
+     JOIN pg_class f ON f.oid = c.confrelid
+     JOIN pg_namespace n ON n.oid = f.relnamespace
+     JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+     JOIN pg_attribute fa ON fa.attrelid = c.confrelid AND fa.attnum = c.confkey[1]
+     WHERE c.contype = 'f' AND c.conrelid = to_regclass($1) AND cardinality(c.conkey) = 1
+     ORDER BY a.attnum`,
+    [qualified(table)],
+  );
+  return result.rows.map((r) => ({ column: r.column, references: { table: r.ref_table, column: r.ref_column } }));
 }
 
 /** Turns COPY text fields back into values by column type; what has no exact JS form stays text. */

@@ -1,10 +1,10 @@
 import type pg from 'pg';
 import type { Row } from '../../values.js';
-import type { BatchStart, BatchWriter, LockHolder, ReadRequest, StateStore, TableInfo, TableSpec, Target, TargetCapabilities } from '../contract.js';
+import type { BatchStart, BatchWriter, ForeignKey, LockHolder, ReadRequest, StateStore, TableInfo, TableSpec, Target, TargetCapabilities } from '../contract.js';
 import { quoteIdentifier } from '../shared/identifiers.js';
 import { onConflict, SqlStateStore, UNKNOWN_HOLDER, withOwnLookups, type SqlSession } from '../shared/sql-state-store.js';
 import { PostgresBatchWriter } from './postgres-batch-writer.js';
-import { describeTable, listTables, nativeTypeOf, qualified } from './postgres-catalog.js';
+import { describeTable, foreignKeys, listTables, nativeTypeOf, qualified } from './postgres-catalog.js';
 import { connect, pgFailure, type PgEndpoint } from './postgres-client.js';
 import { copyOut } from './postgres-read.js';
 
@@ -47,6 +47,10 @@ export class PostgresTarget implements Target {
 
   describe(table: string): Promise<TableInfo | undefined> {
     return describeTable(this.#client, table);
+  }
+
+  foreignKeys(table: string): Promise<ForeignKey[]> {
+    return foreignKeys(this.#client, table);
   }
 
   async *read(request: ReadRequest): AsyncIterable<Row[]> {

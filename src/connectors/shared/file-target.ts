@@ -3,7 +3,7 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { CrmMigrateError } from '../../errors.js';
 import type { Row, Value } from '../../values.js';
-import type { BatchStart, BatchWriter, Checkpoint, LockHolder, QuarantinedRow, BatchState, ReadRequest, StateStore, TableInfo, TableSpec, Target, TargetCapabilities } from '../contract.js';
+import type { BatchStart, BatchWriter, Checkpoint, ForeignKey, LockHolder, QuarantinedRow, BatchState, ReadRequest, StateStore, TableInfo, TableSpec, Target, TargetCapabilities } from '../contract.js';
 import { inWriteTransaction, openDatabase, SQLITE_STATE_DIALECT, sqliteSession } from '../sqlite/sqlite-database.js';
 import { FileSource, type FileFormat } from './file-source.js';
 import { lockFileFor, takeLockFile } from './lock-file.js';
@@ -53,6 +53,11 @@ export class FileTarget implements Target {
 
   describe(table: string): Promise<TableInfo | undefined> {
     return this.#source().describe(table);
+  }
+
+  /** Files have no constraints. */
+  foreignKeys(): Promise<ForeignKey[]> {
+    return Promise.resolve([]);
   }
 
   read(request: ReadRequest): AsyncIterable<Row[]> {

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { CrmMigrateError } from '../../errors.js';
 import type { Value } from '../../values.js';
-import type { ColumnInfo, TableInfo } from '../contract.js';
+import type { ColumnInfo, ForeignKey, TableInfo } from '../contract.js';
 import { onConflict, type SqlSession } from '../shared/sql-state-store.js';
 import { quoteIdentifier } from '../shared/identifiers.js';
 import { logicalTypeOf } from './sqlite-types.js';
@@ -49,6 +49,15 @@ export function listTables(db: Database.Database): string[] {
     .prepare(`SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '\\_crm\\_migrate\\_%' ESCAPE '\\' ORDER BY name`)
     .pluck()
     .all() as string[];
+}
+
+/** One-column foreign keys (a key of several columns lists its columns under one id: left out). */
+export function foreignKeys(db: Database.Database, table: string): ForeignKey[] {
+  const rows = db.prepare('SELECT id, "table" AS ref, "from" AS col, "to" AS to_col FROM pragma_foreign_key_list(?)').all(table) as { id: number; ref: string; col: string; to_col: string | null }[];
+  const position = new Map(describeTable(db, table)?.columns.map((c, i) => [c.name, i]));
+  const single = rows.filter((r) => rows.filter((o) => o.id === r.id).length === 1).sort((a, b) => (position.get(a.col) ?? 0) - (position.get(b.col) ?? 0));
+  // A key that names no column references the other table's primary key.
+  return single.map((r) => ({ column: r.col, references: { table: r.ref, column: r.to_col ?? describeTable(db, r.ref)?.primaryKey[0] ?? 'rowid' } }));
 }
 
 export function describeTable(db: Database.Database, table: string): TableInfo | undefined {

@@ -1,12 +1,12 @@
 import type Database from 'better-sqlite3';
 import { CrmMigrateError, RowsRejected } from '../../errors.js';
-import type { BatchStart, BatchWriter, LockHolder, Checkpoint, QuarantinedRow, BatchState, ReadRequest, Removal, StateStore, TableInfo, TableSpec, Target, TargetCapabilities } from '../contract.js';
+import type { BatchStart, BatchWriter, ForeignKey, LockHolder, Checkpoint, QuarantinedRow, BatchState, ReadRequest, Removal, StateStore, TableInfo, TableSpec, Target, TargetCapabilities } from '../contract.js';
 import { KEYS_PER_STATEMENT, keyInList } from '../shared/keyset.js';
 import { lockFileFor, takeLockFile } from '../shared/lock-file.js';
 import { readPages } from './sqlite-read.js';
 import type { Row } from '../../values.js';
 import { INSPECT_ONLY_STATE, SqlStateStore } from '../shared/sql-state-store.js';
-import { describeTable, inWriteTransaction, listTables, q, SQLITE_STATE_DIALECT, sqliteSession, toSqlite } from './sqlite-database.js';
+import { describeTable, foreignKeys, inWriteTransaction, listTables, q, SQLITE_STATE_DIALECT, sqliteSession, toSqlite } from './sqlite-database.js';
 import { declaredTypeOf } from './sqlite-types.js';
 import { sqliteRejection } from './sqlite-rejection.js';
 
@@ -34,6 +34,10 @@ export class SqliteTarget implements Target {
 
   describe(table: string): Promise<TableInfo | undefined> {
     return Promise.resolve(this.#db ? describeTable(this.#db, table) : undefined);
+  }
+
+  foreignKeys(table: string): Promise<ForeignKey[]> {
+    return Promise.resolve(this.#db ? foreignKeys(this.#db, table) : []);
   }
 
   async *read(request: ReadRequest): AsyncIterable<Row[]> {
