@@ -71,7 +71,10 @@ describe('audit trail', () => {
     // A row the target refuses is quarantined; a trigger broken in itself (a table it needs is gone) fails the run.
     await db.query('CREATE FUNCTION audit_people() RETURNS trigger AS $$ BEGIN INSERT INTO people_log VALUES (NEW.id); RETURN NEW; END $$ LANGUAGE plpgsql');
     await db.query('CREATE TRIGGER audit_people BEFORE INSERT ON people FOR EACH ROW EXECUTE FUNCTION audit_people()');
-    expect(await main(['run', planFile, '--quiet', '--no-report'], captureIo())).toBe(1);
+    const failed = captureIo();
+    expect(await main(['run', planFile, '--quiet', '--no-report'], failed)).toBe(1);
+    // The message ends with what to do: the committed batches stay, and the same command resumes after them.
+    expect(failed.stderr.join('\n')).toMatch(/relation "people_log" does not exist[\s\S]*\nhint: once the cause is fixed, run crm-migrate run .*plan\.yaml again: it resumes after the last committed batch/);
     const io = captureIo();
     await main(['history', planFile, '--json'], io);
     const [entry] = io.stdout.map((l) => JSON.parse(l) as { outcome: string; details: { code: string; message: string } });

@@ -43,6 +43,7 @@ function report(error: unknown, io: Io, showValues: boolean): number {
     io.err(`error: ${error.message}${error.hint ? `\nhint: ${error.hint}` : ''}`);
     const cause = error.cause as { message?: string; detail?: string } | undefined;
     if (showValues && cause) io.err(`cause (may show values): ${cause.message ?? ''}${cause.detail ? ` — ${cause.detail}` : ''}`);
+    if (process.env.CRM_MIGRATE_DEBUG && error.code === 'E_INTERNAL') io.err((error.cause as Error | undefined)?.stack ?? error.stack ?? '');
     return error.exitCode;
   }
   // Not one of ours: a bug or an unexpected driver failure. The message only: driver messages can quote values.

@@ -7,6 +7,7 @@ import { balanced, formatIssues, formatSummary } from './format.js';
 import type { Io } from './main.js';
 import { commandPlan, overQuarantineLimit, type PlanOptions, type WriteOptions } from './plan-options.js';
 import { progressView } from './progress.js';
+import { withResumeHint } from './resume-hint.js';
 import { stopOnSignals } from './signals.js';
 
 export interface RunCommandOptions extends PlanOptions, WriteOptions {
@@ -37,6 +38,8 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
       },
       onWarnings: (warnings) => io.err(formatIssues(warnings)),
     });
+  } catch (error) {
+    throw withResumeHint(error, `crm-migrate run ${file}`);
   } finally {
     view?.stop();
     stop.dispose();

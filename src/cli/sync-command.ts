@@ -5,6 +5,7 @@ import { DURATION_HINT, parseDuration } from '../plan/duration.js';
 import { balanced, formatIssues, int } from './format.js';
 import type { Io } from './main.js';
 import { commandPlan, overQuarantineLimit, type PlanOptions, type WriteOptions } from './plan-options.js';
+import { withResumeHint } from './resume-hint.js';
 import { stopOnSignals } from './signals.js';
 
 export interface SyncCommandOptions extends PlanOptions, WriteOptions {
@@ -61,7 +62,7 @@ export async function syncCommand(file: string, options: SyncCommandOptions, io:
         // A dropped connection or a database away for maintenance should not end a sync that runs for weeks:
         // the failed increment is resumed by the next one. A bad plan, or too many failures in a row, end it.
         const transient = error instanceof CrmMigrateError && TRANSIENT.includes(error.code);
-        if (!transient || ++failures >= MAX_FAILURES) throw error;
+        if (!transient || ++failures >= MAX_FAILURES) throw withResumeHint(error, `crm-migrate sync ${file}`);
         io.err(`${new Date().toISOString()} increment failed (${failures} of ${MAX_FAILURES} in a row), retrying in ${options.every ?? '30s'}: ${error.message}`);
         await sleep(every, undefined, { signal: stop.signal }).catch(() => undefined);
         continue;
