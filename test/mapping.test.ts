@@ -5,6 +5,7 @@ import { createRowMapper } from '../src/engine/row-mapper.js';
 import type { TargetColumn } from '../src/engine/schema-check.js';
 import { FitFailure, fitTarget } from '../src/engine/target-fit.js';
 import { castValue } from '../src/mapping/cast.js';
+import { enumLabels } from '../src/connectors/mysql/mysql-catalog.js';
 import { findStep } from '../src/mapping/steps.js';
 import type { LogicalType, Value } from '../src/values.js';
 import { boundEntity } from './helpers/plans.js';
@@ -126,6 +127,13 @@ describe('cast', () => {
   });
 });
 
+describe('MySQL enum labels', () => {
+  it.each([
+    ["enum('lead','customer')", ['lead', 'customer']],
+    ["enum('it''s','a,b','')", ["it's", 'a,b', '']],
+  ])('%s', (type, labels) => expect(enumLabels(type)).toEqual(labels));
+});
+
 describe('target fit', () => {
   const col = (type: LogicalType, extra: Partial<TargetColumn> = {}): TargetColumn => ({ name: 'c', type, nullable: true, ...extra });
   it.each([
@@ -143,6 +151,14 @@ describe('target fit', () => {
     [3000000000, col('bigint'), null],
     [4.5, col('integer'), 'type_mismatch'],
     ['7', col('integer'), null],
+    ['lead', col('text', { labels: { values: ['lead', 'customer'], caseInsensitive: false } }), null],
+    ['Lead', col('text', { labels: { values: ['lead', 'customer'], caseInsensitive: false } }), 'not_in_enum'],
+    ['Lead  ', col('text', { labels: { values: ['lead', 'customer'], caseInsensitive: true } }), null],
+    ['prospect', col('text', { labels: { values: ['lead', 'customer'], caseInsensitive: true } }), 'not_in_enum'],
+    [1.7e308, col('float', { singlePrecision: true }), 'out_of_range'],
+    [-3.5e38, col('float', { singlePrecision: true }), 'out_of_range'],
+    [3.4e38, col('float', { singlePrecision: true }), null],
+    [1.7e308, col('float'), null],
   ] as [Value, TargetColumn, string | null][])('%j', (value, column, code) => {
     const fit = fitTarget(value, column);
     expect(fit instanceof FitFailure ? fit.code : null).toBe(code);

@@ -4,6 +4,7 @@ import { defineStep, ok } from '../src/mapping/steps.js';
 import type { Value } from '../src/values.js';
 import { runPlan } from '../src/engine/run.js';
 import { parsePlan } from '../src/plan/load.js';
+import { previewPlan } from '../src/engine/preview.js';
 import { scratchMigration, type ScratchDatabase, type ScratchMigration } from './helpers/sql-databases.js';
 
 // A new CRM's tables say no in their own ways: a unique email, an enum, a key that is there already, a
@@ -83,7 +84,9 @@ describe.each(['postgres', 'mysql', 'sqlite'] as const)('target constraints, sql
     expect(summary.status).toBe('done');
     const refusedKeys = schema.refused.map(([key]) => key);
     expect(summary.entities.contacts).toMatchObject({ read: 30, written: 30 - refusedKeys.length, quarantined: refusedKeys.length });
-    for (const r of summary.reasons) expect(r.rule).toMatch(/^target:/);
+    // An enum label or a float's range is known from the schema: checked before writing (rule target), the rest
+    // the database refused (rule target:<its code>).
+    for (const r of summary.reasons) expect(r.rule).toMatch(['not_in_enum', 'out_of_range'].includes(r.code) && targetKind !== 'sqlite' ? /^target$/ : /^target:/);
     const byKey = summary.reasons.flatMap((r) => r.sampleKeys.map((k): [string, string] => [k, r.code]));
     const numerically = (a: [string, string], b: [string, string]) => Number(a[0]) - Number(b[0]);
     expect(byKey.sort(numerically)).toEqual([...schema.refused].sort(numerically));
@@ -97,6 +100,16 @@ describe.each(['postgres', 'mysql', 'sqlite'] as const)('target constraints, sql
       { email: 'kept@example.org', note: 'there before' },
       { email: 'e24@example.org', note: 'ok' },
     ]);
+  });
+
+  it('predicts in plan what the schema tells: an enum label, a float out of range, a unique value seen earlier', async () => {
+    const preview = await previewPlan(parsePlan(PLAN(m.source.url, m.target.url), 'plan.yaml'), { sample: 30 });
+    const predicted = (preview.entities[0]?.samples ?? []).filter((s) => s.after === null).map((s) => [s.sourceKey, s.reasons.map((r) => r.code).join()]);
+    const fromSchema: [string, string][] = targetKind === 'sqlite' ? [] : [['12', 'not_in_enum'], ['17', 'out_of_range']];
+    const numerically = (a: string[], b: string[]) => Number(a[0]) - Number(b[0]);
+    expect(predicted.sort(numerically)).toEqual([['8', 'unique_violation'], ...fromSchema, ['25', 'unique_violation'], ['26', 'unique_violation']].sort(numerically));
+    // Only the database knows what a trigger refuses, and which keys it holds already: those are found by the run.
+    expect(await m.target.rows('SELECT id FROM people')).toEqual([{ id: 5 }]);
   });
 });
 

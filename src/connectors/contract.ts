@@ -18,6 +18,12 @@ export interface ColumnInfo {
   /** A decimal column's declared digits in all and after the point (`numeric(10,2)`): a bigger number cannot go in. */
   readonly precision?: number | undefined;
   readonly scale?: number | undefined;
+  /** The values an enum column accepts (a PostgreSQL enum, a MySQL ENUM); `caseInsensitive` where the database matches them so. */
+  readonly labels?: { readonly values: readonly string[]; readonly caseInsensitive: boolean } | undefined;
+  /** A float of single precision (PostgreSQL real, MySQL FLOAT): it holds no number beyond ±3.4e38. */
+  readonly singlePrecision?: boolean | undefined;
+  /** Rows must differ in this column (a unique constraint or index on it alone, the primary key aside). */
+  readonly unique?: boolean | undefined;
 }
 
 export interface TableInfo {

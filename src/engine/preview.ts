@@ -1,7 +1,7 @@
 import type { Reason, TableSpec } from '../connectors/contract.js';
 import type { PlanIssue } from '../errors.js';
 import type { Plan } from '../plan/load.js';
-import { valueToJson } from '../values.js';
+import { valueToJson, type Row } from '../values.js';
 import { maskValue } from '../protect/protect.js';
 import { sourceKeyText } from './load-entity.js';
 import { piiColumns, rowForDisplay } from './pii.js';
@@ -9,7 +9,7 @@ import { refResolver } from './refs.js';
 import { QualityTally, type EntityQuality } from './quality.js';
 import { createRowMapper } from './row-mapper.js';
 import { withConnections } from './run.js';
-import { checkAgainstSchemas } from './schema-check.js';
+import { checkAgainstSchemas, type BoundEntity } from './schema-check.js';
 
 export interface SampleRow {
   readonly sourceKey: string;
@@ -39,6 +39,25 @@ export interface PlanPreview {
 }
 
 /**
+ * What the target's unique columns would refuse among the sample rows: a value that an earlier sample row
+ * already holds (`unique_violation`, as the run would quarantine it when the database refuses it).
+ */
+function uniqueChecks(entity: BoundEntity): (values: Row, reasons: Reason[]) => void {
+  const columns = entity.targetColumns.flatMap((c, i) => (c.unique ? [i] : []));
+  const seen = columns.map(() => new Set<string>());
+  return (values, reasons) => {
+    columns.forEach((i, k) => {
+      const value = values[i] ?? null;
+      if (value === null) return;
+      const text = String(valueToJson(value));
+      const set = seen[k] as Set<string>;
+      if (set.has(text)) reasons.push({ field: entity.targetColumns[i]?.name ?? '', rule: 'target', code: 'unique_violation' });
+      else set.add(text);
+    });
+  };
+}
+
+/**
  * `plan`: checks the plan against the live schemas and pushes the first rows of each entity through
  * mapping and cleaning. Opens the target for inspection only: nothing is created or written anywhere.
  */
@@ -57,11 +76,13 @@ export async function previewPlan(plan: Plan, options: { sample?: number; showVa
       const piiFields = new Set(options.showValues ? [] : entity.plan.fields.filter((f) => f.pii && f.steps.at(-1)?.kind !== 'protect').map((f) => f.target));
       if (sample > 0) {
         const resolve = refResolver(plan, entity, target.state, source, { dryRun: true, fillDeferred: true });
+        const unique = uniqueChecks(entity);
         for await (const batch of source.read({ table: entity.plan.from, columns: entity.readColumns, key: entity.plan.key, batchSize: sample })) {
           await resolve?.(batch);
           for (const row of batch) {
             const reasons: Reason[] = [];
             const values = map(row, reasons);
+            if (reasons.length === 0) unique(values, reasons);
             const before = rowForDisplay(entity, row, pii);
             const shown = (target: string, value: unknown) => (piiFields.has(target) && value !== null ? maskValue(String(value)) : value);
             const after = reasons.length > 0 ? null : Object.fromEntries(entity.plan.fields.map((f, i) => [f.target, shown(f.target, valueToJson(values[i] ?? null))]));

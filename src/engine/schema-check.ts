@@ -18,6 +18,9 @@ export interface TargetColumn {
   readonly bmpOnly?: boolean | undefined;
   readonly precision?: number | undefined;
   readonly scale?: number | undefined;
+  readonly labels?: ColumnInfo['labels'];
+  readonly singlePrecision?: boolean | undefined;
+  readonly unique?: boolean | undefined;
 }
 
 /** An entity bound to the live schemas: what to read, what it becomes, where it goes. */

@@ -3,7 +3,7 @@ import { castValue } from '../mapping/cast.js';
 import type { Value } from '../values.js';
 import type { TargetColumn } from './schema-check.js';
 
-export type FitCode = 'not_null' | 'too_long' | 'type_mismatch' | 'out_of_range' | 'nul_character' | 'invalid_unicode' | 'invalid_utf8' | 'not_representable';
+export type FitCode = 'not_null' | 'too_long' | 'type_mismatch' | 'out_of_range' | 'not_in_enum' | 'nul_character' | 'invalid_unicode' | 'invalid_utf8' | 'not_representable';
 
 /** Why a value cannot be written; one shared instance per code, so the hot path allocates nothing. */
 export class FitFailure {
@@ -15,6 +15,7 @@ const FAIL: Readonly<Record<FitCode, FitFailure>> = {
   too_long: new FitFailure('too_long'),
   type_mismatch: new FitFailure('type_mismatch'),
   out_of_range: new FitFailure('out_of_range'),
+  not_in_enum: new FitFailure('not_in_enum'),
   nul_character: new FitFailure('nul_character'),
   invalid_unicode: new FitFailure('invalid_unicode'),
   invalid_utf8: new FitFailure('invalid_utf8'),
@@ -22,6 +23,17 @@ const FAIL: Readonly<Record<FitCode, FitFailure>> = {
 };
 
 const INT32_MIN = -2147483648;
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** Whether an enum column takes this text: exactly, or as MySQL matches (case aside, trailing spaces dropped). */
+function isLabel(text: string, labels: NonNullable<TargetColumn['labels']>): boolean {
+  if (!labels.caseInsensitive) return labels.values.includes(text);
+  let lower = LOWERED.get(labels);
+  if (!lower) LOWERED.set(labels, (lower = new Set(labels.values.map((l) => l.toLowerCase()))));
+  return lower.has(text.replace(/ +$/, '').toLowerCase());
+}
+
+const LOWERED = new WeakMap<object, ReadonlySet<string>>();
 const INT32_MAX = 2147483647;
 
 /** Characters as the databases count them (code points), not UTF-16 units. */
@@ -66,12 +78,15 @@ export function fitTarget(value: Value, column: TargetColumn): Value | FitFailur
     if (column.bmpOnly && /[\uD800-\uDFFF]/.test(text)) return FAIL.not_representable;
     // A string no longer in UTF-16 units than the limit is certainly within it in code points.
     if (column.maxLength !== undefined && text.length > column.maxLength && lengthOf(text) > column.maxLength) return FAIL.too_long;
+    if (column.labels && !isLabel(text, column.labels)) return FAIL.not_in_enum;
     return text;
   }
   // The common case, an integer that is already a number, needs no conversion.
   if (typeof value === 'number' && Number.isInteger(value) && (column.type === 'bigint' || (column.type === 'integer' && value >= INT32_MIN && value <= INT32_MAX))) return value;
   const cast = castValue(value, column.type);
   if (cast.issues) return cast.issues[0]?.code === 'out_of_range' ? FAIL.out_of_range : FAIL.type_mismatch;
+  // A real holds up to 3.4e38: a double beyond it would fail the whole batch.
+  if (column.singlePrecision && typeof cast.value === 'number' && Math.abs(cast.value) > FLOAT32_MAX) return FAIL.out_of_range;
   // numeric(p,s) holds p - s digits before the point: a bigger number would fail the whole batch.
   if (column.precision !== undefined && integerDigits(cast.value) > column.precision - (column.scale ?? 0)) return FAIL.out_of_range;
   return cast.value;

@@ -91,6 +91,11 @@ export async function foreignKeys(db: PromiseConnection, table: string): Promise
   }));
 }
 
+/** The labels of `enum('lead','it''s')`, as information_schema spells the column type. */
+export function enumLabels(columnType: string): string[] {
+  return [...columnType.matchAll(/'((?:[^']|'')*)'/g)].map((m) => (m[1] ?? '').replace(/''/g, "'"));
+}
+
 export async function describeTable(db: PromiseConnection, table: string): Promise<TableInfo | undefined> {
   const [schema, name] = split(table);
   const [rows] = await db.query(
@@ -104,6 +109,13 @@ export async function describeTable(db: PromiseConnection, table: string): Promi
     `SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ? AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION`,
     [schema, name],
   );
+  // Unique indexes of one whole column (a prefix index is unique only in its prefix).
+  const [uniques] = await db.query(
+    `SELECT MIN(COLUMN_NAME) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ? AND NON_UNIQUE = 0 AND INDEX_NAME <> 'PRIMARY'
+     GROUP BY INDEX_NAME HAVING COUNT(*) = 1 AND MAX(SUB_PART) IS NULL`,
+    [schema, name],
+  );
+  const unique = new Set((uniques as string[][]).map((u) => String(u[0])));
   const columns: ColumnInfo[] = list.map(([column, dataType, columnType, maxChars, nullable, dflt, extra, charset, precision, scale]) => ({
     name: column,
     ...logicalTypeOf(dataType, columnType, maxChars === null ? null : Number(maxChars)),
@@ -114,6 +126,10 @@ export async function describeTable(db: PromiseConnection, table: string): Promi
     bmpOnly: charset === 'utf8' || charset === 'utf8mb3',
     ...(charset === null ? {} : { charset }),
     ...(dataType.toLowerCase() === 'decimal' && precision !== null ? { precision: Number(precision), scale: Number(scale ?? 0) } : {}),
+    // ENUM matches its labels as its collation compares (case aside, trailing spaces dropped, by default).
+    ...(dataType.toLowerCase() === 'enum' ? { labels: { values: enumLabels(columnType), caseInsensitive: true } } : {}),
+    ...(dataType.toLowerCase() === 'float' ? { singlePrecision: true } : {}),
+    ...(unique.has(column) ? { unique: true } : {}),
   }));
   return { name: table, columns, primaryKey: (keys as string[][]).map((k) => String(k[0])) };
 }

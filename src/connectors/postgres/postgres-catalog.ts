@@ -30,13 +30,16 @@ export async function listTables(client: pg.Client): Promise<string[]> {
 }
 
 export async function describeTable(client: pg.Client, table: string): Promise<TableInfo | undefined> {
-  const result = await client.query<{ name: string; native: string; typname: string; notnull: boolean; hasdef: boolean; maxlen: number | null; prec: number | null; scale: number | null; pkpos: number | null }>(
+  const result = await client.query<{ name: string; native: string; typname: string; notnull: boolean; hasdef: boolean; maxlen: number | null; prec: number | null; scale: number | null; pkpos: number | null; labels: string[] | null; uniq: boolean }>(
     `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS native, t.typname, a.attnotnull AS notnull,
             a.atthasdef AS hasdef,
             CASE WHEN t.typname IN ('varchar', 'bpchar') AND a.atttypmod > 4 THEN a.atttypmod - 4 END AS maxlen,
             CASE WHEN t.typname = 'numeric' AND a.atttypmod > 4 THEN ((a.atttypmod - 4) >> 16) & 65535 END AS prec,
             CASE WHEN t.typname = 'numeric' AND a.atttypmod > 4 THEN (a.atttypmod - 4) & 65535 END AS scale,
-            array_position(i.indkey::int2[], a.attnum) AS pkpos
+            array_position(i.indkey::int2[], a.attnum) AS pkpos,
+            (SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = a.atttypid) AS labels,
+            EXISTS (SELECT 1 FROM pg_index u WHERE u.indrelid = a.attrelid AND u.indisunique AND NOT u.indisprimary
+                    AND u.indnatts = 1 AND u.indkey[0] = a.attnum AND u.indpred IS NULL) AS uniq
      FROM pg_attribute a
      JOIN pg_type t ON t.oid = a.atttypid
      LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary
@@ -54,6 +57,9 @@ export async function describeTable(client: pg.Client, table: string): Promise<T
     scale: r.scale ?? undefined,
     nullable: !r.notnull,
     hasDefault: r.hasdef,
+    ...(r.labels ? { labels: { values: r.labels, caseInsensitive: false } } : {}),
+    ...(r.typname === 'float4' ? { singlePrecision: true } : {}),
+    ...(r.uniq ? { unique: true } : {}),
   }));
   const primaryKey = result.rows.filter((r) => r.pkpos !== null).sort((a, b) => (a.pkpos ?? 0) - (b.pkpos ?? 0)).map((r) => r.name);
   return { name: table, columns, primaryKey };

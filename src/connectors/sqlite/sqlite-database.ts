@@ -65,12 +65,20 @@ export function describeTable(db: Database.Database, table: string): TableInfo |
     name: string; type: string; nn: bigint; dflt: unknown; pk: bigint;
   }[];
   if (rows.length === 0) return undefined;
+  // Unique indexes (UNIQUE constraints are ones too) of one column, on every row (not partial).
+  const unique = new Set(
+    db
+      .prepare(`SELECT (SELECT name FROM pragma_index_info(l.name)) FROM pragma_index_list(?) l WHERE l."unique" = 1 AND l.origin <> 'pk' AND l.partial = 0 AND (SELECT COUNT(*) FROM pragma_index_info(l.name)) = 1`)
+      .pluck()
+      .all(table) as string[],
+  );
   const columns: ColumnInfo[] = rows.map((r) => ({
     name: r.name,
     ...logicalTypeOf(r.type),
     nativeType: r.type || '(none)',
     nullable: Number(r.nn) === 0 && Number(r.pk) === 0,
     hasDefault: r.dflt !== null,
+    ...(unique.has(r.name) ? { unique: true } : {}),
   }));
   const primaryKey = rows.filter((r) => Number(r.pk) > 0).sort((a, b) => Number(a.pk) - Number(b.pk)).map((r) => r.name);
   return { name: table, columns, primaryKey };
