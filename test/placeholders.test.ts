@@ -97,6 +97,18 @@ describe.each([['sqlite', 'postgres'], ['postgres', 'mysql']] as const)('orphan 
     expect(again.entities.find((e) => e.entity === 'companies')).toMatchObject({ equal: 2, quarantined: 0, retried: 1, placeholders: 2, stale: 0, extra: 0 });
   }, 60_000);
 
+  it('leaves out a placeholder the target refuses, and quarantines the rows referring to it as orphans', async () => {
+    // The new CRM takes no record with that status: every placeholder is refused.
+    await m.target.run('DROP TABLE accounts');
+    await m.target.run("CREATE TABLE accounts (id VARCHAR(36) PRIMARY KEY, name VARCHAR(100) NOT NULL, email VARCHAR(100), status VARCHAR(20) NOT NULL, CONSTRAINT no_placeholders CHECK (status <> 'placeholder'))");
+    const summary = await runPlan(parsePlan(PLAN(m.source.url, m.target.url), 'plan.yaml'));
+    expect(summary.status).toBe('done');
+    expect(summary.placeholders?.companies ?? 0).toBe(0);
+    expect(summary.entities.orders).toMatchObject({ read: 7, written: 3, quarantined: 4 });
+    expect(summary.reasons.filter((r) => r.entity === 'orders').map((r) => [r.code, r.count])).toEqual([['orphan', 4]]);
+    expect((await m.target.rows<{ id: number }>('SELECT id FROM orders ORDER BY id')).map((o) => Number(o.id))).toEqual([100, 104, 106]);
+  });
+
   it('refuses a plan whose placeholder would leave a NOT NULL column empty, before writing anything', async () => {
     const text = PLAN(m.source.url, m.target.url, '    placeholder: { name: "(unknown company)", sttaus: placeholder }\n');
     const error = await runPlan(parsePlan(text, 'plan.yaml')).then(() => undefined, (e: unknown) => e);

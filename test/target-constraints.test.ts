@@ -5,6 +5,8 @@ import type { Value } from '../src/values.js';
 import { runPlan } from '../src/engine/run.js';
 import { parsePlan } from '../src/plan/load.js';
 import { previewPlan } from '../src/engine/preview.js';
+import { listQuarantine } from '../src/engine/quarantine.js';
+import { retryQuarantine } from '../src/engine/retry.js';
 import { scratchMigration, type ScratchDatabase, type ScratchMigration } from './helpers/sql-databases.js';
 
 // A new CRM's tables say no in their own ways: a unique email, an enum, a key that is there already, a
@@ -110,6 +112,34 @@ describe.each(['postgres', 'mysql', 'sqlite'] as const)('target constraints, sql
     expect(predicted.sort(numerically)).toEqual([['8', 'unique_violation'], ...fromSchema, ['25', 'unique_violation'], ['26', 'unique_violation']].sort(numerically));
     // Only the database knows what a trigger refuses, and which keys it holds already: those are found by the run.
     expect(await m.target.rows('SELECT id FROM people')).toEqual([{ id: 5 }]);
+  });
+});
+
+describe('a retried row the target refuses', () => {
+  let m: ScratchMigration;
+  beforeEach(async () => {
+    m = await scratchMigration('sqlite', 'postgres');
+    await m.source.run('CREATE TABLE contacts (id INTEGER PRIMARY KEY, email TEXT, stage TEXT, score REAL, note TEXT)');
+    for (let id = 1; id <= 4; id++) await m.source.run('INSERT INTO contacts VALUES (?, ?, ?, ?, ?)', [id, id === 2 ? 'not an email' : `e${id}@example.org`, 'lead', 1, 'ok']);
+    await m.target.run('CREATE TABLE people (id INTEGER PRIMARY KEY, email TEXT UNIQUE, stage TEXT, score REAL, note TEXT)');
+  });
+  afterEach(() => m.drop());
+
+  it('stays in quarantine with the reason the target gave, and the rest of the retry is written', async () => {
+    const plan = PLAN(m.source.url, m.target.url).replace('email: email', 'email: { from: email, clean: email }');
+    const first = await runPlan(parsePlan(plan, 'plan.yaml'));
+    expect(first.entities.contacts).toMatchObject({ written: 3, quarantined: 1 });
+    // Fixed to an address another contact holds already.
+    async function* fixed() {
+      yield { entity: 'contacts', source_key: '2', id: '2', email: 'e3@example.org', stage: 'lead', score: '1', note: 'ok' };
+    }
+    const retried = await retryQuarantine(parsePlan(plan, 'plan.yaml'), fixed());
+    expect(retried.entities.contacts).toMatchObject({ retried: 1, written: 0, quarantined: 1 });
+    expect(retried.runs[0]?.counts.contacts).toMatchObject({ read: 4, written: 3, quarantined: 1 });
+    const open: string[] = [];
+    await listQuarantine(parsePlan(plan, 'plan.yaml'), { each: (row) => void open.push(`${row.sourceKey}:${row.reasons.map((r) => r.code).join()}`) });
+    expect(open).toEqual(['2:unique_violation']);
+    expect((await m.target.rows<{ id: number }>('SELECT id FROM people ORDER BY id')).map((r) => r.id)).toEqual([1, 3, 4]);
   });
 });
 

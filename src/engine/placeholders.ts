@@ -1,11 +1,12 @@
 import type { Checkpoint, ColumnInfo, Counts, CrosswalkEntry, Source, TableInfo, TableSpec, Target } from '../connectors/contract.js';
-import type { PlanIssue } from '../errors.js';
+import { RowsRejected, type PlanIssue } from '../errors.js';
 import type { EntityPlan } from '../mapping/compile.js';
 import { newUuid } from '../mapping/identity.js';
 import type { Plan } from '../plan/load.js';
 import { didYouMean } from '../plan/suggest.js';
 import { sourceKeyText, valueToJson, type Row, type Value } from '../values.js';
 import type { BoundEntity, TargetColumn } from './schema-check.js';
+import { writeAllBut } from './refused-rows.js';
 import { FitFailure, fitTarget } from './target-fit.js';
 
 // Orphan refs with `orphans: placeholder`: before an entity loads, the records its rows refer to that were
@@ -107,11 +108,34 @@ export async function makePlaceholders(options: {
   const start = { runId: options.runId, table: referenced.plan.into, columns: [spec.keyColumn.name, ...spec.columns] };
   let writer = await target.beginBatch(start);
   let made: CrosswalkEntry[] = [];
+  /** The open batch's placeholder rows, beside `made`: a batch the target refuses is written again without the refused ones. */
+  let madeRows: Row[] = [];
   // Made in the open batch, not committed yet: the crosswalk (read on its own connection) cannot see them.
   const madeKeys = new Set<string>();
   let inBatch = 0;
   let stopped = false;
   const checkpoint = (done: boolean): Checkpoint => ({ entity: name, lastKey, counts: { ...counts }, done });
+  /** Set when the open batch's writer refused rows while streaming: the batch ends there and is written again. */
+  let refusedBatch: unknown;
+  /**
+   * Commits the open batch. A placeholder the target refuses (a unique column, a trigger) is left out, with its
+   * crosswalk line: the rows referring to it are then orphans, quarantined by the load as such.
+   */
+  const commit = async (done: boolean): Promise<void> => {
+    try {
+      if (refusedBatch !== undefined) throw refusedBatch;
+      await writer.commit([], checkpoint(done), { placeholders: made });
+      return;
+    } catch (error) {
+      refusedBatch = undefined;
+      if (!(error instanceof RowsRejected)) throw error;
+      await writer.abort().catch(() => undefined);
+    }
+    writer = await target.beginBatch(start);
+    const refused = await writeAllBut(writer, madeRows);
+    counts.written -= refused.size;
+    await writer.commit([], checkpoint(done), { placeholders: made.filter((_m, i) => !refused.has(i)) });
+  };
   try {
     for await (const rows of source.read({ table: entity.plan.from, columns, key: options.order, after: (lastKey as Row | null) ?? undefined, batchSize: 500 })) {
       if (signal?.aborted) {
@@ -131,7 +155,9 @@ export async function makePlaceholders(options: {
         if (found.has(sourceKey)) continue;
         const key = spec.newId ? newUuid(referenced.plan.name, sourceKey) : fitTarget(value, spec.keyColumn);
         if (key instanceof FitFailure) continue;
-        writer.add([key, ...spec.values]);
+        const placeholder = [key, ...spec.values];
+        writer.add(placeholder);
+        madeRows.push(placeholder);
         made.push({ plan: planName, entity: referenced.plan.name, sourceKey, newKey: sourceKeyText([valueToJson(key)]) });
         madeKeys.add(sourceKey);
         counts.written += 1;
@@ -141,16 +167,17 @@ export async function makePlaceholders(options: {
       const last = rows[rows.length - 1] as Row;
       lastKey = orderAt.map((i) => valueToJson(last[i] ?? null));
       if (inBatch < entity.plan.batchSize) {
-        await writer.flush();
-        continue;
+        await writer.flush().catch((error: unknown) => (refusedBatch = error));
+        if (refusedBatch === undefined) continue;
       }
-      await writer.commit([], checkpoint(false), { placeholders: made });
+      await commit(false);
       made = [];
+      madeRows = [];
       madeKeys.clear();
       inBatch = 0;
       writer = await target.beginBatch(start);
     }
-    await writer.commit([], checkpoint(!stopped), { placeholders: made });
+    await commit(!stopped);
   } catch (error) {
     await writer.abort().catch(() => undefined);
     throw error;

@@ -98,6 +98,18 @@ async function narrow(writer: BatchWriter, indexes: readonly number[], rows: Pen
 }
 
 /**
+ * Writes these rows on an open writer, each group in a savepoint, leaving out the ones the target refuses:
+ * for batches whose rows are not source rows (placeholders). Resolves to the refused rows' indexes.
+ */
+export async function writeAllBut(writer: BatchWriter, values: readonly Row[]): Promise<Map<number, Rejection>> {
+  const rows = new PendingRows();
+  for (const v of values) rows.push(v, v);
+  const refused = new Map<number, Rejection>();
+  await narrow(writer, values.map((_v, i) => i), rows, refused);
+  return refused;
+}
+
+/**
  * Writes a batch the target refused once more, on a writer of its own: every row but the refused ones, which
  * are quarantined with the target's reason, then the batch's checkpoint, counts moved from written to
  * quarantined, all in one transaction. Resolves to the number of rows refused.
@@ -105,7 +117,7 @@ async function narrow(writer: BatchWriter, indexes: readonly number[], rows: Pen
  * Call it with no other batch open: rows of an open batch could wait on the rows written again while the
  * engine waits on this commit, a deadlock the database cannot see.
  */
-export async function writeRefusedBatch(target: Target, start: BatchStart, batch: BatchContent, rows: PendingRows, entry: QuarantineEntry, keyOf: (source: Row) => string): Promise<number> {
+export async function writeRefusedBatch(target: Target, start: BatchStart, batch: Omit<BatchContent, 'span'>, rows: PendingRows, entry: QuarantineEntry, keyOf: (source: Row) => string): Promise<number> {
   const writer = await target.beginBatch(start);
   try {
     const refused = new Map<number, Rejection>();
@@ -128,9 +140,10 @@ export async function writeRefusedBatch(target: Target, start: BatchStart, batch
   }
 }
 
-/** A batch's state without what it recorded for rows that were refused after all (their crosswalk lines). */
+/** A batch's state without what it recorded for rows that were refused after all (crosswalk lines, records retried). */
 function withoutKeys(state: BatchState | undefined, keys: ReadonlySet<string>): BatchState | undefined {
   if (!state || keys.size === 0) return state;
   const realized = state.realized && { ...state.realized, sourceKeys: state.realized.sourceKeys.filter((k) => !keys.has(k)) };
-  return { ...state, crosswalk: state.crosswalk?.filter((c) => !keys.has(c.sourceKey)), realized };
+  const retried = state.retried && { ...state.retried, sourceKeys: state.retried.sourceKeys.filter((k) => !keys.has(k)) };
+  return { ...state, crosswalk: state.crosswalk?.filter((c) => !keys.has(c.sourceKey)), realized, retried };
 }

@@ -1,5 +1,5 @@
 import type { Checkpoint, Counts, QuarantinedRow, Reason, TableInfo, Target } from '../connectors/contract.js';
-import { CrmMigrateError } from '../errors.js';
+import { CrmMigrateError, RowsRejected } from '../errors.js';
 import type { Plan } from '../plan/load.js';
 import { valueToJson, type LogicalType, type Row, type Value } from '../values.js';
 import { auditEntry } from './audit.js';
@@ -7,7 +7,7 @@ import { chunkMapperFor } from './chunk-mapper.js';
 import { piiColumns, rowForDisplay } from './pii.js';
 import { QualityTally, type EntityQuality } from './quality.js';
 import { crosswalkEntries, refResolver, type RefResolver } from './refs.js';
-import { isRefusal } from './refused-rows.js';
+import { isRefusal, PendingRows, writeRefusedBatch } from './refused-rows.js';
 import { sourceKeyText, zeroCounts } from './load-entity.js';
 import { withConnections } from './run.js';
 import { checkAgainstSchemas, type BoundEntity } from './schema-check.js';
@@ -169,6 +169,7 @@ class EntityRetry {
       });
     }
     const keyIndexes = plan.key.map((k) => sourceColumns.indexOf(k));
+    const keyText = (row: Row) => sourceKeyText(keyIndexes.map((i) => valueToJson(row[i] ?? null)));
     const rows: Row[] = [];
     const keys: string[] = [];
     const reasons: (readonly Reason[])[] = [];
@@ -190,9 +191,11 @@ class EntityRetry {
     const mapped = chunkMapperFor(this.#entity)(rows);
     // A quarantined record may stand in the target as a placeholder (made for an orphan ref): the fixed record replaces it.
     const upsertKey = plan.strategy === 'incremental' || this.#entity.placeholder ? this.#entity.targetKey : undefined;
-    const writer = await target.beginBatch({ runId, table: plan.into, columns: this.#entity.writeColumns, upsertKey });
+    const start = { runId, table: plan.into, columns: this.#entity.writeColumns, upsertKey };
+    const writer = await target.beginBatch(start);
     const still: QuarantinedRow[] = [];
     const released: string[] = [];
+    const pending = new PendingRows();
     const quality = new QualityTally(plan.fields.map((f) => f.target), this.checkpoint.quality as EntityQuality | undefined);
     const written: { sourceKey: string; values: Row }[] = [];
     try {
@@ -201,6 +204,7 @@ class EntityRetry {
         if (values) {
           if (plan.tombstone) values.push(null);
           writer.add(values);
+          pending.push(values, rows[i] as Row);
           released.push(sourceKey);
           if (this.#entity.recordsCrosswalk) written.push({ sourceKey, values });
           releaseFromQuality(quality, reasons[i] ?? [], chunkMapperFor(this.#entity)([rows[i] as Row]).quality);
@@ -212,10 +216,22 @@ class EntityRetry {
       counts.written += released.length;
       counts.quarantined -= released.length;
       const checkpoint = { ...this.checkpoint, counts, quality: quality.snapshot() };
-      await writer.commit(still, checkpoint, { retried: { plan: this.#plan, entity: plan.name, sourceKeys: released }, crosswalk: crosswalkEntries(this.#plan, this.#entity, written) });
-      this.checkpoint = checkpoint;
+      const state = { retried: { plan: this.#plan, entity: plan.name, sourceKeys: released }, crosswalk: crosswalkEntries(this.#plan, this.#entity, written) };
+      let refused = 0;
+      try {
+        await writer.commit(still, checkpoint, state);
+      } catch (error) {
+        await writer.abort().catch(() => undefined);
+        if (!(error instanceof RowsRejected)) throw error;
+        // A fixed row the target refuses (its email now taken, say) goes back to quarantine with the target's reason.
+        const entry = (source: Row, reason: Reason): QuarantinedRow => ({ entity: plan.name, sourceKey: keyText(source), row: rowForDisplay(this.#entity, source, this.#pii), reasons: [reason] });
+        refused = await writeRefusedBatch(target, start, { quarantine: still, checkpoint, state }, pending, entry, keyText);
+      }
+      this.checkpoint = { ...checkpoint, counts: { ...checkpoint.counts, written: checkpoint.counts.written - refused, quarantined: checkpoint.counts.quarantined + refused } };
+      this.result.written -= refused;
+      this.result.quarantined += refused;
     } catch (error) {
-      await writer.abort();
+      await writer.abort().catch(() => undefined);
       throw error;
     }
     this.result.retried += rows.length;
