@@ -34,6 +34,8 @@ export function formatSummary(summary: RunSummary): string {
     '',
     table(['entity', 'read', 'written', 'merged', 'quarantined', 'filtered', 'read = sum', ...(withDeleted ? ['deleted'] : [])], rows),
   ];
+  const filtered = Object.entries(summary.filtered ?? {}).flatMap(([entity, by]) => Object.entries(by).map(([clause, n]) => [entity, clause, int(n)]));
+  if (filtered.length > 0) parts.push('', 'filtered (rows the plan\'s where: leaves out, by the condition they failed):', table(['entity', 'condition', 'rows'], filtered));
   const placeholders = Object.entries(summary.placeholders ?? {}).filter(([, n]) => n > 0);
   if (placeholders.length > 0) parts.push('', `placeholder records made for orphan refs (rows besides the written ones): ${placeholders.map(([name, n]) => `${name} ${int(n)}`).join(', ')}`);
   const dedupe = Object.entries(summary.dedupe ?? {});

@@ -105,6 +105,8 @@ export interface Reason {
   readonly field: string;
   readonly rule: string;
   readonly code: string;
+  /** A fact about the rule, never a value: how many joined rows matched (`3 rows of email_addr_bean_rel`). */
+  readonly detail?: string | undefined;
 }
 
 export interface QuarantinedRow {

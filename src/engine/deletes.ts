@@ -3,6 +3,7 @@ import { batched, sortedRows } from '../connectors/shared/sorted-file.js';
 import { newUuid } from '../mapping/identity.js';
 import { sourceKeyText, valueToJson, type Row } from '../values.js';
 import { mergeJoin } from './merge-join.js';
+import { rowFilter } from '../mapping/where.js';
 import type { BoundEntity } from './schema-check.js';
 
 /** Keys read per batch from each side, and removed per transaction. */
@@ -47,7 +48,15 @@ export async function removeDeleted(options: {
     }
   };
   const keyIndexes = plan.key.map((_k, i) => i);
-  const sourceKeys = source.read({ table: plan.from, columns: plan.key, key: plan.key, batchSize: KEYS_PER_BATCH });
+  // A row the entity's `where:` now filters out (a record marked deleted) is gone as far as the target goes.
+  const filterColumns = [...new Set(plan.where.flatMap((c) => c.columns))].filter((c) => !plan.key.includes(c));
+  const filter = rowFilter(plan.where, [...plan.key, ...filterColumns]);
+  async function* keptKeys(): AsyncIterable<Row[]> {
+    for await (const batch of source.read({ table: plan.from, columns: [...plan.key, ...filterColumns], key: plan.key, batchSize: KEYS_PER_BATCH })) {
+      yield filter ? batch.filter((row) => filter(row) === undefined).map((row) => row.slice(0, plan.key.length)) : batch;
+    }
+  }
+  const sourceKeys = keptKeys();
   // With a new_id the target holds each record under its new key: the source's keys become those, sorted (on disk).
   async function* newKeys(): AsyncIterable<Row> {
     for await (const batch of sourceKeys) for (const key of batch) yield [newUuid(plan.name, sourceKeyText(key.map(valueToJson)))];

@@ -9,7 +9,8 @@ import type { EntityMerges } from './dedupe.js';
 import { removeDeleted } from './deletes.js';
 import { piiColumns, rowForDisplay } from './pii.js';
 import { crosswalkEntries, type RefResolver } from './refs.js';
-import { QualityTally, type EntityQuality } from './quality.js';
+import { QualityTally, readStoredQuality, storedQuality, type FilterCounts } from './quality.js';
+import { rowFilter } from '../mapping/where.js';
 import { EMPTY_DIGEST, foldKey, PendingRows, writeRefusedBatch, type BatchContent, type BatchSpan } from './refused-rows.js';
 import type { BoundEntity } from './schema-check.js';
 import { poolMapper } from './worker-pool.js';
@@ -99,7 +100,11 @@ export async function loadEntity(options: {
   const { source, target, runId, entity, signal } = options;
   const { plan } = entity;
   const incremental = plan.strategy === 'incremental';
-  const tally = new QualityTally(plan.fields.map((f) => f.target), options.from?.quality as EntityQuality | undefined);
+  const stored = readStoredQuality(options.from?.quality);
+  const tally = new QualityTally(plan.fields.map((f) => f.target), stored.quality);
+  /** Rows the entity's `where:` filtered out so far, by clause. */
+  const filteredBy: FilterCounts = stored.filtered;
+  const filter = rowFilter(plan.where, entity.sourceColumns);
   const keyIndexes = plan.key.map((k) => entity.sourceColumns.indexOf(k));
   const keyOf = (row: Row): string => sourceKeyText(keyIndexes.map((k) => valueToJson(row[k] ?? null)));
   const order = readOrder(entity);
@@ -126,7 +131,7 @@ export async function loadEntity(options: {
   }
   const total = counts.read + (await source.count(plan.from, after && { key: order, after }));
   const report = (done: boolean) => options.onProgress?.({ entity: plan.name, counts: { ...counts }, total, done });
-  const checkpoint = (done: boolean): Checkpoint => ({ entity: checkpointName, lastKey, counts: { ...counts }, done, quality: tally.snapshot() });
+  const checkpoint = (done: boolean): Checkpoint => ({ entity: checkpointName, lastKey, counts: { ...counts }, done, quality: storedQuality(tally.snapshot(), filteredBy) });
 
   const mapper = chooseMapper(entity);
 
@@ -193,14 +198,19 @@ export async function loadEntity(options: {
     const from = again.after === null ? undefined : (again.after as Row);
     for await (const chunk of source.read({ table: plan.from, columns: entity.readColumns, key: order, after: from, batchSize: Math.min(plan.batchSize, READ_CHUNK) })) {
       const taken = chunk.length > again.read - read ? chunk.slice(0, again.read - read) : chunk;
-      if (options.resolve) await options.resolve(taken);
-      const mapped = mapAgain(taken);
-      taken.forEach((row, i) => {
+      read += taken.length;
+      const kept: Row[] = [];
+      for (const row of taken) {
+        if (filter?.(row) === undefined) kept.push(row);
+        else digest = foldKey(digest, row, keyIndexes, false);
+      }
+      if (options.resolve) await options.resolve(kept);
+      const mapped = mapAgain(kept);
+      kept.forEach((row, i) => {
         const values = writtenValues(row, mapped.values[i]);
         if (values) rows.push(values, row);
         digest = foldKey(digest, row, keyIndexes, values !== undefined);
       });
-      read += taken.length;
       if (read >= again.read) break;
     }
     if (read !== again.read || rows.length !== again.written || digest !== again.digest) {
@@ -278,9 +288,21 @@ export async function loadEntity(options: {
     }
   };
 
+  /**
+   * What `where:` took out of each source chunk before mapping, in read order (one entry per chunk mapped):
+   * the rows are counted, and the checkpoint moves past them, when their chunk is accounted.
+   */
+  const filteredChunks: { read: number; last: Row; filtered: number; digest: number; by: FilterCounts; keys: string[] }[] = [];
   /** Accounts for one mapped chunk, in read order, and commits the batch when it is full. */
   const account = async (chunk: MappedChunk): Promise<void> => {
     tally.merge(chunk.quality);
+    const taken = filter ? filteredChunks.shift() : undefined;
+    if (taken) {
+      counts.filtered += taken.filtered;
+      for (const [clause, n] of Object.entries(taken.by)) filteredBy[clause] = (filteredBy[clause] ?? 0) + n;
+      span.digest = (span.digest + taken.digest) >>> 0;
+      if (closing) seen.push(...taken.keys);
+    }
     const batchWriter = writer as BatchWriter;
     chunk.rows.forEach((row, i) => {
       let values = chunk.values[i];
@@ -313,10 +335,11 @@ export async function loadEntity(options: {
       if (closing) seen.push(sourceKey);
       quarantine.push({ entity: plan.name, sourceKey, row: rowForDisplay(entity, row, pii), reasons: chunk.reasons[i] ?? [] });
     });
-    const last = chunk.rows[chunk.rows.length - 1] as Row;
+    const last = taken?.last ?? (chunk.rows[chunk.rows.length - 1] as Row);
     lastKey = orderIndexes.map((i) => valueToJson(last[i] ?? null));
-    counts.read += chunk.rows.length;
-    span.read += chunk.rows.length;
+    const read = taken?.read ?? chunk.rows.length;
+    counts.read += read;
+    span.read += read;
     if (span.read < plan.batchSize) {
       await flush();
       return;
@@ -327,6 +350,24 @@ export async function loadEntity(options: {
 
   const removesDeleted = incremental && plan.deletes !== 'ignore';
   let stopped = false;
+  /** The rows of a chunk `where:` keeps; what it takes out is noted for `account` (filteredChunks). */
+  const keptRows = (rows: Row[]): Row[] => {
+    const kept: Row[] = [];
+    const taken = { read: rows.length, last: rows[rows.length - 1] as Row, filtered: 0, digest: EMPTY_DIGEST, by: {} as FilterCounts, keys: [] as string[] };
+    for (const row of rows) {
+      const clause = (filter as NonNullable<typeof filter>)(row);
+      if (clause === undefined) {
+        kept.push(row);
+        continue;
+      }
+      taken.filtered += 1;
+      taken.by[clause] = (taken.by[clause] ?? 0) + 1;
+      taken.digest = foldKey(taken.digest, row, keyIndexes, false);
+      if (closing) taken.keys.push(keyOf(row));
+    }
+    filteredChunks.push(taken);
+    return kept;
+  };
   /** Source chunks, refs resolved; a stop request ends them before the next chunk, which is then not accounted. */
   async function* chunks(): AsyncIterable<Row[]> {
     for await (const rows of source.read({ table: plan.from, columns: entity.readColumns, key: order, after, batchSize: Math.min(plan.batchSize, READ_CHUNK) })) {
@@ -334,8 +375,9 @@ export async function loadEntity(options: {
         stopped = true;
         return;
       }
-      if (options.resolve) await options.resolve(rows);
-      yield rows;
+      const kept = filter ? keptRows(rows) : rows;
+      if (options.resolve) await options.resolve(kept);
+      yield kept;
     }
   }
   report(false);

@@ -7,6 +7,7 @@ import { didYouMean } from '../plan/suggest.js';
 import { sourceKeyText, valueToJson, type Row, type Value } from '../values.js';
 import type { BoundEntity, TargetColumn } from './schema-check.js';
 import { writeAllBut } from './refused-rows.js';
+import { rowFilter } from '../mapping/where.js';
 import { FitFailure, fitTarget } from './target-fit.js';
 
 // Orphan refs with `orphans: placeholder`: before an entity loads, the records its rows refer to that were
@@ -100,7 +101,9 @@ export async function makePlaceholders(options: {
   const { source, target, entity, referenced, spec, planName, signal } = options;
   const name = placeholderStepName(entity.plan.name, referenced.plan.name);
   const refColumns = [...new Set(entity.plan.fields.flatMap((f) => (f.ref?.placeholder && f.ref.entity === referenced.plan.name ? [f.ref.column] : [])))];
-  const columns = [...new Set([...options.order, ...refColumns])];
+  // A row the entity's `where:` filters out is not loaded: its refs need no placeholder.
+  const columns = [...new Set([...options.order, ...refColumns, ...entity.plan.where.flatMap((c) => c.columns)])];
+  const filter = rowFilter(entity.plan.where, columns);
   const refAt = refColumns.map((c) => columns.indexOf(c));
   const orderAt = options.order.map((c) => columns.indexOf(c));
   const counts: Counts = { read: 0, written: 0, merged: 0, quarantined: 0, filtered: 0, deleted: 0, ...options.from?.counts };
@@ -143,7 +146,7 @@ export async function makePlaceholders(options: {
         break;
       }
       const wanted = new Map<string, Value>();
-      for (const row of rows) {
+      for (const row of filter ? rows.filter((r) => filter(r) === undefined) : rows) {
         for (const i of refAt) {
           const value = row[i] ?? null;
           const sourceKey = value === null ? '' : sourceKeyText([valueToJson(value)]);

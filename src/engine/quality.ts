@@ -121,3 +121,24 @@ export class QualityTally {
     return out;
   }
 }
+
+/**
+ * Rows a `where:` filtered out, by the clause they failed (`deleted = 0`): stored in the checkpoint beside the
+ * quality counts (the store keeps both as one JSON value), so a resumed run reports them whole.
+ */
+export type FilterCounts = Record<string, number>;
+
+// Not a column name a target would have (and no NUL: PostgreSQL's jsonb refuses one).
+const FILTERED = '(filtered by where)';
+
+/** The checkpoint's quality value: the counts per field, and the filter counts when there are any. */
+export function storedQuality(quality: EntityQuality, filtered: FilterCounts): unknown {
+  return Object.keys(filtered).length === 0 ? quality : { ...quality, [FILTERED]: filtered };
+}
+
+/** A checkpoint's quality value taken apart again (what `storedQuality` made, or what older runs stored). */
+export function readStoredQuality(stored: unknown): { quality: EntityQuality; filtered: FilterCounts } {
+  if (stored === null || typeof stored !== 'object') return { quality: {}, filtered: {} };
+  const { [FILTERED]: filtered, ...quality } = stored as Record<string, unknown>;
+  return { quality: quality as EntityQuality, filtered: { ...(filtered as FilterCounts | undefined) } };
+}

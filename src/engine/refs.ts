@@ -1,5 +1,8 @@
 import type { CrosswalkEntry, Source, StateStore } from '../connectors/contract.js';
-import { joinColumn, newUuid, orphanColumn, refColumn } from '../mapping/identity.js';
+import { ambiguousColumn, joinColumn, newUuid, orphanColumn, refColumn } from '../mapping/identity.js';
+import type { PickOrder } from '../mapping/compile.js';
+import { rowFilter } from '../mapping/where.js';
+import { compareValues } from './key-order.js';
 import type { Plan } from '../plan/load.js';
 import { sourceKeyText, valueToJson, type Row, type Value } from '../values.js';
 import type { BoundEntity } from './schema-check.js';
@@ -20,11 +23,21 @@ export function refResolver(plan: Plan, entity: BoundEntity, state: StateStore, 
   // An entity that joins nothing and refers to nothing reads its rows as they come.
   if (entity.plan.joins.length === 0 && !entity.plan.fields.some((f) => f.ref)) return undefined;
   const width = entity.sourceColumns.length;
-  const joins = entity.plan.joins.map((j) => ({
-    ...j,
-    onAt: entity.sourceColumns.indexOf(j.on),
-    at: j.columns.map((c) => entity.sourceColumns.indexOf(joinColumn(`${j.alias}.${c}`))),
-  }));
+  const joins = entity.plan.joins.map((j) => {
+    // The columns looked up: those the fields read, and those the join's where and pick read.
+    const fetched = [...new Set([...j.columns, ...j.where.flatMap((c) => c.columns), ...(j.pick ?? []).map((p) => p.column)])];
+    const lookedUp = ['\u0000key', ...fetched];
+    return {
+      ...j,
+      fetched,
+      onAt: entity.sourceColumns.indexOf(j.on),
+      at: j.columns.map((c) => entity.sourceColumns.indexOf(joinColumn(`${j.alias}.${c}`))),
+      valueAt: j.columns.map((c) => lookedUp.indexOf(c)),
+      ambiguousAt: entity.sourceColumns.indexOf(ambiguousColumn(j.alias)),
+      passes: rowFilter(j.where, lookedUp),
+      pick: j.pick && pickFirst(j.pick, lookedUp),
+    };
+  });
   const refs = entity.plan.fields
     .filter((f) => f.ref)
     .map((f) => {
@@ -42,13 +55,25 @@ export function refResolver(plan: Plan, entity: BoundEntity, state: StateStore, 
     });
   return async (rows) => {
     for (const row of rows) row.length = width;
-    // Joins first (a left join: a row with no match gets NULLs), one lookup per joined table and chunk.
+    // Joins first (a left join: a row with no match gets NULLs), one lookup per joined table and chunk. Of
+    // several matches the plan's pick rule takes one; without a rule the row is marked ambiguous, never given
+    // an arbitrary one of them.
     for (const join of joins) {
       const keys = [...new Set(rows.map((r) => r[join.onAt] ?? null).filter((v) => v !== null))];
-      const found = new Map((keys.length === 0 ? [] : await source.lookup(join.from, join.key, keys, join.columns)).map((r) => [String(r[0]), r]));
+      const matches = new Map<string, Row[]>();
+      for (const r of keys.length === 0 ? [] : await source.lookup(join.from, join.key, keys, join.fetched)) {
+        if (join.passes?.(r) !== undefined) continue;
+        const key = String(r[0]);
+        const list = matches.get(key);
+        if (list) list.push(r);
+        else matches.set(key, [r]);
+      }
       for (const row of rows) {
-        const match = found.get(String(row[join.onAt] ?? ''));
-        join.at.forEach((i, k) => (row[i] = match?.[k + 1] ?? null));
+        const found = matches.get(String(row[join.onAt] ?? '')) ?? [];
+        const several = found.length > 1 && !join.pick;
+        const match = found.length > 1 && join.pick ? join.pick(found) : several ? undefined : found[0];
+        join.at.forEach((i, k) => (row[i] = match?.[join.valueAt[k] as number] ?? null));
+        if (join.ambiguousAt >= 0) row[join.ambiguousAt] = several ? found.length : null;
       }
     }
     for (const ref of refs) {
@@ -76,13 +101,36 @@ export function refResolver(plan: Plan, entity: BoundEntity, state: StateStore, 
   };
 }
 
+/** The first of several joined rows in the pick rule's order; NULLs sort last whichever the direction. */
+function pickFirst(order: readonly PickOrder[], columns: readonly string[]): (rows: Row[]) => Row | undefined {
+  const at = order.map((o) => ({ i: columns.indexOf(o.column), sign: o.descending ? -1 : 1 }));
+  const byRule = (a: Row, b: Row): number => {
+    for (const { i, sign } of at) {
+      const x = a[i] ?? null;
+      const y = b[i] ?? null;
+      if (x === null || y === null) {
+        if (x !== y) return x === null ? 1 : -1;
+        continue;
+      }
+      const c = compareValues(x, y);
+      if (c !== 0) return sign * c;
+    }
+    return 0;
+  };
+  return (rows) => [...rows].sort(byRule)[0];
+}
+
 /**
  * An entity's source rows in key order, a chunk at a time, joins and refs filled in: what its mapper takes.
- * `keep` drops rows before they are resolved (nothing is looked up for a row that is not wanted).
+ * Rows its `where:` filters out are left out (never matched, never expected in the target), and `keep` drops
+ * more, before they are resolved (nothing is looked up for a row that is not wanted).
  */
 export async function* resolvedChunks(source: Source, entity: BoundEntity, options: { key: readonly string[]; resolve: RefResolver | undefined; keep?: ((row: Row) => boolean) | undefined }): AsyncIterable<Row[]> {
+  const filter = rowFilter(entity.plan.where, entity.sourceColumns);
+  const keep = options.keep;
+  const wanted = filter || keep ? (row: Row) => (!filter || filter(row) === undefined) && (!keep || keep(row)) : undefined;
   for await (const read of source.read({ table: entity.plan.from, columns: entity.readColumns, key: options.key, batchSize: 500 })) {
-    const rows = options.keep ? read.filter(options.keep) : read;
+    const rows = wanted ? read.filter(wanted) : read;
     if (rows.length === 0) continue;
     if (options.resolve) await options.resolve(rows);
     yield rows;

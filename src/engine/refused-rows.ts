@@ -24,7 +24,8 @@ export class PendingRows {
 /**
  * Where a batch's rows are in the source, and a digest of what became of them, so that reading them again
  * can prove it found the same rows: the `read` rows after `after` in read order, of which `written` were
- * written. `digest` folds every row's key and whether it was written.
+ * written. `digest` adds up each row's hash of its key and of what became of it (written, or not): a sum, so
+ * rows filtered before mapping and rows mapped may be added in any order.
  */
 export interface BatchSpan {
   readonly after: readonly unknown[] | null;
@@ -33,12 +34,12 @@ export interface BatchSpan {
   readonly digest: number;
 }
 
-/** The digest of no rows; `foldKey` adds one row's key to it. */
-export const EMPTY_DIGEST = 0x811c9dc5;
+/** The digest of no rows; `foldKey` adds one row to it. */
+export const EMPTY_DIGEST = 0;
 
-/** FNV-1a over a row's key values: cheap enough for every row (a few multiplications), allocation-free for numbers and text. */
+/** Adds a row's FNV-1a hash of its key values to the digest: cheap enough for every row, allocation-free for numbers and text. */
 export function foldKey(digest: number, row: Row, keyIndexes: readonly number[], written: boolean): number {
-  let h = digest;
+  let h = 0x811c9dc5;
   for (const i of keyIndexes) {
     const v = row[i] ?? null;
     if (typeof v === 'number') {
@@ -52,7 +53,7 @@ export function foldKey(digest: number, row: Row, keyIndexes: readonly number[],
     }
     h = Math.imul(h ^ 0xff, 0x01000193);
   }
-  return Math.imul(h ^ (written ? 1 : 2), 0x01000193) >>> 0;
+  return (digest + (Math.imul(h ^ (written ? 1 : 2), 0x01000193) >>> 0)) >>> 0;
 }
 
 /** One batch as it commits: where its rows are, the rows it quarantines, its checkpoint and the rest of its state. */

@@ -5,7 +5,7 @@ import { valueToJson, type LogicalType, type Row, type Value } from '../values.j
 import { auditEntry } from './audit.js';
 import { chunkMapperFor } from './chunk-mapper.js';
 import { piiColumns, rowForDisplay } from './pii.js';
-import { QualityTally, type EntityQuality } from './quality.js';
+import { QualityTally, readStoredQuality, storedQuality, type EntityQuality } from './quality.js';
 import { crosswalkEntries, refResolver, type RefResolver } from './refs.js';
 import { isRefusal, PendingRows, writeRefusedBatch } from './refused-rows.js';
 import { sourceKeyText, zeroCounts } from './load-entity.js';
@@ -196,7 +196,8 @@ class EntityRetry {
     const still: QuarantinedRow[] = [];
     const released: string[] = [];
     const pending = new PendingRows();
-    const quality = new QualityTally(plan.fields.map((f) => f.target), this.checkpoint.quality as EntityQuality | undefined);
+    const stored = readStoredQuality(this.checkpoint.quality);
+    const quality = new QualityTally(plan.fields.map((f) => f.target), stored.quality);
     const written: { sourceKey: string; values: Row }[] = [];
     try {
       mapped.values.forEach((values, i) => {
@@ -215,7 +216,7 @@ class EntityRetry {
       const counts = { ...zeroCounts(), ...this.checkpoint.counts };
       counts.written += released.length;
       counts.quarantined -= released.length;
-      const checkpoint = { ...this.checkpoint, counts, quality: quality.snapshot() };
+      const checkpoint = { ...this.checkpoint, counts, quality: storedQuality(quality.snapshot(), stored.filtered) };
       const state = { retried: { plan: this.#plan, entity: plan.name, sourceKeys: released }, crosswalk: crosswalkEntries(this.#plan, this.#entity, written) };
       let refused = 0;
       try {

@@ -1,6 +1,6 @@
 import type { Reason } from '../connectors/contract.js';
 import type { FieldPlan } from '../mapping/compile.js';
-import { joinColumn } from '../mapping/identity.js';
+import { ambiguousColumn, joinColumn } from '../mapping/identity.js';
 import type { StepContext } from '../mapping/steps.js';
 import type { Row, Value } from '../values.js';
 import { OUTCOME, type QualityTally } from './quality.js';
@@ -83,9 +83,18 @@ export function createRowMapper(entity: MappableEntity, tally: QualityTally): Ro
   // Legacy exports write "no value" as empty text: into a number, date or boolean column that is NULL
   // (counted as its own correction), never a cast failure that quarantines the row.
   const blankIsNull = columns.map((c) => c !== undefined && c.type !== 'text');
+  // Joins without a pick rule that matched several rows (see refs.ts): such a row is quarantined, never given one of them.
+  const ambiguity = entity.plan.joins
+    .map((j) => ({ alias: j.alias, from: j.from, at: entity.sourceColumns.indexOf(ambiguousColumn(j.alias)) }))
+    .filter((j) => j.at >= 0);
   return (row, reasons) => {
     context.row = row;
     const values: Row = new Array(evaluators.length);
+    for (const j of ambiguity) {
+      const matched = row[j.at];
+      if (typeof matched === 'number') reasons.push({ field: j.alias, rule: 'join', code: 'ambiguous_join', detail: `${matched} rows of ${j.from} match` });
+    }
+    if (reasons.length > 0) return values;
     for (let i = 0; i < evaluators.length; i++) {
       const before = reasons.length;
       let value = (evaluators[i] as FieldEvaluator)(row, context, reasons, state);

@@ -5,7 +5,7 @@ import { CrmMigrateError, type PlanIssue } from '../errors.js';
 import type { Plan } from '../plan/load.js';
 import type { Row } from '../values.js';
 import { loadEntity, readOrder, secondPassName, zeroCounts, type EntityProgress } from './load-entity.js';
-import type { EntityQuality } from './quality.js';
+import { readStoredQuality, type EntityQuality, type FilterCounts } from './quality.js';
 import { auditEntry, failureDetails } from './audit.js';
 import { openPlanSource, openPlanTarget } from './connections.js';
 import { shiftBack } from './cursor.js';
@@ -76,6 +76,8 @@ export interface RunSummary {
    * holds them: rows of its table besides the `written` ones, not source rows of its own.
    */
   readonly placeholders?: Readonly<Record<string, number>> | undefined;
+  /** Rows each entity's `where:` filtered out, by the clause they failed (`deleted = 0`): the accounting's `filtered`, itemized. */
+  readonly filtered?: Readonly<Record<string, FilterCounts>> | undefined;
   readonly durationMs: number;
 }
 
@@ -208,7 +210,9 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
       const checkpoints = await target.state.checkpoints(runId);
       const of = (name: string) => checkpoints.find((c) => c.entity === name);
       const counts = Object.fromEntries(plan.entities.map((e) => [e.name, { ...zeroCounts(), ...of(e.name)?.counts }]));
-      const quality = Object.fromEntries(plan.entities.map((e) => [e.name, (of(e.name)?.quality ?? {}) as EntityQuality]));
+      const stored = plan.entities.map((e) => [e.name, readStoredQuality(of(e.name)?.quality)] as const);
+      const quality = Object.fromEntries(stored.map(([name, s]) => [name, s.quality]));
+      const filtered = Object.fromEntries(stored.filter(([, s]) => Object.keys(s.filtered).length > 0).map(([name, s]) => [name, s.filtered]));
       const previousRunId = previous && previous.runId !== runId ? previous.runId : undefined;
       const lag = options.lag ? await lagOf(source, entities, checkpoints) : undefined;
       const dedupe = merging.summaries();
@@ -219,6 +223,7 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
       return {
         runId, plan: plan.name, status, resumed, previousRunId, source: source.display, target: target.display, entities: counts, reasons: await reasonCounts(target, runId), quality, lag, dedupe,
         ...(Object.keys(placeholders).length > 0 ? { placeholders } : {}),
+        ...(Object.keys(filtered).length > 0 ? { filtered } : {}),
         durationMs: Date.now() - started,
       };
     };

@@ -3,7 +3,7 @@ import { PlanError, type PlanIssue } from '../errors.js';
 import type { EntityPlan, FieldPlan } from '../mapping/compile.js';
 import type { Plan } from '../plan/load.js';
 import { didYouMean } from '../plan/suggest.js';
-import { isVirtualColumn } from '../mapping/identity.js';
+import { ambiguousColumn, isVirtualColumn } from '../mapping/identity.js';
 import { loadOrder } from './load-order.js';
 import { keyCopies } from './target-key.js';
 import { placeholderSpec, type PlaceholderSpec } from './placeholders.js';
@@ -51,7 +51,8 @@ export interface BoundEntity {
  */
 export function sourceColumnsOf(entity: EntityPlan): string[] {
   const cursor = entity.strategy === 'incremental' && entity.cursor ? [entity.cursor] : [];
-  const all = [...entity.key, ...cursor, ...entity.joins.map((j) => j.on), ...entity.fields.flatMap((f) => [...(f.ref ? [f.ref.column] : []), ...f.from, ...f.steps.flatMap((s) => s.reads)])];
+  const ambiguity = entity.joins.filter((j) => !j.pick).map((j) => ambiguousColumn(j.alias));
+  const all = [...entity.key, ...cursor, ...entity.where.flatMap((c) => c.columns), ...entity.joins.map((j) => j.on), ...ambiguity, ...entity.fields.flatMap((f) => [...(f.ref ? [f.ref.column] : []), ...f.from, ...f.steps.flatMap((s) => s.reads)])];
   const unique = [...new Set(all)];
   return [...unique.filter((c) => !isVirtualColumn(c)), ...unique.filter(isVirtualColumn)];
 }
@@ -70,6 +71,13 @@ async function checkJoins(entity: EntityPlan, own: TableInfo, source: Source, is
     for (const column of [join.key, ...join.columns]) {
       if (!info.columns.some((c) => c.name === column)) issues.push({ severity: 'error', path: at, message: `joined table ${join.from} has no column "${column}"`, hint: didYouMean(column, info.columns.map((c) => c.name)) });
     }
+    const checkAt = (columns: readonly string[], path: readonly (string | number)[]) => {
+      for (const column of new Set(columns)) {
+        if (!info.columns.some((c) => c.name === column)) issues.push({ severity: 'error', path, message: `joined table ${join.from} has no column "${column}"`, hint: didYouMean(column, info.columns.map((c) => c.name)) });
+      }
+    };
+    checkAt(join.where.flatMap((c) => c.columns), [...at, 'where']);
+    checkAt((join.pick ?? []).map((p) => p.column), [...at, 'pick', 'order']);
   }
 }
 
@@ -154,6 +162,9 @@ function checkSourceColumns(entity: EntityPlan, source: TableInfo, issues: PlanI
   }
   const names = source.columns.map((c) => c.name);
   const known = new Set(names);
+  for (const column of new Set(entity.where.flatMap((c) => c.columns))) {
+    if (!known.has(column)) issues.push({ severity: 'error', path: [...entity.path, 'where'], message: `source table ${source.name} has no column "${column}" to filter on`, hint: didYouMean(column, names) });
+  }
   entity.key.forEach((key, i) => {
     if (!known.has(key)) {
       issues.push({ severity: 'error', path: [...entity.path, 'key', ...(entity.key.length > 1 ? [i] : [])], message: `source table ${source.name} has no column "${key}"`, hint: didYouMean(key, names) });

@@ -9,6 +9,7 @@ import './transforms.js';
 import '../cleaning/index.js';
 import '../protect/steps.js';
 import { compileIdentity, joinColumn, type RefPlan } from './identity.js';
+import { compileWhere, type WhereClause } from './where.js';
 
 sealBuiltinSteps();
 
@@ -68,6 +69,8 @@ export interface EntityPlan {
   readonly tombstone: string | undefined;
   /** Tables joined to each row by key (`join:`): their columns fill the virtual columns `alias.column` reads. */
   readonly joins: readonly JoinPlan[];
+  /** The row filter (`where:`), as its top-level clauses; empty when every row is kept. */
+  readonly where: readonly WhereClause[];
   /** The plan's resolved `keys` (hash and encrypt): kept in memory only, for mapping threads to compile the entity again. */
   readonly keys: Readonly<Record<string, string>>;
   /** Matching and merging of the entity's duplicate records (`dedupe:`), if any. */
@@ -89,6 +92,10 @@ export interface JoinPlan {
   readonly key: string;
   /** The joined columns the fields read (`city` for `addr.city`). */
   readonly columns: readonly string[];
+  /** Only joined rows that pass count as matches. */
+  readonly where: readonly WhereClause[];
+  /** The rule that picks one of several matches; without one, several matches quarantine the row. */
+  readonly pick: readonly PickOrder[] | undefined;
 }
 
 function stepSpecs(spec: FieldInput['transform']): { name: string; options: unknown; hasOptions: boolean }[] {
@@ -233,7 +240,7 @@ export function compileEntity(
   const compiled = Object.entries(entity.fields)
     .map(([target, field]) => compileField(identity, target, field, [...path, 'fields', target], keys, issues))
     .filter((f): f is FieldPlan => f !== undefined);
-  const { fields, joins } = withJoins(compiled, entity.join ?? {});
+  const { fields, joins } = withJoins(compiled, entity.join ?? {}, path, issues);
   return {
     ...compileSync(entity, path, issues),
     name,
@@ -245,6 +252,7 @@ export function compileEntity(
     batchSize: entity.batch_size ?? defaults.batchSize,
     workers: entity.workers ?? defaults.workers,
     joins,
+    where: entity.where ? compileWhere(entity.where, [...path, 'where'], issues) : [],
     keys,
     dedupe: entity.dedupe && compileDedupe(name, entity.dedupe, Object.keys(entity.fields), issues),
     placeholder: entity.placeholder,
@@ -283,8 +291,15 @@ function compileSync(entity: EntityInput, path: Path, issues: PlanIssue[]): Pick
  * `alias.column` in a field's `from` (and in what its steps read) becomes the virtual column the join fills;
  * each join learns which of its table's columns are read.
  */
-function withJoins(fields: readonly FieldPlan[], join: NonNullable<EntityInput['join']>): { fields: FieldPlan[]; joins: JoinPlan[] } {
-  const aliases = new Map(Object.entries(join).map(([alias, j]) => [alias, { alias, from: j.from, on: j.on, key: j.key ?? j.on, columns: new Set<string>() }]));
+function withJoins(fields: readonly FieldPlan[], join: NonNullable<EntityInput['join']>, path: Path, issues: PlanIssue[]): { fields: FieldPlan[]; joins: JoinPlan[] } {
+  const aliases = new Map(
+    Object.entries(join).map(([alias, j]) => {
+      const at = [...path, 'join', alias];
+      const where = j.where ? compileWhere(j.where, [...at, 'where'], issues) : [];
+      const pick = j.pick ? pickOrder(j.pick.order, [...at, 'pick', 'order'], issues) : undefined;
+      return [alias, { alias, from: j.from, on: j.on, key: j.key ?? j.on, columns: new Set<string>(), where, pick }];
+    }),
+  );
   const rewrite = (column: string): string => {
     const dot = column.indexOf('.');
     const target = dot > 0 ? aliases.get(column.slice(0, dot)) : undefined;
@@ -294,4 +309,23 @@ function withJoins(fields: readonly FieldPlan[], join: NonNullable<EntityInput['
   };
   const out = fields.map((f) => (aliases.size === 0 ? f : { ...f, from: f.from.map(rewrite), steps: f.steps.map((s) => ({ ...s, reads: s.reads.map(rewrite) })) }));
   return { fields: out, joins: [...aliases.values()].map((j) => ({ ...j, columns: [...j.columns] })) };
+}
+
+/** `pick: { order: "primary desc, date_modified desc, id" }` as (column, descending) pairs. */
+function pickOrder(text: string, path: Path, issues: PlanIssue[]): PickOrder[] {
+  const order: PickOrder[] = [];
+  for (const part of text.split(',')) {
+    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)(?:\s+(asc|desc))?\s*$/i.exec(part);
+    if (!m?.[1]) {
+      issues.push({ severity: 'error', path, message: `"${part.trim()}" is not a column with asc or desc`, hint: 'order: "primary_address desc, date_modified desc, id"' });
+      continue;
+    }
+    order.push({ column: m[1], descending: m[2]?.toLowerCase() === 'desc' });
+  }
+  return order;
+}
+
+export interface PickOrder {
+  readonly column: string;
+  readonly descending: boolean;
 }

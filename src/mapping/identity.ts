@@ -29,6 +29,8 @@ export const orphanColumn = (field: string) => `\u0000orphan:${field}`;
 export const isVirtualColumn = (column: string) => column.startsWith('\u0000');
 /** The virtual column a joined table's column is read into: `addr.city` is `\u0000join:addr.city`. */
 export const joinColumn = (aliasDotColumn: string) => `\u0000join:${aliasDotColumn}`;
+/** How many rows a join without `pick:` matched, when more than one: the row is then quarantined (ambiguous_join). */
+export const ambiguousColumn = (alias: string) => `\u0000ambiguous:${alias}`;
 
 defineStep({
   name: 'new_id',

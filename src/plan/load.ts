@@ -126,7 +126,7 @@ export function parsePlan(text: string, file: string, options: LoadOptions = {})
   // size, threads, lookback, deletes) and not the secrets in the connection URLs.
   const unresolved = PlanSchema.shape.entities.safeParse((located.data as { entities?: unknown }).entities);
   const includedNames = new Set(included.map((e) => e.name));
-  const mapping = Object.entries(unresolved.data ?? input.entities).filter(([name]) => includedNames.has(name)).map(([name, e]) => [name, e.source ?? null, e.from, e.join ?? null, e.into, e.key, e.fields, e.strategy ?? 'full', e.cursor ?? null, e.tombstone ?? null, ...(e.dedupe ? [e.dedupe] : []), ...(e.unpivot ? [{ unpivot: e.unpivot }] : [])]);
+  const mapping = Object.entries(unresolved.data ?? input.entities).filter(([name]) => includedNames.has(name)).map(([name, e]) => [name, e.source ?? null, e.from, e.join ?? null, e.into, e.key, e.fields, e.strategy ?? 'full', e.cursor ?? null, e.tombstone ?? null, ...(e.dedupe ? [e.dedupe] : []), ...(e.unpivot ? [{ unpivot: e.unpivot }] : []), ...(e.where ? [{ where: e.where }] : [])]);
   const hash = createHash('sha256').update(JSON.stringify(mapping)).digest('hex').slice(0, 16);
   return {
     file,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Where } from '../mapping/where.js';
 
 /** A literal value a plan may write: a constant, a default, a value-map entry. */
 const Scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
@@ -60,6 +61,13 @@ const Join = z.strictObject({
   on: z.string().min(1),
   /** The joined table's key column (default: the same name as `on`). */
   key: z.string().min(1).optional(),
+  /** Only the joined rows that pass (a link row not deleted): see src/mapping/where.ts. */
+  where: Where.optional(),
+  /**
+   * Which row to take when several match: `order: "primary_address desc, date_modified desc, id"`, the first
+   * in that order. Without it, a row with several matches is quarantined (ambiguous_join), never picked.
+   */
+  pick: z.strictObject({ order: z.string().min(1) }).optional(),
 });
 
 /** How the surviving record takes a field from its cluster (see src/dedupe/survivorship.ts). */
@@ -101,6 +109,8 @@ export const EntitySchema = z.strictObject({
   /** Which of the plan's `targets:` the entity writes (needed when there are several). */
   target: z.string().min(1).optional(),
   from: z.string().min(1),
+  /** Only the source rows that pass; the others are counted as filtered (see src/mapping/where.ts). */
+  where: Where.optional(),
   join: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'use letters, digits and "_"'), Join).optional(),
   into: z.string().min(1),
   key: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),

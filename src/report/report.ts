@@ -61,6 +61,13 @@ function qualitySection(quality: Readonly<Record<string, EntityQuality>>): strin
 ${htmlTable(['field', 'checked', 'valid', 'flagged', 'corrected', 'kept', 'nulled', 'quarantined', 'findings'], rows, ' data-section="quality"', [1, 2, 3, 4, 5, 6, 7])}`;
 }
 
+/** Rows each entity's `where:` left out, by the condition they failed. */
+function filteredTable(summary: RunSummary): string {
+  const rows = Object.entries(summary.filtered ?? {}).flatMap(([entity, by]) => Object.entries(by).map(([clause, n]) => [esc(entity), esc(clause), int(n)]));
+  if (rows.length === 0) return '';
+  return `<h2>Filtered</h2>\n<p class="muted">Rows the plan's <code>where:</code> leaves out, by the condition they failed.</p>\n${htmlTable(['entity', 'condition', 'rows'], rows, ' data-section="filtered"', [2])}`;
+}
+
 /** Placeholder records made for orphan refs: rows of a table besides its written ones. */
 function placeholderNote(summary: RunSummary): string {
   const made = Object.entries(summary.placeholders ?? {}).filter(([, n]) => n > 0);
@@ -98,7 +105,7 @@ ${htmlTable(['entity', 'source key', 'reasons', 'row'], input.samples.map((q) =>
 <h2>Accounting</h2>
 <p class="muted">Every source row ends in exactly one bucket: read = written + merged + quarantined + filtered. Deleted counts target rows removed because their source row is gone.</p>
 ${htmlTable(['entity', 'read', 'written', 'merged', 'quarantined', 'filtered', 'deleted', 'read = sum', ''], accounting, ' data-section="accounting"')}
-${placeholderNote(summary)}
+${placeholderNote(summary)}\n${filteredTable(summary)}
 <h2>Throughput</h2>
 ${chart}
 <h2>Quarantine</h2>
