@@ -52,10 +52,17 @@ describe('comparison levels', () => {
     ['first_name', 'Jon', 'John', 'jw>=0.92 or nickname'],
     ['last_name', 'Smith', 'Smyth', 'jw>=0.88 or sounds alike'],
     ['last_name', 'Smith', 'Jones', 'else'],
+    // Titles are not the name; Jr and Sr on one name are father and son.
+    ['first_name', 'Dr. John', 'john', 'exact'],
+    ['last_name', 'Smith Jr.', 'Smith', 'exact'],
+    ['last_name', 'Smith Jr.', 'smith jnr', 'exact'],
+    ['last_name', 'Smith Jr.', 'Smith Sr.', 'else'],
+    ['last_name', 'Ramirez III', 'Ramirez II', 'else'],
     ['last_name', '', 'Jones', 'blank'],
     ['last_name', null, 'Jones', 'blank'],
     ['email', 'Ann@X.com', 'ann@x.com', 'exact'],
-    ['email', 'ann@x.com', 'ann@y.org', 'same local part'],
+    // A local part made of a name is shared by different people at different domains: no level of its own.
+    ['email', 'ann@x.com', 'ann@y.org', 'else'],
     ['email', 'ann1@x.com', 'ann2@x.com', 'else'],
     ['phone', '+1 (415) 555-0100', '14155550100', 'same digits'],
     ['phone', '+14155550100', '4155550100', 'same last 8 digits or one edit'],

@@ -56,7 +56,7 @@ describe('several targets in one plan', () => {
     crm = await scratchDatabase('postgres');
     const db = new Database(path.join(tmp.dir, 'old.db'));
     db.exec("CREATE TABLE companies (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO companies VALUES (1, 'Acme'), (2, 'Globex')");
-    db.exec("CREATE TABLE contacts (id INTEGER PRIMARY KEY, email TEXT, company_id INTEGER); INSERT INTO contacts VALUES (10, 'ANN@acme.example', 1), (11, 'bo at globex.example', 2), (12, 'broken', 2)");
+    db.exec("CREATE TABLE contacts (id INTEGER PRIMARY KEY, email TEXT, company_id INTEGER); INSERT INTO contacts VALUES (10, 'ANN@acme.example.com', 1), (11, 'bo at globex.example.com', 2), (12, 'broken', 2)");
     db.close();
     planFile = path.join(tmp.dir, 'plan.yaml');
     writeFileSync(planFile, PLAN(crm.url));
@@ -77,10 +77,10 @@ describe('several targets in one plan', () => {
 
     const people = await crm.rows<{ email: string; company_id: string }>('SELECT email, company_id FROM people ORDER BY email');
     expect(people).toEqual([
-      { email: 'ann@acme.example', company_id: newUuid('companies', '1') },
-      { email: 'bo@globex.example', company_id: newUuid('companies', '2') },
+      { email: 'ann@acme.example.com', company_id: newUuid('companies', '1') },
+      { email: 'bo@globex.example.com', company_id: newUuid('companies', '2') },
     ]);
-    expect(readFileSync(path.join(tmp.dir, 'archive', 'contacts.csv'), 'utf8')).toBe('id,email\n10,ANN@acme.example\n11,bo at globex.example\n12,broken\n');
+    expect(readFileSync(path.join(tmp.dir, 'archive', 'contacts.csv'), 'utf8')).toBe('id,email\n10,ANN@acme.example.com\n11,bo at globex.example.com\n12,broken\n');
     // Each part's state is in its own target: the CRM's runs are not in the archive's and the other way round.
     expect((await crm.rows<{ plan: string }>('SELECT DISTINCT plan FROM _crm_migrate.runs')).map((r) => r.plan)).toEqual(['two-targets.crm']);
 
@@ -99,7 +99,7 @@ describe('several targets in one plan', () => {
     expect(again.stdout.join('\n')).toContain('had already finished');
     const fresh = captureIo();
     expect(await main(['run', planFile, '--target', 'archive', '--fresh', '--quiet', '--no-report'], fresh)).toBe(0);
-    expect(readFileSync(path.join(tmp.dir, 'archive', 'contacts.csv'), 'utf8')).toBe('id,email\n10,ann@acme.example\n11,bo@globex.example\n');
+    expect(readFileSync(path.join(tmp.dir, 'archive', 'contacts.csv'), 'utf8')).toBe('id,email\n10,ann@acme.example.com\n11,bo@globex.example.com\n');
     expect(await crm.rows('SELECT id FROM people')).toHaveLength(2);
   }, 60_000);
 

@@ -47,7 +47,7 @@ describe.each([['sqlite', 'postgres'], ['postgres', 'mysql']] as const)('orphan 
     m = await scratchMigration(sourceKind, targetKind);
     await m.source.run('CREATE TABLE companies (id INTEGER PRIMARY KEY, name TEXT, email TEXT)');
     await m.source.run('CREATE TABLE orders (id INTEGER PRIMARY KEY, company_id INTEGER, amount INTEGER)');
-    await m.source.run("INSERT INTO companies VALUES (1, 'Acme', 'sales@acme.example'), (2, 'Globex', NULL), (3, 'Initech', 'bill at initech')");
+    await m.source.run("INSERT INTO companies VALUES (1, 'Acme', 'sales@acme.example.com'), (2, 'Globex', NULL), (3, 'Initech', 'bill at initech')");
     await m.source.run('INSERT INTO orders VALUES (100, 1, 10), (101, 3, 20), (102, 7, 30), (103, 7, 40), (104, NULL, 50), (105, 8, 60), (106, 2, 70)');
     await m.target.run('CREATE TABLE accounts (id VARCHAR(36) PRIMARY KEY, name VARCHAR(100) NOT NULL, email VARCHAR(100), status VARCHAR(20) NOT NULL)');
   });
@@ -71,7 +71,7 @@ describe.each([['sqlite', 'postgres'], ['postgres', 'mysql']] as const)('orphan 
     const placeholder = (key: string) => [newUuid('companies', key), '(unknown company)', null, 'placeholder'];
     expect(accounts.map((a) => [a.id, a.name, a.email, a.status])).toEqual([
       placeholder('3'), placeholder('7'), placeholder('8'),
-      [newUuid('companies', '1'), 'Acme', 'sales@acme.example', 'migrated'],
+      [newUuid('companies', '1'), 'Acme', 'sales@acme.example.com', 'migrated'],
       [newUuid('companies', '2'), 'Globex', null, 'migrated'],
     ].sort((a, b) => `${a[1]}${a[0]}`.localeCompare(`${b[1]}${b[0]}`)));
     const orders = await m.target.rows<{ id: number; company_id: string | null }>('SELECT id, company_id FROM orders ORDER BY id');
@@ -85,11 +85,11 @@ describe.each([['sqlite', 'postgres'], ['postgres', 'mysql']] as const)('orphan 
     expect(verified.entities.find((e) => e.entity === 'companies')).toMatchObject({ equal: 2, quarantined: 1, placeholders: 3, extra: 0, stale: 0 });
 
     // The quarantined company, fixed and retried, replaces its placeholder; its order now points at the real record.
-    const fixed: FixedRecord = { entity: 'companies', source_key: '3', id: '3', name: 'Initech', email: 'bill@initech.example' };
+    const fixed: FixedRecord = { entity: 'companies', source_key: '3', id: '3', name: 'Initech', email: 'bill@initech.example.com' };
     const retried = await retryQuarantine(parsePlan(text, 'plan.yaml'), (async function* () { yield fixed; })());
     expect(retried.entities.companies).toMatchObject({ retried: 1, written: 1 });
     const initech = await m.target.rows<{ name: string; email: string; status: string }>(`SELECT name, email, status FROM accounts WHERE id = '${newUuid('companies', '3')}'`);
-    expect(initech).toEqual([{ name: 'Initech', email: 'bill@initech.example', status: 'migrated' }]);
+    expect(initech).toEqual([{ name: 'Initech', email: 'bill@initech.example.com', status: 'migrated' }]);
     // No longer a placeholder, but a retried record: the source still holds the broken email, so verify
     // expects the record there without comparing its values.
     const again = await verifyPlan(parsePlan(text, 'plan.yaml'));

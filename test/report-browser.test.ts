@@ -36,7 +36,7 @@ entities:
 
 const customer = (i: number) => ({
   name: `Zebediah${i} Quackenbush${i}`,
-  email: i % 50 === 0 ? `broken${i}.at.example.com` : `zeb${i}@quackmail.example`,
+  email: i % 50 === 0 ? `broken${i}.at.example.com` : `zeb${i}@quackmail.example.com`,
   phone: `(415) 555-${String(1000 + (i % 9000)).padStart(4, '0')}`,
 });
 

@@ -41,7 +41,7 @@ describe.each([['sqlite', 'postgres'], ['postgres', 'mysql']] as const)('unpivot
     const rows: unknown[][] = [];
     for (let id = 1; id <= 9; id++) {
       // Customer 3 has no address at all, 5 a blank second one, 7 a broken third one.
-      rows.push([id, `P${id}`, id === 3 ? null : `p${id}@a.example`, id % 2 === 0 ? `P${id}@B.example ` : id === 5 ? '  ' : null, id === 7 ? 'not an email' : id % 3 === 0 && id !== 3 ? `x${id}@c.example` : null]);
+      rows.push([id, `P${id}`, id === 3 ? null : `p${id}@a.example.com`, id % 2 === 0 ? `P${id}@B.example.com ` : id === 5 ? '  ' : null, id === 7 ? 'not an email' : id % 3 === 0 && id !== 3 ? `x${id}@c.example.com` : null]);
     }
     await m.source.run(`INSERT INTO customers VALUES ${rows.map(() => '(?, ?, ?, ?, ?)').join(', ')}`, rows.flat());
   });
@@ -60,9 +60,9 @@ describe.each([['sqlite', 'postgres'], ['postgres', 'mysql']] as const)('unpivot
     expect(summary.reasons.map((r) => [r.entity, r.field, r.code, r.sampleKeys])).toEqual([['emails', 'email', 'invalid_email', ['[7,3]']]]);
     const emails = await m.target.rows<{ customer_id: number; slot: number; email: string; person_id: string }>('SELECT customer_id, slot, email, person_id FROM emails ORDER BY customer_id, slot');
     expect(emails.map((e) => [Number(e.customer_id), Number(e.slot), e.email])).toEqual([
-      [1, 1, 'p1@a.example'], [2, 1, 'p2@a.example'], [2, 2, 'p2@b.example'], [4, 1, 'p4@a.example'], [4, 2, 'p4@b.example'],
-      [5, 1, 'p5@a.example'], [6, 1, 'p6@a.example'], [6, 2, 'p6@b.example'], [6, 3, 'x6@c.example'], [7, 1, 'p7@a.example'],
-      [8, 1, 'p8@a.example'], [8, 2, 'p8@b.example'], [9, 1, 'p9@a.example'], [9, 3, 'x9@c.example'],
+      [1, 1, 'p1@a.example.com'], [2, 1, 'p2@a.example.com'], [2, 2, 'p2@b.example.com'], [4, 1, 'p4@a.example.com'], [4, 2, 'p4@b.example.com'],
+      [5, 1, 'p5@a.example.com'], [6, 1, 'p6@a.example.com'], [6, 2, 'p6@b.example.com'], [6, 3, 'x6@c.example.com'], [7, 1, 'p7@a.example.com'],
+      [8, 1, 'p8@a.example.com'], [8, 2, 'p8@b.example.com'], [9, 1, 'p9@a.example.com'], [9, 3, 'x9@c.example.com'],
     ]);
     expect(emails.every((e) => e.person_id === newUuid('people', String(e.customer_id)))).toBe(true);
     const verified = await verifyPlan(parsePlan(text, 'plan.yaml'));

@@ -14,6 +14,8 @@ export interface Prepared {
   readonly text: string;
   /** Double Metaphone codes (names), digits (phones), or a yyyymmdd date; '' when not used. */
   readonly code: string;
+  /** A name's generational suffix (`jr`, `sr`, `iii`), compared apart from the name: father and son differ only there. */
+  readonly suffix?: string | undefined;
 }
 
 /** One field's comparison: its agreement levels (best first, the last is "else") and how two values rank. */
@@ -24,6 +26,12 @@ export interface Comparison {
   prepare(value: Value): Prepared | null;
   /** The index in `levels` two non-null values agree at. */
   level(a: Prepared, b: Prepared): number;
+  /**
+   * From this level on, "two different people", whatever the other fields say: names that disagree (Jennifer
+   * and Michael, or Jessica and Jennifer, on one family email and phone; James Lee and James Ng behind one
+   * switchboard; Jr and Sr). Such a pair is never merged; at most it is reviewed.
+   */
+  readonly veto?: number | undefined;
 }
 
 /** The comparison kind a field name suggests: `email`, `phone`, `first_name`… (`text` otherwise). */
@@ -51,9 +59,19 @@ const plain = (value: Value): Prepared | null => {
   return text === null ? null : { text, code: '' };
 };
 
+/** Titles before a name and generational suffixes after it: not the name, so not compared as part of it. */
+const TITLES = new Set(['mr', 'mrs', 'ms', 'miss', 'mx', 'dr', 'prof', 'sir', 'dame', 'rev', 'fr']);
+const SUFFIXES = new Set(['jr', 'sr', 'ii', 'iii', 'iv', 'v', 'jnr', 'snr']);
+
 const phonetic = (value: Value): Prepared | null => {
-  const text = normalizeText(value);
-  return text === null ? null : { text, code: metaphone(text) };
+  const normalized = normalizeText(value);
+  if (normalized === null) return null;
+  const words = normalized.split(' ');
+  const bare = (w: string) => w.replace(/[.,]/g, '');
+  while (words.length > 1 && TITLES.has(bare(words[0] as string))) words.shift();
+  const suffix = words.length > 1 && SUFFIXES.has(bare(words.at(-1) as string)) ? bare(words.pop() as string).replace(/^jnr$/, 'jr').replace(/^snr$/, 'sr') : undefined;
+  const text = words.join(' ').replace(/,$/, '');
+  return { text, code: metaphone(text), suffix };
 };
 
 /** Dates as yyyymmdd digits, whichever of yyyy-mm-dd, yyyymmdd or a Date they came as; else the text. */
@@ -74,6 +92,8 @@ const digitsOnly = (value: Value): Prepared | null => {
 /** Splink's name levels, with a Double Metaphone rung (and for first names, known nicknames). */
 function nameLevel(nicknames: boolean) {
   return (a: Prepared, b: Prepared): number => {
+    // Jr and Sr on one name are two people (father and son): the "else" level, which vetoes the merge.
+    if (a.suffix !== undefined && b.suffix !== undefined && a.suffix !== b.suffix) return 4;
     if (a.text === b.text) return 0;
     if (nicknames && sameNickname(a.text, b.text)) return 1;
     const jw = jaroWinkler(a.text, b.text);
@@ -101,22 +121,19 @@ function dateLevel(a: Prepared, b: Prepared): number {
   return apart <= 366 ? 2 : apart <= 3660 ? 3 : 4;
 }
 
-function emailLevel(a: Prepared, b: Prepared): number {
-  if (a.text === b.text) return 0;
-  const local = (s: string) => {
-    const at = s.lastIndexOf('@');
-    return at > 0 ? s.slice(0, at) : s;
-  };
-  // Not "one edit apart": generated addresses (jane.doe12 / jane.doe13) differ by one character between
-  // two people of the same name, and the name already counts in its own comparison.
-  return local(a.text) === local(b.text) ? 1 : 2;
-}
+/**
+ * Exact, or not. No "same local part" level: local parts are made of names (jsmith, john.smith), so at two
+ * domains they belong to different people as often as not, and the names already count in their own
+ * comparisons; EM, which takes the fields as independent, gave that level nearly an exact address's weight
+ * and merged James and Jessica Ramirez. Nor "one edit apart": jane.doe12 and jane.doe13 are two people.
+ */
+const emailLevel = (a: Prepared, b: Prepared): number => (a.text === b.text ? 0 : 1);
 
-const LEVELS: Record<CompareKind, { levels: readonly string[]; prepare: (v: Value) => Prepared | null; level: (a: Prepared, b: Prepared) => number }> = {
-  first_name: { levels: ['exact', 'jw>=0.92 or nickname', 'jw>=0.88 or sounds alike', 'jw>=0.7', 'else'], prepare: phonetic, level: nameLevel(true) },
-  last_name: { levels: ['exact', 'jw>=0.92', 'jw>=0.88 or sounds alike', 'jw>=0.7', 'else'], prepare: phonetic, level: nameLevel(false) },
-  name: { levels: ['exact', 'jw>=0.92', 'jw>=0.88 or sounds alike', 'jw>=0.7', 'else'], prepare: phonetic, level: nameLevel(false) },
-  email: { levels: ['exact', 'same local part', 'else'], prepare: plain, level: emailLevel },
+const LEVELS: Record<CompareKind, Omit<Comparison, 'field' | 'kind'>> = {
+  first_name: { levels: ['exact', 'jw>=0.92 or nickname', 'jw>=0.88 or sounds alike', 'jw>=0.7', 'else'], prepare: phonetic, level: nameLevel(true), veto: 3 },
+  last_name: { levels: ['exact', 'jw>=0.92', 'jw>=0.88 or sounds alike', 'jw>=0.7', 'else'], prepare: phonetic, level: nameLevel(false), veto: 4 },
+  name: { levels: ['exact', 'jw>=0.92', 'jw>=0.88 or sounds alike', 'jw>=0.7', 'else'], prepare: phonetic, level: nameLevel(false), veto: 4 },
+  email: { levels: ['exact', 'else'], prepare: plain, level: emailLevel },
   phone: {
     levels: ['same digits', 'same last 8 digits or one edit', 'else'],
     prepare: digitsOnly,

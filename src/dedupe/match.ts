@@ -106,13 +106,24 @@ export function findMatches(records: MatchRecords, settings: MatchSettings, deci
   }
   const thresholdWeight = Math.log2(settings.threshold / (1 - settings.threshold));
   const reviewWeight = settings.review === undefined ? thresholdWeight : Math.log2(settings.review / (1 - settings.review));
+  // Names that disagree (a comparison's veto level) make a pair two people, never merged, at most reviewed,
+  // unless something only one person has agrees: a date of birth or an id (FEBRL's records swap and mistype
+  // names, and their birth dates and social security ids still say who is who). An email or a phone does not
+  // count here: families and colleagues share them.
+  const identity = comparisons.flatMap((c, k) => (c.kind === 'date' || c.kind === 'id' ? [k] : []));
+  const vetoed = (p: number): boolean =>
+    comparisons.some((c, k) => {
+      const level = vectors[p * K + k] as number;
+      return c.veto !== undefined && level !== NULL_LEVEL && level >= c.veto;
+    }) && !identity.some((k) => (vectors[p * K + k] as number) <= 1);
   const accepted: number[] = [];
   const review: [number, number, number][] = [];
   for (let p = 0; p < P; p++) {
     const verdict = decided.get(p);
     const w = weight[p] as number;
-    if (verdict === true || (verdict === undefined && w >= thresholdWeight)) accepted.push(p);
-    else if (verdict === undefined && w >= reviewWeight) review.push([...unpackPair(packed[p] as number, n), probability(w)]);
+    const doubt = verdict === undefined && vetoed(p);
+    if (verdict === true || (verdict === undefined && !doubt && w >= thresholdWeight)) accepted.push(p);
+    else if (verdict === undefined && (w >= reviewWeight || (doubt && w >= thresholdWeight))) review.push([...unpackPair(packed[p] as number, n), probability(w)]);
   }
   accepted.sort((x, y) => (weight[y] as number) - (weight[x] as number) || x - y);
   const pairOf = (p: number): [number, number] => unpackPair(packed[p] as number, n);
@@ -121,7 +132,7 @@ export function findMatches(records: MatchRecords, settings: MatchSettings, deci
     const p = findPair(packed, n, a, b);
     if (p < 0) return false;
     const verdict = decided.get(p);
-    return verdict === false || (verdict === undefined && (weight[p] as number) < reviewWeight && (weight[p] as number) < 0);
+    return verdict === false || (verdict === undefined && (vetoed(p) || ((weight[p] as number) < reviewWeight && (weight[p] as number) < 0)));
   };
   const clusters = clusterPairs({ count: n, pairs: accepted.map(pairOf), maxSize: settings.maxCluster, apart });
 
