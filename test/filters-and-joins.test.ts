@@ -161,3 +161,40 @@ describe('filters and joins on CSV files', () => {
     ]);
   });
 });
+
+describe('a chain of joins: contact -> relation table -> email table', () => {
+  let source: ScratchDatabase;
+  let target: ScratchDatabase;
+  beforeEach(async () => {
+    [source, target] = await Promise.all([scratchDatabase('mysql'), scratchDatabase('postgres')]);
+    await seed(source);
+    await source.run('CREATE TABLE email_addresses (id VARCHAR(36) PRIMARY KEY, email_address VARCHAR(100), deleted INTEGER)');
+    for (const [id, address, deleted] of [['e1', 'ann@acme.com', 0], ['e2', 'bo@globex.com', 0], ['e4', 'old@acme.com', 0], ['e5', 'di@acme.com', 0]] as const) {
+      await source.run('INSERT INTO email_addresses VALUES (?, ?, ?)', [id, address, deleted]);
+    }
+  });
+  afterEach(() => Promise.all([source.drop(), target.drop()]));
+
+  it('reads the address through the relation table, by the rules of each join, and verifies', async () => {
+    const text = PLAN(source.url, target.url)
+      .replace(/(\n {6}rel: .*\n)/, '$1      address: { from: email_addresses, on: rel.email_address_id, key: id, where: { deleted: 0 } }\n')
+      .replace('      email_id: rel.email_address_id\n', '      email_id: rel.email_address_id\n      email: address.email_address\n');
+    const plan = parsePlan(text, 'plan.yaml');
+    await runPlan(plan);
+    const rows = await target.rows<{ id: string; email: string | null }>('SELECT id, email FROM people ORDER BY id');
+    expect(rows.map((r) => [r.id, r.email])).toEqual([
+      ['c1', 'ann@acme.com'],
+      ['c2', 'bo@globex.com'],
+      ['c4', 'di@acme.com'], // the primary address, e5
+      ['c5', null],
+    ]);
+    expect((await verifyPlan(plan)).equal).toBe(true);
+  });
+
+  it('refuses a join on a join that comes after it, or on no join, with a suggestion', () => {
+    const text = PLAN(source.url, target.url).replace('link: { from: accounts_contacts, on: id,', 'link: { from: accounts_contacts, on: rell.id,');
+    expect(() => parsePlan(text, 'plan.yaml')).toThrow(/join\.link\.on: no join "rell" to join link on \(did you mean "rel"\?\)/);
+    const later = PLAN(source.url, target.url).replace('link: { from: accounts_contacts, on: id,', 'link: { from: accounts_contacts, on: rel.bean_id,');
+    expect(() => parsePlan(later, 'plan.yaml')).toThrow(/join link is on a column of join rel, which comes after it/);
+  });
+});

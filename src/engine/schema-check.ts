@@ -62,7 +62,8 @@ export function sourceColumnsOf(entity: EntityPlan): string[] {
 async function checkJoins(entity: EntityPlan, own: TableInfo, source: Source, issues: PlanIssue[]): Promise<void> {
   for (const join of entity.joins) {
     const at = [...entity.path, 'join', join.alias];
-    if (!own.columns.some((c) => c.name === join.on)) issues.push({ severity: 'error', path: [...at, 'on'], message: `source table ${own.name} has no column "${join.on}"`, hint: didYouMean(join.on, own.columns.map((c) => c.name)) });
+    // A join on an earlier join's column (alias.column) is checked as that join's column.
+    if (!isVirtualColumn(join.on) && !own.columns.some((c) => c.name === join.on)) issues.push({ severity: 'error', path: [...at, 'on'], message: `source table ${own.name} has no column "${join.on}"`, hint: didYouMean(join.on, own.columns.map((c) => c.name)) });
     const info = await source.describe(join.from);
     if (!info) {
       issues.push({ severity: 'error', path: [...at, 'from'], message: `source has no table "${join.from}"`, hint: didYouMean(join.from, await source.listTables()) });

@@ -307,6 +307,23 @@ function withJoins(fields: readonly FieldPlan[], join: NonNullable<EntityInput['
     target.columns.add(column.slice(dot + 1));
     return joinColumn(column);
   };
+  // A join on a column of an earlier join (contact -> relation table -> email table): resolved in plan order.
+  const order = [...aliases.keys()];
+  for (const [alias, j] of aliases) {
+    const dot = j.on.indexOf('.');
+    if (dot <= 0) continue;
+    const via = j.on.slice(0, dot);
+    if (!aliases.has(via) || order.indexOf(via) >= order.indexOf(alias)) {
+      issues.push({
+        severity: 'error',
+        path: [...path, 'join', alias, 'on'],
+        message: aliases.has(via) ? `join ${alias} is on a column of join ${via}, which comes after it` : `no join "${via}" to join ${alias} on`,
+        hint: aliases.has(via) ? `declare ${via} before ${alias}` : didYouMean(via, order) ?? 'on: names a column of the entity\'s table, or alias.column of a join declared before this one',
+      });
+      continue;
+    }
+    j.on = rewrite(j.on);
+  }
   const out = fields.map((f) => (aliases.size === 0 ? f : { ...f, from: f.from.map(rewrite), steps: f.steps.map((s) => ({ ...s, reads: s.reads.map(rewrite) })) }));
   return { fields: out, joins: [...aliases.values()].map((j) => ({ ...j, columns: [...j.columns] })) };
 }
