@@ -8,6 +8,7 @@ import { sourceKeyText, valueToJson, type Row, type Value } from '../values.js';
 import { mapInOrder } from './chunk-mapper.js';
 import { chooseMapper, readOrder } from './load-entity.js';
 import { refResolver, resolvedChunks, type RefResolver } from './refs.js';
+import type { TargetLookups } from './target-lookups.js';
 import type { Plan } from '../plan/load.js';
 import type { BoundEntity } from './schema-check.js';
 
@@ -221,7 +222,7 @@ export interface GroupMerges {
  * Merge plans on demand, one per dedupe group, made when the group's first entity asks (the load and verify
  * ask per entity, in load order). Undefined for an entity in no group.
  */
-export function mergePlanner(plan: Plan, entities: readonly BoundEntity[], source: Source, state: StateStore) {
+export function mergePlanner(plan: Plan, entities: readonly BoundEntity[], source: Source, state: StateStore, lookups?: TargetLookups) {
   const plans = new Map<string, MergePlan>();
   const forEntity = async (entity: BoundEntity): Promise<GroupMerges | undefined> => {
     const owner = entities.find((e) => e.plan.dedupe && (e === entity || e.plan.dedupe.with.includes(entity.plan.name)));
@@ -230,7 +231,7 @@ export function mergePlanner(plan: Plan, entities: readonly BoundEntity[], sourc
     let merges = plans.get(owner.plan.name);
     if (!merges) {
       const group = [owner, ...dedupe.with.map((name) => entities.find((e) => e.plan.name === name) as BoundEntity)];
-      merges = await planMerges({ planName: plan.name, group, dedupe, source, resolverFor: (e) => refResolver(plan, e, state, source), decisions: await state.decisions(plan.name) });
+      merges = await planMerges({ planName: plan.name, group, dedupe, source, resolverFor: (e) => refResolver(plan, e, state, source, { lookups }), decisions: await state.decisions(plan.name) });
       plans.set(owner.plan.name, merges);
     }
     return { plan: merges, owner: owner === entity, merges: merges.byEntity.get(entity.plan.name) };

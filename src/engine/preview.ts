@@ -63,7 +63,7 @@ function uniqueChecks(entity: BoundEntity): (values: Row, reasons: Reason[]) => 
  */
 export async function previewPlan(plan: Plan, options: { sample?: number; showValues?: boolean | undefined } = {}): Promise<PlanPreview> {
   const sample = options.sample ?? 20;
-  return withConnections(plan, true, async (source, target) => {
+  return withConnections(plan, true, async (source, target, lookups) => {
     const { entities, warnings } = await checkAgainstSchemas(plan, source, target);
     const previews: EntityPreview[] = [];
     for (const entity of entities) {
@@ -75,7 +75,7 @@ export async function previewPlan(plan: Plan, options: { sample?: number; showVa
       const pii = options.showValues ? new Set<string>() : piiColumns(entity);
       const piiFields = new Set(options.showValues ? [] : entity.plan.fields.filter((f) => f.pii && f.steps.at(-1)?.kind !== 'protect').map((f) => f.target));
       if (sample > 0) {
-        const resolve = refResolver(plan, entity, target.state, source, { dryRun: true, fillDeferred: true });
+        const resolve = refResolver(plan, entity, target.state, source, { dryRun: true, fillDeferred: true, lookups });
         const unique = uniqueChecks(entity);
         for await (const batch of source.read({ table: entity.plan.from, columns: entity.readColumns, key: entity.plan.key, batchSize: sample })) {
           await resolve?.(batch);

@@ -6,6 +6,7 @@ import { compareValues } from './key-order.js';
 import type { Plan } from '../plan/load.js';
 import { sourceKeyText, valueToJson, type Row, type Value } from '../values.js';
 import type { BoundEntity } from './schema-check.js';
+import type { TargetLookups } from './target-lookups.js';
 
 /** Fills in a chunk's joined and ref columns, in place: rows grow from `readColumns` to `sourceColumns`. */
 export type RefResolver = (rows: Row[]) => Promise<void>;
@@ -19,9 +20,18 @@ const keyOf = (value: Value): string => sourceKeyText([valueToJson(value)]);
  * handles. `dryRun` (the plan preview, before anything was loaded) looks nothing up: a reference resolves to
  * the key the referenced record will get. Undefined when the entity has no joins and no refs.
  */
-export function refResolver(plan: Plan, entity: BoundEntity, state: StateStore, source: Source, options: { dryRun?: boolean; fillDeferred?: boolean } = {}): RefResolver | undefined {
+export function refResolver(plan: Plan, entity: BoundEntity, state: StateStore, source: Source, options: { dryRun?: boolean; fillDeferred?: boolean; lookups?: TargetLookups | undefined } = {}): RefResolver | undefined {
   // An entity that joins nothing and refers to nothing reads its rows as they come.
-  if (entity.plan.joins.length === 0 && !entity.plan.fields.some((f) => f.ref)) return undefined;
+  if (entity.plan.joins.length === 0 && !entity.plan.fields.some((f) => f.ref || f.lookup)) return undefined;
+  const lookups = entity.plan.fields
+    .filter((f) => f.lookup)
+    .map((f) => ({
+      plan: f.lookup as NonNullable<typeof f.lookup>,
+      column: entity.sourceColumns.indexOf((f.lookup as NonNullable<typeof f.lookup>).column),
+      value: entity.sourceColumns.indexOf(refColumn(f.target)),
+      orphan: entity.sourceColumns.indexOf(orphanColumn(f.target)),
+    }));
+  if (lookups.length > 0 && !options.lookups) throw new Error(`entity ${entity.plan.name} has lookup fields, and nothing to look them up with`);
   const width = entity.sourceColumns.length;
   const joins = entity.plan.joins.map((j) => {
     // The columns looked up: those the fields read, and those the join's where and pick read.
@@ -74,6 +84,16 @@ export function refResolver(plan: Plan, entity: BoundEntity, state: StateStore, 
         const match = found.length > 1 && join.pick ? join.pick(found) : several ? undefined : found[0];
         join.at.forEach((i, k) => (row[i] = match?.[join.valueAt[k] as number] ?? null));
         if (join.ambiguousAt >= 0) row[join.ambiguousAt] = several ? found.length : null;
+      }
+    }
+    // Lookups in the new CRM: one match is the value, none an orphan, several never one of them.
+    for (const lookup of lookups) {
+      const found = await (options.lookups as TargetLookups).find(lookup.plan, rows.map((r) => r[lookup.column] ?? null));
+      for (const row of rows) {
+        const source = row[lookup.column] ?? null;
+        const matches = source === null ? [] : (found.get(String(source)) ?? []);
+        row[lookup.value] = matches.length === 1 ? (matches[0] ?? null) : null;
+        row[lookup.orphan] = source === null ? false : matches.length === 0 ? true : matches.length > 1 ? 'ambiguous' : false;
       }
     }
     for (const ref of refs) {

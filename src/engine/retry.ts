@@ -47,7 +47,7 @@ function fromText(text: string | undefined, type: LogicalType): Value {
  * that was edited) are skipped and counted.
  */
 export async function retryQuarantine(plan: Plan, records: AsyncIterable<FixedRecord>): Promise<RetryResult> {
-  return withConnections(plan, false, async (source, target) => {
+  return withConnections(plan, false, async (source, target, lookups) => {
     const { entities } = await checkAgainstSchemas(plan, source, target);
     const run = await target.state.latestRun(plan.name);
     if (!run || run.status === 'superseded') throw new CrmMigrateError('E_USAGE', `plan ${plan.name} has not run against this target: there is nothing to retry`);
@@ -75,7 +75,7 @@ export async function retryQuarantine(plan: Plan, records: AsyncIterable<FixedRe
       if (!retry) {
         const entity = entities.find((e) => e.plan.name === name) as BoundEntity;
         const keys = new Map([...state.runs].filter(([, r]) => r.runId === runId).map(([key, r]) => [key, r.reasons]));
-        const resolve = refResolver(plan, entity, target.state, source, { fillDeferred: true });
+        const resolve = refResolver(plan, entity, target.state, source, { fillDeferred: true, lookups });
         retry = new EntityRetry(plan.name, runId, entity, await source.describe(entity.plan.from), keys, (await checkpointsOf(runId)).get(name), resolve);
         state.retries.set(runId, retry);
       }

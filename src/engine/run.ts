@@ -11,6 +11,7 @@ import { openPlanSource, openPlanTarget } from './connections.js';
 import { shiftBack } from './cursor.js';
 import { mergePlanner, type DedupeSummary } from './dedupe.js';
 import { makePlaceholders, placeholderStepName, placeholderTargets, type PlaceholderSpec } from './placeholders.js';
+import { targetLookups, type TargetLookups } from './target-lookups.js';
 import { refResolver } from './refs.js';
 import { checkAgainstSchemas, type BoundEntity } from './schema-check.js';
 
@@ -105,13 +106,16 @@ async function reasonCounts(target: Target, runId: string): Promise<ReasonCount[
   return [...counts.values()].sort((a, b) => b.count - a.count);
 }
 
-async function withConnections<T>(plan: Plan, readOnly: boolean, work: (source: Source, target: Target) => Promise<T>): Promise<T> {
+/** The plan's source and target for one piece of work, with lookups in the target (`lookup:` fields), all closed after. */
+async function withConnections<T>(plan: Plan, readOnly: boolean, work: (source: Source, target: Target, lookups: TargetLookups) => Promise<T>): Promise<T> {
   const source = await openPlanSource(plan);
   try {
     const target = await openPlanTarget(plan, readOnly);
+    const lookups = targetLookups(plan);
     try {
-      return await work(source, target);
+      return await work(source, target, lookups);
     } finally {
+      await lookups.close().catch(() => undefined);
       await target.close();
     }
   } finally {
@@ -189,9 +193,9 @@ function steps(entities: readonly BoundEntity[]): Step[] {
  */
 export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<RunSummary> {
   const started = Date.now();
-  return withConnections(plan, false, async (source, target) => {
+  return withConnections(plan, false, async (source, target, lookups) => {
     const { entities, warnings } = await checkAgainstSchemas(plan, source, target);
-    const merging = mergePlanner(plan, entities, source, target.state);
+    const merging = mergePlanner(plan, entities, source, target.state, lookups);
     if (warnings.length > 0) options.onWarnings?.(warnings);
     await target.prepare();
     await lockPlan(plan, target, options.wait === true);
@@ -271,7 +275,7 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
         } else {
           const secondPass = step.kind === 'refs';
           if (!secondPass && entity.create && !(await target.describe(entity.plan.into))) await target.createTable(entity.create);
-          const resolve = refResolver(plan, entity, target.state, source, { fillDeferred: secondPass });
+          const resolve = refResolver(plan, entity, target.state, source, { fillDeferred: secondPass, lookups });
           const group = secondPass ? undefined : await merging.forEntity(entity);
           result = await loadEntity({
             source, target, runId, entity, from, planName: plan.name, resolve, signal: options.signal, onProgress: secondPass ? undefined : options.onProgress,

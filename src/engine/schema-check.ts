@@ -52,7 +52,7 @@ export interface BoundEntity {
 export function sourceColumnsOf(entity: EntityPlan): string[] {
   const cursor = entity.strategy === 'incremental' && entity.cursor ? [entity.cursor] : [];
   const ambiguity = entity.joins.filter((j) => !j.pick).map((j) => ambiguousColumn(j.alias));
-  const all = [...entity.key, ...cursor, ...entity.where.flatMap((c) => c.columns), ...entity.joins.map((j) => j.on), ...ambiguity, ...entity.fields.flatMap((f) => [...(f.ref ? [f.ref.column] : []), ...f.from, ...f.steps.flatMap((s) => s.reads)])];
+  const all = [...entity.key, ...cursor, ...entity.where.flatMap((c) => c.columns), ...entity.joins.map((j) => j.on), ...ambiguity, ...entity.fields.flatMap((f) => [...(f.ref ? [f.ref.column] : []), ...(f.lookup ? [f.lookup.column] : []), ...f.from, ...f.steps.flatMap((s) => s.reads)])];
   const unique = [...new Set(all)];
   return [...unique.filter((c) => !isVirtualColumn(c)), ...unique.filter(isVirtualColumn)];
 }
@@ -157,6 +157,9 @@ export function compatibility(from: LogicalType, to: LogicalType): 'ok' | 'lossy
 
 function checkSourceColumns(entity: EntityPlan, source: TableInfo, issues: PlanIssue[]): void {
   for (const field of entity.fields) {
+    if (field.lookup && !source.columns.some((c) => c.name === field.lookup?.column)) {
+      issues.push({ severity: 'error', path: [...field.path, 'from'], message: `source table ${source.name} has no column "${field.lookup.column}"`, hint: didYouMean(field.lookup.column, source.columns.map((c) => c.name)) });
+    }
     if (field.ref && !source.columns.some((c) => c.name === field.ref?.column)) {
       issues.push({ severity: 'error', path: [...field.path, 'from'], message: `source table ${source.name} has no column "${field.ref.column}"`, hint: didYouMean(field.ref.column, source.columns.map((c) => c.name)) });
     }

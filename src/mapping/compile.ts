@@ -8,7 +8,7 @@ import { findStep, sealBuiltinSteps, stepNames, type StepDefinition, type StepFu
 import './transforms.js';
 import '../cleaning/index.js';
 import '../protect/steps.js';
-import { compileIdentity, joinColumn, type RefPlan } from './identity.js';
+import { compileIdentity, joinColumn, type LookupPlan, type RefPlan } from './identity.js';
 import { compileWhere, type WhereClause } from './where.js';
 
 sealBuiltinSteps();
@@ -43,6 +43,8 @@ export interface FieldPlan {
   readonly pii: boolean;
   /** `ref:`: the record this field points at, resolved through the crosswalk before mapping. */
   readonly ref: RefPlan | undefined;
+  /** `lookup:`: the record of the new CRM this field points at, found in the target before mapping. */
+  readonly lookup: LookupPlan | undefined;
   /** `new_id:`: this field is the record's new key. */
   readonly newId: boolean;
 }
@@ -182,7 +184,7 @@ function compileField(entity: { name: string; key: readonly string[] }, target: 
   if (identity) {
     return { target, path, constant: undefined, fix: true, default: undefined, declaredType: undefined, pii: false, newId: field.new_id !== undefined, ...identity };
   }
-  if (field.ref !== undefined) return undefined;
+  if (field.ref !== undefined || field.lookup !== undefined) return undefined;
   if ((field.from === undefined) === (field.value === undefined)) {
     issues.push({ severity: 'error', path, message: 'a field needs exactly one of "from" (source columns) or "value" (a constant)' });
     return undefined;
@@ -223,6 +225,7 @@ function compileField(entity: { name: string; key: readonly string[] }, target: 
     declaredType,
     pii: field.pii === true || field.protect !== undefined,
     ref: undefined,
+    lookup: undefined,
     newId: false,
   };
 }

@@ -47,7 +47,11 @@ defineStep({
   takes: 'one',
   options: z.strictObject({ field: z.string() }),
   reads: ({ field }) => [orphanColumn(field)],
-  create: ({ field }) => (input, context?: StepContext) => (context?.get(orphanColumn(field)) === true ? invalid(input as Value, 'orphan') : ok(input as Value)),
+  create: ({ field }) => (input, context?: StepContext) => {
+    const flag = context?.get(orphanColumn(field));
+    // A lookup in the target that found several rows is never given one of them.
+    return flag === true ? invalid(input as Value, 'orphan') : flag === 'ambiguous' ? invalid(input as Value, 'ambiguous_lookup') : ok(input as Value);
+  },
 });
 
 /** What a ref field points at, for the loader that resolves it. */
@@ -60,6 +64,15 @@ export interface RefPlan {
   readonly placeholder: boolean;
 }
 
+/** A field found in the new CRM's own table (`lookup:`): by the source column's value in `key`, it takes `value`. */
+export interface LookupPlan {
+  readonly table: string;
+  readonly key: string;
+  readonly value: string;
+  /** The source column whose value is looked up. */
+  readonly column: string;
+}
+
 /** The identity part of a field: `new_id` or `ref`, as the field's source, steps and policy; undefined for other fields. */
 export function compileIdentity(entity: { name: string; key: readonly string[] }, target: string, field: FieldInput, path: readonly (string | number)[], issues: PlanIssue[]) {
   const step = (name: string, options: unknown) => {
@@ -70,7 +83,18 @@ export function compileIdentity(entity: { name: string; key: readonly string[] }
   const others = (['from', 'value', 'transform', 'clean', 'protect', 'invalid', 'default'] as const).filter((k) => field[k] !== undefined);
   if (field.new_id !== undefined) {
     if (others.length > 0) issues.push({ severity: 'error', path: [...path, others[0] as string], message: `a new_id field makes its own value: "${others[0] as string}" does not go with it` });
-    return { from: [...entity.key], fromList: true, steps: [step('new_id', { entity: entity.name })], invalid: 'quarantine' as const, ref: undefined };
+    return { from: [...entity.key], fromList: true, steps: [step('new_id', { entity: entity.name })], invalid: 'quarantine' as const, ref: undefined, lookup: undefined };
+  }
+  if (field.lookup !== undefined) {
+    const stray = [...others.filter((k) => k !== 'from'), ...(field.ref !== undefined ? ['ref'] : [])];
+    if (stray.length > 0) issues.push({ severity: 'error', path: [...path, stray[0] as string], message: `a lookup field takes the value the new CRM holds: "${stray[0] as string}" does not go with it` });
+    if (typeof field.from !== 'string') {
+      issues.push({ severity: 'error', path: [...path, 'from'], message: 'a lookup field needs from: the one source column whose value is looked up', hint: 'write { from: owner_email, lookup: { table: res_users, key: login, value: id } }' });
+      return undefined;
+    }
+    if (field.orphans === 'placeholder') issues.push({ severity: 'error', path: [...path, 'orphans'], message: 'a lookup finds records of the new CRM: it makes no placeholder', hint: 'orphans: quarantine (the default) or null' });
+    const lookup: LookupPlan = { ...field.lookup, column: field.from };
+    return { from: [refColumn(target)], fromList: false, steps: [step('ref', { field: target })], invalid: field.orphans === 'null' ? ('null' as const) : ('quarantine' as const), ref: undefined, lookup };
   }
   if (field.ref !== undefined) {
     const stray = others.filter((k) => k !== 'from');
@@ -84,8 +108,8 @@ export function compileIdentity(entity: { name: string; key: readonly string[] }
     // A placeholder is made for every orphan before the load: one still missing then (its key did not fit the
     // referenced table) is quarantined.
     const invalid = field.orphans === 'null' ? ('null' as const) : ('quarantine' as const);
-    return { from: [refColumn(target)], fromList: false, steps: [step('ref', { field: target })], invalid, ref };
+    return { from: [refColumn(target)], fromList: false, steps: [step('ref', { field: target })], invalid, ref, lookup: undefined };
   }
-  if (field.orphans !== undefined) issues.push({ severity: 'error', path: [...path, 'orphans'], message: '"orphans" applies to a ref field only', hint: 'add ref: <entity>' });
+  if (field.orphans !== undefined) issues.push({ severity: 'error', path: [...path, 'orphans'], message: '"orphans" applies to a ref or lookup field only', hint: 'add ref: <entity>' });
   return undefined;
 }

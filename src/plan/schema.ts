@@ -45,6 +45,11 @@ export const FieldSchema = z.strictObject({
   /** The entity whose record `from` refers to: the value becomes that record's key in the target. */
   ref: z.string().min(1).optional(),
   /**
+   * A record that is in the new CRM already, found by a natural key: `{ table: res_users, key: login, value: id }`
+   * writes the `id` of the `res_users` row whose `login` is the source value (owners by email, countries by code).
+   */
+  lookup: z.strictObject({ table: z.string().min(1), key: z.string().min(1), value: z.string().min(1) }).optional(),
+  /**
    * A ref to a record that was not migrated (missing, or quarantined): quarantine the row, set NULL, or point
    * it at a placeholder record made in the referenced entity's table (see the entity's `placeholder:`).
    */

@@ -105,13 +105,13 @@ export interface VerifyOptions {
  */
 export async function verifyPlan(plan: Plan, options: VerifyOptions = {}): Promise<VerifySummary> {
   const started = Date.now();
-  const summary = await withConnections(plan, true, async (source, target) => {
+  const summary = await withConnections(plan, true, async (source, target, lookups) => {
     const { entities } = await checkAgainstSchemas(plan, source, target);
     const results: EntityVerification[] = [];
-    const merging = mergePlanner(plan, entities, source, target.state);
+    const merging = mergePlanner(plan, entities, source, target.state, lookups);
     for (const entity of entities) {
       // The target holds a cycle's refs filled in (the second pass), so verify resolves them too.
-      const resolve = refResolver(plan, entity, target.state, source, { fillDeferred: true });
+      const resolve = refResolver(plan, entity, target.state, source, { fillDeferred: true, lookups });
       const known = { plan: plan.name, placeholders: new Set<string>(), retried: new Set<string>(), refused: new Set<string>() };
       if (entity.placeholder) for await (const p of target.state.placeholders(plan.name, entity.plan.name)) known.placeholders.add(p.newKey);
       for await (const key of target.state.retried(plan.name, entity.plan.name)) known.retried.add(key);
