@@ -61,6 +61,7 @@ export function refResolver(plan: Plan, entity: BoundEntity, state: StateStore, 
         orphan: entity.sourceColumns.indexOf(orphanColumn(f.target)),
         // A ref closing a cycle is NULL in the load (its target is not loaded yet), resolved by the second pass.
         deferred: !options.fillDeferred && (entity.deferredRefs ?? []).includes(f.target),
+        applies: rowFilter(ref.when, entity.sourceColumns),
       };
     });
   return async (rows) => {
@@ -104,15 +105,18 @@ export function refResolver(plan: Plan, entity: BoundEntity, state: StateStore, 
         }
         continue;
       }
+      // A polymorphic parent of another type: NULL, and nothing to look up.
+      const applies = ref.applies;
+      const keyOfRow = (r: Row): Value => (applies && applies(r) !== undefined ? null : (r[ref.column] ?? null));
       let found: Map<string, string>;
       if (options.dryRun) {
-        found = new Map(rows.map((r) => r[ref.column] ?? null).filter((v) => v !== null).map((v) => [keyOf(v), ref.usesNewId ? newUuid(ref.entity, keyOf(v)) : keyOf(v)]));
+        found = new Map(rows.map(keyOfRow).filter((v) => v !== null).map((v) => [keyOf(v), ref.usesNewId ? newUuid(ref.entity, keyOf(v)) : keyOf(v)]));
       } else {
-        const keys = [...new Set(rows.map((r) => r[ref.column] ?? null).filter((v) => v !== null).map(keyOf))];
+        const keys = [...new Set(rows.map(keyOfRow).filter((v) => v !== null).map(keyOf))];
         found = keys.length === 0 ? new Map() : await state.crosswalk(plan.name, ref.entity, keys);
       }
       for (const row of rows) {
-        const source = row[ref.column] ?? null;
+        const source = keyOfRow(row);
         const target = source === null ? undefined : found.get(keyOf(source));
         row[ref.value] = target ?? null;
         row[ref.orphan] = source !== null && target === undefined;

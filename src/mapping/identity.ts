@@ -4,6 +4,7 @@ import type { PlanIssue } from '../errors.js';
 import type { FieldInput } from '../plan/schema.js';
 import { sourceKeyText, valueToJson, type Value } from '../values.js';
 import { defineStep, findStep, invalid, ok, type StepContext } from './steps.js';
+import { compileWhere, type WhereClause } from './where.js';
 
 // A record's identity in the new CRM: a new key (`new_id: uuid`) and references re-pointed through the
 // referenced entity's crosswalk (`ref:`). Both are fields of their own kind, compiled here.
@@ -62,6 +63,8 @@ export interface RefPlan {
   readonly column: string;
   /** `orphans: placeholder`: a missing record is made as a placeholder before the load (see engine/placeholders.ts). */
   readonly placeholder: boolean;
+  /** `when:`: the rows the ref applies to (a polymorphic parent of this type); on the others the field is NULL. */
+  readonly when: readonly WhereClause[];
 }
 
 /** A field found in the new CRM's own table (`lookup:`): by the source column's value in `key`, it takes `value`. */
@@ -104,12 +107,15 @@ export function compileIdentity(entity: { name: string; key: readonly string[] }
       return undefined;
     }
     const placeholder = field.orphans === 'placeholder';
-    const ref: RefPlan = { entity: field.ref, column: field.from, placeholder };
+    const when = field.when ? compileWhere(field.when, [...path, 'when'], issues) : [];
+    if (placeholder && when.length > 0) issues.push({ severity: 'error', path: [...path, 'orphans'], message: 'a ref with when: makes no placeholders', hint: 'orphans: quarantine (the default) or null' });
+    const ref: RefPlan = { entity: field.ref, column: field.from, placeholder, when };
     // A placeholder is made for every orphan before the load: one still missing then (its key did not fit the
     // referenced table) is quarantined.
     const invalid = field.orphans === 'null' ? ('null' as const) : ('quarantine' as const);
     return { from: [refColumn(target)], fromList: false, steps: [step('ref', { field: target })], invalid, ref, lookup: undefined };
   }
+  if (field.when !== undefined) issues.push({ severity: 'error', path: [...path, 'when'], message: '"when" applies to a ref field only', hint: 'add ref: <entity>, or filter the entity\'s rows with where:' });
   if (field.orphans !== undefined) issues.push({ severity: 'error', path: [...path, 'orphans'], message: '"orphans" applies to a ref or lookup field only', hint: 'add ref: <entity>' });
   return undefined;
 }

@@ -50,6 +50,11 @@ export const FieldSchema = z.strictObject({
    */
   lookup: z.strictObject({ table: z.string().min(1), key: z.string().min(1), value: z.string().min(1) }).optional(),
   /**
+   * A ref that applies only to rows that pass (a polymorphic parent: `when: { parent_type: Accounts }`); on the
+   * other rows the field is NULL, not an orphan.
+   */
+  when: Where.optional(),
+  /**
    * A ref to a record that was not migrated (missing, or quarantined): quarantine the row, set NULL, or point
    * it at a placeholder record made in the referenced entity's table (see the entity's `placeholder:`).
    */
