@@ -64,6 +64,13 @@ table('phone', { country: 'US' }, [
   ['', null, []],
   [null, null, []],
   [4155552671, '+14155552671', ['fixed:formatted']],
+  // Decimal digits of any script are digits: full-width (as Japanese and Chinese input methods type them),
+  // Arabic-Indic, Devanagari.
+  ['（４１５）５５５－２６７１', '+14155552671', ['fixed:formatted']],
+  ['＋１４１５５５５２６７１', '+14155552671', ['fixed:formatted']],
+  ['٤١٥٥٥٥٢٦٧١', '+14155552671', ['fixed:formatted']],
+  ['+४४ २० ७९४६ ०९५८', '+442079460958', ['fixed:formatted']],
+  ['０００－０００－００００', '０００－０００－００００', ['invalid:placeholder']],
 ]);
 table('phone', { country: 'US', format: 'international' }, [['(415) 555-2671', '+1 415 555 2671', ['fixed:formatted']]]);
 table('phone', { country: 'US', format: 'national' }, [['+1 415 555 2671', '(415) 555-2671', ['fixed:formatted']]]);

@@ -34,6 +34,23 @@ function remember<V>(cache: Map<string, V>, limit: number, key: string, compute:
   return value;
 }
 
+/** The value of a Unicode decimal digit: its place in its run of ten (full-width ０-９, Arabic-Indic ٠-٩, Devanagari ०-९…). */
+function digitValue(cp: number): number {
+  let zero = cp;
+  while (zero > cp - 50 && /\p{Nd}/u.test(String.fromCodePoint(zero - 1))) zero -= 1;
+  return (cp - zero) % 10;
+}
+
+/**
+ * The number with every decimal digit, in any script, written as an ASCII digit: libphonenumber-js and the
+ * digit checks read ASCII only, so "０３-１２３４-５６７８" was "not a phone". ASCII text is returned as it is.
+ */
+export function asciiDigits(text: string): string {
+  // eslint-disable-next-line no-control-regex -- the ASCII range, not control characters, is what is tested
+  if (!/[^\u0000-\u007f]/.test(text)) return text;
+  return text.replace(/\p{Nd}/gu, (d) => (d >= '0' && d <= '9' ? d : String(digitValue(d.codePointAt(0) as number))));
+}
+
 /** 000-000-0000, 9999999: placeholders typed to get past a required field. */
 const isPlaceholder = (digits: string): boolean => /^(\d)\1+$/.test(digits);
 
@@ -73,7 +90,16 @@ defineStep({
     const e164 = (options?.format ?? 'e164') === 'e164';
     return (input: Value | readonly Value[], context?: StepContext): StepResult => {
       if (input === null || (typeof input === 'string' && input.trim() === '')) return ok(null);
-      const text = typeof input === 'string' ? input : String(input);
+      const original = typeof input === 'string' ? input : String(input);
+      const text = asciiDigits(original);
+      const result = clean(text, context);
+      if (text === original) return result;
+      // Digits of another script written as ASCII are a change of the value, counted as one; a number that is
+      // invalid anyway keeps the value it came with.
+      if (result.issues?.some((i) => i.kind === 'invalid')) return { value: original, issues: result.issues };
+      return !result.issues && result.value !== original ? { value: result.value, issues: fixed('formatted') } : result;
+    };
+    function clean(text: string, context: StepContext | undefined): StepResult {
       let country = fallback;
       if (options?.country_from && context) {
         const rowCountry = context.get(options.country_from);
@@ -91,6 +117,6 @@ defineStep({
         return value === text ? ok(value) : { value, issues: fixed('formatted') };
       }
       return remember(cache, CACHE_LIMIT, `${country ?? ''}|${text}`, () => formatPhone(text, country, options?.format));
-    };
+    }
   },
 });
