@@ -6,6 +6,8 @@ import { didYouMean } from '../plan/suggest.js';
 import { LOGICAL_TYPES, parseTypeName, type LogicalType, type Value } from '../values.js';
 import { findStep, sealBuiltinSteps, stepNames, type StepDefinition, type StepFunction } from './steps.js';
 import './transforms.js';
+// Also registers the expr step.
+import { expressionColumns } from './expressions.js';
 import '../cleaning/index.js';
 import '../protect/steps.js';
 import { compileIdentity, joinColumn, type LookupPlan, type RefPlan } from './identity.js';
@@ -185,6 +187,13 @@ function compileField(entity: { name: string; key: readonly string[] }, target: 
     return { target, path, constant: undefined, fix: true, default: undefined, declaredType: undefined, pii: false, newId: field.new_id !== undefined, ...identity };
   }
   if (field.ref !== undefined || field.lookup !== undefined) return undefined;
+  if (field.expr !== undefined) {
+    if (field.value !== undefined) issues.push({ severity: 'error', path: [...path, 'value'], message: 'a field is an expression or a constant, not both' });
+    // The expression reads its columns itself (the step declares them); `from` is the first of them.
+    const reads = expressionColumns(field.expr);
+    const transform = field.transform === undefined ? [] : Array.isArray(field.transform) ? field.transform : [field.transform];
+    return compileField(entity, target, { ...field, expr: undefined, from: field.from ?? reads[0] ?? entity.key[0], transform: [{ expr: field.expr }, ...transform] }, path, keys, issues);
+  }
   if ((field.from === undefined) === (field.value === undefined)) {
     issues.push({ severity: 'error', path, message: 'a field needs exactly one of "from" (source columns) or "value" (a constant)' });
     return undefined;

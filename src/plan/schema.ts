@@ -49,6 +49,8 @@ export const FieldSchema = z.strictObject({
    * writes the `id` of the `res_users` row whose `login` is the source value (owners by email, countries by code).
    */
   lookup: z.strictObject({ table: z.string().min(1), key: z.string().min(1), value: z.string().min(1) }).optional(),
+  /** An expression over the row's source columns (src/mapping/expressions.ts): `expr: "amount * 1000000"`. */
+  expr: z.string().min(1).optional(),
   /**
    * A ref that applies only to rows that pass (a polymorphic parent: `when: { parent_type: Accounts }`); on the
    * other rows the field is NULL, not an orphan.
