@@ -56,6 +56,18 @@ const CASES: [string | null, string, string, string, string, string, string?][] 
   ['Mohammed bin Rashid', '', 'Mohammed', '', 'bin Rashid', ''],
   ['Maria dos Santos', '', 'Maria', '', 'dos Santos', ''],
   ['John Jr.', '', 'John', '', 'Jr.', ''],
+  // Credentials after a comma are not "Last, First": the name keeps its order.
+  ['John Doe, CLU, CFP', '', 'John', '', 'Doe', 'CLU CFP'],
+  ['John Smith, Ph. D.', '', 'John', '', 'Smith', 'Ph. D.'],
+  ['Jane Roe, CPA', '', 'Jane', '', 'Roe', 'CPA'],
+  ['Mary Major, MP', '', 'Mary', '', 'Major', 'MP'],
+  ['Ann Lee, MBA, PMP', '', 'Ann', '', 'Lee', 'MBA PMP'],
+  // Initials are initials, not the suffix Jr.
+  ['Smith, J.R.', '', 'J.R.', '', 'Smith', ''],
+  ['Smith, J. R.', '', 'J.', 'R.', 'Smith', ''],
+  // Surnames that are also abbreviations of degrees stay surnames.
+  ['Ma, Jack', '', 'Jack', '', 'Ma', ''],
+  ['Do, Minh', '', 'Minh', '', 'Do', ''],
 ];
 
 describe('parsePersonName', () => {

@@ -27,9 +27,13 @@ const HONORIFICS = new Set([
   'herr', 'frau', 'señor', 'sra', 'srta', 'don', 'doña',
 ]);
 
+/** Generational suffixes and the post-nominals (degrees, credentials, honours, offices) people put after a name. */
 const SUFFIXES = new Set([
   'jr', 'sr', 'ii', 'iii', 'iv', 'v', '2nd', '3rd', 'phd', 'md', 'dds', 'dmd', 'esq', 'cpa', 'mba', 'rn', 'jd',
-  'dvm', 'ret', 'obe', 'mbe', 'cbe', 'qc', 'kc', 'pe', 'facp',
+  'dvm', 'ret', 'obe', 'mbe', 'cbe', 'qc', 'kc', 'pe', 'facp', 'clu', 'cfp', 'chfc', 'cfa', 'cma', 'cia', 'cisa',
+  'cissp', 'pmp', 'np', 'lpn', 'lcsw', 'msw', 'mph', 'mpa', 'msc', 'bsc', 'llm', 'llb', 'edd', 'psyd', 'dmin', 'mp',
+  'mep', 'msp', 'mla', 'kbe', 'dbe', 'frcs', 'frcp', 'faia', 'aia', 'sphr', 'shrm',
+  // Not here, though they are degrees: Ms (an honorific), Ma and Do (surnames), BA, OD.
 ]);
 
 /** Lower-case words that belong to the surname that follows them. */
@@ -44,8 +48,17 @@ const bare = (token: string): string => {
 };
 // The length checks come first: most tokens are longer than any word in these lists, and this runs per row.
 const isHonorific = (token: string): boolean => token.length <= 11 && HONORIFICS.has(bare(token));
+/** Two initials with dots ("J.R.", "J.R") are a first and middle initial, never the suffix Jr. */
+const INITIALS = /^[A-Za-z]\.[A-Za-z]\.?$/;
 /** "V" alone is only a suffix after a full name: "John Smith V", never as a lone initial "V." with a dot. */
-const isSuffix = (token: string): boolean => token.length <= 6 && SUFFIXES.has(bare(token)) && !(bare(token) === 'v' && token.endsWith('.'));
+const isSuffix = (token: string): boolean =>
+  token.length <= 6 && SUFFIXES.has(bare(token)) && !(bare(token) === 'v' && token.endsWith('.')) && !INITIALS.test(token);
+/** A comma part that is only post-nominals: each token one, or the whole written with spaces ("Ph. D."). */
+const isSuffixPart = (part: string): boolean => {
+  const tokens = part.split(' ');
+  const initials = tokens.every((t) => /^[A-Za-z]\.?$/.test(t));
+  return tokens.every(isSuffix) || (tokens.length > 1 && tokens.length <= 3 && !initials && SUFFIXES.has(bare(tokens.join(''))));
+};
 const isParticle = (token: string): boolean => token.length <= 6 && PARTICLES.has(bare(token));
 
 const NON_ASCII = /[^\x20-\x7e]/;
@@ -92,9 +105,8 @@ export function parsePersonName(input: unknown): PersonName {
         .map((p) => p.trim())
         .filter((p) => p !== '')
         .filter((p) => {
-          const tokens = p.split(' ');
-          if (tokens.every(isSuffix)) {
-            suffixes.push(...tokens);
+          if (isSuffixPart(p)) {
+            suffixes.push(p);
             return false;
           }
           return true;
