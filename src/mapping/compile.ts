@@ -6,8 +6,9 @@ import { didYouMean } from '../plan/suggest.js';
 import { LOGICAL_TYPES, parseTypeName, type LogicalType, type Value } from '../values.js';
 import { findStep, sealBuiltinSteps, stepNames, type StepDefinition, type StepFunction } from './steps.js';
 import './transforms.js';
-// Also registers the expr step.
+// Also register the expr and json steps.
 import { expressionColumns } from './expressions.js';
+import { templateColumns } from './json-build.js';
 import '../cleaning/index.js';
 import '../protect/steps.js';
 import { compileIdentity, joinColumn, type LookupPlan, type RefPlan } from './identity.js';
@@ -193,6 +194,14 @@ function compileField(entity: { name: string; key: readonly string[] }, target: 
     const reads = expressionColumns(field.expr);
     const transform = field.transform === undefined ? [] : Array.isArray(field.transform) ? field.transform : [field.transform];
     return compileField(entity, target, { ...field, expr: undefined, from: field.from ?? reads[0] ?? entity.key[0], transform: [{ expr: field.expr }, ...transform] }, path, keys, issues);
+  }
+  if (field.json !== undefined) {
+    const stray = (['from', 'value', 'transform'] as const).filter((k) => field[k] !== undefined);
+    if (stray.length > 0) issues.push({ severity: 'error', path: [...path, stray[0] as string], message: `a json field reads the columns its object names: "${stray[0] as string}" does not go with it` });
+    // The clean: of the field cleans each item, inside the json step.
+    if (Array.isArray(field.clean) && field.clean.length > 1) issues.push({ severity: 'error', path: [...path, 'clean'], message: 'a json field cleans its items with one rule', hint: 'clean: email, or clean: { phone: { country: US } }' });
+    const clean = Array.isArray(field.clean) ? field.clean[0] : field.clean;
+    return compileField(entity, target, { ...field, json: undefined, clean: undefined, from: templateColumns(field.json), transform: [{ json: { template: field.json, ...(clean === undefined ? {} : { clean }) } }] }, path, keys, issues);
   }
   if ((field.from === undefined) === (field.value === undefined)) {
     issues.push({ severity: 'error', path, message: 'a field needs exactly one of "from" (source columns) or "value" (a constant)' });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Where } from '../mapping/where.js';
+import { JsonTemplateSchema } from '../mapping/json-build.js';
 
 /** A literal value a plan may write: a constant, a default, a value-map entry. */
 const Scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
@@ -51,6 +52,8 @@ export const FieldSchema = z.strictObject({
   lookup: z.strictObject({ table: z.string().min(1), key: z.string().min(1), value: z.string().min(1) }).optional(),
   /** An expression over the row's source columns (src/mapping/expressions.ts): `expr: "amount * 1000000"`. */
   expr: z.string().min(1).optional(),
+  /** A JSON object built from columns (src/mapping/json-build.ts): `json: { primaryEmail: email, additionalEmails: [email2, email3] }`. */
+  json: JsonTemplateSchema.optional(),
   /**
    * A ref that applies only to rows that pass (a polymorphic parent: `when: { parent_type: Accounts }`); on the
    * other rows the field is NULL, not an orphan.

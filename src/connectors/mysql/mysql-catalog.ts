@@ -148,6 +148,7 @@ export function fromMysql(type: LogicalType): (value: unknown) => Value {
     case 'json':
       return (v) => (v === null || typeof v === 'string' ? v : JSON.stringify(v));
     default:
-      return (v) => v as Value;
+      // MariaDB's JSON is a LONGTEXT described as text, yet mysql2 parses it into an object: back to its text.
+      return (v) => (v !== null && typeof v === 'object' && !Buffer.isBuffer(v) && !(v instanceof Date) ? JSON.stringify(v) : (v as Value));
   }
 }
