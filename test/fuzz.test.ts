@@ -48,6 +48,7 @@ const OPTIONS: Record<string, unknown[]> = {
   range: [{ min: 0, max: 10 }],
   date: [undefined, { order: 'dmy' }],
   email: [undefined, { fix: 'domains', disposable: 'invalid' }],
+  json: [{ template: { a: 'x', b: ['y', 'z'], c: { d: 'w' } } }, { template: { primary: 'x', more: ['y', 'z'] }, clean: 'email' }, { template: { n: 'x' }, clean: { phone: { country: 'US' } } }],
   expr: ['amount * 2 + 1', 'if x == "a" then coalesce(x, y) else lower(x) + upper(y)', 'year(x) * 100 + month(x)', 'regex_replace(x, "[0-9]", "") + domain(y)'],
 };
 

@@ -16,6 +16,9 @@ export function templateColumns(template: JsonTemplate): string[] {
   return Object.values(template).flatMap((v) => (typeof v === 'string' ? [v] : Array.isArray(v) ? [...v] : templateColumns(v as JsonTemplate)));
 }
 
+/** JSON text; a bigint as its digits in a string (JSON has no bigint), bytes as hex. */
+const asJson = (value: unknown): string => JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v));
+
 const isBlank = (v: Value | undefined): boolean => v === null || v === undefined || (typeof v === 'string' && v.trim() === '');
 
 const Options = z.strictObject({
@@ -62,8 +65,8 @@ defineStep({
           }),
         );
       const object = build(template);
-      if (bad !== undefined) return invalid(JSON.stringify(values), bad);
-      const text = JSON.stringify(object, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+      if (bad !== undefined) return invalid(asJson(values), bad);
+      const text = asJson(object);
       return fixes.length > 0 ? { value: text, issues: fixes } : { value: text };
     };
   },
