@@ -11,24 +11,14 @@
  * and son with one name and one home phone (Jr / Sr), colleagues behind one company switchboard number.
  */
 
+import { seededRandom } from '../src/random.js';
+
 export interface CrmPerson {
   readonly person: number;
   readonly first_name: string | null;
   readonly last_name: string | null;
   readonly email: string | null;
   readonly phone: string | null;
-}
-
-/** mulberry32: a small seeded PRNG, so a benchmark's data is the same on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const FIRST = ['James', 'John', 'Robert', 'Michael', 'William', 'David', 'Richard', 'Joseph', 'Thomas', 'Charles', 'Mary', 'Patricia', 'Jennifer', 'Linda', 'Elizabeth', 'Barbara', 'Susan', 'Jessica', 'Sarah', 'Karen', 'Daniel', 'Matthew', 'Anthony', 'Mark', 'Steven', 'Andrew', 'Joshua', 'Kevin', 'Brian', 'Nancy', 'Lisa', 'Betty', 'Margaret', 'Sandra', 'Ashley', 'Emily', 'Donna', 'Michelle', 'Carol', 'Amanda', 'Priya', 'Wei', 'Hiroshi', 'Olga', 'Fatima', 'Lars', 'Ingrid', 'Mateo', 'Lucia', 'Chloe'];
@@ -97,7 +87,7 @@ function typo(rand: () => number, text: string): string {
 
 /** `count` records, about a tenth of the people recorded more than once, with the traps above. */
 export function crmPeople(count: number, seed = 42): CrmPerson[] {
-  const rand = random(seed);
+  const rand = seededRandom(seed);
   const records: CrmPerson[] = [];
   // A mailbox is one person's (or one family's, when shared on purpose): a name-derived address already taken
   // gets digits, as providers make people do.
