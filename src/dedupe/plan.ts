@@ -96,7 +96,7 @@ export function compileDedupe(entityName: string, input: DedupeInput, fields: re
     blocking,
     threshold,
     review: input.review,
-    termFrequency: input.term_frequency ?? [],
+    termFrequency: input.term_frequency ?? on.filter((f) => ['first_name', 'last_name', 'name', 'phone', 'email'].includes(f.kind)).map((f) => f.field),
     maxBlock: input.max_block ?? 1000,
     maxCluster: input.max_cluster ?? 25,
     with: linked,
