@@ -1,6 +1,11 @@
+import Database from 'better-sqlite3';
+import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { crmPeople, type CrmPerson } from '../bench/crm-people.js';
 import { baselineClusters, planClusters, scoreClusters } from '../bench/dedupe-score.js';
+import { previewPlan } from '../src/engine/preview.js';
+import { formatPlanIssue } from '../src/errors.js';
+import { parsePlan } from '../src/plan/load.js';
 import { tempDir } from './helpers/databases.js';
 
 // Dedupe where records carry only a name, an email and a phone, with the traps of CRM data: common names,
@@ -56,5 +61,21 @@ describe('dedupe keeps apart the people CRMs confuse', () => {
     const a = clusterOf.get(base + 2 * i);
     const b = clusterOf.get(base + 2 * i + 1);
     expect(a !== undefined && a === b).toBe(same);
+  });
+});
+
+describe('dedupe on a bookkeeping column', () => {
+  it('warns that when the old CRM touched a row says nothing about who the customer is', async () => {
+    const tmp = tempDir();
+    try {
+      const db = new Database(path.join(tmp.dir, 'legacy.db'));
+      db.exec("CREATE TABLE people (id INTEGER PRIMARY KEY, last_name TEXT, last_update TEXT); INSERT INTO people VALUES (1, 'Lee', '2026-01-01'), (2, 'Ng', '2026-01-01')");
+      db.close();
+      const plan = parsePlan('version: 1\nname: p\nsource: sqlite:./legacy.db\ntarget: sqlite:./crm.db\nentities:\n  people:\n    from: people\n    into: people\n    key: id\n    fields:\n      id: id\n      last_name: last_name\n      last_update: last_update\n    dedupe:\n      on: [last_name, last_update]\n', path.join(tmp.dir, 'plan.yaml'));
+      const preview = await previewPlan(plan, { sample: 0 });
+      expect(preview.warnings.map(formatPlanIssue).join('\n')).toMatch(/plan\.yaml:15:\d+: warning: entities\.people\.dedupe\.on\.1: "last_update" records when or by whom the old CRM changed a row/);
+    } finally {
+      tmp.remove();
+    }
   });
 });

@@ -85,6 +85,8 @@ describe('comparison levels', () => {
   it.each([
     ['email', 'email'], ['cust_email', 'email'], ['mobile_phone', 'phone'], ['first_name', 'first_name'], ['given_name', 'first_name'],
     ['surname', 'last_name'], ['full_name', 'name'], ['date_of_birth', 'date'], ['zip', 'postcode'], ['soc_sec_id', 'id'], ['city', 'text'],
+    // Bookkeeping of the old CRM is no name and no date of birth: exact, and warned about when the plan names it.
+    ['last_update', 'exact'], ['created_at', 'exact'], ['date_modified', 'exact'], ['modified_by', 'exact'], ['date_entered', 'exact'],
   ])('a field named %s compares as %s', (field, kind) => expect(kindForField(field)).toBe(kind));
 });
 

@@ -35,8 +35,19 @@ export interface Comparison {
 }
 
 /** The comparison kind a field name suggests: `email`, `phone`, `first_name`… (`text` otherwise). */
+/**
+ * A column of the old system's bookkeeping: when or by whom it touched the row (`last_update`, `created_at`,
+ * `modified_by`, `date_entered`). It says nothing about who the customer is.
+ */
+export function isAuditField(field: string): boolean {
+  const f = field.toLowerCase();
+  return /(^|_)(created|updated|modified|changed|deleted|entered)(_|$)|last_?(update|modified|login|seen|activity|change)|timestamp|(^|_)(ts|mtime|ctime)$|_(at|by|on)$|^(date|time)_(entered|modified|created)/.test(f);
+}
+
 export function kindForField(field: string): CompareKind {
   const f = field.toLowerCase();
+  // Before the name checks: last_update is no last name.
+  if (isAuditField(f)) return 'exact';
   if (/e_?mail/.test(f)) return 'email';
   if (/phone|mobile|\btel|_tel|cell|fax/.test(f)) return 'phone';
   if (/first|given|fore|christian/.test(f)) return 'first_name';

@@ -4,6 +4,7 @@ import type { EntityPlan, FieldPlan } from '../mapping/compile.js';
 import type { Plan } from '../plan/load.js';
 import { didYouMean } from '../plan/suggest.js';
 import { ambiguousColumn, isVirtualColumn } from '../mapping/identity.js';
+import { isAuditField } from '../dedupe/compare.js';
 import { loadOrder } from './load-order.js';
 import { keyCopies } from './target-key.js';
 import { placeholderSpec, type PlaceholderSpec } from './placeholders.js';
@@ -281,6 +282,10 @@ export async function checkAgainstSchemas(plan: Plan, source: Source, target: Ta
     const detectsDeletes = entity.strategy === 'incremental' && entity.deletes !== 'ignore';
     const referenced = plan.entities.some((e) => e.fields.some((f) => f.ref?.entity === entity.name));
     const recordsCrosswalk = entity.fields.some((f) => f.newId) || referenced || sharesTable || detectsDeletes;
+    // A merge decided on when the old CRM touched two rows merges different people (last_update once did).
+    entity.dedupe?.on.forEach(({ field }, i) => {
+      if (isAuditField(field)) issues.push({ severity: 'warning', path: [...entity.path, 'dedupe', 'on', i], message: `"${field}" records when or by whom the old CRM changed a row: it says nothing about who the customer is`, hint: 'remove it from on: (compare a birth date, an email, a phone or the names)' });
+    });
     const deferredRefs = deferred.filter((d) => d.entity === entity.name).map((d) => d.field);
     for (const field of deferredRefs) {
       if (targetColumns.find((c) => c.name === field)?.nullable === false) {
