@@ -1,12 +1,14 @@
 import Database from 'better-sqlite3';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crmPeople, type CrmPerson } from '../bench/crm-people.js';
 import { baselineClusters, planClusters, scoreClusters } from '../bench/dedupe-score.js';
 import { previewPlan } from '../src/engine/preview.js';
 import { formatPlanIssue } from '../src/errors.js';
 import { parsePlan } from '../src/plan/load.js';
+import { runPlan } from '../src/engine/run.js';
 import { tempDir } from './helpers/databases.js';
+import { scratchMigration, type ScratchMigration } from './helpers/sql-databases.js';
 
 // Dedupe where records carry only a name, an email and a phone, with the traps of CRM data: common names,
 // name-derived emails at other domains, spouses on one phone or email, father and son, switchboard numbers.
@@ -78,4 +80,45 @@ describe('dedupe on a bookkeeping column', () => {
       tmp.remove();
     }
   });
+});
+
+describe('dedupe into a target whose email is unique', () => {
+  // Most modern CRMs hold one contact per email. Two legacy records of one person with one address: dedupe
+  // merges them and the target takes one; without dedupe the second is refused by the unique index and
+  // quarantined (unique_violation), never lost silently.
+  const PLAN = (m: ScratchMigration, dedupe: boolean) => `version: 1
+name: unique-email
+source: "${m.source.url}"
+target: "${m.target.url}"
+entities:
+  people:
+    from: people
+    into: people
+    key: id
+    fields:
+      id: id
+      first_name: first_name
+      last_name: last_name
+      email: { from: email, clean: email }
+${dedupe ? '    dedupe:\n      on: [email, first_name, last_name]\n' : ''}`;
+  let m: ScratchMigration;
+  beforeAll(async () => {
+    m = await scratchMigration('sqlite', 'postgres');
+  });
+  afterAll(() => m.drop());
+
+  it('merges the two records of one person instead of refusing one, and quarantines the second without dedupe', async () => {
+    await m.source.run('CREATE TABLE people (id INTEGER PRIMARY KEY, first_name TEXT, last_name TEXT, email TEXT)');
+    const records = crmPeople(400, 5).filter((r, i, all) => r.email && all.findIndex((o) => o.email?.trim().toLowerCase() === r.email?.trim().toLowerCase()) === i);
+    for (const [i, r] of records.entries()) await m.source.run('INSERT INTO people VALUES (?, ?, ?, ?)', [i + 1, r.first_name, r.last_name, r.email]);
+    await m.source.run("INSERT INTO people VALUES (1000, 'Ann', 'Okafor', 'ann.okafor@gmail.com'), (1001, 'ANN', 'okafor', ' Ann.Okafor@gmail.com ')");
+    await m.target.run('CREATE TABLE people (id INTEGER PRIMARY KEY, first_name TEXT, last_name TEXT, email TEXT UNIQUE)');
+    const plain = await runPlan(parsePlan(PLAN(m, false), 'plan.yaml'));
+    expect(plain.reasons.filter((r) => r.code === 'unique_violation').map((r) => r.sampleKeys)).toEqual([['1001']]);
+    await m.target.run('DROP TABLE people');
+    await m.target.run('CREATE TABLE people (id INTEGER PRIMARY KEY, first_name TEXT, last_name TEXT, email TEXT UNIQUE)');
+    const merged = await runPlan(parsePlan(PLAN(m, true), 'plan.yaml'), { fresh: true });
+    expect(merged.entities.people).toMatchObject({ merged: 1, quarantined: 0 });
+    expect(await m.target.rows("SELECT id FROM people WHERE email = 'ann.okafor@gmail.com'")).toEqual([{ id: 1000 }]);
+  }, 60_000);
 });
