@@ -17,6 +17,7 @@ const STATE_DIALECT = {
   // Indexed text must be VARCHAR (three of them fit InnoDB's 3,072-byte key: a source key of up to 255
   // characters); binary collation, so keys differing only in case stay apart.
   keyText: 'VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin',
+  isMissingTable: (error: unknown) => (error as { errno?: number }).errno === 1146,
   newKeyIndex: `CREATE INDEX IF NOT EXISTS _crm_migrate_crosswalk_new_key ON ${q('_crm_migrate_crosswalk')} (plan, entity, new_key(191))`,
   upsert: (_keys: readonly string[], columns: readonly string[]) => `ON DUPLICATE KEY UPDATE ${columns.map((c) => `${c} = VALUES(${c})`).join(', ')}`,
 };

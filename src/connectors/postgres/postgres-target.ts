@@ -17,6 +17,7 @@ const STATE_DIALECT = {
   json: 'jsonb',
   keyText: 'TEXT',
   newKeyIndex: 'CREATE INDEX IF NOT EXISTS crosswalk_new_key ON _crm_migrate.crosswalk (plan, entity, new_key)',
+  isMissingTable: (error: unknown) => (error as { code?: string }).code === '42P01',
   upsert: onConflict,
 };
 

@@ -20,6 +20,8 @@ export interface StateDialect {
   readonly json: string;
   /** Text that is part of a primary key (run ids, entities, source keys): MySQL cannot index plain TEXT. */
   readonly keyText: string;
+  /** Whether a failed query failed because its table does not exist (and not for a lost connection or a permission). */
+  isMissingTable(error: unknown): boolean;
   /** The crosswalk's index by target key (MySQL indexes a prefix of a TEXT column only). */
   readonly newKeyIndex: string;
   /** The clause that turns an INSERT into an upsert on `keys`, updating `columns`. */
@@ -112,8 +114,10 @@ export class SqlStateStore implements StateStore {
     const p = (i: number) => this.#d.param(i);
     try {
       await this.#session.query(`SELECT 1 FROM ${this.#d.table(table)} WHERE 1 = 0`);
-    } catch {
-      return; // a session may throw at once rather than reject: both mean the table is missing
+    } catch (error) {
+      // Only a missing table means "none": a lost connection or a refused permission is an error, said as one.
+      if (this.#d.isMissingTable(error)) return;
+      throw error;
     }
     yield* keysetPages((after) =>
       this.#session.query(

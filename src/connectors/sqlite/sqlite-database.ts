@@ -88,16 +88,17 @@ export function describeTable(db: Database.Database, table: string): TableInfo |
 export function sqliteSession(db: Database.Database): SqlSession {
   const cache = new Map<string, Database.Statement>();
   return {
-    query(sql, params = []) {
+    // async: better-sqlite3 throws at once, and a SqlSession's failures are rejections, as every other session's.
+    async query(sql, params = []) {
       let statement = cache.get(sql);
       if (!statement) {
         statement = db.prepare(sql);
         cache.set(sql, statement);
       }
       const args = params.map((p) => toSqlite(p as Value));
-      if (statement.reader) return Promise.resolve((statement.all(...args) as Record<string, unknown>[]).map(fromSqliteRow));
+      if (statement.reader) return (statement.all(...args) as Record<string, unknown>[]).map(fromSqliteRow);
       statement.run(...args);
-      return Promise.resolve([]);
+      return [];
     },
   };
 }
@@ -118,6 +119,7 @@ export const SQLITE_STATE_DIALECT = {
   float: 'REAL',
   json: 'TEXT',
   keyText: 'TEXT',
+  isMissingTable: (error: unknown) => /^no such table/.test((error as Error).message ?? ''),
   newKeyIndex: `CREATE INDEX IF NOT EXISTS ${q('_crm_migrate_crosswalk_new_key')} ON ${q('_crm_migrate_crosswalk')} (plan, entity, new_key)`,
   upsert: onConflict,
 };
