@@ -99,3 +99,18 @@ describe('addresses a CRM cannot send to', () => {
     expect(rule()(address).value).toBe(address);
   });
 });
+
+describe('an address in display-name form, as mail clients copy it', () => {
+  it.each([
+    ['Jane Doe <jane.doe@acme.com>', 'jane.doe@acme.com', ['fixed:normalized', 'fixed:display_name_removed']],
+    ['"Doe, Jane" <Jane.Doe@Acme.com>', 'jane.doe@acme.com', ['fixed:normalized', 'fixed:display_name_removed']],
+    ['<ann@gmail.com>', 'ann@gmail.com', ['fixed:display_name_removed']],
+  ])('%j keeps the address: %s', (input, address, codes) => {
+    const out = rule()(input);
+    expect([out.value, out.issues?.map((i) => `${i.kind}:${i.code}`)]).toEqual([address, codes]);
+  });
+
+  it.each(['Jane Doe <not an address>', 'Jane <a@b.com> <c@d.com>'])('%j is still invalid', (input) => {
+    expect(rule()(input).issues?.map((i) => i.code)).toEqual(['invalid_email']);
+  });
+});

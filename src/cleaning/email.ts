@@ -42,8 +42,11 @@ const EmailOptions = z
   })
   .optional();
 
-/** Repairs that are safe because the result is checked again: " at " and "@@" for "@". */
+/** Repairs that are safe because the result is checked again: a display name around the address, " at " and "@@" for "@". */
 function repaired(address: string): { address: string; code: string } | undefined {
+  // "Jane Doe <jane@acme.com>", as mail clients copy an address: the address, checked again; the name is not kept.
+  const display = /^(?:"[^"]*"|[^"<>]*)\s*<([^<>\s]+@[^<>\s]+)>$/.exec(address);
+  if (display?.[1]) return { address: display[1], code: 'display_name_removed' };
   if (address.includes('@@')) return { address: address.replace(/@{2,}/g, '@'), code: 'double_at_fixed' };
   if (!address.includes('@') && / at /.test(address)) return { address: address.replace(/\s+at\s+/, '@').replace(/\s+/g, ''), code: 'at_fixed' };
   return undefined;
