@@ -179,11 +179,14 @@ export async function loadEntity(options: {
   const writtenValues = (row: Row, mapped: Row | null | undefined): Row | undefined => {
     if (!mapped) return undefined;
     const sourceKey = merges ? keyOf(row) : '';
-    if (merges?.losers.has(sourceKey)) return undefined;
+    return merges?.losers.has(sourceKey) ? undefined : asWritten(sourceKey, mapped);
+  };
+  /** A written row's values: its survivor's folded values where it has them, and (soft deletes) the tombstone cleared, as a row can come back. */
+  function asWritten(sourceKey: string, mapped: Row): Row {
     const values = merges?.survivors.get(sourceKey)?.slice() ?? mapped;
     if (tombstoned) values.push(null);
     return values;
-  };
+  }
   let mapAgain: ((rows: Row[]) => MappedChunk) | undefined;
   /**
    * Reads a span's rows from the source again and maps them as the load did: the rows its writer was given.
@@ -318,9 +321,7 @@ export async function loadEntity(options: {
           if (entity.recordsCrosswalk) repointed.push({ plan: options.planName ?? '', entity: plan.name, sourceKey, newKey: lost.survivorTargetKey });
           return;
         }
-        values = merges?.survivors.get(sourceKey)?.slice() ?? values;
-        // Soft deletes: a written row is live, so its tombstone is cleared (a row can come back).
-        if (tombstoned) values.push(null);
+        values = asWritten(sourceKey, values);
         batchWriter.add(values);
         span.written += 1;
         counts.written += 1;
