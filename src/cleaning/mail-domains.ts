@@ -1,5 +1,6 @@
 import emailSpellChecker from '@zootools/email-spell-checker';
 import { parse as parseDomain } from 'tldts';
+import { editDistance } from '../dedupe/edit-distance.js';
 
 /**
  * What the email rule may say about an address's domain without ever damaging a real one. The spell checker
@@ -45,18 +46,6 @@ export function isPlausibleDomain(domain: string): boolean {
   return parsed.isIcann === true && parsed.domain !== null && !parsed.isIp;
 }
 
-/** Optimal-string-alignment distance, stopping past 1: the typos taken for a provider are one edit away. */
-function withinOneEdit(a: string, b: string): boolean {
-  if (a === b) return true;
-  if (Math.abs(a.length - b.length) > 1) return false;
-  let i = 0;
-  while (i < a.length && i < b.length && a[i] === b[i]) i += 1;
-  const rest = (x: string, y: string) => x === y;
-  // A swap of two neighbours, a change, an insertion or a deletion at the first difference.
-  if (a.length === b.length) return rest(a.slice(i + 1), b.slice(i + 1)) || (a[i] === b[i + 1] && a[i + 1] === b[i] && rest(a.slice(i + 2), b.slice(i + 2)));
-  return a.length > b.length ? rest(a.slice(i + 1), b.slice(i)) : rest(a.slice(i), b.slice(i + 1));
-}
-
 /** Domains seen per process before the cache starts over; real CRMs have far fewer distinct ones. */
 const DOMAIN_CACHE_LIMIT = 100_000;
 const corrections = new Map<string, string | null>();
@@ -81,7 +70,7 @@ function safeCorrection(domain: string): string | null {
   const suggestion = found && found.domain !== domain ? found.domain : null;
   if (suggestion === null) return null;
   // A domain that can receive mail as spelled is someone's: corrected only when it is one slip from a major provider.
-  if (isPlausibleDomain(domain)) return MAJOR_PROVIDERS.has(suggestion) && withinOneEdit(domain, suggestion) ? suggestion : null;
+  if (isPlausibleDomain(domain)) return MAJOR_PROVIDERS.has(suggestion) && editDistance(domain, suggestion, 1) <= 1 ? suggestion : null;
   // One that cannot: its suffix is mistyped (comcast.nt → comcast.net, the name kept), or it is a major
   // provider mistyped twice (hotmial.con). Never another party's name for a name of its own.
   if (MAJOR_PROVIDERS.has(suggestion)) return suggestion;
