@@ -1,6 +1,6 @@
 import { compileExpression, type Operators } from 'filtrex';
 import { z } from 'zod';
-import type { Value } from '../values.js';
+import { isBlank as isBlankValue, type Value } from '../values.js';
 import { didYouMean } from '../plan/suggest.js';
 import { defineStep, invalid, ok, type StepContext } from './steps.js';
 
@@ -27,10 +27,7 @@ const nullSafe =
 const text = (v: unknown): string | null => (v === null || v === undefined ? null : v instanceof Date ? v.toISOString() : String(v));
 
 /** Blank: NULL, empty or spaces, or a zero date (MySQL's 0000-00-00) — what legacy CRMs store for "none". */
-const isBlank = (v: unknown): boolean => {
-  const t = text(v);
-  return t === null || t.trim() === '' || /^0000-00-00/.test(t);
-};
+const isBlank = (v: unknown): boolean => isBlankValue((v ?? null) as Value) || /^0000-00-00/.test(text(v) ?? '');
 
 const FUNCTIONS: Record<string, (...args: unknown[]) => unknown> = {
   /** The first argument that is not blank, else NULL. */
@@ -82,8 +79,9 @@ const withoutText = (expression: string): string => expression.replace(/"(?:[^"\
 /** The source columns an expression reads: its names that are not keywords, functions, or inside quotes. */
 export function expressionColumns(expression: string): string[] {
   // A name in single quotes is a column too ('first name'), as filtrex reads it.
-  const quoted = [...withoutText(expression).matchAll(/'((?:[^'\\]|\\.)*)'/g)].map((m) => m[1] as string);
-  const bare = withoutText(expression).replace(/'(?:[^'\\]|\\.)*'/g, ' ');
+  const plain = withoutText(expression);
+  const quoted = [...plain.matchAll(/'((?:[^'\\]|\\.)*)'/g)].map((m) => m[1] as string);
+  const bare = plain.replace(/'(?:[^'\\]|\\.)*'/g, ' ');
   const names = [...bare.matchAll(/[A-Za-z_$][\w$]*(?=\s*(\()?)/g)].filter((m) => m[1] === undefined && !KEYWORDS.has(m[0])).map((m) => m[0]);
   return [...new Set([...names, ...quoted])];
 }

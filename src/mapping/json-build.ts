@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Value } from '../values.js';
+import { isBlank, type Value } from '../values.js';
 import { defineStep, findStep, invalid, type StepFunction, type StepIssue } from './steps.js';
 
 /**
@@ -19,7 +19,6 @@ export function templateColumns(template: JsonTemplate): string[] {
 /** JSON text; a bigint as its digits in a string (JSON has no bigint), bytes as hex. */
 const asJson = (value: unknown): string => JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v));
 
-const isBlank = (v: Value | undefined): boolean => v === null || v === undefined || (typeof v === 'string' && v.trim() === '');
 
 const Options = z.strictObject({
   template: JsonTemplateSchema,
