@@ -198,6 +198,8 @@ class EntityRetry {
     const pending = new PendingRows();
     const stored = readStoredQuality(this.checkpoint.quality);
     const quality = new QualityTally(plan.fields.map((f) => f.target), stored.quality);
+    // Each released row mapped on its own, for its own quality counts.
+    const mapOne = chunkMapperFor(this.#entity);
     const written: { sourceKey: string; values: Row }[] = [];
     try {
       mapped.values.forEach((values, i) => {
@@ -208,7 +210,7 @@ class EntityRetry {
           pending.push(values, rows[i] as Row);
           released.push(sourceKey);
           if (this.#entity.recordsCrosswalk) written.push({ sourceKey, values });
-          releaseFromQuality(quality, reasons[i] ?? [], chunkMapperFor(this.#entity)([rows[i] as Row]).quality);
+          releaseFromQuality(quality, reasons[i] ?? [], mapOne([rows[i] as Row]).quality);
           return;
         }
         still.push({ entity: plan.name, sourceKey, row: rowForDisplay(this.#entity, rows[i] as Row, this.#pii), reasons: mapped.reasons[i] ?? [] });
