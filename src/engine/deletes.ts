@@ -35,11 +35,11 @@ export async function removeDeleted(options: {
   let gone: Row[] = [];
   const commit = async (done: boolean, state?: BatchState) => {
     // Only rows the entity wrote are its to remove: not another entity's in the same table, nor the new CRM's own.
-    const keyText = (key: Row) => sourceKeyText(key.map(valueToJson));
-    const written = await target.state.writtenKeys(options.planName, plan.name, gone.map(keyText));
+    const texts = gone.map((key) => sourceKeyText(key.map(valueToJson)));
+    const written = await target.state.writtenKeys(options.planName, plan.name, texts);
     const writer = await target.beginBatch({ runId: options.runId, table: plan.into, columns: entity.writeColumns });
     try {
-      counts.deleted += await writer.remove(gone.filter((key) => written.has(keyText(key))), how);
+      counts.deleted += await writer.remove(gone.filter((_key, i) => written.has(texts[i] as string)), how);
       gone = [];
       await writer.commit([], options.checkpoint(done), state);
     } catch (error) {

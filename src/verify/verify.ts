@@ -214,11 +214,12 @@ async function verifyEntity(
   const unsourced: Value[][] = [];
   const sortUnsourced = async () => {
     const keys = unsourced.splice(0);
-    const written = await target.state.writtenKeys(known.plan, plan.name, keys.map((k) => sourceKeyText(k.map(valueToJson))));
-    for (const key of keys) {
-      if (written.has(sourceKeyText(key.map(valueToJson)))) note('extra', key);
+    const texts = keys.map((k) => sourceKeyText(k.map(valueToJson)));
+    const written = await target.state.writtenKeys(known.plan, plan.name, texts);
+    keys.forEach((key, i) => {
+      if (written.has(texts[i] as string)) note('extra', key);
       else result.others += 1;
-    }
+    });
   };
 
   try {
