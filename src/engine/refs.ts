@@ -107,16 +107,16 @@ export function refResolver(plan: Plan, entity: BoundEntity, state: StateStore, 
       }
       // A polymorphic parent of another type: NULL, and nothing to look up.
       const applies = ref.applies;
-      const keyOfRow = (r: Row): Value => (applies && applies(r) !== undefined ? null : (r[ref.column] ?? null));
+      const sources = rows.map((r): Value => (applies && applies(r) !== undefined ? null : (r[ref.column] ?? null)));
       let found: Map<string, string>;
       if (options.dryRun) {
-        found = new Map(rows.map(keyOfRow).filter((v) => v !== null).map((v) => [keyOf(v), ref.usesNewId ? newUuid(ref.entity, keyOf(v)) : keyOf(v)]));
+        found = new Map(sources.filter((v) => v !== null).map((v) => [keyOf(v), ref.usesNewId ? newUuid(ref.entity, keyOf(v)) : keyOf(v)]));
       } else {
-        const keys = [...new Set(rows.map(keyOfRow).filter((v) => v !== null).map(keyOf))];
+        const keys = [...new Set(sources.filter((v) => v !== null).map(keyOf))];
         found = keys.length === 0 ? new Map() : await state.crosswalk(plan.name, ref.entity, keys);
       }
-      for (const row of rows) {
-        const source = keyOfRow(row);
+      for (const [i, row] of rows.entries()) {
+        const source = sources[i] ?? null;
         const target = source === null ? undefined : found.get(keyOf(source));
         row[ref.value] = target ?? null;
         row[ref.orphan] = source !== null && target === undefined;
