@@ -250,6 +250,10 @@ export async function checkAgainstSchemas(plan: Plan, source: Source, target: Ta
   const entities: BoundEntity[] = [];
   let sourceTables: string[] | undefined;
   const { order, deferred } = loadOrder(plan);
+  // Asked of every entity: counted once, not by a scan of the plan per entity.
+  const fillers = new Map<string, number>();
+  for (const e of plan.entities) fillers.set(e.into, (fillers.get(e.into) ?? 0) + 1);
+  const referencedNames = new Set(plan.entities.flatMap((e) => e.fields.flatMap((f) => (f.ref ? [f.ref.entity] : []))));
   for (const entity of order) {
     const sourceInfo = await source.describe(entity.from);
     if (!sourceInfo) {
@@ -278,9 +282,9 @@ export async function checkAgainstSchemas(plan: Plan, source: Source, target: Ta
     const readColumns = sourceColumns.filter((c) => !isVirtualColumn(c));
     // The crosswalk also tells the entity's rows from others in its table (another entity's, the new CRM's own),
     // which verify and delete detection must never take for the entity's.
-    const sharesTable = plan.entities.some((e) => e !== entity && e.into === entity.into);
+    const sharesTable = (fillers.get(entity.into) ?? 0) > 1;
     const detectsDeletes = entity.strategy === 'incremental' && entity.deletes !== 'ignore';
-    const referenced = plan.entities.some((e) => e.fields.some((f) => f.ref?.entity === entity.name));
+    const referenced = referencedNames.has(entity.name);
     const recordsCrosswalk = entity.fields.some((f) => f.newId) || referenced || sharesTable || detectsDeletes;
     // A merge decided on when the old CRM touched two rows merges different people (last_update once did).
     entity.dedupe?.on.forEach(({ field }, i) => {
