@@ -74,3 +74,80 @@ describe.each([['sqlite', 'postgres'], ['mysql', 'mysql']] as const)('polymorphi
     expect(() => parsePlan(PLAN(m).replace('ref: people, when:', 'ref: people, orphans: placeholder, when:'), 'plan.yaml')).toThrow(/a ref with when: makes no placeholders/);
   });
 });
+
+// vtiger's shape, into Odoo's: every record is a row of vtiger_crmentity (its type in setype, its deleted flag),
+// the details in a table per module joined by id; a comment's parent is any record, and the new CRM keeps it as
+// one id column beside a model column (mail_message.model + res_id). The type comes from a join.
+const BY_TYPE = (m: ScratchMigration) => `version: 1
+name: comments
+source: "${m.source.url}"
+target: "${m.target.url}"
+entities:
+  companies:
+    from: crmentity
+    where: { setype: Accounts, deleted: 0 }
+    join: { a: { from: account, on: crmid, key: accountid } }
+    into: partner
+    key: crmid
+    fields:
+      id: crmid
+      name: a.accountname
+  people:
+    from: crmentity
+    where: { setype: Contacts, deleted: 0 }
+    join: { c: { from: contactdetails, on: crmid, key: contactid } }
+    into: partner
+    key: crmid
+    fields:
+      id: crmid
+      name: c.lastname
+      parent_id: { from: c.accountid, ref: companies, orphans: null }
+  messages:
+    from: comments
+    join: { parent: { from: crmentity, on: related_to, key: crmid } }
+    into: message
+    key: id
+    fields:
+      id: id
+      model: { from: parent.setype, transform: { map: { Accounts: res.partner, Contacts: res.partner } } }
+      res_id: { from: related_to, ref: { by: parent.setype, to: { Accounts: companies, Contacts: people } } }
+`;
+
+describe.each([['sqlite', 'postgres'], ['mysql', 'mysql']] as const)('a parent of any type in one id column, %s -> %s', (sourceKind, targetKind) => {
+  let m: ScratchMigration;
+  beforeEach(async () => {
+    m = await scratchMigration(sourceKind, targetKind);
+    await m.source.run('CREATE TABLE crmentity (crmid INT PRIMARY KEY, setype VARCHAR(30), deleted INT)');
+    await m.source.run('CREATE TABLE account (accountid INT PRIMARY KEY, accountname VARCHAR(50))');
+    await m.source.run('CREATE TABLE contactdetails (contactid INT PRIMARY KEY, accountid INT, lastname VARCHAR(50))');
+    await m.source.run('CREATE TABLE comments (id INT PRIMARY KEY, related_to INT)');
+    for (const row of [[1, 'Accounts', 0], [2, 'Contacts', 0], [3, 'Potentials', 0], [4, 'Accounts', 1], [5, 'Contacts', 0]]) await m.source.run('INSERT INTO crmentity VALUES (?, ?, ?)', row);
+    await m.source.run("INSERT INTO account VALUES (1, 'Acme'), (4, 'Gone Ltd')");
+    // Contact 5 works for the deleted account 4: kept, with no company, not pointing at a record never migrated.
+    await m.source.run("INSERT INTO contactdetails VALUES (2, 1, 'Lee'), (5, 4, 'Day')");
+    // On an account, a contact, a deal (a type not migrated), a deleted account, a record that is not there.
+    for (const row of [[10, 1], [11, 2], [12, 3], [13, 4], [14, 99]]) await m.source.run('INSERT INTO comments VALUES (?, ?)', row);
+    await m.target.run('CREATE TABLE partner (id INT PRIMARY KEY, name VARCHAR(50) NOT NULL, parent_id INT)');
+    await m.target.run('CREATE TABLE message (id INT PRIMARY KEY, model VARCHAR(30), res_id INT)');
+  });
+  afterEach(() => m.drop());
+
+  it('resolves each id through the crosswalk its type names, and quarantines a type not migrated', async () => {
+    const plan = parsePlan(BY_TYPE(m), 'plan.yaml');
+    const summary = await runPlan(plan);
+    expect(summary.entities.people).toMatchObject({ read: 5, written: 2, filtered: 3 });
+    expect(summary.entities.messages).toMatchObject({ read: 5, written: 2, quarantined: 3 });
+    const partners = await m.target.rows<{ id: number; name: string; parent_id: number | null }>('SELECT id, name, parent_id FROM partner ORDER BY id');
+    expect(partners.map((p) => [Number(p.id), p.name, p.parent_id === null ? null : Number(p.parent_id)])).toEqual([[1, 'Acme', null], [2, 'Lee', 1], [5, 'Day', null]]);
+    const messages = await m.target.rows<{ id: number; model: string; res_id: number }>('SELECT id, model, res_id FROM message ORDER BY id');
+    expect(messages.map((r) => [Number(r.id), r.model, Number(r.res_id)])).toEqual([[10, 'res.partner', 1], [11, 'res.partner', 2]]);
+    const reasons = summary.reasons.filter((r) => r.field === 'res_id').map((r) => [r.code, r.sampleKeys.join()]).sort();
+    expect(reasons).toEqual([['orphan', '13'], ['unknown_type', '12,14']]);
+    expect((await verifyPlan(plan)).equal).toBe(true);
+  });
+
+  it('refuses a type that names no entity, and placeholders', () => {
+    expect(() => parsePlan(BY_TYPE(m).replace('Contacts: people }', 'Contacts: peeple }'), 'plan.yaml')).toThrow(/no entity "peeple" to refer to/);
+    expect(() => parsePlan(BY_TYPE(m).replace('Contacts: people } } }', 'Contacts: people } }, orphans: placeholder }'), 'plan.yaml')).toThrow(/a ref by type makes no placeholders/);
+  });
+});

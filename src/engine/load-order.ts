@@ -1,5 +1,6 @@
 import { PlanError, type PlanIssue } from '../errors.js';
 import type { EntityPlan, FieldPlan } from '../mapping/compile.js';
+import { referencedEntities } from '../mapping/identity.js';
 import type { Plan } from '../plan/load.js';
 import { didYouMean } from '../plan/suggest.js';
 import { keyCopies } from './target-key.js';
@@ -37,11 +38,16 @@ function ordered(entities: readonly EntityPlan[]): { order: EntityPlan[]; deferr
   const issues: PlanIssue[] = [];
   for (const entity of entities) {
     for (const field of entity.fields) {
-      if (field.ref && !byName.has(field.ref.entity)) {
-        issues.push({ severity: 'error', path: [...field.path, 'ref'], message: `no entity "${field.ref.entity}" to refer to`, hint: didYouMean(field.ref.entity, byName.keys()) });
-      } else if (field.ref && keyCopies(byName.get(field.ref.entity) as EntityPlan).length === 0) {
-        issues.push({ severity: 'error', path: [...field.path, 'ref'], message: `entity "${field.ref.entity}" gives its records no key in the target to refer to`, hint: `give ${field.ref.entity} a field new_id: uuid, or copy its key (id: id)` });
+      for (const name of field.ref ? referencedEntities(field.ref) : []) {
+        const path = [...field.path, 'ref', ...(field.ref?.by ? ['to'] : [])];
+        if (!byName.has(name)) {
+          issues.push({ severity: 'error', path, message: `no entity "${name}" to refer to`, hint: didYouMean(name, byName.keys()) });
+        } else if (keyCopies(byName.get(name) as EntityPlan).length === 0) {
+          issues.push({ severity: 'error', path, message: `entity "${name}" gives its records no key in the target to refer to`, hint: `give ${name} a field new_id: uuid, or copy its key (id: id)` });
+        }
       }
+      const kinds = new Set((field.ref?.by ? referencedEntities(field.ref) : []).map((name) => byName.get(name)?.fields.some((f) => f.newId) === true));
+      if (kinds.size > 1) issues.push({ severity: 'error', path: [...field.path, 'ref', 'to'], message: 'a ref by type writes one column: its entities must all have new_id keys, or all copied keys', hint: 'give them keys of one kind' });
     }
   }
   if (issues.length > 0) return { order: [...entities], deferred: [], issues };
@@ -51,7 +57,7 @@ function ordered(entities: readonly EntityPlan[]): { order: EntityPlan[]; deferr
   if (result.issues.length > 0) return { ...result, deferred: [], issues: all.issues };
   const at = new Map(result.order.map((e, i) => [e.name, i]));
   const deferred = result.order.flatMap((e) =>
-    e.fields.filter((f) => f.ref && (at.get(f.ref.entity) ?? -1) >= (at.get(e.name) ?? 0)).map((f) => ({ entity: e.name, field: f.target })),
+    e.fields.filter((f) => f.ref && referencedEntities(f.ref).some((name) => (at.get(name) ?? -1) >= (at.get(e.name) ?? 0))).map((f) => ({ entity: e.name, field: f.target })),
   );
   for (const d of deferred) {
     const entity = byName.get(d.entity) as EntityPlan;
@@ -92,9 +98,10 @@ function walk(entities: readonly EntityPlan[], byName: ReadonlyMap<string, Entit
     state.set(entity.name, 'visiting');
     // Its own refs, and what the rest of its dedupe group refers to outside the group.
     const group = groups.get(entity.name) ?? [entity];
-    const others = group.filter((e) => e !== entity).flatMap((e) => e.fields.filter((f) => !group.some((g) => g.name === f.ref?.entity)));
-    for (const field of [...entity.fields, ...others]) {
-      const target = field.ref && follow(field) ? byName.get(field.ref.entity) : undefined;
+    const inGroup = (name: string) => group.some((g) => g.name === name);
+    const others = group.filter((e) => e !== entity).flatMap((e) => e.fields.filter((f) => !(f.ref && referencedEntities(f.ref).every(inGroup))));
+    const edges = [...entity.fields, ...others].flatMap((field) => (field.ref && follow(field) ? referencedEntities(field.ref).map((name) => ({ field, target: byName.get(name) })) : []));
+    for (const { field, target } of edges) {
       if (!target) continue;
       if (state.get(target.name) === 'visiting') {
         // A soft ref closing the cycle is simply not followed: it is filled in by the second pass.

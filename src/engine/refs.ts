@@ -52,10 +52,12 @@ export function refResolver(plan: Plan, entity: BoundEntity, state: StateStore, 
     .filter((f) => f.ref)
     .map((f) => {
       const ref = f.ref as NonNullable<typeof f.ref>;
-      const referenced = plan.entities.find((e) => e.name === ref.entity);
+      const usesNewId = (name: string) => plan.entities.find((e) => e.name === name)?.fields.some((x) => x.newId) === true;
+      const byAt = ref.by ? entity.sourceColumns.indexOf(ref.by.column) : -1;
       return {
-        entity: ref.entity,
-        usesNewId: referenced?.fields.some((x) => x.newId) === true,
+        // The entity a row refers to: the ref's own, or the one its type names (undefined: a type not migrated).
+        entityOf: ref.by ? (row: Row): string | undefined => ref.by?.to.get(String(row[byAt] ?? '')) : () => ref.entity,
+        usesNewId,
         column: entity.sourceColumns.indexOf(ref.column),
         value: entity.sourceColumns.indexOf(refColumn(f.target)),
         orphan: entity.sourceColumns.indexOf(orphanColumn(f.target)),
@@ -108,18 +110,19 @@ export function refResolver(plan: Plan, entity: BoundEntity, state: StateStore, 
       // A polymorphic parent of another type: NULL, and nothing to look up.
       const applies = ref.applies;
       const sources = rows.map((r): Value => (applies && applies(r) !== undefined ? null : (r[ref.column] ?? null)));
-      let found: Map<string, string>;
-      if (options.dryRun) {
-        found = new Map(sources.filter((v) => v !== null).map((v) => [keyOf(v), ref.usesNewId ? newUuid(ref.entity, keyOf(v)) : keyOf(v)]));
-      } else {
-        const keys = [...new Set(sources.filter((v) => v !== null).map(keyOf))];
-        found = keys.length === 0 ? new Map() : await state.crosswalk(plan.name, ref.entity, keys);
+      const targets = rows.map((r, i) => (sources[i] === null ? undefined : ref.entityOf(r)));
+      const found = new Map<string, Map<string, string>>();
+      for (const name of new Set(targets)) {
+        if (name === undefined) continue;
+        const keys = [...new Set(sources.filter((v, i) => v !== null && targets[i] === name).map((v) => keyOf(v as Value)))];
+        found.set(name, options.dryRun ? new Map(keys.map((k) => [k, ref.usesNewId(name) ? newUuid(name, k) : k])) : keys.length === 0 ? new Map() : await state.crosswalk(plan.name, name, keys));
       }
       for (const [i, row] of rows.entries()) {
         const source = sources[i] ?? null;
-        const target = source === null ? undefined : found.get(keyOf(source));
+        const name = targets[i];
+        const target = source === null || name === undefined ? undefined : found.get(name)?.get(keyOf(source));
         row[ref.value] = target ?? null;
-        row[ref.orphan] = source !== null && target === undefined;
+        row[ref.orphan] = source === null ? false : name === undefined ? 'unknown_type' : target === undefined;
       }
     }
   };

@@ -3,7 +3,7 @@ import { PlanError, type PlanIssue } from '../errors.js';
 import type { EntityPlan, FieldPlan } from '../mapping/compile.js';
 import type { Plan } from '../plan/load.js';
 import { didYouMean } from '../plan/suggest.js';
-import { ambiguousColumn, isVirtualColumn } from '../mapping/identity.js';
+import { ambiguousColumn, isVirtualColumn, referencedEntities } from '../mapping/identity.js';
 import { isAuditField } from '../dedupe/compare.js';
 import { loadOrder } from './load-order.js';
 import { keyCopies } from './target-key.js';
@@ -53,7 +53,7 @@ export interface BoundEntity {
 export function sourceColumnsOf(entity: EntityPlan): string[] {
   const cursor = entity.strategy === 'incremental' && entity.cursor ? [entity.cursor] : [];
   const ambiguity = entity.joins.filter((j) => !j.pick).map((j) => ambiguousColumn(j.alias));
-  const all = [...entity.key, ...cursor, ...entity.where.flatMap((c) => c.columns), ...entity.joins.map((j) => j.on), ...ambiguity, ...entity.fields.flatMap((f) => [...(f.ref ? [f.ref.column, ...f.ref.when.flatMap((c) => c.columns)] : []), ...(f.lookup ? [f.lookup.column] : []), ...f.from, ...f.steps.flatMap((s) => s.reads)])];
+  const all = [...entity.key, ...cursor, ...entity.where.flatMap((c) => c.columns), ...entity.joins.map((j) => j.on), ...ambiguity, ...entity.fields.flatMap((f) => [...(f.ref ? [f.ref.column, ...(f.ref.by ? [f.ref.by.column] : []), ...f.ref.when.flatMap((c) => c.columns)] : []), ...(f.lookup ? [f.lookup.column] : []), ...f.from, ...f.steps.flatMap((s) => s.reads)])];
   const unique = [...new Set(all)];
   return [...unique.filter((c) => !isVirtualColumn(c)), ...unique.filter(isVirtualColumn)];
 }
@@ -158,11 +158,16 @@ export function compatibility(from: LogicalType, to: LogicalType): 'ok' | 'lossy
 
 function checkSourceColumns(entity: EntityPlan, source: TableInfo, issues: PlanIssue[]): void {
   for (const field of entity.fields) {
-    if (field.lookup && !source.columns.some((c) => c.name === field.lookup?.column)) {
-      issues.push({ severity: 'error', path: [...field.path, 'from'], message: `source table ${source.name} has no column "${field.lookup.column}"`, hint: didYouMean(field.lookup.column, source.columns.map((c) => c.name)) });
-    }
-    if (field.ref && !source.columns.some((c) => c.name === field.ref?.column)) {
-      issues.push({ severity: 'error', path: [...field.path, 'from'], message: `source table ${source.name} has no column "${field.ref.column}"`, hint: didYouMean(field.ref.column, source.columns.map((c) => c.name)) });
+    // A joined column (alias.column) is checked with its join.
+    const own = (column: string) => isVirtualColumn(column) || source.columns.some((c) => c.name === column);
+    const read = [
+      ...(field.lookup ? [{ column: field.lookup.column, at: ['from'] }] : []),
+      ...(field.ref ? [{ column: field.ref.column, at: ['from'] }] : []),
+      ...(field.ref?.by ? [{ column: field.ref.by.column, at: ['ref', 'by'] }] : []),
+      ...(field.ref?.when ?? []).flatMap((c) => c.columns.map((column) => ({ column, at: ['when'] }))),
+    ];
+    for (const { column, at } of read) {
+      if (!own(column)) issues.push({ severity: 'error', path: [...field.path, ...at], message: `source table ${source.name} has no column "${column}"`, hint: didYouMean(column, source.columns.map((c) => c.name)) });
     }
   }
   const names = source.columns.map((c) => c.name);
@@ -253,7 +258,7 @@ export async function checkAgainstSchemas(plan: Plan, source: Source, target: Ta
   // Asked of every entity: counted once, not by a scan of the plan per entity.
   const fillers = new Map<string, number>();
   for (const e of plan.entities) fillers.set(e.into, (fillers.get(e.into) ?? 0) + 1);
-  const referencedNames = new Set(plan.entities.flatMap((e) => e.fields.flatMap((f) => (f.ref ? [f.ref.entity] : []))));
+  const referencedNames = new Set(plan.entities.flatMap((e) => e.fields.flatMap((f) => (f.ref ? referencedEntities(f.ref) : []))));
   for (const entity of order) {
     const sourceInfo = await source.describe(entity.from);
     if (!sourceInfo) {

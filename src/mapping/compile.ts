@@ -345,7 +345,28 @@ function withJoins(fields: readonly FieldPlan[], join: NonNullable<EntityInput['
     }
     j.on = rewrite(j.on);
   }
-  const out = fields.map((f) => (aliases.size === 0 ? f : { ...f, from: f.from.map(rewrite), steps: f.steps.map((s) => ({ ...s, reads: s.reads.map(rewrite) })) }));
+  // A condition on a joined column reads it where the join puts it.
+  const clause = (c: WhereClause): WhereClause => {
+    const renamed = new Map(c.columns.map((column) => [column, rewrite(column)]));
+    return { ...c, columns: [...renamed.values()], test: (get) => c.test((column) => get(renamed.get(column) ?? column)) };
+  };
+  const refOf = (ref: RefPlan, at: Path): RefPlan => {
+    const column = rewrite(ref.column);
+    // Placeholders are made from the entity's own table, before the load: a joined key is not read then.
+    if (ref.placeholder && column !== ref.column) issues.push({ severity: 'error', path: [...at, 'orphans'], message: 'a ref on a joined column makes no placeholders', hint: 'orphans: quarantine (the default) or null' });
+    return { ...ref, column, by: ref.by && { ...ref.by, column: rewrite(ref.by.column) }, when: ref.when.map(clause) };
+  };
+  const out = fields.map((f) =>
+    aliases.size === 0
+      ? f
+      : {
+          ...f,
+          from: f.from.map(rewrite),
+          steps: f.steps.map((s) => ({ ...s, reads: s.reads.map(rewrite) })),
+          ref: f.ref && refOf(f.ref, f.path),
+          lookup: f.lookup && { ...f.lookup, column: rewrite(f.lookup.column) },
+        },
+  );
   return { fields: out, joins: [...aliases.values()].map((j) => ({ ...j, columns: [...j.columns] })) };
 }
 

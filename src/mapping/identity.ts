@@ -51,14 +51,21 @@ defineStep({
   create: ({ field }) => (input, context?: StepContext) => {
     const flag = context?.get(orphanColumn(field));
     // A lookup in the target that found several rows is never given one of them.
-    return flag === true ? invalid(input as Value, 'orphan') : flag === 'ambiguous' ? invalid(input as Value, 'ambiguous_lookup') : ok(input as Value);
+    if (flag === true) return invalid(input as Value, 'orphan');
+    if (flag === 'ambiguous') return invalid(input as Value, 'ambiguous_lookup');
+    return flag === 'unknown_type' ? invalid(input as Value, 'unknown_type') : ok(input as Value);
   },
 });
 
 /** What a ref field points at, for the loader that resolves it. */
 export interface RefPlan {
-  /** The referenced entity. */
+  /** The referenced entity (with `by:`, the first of them). */
   readonly entity: string;
+  /**
+   * `ref: { by: type_column, to: { Accounts: companies, … } }`: the entity each row refers to, by the value of
+   * its type column. A row whose type is none of them (with an id to resolve) is `unknown_type`, never guessed.
+   */
+  readonly by: { readonly column: string; readonly to: ReadonlyMap<string, string> } | undefined;
   /** The source column holding the referenced record's source key. */
   readonly column: string;
   /** `orphans: placeholder`: a missing record is made as a placeholder before the load (see engine/placeholders.ts). */
@@ -66,6 +73,9 @@ export interface RefPlan {
   /** `when:`: the rows the ref applies to (a polymorphic parent of this type); on the others the field is NULL. */
   readonly when: readonly WhereClause[];
 }
+
+/** Every entity a ref may point at: one, or one per type of a ref by type. */
+export const referencedEntities = (ref: RefPlan): string[] => (ref.by ? [...new Set(ref.by.to.values())] : [ref.entity]);
 
 /** A field found in the new CRM's own table (`lookup:`): by the source column's value in `key`, it takes `value`. */
 export interface LookupPlan {
@@ -109,7 +119,10 @@ export function compileIdentity(entity: { name: string; key: readonly string[] }
     const placeholder = field.orphans === 'placeholder';
     const when = field.when ? compileWhere(field.when, [...path, 'when'], issues) : [];
     if (placeholder && when.length > 0) issues.push({ severity: 'error', path: [...path, 'orphans'], message: 'a ref with when: makes no placeholders', hint: 'orphans: quarantine (the default) or null' });
-    const ref: RefPlan = { entity: field.ref, column: field.from, placeholder, when };
+    const by = typeof field.ref === 'string' ? undefined : { column: field.ref.by, to: new Map(Object.entries(field.ref.to)) };
+    if (by && placeholder) issues.push({ severity: 'error', path: [...path, 'orphans'], message: 'a ref by type makes no placeholders: a placeholder would have no type', hint: 'orphans: quarantine (the default) or null' });
+    if (by && when.length > 0) issues.push({ severity: 'error', path: [...path, 'when'], message: 'a ref by type chooses its entity by the type column: when: does not go with it', hint: 'leave out the types that are not migrated from to:, and their rows are quarantined as unknown_type' });
+    const ref: RefPlan = { entity: by ? ([...by.to.values()][0] as string) : (field.ref as string), by, column: field.from, placeholder, when };
     // A placeholder is made for every orphan before the load: one still missing then (its key did not fit the
     // referenced table) is quarantined.
     const invalid = field.orphans === 'null' ? ('null' as const) : ('quarantine' as const);

@@ -43,8 +43,12 @@ export const FieldSchema = z.strictObject({
   pii: z.boolean().optional(),
   /** A new key for each record (`uuid`: name-based, the same on every run), recorded in the crosswalk. */
   new_id: z.enum(['uuid']).optional(),
-  /** The entity whose record `from` refers to: the value becomes that record's key in the target. */
-  ref: z.string().min(1).optional(),
+  /**
+   * The entity whose record `from` refers to: the value becomes that record's key in the target. Or, for a
+   * parent of any type in one id column (Odoo's `model` + `res_id`), the entity per value of a type column:
+   * `{ by: parent_type, to: { Accounts: companies, Contacts: people } }`.
+   */
+  ref: z.union([z.string().min(1), z.strictObject({ by: z.string().min(1), to: z.record(z.string(), z.string().min(1)).refine((m) => Object.keys(m).length > 0, 'name at least one type') })]).optional(),
   /**
    * A record that is in the new CRM already, found by a natural key: `{ table: res_users, key: login, value: id }`
    * writes the `id` of the `res_users` row whose `login` is the source value (owners by email, countries by code).

@@ -1,5 +1,6 @@
 import { CrmMigrateError, type PlanIssue } from '../errors.js';
 import type { EntityPlan } from '../mapping/compile.js';
+import { referencedEntities } from '../mapping/identity.js';
 import type { PlanInput } from './schema.js';
 import { didYouMean } from './suggest.js';
 
@@ -44,9 +45,11 @@ export function targetOfEntities(input: PlanInput, entities: readonly EntityPlan
   for (const entity of entities) {
     const own = placed.get(entity.name);
     for (const field of entity.fields) {
-      const other = field.ref && placed.get(field.ref.entity);
-      if (other && own && other !== own) {
-        issues.push({ severity: 'error', path: [...field.path, 'ref'], message: `${field.ref?.entity} is written to target ${other}, ${entity.name} to ${own}: a ref cannot cross targets (no transaction spans two)`, hint: `write both to one target, or copy the key instead of ref` });
+      for (const name of field.ref ? referencedEntities(field.ref) : []) {
+        const other = placed.get(name);
+        if (other && own && other !== own) {
+          issues.push({ severity: 'error', path: [...field.path, 'ref'], message: `${name} is written to target ${other}, ${entity.name} to ${own}: a ref cannot cross targets (no transaction spans two)`, hint: `write both to one target, or copy the key instead of ref` });
+        }
       }
     }
     for (const [i, linked] of (entity.dedupe?.with ?? []).entries()) {
