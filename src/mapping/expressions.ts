@@ -78,11 +78,11 @@ const withoutText = (expression: string): string => expression.replace(/"(?:[^"\
 
 /** The source columns an expression reads: its names that are not keywords, functions, or inside quotes. */
 export function expressionColumns(expression: string): string[] {
-  // A name in single quotes is a column too ('first name'), as filtrex reads it.
+  // A name in single quotes is a column too ('first name'), as filtrex reads it; a joined column is alias.column.
   const plain = withoutText(expression);
   const quoted = [...plain.matchAll(/'((?:[^'\\]|\\.)*)'/g)].map((m) => m[1] as string);
   const bare = plain.replace(/'(?:[^'\\]|\\.)*'/g, ' ');
-  const names = [...bare.matchAll(/[A-Za-z_$][\w$]*(?=\s*(\()?)/g)].filter((m) => m[1] === undefined && !KEYWORDS.has(m[0])).map((m) => m[0]);
+  const names = [...bare.matchAll(/[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*(?=\s*(\()?)/g)].filter((m) => m[1] === undefined && !KEYWORDS.has(m[0])).map((m) => m[0]);
   return [...new Set([...names, ...quoted])];
 }
 

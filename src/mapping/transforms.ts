@@ -43,6 +43,24 @@ defineStep({
   },
 });
 
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/**
+ * Plain text into an HTML field (Odoo's message body, a CRM's rich-text note): escaped, so `a < b & c` reads as
+ * it was typed and no stored markup runs, each line break a `<br>`, the whole one paragraph.
+ */
+defineStep({
+  name: 'html',
+  kind: 'transform',
+  takes: 'one',
+  output: 'text',
+  create: () => (input) => {
+    if (input === null) return ok(null);
+    const text = asText(input as Value).replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] as string);
+    return ok(`<p>${text.replace(/\r?\n/g, '<br>')}</p>`);
+  },
+});
+
 defineStep({
   name: 'coalesce',
   kind: 'transform',
@@ -68,6 +86,13 @@ defineStep({
   kind: 'transform',
   takes: 'one',
   options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+  // Typed as what it maps to: codes onto ids (`Prospecting: 1`) are integers, onto flags booleans.
+  output: (entries: Record<string, string | number | boolean | null>) => {
+    const values = Object.values(entries).filter((v) => v !== null);
+    if (values.length > 0 && values.every((v) => typeof v === 'boolean')) return 'boolean';
+    if (values.length > 0 && values.every((v) => typeof v === 'number')) return values.every((v) => Number.isInteger(v)) ? 'integer' : 'decimal';
+    return 'text';
+  },
   create: (entries) => {
     const exact = new Map(Object.entries(entries));
     const loose = new Map(Object.entries(entries).map(([k, v]) => [k.trim().toLowerCase(), v]));
