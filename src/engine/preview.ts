@@ -5,7 +5,7 @@ import { valueToJson, type Row } from '../values.js';
 import { maskValue } from '../protect/protect.js';
 import { sourceKeyText } from './load-entity.js';
 import { piiColumns, rowForDisplay } from './pii.js';
-import { refResolver } from './refs.js';
+import { refResolver, resolvedChunks } from './refs.js';
 import { QualityTally, type EntityQuality } from './quality.js';
 import { createRowMapper } from './row-mapper.js';
 import { withConnections } from './run.js';
@@ -77,9 +77,10 @@ export async function previewPlan(plan: Plan, options: { sample?: number; showVa
       if (sample > 0) {
         const resolve = refResolver(plan, entity, target.state, source, { dryRun: true, fillDeferred: true, lookups });
         const unique = uniqueChecks(entity);
-        for await (const batch of source.read({ table: entity.plan.from, columns: entity.readColumns, key: entity.plan.key, batchSize: sample })) {
-          await resolve?.(batch);
+        // The entity's where: holds here too: the sample is of the rows that would be loaded.
+        sampling: for await (const batch of resolvedChunks(source, entity, { key: entity.plan.key, resolve })) {
           for (const row of batch) {
+            if (samples.length >= sample) break sampling;
             const reasons: Reason[] = [];
             const values = map(row, reasons);
             if (reasons.length === 0) unique(values, reasons);
@@ -88,7 +89,7 @@ export async function previewPlan(plan: Plan, options: { sample?: number; showVa
             const after = reasons.length > 0 ? null : Object.fromEntries(entity.plan.fields.map((f, i) => [f.target, shown(f.target, valueToJson(values[i] ?? null))]));
             samples.push({ sourceKey: sourceKeyText(keyIndexes.map((i) => valueToJson(row[i] ?? null))), before, after, reasons });
           }
-          break;
+          if (samples.length >= sample) break;
         }
       }
       previews.push({ entity: entity.plan.name, from: entity.plan.from, into: entity.plan.into, sourceRows: await source.count(entity.plan.from), create: entity.create, samples, quality: tally.snapshot() });

@@ -3,7 +3,7 @@ import { PlanError, type PlanIssue } from '../errors.js';
 import type { EntityPlan, FieldPlan } from '../mapping/compile.js';
 import type { Plan } from '../plan/load.js';
 import { didYouMean } from '../plan/suggest.js';
-import { ambiguousColumn, isVirtualColumn, referencedEntities } from '../mapping/identity.js';
+import { ambiguousColumn, isVirtualColumn, joinColumn, refColumn, referencedEntities } from '../mapping/identity.js';
 import { isAuditField } from '../dedupe/compare.js';
 import { loadOrder } from './load-order.js';
 import { keyCopies } from './target-key.js';
@@ -59,8 +59,12 @@ export function sourceColumnsOf(entity: EntityPlan): string[] {
 }
 
 
-/** Each joined table exists, and has its key and the columns the fields read; the entity's table has `on`. */
-async function checkJoins(entity: EntityPlan, own: TableInfo, source: Source, issues: PlanIssue[]): Promise<void> {
+/**
+ * Each joined table exists, and has its key and the columns the fields read; the entity's table has `on`.
+ * Returns the joined columns as the entity reads them (`alias.column`, typed as in their table).
+ */
+async function checkJoins(entity: EntityPlan, own: TableInfo, source: Source, issues: PlanIssue[]): Promise<ColumnInfo[]> {
+  const joined: ColumnInfo[] = [];
   for (const join of entity.joins) {
     const at = [...entity.path, 'join', join.alias];
     // A join on an earlier join's column (alias.column) is checked as that join's column.
@@ -80,7 +84,20 @@ async function checkJoins(entity: EntityPlan, own: TableInfo, source: Source, is
     };
     checkAt(join.where.flatMap((c) => c.columns), [...at, 'where']);
     checkAt((join.pick ?? []).map((p) => p.column), [...at, 'pick', 'order']);
+    for (const column of info.columns) joined.push({ ...column, name: joinColumn(`${join.alias}.${column.name}`) });
   }
+  return joined;
+}
+
+/** What a lookup field writes, typed as the new CRM's column it takes (res_users.id). */
+async function lookedUpColumns(entity: EntityPlan, target: Target): Promise<ColumnInfo[]> {
+  const columns: ColumnInfo[] = [];
+  for (const field of entity.fields) {
+    const lookup = field.lookup;
+    const column = lookup && (await target.describe(lookup.table))?.columns.find((c) => c.name === lookup.value);
+    if (column) columns.push({ ...column, name: refColumn(field.target) });
+  }
+  return columns;
 }
 
 /** What incremental sync needs of the live schemas: a cursor column, an upsert key, a tombstone column. */
@@ -267,9 +284,10 @@ export async function checkAgainstSchemas(plan: Plan, source: Source, target: Ta
       continue;
     }
     checkSourceColumns(entity, sourceInfo, issues);
-    await checkJoins(entity, sourceInfo, source, issues);
+    // What the fields read: the entity's own columns, its joins' and what its lookups find.
+    const readable = { ...sourceInfo, columns: [...sourceInfo.columns, ...(await checkJoins(entity, sourceInfo, source, issues)), ...(await lookedUpColumns(entity, target))] };
     const refersToUuid = (name: string) => plan.entities.some((e) => e.name === name && e.fields.some((f) => f.newId));
-    const outputs = new Map(entity.fields.map((f) => [f.target, outputType(f, sourceInfo, refersToUuid)]));
+    const outputs = new Map(entity.fields.map((f) => [f.target, outputType(f, readable, refersToUuid)]));
     const targetInfo = await target.describe(entity.into);
     let targetColumns: TargetColumn[];
     let create: TableSpec | undefined;
@@ -288,8 +306,8 @@ export async function checkAgainstSchemas(plan: Plan, source: Source, target: Ta
     // The crosswalk also tells the entity's rows from others in its table (another entity's, the new CRM's own),
     // which verify and delete detection must never take for the entity's.
     const sharesTable = (fillers.get(entity.into) ?? 0) > 1;
-    const detectsDeletes = entity.strategy === 'incremental' && entity.deletes !== 'ignore';
     const referenced = referencedNames.has(entity.name);
+    const detectsDeletes = entity.strategy === 'incremental' && entity.deletes !== 'ignore';
     const recordsCrosswalk = entity.fields.some((f) => f.newId) || referenced || sharesTable || detectsDeletes;
     // A merge decided on when the old CRM touched two rows merges different people (last_update once did).
     entity.dedupe?.on.forEach(({ field }, i) => {
