@@ -77,4 +77,19 @@ describe.each([
     const after = await verifyPlan(plan);
     expect(after.entities.find((e) => e.entity === 'leads')).toMatchObject({ extra: 1, others: 5 });
   });
+
+  it('never writes an increment over a row it did not write: the new CRM\'s, or the other entity\'s', async () => {
+    const plan = parsePlan(PLAN(m), 'plan.yaml');
+    await runPlan(plan);
+    // During the parallel run the new CRM made record 9999 itself, and the legacy CRM hands out 9999 and 3 too.
+    await m.source.run('INSERT INTO leads VALUES (?, ?, ?)', [9999, 'New lead', '2026-01-02 10:00:00']);
+    await m.source.run('INSERT INTO leads VALUES (?, ?, ?)', [3, 'Another new lead', '2026-01-02 10:00:00']);
+    await m.source.run('INSERT INTO leads VALUES (?, ?, ?)', [7, 'A third new lead', '2026-01-02 10:00:00']);
+    await m.source.run("UPDATE leads SET name = 'Lead 1, renamed', updated_at = '2026-01-02 11:00:00' WHERE id = 1001");
+    const second = await runPlan(plan);
+    expect(second.entities.leads).toMatchObject({ read: 4, written: 2, quarantined: 2 });
+    expect(second.reasons.map((r) => [r.field, r.rule, r.code, r.sampleKeys.join()])).toEqual([['id', 'target', 'key_exists', '3,9999']]);
+    const rows = await m.target.rows<{ id: number; name: string; kind: string }>('SELECT id, name, kind FROM people WHERE id IN (3, 7, 1001, 9999) ORDER BY id');
+    expect(rows.map((r) => [Number(r.id), r.name, r.kind])).toEqual([[3, 'Contact 3', 'contact'], [7, 'A third new lead', 'lead'], [1001, 'Lead 1, renamed', 'lead'], [9999, 'Already in the new CRM', 'user']]);
+  });
 });

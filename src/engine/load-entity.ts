@@ -69,6 +69,9 @@ export function readOrder(entity: BoundEntity): string[] {
  * ties, so rows sharing the checkpoint's cursor value are neither lost nor read twice. Then, with `deletes`,
  * target rows whose source row is gone are removed. `signal` stops the load after the batch in progress.
  */
+/** An increment's row whose key a row of the target holds that this entity never wrote: never written over. */
+const NOT_OURS = (field: string): Reason => ({ field, rule: 'target', code: 'key_exists', detail: 'a target row this entity did not write has this key' });
+
 export async function loadEntity(options: {
   source: Source;
   target: Target;
@@ -96,6 +99,8 @@ export async function loadEntity(options: {
    * entry from an earlier run, so the plan's open quarantine lists every row once, as it stands now.
    */
   closesEarlierQuarantine?: boolean | undefined;
+  /** An increment's rows whose key holds a target row the entity never wrote (see foreign-rows.ts). */
+  foreignRows?: ((values: readonly (Row | null | undefined)[]) => Promise<Set<number>>) | undefined;
 }): Promise<EntityResult> {
   const { source, target, runId, entity, signal } = options;
   const { plan } = entity;
@@ -307,8 +312,10 @@ export async function loadEntity(options: {
       if (closing) seen.push(...taken.keys);
     }
     const batchWriter = writer as BatchWriter;
+    const foreign = start.upsertKey && !second ? await options.foreignRows?.(chunk.values) : undefined;
     chunk.rows.forEach((row, i) => {
-      let values = chunk.values[i];
+      const notOurs = foreign?.has(i) === true;
+      let values = notOurs ? null : chunk.values[i];
       if (values) {
         const sourceKey = entity.recordsCrosswalk || merges || closing ? keyOf(row) : '';
         if (closing) seen.push(sourceKey);
@@ -334,7 +341,7 @@ export async function loadEntity(options: {
       if (second) return;
       const sourceKey = keyOf(row);
       if (closing) seen.push(sourceKey);
-      quarantine.push({ entity: plan.name, sourceKey, row: rowForDisplay(entity, row, pii), reasons: chunk.reasons[i] ?? [] });
+      quarantine.push({ entity: plan.name, sourceKey, row: rowForDisplay(entity, row, pii), reasons: notOurs ? [NOT_OURS(entity.targetKey[0] as string)] : (chunk.reasons[i] ?? []) });
     });
     const last = taken?.last ?? (chunk.rows[chunk.rows.length - 1] as Row);
     lastKey = orderIndexes.map((i) => valueToJson(last[i] ?? null));

@@ -11,6 +11,7 @@ import { openPlanSource, openPlanTarget } from './connections.js';
 import { shiftBack } from './cursor.js';
 import { mergePlanner, type DedupeSummary } from './dedupe.js';
 import { makePlaceholders, placeholderStepName, placeholderTargets, type PlaceholderSpec } from './placeholders.js';
+import { foreignRowFinder } from './foreign-rows.js';
 import { targetLookups, type TargetLookups } from './target-lookups.js';
 import { refResolver } from './refs.js';
 import { checkAgainstSchemas, type BoundEntity } from './schema-check.js';
@@ -281,6 +282,7 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
             source, target, runId, entity, from, planName: plan.name, resolve, signal: options.signal, onProgress: secondPass ? undefined : options.onProgress,
             merges: group?.merges, review: group?.owner ? group.plan.review : undefined, secondPass,
             closesEarlierQuarantine: previous !== undefined && entity.plan.strategy === 'incremental',
+            foreignRows: entity.plan.strategy === 'incremental' && target.capabilities.updates ? foreignRowFinder(plan.name, entity, target.state, lookups) : undefined,
           });
         }
         if (result.stopped) {

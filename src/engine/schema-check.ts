@@ -307,8 +307,8 @@ export async function checkAgainstSchemas(plan: Plan, source: Source, target: Ta
     // which verify and delete detection must never take for the entity's.
     const sharesTable = (fillers.get(entity.into) ?? 0) > 1;
     const referenced = referencedNames.has(entity.name);
-    const detectsDeletes = entity.strategy === 'incremental' && entity.deletes !== 'ignore';
-    const recordsCrosswalk = entity.fields.some((f) => f.newId) || referenced || sharesTable || detectsDeletes;
+    // An increment upserts: the crosswalk is how it knows a row of the target is its own to update (foreign-rows.ts).
+    const recordsCrosswalk = entity.fields.some((f) => f.newId) || referenced || sharesTable || entity.strategy === 'incremental';
     // A merge decided on when the old CRM touched two rows merges different people (last_update once did).
     entity.dedupe?.on.forEach(({ field }, i) => {
       if (isAuditField(field)) issues.push({ severity: 'warning', path: [...entity.path, 'dedupe', 'on', i], message: `"${field}" records when or by whom the old CRM changed a row: it says nothing about who the customer is`, hint: 'remove it from on: (compare a birth date, an email, a phone or the names)' });
