@@ -78,6 +78,17 @@ describe.each([
     expect(after.entities.find((e) => e.entity === 'leads')).toMatchObject({ extra: 1, others: 5 });
   });
 
+  it('refuses --fresh while the table holds a row the plan did not write, and empties nothing', async () => {
+    const plan = parsePlan(PLAN(m), 'plan.yaml');
+    await runPlan(plan);
+    await expect(runPlan(plan, { fresh: true })).rejects.toThrow(/people holds 1 row this plan did not write .*--fresh empties whole tables/);
+    expect(await ids()).toEqual([1, 2, 3, 4, 1001, 1002, 1003, 1004, 1005, 1006, 9999]);
+    // Without the new CRM's record, the plan's rows are all the table holds: a fresh start empties it.
+    await m.target.run('DELETE FROM people WHERE id = 9999');
+    expect((await runPlan(plan, { fresh: true })).entities.leads).toMatchObject({ read: 6, written: 6 });
+    expect(await ids()).toEqual([1, 2, 3, 4, 1001, 1002, 1003, 1004, 1005, 1006]);
+  });
+
   it('never writes an increment over a row it did not write: the new CRM\'s, or the other entity\'s', async () => {
     const plan = parsePlan(PLAN(m), 'plan.yaml');
     await runPlan(plan);

@@ -12,6 +12,7 @@ import { shiftBack } from './cursor.js';
 import { mergePlanner, type DedupeSummary } from './dedupe.js';
 import { makePlaceholders, placeholderStepName, placeholderTargets, type PlaceholderSpec } from './placeholders.js';
 import { foreignRowFinder } from './foreign-rows.js';
+import { refuseFreshOverOthersRows } from './fresh-start.js';
 import { targetLookups, type TargetLookups } from './target-lookups.js';
 import { refResolver } from './refs.js';
 import { checkAgainstSchemas, type BoundEntity } from './schema-check.js';
@@ -200,7 +201,10 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
     if (warnings.length > 0) options.onWarnings?.(warnings);
     await target.prepare();
     await lockPlan(plan, target, options.wait === true);
-    if (options.fresh) await target.reset(plan.name, [...new Set(entities.map((e) => e.plan.into))]);
+    if (options.fresh) {
+      await refuseFreshOverOthersRows(plan.name, entities, target);
+      await target.reset(plan.name, [...new Set(entities.map((e) => e.plan.into))]);
+    }
     let run: RunRecord | undefined = await target.state.latestRun(plan.name);
     if (run?.status === 'superseded') run = undefined;
     if (run?.status === 'running') {
