@@ -15,10 +15,12 @@ const STATE_DIALECT = {
   bigint: 'bigint',
   float: 'double precision',
   json: 'jsonb',
-  keyText: 'TEXT',
-  newKeyIndex: 'CREATE INDEX IF NOT EXISTS crosswalk_new_key ON _crm_migrate.crosswalk (plan, entity, new_key)',
+  // Keys compared byte by byte: the crosswalk's two indexes took a quarter longer to fill under the database's collation.
+  keyText: 'TEXT COLLATE "C"',
+  newKeyIndex: 'CREATE INDEX IF NOT EXISTS crosswalk_new_key ON _crm_migrate.crosswalk (plan, entity, new_key COLLATE "C")',
   isMissingTable: (error: unknown) => (error as { code?: string }).code === '42P01',
   upsert: onConflict,
+  textArrays: (columns: number) => `unnest(${Array.from({ length: columns }, (_c, i) => `$${i + 1}::text[]`).join(', ')})`,
 };
 
 export class PostgresTarget implements Target {

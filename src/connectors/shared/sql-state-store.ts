@@ -26,12 +26,20 @@ export interface StateDialect {
   readonly newKeyIndex: string;
   /** The clause that turns an INSERT into an upsert on `keys`, updating `columns`. */
   upsert(keys: readonly string[], columns: readonly string[]): string;
+  /**
+   * Rows of text columns as one parameter per column (PostgreSQL: `SELECT * FROM unnest($1::text[], …)`), for
+   * the crosswalk a batch writes: 500-row VALUES lists of four parameters a row made an entity that records
+   * its crosswalk load 3.5 times slower. Undefined: VALUES lists.
+   */
+  readonly textArrays?: ((columns: number) => string) | undefined;
 }
 
 /** PostgreSQL's and SQLite's upsert clause. */
 export const onConflict = (keys: readonly string[], columns: readonly string[]): string => `ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ${columns.map((c) => `${c} = excluded.${c}`).join(', ')}`;
 
 const QUARANTINE_CHUNK = 500;
+/** Rows a statement of text arrays takes (see StateDialect.textArrays). */
+const TEXT_ARRAY_ROWS = 20_000;
 
 /**
  * Runs, checkpoints and quarantine as tables beside the target data, written in the same transaction
@@ -174,8 +182,17 @@ export class SqlStateStore implements StateStore {
   }
 
   /** Multi-row INSERTs, QUARANTINE_CHUNK rows a statement; `upsert` names the conflict keys and the columns it updates. */
-  async #insertRows(table: StateTable, columns: readonly string[], rows: readonly (readonly unknown[])[], upsert?: { keys: readonly string[]; update: readonly string[] }): Promise<void> {
+  async #insertRows(table: StateTable, columns: readonly string[], rows: readonly (readonly unknown[])[], upsert?: { keys: readonly string[]; update: readonly string[] }, text = false): Promise<void> {
     const d = this.#d;
+    if (text && d.textArrays && rows.length > 0) {
+      const conflict = upsert ? ` ${d.upsert(upsert.keys, upsert.update)}` : '';
+      for (let start = 0; start < rows.length; start += TEXT_ARRAY_ROWS) {
+        const chunk = rows.slice(start, start + TEXT_ARRAY_ROWS);
+        const arrays = columns.map((_c, k) => chunk.map((r) => (r[k] === null || r[k] === undefined ? null : String(r[k]))));
+        await this.#session.query(`INSERT INTO ${d.table(table)} (${columns.join(', ')}) SELECT * FROM ${d.textArrays(columns.length)}${conflict}`, arrays);
+      }
+      return;
+    }
     for (let start = 0; start < rows.length; start += QUARANTINE_CHUNK) {
       const chunk = rows.slice(start, start + QUARANTINE_CHUNK);
       const tuples = chunk.map((_r, i) => `(${columns.map((_c, k) => d.param(i * columns.length + k + 1)).join(', ')})`);
@@ -346,8 +363,8 @@ export class SqlStateStore implements StateStore {
     const keyed = { keys: ['plan', 'entity', 'source_key'], update: ['new_key'] };
     // A placeholder is in the crosswalk too: refs to it resolve like refs to any migrated record.
     const crosswalk = [...(state.crosswalk ?? []), ...(state.placeholders ?? [])];
-    await this.#insertRows('crosswalk', ['plan', 'entity', 'source_key', 'new_key'], crosswalk.map((c) => [c.plan, c.entity, c.sourceKey, c.newKey]), keyed);
-    await this.#insertRows('placeholders', ['plan', 'entity', 'source_key', 'new_key'], (state.placeholders ?? []).map((c) => [c.plan, c.entity, c.sourceKey, c.newKey]), keyed);
+    await this.#insertRows('crosswalk', ['plan', 'entity', 'source_key', 'new_key'], crosswalk.map((c) => [c.plan, c.entity, c.sourceKey, c.newKey]), keyed, true);
+    await this.#insertRows('placeholders', ['plan', 'entity', 'source_key', 'new_key'], (state.placeholders ?? []).map((c) => [c.plan, c.entity, c.sourceKey, c.newKey]), keyed, true);
     if (state.retried) {
       // Written now from a fixed file: out of the quarantine, in place of any placeholder that stood in for the
       // record, and remembered as retried (verify cannot recompute values that are in no source).
