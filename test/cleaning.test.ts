@@ -74,6 +74,11 @@ table('phone', { country: 'US' }, [
 ]);
 table('phone', { country: 'US', format: 'international' }, [['(415) 555-2671', '+1 415 555 2671', ['fixed:formatted']]]);
 table('phone', { country: 'US', format: 'national' }, [['+1 415 555 2671', '(415) 555-2671', ['fixed:formatted']]]);
+// Its parts, for CRMs that keep them in columns of their own: derived from a valid number, not corrections.
+table('phone', { country: 'US', format: 'country' }, [['(415) 555-2671', 'US', []], ['+44 20 7946 0958', 'GB', []], ['+800 1234 5678', '+800 1234 5678', ['invalid:no_country']], ['555-0100', '555-0100', ['invalid:too_short']]]);
+table('phone', { country: 'US', format: 'calling_code' }, [['(415) 555-2671', '1', []], ['+44 20 7946 0958', '44', []], ['（４１５）５５５－２６７１', '1', []]]);
+table('phone', { country: 'DE', format: 'national_number' }, [['030 1234567', '301234567', []], ['+1 415 555 2671 ext. 12', '4155552671', []]]);
+table('phone', { country: 'US', format: 'extension' }, [['415-555-2671 ext. 12', '12', []], ['(415) 555-2671', null, []], ['n/a', 'n/a', ['invalid:not_a_phone']]]);
 table('phone', { country: 'US', country_from: 'country' }, [['030 1234567', '+49301234567', ['fixed:formatted']]], { get: () => 'Germany' });
 
 table('person_name', undefined, [

@@ -12,7 +12,8 @@ const PhoneOptions = z
     country: z.string().optional(),
     /** A source column holding the row's country (a name or a code), used before `country`. */
     country_from: z.string().optional(),
-    format: z.enum(['e164', 'international', 'national']).optional(),
+    /** How the number is written, or one of its parts for a CRM that stores them apart (see PARTS). */
+    format: z.enum(['e164', 'international', 'national', 'country', 'calling_code', 'national_number', 'extension']).optional(),
   })
   .optional();
 
@@ -54,8 +55,17 @@ export function asciiDigits(text: string): string {
 /** 000-000-0000, 9999999: placeholders typed to get past a required field. */
 const isPlaceholder = (digits: string): boolean => /^(\d)\1+$/.test(digits);
 
+type Format = NonNullable<NonNullable<PhoneOptions>['format']>;
+
+/**
+ * A part of the number rather than the number: its country (ISO 3166 alpha-2), calling code (`1`, `44`), the
+ * national number's digits, the extension (NULL when it has none). Derived from a valid number, not a
+ * correction of it: the part is written without a `formatted` finding, and the number's own field keeps it whole.
+ */
+const PARTS: ReadonlySet<Format> = new Set(['country', 'calling_code', 'national_number', 'extension']);
+
 /** The rule by libphonenumber-js alone, with no fast path and no cache (tests compare the fast path with it). */
-export function formatPhone(text: string, country: CountryCode | undefined, style: NonNullable<PhoneOptions>['format']): StepResult {
+export function formatPhone(text: string, country: CountryCode | undefined, style: Format | undefined): StepResult {
   const digits = text.replace(/\D/g, '');
   if (digits.length === 0) return invalid(text, 'not_a_phone');
   if (isPlaceholder(digits)) return invalid(text, 'placeholder');
@@ -65,6 +75,10 @@ export function formatPhone(text: string, country: CountryCode | undefined, styl
     if (length === 'TOO_SHORT' || length === 'TOO_LONG') return invalid(text, length.toLowerCase());
     return invalid(text, phone ? 'invalid_phone' : length === 'INVALID_COUNTRY' ? 'unknown_country_code' : 'unparseable');
   }
+  if (style === 'country') return phone.country ? ok(phone.country) : invalid(text, 'no_country');
+  if (style === 'calling_code') return ok(phone.countryCallingCode);
+  if (style === 'national_number') return ok(phone.nationalNumber);
+  if (style === 'extension') return ok(phone.ext ?? null);
   const value =
     style === 'international' ? phone.formatInternational() : style === 'national' ? phone.formatNational() : `${phone.number}${phone.ext ? `;ext=${phone.ext}` : ''}`;
   return value === text ? ok(value) : { value, issues: fixed('formatted') };
@@ -88,12 +102,13 @@ defineStep({
     /** NANP verdicts: null when valid (the value is +1 and the ten digits), else the invalid code. */
     const verdicts = new Map<string, string | null>();
     const e164 = (options?.format ?? 'e164') === 'e164';
+    const part = options?.format !== undefined && PARTS.has(options.format);
     return (input: Value | readonly Value[], context?: StepContext): StepResult => {
       if (input === null || (typeof input === 'string' && input.trim() === '')) return ok(null);
       const original = typeof input === 'string' ? input : String(input);
       const text = asciiDigits(original);
       const result = clean(text, context);
-      if (text === original) return result;
+      if (text === original || part) return result;
       // Digits of another script written as ASCII are a change of the value, counted as one; a number that is
       // invalid anyway keeps the value it came with.
       if (result.issues?.some((i) => i.kind === 'invalid')) return { value: original, issues: result.issues };
