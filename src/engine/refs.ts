@@ -35,7 +35,7 @@ export function refResolver(plan: Plan, entity: BoundEntity, state: StateStore, 
   const width = entity.sourceColumns.length;
   const joins = entity.plan.joins.map((j) => {
     // The columns looked up: those the fields read, and those the join's where and pick read.
-    const fetched = [...new Set([...j.columns, ...j.where.flatMap((c) => c.columns), ...(j.pick ?? []).map((p) => p.column)])];
+    const fetched = [...new Set([...j.columns, ...j.where.flatMap((c) => c.columns), ...(j.pick ?? j.collect ?? []).map((p) => p.column)])];
     const lookedUp = ['\u0000key', ...fetched];
     return {
       ...j,
@@ -46,6 +46,7 @@ export function refResolver(plan: Plan, entity: BoundEntity, state: StateStore, 
       ambiguousAt: entity.sourceColumns.indexOf(ambiguousColumn(j.alias)),
       passes: rowFilter(j.where, lookedUp),
       pick: j.pick && pickFirst(j.pick, lookedUp),
+      collect: j.collect && inOrder(j.collect, lookedUp),
     };
   });
   const refs = entity.plan.fields
@@ -72,7 +73,12 @@ export function refResolver(plan: Plan, entity: BoundEntity, state: StateStore, 
     // several matches the plan's pick rule takes one; without a rule the row is marked ambiguous, never given
     // an arbitrary one of them.
     for (const join of joins) {
-      const keys = [...new Set(rows.map((r) => r[join.onAt] ?? null).filter((v) => v !== null))];
+      // Chained on a join that collects, `on` holds a list: each of its items is looked up.
+      const ons = (row: Row): readonly Value[] => {
+        const on = row[join.onAt] ?? null;
+        return Array.isArray(on) ? (on as Value[]) : on === null ? [] : [on];
+      };
+      const keys = [...new Set(rows.flatMap(ons).filter((v) => v !== null))];
       const matches = new Map<string, Row[]>();
       for (const r of keys.length === 0 ? [] : await source.lookup(join.from, join.key, keys, join.fetched)) {
         if (join.passes?.(r) !== undefined) continue;
@@ -81,12 +87,28 @@ export function refResolver(plan: Plan, entity: BoundEntity, state: StateStore, 
         if (list) list.push(r);
         else matches.set(key, [r]);
       }
+      const one = (on: Value): { match: Row | undefined; several: number } => {
+        const found = on === null ? [] : (matches.get(String(on)) ?? []);
+        const several = found.length > 1 && !join.pick ? found.length : 0;
+        return { match: found.length > 1 && join.pick ? join.pick(found) : several ? undefined : found[0], several };
+      };
       for (const row of rows) {
-        const found = matches.get(String(row[join.onAt] ?? '')) ?? [];
-        const several = found.length > 1 && !join.pick;
-        const match = found.length > 1 && join.pick ? join.pick(found) : several ? undefined : found[0];
+        if (join.collect) {
+          // Every match, in the plan's order: each joined column a list (the cell holds an array, not a Value).
+          const all = join.collect(matches.get(String(row[join.onAt] ?? '')) ?? []);
+          join.at.forEach((i, k) => (row[i] = all.map((m) => m[join.valueAt[k] as number] ?? null) as unknown as Value));
+          continue;
+        }
+        const on = row[join.onAt] ?? null;
+        if (Array.isArray(on)) {
+          const each = (on as Value[]).map(one);
+          join.at.forEach((i, k) => (row[i] = each.map((e) => e.match?.[join.valueAt[k] as number] ?? null) as unknown as Value));
+          if (join.ambiguousAt >= 0) row[join.ambiguousAt] = Math.max(0, ...each.map((e) => e.several)) || null;
+          continue;
+        }
+        const { match, several } = one(on);
         join.at.forEach((i, k) => (row[i] = match?.[join.valueAt[k] as number] ?? null));
-        if (join.ambiguousAt >= 0) row[join.ambiguousAt] = several ? found.length : null;
+        if (join.ambiguousAt >= 0) row[join.ambiguousAt] = several || null;
       }
     }
     // Lookups in the new CRM: one match is the value, none an orphan, several never one of them.
@@ -130,6 +152,12 @@ export function refResolver(plan: Plan, entity: BoundEntity, state: StateStore, 
 
 /** The first of several joined rows in the pick rule's order; NULLs sort last whichever the direction. */
 function pickFirst(order: readonly PickOrder[], columns: readonly string[]): (rows: Row[]) => Row | undefined {
+  const sorted = inOrder(order, columns);
+  return (rows) => sorted(rows)[0];
+}
+
+/** Joined rows in the plan's order (`collect:`, `pick:`); NULLs sort last whichever the direction. */
+function inOrder(order: readonly PickOrder[], columns: readonly string[]): (rows: readonly Row[]) => Row[] {
   const at = order.map((o) => ({ i: columns.indexOf(o.column), sign: o.descending ? -1 : 1 }));
   const byRule = (a: Row, b: Row): number => {
     for (const { i, sign } of at) {
@@ -144,7 +172,7 @@ function pickFirst(order: readonly PickOrder[], columns: readonly string[]): (ro
     }
     return 0;
   };
-  return (rows) => [...rows].sort(byRule)[0];
+  return (rows) => [...rows].sort(byRule);
 }
 
 /**

@@ -52,7 +52,7 @@ export interface BoundEntity {
  */
 export function sourceColumnsOf(entity: EntityPlan): string[] {
   const cursor = entity.strategy === 'incremental' && entity.cursor ? [entity.cursor] : [];
-  const ambiguity = entity.joins.filter((j) => !j.pick).map((j) => ambiguousColumn(j.alias));
+  const ambiguity = entity.joins.filter((j) => !j.pick && !j.collect).map((j) => ambiguousColumn(j.alias));
   const all = [...entity.key, ...cursor, ...entity.where.flatMap((c) => c.columns), ...entity.joins.map((j) => j.on), ...ambiguity, ...entity.fields.flatMap((f) => [...(f.ref ? [f.ref.column, ...(f.ref.by ? [f.ref.by.column] : []), ...f.ref.when.flatMap((c) => c.columns)] : []), ...(f.lookup ? [f.lookup.column] : []), ...f.from, ...f.steps.flatMap((s) => s.reads)])];
   const unique = [...new Set(all)];
   return [...unique.filter((c) => !isVirtualColumn(c)), ...unique.filter(isVirtualColumn)];
@@ -84,6 +84,7 @@ async function checkJoins(entity: EntityPlan, own: TableInfo, source: Source, is
     };
     checkAt(join.where.flatMap((c) => c.columns), [...at, 'where']);
     checkAt((join.pick ?? []).map((p) => p.column), [...at, 'pick', 'order']);
+    checkAt((join.collect ?? []).map((p) => p.column), [...at, 'collect', 'order']);
     for (const column of info.columns) joined.push({ ...column, name: joinColumn(`${join.alias}.${column.name}`) });
   }
   return joined;

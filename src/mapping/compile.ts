@@ -101,6 +101,13 @@ export interface JoinPlan {
   readonly where: readonly WhereClause[];
   /** The rule that picks one of several matches; without one, several matches quarantine the row. */
   readonly pick: readonly PickOrder[] | undefined;
+  /** `collect:`: every match, in this order; the joined columns are lists (see json-build.ts). */
+  readonly collect: readonly PickOrder[] | undefined;
+  /**
+   * The join's columns are lists: it collects, or it is chained on a join that does (one match per item of
+   * that list, in its order).
+   */
+  readonly lists: boolean;
 }
 
 function stepSpecs(spec: FieldInput['transform']): { name: string; options: unknown; hasOptions: boolean }[] {
@@ -318,7 +325,9 @@ function withJoins(fields: readonly FieldPlan[], join: NonNullable<EntityInput['
       const at = [...path, 'join', alias];
       const where = j.where ? compileWhere(j.where, [...at, 'where'], issues) : [];
       const pick = j.pick ? pickOrder(j.pick.order, [...at, 'pick', 'order'], issues) : undefined;
-      return [alias, { alias, from: j.from, on: j.on, key: j.key ?? j.on, columns: new Set<string>(), where, pick }];
+      const collect = j.collect ? pickOrder(j.collect.order, [...at, 'collect', 'order'], issues) : undefined;
+      if (pick && collect) issues.push({ severity: 'error', path: [...at, 'collect'], message: 'a join picks one match or collects them all, not both', hint: 'keep pick: for one row, or collect: for the list' });
+      return [alias, { alias, from: j.from, on: j.on, key: j.key ?? j.on, columns: new Set<string>(), where, pick, collect, lists: collect !== undefined }];
     }),
   );
   const rewrite = (column: string): string => {
@@ -344,6 +353,9 @@ function withJoins(fields: readonly FieldPlan[], join: NonNullable<EntityInput['
       continue;
     }
     j.on = rewrite(j.on);
+    const parent = aliases.get(via) as { lists: boolean };
+    if (parent.lists && j.collect) issues.push({ severity: 'error', path: [...path, 'join', alias, 'collect'], message: `join ${alias} is on a join that collects (${via}): it takes one match per item already`, hint: 'leave out collect:, or pick: one match per item' });
+    if (parent.lists) j.lists = true;
   }
   // A condition on a joined column reads it where the join puts it.
   const clause = (c: WhereClause): WhereClause => {
@@ -367,6 +379,15 @@ function withJoins(fields: readonly FieldPlan[], join: NonNullable<EntityInput['
           lookup: f.lookup && { ...f.lookup, column: rewrite(f.lookup.column) },
         },
   );
+  // A collected column is a list: only a json: field builds something of it (an array).
+  const lists = new Set([...aliases.values()].filter((j) => j.lists).map((j) => `${j.alias}.`));
+  const isList = (column: string) => [...lists].some((prefix) => column.startsWith(joinColumn(prefix)));
+  for (const f of out) {
+    const json = f.steps[0]?.name === 'json';
+    const read = [...(json ? [] : f.from), ...(json ? [] : f.steps.flatMap((s) => s.reads)), ...(f.ref ? [f.ref.column, ...(f.ref.by ? [f.ref.by.column] : []), ...f.ref.when.flatMap((c) => c.columns)] : []), ...(f.lookup ? [f.lookup.column] : [])];
+    const list = read.find(isList);
+    if (list) issues.push({ severity: 'error', path: f.path, message: `${list.replace(joinColumn(''), '')} is a list (its join collects): only a json: field reads it`, hint: `write ${f.target}: { json: { items: ${list.replace(joinColumn(''), '')} } }, or pick: one match instead of collect:` });
+  }
   return { fields: out, joins: [...aliases.values()].map((j) => ({ ...j, columns: [...j.columns] })) };
 }
 

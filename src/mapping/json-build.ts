@@ -45,8 +45,12 @@ defineStep({
       let at = 0;
       let bad: string | undefined;
       const fixes: StepIssue[] = [];
-      const one = (): Value => {
-        const raw = values[at++] ?? null;
+      // A collected join's column holds a list (refs.ts): its items, cleaned, blank ones left out.
+      const one = (): unknown => {
+        const raw: unknown = values[at++] ?? null;
+        return Array.isArray(raw) ? (raw as Value[]).map(cleaned).filter((x) => !isBlank(x)) : cleaned(raw as Value);
+      };
+      const cleaned = (raw: Value): Value => {
         if (!item || isBlank(raw)) return isBlank(raw) ? null : raw;
         const result = item(raw, context);
         for (const issue of result.issues ?? []) {
@@ -59,7 +63,7 @@ defineStep({
         Object.fromEntries(
           Object.entries(t).map(([key, v]) => {
             if (typeof v === 'string') return [key, one()];
-            if (Array.isArray(v)) return [key, v.map(one).filter((x) => !isBlank(x))];
+            if (Array.isArray(v)) return [key, v.flatMap(one).filter((x) => !isBlank(x as Value))];
             return [key, build(v as JsonTemplate)];
           }),
         );

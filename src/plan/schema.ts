@@ -87,6 +87,11 @@ const Join = z.strictObject({
    * in that order. Without it, a row with several matches is quarantined (ambiguous_join), never picked.
    */
   pick: z.strictObject({ order: z.string().min(1) }).optional(),
+  /**
+   * Gather every match instead of one, in this order (a contact's emails through the relation table): the
+   * joined columns are then lists, read by a `json:` field (`additionalEmails: rel.email`).
+   */
+  collect: z.strictObject({ order: z.string().min(1) }).optional(),
 });
 
 /** How the surviving record takes a field from its cluster (see src/dedupe/survivorship.ts). */
