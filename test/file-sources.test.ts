@@ -2,7 +2,7 @@ import { utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSource } from '../src/connectors/index.js';
-import { compareValues } from '../src/engine/key-order.js';
+import { compareValues } from '../src/key-order.js';
 import type { Row } from '../src/values.js';
 import { tempDir } from './helpers/databases.js';
 

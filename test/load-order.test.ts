@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadOrder } from '../src/engine/load-order.js';
+import { loadOrder } from '../src/plan/load-order.js';
 import { parsePlan } from '../src/plan/load.js';
 
 // The order entities load in: what a record refers to loads first. Pure: no database.

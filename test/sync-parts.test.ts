@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { shiftBack } from '../src/engine/cursor.js';
-import { compareCodePoints, compareKeys } from '../src/engine/key-order.js';
+import { compareCodePoints, compareKeys } from '../src/key-order.js';
 import { parseDuration } from '../src/plan/duration.js';
 
 describe('lookback: a cursor value moved back, in its own layout', () => {

@@ -1,5 +1,5 @@
 import { CrmMigrateError } from '../errors.js';
-import { didYouMean } from '../plan/suggest.js';
+import { didYouMean } from '../suggest.js';
 import type { Connector, OpenOptions, Source, Target } from './contract.js';
 import { csvConnector } from './csv/csv-connector.js';
 import { jsonlConnector } from './jsonl/jsonl-connector.js';

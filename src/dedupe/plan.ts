@@ -1,7 +1,7 @@
 import type { PlanIssue } from '../errors.js';
 import type { EntityPlan } from '../mapping/compile.js';
 import type { DedupeInput } from '../plan/schema.js';
-import { didYouMean } from '../plan/suggest.js';
+import { didYouMean } from '../suggest.js';
 import { parseBlockingRule, type BlockingRule } from './blocking.js';
 import { COMPARE_KINDS, kindForField, type CompareKind } from './compare.js';
 import { survivorRuleNames } from './survivorship.js';

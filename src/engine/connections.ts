@@ -3,7 +3,7 @@ import type { Source, Target } from '../connectors/contract.js';
 import { CrmMigrateError } from '../errors.js';
 import type { Plan } from '../plan/load.js';
 import { MultiSource } from './multi-source.js';
-import { UnpivotSource } from './unpivot-source.js';
+import { UnpivotSource } from '../connectors/shared/unpivot-source.js';
 
 /** The plan's source (or its several sources, as one), opened with its folder for relative paths and its TLS demand. */
 export async function openPlanSource(plan: Plan): Promise<Source> {

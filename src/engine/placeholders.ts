@@ -3,7 +3,7 @@ import { RowsRejected, type PlanIssue } from '../errors.js';
 import type { EntityPlan } from '../mapping/compile.js';
 import { newUuid } from '../mapping/identity.js';
 import type { Plan } from '../plan/load.js';
-import { didYouMean } from '../plan/suggest.js';
+import { didYouMean } from '../suggest.js';
 import { sourceKeyText, valueToJson, type Row, type Value } from '../values.js';
 import type { BoundEntity, TargetColumn } from './schema-check.js';
 import { writeAllBut } from './refused-rows.js';

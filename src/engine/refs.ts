@@ -2,7 +2,7 @@ import type { CrosswalkEntry, Source, StateStore } from '../connectors/contract.
 import { ambiguousColumn, joinColumn, newUuid, orphanColumn, refColumn } from '../mapping/identity.js';
 import type { PickOrder } from '../mapping/compile.js';
 import { rowFilter } from '../mapping/where.js';
-import { compareValues } from './key-order.js';
+import { compareValues } from '../key-order.js';
 import type { Plan } from '../plan/load.js';
 import { sourceKeyText, valueToJson, type Row, type Value } from '../values.js';
 import type { BoundEntity } from './schema-check.js';

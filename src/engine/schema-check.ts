@@ -2,11 +2,11 @@ import type { ColumnInfo, Source, TableInfo, TableSpec, Target, TargetCapabiliti
 import { PlanError, type PlanIssue } from '../errors.js';
 import type { EntityPlan, FieldPlan } from '../mapping/compile.js';
 import type { Plan } from '../plan/load.js';
-import { didYouMean } from '../plan/suggest.js';
+import { didYouMean } from '../suggest.js';
 import { ambiguousColumn, isVirtualColumn, joinColumn, refColumn, referencedEntities } from '../mapping/identity.js';
 import { isAuditField } from '../dedupe/compare.js';
-import { loadOrder } from './load-order.js';
-import { keyCopies } from './target-key.js';
+import { loadOrder } from '../plan/load-order.js';
+import { keyCopies } from '../plan/target-key.js';
 import { placeholderSpec, type PlaceholderSpec } from './placeholders.js';
 import type { LogicalType } from '../values.js';
 

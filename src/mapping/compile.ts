@@ -2,7 +2,7 @@ import { compileDedupe, type DedupePlan } from '../dedupe/plan.js';
 import type { PlanIssue } from '../errors.js';
 import type { EntityInput, FieldInput, InvalidPolicyName } from '../plan/schema.js';
 import { DURATION_HINT, parseDuration } from '../plan/duration.js';
-import { didYouMean } from '../plan/suggest.js';
+import { didYouMean } from '../suggest.js';
 import { LOGICAL_TYPES, parseTypeName, type LogicalType, type Value } from '../values.js';
 import { findStep, sealBuiltinSteps, stepNames, type StepDefinition, type StepFunction } from './steps.js';
 import './transforms.js';

@@ -1,7 +1,7 @@
 import { compileExpression, type Operators } from 'filtrex';
 import { z } from 'zod';
 import { isBlank as isBlankValue, type Value } from '../values.js';
-import { didYouMean } from '../plan/suggest.js';
+import { didYouMean } from '../suggest.js';
 import { defineStep, invalid, ok, type StepContext } from './steps.js';
 
 /**

@@ -3,15 +3,15 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { z } from 'zod';
 import { CrmMigrateError, PlanError, type PlanIssue, type SourceLocation } from '../errors.js';
-import { referenceIssues } from '../engine/load-order.js';
+import { referenceIssues } from './load-order.js';
 import { compileEntity, type EntityPlan } from '../mapping/compile.js';
 import { literalKeyIssues, plaintextSecretIssues, resolveReferences } from './references.js';
 import { parseLocated, type PlanPath } from './locate.js';
 import type { TlsSettings } from '../connectors/contract.js';
 import { KNOWN_KEYS, PlanSchema, type PlanInput } from './schema.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../suggest.js';
 import { dedupeGroupIssues } from '../dedupe/plan.js';
-import { unpivotTable, type UnpivotSpec } from '../engine/unpivot-source.js';
+import { unpivotTable, type UnpivotSpec } from '../connectors/shared/unpivot-source.js';
 import { parseQuarantineLimit, type QuarantineLimit } from './quarantine-limit.js';
 import { targetOfEntities, targetPart } from './targets.js';
 

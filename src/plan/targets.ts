@@ -2,7 +2,7 @@ import { CrmMigrateError, type PlanIssue } from '../errors.js';
 import type { EntityPlan } from '../mapping/compile.js';
 import { referencedEntities } from '../mapping/identity.js';
 import type { PlanInput } from './schema.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../suggest.js';
 
 /**
  * Several targets in one plan (`targets: { crm: postgres://…, archive: csv:./archive }`, each entity naming

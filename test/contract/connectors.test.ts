@@ -5,7 +5,7 @@ import { openSource, openTarget } from '../../src/connectors/index.js';
 import type { Source, Target } from '../../src/connectors/contract.js';
 import { writeBatch } from '../../src/connectors/shared/write-batch.js';
 import type { Row } from '../../src/values.js';
-import { compareCodePoints } from '../../src/engine/key-order.js';
+import { compareCodePoints } from '../../src/key-order.js';
 import { createMysqlDatabase, createPostgresDatabase, tempDir, type TestMysql, type TestPostgres } from '../helpers/databases.js';
 import { mergeMapContract, placeholderContract, resetContract } from './state-contract.js';
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Source, Target } from '../../src/connectors/contract.js';
 import { openSource, openTarget } from '../../src/connectors/index.js';
 import { writeBatch } from '../../src/connectors/shared/write-batch.js';
-import { compareCodePoints } from '../../src/engine/key-order.js';
+import { compareCodePoints } from '../../src/key-order.js';
 import type { Row } from '../../src/values.js';
 import { tempDir } from '../helpers/databases.js';
 import { mergeMapContract, placeholderContract, resetContract } from './state-contract.js';

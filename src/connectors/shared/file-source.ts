@@ -3,7 +3,7 @@ import path from 'node:path';
 import { CrmMigrateError } from '../../errors.js';
 import type { LogicalType, Row, Value } from '../../values.js';
 import type { ColumnInfo, Position, ReadRequest, Source, TableInfo } from '../contract.js';
-import { compareKeys } from '../../engine/key-order.js';
+import { compareKeys } from '../../key-order.js';
 import { batched, sortedRows } from './sorted-file.js';
 
 /** Joined files up to this size are indexed in memory for lookups; larger ones are read through per chunk. */

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { finished } from 'node:stream/promises';
 import { CrmMigrateError } from '../../errors.js';
-import { compareKeys } from '../../engine/key-order.js';
+import { compareKeys } from '../../key-order.js';
 import type { Row, Value } from '../../values.js';
 
 /** Rows sorted in memory before a run is written to disk: bounds memory whatever the file's size. */

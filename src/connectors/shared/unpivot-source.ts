@@ -1,6 +1,6 @@
-import type { ColumnInfo, Position, ReadRequest, Source, TableInfo } from '../connectors/contract.js';
-import { CrmMigrateError } from '../errors.js';
-import { isBlank, type Row, type Value } from '../values.js';
+import type { ColumnInfo, Position, ReadRequest, Source, TableInfo } from '../contract.js';
+import { CrmMigrateError } from '../../errors.js';
+import { isBlank, type Row, type Value } from '../../values.js';
 
 /** One entity's `unpivot:`: several columns of a row (email1, email2) read as one column, one row each. */
 export interface UnpivotSpec {

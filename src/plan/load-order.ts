@@ -1,8 +1,8 @@
 import { PlanError, type PlanIssue } from '../errors.js';
 import type { EntityPlan, FieldPlan } from '../mapping/compile.js';
 import { referencedEntities } from '../mapping/identity.js';
-import type { Plan } from '../plan/load.js';
-import { didYouMean } from '../plan/suggest.js';
+import type { Plan } from './load.js';
+import { didYouMean } from '../suggest.js';
 import { keyCopies } from './target-key.js';
 
 /** A ref that a cycle makes load in a second pass: written NULL first, filled in once its target is loaded. */

@@ -1,4 +1,4 @@
-import type { Value } from '../values.js';
+import type { Value } from './values.js';
 
 /**
  * Compares two strings by Unicode code point — the order UTF-8 bytes sort in, which is what connectors
