@@ -49,6 +49,8 @@ export interface ReasonCount extends Reason {
 }
 
 const SAMPLE_KEYS = 5;
+/** Rows an entity writes into its crosswalk before the database's statistics of it are refreshed. */
+const STATISTICS_AFTER = 10_000;
 
 export interface RunSummary {
   readonly runId: string;
@@ -274,7 +276,7 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
           stopped = true;
           break;
         }
-        let result: { stopped: boolean };
+        let result: { stopped: boolean; counts?: { written: number } };
         if (step.kind === 'placeholders') {
           result = await makePlaceholders({ source, target, runId, planName: plan.name, entity, referenced: step.referenced, spec: step.spec, order: readOrder(entity), from, signal: options.signal });
         } else {
@@ -289,6 +291,8 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
             foreignRows: entity.plan.strategy === 'incremental' && target.capabilities.updates ? foreignRowFinder(plan.name, entity, target.state, lookups) : undefined,
           });
         }
+        // The entities after it look their refs up in its crosswalk, the next increment its own rows.
+        if (entity.recordsCrosswalk && (result.counts?.written ?? 0) >= STATISTICS_AFTER) await target.state.refreshStatistics?.();
         if (result.stopped) {
           stopped = true;
           break;

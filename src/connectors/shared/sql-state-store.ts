@@ -24,6 +24,8 @@ export interface StateDialect {
   isMissingTable(error: unknown): boolean;
   /** The crosswalk's index by target key (MySQL indexes a prefix of a TEXT column only). */
   readonly newKeyIndex: string;
+  /** Statements that refresh the crosswalk's statistics (see StateStore.refreshStatistics); none: not needed. */
+  readonly analyze?: readonly string[] | undefined;
   /** The clause that turns an INSERT into an upsert on `keys`, updating `columns`. */
   upsert(keys: readonly string[], columns: readonly string[]): string;
   /**
@@ -213,6 +215,10 @@ export class SqlStateStore implements StateStore {
       for (const r of rows) found.set(String(r.source_key), String(r.new_key));
     }
     return found;
+  }
+
+  async refreshStatistics(): Promise<void> {
+    for (const sql of this.#d.analyze ?? []) await this.#session.query(sql);
   }
 
   async writtenKeys(plan: string, entity: string, newKeys: readonly string[]): Promise<Set<string>> {
@@ -494,6 +500,7 @@ export function withOwnLookups(store: StateStore, lookups: () => Promise<StateSt
     history: (plan) => store.history(plan),
     crosswalk: async (plan, entity, keys) => (await (opened ??= lookups())).crosswalk(plan, entity, keys),
     writtenKeys: async (plan, entity, keys) => (await (opened ??= lookups())).writtenKeys(plan, entity, keys),
+    refreshStatistics: () => store.refreshStatistics?.() ?? Promise.resolve(),
     placeholders: (plan, entity) => store.placeholders(plan, entity),
     retried: (plan, entity) => store.retried(plan, entity),
     merges: (plan) => store.merges(plan),
