@@ -4,6 +4,7 @@ export { runPlan, type RunOptions, type RunSummary, type ReasonCount, type Lag }
 export { verifyPlan, type VerifyOptions, type VerifySummary, type EntityVerification, type Difference, type DifferenceKind } from './verify/verify.js';
 export { previewPlan, type PlanPreview, type EntityPreview, type SampleRow } from './engine/preview.js';
 export { listQuarantine } from './engine/quarantine.js';
+export { matchEvidence, type MatchEvidence } from './engine/match-evidence.js';
 export type { EntityProgress } from './engine/load-entity.js';
 export { parsePersonName, type PersonName } from './mapping/person-name.js';
 export { defineSurvivorRule, type SurvivorRule, type ClusterMember } from './dedupe/survivorship.js';

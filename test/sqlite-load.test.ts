@@ -9,6 +9,8 @@ import { loadPlan } from '../src/plan/load.js';
 import { runPlan } from '../src/engine/run.js';
 import { CrmMigrateError } from '../src/errors.js';
 import { tempDir } from './helpers/databases.js';
+import { main } from '../src/cli/main.js';
+import { captureIo } from './helpers/io.js';
 
 const EXAMPLE = path.resolve(import.meta.dirname, '../examples/legacy-crm');
 
@@ -41,6 +43,32 @@ describe('the demo plan on SQLite', () => {
     const email = raw?.trim().toLowerCase().replace(/@@+/g, '@').replace(/^([^@\s]+)\s+at\s+/, '$1@');
     return email ? email : null;
   };
+
+  it('shows the weakest merges with their evidence in the report, and explains one, with no customer value', async () => {
+    const report = path.join(tmp.dir, 'report.html');
+    expect(await main(['run', planFile, '--quiet', '--report', report], captureIo())).toBe(0);
+    const html = readFileSync(report, 'utf8');
+    const { merged } = targetRows();
+    const listed = [...html.matchAll(/<tr><td>customers (\d+)<\/td><td>customers (\d+)<\/td><td[^>]*>([\d.]+)<\/td>/g)].map((m) => [m[1], m[2], Number(m[3])]);
+    // The 50 of lowest probability, lowest first, each a merge the target's merge map holds.
+    expect(listed.length).toBe(Math.min(50, merged.length));
+    expect(listed.map((l) => l[2])).toEqual([...listed.map((l) => l[2])].sort((a, b) => (a as number) - (b as number)));
+    const map = new Map(merged.map((m) => [m.source_key, m.survivor_key]));
+    for (const [key, survivor] of listed) expect(map.get(key as string)).toBe(survivor);
+    expect(html).toMatch(/data-section="merges"/);
+    expect(html).toMatch(/To review: <span data-count="review">\d+<\/span> pairs/);
+    const legacy = new Database(path.join(tmp.dir, 'legacy.db'), { readonly: true });
+    const emails = (legacy.prepare('SELECT email FROM old_crm_customers WHERE email LIKE ? LIMIT 200').all('%@%') as { email: string }[]).map((r) => r.email.trim().toLowerCase());
+    legacy.close();
+    for (const email of emails) expect(html.toLowerCase()).not.toContain(email);
+
+    const io = captureIo();
+    const [key, survivor] = listed[0] as [string, string, number];
+    expect(await main(['merges', planFile, '--explain', key], io)).toBe(0);
+    expect(io.stdout[0]).toMatch(new RegExp(`^customers ${key} was merged into customers ${survivor}, probability 0\\.\\d+:$`));
+    expect(io.stdout.slice(1).every((l) => /^ {2}(\w+ \S+ [+-]\d+\.\d|prior -?\d+\.\d)/.test(l))).toBe(true);
+    expect(await main(['merges', planFile, '--explain', 'no-such-key'], captureIo())).toBe(1);
+  });
 
   it('accounts for every source row, row for row', async () => {
     const summary = await runPlan(await loadPlan(planFile));

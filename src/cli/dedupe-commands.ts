@@ -13,6 +13,8 @@ export interface MergesCommandOptions extends PlanOptions {
   /** true: CSV on stdout; a path: CSV into that file. */
   csv?: boolean | string;
   showValues?: boolean;
+  /** One merged record's source key: print its merge and the evidence, a field a line. */
+  explain?: string;
 }
 
 export interface ReviewCommandOptions extends MergesCommandOptions {
@@ -34,8 +36,21 @@ export async function mergesCommand(file: string, options: MergesCommandOptions,
   const plan = await commandPlan(file, options);
   const lines: unknown[][] = [];
   await withPlanTarget(plan, true, async ({ state }) => {
-    for await (const m of state.merges(plan.name)) lines.push([m.entity, m.sourceKey, m.survivorEntity, m.survivorKey, m.probability.toFixed(6), m.why]);
+    for await (const m of state.merges(plan.name)) {
+      if (options.explain === undefined || m.sourceKey === options.explain) lines.push([m.entity, m.sourceKey, m.survivorEntity, m.survivorKey, m.probability.toFixed(6), m.why]);
+    }
   });
+  if (options.explain !== undefined) {
+    if (lines.length === 0) {
+      io.err(`plan ${plan.name} merged no record with source key ${options.explain}`);
+      return 1;
+    }
+    for (const [entity, key, survivorEntity, survivorKey, probability, why] of lines) {
+      io.out(`${String(entity)} ${String(key)} was merged into ${String(survivorEntity)} ${String(survivorKey)}, probability ${String(probability)}:`);
+      for (const part of String(why).split('; ')) io.out(`  ${part}`);
+    }
+    return 0;
+  }
   await emit([['entity', 'source_key', 'survivor_entity', 'survivor_key', 'probability', 'why'], ...lines], options.csv, io, () => {
     if (lines.length === 0) return io.err(`plan ${plan.name} merged no records on this target`);
     io.out(table(['entity', 'merged key', 'survivor', 'probability', 'why'], lines.map((l) => [String(l[0]), String(l[1]), `${String(l[2])} ${String(l[3])}`, String(l[4]), String(l[5])]), 99));

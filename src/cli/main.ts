@@ -208,6 +208,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--allow-plaintext-secrets', 'accept a password written into a connection URL of the plan')
     .option(...targetOption)
     .option('--csv [FILE]', 'CSV with a header row, on stdout or into FILE')
+    .addOption(new Option('--explain <KEY>', 'one merged record, by its source key: its survivor and the evidence, a field a line').conflicts('csv'))
     .action(action(mergesCommand));
 
   program

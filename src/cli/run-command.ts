@@ -3,6 +3,7 @@ import type { QuarantinedRow } from '../connectors/contract.js';
 import { listQuarantine } from '../engine/quarantine.js';
 import { runPlan } from '../engine/run.js';
 import { renderRunReport, writeReport, type ThroughputSample } from '../report/report.js';
+import { matchEvidence } from '../engine/match-evidence.js';
 import { balanced, formatIssues, formatSummary } from './format.js';
 import type { Io } from './main.js';
 import { commandPlan, overQuarantineLimit, type PlanOptions, type WriteOptions } from './plan-options.js';
@@ -48,7 +49,8 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
   if (options.report !== false && summary.status !== 'already-done') {
     const samples: QuarantinedRow[] = [];
     if (options.showValues) await listQuarantine(plan, { limit: 10, each: (row) => void samples.push(row) });
-    const html = renderRunReport({ summary, throughput, samples });
+    const evidence = plan.entities.some((e) => e.dedupe) ? await matchEvidence(plan) : undefined;
+    const html = renderRunReport({ summary, throughput, samples, evidence });
     report = writeReport(html, { planFile: file, plan: plan.name, id: summary.runId, to: typeof options.report === 'string' ? options.report : undefined });
     io.err(`report: ${path.relative(process.cwd(), report) || report}`);
   }

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { QuarantinedRow } from '../connectors/contract.js';
+import type { MatchEvidence } from '../engine/match-evidence.js';
 import type { EntityQuality } from '../engine/quality.js';
 import type { RunSummary } from '../engine/run.js';
 import { verifyColumns, type VerifySummary } from '../verify/verify.js';
@@ -18,6 +19,8 @@ export interface RunReportInput {
   readonly throughput: readonly ThroughputSample[];
   /** A few quarantined rows with their values: only when values were asked for (`--show-values`). */
   readonly samples?: readonly QuarantinedRow[] | undefined;
+  /** The review band and the weakest merges, for a plan that de-duplicates. */
+  readonly evidence?: MatchEvidence | undefined;
 }
 
 const balanced = (c: RunSummary['entities'][string]) => c.read === c.written + c.merged + c.quarantined + c.filtered;
@@ -34,17 +37,36 @@ ${body}
 `;
 }
 
+/**
+ * The pairs a person should look at: the review band (never merged until decided), then the merges that came
+ * closest to the threshold. Keys and each pair's evidence (fields, agreement levels, weights), never values.
+ */
+function evidenceSection(evidence: MatchEvidence | undefined): string {
+  if (!evidence || (evidence.reviewTotal === 0 && evidence.mergesTotal === 0)) return '';
+  const evidenceOf = (why: string) => `<span class="muted">${why.split('; ').map(esc).join('<br>')}</span>`;
+  const review = evidence.review.map((p) => [`${esc(p.entityA)} ${esc(p.keyA)}`, `${esc(p.entityB)} ${esc(p.keyB)}`, esc(p.probability.toFixed(4)), evidenceOf(p.why)]);
+  const merges = evidence.weakestMerges.map((m) => [`${esc(m.entity)} ${esc(m.sourceKey)}`, `${esc(m.survivorEntity)} ${esc(m.survivorKey)}`, esc(m.probability.toFixed(4)), evidenceOf(m.why)]);
+  const shown = (n: number, total: number) => (n < total ? ` (the first ${int(n)} of ${int(total)})` : '');
+  return `<h3>To review: <span data-count="review">${int(evidence.reviewTotal)}</span> pairs${shown(review.length, evidence.reviewTotal)}</h3>
+${review.length === 0 ? '<p>No pair is awaiting review.</p>' : `<p class="muted">Not merged until a reviewer decides: <code>crm-migrate review PLAN --csv FILE</code>, then <code>--decide FILE</code>. Most probable first.</p>
+${htmlTable(['record a', 'record b', 'probability', 'evidence'], review, ' data-section="review"', [2])}`}
+<h3>Weakest merges${shown(merges.length, evidence.mergesTotal)}</h3>
+${merges.length === 0 ? '<p>No record was merged.</p>' : `<p class="muted">The merges of lowest probability, lowest first: the ones to check. <code>crm-migrate merges PLAN --explain KEY</code> prints one.</p>
+${htmlTable(['merged record', 'into', 'probability', 'evidence'], merges, ' data-section="merges"', [2])}`}`;
+}
+
 /** What matching found per dedupe group: counts and the model's prior, never a value. */
-function dedupeSection(summary: RunSummary): string {
+function dedupeSection(summary: RunSummary, evidence?: MatchEvidence): string {
   const groups = Object.entries(summary.dedupe ?? {});
   if (groups.length === 0) {
     const merged = Object.values(summary.entities).some((c) => c.merged > 0);
-    return `<p class="muted">${merged ? 'The merges were planned by an earlier call of this run (see crm-migrate merges PLAN).' : 'No entity of this plan de-duplicates.'}</p>`;
+    return `<p class="muted">${merged ? 'The merges were planned by an earlier call of this run (see crm-migrate merges PLAN).' : 'No entity of this plan de-duplicates.'}</p>${evidenceSection(evidence)}`;
   }
   const rows = groups.map(([name, d]) => [esc(d.entities.join(' + ') || name), int(d.records), int(d.compared), int(d.clusters), int(d.merged), int(d.review), int(d.skippedBlocks), esc(d.lambda.toExponential(2)), esc(d.seconds.toFixed(1))]);
   return `<p class="muted">Records of one customer, merged into a surviving record; merged records count as merged above. The merge map (keys, probabilities and why) is listed by <code>crm-migrate merges PLAN</code>, pairs to review by <code>crm-migrate review PLAN</code>.</p>
 ${htmlTable(['entities', 'records', 'pairs compared', 'clusters', 'merged', 'to review', 'blocks skipped', 'prior', 'seconds'], rows, ' data-section="dedupe"')}
-${groups.flatMap(([name, d]) => d.warnings.map((w) => `<p class="bad" data-warning>${esc(name)}: ${esc(w)}</p>`)).join('\n')}`;
+${groups.flatMap(([name, d]) => d.warnings.map((w) => `<p class="bad" data-warning>${esc(name)}: ${esc(w)}</p>`)).join('\n')}
+${evidenceSection(evidence)}`;
 }
 
 function qualitySection(quality: Readonly<Record<string, EntityQuality>>): string {
@@ -114,7 +136,7 @@ ${samples}
 <h2>Cleaning quality</h2>
 ${qualitySection(summary.quality)}
 <h2>Dedupe</h2>
-${dedupeSection(summary)}
+${dedupeSection(summary, input.evidence)}
 `);
 }
 
