@@ -113,6 +113,15 @@ describe('examples/vtiger-to-odoo: vtiger CRM 7 (MariaDB) into Odoo 17 (PostgreS
     expect(accounted(second)).toBe(true);
     expect(second.entities.people?.deleted).toBe(4);
     expect(second.entities.messages?.deleted).toBe(3);
+    // Deals whose contact person got a new email: re-read through their joined cursor, the new email written.
+    const personal = await vtiger.query<{ id: number; email: string }>(
+      `SELECT p.potentialid AS id, c.email FROM vtiger_potential p JOIN vtiger_crmentity e ON e.crmid = p.potentialid AND e.deleted = 0
+       JOIN vtiger_crmentity pe ON pe.crmid = p.contact_id AND pe.deleted = 0 JOIN vtiger_contactdetails c ON c.contactid = p.contact_id
+       WHERE c.email LIKE 'new.%' AND p.sales_stage NOT IN ('Closed-Won', 'Negotiaton') AND p.probability <= 100`,
+    );
+    expect(personal.length).toBeGreaterThan(0);
+    expect(second.resynced?.leads?.written).toBeGreaterThanOrEqual(personal.length);
+    for (const d of personal) expect((await odoo.query<{ email_from: string }>('SELECT email_from FROM crm_lead WHERE id = $1', [d.id]))[0]?.email_from).toBe(d.email);
     const contacts = await live('Contacts');
     const [partners] = await odoo.query<{ n: string }>('SELECT COUNT(*) AS n FROM res_partner WHERE NOT is_company AND id > 5');
     expect(Number(partners?.n)).toBe(contacts);

@@ -38,6 +38,8 @@ export function formatSummary(summary: RunSummary): string {
   if (filtered.length > 0) parts.push('', 'filtered (rows the plan\'s where: leaves out, by the condition they failed):', table(['entity', 'condition', 'rows'], filtered));
   const placeholders = Object.entries(summary.placeholders ?? {}).filter(([, n]) => n > 0);
   if (placeholders.length > 0) parts.push('', `placeholder records made for orphan refs (rows besides the written ones): ${placeholders.map(([name, n]) => `${name} ${int(n)}`).join(', ')}`);
+  const resynced = Object.entries(summary.resynced ?? {});
+  if (resynced.length > 0) parts.push('', `re-read because a joined row changed (besides the rows above): ${resynced.map(([name, c]) => `${name} ${int(c.read)} (written ${int(c.written)}, quarantined ${int(c.quarantined)}, filtered ${int(c.filtered)})`).join(', ')}`);
   const dedupe = Object.entries(summary.dedupe ?? {});
   if (dedupe.length > 0) {
     parts.push('', 'dedupe (the same customer recorded several times, merged into one record):');

@@ -1,7 +1,10 @@
-import type { StateStore } from '../connectors/contract.js';
+import type { Reason, StateStore } from '../connectors/contract.js';
 import { sourceKeyText, valueToJson, type Row } from '../values.js';
 import type { BoundEntity } from './schema-check.js';
 import type { TargetLookups } from './target-lookups.js';
+
+/** Why such a row is quarantined: never the value, only that the key is someone else's. */
+export const notOurs = (field: string): Reason => ({ field, rule: 'target', code: 'key_exists', detail: 'a target row this entity did not write has this key' });
 
 /**
  * An increment upserts: a row whose key is in the target already replaces that row. That is right for the

@@ -7,6 +7,7 @@ import { adaptiveMapper } from './adaptive-mapper.js';
 import { chunkMapperFor, inlineMapper, mapInOrder, type ChunkMapper, type MappedChunk } from './chunk-mapper.js';
 import type { EntityMerges } from './dedupe.js';
 import { removeDeleted } from './deletes.js';
+import { notOurs } from './foreign-rows.js';
 import { piiColumns, rowForDisplay } from './pii.js';
 import { crosswalkEntries, type RefResolver } from './refs.js';
 import { QualityTally, readStoredQuality, storedQuality, type FilterCounts } from './quality.js';
@@ -69,9 +70,6 @@ export function readOrder(entity: BoundEntity): string[] {
  * ties, so rows sharing the checkpoint's cursor value are neither lost nor read twice. Then, with `deletes`,
  * target rows whose source row is gone are removed. `signal` stops the load after the batch in progress.
  */
-/** An increment's row whose key a row of the target holds that this entity never wrote: never written over. */
-const NOT_OURS = (field: string): Reason => ({ field, rule: 'target', code: 'key_exists', detail: 'a target row this entity did not write has this key' });
-
 export async function loadEntity(options: {
   source: Source;
   target: Target;
@@ -314,8 +312,8 @@ export async function loadEntity(options: {
     const batchWriter = writer as BatchWriter;
     const foreign = start.upsertKey && !second ? await options.foreignRows?.(chunk.values) : undefined;
     chunk.rows.forEach((row, i) => {
-      const notOurs = foreign?.has(i) === true;
-      let values = notOurs ? null : chunk.values[i];
+      const someoneElses = foreign?.has(i) === true;
+      let values = someoneElses ? null : chunk.values[i];
       if (values) {
         const sourceKey = entity.recordsCrosswalk || merges || closing ? keyOf(row) : '';
         if (closing) seen.push(sourceKey);
@@ -341,7 +339,7 @@ export async function loadEntity(options: {
       if (second) return;
       const sourceKey = keyOf(row);
       if (closing) seen.push(sourceKey);
-      quarantine.push({ entity: plan.name, sourceKey, row: rowForDisplay(entity, row, pii), reasons: notOurs ? [NOT_OURS(entity.targetKey[0] as string)] : (chunk.reasons[i] ?? []) });
+      quarantine.push({ entity: plan.name, sourceKey, row: rowForDisplay(entity, row, pii), reasons: someoneElses ? [notOurs(entity.targetKey[0] as string)] : (chunk.reasons[i] ?? []) });
     });
     const last = taken?.last ?? (chunk.rows[chunk.rows.length - 1] as Row);
     lastKey = orderIndexes.map((i) => valueToJson(last[i] ?? null));

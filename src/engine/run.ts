@@ -13,6 +13,7 @@ import { mergePlanner, type DedupeSummary } from './dedupe.js';
 import { makePlaceholders, placeholderStepName, placeholderTargets, type PlaceholderSpec } from './placeholders.js';
 import { foreignRowFinder } from './foreign-rows.js';
 import { refuseFreshOverOthersRows } from './fresh-start.js';
+import { resyncLinkedChanges } from './linked-changes.js';
 import { targetLookups, type TargetLookups } from './target-lookups.js';
 import { refResolver } from './refs.js';
 import { checkAgainstSchemas, type BoundEntity } from './schema-check.js';
@@ -81,6 +82,11 @@ export interface RunSummary {
    * holds them: rows of its table besides the `written` ones, not source rows of its own.
    */
   readonly placeholders?: Readonly<Record<string, number>> | undefined;
+  /**
+   * Per entity with joined cursors, the records re-read because a joined row changed (src/engine/linked-changes.ts):
+   * rows besides the entity's own accounting, which counts each record its own cursor brought once.
+   */
+  readonly resynced?: Readonly<Record<string, Counts>> | undefined;
   /** Rows each entity's `where:` filtered out, by the clause they failed (`deleted = 0`): the accounting's `filtered`, itemized. */
   readonly filtered?: Readonly<Record<string, FilterCounts>> | undefined;
   readonly durationMs: number;
@@ -175,7 +181,10 @@ async function carryForward(target: Target, runId: string, entity: BoundEntity, 
  * One step of a run, each with its own checkpoint: an entity's load; before it, the placeholders its orphan
  * refs need in a referenced entity's table; after all loads, the second pass filling in refs closing a cycle.
  */
-type Step = { readonly kind: 'load' | 'refs'; readonly entity: BoundEntity; readonly name: string } | { readonly kind: 'placeholders'; readonly entity: BoundEntity; readonly referenced: BoundEntity; readonly spec: PlaceholderSpec; readonly name: string };
+type Step = { readonly kind: 'load' | 'refs' | 'linked'; readonly entity: BoundEntity; readonly name: string } | { readonly kind: 'placeholders'; readonly entity: BoundEntity; readonly referenced: BoundEntity; readonly spec: PlaceholderSpec; readonly name: string };
+
+/** The step that re-reads an entity's records whose joined rows changed (`cursor: [own, alias.column]`). */
+const linkedStepName = (entity: string) => `${entity}#linked`;
 
 function steps(entities: readonly BoundEntity[]): Step[] {
   const byName = new Map(entities.map((e) => [e.plan.name, e]));
@@ -184,6 +193,8 @@ function steps(entities: readonly BoundEntity[]): Step[] {
       const referenced = byName.get(r);
       return referenced?.placeholder ? [{ kind: 'placeholders', entity, referenced, spec: referenced.placeholder, name: placeholderStepName(entity.plan.name, r) }] : [];
     }),
+    // Before the entity's own load: on the first run it notes where the joined tables end, before any record is read.
+    ...(entity.plan.strategy === 'incremental' && entity.plan.linkedCursors.length > 0 ? [{ kind: 'linked' as const, entity, name: linkedStepName(entity.plan.name) }] : []),
     { kind: 'load', entity, name: entity.plan.name },
   ]);
   const refs = entities.filter((e) => (e.deferredRefs ?? []).length > 0).map((entity): Step => ({ kind: 'refs', entity, name: secondPassName(entity.plan.name) }));
@@ -228,12 +239,16 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
       const lag = options.lag ? await lagOf(source, entities, checkpoints) : undefined;
       const dedupe = merging.summaries();
       const placeholders: Record<string, number> = {};
+      const resynced: Record<string, Counts> = {};
       for (const step of steps(entities)) {
         if (step.kind === 'placeholders') placeholders[step.referenced.plan.name] = (placeholders[step.referenced.plan.name] ?? 0) + (of(step.name)?.counts.written ?? 0);
+        const linked = step.kind === 'linked' ? of(step.name) : undefined;
+        if (linked && linked.counts.read > 0) resynced[step.entity.plan.name] = { ...zeroCounts(), ...linked.counts };
       }
       return {
         runId, plan: plan.name, status, resumed, previousRunId, source: source.display, target: target.display, entities: counts, reasons: await reasonCounts(target, runId), quality, lag, dedupe,
         ...(Object.keys(placeholders).length > 0 ? { placeholders } : {}),
+        ...(Object.keys(resynced).length > 0 ? { resynced } : {}),
         ...(Object.keys(filtered).length > 0 ? { filtered } : {}),
         durationMs: Date.now() - started,
       };
@@ -265,7 +280,9 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
       for (const step of steps(entities)) {
         const { entity, name } = step;
         const own = checkpoints.find((c) => c.entity === name);
-        const from = own ?? continuation(entity, before.find((c) => c.entity === name));
+        const earlier = before.find((c) => c.entity === name);
+        // A linked step goes on from where the last run's stopped in each joined table (no lookback: it has no one cursor).
+        const from = own ?? (step.kind === 'linked' ? earlier && { ...earlier, counts: zeroCounts(), done: false } : continuation(entity, earlier));
         if (from?.done) {
           // Carried into this run, so the run after it still knows the step is done (without it, the third
           // run of a plan with a full and an incremental entity loaded the full one again).
@@ -277,7 +294,12 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
           break;
         }
         let result: { stopped: boolean; counts?: { written: number } };
-        if (step.kind === 'placeholders') {
+        if (step.kind === 'linked') {
+          if (entity.create && !(await target.describe(entity.plan.into))) await target.createTable(entity.create);
+          const resolve = refResolver(plan, entity, target.state, source, { lookups });
+          const foreignRows = target.capabilities.updates ? foreignRowFinder(plan.name, entity, target.state, lookups) : undefined;
+          result = await resyncLinkedChanges({ source, target, runId, planName: plan.name, entity, stepName: name, from, resolve, foreignRows, signal: options.signal });
+        } else if (step.kind === 'placeholders') {
           result = await makePlaceholders({ source, target, runId, planName: plan.name, entity, referenced: step.referenced, spec: step.spec, order: readOrder(entity), from, signal: options.signal });
         } else {
           const secondPass = step.kind === 'refs';

@@ -85,6 +85,7 @@ async function checkJoins(entity: EntityPlan, own: TableInfo, source: Source, is
     checkAt(join.where.flatMap((c) => c.columns), [...at, 'where']);
     checkAt((join.pick ?? []).map((p) => p.column), [...at, 'pick', 'order']);
     checkAt((join.collect ?? []).map((p) => p.column), [...at, 'collect', 'order']);
+    checkAt(entity.linkedCursors.filter((c) => c.alias === join.alias).map((c) => c.column), [...entity.path, 'cursor']);
     for (const column of info.columns) joined.push({ ...column, name: joinColumn(`${join.alias}.${column.name}`) });
   }
   return joined;

@@ -66,6 +66,8 @@ export interface EntityPlan {
   readonly strategy: 'full' | 'incremental';
   /** The source column that grows with every change (incremental only). */
   readonly cursor: string | undefined;
+  /** Joined tables' cursors (`person.modifiedtime`): a change there re-reads the records joining that row. */
+  readonly linkedCursors: readonly { readonly alias: string; readonly column: string }[];
   /** How far behind its checkpoint an increment starts reading: a time span for date cursors, units for numeric ones. */
   readonly lookback: Lookback | undefined;
   /** What an increment does with target rows whose source row is gone. */
@@ -269,8 +271,12 @@ export function compileEntity(
     .map(([target, field]) => compileField(identity, target, field, [...path, 'fields', target], keys, issues))
     .filter((f): f is FieldPlan => f !== undefined);
   const { fields, joins } = withJoins(compiled, entity.join ?? {}, path, issues);
+  const sync = compileSync(entity, path, issues);
+  sync.linkedCursors.forEach((c, i) => {
+    if (!joins.some((j) => j.alias === c.alias)) issues.push({ severity: 'error', path: [...path, 'cursor', i + 1], message: `no join "${c.alias}" for the cursor ${c.alias}.${c.column}`, hint: didYouMean(c.alias, joins.map((j) => j.alias)) ?? 'name a join of this entity' });
+  });
   return {
-    ...compileSync(entity, path, issues),
+    ...sync,
     name,
     path,
     from: entity.from,
@@ -289,7 +295,7 @@ export function compileEntity(
 }
 
 /** The entity's strategy keys, checked against each other: each one names the key it needs. */
-function compileSync(entity: EntityInput, path: Path, issues: PlanIssue[]): Pick<EntityPlan, 'strategy' | 'cursor' | 'lookback' | 'deletes' | 'tombstone'> {
+function compileSync(entity: EntityInput, path: Path, issues: PlanIssue[]): Pick<EntityPlan, 'strategy' | 'cursor' | 'linkedCursors' | 'lookback' | 'deletes' | 'tombstone'> {
   const strategy = entity.strategy ?? 'full';
   const deletes = entity.deletes ?? 'ignore';
   const needsIncremental = (key: string) =>
@@ -312,7 +318,16 @@ function compileSync(entity: EntityInput, path: Path, issues: PlanIssue[]): Pick
     if (ms === undefined) issues.push({ severity: 'error', path: [...path, 'lookback'], message: `"${entity.lookback}" is not a duration`, hint: `${DURATION_HINT}, or a number for a numeric cursor` });
     else lookback = { ms };
   }
-  return { strategy, cursor: entity.cursor, lookback, deletes, tombstone: deletes === 'soft' ? (entity.tombstone ?? 'deleted_at') : undefined };
+  const [cursor, ...joined] = typeof entity.cursor === 'string' ? [entity.cursor] : (entity.cursor ?? []);
+  const linkedCursors = joined.flatMap((c, i) => {
+    const dot = c.indexOf('.');
+    if (dot > 0) return [{ alias: c.slice(0, dot), column: c.slice(dot + 1) }];
+    issues.push({ severity: 'error', path: [...path, 'cursor', i + 1], message: `"${c}" is not a joined column: after the entity's own cursor come those of its joins`, hint: 'cursor: [modifiedtime, person.modifiedtime]' });
+    return [];
+  });
+  if (cursor?.includes('.')) issues.push({ severity: 'error', path: [...path, 'cursor', ...(typeof entity.cursor === 'string' ? [] : [0])], message: 'the first cursor is a column of the entity\'s own table', hint: 'cursor: [modifiedtime, person.modifiedtime]' });
+  if (linkedCursors.length > 0 && Array.isArray(entity.key) && entity.key.length > 1) issues.push({ severity: 'error', path: [...path, 'cursor'], message: 'joined cursors re-read records by their key: a key of one column', hint: 'keep the entity\'s own cursor only' });
+  return { strategy, cursor, linkedCursors, lookback, deletes, tombstone: deletes === 'soft' ? (entity.tombstone ?? 'deleted_at') : undefined };
 }
 
 /**

@@ -142,7 +142,11 @@ export const EntitySchema = z.strictObject({
   batch_size: z.number().int().min(1).max(1_000_000).optional(),
   workers: Workers.optional(),
   strategy: z.enum(['full', 'incremental']).optional(),
-  cursor: z.string().min(1).optional(),
+  /**
+   * The column that grows on every change; or a list of it and joined ones (`[modifiedtime, person.modifiedtime]`):
+   * a change in a joined row then re-reads the records that join it (see src/engine/linked-changes.ts).
+   */
+  cursor: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
   lookback: z.union([z.string().min(1), z.number().min(0)]).optional(),
   deletes: z.enum(['ignore', 'soft', 'hard']).optional(),
   tombstone: z.string().min(1).optional(),
