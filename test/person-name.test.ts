@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parsePersonName } from '../src/mapping/person-name.js';
+import '../src/mapping/compile.js';
+import { findStep } from '../src/mapping/steps.js';
 
 // [input, honorific, first, middle, last, suffix, nickname]; '' is null.
 const CASES: [string | null, string, string, string, string, string, string?][] = [
@@ -68,21 +70,82 @@ const CASES: [string | null, string, string, string, string, string, string?][] 
   // Surnames that are also abbreviations of degrees stay surnames.
   ['Ma, Jack', '', 'Jack', '', 'Ma', ''],
   ['Do, Minh', '', 'Minh', '', 'Do', ''],
+  // Titles of office, rank and faith, in any case, stacked or not.
+  ['Senator John Smith', 'Senator', 'John', '', 'Smith', ''],
+  ['Sen. Ann Lee', 'Sen.', 'Ann', '', 'Lee', ''],
+  ['Rt. Hon. Jane Doe', 'Rt. Hon.', 'Jane', '', 'Doe', ''],
+  ['Lt. Gov. Mark Roe', 'Lt. Gov.', 'Mark', '', 'Roe', ''],
+  ['GOV. GAVIN NEWSOM', 'GOV.', 'GAVIN', '', 'NEWSOM', ''],
+  ['Rabbi Jonathan Sacks', 'Rabbi', 'Jonathan', '', 'Sacks', ''],
+  ['Sheikh Mohammed bin Rashid', 'Sheikh', 'Mohammed', '', 'bin Rashid', ''],
+  ['Amb. Linda Thomas', 'Amb.', 'Linda', '', 'Thomas', ''],
+  ['Cpl. Max Klinger', 'Cpl.', 'Max', '', 'Klinger', ''],
+  ['Dott. Marco Rossi', 'Dott.', 'Marco', '', 'Rossi', ''],
+  ['Mayor Ann Kerr', 'Mayor', 'Ann', '', 'Kerr', ''],
+  // Given names that are also titles elsewhere stay given names.
+  ['Dean Martin', '', 'Dean', '', 'Martin', ''],
+  ['Pastor Martinez', '', 'Pastor', '', 'Martinez', ''],
+  ['Prince Rogers Nelson', '', 'Prince', 'Rogers', 'Nelson', ''],
+  // Compound surnames joined by y, e, i; particles that are particles only in lower case.
+  ['Juan Velasquez y Garcia', '', 'Juan', '', 'Velasquez y Garcia', ''],
+  ['João Silva e Souza', '', 'João', '', 'Silva e Souza', ''],
+  ['Joan Miró i Ferrà', '', 'Joan', '', 'Miró i Ferrà', ''],
+  ['Maria de la Vega y Ruiz', '', 'Maria', '', 'de la Vega y Ruiz', ''],
+  ['Mary E Smith', '', 'Mary', 'E', 'Smith', ''],
+  ['mary ann e smith', '', 'mary', 'ann e', 'smith', ''],
+  ['Ahmed ben Husain', '', 'Ahmed', '', 'ben Husain', ''],
+  ['Ewan Mac Coll', '', 'Ewan', '', 'Mac Coll', ''],
+  ['Lady Ann Mc Beth', 'Lady', 'Ann', '', 'Mc Beth', ''],
+  ['John Ben Smith', '', 'John', 'Ben', 'Smith', ''],
 ];
 
 describe('parsePersonName', () => {
   it.each(CASES)('%j', (input, honorific, first, middle, last, suffix, nickname = '') => {
     const n = (s: string) => (s === '' ? null : s);
     expect(parsePersonName(input)).toEqual({
-      honorific: n(honorific), first: n(first), middle: n(middle), last: n(last), suffix: n(suffix), nickname: n(nickname),
+      honorific: n(honorific), first: n(first), middle: n(middle), last: n(last), suffix: n(suffix), nickname: n(nickname), partner: null, flags: [],
     });
   });
 
   it('has at least 40 ugly cases', () => expect(CASES.length).toBeGreaterThanOrEqual(40));
 
+  // Two people in one name: the first parsed, the other kept as the partner, and flagged; never nonsense.
+  it.each([
+    ['John and Jane Smith', { first: 'John', last: 'Smith', partner: 'Jane Smith' }],
+    ['Mr. and Mrs. John Smith', { honorific: 'Mr.', first: 'John', last: 'Smith', partner: 'Mrs. Smith' }],
+    ['Mr & Mrs John Smith', { honorific: 'Mr', first: 'John', last: 'Smith', partner: 'Mrs Smith' }],
+    ['Dr. and Mr. Ann Lee', { honorific: 'Dr.', first: 'Ann', last: 'Lee', partner: 'Mr. Lee' }],
+    ['John Smith & Jane Doe', { first: 'John', last: 'Smith', partner: 'Jane Doe' }],
+    ['Smith, John and Jane', { first: 'John', last: 'Smith', partner: 'Jane Smith' }],
+    ['Ana y Luis García', { first: 'Ana', middle: 'y Luis', last: 'García', partner: null }],
+  ])('%s', (input, parts) => {
+    const parsed = parsePersonName(input);
+    expect(parsed).toMatchObject({ honorific: null, middle: null, suffix: null, ...parts });
+    expect(parsed.flags).toEqual(parts.partner === null ? [] : ['household']);
+  });
+
+  it('leaves a firm with "and" in it alone', () => {
+    expect(parsePersonName('Procter and Gamble')).toMatchObject({ partner: null, flags: [] });
+    expect(parsePersonName('Smith & Wesson')).toMatchObject({ partner: null, flags: [] });
+  });
+
+  it('drops emoji and symbols from a name, and says so', () => {
+    expect(parsePersonName('Jane 😀 Doe')).toMatchObject({ first: 'Jane', last: 'Doe', flags: ['symbols_dropped'] });
+    expect(parsePersonName('👨‍👩‍👧 Ann Lee ★')).toMatchObject({ first: 'Ann', last: 'Lee', flags: ['symbols_dropped'] });
+    expect(parsePersonName('Zoë Østergaard')).toMatchObject({ flags: [] });
+  });
+
   it('never throws on junk', () => {
     for (const junk of [',,,', '"', '()', '""', '12345', 'a,b,c,d', '\u0000', ', Jr.', 'Jr.', '....', 42, {}, undefined]) {
       expect(() => parsePersonName(junk)).not.toThrow();
     }
+  });
+
+  it('gives the partner to name.partner, and each name field counts the household as a flag', () => {
+    const part = (name: string) => findStep(`name.${name}`)?.create(undefined) as (v: string) => { value: unknown; issues?: readonly { code: string; kind: string }[] };
+    expect(part('partner')('John and Jane Smith')).toEqual({ value: 'Jane Smith', issues: [{ code: 'household', kind: 'flag' }] });
+    expect(part('first')('John and Jane Smith')).toEqual({ value: 'John', issues: [{ code: 'household', kind: 'flag' }] });
+    expect(part('last')('Jane 😀 Doe')).toEqual({ value: 'Doe', issues: [{ code: 'symbols_dropped', kind: 'flag' }] });
+    expect(part('partner')('Jane Doe')).toEqual({ value: null });
   });
 });

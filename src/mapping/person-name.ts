@@ -14,17 +14,27 @@ export interface PersonName {
   readonly last: string | null;
   readonly suffix: string | null;
   readonly nickname: string | null;
+  /** The other person of a household name ("John and Jane Smith": Jane Smith), for a field the plan maps. */
+  readonly partner: string | null;
+  /** What the parse found worth counting: `household` (two people in one name), `symbols_dropped` (an emoji…). */
+  readonly flags: readonly string[];
 }
 
-export const NAME_PARTS = ['honorific', 'first', 'middle', 'last', 'suffix', 'nickname'] as const;
+export const NAME_PARTS = ['honorific', 'first', 'middle', 'last', 'suffix', 'nickname', 'partner'] as const;
 export type NamePart = (typeof NAME_PARTS)[number];
 
-const EMPTY: PersonName = { honorific: null, first: null, middle: null, last: null, suffix: null, nickname: null };
+const NO_FLAGS: readonly string[] = Object.freeze([]);
+const EMPTY: PersonName = { honorific: null, first: null, middle: null, last: null, suffix: null, nickname: null, partner: null, flags: NO_FLAGS };
 
 const HONORIFICS = new Set([
   'mr', 'mrs', 'ms', 'miss', 'mx', 'dr', 'prof', 'professor', 'sir', 'dame', 'lady', 'lord', 'rev', 'reverend',
   'fr', 'father', 'sr', 'sister', 'hon', 'judge', 'capt', 'captain', 'col', 'gen', 'lt', 'maj', 'sgt', 'mme', 'mlle',
   'herr', 'frau', 'señor', 'sra', 'srta', 'don', 'doña',
+  // Civil, political, military, religious and academic titles that are not also common given names (Dean,
+  // Pastor, Prince and King are: "Dean Martin" keeps his first name).
+  'senator', 'sen', 'rep', 'gov', 'governor', 'rt', 'pres', 'president', 'mayor', 'chancellor', 'amb', 'ambassador',
+  'cllr', 'hrh', 'rabbi', 'imam', 'sheikh', 'bishop', 'cardinal', 'msgr', 'pvt', 'pfc', 'cpl', 'ssgt', 'cpt', 'adm',
+  'cmdr', 'brig', 'det', 'insp', 'supt', 'dott', 'avv', 'mgr',
 ]);
 
 /** Generational suffixes and the post-nominals (degrees, credentials, honours, offices) people put after a name. */
@@ -39,8 +49,20 @@ const SUFFIXES = new Set([
 /** Lower-case words that belong to the surname that follows them. */
 const PARTICLES = new Set([
   'van', 'von', 'der', 'den', 'de', 'del', 'della', 'di', 'da', 'do', 'dos', 'das', 'du', 'la', 'le', 'ter', 'ten',
-  'st', 'ste', 'saint', 'bin', 'binti', 'ibn', 'al', 'el', 'af', 'zu', 'y',
+  'st', 'ste', 'saint', 'bin', 'binti', 'ibn', 'al', 'el', 'af', 'zu', 'mac', 'mc',
 ]);
+
+/**
+ * Particles that are also given names or initials when capitalised ("John Ben Smith" has a middle name Ben):
+ * taken as particles only in lower case, in a name that is not all lower case ("Ahmed ben Husain").
+ */
+const LOWER_PARTICLES = new Set(['ben', 'bat', 'ap']);
+/** "Velasquez y Garcia", "Silva e Souza", "Miró i Ferrà": a conjunction joins two surnames into one. */
+const CONJUNCTIONS = new Set(['y', 'e', 'i']);
+/** "John and Jane Smith", "Mr. & Mrs. John Smith": two people in one name. */
+const HOUSEHOLD = /^(.+?)\s+(?:and|&|\+)\s+(.+)$/i;
+/** Emoji and other symbols, which are no part of a name. */
+const SYMBOLS = /[\p{Extended_Pictographic}\p{So}\u200d\ufe0f]/gu;
 
 const bare = (token: string): string => {
   const lower = token.toLowerCase();
@@ -59,7 +81,7 @@ const isSuffixPart = (part: string): boolean => {
   const initials = tokens.every((t) => /^[A-Za-z]\.?$/.test(t));
   return tokens.every(isSuffix) || (tokens.length > 1 && tokens.length <= 3 && !initials && SUFFIXES.has(bare(tokens.join(''))));
 };
-const isParticle = (token: string): boolean => token.length <= 6 && PARTICLES.has(bare(token));
+const isParticle = (token: string, cased: boolean): boolean => token.length <= 6 && (PARTICLES.has(bare(token)) || (cased && LOWER_PARTICLES.has(token)));
 
 const NON_ASCII = /[^\x20-\x7e]/;
 /** Leading, trailing or doubled white space, or any white space that is not a plain space (tab, NBSP…). */
@@ -73,16 +95,56 @@ const joined = (tokens: readonly string[]): string | null => (tokens.length === 
 export function parsePersonName(input: unknown): PersonName {
   if (typeof input !== 'string') return EMPTY;
   // Each clean-up runs only when the text needs it: most names need none, and this runs per row.
-  let text = NON_ASCII.test(input) ? input.normalize('NFC') : input;
+  let text = input;
+  let flags = NO_FLAGS;
+  if (NON_ASCII.test(text)) {
+    text = text.normalize('NFC');
+    const stripped = text.replace(SYMBOLS, ' ');
+    if (stripped !== text) [text, flags] = [stripped, ['symbols_dropped']];
+  }
   if (UNTIDY_SPACE.test(text)) text = text.replace(/\s+/g, ' ').trim();
-  if (text === '') return EMPTY;
+  if (text === '') return flags === NO_FLAGS ? EMPTY : { ...EMPTY, flags };
+  const household = text.includes(' ') ? householdOf(text) : undefined;
+  if (household) return { ...household, flags: [...flags, 'household'] };
+  const name = parseOne(text);
+  return flags === NO_FLAGS ? name : { ...name, flags };
+}
 
+/**
+ * Two people in one name, parsed to the first, the other kept as the partner: "Mr. and Mrs. John Smith" (Mr.
+ * John Smith; Mrs. Smith), "John and Jane Smith" (John Smith; Jane Smith), "John Smith & Jane Doe", "Smith, John
+ * and Jane". Undefined when the name is not one of these shapes (a firm, "Procter and Gamble", is not).
+ */
+function householdOf(text: string): PersonName | undefined {
+  const m = HOUSEHOLD.exec(text);
+  if (!m?.[1] || !m[2]) return undefined;
+  const left = m[1].split(' ');
+  const right = m[2].split(' ');
+  if (left.every(isHonorific) && right.length >= 2 && isHonorific(right[0] ?? '')) {
+    const theirs: string[] = [];
+    while (right.length > 1 && isHonorific(right[0] ?? '')) theirs.push(right.shift() ?? '');
+    const first = parseOne(`${m[1]} ${right.join(' ')}`);
+    return { ...first, partner: first.last ? `${theirs.join(' ')} ${first.last}` : theirs.join(' ') };
+  }
+  if (left.length === 1 && !isHonorific(left[0] ?? '') && right.length >= 2) {
+    const second = parseOne(m[2]);
+    return second.last ? { ...parseOne(`${m[1]} ${second.last}`), partner: m[2] } : undefined;
+  }
+  if (left.length >= 2 && right.length === 1 && m[1].includes(',')) {
+    const first = parseOne(m[1]);
+    return first.last ? { ...first, partner: `${m[2]} ${first.last}` } : undefined;
+  }
+  if (left.length >= 2 && right.length >= 2 && !m[1].includes(',')) return { ...parseOne(m[1]), partner: m[2] };
+  return undefined;
+}
+
+function parseOne(text: string): PersonName {
   // Most names are two plain words, "First Last": answered without the general machinery below, which
   // gives the same result for them (test/person-name.test.ts holds both paths to the same table).
   const space = text.indexOf(' ');
   if (space > 0 && text.indexOf(' ', space + 1) === -1 && !SPECIAL.test(text)) {
     const first = text.slice(0, space);
-    if (!isHonorific(first)) return { honorific: null, first, middle: null, last: text.slice(space + 1), suffix: null, nickname: null };
+    if (!isHonorific(first)) return { honorific: null, first, middle: null, last: text.slice(space + 1), suffix: null, nickname: null, partner: null, flags: NO_FLAGS };
   }
 
   // A nickname in quotes or parentheses: William "Bill" Smith, Robert (Bob) Jones.
@@ -142,7 +204,16 @@ export function parsePersonName(input: unknown): PersonName {
     }
     // One token is a surname: CRMs (Salesforce's LastName among them) treat the last name as the one required.
     let lastStart = givenTokens.length - 1;
-    while (lastStart > 1 && isParticle(givenTokens[lastStart - 1] ?? '')) lastStart -= 1;
+    const cased = text !== text.toLowerCase();
+    for (;;) {
+      while (lastStart > 1 && isParticle(givenTokens[lastStart - 1] ?? '', cased)) lastStart -= 1;
+      // A lower-case conjunction in a cased name joins the surname before it: "Juan Velasquez y Garcia".
+      if (cased && lastStart > 2 && CONJUNCTIONS.has(givenTokens[lastStart - 1] ?? '')) {
+        lastStart -= 2;
+        continue;
+      }
+      break;
+    }
     lastTokens = givenTokens.slice(lastStart);
     givenTokens = givenTokens.slice(0, lastStart);
   }
@@ -154,5 +225,7 @@ export function parsePersonName(input: unknown): PersonName {
     last: joined(lastTokens),
     suffix: joined(suffixes),
     nickname,
+    partner: null,
+    flags: NO_FLAGS,
   };
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Value } from '../values.js';
 import { NAME_PARTS, parsePersonName, type PersonName } from './person-name.js';
 import { castValue, CAST_TYPES } from './cast.js';
-import { defineStep, invalid, ok, type StepResult } from './steps.js';
+import { defineStep, invalid, ok, type StepIssue, type StepResult } from './steps.js';
 
 /**
  * Several fields of one row read parts of the same name (first_name, last_name): remember the last parse,
@@ -18,13 +18,28 @@ function parseCached(input: Value): PersonName {
   return lastNameParsed;
 }
 
+/** A parse's flags (a household, symbols dropped) as the findings of each name field that reads it, counted. */
+const flagIssues = new Map<string, readonly StepIssue[]>();
+function flagsOf(flags: readonly string[]): readonly StepIssue[] {
+  const key = flags.join(',');
+  let issues = flagIssues.get(key);
+  if (!issues) {
+    issues = Object.freeze(flags.map((code) => ({ code, kind: 'flag' as const })));
+    flagIssues.set(key, issues);
+  }
+  return issues;
+}
+
 for (const part of NAME_PARTS) {
   defineStep({
     name: `name.${part}`,
     kind: 'transform',
     takes: 'one',
     output: 'text',
-    create: () => (input) => ok(parseCached(input as Value)[part]),
+    create: () => (input) => {
+      const name = parseCached(input as Value);
+      return name.flags.length === 0 ? ok(name[part]) : { value: name[part], issues: flagsOf(name.flags) };
+    },
   });
 }
 
