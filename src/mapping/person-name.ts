@@ -62,7 +62,7 @@ const CONJUNCTIONS = new Set(['y', 'e', 'i']);
 /** "John and Jane Smith", "Mr. & Mrs. John Smith": two people in one name. */
 const HOUSEHOLD = /^(.+?)\s+(?:and|&|\+)\s+(.+)$/i;
 /** Emoji and other symbols, which are no part of a name. */
-const SYMBOLS = /[\p{Extended_Pictographic}\p{So}\u200d\ufe0f]/gu;
+const SYMBOLS = /\p{Extended_Pictographic}|\p{So}|\u200d|\ufe0f/gu;
 
 const bare = (token: string): string => {
   const lower = token.toLowerCase();
