@@ -104,7 +104,9 @@ export function parsePersonName(input: unknown): PersonName {
   }
   if (UNTIDY_SPACE.test(text)) text = text.replace(/\s+/g, ' ').trim();
   if (text === '') return flags === NO_FLAGS ? EMPTY : { ...EMPTY, flags };
-  const household = text.includes(' ') ? householdOf(text) : undefined;
+  // A household needs three words at least ("John & Jane"): the usual two-word name is never tested for one.
+  const space = text.indexOf(' ');
+  const household = space > 0 && text.indexOf(' ', space + 1) !== -1 ? householdOf(text) : undefined;
   if (household) return { ...household, flags: [...flags, 'household'] };
   const name = parseOne(text);
   return flags === NO_FLAGS ? name : { ...name, flags };
