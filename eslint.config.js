@@ -19,6 +19,11 @@ export default tseslint.config(
   layer(['src/plan/**'], ['engine', 'verify', 'report', 'init', 'cli'], 'the plan is read and checked before any engine runs'),
   layer(['src/values.ts', 'src/errors.ts', 'src/key-order.ts', 'src/suggest.ts', 'src/random.ts', 'src/timestamps.ts', 'src/version.ts'], ['plan', 'mapping', 'cleaning', 'protect', 'dedupe', 'connectors', 'engine', 'verify', 'report', 'init', 'cli'], 'the base layer imports nothing of the project'),
   layer(['src/engine/**', 'src/verify/**', 'src/report/**', 'src/init/**'], ['cli'], 'only the command line is above the library'),
+  // The command line is a client of the library: it imports src/index.ts and nothing else of the project.
+  {
+    files: ['src/cli/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['../*', '!../index.js'], message: 'the CLI imports the library through src/index.ts only: export what it needs there.' }] }] },
+  },
 );
 
 /** An ESLint block refusing imports of the named folders of src/ from `files`. */

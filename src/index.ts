@@ -1,11 +1,23 @@
-// The library's public surface. The CLI (src/cli) is a thin layer over exactly these.
+// The library's public surface. The CLI (src/cli) is a thin layer over exactly these: it imports nothing else
+// of the project (eslint.config.js holds it to that).
 export { loadPlan, parsePlan, DEFAULT_BATCH_SIZE, type Plan } from './plan/load.js';
 export { runPlan, type RunOptions, type RunSummary, type ReasonCount, type Lag } from './engine/run.js';
 export { verifyPlan, type VerifyOptions, type VerifySummary, type EntityVerification, type Difference, type DifferenceKind } from './verify/verify.js';
 export { previewPlan, type PlanPreview, type EntityPreview, type SampleRow } from './engine/preview.js';
-export { listQuarantine } from './engine/quarantine.js';
+export { listQuarantine, quarantineColumns } from './engine/quarantine.js';
+export { retryQuarantine, type FixedRecord, type RetryResult } from './engine/retry.js';
 export { matchEvidence, type MatchEvidence } from './engine/match-evidence.js';
+export { listMerges, reviewPairs, decidePairs } from './engine/merge-map.js';
+export { auditHistory } from './engine/audit.js';
+export { draftPlan, planNameOf, type InitResult } from './init/init.js';
+export { renderRunReport, renderVerifyReport, writeReport, type RunReportInput, type ThroughputSample } from './report/report.js';
+export { verifyColumns } from './verify/verify.js';
+export { decryptValue, keyBytes } from './protect/protect.js';
+export { parseQuarantineLimit, quarantineOverLimit, QUARANTINE_LIMIT_HINT, type QuarantineLimit } from './plan/quarantine-limit.js';
+export { parseDuration, DURATION_HINT } from './plan/duration.js';
+export { packageVersion } from './version.js';
 export type { EntityProgress } from './engine/load-entity.js';
+export type { EntityQuality } from './engine/quality.js';
 export { parsePersonName, type PersonName } from './mapping/person-name.js';
 export { defineSurvivorRule, type SurvivorRule, type ClusterMember } from './dedupe/survivorship.js';
 export { defineStep, type StepDefinition, type StepResult, type StepIssue } from './mapping/steps.js';
@@ -13,5 +25,6 @@ export { CrmMigrateError, PlanError, formatPlanIssue, type PlanIssue, type Sourc
 export { redactUrl } from './connectors/url.js';
 export type {
   Connector, Source, Target, StateStore, Counts, Reason, QuarantinedRow, Checkpoint, RunRecord, TableInfo, ColumnInfo,
+  AuditEntry, MergeEntry, ReviewPair, PairDecision,
 } from './connectors/contract.js';
 export type { Value, Row, LogicalType } from './values.js';

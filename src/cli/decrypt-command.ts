@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
-import { CrmMigrateError } from '../errors.js';
-import { loadPlan } from '../plan/load.js';
-import { decryptValue, keyBytes } from '../protect/protect.js';
+import { CrmMigrateError } from '../index.js';
+import { loadPlan } from '../index.js';
+import { decryptValue, keyBytes } from '../index.js';
 import type { Io } from './main.js';
 
 export interface DecryptCommandOptions {

@@ -1,10 +1,10 @@
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { readFile, writeFile } from 'node:fs/promises';
-import type { PairDecision } from '../connectors/contract.js';
-import { withPlanTarget } from '../engine/connections.js';
-import { CrmMigrateError } from '../errors.js';
-import type { Plan } from '../plan/load.js';
+import type { PairDecision } from '../index.js';
+import { decidePairs, listMerges, reviewPairs } from '../index.js';
+import { CrmMigrateError } from '../index.js';
+import type { Plan } from '../index.js';
 import { int, table } from './format.js';
 import type { Io } from './main.js';
 import { commandPlan, type PlanOptions } from './plan-options.js';
@@ -35,10 +35,8 @@ async function emit(lines: unknown[][], csv: boolean | string | undefined, io: I
 export async function mergesCommand(file: string, options: MergesCommandOptions, io: Io): Promise<number> {
   const plan = await commandPlan(file, options);
   const lines: unknown[][] = [];
-  await withPlanTarget(plan, true, async ({ state }) => {
-    for await (const m of state.merges(plan.name)) {
-      if (options.explain === undefined || m.sourceKey === options.explain) lines.push([m.entity, m.sourceKey, m.survivorEntity, m.survivorKey, m.probability.toFixed(6), m.why]);
-    }
+  await listMerges(plan, (m) => {
+    if (options.explain === undefined || m.sourceKey === options.explain) lines.push([m.entity, m.sourceKey, m.survivorEntity, m.survivorKey, m.probability.toFixed(6), m.why]);
   });
   if (options.explain !== undefined) {
     if (lines.length === 0) {
@@ -68,7 +66,7 @@ const DECISIONS: Record<string, boolean> = { same: true, yes: true, match: true,
 export async function reviewCommand(file: string, options: ReviewCommandOptions, io: Io): Promise<number> {
   const plan = await commandPlan(file, options);
   if (options.decide) return decide(plan, options.decide, io);
-  const pairs = await withPlanTarget(plan, true, ({ state }) => state.reviewPairs(plan.name));
+  const pairs = await reviewPairs(plan);
   const header = ['entity_a', 'key_a', 'entity_b', 'key_b', 'probability', 'why', 'decision'];
   await emit([header, ...pairs.map((p) => [p.entityA, p.keyA, p.entityB, p.keyB, p.probability.toFixed(6), p.why, ''])], options.csv, io, () => {
     if (pairs.length === 0) return io.err(`plan ${plan.name} has no pairs awaiting review`);
@@ -99,7 +97,7 @@ async function decide(plan: Plan, file: string, io: Io): Promise<number> {
     if (same === undefined) throw new CrmMigrateError('E_USAGE', `${file} line ${i + 2}: decision "${verdict}" is neither same nor different`, { hint: 'write same or different (or leave it empty to decide later)' });
     decisions.push({ entityA: row.entity_a as string, keyA: row.key_a as string, entityB: row.entity_b as string, keyB: row.key_b as string, same });
   }
-  await withPlanTarget(plan, false, ({ state }) => state.decide(plan.name, decisions));
+  await decidePairs(plan, decisions);
   const same = decisions.filter((d) => d.same).length;
   io.out(`recorded ${int(decisions.length)} decision${decisions.length === 1 ? '' : 's'} (${int(same)} same, ${int(decisions.length - same)} different)${undecided ? `; ${int(undecided)} left undecided` : ''}; the next run honours them (run --fresh to redo the merges)`);
   return 0;

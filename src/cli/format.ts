@@ -1,7 +1,7 @@
-import type { Counts } from '../connectors/contract.js';
-import type { EntityQuality } from '../engine/quality.js';
-import type { RunSummary } from '../engine/run.js';
-import { formatPlanIssue, type PlanIssue } from '../errors.js';
+import type { Counts } from '../index.js';
+import type { EntityQuality } from '../index.js';
+import type { RunSummary } from '../index.js';
+import { formatPlanIssue, type PlanIssue } from '../index.js';
 
 export const int = (n: number): string => n.toLocaleString('en-US');
 

@@ -1,5 +1,5 @@
-import type { AuditEntry } from '../connectors/contract.js';
-import { auditHistory } from '../engine/audit.js';
+import type { AuditEntry } from '../index.js';
+import { auditHistory } from '../index.js';
 import { int, table } from './format.js';
 import type { Io } from './main.js';
 import { commandPlan, type PlanOptions } from './plan-options.js';

@@ -1,7 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { CrmMigrateError } from '../errors.js';
-import { draftPlan, planNameOf } from '../init/init.js';
+import { CrmMigrateError } from '../index.js';
+import { draftPlan, planNameOf } from '../index.js';
 import type { Io } from './main.js';
 
 export interface InitCommandOptions {

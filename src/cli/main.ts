@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { CrmMigrateError, PlanError } from '../errors.js';
+import { CrmMigrateError, PlanError } from '../index.js';
 import { decryptCommand, type DecryptCommandOptions } from './decrypt-command.js';
 import { mergesCommand, reviewCommand } from './dedupe-commands.js';
 import { historyCommand } from './history-command.js';
@@ -11,9 +11,9 @@ import { syncCommand } from './sync-command.js';
 import { DIFFERENT, verifyCommand } from './verify-command.js';
 import { formatIssues } from './format.js';
 import type { PlanOptions } from './plan-options.js';
-import { loadPlan } from '../plan/load.js';
-import { parseQuarantineLimit, QUARANTINE_LIMIT_HINT } from '../plan/quarantine-limit.js';
-import { packageVersion } from '../version.js';
+import { loadPlan } from '../index.js';
+import { parseQuarantineLimit, QUARANTINE_LIMIT_HINT } from '../index.js';
+import { packageVersion } from '../index.js';
 
 /** Where commands write. Tests pass their own; only `bin/crm-migrate.js` touches the process. */
 export interface Io {

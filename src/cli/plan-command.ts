@@ -1,4 +1,4 @@
-import { previewPlan, type EntityPreview } from '../engine/preview.js';
+import { previewPlan, type EntityPreview } from '../index.js';
 import { formatIssues, formatQuality, int } from './format.js';
 import type { Io } from './main.js';
 import { commandPlan, type PlanOptions } from './plan-options.js';

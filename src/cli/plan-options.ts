@@ -1,6 +1,6 @@
-import { loadPlan, type Plan } from '../plan/load.js';
-import { parseQuarantineLimit, quarantineOverLimit } from '../plan/quarantine-limit.js';
-import type { Counts } from '../connectors/contract.js';
+import { loadPlan, type Plan } from '../index.js';
+import { parseQuarantineLimit, quarantineOverLimit } from '../index.js';
+import type { Counts } from '../index.js';
 
 /** The options every command that works on a plan takes. */
 export interface PlanOptions {

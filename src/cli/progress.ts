@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { EntityProgress } from '../engine/load-entity.js';
+import type { EntityProgress } from '../index.js';
 import { int } from './format.js';
 
 export interface ProgressView {

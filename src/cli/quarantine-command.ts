@@ -4,13 +4,11 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { pipeline } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import type { QuarantinedRow } from '../connectors/contract.js';
-import { listQuarantine } from '../engine/quarantine.js';
-import { retryQuarantine, type FixedRecord } from '../engine/retry.js';
-import { sourceColumnsOf } from '../engine/schema-check.js';
-import { isVirtualColumn } from '../mapping/identity.js';
-import { CrmMigrateError } from '../errors.js';
-import type { Plan } from '../plan/load.js';
+import type { QuarantinedRow } from '../index.js';
+import { listQuarantine, quarantineColumns } from '../index.js';
+import { retryQuarantine, type FixedRecord } from '../index.js';
+import { CrmMigrateError } from '../index.js';
+import type { Plan } from '../index.js';
 import { balanced, int, table } from './format.js';
 import type { Io } from './main.js';
 import { commandPlan, type PlanOptions } from './plan-options.js';
@@ -40,7 +38,7 @@ export async function quarantineCommand(file: string, options: QuarantineOptions
   const values = options.showValues === true;
   const entities = plan.entities.filter((e) => !options.entity || e.name === options.entity);
   if (options.entity && entities.length === 0) throw new CrmMigrateError('E_USAGE', `the plan has no entity "${options.entity}"`, { hint: `entities: ${plan.entities.map((e) => e.name).join(', ')}` });
-  const columns = values ? [...new Set(entities.flatMap((e) => sourceColumnsOf(e)).filter((c) => !isVirtualColumn(c)))] : [];
+  const columns = values ? quarantineColumns(entities) : [];
   const out = typeof options.csv === 'string' ? createWriteStream(options.csv) : undefined;
   const write = async (line: string) => {
     if (!out) return io.out(line.replace(/\r?\n$/, ''));

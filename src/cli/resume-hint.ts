@@ -1,4 +1,4 @@
-import { CrmMigrateError } from '../errors.js';
+import { CrmMigrateError } from '../index.js';
 
 /** Failures of a run that started: what was committed stays, and the same command picks up after it. */
 const FAILED_WHILE_RUNNING = new Set(['E_CONNECT', 'E_SOURCE', 'E_TARGET', 'E_STATE', 'E_INTERNAL']);

@@ -1,9 +1,9 @@
 import path from 'node:path';
-import type { QuarantinedRow } from '../connectors/contract.js';
-import { listQuarantine } from '../engine/quarantine.js';
-import { runPlan } from '../engine/run.js';
-import { renderRunReport, writeReport, type ThroughputSample } from '../report/report.js';
-import { matchEvidence } from '../engine/match-evidence.js';
+import type { QuarantinedRow } from '../index.js';
+import { listQuarantine } from '../index.js';
+import { runPlan } from '../index.js';
+import { renderRunReport, writeReport, type ThroughputSample } from '../index.js';
+import { matchEvidence } from '../index.js';
 import { balanced, formatIssues, formatSummary } from './format.js';
 import type { Io } from './main.js';
 import { commandPlan, overQuarantineLimit, type PlanOptions, type WriteOptions } from './plan-options.js';

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runPlan, type RunSummary } from '../engine/run.js';
-import { CrmMigrateError } from '../errors.js';
-import { DURATION_HINT, parseDuration } from '../plan/duration.js';
+import { runPlan, type RunSummary } from '../index.js';
+import { CrmMigrateError } from '../index.js';
+import { DURATION_HINT, parseDuration } from '../index.js';
 import { balanced, formatIssues, int } from './format.js';
 import type { Io } from './main.js';
 import { commandPlan, overQuarantineLimit, type PlanOptions, type WriteOptions } from './plan-options.js';

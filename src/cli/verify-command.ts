@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { renderVerifyReport, writeReport } from '../report/report.js';
-import { verifyColumns, verifyPlan } from '../verify/verify.js';
+import { renderVerifyReport, writeReport } from '../index.js';
+import { verifyColumns, verifyPlan } from '../index.js';
 import { int, table } from './format.js';
 import type { Io } from './main.js';
 import { commandPlan, type PlanOptions } from './plan-options.js';

@@ -1,6 +1,9 @@
 import type { QuarantinedRow, RunRecord } from '../connectors/contract.js';
 import { withPlanTarget } from './connections.js';
 import type { Plan } from '../plan/load.js';
+import type { EntityPlan } from '../mapping/compile.js';
+import { isVirtualColumn } from '../mapping/identity.js';
+import { sourceColumnsOf } from './schema-check.js';
 
 /**
  * The plan's open quarantine — the rows its runs since the last fresh start quarantined and nothing wrote
@@ -26,4 +29,9 @@ export async function listQuarantine(
     }
     return { run, count, runs: [...runs] };
   });
+}
+
+/** The source columns a quarantined row of these entities holds, in order: the columns of a quarantine CSV. */
+export function quarantineColumns(entities: readonly EntityPlan[]): string[] {
+  return [...new Set(entities.flatMap((e) => sourceColumnsOf(e)).filter((c) => !isVirtualColumn(c)))];
 }
