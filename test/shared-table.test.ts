@@ -89,6 +89,23 @@ describe.each([
     expect(await ids()).toEqual([1, 2, 3, 4, 1001, 1002, 1003, 1004, 1005, 1006]);
   });
 
+  it('treats an entity loaded without a crosswalk as an earlier version did, and warns', async () => {
+    const plan = parsePlan(PLAN(m), 'plan.yaml');
+    await runPlan(plan);
+    // A target an earlier crm-migrate loaded: it kept no crosswalk for the leads.
+    await m.target.run(`DELETE FROM ${m.target.kind === 'postgres' ? '_crm_migrate.crosswalk' : '_crm_migrate_crosswalk'} WHERE entity = 'leads'`);
+    await m.source.run("UPDATE leads SET name = 'Lead 1, renamed', updated_at = '2026-01-02 11:00:00' WHERE id = 1001");
+    const warnings: string[] = [];
+    const second = await runPlan(plan, { onWarnings: (w) => warnings.push(...w.map((i) => i.message)) });
+    expect(warnings).toEqual([expect.stringMatching(/^leads was loaded by an earlier crm-migrate that kept no crosswalk for it/)]);
+    expect(second.entities.leads).toMatchObject({ read: 1, written: 1, quarantined: 0 });
+    expect((await m.target.rows<{ name: string }>('SELECT name FROM people WHERE id = 1001'))[0]?.name).toBe('Lead 1, renamed');
+    // It stays so: the next increment updates its other rows too, rather than taking them for someone else's.
+    await m.source.run("UPDATE leads SET name = 'Lead 2, renamed', updated_at = '2026-01-02 12:00:00' WHERE id = 1002");
+    expect((await runPlan(plan)).entities.leads).toMatchObject({ read: 1, written: 1, quarantined: 0 });
+    expect((await m.target.rows<{ name: string }>('SELECT name FROM people WHERE id = 1002'))[0]?.name).toBe('Lead 2, renamed');
+  });
+
   it('never writes an increment over a row it did not write: the new CRM\'s, or the other entity\'s', async () => {
     const plan = parsePlan(PLAN(m), 'plan.yaml');
     await runPlan(plan);

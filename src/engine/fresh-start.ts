@@ -13,13 +13,14 @@ const KEYS_PER_CHUNK = 5_000;
  * fresh start before anything is emptied. A table filled only by entities without a crosswalk was the plan's
  * to make, and is emptied as before.
  */
-export async function refuseFreshOverOthersRows(plan: string, entities: readonly BoundEntity[], target: Target): Promise<void> {
+export async function refuseFreshOverOthersRows(plan: string, entities: readonly BoundEntity[], target: Target, legacy: ReadonlySet<string>): Promise<void> {
   const byTable = new Map<string, BoundEntity[]>();
   for (const e of entities) byTable.set(e.plan.into, [...(byTable.get(e.plan.into) ?? []), e]);
   for (const [table, writers] of byTable) {
     const key = writers[0]?.targetKey ?? [];
     const sameKey = writers.every((w) => w.targetKey.join('\u0000') === key.join('\u0000'));
-    if (key.length === 0 || !sameKey || !writers.every((w) => w.recordsCrosswalk) || !(await target.describe(table))) continue;
+    // A writer loaded by a version that kept no crosswalk for it cannot tell its rows from others': emptied as before.
+    if (key.length === 0 || !sameKey || !writers.every((w) => w.recordsCrosswalk && !legacy.has(w.plan.name)) || !(await target.describe(table))) continue;
     let others = 0;
     for await (const rows of target.read({ table, columns: key, key, batchSize: KEYS_PER_CHUNK })) {
       const keys = rows.map((r) => sourceKeyText(r.map((v) => valueToJson(v ?? null))));
@@ -33,4 +34,20 @@ export async function refuseFreshOverOthersRows(plan: string, entities: readonly
       });
     }
   }
+}
+
+/**
+ * The entities that were loaded before (the plan's last finished run has their checkpoint) and yet have no
+ * crosswalk line: loaded by a version that kept none for them. Their increments upsert as that version did,
+ * without asking which rows are theirs, and `--fresh` empties their tables as it did; the run warns of it.
+ */
+export async function entitiesWithoutCrosswalk(plan: string, entities: readonly BoundEntity[], target: Target): Promise<Set<string>> {
+  const legacy = new Set<string>();
+  const done = await target.state.latestRun(plan, 'done');
+  if (!done) return legacy;
+  const loaded = new Set((await target.state.checkpoints(done.runId)).map((c) => c.entity));
+  for (const e of entities) {
+    if (e.recordsCrosswalk && loaded.has(e.plan.name) && !(await target.state.hasCrosswalk(plan, e.plan.name))) legacy.add(e.plan.name);
+  }
+  return legacy;
 }

@@ -12,7 +12,7 @@ import { shiftBack } from './cursor.js';
 import { mergePlanner, type DedupeSummary } from './dedupe.js';
 import { makePlaceholders, placeholderStepName, placeholderTargets, type PlaceholderSpec } from './placeholders.js';
 import { foreignRowFinder } from './foreign-rows.js';
-import { refuseFreshOverOthersRows } from './fresh-start.js';
+import { entitiesWithoutCrosswalk, refuseFreshOverOthersRows } from './fresh-start.js';
 import { resyncLinkedChanges } from './linked-changes.js';
 import { targetLookups, type TargetLookups } from './target-lookups.js';
 import { refResolver } from './refs.js';
@@ -209,13 +209,24 @@ function steps(entities: readonly BoundEntity[]): Step[] {
 export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<RunSummary> {
   const started = Date.now();
   return withConnections(plan, false, async (source, target, lookups) => {
-    const { entities, warnings } = await checkAgainstSchemas(plan, source, target);
-    const merging = mergePlanner(plan, entities, source, target.state, lookups);
+    const { entities: checked, warnings } = await checkAgainstSchemas(plan, source, target);
+    const merging = mergePlanner(plan, checked, source, target.state, lookups);
     if (warnings.length > 0) options.onWarnings?.(warnings);
     await target.prepare();
     await lockPlan(plan, target, options.wait === true);
+    const legacy = await entitiesWithoutCrosswalk(plan.name, checked, target);
+    // Such an entity keeps no crosswalk in this run either: a partial one would make its other rows look like others'.
+    const entities = checked.map((e) => (legacy.has(e.plan.name) ? { ...e, recordsCrosswalk: false } : e));
+    if (legacy.size > 0) {
+      options.onWarnings?.(entities.filter((e) => legacy.has(e.plan.name)).map((e) => ({
+        severity: 'warning' as const,
+        path: e.plan.path,
+        message: `${e.plan.name} was loaded by an earlier crm-migrate that kept no crosswalk for it: its increments upsert without checking which rows of ${e.plan.into} are its own`,
+        hint: 'load it once more into a fresh copy of the target (or run --fresh where the table holds only its rows) to have them checked',
+      })));
+    }
     if (options.fresh) {
-      await refuseFreshOverOthersRows(plan.name, entities, target);
+      await refuseFreshOverOthersRows(plan.name, entities, target, legacy);
       await target.reset(plan.name, [...new Set(entities.map((e) => e.plan.into))]);
     }
     let run: RunRecord | undefined = await target.state.latestRun(plan.name);
@@ -297,7 +308,7 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
         if (step.kind === 'linked') {
           if (entity.create && !(await target.describe(entity.plan.into))) await target.createTable(entity.create);
           const resolve = refResolver(plan, entity, target.state, source, { lookups });
-          const foreignRows = target.capabilities.updates ? foreignRowFinder(plan.name, entity, target.state, lookups) : undefined;
+          const foreignRows = target.capabilities.updates && !legacy.has(entity.plan.name) ? foreignRowFinder(plan.name, entity, target.state, lookups) : undefined;
           result = await resyncLinkedChanges({ source, target, runId, planName: plan.name, entity, stepName: name, from, resolve, foreignRows, signal: options.signal });
         } else if (step.kind === 'placeholders') {
           result = await makePlaceholders({ source, target, runId, planName: plan.name, entity, referenced: step.referenced, spec: step.spec, order: readOrder(entity), from, signal: options.signal });
@@ -310,7 +321,7 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
             source, target, runId, entity, from, planName: plan.name, resolve, signal: options.signal, onProgress: secondPass ? undefined : options.onProgress,
             merges: group?.merges, review: group?.owner ? group.plan.review : undefined, secondPass,
             closesEarlierQuarantine: previous !== undefined && entity.plan.strategy === 'incremental',
-            foreignRows: entity.plan.strategy === 'incremental' && target.capabilities.updates ? foreignRowFinder(plan.name, entity, target.state, lookups) : undefined,
+            foreignRows: entity.plan.strategy === 'incremental' && target.capabilities.updates && !legacy.has(entity.plan.name) ? foreignRowFinder(plan.name, entity, target.state, lookups) : undefined,
           });
         }
         // The entities after it look their refs up in its crosswalk, the next increment its own rows.

@@ -153,6 +153,7 @@ function inspectOnlyState(store: SqlStateStore, client: pg.Client): StateStore {
     history: async (plan) => ((await exists()) ? store.history(plan) : []),
     crosswalk: async (plan, entity, keys) => ((await exists()) ? store.crosswalk(plan, entity, keys) : new Map()),
     writtenKeys: async (plan, entity, keys) => ((await exists()) ? store.writtenKeys(plan, entity, keys) : new Set()),
+    hasCrosswalk: async (plan, entity) => (await exists()) && store.hasCrosswalk(plan, entity),
     placeholders: async function* (plan, entity) {
       if (await exists()) yield* store.placeholders(plan, entity);
     },

@@ -225,6 +225,12 @@ export class SqlStateStore implements StateStore {
     return found;
   }
 
+  async hasCrosswalk(plan: string, entity: string): Promise<boolean> {
+    const p = (i: number) => this.#d.param(i);
+    const rows = await this.#session.query(`SELECT 1 AS found FROM ${this.#d.table('crosswalk')} WHERE plan = ${p(1)} AND entity = ${p(2)} LIMIT 1`, [plan, entity]);
+    return rows.length > 0;
+  }
+
   async refreshStatistics(): Promise<void> {
     for (const sql of this.#d.analyze ?? []) await this.#session.query(sql);
   }
@@ -485,6 +491,7 @@ export const INSPECT_ONLY_STATE: StateStore = {
   history: () => Promise.resolve([]),
   crosswalk: () => Promise.resolve(new Map()),
   writtenKeys: () => Promise.resolve(new Set()),
+  hasCrosswalk: () => Promise.resolve(false),
   placeholders: async function* () {},
   retried: async function* () {},
   merges: async function* () {},
@@ -512,6 +519,7 @@ export function withOwnLookups(store: StateStore, lookups: () => Promise<StateSt
     crosswalk: async (plan, entity, keys) => (await (opened ??= lookups())).crosswalk(plan, entity, keys),
     writtenKeys: async (plan, entity, keys) => (await (opened ??= lookups())).writtenKeys(plan, entity, keys),
     refreshStatistics: () => store.refreshStatistics?.() ?? Promise.resolve(),
+    hasCrosswalk: (plan, entity) => store.hasCrosswalk(plan, entity),
     placeholders: (plan, entity) => store.placeholders(plan, entity),
     retried: (plan, entity) => store.retried(plan, entity),
     merges: (plan) => store.merges(plan),
