@@ -2,6 +2,7 @@
 // of the project (eslint.config.js holds it to that).
 export { loadPlan, parsePlan, DEFAULT_BATCH_SIZE, type Plan } from './plan/load.js';
 export { runPlan, type RunOptions, type RunSummary, type ReasonCount, type Lag } from './engine/run.js';
+export { syncPlan, type SyncOptions } from './engine/sync.js';
 export { verifyPlan, type VerifyOptions, type VerifySummary, type EntityVerification, type Difference, type DifferenceKind } from './verify/verify.js';
 export { previewPlan, type PlanPreview, type EntityPreview, type SampleRow } from './engine/preview.js';
 export { listQuarantine, quarantineColumns } from './engine/quarantine.js';

@@ -1,7 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { runPlan, type RunSummary } from '../index.js';
-import { CrmMigrateError } from '../index.js';
-import { DURATION_HINT, parseDuration } from '../index.js';
+import { CrmMigrateError, DURATION_HINT, parseDuration, syncPlan, type RunSummary } from '../index.js';
 import { balanced, formatIssues, int } from './format.js';
 import type { Io } from './main.js';
 import { commandPlan, overQuarantineLimit, type PlanOptions, type WriteOptions } from './plan-options.js';
@@ -13,10 +10,6 @@ export interface SyncCommandOptions extends PlanOptions, WriteOptions {
   json?: boolean;
   showValues?: boolean;
 }
-
-/** Failures a later increment may get past: the database was unreachable, or a read or write broke off. */
-const TRANSIENT: readonly string[] = ['E_CONNECT', 'E_SOURCE', 'E_TARGET'];
-const MAX_FAILURES = 5;
 
 /** One line per increment: what each incremental entity applied, and how much is still pending (the lag). */
 function incrementLine(summary: RunSummary): string {
@@ -35,50 +28,37 @@ function incrementLine(summary: RunSummary): string {
  */
 export async function syncCommand(file: string, options: SyncCommandOptions, io: Io): Promise<number> {
   const plan = await commandPlan(file, options);
-  if (!plan.entities.some((e) => e.strategy === 'incremental')) {
-    throw new CrmMigrateError('E_USAGE', 'sync runs increments, but no entity of the plan is incremental', { hint: 'add strategy: incremental and cursor: <column> to an entity' });
-  }
   const every = parseDuration(options.every ?? '30s');
   if (every === undefined) throw new CrmMigrateError('E_USAGE', `--every "${options.every ?? ''}" is not a duration`, { hint: DURATION_HINT });
   const stop = stopOnSignals((line) => io.err(line));
-  let warned = false;
-  let failures = 0;
+  let code = 0;
   try {
-    while (!stop.signal.aborted) {
-      let summary: RunSummary;
-      try {
-        summary = await runPlan(plan, {
-          signal: stop.signal,
-          wait: options.wait,
-          lag: true,
-          command: 'sync',
-          onWarnings: (warnings) => {
-            if (!warned) io.err(formatIssues(warnings));
-            warned = true;
-          },
-        });
-        failures = 0;
-      } catch (error) {
-        // A dropped connection or a database away for maintenance should not end a sync that runs for weeks:
-        // the failed increment is resumed by the next one. A bad plan, or too many failures in a row, end it.
-        const transient = error instanceof CrmMigrateError && TRANSIENT.includes(error.code);
-        if (!transient || ++failures >= MAX_FAILURES) throw withResumeHint(error, `crm-migrate sync ${file}`);
-        io.err(`${new Date().toISOString()} increment failed (${failures} of ${MAX_FAILURES} in a row), retrying in ${options.every ?? '30s'}: ${error.message}`);
-        await sleep(every, undefined, { signal: stop.signal }).catch(() => undefined);
-        continue;
-      }
-      io.out(options.json ? JSON.stringify({ at: new Date().toISOString(), runId: summary.runId, status: summary.status, entities: summary.entities, lag: summary.lag }) : incrementLine(summary));
-      if (!Object.values(summary.entities).every(balanced)) return 1;
-      const over = overQuarantineLimit(plan, options, summary.entities);
-      if (over) {
-        io.err(`error: increment ${summary.runId}: ${over}\nhint: see why with crm-migrate quarantine ${file}; sync stopped so the quarantine does not keep growing`);
-        return 1;
-      }
-      await sleep(every, undefined, { signal: stop.signal }).catch(() => undefined);
-    }
+    await syncPlan(plan, {
+      everyMs: every,
+      signal: stop.signal,
+      wait: options.wait,
+      onWarnings: (warnings) => io.err(formatIssues(warnings)),
+      onRetry: (error, failures, max) => io.err(`${new Date().toISOString()} increment failed (${failures} of ${max} in a row), retrying in ${options.every ?? '30s'}: ${error.message}`),
+      onIncrement: (summary) => {
+        io.out(options.json ? JSON.stringify({ at: new Date().toISOString(), runId: summary.runId, status: summary.status, entities: summary.entities, lag: summary.lag }) : incrementLine(summary));
+        if (!Object.values(summary.entities).every(balanced)) {
+          code = 1;
+          return false;
+        }
+        const over = overQuarantineLimit(plan, options, summary.entities);
+        if (over) {
+          io.err(`error: increment ${summary.runId}: ${over}\nhint: see why with crm-migrate quarantine ${file}; sync stopped so the quarantine does not keep growing`);
+          code = 1;
+          return false;
+        }
+        return true;
+      },
+    });
+  } catch (error) {
+    throw withResumeHint(error, `crm-migrate sync ${file}`);
   } finally {
     stop.dispose();
   }
-  io.err('sync stopped; the target holds everything up to its last checkpoint');
-  return 0;
+  if (code === 0) io.err('sync stopped; the target holds everything up to its last checkpoint');
+  return code;
 }
