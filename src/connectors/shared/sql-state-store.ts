@@ -7,7 +7,21 @@ export interface SqlSession {
   query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]>;
 }
 
-export type StateTable = 'runs' | 'checkpoints' | 'quarantine' | 'audit' | 'crosswalk' | 'placeholders' | 'retried' | 'merges' | 'review' | 'decisions' | 'locks';
+export type StateTable = 'runs' | 'checkpoints' | 'quarantine' | 'audit' | 'crosswalk' | 'placeholders' | 'retried' | 'merges' | 'review' | 'decisions' | 'locks' | 'meta';
+
+/**
+ * The version of the state tables this code writes. A target's `meta` table records the version its state is
+ * at; an older one is brought up by MIGRATIONS, in order, before anything else is read or written, and a newer
+ * one (written by a later crm-migrate) is refused rather than misread.
+ */
+export const STATE_VERSION = 1;
+
+/**
+ * Upgrades from the version before each: `run` brings state at `version - 1` to `version`. Version 1 is the
+ * first versioned shape; state written before versions were recorded is at 1 once the tables above exist
+ * (every change until then added a table or an index, created if missing).
+ */
+const MIGRATIONS: readonly { readonly version: number; readonly what: string; run(session: SqlSession, d: StateDialect): Promise<void> }[] = [];
 
 /** How a SQL database spells the state tables: names, placeholders and a few types. */
 export interface StateDialect {
@@ -102,6 +116,22 @@ export class SqlStateStore implements StateStore {
       plan ${k} PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, started_at TEXT NOT NULL)`);
     await this.#session.query(`CREATE TABLE IF NOT EXISTS ${d.table('decisions')} (
       plan ${k} NOT NULL, ${pair}, same INTEGER NOT NULL, decided_at TEXT NOT NULL, PRIMARY KEY (plan, pair_id))`);
+    await this.#session.query(`CREATE TABLE IF NOT EXISTS ${d.table('meta')} (name ${k} PRIMARY KEY, value TEXT NOT NULL)`);
+    await this.#upgrade();
+  }
+
+  /** The state's version, recorded, and brought up to this code's by the migrations in order. */
+  async #upgrade(): Promise<void> {
+    const d = this.#d;
+    const [row] = await this.#session.query(`SELECT value FROM ${d.table('meta')} WHERE name = ${d.param(1)}`, ['state_version']);
+    const stored = row ? Number(row.value) : undefined;
+    if (stored !== undefined && stored > STATE_VERSION) {
+      throw new CrmMigrateError('E_STATE', `the target's state was written by a newer crm-migrate (state version ${stored}; this one knows versions up to ${STATE_VERSION})`, {
+        hint: 'run the crm-migrate version that wrote it, or a newer one',
+      });
+    }
+    for (const migration of MIGRATIONS) if (stored !== undefined && migration.version > stored) await migration.run(this.#session, d);
+    if (stored !== STATE_VERSION) await this.#insertRows('meta', ['name', 'value'], [['state_version', String(STATE_VERSION)]], { keys: ['name'], update: ['value'] });
   }
 
   /** Records who took the plan's run lock (its own statement). */
