@@ -72,6 +72,24 @@ table('phone', { country: 'US' }, [
   ['+४४ २० ७९४६ ०९५८', '+442079460958', ['fixed:formatted']],
   ['０００－０００－００００', '０００－０００－００００', ['invalid:placeholder']],
 ]);
+// Internationalised domains, written one way when the plan says which; kept as written when it does not.
+table('email', { idn: 'ascii' }, [
+  ['José@Bücher.de', 'josé@xn--bcher-kva.de', ['fixed:normalized', 'fixed:idn_encoded']],
+  ['info@xn--bcher-kva.de', 'info@xn--bcher-kva.de', []],
+  ['ann@acme.com', 'ann@acme.com', []],
+  ['li@例子.中国', 'li@xn--fsqu00a.xn--fiqs8s', ['fixed:idn_encoded']],
+  ['ivan@пример.рф', 'ivan@xn--e1afmkfd.xn--p1ai', ['fixed:idn_encoded']],
+  ['x@xn--zz.de', 'x@xn--zz.de', ['invalid:invalid_email']],
+]);
+table('email', { idn: 'unicode' }, [
+  ['info@xn--bcher-kva.de', 'info@bücher.de', ['fixed:idn_decoded']],
+  ['info@bücher.de', 'info@bücher.de', []],
+  ['ann@acme.com', 'ann@acme.com', []],
+]);
+table('email', undefined, [
+  ['info@bücher.de', 'info@bücher.de', []],
+  ['info@xn--bcher-kva.de', 'info@xn--bcher-kva.de', []],
+]);
 table('phone', { country: 'US', format: 'international' }, [['(415) 555-2671', '+1 415 555 2671', ['fixed:formatted']]]);
 table('phone', { country: 'US', format: 'national' }, [['+1 415 555 2671', '(415) 555-2671', ['fixed:formatted']]]);
 // Its parts, for CRMs that keep them in columns of their own: derived from a valid number, not corrections.

@@ -1,4 +1,5 @@
 import disposableDomains from 'disposable-email-domains' with { type: 'json' };
+import { domainToASCII, domainToUnicode } from 'node:url';
 import validator from 'validator';
 import { z } from 'zod';
 import { defineStep, invalid, ok, type StepIssue } from '../mapping/steps.js';
@@ -39,6 +40,11 @@ const EmailOptions = z
     fix: z.enum(['domains']).optional(),
     /** A throwaway-mailbox domain: flagged, or treated as invalid. */
     disposable: z.enum(['flag', 'invalid']).optional(),
+    /**
+     * An internationalised domain, written one way: `ascii` (punycode, xn--bcher-kva.de, what mail servers and
+     * most CRMs store) or `unicode` (bücher.de, what people read). Without it, a domain is kept as written.
+     */
+    idn: z.enum(['ascii', 'unicode']).optional(),
   })
   .optional();
 
@@ -83,14 +89,22 @@ defineStep({
       const problem = common ? undefined : mailboxProblem(address);
       if (problem) return invalid(s, problem);
       const at = address.lastIndexOf('@');
-      const domain = address.slice(at + 1);
+      let domain = address.slice(at + 1);
       if (isPlaceholderDomain(domain)) return invalid(s, 'placeholder_domain');
+      let idn: string | undefined;
+      if (options?.idn) {
+        // Node's WHATWG URL converter (UTS #46): an empty answer is a label that is no domain in either form.
+        const converted = options.idn === 'ascii' ? domainToASCII(domain) : domainToUnicode(domain);
+        if (converted === '') return invalid(s, 'invalid_email');
+        if (converted !== domain) [domain, address, idn] = [converted, `${address.slice(0, at)}@${converted}`, options.idn === 'ascii' ? 'idn_encoded' : 'idn_decoded'];
+      }
       const suggestion = domainCorrection(domain);
       // Most addresses pass with at most `normalized`: answered with shared issue lists, no allocation.
-      if (!repair && suggestion === null && !options?.disposable) {
+      if (!repair && suggestion === null && !options?.disposable && !idn) {
         return normalized ? { value: address, issues: fixed('normalized') } : ok(address);
       }
       const issues: StepIssue[] = normalized ? [{ code: 'normalized', kind: 'fixed' }] : [];
+      if (idn) issues.push({ code: idn, kind: 'fixed' });
       if (repair) issues.push({ code: repair.code, kind: 'fixed' });
       if (suggestion !== null) {
         if (options?.fix === 'domains') {
