@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parsePersonName } from '../src/mapping/person-name.js';
 import '../src/mapping/compile.js';
 import { findStep } from '../src/mapping/steps.js';
+import { parsePlan } from '../src/plan/load.js';
 
 // [input, honorific, first, middle, last, suffix, nickname]; '' is null.
 const CASES: [string | null, string, string, string, string, string, string?][] = [
@@ -147,5 +148,30 @@ describe('parsePersonName', () => {
     expect(part('first')('John and Jane Smith')).toEqual({ value: 'John', issues: [{ code: 'household', kind: 'flag' }] });
     expect(part('last')('Jane 😀 Doe')).toEqual({ value: 'Doe', issues: [{ code: 'symbols_dropped', kind: 'flag' }] });
     expect(part('partner')('Jane Doe')).toEqual({ value: null });
+  });
+
+  it('counts the parts of a name no field takes, on one field, unless the name is kept whole too', () => {
+    const plan = (extra = '') => parsePlan(`version: 1
+source: "sqlite::memory:"
+target: "sqlite::memory:"
+entities:
+  people:
+    from: people
+    into: people
+    key: id
+    fields:
+      id: id
+      first_name: { from: name, transform: name.first }
+      last_name: { from: name, transform: name.last }${extra}
+`, 'plan.yaml');
+    const step = (p: ReturnType<typeof plan>, field: string) => p.entities[0]?.fields.find((f) => f.target === field)?.steps[0]?.run as (v: string) => { value: unknown; issues?: readonly { code: string }[] };
+    const codes = (r: { issues?: readonly { code: string }[] }) => (r.issues ?? []).map((i) => i.code);
+    const p = plan();
+    expect(codes(step(p, 'last_name')('Dr. Mary Ann "Mimi" Jones Jr.'))).toEqual(['honorific_dropped', 'middle_dropped', 'suffix_dropped', 'nickname_dropped']);
+    expect(codes(step(p, 'last_name')('Mary Jones'))).toEqual([]);
+    expect(codes(step(p, 'first_name')('Dr. Mary Ann Jones'))).toEqual([]);
+    expect(codes(step(p, 'last_name')('John and Jane Smith'))).toEqual(['household', 'partner_dropped']);
+    // Kept whole in a field of its own, nothing is lost.
+    expect(codes(step(plan('\n      full_name: name'), 'last_name')('Dr. Mary Ann Jones Jr.'))).toEqual([]);
   });
 });

@@ -9,6 +9,7 @@ import './transforms.js';
 // Also register the expr and json steps.
 import { expressionColumns } from './expressions.js';
 import { templateColumns } from './json-build.js';
+import { NAME_PARTS, type NamePart } from './person-name.js';
 import '../cleaning/index.js';
 import '../protect/steps.js';
 import { compileIdentity, joinColumn, type LookupPlan, type RefPlan } from './identity.js';
@@ -270,7 +271,7 @@ export function compileEntity(
   const compiled = Object.entries(entity.fields)
     .map(([target, field]) => compileField(identity, target, field, [...path, 'fields', target], keys, issues))
     .filter((f): f is FieldPlan => f !== undefined);
-  const { fields, joins } = withJoins(compiled, entity.join ?? {}, path, issues);
+  const { fields, joins } = withJoins(countDroppedNameParts(compiled), entity.join ?? {}, path, issues);
   const sync = compileSync(entity, path, issues);
   sync.linkedCursors.forEach((c, i) => {
     if (!joins.some((j) => j.alias === c.alias)) issues.push({ severity: 'error', path: [...path, 'cursor', i + 1], message: `no join "${c.alias}" for the cursor ${c.alias}.${c.column}`, hint: didYouMean(c.alias, joins.map((j) => j.alias)) ?? 'name a join of this entity' });
@@ -292,6 +293,32 @@ export function compileEntity(
     placeholder: entity.placeholder,
     input: entity,
   };
+}
+
+/**
+ * A name column split into parts by `name.*` fields loses the parts no field takes: "Dr. Mary Ann Jones Jr."
+ * into first_name and last_name drops Dr., Ann and Jr. One field per column (its last name, else the first)
+ * counts them, as flags (`middle_dropped`, `suffix_dropped`…) in the quality report, so none is lost unseen.
+ * A column also copied whole into a field of its own loses nothing.
+ */
+function countDroppedNameParts(fields: FieldPlan[]): FieldPlan[] {
+  const part = (f: FieldPlan) => /^name\.(\w+)$/.exec(f.steps[0]?.name ?? '')?.[1] as NamePart | undefined;
+  const byColumn = new Map<string, FieldPlan[]>();
+  for (const f of fields) if (part(f) && f.from.length === 1) byColumn.set(f.from[0] as string, [...(byColumn.get(f.from[0] as string) ?? []), f]);
+  const counting = new Map<FieldPlan, NamePart[]>();
+  for (const [column, split] of byColumn) {
+    if (fields.some((f) => f.from.includes(column) && !part(f))) continue;
+    const taken = new Set(split.map(part));
+    const dropped = NAME_PARTS.filter((p) => !taken.has(p));
+    if (dropped.length > 0) counting.set(split.find((f) => part(f) === 'last') ?? (split[0] as FieldPlan), dropped);
+  }
+  if (counting.size === 0) return fields;
+  return fields.map((f) => {
+    const dropped = counting.get(f);
+    const first = f.steps[0];
+    const definition = first && findStep(first.name);
+    return dropped && first && definition ? { ...f, steps: [{ ...first, run: definition.create({ dropped }) }, ...f.steps.slice(1)] } : f;
+  });
 }
 
 /** The entity's strategy keys, checked against each other: each one names the key it needs. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Value } from '../values.js';
-import { NAME_PARTS, parsePersonName, type PersonName } from './person-name.js';
+import { NAME_PARTS, parsePersonName, type NamePart, type PersonName } from './person-name.js';
 import { castValue, CAST_TYPES } from './cast.js';
 import { defineStep, invalid, ok, type StepIssue, type StepResult } from './steps.js';
 
@@ -36,9 +36,15 @@ for (const part of NAME_PARTS) {
     kind: 'transform',
     takes: 'one',
     output: 'text',
-    create: () => (input) => {
-      const name = parseCached(input as Value);
-      return name.flags.length === 0 ? ok(name[part]) : { value: name[part], issues: flagsOf(name.flags) };
+    // `dropped` is set by the plan compiler, not written in plans: the parts no field of the entity takes.
+    create: (options?: { readonly dropped?: readonly NamePart[] }) => {
+      const dropped = options?.dropped ?? [];
+      return (input) => {
+        const name = parseCached(input as Value);
+        const lost = dropped.length === 0 ? [] : dropped.filter((p) => name[p] !== null).map((p) => `${p}_dropped`);
+        const flags = lost.length === 0 ? name.flags : [...name.flags, ...lost];
+        return flags.length === 0 ? ok(name[part]) : { value: name[part], issues: flagsOf(flags) };
+      };
     },
   });
 }
