@@ -31,6 +31,33 @@ describe('dedupe on CRM-like people, through a plan with only dedupe.on', () => 
   }, 60_000);
 });
 
+describe('dedupe on a source column the new CRM has no field for', () => {
+  it('compares source.phone as read, and finds the duplicates that only the phone shows', async () => {
+    const records = crmPeople(3000, 5);
+    const truth = records.map((r) => r.person);
+    const tmp = tempDir();
+    try {
+      const without = scoreClusters(truth, (await planClusters(records, path.join(tmp.dir), 'on: [email, first_name, last_name]')).clusters);
+      const dir = path.join(tmp.dir, 'with');
+      (await import('node:fs')).mkdirSync(dir);
+      const withPhone = scoreClusters(truth, (await planClusters(records, dir, 'on: [email, first_name, last_name, source.phone]')).clusters);
+      expect(withPhone.precision).toBeGreaterThanOrEqual(0.995);
+      expect(withPhone.recall).toBeGreaterThan(without.recall + 0.05);
+    } finally {
+      tmp.remove();
+    }
+  }, 60_000);
+
+  it('refuses a source column the table does not have, with a suggestion', async () => {
+    const tmp = tempDir();
+    try {
+      await expect(planClusters(crmPeople(50, 1), tmp.dir, 'on: [email, source.phon]')).rejects.toThrow(/source table people has no column "phon" to compare/);
+    } finally {
+      tmp.remove();
+    }
+  });
+});
+
 describe('dedupe keeps apart the people CRMs confuse', () => {
   // Each case: two records; `same` says whether they are one person. Put among generated people, so the
   // model is trained on a table of realistic size, as in a real run.

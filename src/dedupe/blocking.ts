@@ -21,7 +21,8 @@ export interface BlockingRule {
 export function parseBlockingRule(text: string): BlockingRule | string {
   const parts: KeyPart[] = [];
   for (const piece of text.split('+').map((p) => p.trim())) {
-    const m = /^(?:([a-z_]+)\(\s*([A-Za-z_][\w]*)\s*\)|([A-Za-z_][\w]*))$/.exec(piece);
+    // A field, or `source.column` (a source column compared as it was read, see dedupe/plan.ts).
+    const m = /^(?:([a-z_]+)\(\s*((?:source\.)?[A-Za-z_][\w]*)\s*\)|((?:source\.)?[A-Za-z_][\w]*))$/.exec(piece);
     if (!m) return `"${piece}" is not a field or function(field)`;
     const fn = (m[1] ?? 'exact') as KeyFunction;
     if (!KEY_FUNCTIONS.includes(fn)) return `unknown key function ${m[1]}() — one of ${KEY_FUNCTIONS.join(', ')}`;

@@ -9,7 +9,11 @@ import { survivorRuleNames } from './survivorship.js';
 
 /** An entity's `dedupe:` block, checked and with its defaults filled in. */
 export interface DedupePlan {
-  readonly on: readonly { readonly field: string; readonly kind: CompareKind }[];
+  /**
+   * What is compared: target fields (after mapping and cleaning), or `source.column`, a source column as it was
+   * read (a raw phone, a legacy account number the new CRM has no field for); `column` names it then.
+   */
+  readonly on: readonly { readonly field: string; readonly kind: CompareKind; readonly column?: string | undefined }[];
   readonly blocking: readonly BlockingRule[];
   readonly threshold: number;
   readonly review: number | undefined;
@@ -47,27 +51,33 @@ export function defaultBlocking(on: DedupePlan['on']): string[] {
   return rules.length > 0 ? rules : on.map((f) => f.field);
 }
 
+/** The prefix of a source column in `on:` and blocking rules: `source.legacy_phone`. */
+const SOURCE = 'source.';
+
 /** Compiles `dedupe:`; problems go to `issues` with their path in the plan. */
 export function compileDedupe(entityName: string, input: DedupeInput, fields: readonly string[], issues: PlanIssue[]): DedupePlan {
   const path = ['entities', entityName, 'dedupe'];
-  const checkField = (field: string, at: (string | number)[]) => {
-    if (!fields.includes(field)) issues.push({ severity: 'error', path: [...path, ...at], message: `"${field}" is not a field of ${entityName}`, hint: didYouMean(field, fields) ?? `dedupe compares target fields: ${fields.join(', ')}` });
+  const checkField = (field: string, at: (string | number)[], sourceToo = false) => {
+    if (sourceToo && field.startsWith(SOURCE) && field.length > SOURCE.length) return;
+    if (!fields.includes(field)) issues.push({ severity: 'error', path: [...path, ...at], message: `"${field}" is not a field of ${entityName}`, hint: didYouMean(field, fields) ?? `dedupe compares target fields (${fields.join(', ')}), or source columns as source.column` });
   };
-  input.on.forEach((f, i) => checkField(f, ['on', i]));
+  input.on.forEach((f, i) => checkField(f, ['on', i], true));
   const on = input.on.map((field) => {
     const given = input.compare?.[field];
     if (given !== undefined && !(COMPARE_KINDS as readonly string[]).includes(given)) {
       issues.push({ severity: 'error', path: [...path, 'compare', field], message: `unknown comparison "${given}"`, hint: didYouMean(given, COMPARE_KINDS) ?? `one of ${COMPARE_KINDS.join(', ')}` });
     }
-    return { field, kind: (given as CompareKind | undefined) ?? kindForField(field) };
+    const column = field.startsWith(SOURCE) ? field.slice(SOURCE.length) : undefined;
+    return { field, kind: (given as CompareKind | undefined) ?? kindForField(column ?? field), column };
   });
+  const compared = new Set(input.on);
   for (const field of Object.keys(input.compare ?? {})) if (!input.on.includes(field)) issues.push({ severity: 'error', path: [...path, 'compare', field], message: `"${field}" is not in dedupe.on`, hint: 'add it to on:, or remove it here' });
   const blocking: BlockingRule[] = [];
   (input.blocking ?? defaultBlocking(on)).forEach((text, i) => {
     const rule = parseBlockingRule(text);
     if (typeof rule === 'string') issues.push({ severity: 'error', path: [...path, 'blocking', i], message: rule, hint: 'e.g. "email" or "metaphone(last_name) + initial(first_name)"' });
     else {
-      rule.parts.forEach((p) => checkField(p.field, ['blocking', i]));
+      rule.parts.forEach((p) => (compared.has(p.field) ? undefined : checkField(p.field, ['blocking', i])));
       blocking.push(rule);
     }
   });

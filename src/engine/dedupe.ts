@@ -69,7 +69,7 @@ export function describe(explanation: Explanation | undefined): string {
  * Streams each entity through its mapping and hands every row that maps (quarantined rows take no part in
  * matching) to `take`, in key order — the same rows, in the same order, as the load will write.
  */
-async function eachMapped(source: Source, entity: BoundEntity, resolve: RefResolver | undefined, take: (sourceKey: string, values: Row) => void, only?: { has(key: string): boolean }): Promise<void> {
+async function eachMapped(source: Source, entity: BoundEntity, resolve: RefResolver | undefined, take: (sourceKey: string, values: Row, read: Row) => void, only?: { has(key: string): boolean }): Promise<void> {
   const mapper = chooseMapper(entity);
   const keyAt = entity.plan.key.map((k) => entity.sourceColumns.indexOf(k));
   const keyOf = (row: Row) => sourceKeyText(keyAt.map((k) => valueToJson(row[k] ?? null)));
@@ -79,7 +79,7 @@ async function eachMapped(source: Source, entity: BoundEntity, resolve: RefResol
     for await (const chunk of mapInOrder(mapper, chunks)) {
       chunk.rows.forEach((row, i) => {
         const values = chunk.values[i];
-        if (values) take(keyOf(row), values);
+        if (values) take(keyOf(row), values, row);
       });
     }
   } finally {
@@ -107,10 +107,15 @@ export async function planMerges(options: {
   const members: Member[] = [];
   const columns = new Map<string, Value[]>(fields.map((f) => [f, []]));
   for (const [g, entity] of group.entries()) {
-    const at = fields.map((f) => entity.writeColumns.indexOf(f));
-    await eachMapped(options.source, entity, options.resolverFor(entity), (sourceKey, values) => {
+    // A target field from the mapped values; a `source.column` from the row as read (NULL where a linked
+    // entity's table has no such column).
+    const at = dedupe.on.map((f) => (f.column === undefined ? { mapped: true, i: entity.writeColumns.indexOf(f.field) } : { mapped: false, i: entity.sourceColumns.indexOf(f.column) }));
+    await eachMapped(options.source, entity, options.resolverFor(entity), (sourceKey, values, read) => {
       members.push({ entity, group: g, sourceKey });
-      fields.forEach((f, k) => (columns.get(f) as Value[]).push(values[at[k] as number] ?? null));
+      fields.forEach((f, k) => {
+        const { mapped, i } = at[k] as { mapped: boolean; i: number };
+        (columns.get(f) as Value[]).push(i < 0 ? null : ((mapped ? values[i] : read[i]) ?? null));
+      });
     });
   }
   const indexOf = new Map(members.map((m, i) => [`${m.entity.plan.name}\0${m.sourceKey}`, i]));

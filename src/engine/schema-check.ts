@@ -53,7 +53,8 @@ export interface BoundEntity {
 export function sourceColumnsOf(entity: EntityPlan): string[] {
   const cursor = entity.strategy === 'incremental' && entity.cursor ? [entity.cursor] : [];
   const ambiguity = entity.joins.filter((j) => !j.pick && !j.collect).map((j) => ambiguousColumn(j.alias));
-  const all = [...entity.key, ...cursor, ...entity.where.flatMap((c) => c.columns), ...entity.joins.map((j) => j.on), ...ambiguity, ...entity.fields.flatMap((f) => [...(f.ref ? [f.ref.column, ...(f.ref.by ? [f.ref.by.column] : []), ...f.ref.when.flatMap((c) => c.columns)] : []), ...(f.lookup ? [f.lookup.column] : []), ...f.from, ...f.steps.flatMap((s) => s.reads)])];
+  const compared = (entity.dedupe?.on ?? []).flatMap((f) => (f.column === undefined ? [] : [f.column]));
+  const all = [...entity.key, ...cursor, ...compared, ...entity.where.flatMap((c) => c.columns), ...entity.joins.map((j) => j.on), ...ambiguity, ...entity.fields.flatMap((f) => [...(f.ref ? [f.ref.column, ...(f.ref.by ? [f.ref.by.column] : []), ...f.ref.when.flatMap((c) => c.columns)] : []), ...(f.lookup ? [f.lookup.column] : []), ...f.from, ...f.steps.flatMap((s) => s.reads)])];
   const unique = [...new Set(all)];
   return [...unique.filter((c) => !isVirtualColumn(c)), ...unique.filter(isVirtualColumn)];
 }
@@ -191,6 +192,9 @@ function checkSourceColumns(entity: EntityPlan, source: TableInfo, issues: PlanI
   }
   const names = source.columns.map((c) => c.name);
   const known = new Set(names);
+  entity.dedupe?.on.forEach((f, i) => {
+    if (f.column !== undefined && !known.has(f.column)) issues.push({ severity: 'error', path: [...entity.path, 'dedupe', 'on', i], message: `source table ${source.name} has no column "${f.column}" to compare`, hint: didYouMean(f.column, names) });
+  });
   for (const column of new Set(entity.where.flatMap((c) => c.columns))) {
     if (!known.has(column)) issues.push({ severity: 'error', path: [...entity.path, 'where'], message: `source table ${source.name} has no column "${column}" to filter on`, hint: didYouMean(column, names) });
   }
@@ -312,8 +316,8 @@ export async function checkAgainstSchemas(plan: Plan, source: Source, target: Ta
     // An increment upserts: the crosswalk is how it knows a row of the target is its own to update (foreign-rows.ts).
     const recordsCrosswalk = entity.fields.some((f) => f.newId) || referenced || sharesTable || entity.strategy === 'incremental';
     // A merge decided on when the old CRM touched two rows merges different people (last_update once did).
-    entity.dedupe?.on.forEach(({ field }, i) => {
-      if (isAuditField(field)) issues.push({ severity: 'warning', path: [...entity.path, 'dedupe', 'on', i], message: `"${field}" records when or by whom the old CRM changed a row: it says nothing about who the customer is`, hint: 'remove it from on: (compare a birth date, an email, a phone or the names)' });
+    entity.dedupe?.on.forEach(({ field, column }, i) => {
+      if (isAuditField(column ?? field)) issues.push({ severity: 'warning', path: [...entity.path, 'dedupe', 'on', i], message: `"${field}" records when or by whom the old CRM changed a row: it says nothing about who the customer is`, hint: 'remove it from on: (compare a birth date, an email, a phone or the names)' });
     });
     const deferredRefs = deferred.filter((d) => d.entity === entity.name).map((d) => d.field);
     for (const field of deferredRefs) {
