@@ -13,6 +13,12 @@ export default tseslint.config(
     },
   },
   { files: ['bin/**/*.js'], languageOptions: { globals: { process: 'readonly' } } },
+  // Type-aware: a cast that asserts the type a value already has hides nothing and reads as if it did.
+  {
+    files: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'examples/**/*.ts', 'scripts/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: { '@typescript-eslint/no-unnecessary-type-assertion': 'error' },
+  },
   // Layers: each one imports only those below it (docs in README's Development section). CI fails on a break.
   layer(['src/connectors/**'], ['plan', 'mapping', 'cleaning', 'protect', 'dedupe', 'engine', 'verify', 'report', 'init', 'cli'], 'a connector knows the contract and the values, not the plan or the engine'),
   layer(['src/mapping/**', 'src/cleaning/**', 'src/protect/**', 'src/dedupe/**'], ['engine', 'verify', 'report', 'init', 'cli', 'connectors'], 'the mapping steps work on values, below the engine and the connectors'),

@@ -36,7 +36,7 @@ interface Identity {
 }
 
 /** A first name drawn often from the head of the list: common names are common. */
-const skewed = (rand: () => number, list: readonly string[]) => list[Math.floor(list.length * rand() * rand())] as string;
+const skewed = (rand: () => number, list: readonly string[]) => list[Math.floor(list.length * rand() * rand())];
 
 function localPart(rand: () => number, first: string, last: string): string {
   const f = first.toLowerCase();
@@ -73,7 +73,7 @@ function rendered(rand: () => number, phone: NonNullable<Identity['phone']>): st
     DE: [() => `0${d.slice(0, 3)} ${d.slice(3)}`, () => `+49 ${d.slice(0, 3)} ${d.slice(3)}`, () => `+49 (0)${d.slice(0, 3)}-${d.slice(3)}`],
   };
   const list = shapes[phone.country] as (() => string)[];
-  return (list[Math.floor(rand() * list.length)] as () => string)();
+  return (list[Math.floor(rand() * list.length)])();
 }
 
 function typo(rand: () => number, text: string): string {
@@ -106,7 +106,7 @@ export function crmPeople(count: number, seed = 42): CrmPerson[] {
     let phone: string | null = id.phone ? rendered(rand, id.phone) : null;
     if (variant) {
       const r = rand();
-      if (r < 0.2 && NICKNAMES[id.first]) first = NICKNAMES[id.first] as string;
+      if (r < 0.2 && NICKNAMES[id.first]) first = NICKNAMES[id.first];
       else if (r < 0.35) first = typo(rand, id.first);
       else if (r < 0.45) last = typo(rand, id.last);
       else if (r < 0.52) first = `${rand() < 0.5 ? 'Dr.' : 'Mr.'} ${id.first}`;
@@ -125,9 +125,9 @@ export function crmPeople(count: number, seed = 42): CrmPerson[] {
   const identity = (overrides: Partial<Identity> = {}): Identity => {
     const first = skewed(rand, FIRST);
     const last = skewed(rand, LAST);
-    const country = (['US', 'US', 'US', 'GB', 'DE'] as const)[Math.floor(rand() * 5)] as 'US' | 'GB' | 'DE';
-    const company = rand() < 0.4 ? (COMPANIES[Math.floor(rand() * COMPANIES.length)] as string) : null;
-    const domain = company && rand() < 0.6 ? `${company}.com` : (FREE_MAIL[Math.floor(rand() * FREE_MAIL.length)] as string);
+    const country = (['US', 'US', 'US', 'GB', 'DE'] as const)[Math.floor(rand() * 5)];
+    const company = rand() < 0.4 ? (COMPANIES[Math.floor(rand() * COMPANIES.length)]) : null;
+    const domain = company && rand() < 0.6 ? `${company}.com` : (FREE_MAIL[Math.floor(rand() * FREE_MAIL.length)]);
     return { first, last, email: rand() < 0.92 ? mailbox(localPart(rand, first, last), domain) : null, phone: rand() < 0.85 ? { country, digits: phoneDigits(rand, country) } : null, company, ...overrides };
   };
   const switchboards = new Map<string, NonNullable<Identity['phone']>>();
@@ -137,7 +137,7 @@ export function crmPeople(count: number, seed = 42): CrmPerson[] {
       // Spouses: one family phone, a shared email half the time, one last name.
       const a = identity();
       const b = identity({ last: a.last, phone: a.phone, email: rand() < 0.5 ? a.email : null, company: null });
-      b.email ??= mailbox(localPart(rand, b.first, b.last), FREE_MAIL[Math.floor(rand() * FREE_MAIL.length)] as string);
+      b.email ??= mailbox(localPart(rand, b.first, b.last), FREE_MAIL[Math.floor(rand() * FREE_MAIL.length)]);
       if (b.first === a.first) continue;
       record(a, person++, false);
       record(b, person++, false);
@@ -149,7 +149,7 @@ export function crmPeople(count: number, seed = 42): CrmPerson[] {
       record({ ...son, last: `${son.last} Jr.` }, person++, false);
     } else if (r < 0.15) {
       // Colleagues behind one switchboard number.
-      const company = COMPANIES[Math.floor(rand() * COMPANIES.length)] as string;
+      const company = COMPANIES[Math.floor(rand() * COMPANIES.length)];
       let board = switchboards.get(company);
       if (!board) switchboards.set(company, (board = { country: 'US', digits: phoneDigits(rand, 'US') }));
       const colleague = identity({ company, phone: board });

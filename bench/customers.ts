@@ -26,8 +26,8 @@ const NICKNAMES: Record<string, string> = { william: 'bill', robert: 'bob', rich
 const SYLLABLES = ['ka', 'ro', 'mi', 'sen', 'dor', 'lin', 'ber', 'ta', 'vi', 'gan', 'hol', 'mer', 'stein', 'son', 'ley', 'ford', 'wick', 'man'];
 
 function namePools(dataDir: string): { first: string[]; last: string[]; cities: string[] } {
-  const customers = parse(readFileSync(path.join(dataDir, 'datablist/customers-10000.csv')), { columns: true }) as Record<string, string>[];
-  const febrl = parse(readFileSync(path.join(dataDir, 'febrl/dataset3.csv')), { columns: (h: string[]) => h.map((c) => c.trim()), trim: true }) as Record<string, string>[];
+  const customers = parse<Record<string, string>>(readFileSync(path.join(dataDir, 'datablist/customers-10000.csv')), { columns: true });
+  const febrl = parse<Record<string, string>>(readFileSync(path.join(dataDir, 'febrl/dataset3.csv')), { columns: (h: string[]) => h.map((c) => c.trim()), trim: true });
   const first = new Set([...customers.map((c) => c['First Name'] ?? ''), ...febrl.map((r) => r.given_name ?? ''), ...Object.keys(NICKNAMES)].map((s) => s.toLowerCase()).filter(Boolean));
   const last = new Set([...customers.map((c) => c['Last Name'] ?? ''), ...febrl.map((r) => r.surname ?? '')].map((s) => s.toLowerCase()).filter(Boolean));
   const base = [...last];
@@ -49,11 +49,11 @@ export function* customers(count: number, dataDir: string, options: { duplicateS
   const pools = namePools(dataDir);
   const share = options.duplicateShare ?? 0.1;
   const originals: Customer[] = [];
-  const pick = <T>(list: readonly T[]): T => list[Math.floor(rnd() * list.length)] as T;
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(rnd() * list.length)];
   for (let id = 1; id <= count; id++) {
     if (originals.length > 100 && rnd() < share) {
       const o = pick(originals);
-      const first = NICKNAMES[o.first_name.toLowerCase()] && rnd() < 0.5 ? title(NICKNAMES[o.first_name.toLowerCase()] as string) : rnd() < 0.15 ? typo(o.first_name, rnd) : o.first_name;
+      const first = NICKNAMES[o.first_name.toLowerCase()] && rnd() < 0.5 ? title(NICKNAMES[o.first_name.toLowerCase()]) : rnd() < 0.15 ? typo(o.first_name, rnd) : o.first_name;
       const last = rnd() < 0.2 ? typo(o.last_name, rnd) : rnd() < 0.1 ? o.last_name.toUpperCase() : o.last_name;
       const email = o.email === null || rnd() < 0.2 ? null : rnd() < 0.3 ? o.email.replace(/@.*/, '@gmail.com') : rnd() < 0.3 ? o.email.toUpperCase() : o.email;
       const phone = o.phone === null || rnd() < 0.3 ? null : rnd() < 0.5 ? o.phone.replace(/^\+1 (\d{3}) (\d{3}) (\d{4})$/, '($1) $2-$3') : o.phone;

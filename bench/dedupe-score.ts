@@ -26,7 +26,7 @@ export function scoreClusters(truth: readonly number[], clusters: readonly (read
     for (let x = 0; x < c.length; x++) {
       for (let y = x + 1; y < c.length; y++) {
         predicted++;
-        if (truth[c[x] as number] === truth[c[y] as number]) tp++;
+        if (truth[c[x]] === truth[c[y]]) tp++;
       }
     }
   }
@@ -41,7 +41,7 @@ export function scoreClusters(truth: readonly number[], clusters: readonly (read
  */
 export function baselineClusters(records: readonly CrmPerson[]): number[][] {
   const parent = records.map((_r, i) => i);
-  const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i] as number)));
+  const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i])));
   const link = (key: (r: CrmPerson) => string | null) => {
     const first = new Map<string, number>();
     records.forEach((r, i) => {

@@ -116,7 +116,7 @@ try {
   // Pair scoring of the merge map against the generator's truth: a merge is right when both rows copy one person.
   let duplicates = 0;
   const people = new Map<number, number>();
-  for (let id = 1; id <= ROWS; id++) people.set(truth[id] as number, (people.get(truth[id] as number) ?? 0) + 1);
+  for (let id = 1; id <= ROWS; id++) people.set(truth[id], (people.get(truth[id]) ?? 0) + 1);
   for (const n of people.values()) duplicates += n - 1;
   const right = deduped.merges.filter(([a, b]) => truth[a] === truth[b]).length;
   console.log(`load without dedupe:  ${plain.seconds.toFixed(1)} s`);

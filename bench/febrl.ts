@@ -22,7 +22,7 @@ export function readFebrl(files: readonly string[]): FebrlSet {
   const truth: string[] = [];
   const group: number[] = [];
   files.forEach((file, g) => {
-    const rows = parse(readFileSync(file), { columns: (h: string[]) => h.map((c) => c.trim()), trim: true, skip_empty_lines: true }) as Record<string, string>[];
+    const rows = parse<Record<string, string>>(readFileSync(file), { columns: (h: string[]) => h.map((c) => c.trim()), trim: true, skip_empty_lines: true });
     for (const row of rows) {
       truth.push(/^rec-(\d+)/.exec(row.rec_id ?? '')?.[1] ?? '');
       group.push(g);
@@ -73,14 +73,14 @@ export function scorePairs(set: FebrlSet, result: MatchResult, linkOnly: boolean
   const byEntity = new Map<string, number[]>();
   set.truth.forEach((t, i) => byEntity.set(t, [...(byEntity.get(t) ?? []), i]));
   let truePairs = 0;
-  for (const members of byEntity.values()) for (let x = 0; x < members.length; x++) for (let y = x + 1; y < members.length; y++) if (counted(members[x] as number, members[y] as number)) truePairs++;
+  for (const members of byEntity.values()) for (let x = 0; x < members.length; x++) for (let y = x + 1; y < members.length; y++) if (counted(members[x], members[y])) truePairs++;
   let predicted = 0;
   let tp = 0;
   for (const c of result.clusters) {
     for (let x = 0; x < c.length; x++) {
       for (let y = x + 1; y < c.length; y++) {
-        const a = c[x] as number;
-        const b = c[y] as number;
+        const a = c[x];
+        const b = c[y];
         if (!counted(a, b)) continue;
         predicted++;
         if (set.truth[a] === set.truth[b]) tp++;

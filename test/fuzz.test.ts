@@ -63,7 +63,7 @@ describe('every rule takes any value', () => {
     const input = definition.takes === 'many' ? fc.array(anyValue, { maxLength: 4 }) : anyValue;
     fc.assert(
       fc.property(input, (value) => {
-        const result = run(value as Value, { get: () => 'US' });
+        const result = run(value, { get: () => 'US' });
         expect(result).toHaveProperty('value');
         for (const issue of result.issues ?? []) expect(['invalid', 'fixed', 'flag']).toContain(issue.kind);
       }),
@@ -136,7 +136,7 @@ entities:
     writeFileSync(path.join(tmp.dir, 'plan.yaml'), text);
     const plan = parsePlan(text, path.join(tmp.dir, 'plan.yaml'));
     const summary = await runPlan(plan);
-    const c = summary.entities.legacy!;
+    const c = summary.entities.legacy;
     expect(c.read).toBe(ROWS);
     expect(c.written + c.quarantined).toBe(ROWS);
     expect(c.quarantined).toBeGreaterThan(0);

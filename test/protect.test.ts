@@ -106,7 +106,7 @@ describe('protect: in a real run', () => {
     db.close();
     expect(rows.length).toBe(298);
     const key = keyBytes(KEY);
-    const first = rows[0] as Record<string, unknown>;
+    const first = rows[0];
     expect(first).toMatchObject({ id: 1, first_name: 'Quinevere0', email_hash: hashValue(key, 'q.tallowmere0@example.com'), phone: '+* *** *** 1000', notes: null });
     expect(decryptValue(key, String(first.ssn))).toBe('078-05-1000');
     // Rows 8 (bad email) and 9 (age) are quarantined; their personal data is kept masked, the rest as it was.
@@ -119,7 +119,7 @@ describe('protect: in a real run', () => {
     for (const p of PEOPLE) for (const v of [p.email, p.email.toLowerCase(), p.phone, p.ssn, p.notes, `Tallowmere${p.id - 1}`]) expect(bytes.includes(v), v).toBe(false);
 
     const io = captureIo();
-    expect(await main(['decrypt', path.join(tmp.dir, 'plan.yaml'), String(first.ssn), String((rows[1] as Record<string, unknown>).ssn)], io)).toBe(0);
+    expect(await main(['decrypt', path.join(tmp.dir, 'plan.yaml'), String(first.ssn), String((rows[1]).ssn)], io)).toBe(0);
     expect(io.stdout).toEqual(['078-05-1000', '078-05-1001']);
     // The plan preview masks them too, unless values are asked for.
     const preview = captureIo();

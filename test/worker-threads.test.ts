@@ -129,7 +129,7 @@ describe('quality tally', () => {
       [0, 2, 'email', 'normalized', 'corrected', undefined],
     ];
     events.forEach(([field, outcome, rule, code, kind, detail], i) => {
-      for (const tally of [whole, parts[i % 2] as QualityTally]) {
+      for (const tally of [whole, parts[i % 2]]) {
         tally.row(field, outcome);
         tally.finding(field, rule, code, kind, detail);
       }

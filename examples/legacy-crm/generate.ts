@@ -26,7 +26,7 @@ const CITIES = ['Springfield', 'Portland', 'Austin', 'Paris', 'London', 'Berlin'
 export function generateLegacyCrm(file: string, options: GenerateOptions = {}): number {
   const total = options.customers ?? 12_000;
   const rnd = seededRandom(options.seed ?? 42);
-  const pick = <T>(list: readonly T[]): T => list[Math.floor(rnd() * list.length)] as T;
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(rnd() * list.length)];
   const chance = (p: number) => rnd() < p;
 
   function name(first: string, last: string): string | null {

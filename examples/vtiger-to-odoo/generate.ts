@@ -78,7 +78,7 @@ interface World {
   clock: number;
 }
 
-const pick = <T>(w: World, list: readonly T[]): T => list[Math.floor(w.rnd() * list.length)] as T;
+const pick = <T>(w: World, list: readonly T[]): T => list[Math.floor(w.rnd() * list.length)];
 const chance = (w: World, p: number) => w.rnd() < p;
 const stamp = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
 

@@ -19,7 +19,7 @@ export function isEmailAddress(address: string): boolean {
   return COMMON_EMAIL.test(address) || validator.isEmail(address, EMAIL_OPTIONS);
 }
 
-const DISPOSABLE = new Set<string>(disposableDomains as string[]);
+const DISPOSABLE = new Set<string>(disposableDomains);
 
 /**
  * What a CRM cannot send to, whatever RFC 5322 allows: a control character (CR, LF, BEL, DEL would be stored in

@@ -79,7 +79,7 @@ export async function reviewCommand(file: string, options: ReviewCommandOptions,
 async function decide(plan: Plan, file: string, io: Io): Promise<number> {
   let rows: Record<string, string>[];
   try {
-    rows = parse(await readFile(file), { columns: true, skip_empty_lines: true, bom: true }) as Record<string, string>[];
+    rows = parse<Record<string, string>>(await readFile(file), { columns: true, skip_empty_lines: true, bom: true });
   } catch (cause) {
     throw new CrmMigrateError('E_USAGE', `cannot read review decisions from ${file}: ${(cause as Error).message}`, { hint: 'export the pairs with crm-migrate review PLAN --csv FILE and fill in its decision column' });
   }
@@ -95,7 +95,7 @@ async function decide(plan: Plan, file: string, io: Io): Promise<number> {
     }
     const same = DECISIONS[verdict];
     if (same === undefined) throw new CrmMigrateError('E_USAGE', `${file} line ${i + 2}: decision "${verdict}" is neither same nor different`, { hint: 'write same or different (or leave it empty to decide later)' });
-    decisions.push({ entityA: row.entity_a as string, keyA: row.key_a as string, entityB: row.entity_b as string, keyB: row.key_b as string, same });
+    decisions.push({ entityA: row.entity_a, keyA: row.key_a, entityB: row.entity_b, keyB: row.key_b, same });
   }
   await decidePairs(plan, decisions);
   const same = decisions.filter((d) => d.same).length;

@@ -52,7 +52,7 @@ export function candidatePairs(records: MatchRecords, rules: readonly BlockingRu
     for (let i = 0; i < n; i++) {
       let key = '';
       for (let k = 0; k < rule.parts.length; k++) {
-        const part = keyPart((rule.parts[k] as (typeof rule.parts)[number]).fn, columns[k]?.[i] ?? null);
+        const part = keyPart((rule.parts[k]).fn, columns[k]?.[i] ?? null);
         if (part === null) {
           key = '';
           break;
@@ -72,15 +72,15 @@ export function candidatePairs(records: MatchRecords, rules: readonly BlockingRu
       block[i] = id;
     }
     const starts = new Int32Array(blockOf.size + 1);
-    for (let i = 0; i < n; i++) if ((block[i] as number) >= 0) (starts[(block[i] as number) + 1] as number)++;
-    for (let b = 0; b < blockOf.size; b++) starts[b + 1] = (starts[b + 1] as number) + (starts[b] as number);
-    const order = new Int32Array(starts[blockOf.size] as number);
+    for (let i = 0; i < n; i++) if ((block[i]) >= 0) (starts[(block[i]) + 1])++;
+    for (let b = 0; b < blockOf.size; b++) starts[b + 1] = (starts[b + 1]) + (starts[b]);
+    const order = new Int32Array(starts[blockOf.size]);
     const fill = starts.slice(0, blockOf.size);
-    for (let i = 0; i < n; i++) if ((block[i] as number) >= 0) order[(fill[block[i] as number] as number)++] = i;
+    for (let i = 0; i < n; i++) if ((block[i]) >= 0) order[(fill[block[i]])++] = i;
     const tooBig = { blocks: 0, records: 0 };
     for (let b = 0; b < blockOf.size; b++) {
-      const start = starts[b] as number;
-      const end = starts[b + 1] as number;
+      const start = starts[b];
+      const end = starts[b + 1];
       if (end - start < 2) continue;
       if (end - start > options.maxBlock) {
         tooBig.blocks += 1;
@@ -89,8 +89,8 @@ export function candidatePairs(records: MatchRecords, rules: readonly BlockingRu
       }
       for (let x = start; x < end; x++) {
         for (let y = x + 1; y < end; y++) {
-          const a = order[x] as number;
-          const c = order[y] as number;
+          const a = order[x];
+          const c = order[y];
           if (options.linkOnly && records.group?.[a] === records.group?.[c]) continue;
           push(a, c);
         }
@@ -100,11 +100,11 @@ export function candidatePairs(records: MatchRecords, rules: readonly BlockingRu
     // An even spread of the rule's pairs (every k-th), so a big rule trains on a sample of all its blocks.
     const count = size - ruleStart;
     const step = Math.max(1, Math.ceil(count / TRAINING_PAIRS));
-    byRule.push(Float64Array.from({ length: Math.ceil(count / step) }, (_v, i) => packed[ruleStart + i * step] as number));
+    byRule.push(Float64Array.from({ length: Math.ceil(count / step) }, (_v, i) => packed[ruleStart + i * step]));
   }
   const sorted = packed.subarray(0, size).sort();
   let unique = 0;
-  for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[unique++] = sorted[i] as number;
+  for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[unique++] = sorted[i];
   return { packed: sorted.slice(0, unique), byRule, skipped };
 }
 
@@ -126,7 +126,7 @@ export function findPacked(packed: Float64Array, target: number): number {
   let hi = packed.length - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
-    const v = packed[mid] as number;
+    const v = packed[mid];
     if (v === target) return mid;
     if (v < target) lo = mid + 1;
     else hi = mid - 1;

@@ -14,8 +14,8 @@ export function clusterPairs(options: {
   const owner = new Int32Array(options.count).fill(-1);
   const members: number[][] = [];
   const clusterOf = (r: number): number[] => {
-    const c = owner[r] as number;
-    if (c >= 0) return members[c] as number[];
+    const c = owner[r];
+    if (c >= 0) return members[c];
     const fresh = [r];
     owner[r] = members.length;
     members.push(fresh);
@@ -27,7 +27,7 @@ export function clusterPairs(options: {
     if (x === y || x.length + y.length > options.maxSize) continue;
     if (x.some((p) => y.some((q) => options.apart(p, q)))) continue;
     const [big, small] = x.length >= y.length ? [x, y] : [y, x];
-    const id = owner[big[0] as number] as number;
+    const id = owner[big[0]];
     for (const r of small) {
       big.push(r);
       owner[r] = id;

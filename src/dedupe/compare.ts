@@ -79,7 +79,7 @@ const phonetic = (value: Value): Prepared | null => {
   if (normalized === null) return null;
   const words = normalized.split(' ');
   const bare = (w: string) => w.replace(/[.,]/g, '');
-  while (words.length > 1 && TITLES.has(bare(words[0] as string))) words.shift();
+  while (words.length > 1 && TITLES.has(bare(words[0]))) words.shift();
   const suffix = words.length > 1 && SUFFIXES.has(bare(words.at(-1) as string)) ? bare(words.pop() as string).replace(/^jnr$/, 'jr').replace(/^snr$/, 'sr') : undefined;
   const text = words.join(' ').replace(/,$/, '');
   return { text, code: metaphone(text), suffix };

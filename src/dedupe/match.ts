@@ -67,12 +67,12 @@ export function findMatches(records: MatchRecords, settings: MatchSettings, deci
   });
   const vectors = new Uint8Array(P * K);
   const levelOf = (k: number, a: number, b: number): number => {
-    const x = (prepared[k] as (Prepared | null)[])[a];
-    const y = (prepared[k] as (Prepared | null)[])[b];
-    return x && y ? (comparisons[k] as Comparison).level(x, y) : NULL_LEVEL;
+    const x = (prepared[k])[a];
+    const y = (prepared[k])[b];
+    return x && y ? (comparisons[k]).level(x, y) : NULL_LEVEL;
   };
   for (let p = 0; p < P; p++) {
-    const [a, b] = unpackPair(packed[p] as number, n);
+    const [a, b] = unpackPair(packed[p], n);
     for (let k = 0; k < K; k++) vectors[p * K + k] = levelOf(k, a, b);
   }
   const levelCounts = comparisons.map((c) => c.levels.length);
@@ -84,20 +84,20 @@ export function findMatches(records: MatchRecords, settings: MatchSettings, deci
   /** What comparison k at level l says for a pair whose first record is a: exact agreement on a rare value says more than on a common one. */
   const fieldWeight = (k: number, l: number, a: number): number => {
     if (l === NULL_LEVEL) return 0;
-    const base = (weights[k] as number[])[l] as number;
+    const base = (weights[k])[l];
     const freq = tf[k];
-    return l === 0 && freq ? base + freq.adjust(((prepared[k] as (Prepared | null)[])[a] as Prepared).text) : base;
+    return l === 0 && freq ? base + freq.adjust(((prepared[k])[a] as Prepared).text) : base;
   };
   const evidence = new Float64Array(P);
   for (let p = 0; p < P; p++) {
-    const [a] = unpackPair(packed[p] as number, n);
+    const [a] = unpackPair(packed[p], n);
     let w = 0;
-    for (let k = 0; k < K; k++) w += fieldWeight(k, vectors[p * K + k] as number, a);
+    for (let k = 0; k < K; k++) w += fieldWeight(k, vectors[p * K + k], a);
     evidence[p] = w;
   }
   const model: FsModel = { lambda: estimatePrior(evidence, allPairsOf(n, settings.linkOnly ? records.group : undefined)), m, u, iterations };
   const prior = priorWeight(model);
-  const fieldWeights = (a: number, levels: ArrayLike<number>) => comparisons.map((_c, k) => fieldWeight(k, levels[k] as number, a));
+  const fieldWeights = (a: number, levels: ArrayLike<number>) => comparisons.map((_c, k) => fieldWeight(k, levels[k], a));
   const weight = evidence.map((e) => prior + e);
   const decided = new Map<number, boolean>();
   for (const d of decisions) {
@@ -113,26 +113,26 @@ export function findMatches(records: MatchRecords, settings: MatchSettings, deci
   const identity = comparisons.flatMap((c, k) => (c.kind === 'date' || c.kind === 'id' ? [k] : []));
   const vetoed = (p: number): boolean =>
     comparisons.some((c, k) => {
-      const level = vectors[p * K + k] as number;
+      const level = vectors[p * K + k];
       return c.veto !== undefined && level !== NULL_LEVEL && level >= c.veto;
-    }) && !identity.some((k) => (vectors[p * K + k] as number) <= 1);
+    }) && !identity.some((k) => (vectors[p * K + k]) <= 1);
   const accepted: number[] = [];
   const review: [number, number, number][] = [];
   for (let p = 0; p < P; p++) {
     const verdict = decided.get(p);
-    const w = weight[p] as number;
+    const w = weight[p];
     const doubt = verdict === undefined && vetoed(p);
     if (verdict === true || (verdict === undefined && !doubt && w >= thresholdWeight)) accepted.push(p);
-    else if (verdict === undefined && (w >= reviewWeight || (doubt && w >= thresholdWeight))) review.push([...unpackPair(packed[p] as number, n), probability(w)]);
+    else if (verdict === undefined && (w >= reviewWeight || (doubt && w >= thresholdWeight))) review.push([...unpackPair(packed[p], n), probability(w)]);
   }
-  accepted.sort((x, y) => (weight[y] as number) - (weight[x] as number) || x - y);
-  const pairOf = (p: number): [number, number] => unpackPair(packed[p] as number, n);
+  accepted.sort((x, y) => (weight[y]) - (weight[x]) || x - y);
+  const pairOf = (p: number): [number, number] => unpackPair(packed[p], n);
   const apart = (a: number, b: number): boolean => {
     if (settings.linkOnly && records.group?.[a] === records.group?.[b]) return true;
     const p = findPair(packed, n, a, b);
     if (p < 0) return false;
     const verdict = decided.get(p);
-    return verdict === false || (verdict === undefined && (vetoed(p) || ((weight[p] as number) < reviewWeight && (weight[p] as number) < 0)));
+    return verdict === false || (verdict === undefined && (vetoed(p) || ((weight[p]) < reviewWeight && (weight[p]) < 0)));
   };
   const clusters = clusterPairs({ count: n, pairs: accepted.map(pairOf), maxSize: settings.maxCluster, apart });
 
@@ -144,17 +144,17 @@ export function findMatches(records: MatchRecords, settings: MatchSettings, deci
     review,
     weightOf: (a, b) => {
       const p = findPair(packed, n, a, b);
-      return p < 0 ? undefined : (weight[p] as number);
+      return p < 0 ? undefined : (weight[p]);
     },
     explain: (a, b) => {
       const p = findPair(packed, n, a, b);
       if (p < 0) return undefined;
       const levels = vectors.subarray(p * K, p * K + K);
       const ws = fieldWeights(Math.min(a, b), levels);
-      const total = weight[p] as number;
+      const total = weight[p];
       return {
         prior,
-        fields: comparisons.map((c, k) => ({ field: c.field, level: levels[k] === NULL_LEVEL ? 'blank' : (c.levels[levels[k] as number] as string), weight: ws[k] as number })),
+        fields: comparisons.map((c, k) => ({ field: c.field, level: levels[k] === NULL_LEVEL ? 'blank' : (c.levels[levels[k]]), weight: ws[k] })),
         weight: total,
         probability: probability(total),
       };
@@ -168,7 +168,7 @@ function termFrequencies(comparisons: readonly Comparison[], prepared: (Prepared
     if (!fields.includes(c.field)) return undefined;
     const counts = new Map<string, number>();
     let total = 0;
-    for (const v of prepared[k] as (Prepared | null)[]) {
+    for (const v of prepared[k]) {
       if (!v) continue;
       counts.set(v.text, (counts.get(v.text) ?? 0) + 1);
       total += 1;
@@ -236,7 +236,7 @@ function estimateM(input: {
   let iterations = 0;
   input.rules.forEach((rule, r) => {
     const exclude = new Set(comparisons.flatMap((c, k) => (rule.parts.some((part) => part.field === c.field) ? [k] : [])));
-    const pairs = input.byRule[r] as Float64Array;
+    const pairs = input.byRule[r];
     const sessionVectors = new Uint8Array(pairs.length * K);
     pairs.forEach((v, i) => {
       const p = findPacked(packed, v);
@@ -246,10 +246,10 @@ function estimateM(input: {
     iterations += session.iterations;
     session.m.forEach((m, k) => {
       if (!m || session.matches < 1) return;
-      const sum = sums[k] as { m: number[]; weight: number };
-      m.forEach((v, l) => (sum.m[l] = (sum.m[l] as number) + v * session.matches));
+      const sum = sums[k];
+      m.forEach((v, l) => (sum.m[l] = (sum.m[l]) + v * session.matches));
       sum.weight += session.matches;
     });
   });
-  return { m: sums.map((s, k) => (s.weight > 0 ? s.m.map((v) => v / s.weight) : defaultM(levelCounts[k] as number))), iterations };
+  return { m: sums.map((s, k) => (s.weight > 0 ? s.m.map((v) => v / s.weight) : defaultM(levelCounts[k]))), iterations };
 }

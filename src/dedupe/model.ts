@@ -40,8 +40,8 @@ export function estimateU(vectors: Uint8Array, levelCounts: readonly number[]): 
   const counts = levelCounts.map((n) => new Array<number>(n).fill(0.5));
   for (let p = 0; p < vectors.length / K; p++) {
     for (let k = 0; k < K; k++) {
-      const l = vectors[p * K + k] as number;
-      if (l !== NULL_LEVEL) (counts[k] as number[])[l] += 1;
+      const l = vectors[p * K + k];
+      if (l !== NULL_LEVEL) (counts[k])[l] += 1;
     }
   }
   return counts.map((c) => {
@@ -72,27 +72,27 @@ export function trainM(patterns: Patterns, levelCounts: readonly number[], u: re
       let pm = lambda;
       let pu = 1 - lambda;
       for (let k = 0; k < K; k++) {
-        const l = levels[k] as number;
+        const l = levels[k];
         if (l === NULL_LEVEL || exclude.has(k)) continue;
-        pm *= (m[k] as number[])[l] as number;
-        pu *= (u[k] as readonly number[])[l] as number;
+        pm *= (m[k])[l];
+        pu *= (u[k])[l];
       }
       const g = pm / (pm + pu);
       matched += g * count;
       total += count;
       for (let k = 0; k < K; k++) {
-        const l = levels[k] as number;
-        if (l !== NULL_LEVEL && !exclude.has(k)) (sums[k] as number[])[l] += g * count;
+        const l = levels[k];
+        if (l !== NULL_LEVEL && !exclude.has(k)) (sums[k])[l] += g * count;
       }
     }
     const next = sums.map((s, k) => {
-      if (exclude.has(k)) return m[k] as number[];
+      if (exclude.has(k)) return m[k];
       const t = s.reduce((a, b) => a + b, 0);
       return s.map((v) => v / t);
     });
     const nextLambda = total === 0 ? lambda : Math.min(Math.max(matched / total, SMOOTH), 1 - SMOOTH);
     let change = Math.abs(nextLambda - lambda);
-    next.forEach((row, k) => row.forEach((v, l) => (change = Math.max(change, Math.abs(v - ((m[k] as number[])[l] as number))))));
+    next.forEach((row, k) => row.forEach((v, l) => (change = Math.max(change, Math.abs(v - ((m[k])[l]))))));
     m = next;
     lambda = nextLambda;
     matches = matched;
@@ -103,7 +103,7 @@ export function trainM(patterns: Patterns, levelCounts: readonly number[], u: re
 
 /** log2(m/u) of each comparison level: how much agreeing at that level says for a match. */
 export function levelWeights(model: FsModel): number[][] {
-  return model.m.map((ms, k) => ms.map((mv, l) => Math.log2(mv / ((model.u[k] as readonly number[])[l] as number))));
+  return model.m.map((ms, k) => ms.map((mv, l) => Math.log2(mv / ((model.u[k])[l]))));
 }
 
 export const priorWeight = (model: FsModel): number => Math.log2(model.lambda / (1 - model.lambda));

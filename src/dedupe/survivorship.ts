@@ -49,9 +49,9 @@ function compareValues(a: Value, b: Value): number {
  */
 export function survive(members: readonly ClusterMember[], plan: DedupePlan, keep: readonly string[]): Survived {
   const filled = members.map((m) => [...m.values.values()].filter((v) => !isBlank(v)).length);
-  const recency = (i: number): Value => (plan.recency === undefined ? null : ((members[i] as ClusterMember).values.get(plan.recency) ?? null));
+  const recency = (i: number): Value => (plan.recency === undefined ? null : ((members[i]).values.get(plan.recency) ?? null));
   const priority = (i: number): number => {
-    const at = plan.priority.indexOf((members[i] as ClusterMember).entity);
+    const at = plan.priority.indexOf((members[i]).entity);
     return at < 0 ? plan.priority.length : at;
   };
   /** Newest first; a record with no recency value after every record with one. */
@@ -61,7 +61,7 @@ export function survive(members: readonly ClusterMember[], plan: DedupePlan, kee
     if (isBlank(a) || isBlank(b)) return Number(isBlank(a)) - Number(isBlank(b));
     return compareValues(b, a);
   };
-  const byCompleteness = (i: number, j: number) => (filled[j] as number) - (filled[i] as number);
+  const byCompleteness = (i: number, j: number) => (filled[j]) - (filled[i]);
   const byPriority = (i: number, j: number) => priority(i) - priority(j);
   const orders = { most_complete: [byCompleteness, byRecency, byPriority], most_recent: [byRecency, byCompleteness, byPriority], source_priority: [byPriority, byCompleteness, byRecency] };
   const sortBy = (comparators: ((i: number, j: number) => number)[]) =>
@@ -73,8 +73,8 @@ export function survive(members: readonly ClusterMember[], plan: DedupePlan, kee
       return i - j;
     });
   const ranked = sortBy(orders[plan.survivor]);
-  const survivor = ranked[0] as number;
-  const valueOf = (i: number, column: string): Value => (members[i] as ClusterMember).values.get(column) ?? null;
+  const survivor = ranked[0];
+  const valueOf = (i: number, column: string): Value => (members[i]).values.get(column) ?? null;
   const firstFilled = (order: readonly number[], column: string): Value => {
     for (const i of order) if (!isBlank(valueOf(i, column))) return valueOf(i, column);
     return valueOf(survivor, column);
@@ -88,14 +88,14 @@ export function survive(members: readonly ClusterMember[], plan: DedupePlan, kee
     return best ?? valueOf(survivor, column);
   };
   const values = new Map<string, Value>();
-  for (const column of (members[survivor] as ClusterMember).values.keys()) {
+  for (const column of (members[survivor]).values.keys()) {
     if (keep.includes(column)) {
       values.set(column, valueOf(survivor, column));
       continue;
     }
     const custom = customRules.get(plan.fields[column] ?? '');
     if (custom) {
-      values.set(column, custom(ranked.map((i) => members[i] as ClusterMember), column));
+      values.set(column, custom(ranked.map((i) => members[i]), column));
       continue;
     }
     switch (plan.fields[column] ?? 'survivor') {

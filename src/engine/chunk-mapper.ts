@@ -42,7 +42,7 @@ export function chunkMapperFor(entity: MappableEntity): (rows: Row[]) => MappedC
     const reasons: (readonly Reason[] | null)[] = new Array(rows.length);
     for (let i = 0; i < rows.length; i++) {
       scratch.length = 0;
-      const mapped = mapRow(rows[i] as Row, scratch);
+      const mapped = mapRow(rows[i], scratch);
       const ok = scratch.length === 0;
       values[i] = ok ? mapped : null;
       reasons[i] = ok ? null : scratch.slice();

@@ -113,7 +113,7 @@ export async function planMerges(options: {
     await eachMapped(options.source, entity, options.resolverFor(entity), (sourceKey, values, read) => {
       members.push({ entity, group: g, sourceKey });
       fields.forEach((f, k) => {
-        const { mapped, i } = at[k] as { mapped: boolean; i: number };
+        const { mapped, i } = at[k];
         (columns.get(f) as Value[]).push(i < 0 ? null : ((mapped ? values[i] : read[i]) ?? null));
       });
     });
@@ -140,8 +140,8 @@ export async function planMerges(options: {
   );
   const byEntity = await buildMerges(options, members, result);
   const pairOf = (a: number, b: number) => {
-    const x = members[a] as Member;
-    const y = members[b] as Member;
+    const x = members[a];
+    const y = members[b];
     return { entityA: x.entity.plan.name, keyA: x.sourceKey, entityB: y.entity.plan.name, keyB: y.sourceKey };
   };
   const review = result.review.map(([a, b, probability]) => ({ ...pairOf(a, b), probability, why: describe(result.explain(a, b)) }));
@@ -179,7 +179,7 @@ function warningsOf(result: MatchResult, records: number): string[] {
 async function buildMerges(options: Parameters<typeof planMerges>[0], members: readonly Member[], result: MatchResult): Promise<Map<string, EntityMerges>> {
   // Per entity, the source keys of its cluster members, and which record each is.
   const wanted = new Map<BoundEntity, Map<string, number>>(options.group.map((e) => [e, new Map()]));
-  for (const r of result.clusters.flat()) wanted.get((members[r] as Member).entity)?.set((members[r] as Member).sourceKey, r);
+  for (const r of result.clusters.flat()) wanted.get((members[r]).entity)?.set((members[r]).sourceKey, r);
   const full = new Map<number, ReadonlyMap<string, Value>>();
   for (const [entity, keys] of wanted) {
     if (keys.size === 0) continue;
@@ -193,23 +193,23 @@ async function buildMerges(options: Parameters<typeof planMerges>[0], members: r
   const keepOf = new Map(options.group.map((e) => [e, [...new Set([...e.targetKey, ...newIds])]]));
   const byEntity = new Map<string, { losers: Map<string, MergeInfo>; survivors: Map<string, Row> }>(options.group.map((e) => [e.plan.name, { losers: new Map(), survivors: new Map() }]));
   for (const cluster of result.clusters) {
-    const records: ClusterMember[] = cluster.map((r) => ({ entity: (members[r] as Member).entity.plan.name, sourceKey: (members[r] as Member).sourceKey, values: full.get(r) ?? new Map() }));
-    const { survivor, values } = survive(records, options.dedupe, keepOf.get((members[cluster[0] as number] as Member).entity) ?? []);
-    const s = members[cluster[survivor] as number] as Member;
+    const records: ClusterMember[] = cluster.map((r) => ({ entity: (members[r]).entity.plan.name, sourceKey: (members[r]).sourceKey, values: full.get(r) ?? new Map() }));
+    const { survivor, values } = survive(records, options.dedupe, keepOf.get((members[cluster[0]]).entity) ?? []);
+    const s = members[cluster[survivor]];
     const row = s.entity.plan.fields.map((f) => values.get(f.target) ?? null);
     (byEntity.get(s.entity.plan.name) as { survivors: Map<string, Row> }).survivors.set(s.sourceKey, row);
     const targetKey = sourceKeyText(s.entity.targetKey.map((k) => valueToJson(values.get(k) ?? null)));
     for (const r of cluster) {
       if (r === cluster[survivor]) continue;
-      const m = members[r] as Member;
-      const weight = result.weightOf(r, cluster[survivor] as number);
+      const m = members[r];
+      const weight = result.weightOf(r, cluster[survivor]);
       const strongest = weight ?? Math.max(...cluster.filter((o) => o !== r).map((o) => result.weightOf(r, o) ?? -Infinity));
       (byEntity.get(m.entity.plan.name) as { losers: Map<string, MergeInfo> }).losers.set(m.sourceKey, {
         survivorEntity: s.entity.plan.name,
         survivorKey: s.sourceKey,
         survivorTargetKey: targetKey,
         probability: 1 / (1 + 2 ** -strongest),
-        why: describe(weight === undefined ? undefined : result.explain(r, cluster[survivor] as number)),
+        why: describe(weight === undefined ? undefined : result.explain(r, cluster[survivor])),
       });
     }
   }

@@ -39,7 +39,7 @@ export async function removeDeleted(options: {
     const written = await target.state.writtenKeys(options.planName, plan.name, texts);
     const writer = await target.beginBatch({ runId: options.runId, table: plan.into, columns: entity.writeColumns });
     try {
-      counts.deleted += await writer.remove(gone.filter((_key, i) => written.has(texts[i] as string)), how);
+      counts.deleted += await writer.remove(gone.filter((_key, i) => written.has(texts[i])), how);
       gone = [];
       await writer.commit([], options.checkpoint(done), state);
     } catch (error) {

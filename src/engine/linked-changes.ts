@@ -61,7 +61,7 @@ export async function resyncLinkedChanges(options: {
   const filter = rowFilter(plan.where, entity.sourceColumns);
   const map = chunkMapperFor(entity);
   const pii = piiColumns(entity);
-  const keyAt = entity.sourceColumns.indexOf(plan.key[0] as string);
+  const keyAt = entity.sourceColumns.indexOf(plan.key[0]);
   const keyOf = (row: Row) => sourceKeyText([valueToJson(row[keyAt] ?? null)]);
   for (const [i, c] of cursors.entries()) {
     const after: unknown[] | null = positions[i] ?? null;
@@ -70,7 +70,7 @@ export async function resyncLinkedChanges(options: {
       if (options.signal?.aborted) return { stopped: true, counts };
       const keys = await recordsJoining(source, entity, c.join, page.map((r: Row) => r[1] ?? null));
       await rewrite(keys);
-      positions = positions.map((p, k) => (k === i ? (page[page.length - 1] as Row).slice(0, 2).map(valueToJson) : p));
+      positions = positions.map((p, k) => (k === i ? (page[page.length - 1]).slice(0, 2).map(valueToJson) : p));
       await commitOnly(false);
     }
   }
@@ -80,7 +80,7 @@ export async function resyncLinkedChanges(options: {
   /** Upserts the records with these keys as the source holds them now, a batch with its checkpoint. */
   async function rewrite(keys: readonly Value[]): Promise<void> {
     for (let at = 0; at < keys.length; at += PAGE) {
-      const found = await source.lookup(plan.from, plan.key[0] as string, keys.slice(at, at + PAGE), entity.readColumns);
+      const found = await source.lookup(plan.from, plan.key[0], keys.slice(at, at + PAGE), entity.readColumns);
       const rows = found.map((r) => r.slice(1)).filter((row) => {
         counts.read += 1;
         if (filter?.(row) === undefined) return true;
@@ -99,12 +99,12 @@ export async function resyncLinkedChanges(options: {
           pending.push(plan.tombstone ? [...values, null] : values, row);
           return;
         }
-        const reasons = foreign?.has(k) ? [notOurs(entity.targetKey[0] as string)] : (mapped.reasons[k] ?? []);
+        const reasons = foreign?.has(k) ? [notOurs(entity.targetKey[0])] : (mapped.reasons[k] ?? []);
         quarantine.push({ entity: plan.name, sourceKey: keyOf(row), row: rowForDisplay(entity, row, pii), reasons });
       });
       counts.written += pending.length;
       counts.quarantined += quarantine.length;
-      const written = pending.values.map((values, k) => ({ sourceKey: keyOf(pending.sources[k] as Row), values }));
+      const written = pending.values.map((values, k) => ({ sourceKey: keyOf(pending.sources[k]), values }));
       // As in an increment: each row written or quarantined again closes its entry from an earlier run.
       const seen = [...written.map((w) => w.sourceKey), ...quarantine.map((q) => q.sourceKey)];
       const state = { crosswalk: entity.recordsCrosswalk ? crosswalkEntries(options.planName, entity, written) : [], closedQuarantine: { plan: options.planName, entity: plan.name, sourceKeys: seen } };
@@ -142,7 +142,7 @@ async function recordsJoining(source: Source, entity: BoundEntity, join: JoinPla
   const prefix = joinColumn('');
   const dot = join.on.startsWith(prefix) ? join.on.slice(prefix.length) : undefined;
   if (dot === undefined) {
-    const rows = await source.lookup(entity.plan.from, join.on, wanted, [entity.plan.key[0] as string]);
+    const rows = await source.lookup(entity.plan.from, join.on, wanted, [entity.plan.key[0]]);
     return [...new Set(rows.map((r) => r[1] ?? null))];
   }
   const [alias, column] = [dot.slice(0, dot.indexOf('.')), dot.slice(dot.indexOf('.') + 1)];

@@ -339,9 +339,9 @@ export async function loadEntity(options: {
       if (second) return;
       const sourceKey = keyOf(row);
       if (closing) seen.push(sourceKey);
-      quarantine.push({ entity: plan.name, sourceKey, row: rowForDisplay(entity, row, pii), reasons: someoneElses ? [notOurs(entity.targetKey[0] as string)] : (chunk.reasons[i] ?? []) });
+      quarantine.push({ entity: plan.name, sourceKey, row: rowForDisplay(entity, row, pii), reasons: someoneElses ? [notOurs(entity.targetKey[0])] : (chunk.reasons[i] ?? []) });
     });
-    const last = taken?.last ?? (chunk.rows[chunk.rows.length - 1] as Row);
+    const last = taken?.last ?? (chunk.rows[chunk.rows.length - 1]);
     lastKey = orderIndexes.map((i) => valueToJson(last[i] ?? null));
     const read = taken?.read ?? chunk.rows.length;
     counts.read += read;
@@ -359,7 +359,7 @@ export async function loadEntity(options: {
   /** The rows of a chunk `where:` keeps; what it takes out is noted for `account` (filteredChunks). */
   const keptRows = (rows: Row[]): Row[] => {
     const kept: Row[] = [];
-    const taken = { read: rows.length, last: rows[rows.length - 1] as Row, filtered: 0, digest: EMPTY_DIGEST, by: {} as FilterCounts, keys: [] as string[] };
+    const taken = { read: rows.length, last: rows[rows.length - 1], filtered: 0, digest: EMPTY_DIGEST, by: {} as FilterCounts, keys: [] as string[] };
     for (const row of rows) {
       const clause = (filter as NonNullable<typeof filter>)(row);
       if (clause === undefined) {

@@ -43,7 +43,7 @@ export function placeholderSpec(plan: Plan, entity: EntityPlan, table: TableInfo
   }
   const at = [...(refs[0]?.path ?? entity.path), 'orphans'];
   const columns = new Map(table.columns.map((c) => [c.name, c as Partial<ColumnInfo> & TableSpec['columns'][number]]));
-  const key = targetKey.length === 1 ? columns.get(targetKey[0] as string) : undefined;
+  const key = targetKey.length === 1 ? columns.get(targetKey[0]) : undefined;
   if (!key) {
     issues.push({ severity: 'error', path: at, message: `a placeholder record of ${entity.name} needs its key in one target column`, hint: `give ${entity.name} a field new_id: uuid, or copy its one key column (id: id)` });
     return undefined;
@@ -167,7 +167,7 @@ export async function makePlaceholders(options: {
       }
       counts.read += rows.length;
       inBatch += rows.length;
-      const last = rows[rows.length - 1] as Row;
+      const last = rows[rows.length - 1];
       lastKey = orderAt.map((i) => valueToJson(last[i] ?? null));
       if (inBatch < entity.plan.batchSize) {
         await writer.flush().catch((error: unknown) => (refusedBatch = error));

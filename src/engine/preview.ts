@@ -50,7 +50,7 @@ function uniqueChecks(entity: BoundEntity): (values: Row, reasons: Reason[]) => 
       const value = values[i] ?? null;
       if (value === null) return;
       const text = String(valueToJson(value));
-      const set = seen[k] as Set<string>;
+      const set = seen[k];
       if (set.has(text)) reasons.push({ field: entity.targetColumns[i]?.name ?? '', rule: 'target', code: 'unique_violation' });
       else set.add(text);
     });

@@ -58,7 +58,7 @@ export class QualityTally {
   }
 
   row(field: number, outcome: number): void {
-    (this.#counts[field * OUTCOMES.length + outcome] as number) += 1;
+    (this.#counts[field * OUTCOMES.length + outcome]) += 1;
   }
 
   finding(field: number, rule: string, code: string, outcome: Exclude<Outcome, 'valid'>, detail?: string): void {
@@ -70,7 +70,7 @@ export class QualityTally {
     this.#fields.forEach((field, i) => {
       const q = other[field];
       if (!q) return;
-      OUTCOMES.forEach((o, k) => ((this.#counts[i * OUTCOMES.length + k] as number) += q[o]));
+      OUTCOMES.forEach((o, k) => ((this.#counts[i * OUTCOMES.length + k]) += q[o]));
       for (const f of q.findings) this.#add(i, f.rule, f.code, f.outcome, f.detail, f.count);
     });
   }
@@ -88,12 +88,12 @@ export class QualityTally {
         return;
       }
     }
-    const rules = this.#findings[field] as Map<string, Map<string, OutcomeCounts>>;
+    const rules = this.#findings[field];
     let codes = rules.get(rule);
     if (!codes) rules.set(rule, (codes = new Map()));
     let counts = codes.get(code);
     if (!counts) codes.set(code, (counts = new Array<number>(OUTCOMES.length).fill(0)));
-    (counts[OUTCOME[outcome]] as number) += count;
+    (counts[OUTCOME[outcome]]) += count;
   }
 
   snapshot(): EntityQuality {

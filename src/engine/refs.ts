@@ -96,18 +96,18 @@ export function refResolver(plan: Plan, entity: BoundEntity, state: StateStore, 
         if (join.collect) {
           // Every match, in the plan's order: each joined column a list (the cell holds an array, not a Value).
           const all = join.collect(matches.get(String(row[join.onAt] ?? '')) ?? []);
-          join.at.forEach((i, k) => (row[i] = all.map((m) => m[join.valueAt[k] as number] ?? null) as unknown as Value));
+          join.at.forEach((i, k) => (row[i] = all.map((m) => m[join.valueAt[k]] ?? null) as unknown as Value));
           continue;
         }
         const on = row[join.onAt] ?? null;
         if (Array.isArray(on)) {
           const each = (on as Value[]).map(one);
-          join.at.forEach((i, k) => (row[i] = each.map((e) => e.match?.[join.valueAt[k] as number] ?? null) as unknown as Value));
+          join.at.forEach((i, k) => (row[i] = each.map((e) => e.match?.[join.valueAt[k]] ?? null) as unknown as Value));
           if (join.ambiguousAt >= 0) row[join.ambiguousAt] = Math.max(0, ...each.map((e) => e.several)) || null;
           continue;
         }
         const { match, several } = one(on);
-        join.at.forEach((i, k) => (row[i] = match?.[join.valueAt[k] as number] ?? null));
+        join.at.forEach((i, k) => (row[i] = match?.[join.valueAt[k]] ?? null));
         if (join.ambiguousAt >= 0) row[join.ambiguousAt] = several || null;
       }
     }
@@ -136,7 +136,7 @@ export function refResolver(plan: Plan, entity: BoundEntity, state: StateStore, 
       const found = new Map<string, Map<string, string>>();
       for (const name of new Set(targets)) {
         if (name === undefined) continue;
-        const keys = [...new Set(sources.filter((v, i) => v !== null && targets[i] === name).map((v) => keyOf(v as Value)))];
+        const keys = [...new Set(sources.filter((v, i) => v !== null && targets[i] === name).map((v) => keyOf(v)))];
         found.set(name, options.dryRun ? new Map(keys.map((k) => [k, ref.usesNewId(name) ? newUuid(name, k) : k])) : keys.length === 0 ? new Map() : await state.crosswalk(plan.name, name, keys));
       }
       for (const [i, row] of rows.entries()) {

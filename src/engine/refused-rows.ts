@@ -83,14 +83,14 @@ export const isRefusal = (reason: Reason): boolean => reason.rule.startsWith('ta
  */
 async function narrow(writer: BatchWriter, indexes: readonly number[], rows: PendingRows, refused: Map<number, Rejection>, retries = CONFLICT_RETRIES): Promise<void> {
   if (indexes.length === 0) return;
-  const rejection = await writer.attempt(indexes.map((i) => rows.values[i] as Row));
+  const rejection = await writer.attempt(indexes.map((i) => rows.values[i]));
   if (!rejection) return;
   if (rejection.code === 'conflict') {
     if (retries === 0) throw new RowsRejected('the target kept aborting the batch in conflicts with other transactions', rejection, undefined);
     return narrow(writer, indexes, rows, refused, retries - 1);
   }
   if (indexes.length === 1) {
-    refused.set(indexes[0] as number, rejection);
+    refused.set(indexes[0], rejection);
     return;
   }
   const half = indexes.length >>> 1;
@@ -126,7 +126,7 @@ export async function writeRefusedBatch(target: Target, start: BatchStart, batch
     const quarantine = [...batch.quarantine];
     const refusedKeys = new Set<string>();
     for (const [i, rejection] of refused) {
-      const source = rows.sources[i] as Row;
+      const source = rows.sources[i];
       refusedKeys.add(keyOf(source));
       quarantine.push(entry(source, refusalReason(rejection)));
     }

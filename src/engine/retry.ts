@@ -162,7 +162,7 @@ class EntityRetry {
     const records = this.pending.splice(0);
     if (records.length === 0) return;
     const { plan, sourceColumns } = this.#entity;
-    const missing = this.#entity.readColumns.filter((c) => !(c in (records[0] as FixedRecord)));
+    const missing = this.#entity.readColumns.filter((c) => !(c in (records[0])));
     if (missing.length > 0) {
       throw new CrmMigrateError('E_USAGE', `the file has no column ${missing.map((c) => `"${c}"`).join(', ')} for entity ${plan.name}`, {
         hint: 'export the rows with their values: crm-migrate quarantine PLAN --csv FILE --show-values',
@@ -203,17 +203,17 @@ class EntityRetry {
     const written: { sourceKey: string; values: Row }[] = [];
     try {
       mapped.values.forEach((values, i) => {
-        const sourceKey = keys[i] as string;
+        const sourceKey = keys[i];
         if (values) {
           if (plan.tombstone) values.push(null);
           writer.add(values);
-          pending.push(values, rows[i] as Row);
+          pending.push(values, rows[i]);
           released.push(sourceKey);
           if (this.#entity.recordsCrosswalk) written.push({ sourceKey, values });
-          releaseFromQuality(quality, reasons[i] ?? [], mapOne([rows[i] as Row]).quality);
+          releaseFromQuality(quality, reasons[i] ?? [], mapOne([rows[i]]).quality);
           return;
         }
-        still.push({ entity: plan.name, sourceKey, row: rowForDisplay(this.#entity, rows[i] as Row, this.#pii), reasons: mapped.reasons[i] ?? [] });
+        still.push({ entity: plan.name, sourceKey, row: rowForDisplay(this.#entity, rows[i], this.#pii), reasons: mapped.reasons[i] ?? [] });
       });
       const counts = { ...zeroCounts(), ...this.checkpoint.counts };
       counts.written += released.length;

@@ -97,16 +97,16 @@ export function createRowMapper(entity: MappableEntity, tally: QualityTally): Ro
     if (reasons.length > 0) return values;
     for (let i = 0; i < evaluators.length; i++) {
       const before = reasons.length;
-      let value = (evaluators[i] as FieldEvaluator)(row, context, reasons, state);
+      let value = (evaluators[i])(row, context, reasons, state);
       if (typeof value === 'string' && blankIsNull[i] && value.trim() === '') {
         value = null;
         tally.finding(i, 'target', 'empty_to_null', 'corrected');
         state.outcome = Math.max(state.outcome, OUTCOME.corrected);
       }
       if (reasons.length === before) {
-        const fit = fitTarget(value, columns[i] as NonNullable<(typeof columns)[number]>);
+        const fit = fitTarget(value, columns[i]);
         if (fit instanceof FitFailure) {
-          reasons.push({ field: names[i] as string, rule: 'target', code: fit.code });
+          reasons.push({ field: names[i], rule: 'target', code: fit.code });
           tally.finding(i, 'target', fit.code, 'quarantined');
           state.outcome = OUTCOME.quarantined;
         } else {

@@ -96,6 +96,6 @@ export function columnSimilarity(source: string, target: string, sourceTable: re
   // One name inside the other (`email`, `email address`), unless what the longer adds says it is another thing:
   // `created_by` is who, not when (`created_at`); `company_id` is a reference, not the company's name.
   const adds = large.filter((w) => !small.includes(w));
-  if (small.length > 0 && small.every((w) => large.includes(w)) && !(small.length === 1 && GENERIC.has(small[0] as string)) && !adds.some((w) => OTHER_THING.has(w))) return 0.9;
+  if (small.length > 0 && small.every((w) => large.includes(w)) && !(small.length === 1 && GENERIC.has(small[0])) && !adds.some((w) => OTHER_THING.has(w))) return 0.9;
   return similarity(joinedA, joinedB);
 }

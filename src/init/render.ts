@@ -87,11 +87,11 @@ export function renderPlan(options: {
   else out.push('entities:');
   const taken = new Set<string>();
   const names = options.entities.map((e) => entityName(e.target.name, taken));
-  const entityOf = new Map(options.entities.map((e, i) => [e.target.name, names[i] as string]));
+  const entityOf = new Map(options.entities.map((e, i) => [e.target.name, names[i]]));
   options.entities.forEach((e, i) => {
-    out.push(`  ${names[i] as string}:   # ${e.source.name} -> ${e.target.name}`);
+    out.push(`  ${names[i]}:   # ${e.source.name} -> ${e.target.name}`);
     out.push(`    from: ${scalar(e.source.name)}`, `    into: ${scalar(e.target.name)}`);
-    out.push(`    key: ${e.key.length === 1 ? scalar(e.key[0] as string) : `[${e.key.map(scalar).join(', ')}]`}`);
+    out.push(`    key: ${e.key.length === 1 ? scalar(e.key[0]) : `[${e.key.map(scalar).join(', ')}]`}`);
     out.push('    fields:');
     for (const f of e.fields) out.push(...fieldLines(withRef(f, e, entityOf)));
     out.push(...dedupeHint(e));

@@ -207,7 +207,7 @@ function compileField(entity: { name: string; key: readonly string[] }, target: 
   }
   if (field.json !== undefined) {
     const stray = (['from', 'value', 'transform'] as const).filter((k) => field[k] !== undefined);
-    if (stray.length > 0) issues.push({ severity: 'error', path: [...path, stray[0] as string], message: `a json field reads the columns its object names: "${stray[0] as string}" does not go with it` });
+    if (stray.length > 0) issues.push({ severity: 'error', path: [...path, stray[0]], message: `a json field reads the columns its object names: "${stray[0] as string}" does not go with it` });
     // The clean: of the field cleans each item, inside the json step.
     if (Array.isArray(field.clean) && field.clean.length > 1) issues.push({ severity: 'error', path: [...path, 'clean'], message: 'a json field cleans its items with one rule', hint: 'clean: email, or clean: { phone: { country: US } }' });
     const clean = Array.isArray(field.clean) ? field.clean[0] : field.clean;
@@ -304,13 +304,13 @@ export function compileEntity(
 function countDroppedNameParts(fields: FieldPlan[]): FieldPlan[] {
   const part = (f: FieldPlan) => /^name\.(\w+)$/.exec(f.steps[0]?.name ?? '')?.[1] as NamePart | undefined;
   const byColumn = new Map<string, FieldPlan[]>();
-  for (const f of fields) if (part(f) && f.from.length === 1) byColumn.set(f.from[0] as string, [...(byColumn.get(f.from[0] as string) ?? []), f]);
+  for (const f of fields) if (part(f) && f.from.length === 1) byColumn.set(f.from[0], [...(byColumn.get(f.from[0]) ?? []), f]);
   const counting = new Map<FieldPlan, NamePart[]>();
   for (const [column, split] of byColumn) {
     if (fields.some((f) => f.from.includes(column) && !part(f))) continue;
     const taken = new Set(split.map(part));
     const dropped = NAME_PARTS.filter((p) => !taken.has(p));
-    if (dropped.length > 0) counting.set(split.find((f) => part(f) === 'last') ?? (split[0] as FieldPlan), dropped);
+    if (dropped.length > 0) counting.set(split.find((f) => part(f) === 'last') ?? (split[0]), dropped);
   }
   if (counting.size === 0) return fields;
   return fields.map((f) => {

@@ -80,7 +80,7 @@ const withoutText = (expression: string): string => expression.replace(/"(?:[^"\
 export function expressionColumns(expression: string): string[] {
   // A name in single quotes is a column too ('first name'), as filtrex reads it; a joined column is alias.column.
   const plain = withoutText(expression);
-  const quoted = [...plain.matchAll(/'((?:[^'\\]|\\.)*)'/g)].map((m) => m[1] as string);
+  const quoted = [...plain.matchAll(/'((?:[^'\\]|\\.)*)'/g)].map((m) => m[1]);
   const bare = plain.replace(/'(?:[^'\\]|\\.)*'/g, ' ');
   const names = [...bare.matchAll(/[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*(?=\s*(\()?)/g)].filter((m) => m[1] === undefined && !KEYWORDS.has(m[0])).map((m) => m[0]);
   return [...new Set([...names, ...quoted])];
@@ -94,7 +94,7 @@ export function compileRowExpression(expression: string): { evaluate: (get: (col
   const bare = withoutText(expression);
   const known = [...Object.keys(FUNCTIONS), ...BUILT_IN];
   for (const m of bare.matchAll(/([A-Za-z_$][\w$.]*)\s*\(/g)) {
-    const name = m[1] as string;
+    const name = m[1];
     if (!known.includes(name) && !KEYWORDS.has(name)) return { error: `no function "${name}"${didYouMean(name, known) ? ` (${didYouMean(name, known) as string})` : ''}; there are ${known.join(', ')}` };
   }
   try {

@@ -95,12 +95,12 @@ export function compileIdentity(entity: { name: string; key: readonly string[] }
   };
   const others = (['from', 'value', 'transform', 'clean', 'protect', 'invalid', 'default'] as const).filter((k) => field[k] !== undefined);
   if (field.new_id !== undefined) {
-    if (others.length > 0) issues.push({ severity: 'error', path: [...path, others[0] as string], message: `a new_id field makes its own value: "${others[0] as string}" does not go with it` });
+    if (others.length > 0) issues.push({ severity: 'error', path: [...path, others[0]], message: `a new_id field makes its own value: "${others[0] as string}" does not go with it` });
     return { from: [...entity.key], fromList: true, steps: [step('new_id', { entity: entity.name })], invalid: 'quarantine' as const, ref: undefined, lookup: undefined };
   }
   if (field.lookup !== undefined) {
     const stray = [...others.filter((k) => k !== 'from'), ...(field.ref !== undefined ? ['ref'] : [])];
-    if (stray.length > 0) issues.push({ severity: 'error', path: [...path, stray[0] as string], message: `a lookup field takes the value the new CRM holds: "${stray[0] as string}" does not go with it` });
+    if (stray.length > 0) issues.push({ severity: 'error', path: [...path, stray[0]], message: `a lookup field takes the value the new CRM holds: "${stray[0]}" does not go with it` });
     if (typeof field.from !== 'string') {
       issues.push({ severity: 'error', path: [...path, 'from'], message: 'a lookup field needs from: the one source column whose value is looked up', hint: 'write { from: owner_email, lookup: { table: res_users, key: login, value: id } }' });
       return undefined;
@@ -111,7 +111,7 @@ export function compileIdentity(entity: { name: string; key: readonly string[] }
   }
   if (field.ref !== undefined) {
     const stray = others.filter((k) => k !== 'from');
-    if (stray.length > 0) issues.push({ severity: 'error', path: [...path, stray[0] as string], message: `a ref field takes the referenced record's key: "${stray[0] as string}" does not go with it` });
+    if (stray.length > 0) issues.push({ severity: 'error', path: [...path, stray[0]], message: `a ref field takes the referenced record's key: "${stray[0] as string}" does not go with it` });
     if (typeof field.from !== 'string') {
       issues.push({ severity: 'error', path: [...path, 'from'], message: 'a ref field needs from: the one source column that holds the referenced key', hint: 'write { from: account_id, ref: companies }' });
       return undefined;
@@ -122,7 +122,7 @@ export function compileIdentity(entity: { name: string; key: readonly string[] }
     const by = typeof field.ref === 'string' ? undefined : { column: field.ref.by, to: new Map(Object.entries(field.ref.to)) };
     if (by && placeholder) issues.push({ severity: 'error', path: [...path, 'orphans'], message: 'a ref by type makes no placeholders: a placeholder would have no type', hint: 'orphans: quarantine (the default) or null' });
     if (by && when.length > 0) issues.push({ severity: 'error', path: [...path, 'when'], message: 'a ref by type chooses its entity by the type column: when: does not go with it', hint: 'leave out the types that are not migrated from to:, and their rows are quarantined as unknown_type' });
-    const ref: RefPlan = { entity: by ? ([...by.to.values()][0] as string) : (field.ref as string), by, column: field.from, placeholder, when };
+    const ref: RefPlan = { entity: by ? ([...by.to.values()][0]) : (field.ref as string), by, column: field.from, placeholder, when };
     // A placeholder is made for every orphan before the load: one still missing then (its key did not fit the
     // referenced table) is quarantined.
     const invalid = field.orphans === 'null' ? ('null' as const) : ('quarantine' as const);

@@ -77,7 +77,7 @@ defineStep({
   output: 'text',
   create: () => (input) => {
     if (input === null) return ok(null);
-    const text = asText(input as Value).replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] as string);
+    const text = asText(input as Value).replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
     return ok(`<p>${text.replace(/\r?\n/g, '<br>')}</p>`);
   },
 });

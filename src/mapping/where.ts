@@ -68,7 +68,7 @@ function operatorTest(column: string, op: Op, operand: unknown): { text: string;
     default: {
       const o = operand as z.infer<typeof Scalar>;
       const holds: Record<string, (c: number) => boolean> = { eq: (c) => c === 0, ne: (c) => c !== 0, gt: (c) => c > 0, gte: (c) => c >= 0, lt: (c) => c < 0, lte: (c) => c <= 0 };
-      const check = holds[op] as (c: number) => boolean;
+      const check = holds[op];
       return { text: `${column} ${SYMBOL[op]} ${shown(o)}`, test: (v) => v !== null && check(compare(v, o)) };
     }
   }

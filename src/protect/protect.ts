@@ -71,7 +71,7 @@ export function maskValue(text: string, options: MaskOptions = {}): string {
     let keep = 4;
     const out: string[] = [];
     for (let i = chars.length - 1; i >= 0; i--) {
-      const c = chars[i] as string;
+      const c = chars[i];
       if (/\d/.test(c)) out.push(keep-- > 0 ? c : '*');
       else out.push(/[\p{L}]/u.test(c) ? '*' : c);
     }

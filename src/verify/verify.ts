@@ -169,7 +169,7 @@ async function verifyEntity(
     for await (const chunk of mapInOrder(mapper, resolvedChunks(source, entity, { key: plan.key, resolve }))) {
       const rows: Row[] = [];
       chunk.values.forEach((mapped, i) => {
-        const sourceRow = chunk.rows[i] as Row;
+        const sourceRow = chunk.rows[i];
         let values = mapped;
         if (merges && values) {
           const key = keyText(sourceRow);
@@ -185,7 +185,7 @@ async function verifyEntity(
         const key = sourceKey.map((k) => sourceRow[k] ?? null);
         const row: Row = [known.retried.size > 0 && known.retried.has(sourceKeyText(key.map(valueToJson))) ? 2 : 0, ...fields.map(() => null)];
         // A quarantined record of a new_id entity is placed where its new key would be.
-        if (newId) row[(keyInRow[0] as number) + 1] = newUuid(plan.name, sourceKeyText(key.map(valueToJson)));
+        if (newId) row[(keyInRow[0]) + 1] = newUuid(plan.name, sourceKeyText(key.map(valueToJson)));
         else keyInRow.forEach((at, k) => (row[at + 1] = key[k] ?? null));
         rows.push(row);
       });
@@ -217,7 +217,7 @@ async function verifyEntity(
     const texts = keys.map((k) => sourceKeyText(k.map(valueToJson)));
     const written = await target.state.writtenKeys(known.plan, plan.name, texts);
     keys.forEach((key, i) => {
-      if (written.has(texts[i] as string)) note('extra', key);
+      if (written.has(texts[i])) note('extra', key);
       else result.others += 1;
     });
   };
@@ -253,8 +253,8 @@ async function verifyEntity(
         for (let i = 0; i < fields.length; i++) {
           const type = types[i] ?? 'text';
           if (canonical(want[i + 1] ?? null, type) === canonical(have[i] ?? null, type)) continue;
-          differ.push(fields[i] as string);
-          if (options.showValues) values.push({ column: fields[i] as string, expected: valueToJson(want[i + 1] ?? null), actual: valueToJson(have[i] ?? null) });
+          differ.push(fields[i]);
+          if (options.showValues) values.push({ column: fields[i], expected: valueToJson(want[i + 1] ?? null), actual: valueToJson(have[i] ?? null) });
         }
         if (differ.length === 0) result.equal += 1;
         else note('changed', key, differ, options.showValues ? values : undefined);

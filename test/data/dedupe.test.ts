@@ -16,7 +16,7 @@ import { scratchDatabase, type ScratchDatabase } from '../helpers/sql-databases.
 // FEBRL dataset1: 1,000 people records, 500 of them a second record of another one (typos, swapped fields,
 // missing values). The ground truth (rec-N) stays in the test; the plan never sees it.
 const FEBRL = dataPath('febrl/dataset1.csv');
-const records = (parse(readFileSync(FEBRL), { columns: (h: string[]) => h.map((c) => c.trim()), trim: true }) as Record<string, string>[]).map((r, i) => ({
+const records = (parse<Record<string, string>>(readFileSync(FEBRL), { columns: (h: string[]) => h.map((c) => c.trim()), trim: true })).map((r, i) => ({
   id: i + 1,
   truth: /^rec-(\d+)/.exec(r.rec_id ?? '')?.[1] ?? '',
   duplicate: (r.rec_id ?? '').includes('-dup-'),
@@ -110,8 +110,8 @@ describe.each([['sqlite', 'postgres'], ['postgres', 'mysql']] as const)('dedupe 
     const byLegacy = new Map(contacts.map((c) => [String(c.legacy_id), c]));
     for (const m of merges) {
       expect(byLegacy.has(m.source_key)).toBe(false);
-      const survivor = records[Number(m.survivor_key) - 1] as (typeof records)[number];
-      const loser = records[Number(m.source_key) - 1] as (typeof records)[number];
+      const survivor = records[Number(m.survivor_key) - 1];
+      const loser = records[Number(m.source_key) - 1];
       expect(survivor.duplicate).toBe(true);
       const longest = [survivor.street, loser.street].sort((a, b) => (b ?? '').length - (a ?? '').length)[0];
       expect(byLegacy.get(m.survivor_key)?.street).toBe(longest);
@@ -141,7 +141,7 @@ describe.each([['sqlite', 'postgres'], ['postgres', 'mysql']] as const)('dedupe 
 describe('dedupe and resume', () => {
   it('a run stopped after a committed batch resumes to the same merges and rows as one uninterrupted run', async () => {
     const dbs = await Promise.all([scratchDatabase('sqlite'), scratchDatabase('sqlite'), scratchDatabase('sqlite')]);
-    const [source, once, twice] = dbs as [ScratchDatabase, ScratchDatabase, ScratchDatabase];
+    const [source, once, twice] = dbs;
     try {
       await source.run('CREATE TABLE people (id INTEGER PRIMARY KEY, given TEXT, surname TEXT, dob TEXT, ssn TEXT, postcode TEXT, street TEXT, suburb TEXT, updated TEXT)');
       await source.run('CREATE TABLE orders (id INTEGER PRIMARY KEY, person_id INTEGER, amount INTEGER)');
@@ -201,12 +201,12 @@ describe('review band and decisions', () => {
     const io = captureIo();
     const csv = path.join(path.dirname(file), 'review.csv');
     expect(await main(['review', file, '--csv', csv], io)).toBe(0);
-    const rows = parse(readFileSync(csv), { columns: true }) as Record<string, string>[];
+    const rows = parse<Record<string, string>>(readFileSync(csv), { columns: true });
     expect(rows.length).toBe(first.dedupe?.people?.review);
     expect(rows.length).toBeGreaterThan(10);
     // Decide: the first pair is different, the second the same, the rest left open.
-    rows[0] = { ...rows[0], decision: 'different' } as Record<string, string>;
-    rows[1] = { ...rows[1], decision: 'same' } as Record<string, string>;
+    rows[0] = { ...rows[0], decision: 'different' };
+    rows[1] = { ...rows[1], decision: 'same' };
     // And a pair the first run merged, said to be two people: the next run must keep them apart.
     const [wrong] = await target.rows<{ source_key: string; survivor_key: string }>('SELECT source_key, survivor_key FROM _crm_migrate_merges ORDER BY source_key LIMIT 1');
     const lines = rows.map((r) => [r.entity_a, r.key_a, r.entity_b, r.key_b, r.probability, `"${r.why}"`, r.decision]);
@@ -255,8 +255,8 @@ describe('linkage across two sources into one table', () => {
   let target: ScratchDatabase;
   let shop: ReturnType<typeof tempDir>;
   const febrl4 = (file: string) =>
-    (parse(readFileSync(dataPath('febrl', file)), { columns: (h: string[]) => h.map((c) => c.trim()), trim: true }) as Record<string, string>[]).map((r) => ({
-      key: r.rec_id as string,
+    (parse<Record<string, string>>(readFileSync(dataPath('febrl', file)), { columns: (h: string[]) => h.map((c) => c.trim()), trim: true })).map((r) => ({
+      key: r.rec_id,
       truth: /^rec-(\d+)/.exec(r.rec_id ?? '')?.[1] ?? '',
       values: [r.given_name, r.surname, r.date_of_birth, r.soc_sec_id, r.postcode, r.suburb].map((v) => v || null),
     }));

@@ -45,7 +45,7 @@ export function csvFormat(options: Options): FileFormat {
         // (the row is then quarantined as invalid_utf8), not turned into U+FFFD.
         let first = true;
         for await (const cells of createReadStream(file).pipe(parse({ ...parsing, encoding: null, bom: false })) as AsyncIterable<Buffer[]>) {
-          if (first && hasBom(cells[0])) cells[0] = (cells[0] as Buffer).subarray(3);
+          if (first && hasBom(cells[0])) cells[0] = (cells[0]).subarray(3);
           first = false;
           yield cells.map(decodeEscaped);
         }
@@ -94,7 +94,7 @@ export function csvWriting(options: Options): FileWriting {
   const delimiter = typeof options.delimiter === 'string' ? options.delimiter : ',';
   const quote = typeof options.quote === 'string' ? options.quote : '"';
   return {
-    header: (columns) => stringify([columns as string[]], { delimiter, quote }),
+    header: (columns) => stringify([columns], { delimiter, quote }),
     // An empty text is quoted (""), a NULL is an empty cell: the two stay apart in the file.
     line: (_columns, row) => stringify([row.map(cell)], { delimiter, quote, quoted_match: /^$/ }),
   };

@@ -97,7 +97,7 @@ export function jsonlFormat(): FileFormat {
           return type === 'text' ? String(v) : (v as Value);
         };
       });
-      for await (const record of objects(file)) yield columns.map((c, i) => (convert[i] as (v: unknown) => Value)(record[c]));
+      for await (const record of objects(file)) yield columns.map((c, i) => (convert[i])(record[c]));
     },
   };
 }

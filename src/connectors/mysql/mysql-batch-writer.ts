@@ -73,7 +73,7 @@ export async function beginMysqlBatch(session: MysqlSession, store: SqlStateStor
   const into = `INSERT INTO ${q(start.table)} (${columns}) VALUES ?`;
   const rest = start.upsertKey ? start.columns.filter((c) => !start.upsertKey?.includes(c)) : [];
   // An upsert on an unchanged row changes nothing: MySQL leaves a row alone when the new values equal it.
-  const insert = start.upsertKey ? `${into} ${rest.length === 0 ? `ON DUPLICATE KEY UPDATE ${q(start.upsertKey[0] as string)} = ${q(start.upsertKey[0] as string)}` : `ON DUPLICATE KEY UPDATE ${rest.map(q).map((c) => `${c} = VALUES(${c})`).join(', ')}`}` : into;
+  const insert = start.upsertKey ? `${into} ${rest.length === 0 ? `ON DUPLICATE KEY UPDATE ${q(start.upsertKey[0])} = ${q(start.upsertKey[0])}` : `ON DUPLICATE KEY UPDATE ${rest.map(q).map((c) => `${c} = VALUES(${c})`).join(', ')}`}` : into;
   let send: () => Promise<void>;
   let finish: () => Promise<void>;
   let add: (row: Row) => void;

@@ -52,7 +52,7 @@ export async function* streamRows(target: MysqlEndpoint, info: TableInfo | undef
     const stream = session.raw.query({ sql, values, rowsAsArray: true }).stream({ highWaterMark: request.batchSize * 2 });
     const decode = (raw: unknown[], push: (row: Row) => void) => {
       const row: Row = new Array(raw.length);
-      for (let i = 0; i < raw.length; i++) row[i] = (convert[i] as (v: unknown) => Value)(raw[i] ?? null);
+      for (let i = 0; i < raw.length; i++) row[i] = (convert[i])(raw[i] ?? null);
       push(row);
     };
     yield* streamBatches(stream, decode, request.batchSize);
@@ -107,7 +107,7 @@ export class MysqlSource implements Source {
       const chunk = values.slice(at, at + KEYS_PER_STATEMENT).map((v) => (typeof v === 'bigint' ? v.toString() : v));
       try {
         const [found] = await this.#session.db.query({ sql: `SELECT ${[key, ...columns].map(q).join(', ')} FROM ${q(table)} WHERE ${q(key)} IN (?)`, values: [chunk], rowsAsArray: true });
-        for (const r of found as unknown[][]) rows.push(r.map((v, i) => (convert[i] as (x: unknown) => Value)(v ?? null)));
+        for (const r of found as unknown[][]) rows.push(r.map((v, i) => (convert[i])(v ?? null)));
       } catch (error) {
         throw mysqlFailure('E_SOURCE', `looking up rows of ${table} failed`, error);
       }

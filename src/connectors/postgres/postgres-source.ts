@@ -64,7 +64,7 @@ export class PostgresSource implements Source {
       const sql = `SELECT ${[key, ...columns].map((c) => `${quoteIdentifier(c)}::text`).join(', ')} FROM ${qualified(table)} WHERE ${quoteIdentifier(key)} IN (${chunk.map((_v, i) => `$${i + 1}`).join(', ')})`;
       try {
         const result = await this.#client.query({ text: sql, values: chunk, rowMode: 'array' });
-        for (const r of result.rows as (string | null)[][]) rows.push(r.map((v, i) => (v === null ? null : (parsers[i] as (f: string) => Value)(v))));
+        for (const r of result.rows as (string | null)[][]) rows.push(r.map((v, i) => (v === null ? null : (parsers[i])(v))));
       } catch (error) {
         throw pgFailure('E_SOURCE', `looking up rows of ${table} failed`, error);
       }

@@ -24,6 +24,6 @@ export function encodeField(value: Value): string {
 /** One row as a COPY text line. */
 export function encodeRow(row: readonly Value[]): string {
   let line = '';
-  for (let i = 0; i < row.length; i++) line += (i === 0 ? '' : '\t') + encodeField(row[i] as Value);
+  for (let i = 0; i < row.length; i++) line += (i === 0 ? '' : '\t') + encodeField(row[i]);
   return line + '\n';
 }

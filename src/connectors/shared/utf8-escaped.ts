@@ -27,8 +27,8 @@ function sequenceLength(lead: number): number {
 function validAt(bytes: Buffer, i: number, length: number): boolean {
   if (length === 0 || i + length > bytes.length) return false;
   if (length === 1) return true;
-  const lead = bytes[i] as number;
-  const second = bytes[i + 1] as number;
+  const lead = bytes[i];
+  const second = bytes[i + 1];
   const low = lead === 0xe0 ? 0xa0 : lead === 0xf0 ? 0x90 : 0x80;
   const high = lead === 0xed ? 0x9f : lead === 0xf4 ? 0x8f : 0xbf;
   if (second < low || second > high) return false;
@@ -42,12 +42,12 @@ export function decodeEscaped(bytes: Buffer): string {
   let run = 0;
   let i = 0;
   while (i < bytes.length) {
-    const length = sequenceLength(bytes[i] as number);
+    const length = sequenceLength(bytes[i]);
     if (validAt(bytes, i, length)) {
       i += length;
       continue;
     }
-    text += bytes.toString('utf8', run, i) + String.fromCharCode(0xdc00 + (bytes[i] as number));
+    text += bytes.toString('utf8', run, i) + String.fromCharCode(0xdc00 + (bytes[i]));
     i += 1;
     run = i;
   }

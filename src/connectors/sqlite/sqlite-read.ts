@@ -39,7 +39,7 @@ export function* readPages(db: Database.Database, request: ReadRequest): Iterabl
     const raw = page(after);
     if (raw.length === 0) return;
     const rows: Row[] = raw.map((r) => r.map(fromSqlite));
-    const last = rows[rows.length - 1] as Row;
+    const last = rows[rows.length - 1];
     after = keyIndexes.map((i) => toSqlite(last[i] ?? null));
     yield rows;
     if (raw.length < request.batchSize) return;
