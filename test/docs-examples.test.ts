@@ -10,7 +10,7 @@ import { parsePlan } from '../src/plan/load.js';
 // fragment leaves out is the one error allowed. A block with "…" in a value is a sketch, and is skipped.
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const DOCS = ['README.md', ...readdirSync(path.join(ROOT, 'examples')).map((e) => path.join('examples', e, 'README.md'))].filter((f) => {
+const DOCS = ['README.md', 'BENCHMARKS.md', ...readdirSync(path.join(ROOT, 'docs')).map((f) => path.join('docs', f)), ...readdirSync(path.join(ROOT, 'examples')).map((e) => path.join('examples', e, 'README.md'))].filter((f) => {
   try {
     readFileSync(path.join(ROOT, f));
     return true;

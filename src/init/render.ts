@@ -31,7 +31,7 @@ function dedupeHint(e: EntityDraft): string[] {
   const on = mapped.filter((name) => telling(name) && ['email', 'phone', 'first_name', 'last_name', 'name', 'date'].includes(kindForField(name)));
   const person = on.some((n) => kindForField(n) === 'email' || kindForField(n) === 'phone') || (on.some((n) => kindForField(n) === 'first_name') && on.some((n) => kindForField(n) === 'last_name'));
   if (!person || on.length < 2) return [];
-  return ['    # dedupe:                # the same customer recorded several times: merge them (README: Dedupe)', `    #   on: [${on.map(scalar).join(', ')}]`];
+  return ['    # dedupe:                # the same customer recorded several times: merge them (docs/plan-reference.md: Dedupe)', `    #   on: [${on.map(scalar).join(', ')}]`];
 }
 
 function fieldLines(f: FieldDraft): string[] {

@@ -44,7 +44,7 @@ function toMysql(type: LogicalType): (value: Value) => unknown {
 /** Encoded text is handed to LOAD DATA in pieces of about this size. */
 const FLUSH_AT = 256 * 1024;
 
-/** How rows go in: LOAD DATA streams them (measured faster, see README); upserts and bytes need INSERT. */
+/** How rows go in: LOAD DATA streams them (measured faster, see BENCHMARKS.md); upserts and bytes need INSERT. */
 function loadsData(start: BatchStart, types: readonly LogicalType[]): boolean {
   return !start.upsertKey && !types.includes('bytes') && process.env.CRM_MIGRATE_MYSQL_WRITES !== 'insert';
 }
