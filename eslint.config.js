@@ -20,15 +20,55 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-unnecessary-type-assertion': 'error' },
   },
   // Layers: each one imports only those below it (docs in README's Development section). CI fails on a break.
-  layer(['src/connectors/**'], ['plan', 'mapping', 'cleaning', 'protect', 'dedupe', 'engine', 'verify', 'report', 'init', 'cli'], 'a connector knows the contract and the values, not the plan or the engine'),
-  layer(['src/mapping/**', 'src/cleaning/**', 'src/protect/**', 'src/dedupe/**'], ['engine', 'verify', 'report', 'init', 'cli', 'connectors'], 'the mapping steps work on values, below the engine and the connectors'),
-  layer(['src/plan/**'], ['engine', 'verify', 'report', 'init', 'cli'], 'the plan is read and checked before any engine runs'),
-  layer(['src/values.ts', 'src/errors.ts', 'src/key-order.ts', 'src/suggest.ts', 'src/random.ts', 'src/timestamps.ts', 'src/version.ts'], ['plan', 'mapping', 'cleaning', 'protect', 'dedupe', 'connectors', 'engine', 'verify', 'report', 'init', 'cli'], 'the base layer imports nothing of the project'),
-  layer(['src/engine/**', 'src/verify/**', 'src/report/**', 'src/init/**'], ['cli'], 'only the command line is above the library'),
+  layer(
+    ['src/connectors/**'],
+    ['plan', 'mapping', 'cleaning', 'protect', 'dedupe', 'engine', 'verify', 'report', 'init', 'cli'],
+    'a connector knows the contract and the values, not the plan or the engine',
+  ),
+  layer(
+    ['src/mapping/**', 'src/cleaning/**', 'src/protect/**', 'src/dedupe/**'],
+    ['engine', 'verify', 'report', 'init', 'cli', 'connectors'],
+    'the mapping steps work on values, below the engine and the connectors',
+  ),
+  layer(
+    ['src/plan/**'],
+    ['engine', 'verify', 'report', 'init', 'cli'],
+    'the plan is read and checked before any engine runs',
+  ),
+  layer(
+    [
+      'src/values.ts',
+      'src/errors.ts',
+      'src/key-order.ts',
+      'src/suggest.ts',
+      'src/random.ts',
+      'src/timestamps.ts',
+      'src/version.ts',
+    ],
+    ['plan', 'mapping', 'cleaning', 'protect', 'dedupe', 'connectors', 'engine', 'verify', 'report', 'init', 'cli'],
+    'the base layer imports nothing of the project',
+  ),
+  layer(
+    ['src/engine/**', 'src/verify/**', 'src/report/**', 'src/init/**'],
+    ['cli'],
+    'only the command line is above the library',
+  ),
   // The command line is a client of the library: it imports src/index.ts and nothing else of the project.
   {
     files: ['src/cli/**'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['../*', '!../index.js'], message: 'the CLI imports the library through src/index.ts only: export what it needs there.' }] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../*', '!../index.js'],
+              message: 'the CLI imports the library through src/index.ts only: export what it needs there.',
+            },
+          ],
+        },
+      ],
+    },
   },
 );
 
@@ -37,7 +77,10 @@ function layer(files, forbidden, why) {
   return {
     files,
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: forbidden.flatMap((f) => [`**/${f}/*`, `./${f}/*`]), message: `${why}.` }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: forbidden.flatMap((f) => [`**/${f}/*`, `./${f}/*`]), message: `${why}.` }] },
+      ],
     },
   };
 }

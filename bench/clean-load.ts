@@ -1,7 +1,16 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { benchArgs, crmMigrate, fmt, LEGACY_NAME_SQL, median, withClient, withScratchDatabase, type RunFigures } from './common.js';
+import {
+  benchArgs,
+  crmMigrate,
+  fmt,
+  LEGACY_NAME_SQL,
+  median,
+  withClient,
+  withScratchDatabase,
+  type RunFigures,
+} from './common.js';
 
 /**
  * npm run bench:clean [-- --rows N --runs R]
@@ -13,7 +22,8 @@ import { benchArgs, crmMigrate, fmt, LEGACY_NAME_SQL, median, withClient, withSc
  */
 const { rows: ROWS, runs: RUNS } = benchArgs();
 
-const TARGET = '(id INT PRIMARY KEY, first_name VARCHAR(80), last_name VARCHAR(80) NOT NULL, email VARCHAR(254), phone VARCHAR(32))';
+const TARGET =
+  '(id INT PRIMARY KEY, first_name VARCHAR(80), last_name VARCHAR(80) NOT NULL, email VARCHAR(254), phone VARCHAR(32))';
 
 /** Legacy customers as a CRM holds them: names in every shape, padded and mistyped emails, phones in many formats. */
 async function setup(url: string): Promise<void> {
@@ -90,7 +100,13 @@ try {
     writeFileSync(files.heavyMainThread, plan(url, 'cleaned_customers', '0', HEAVY));
     console.log(`generating ${fmt(ROWS)} legacy customers in PostgreSQL…`);
     await setup(url);
-    const runs: Record<keyof typeof files, RunFigures[]> = { mapping: [], cleaning: [], mainThread: [], heavy: [], heavyMainThread: [] };
+    const runs: Record<keyof typeof files, RunFigures[]> = {
+      mapping: [],
+      cleaning: [],
+      mainThread: [],
+      heavy: [],
+      heavyMainThread: [],
+    };
     for (let i = 0; i < RUNS; i++) {
       // Alternate, so drift on a noisy machine hits all alike.
       for (const name of Object.keys(files) as (keyof typeof files)[]) {
@@ -98,17 +114,31 @@ try {
         if (r.rows !== ROWS) throw new Error(`crm-migrate read ${r.rows} rows, expected ${ROWS}`);
         runs[name].push(r);
       }
-      console.log(`  run ${i + 1}: ${(Object.keys(runs) as (keyof typeof files)[]).map((n) => `${n} ${fmt((ROWS * 1000) / (runs[n].at(-1)?.ms ?? 1))} rows/s`).join(', ')}`);
+      console.log(
+        `  run ${i + 1}: ${(Object.keys(runs) as (keyof typeof files)[]).map((n) => `${n} ${fmt((ROWS * 1000) / (runs[n].at(-1)?.ms ?? 1))} rows/s`).join(', ')}`,
+      );
     }
     const rate = (name: keyof typeof files) => (ROWS * 1000) / median(runs[name].map((r) => r.ms));
     const rss = (name: keyof typeof files) => Math.max(...runs[name].map((r) => r.maxRssMb)).toFixed(0);
     console.log(`\nrows: ${fmt(ROWS)}, runs: ${RUNS} (medians)`);
-    console.log(`mapping only (name parts, email trim+lower, phone copied): ${fmt(rate('mapping'))} rows/s, peak RSS ${rss('mapping')} MB`);
-    console.log(`cleaning (names, email rule, phone E.164, required, lengths), main thread only: ${fmt(rate('mainThread'))} rows/s, peak RSS ${rss('mainThread')} MB`);
-    console.log(`cleaning, workers: auto: ${fmt(rate('cleaning'))} rows/s, peak RSS ${rss('cleaning')} MB (target >= 150,000 rows/s)`);
-    console.log(`ratio cleaning / mapping only: ${(rate('cleaning') / rate('mapping')).toFixed(2)}; auto / main thread: ${(rate('cleaning') / rate('mainThread')).toFixed(2)}`);
-    console.log(`heavy cleaning (phones formatted international: no fast path), main thread only: ${fmt(rate('heavyMainThread'))} rows/s, peak RSS ${rss('heavyMainThread')} MB`);
-    console.log(`heavy cleaning, workers: auto: ${fmt(rate('heavy'))} rows/s, peak RSS ${rss('heavy')} MB; auto / main thread: ${(rate('heavy') / rate('heavyMainThread')).toFixed(2)}`);
+    console.log(
+      `mapping only (name parts, email trim+lower, phone copied): ${fmt(rate('mapping'))} rows/s, peak RSS ${rss('mapping')} MB`,
+    );
+    console.log(
+      `cleaning (names, email rule, phone E.164, required, lengths), main thread only: ${fmt(rate('mainThread'))} rows/s, peak RSS ${rss('mainThread')} MB`,
+    );
+    console.log(
+      `cleaning, workers: auto: ${fmt(rate('cleaning'))} rows/s, peak RSS ${rss('cleaning')} MB (target >= 150,000 rows/s)`,
+    );
+    console.log(
+      `ratio cleaning / mapping only: ${(rate('cleaning') / rate('mapping')).toFixed(2)}; auto / main thread: ${(rate('cleaning') / rate('mainThread')).toFixed(2)}`,
+    );
+    console.log(
+      `heavy cleaning (phones formatted international: no fast path), main thread only: ${fmt(rate('heavyMainThread'))} rows/s, peak RSS ${rss('heavyMainThread')} MB`,
+    );
+    console.log(
+      `heavy cleaning, workers: auto: ${fmt(rate('heavy'))} rows/s, peak RSS ${rss('heavy')} MB; auto / main thread: ${(rate('heavy') / rate('heavyMainThread')).toFixed(2)}`,
+    );
   });
 } finally {
   rmSync(tmp, { recursive: true, force: true });

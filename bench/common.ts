@@ -30,7 +30,9 @@ export async function withScratchDatabase(prefix: string, work: (url: string) =>
   try {
     await work(`${SERVER}/${db}`);
   } finally {
-    await withClient(`${SERVER}/postgres`, (c) => c.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`)).catch(() => undefined);
+    await withClient(`${SERVER}/postgres`, (c) => c.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`)).catch(
+      () => undefined,
+    );
   }
 }
 
@@ -52,7 +54,13 @@ export function crmMigrate(plan: string, mode: 'run' | 'increment' | 'verify' = 
 
 /** `--rows N --runs R --source postgres|mysql` (defaults: 1,000,000 rows, 3 runs, PostgreSQL). */
 export function benchArgs(): { rows: number; runs: number; source: string } {
-  const { values } = parseArgs({ options: { rows: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '3' }, source: { type: 'string', default: 'postgres' } } });
+  const { values } = parseArgs({
+    options: {
+      rows: { type: 'string', default: '1000000' },
+      runs: { type: 'string', default: '3' },
+      source: { type: 'string', default: 'postgres' },
+    },
+  });
   return { rows: Number(values.rows), runs: Number(values.runs), source: values.source };
 }
 

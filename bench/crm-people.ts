@@ -21,11 +21,198 @@ export interface CrmPerson {
   readonly phone: string | null;
 }
 
-const FIRST = ['James', 'John', 'Robert', 'Michael', 'William', 'David', 'Richard', 'Joseph', 'Thomas', 'Charles', 'Mary', 'Patricia', 'Jennifer', 'Linda', 'Elizabeth', 'Barbara', 'Susan', 'Jessica', 'Sarah', 'Karen', 'Daniel', 'Matthew', 'Anthony', 'Mark', 'Steven', 'Andrew', 'Joshua', 'Kevin', 'Brian', 'Nancy', 'Lisa', 'Betty', 'Margaret', 'Sandra', 'Ashley', 'Emily', 'Donna', 'Michelle', 'Carol', 'Amanda', 'Priya', 'Wei', 'Hiroshi', 'Olga', 'Fatima', 'Lars', 'Ingrid', 'Mateo', 'Lucia', 'Chloe'];
-const LAST = ['Smith', 'Johnson', 'Williams', 'Brown', 'Jones', 'Garcia', 'Miller', 'Davis', 'Rodriguez', 'Martinez', 'Hernandez', 'Lopez', 'Gonzalez', 'Wilson', 'Anderson', 'Thomas', 'Taylor', 'Moore', 'Jackson', 'Martin', 'Lee', 'Perez', 'Thompson', 'White', 'Harris', 'Sanchez', 'Clark', 'Ramirez', 'Lewis', 'Robinson', 'Walker', 'Young', 'Allen', 'King', 'Wright', 'Scott', 'Torres', 'Nguyen', 'Hill', 'Flores', 'Green', 'Adams', 'Nelson', 'Baker', 'Hall', 'Rivera', 'Campbell', 'Mitchell', 'Carter', 'Roberts', 'Okafor', 'Schneider', 'Fischer', 'Kowalski', 'Novak', 'Tanaka', 'Sato', 'Chen', 'Wang', 'Patel', 'Singh', 'Kumar', 'Ivanova', 'Petrov', 'Silva', 'Santos', 'Oliveira', 'van der Berg', 'de Jong', 'Jansen', 'Larsen', 'Nielsen', 'Haddad', 'Khan', 'Ali', 'Murphy', 'Kelly', 'Byrne', 'Walsh', 'Ryan'];
-const NICKNAMES: Record<string, string> = { William: 'Bill', Robert: 'Bob', Richard: 'Dick', James: 'Jim', John: 'Jack', Michael: 'Mike', Joseph: 'Joe', Thomas: 'Tom', Charles: 'Charlie', Elizabeth: 'Liz', Margaret: 'Peggy', Jennifer: 'Jen', Patricia: 'Pat', Daniel: 'Dan', Matthew: 'Matt', Anthony: 'Tony', Steven: 'Steve', Andrew: 'Andy', Joshua: 'Josh', Susan: 'Sue', Barbara: 'Barb', Jessica: 'Jess', Kevin: 'Kev', Nancy: 'Nan', Sandra: 'Sandy', Amanda: 'Mandy', David: 'Dave' };
-const FREE_MAIL = ['gmail.com', 'yahoo.com', 'hotmail.com', 'outlook.com', 'aol.com', 'icloud.com', 'gmx.de', 'web.de', 'mail.co.uk', 'btinternet.com'];
-const COMPANIES = ['acme', 'globex', 'initech', 'umbrella', 'hooli', 'vandelay', 'wayne', 'stark', 'wonka', 'tyrell', 'cyberdyne', 'soylent', 'massive', 'aperture', 'oscorp'];
+const FIRST = [
+  'James',
+  'John',
+  'Robert',
+  'Michael',
+  'William',
+  'David',
+  'Richard',
+  'Joseph',
+  'Thomas',
+  'Charles',
+  'Mary',
+  'Patricia',
+  'Jennifer',
+  'Linda',
+  'Elizabeth',
+  'Barbara',
+  'Susan',
+  'Jessica',
+  'Sarah',
+  'Karen',
+  'Daniel',
+  'Matthew',
+  'Anthony',
+  'Mark',
+  'Steven',
+  'Andrew',
+  'Joshua',
+  'Kevin',
+  'Brian',
+  'Nancy',
+  'Lisa',
+  'Betty',
+  'Margaret',
+  'Sandra',
+  'Ashley',
+  'Emily',
+  'Donna',
+  'Michelle',
+  'Carol',
+  'Amanda',
+  'Priya',
+  'Wei',
+  'Hiroshi',
+  'Olga',
+  'Fatima',
+  'Lars',
+  'Ingrid',
+  'Mateo',
+  'Lucia',
+  'Chloe',
+];
+const LAST = [
+  'Smith',
+  'Johnson',
+  'Williams',
+  'Brown',
+  'Jones',
+  'Garcia',
+  'Miller',
+  'Davis',
+  'Rodriguez',
+  'Martinez',
+  'Hernandez',
+  'Lopez',
+  'Gonzalez',
+  'Wilson',
+  'Anderson',
+  'Thomas',
+  'Taylor',
+  'Moore',
+  'Jackson',
+  'Martin',
+  'Lee',
+  'Perez',
+  'Thompson',
+  'White',
+  'Harris',
+  'Sanchez',
+  'Clark',
+  'Ramirez',
+  'Lewis',
+  'Robinson',
+  'Walker',
+  'Young',
+  'Allen',
+  'King',
+  'Wright',
+  'Scott',
+  'Torres',
+  'Nguyen',
+  'Hill',
+  'Flores',
+  'Green',
+  'Adams',
+  'Nelson',
+  'Baker',
+  'Hall',
+  'Rivera',
+  'Campbell',
+  'Mitchell',
+  'Carter',
+  'Roberts',
+  'Okafor',
+  'Schneider',
+  'Fischer',
+  'Kowalski',
+  'Novak',
+  'Tanaka',
+  'Sato',
+  'Chen',
+  'Wang',
+  'Patel',
+  'Singh',
+  'Kumar',
+  'Ivanova',
+  'Petrov',
+  'Silva',
+  'Santos',
+  'Oliveira',
+  'van der Berg',
+  'de Jong',
+  'Jansen',
+  'Larsen',
+  'Nielsen',
+  'Haddad',
+  'Khan',
+  'Ali',
+  'Murphy',
+  'Kelly',
+  'Byrne',
+  'Walsh',
+  'Ryan',
+];
+const NICKNAMES: Record<string, string> = {
+  William: 'Bill',
+  Robert: 'Bob',
+  Richard: 'Dick',
+  James: 'Jim',
+  John: 'Jack',
+  Michael: 'Mike',
+  Joseph: 'Joe',
+  Thomas: 'Tom',
+  Charles: 'Charlie',
+  Elizabeth: 'Liz',
+  Margaret: 'Peggy',
+  Jennifer: 'Jen',
+  Patricia: 'Pat',
+  Daniel: 'Dan',
+  Matthew: 'Matt',
+  Anthony: 'Tony',
+  Steven: 'Steve',
+  Andrew: 'Andy',
+  Joshua: 'Josh',
+  Susan: 'Sue',
+  Barbara: 'Barb',
+  Jessica: 'Jess',
+  Kevin: 'Kev',
+  Nancy: 'Nan',
+  Sandra: 'Sandy',
+  Amanda: 'Mandy',
+  David: 'Dave',
+};
+const FREE_MAIL = [
+  'gmail.com',
+  'yahoo.com',
+  'hotmail.com',
+  'outlook.com',
+  'aol.com',
+  'icloud.com',
+  'gmx.de',
+  'web.de',
+  'mail.co.uk',
+  'btinternet.com',
+];
+const COMPANIES = [
+  'acme',
+  'globex',
+  'initech',
+  'umbrella',
+  'hooli',
+  'vandelay',
+  'wayne',
+  'stark',
+  'wonka',
+  'tyrell',
+  'cyberdyne',
+  'soylent',
+  'massive',
+  'aperture',
+  'oscorp',
+];
 
 interface Identity {
   first: string;
@@ -68,12 +255,25 @@ function phoneDigits(rand: () => number, country: 'US' | 'GB' | 'DE'): string {
 function rendered(rand: () => number, phone: NonNullable<Identity['phone']>): string {
   const d = phone.digits;
   const shapes: Record<string, (() => string)[]> = {
-    US: [() => `(${d.slice(0, 3)}) ${d.slice(3, 6)}-${d.slice(6)}`, () => `${d.slice(0, 3)}-${d.slice(3, 6)}-${d.slice(6)}`, () => `+1 ${d.slice(0, 3)} ${d.slice(3, 6)} ${d.slice(6)}`, () => `${d.slice(0, 3)}.${d.slice(3, 6)}.${d.slice(6)}`],
-    GB: [() => `0${d.slice(0, 4)} ${d.slice(4)}`, () => `+44 ${d.slice(0, 4)} ${d.slice(4)}`, () => `+44 (0)${d.slice(0, 4)} ${d.slice(4, 7)} ${d.slice(7)}`],
-    DE: [() => `0${d.slice(0, 3)} ${d.slice(3)}`, () => `+49 ${d.slice(0, 3)} ${d.slice(3)}`, () => `+49 (0)${d.slice(0, 3)}-${d.slice(3)}`],
+    US: [
+      () => `(${d.slice(0, 3)}) ${d.slice(3, 6)}-${d.slice(6)}`,
+      () => `${d.slice(0, 3)}-${d.slice(3, 6)}-${d.slice(6)}`,
+      () => `+1 ${d.slice(0, 3)} ${d.slice(3, 6)} ${d.slice(6)}`,
+      () => `${d.slice(0, 3)}.${d.slice(3, 6)}.${d.slice(6)}`,
+    ],
+    GB: [
+      () => `0${d.slice(0, 4)} ${d.slice(4)}`,
+      () => `+44 ${d.slice(0, 4)} ${d.slice(4)}`,
+      () => `+44 (0)${d.slice(0, 4)} ${d.slice(4, 7)} ${d.slice(7)}`,
+    ],
+    DE: [
+      () => `0${d.slice(0, 3)} ${d.slice(3)}`,
+      () => `+49 ${d.slice(0, 3)} ${d.slice(3)}`,
+      () => `+49 (0)${d.slice(0, 3)}-${d.slice(3)}`,
+    ],
   };
   const list = shapes[phone.country] as (() => string)[];
-  return (list[Math.floor(rand() * list.length)])();
+  return list[Math.floor(rand() * list.length)]();
 }
 
 function typo(rand: () => number, text: string): string {
@@ -114,7 +314,8 @@ export function crmPeople(count: number, seed = 42): CrmPerson[] {
       if (rand() < 0.2) last = ` ${last.toLowerCase()} `;
       const e = rand();
       if (email && e < 0.15) email = ` ${email.toUpperCase()}`;
-      else if (e < 0.3) email = mailbox(localPart(rand, id.first, id.last), `${COMPANIES[Math.floor(rand() * COMPANIES.length)]}.com`); // a new job
+      else if (e < 0.3)
+        email = mailbox(localPart(rand, id.first, id.last), `${COMPANIES[Math.floor(rand() * COMPANIES.length)]}.com`); // a new job
       else if (e < 0.38) email = null;
       const p = rand();
       if (p < 0.1) phone = rand() < 0.5 ? 'N/A' : '000-000-0000';
@@ -126,9 +327,16 @@ export function crmPeople(count: number, seed = 42): CrmPerson[] {
     const first = skewed(rand, FIRST);
     const last = skewed(rand, LAST);
     const country = (['US', 'US', 'US', 'GB', 'DE'] as const)[Math.floor(rand() * 5)];
-    const company = rand() < 0.4 ? (COMPANIES[Math.floor(rand() * COMPANIES.length)]) : null;
-    const domain = company && rand() < 0.6 ? `${company}.com` : (FREE_MAIL[Math.floor(rand() * FREE_MAIL.length)]);
-    return { first, last, email: rand() < 0.92 ? mailbox(localPart(rand, first, last), domain) : null, phone: rand() < 0.85 ? { country, digits: phoneDigits(rand, country) } : null, company, ...overrides };
+    const company = rand() < 0.4 ? COMPANIES[Math.floor(rand() * COMPANIES.length)] : null;
+    const domain = company && rand() < 0.6 ? `${company}.com` : FREE_MAIL[Math.floor(rand() * FREE_MAIL.length)];
+    return {
+      first,
+      last,
+      email: rand() < 0.92 ? mailbox(localPart(rand, first, last), domain) : null,
+      phone: rand() < 0.85 ? { country, digits: phoneDigits(rand, country) } : null,
+      company,
+      ...overrides,
+    };
   };
   const switchboards = new Map<string, NonNullable<Identity['phone']>>();
   while (records.length < count) {

@@ -32,7 +32,13 @@ export function scoreClusters(truth: readonly number[], clusters: readonly (read
   }
   const precision = predicted === 0 ? 1 : tp / predicted;
   const recall = truePairs === 0 ? 1 : tp / truePairs;
-  return { truePairs, predicted, precision, recall, f1: precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall) };
+  return {
+    truePairs,
+    predicted,
+    precision,
+    recall,
+    f1: precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall),
+  };
 }
 
 /**
@@ -67,7 +73,11 @@ export function baselineClusters(records: readonly CrmPerson[]): number[][] {
  * The clusters a plan finds: the records loaded from SQLite into SQLite through a plan whose only dedupe
  * setting is `on:` (the defaults for everything else), as a user writes it; read back from its merge map.
  */
-export async function planClusters(records: readonly CrmPerson[], dir: string, dedupe = 'on: [email, phone, first_name, last_name]'): Promise<{ clusters: number[][]; seconds: number }> {
+export async function planClusters(
+  records: readonly CrmPerson[],
+  dir: string,
+  dedupe = 'on: [email, phone, first_name, last_name]',
+): Promise<{ clusters: number[][]; seconds: number }> {
   const source = path.join(dir, 'people.db');
   const db = new Database(source);
   db.exec('CREATE TABLE people (id INTEGER PRIMARY KEY, first_name TEXT, last_name TEXT, email TEXT, phone TEXT)');

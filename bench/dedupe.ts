@@ -27,25 +27,48 @@ const ROWS = Number(values.rows);
 const DATA = fileURLToPath(new URL('../../../shared/data/', import.meta.url));
 const FEBRL = path.join(DATA, 'febrl');
 
-const SPLINK: Record<string, string> = { febrl3: 'P 0.99969 R 0.98623 F1 0.99292 (best over thresholds 0.99540)', febrl4: 'P 1.0000 R 0.9984 F1 0.99920 (best 0.9998)' };
+const SPLINK: Record<string, string> = {
+  febrl3: 'P 0.99969 R 0.98623 F1 0.99292 (best over thresholds 0.99540)',
+  febrl4: 'P 1.0000 R 0.9984 F1 0.99920 (best 0.9998)',
+};
 console.log('FEBRL, default threshold 0.9, no labels (pairs: every two records of one cluster):');
-console.log('set      mode    records  true pairs  compared   precision  recall   F1       seconds  Splink (published, threshold 0.5)');
+console.log(
+  'set      mode    records  true pairs  compared   precision  recall   F1       seconds  Splink (published, threshold 0.5)',
+);
 for (const [name, files, link] of [
   ['febrl1', ['dataset1.csv'], false],
   ['febrl2', ['dataset2.csv'], false],
   ['febrl3', ['dataset3.csv'], false],
   ['febrl4', ['dataset4a.csv', 'dataset4b.csv'], true],
 ] as const) {
-  const { score, result, seconds } = runFebrl(files.map((f) => path.join(FEBRL, f)), link, { threshold: 0.9 });
+  const { score, result, seconds } = runFebrl(
+    files.map((f) => path.join(FEBRL, f)),
+    link,
+    { threshold: 0.9 },
+  );
   console.log(
-    [name.padEnd(8), (link ? 'link' : 'dedupe').padEnd(7), fmt(link ? 10_000 : name === 'febrl1' ? 1000 : 5000).padStart(7), fmt(score.truePairs).padStart(10), fmt(result.compared).padStart(9),
-      score.precision.toFixed(5).padStart(11), score.recall.toFixed(5).padStart(7), score.f1.toFixed(5).padStart(8), seconds.toFixed(2).padStart(8), ` ${SPLINK[name] ?? '-'}`].join(' '),
+    [
+      name.padEnd(8),
+      (link ? 'link' : 'dedupe').padEnd(7),
+      fmt(link ? 10_000 : name === 'febrl1' ? 1000 : 5000).padStart(7),
+      fmt(score.truePairs).padStart(10),
+      fmt(result.compared).padStart(9),
+      score.precision.toFixed(5).padStart(11),
+      score.recall.toFixed(5).padStart(7),
+      score.f1.toFixed(5).padStart(8),
+      seconds.toFixed(2).padStart(8),
+      ` ${SPLINK[name] ?? '-'}`,
+    ].join(' '),
   );
 }
 
 // CRM-like people: names, emails and phones only, with households, father and son, switchboards and common names.
-console.log('\nCRM-like people (bench/crm-people.ts), a plan with only dedupe: { on: [email, phone, first_name, last_name] }:');
-console.log('records  true pairs  precision  recall   F1      seconds   | baseline (email equal, or phone + surname equal): precision  recall   F1');
+console.log(
+  '\nCRM-like people (bench/crm-people.ts), a plan with only dedupe: { on: [email, phone, first_name, last_name] }:',
+);
+console.log(
+  'records  true pairs  precision  recall   F1      seconds   | baseline (email equal, or phone + surname equal): precision  recall   F1',
+);
 for (const count of [20_000]) {
   const people = crmPeople(count, 2026);
   const scratch = mkdtempSync(path.join(tmpdir(), 'crm-migrate-crm-people-'));
@@ -55,7 +78,9 @@ for (const count of [20_000]) {
     const score = scoreClusters(truth, clusters);
     const base = scoreClusters(truth, baselineClusters(people));
     const f = (x: number) => x.toFixed(4);
-    console.log(`${fmt(count).padStart(7)}  ${fmt(score.truePairs).padStart(10)}  ${f(score.precision).padStart(9)}  ${f(score.recall)}  ${f(score.f1)}  ${seconds.toFixed(1).padStart(7)}   | ${f(base.precision).padStart(60)}  ${f(base.recall)}  ${f(base.f1)}`);
+    console.log(
+      `${fmt(count).padStart(7)}  ${fmt(score.truePairs).padStart(10)}  ${f(score.precision).padStart(9)}  ${f(score.recall)}  ${f(score.f1)}  ${seconds.toFixed(1).padStart(7)}   | ${f(base.precision).padStart(60)}  ${f(base.recall)}  ${f(base.f1)}`,
+    );
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -86,7 +111,9 @@ const dir = mkdtempSync(path.join(tmpdir(), 'crm-migrate-dedupe-'));
 try {
   const file = path.join(dir, 'customers.db');
   const db = new Database(file);
-  db.exec('CREATE TABLE customers (id INTEGER PRIMARY KEY, first_name TEXT, last_name TEXT, email TEXT, phone TEXT, birth_date TEXT, city TEXT, person INTEGER)');
+  db.exec(
+    'CREATE TABLE customers (id INTEGER PRIMARY KEY, first_name TEXT, last_name TEXT, email TEXT, phone TEXT, birth_date TEXT, city TEXT, person INTEGER)',
+  );
   const insert = db.prepare('INSERT INTO customers VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
   const truth = new Int32Array(ROWS + 1);
   db.transaction(() => {
@@ -98,14 +125,27 @@ try {
   db.close();
   const planFile = path.join(dir, 'plan.yaml');
   const timed = async (dedupe: boolean) => {
-    let figures = { seconds: 0, merged: 0, dedupe: undefined as Awaited<ReturnType<typeof runPlan>>['dedupe'], merges: [] as [number, number][] };
+    let figures = {
+      seconds: 0,
+      merged: 0,
+      dedupe: undefined as Awaited<ReturnType<typeof runPlan>>['dedupe'],
+      merges: [] as [number, number][],
+    };
     await withScratchDatabase('bench_dedupe', async (url) => {
       const text = PLAN(`sqlite:${file}`, url, dedupe);
       writeFileSync(planFile, text);
       const started = performance.now();
       const summary = await runPlan(parsePlan(text, planFile));
       const seconds = (performance.now() - started) / 1000;
-      const merges = dedupe ? await withClient(url, async (c) => (await c.query<{ s: string; v: string }>('SELECT source_key AS s, survivor_key AS v FROM _crm_migrate.merges')).rows.map((r) => [Number(r.s), Number(r.v)] as [number, number])) : [];
+      const merges = dedupe
+        ? await withClient(url, async (c) =>
+            (
+              await c.query<{ s: string; v: string }>(
+                'SELECT source_key AS s, survivor_key AS v FROM _crm_migrate.merges',
+              )
+            ).rows.map((r) => [Number(r.s), Number(r.v)] as [number, number]),
+          )
+        : [];
       figures = { seconds, merged: summary.entities.customers?.merged ?? 0, dedupe: summary.dedupe, merges };
     });
     return figures;
@@ -120,9 +160,15 @@ try {
   for (const n of people.values()) duplicates += n - 1;
   const right = deduped.merges.filter(([a, b]) => truth[a] === truth[b]).length;
   console.log(`load without dedupe:  ${plain.seconds.toFixed(1)} s`);
-  console.log(`load with dedupe:     ${deduped.seconds.toFixed(1)} s (matching ${d?.seconds.toFixed(1)} s of it; target <= 60 s)`);
-  console.log(`candidate pairs compared: ${fmt(d?.compared ?? 0)}; clusters ${fmt(d?.clusters ?? 0)}; merged ${fmt(deduped.merged)} of ${fmt(duplicates)} generated duplicates`);
-  console.log(`merges right: ${fmt(right)} of ${fmt(deduped.merges.length)} (precision ${(right / Math.max(deduped.merges.length, 1)).toFixed(4)}), recall of duplicates ${(right / Math.max(duplicates, 1)).toFixed(4)}`);
+  console.log(
+    `load with dedupe:     ${deduped.seconds.toFixed(1)} s (matching ${d?.seconds.toFixed(1)} s of it; target <= 60 s)`,
+  );
+  console.log(
+    `candidate pairs compared: ${fmt(d?.compared ?? 0)}; clusters ${fmt(d?.clusters ?? 0)}; merged ${fmt(deduped.merged)} of ${fmt(duplicates)} generated duplicates`,
+  );
+  console.log(
+    `merges right: ${fmt(right)} of ${fmt(deduped.merges.length)} (precision ${(right / Math.max(deduped.merges.length, 1)).toFixed(4)}), recall of duplicates ${(right / Math.max(duplicates, 1)).toFixed(4)}`,
+  );
   console.log(`peak RSS of this process: ${fmt(process.resourceUsage().maxRSS / 1024)} MB (target <= 2,048 MB)`);
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -4,7 +4,16 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import pgCopy from 'pg-copy-streams';
 import { mysqlBench } from './mysql-load.js';
-import { benchArgs, crmMigrate, fmt, LEGACY_NAME_SQL, median, seedMappingPlan, withClient, withScratchDatabase } from './common.js';
+import {
+  benchArgs,
+  crmMigrate,
+  fmt,
+  LEGACY_NAME_SQL,
+  median,
+  seedMappingPlan,
+  withClient,
+  withScratchDatabase,
+} from './common.js';
 
 /**
  * npm run bench [-- --rows N --runs R] (and -- --source mysql: MariaDB -> PostgreSQL, see mysql-load.ts)
@@ -37,7 +46,11 @@ async function baseline(url: string): Promise<number> {
     withClient(url, async (writer) => {
       await writer.query('TRUNCATE baseline_customers');
       const started = performance.now();
-      const out = reader.query(pgCopy.to(`COPY (SELECT id, split_part(name, ' ', 1), split_part(name, ' ', 2), lower(trim(email)), phone FROM old_crm_customers ORDER BY id) TO STDOUT`));
+      const out = reader.query(
+        pgCopy.to(
+          `COPY (SELECT id, split_part(name, ' ', 1), split_part(name, ' ', 2), lower(trim(email)), phone FROM old_crm_customers ORDER BY id) TO STDOUT`,
+        ),
+      );
       const into = writer.query(pgCopy.from('COPY baseline_customers FROM STDIN'));
       await pipeline(out, into);
       return performance.now() - started;
@@ -69,7 +82,9 @@ try {
       if (r.rows !== ROWS) throw new Error(`crm-migrate read ${r.rows} rows, expected ${ROWS}`);
       ours.push(r.ms);
       rss.push(r.maxRssMb);
-      console.log(`  run ${i + 1}: raw COPY pipe ${fmt((ROWS * 1000) / (base.at(-1) ?? 1))} rows/s, crm-migrate ${fmt((ROWS * 1000) / r.ms)} rows/s, peak RSS ${r.maxRssMb.toFixed(0)} MB`);
+      console.log(
+        `  run ${i + 1}: raw COPY pipe ${fmt((ROWS * 1000) / (base.at(-1) ?? 1))} rows/s, crm-migrate ${fmt((ROWS * 1000) / r.ms)} rows/s, peak RSS ${r.maxRssMb.toFixed(0)} MB`,
+      );
     }
     const baseRate = (ROWS * 1000) / median(base);
     const ourRate = (ROWS * 1000) / median(ours);

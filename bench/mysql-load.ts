@@ -39,8 +39,12 @@ export async function mysqlBench(rows: number, runs: number): Promise<void> {
   const tmp = mkdtempSync(path.join(tmpdir(), 'crm-bench-'));
   try {
     console.log(`generating ${fmt(rows)} legacy customers in MariaDB…`);
-    await admin.query(`CREATE TABLE ${name}.old_crm_customers (id INT PRIMARY KEY, name VARCHAR(100), email VARCHAR(100), phone VARCHAR(30))`);
-    await admin.query(`INSERT INTO ${name}.old_crm_customers SELECT seq, ${NAME_SQL}, CONCAT('  User.', seq, '@Example.COM '), CONCAT('+1 555 ', LPAD(seq % 10000, 4, '0')) FROM ${name}.seq_1_to_${rows}`);
+    await admin.query(
+      `CREATE TABLE ${name}.old_crm_customers (id INT PRIMARY KEY, name VARCHAR(100), email VARCHAR(100), phone VARCHAR(30))`,
+    );
+    await admin.query(
+      `INSERT INTO ${name}.old_crm_customers SELECT seq, ${NAME_SQL}, CONCAT('  User.', seq, '@Example.COM '), CONCAT('+1 555 ', LPAD(seq % 10000, 4, '0')) FROM ${name}.seq_1_to_${rows}`,
+    );
     await withScratchDatabase('crm_bench_my', async (pgUrl) => {
       const target = '(id INT PRIMARY KEY, first_name TEXT, last_name TEXT, email TEXT, phone TEXT)';
       await withClient(pgUrl, async (c) => {
@@ -48,11 +52,17 @@ export async function mysqlBench(rows: number, runs: number): Promise<void> {
         await c.query(`CREATE TABLE new_crm_customers ${target}`);
       });
       const plan = path.join(tmp, 'bench.yaml');
-      writeFileSync(plan, seedMappingPlan('bench-mysql', `${MYSQL}/${name}`).replace(/^target: .*$/m, `target: ${pgUrl}`));
+      writeFileSync(
+        plan,
+        seedMappingPlan('bench-mysql', `${MYSQL}/${name}`).replace(/^target: .*$/m, `target: ${pgUrl}`),
+      );
       const load = path.join(tmp, 'pgloader.load');
-      writeFileSync(load, `LOAD DATABASE FROM ${MYSQL}/${name} INTO ${pgUrl.replace('postgres://', 'postgresql://')}
+      writeFileSync(
+        load,
+        `LOAD DATABASE FROM ${MYSQL}/${name} INTO ${pgUrl.replace('postgres://', 'postgresql://')}
   WITH include drop, create tables, no foreign keys, workers = 2, concurrency = 1
-  INCLUDING ONLY TABLE NAMES MATCHING 'old_crm_customers';\n`);
+  INCLUDING ONLY TABLE NAMES MATCHING 'old_crm_customers';\n`,
+      );
       const select = `SELECT id, SUBSTRING_INDEX(name, ' ', 1), SUBSTRING_INDEX(SUBSTRING_INDEX(name, ' ', 2), ' ', -1), LOWER(TRIM(email)), phone FROM old_crm_customers ORDER BY id`;
       const [host, port] = ['127.0.0.1', new URL(MYSQL).port || '3306'];
       const pipe = `mariadb -uroot -h${host} -P${port} --batch --skip-column-names --quick ${name} -e "${select}" | psql -q "${pgUrl}" -c "\\copy baseline_customers FROM STDIN"`;
@@ -75,14 +85,26 @@ export async function mysqlBench(rows: number, runs: number): Promise<void> {
         figures.ours.push(seconds(started));
         figures.rss.push(r.maxRssMb);
         const rate = (ms: number | undefined) => fmt((rows * 1000) / (ms ?? 1));
-        console.log(`  run ${i + 1}: raw pipe ${rate(figures.pipe.at(-1))} rows/s, pgloader ${pgloader ? `${rate(figures.pgloader.at(-1))} rows/s` : 'not installed'}, crm-migrate ${rate(figures.ours.at(-1))} rows/s`);
+        console.log(
+          `  run ${i + 1}: raw pipe ${rate(figures.pipe.at(-1))} rows/s, pgloader ${pgloader ? `${rate(figures.pgloader.at(-1))} rows/s` : 'not installed'}, crm-migrate ${rate(figures.ours.at(-1))} rows/s`,
+        );
       }
       const rate = (xs: number[]) => (rows * 1000) / median(xs);
       console.log(`\nrows: ${fmt(rows)}, runs: ${runs} (medians), MariaDB -> PostgreSQL`);
-      console.log(`raw pipe (mariadb --batch | psql \\copy, split in SQL; wall clock): ${fmt(rate(figures.pipe))} rows/s`);
-      if (pgloader) console.log(`pgloader (plain copy of the table, no cleaning; wall clock): ${fmt(rate(figures.pgloader))} rows/s`);
-      console.log(`crm-migrate (parser, email rule, target checks, checkpoints; wall clock): ${fmt(rate(figures.ours))} rows/s, peak RSS ${Math.max(...figures.rss).toFixed(0)} MB`);
-      if (pgloader) console.log(`crm-migrate / pgloader: ${(rate(figures.ours) / rate(figures.pgloader)).toFixed(2)} (target >= 3)`);
+      console.log(
+        `raw pipe (mariadb --batch | psql \\copy, split in SQL; wall clock): ${fmt(rate(figures.pipe))} rows/s`,
+      );
+      if (pgloader)
+        console.log(
+          `pgloader (plain copy of the table, no cleaning; wall clock): ${fmt(rate(figures.pgloader))} rows/s`,
+        );
+      console.log(
+        `crm-migrate (parser, email rule, target checks, checkpoints; wall clock): ${fmt(rate(figures.ours))} rows/s, peak RSS ${Math.max(...figures.rss).toFixed(0)} MB`,
+      );
+      if (pgloader)
+        console.log(
+          `crm-migrate / pgloader: ${(rate(figures.ours) / rate(figures.pgloader)).toFixed(2)} (target >= 3)`,
+        );
       console.log(`crm-migrate / raw pipe: ${(rate(figures.ours) / rate(figures.pipe)).toFixed(2)}`);
     });
   } finally {

@@ -19,18 +19,26 @@ const tmp = mkdtempSync(path.join(tmpdir(), 'crm-bench-'));
 try {
   await withScratchDatabase('crm_bench_myw', async (pgUrl) => {
     console.log(`generating ${fmt(ROWS)} legacy customers in PostgreSQL…`);
-    await withClient(pgUrl, (c) => c.query(`CREATE TABLE old_crm_customers AS SELECT g AS id, 'James' || g || ' Smith' AS name, '  User.' || g || '@Example.COM ' AS email,
-      '+1 555 ' || lpad((g % 10000)::text, 4, '0') AS phone FROM generate_series(1, ${ROWS}) g; ALTER TABLE old_crm_customers ADD PRIMARY KEY (id)`));
-    await admin.query(`CREATE TABLE ${name}.new_crm_customers (id INT PRIMARY KEY, first_name TEXT, last_name TEXT, email TEXT, phone TEXT)`);
+    await withClient(pgUrl, (c) =>
+      c.query(`CREATE TABLE old_crm_customers AS SELECT g AS id, 'James' || g || ' Smith' AS name, '  User.' || g || '@Example.COM ' AS email,
+      '+1 555 ' || lpad((g % 10000)::text, 4, '0') AS phone FROM generate_series(1, ${ROWS}) g; ALTER TABLE old_crm_customers ADD PRIMARY KEY (id)`),
+    );
+    await admin.query(
+      `CREATE TABLE ${name}.new_crm_customers (id INT PRIMARY KEY, first_name TEXT, last_name TEXT, email TEXT, phone TEXT)`,
+    );
     const plan = path.join(tmp, 'bench.yaml');
-    writeFileSync(plan, seedMappingPlan('bench-mysql-writes', pgUrl).replace(/^target: .*$/m, `target: ${MYSQL}/${name}`));
+    writeFileSync(
+      plan,
+      seedMappingPlan('bench-mysql-writes', pgUrl).replace(/^target: .*$/m, `target: ${MYSQL}/${name}`),
+    );
     const times: Record<string, number[]> = { load: [], insert: [] };
     for (let i = 0; i < RUNS; i++) {
       for (const mode of ['load', 'insert'] as const) {
         process.env.CRM_MIGRATE_MYSQL_WRITES = mode;
         // Emptied outside the timing: a --fresh start would time MariaDB deleting a million rows.
         await admin.query(`TRUNCATE TABLE ${name}.new_crm_customers`);
-        for (const t of ['runs', 'checkpoints', 'quarantine', 'audit']) await admin.query(`DROP TABLE IF EXISTS ${name}._crm_migrate_${t}`);
+        for (const t of ['runs', 'checkpoints', 'quarantine', 'audit'])
+          await admin.query(`DROP TABLE IF EXISTS ${name}._crm_migrate_${t}`);
         const r = crmMigrate(plan, 'increment');
         if (r.written !== ROWS) throw new Error(`${mode}: wrote ${r.written} rows, expected ${ROWS}`);
         times[mode]?.push(r.ms);

@@ -13,7 +13,18 @@ if (mode === 'verify') {
 } else {
   const summary = await runPlan(plan, { fresh: mode === 'run' });
   const counts = Object.values(summary.entities)[0];
-  Object.assign(figures, { rows: counts?.read ?? 0, written: counts?.written ?? 0, deleted: counts?.deleted ?? 0, ms: summary.durationMs });
+  Object.assign(figures, {
+    rows: counts?.read ?? 0,
+    written: counts?.written ?? 0,
+    deleted: counts?.deleted ?? 0,
+    ms: summary.durationMs,
+  });
 }
 const cpu = process.cpuUsage();
-process.stdout.write(JSON.stringify({ ...figures, cpuMs: Math.round((cpu.user + cpu.system) / 1000), maxRssMb: process.resourceUsage().maxRSS / 1024 }));
+process.stdout.write(
+  JSON.stringify({
+    ...figures,
+    cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+  }),
+);

@@ -4,7 +4,16 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pgCopy from 'pg-copy-streams';
-import { benchArgs, crmMigrate, fmt, LEGACY_NAME_SQL, median, seedMappingPlan, withClient, withScratchDatabase } from './common.js';
+import {
+  benchArgs,
+  crmMigrate,
+  fmt,
+  LEGACY_NAME_SQL,
+  median,
+  seedMappingPlan,
+  withClient,
+  withScratchDatabase,
+} from './common.js';
 
 /**
  * npm run bench:sync [-- --rows N --runs R]
@@ -20,7 +29,9 @@ const DELETES = Math.round(ROWS * 0.002);
 
 async function setup(url: string): Promise<void> {
   await withClient(url, async (c) => {
-    await c.query('CREATE TABLE old_crm_customers (id INT PRIMARY KEY, name TEXT, email TEXT, phone TEXT, updated_at TIMESTAMPTZ NOT NULL)');
+    await c.query(
+      'CREATE TABLE old_crm_customers (id INT PRIMARY KEY, name TEXT, email TEXT, phone TEXT, updated_at TIMESTAMPTZ NOT NULL)',
+    );
     await c.query(`INSERT INTO old_crm_customers
       SELECT g, ${LEGACY_NAME_SQL}, '  User.' || g || '@Example.COM ', '+1 555 ' || lpad((g % 10000)::text, 4, '0'),
         timestamptz '2026-01-01' + (g / 100) * interval '1 second'
@@ -34,19 +45,30 @@ async function setup(url: string): Promise<void> {
 async function change(url: string, round: number): Promise<void> {
   await withClient(url, async (c) => {
     const step = Math.floor(ROWS / UPDATES);
-    await c.query(`UPDATE old_crm_customers SET email = 'changed.' || id || '@example.com', updated_at = now() WHERE id % ${step} = ${round} AND id <= ${ROWS}`);
+    await c.query(
+      `UPDATE old_crm_customers SET email = 'changed.' || id || '@example.com', updated_at = now() WHERE id % ${step} = ${round} AND id <= ${ROWS}`,
+    );
     const from = ROWS * 2 + round * INSERTS;
-    await c.query(`INSERT INTO old_crm_customers SELECT g, 'New Person' || g, 'new' || g || '@example.com', NULL, now() FROM generate_series(${from + 1}, ${from + INSERTS}) g`);
+    await c.query(
+      `INSERT INTO old_crm_customers SELECT g, 'New Person' || g, 'new' || g || '@example.com', NULL, now() FROM generate_series(${from + 1}, ${from + INSERTS}) g`,
+    );
     const every = Math.floor(ROWS / DELETES);
-    await c.query(`DELETE FROM old_crm_customers WHERE id % ${every} = ${Math.floor(every / 2) + round} AND id <= ${ROWS}`);
+    await c.query(
+      `DELETE FROM old_crm_customers WHERE id % ${every} = ${Math.floor(every / 2) + round} AND id <= ${ROWS}`,
+    );
   });
 }
 
 /** Reads both tables through COPY and throws the bytes away: what verify cannot go below. */
 async function rawReadBoth(url: string): Promise<number> {
   const started = performance.now();
-  for (const sql of ['COPY (SELECT id, name, email, phone FROM old_crm_customers ORDER BY id) TO STDOUT', 'COPY (SELECT * FROM new_crm_customers ORDER BY id) TO STDOUT']) {
-    await withClient(url, (c) => pipeline(c.query(pgCopy.to(sql)), new Writable({ write: (_chunk, _enc, done) => done() })));
+  for (const sql of [
+    'COPY (SELECT id, name, email, phone FROM old_crm_customers ORDER BY id) TO STDOUT',
+    'COPY (SELECT * FROM new_crm_customers ORDER BY id) TO STDOUT',
+  ]) {
+    await withClient(url, (c) =>
+      pipeline(c.query(pgCopy.to(sql)), new Writable({ write: (_chunk, _enc, done) => done() })),
+    );
   }
   return performance.now() - started;
 }
@@ -56,18 +78,25 @@ const plan = path.join(tmp, 'sync.yaml');
 
 try {
   await withScratchDatabase('crm_bench_sync', async (url) => {
-    writeFileSync(plan, seedMappingPlan('bench-sync', url, '    strategy: incremental\n    cursor: updated_at\n    deletes: hard\n'));
+    writeFileSync(
+      plan,
+      seedMappingPlan('bench-sync', url, '    strategy: incremental\n    cursor: updated_at\n    deletes: hard\n'),
+    );
     console.log(`generating ${fmt(ROWS)} legacy customers in PostgreSQL…`);
     await setup(url);
     const full = crmMigrate(plan, 'run');
-    console.log(`full load: ${fmt(full.rows)} rows in ${(full.ms / 1000).toFixed(2)} s (${fmt((full.rows * 1000) / full.ms)} rows/s, peak RSS ${full.maxRssMb.toFixed(0)} MB)`);
+    console.log(
+      `full load: ${fmt(full.rows)} rows in ${(full.ms / 1000).toFixed(2)} s (${fmt((full.rows * 1000) / full.ms)} rows/s, peak RSS ${full.maxRssMb.toFixed(0)} MB)`,
+    );
     const increments: number[] = [];
     for (let round = 1; round <= RUNS; round++) {
       await change(url, round);
       const inc = crmMigrate(plan, 'increment');
       if (inc.rows !== UPDATES + INSERTS && inc.rows < UPDATES) throw new Error(`the increment read ${inc.rows} rows`);
       increments.push(inc.ms);
-      console.log(`  increment ${round}: read ${fmt(inc.rows)}, written ${fmt(inc.written)}, deleted ${fmt(inc.deleted)} in ${(inc.ms / 1000).toFixed(2)} s, peak RSS ${inc.maxRssMb.toFixed(0)} MB`);
+      console.log(
+        `  increment ${round}: read ${fmt(inc.rows)}, written ${fmt(inc.written)}, deleted ${fmt(inc.deleted)} in ${(inc.ms / 1000).toFixed(2)} s, peak RSS ${inc.maxRssMb.toFixed(0)} MB`,
+      );
     }
     const verifies: number[] = [];
     const raws: number[] = [];
@@ -81,9 +110,15 @@ try {
     }
     const inc = median(increments);
     const ver = median(verifies);
-    console.log(`\nsource rows: ${fmt(ROWS)}; each increment changes ${fmt(UPDATES)} updates + ${fmt(INSERTS)} inserts + ${fmt(DELETES)} deletes; runs: ${RUNS} (medians)`);
-    console.log(`increment: ${(inc / 1000).toFixed(2)} s (target <= 3 s); full load: ${(full.ms / 1000).toFixed(2)} s; ${(full.ms / inc).toFixed(1)}x faster than loading again`);
-    console.log(`verify of ${fmt(verified.rows)} rows: ${(ver / 1000).toFixed(2)} s (target <= 10 s), equal; raw COPY read of both tables: ${(median(raws) / 1000).toFixed(2)} s; ratio ${(ver / median(raws)).toFixed(1)}; peak RSS ${verified.maxRssMb.toFixed(0)} MB`);
+    console.log(
+      `\nsource rows: ${fmt(ROWS)}; each increment changes ${fmt(UPDATES)} updates + ${fmt(INSERTS)} inserts + ${fmt(DELETES)} deletes; runs: ${RUNS} (medians)`,
+    );
+    console.log(
+      `increment: ${(inc / 1000).toFixed(2)} s (target <= 3 s); full load: ${(full.ms / 1000).toFixed(2)} s; ${(full.ms / inc).toFixed(1)}x faster than loading again`,
+    );
+    console.log(
+      `verify of ${fmt(verified.rows)} rows: ${(ver / 1000).toFixed(2)} s (target <= 10 s), equal; raw COPY read of both tables: ${(median(raws) / 1000).toFixed(2)} s; ratio ${(ver / median(raws)).toFixed(1)}; peak RSS ${verified.maxRssMb.toFixed(0)} MB`,
+    );
   });
 } finally {
   rmSync(tmp, { recursive: true, force: true });

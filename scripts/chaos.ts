@@ -16,7 +16,10 @@ import pg from 'pg';
 const SERVER = process.env.CRM_MIGRATE_TEST_PG ?? process.env.CRM_MIGRATE_BENCH_PG ?? 'postgres://root@127.0.0.1:5432';
 /** The command, found from this file whether it runs from scripts/ (tests) or dist/scripts/ (npm run chaos). */
 const here = path.dirname(fileURLToPath(import.meta.url));
-const BIN = [path.resolve(here, '../bin/crm-migrate.js'), path.resolve(here, '../../bin/crm-migrate.js')].find((f) => existsSync(f)) ?? 'bin/crm-migrate.js';
+const BIN =
+  [path.resolve(here, '../bin/crm-migrate.js'), path.resolve(here, '../../bin/crm-migrate.js')].find((f) =>
+    existsSync(f),
+  ) ?? 'bin/crm-migrate.js';
 
 export interface ChaosResult {
   readonly kills: number;
@@ -63,7 +66,9 @@ async function sql<R extends pg.QueryResultRow>(url: string, text: string): Prom
 /** One `run`; killed with SIGKILL after `killAfterMs` unless it ends first. */
 function run(plan: string, killAfterMs?: number): Promise<{ killed: boolean; code: number | null; stdout: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'run', plan, '--quiet', '--no-report', '--json'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(process.execPath, [BIN, 'run', plan, '--quiet', '--no-report', '--json'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
@@ -75,7 +80,12 @@ function run(plan: string, killAfterMs?: number): Promise<{ killed: boolean; cod
 }
 
 /** Runs until one run finishes, killing the first `kills` attempts at random moments within `spanMs`. */
-async function runThroughKills(plan: string, kills: number, spanMs: number, random: () => number): Promise<{ kills: number; finishedFirst: number }> {
+async function runThroughKills(
+  plan: string,
+  kills: number,
+  spanMs: number,
+  random: () => number,
+): Promise<{ kills: number; finishedFirst: number }> {
   let done = 0;
   let finishedFirst = 0;
   for (;;) {
@@ -98,17 +108,20 @@ async function database(name: string): Promise<string> {
 
 export async function chaos(options: { kills: number; rows: number; seed?: number }): Promise<ChaosResult> {
   let state = options.seed ?? 20261125;
-  const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const id = `${process.pid}_${Math.floor(random() * 1e6)}`;
   const tmp = mkdtempSync(path.join(tmpdir(), 'crm-chaos-'));
   const names = [`chaos_calm_${id}`, `chaos_calm_${id}_target`, `chaos_wild_${id}`, `chaos_wild_${id}_target`];
   try {
-    const [calm, , wild] = await Promise.all(names.map(database)) as [string, string, string, string];
+    const [calm, , wild] = (await Promise.all(names.map(database))) as [string, string, string, string];
     for (const url of [calm, wild]) {
-      await sql(url, `CREATE TABLE customers (id int PRIMARY KEY, name text, email text, updated_at timestamptz NOT NULL);
+      await sql(
+        url,
+        `CREATE TABLE customers (id int PRIMARY KEY, name text, email text, updated_at timestamptz NOT NULL);
         CREATE INDEX ON customers (updated_at, id);
         INSERT INTO customers SELECT g, 'First' || g || ' Last' || (g % 97), CASE WHEN g % 89 = 0 THEN 'broken' || g ELSE 'user' || g || '@example.com' END,
-          timestamptz '2026-01-01' + (g / 50) * interval '1 second' FROM generate_series(1, ${options.rows}) g`);
+          timestamptz '2026-01-01' + (g / 50) * interval '1 second' FROM generate_series(1, ${options.rows}) g`,
+      );
     }
     const calmPlan = path.join(tmp, 'calm.yaml');
     const wildPlan = path.join(tmp, 'wild.yaml');
@@ -137,7 +150,11 @@ export async function chaos(options: { kills: number; rows: number; seed?: numbe
       kills += inc.kills;
     }
 
-    const rows = (url: string) => sql<{ id: number; h: string }>(url.replace(/\/([^/]+)$/, '/$1_target'), 'SELECT id, md5(people::text) AS h FROM people ORDER BY id');
+    const rows = (url: string) =>
+      sql<{ id: number; h: string }>(
+        url.replace(/\/([^/]+)$/, '/$1_target'),
+        'SELECT id, md5(people::text) AS h FROM people ORDER BY id',
+      );
     const [a, b] = await Promise.all([rows(calm), rows(wild)]);
     const byId = new Map(a.map((r) => [r.id, r.h]));
     const seen = new Map<number, number>();
@@ -145,26 +162,51 @@ export async function chaos(options: { kills: number; rows: number; seed?: numbe
     const lost = a.filter((r) => !seen.has(r.id)).length;
     const duplicated = [...seen.values()].filter((n) => n > 1).length + b.filter((r) => !byId.has(r.id)).length;
     const differing = b.filter((r) => byId.has(r.id) && byId.get(r.id) !== r.h).length;
-    const quarantine = (url: string) => sql(url.replace(/\/([^/]+)$/, '/$1_target'), "SELECT entity, source_key, row_data::text, reasons::text FROM _crm_migrate.quarantine q JOIN _crm_migrate.runs r USING (run_id) WHERE r.status = 'done' ORDER BY 1, 2, 3");
+    const quarantine = (url: string) =>
+      sql(
+        url.replace(/\/([^/]+)$/, '/$1_target'),
+        "SELECT entity, source_key, row_data::text, reasons::text FROM _crm_migrate.quarantine q JOIN _crm_migrate.runs r USING (run_id) WHERE r.status = 'done' ORDER BY 1, 2, 3",
+      );
     const quarantineDiffers = JSON.stringify(await quarantine(calm)) !== JSON.stringify(await quarantine(wild));
     // The accounting over every finished run. A killed run, resumed, counts its attempts as one run; a run
     // killed after it had finished is followed by an empty increment: either way the totals are the calm ones.
-    const totals = (url: string) => sql(url.replace(/\/([^/]+)$/, '/$1_target'), "SELECT sum(read_rows)::int AS read, sum(written)::int AS written, sum(quarantined)::int AS quarantined, sum(deleted)::int AS deleted FROM _crm_migrate.checkpoints JOIN _crm_migrate.runs USING (run_id) WHERE status = 'done'");
+    const totals = (url: string) =>
+      sql(
+        url.replace(/\/([^/]+)$/, '/$1_target'),
+        "SELECT sum(read_rows)::int AS read, sum(written)::int AS written, sum(quarantined)::int AS quarantined, sum(deleted)::int AS deleted FROM _crm_migrate.checkpoints JOIN _crm_migrate.runs USING (run_id) WHERE status = 'done'",
+      );
     const accountingDiffers = JSON.stringify(await totals(calm)) !== JSON.stringify(await totals(wild));
-    return { kills, finishedFirst: full.finishedFirst, lost, duplicated, differing, quarantineDiffers, accountingDiffers };
+    return {
+      kills,
+      finishedFirst: full.finishedFirst,
+      lost,
+      duplicated,
+      differing,
+      quarantineDiffers,
+      accountingDiffers,
+    };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
-    await Promise.all(names.map((n) => sql(`${SERVER}/postgres`, `DROP DATABASE IF EXISTS ${n} WITH (FORCE)`).catch(() => undefined)));
+    await Promise.all(
+      names.map((n) => sql(`${SERVER}/postgres`, `DROP DATABASE IF EXISTS ${n} WITH (FORCE)`).catch(() => undefined)),
+    );
   }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  const { values } = parseArgs({ options: { kills: { type: 'string', default: '20' }, rows: { type: 'string', default: '100000' } } });
+  const { values } = parseArgs({
+    options: { kills: { type: 'string', default: '20' }, rows: { type: 'string', default: '100000' } },
+  });
   const result = await chaos({ kills: Number(values.kills), rows: Number(values.rows) });
   const inFull = Math.ceil(Number(values.kills) / 2) - result.finishedFirst;
-  console.log(`chaos: ${result.kills} SIGKILLs (${inFull} during the full load, ${result.kills - inFull} during incremental runs) over ${Number(values.rows).toLocaleString('en-US')} customers`);
-  console.log(`  lost ${result.lost}, duplicated ${result.duplicated}, differing ${result.differing}; quarantine ${result.quarantineDiffers ? 'DIFFERS' : 'equal'}; accounting ${result.accountingDiffers ? 'DIFFERS' : 'equal'}`);
-  const clean = result.lost + result.duplicated + result.differing === 0 && !result.quarantineDiffers && !result.accountingDiffers;
+  console.log(
+    `chaos: ${result.kills} SIGKILLs (${inFull} during the full load, ${result.kills - inFull} during incremental runs) over ${Number(values.rows).toLocaleString('en-US')} customers`,
+  );
+  console.log(
+    `  lost ${result.lost}, duplicated ${result.duplicated}, differing ${result.differing}; quarantine ${result.quarantineDiffers ? 'DIFFERS' : 'equal'}; accounting ${result.accountingDiffers ? 'DIFFERS' : 'equal'}`,
+  );
+  const clean =
+    result.lost + result.duplicated + result.differing === 0 && !result.quarantineDiffers && !result.accountingDiffers;
   console.log(clean ? 'result: the interrupted target equals the uninterrupted one' : 'result: FAILED');
   process.exitCode = clean ? 0 : 1;
 }

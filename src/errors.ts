@@ -15,14 +15,7 @@ export interface PlanIssue {
 }
 
 export type ErrorCode =
-  | 'E_PLAN'
-  | 'E_USAGE'
-  | 'E_CONNECT'
-  | 'E_SOURCE'
-  | 'E_TARGET'
-  | 'E_STATE'
-  | 'E_LOCKED'
-  | 'E_INTERNAL';
+  'E_PLAN' | 'E_USAGE' | 'E_CONNECT' | 'E_SOURCE' | 'E_TARGET' | 'E_STATE' | 'E_LOCKED' | 'E_INTERNAL';
 
 /**
  * The one error type the library throws on purpose. Messages name entities, tables, columns, keys and
@@ -52,7 +45,17 @@ export interface Rejection {
    * `too_long`, `foreign_key_violation`, `check_violation`, `rejected_by_target` (a trigger, or any other data error);
    * `conflict`: a deadlock or serialization failure with another transaction, which a retry resolves.
    */
-  readonly code: 'unique_violation' | 'key_exists' | 'not_null' | 'not_in_enum' | 'out_of_range' | 'too_long' | 'foreign_key_violation' | 'check_violation' | 'rejected_by_target' | 'conflict';
+  readonly code:
+    | 'unique_violation'
+    | 'key_exists'
+    | 'not_null'
+    | 'not_in_enum'
+    | 'out_of_range'
+    | 'too_long'
+    | 'foreign_key_violation'
+    | 'check_violation'
+    | 'rejected_by_target'
+    | 'conflict';
   /** The database's error code (SQLSTATE, MySQL error number, SQLite extended code). */
   readonly databaseCode: string;
   /** The column, or else the constraint, the database named; empty when it named neither. */
@@ -79,7 +82,10 @@ export class PlanError extends CrmMigrateError {
 
   constructor(issues: readonly PlanIssue[]) {
     const errors = issues.filter((i) => i.severity === 'error');
-    super('E_PLAN', `the plan has ${errors.length} error${errors.length === 1 ? '' : 's'}:\n${errors.map(formatPlanIssue).join('\n')}`);
+    super(
+      'E_PLAN',
+      `the plan has ${errors.length} error${errors.length === 1 ? '' : 's'}:\n${errors.map(formatPlanIssue).join('\n')}`,
+    );
     this.name = 'PlanError';
     this.issues = issues;
   }

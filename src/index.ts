@@ -3,7 +3,14 @@
 export { loadPlan, parsePlan, DEFAULT_BATCH_SIZE, type Plan } from './plan/load.js';
 export { runPlan, type RunOptions, type RunSummary, type ReasonCount, type Lag } from './engine/run.js';
 export { syncPlan, type SyncOptions } from './engine/sync.js';
-export { verifyPlan, type VerifyOptions, type VerifySummary, type EntityVerification, type Difference, type DifferenceKind } from './verify/verify.js';
+export {
+  verifyPlan,
+  type VerifyOptions,
+  type VerifySummary,
+  type EntityVerification,
+  type Difference,
+  type DifferenceKind,
+} from './verify/verify.js';
 export { previewPlan, type PlanPreview, type EntityPreview, type SampleRow } from './engine/preview.js';
 export { listQuarantine, quarantineColumns } from './engine/quarantine.js';
 export { retryQuarantine, type FixedRecord, type RetryResult } from './engine/retry.js';
@@ -11,10 +18,21 @@ export { matchEvidence, type MatchEvidence } from './engine/match-evidence.js';
 export { listMerges, reviewPairs, decidePairs } from './engine/merge-map.js';
 export { auditHistory } from './engine/audit.js';
 export { draftPlan, planNameOf, type InitResult } from './init/init.js';
-export { renderRunReport, renderVerifyReport, writeReport, type RunReportInput, type ThroughputSample } from './report/report.js';
+export {
+  renderRunReport,
+  renderVerifyReport,
+  writeReport,
+  type RunReportInput,
+  type ThroughputSample,
+} from './report/report.js';
 export { verifyColumns } from './verify/verify.js';
 export { decryptValue, keyBytes } from './protect/protect.js';
-export { parseQuarantineLimit, quarantineOverLimit, QUARANTINE_LIMIT_HINT, type QuarantineLimit } from './plan/quarantine-limit.js';
+export {
+  parseQuarantineLimit,
+  quarantineOverLimit,
+  QUARANTINE_LIMIT_HINT,
+  type QuarantineLimit,
+} from './plan/quarantine-limit.js';
 export { parseDuration, DURATION_HINT } from './plan/duration.js';
 export { packageVersion } from './version.js';
 export type { EntityProgress } from './engine/load-entity.js';
@@ -25,7 +43,20 @@ export { defineStep, type StepDefinition, type StepResult, type StepIssue } from
 export { CrmMigrateError, PlanError, formatPlanIssue, type PlanIssue, type SourceLocation } from './errors.js';
 export { redactUrl } from './connectors/url.js';
 export type {
-  Connector, Source, Target, StateStore, Counts, Reason, QuarantinedRow, Checkpoint, RunRecord, TableInfo, ColumnInfo,
-  AuditEntry, MergeEntry, ReviewPair, PairDecision,
+  Connector,
+  Source,
+  Target,
+  StateStore,
+  Counts,
+  Reason,
+  QuarantinedRow,
+  Checkpoint,
+  RunRecord,
+  TableInfo,
+  ColumnInfo,
+  AuditEntry,
+  MergeEntry,
+  ReviewPair,
+  PairDecision,
 } from './connectors/contract.js';
 export type { Value, Row, LogicalType } from './values.js';

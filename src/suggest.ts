@@ -7,7 +7,10 @@ export function didYouMean(word: string, candidates: Iterable<string>): string |
   const lower = word.toLowerCase();
   const exactCase = list.find((c) => c.toLowerCase() === lower);
   if (exactCase) return `did you mean "${exactCase}"?`;
-  const best = closest(lower, list.map((c) => c.toLowerCase()));
+  const best = closest(
+    lower,
+    list.map((c) => c.toLowerCase()),
+  );
   const index = list.findIndex((c) => c.toLowerCase() === best);
   const allowed = Math.max(2, Math.floor(word.length / 3));
   return distance(lower, best) <= allowed ? `did you mean "${list[index]}"?` : undefined;

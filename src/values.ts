@@ -23,7 +23,18 @@ export type LogicalType =
   | 'bytes';
 
 export const LOGICAL_TYPES: readonly LogicalType[] = [
-  'text', 'smallint', 'integer', 'bigint', 'decimal', 'float', 'boolean', 'date', 'timestamp', 'json', 'uuid', 'bytes',
+  'text',
+  'smallint',
+  'integer',
+  'bigint',
+  'decimal',
+  'float',
+  'boolean',
+  'date',
+  'timestamp',
+  'json',
+  'uuid',
+  'bytes',
 ];
 
 /** JSON for state tables (quarantined rows, checkpoint keys): bigint as text, bytes as base64. */
@@ -50,9 +61,23 @@ export function parseTypeName(name: string): { type: LogicalType; maxLength?: nu
   const base = m[1].toLowerCase();
   const length = m[2] === undefined ? undefined : Number(m[2]);
   const aliases: Record<string, LogicalType> = {
-    varchar: 'text', 'character varying': 'text', string: 'text', char: 'text', int: 'integer', int4: 'integer',
-    int8: 'bigint', int2: 'smallint', numeric: 'decimal', real: 'float', double: 'float', bool: 'boolean',
-    datetime: 'timestamp', timestamptz: 'timestamp', jsonb: 'json', blob: 'bytes', bytea: 'bytes',
+    varchar: 'text',
+    'character varying': 'text',
+    string: 'text',
+    char: 'text',
+    int: 'integer',
+    int4: 'integer',
+    int8: 'bigint',
+    int2: 'smallint',
+    numeric: 'decimal',
+    real: 'float',
+    double: 'float',
+    bool: 'boolean',
+    datetime: 'timestamp',
+    timestamptz: 'timestamp',
+    jsonb: 'json',
+    blob: 'bytes',
+    bytea: 'bytes',
   };
   const type = (LOGICAL_TYPES as readonly string[]).includes(base) ? (base as LogicalType) : aliases[base];
   if (!type) return undefined;

@@ -21,12 +21,17 @@ describe('audit trail', () => {
     db = await createPostgresDatabase();
     tmp = tempDir();
     const source = new Database(path.join(tmp.dir, 'old.db'));
-    source.exec("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, email TEXT); INSERT INTO customers VALUES (1, 'Ann Lee', 'ann@example.com'), (2, 'Bo Day', 'not-an-email');");
+    source.exec(
+      "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, email TEXT); INSERT INTO customers VALUES (1, 'Ann Lee', 'ann@example.com'), (2, 'Bo Day', 'not-an-email');",
+    );
     source.close();
     planFile = path.join(tmp.dir, 'plan.yaml');
     // The server trusts local connections, so any password works: enough to check that it is never stored.
     const target = db.url.replace('postgres://root@', 'postgres://root:${env:AUDIT_TEST_PW}@');
-    writeFileSync(planFile, `version: 1\nname: audited\nsource: sqlite:./old.db\ntarget: ${target}\nentities:\n  customers:\n    from: customers\n    into: people\n    key: id\n    fields: { id: id, name: name, email: { from: email, clean: email } }\n`);
+    writeFileSync(
+      planFile,
+      `version: 1\nname: audited\nsource: sqlite:./old.db\ntarget: ${target}\nentities:\n  customers:\n    from: customers\n    into: people\n    key: id\n    fields: { id: id, name: name, email: { from: email, clean: email } }\n`,
+    );
     process.env.AUDIT_TEST_PW = password;
   });
   afterEach(async () => {
@@ -47,9 +52,19 @@ describe('audit trail', () => {
     const io = captureIo();
     expect(await main(['history', planFile, '--json'], io)).toBe(0);
     const entries = io.stdout.map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(entries.map((e) => `${String(e.command)}:${String(e.outcome)}`)).toEqual(['run:done', 'run:already-done', 'verify:equal', 'retry:done']);
+    expect(entries.map((e) => `${String(e.command)}:${String(e.outcome)}`)).toEqual([
+      'run:done',
+      'run:already-done',
+      'verify:equal',
+      'retry:done',
+    ]);
     for (const e of entries) {
-      expect(e).toMatchObject({ plan: 'audited', user: userInfo().username, toolVersion: packageVersion(), source: 'sqlite:./old.db' });
+      expect(e).toMatchObject({
+        plan: 'audited',
+        user: userInfo().username,
+        toolVersion: packageVersion(),
+        source: 'sqlite:./old.db',
+      });
       expect(String(e.target)).toMatch(/^postgres:\/\/root:\*\*\*@127\.0\.0\.1:5432\/crm_test_/);
       expect(String(e.planHash)).toMatch(/^[0-9a-f]{16}$/);
     }
@@ -58,8 +73,11 @@ describe('audit trail', () => {
 
     const table = captureIo();
     await main(['history', planFile], table);
-    expect(table.stdout.join('\n')).toMatch(/run\s+done\s+\S+\s+\S+\s+[\d.]+\s+[0-9a-f]{16}\s+customers read 2, written 1, quarantined 1/);
-    const everything = JSON.stringify(await db.query('SELECT * FROM _crm_migrate.audit')) + io.stdout.join('') + table.stdout.join('');
+    expect(table.stdout.join('\n')).toMatch(
+      /run\s+done\s+\S+\s+\S+\s+[\d.]+\s+[0-9a-f]{16}\s+customers read 2, written 1, quarantined 1/,
+    );
+    const everything =
+      JSON.stringify(await db.query('SELECT * FROM _crm_migrate.audit')) + io.stdout.join('') + table.stdout.join('');
     expect(everything).not.toContain(password);
   });
 
@@ -69,17 +87,25 @@ describe('audit trail', () => {
     source.close();
     await db.query('CREATE TABLE people (id integer PRIMARY KEY, name text, email text)');
     // A row the target refuses is quarantined; a trigger broken in itself (a table it needs is gone) fails the run.
-    await db.query('CREATE FUNCTION audit_people() RETURNS trigger AS $$ BEGIN INSERT INTO people_log VALUES (NEW.id); RETURN NEW; END $$ LANGUAGE plpgsql');
+    await db.query(
+      'CREATE FUNCTION audit_people() RETURNS trigger AS $$ BEGIN INSERT INTO people_log VALUES (NEW.id); RETURN NEW; END $$ LANGUAGE plpgsql',
+    );
     await db.query('CREATE TRIGGER audit_people BEFORE INSERT ON people FOR EACH ROW EXECUTE FUNCTION audit_people()');
     const failed = captureIo();
     expect(await main(['run', planFile, '--quiet', '--no-report'], failed)).toBe(1);
     // The message ends with what to do: the committed batches stay, and the same command resumes after them.
-    expect(failed.stderr.join('\n')).toMatch(/relation "people_log" does not exist[\s\S]*\nhint: once the cause is fixed, run crm-migrate run .*plan\.yaml again: it resumes after the last committed batch/);
+    expect(failed.stderr.join('\n')).toMatch(
+      /relation "people_log" does not exist[\s\S]*\nhint: once the cause is fixed, run crm-migrate run .*plan\.yaml again: it resumes after the last committed batch/,
+    );
     const io = captureIo();
     await main(['history', planFile, '--json'], io);
-    const [entry] = io.stdout.map((l) => JSON.parse(l) as { outcome: string; details: { code: string; message: string } });
+    const [entry] = io.stdout.map(
+      (l) => JSON.parse(l) as { outcome: string; details: { code: string; message: string } },
+    );
     expect(entry?.outcome).toBe('failed');
     expect(entry?.details.code).toBe('E_TARGET');
-    expect(entry?.details.message).toMatch(/writing a batch to people failed: relation "people_log" does not exist \[42P01/);
+    expect(entry?.details.message).toMatch(
+      /writing a batch to people failed: relation "people_log" does not exist \[42P01/,
+    );
   });
 });

@@ -8,9 +8,16 @@ import { chaos } from '../scripts/chaos.js';
 
 describe('chaos', () => {
   it('three random SIGKILLs lose nothing and double nothing', async () => {
-    if (!existsSync(path.resolve(import.meta.dirname, '../dist/src/cli/main.js'))) throw new Error('build first: npm run build (npm test does)');
+    if (!existsSync(path.resolve(import.meta.dirname, '../dist/src/cli/main.js')))
+      throw new Error('build first: npm run build (npm test does)');
     const result = await chaos({ kills: 3, rows: 20_000, seed: 7 });
     expect(result.kills).toBe(3);
-    expect(result).toMatchObject({ lost: 0, duplicated: 0, differing: 0, quarantineDiffers: false, accountingDiffers: false });
+    expect(result).toMatchObject({
+      lost: 0,
+      duplicated: 0,
+      differing: 0,
+      quarantineDiffers: false,
+      accountingDiffers: false,
+    });
   }, 180_000);
 });

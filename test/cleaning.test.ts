@@ -17,7 +17,8 @@ const rule = (name: string, options?: unknown) => {
 
 /** [input, expected value, expected codes ("kind:code")] */
 type Case = [Value, Value, string[]];
-const codes = (r: { issues?: readonly { code: string; kind: string }[] | undefined }) => (r.issues ?? []).map((i) => `${i.kind}:${i.code}`);
+const codes = (r: { issues?: readonly { code: string; kind: string }[] | undefined }) =>
+  (r.issues ?? []).map((i) => `${i.kind}:${i.code}`);
 
 function table(name: string, options: unknown, cases: Case[], context?: StepContext) {
   describe(`${name} ${options === undefined ? '' : JSON.stringify(options)}`, () => {
@@ -46,7 +47,9 @@ table('email', { fix: 'domains', disposable: 'flag' }, [
   ['x@acme-corp.com', 'x@acme-corp.com', []],
   ['temp@mailinator.com', 'temp@mailinator.com', ['flag:disposable_domain']],
 ]);
-table('email', { disposable: 'invalid' }, [['temp@mailinator.com', 'temp@mailinator.com', ['invalid:disposable_domain']]]);
+table('email', { disposable: 'invalid' }, [
+  ['temp@mailinator.com', 'temp@mailinator.com', ['invalid:disposable_domain']],
+]);
 
 table('phone', { country: 'US' }, [
   ['(415) 555-2671', '+14155552671', ['fixed:formatted']],
@@ -90,14 +93,34 @@ table('email', undefined, [
   ['info@bücher.de', 'info@bücher.de', []],
   ['info@xn--bcher-kva.de', 'info@xn--bcher-kva.de', []],
 ]);
-table('phone', { country: 'US', format: 'international' }, [['(415) 555-2671', '+1 415 555 2671', ['fixed:formatted']]]);
+table('phone', { country: 'US', format: 'international' }, [
+  ['(415) 555-2671', '+1 415 555 2671', ['fixed:formatted']],
+]);
 table('phone', { country: 'US', format: 'national' }, [['+1 415 555 2671', '(415) 555-2671', ['fixed:formatted']]]);
 // Its parts, for CRMs that keep them in columns of their own: derived from a valid number, not corrections.
-table('phone', { country: 'US', format: 'country' }, [['(415) 555-2671', 'US', []], ['+44 20 7946 0958', 'GB', []], ['+800 1234 5678', '+800 1234 5678', ['invalid:no_country']], ['555-0100', '555-0100', ['invalid:too_short']]]);
-table('phone', { country: 'US', format: 'calling_code' }, [['(415) 555-2671', '1', []], ['+44 20 7946 0958', '44', []], ['（４１５）５５５－２６７１', '1', []]]);
-table('phone', { country: 'DE', format: 'national_number' }, [['030 1234567', '301234567', []], ['+1 415 555 2671 ext. 12', '4155552671', []]]);
-table('phone', { country: 'US', format: 'extension' }, [['415-555-2671 ext. 12', '12', []], ['(415) 555-2671', null, []], ['n/a', 'n/a', ['invalid:not_a_phone']]]);
-table('phone', { country: 'US', country_from: 'country' }, [['030 1234567', '+49301234567', ['fixed:formatted']]], { get: () => 'Germany' });
+table('phone', { country: 'US', format: 'country' }, [
+  ['(415) 555-2671', 'US', []],
+  ['+44 20 7946 0958', 'GB', []],
+  ['+800 1234 5678', '+800 1234 5678', ['invalid:no_country']],
+  ['555-0100', '555-0100', ['invalid:too_short']],
+]);
+table('phone', { country: 'US', format: 'calling_code' }, [
+  ['(415) 555-2671', '1', []],
+  ['+44 20 7946 0958', '44', []],
+  ['（４１５）５５５－２６７１', '1', []],
+]);
+table('phone', { country: 'DE', format: 'national_number' }, [
+  ['030 1234567', '301234567', []],
+  ['+1 415 555 2671 ext. 12', '4155552671', []],
+]);
+table('phone', { country: 'US', format: 'extension' }, [
+  ['415-555-2671 ext. 12', '12', []],
+  ['(415) 555-2671', null, []],
+  ['n/a', 'n/a', ['invalid:not_a_phone']],
+]);
+table('phone', { country: 'US', country_from: 'country' }, [['030 1234567', '+49301234567', ['fixed:formatted']]], {
+  get: () => 'Germany',
+});
 
 table('person_name', undefined, [
   ["SCOTT O'BRIEN-MCDONALD", "Scott O'Brien-McDonald", ['fixed:case_repaired']],
@@ -156,7 +179,15 @@ table('picklist', { A: 'active', I: 'inactive', 'On Hold': 'paused' }, [
   ['X', 'X', ['invalid:unmapped_value']],
   ['', null, []],
 ]);
-table('picklist', ['Gold', 'Silver'], [['gold', 'Gold', ['fixed:normalized']], ['Gold', 'Gold', []], ['Bronze', 'Bronze', ['invalid:unmapped_value']]]);
+table(
+  'picklist',
+  ['Gold', 'Silver'],
+  [
+    ['gold', 'Gold', ['fixed:normalized']],
+    ['Gold', 'Gold', []],
+    ['Bronze', 'Bronze', ['invalid:unmapped_value']],
+  ],
+);
 
 table('country', undefined, [
   ['Germany', 'DE', ['fixed:normalized']],
@@ -174,16 +205,49 @@ table('country', undefined, [
   ['', null, []],
 ]);
 
-table('trim', undefined, [['  a ', 'a', ['fixed:trimmed']], ['a', 'a', []]]);
+table('trim', undefined, [
+  ['  a ', 'a', ['fixed:trimmed']],
+  ['a', 'a', []],
+]);
 table('collapse_spaces', undefined, [['  a \t b ', 'a b', ['fixed:spaces_collapsed']]]);
-table('nfc', undefined, [['e\u0301', '\u00e9', ['fixed:normalized']], ['\u00e9', '\u00e9', []]]);
-table('required', undefined, [[null, null, ['invalid:required']], ['  ', '  ', ['invalid:required']], ['x', 'x', []]]);
-table('regex', '^[A-Z]{2}-\\d+$', [['AB-12', 'AB-12', []], ['ab-12', 'ab-12', ['invalid:pattern_mismatch']], [null, null, []]]);
+table('nfc', undefined, [
+  ['e\u0301', '\u00e9', ['fixed:normalized']],
+  ['\u00e9', '\u00e9', []],
+]);
+table('required', undefined, [
+  [null, null, ['invalid:required']],
+  ['  ', '  ', ['invalid:required']],
+  ['x', 'x', []],
+]);
+table('regex', '^[A-Z]{2}-\\d+$', [
+  ['AB-12', 'AB-12', []],
+  ['ab-12', 'ab-12', ['invalid:pattern_mismatch']],
+  [null, null, []],
+]);
 table('regex', { pattern: '^[a-z]+$', flags: 'i' }, [['AbC', 'AbC', []]]);
-table('max_length', 3, [['abc', 'abc', []], ['abcd', 'abcd', ['invalid:too_long']], ['😀😀😀', '😀😀😀', []]]);
-table('one_of', ['Gold', 'Silver'], [['gold', 'Gold', ['fixed:normalized']], ['Bronze', 'Bronze', ['invalid:not_allowed']]]);
-table('range', { min: 0, max: 120 }, [[42, 42, []], ['130', '130', ['invalid:out_of_range']], ['abc', 'abc', ['invalid:not_a_number']], [null, null, []]]);
-table('range', { min: '1900-01-01' }, [['1899-12-31', '1899-12-31', ['invalid:out_of_range']], ['2000-01-01', '2000-01-01', []]]);
+table('max_length', 3, [
+  ['abc', 'abc', []],
+  ['abcd', 'abcd', ['invalid:too_long']],
+  ['😀😀😀', '😀😀😀', []],
+]);
+table(
+  'one_of',
+  ['Gold', 'Silver'],
+  [
+    ['gold', 'Gold', ['fixed:normalized']],
+    ['Bronze', 'Bronze', ['invalid:not_allowed']],
+  ],
+);
+table('range', { min: 0, max: 120 }, [
+  [42, 42, []],
+  ['130', '130', ['invalid:out_of_range']],
+  ['abc', 'abc', ['invalid:not_a_number']],
+  [null, null, []],
+]);
+table('range', { min: '1900-01-01' }, [
+  ['1899-12-31', '1899-12-31', ['invalid:out_of_range']],
+  ['2000-01-01', '2000-01-01', []],
+]);
 
 describe('rule options are checked when the plan loads', () => {
   it.each([
@@ -239,7 +303,13 @@ describe('policies and the quality report', () => {
     expect(quality.email).toMatchObject({ valid: 2, corrected: 1, flagged: 1, quarantined: 1 });
     expect(quality.email_report).toMatchObject({ valid: 2, flagged: 2, kept: 1 });
     expect(quality.status).toMatchObject({ valid: 2, corrected: 1, nulled: 2 });
-    expect(quality.status?.findings).toContainEqual({ rule: 'picklist', code: 'unmapped_value', outcome: 'nulled', count: 2, detail: 'x' });
+    expect(quality.status?.findings).toContainEqual({
+      rule: 'picklist',
+      code: 'unmapped_value',
+      outcome: 'nulled',
+      count: 2,
+      detail: 'x',
+    });
     expect(quality.phone).toMatchObject({ valid: 2, corrected: 1, nulled: 2 });
     expect(JSON.stringify(quality)).not.toMatch(/example\.com|gmial|555/);
   });
@@ -256,13 +326,27 @@ describe('policies and the quality report', () => {
     const listed = findings.filter((f) => f.detail !== undefined);
     expect(listed).toHaveLength(MAX_DETAILS);
     expect(listed.find((f) => f.detail === 'free text 3')?.count).toBe(4);
-    expect(findings.find((f) => f.detail === undefined)).toEqual({ rule: 'picklist', code: 'unmapped_value', outcome: 'nulled', count: 602 - (MAX_DETAILS + 1) * 2 });
+    expect(findings.find((f) => f.detail === undefined)).toEqual({
+      rule: 'picklist',
+      code: 'unmapped_value',
+      outcome: 'nulled',
+      count: 602 - (MAX_DETAILS + 1) * 2,
+    });
     expect(findings.reduce((sum, f) => sum + f.count, 0)).toBe(602);
   });
 
   it('writes empty text into a non-text column as NULL, counted as its own correction, and a NOT NULL one still refuses it', () => {
-    const types: Record<string, Partial<TargetColumn>> = { score: { type: 'integer' }, born: { type: 'date' }, vip: { type: 'boolean', nullable: false }, note: { type: 'text' } };
-    const empty = boundEntity('      id: id\n      score: score\n      born: born\n      vip: vip\n      note: note\n', ['id', 'score', 'born', 'vip', 'note'], (t) => types[t] ?? {});
+    const types: Record<string, Partial<TargetColumn>> = {
+      score: { type: 'integer' },
+      born: { type: 'date' },
+      vip: { type: 'boolean', nullable: false },
+      note: { type: 'text' },
+    };
+    const empty = boundEntity(
+      '      id: id\n      score: score\n      born: born\n      vip: vip\n      note: note\n',
+      ['id', 'score', 'born', 'vip', 'note'],
+      (t) => types[t] ?? {},
+    );
     const tally = new QualityTally(empty.plan.fields.map((f) => f.target));
     const map = createRowMapper(empty, tally);
     const out = [
@@ -276,7 +360,12 @@ describe('policies and the quality report', () => {
     });
     expect(out).toEqual([[1, null, null, true, ''], ['vip:not_null'], ['score:type_mismatch']]);
     const quality = tally.snapshot();
-    expect(quality.score?.findings).toContainEqual({ rule: 'target', code: 'empty_to_null', outcome: 'corrected', count: 1 });
+    expect(quality.score?.findings).toContainEqual({
+      rule: 'target',
+      code: 'empty_to_null',
+      outcome: 'corrected',
+      count: 1,
+    });
     expect(quality.born).toMatchObject({ corrected: 2, valid: 1 });
     expect(quality.note?.findings).toEqual([]);
   });

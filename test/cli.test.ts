@@ -33,7 +33,9 @@ describe('crm-migrate CLI', () => {
     expect(await main(['run', plan, '--json'], io)).toBe(0);
     expect(io.stdout.length).toBe(1);
     const summary = JSON.parse(io.stdout[0] ?? '') as Record<string, unknown>;
-    expect(summary.entities).toEqual({ customers: { read: 3, written: 2, merged: 0, quarantined: 1, filtered: 0, deleted: 0 } });
+    expect(summary.entities).toEqual({
+      customers: { read: 3, written: 2, merged: 0, quarantined: 1, filtered: 0, deleted: 0 },
+    });
     expect(typeof summary.durationMs).toBe('number');
   });
 
@@ -45,7 +47,10 @@ describe('crm-migrate CLI', () => {
   ] as const)('run %j exits %i (one of three rows quarantined)', async (flags, code) => {
     const io = capture();
     expect(await main(['run', plan, '--quiet', '--no-report', ...flags], io)).toBe(code);
-    if (code === 1) expect(io.stderr.join('\n')).toMatch(/error: (1 row was quarantined, more than the limit of 0|33\.33% of the rows read were quarantined \(1 of 3\), more than the limit of 33%)\nhint: see why with crm-migrate quarantine/);
+    if (code === 1)
+      expect(io.stderr.join('\n')).toMatch(
+        /error: (1 row was quarantined, more than the limit of 0|33\.33% of the rows read were quarantined \(1 of 3\), more than the limit of 33%)\nhint: see why with crm-migrate quarantine/,
+      );
   });
 
   it('takes the quarantine limit from the plan, and refuses a limit that is none', async () => {
@@ -73,7 +78,9 @@ describe('crm-migrate CLI', () => {
     const json = capture();
     await main(['quarantine', plan, '--json', '--show-values'], json);
     expect(JSON.parse(json.stdout[0] ?? '')).toEqual({
-      entity: 'customers', sourceKey: '2', reasons: [{ field: 'email', rule: 'email', code: 'invalid_email' }],
+      entity: 'customers',
+      sourceKey: '2',
+      reasons: [{ field: 'email', rule: 'email', code: 'invalid_email' }],
       row: { id: 2, name: 'Secret Person', email: 'secret.person(at)example.com' },
     });
   });
@@ -91,20 +98,34 @@ describe('crm-migrate CLI', () => {
   });
 
   it.each([
-    ['a bad plan', ['run', 'PLAN'], 'inot', 2, /plan\.yaml:9:5: error: entities\.customers\.inot: unknown key "inot" \(did you mean "into"\?\)/],
+    [
+      'a bad plan',
+      ['run', 'PLAN'],
+      'inot',
+      2,
+      /plan\.yaml:9:5: error: entities\.customers\.inot: unknown key "inot" \(did you mean "into"\?\)/,
+    ],
     ['a missing plan file', ['run', 'nope.yaml'], null, 2, /cannot read plan file nope\.yaml: no such file/],
     ['an unknown command', ['frobnicate'], null, 2, /unknown command/],
     ['a bad --sample', ['plan', 'PLAN', '--sample', 'x'], null, 2, /--sample takes a whole number/],
     ['a missing source database', ['run', 'PLAN'], 'gone', 1, /SQLite database not found: gone\.db/],
-  ] as [string, string[], string | null, number, RegExp][])('exits %s with a clear message and no stack trace', async (_what, args, edit, code, message) => {
-    if (edit === 'inot') writeFileSync(plan, PLAN.replace('    into:', '    inot:'));
-    if (edit === 'gone') writeFileSync(plan, PLAN.replace('old.db', 'gone.db'));
-    const io = capture();
-    expect(await main(args.map((a) => (a === 'PLAN' ? plan : a)), io)).toBe(code);
-    const err = io.stderr.join('\n');
-    expect(err).toMatch(message);
-    expect(err).not.toMatch(/\n\s+at /);
-  });
+  ] as [string, string[], string | null, number, RegExp][])(
+    'exits %s with a clear message and no stack trace',
+    async (_what, args, edit, code, message) => {
+      if (edit === 'inot') writeFileSync(plan, PLAN.replace('    into:', '    inot:'));
+      if (edit === 'gone') writeFileSync(plan, PLAN.replace('old.db', 'gone.db'));
+      const io = capture();
+      expect(
+        await main(
+          args.map((a) => (a === 'PLAN' ? plan : a)),
+          io,
+        ),
+      ).toBe(code);
+      const err = io.stderr.join('\n');
+      expect(err).toMatch(message);
+      expect(err).not.toMatch(/\n\s+at /);
+    },
+  );
 
   it('the installed bin runs', () => {
     const bin = path.resolve(import.meta.dirname, '../bin/crm-migrate.js');

@@ -9,11 +9,16 @@ import { seedPlan } from './helpers/plans.js';
 const ROWS = 200_000;
 const BIN = path.resolve(import.meta.dirname, '../bin/crm-migrate.js');
 
-const PLAN = (source: string, target: string) => seedPlan({ source, target, name: 'crash-test', batchSize: 1000, phone: 'phone' });
+const PLAN = (source: string, target: string) =>
+  seedPlan({ source, target, name: 'crash-test', batchSize: 1000, phone: 'phone' });
 
-const TARGET_TABLE = 'CREATE TABLE new_crm_customers (id INT PRIMARY KEY, first_name TEXT, last_name TEXT NOT NULL, email TEXT, phone TEXT)';
+const TARGET_TABLE =
+  'CREATE TABLE new_crm_customers (id INT PRIMARY KEY, first_name TEXT, last_name TEXT NOT NULL, email TEXT, phone TEXT)';
 
-function cli(args: string[]): { done: Promise<{ code: number | null; signal: string | null; stdout: string }>; kill(): void } {
+function cli(args: string[]): {
+  done: Promise<{ code: number | null; signal: string | null; stdout: string }>;
+  kill(): void;
+} {
   const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -31,8 +36,13 @@ describe('crash and resume', () => {
   let tmp: ReturnType<typeof tempDir>;
 
   beforeAll(async () => {
-    if (!existsSync(path.resolve(import.meta.dirname, '../dist/src/cli/main.js'))) throw new Error('build first: npm run build (npm test does)');
-    [source, uninterrupted, crashed] = await Promise.all([createPostgresDatabase(), createPostgresDatabase(), createPostgresDatabase()]);
+    if (!existsSync(path.resolve(import.meta.dirname, '../dist/src/cli/main.js')))
+      throw new Error('build first: npm run build (npm test does)');
+    [source, uninterrupted, crashed] = await Promise.all([
+      createPostgresDatabase(),
+      createPostgresDatabase(),
+      createPostgresDatabase(),
+    ]);
     tmp = tempDir();
     await source.query('CREATE TABLE old_crm_customers (id INT PRIMARY KEY, name TEXT, email TEXT, phone TEXT)');
     await source.query(`INSERT INTO old_crm_customers
@@ -66,13 +76,17 @@ describe('crash and resume', () => {
     let progressed = 0;
     for (let i = 0; i < 2000 && progressed < 20_000; i++) {
       await sleep(10);
-      const rows = await crashed.query<{ n: string }>(`SELECT COALESCE(MAX(read_rows), 0) AS n FROM _crm_migrate.checkpoints`).catch(() => [{ n: '0' }]);
+      const rows = await crashed
+        .query<{ n: string }>(`SELECT COALESCE(MAX(read_rows), 0) AS n FROM _crm_migrate.checkpoints`)
+        .catch(() => [{ n: '0' }]);
       progressed = Number(rows[0]?.n ?? 0);
     }
     victim.kill();
     const killed = await victim.done;
     expect(killed.signal).toBe('SIGKILL');
-    const [state] = await crashed.query<{ read_rows: string; done: number }>('SELECT read_rows, done FROM _crm_migrate.checkpoints');
+    const [state] = await crashed.query<{ read_rows: string; done: number }>(
+      'SELECT read_rows, done FROM _crm_migrate.checkpoints',
+    );
     // It really died mid-way: some batches committed, not all.
     expect(Number(state?.read_rows)).toBeGreaterThan(0);
     expect(Number(state?.read_rows)).toBeLessThan(ROWS);
@@ -86,7 +100,8 @@ describe('crash and resume', () => {
     expect(summaryA.entities.customers?.read).toBe(ROWS);
 
     const rows = (db: TestPostgres) => db.query('SELECT * FROM new_crm_customers ORDER BY id');
-    const quarantine = (db: TestPostgres) => db.query('SELECT entity, source_key, row_data, reasons FROM _crm_migrate.quarantine ORDER BY entity, source_key');
+    const quarantine = (db: TestPostgres) =>
+      db.query('SELECT entity, source_key, row_data, reasons FROM _crm_migrate.quarantine ORDER BY entity, source_key');
     const [rowsA, rowsB] = await Promise.all([rows(uninterrupted), rows(crashed)]);
     expect(rowsB.length).toBe(summaryA.entities.customers?.written);
     expect(rowsB).toEqual(rowsA);

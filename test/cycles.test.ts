@@ -32,15 +32,22 @@ entities:
       mentor_id: { from: mentor_id, ref: contacts, orphans: null }
 `;
 
-describe.each([['sqlite', 'postgres'], ['postgres', 'mysql']] as const)('a cycle of references, %s -> %s', (sourceKind, targetKind) => {
+describe.each([
+  ['sqlite', 'postgres'],
+  ['postgres', 'mysql'],
+] as const)('a cycle of references, %s -> %s', (sourceKind, targetKind) => {
   let m: ScratchMigration;
   beforeEach(async () => {
     m = await scratchMigration(sourceKind, targetKind);
     await m.source.run('CREATE TABLE companies (id INTEGER PRIMARY KEY, name TEXT, primary_contact INTEGER)');
-    await m.source.run('CREATE TABLE contacts (id INTEGER PRIMARY KEY, name TEXT, company_id INTEGER, mentor_id INTEGER)');
+    await m.source.run(
+      'CREATE TABLE contacts (id INTEGER PRIMARY KEY, name TEXT, company_id INTEGER, mentor_id INTEGER)',
+    );
     // Globex's primary contact (99) does not exist: it stays NULL. Contacts refer to each other (mentors) too.
     await m.source.run("INSERT INTO companies VALUES (1, 'Acme', 11), (2, 'Globex', 99), (3, 'Initech', NULL)");
-    await m.source.run("INSERT INTO contacts VALUES (10, 'Ann', 1, 11), (11, 'Bo', 1, NULL), (12, 'Cy', 2, 10), (13, 'Di', 3, 12), (14, 'Ed', 3, 13)");
+    await m.source.run(
+      "INSERT INTO contacts VALUES (10, 'Ann', 1, 11), (11, 'Bo', 1, NULL), (12, 'Cy', 2, 10), (13, 'Di', 3, 12), (14, 'Ed', 3, 13)",
+    );
   });
   afterEach(() => m.drop());
 
@@ -48,16 +55,27 @@ describe.each([['sqlite', 'postgres'], ['postgres', 'mysql']] as const)('a cycle
     const text = PLAN(m.source.url, m.target.url);
     const controller = new AbortController();
     // Stopped while contacts load; the rerun resumes it and still fills every ref in.
-    const first = await runPlan(parsePlan(text, 'plan.yaml'), { signal: controller.signal, onProgress: (p) => (p.entity === 'contacts' && p.counts.read >= 2 ? controller.abort() : undefined) });
+    const first = await runPlan(parsePlan(text, 'plan.yaml'), {
+      signal: controller.signal,
+      onProgress: (p) => (p.entity === 'contacts' && p.counts.read >= 2 ? controller.abort() : undefined),
+    });
     expect(first.status).toBe('interrupted');
     const summary = await runPlan(parsePlan(text, 'plan.yaml'));
     expect(summary.status).toBe('done');
     expect(Object.keys(summary.entities)).toEqual(['companies', 'contacts']);
     expect(summary.entities.companies).toMatchObject({ read: 3, written: 3, quarantined: 0 });
     expect(summary.entities.contacts).toMatchObject({ read: 5, written: 5, quarantined: 0 });
-    const companies = await m.target.rows<{ id: string; name: string; primary_contact_id: string | null }>('SELECT id, name, primary_contact_id FROM organisations ORDER BY name');
-    expect(companies.map((c) => [c.name, c.primary_contact_id])).toEqual([['Acme', newUuid('contacts', '11')], ['Globex', null], ['Initech', null]]);
-    const people = await m.target.rows<{ name: string; company_id: string; mentor_id: string | null }>('SELECT name, company_id, mentor_id FROM people ORDER BY name');
+    const companies = await m.target.rows<{ id: string; name: string; primary_contact_id: string | null }>(
+      'SELECT id, name, primary_contact_id FROM organisations ORDER BY name',
+    );
+    expect(companies.map((c) => [c.name, c.primary_contact_id])).toEqual([
+      ['Acme', newUuid('contacts', '11')],
+      ['Globex', null],
+      ['Initech', null],
+    ]);
+    const people = await m.target.rows<{ name: string; company_id: string; mentor_id: string | null }>(
+      'SELECT name, company_id, mentor_id FROM people ORDER BY name',
+    );
     expect(people.map((p) => [p.name, p.company_id, p.mentor_id])).toEqual([
       ['Ann', newUuid('companies', '1'), newUuid('contacts', '11')],
       ['Bo', newUuid('companies', '1'), null],
@@ -70,7 +88,12 @@ describe.each([['sqlite', 'postgres'], ['postgres', 'mysql']] as const)('a cycle
   }, 60_000);
 
   it('refuses a cycle whose refs all quarantine their orphans, naming the way out', () => {
-    const hard = PLAN(m.source.url, m.target.url).replace('ref: contacts, orphans: null }\n  contacts', 'ref: contacts }\n  contacts');
-    expect(() => parsePlan(hard, 'plan.yaml')).toThrow(/references go round in a cycle: .*give one of its refs orphans: null/s);
+    const hard = PLAN(m.source.url, m.target.url).replace(
+      'ref: contacts, orphans: null }\n  contacts',
+      'ref: contacts }\n  contacts',
+    );
+    expect(() => parsePlan(hard, 'plan.yaml')).toThrow(
+      /references go round in a cycle: .*give one of its refs orphans: null/s,
+    );
   });
 });

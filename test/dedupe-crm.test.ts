@@ -37,10 +37,16 @@ describe('dedupe on a source column the new CRM has no field for', () => {
     const truth = records.map((r) => r.person);
     const tmp = tempDir();
     try {
-      const without = scoreClusters(truth, (await planClusters(records, path.join(tmp.dir), 'on: [email, first_name, last_name]')).clusters);
+      const without = scoreClusters(
+        truth,
+        (await planClusters(records, path.join(tmp.dir), 'on: [email, first_name, last_name]')).clusters,
+      );
       const dir = path.join(tmp.dir, 'with');
       (await import('node:fs')).mkdirSync(dir);
-      const withPhone = scoreClusters(truth, (await planClusters(records, dir, 'on: [email, first_name, last_name, source.phone]')).clusters);
+      const withPhone = scoreClusters(
+        truth,
+        (await planClusters(records, dir, 'on: [email, first_name, last_name, source.phone]')).clusters,
+      );
       expect(withPhone.precision).toBeGreaterThanOrEqual(0.995);
       expect(withPhone.recall).toBeGreaterThan(without.recall + 0.05);
     } finally {
@@ -51,7 +57,9 @@ describe('dedupe on a source column the new CRM has no field for', () => {
   it('refuses a source column the table does not have, with a suggestion', async () => {
     const tmp = tempDir();
     try {
-      await expect(planClusters(crmPeople(50, 1), tmp.dir, 'on: [email, source.phon]')).rejects.toThrow(/source table people has no column "phon" to compare/);
+      await expect(planClusters(crmPeople(50, 1), tmp.dir, 'on: [email, source.phon]')).rejects.toThrow(
+        /source table people has no column "phon" to compare/,
+      );
     } finally {
       tmp.remove();
     }
@@ -62,13 +70,48 @@ describe('dedupe keeps apart the people CRMs confuse', () => {
   // Each case: two records; `same` says whether they are one person. Put among generated people, so the
   // model is trained on a table of realistic size, as in a real run.
   const CASES: [string, boolean, Omit<CrmPerson, 'person'>, Omit<CrmPerson, 'person'>][] = [
-    ['spouses on one family email and phone', false, { first_name: 'Jennifer', last_name: 'Robinson', email: 'robinsons@gmail.com', phone: '(734) 562-1325' }, { first_name: 'Michael', last_name: 'Robinson', email: 'robinsons@gmail.com', phone: '734-562-1325' }],
-    ['spouses with similar first names', false, { first_name: 'Jessica', last_name: 'Moore', email: 'moorefamily@aol.com', phone: '(312) 555-0182' }, { first_name: 'Jennifer', last_name: 'Moore', email: 'moorefamily@aol.com', phone: '312.555.0182' }],
-    ['father and son at one home phone', false, { first_name: 'John', last_name: 'Carter Sr.', email: 'jcarter.sr@gmail.com', phone: '(404) 555-0143' }, { first_name: 'John', last_name: 'Carter Jr.', email: 'john.carter@hooli.com', phone: '404-555-0143' }],
-    ['colleagues behind one switchboard', false, { first_name: 'James', last_name: 'Lee', email: 'james.lee@initech.com', phone: '(212) 555-0100' }, { first_name: 'James', last_name: 'Ng', email: 'james.ng@initech.com', phone: '(212) 555-0100' }],
-    ['one name-derived local part at two providers', false, { first_name: 'James', last_name: 'Ramirez', email: 'jramirez@gmail.com', phone: null }, { first_name: 'Jessica', last_name: 'Ramirez', email: 'jramirez@mail.co.uk', phone: null }],
-    ['a nickname and a reformatted phone', true, { first_name: 'William', last_name: 'Okafor', email: 'w.okafor@gmail.com', phone: '(415) 555-2671' }, { first_name: 'Bill', last_name: 'Okafor', email: null, phone: '+1 415 555 2671' }],
-    ['a title and case on one address', true, { first_name: 'Dr. Mary', last_name: 'Schneider', email: 'mary.schneider@web.de', phone: null }, { first_name: 'MARY', last_name: 'schneider', email: ' Mary.Schneider@web.de', phone: null }],
+    [
+      'spouses on one family email and phone',
+      false,
+      { first_name: 'Jennifer', last_name: 'Robinson', email: 'robinsons@gmail.com', phone: '(734) 562-1325' },
+      { first_name: 'Michael', last_name: 'Robinson', email: 'robinsons@gmail.com', phone: '734-562-1325' },
+    ],
+    [
+      'spouses with similar first names',
+      false,
+      { first_name: 'Jessica', last_name: 'Moore', email: 'moorefamily@aol.com', phone: '(312) 555-0182' },
+      { first_name: 'Jennifer', last_name: 'Moore', email: 'moorefamily@aol.com', phone: '312.555.0182' },
+    ],
+    [
+      'father and son at one home phone',
+      false,
+      { first_name: 'John', last_name: 'Carter Sr.', email: 'jcarter.sr@gmail.com', phone: '(404) 555-0143' },
+      { first_name: 'John', last_name: 'Carter Jr.', email: 'john.carter@hooli.com', phone: '404-555-0143' },
+    ],
+    [
+      'colleagues behind one switchboard',
+      false,
+      { first_name: 'James', last_name: 'Lee', email: 'james.lee@initech.com', phone: '(212) 555-0100' },
+      { first_name: 'James', last_name: 'Ng', email: 'james.ng@initech.com', phone: '(212) 555-0100' },
+    ],
+    [
+      'one name-derived local part at two providers',
+      false,
+      { first_name: 'James', last_name: 'Ramirez', email: 'jramirez@gmail.com', phone: null },
+      { first_name: 'Jessica', last_name: 'Ramirez', email: 'jramirez@mail.co.uk', phone: null },
+    ],
+    [
+      'a nickname and a reformatted phone',
+      true,
+      { first_name: 'William', last_name: 'Okafor', email: 'w.okafor@gmail.com', phone: '(415) 555-2671' },
+      { first_name: 'Bill', last_name: 'Okafor', email: null, phone: '+1 415 555 2671' },
+    ],
+    [
+      'a title and case on one address',
+      true,
+      { first_name: 'Dr. Mary', last_name: 'Schneider', email: 'mary.schneider@web.de', phone: null },
+      { first_name: 'MARY', last_name: 'schneider', email: ' Mary.Schneider@web.de', phone: null },
+    ],
   ];
   let clusterOf: Map<number, number>;
   let base: number;
@@ -76,7 +119,9 @@ describe('dedupe keeps apart the people CRMs confuse', () => {
     const records: CrmPerson[] = crmPeople(3000, 11);
     base = records.length;
     const people = records.reduce((max, r) => Math.max(max, r.person), 0) + 1;
-    CASES.forEach(([, same, a, b], i) => records.push({ person: people + 2 * i, ...a }, { person: people + 2 * i + (same ? 0 : 1), ...b }));
+    CASES.forEach(([, same, a, b], i) =>
+      records.push({ person: people + 2 * i, ...a }, { person: people + 2 * i + (same ? 0 : 1), ...b }),
+    );
     const tmp = tempDir();
     try {
       const { clusters } = await planClusters(records, tmp.dir);
@@ -98,11 +143,18 @@ describe('dedupe on a bookkeeping column', () => {
     const tmp = tempDir();
     try {
       const db = new Database(path.join(tmp.dir, 'legacy.db'));
-      db.exec("CREATE TABLE people (id INTEGER PRIMARY KEY, last_name TEXT, last_update TEXT); INSERT INTO people VALUES (1, 'Lee', '2026-01-01'), (2, 'Ng', '2026-01-01')");
+      db.exec(
+        "CREATE TABLE people (id INTEGER PRIMARY KEY, last_name TEXT, last_update TEXT); INSERT INTO people VALUES (1, 'Lee', '2026-01-01'), (2, 'Ng', '2026-01-01')",
+      );
       db.close();
-      const plan = parsePlan('version: 1\nname: p\nsource: sqlite:./legacy.db\ntarget: sqlite:./crm.db\nentities:\n  people:\n    from: people\n    into: people\n    key: id\n    fields:\n      id: id\n      last_name: last_name\n      last_update: last_update\n    dedupe:\n      on: [last_name, last_update]\n', path.join(tmp.dir, 'plan.yaml'));
+      const plan = parsePlan(
+        'version: 1\nname: p\nsource: sqlite:./legacy.db\ntarget: sqlite:./crm.db\nentities:\n  people:\n    from: people\n    into: people\n    key: id\n    fields:\n      id: id\n      last_name: last_name\n      last_update: last_update\n    dedupe:\n      on: [last_name, last_update]\n',
+        path.join(tmp.dir, 'plan.yaml'),
+      );
       const preview = await previewPlan(plan, { sample: 0 });
-      expect(preview.warnings.map(formatPlanIssue).join('\n')).toMatch(/plan\.yaml:15:\d+: warning: entities\.people\.dedupe\.on\.1: "last_update" records when or by whom the old CRM changed a row/);
+      expect(preview.warnings.map(formatPlanIssue).join('\n')).toMatch(
+        /plan\.yaml:15:\d+: warning: entities\.people\.dedupe\.on\.1: "last_update" records when or by whom the old CRM changed a row/,
+      );
     } finally {
       tmp.remove();
     }
@@ -136,14 +188,24 @@ ${dedupe ? '    dedupe:\n      on: [email, first_name, last_name]\n' : ''}`;
 
   it('merges the two records of one person instead of refusing one, and quarantines the second without dedupe', async () => {
     await m.source.run('CREATE TABLE people (id INTEGER PRIMARY KEY, first_name TEXT, last_name TEXT, email TEXT)');
-    const records = crmPeople(400, 5).filter((r, i, all) => r.email && all.findIndex((o) => o.email?.trim().toLowerCase() === r.email?.trim().toLowerCase()) === i);
-    for (const [i, r] of records.entries()) await m.source.run('INSERT INTO people VALUES (?, ?, ?, ?)', [i + 1, r.first_name, r.last_name, r.email]);
-    await m.source.run("INSERT INTO people VALUES (1000, 'Ann', 'Okafor', 'ann.okafor@gmail.com'), (1001, 'ANN', 'okafor', ' Ann.Okafor@gmail.com ')");
-    await m.target.run('CREATE TABLE people (id INTEGER PRIMARY KEY, first_name TEXT, last_name TEXT, email TEXT UNIQUE)');
+    const records = crmPeople(400, 5).filter(
+      (r, i, all) =>
+        r.email && all.findIndex((o) => o.email?.trim().toLowerCase() === r.email?.trim().toLowerCase()) === i,
+    );
+    for (const [i, r] of records.entries())
+      await m.source.run('INSERT INTO people VALUES (?, ?, ?, ?)', [i + 1, r.first_name, r.last_name, r.email]);
+    await m.source.run(
+      "INSERT INTO people VALUES (1000, 'Ann', 'Okafor', 'ann.okafor@gmail.com'), (1001, 'ANN', 'okafor', ' Ann.Okafor@gmail.com ')",
+    );
+    await m.target.run(
+      'CREATE TABLE people (id INTEGER PRIMARY KEY, first_name TEXT, last_name TEXT, email TEXT UNIQUE)',
+    );
     const plain = await runPlan(parsePlan(PLAN(m, false), 'plan.yaml'));
     expect(plain.reasons.filter((r) => r.code === 'unique_violation').map((r) => r.sampleKeys)).toEqual([['1001']]);
     await m.target.run('DROP TABLE people');
-    await m.target.run('CREATE TABLE people (id INTEGER PRIMARY KEY, first_name TEXT, last_name TEXT, email TEXT UNIQUE)');
+    await m.target.run(
+      'CREATE TABLE people (id INTEGER PRIMARY KEY, first_name TEXT, last_name TEXT, email TEXT UNIQUE)',
+    );
     const merged = await runPlan(parsePlan(PLAN(m, true), 'plan.yaml'), { fresh: true });
     expect(merged.entities.people).toMatchObject({ merged: 1, quarantined: 0 });
     expect(await m.target.rows("SELECT id FROM people WHERE email = 'ann.okafor@gmail.com'")).toEqual([{ id: 1000 }]);

@@ -83,16 +83,34 @@ describe('comparison levels', () => {
     expect(level('date', new Date('1990-03-04T00:00:00Z'), '1990-03-04')).toBe('exact');
   });
   it.each([
-    ['email', 'email'], ['cust_email', 'email'], ['mobile_phone', 'phone'], ['first_name', 'first_name'], ['given_name', 'first_name'],
-    ['surname', 'last_name'], ['full_name', 'name'], ['date_of_birth', 'date'], ['zip', 'postcode'], ['soc_sec_id', 'id'], ['city', 'text'],
+    ['email', 'email'],
+    ['cust_email', 'email'],
+    ['mobile_phone', 'phone'],
+    ['first_name', 'first_name'],
+    ['given_name', 'first_name'],
+    ['surname', 'last_name'],
+    ['full_name', 'name'],
+    ['date_of_birth', 'date'],
+    ['zip', 'postcode'],
+    ['soc_sec_id', 'id'],
+    ['city', 'text'],
     // Bookkeeping of the old CRM is no name and no date of birth: exact, and warned about when the plan names it.
-    ['last_update', 'exact'], ['created_at', 'exact'], ['date_modified', 'exact'], ['modified_by', 'exact'], ['date_entered', 'exact'],
+    ['last_update', 'exact'],
+    ['created_at', 'exact'],
+    ['date_modified', 'exact'],
+    ['modified_by', 'exact'],
+    ['date_entered', 'exact'],
   ])('a field named %s compares as %s', (field, kind) => expect(kindForField(field)).toBe(kind));
 });
 
 describe('blocking rules', () => {
   it('parses rules and refuses what is not one', () => {
-    expect(parseBlockingRule('metaphone(last_name) + initial(first_name)')).toMatchObject({ parts: [{ fn: 'metaphone', field: 'last_name' }, { fn: 'initial', field: 'first_name' }] });
+    expect(parseBlockingRule('metaphone(last_name) + initial(first_name)')).toMatchObject({
+      parts: [
+        { fn: 'metaphone', field: 'last_name' },
+        { fn: 'initial', field: 'first_name' },
+      ],
+    });
     expect(parseBlockingRule('email')).toMatchObject({ parts: [{ fn: 'exact', field: 'email' }] });
     expect(parseBlockingRule('soundex(last_name)')).toMatch(/unknown key function soundex/);
     expect(parseBlockingRule('last name')).toMatch(/not a field/);
@@ -108,8 +126,17 @@ describe('blocking rules', () => {
     ['digits', 'n/a', null],
   ] as const)('%s(%s) = %s', (fn, value, key) => expect(keyPart(fn, value)).toBe(key));
   it('derives default rules from the kinds of the compared fields', () => {
-    const on = ['email', 'phone', 'first_name', 'last_name', 'birth_date'].map((field) => ({ field, kind: kindForField(field) }));
-    expect(defaultBlocking(on)).toEqual(['email', 'digits(phone)', 'metaphone(last_name) + metaphone(first_name)', 'last_name + initial(first_name)', 'birth_date + metaphone(last_name)']);
+    const on = ['email', 'phone', 'first_name', 'last_name', 'birth_date'].map((field) => ({
+      field,
+      kind: kindForField(field),
+    }));
+    expect(defaultBlocking(on)).toEqual([
+      'email',
+      'digits(phone)',
+      'metaphone(last_name) + metaphone(first_name)',
+      'last_name + initial(first_name)',
+      'birth_date + metaphone(last_name)',
+    ]);
   });
 });
 
@@ -129,7 +156,10 @@ describe('EM training of m', () => {
     };
     mix(true, 3000);
     mix(false, 7000);
-    const u = [[0.1, 0.9], [0.1, 0.9]];
+    const u = [
+      [0.1, 0.9],
+      [0.1, 0.9],
+    ];
     const trained = trainM(patternsOf(Uint8Array.from(vectors), 2), [2, 2], u, new Set());
     expect(trained.m[0]?.[0]).toBeCloseTo(0.95, 2);
     expect(trained.m[1]?.[0]).toBeCloseTo(0.95, 2);
@@ -137,7 +167,15 @@ describe('EM training of m', () => {
     expect(trained.matches).toBeLessThan(3100);
   });
   it('leaves out the excluded comparisons, and u never has a zero level', () => {
-    const trained = trainM(patternsOf(Uint8Array.from([0, 0, 1, 1]), 2), [2, 2], [[0.5, 0.5], [0.5, 0.5]], new Set([1]));
+    const trained = trainM(
+      patternsOf(Uint8Array.from([0, 0, 1, 1]), 2),
+      [2, 2],
+      [
+        [0.5, 0.5],
+        [0.5, 0.5],
+      ],
+      new Set([1]),
+    );
     expect(trained.m[1]).toBeUndefined();
     const u = estimateU(Uint8Array.from([1, NULL_LEVEL, 1, 1]), [2, 2]);
     expect(u[0]?.[0]).toBeGreaterThan(0);
@@ -147,29 +185,86 @@ describe('EM training of m', () => {
 
 describe('clusters', () => {
   it('joins chains, but not across a pair judged different, nor beyond the size limit', () => {
-    const pairs: [number, number][] = [[0, 1], [1, 2], [3, 4], [4, 5], [6, 7], [7, 8], [8, 9]];
+    const pairs: [number, number][] = [
+      [0, 1],
+      [1, 2],
+      [3, 4],
+      [4, 5],
+      [6, 7],
+      [7, 8],
+      [8, 9],
+    ];
     const apart = (a: number, b: number) => (a === 3 && b === 5) || (a === 5 && b === 3);
-    expect(clusterPairs({ count: 10, pairs, maxSize: 3, apart })).toEqual([[0, 1, 2], [3, 4], [5], [6, 7, 8], [9]].filter((c) => c.length > 1));
+    expect(clusterPairs({ count: 10, pairs, maxSize: 3, apart })).toEqual(
+      [[0, 1, 2], [3, 4], [5], [6, 7, 8], [9]].filter((c) => c.length > 1),
+    );
   });
 });
 
 describe('survivorship', () => {
   const plan = (over: Partial<DedupePlan>): DedupePlan => ({
-    on: [], blocking: [], threshold: 0.9, review: undefined, termFrequency: [], maxBlock: 1000, maxCluster: 25, with: [], linkOnly: false,
-    survivor: 'most_complete', recency: 'updated', priority: ['crm', 'shop'], fields: {}, ...over,
+    on: [],
+    blocking: [],
+    threshold: 0.9,
+    review: undefined,
+    termFrequency: [],
+    maxBlock: 1000,
+    maxCluster: 25,
+    with: [],
+    linkOnly: false,
+    survivor: 'most_complete',
+    recency: 'updated',
+    priority: ['crm', 'shop'],
+    fields: {},
+    ...over,
   });
-  const member = (entity: string, sourceKey: string, values: Record<string, unknown>) => ({ entity, sourceKey, values: new Map(Object.entries(values)) as Map<string, never> });
+  const member = (entity: string, sourceKey: string, values: Record<string, unknown>) => ({
+    entity,
+    sourceKey,
+    values: new Map(Object.entries(values)) as Map<string, never>,
+  });
   const cluster = [
-    member('crm', '1', { id: 1, name: 'Bill Smith', email: null, phone: '+14155550100', updated: '2020-01-01', since: '2010-05-01' }),
-    member('shop', '7', { id: 7, name: 'William Smith', email: 'bill@x.com', phone: null, updated: '2024-06-01', since: null }),
-    member('crm', '9', { id: 9, name: 'W. Smith', email: 'w@y.com', phone: '+14155550199', updated: null, since: null }),
+    member('crm', '1', {
+      id: 1,
+      name: 'Bill Smith',
+      email: null,
+      phone: '+14155550100',
+      updated: '2020-01-01',
+      since: '2010-05-01',
+    }),
+    member('shop', '7', {
+      id: 7,
+      name: 'William Smith',
+      email: 'bill@x.com',
+      phone: null,
+      updated: '2024-06-01',
+      since: null,
+    }),
+    member('crm', '9', {
+      id: 9,
+      name: 'W. Smith',
+      email: 'w@y.com',
+      phone: '+14155550199',
+      updated: null,
+      since: null,
+    }),
   ];
   it.each([
     ['most_complete', {}, 0, { id: 1, name: 'Bill Smith', email: 'bill@x.com', phone: '+14155550100' }],
     ['most_recent', {}, 1, { id: 7, name: 'William Smith', email: 'bill@x.com', phone: '+14155550100' }],
     ['source_priority', {}, 0, { id: 1 }],
-    ['most_complete', { name: 'longest', email: 'most_recent', since: 'min' }, 0, { id: 1, name: 'William Smith', email: 'bill@x.com', since: '2010-05-01' }],
-    ['most_complete', { phone: 'first_non_null', updated: 'max', email: 'first_non_null' }, 0, { phone: '+14155550100', updated: '2024-06-01', email: 'bill@x.com' }],
+    [
+      'most_complete',
+      { name: 'longest', email: 'most_recent', since: 'min' },
+      0,
+      { id: 1, name: 'William Smith', email: 'bill@x.com', since: '2010-05-01' },
+    ],
+    [
+      'most_complete',
+      { phone: 'first_non_null', updated: 'max', email: 'first_non_null' },
+      0,
+      { phone: '+14155550100', updated: '2024-06-01', email: 'bill@x.com' },
+    ],
     ['most_recent', { email: 'source_priority' }, 1, { id: 7, email: 'w@y.com' }],
   ] as const)('survivor %s with %o', (survivor, fields, expectedSurvivor, expected) => {
     const result = survive(cluster, plan({ survivor, fields }), ['id']);
@@ -177,7 +272,11 @@ describe('survivorship', () => {
     expect(Object.fromEntries(result.values)).toMatchObject(expected);
   });
   it('takes a field by a rule defined from TypeScript, given the records best-ranked first', () => {
-    defineSurvivorRule('test_mobile_first', (records, field) => records.map((r) => r.values.get(field) ?? null).find((v) => typeof v === 'string' && v.endsWith('99')) ?? null);
+    defineSurvivorRule(
+      'test_mobile_first',
+      (records, field) =>
+        records.map((r) => r.values.get(field) ?? null).find((v) => typeof v === 'string' && v.endsWith('99')) ?? null,
+    );
     const result = survive(cluster, plan({ fields: { phone: 'test_mobile_first' } }), ['id']);
     expect(result.values.get('phone')).toBe('+14155550199');
     expect(() => defineSurvivorRule('longest', () => null)).toThrow(/already defined/);

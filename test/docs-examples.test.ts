@@ -10,7 +10,12 @@ import { parsePlan } from '../src/plan/load.js';
 // fragment leaves out is the one error allowed. A block with "…" in a value is a sketch, and is skipped.
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const DOCS = ['README.md', 'BENCHMARKS.md', ...readdirSync(path.join(ROOT, 'docs')).map((f) => path.join('docs', f)), ...readdirSync(path.join(ROOT, 'examples')).map((e) => path.join('examples', e, 'README.md'))].filter((f) => {
+const DOCS = [
+  'README.md',
+  'BENCHMARKS.md',
+  ...readdirSync(path.join(ROOT, 'docs')).map((f) => path.join('docs', f)),
+  ...readdirSync(path.join(ROOT, 'examples')).map((e) => path.join('examples', e, 'README.md')),
+].filter((f) => {
   try {
     readFileSync(path.join(ROOT, f));
     return true;
@@ -35,20 +40,31 @@ function yamlBlocks(file: string): Block[] {
     while (end < lines.length && lines[end]?.trim() !== '```') end++;
     // A block inside a list item is indented as its fence is.
     const indent = (lines[i] ?? '').length - (lines[i] ?? '').trimStart().length;
-    blocks.push({ file, line: start + 1, text: lines.slice(start, end).map((l) => l.slice(indent)).join('\n') });
+    blocks.push({
+      file,
+      line: start + 1,
+      text: lines
+        .slice(start, end)
+        .map((l) => l.slice(indent))
+        .join('\n'),
+    });
     i = end;
   }
   return blocks;
 }
 
-const ENV = new Proxy({}, { get: (_t, name) => (typeof name === 'string' ? (name.endsWith('KEY') ? 'k'.repeat(32) : 'secret') : undefined) }) as NodeJS.ProcessEnv;
+const ENV = new Proxy(
+  {},
+  { get: (_t, name) => (typeof name === 'string' ? (name.endsWith('KEY') ? 'k'.repeat(32) : 'secret') : undefined) },
+) as NodeJS.ProcessEnv;
 const WRAPPER = 'version: 1\nsource: "sqlite::memory:"\ntarget: "sqlite::memory:"\n';
 
 /** The block as a whole plan: itself, or its entities under a plan of their own. */
 function asPlan(text: string): string {
   if (/^version:/m.test(text)) return text;
   if (/^entities:/m.test(text)) return `${WRAPPER}${text.replace(/^(source|target):.*$/gm, '')}`;
-  if (/^(source|target|targets|sources):/m.test(text)) return `${WRAPPER.replace(/^(source|target):.*\n/gm, '')}${text}\nentities: {}\n`;
+  if (/^(source|target|targets|sources):/m.test(text))
+    return `${WRAPPER.replace(/^(source|target):.*\n/gm, '')}${text}\nentities: {}\n`;
   return `${WRAPPER}entities:\n${text}`;
 }
 

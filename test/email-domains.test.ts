@@ -95,7 +95,15 @@ describe('addresses a CRM cannot send to', () => {
     expect([out.value, out.issues?.map((i) => `${i.kind}:${i.code}`)]).toEqual([address, [`invalid:${code}`]]);
   });
 
-  it.each(["o'brien@example.ie", 'user+tag@gmail.com', 'first.last@sub.domain.co.uk', 'x@xn--bcher-kva.de', 'a.b-c_d@e-f.com', '1234@qq.com', 'info@müller.de'])('still accepts %s', (address) => {
+  it.each([
+    "o'brien@example.ie",
+    'user+tag@gmail.com',
+    'first.last@sub.domain.co.uk',
+    'x@xn--bcher-kva.de',
+    'a.b-c_d@e-f.com',
+    '1234@qq.com',
+    'info@müller.de',
+  ])('still accepts %s', (address) => {
     expect(rule()(address).value).toBe(address);
   });
 });

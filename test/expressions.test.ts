@@ -47,7 +47,12 @@ describe('expressions', () => {
   });
 
   it('names the columns it reads, not its keywords, functions or text', () => {
-    expect(expressionColumns('if stage == "Closed Won" then coalesce(amount, fallback) * 2 else lower(name)')).toEqual(['stage', 'amount', 'fallback', 'name']);
+    expect(expressionColumns('if stage == "Closed Won" then coalesce(amount, fallback) * 2 else lower(name)')).toEqual([
+      'stage',
+      'amount',
+      'fallback',
+      'name',
+    ]);
   });
 
   it('reaches nothing but the row', () => {
@@ -63,7 +68,9 @@ describe('expressions in a plan', () => {
   beforeEach(() => {
     tmp = tempDir();
     const db = new Database(path.join(tmp.dir, 'legacy.db'));
-    db.exec("CREATE TABLE deals (id INTEGER PRIMARY KEY, amount REAL, stage TEXT, subject TEXT); INSERT INTO deals VALUES (1, 12.5, 'Closed Won', 'Renewal'), (2, NULL, 'Prospecting', NULL)");
+    db.exec(
+      "CREATE TABLE deals (id INTEGER PRIMARY KEY, amount REAL, stage TEXT, subject TEXT); INSERT INTO deals VALUES (1, 12.5, 'Closed Won', 'Renewal'), (2, NULL, 'Prospecting', NULL)",
+    );
     db.close();
   });
   afterEach(() => tmp.remove());
@@ -83,7 +90,12 @@ ${fields}`;
 
   it('writes what the expressions make, NULL where a column is NULL, and verifies equal', async () => {
     const file = path.join(tmp.dir, 'plan.yaml');
-    const plan = parsePlan(PLAN('      micros: { expr: "amount * 1000000", type: bigint }\n      won: { expr: \'if stage == "Closed Won" then 1 else 0\', type: integer }\n      title: { expr: \'"Imported: " + coalesce(subject, "(no subject)")\' }\n'), file);
+    const plan = parsePlan(
+      PLAN(
+        '      micros: { expr: "amount * 1000000", type: bigint }\n      won: { expr: \'if stage == "Closed Won" then 1 else 0\', type: integer }\n      title: { expr: \'"Imported: " + coalesce(subject, "(no subject)")\' }\n',
+      ),
+      file,
+    );
     const summary = await runPlan(plan);
     expect(summary.entities.deals).toMatchObject({ read: 2, written: 2 });
     const db = new Database(path.join(tmp.dir, 'crm.db'));
@@ -96,7 +108,11 @@ ${fields}`;
   });
 
   it('refuses a broken expression when the plan loads, and a column the table lacks before anything is written', async () => {
-    expect(() => parsePlan(PLAN('      micros: { expr: "amount *" }\n'), path.join(tmp.dir, 'plan.yaml'))).toThrow(/plan\.yaml:12:7: error: entities\.deals\.fields\.micros.*not a valid expression: Parse error/);
-    await expect(runPlan(parsePlan(PLAN('      micros: { expr: "amont * 1000000" }\n'), path.join(tmp.dir, 'plan.yaml')))).rejects.toThrow(/reads column "amont", which source table deals does not have \(did you mean "amount"\?\)/);
+    expect(() => parsePlan(PLAN('      micros: { expr: "amount *" }\n'), path.join(tmp.dir, 'plan.yaml'))).toThrow(
+      /plan\.yaml:12:7: error: entities\.deals\.fields\.micros.*not a valid expression: Parse error/,
+    );
+    await expect(
+      runPlan(parsePlan(PLAN('      micros: { expr: "amont * 1000000" }\n'), path.join(tmp.dir, 'plan.yaml'))),
+    ).rejects.toThrow(/reads column "amont", which source table deals does not have \(did you mean "amount"\?\)/);
   });
 });

@@ -36,7 +36,13 @@ describe.each(['csv', 'jsonl'] as const)('%s folder as a target', (kind) => {
     db.exec('CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, email TEXT, note TEXT)');
     const insert = db.prepare('INSERT INTO customers VALUES (?, ?, ?, ?)');
     db.transaction(() => {
-      for (let i = 1; i <= 5000; i++) insert.run(i, `Name ${i}, "Jr."`, i % 100 === 0 ? 'broken' : `U${i}@Example.com`, i % 7 === 0 ? null : i % 11 === 0 ? '' : `line\nbreak ${i}`);
+      for (let i = 1; i <= 5000; i++)
+        insert.run(
+          i,
+          `Name ${i}, "Jr."`,
+          i % 100 === 0 ? 'broken' : `U${i}@Example.com`,
+          i % 7 === 0 ? null : i % 11 === 0 ? '' : `line\nbreak ${i}`,
+        );
     })();
     db.close();
   });
@@ -55,7 +61,10 @@ describe.each(['csv', 'jsonl'] as const)('%s folder as a target', (kind) => {
       expect(content).toContain('7,"Name 7, ""Jr.""",u7@example.com,\n');
       expect(content).toContain('11,"Name 11, ""Jr.""",u11@example.com,""\n');
     } else {
-      const lines = content.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const lines = content
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(lines.length).toBe(4950);
       expect(lines[6]).toEqual({ id: 7, name: 'Name 7, "Jr."', email: 'u7@example.com', note: null });
       expect(lines[10]).toEqual({ id: 11, name: 'Name 11, "Jr."', email: 'u11@example.com', note: '' });
@@ -69,14 +78,20 @@ describe.each(['csv', 'jsonl'] as const)('%s folder as a target', (kind) => {
     const text = plan(`${kind}:./archive`, 50);
     writeFileSync(path.join(tmp.dir, 'plan.yaml'), text);
     const bin = path.resolve(import.meta.dirname, '../bin/crm-migrate.js');
-    const child = spawn(process.execPath, [bin, 'run', path.join(tmp.dir, 'plan.yaml'), '--quiet', '--no-report'], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [bin, 'run', path.join(tmp.dir, 'plan.yaml'), '--quiet', '--no-report'], {
+      stdio: 'ignore',
+    });
     // Killed once some batches are in (each commit flushes the file to disk, so they take a moment).
-    for (let i = 0; i < 500 && !(existsSync(file()) && statSync(file()).size > 20_000); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    for (let i = 0; i < 500 && !(existsSync(file()) && statSync(file()).size > 20_000); i++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
     child.kill('SIGKILL');
     expect(await new Promise((resolve) => child.once('exit', (_code, signal) => resolve(signal)))).toBe('SIGKILL');
     // It died mid-way: some batches committed, not the last.
     const state = new Database(path.join(tmp.dir, 'archive', '.crm-migrate-state.db'), { readonly: true });
-    const checkpoint = state.prepare('SELECT read_rows, done FROM _crm_migrate_checkpoints').get() as { read_rows: number; done: number };
+    const checkpoint = state.prepare('SELECT read_rows, done FROM _crm_migrate_checkpoints').get() as {
+      read_rows: number;
+      done: number;
+    };
     state.close();
     expect(checkpoint.done).toBe(0);
     expect(checkpoint.read_rows).toBeGreaterThan(0);
@@ -86,7 +101,13 @@ describe.each(['csv', 'jsonl'] as const)('%s folder as a target', (kind) => {
     expect(summary.entities.customers).toMatchObject({ read: 5000, written: 4950, quarantined: 50 });
     const content = readFileSync(file(), 'utf8');
     expect(content).not.toContain('9999');
-    const ids = kind === 'jsonl' ? content.trim().split('\n').map((l) => (JSON.parse(l) as { id: number }).id) : [...content.matchAll(/^(\d+),"Name/gm)].map((m) => Number(m[1]));
+    const ids =
+      kind === 'jsonl'
+        ? content
+            .trim()
+            .split('\n')
+            .map((l) => (JSON.parse(l) as { id: number }).id)
+        : [...content.matchAll(/^(\d+),"Name/gm)].map((m) => Number(m[1]));
     expect(ids.length).toBe(4950);
     expect(new Set(ids).size).toBe(4950);
   });

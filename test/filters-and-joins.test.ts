@@ -47,7 +47,11 @@ const EMAILS: [string, string, string, number, number][] = [
   ['r5', 'c4', 'e5', 1, 0],
 ];
 
-const PLAN = (source: string, target: string, options: { emailPick?: boolean; incremental?: boolean } = {}) => `version: 1
+const PLAN = (
+  source: string,
+  target: string,
+  options: { emailPick?: boolean; incremental?: boolean } = {},
+) => `version: 1
 name: suite
 source: "${source}"
 target: "${target}"
@@ -69,7 +73,8 @@ ${options.incremental ? '    strategy: incremental\n    cursor: date_modified\n 
 
 async function seed(db: ScratchDatabase): Promise<void> {
   for (const sql of SCHEMA) await db.run(sql);
-  for (const [id, name, deleted] of CONTACTS) await db.run('INSERT INTO contacts VALUES (?, ?, ?, ?)', [id, name, deleted, T0]);
+  for (const [id, name, deleted] of CONTACTS)
+    await db.run('INSERT INTO contacts VALUES (?, ?, ?, ?)', [id, name, deleted, T0]);
   for (const row of LINKS) await db.run('INSERT INTO accounts_contacts VALUES (?, ?, ?, ?, ?)', row);
   for (const row of EMAILS) await db.run('INSERT INTO email_addr_bean_rel VALUES (?, ?, ?, ?, ?)', row);
 }
@@ -88,7 +93,11 @@ describe.each([
   afterEach(() => Promise.all([source.drop(), target.drop()]));
 
   const people = async () =>
-    (await target.rows<{ id: string; account_id: string | null; email_id: string | null }>('SELECT id, account_id, email_id FROM people ORDER BY id')).map((p) => [p.id, p.account_id, p.email_id]);
+    (
+      await target.rows<{ id: string; account_id: string | null; email_id: string | null }>(
+        'SELECT id, account_id, email_id FROM people ORDER BY id',
+      )
+    ).map((p) => [p.id, p.account_id, p.email_id]);
 
   it('counts the filtered rows, takes the joined row the pick rule names, and verifies equal', async () => {
     const plan = parsePlan(PLAN(source.url, target.url), 'plan.yaml');
@@ -108,7 +117,9 @@ describe.each([
     const plan = parsePlan(PLAN(source.url, target.url, { emailPick: false }), 'plan.yaml');
     const summary = await runPlan(plan);
     expect(summary.entities.contacts).toMatchObject({ read: 5, written: 3, filtered: 1, quarantined: 1 });
-    expect(summary.reasons.map((r) => [r.field, r.rule, r.code, r.sampleKeys])).toEqual([['rel', 'join', 'ambiguous_join', ['c4']]]);
+    expect(summary.reasons.map((r) => [r.field, r.rule, r.code, r.sampleKeys])).toEqual([
+      ['rel', 'join', 'ambiguous_join', ['c4']],
+    ]);
     expect((await people()).map((p) => p[0])).toEqual(['c1', 'c2', 'c5']);
     const verified = await verifyPlan(plan);
     expect(verified.equal).toBe(true);
@@ -146,13 +157,20 @@ describe('filters and joins on CSV files', () => {
   });
 
   it('evaluates the same where and pick as the databases do', async () => {
-    const csv = (name: string, header: string, rows: readonly (readonly (string | number)[])[]) => writeFileSync(path.join(tmp.dir, `${name}.csv`), `${header}\n${rows.map((r) => r.join(',')).join('\n')}\n`);
-    csv('contacts', 'id,last_name,deleted,date_modified', CONTACTS.map((c) => [...c, T0]));
+    const csv = (name: string, header: string, rows: readonly (readonly (string | number)[])[]) =>
+      writeFileSync(path.join(tmp.dir, `${name}.csv`), `${header}\n${rows.map((r) => r.join(',')).join('\n')}\n`);
+    csv(
+      'contacts',
+      'id,last_name,deleted,date_modified',
+      CONTACTS.map((c) => [...c, T0]),
+    );
     csv('accounts_contacts', 'id,contact_id,account_id,deleted,date_modified', LINKS);
     csv('email_addr_bean_rel', 'id,bean_id,email_address_id,primary_address,deleted', EMAILS);
     const summary = await runPlan(parsePlan(PLAN(`csv:${tmp.dir}`, target.url), path.join(tmp.dir, 'plan.yaml')));
     expect(summary.entities.contacts).toMatchObject({ read: 5, written: 4, filtered: 1 });
-    const rows = await target.rows<{ id: string; account_id: string | null; email_id: string | null }>('SELECT id, account_id, email_id FROM people ORDER BY id');
+    const rows = await target.rows<{ id: string; account_id: string | null; email_id: string | null }>(
+      'SELECT id, account_id, email_id FROM people ORDER BY id',
+    );
     expect(rows.map((p) => [p.id, p.account_id, p.email_id])).toEqual([
       ['c1', 'a1', 'e1'],
       ['c2', 'a2', 'e2'],
@@ -168,8 +186,15 @@ describe('a chain of joins: contact -> relation table -> email table', () => {
   beforeEach(async () => {
     [source, target] = await Promise.all([scratchDatabase('mysql'), scratchDatabase('postgres')]);
     await seed(source);
-    await source.run('CREATE TABLE email_addresses (id VARCHAR(36) PRIMARY KEY, email_address VARCHAR(100), deleted INTEGER)');
-    for (const [id, address, deleted] of [['e1', 'ann@acme.com', 0], ['e2', 'bo@globex.com', 0], ['e4', 'old@acme.com', 0], ['e5', 'di@acme.com', 0]] as const) {
+    await source.run(
+      'CREATE TABLE email_addresses (id VARCHAR(36) PRIMARY KEY, email_address VARCHAR(100), deleted INTEGER)',
+    );
+    for (const [id, address, deleted] of [
+      ['e1', 'ann@acme.com', 0],
+      ['e2', 'bo@globex.com', 0],
+      ['e4', 'old@acme.com', 0],
+      ['e5', 'di@acme.com', 0],
+    ] as const) {
       await source.run('INSERT INTO email_addresses VALUES (?, ?, ?)', [id, address, deleted]);
     }
   });
@@ -177,8 +202,14 @@ describe('a chain of joins: contact -> relation table -> email table', () => {
 
   it('reads the address through the relation table, by the rules of each join, and verifies', async () => {
     const text = PLAN(source.url, target.url)
-      .replace(/(\n {6}rel: .*\n)/, '$1      address: { from: email_addresses, on: rel.email_address_id, key: id, where: { deleted: 0 } }\n')
-      .replace('      email_id: rel.email_address_id\n', '      email_id: rel.email_address_id\n      email: address.email_address\n');
+      .replace(
+        /(\n {6}rel: .*\n)/,
+        '$1      address: { from: email_addresses, on: rel.email_address_id, key: id, where: { deleted: 0 } }\n',
+      )
+      .replace(
+        '      email_id: rel.email_address_id\n',
+        '      email_id: rel.email_address_id\n      email: address.email_address\n',
+      );
     const plan = parsePlan(text, 'plan.yaml');
     await runPlan(plan);
     const rows = await target.rows<{ id: string; email: string | null }>('SELECT id, email FROM people ORDER BY id');
@@ -192,9 +223,17 @@ describe('a chain of joins: contact -> relation table -> email table', () => {
   });
 
   it('refuses a join on a join that comes after it, or on no join, with a suggestion', () => {
-    const text = PLAN(source.url, target.url).replace('link: { from: accounts_contacts, on: id,', 'link: { from: accounts_contacts, on: rell.id,');
-    expect(() => parsePlan(text, 'plan.yaml')).toThrow(/join\.link\.on: no join "rell" to join link on \(did you mean "rel"\?\)/);
-    const later = PLAN(source.url, target.url).replace('link: { from: accounts_contacts, on: id,', 'link: { from: accounts_contacts, on: rel.bean_id,');
+    const text = PLAN(source.url, target.url).replace(
+      'link: { from: accounts_contacts, on: id,',
+      'link: { from: accounts_contacts, on: rell.id,',
+    );
+    expect(() => parsePlan(text, 'plan.yaml')).toThrow(
+      /join\.link\.on: no join "rell" to join link on \(did you mean "rel"\?\)/,
+    );
+    const later = PLAN(source.url, target.url).replace(
+      'link: { from: accounts_contacts, on: id,',
+      'link: { from: accounts_contacts, on: rel.bean_id,',
+    );
     expect(() => parsePlan(later, 'plan.yaml')).toThrow(/join link is on a column of join rel, which comes after it/);
   });
 });

@@ -21,8 +21,55 @@ import { captureIo } from './helpers/io.js';
 /** The text legacy databases really hold: NUL, lone surrogates, combining marks, RTL, emoji, digits, padding. */
 const nastyText = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 40 }),
-  fc.string({ unit: fc.constantFrom('\0', '\uD800', '\uDC00', '\u0301', '\u202E', '\u200F', 'שלום', '😀', '👩‍👩‍👧', ' ', '\t', '\n', '@', '.', '-', '+', '1', '0', 'e', 'Z', "'", '"', '\\', ',') , maxLength: 30 }),
-  fc.constantFrom('', ' ', 'N/A', 'NULL', '\\N', '0000-00-00', '2023-02-30', '31/12/2020', '1e309', '-0', 'NaN', 'Infinity', '9223372036854775808', 'true', 'yes', '{"a":1}', '[1,2', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'),
+  fc.string({
+    unit: fc.constantFrom(
+      '\0',
+      '\uD800',
+      '\uDC00',
+      '\u0301',
+      '\u202E',
+      '\u200F',
+      'שלום',
+      '😀',
+      '👩‍👩‍👧',
+      ' ',
+      '\t',
+      '\n',
+      '@',
+      '.',
+      '-',
+      '+',
+      '1',
+      '0',
+      'e',
+      'Z',
+      "'",
+      '"',
+      '\\',
+      ',',
+    ),
+    maxLength: 30,
+  }),
+  fc.constantFrom(
+    '',
+    ' ',
+    'N/A',
+    'NULL',
+    '\\N',
+    '0000-00-00',
+    '2023-02-30',
+    '31/12/2020',
+    '1e309',
+    '-0',
+    'NaN',
+    'Infinity',
+    '9223372036854775808',
+    'true',
+    'yes',
+    '{"a":1}',
+    '[1,2',
+    'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+  ),
 );
 const anyValue: fc.Arbitrary<Value> = fc.oneof(
   nastyText,
@@ -48,12 +95,23 @@ const OPTIONS: Record<string, unknown[]> = {
   range: [{ min: 0, max: 10 }],
   date: [undefined, { order: 'dmy' }],
   email: [undefined, { fix: 'domains', disposable: 'invalid' }],
-  json: [{ template: { a: 'x', b: ['y', 'z'], c: { d: 'w' } } }, { template: { primary: 'x', more: ['y', 'z'] }, clean: 'email' }, { template: { n: 'x' }, clean: { phone: { country: 'US' } } }],
-  expr: ['amount * 2 + 1', 'if x == "a" then coalesce(x, y) else lower(x) + upper(y)', 'year(x) * 100 + month(x)', 'regex_replace(x, "[0-9]", "") + domain(y)'],
+  json: [
+    { template: { a: 'x', b: ['y', 'z'], c: { d: 'w' } } },
+    { template: { primary: 'x', more: ['y', 'z'] }, clean: 'email' },
+    { template: { n: 'x' }, clean: { phone: { country: 'US' } } },
+  ],
+  expr: [
+    'amount * 2 + 1',
+    'if x == "a" then coalesce(x, y) else lower(x) + upper(y)',
+    'year(x) * 100 + month(x)',
+    'regex_replace(x, "[0-9]", "") + domain(y)',
+  ],
 };
 
 describe('every rule takes any value', () => {
-  const specs = [...stepNames('transform'), ...stepNames('clean')].flatMap((name) => (OPTIONS[name] ?? [undefined]).map((options) => [name, options] as const));
+  const specs = [...stepNames('transform'), ...stepNames('clean')].flatMap((name) =>
+    (OPTIONS[name] ?? [undefined]).map((options) => [name, options] as const),
+  );
 
   it.each(specs)('%s %j never throws and returns a value with coded findings', (name, options) => {
     const definition = findStep(name);
@@ -95,7 +153,10 @@ describe('a run over 10,000 fuzzed rows', () => {
   it('ends with every row written or quarantined with a reason, and what was written verifies', async () => {
     const ROWS = 10_000;
     const columns = ['t', 'v', 'i', 'b', 's', 'd', 'f', 'o', 'dt', 'ts', 'j', 'u'];
-    const rows = fc.sample(fc.array(nastyText, { minLength: columns.length, maxLength: columns.length }), { numRuns: ROWS, seed: 7 });
+    const rows = fc.sample(fc.array(nastyText, { minLength: columns.length, maxLength: columns.length }), {
+      numRuns: ROWS,
+      seed: 7,
+    });
     // One 10 MB cell that fits (text) and one that does not (varchar(20)).
     rows[0] = rows[0]?.map((v, i) => (i === 0 ? 'y'.repeat(10 * 1024 * 1024) : v)) ?? [];
     rows[1] = rows[1]?.map((v, i) => (i === 1 ? 'z'.repeat(10 * 1024 * 1024) : v)) ?? [];
@@ -157,8 +218,23 @@ describe('malformed plans', () => {
   const yamlish = fc.oneof(
     fc.string({ unit: 'binary', maxLength: 200 }),
     fc.anything({ maxDepth: 4 }).map((v) => String(stringify(v) ?? '')),
-    fc.record({ version: fc.anything(), source: fc.anything(), target: fc.anything(), entities: fc.dictionary(fc.string(), fc.anything({ maxDepth: 3 })) }, { requiredKeys: [] }).map((v) => stringify(v)),
-    fc.constantFrom('version: 1\nentities: [', 'version: 1\nsource: sqlite:a\ntarget: sqlite:b\nentities:\n  a: { from: t, into: t, key: id, fields: { x: { from: [a, b] } } }\n', '&a [*a]', 'a: &x\n  b: *x\n'),
+    fc
+      .record(
+        {
+          version: fc.anything(),
+          source: fc.anything(),
+          target: fc.anything(),
+          entities: fc.dictionary(fc.string(), fc.anything({ maxDepth: 3 })),
+        },
+        { requiredKeys: [] },
+      )
+      .map((v) => stringify(v)),
+    fc.constantFrom(
+      'version: 1\nentities: [',
+      'version: 1\nsource: sqlite:a\ntarget: sqlite:b\nentities:\n  a: { from: t, into: t, key: id, fields: { x: { from: [a, b] } } }\n',
+      '&a [*a]',
+      'a: &x\n  b: *x\n',
+    ),
   );
 
   it('are refused with a PlanError, never another exception', () => {

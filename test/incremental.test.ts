@@ -55,7 +55,9 @@ describe.each(CASES)('incremental sync, %s', (_name, sourceKind, targetKind) => 
   beforeEach(async () => {
     source = await scratchDatabase(sourceKind);
     target = await scratchDatabase(targetKind);
-    await source.run('CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT, updated_at TIMESTAMP NOT NULL)');
+    await source.run(
+      'CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT, updated_at TIMESTAMP NOT NULL)',
+    );
     for (const row of SEED) await source.run('INSERT INTO customers VALUES (?, ?, ?, ?)', row);
   });
   afterEach(async () => {
@@ -65,9 +67,17 @@ describe.each(CASES)('incremental sync, %s', (_name, sourceKind, targetKind) => 
 
   const run = (extra = '') => runPlan(parsePlan(plan(source.url, target.url, extra), 'plan.yaml', {}));
   const sourceRows = async () =>
-    (await source.rows<{ id: number; name: string; email: string | null }>('SELECT id, name, email FROM customers ORDER BY id')).map((r) => [Number(r.id), r.name, r.email?.toLowerCase() ?? null]);
+    (
+      await source.rows<{ id: number; name: string; email: string | null }>(
+        'SELECT id, name, email FROM customers ORDER BY id',
+      )
+    ).map((r) => [Number(r.id), r.name, r.email?.toLowerCase() ?? null]);
   const targetRows = async (where = '') =>
-    (await target.rows<{ id: number; full_name: string; email: string | null }>(`SELECT id, full_name, email FROM people ${where} ORDER BY id`)).map((r) => [Number(r.id), r.full_name, r.email]);
+    (
+      await target.rows<{ id: number; full_name: string; email: string | null }>(
+        `SELECT id, full_name, email FROM people ${where} ORDER BY id`,
+      )
+    ).map((r) => [Number(r.id), r.full_name, r.email]);
   const counts = (s: RunSummary) => s.entities.customers;
 
   it('loads everything first, then only what changed, with rows sharing the checkpoint timestamp kept', async () => {
@@ -82,16 +92,29 @@ describe.each(CASES)('incremental sync, %s', (_name, sourceKind, targetKind) => 
 
     // The checkpoint is (T1, 10). New rows at exactly T1 with higher keys, an update of the row at the
     // checkpoint itself, an update of an old row, a bad email (quarantined), and a burst at T2.
-    await source.run('INSERT INTO customers VALUES (11, ?, ?, ?), (12, ?, ?, ?)', ['Eleven', 'e11@example.com', T1, 'Twelve', 'e12@example.com', T1]);
+    await source.run('INSERT INTO customers VALUES (11, ?, ?, ?), (12, ?, ?, ?)', [
+      'Eleven',
+      'e11@example.com',
+      T1,
+      'Twelve',
+      'e12@example.com',
+      T1,
+    ]);
     await source.run('UPDATE customers SET name = ?, updated_at = ? WHERE id = 10', ['Ten Changed', T2]);
     await source.run('UPDATE customers SET email = ?, updated_at = ? WHERE id = 2', ['NEW2@Example.com', T2]);
     await source.run('UPDATE customers SET email = ?, updated_at = ? WHERE id = 3', ['not-an-email', T2]);
-    for (let id = 13; id <= 17; id++) await source.run('INSERT INTO customers VALUES (?, ?, ?, ?)', [id, `Burst ${id}`, `b${id}@example.com`, T2]);
+    for (let id = 13; id <= 17; id++)
+      await source.run('INSERT INTO customers VALUES (?, ?, ?, ?)', [id, `Burst ${id}`, `b${id}@example.com`, T2]);
     const second = await run();
     expect(counts(second)).toMatchObject({ read: 10, written: 9, quarantined: 1 });
     // Row 3 keeps its last good version in the target; its new version waits in quarantine.
-    expect(await targetRows()).toEqual((await sourceRows()).map((r) => (r[0] === 3 ? [3, 'Person 3', 'p3@example.com'] : r)));
-    expect((await targetRows('WHERE id IN (2, 10)'))).toEqual([[2, 'Person 2', 'new2@example.com'], [10, 'Ten Changed', 'ten@example.com']]);
+    expect(await targetRows()).toEqual(
+      (await sourceRows()).map((r) => (r[0] === 3 ? [3, 'Person 3', 'p3@example.com'] : r)),
+    );
+    expect(await targetRows('WHERE id IN (2, 10)')).toEqual([
+      [2, 'Person 2', 'new2@example.com'],
+      [10, 'Ten Changed', 'ten@example.com'],
+    ]);
   });
 
   it('re-reads a lookback window without changing a single row', async () => {
@@ -106,7 +129,10 @@ describe.each(CASES)('incremental sync, %s', (_name, sourceKind, targetKind) => 
     expect(await targetRows()).toEqual([...before, [5000, 'Late', 'late@example.com']]);
     if (targetKind === 'postgres') {
       // Re-applied rows equal to the stored ones are not written at all: their row versions stay the same.
-      const versions = async () => (await target.rows<{ xmin: string }>('SELECT xmin::text AS xmin FROM people WHERE id < 5000 ORDER BY id')).map((r) => r.xmin);
+      const versions = async () =>
+        (await target.rows<{ xmin: string }>('SELECT xmin::text AS xmin FROM people WHERE id < 5000 ORDER BY id')).map(
+          (r) => r.xmin,
+        );
       const seen = await versions();
       await run('    lookback: 2h');
       expect(await versions()).toEqual(seen);
@@ -140,7 +166,9 @@ describe.each(CASES)('incremental sync, %s', (_name, sourceKind, targetKind) => 
   it('refuses to sync a source with rows that have no cursor value, naming how many', async () => {
     if (sourceKind === 'postgres') await source.run('ALTER TABLE customers ALTER COLUMN updated_at DROP NOT NULL');
     else {
-      await source.run('CREATE TABLE c2 (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT, updated_at TIMESTAMP)');
+      await source.run(
+        'CREATE TABLE c2 (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT, updated_at TIMESTAMP)',
+      );
       await source.run('INSERT INTO c2 SELECT * FROM customers');
       await source.run('DROP TABLE customers');
       await source.run('ALTER TABLE c2 RENAME TO customers');
@@ -157,7 +185,9 @@ describe('incremental plans checked against the live schemas', () => {
   beforeEach(async () => {
     source = await scratchDatabase('sqlite');
     target = await scratchDatabase('sqlite');
-    await source.run('CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT, updated_at TIMESTAMP NOT NULL)');
+    await source.run(
+      'CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT, updated_at TIMESTAMP NOT NULL)',
+    );
   });
   afterEach(async () => {
     await source.drop();
@@ -175,11 +205,36 @@ describe('incremental plans checked against the live schemas', () => {
   };
 
   it.each([
-    ['a misspelt cursor', (t: string) => t.replace('cursor: updated_at', 'cursor: updatd_at'), undefined, /source table customers has no column "updatd_at" \(did you mean "updated_at"\?\)/],
-    ['a key not copied as it is', (t: string) => t.replace('      id: id\n', ''), undefined, /must copy its key to the target as it is/],
-    ['a target without the primary key', (t: string) => t, 'CREATE TABLE people (id INTEGER, full_name TEXT, email TEXT, changed_at TEXT)', /target table people needs its primary key on \(id\) for upserts; it has none/],
-    ['a numeric lookback on a timestamp cursor', (t: string) => t.replace('    batch_size: 3', '    batch_size: 3\n    lookback: 100'), undefined, /lookback is a time span/],
-    ['soft deletes without the tombstone column', (t: string) => t.replace('    batch_size: 3', '    batch_size: 3\n    deletes: soft'), 'CREATE TABLE people (id INTEGER PRIMARY KEY, full_name TEXT, email TEXT, changed_at TEXT)', /has no column "deleted_at" for soft deletes.*ADD COLUMN deleted_at/],
+    [
+      'a misspelt cursor',
+      (t: string) => t.replace('cursor: updated_at', 'cursor: updatd_at'),
+      undefined,
+      /source table customers has no column "updatd_at" \(did you mean "updated_at"\?\)/,
+    ],
+    [
+      'a key not copied as it is',
+      (t: string) => t.replace('      id: id\n', ''),
+      undefined,
+      /must copy its key to the target as it is/,
+    ],
+    [
+      'a target without the primary key',
+      (t: string) => t,
+      'CREATE TABLE people (id INTEGER, full_name TEXT, email TEXT, changed_at TEXT)',
+      /target table people needs its primary key on \(id\) for upserts; it has none/,
+    ],
+    [
+      'a numeric lookback on a timestamp cursor',
+      (t: string) => t.replace('    batch_size: 3', '    batch_size: 3\n    lookback: 100'),
+      undefined,
+      /lookback is a time span/,
+    ],
+    [
+      'soft deletes without the tombstone column',
+      (t: string) => t.replace('    batch_size: 3', '    batch_size: 3\n    deletes: soft'),
+      'CREATE TABLE people (id INTEGER PRIMARY KEY, full_name TEXT, email TEXT, changed_at TEXT)',
+      /has no column "deleted_at" for soft deletes.*ADD COLUMN deleted_at/,
+    ],
   ] as const)('refuses %s before writing anything', async (_what, edit, table, message) => {
     expect(await refusal(edit, table)).toMatch(message);
     expect(await target.rows("SELECT name FROM sqlite_schema WHERE name LIKE '_crm_migrate%'")).toEqual([]);
@@ -191,8 +246,11 @@ describe('a stop request', () => {
     const source = await scratchDatabase('sqlite');
     const target = await scratchDatabase('sqlite');
     try {
-      await source.run('CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT, updated_at TIMESTAMP NOT NULL)');
-      for (let i = 1; i <= 40; i++) await source.run('INSERT INTO customers VALUES (?, ?, ?, ?)', [i, `P${i}`, `p${i}@example.com`, T0]);
+      await source.run(
+        'CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT, updated_at TIMESTAMP NOT NULL)',
+      );
+      for (let i = 1; i <= 40; i++)
+        await source.run('INSERT INTO customers VALUES (?, ?, ?, ?)', [i, `P${i}`, `p${i}@example.com`, T0]);
       const controller = new AbortController();
       const first = await runPlan(parsePlan(plan(source.url, target.url), 'plan.yaml', {}), {
         signal: controller.signal,

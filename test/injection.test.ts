@@ -34,8 +34,11 @@ describe.each(['sqlite', 'postgres', 'mysql'] as const)('hostile names and value
     }
     // MySQL cannot index plain TEXT.
     const keyType = kind === 'mysql' ? 'VARCHAR(200)' : 'TEXT';
-    await db.run(`CREATE TABLE ${q(TABLE)} (${q(COLUMNS.key)} ${keyType} PRIMARY KEY, ${q(COLUMNS.name)} TEXT, ${q(COLUMNS.note)} TEXT)`);
-    for (const [i, v] of HOSTILE.entries()) await db.run(`INSERT INTO ${q(TABLE)} VALUES (?, ?, ?)`, [`${v} #${i}`, v, v]);
+    await db.run(
+      `CREATE TABLE ${q(TABLE)} (${q(COLUMNS.key)} ${keyType} PRIMARY KEY, ${q(COLUMNS.name)} TEXT, ${q(COLUMNS.note)} TEXT)`,
+    );
+    for (const [i, v] of HOSTILE.entries())
+      await db.run(`INSERT INTO ${q(TABLE)} VALUES (?, ?, ?)`, [`${v} #${i}`, v, v]);
   });
   afterEach(async () => {
     await Promise.all([db.drop(), target.drop()]);
@@ -58,8 +61,12 @@ entities:
 `;
     const summary = await runPlan(parsePlan(text, 'plan.yaml'));
     expect(summary.entities.hostile).toMatchObject({ read: HOSTILE.length, written: HOSTILE.length });
-    const rows = await target.rows<Record<string, string>>(`SELECT * FROM ${q(`${TABLE} copy`)} ORDER BY ${q(COLUMNS.key)}`);
-    expect(rows.map((r) => [r[COLUMNS.key], r[`${COLUMNS.name} 2`], r[COLUMNS.note]]).sort()).toEqual(HOSTILE.map((v, i) => [`${v} #${i}`, v, v]).sort());
+    const rows = await target.rows<Record<string, string>>(
+      `SELECT * FROM ${q(`${TABLE} copy`)} ORDER BY ${q(COLUMNS.key)}`,
+    );
+    expect(rows.map((r) => [r[COLUMNS.key], r[`${COLUMNS.name} 2`], r[COLUMNS.note]]).sort()).toEqual(
+      HOSTILE.map((v, i) => [`${v} #${i}`, v, v]).sort(),
+    );
     expect((await verifyPlan(parsePlan(text, 'plan.yaml'))).equal).toBe(true);
     for (const d of [db, target]) expect(await d.rows('SELECT n FROM canary')).toEqual([{ n: 1 }]);
   });
@@ -70,7 +77,14 @@ entities:
       const keys = HOSTILE.map((v, i) => `${v} #${i}`).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
       for (const [i, after] of keys.entries()) {
         const rows: Row[] = [];
-        for await (const batch of source.read({ table: TABLE, columns: [COLUMNS.key], key: [COLUMNS.key], after: [after], batchSize: 10 })) rows.push(...batch);
+        for await (const batch of source.read({
+          table: TABLE,
+          columns: [COLUMNS.key],
+          key: [COLUMNS.key],
+          after: [after],
+          batchSize: 10,
+        }))
+          rows.push(...batch);
         expect(rows.map((r) => r[0])).toEqual(keys.slice(i + 1));
         expect(await source.count(TABLE, { key: [COLUMNS.key], after: [after] })).toBe(keys.length - i - 1);
       }

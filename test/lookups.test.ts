@@ -23,32 +23,59 @@ entities:
       user_id: { from: owner_email, lookup: { table: res_users, key: login, value: id }${orphans} }
 `;
 
-describe.each([['sqlite', 'postgres'], ['postgres', 'mysql'], ['mysql', 'sqlite']] as const)('lookups in the target, %s -> %s', (sourceKind, targetKind) => {
+describe.each([
+  ['sqlite', 'postgres'],
+  ['postgres', 'mysql'],
+  ['mysql', 'sqlite'],
+] as const)('lookups in the target, %s -> %s', (sourceKind, targetKind) => {
   let m: ScratchMigration;
   beforeEach(async () => {
     m = await scratchMigration(sourceKind, targetKind);
     await m.source.run('CREATE TABLE leads (id INTEGER PRIMARY KEY, name VARCHAR(50), owner_email VARCHAR(100))');
-    for (const row of [[1, 'Deal A', 'ann@acme.com'], [2, 'Deal B', 'bo@acme.com'], [3, 'Deal C', 'gone@acme.com'], [4, 'Deal D', null], [5, 'Deal E', 'shared@acme.com'], [6, 'Deal F', 'ann@acme.com']]) {
+    for (const row of [
+      [1, 'Deal A', 'ann@acme.com'],
+      [2, 'Deal B', 'bo@acme.com'],
+      [3, 'Deal C', 'gone@acme.com'],
+      [4, 'Deal D', null],
+      [5, 'Deal E', 'shared@acme.com'],
+      [6, 'Deal F', 'ann@acme.com'],
+    ]) {
       await m.source.run('INSERT INTO leads VALUES (?, ?, ?)', row);
     }
     await m.target.run('CREATE TABLE res_users (id INTEGER PRIMARY KEY, login VARCHAR(100))');
-    for (const row of [[7, 'ann@acme.com'], [8, 'bo@acme.com'], [9, 'shared@acme.com'], [10, 'shared@acme.com']]) await m.target.run('INSERT INTO res_users VALUES (?, ?)', row);
+    for (const row of [
+      [7, 'ann@acme.com'],
+      [8, 'bo@acme.com'],
+      [9, 'shared@acme.com'],
+      [10, 'shared@acme.com'],
+    ])
+      await m.target.run('INSERT INTO res_users VALUES (?, ?)', row);
     await m.target.run('CREATE TABLE crm_lead (id INTEGER PRIMARY KEY, name VARCHAR(50), user_id INTEGER)');
   });
   afterEach(() => m.drop());
 
-  const leads = async () => (await m.target.rows<{ id: number; user_id: number | null }>('SELECT id, user_id FROM crm_lead ORDER BY id')).map((r) => [Number(r.id), r.user_id === null ? null : Number(r.user_id)]);
+  const leads = async () =>
+    (await m.target.rows<{ id: number; user_id: number | null }>('SELECT id, user_id FROM crm_lead ORDER BY id')).map(
+      (r) => [Number(r.id), r.user_id === null ? null : Number(r.user_id)],
+    );
 
   it('writes the id of the user found by email, and quarantines a missing or shared one', async () => {
     const plan = parsePlan(PLAN(m), 'plan.yaml');
     const summary = await runPlan(plan);
     expect(summary.entities.leads).toMatchObject({ read: 6, written: 4, quarantined: 2 });
-    const reasons = summary.reasons.map((r) => [r.field, r.code, r.sampleKeys.join()]).sort((a, b) => String(a[1]).localeCompare(String(b[1])));
+    const reasons = summary.reasons
+      .map((r) => [r.field, r.code, r.sampleKeys.join()])
+      .sort((a, b) => String(a[1]).localeCompare(String(b[1])));
     expect(reasons).toEqual([
       ['user_id', 'ambiguous_lookup', '5'],
       ['user_id', 'orphan', '3'],
     ]);
-    expect(await leads()).toEqual([[1, 7], [2, 8], [4, null], [6, 7]]);
+    expect(await leads()).toEqual([
+      [1, 7],
+      [2, 8],
+      [4, null],
+      [6, 7],
+    ]);
     expect((await verifyPlan(plan)).equal).toBe(true);
   });
 
@@ -57,11 +84,22 @@ describe.each([['sqlite', 'postgres'], ['postgres', 'mysql'], ['mysql', 'sqlite'
     const preview = await previewPlan(plan, { sample: 10, showValues: true });
     expect(preview.entities[0]?.samples.map((s) => s.after?.user_id ?? null)).toEqual([7, 8, null, null, null, 7]);
     await runPlan(plan);
-    expect(await leads()).toEqual([[1, 7], [2, 8], [3, null], [4, null], [5, null], [6, 7]]);
+    expect(await leads()).toEqual([
+      [1, 7],
+      [2, 8],
+      [3, null],
+      [4, null],
+      [5, null],
+      [6, 7],
+    ]);
   });
 
   it('refuses a lookup with a placeholder or with a ref, before anything is written', () => {
-    expect(() => parsePlan(PLAN(m, ', orphans: placeholder'), 'plan.yaml')).toThrow(/a lookup finds records of the new CRM: it makes no placeholder/);
-    expect(() => parsePlan(PLAN(m, ', ref: users'), 'plan.yaml')).toThrow(/a lookup field takes the value the new CRM holds: "ref" does not go with it/);
+    expect(() => parsePlan(PLAN(m, ', orphans: placeholder'), 'plan.yaml')).toThrow(
+      /a lookup finds records of the new CRM: it makes no placeholder/,
+    );
+    expect(() => parsePlan(PLAN(m, ', ref: users'), 'plan.yaml')).toThrow(
+      /a lookup field takes the value the new CRM holds: "ref" does not go with it/,
+    );
   });
 });

@@ -60,7 +60,9 @@ describe('text rules', () => {
 
 describe('transforms', () => {
   it('join skips empty parts', () => {
-    expect(step('join', ', ')(['1 Main St', null, '  ', 'Springfield', 12345]).value).toBe('1 Main St, Springfield, 12345');
+    expect(step('join', ', ')(['1 Main St', null, '  ', 'Springfield', 12345]).value).toBe(
+      '1 Main St, Springfield, 12345',
+    );
     expect(step('join', ', ')([null, '']).value).toBe(null);
   });
   it('coalesce takes the first non-empty', () => expect(step('coalesce')([null, ' ', 'b', 'c']).value).toBe('b'));
@@ -123,7 +125,12 @@ describe('cast', () => {
       expect(r.value).toEqual(expected);
     }
   });
-  it.each([['', 'integer'], ['  ', 'date'], ['\t', 'boolean'], ['', 'json']] as const)('%j as %s is NULL, reported as the fix empty_to_null', (input, type) => {
+  it.each([
+    ['', 'integer'],
+    ['  ', 'date'],
+    ['\t', 'boolean'],
+    ['', 'json'],
+  ] as const)('%j as %s is NULL, reported as the fix empty_to_null', (input, type) => {
     expect(castValue(input, type)).toEqual({ value: null, issues: [{ code: 'empty_to_null', kind: 'fixed' }] });
   });
 });
@@ -136,7 +143,12 @@ describe('MySQL enum labels', () => {
 });
 
 describe('target fit', () => {
-  const col = (type: LogicalType, extra: Partial<TargetColumn> = {}): TargetColumn => ({ name: 'c', type, nullable: true, ...extra });
+  const col = (type: LogicalType, extra: Partial<TargetColumn> = {}): TargetColumn => ({
+    name: 'c',
+    type,
+    nullable: true,
+    ...extra,
+  });
   it.each([
     [null, col('text', { nullable: false }), 'not_null'],
     ['abcdef', col('text', { maxLength: 5 }), 'too_long'],
@@ -204,7 +216,9 @@ describe('row mapper', () => {
   });
 
   it('quarantines a value too long for its column instead of truncating it', () => {
-    expect(map([3, 'Bartholomew-Montgomery', null, 'A']).reasons).toEqual([{ field: 'last_name', rule: 'target', code: 'too_long' }]);
+    expect(map([3, 'Bartholomew-Montgomery', null, 'A']).reasons).toEqual([
+      { field: 'last_name', rule: 'target', code: 'too_long' },
+    ]);
   });
 });
 
@@ -220,7 +234,9 @@ describe('COPY text codec', () => {
       const rows: Value[][] = [];
       for (let i = 0; i < bytes.length; i += cut) decoder.push(bytes.subarray(i, i + cut), (r) => rows.push(r));
       decoder.end();
-      expect(rows).toEqual(ugly.map((r) => r.map((v) => (v === null ? null : v === true ? 't' : v === false ? 'f' : String(v)))));
+      expect(rows).toEqual(
+        ugly.map((r) => r.map((v) => (v === null ? null : v === true ? 't' : v === false ? 'f' : String(v)))),
+      );
     }
   });
 });
@@ -231,14 +247,19 @@ describe('the common-address fast path of the email rule', () => {
     const { COMMON_EMAIL, EMAIL_OPTIONS } = await import('../src/cleaning/email.js');
     const validator = (await import('validator')).default;
     let seed = 7;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
     const ugly = 'abcxyz0129.-_+@!#$%&\'*/=?^`{|}~"() ,;:\\[]é';
     const plain = 'abcdefxyz0129.-';
     const piece = (max: number) => {
       const alphabet = rnd() < 0.5 ? plain : ugly;
-      return Array.from({ length: Math.floor(rnd() * max) }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join('');
+      return Array.from({ length: Math.floor(rnd() * max) }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join(
+        '',
+      );
     };
-    const labels = () => Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => (rnd() < 0.1 ? 'a'.repeat(62 + Math.floor(rnd() * 4)) : piece(8))).join('.');
+    const labels = () =>
+      Array.from({ length: 1 + Math.floor(rnd() * 3) }, () =>
+        rnd() < 0.1 ? 'a'.repeat(62 + Math.floor(rnd() * 4)) : piece(8),
+      ).join('.');
     let fast = 0;
     for (let i = 0; i < 20_000; i++) {
       const candidate = `${rnd() < 0.05 ? 'x'.repeat(60 + Math.floor(rnd() * 10)) : piece(12)}@${labels()}.${rnd() < 0.8 ? 'com' : piece(4)}`;

@@ -21,7 +21,11 @@ describe.each(['utf8mb3', 'latin1', 'utf8mb4'] as const)('a %s text key on Maria
   afterEach(() => m.drop());
 
   it('is read in code-point order, resumed after each batch, and verified equal', async () => {
-    const plan = () => parsePlan(`version: 1\nname: charsets\nsource: "${m.source.url}"\ntarget: "${m.target.url}"\nbatch_size: 2\nentities:\n  accounts:\n    from: accounts\n    into: accounts\n    key: id\n    fields:\n      id: id\n      name: name\n`, 'plan.yaml');
+    const plan = () =>
+      parsePlan(
+        `version: 1\nname: charsets\nsource: "${m.source.url}"\ntarget: "${m.target.url}"\nbatch_size: 2\nentities:\n  accounts:\n    from: accounts\n    into: accounts\n    key: id\n    fields:\n      id: id\n      name: name\n`,
+        'plan.yaml',
+      );
     const summary = await runPlan(plan());
     expect(summary.entities.accounts).toMatchObject({ read: keys.length, written: keys.length });
     const rows = await m.target.rows<{ id: string; name: string }>('SELECT id, name FROM accounts ORDER BY id');

@@ -50,12 +50,58 @@ entities:
 `;
     const summary = await runPlan(parsePlan(plan, 'plan.yaml'));
     expect(summary.entities.legacy).toMatchObject({ read: 4, written: 4, quarantined: 0 });
-    const rows = await postgres.query('SELECT id, active, flag, big::text AS big, small, created::text AS created, updated::text AS updated, status, tags, name FROM people ORDER BY id');
+    const rows = await postgres.query(
+      'SELECT id, active, flag, big::text AS big, small, created::text AS created, updated::text AS updated, status, tags, name FROM people ORDER BY id',
+    );
     expect(rows).toEqual([
-      { id: '2', active: false, flag: false, big: '0', small: 0, created: null, updated: null, status: 'inactive', tags: '', name: 'Ann' },
-      { id: '3', active: null, flag: null, big: null, small: null, created: null, updated: null, status: null, tags: null, name: null },
-      { id: '4', active: true, flag: true, big: '1', small: 1, created: null, updated: '2021-01-01 00:00:00+00', status: 'lead', tags: 'churn', name: 'Bo' },
-      { id: '4294967295', active: true, flag: true, big: '18446744073709551615', small: 65535, created: '2020-02-29', updated: '2020-02-29 13:45:00+00', status: 'active', tags: 'vip,new', name: 'Zoë' },
+      {
+        id: '2',
+        active: false,
+        flag: false,
+        big: '0',
+        small: 0,
+        created: null,
+        updated: null,
+        status: 'inactive',
+        tags: '',
+        name: 'Ann',
+      },
+      {
+        id: '3',
+        active: null,
+        flag: null,
+        big: null,
+        small: null,
+        created: null,
+        updated: null,
+        status: null,
+        tags: null,
+        name: null,
+      },
+      {
+        id: '4',
+        active: true,
+        flag: true,
+        big: '1',
+        small: 1,
+        created: null,
+        updated: '2021-01-01 00:00:00+00',
+        status: 'lead',
+        tags: 'churn',
+        name: 'Bo',
+      },
+      {
+        id: '4294967295',
+        active: true,
+        flag: true,
+        big: '18446744073709551615',
+        small: 65535,
+        created: '2020-02-29',
+        updated: '2020-02-29 13:45:00+00',
+        status: 'active',
+        tags: 'vip,new',
+        name: 'Zoë',
+      },
     ]);
     // The zero dates (and the impossible 2021-13-01) were nulled and counted, by rule and code.
     expect(summary.quality.legacy?.created).toMatchObject({ checked: 4, nulled: 2 });
@@ -64,8 +110,12 @@ entities:
 
   it('quarantines an emoji bound for a utf8mb3 column, and writes every other row', async () => {
     await postgres.query('CREATE TABLE contacts (id int PRIMARY KEY, name text, note text)');
-    await postgres.query("INSERT INTO contacts VALUES (1, 'Ann', 'plain'), (2, 'Bo 😀', 'smile'), (3, 'Cy', '😀 in utf8mb4 is fine')");
-    await maria.query('CREATE TABLE people (id INT PRIMARY KEY, name VARCHAR(40) CHARACTER SET utf8mb3, note VARCHAR(40) CHARACTER SET utf8mb4)');
+    await postgres.query(
+      "INSERT INTO contacts VALUES (1, 'Ann', 'plain'), (2, 'Bo 😀', 'smile'), (3, 'Cy', '😀 in utf8mb4 is fine')",
+    );
+    await maria.query(
+      'CREATE TABLE people (id INT PRIMARY KEY, name VARCHAR(40) CHARACTER SET utf8mb3, note VARCHAR(40) CHARACTER SET utf8mb4)',
+    );
     const plan = `version: 1\nsource: ${postgres.url}\ntarget: ${maria.url}\nentities:\n  contacts:\n    from: contacts\n    into: people\n    key: id\n    fields: { id: id, name: name, note: note }\n`;
     const summary = await runPlan(parsePlan(plan, 'plan.yaml'));
     expect(summary.entities.contacts).toMatchObject({ read: 3, written: 2, quarantined: 1 });

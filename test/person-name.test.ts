@@ -104,7 +104,14 @@ describe('parsePersonName', () => {
   it.each(CASES)('%j', (input, honorific, first, middle, last, suffix, nickname = '') => {
     const n = (s: string) => (s === '' ? null : s);
     expect(parsePersonName(input)).toEqual({
-      honorific: n(honorific), first: n(first), middle: n(middle), last: n(last), suffix: n(suffix), nickname: n(nickname), partner: null, flags: [],
+      honorific: n(honorific),
+      first: n(first),
+      middle: n(middle),
+      last: n(last),
+      suffix: n(suffix),
+      nickname: n(nickname),
+      partner: null,
+      flags: [],
     });
   });
 
@@ -137,21 +144,47 @@ describe('parsePersonName', () => {
   });
 
   it('never throws on junk', () => {
-    for (const junk of [',,,', '"', '()', '""', '12345', 'a,b,c,d', '\u0000', ', Jr.', 'Jr.', '....', 42, {}, undefined]) {
+    for (const junk of [
+      ',,,',
+      '"',
+      '()',
+      '""',
+      '12345',
+      'a,b,c,d',
+      '\u0000',
+      ', Jr.',
+      'Jr.',
+      '....',
+      42,
+      {},
+      undefined,
+    ]) {
       expect(() => parsePersonName(junk)).not.toThrow();
     }
   });
 
   it('gives the partner to name.partner, and each name field counts the household as a flag', () => {
-    const part = (name: string) => findStep(`name.${name}`)?.create(undefined) as (v: string) => { value: unknown; issues?: readonly { code: string; kind: string }[] };
-    expect(part('partner')('John and Jane Smith')).toEqual({ value: 'Jane Smith', issues: [{ code: 'household', kind: 'flag' }] });
-    expect(part('first')('John and Jane Smith')).toEqual({ value: 'John', issues: [{ code: 'household', kind: 'flag' }] });
+    const part = (name: string) =>
+      findStep(`name.${name}`)?.create(undefined) as (v: string) => {
+        value: unknown;
+        issues?: readonly { code: string; kind: string }[];
+      };
+    expect(part('partner')('John and Jane Smith')).toEqual({
+      value: 'Jane Smith',
+      issues: [{ code: 'household', kind: 'flag' }],
+    });
+    expect(part('first')('John and Jane Smith')).toEqual({
+      value: 'John',
+      issues: [{ code: 'household', kind: 'flag' }],
+    });
     expect(part('last')('Jane 😀 Doe')).toEqual({ value: 'Doe', issues: [{ code: 'symbols_dropped', kind: 'flag' }] });
     expect(part('partner')('Jane Doe')).toEqual({ value: null });
   });
 
   it('counts the parts of a name no field takes, on one field, unless the name is kept whole too', () => {
-    const plan = (extra = '') => parsePlan(`version: 1
+    const plan = (extra = '') =>
+      parsePlan(
+        `version: 1
 source: "sqlite::memory:"
 target: "sqlite::memory:"
 entities:
@@ -163,11 +196,22 @@ entities:
       id: id
       first_name: { from: name, transform: name.first }
       last_name: { from: name, transform: name.last }${extra}
-`, 'plan.yaml');
-    const step = (p: ReturnType<typeof plan>, field: string) => p.entities[0]?.fields.find((f) => f.target === field)?.steps[0]?.run as (v: string) => { value: unknown; issues?: readonly { code: string }[] };
+`,
+        'plan.yaml',
+      );
+    const step = (p: ReturnType<typeof plan>, field: string) =>
+      p.entities[0]?.fields.find((f) => f.target === field)?.steps[0]?.run as (v: string) => {
+        value: unknown;
+        issues?: readonly { code: string }[];
+      };
     const codes = (r: { issues?: readonly { code: string }[] }) => (r.issues ?? []).map((i) => i.code);
     const p = plan();
-    expect(codes(step(p, 'last_name')('Dr. Mary Ann "Mimi" Jones Jr.'))).toEqual(['honorific_dropped', 'middle_dropped', 'suffix_dropped', 'nickname_dropped']);
+    expect(codes(step(p, 'last_name')('Dr. Mary Ann "Mimi" Jones Jr.'))).toEqual([
+      'honorific_dropped',
+      'middle_dropped',
+      'suffix_dropped',
+      'nickname_dropped',
+    ]);
     expect(codes(step(p, 'last_name')('Mary Jones'))).toEqual([]);
     expect(codes(step(p, 'first_name')('Dr. Mary Ann Jones'))).toEqual([]);
     expect(codes(step(p, 'last_name')('John and Jane Smith'))).toEqual(['household', 'partner_dropped']);

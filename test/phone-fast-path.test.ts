@@ -7,7 +7,9 @@ import '../src/mapping/compile.js';
 import { findStep } from '../src/mapping/steps.js';
 
 const metadata = new Metadata();
-const NANP = (metadata as unknown as { getCountryCodesForCallingCode(code: string): CountryCode[] }).getCountryCodesForCallingCode('1');
+const NANP = (
+  metadata as unknown as { getCountryCodesForCallingCode(code: string): CountryCode[] }
+).getCountryCodesForCallingCode('1');
 
 /** The top-level alternatives of a regular expression's source. */
 function alternatives(pattern: string): string[] {
@@ -35,19 +37,31 @@ describe('NANP fast path', () => {
     expect(NANP.length).toBeGreaterThan(20);
     for (const country of NANP) {
       metadata.selectNumberingPlan(country);
-      const plan = metadata.numberingPlan as unknown as { nationalNumberPattern(): string; types(): unknown; leadingDigits(): string | undefined };
+      const plan = metadata.numberingPlan as unknown as {
+        nationalNumberPattern(): string;
+        types(): unknown;
+        leadingDigits(): string | undefined;
+      };
       const patterns = [plan.nationalNumberPattern(), ...strings(plan.types())].filter((p) => p !== '');
       for (const pattern of patterns) {
         for (const alternative of alternatives(pattern)) {
           // `…\d{6}` or `…\d{4,5}`: the verdict of a 10-digit number is decided by its first six digits.
           const free = /\\d\{(\d+)(?:,\d+)?\}$/.exec(alternative);
-          expect({ country, alternative, free: Number(free?.[1] ?? 0) >= 4 }).toEqual({ country, alternative, free: true });
+          expect({ country, alternative, free: Number(free?.[1] ?? 0) >= 4 }).toEqual({
+            country,
+            alternative,
+            free: true,
+          });
         }
       }
       // Leading digits that pick the country are plain prefixes of at most six digits (8001|8[024]9).
       for (const prefix of alternatives(String(plan.leadingDigits() ?? ''))) {
         const positions = prefix.match(/\d|\[[\d-]+\]/g) ?? [];
-        expect({ country, prefix, plain: positions.join('') === prefix && positions.length <= 6 }).toEqual({ country, prefix, plain: true });
+        expect({ country, prefix, plain: positions.join('') === prefix && positions.length <= 6 }).toEqual({
+          country,
+          prefix,
+          plain: true,
+        });
       }
     }
   });
@@ -64,10 +78,16 @@ describe('NANP fast path', () => {
     expect(nanpShape(text)).toEqual({ national, prefix });
   });
 
-  it.each(['415-555-2671 x12', '+44 20 7946 0958', '555-0100', '(041) 555-2671', '415-055-2671', 'tel 415 555 2671', '415--555-2671', '+2 415 555 2671'])(
-    'leaves %j to libphonenumber-js',
-    (text) => expect(nanpShape(text)).toBeUndefined(),
-  );
+  it.each([
+    '415-555-2671 x12',
+    '+44 20 7946 0958',
+    '555-0100',
+    '(041) 555-2671',
+    '415-055-2671',
+    'tel 415 555 2671',
+    '415--555-2671',
+    '+2 415 555 2671',
+  ])('leaves %j to libphonenumber-js', (text) => expect(nanpShape(text)).toBeUndefined());
 
   it('agrees with libphonenumber-js on random numbers in every shape and NANP default country', () => {
     const shapes = [
@@ -92,10 +112,15 @@ describe('NANP fast path', () => {
         const a = String(i % 2 ? 200 + random(800) : [212, 264, 416, 787, 876, 809][random(6)]);
         const b = String(i % 3 ? 200 + random(800) : [555, 234, 876][random(3)]);
         const c = String(random(10000)).padStart(4, '0');
-        const text = (shapes[random(shapes.length)])(a, b, c);
+        const text = shapes[random(shapes.length)](a, b, c);
         const fast = run(text);
         const slow = formatPhone(text, country, 'e164');
-        expect({ text, country, value: fast.value, issues: fast.issues }).toEqual({ text, country, value: slow.value, issues: slow.issues });
+        expect({ text, country, value: fast.value, issues: fast.issues }).toEqual({
+          text,
+          country,
+          value: slow.value,
+          issues: slow.issues,
+        });
       }
     }
   });

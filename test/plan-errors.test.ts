@@ -43,44 +43,169 @@ describe('plan errors', () => {
 
   // [what, replace this, with this, expected message fragments]
   const CASES: [string, string, string, string[]][] = [
-    ['misspelt entity key', '    into: new', '    inot: new', ['plan.yaml:7:5', 'entities.customers.inot', 'unknown key "inot"', 'did you mean "into"?']],
-    ['misspelt field key', 'clean: email,', 'claen: email,', ['plan.yaml:12:29', 'unknown key "claen"', 'did you mean "clean"?']],
-    ['misspelt root key', 'target: sqlite', 'traget: sqlite', ['plan.yaml:3:1', 'unknown key "traget"', 'did you mean "target"?']],
-    ['unknown transform', 'name.first', 'name.frist', ['plan.yaml:11:44', 'unknown transform "name.frist"', 'did you mean "name.first"?']],
-    ['unknown clean rule', 'clean: email', 'clean: emial', ['plan.yaml:12:36', 'unknown clean "emial"', 'did you mean "email"?']],
-    ['clean rule used as transform', 'transform: name.first', 'transform: trim', ['"trim" is a clean step: put it under clean:']],
-    ['bad policy', 'invalid: quarantine', 'invalid: qurantine', ['plan.yaml:12:52', 'must be one of', 'did you mean "quarantine"?']],
+    [
+      'misspelt entity key',
+      '    into: new',
+      '    inot: new',
+      ['plan.yaml:7:5', 'entities.customers.inot', 'unknown key "inot"', 'did you mean "into"?'],
+    ],
+    [
+      'misspelt field key',
+      'clean: email,',
+      'claen: email,',
+      ['plan.yaml:12:29', 'unknown key "claen"', 'did you mean "clean"?'],
+    ],
+    [
+      'misspelt root key',
+      'target: sqlite',
+      'traget: sqlite',
+      ['plan.yaml:3:1', 'unknown key "traget"', 'did you mean "target"?'],
+    ],
+    [
+      'unknown transform',
+      'name.first',
+      'name.frist',
+      ['plan.yaml:11:44', 'unknown transform "name.frist"', 'did you mean "name.first"?'],
+    ],
+    [
+      'unknown clean rule',
+      'clean: email',
+      'clean: emial',
+      ['plan.yaml:12:36', 'unknown clean "emial"', 'did you mean "email"?'],
+    ],
+    [
+      'clean rule used as transform',
+      'transform: name.first',
+      'transform: trim',
+      ['"trim" is a clean step: put it under clean:'],
+    ],
+    [
+      'bad policy',
+      'invalid: quarantine',
+      'invalid: qurantine',
+      ['plan.yaml:12:52', 'must be one of', 'did you mean "quarantine"?'],
+    ],
     ['missing key', '    key: id\n', '', ['entities.customers.key', 'missing required key "key"']],
     ['bad version', 'version: 1', 'version: 2', ['plan.yaml:1:10', 'version']],
-    ['from and value together', '      id: id', '      id: { from: id, value: 3 }', ['plan.yaml:10:7', 'exactly one of "from"']],
-    ['several columns without a combiner', 'first_name: { from: name,', 'first_name: { from: [a, b],', ['several source columns need a first transform', 'join']],
+    [
+      'from and value together',
+      '      id: id',
+      '      id: { from: id, value: 3 }',
+      ['plan.yaml:10:7', 'exactly one of "from"'],
+    ],
+    [
+      'several columns without a combiner',
+      'first_name: { from: name,',
+      'first_name: { from: [a, b],',
+      ['several source columns need a first transform', 'join'],
+    ],
     ['bad join options', 'transform: name.first', 'transform: { join: 3 }', ['bad options for transform "join"']],
     ['bad YAML', 'fields:', 'fields: [', ['plan.yaml:', 'YAML:']],
-    ['invalid: default without default', 'invalid: quarantine', 'invalid: default', ['invalid: default needs a default value']],
-    ['unknown type', '      id: id', '      id: { from: id, type: integr }', ['unknown type "integr"', 'did you mean "integer"?']],
-    ['bad workers value', 'target: sqlite:./new.db', 'target: sqlite:./new.db\nworkers: many', ['plan.yaml:4:10', 'workers']],
+    [
+      'invalid: default without default',
+      'invalid: quarantine',
+      'invalid: default',
+      ['invalid: default needs a default value'],
+    ],
+    [
+      'unknown type',
+      '      id: id',
+      '      id: { from: id, type: integr }',
+      ['unknown type "integr"', 'did you mean "integer"?'],
+    ],
+    [
+      'bad workers value',
+      'target: sqlite:./new.db',
+      'target: sqlite:./new.db\nworkers: many',
+      ['plan.yaml:4:10', 'workers'],
+    ],
     ['negative entity workers', '    key: id\n', '    key: id\n    workers: -1\n', ['entities.customers.workers']],
-    ['unset environment variable', 'target: sqlite:./new.db', 'target: postgres://u:${env:NO_SUCH_SECRET}@h/db', ['plan.yaml:3:9', 'environment variable NO_SUCH_SECRET is not set']],
-    ['incremental without a cursor', '    key: id\n', '    key: id\n    strategy: incremental\n', ['plan.yaml:9:15', 'an incremental entity needs a cursor column', 'add cursor:']],
-    ['misspelt strategy', '    key: id\n', '    key: id\n    strategy: incremntal\n', ['must be one of', 'did you mean "incremental"?']],
-    ['cursor on a full load', '    key: id\n', '    key: id\n    cursor: updated_at\n', ['plan.yaml:9:13', '"cursor" applies only to an incremental entity', 'add strategy: incremental']],
-    ['deletes on a full load', '    key: id\n', '    key: id\n    deletes: hard\n', ['"deletes" applies only to an incremental entity']],
-    ['lookback that is no duration', '    key: id\n', '    key: id\n    strategy: incremental\n    cursor: updated_at\n    lookback: soon\n', ['plan.yaml:11:15', '"soon" is not a duration', '30s, 5m']],
-    ['tombstone without soft deletes', '    key: id\n', '    key: id\n    strategy: incremental\n    cursor: u\n    deletes: hard\n    tombstone: gone\n', ['"tombstone" names the column soft deletes set', 'deletes: soft']],
+    [
+      'unset environment variable',
+      'target: sqlite:./new.db',
+      'target: postgres://u:${env:NO_SUCH_SECRET}@h/db',
+      ['plan.yaml:3:9', 'environment variable NO_SUCH_SECRET is not set'],
+    ],
+    [
+      'incremental without a cursor',
+      '    key: id\n',
+      '    key: id\n    strategy: incremental\n',
+      ['plan.yaml:9:15', 'an incremental entity needs a cursor column', 'add cursor:'],
+    ],
+    [
+      'misspelt strategy',
+      '    key: id\n',
+      '    key: id\n    strategy: incremntal\n',
+      ['must be one of', 'did you mean "incremental"?'],
+    ],
+    [
+      'cursor on a full load',
+      '    key: id\n',
+      '    key: id\n    cursor: updated_at\n',
+      ['plan.yaml:9:13', '"cursor" applies only to an incremental entity', 'add strategy: incremental'],
+    ],
+    [
+      'deletes on a full load',
+      '    key: id\n',
+      '    key: id\n    deletes: hard\n',
+      ['"deletes" applies only to an incremental entity'],
+    ],
+    [
+      'lookback that is no duration',
+      '    key: id\n',
+      '    key: id\n    strategy: incremental\n    cursor: updated_at\n    lookback: soon\n',
+      ['plan.yaml:11:15', '"soon" is not a duration', '30s, 5m'],
+    ],
+    [
+      'tombstone without soft deletes',
+      '    key: id\n',
+      '    key: id\n    strategy: incremental\n    cursor: u\n    deletes: hard\n    tombstone: gone\n',
+      ['"tombstone" names the column soft deletes set', 'deletes: soft'],
+    ],
   ];
 
   it('reads the incremental keys, with soft deletes tombstoning deleted_at unless told otherwise', () => {
-    const entity = parsePlan(VALID.replace('    key: id\n', '    key: id\n    strategy: incremental\n    cursor: updated_at\n    lookback: 5m\n    deletes: soft\n'), 'p.yaml', {}).entities[0];
-    expect(entity).toMatchObject({ strategy: 'incremental', cursor: 'updated_at', lookback: { ms: 300_000 }, deletes: 'soft', tombstone: 'deleted_at' });
-    expect(parsePlan(VALID.replace('    key: id\n', '    key: id\n    strategy: incremental\n    cursor: version\n    lookback: 100\n'), 'p.yaml', {}).entities[0]?.lookback).toEqual({ units: 100 });
+    const entity = parsePlan(
+      VALID.replace(
+        '    key: id\n',
+        '    key: id\n    strategy: incremental\n    cursor: updated_at\n    lookback: 5m\n    deletes: soft\n',
+      ),
+      'p.yaml',
+      {},
+    ).entities[0];
+    expect(entity).toMatchObject({
+      strategy: 'incremental',
+      cursor: 'updated_at',
+      lookback: { ms: 300_000 },
+      deletes: 'soft',
+      tombstone: 'deleted_at',
+    });
+    expect(
+      parsePlan(
+        VALID.replace(
+          '    key: id\n',
+          '    key: id\n    strategy: incremental\n    cursor: version\n    lookback: 100\n',
+        ),
+        'p.yaml',
+        {},
+      ).entities[0]?.lookback,
+    ).toEqual({ units: 100 });
   });
 
   it('keeps the plan hash through tuning (batch size, threads, lookback, deletes) and changes it with the mapping', () => {
-    const incremental = VALID.replace('    key: id\n', '    key: id\n    strategy: incremental\n    cursor: updated_at\n');
+    const incremental = VALID.replace(
+      '    key: id\n',
+      '    key: id\n    strategy: incremental\n    cursor: updated_at\n',
+    );
     const hash = parsePlan(incremental, 'p.yaml', {}).hash;
-    const tuned = incremental.replace('    cursor: updated_at\n', '    cursor: updated_at\n    lookback: 1h\n    deletes: hard\n    batch_size: 10\n    workers: 0\n');
+    const tuned = incremental.replace(
+      '    cursor: updated_at\n',
+      '    cursor: updated_at\n    lookback: 1h\n    deletes: hard\n    batch_size: 10\n    workers: 0\n',
+    );
     expect(parsePlan(tuned, 'p.yaml', {}).hash).toBe(hash);
-    expect(parsePlan(incremental.replace('transform: name.first', 'transform: name.last'), 'p.yaml', {}).hash).not.toBe(hash);
+    expect(parsePlan(incremental.replace('transform: name.first', 'transform: name.last'), 'p.yaml', {}).hash).not.toBe(
+      hash,
+    );
     expect(parsePlan(incremental.replace('cursor: updated_at', 'cursor: modified'), 'p.yaml', {}).hash).not.toBe(hash);
   });
 
@@ -105,7 +230,7 @@ describe('plan errors', () => {
     expect(a.hash).toBe(b.hash);
   });
 
-  it('reads ${file:PATH} from the plan\'s folder, and names an unreadable file without its content', () => {
+  it("reads ${file:PATH} from the plan's folder, and names an unreadable file without its content", () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'crm-secret-'));
     try {
       writeFileSync(path.join(dir, 'pw.txt'), 'from-a-file\n');
@@ -124,10 +249,20 @@ describe('plan errors', () => {
     expect(refused).toContain('plan.yaml:3:9: error: target: the target URL holds a password in plain text');
     expect(refused).toContain('${env:NAME} or ${file:PATH}, or pass --allow-plaintext-secrets');
     expect(refused).not.toContain('hunter2');
-    expect(parsePlan(text, 'p.yaml', { allowPlaintextSecrets: true }).target).toBe('postgres://crm:hunter2@db.internal/crm');
+    expect(parsePlan(text, 'p.yaml', { allowPlaintextSecrets: true }).target).toBe(
+      'postgres://crm:hunter2@db.internal/crm',
+    );
     // A password that is all references is fine; one with literal text around a reference is not.
-    expect(() => parsePlan(VALID.replace('target: sqlite:./new.db', 'target: postgres://crm:${env:A}${env:B}@h/db'), 'p.yaml', { env: { A: '1', B: '2' } })).not.toThrow();
-    expect(issuesOf(VALID.replace('target: sqlite:./new.db', 'target: postgres://crm:x${env:A}@h/db'), { A: '1' }).join('\n')).toContain('password in plain text');
+    expect(() =>
+      parsePlan(VALID.replace('target: sqlite:./new.db', 'target: postgres://crm:${env:A}${env:B}@h/db'), 'p.yaml', {
+        env: { A: '1', B: '2' },
+      }),
+    ).not.toThrow();
+    expect(
+      issuesOf(VALID.replace('target: sqlite:./new.db', 'target: postgres://crm:x${env:A}@h/db'), { A: '1' }).join(
+        '\n',
+      ),
+    ).toContain('password in plain text');
   });
 
   it('never echoes the value of a secret in an error', () => {
@@ -137,10 +272,20 @@ describe('plan errors', () => {
 
   it('refuses a billion-laughs plan as a YAML error at its first alias, without expanding it', () => {
     const levels = ['a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]'];
-    for (const [prev, next] of [['a', 'b'], ['b', 'c'], ['c', 'd'], ['d', 'e'], ['e', 'f'], ['f', 'g']]) levels.push(`${next}: &${next} [${Array(9).fill(`*${prev}`).join(', ')}]`);
+    for (const [prev, next] of [
+      ['a', 'b'],
+      ['b', 'c'],
+      ['c', 'd'],
+      ['d', 'e'],
+      ['e', 'f'],
+      ['f', 'g'],
+    ])
+      levels.push(`${next}: &${next} [${Array(9).fill(`*${prev}`).join(', ')}]`);
     const text = `${VALID}laughs:\n${levels.map((l) => `  ${l}`).join('\n')}\n`;
     const line = VALID.split('\n').length + 2; // the line of b:, the first alias
-    expect(issuesOf(text)).toEqual([`plan.yaml:${line}:10: error: YAML: the aliases (*name) expand to too much data: a plan needs few of them`]);
+    expect(issuesOf(text)).toEqual([
+      `plan.yaml:${line}:10: error: YAML: the aliases (*name) expand to too much data: a plan needs few of them`,
+    ]);
   });
 
   it('reports every error at once', () => {

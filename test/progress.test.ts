@@ -31,10 +31,17 @@ describe('progress', () => {
       const db = new Database(path.join(tmp.dir, 'legacy.db'));
       db.exec("CREATE TABLE c (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO c VALUES (1, 'a'), (2, 'b')");
       db.close();
-      writeFileSync(path.join(tmp.dir, 'plan.yaml'), 'version: 1\nname: p\nsource: sqlite:./legacy.db\ntarget: sqlite:./new.db\nentities:\n  c:\n    from: c\n    into: c\n    key: id\n    fields:\n      id: id\n      name: name\n');
+      writeFileSync(
+        path.join(tmp.dir, 'plan.yaml'),
+        'version: 1\nname: p\nsource: sqlite:./legacy.db\ntarget: sqlite:./new.db\nentities:\n  c:\n    from: c\n    into: c\n    key: id\n    fields:\n      id: id\n      name: name\n',
+      );
       const cli = path.resolve('bin/crm-migrate.js');
       // script(1) gives the command a terminal of its own.
-      const out = execFileSync('script', ['-qec', `node ${cli} run plan.yaml --no-report`, '/dev/null'], { cwd: tmp.dir, env: { ...process.env, TERM: term }, encoding: 'utf8' });
+      const out = execFileSync('script', ['-qec', `node ${cli} run plan.yaml --no-report`, '/dev/null'], {
+        cwd: tmp.dir,
+        env: { ...process.env, TERM: term },
+        encoding: 'utf8',
+      });
       expect(out).toMatch(/finished in/);
       expect(out.includes('\u001b[')).toBe(bars);
       if (!bars) expect(out).toMatch(/c: 2\/2 rows \(100%\), [\d,]+ rows\/s, quarantined 0, done/);

@@ -87,7 +87,9 @@ describe('protect: in a real run', () => {
     tmp = tempDir();
     process.env.TEST_PII_KEY = KEY;
     const db = new Database(path.join(tmp.dir, 'old.db'));
-    db.exec('CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, email TEXT, phone TEXT, ssn TEXT, notes TEXT, age TEXT)');
+    db.exec(
+      'CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, email TEXT, phone TEXT, ssn TEXT, notes TEXT, age TEXT)',
+    );
     const insert = db.prepare('INSERT INTO customers VALUES (?, ?, ?, ?, ?, ?, ?)');
     for (const p of PEOPLE) insert.run(p.id, p.name, p.email, p.phone, p.ssn, p.notes, p.age);
     db.close();
@@ -97,29 +99,59 @@ describe('protect: in a real run', () => {
     tmp.remove();
   });
 
-  it('hashes, masks, encrypts and drops, keeps personal data out of the quarantine, and decrypts with the plan\'s key', async () => {
+  it("hashes, masks, encrypts and drops, keeps personal data out of the quarantine, and decrypts with the plan's key", async () => {
     writeFileSync(path.join(tmp.dir, 'plan.yaml'), plan(0));
     expect(await main(['run', path.join(tmp.dir, 'plan.yaml'), '--quiet'], captureIo())).toBe(0);
     const db = new Database(path.join(tmp.dir, 'new.db'), { readonly: true });
     const rows = db.prepare('SELECT * FROM people ORDER BY id').all() as Record<string, unknown>[];
-    const quarantine = db.prepare('SELECT source_key, row_data FROM _crm_migrate_quarantine ORDER BY source_key').all() as { source_key: string; row_data: string }[];
+    const quarantine = db
+      .prepare('SELECT source_key, row_data FROM _crm_migrate_quarantine ORDER BY source_key')
+      .all() as { source_key: string; row_data: string }[];
     db.close();
     expect(rows.length).toBe(298);
     const key = keyBytes(KEY);
     const first = rows[0];
-    expect(first).toMatchObject({ id: 1, first_name: 'Quinevere0', email_hash: hashValue(key, 'q.tallowmere0@example.com'), phone: '+* *** *** 1000', notes: null });
+    expect(first).toMatchObject({
+      id: 1,
+      first_name: 'Quinevere0',
+      email_hash: hashValue(key, 'q.tallowmere0@example.com'),
+      phone: '+* *** *** 1000',
+      notes: null,
+    });
     expect(decryptValue(key, String(first.ssn))).toBe('078-05-1000');
     // Rows 8 (bad email) and 9 (age) are quarantined; their personal data is kept masked, the rest as it was.
     expect(quarantine.map((q) => [q.source_key, JSON.parse(q.row_data)])).toEqual([
-      ['8', { id: 8, name: 'Q***', email: 'B***', phone: '+* *** *** 1007', ssn: '***-**-1007', notes: 'p***', age: '27' }],
-      ['9', { id: 9, name: 'Q***', email: 'Q***@Example.com', phone: '+* *** *** 1008', ssn: '***-**-1008', notes: 'p***', age: 'forty' }],
+      [
+        '8',
+        { id: 8, name: 'Q***', email: 'B***', phone: '+* *** *** 1007', ssn: '***-**-1007', notes: 'p***', age: '27' },
+      ],
+      [
+        '9',
+        {
+          id: 9,
+          name: 'Q***',
+          email: 'Q***@Example.com',
+          phone: '+* *** *** 1008',
+          ssn: '***-**-1008',
+          notes: 'p***',
+          age: 'forty',
+        },
+      ],
     ]);
     // No clear personal value anywhere in the target's files: not in the table, not in the state tables, not in the WAL.
-    const bytes = ['new.db', 'new.db-wal'].map((f) => path.join(tmp.dir, f)).filter(existsSync).map((f) => readFileSync(f).toString('latin1')).join('');
-    for (const p of PEOPLE) for (const v of [p.email, p.email.toLowerCase(), p.phone, p.ssn, p.notes, `Tallowmere${p.id - 1}`]) expect(bytes.includes(v), v).toBe(false);
+    const bytes = ['new.db', 'new.db-wal']
+      .map((f) => path.join(tmp.dir, f))
+      .filter(existsSync)
+      .map((f) => readFileSync(f).toString('latin1'))
+      .join('');
+    for (const p of PEOPLE)
+      for (const v of [p.email, p.email.toLowerCase(), p.phone, p.ssn, p.notes, `Tallowmere${p.id - 1}`])
+        expect(bytes.includes(v), v).toBe(false);
 
     const io = captureIo();
-    expect(await main(['decrypt', path.join(tmp.dir, 'plan.yaml'), String(first.ssn), String((rows[1]).ssn)], io)).toBe(0);
+    expect(await main(['decrypt', path.join(tmp.dir, 'plan.yaml'), String(first.ssn), String(rows[1].ssn)], io)).toBe(
+      0,
+    );
     expect(io.stdout).toEqual(['078-05-1000', '078-05-1001']);
     // The plan preview masks them too, unless values are asked for.
     const preview = captureIo();
@@ -134,10 +166,14 @@ describe('protect: in a real run', () => {
   it('gives the same protected values on mapping threads', async () => {
     writeFileSync(path.join(tmp.dir, 'a.yaml'), plan(0, 'a.db'));
     writeFileSync(path.join(tmp.dir, 'b.yaml'), plan(2, 'b.db'));
-    for (const f of ['a.yaml', 'b.yaml']) expect(await main(['run', path.join(tmp.dir, f), '--quiet', '--no-report'], captureIo())).toBe(0);
+    for (const f of ['a.yaml', 'b.yaml'])
+      expect(await main(['run', path.join(tmp.dir, f), '--quiet', '--no-report'], captureIo())).toBe(0);
     const read = (f: string) => {
       const db = new Database(path.join(tmp.dir, f), { readonly: true });
-      const rows = (db.prepare('SELECT * FROM people ORDER BY id').all() as Record<string, unknown>[]).map((r) => ({ ...r, ssn: decryptValue(keyBytes(KEY), String(r.ssn)) }));
+      const rows = (db.prepare('SELECT * FROM people ORDER BY id').all() as Record<string, unknown>[]).map((r) => ({
+        ...r,
+        ssn: decryptValue(keyBytes(KEY), String(r.ssn)),
+      }));
       db.close();
       return rows;
     };
@@ -145,10 +181,26 @@ describe('protect: in a real run', () => {
   });
 
   it.each([
-    ['a key written in the plan', (t: string) => t.replace('${env:TEST_PII_KEY}', 'hunter2hunter2'), 'key "pii" is written in the plan'],
-    ['hash without the key', (t: string) => t.replace('keys:\n  pii: ${env:TEST_PII_KEY}\n', ''), 'protect: hash needs the key "pii"'],
-    ['a misspelt protection', (t: string) => t.replace('protect: mask', 'protect: mask2'), 'unknown protection "mask2" (did you mean "mask"?)'],
-    ['a named key that is missing', (t: string) => t.replace('protect: encrypt', 'protect: { encrypt: archive }'), 'protect: encrypt needs the key "archive"'],
+    [
+      'a key written in the plan',
+      (t: string) => t.replace('${env:TEST_PII_KEY}', 'hunter2hunter2'),
+      'key "pii" is written in the plan',
+    ],
+    [
+      'hash without the key',
+      (t: string) => t.replace('keys:\n  pii: ${env:TEST_PII_KEY}\n', ''),
+      'protect: hash needs the key "pii"',
+    ],
+    [
+      'a misspelt protection',
+      (t: string) => t.replace('protect: mask', 'protect: mask2'),
+      'unknown protection "mask2" (did you mean "mask"?)',
+    ],
+    [
+      'a named key that is missing',
+      (t: string) => t.replace('protect: encrypt', 'protect: { encrypt: archive }'),
+      'protect: encrypt needs the key "archive"',
+    ],
   ])('refuses %s', (_what, edit, message) => {
     let error: unknown;
     try {

@@ -62,7 +62,10 @@ describe.each(['sqlite', 'postgres', 'mysql'] as const)('quarantine export and r
     // Fix row 3 (a name) and row 5 (email and score), leave row 6 broken in a new way, and edit row 6's key
     // in a second copy (that one must be skipped, not written under a new key).
     const fixed = csv
-      .replace('customers,3,full_name:required/required,3,,cy@example.com,30', 'customers,3,full_name:required/required,3,Cy Young,cy@example.com,30')
+      .replace(
+        'customers,3,full_name:required/required,3,,cy@example.com,30',
+        'customers,3,full_name:required/required,3,Cy Young,cy@example.com,30',
+      )
       .replace('5,Ed Ma,ed@example,x50', '5,Ed Ma,ED@Example.com,50')
       .replace('flo at example,60', 'flo at example,sixty')
       .concat('customers,6,email:email/invalid_email,66,Flo,flo@example.com,60\n');
@@ -73,7 +76,9 @@ describe.each(['sqlite', 'postgres', 'mysql'] as const)('quarantine export and r
     expect(retried.stdout.join('\n')).toMatch(/customers\s+3\s+2\s+1\s+1/);
     expect(retried.stdout.join('\n')).toMatch(/customers\s+6\s+5\s+0\s+1\s+0\s+ok/);
 
-    const people = await m.target.rows<{ id: number; full_name: string; email: string; score: number }>('SELECT id, full_name, email, score FROM people ORDER BY id');
+    const people = await m.target.rows<{ id: number; full_name: string; email: string; score: number }>(
+      'SELECT id, full_name, email, score FROM people ORDER BY id',
+    );
     expect(people.map((p) => [Number(p.id), p.full_name, p.email, Number(p.score)])).toEqual([
       [1, 'Ann Lee', 'ann@example.com', 10],
       [2, 'Bo "Bobby" Day, Jr.', 'bo@example.com', 20],
@@ -84,7 +89,15 @@ describe.each(['sqlite', 'postgres', 'mysql'] as const)('quarantine export and r
     const left = capture();
     await main(['quarantine', m.planFile, '--json', '--show-values'], left);
     expect(left.stdout.map((l) => JSON.parse(l))).toEqual([
-      { entity: 'customers', sourceKey: '6', reasons: [{ field: 'email', rule: 'email', code: 'invalid_email' }, { field: 'score', rule: 'cast', code: 'cast_failed' }], row: { id: 6, name: 'Flo\nLine', email: 'flo at example', score: 'sixty' } },
+      {
+        entity: 'customers',
+        sourceKey: '6',
+        reasons: [
+          { field: 'email', rule: 'email', code: 'invalid_email' },
+          { field: 'score', rule: 'cast', code: 'cast_failed' },
+        ],
+        row: { id: 6, name: 'Flo\nLine', email: 'flo at example', score: 'sixty' },
+      },
     ]);
 
     // The quality report moved with the rows: the fixed fields count as their fixed values now.
@@ -103,10 +116,19 @@ describe.each(['sqlite', 'postgres', 'mysql'] as const)('quarantine export and r
     // fixed values, and the one still quarantined stays away.
     const verified = capture();
     expect(await main(['verify', m.planFile, '--json', '--no-report'], verified)).toBe(0);
-    expect(JSON.parse(verified.stdout[0] ?? '').entities[0]).toMatchObject({ sourceRows: 6, equal: 3, quarantined: 1, retried: 2, stale: 0, missing: 0 });
+    expect(JSON.parse(verified.stdout[0] ?? '').entities[0]).toMatchObject({
+      sourceRows: 6,
+      equal: 3,
+      quarantined: 1,
+      retried: 2,
+      stale: 0,
+      missing: 0,
+    });
     const table = capture();
     expect(await main(['verify', m.planFile, '--no-report'], table)).toBe(0);
-    expect(table.stdout.join('\n')).toMatch(/changed\s+stale\s+retried\n.*customers\s+6\s+1\s+5\s+3\s+0\s+0\s+0\s+0\s+2/);
+    expect(table.stdout.join('\n')).toMatch(
+      /changed\s+stale\s+retried\n.*customers\s+6\s+1\s+5\s+3\s+0\s+0\s+0\s+0\s+2/,
+    );
   });
 
   it('refuses a file without the values, saying how to export them', async () => {
@@ -115,7 +137,9 @@ describe.each(['sqlite', 'postgres', 'mysql'] as const)('quarantine export and r
     await main(['quarantine', m.planFile, '--csv', file], capture());
     const io = capture();
     expect(await main(['quarantine', m.planFile, '--retry', file], io)).toBe(2);
-    expect(io.stderr.join('\n')).toMatch(/the file has no column "id", "name", "email", "score" for entity customers[\s\S]*--show-values/);
+    expect(io.stderr.join('\n')).toMatch(
+      /the file has no column "id", "name", "email", "score" for entity customers[\s\S]*--show-values/,
+    );
   });
 
   it('refuses a missing or malformed file with a message and exit 2, never a stack trace or a cell value', async () => {
@@ -141,7 +165,9 @@ describe.each(['sqlite', 'postgres', 'mysql'] as const)('the open quarantine of 
 
   beforeEach(async () => {
     m = await scratchMigration(kind);
-    writeFileSync(m.planFile, `version: 1
+    writeFileSync(
+      m.planFile,
+      `version: 1
 name: open-quarantine
 source: "${m.source.url}"
 target: "${m.target.url}"
@@ -156,7 +182,8 @@ entities:
       id: id
       email: { from: email, clean: email }
       changed: changed
-`);
+`,
+    );
     await m.source.run('CREATE TABLE contacts (id INTEGER PRIMARY KEY, email TEXT, changed INTEGER NOT NULL)');
     await m.source.run("INSERT INTO contacts VALUES (1, 'ann@example.com', 1), (2, 'bo at', 1), (3, 'cy@', 1)");
     await m.target.run('CREATE TABLE people (id INTEGER PRIMARY KEY, email TEXT, changed INTEGER)');
@@ -173,7 +200,10 @@ entities:
     expect(await main(['quarantine', m.planFile, '--json'], json)).toBe(0);
     const text = capture();
     expect(await main(['quarantine', m.planFile], text)).toBe(0);
-    return { keys: json.stdout.map((l) => (JSON.parse(l) as { sourceKey: string }).sourceKey), message: text.stderr.join('\n') };
+    return {
+      keys: json.stdout.map((l) => (JSON.parse(l) as { sourceKey: string }).sourceKey),
+      message: text.stderr.join('\n'),
+    };
   };
 
   it('lists every row still quarantined once, whichever increment quarantined it, and retries it into that run', async () => {
@@ -184,7 +214,10 @@ entities:
     await m.source.run("INSERT INTO contacts VALUES (4, 'di@@', 2)");
     const second = await run();
     expect(second.entities.contacts).toMatchObject({ read: 2, written: 1, quarantined: 1 });
-    expect(await listed()).toEqual({ keys: ['3', '4'], message: `2 quarantined rows from 2 runs since the last fresh start (the latest ${second.runId})` });
+    expect(await listed()).toEqual({
+      keys: ['3', '4'],
+      message: `2 quarantined rows from 2 runs since the last fresh start (the latest ${second.runId})`,
+    });
     // Row 3 changes and is still broken: its newer entry is the one listed, once.
     await m.source.run("UPDATE contacts SET email = 'cy at', changed = 3 WHERE id = 3");
     const third = await run();
@@ -193,7 +226,12 @@ entities:
 
     const file = path.join(m.dir, 'fixed.csv');
     expect(await main(['quarantine', m.planFile, '--csv', file, '--show-values'], capture())).toBe(0);
-    writeFileSync(file, readFileSync(file, 'utf8').replace(/,cy at$/m, ',cy@example.com').replace(/,di@@$/m, ',di@example.com'));
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8')
+        .replace(/,cy at$/m, ',cy@example.com')
+        .replace(/,di@@$/m, ',di@example.com'),
+    );
     const retried = capture();
     expect(await main(['quarantine', m.planFile, '--retry', file], retried)).toBe(0);
     const out = retried.stdout.join('\n');
@@ -205,11 +243,19 @@ entities:
     expect(out).toMatch(new RegExp(`run ${third.runId} now:\\n.*\\ncontacts\\s+1\\s+1\\s+0\\s+0\\s+0\\s+ok`));
     expect((await listed()).keys).toEqual([]);
     const people = await m.target.rows<{ id: number; email: string }>('SELECT id, email FROM people ORDER BY id');
-    expect(people.map((p) => [Number(p.id), p.email])).toEqual([[1, 'ann@example.com'], [2, 'bo@example.com'], [3, 'cy@example.com'], [4, 'di@example.com']]);
+    expect(people.map((p) => [Number(p.id), p.email])).toEqual([
+      [1, 'ann@example.com'],
+      [2, 'bo@example.com'],
+      [3, 'cy@example.com'],
+      [4, 'di@example.com'],
+    ]);
   }, 60_000);
 
   it('closes the entry of a quarantined row deleted at the source, where the entity detects deletes', async () => {
-    writeFileSync(m.planFile, readFileSync(m.planFile, 'utf8').replace('    cursor: changed\n', '    cursor: changed\n    deletes: hard\n'));
+    writeFileSync(
+      m.planFile,
+      readFileSync(m.planFile, 'utf8').replace('    cursor: changed\n', '    cursor: changed\n    deletes: hard\n'),
+    );
     await run();
     expect((await listed()).keys).toEqual(['2', '3']);
     await m.source.run('DELETE FROM contacts WHERE id IN (1, 2)');

@@ -37,24 +37,34 @@ describe('read-only sources', () => {
     await db.query('CREATE TABLE customers (id int PRIMARY KEY, name text)');
     await db.query("INSERT INTO customers VALUES (1, 'Ann'), (2, 'Bo')");
     await db.query('CREATE TABLE side_effects (n int)');
-    await db.query(`CREATE FUNCTION sneaky(i int) RETURNS int LANGUAGE plpgsql VOLATILE AS $$ BEGIN INSERT INTO side_effects VALUES (i); RETURN i; END $$`);
+    await db.query(
+      `CREATE FUNCTION sneaky(i int) RETURNS int LANGUAGE plpgsql VOLATILE AS $$ BEGIN INSERT INTO side_effects VALUES (i); RETURN i; END $$`,
+    );
     await db.query('CREATE VIEW customers_v AS SELECT sneaky(id) AS id, name FROM customers');
     const target = `sqlite:${path.join(tmp.dir, 'new.db')}`;
-    await expect(runPlan(parsePlan(plan(db.url, target, 'customers_v'), 'plan.yaml'))).rejects.toThrow(/cannot execute INSERT in a read-only transaction \[25006/);
+    await expect(runPlan(parsePlan(plan(db.url, target, 'customers_v'), 'plan.yaml'))).rejects.toThrow(
+      /cannot execute INSERT in a read-only transaction \[25006/,
+    );
     expect(await db.query('SELECT count(*)::int AS n FROM side_effects')).toEqual([{ n: 0 }]);
     // The plain table reads fine through the same read-only path.
-    const summary = await runPlan(parsePlan(plan(db.url, `sqlite:${path.join(tmp.dir, 'other.db')}`, 'customers'), 'plan.yaml'));
+    const summary = await runPlan(
+      parsePlan(plan(db.url, `sqlite:${path.join(tmp.dir, 'other.db')}`, 'customers'), 'plan.yaml'),
+    );
     expect(summary.entities.customers).toMatchObject({ read: 2, written: 2 });
   });
 
   it('SQLite: the source file is byte for byte the same after a run', async () => {
     const file = path.join(tmp.dir, 'old.db');
     const source = new Database(file);
-    source.exec("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO customers VALUES (1, 'Ann'), (2, 'Bo');");
+    source.exec(
+      "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO customers VALUES (1, 'Ann'), (2, 'Bo');",
+    );
     source.close();
     const digest = () => createHash('sha256').update(readFileSync(file)).digest('hex');
     const before = digest();
-    const summary = await runPlan(parsePlan(plan(`sqlite:${file}`, `sqlite:${path.join(tmp.dir, 'new.db')}`, 'customers'), 'plan.yaml'));
+    const summary = await runPlan(
+      parsePlan(plan(`sqlite:${file}`, `sqlite:${path.join(tmp.dir, 'new.db')}`, 'customers'), 'plan.yaml'),
+    );
     expect(summary.entities.customers).toMatchObject({ read: 2, written: 2 });
     expect(digest()).toBe(before);
   });

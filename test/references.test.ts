@@ -19,14 +19,19 @@ entities:
 `;
 
 describe('references', () => {
-  it.each(['Pa@ss', 'a/b', 'w#rd', 'q?x=1', 'p:c', '%41', 'plain'])('keeps the password %j whole in a URL', (password) => {
-    const parsed = parsePlan(plan('postgres://crm:${env:PW}@db.internal:5432/crm'), 'plan.yaml', { env: { PW: password } });
-    const url = new URL(parsed.target);
-    expect(decodeURIComponent(url.password)).toBe(password);
-    expect(url.host).toBe('db.internal:5432');
-    expect(url.pathname).toBe('/crm');
-    expect(redactUrl(parsed.target)).toBe('postgres://crm:***@db.internal:5432/crm');
-  });
+  it.each(['Pa@ss', 'a/b', 'w#rd', 'q?x=1', 'p:c', '%41', 'plain'])(
+    'keeps the password %j whole in a URL',
+    (password) => {
+      const parsed = parsePlan(plan('postgres://crm:${env:PW}@db.internal:5432/crm'), 'plan.yaml', {
+        env: { PW: password },
+      });
+      const url = new URL(parsed.target);
+      expect(decodeURIComponent(url.password)).toBe(password);
+      expect(url.host).toBe('db.internal:5432');
+      expect(url.pathname).toBe('/crm');
+      expect(redactUrl(parsed.target)).toBe('postgres://crm:***@db.internal:5432/crm');
+    },
+  );
 
   it.each([
     ['postgres://u:Pa@ss/w#rd?x@h:5432/db', 'postgres://u:***@h:5432/db'],
@@ -44,7 +49,9 @@ describe('references', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(PlanError);
-    expect((error as Error).message).toMatch(/plan\.yaml:6:\d+: error: entities\.customers\.from: \$\{env:…\} and \$\{file:…\} are for connection URLs, tls and keys only/);
+    expect((error as Error).message).toMatch(
+      /plan\.yaml:6:\d+: error: entities\.customers\.from: \$\{env:…\} and \$\{file:…\} are for connection URLs, tls and keys only/,
+    );
     expect((error as Error).message).not.toContain('hunter2');
   });
 });

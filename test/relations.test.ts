@@ -40,7 +40,10 @@ entities:
       name: { from: name, clean: required }
 `;
 
-describe.each([['sqlite', 'postgres'], ['postgres', 'mysql']] as const)('relations, %s -> %s', (sourceKind, targetKind) => {
+describe.each([
+  ['sqlite', 'postgres'],
+  ['postgres', 'mysql'],
+] as const)('relations, %s -> %s', (sourceKind, targetKind) => {
   let m: ScratchMigration;
 
   beforeEach(async () => {
@@ -50,7 +53,9 @@ describe.each([['sqlite', 'postgres'], ['postgres', 'mysql']] as const)('relatio
     await m.source.run('CREATE TABLE deals (id INTEGER PRIMARY KEY, contact_id INTEGER, amount INTEGER)');
     await m.source.run("INSERT INTO companies VALUES (1, 'Acme'), (2, 'Globex'), (3, '  ')");
     // Contact 13's company does not exist; contact 14's company was quarantined (blank name): both orphans.
-    await m.source.run("INSERT INTO contacts VALUES (10, 'Ann', 1), (11, 'Bo', 2), (12, 'Cy', NULL), (13, 'Di', 99), (14, 'Ed', 3)");
+    await m.source.run(
+      "INSERT INTO contacts VALUES (10, 'Ann', 1), (11, 'Bo', 2), (12, 'Cy', NULL), (13, 'Di', 99), (14, 'Ed', 3)",
+    );
     // Deal 102 points at an orphaned contact, 103 at no contact: orphans: null keeps both deals.
     await m.source.run('INSERT INTO deals VALUES (100, 10, 500), (101, 11, 700), (102, 13, 900), (103, 77, 50)');
   });
@@ -62,30 +67,51 @@ describe.each([['sqlite', 'postgres'], ['postgres', 'mysql']] as const)('relatio
     expect(summary.entities.companies).toMatchObject({ read: 3, written: 2, quarantined: 1 });
     expect(summary.entities.contacts).toMatchObject({ read: 5, written: 3, quarantined: 2 });
     expect(summary.entities.deals).toMatchObject({ read: 4, written: 4, quarantined: 0 });
-    expect(summary.reasons.filter((r) => r.code === 'orphan').map((r) => [r.entity, r.field, r.rule, r.count, r.sampleKeys])).toEqual([['contacts', 'company_id', 'ref', 2, ['13', '14']]]);
+    expect(
+      summary.reasons.filter((r) => r.code === 'orphan').map((r) => [r.entity, r.field, r.rule, r.count, r.sampleKeys]),
+    ).toEqual([['contacts', 'company_id', 'ref', 2, ['13', '14']]]);
     expect(summary.quality.deals?.contact_id).toMatchObject({ nulled: 2 });
 
     const people = await m.target.rows<{ full_name: string; company: string | null; id: string }>(
       'SELECT p.full_name, o.name AS company, p.id FROM people p LEFT JOIN organisations o ON o.id = p.company_id ORDER BY p.legacy_id',
     );
-    expect(people.map((p) => [p.full_name, p.company])).toEqual([['Ann', 'Acme'], ['Bo', 'Globex'], ['Cy', null]]);
+    expect(people.map((p) => [p.full_name, p.company])).toEqual([
+      ['Ann', 'Acme'],
+      ['Bo', 'Globex'],
+      ['Cy', null],
+    ]);
     expect(people[0]?.id).toBe(newUuid('contacts', '10'));
-    const deals = await m.target.rows<{ id: number; full_name: string | null }>('SELECT d.id, p.full_name FROM deals d LEFT JOIN people p ON p.id = d.contact_id ORDER BY d.id');
-    expect(deals.map((d) => [Number(d.id), d.full_name])).toEqual([[100, 'Ann'], [101, 'Bo'], [102, null], [103, null]]);
+    const deals = await m.target.rows<{ id: number; full_name: string | null }>(
+      'SELECT d.id, p.full_name FROM deals d LEFT JOIN people p ON p.id = d.contact_id ORDER BY d.id',
+    );
+    expect(deals.map((d) => [Number(d.id), d.full_name])).toEqual([
+      [100, 'Ann'],
+      [101, 'Bo'],
+      [102, null],
+      [103, null],
+    ]);
     const crosswalk = await m.target.rows<{ entity: string; n: number }>(
       `SELECT entity, count(*) AS n FROM ${targetKind === 'postgres' ? '_crm_migrate.crosswalk' : '_crm_migrate_crosswalk'} GROUP BY entity ORDER BY entity`,
     );
-    expect(crosswalk.map((c) => [c.entity, Number(c.n)])).toEqual([['companies', 2], ['contacts', 3]]);
+    expect(crosswalk.map((c) => [c.entity, Number(c.n)])).toEqual([
+      ['companies', 2],
+      ['contacts', 3],
+    ]);
     // verify follows the new keys and the references; a tampered reference is found.
     const plan = parsePlan(PLAN(m.source.url, m.target.url), 'plan.yaml');
     expect((await verifyPlan(plan)).equal).toBe(true);
     await m.target.run('UPDATE people SET company_id = NULL WHERE legacy_id = 10');
     const tampered = await verifyPlan(plan);
-    expect(tampered.entities.find((e) => e.entity === 'contacts')?.differences).toEqual([{ kind: 'changed', key: newUuid('contacts', '10'), columns: ['company_id'] }]);
+    expect(tampered.entities.find((e) => e.entity === 'contacts')?.differences).toEqual([
+      { kind: 'changed', key: newUuid('contacts', '10'), columns: ['company_id'] },
+    ]);
   });
 
   it('removes the records whose source row is gone, found through their new keys', async () => {
-    const incremental = PLAN(m.source.url, m.target.url).replace("    into: organisations\n    key: id\n", "    into: organisations\n    key: id\n    strategy: incremental\n    cursor: id\n    deletes: hard\n");
+    const incremental = PLAN(m.source.url, m.target.url).replace(
+      '    into: organisations\n    key: id\n',
+      '    into: organisations\n    key: id\n    strategy: incremental\n    cursor: id\n    deletes: hard\n',
+    );
     await runPlan(parsePlan(incremental, 'plan.yaml'));
     await m.source.run('DELETE FROM companies WHERE id = 2');
     await m.source.run('UPDATE contacts SET company_id = NULL WHERE company_id = 2');
@@ -97,10 +123,30 @@ describe.each([['sqlite', 'postgres'], ['postgres', 'mysql']] as const)('relatio
 
 describe('relation plans refused when they load', () => {
   it.each([
-    ['a ref to an unknown entity', (t: string) => t.replace('ref: companies', 'ref: companys'), /plan\.yaml:23:\d+: error: .*no entity "companys" to refer to \(did you mean "companies"\?\)/],
-    ['a cycle', (t: string) => t.replace('      name: { from: name, clean: required }', '      name: { from: name, clean: required }\n      boss: { from: boss_id, ref: contacts }'), /references go round in a cycle: contacts -> companies -> contacts/],
-    ['a ref with a transform', (t: string) => t.replace('ref: contacts, orphans: null', 'ref: contacts, transform: trim'), /a ref field takes the referenced record's key: "transform" does not go with it/],
-    ['a ref to an entity with no key in the target', (t: string) => t.replace('      id: { new_id: uuid }\n      name:', '      name:'), /entity "companies" gives its records no key in the target to refer to/],
+    [
+      'a ref to an unknown entity',
+      (t: string) => t.replace('ref: companies', 'ref: companys'),
+      /plan\.yaml:23:\d+: error: .*no entity "companys" to refer to \(did you mean "companies"\?\)/,
+    ],
+    [
+      'a cycle',
+      (t: string) =>
+        t.replace(
+          '      name: { from: name, clean: required }',
+          '      name: { from: name, clean: required }\n      boss: { from: boss_id, ref: contacts }',
+        ),
+      /references go round in a cycle: contacts -> companies -> contacts/,
+    ],
+    [
+      'a ref with a transform',
+      (t: string) => t.replace('ref: contacts, orphans: null', 'ref: contacts, transform: trim'),
+      /a ref field takes the referenced record's key: "transform" does not go with it/,
+    ],
+    [
+      'a ref to an entity with no key in the target',
+      (t: string) => t.replace('      id: { new_id: uuid }\n      name:', '      name:'),
+      /entity "companies" gives its records no key in the target to refer to/,
+    ],
   ])('%s', (_what, edit, message) => {
     expect(() => parsePlan(edit(PLAN('sqlite:./a.db', 'sqlite:./b.db')), 'plan.yaml')).toThrow(message);
   });
@@ -113,7 +159,9 @@ describe.each(['sqlite', 'postgres', 'mysql'] as const)('joins, %s source', (kin
     await m.source.run('CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, phone TEXT, address_id INTEGER)');
     await m.source.run('CREATE TABLE address (address_id INTEGER PRIMARY KEY, city TEXT, country TEXT)');
     await m.source.run("INSERT INTO address VALUES (1, 'Berlin', 'Germany'), (2, 'Austin', 'USA')");
-    await m.source.run("INSERT INTO customers VALUES (10, 'Ann', '030 1234567', 1), (11, 'Bo', '(512) 555-0142', 2), (12, 'Cy', NULL, 99), (13, 'Di', NULL, NULL)");
+    await m.source.run(
+      "INSERT INTO customers VALUES (10, 'Ann', '030 1234567', 1), (11, 'Bo', '(512) 555-0142', 2), (12, 'Cy', NULL, 99), (13, 'Di', NULL, NULL)",
+    );
   });
   afterEach(() => m.drop());
 
@@ -145,6 +193,8 @@ entities:
     ]);
     expect((await verifyPlan(parsePlan(text, 'plan.yaml'))).equal).toBe(true);
     expect(() => parsePlan(text.replace('addr.city', 'addr.cty'), 'plan.yaml')).not.toThrow();
-    await expect(runPlan(parsePlan(text.replace('addr.city', 'addr.cty').replace('name: relations', ''), 'plan.yaml'))).rejects.toThrow(/joined table address has no column "cty" \(did you mean "city"\?\)/);
+    await expect(
+      runPlan(parsePlan(text.replace('addr.city', 'addr.cty').replace('name: relations', ''), 'plan.yaml')),
+    ).rejects.toThrow(/joined table address has no column "cty" \(did you mean "city"\?\)/);
   });
 });

@@ -48,8 +48,12 @@ describe('the HTML run report in Chromium', () => {
 
   beforeAll(async () => {
     // Never a skip: without the browser this test fails and says how to get it.
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CRM_MIGRATE_CHROMIUM)`);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    if (!existsSync(CHROMIUM))
+      throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CRM_MIGRATE_CHROMIUM)`);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
     tmp = tempDir();
     writeFileSync(path.join(tmp.dir, 'plan.yaml'), PLAN);
     const db = new Database(path.join(tmp.dir, 'old.db'));
@@ -80,12 +84,20 @@ describe('the HTML run report in Chromium', () => {
     expect(await count('read')).toBe('20,000');
     expect(await count('written')).toBe('19,600');
     expect(await count('quarantined')).toBe('400');
-    expect(await page.locator('[data-section="reasons"]').innerText()).toMatch(/customers\s+email\s+email\s+invalid_email\s+400\s+50, 100, 150, 200, 250/);
+    expect(await page.locator('[data-section="reasons"]').innerText()).toMatch(
+      /customers\s+email\s+email\s+invalid_email\s+400\s+50, 100, 150, 200, 250/,
+    );
     // Every customer is a different person, and every name sounds alike once its digits are gone: the one
     // block the name rule makes is over max_block, so it is skipped, and the report says so.
-    expect(await page.locator('[data-section="dedupe"]').innerText()).toMatch(/customers\s+19,600\s+0\s+0\s+0\s+0\s+1\s/);
-    expect(await page.locator('[data-warning]').innerText()).toBe('customers: no pair of records was compared: the only blocks were over max_block (1 skipped); add a field to the blocking rules');
-    const points = await page.locator('svg[data-chart="throughput"] polyline[data-series="customers"]').getAttribute('points');
+    expect(await page.locator('[data-section="dedupe"]').innerText()).toMatch(
+      /customers\s+19,600\s+0\s+0\s+0\s+0\s+1\s/,
+    );
+    expect(await page.locator('[data-warning]').innerText()).toBe(
+      'customers: no pair of records was compared: the only blocks were over max_block (1 skipped); add a field to the blocking rules',
+    );
+    const points = await page
+      .locator('svg[data-chart="throughput"] polyline[data-series="customers"]')
+      .getAttribute('points');
     expect(points?.trim().split(/\s+/).length).toBeGreaterThan(5);
     const box = await page.locator('svg[data-chart="throughput"]').boundingBox();
     expect(box?.width).toBeGreaterThan(300);
@@ -96,7 +108,14 @@ describe('the HTML run report in Chromium', () => {
     const html = readFileSync(report, 'utf8');
     for (const i of [1, 50, 777, 19_999]) {
       const c = customer(i);
-      for (const value of [c.name, c.email, c.phone, `Zebediah${i}`, `Quackenbush${i}`, `+1415555${String(1000 + (i % 9000)).padStart(4, '0')}`]) {
+      for (const value of [
+        c.name,
+        c.email,
+        c.phone,
+        `Zebediah${i}`,
+        `Quackenbush${i}`,
+        `+1415555${String(1000 + (i % 9000)).padStart(4, '0')}`,
+      ]) {
         expect(text).not.toContain(value);
         expect(html).not.toContain(value);
       }
@@ -106,7 +125,12 @@ describe('the HTML run report in Chromium', () => {
 
   it('shows a few quarantined rows with their values when asked', async () => {
     const report = path.join(tmp.dir, 'with-values.html');
-    expect(await main(['run', path.join(tmp.dir, 'plan.yaml'), '--quiet', '--fresh', '--show-values', '--report', report], capture())).toBe(0);
+    expect(
+      await main(
+        ['run', path.join(tmp.dir, 'plan.yaml'), '--quiet', '--fresh', '--show-values', '--report', report],
+        capture(),
+      ),
+    ).toBe(0);
     const page = await browser.newPage();
     await page.goto(`file://${report}`);
     expect(await page.locator('[data-section="samples"]').innerText()).toContain(customer(100).email);

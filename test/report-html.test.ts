@@ -3,13 +3,27 @@ import { throughputChart } from '../src/report/html.js';
 
 // The run report's throughput chart, drawn without a browser: its lines are what the page shows.
 
-const polyline = (svg: string, series: string) => new RegExp(`<polyline data-series="${series}"[^>]* points="([^"]*)"`).exec(svg)?.[1]?.trim().split(' ') ?? [];
+const polyline = (svg: string, series: string) =>
+  new RegExp(`<polyline data-series="${series}"[^>]* points="([^"]*)"`).exec(svg)?.[1]?.trim().split(' ') ?? [];
 
 describe('throughput chart', () => {
   it('draws a run of one batch per entity as a line, not an empty chart', () => {
     const svg = throughputChart([
-      { name: 'companies', points: [[0, 0], [0.004, 12]] },
-      { name: 'contacts', points: [[0.004, 0], [0.01, 30], [0.01, 30]] },
+      {
+        name: 'companies',
+        points: [
+          [0, 0],
+          [0.004, 12],
+        ],
+      },
+      {
+        name: 'contacts',
+        points: [
+          [0.004, 0],
+          [0.01, 30],
+          [0.01, 30],
+        ],
+      },
     ]);
     expect(svg).toContain('data-chart="throughput"');
     expect(polyline(svg, 'companies')).toHaveLength(2);

@@ -33,14 +33,23 @@ describe('the demo plan on SQLite', () => {
   const targetRows = () => {
     const db = new Database(path.join(tmp.dir, 'new.db'), { readonly: true });
     const rows = db.prepare('SELECT * FROM new_crm_customers ORDER BY id').all() as Record<string, unknown>[];
-    const quarantined = db.prepare('SELECT source_key, reasons FROM _crm_migrate_quarantine ORDER BY CAST(source_key AS INTEGER)').all() as { source_key: string; reasons: string }[];
-    const merged = db.prepare('SELECT source_key, survivor_key FROM _crm_migrate_merges').all() as { source_key: string; survivor_key: string }[];
+    const quarantined = db
+      .prepare('SELECT source_key, reasons FROM _crm_migrate_quarantine ORDER BY CAST(source_key AS INTEGER)')
+      .all() as { source_key: string; reasons: string }[];
+    const merged = db.prepare('SELECT source_key, survivor_key FROM _crm_migrate_merges').all() as {
+      source_key: string;
+      survivor_key: string;
+    }[];
     db.close();
     return { rows, quarantined, merged };
   };
 
   const cleanEmail = (raw: string | null | undefined) => {
-    const email = raw?.trim().toLowerCase().replace(/@@+/g, '@').replace(/^([^@\s]+)\s+at\s+/, '$1@');
+    const email = raw
+      ?.trim()
+      .toLowerCase()
+      .replace(/@@+/g, '@')
+      .replace(/^([^@\s]+)\s+at\s+/, '$1@');
     return email ? email : null;
   };
 
@@ -49,7 +58,9 @@ describe('the demo plan on SQLite', () => {
     expect(await main(['run', planFile, '--quiet', '--report', report], captureIo())).toBe(0);
     const html = readFileSync(report, 'utf8');
     const { merged } = targetRows();
-    const listed = [...html.matchAll(/<tr><td>customers (\d+)<\/td><td>customers (\d+)<\/td><td[^>]*>([\d.]+)<\/td>/g)].map((m) => [m[1], m[2], Number(m[3])]);
+    const listed = [
+      ...html.matchAll(/<tr><td>customers (\d+)<\/td><td>customers (\d+)<\/td><td[^>]*>([\d.]+)<\/td>/g),
+    ].map((m) => [m[1], m[2], Number(m[3])]);
     // The 50 of lowest probability, lowest first, each a merge the target's merge map holds.
     expect(listed.length).toBe(Math.min(50, merged.length));
     expect(listed.map((l) => l[2])).toEqual([...listed.map((l) => l[2])].sort((a, b) => (a as number) - (b as number)));
@@ -58,14 +69,20 @@ describe('the demo plan on SQLite', () => {
     expect(html).toMatch(/data-section="merges"/);
     expect(html).toMatch(/To review: <span data-count="review">\d+<\/span> pairs/);
     const legacy = new Database(path.join(tmp.dir, 'legacy.db'), { readonly: true });
-    const emails = (legacy.prepare('SELECT email FROM old_crm_customers WHERE email LIKE ? LIMIT 200').all('%@%') as { email: string }[]).map((r) => r.email.trim().toLowerCase());
+    const emails = (
+      legacy.prepare('SELECT email FROM old_crm_customers WHERE email LIKE ? LIMIT 200').all('%@%') as {
+        email: string;
+      }[]
+    ).map((r) => r.email.trim().toLowerCase());
     legacy.close();
     for (const email of emails) expect(html.toLowerCase()).not.toContain(email);
 
     const io = captureIo();
     const [key, survivor] = listed[0] as [string, string, number];
     expect(await main(['merges', planFile, '--explain', key], io)).toBe(0);
-    expect(io.stdout[0]).toMatch(new RegExp(`^customers ${key} was merged into customers ${survivor}, probability 0\\.\\d+:$`));
+    expect(io.stdout[0]).toMatch(
+      new RegExp(`^customers ${key} was merged into customers ${survivor}, probability 0\\.\\d+:$`),
+    );
     expect(io.stdout.slice(1).every((l) => /^ {2}(\w+ \S+ [+-]\d+\.\d|prior -?\d+\.\d)/.test(l))).toBe(true);
     expect(await main(['merges', planFile, '--explain', 'no-such-key'], captureIo())).toBe(1);
   });
@@ -77,7 +94,10 @@ describe('the demo plan on SQLite', () => {
     expect(c && c.written + c.quarantined + c.merged + c.filtered).toBe(3000);
 
     const source = new Database(path.join(tmp.dir, 'legacy.db'), { readonly: true });
-    const legacy = source.prepare('SELECT * FROM old_crm_customers ORDER BY id').all() as Record<string, string | null>[];
+    const legacy = source.prepare('SELECT * FROM old_crm_customers ORDER BY id').all() as Record<
+      string,
+      string | null
+    >[];
     source.close();
     const { rows, quarantined, merged } = targetRows();
     expect(rows.length).toBe(c?.written);
@@ -88,7 +108,9 @@ describe('the demo plan on SQLite', () => {
 
     // Each source id is in exactly one place: the target, the quarantine, or merged into a survivor that was written.
     const written = new Map(rows.map((r) => [Number(r.id), r]));
-    const rejected = new Map(quarantined.map((q) => [Number(q.source_key), JSON.parse(q.reasons) as { code: string }[]]));
+    const rejected = new Map(
+      quarantined.map((q) => [Number(q.source_key), JSON.parse(q.reasons) as { code: string }[]]),
+    );
     const mergedInto = new Map(merged.map((m) => [Number(m.source_key), Number(m.survivor_key)]));
     const survivors = new Set(mergedInto.values());
     for (const old of legacy) {
@@ -106,7 +128,12 @@ describe('the demo plan on SQLite', () => {
       // A survivor's blank parts are filled from the records merged into it (survivorship): compare what it had.
       const survivor = survivors.has(id);
       const own = (value: unknown, expected: string | null) => (survivor && expected === null ? null : value);
-      expect([own(row.first_name, proper(name.first)), own(row.last_name, proper(name.last)), own(row.honorific, name.honorific), own(row.suffix, name.suffix)]).toEqual([proper(name.first), proper(name.last), name.honorific, name.suffix]);
+      expect([
+        own(row.first_name, proper(name.first)),
+        own(row.last_name, proper(name.last)),
+        own(row.honorific, name.honorific),
+        own(row.suffix, name.suffix),
+      ]).toEqual([proper(name.first), proper(name.last), name.honorific, name.suffix]);
       // The email rule trims, lower-cases and repairs " at " and "@@" (test/cleaning.test.ts has the rule's table).
       expect(row.email).toBe(cleanEmail(old.email));
       expect(row.source_system).toBe('legacy-crm');

@@ -29,9 +29,13 @@ describe.each(['sqlite', 'postgres', 'mysql'] as const)('state version, %s targe
   it('records the version, and refuses state of a newer one with what to do', async () => {
     const plan = parsePlan(PLAN(m), 'plan.yaml');
     await runPlan(plan);
-    expect(await m.target.rows(`SELECT name, value FROM ${meta()}`)).toEqual([{ name: 'state_version', value: String(STATE_VERSION) }]);
+    expect(await m.target.rows(`SELECT name, value FROM ${meta()}`)).toEqual([
+      { name: 'state_version', value: String(STATE_VERSION) },
+    ]);
     await m.target.run(`UPDATE ${meta()} SET value = '99'`);
-    await expect(runPlan(plan, { fresh: true })).rejects.toThrow(/state was written by a newer crm-migrate \(state version 99; this one knows versions up to 1\)/);
+    await expect(runPlan(plan, { fresh: true })).rejects.toThrow(
+      /state was written by a newer crm-migrate \(state version 99; this one knows versions up to 1\)/,
+    );
     expect((await m.target.rows<{ id: number }>('SELECT id FROM people')).length).toBe(1);
   });
 

@@ -41,13 +41,23 @@ describe('syncPlan', () => {
     });
     expect(result).toEqual({ increments: 3, stoppedBy: 'caller' });
     expect(seen).toEqual([1, 1, 0]);
-    expect((await m.target.rows<{ id: number }>('SELECT id FROM people ORDER BY id')).map((r) => Number(r.id))).toEqual([1, 2]);
+    expect((await m.target.rows<{ id: number }>('SELECT id FROM people ORDER BY id')).map((r) => Number(r.id))).toEqual(
+      [1, 2],
+    );
   });
 
   it('returns at once when its signal has fired, and refuses a plan with nothing incremental', async () => {
     const stop = new AbortController();
     stop.abort();
-    expect(await syncPlan(parsePlan(PLAN(m), 'plan.yaml'), { everyMs: 10, signal: stop.signal })).toEqual({ increments: 0, stoppedBy: 'signal' });
-    await expect(syncPlan(parsePlan(PLAN(m).replace('    strategy: incremental\n    cursor: updated_at\n', ''), 'plan.yaml'), { everyMs: 10, signal: stop.signal })).rejects.toThrow(/no entity of the plan is incremental/);
+    expect(await syncPlan(parsePlan(PLAN(m), 'plan.yaml'), { everyMs: 10, signal: stop.signal })).toEqual({
+      increments: 0,
+      stoppedBy: 'signal',
+    });
+    await expect(
+      syncPlan(parsePlan(PLAN(m).replace('    strategy: incremental\n    cursor: updated_at\n', ''), 'plan.yaml'), {
+        everyMs: 10,
+        signal: stop.signal,
+      }),
+    ).rejects.toThrow(/no entity of the plan is incremental/);
   });
 });

@@ -22,7 +22,9 @@ describe('lookback: a cursor value moved back, in its own layout', () => {
     [3, { ms: 1000 }],
     ['2026-01-01', { units: 1 }],
   ] as const)('refuses %s with %j, saying why', (value, lookback) => {
-    expect(() => shiftBack(value, lookback, 'entity customers')).toThrow(/entity customers: the checkpoint's cursor value is not a/);
+    expect(() => shiftBack(value, lookback, 'entity customers')).toThrow(
+      /entity customers: the checkpoint's cursor value is not a/,
+    );
   });
 });
 
@@ -44,8 +46,18 @@ describe('key order', () => {
 
 describe('durations', () => {
   it.each([
-    ['30s', 30_000], ['5m', 300_000], ['2h', 7_200_000], ['1d', 86_400_000], ['250ms', 250], ['1.5s', 1500], [10, 10_000], ['10', 10_000],
-    ['soon', undefined], ['-1s', undefined], ['5 minutes', undefined], ['', undefined],
+    ['30s', 30_000],
+    ['5m', 300_000],
+    ['2h', 7_200_000],
+    ['1d', 86_400_000],
+    ['250ms', 250],
+    ['1.5s', 1500],
+    [10, 10_000],
+    ['10', 10_000],
+    ['soon', undefined],
+    ['-1s', undefined],
+    ['5 minutes', undefined],
+    ['', undefined],
   ] as const)('%s is %s ms', (text, ms) => {
     expect(parseDuration(text)).toBe(ms);
   });

@@ -41,7 +41,9 @@ function cli(args: string[]) {
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   return {
-    done: new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }))),
+    done: new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>((resolve) =>
+      child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })),
+    ),
     output: () => stdout,
     stderr: () => stderr,
     signal: (name: NodeJS.Signals) => child.kill(name),
@@ -57,13 +59,19 @@ describe('live migration from the command line', () => {
   let crashedPlan: string;
 
   beforeAll(async () => {
-    [source, calm, crashed] = await Promise.all([createPostgresDatabase(), createPostgresDatabase(), createPostgresDatabase()]);
+    [source, calm, crashed] = await Promise.all([
+      createPostgresDatabase(),
+      createPostgresDatabase(),
+      createPostgresDatabase(),
+    ]);
     tmp = tempDir();
     calmPlan = path.join(tmp.dir, 'calm.yaml');
     crashedPlan = path.join(tmp.dir, 'crashed.yaml');
     writeFileSync(calmPlan, PLAN(source.url, calm.url));
     writeFileSync(crashedPlan, PLAN(source.url, crashed.url));
-    await source.query('CREATE TABLE customers (id INT PRIMARY KEY, name TEXT, email TEXT, updated_at TIMESTAMPTZ NOT NULL)');
+    await source.query(
+      'CREATE TABLE customers (id INT PRIMARY KEY, name TEXT, email TEXT, updated_at TIMESTAMPTZ NOT NULL)',
+    );
     await source.query('CREATE INDEX ON customers (updated_at, id)');
     // Many rows share each timestamp: every batch boundary falls inside a run of equal cursor values.
     await source.query(`INSERT INTO customers SELECT g, 'First' || g || ' Last' || (g % 50), 'user' || g || '@example.com',
@@ -74,31 +82,44 @@ describe('live migration from the command line', () => {
     tmp?.remove();
   });
 
-  const people = (db: TestPostgres) => db.query('SELECT id, first_name, last_name, email, updated_at FROM people ORDER BY id');
+  const people = (db: TestPostgres) =>
+    db.query('SELECT id, first_name, last_name, email, updated_at FROM people ORDER BY id');
 
   it('an increment killed with SIGKILL and run again ends equal to one that ran through', async () => {
-    for (const plan of [calmPlan, crashedPlan]) expect((await cli(['run', plan, '--quiet', '--json']).done).code).toBe(0);
+    for (const plan of [calmPlan, crashedPlan])
+      expect((await cli(['run', plan, '--quiet', '--json']).done).code).toBe(0);
     // Change the source: 30,000 updates (all at one new timestamp), 500 inserts at that timestamp, 61 deletes
     // (60 loaded rows and one just inserted): 30,499 rows to read, 60 to delete.
-    await source.query(`UPDATE customers SET name = 'Changed' || id || ' Person', updated_at = timestamptz '2026-02-01' WHERE id % 2 = 0`);
-    await source.query(`INSERT INTO customers SELECT g, 'New' || g || ' Person', 'new' || g || '@example.com', timestamptz '2026-02-01' FROM generate_series(${ROWS + 1}, ${ROWS + 500}) g`);
+    await source.query(
+      `UPDATE customers SET name = 'Changed' || id || ' Person', updated_at = timestamptz '2026-02-01' WHERE id % 2 = 0`,
+    );
+    await source.query(
+      `INSERT INTO customers SELECT g, 'New' || g || ' Person', 'new' || g || '@example.com', timestamptz '2026-02-01' FROM generate_series(${ROWS + 1}, ${ROWS + 500}) g`,
+    );
     await source.query('DELETE FROM customers WHERE id % 1000 = 7');
 
     const calmRun = await cli(['run', calmPlan, '--quiet', '--json']).done;
     expect(calmRun.code).toBe(0);
-    const calmSummary = JSON.parse(calmRun.stdout) as { previousRunId?: string; entities: { customers: Record<string, number> } };
+    const calmSummary = JSON.parse(calmRun.stdout) as {
+      previousRunId?: string;
+      entities: { customers: Record<string, number> };
+    };
     expect(calmSummary.previousRunId).toBeDefined();
     expect(calmSummary.entities.customers).toMatchObject({ read: 30_499, written: 30_499, deleted: 60 });
 
     const victim = cli(['run', crashedPlan, '--quiet']);
     for (let i = 0; i < 3000; i++) {
       await sleep(5);
-      const [row] = await crashed.query<{ n: string }>(`SELECT COALESCE(MAX(c.read_rows), 0) AS n FROM _crm_migrate.checkpoints c JOIN _crm_migrate.runs r USING (run_id) WHERE r.status = 'running'`);
+      const [row] = await crashed.query<{ n: string }>(
+        `SELECT COALESCE(MAX(c.read_rows), 0) AS n FROM _crm_migrate.checkpoints c JOIN _crm_migrate.runs r USING (run_id) WHERE r.status = 'running'`,
+      );
       if (Number(row?.n) >= 3000) break;
     }
     victim.signal('SIGKILL');
     expect((await victim.done).signal).toBe('SIGKILL');
-    const [state] = await crashed.query<{ n: string; done: number }>(`SELECT c.read_rows AS n, c.done FROM _crm_migrate.checkpoints c JOIN _crm_migrate.runs r USING (run_id) WHERE r.status = 'running'`);
+    const [state] = await crashed.query<{ n: string; done: number }>(
+      `SELECT c.read_rows AS n, c.done FROM _crm_migrate.checkpoints c JOIN _crm_migrate.runs r USING (run_id) WHERE r.status = 'running'`,
+    );
     expect(Number(state?.n)).toBeGreaterThan(0);
     expect(state?.done).toBe(0);
 
@@ -149,7 +170,9 @@ describe('live migration from the command line', () => {
       for (let i = 0; i < 400 && !sync.output().includes('lag'); i++) await sleep(25);
       renameSync(db, `${db}.away`);
       for (let i = 0; i < 400 && !sync.stderr().includes('increment failed'); i++) await sleep(25);
-      expect(sync.stderr()).toMatch(/increment failed \(1 of 5 in a row\), retrying in 100ms: SQLite database not found: old\.db/);
+      expect(sync.stderr()).toMatch(
+        /increment failed \(1 of 5 in a row\), retrying in 100ms: SQLite database not found: old\.db/,
+      );
       renameSync(`${db}.away`, db);
       const back = new Database(db);
       back.exec(`INSERT INTO customers VALUES (2, 'Bo Day', 'bo@example.com', '2026-01-02 10:00:00')`);

@@ -33,7 +33,13 @@ entities:
 
 /** The target table per kind, with what it refuses: [DDL statements, codes expected per source key]. */
 function targetSchema(kind: ScratchDatabase['kind']): { ddl: string[]; refused: [string, string][] } {
-  const common: [string, string][] = [['5', 'key_exists'], ['8', 'unique_violation'], ['21', 'rejected_by_target'], ['25', 'unique_violation'], ['26', 'unique_violation']];
+  const common: [string, string][] = [
+    ['5', 'key_exists'],
+    ['8', 'unique_violation'],
+    ['21', 'rejected_by_target'],
+    ['25', 'unique_violation'],
+    ['26', 'unique_violation'],
+  ];
   if (kind === 'postgres') {
     return {
       ddl: [
@@ -73,11 +79,19 @@ describe.each(['postgres', 'mysql', 'sqlite'] as const)('target constraints, sql
     await m.source.run('CREATE TABLE contacts (id INTEGER PRIMARY KEY, email TEXT, stage TEXT, score REAL, note TEXT)');
     for (let id = 1; id <= 30; id++) {
       const email = id === 8 ? 'e3@example.org' : id === 25 || id === 26 ? 'e24@example.org' : `e${id}@example.org`;
-      await m.source.run('INSERT INTO contacts VALUES (?, ?, ?, ?, ?)', [id, email, id === 12 ? 'prospect' : 'lead', id === 17 ? 1.7e308 : 1.5, id === 21 ? 'spam' : 'ok']);
+      await m.source.run('INSERT INTO contacts VALUES (?, ?, ?, ?, ?)', [
+        id,
+        email,
+        id === 12 ? 'prospect' : 'lead',
+        id === 17 ? 1.7e308 : 1.5,
+        id === 21 ? 'spam' : 'ok',
+      ]);
     }
     for (const sql of schema.ddl) await m.target.run(sql);
     // A record the new CRM has already, under a key the legacy one uses too.
-    await m.target.run("INSERT INTO people (id, email, stage, score, note) VALUES (5, 'kept@example.org', 'customer', 9, 'there before')");
+    await m.target.run(
+      "INSERT INTO people (id, email, stage, score, note) VALUES (5, 'kept@example.org', 'customer', 9, 'there before')",
+    );
   });
   afterEach(() => m.drop());
 
@@ -85,17 +99,26 @@ describe.each(['postgres', 'mysql', 'sqlite'] as const)('target constraints, sql
     const summary = await runPlan(parsePlan(PLAN(m.source.url, m.target.url), 'plan.yaml'));
     expect(summary.status).toBe('done');
     const refusedKeys = schema.refused.map(([key]) => key);
-    expect(summary.entities.contacts).toMatchObject({ read: 30, written: 30 - refusedKeys.length, quarantined: refusedKeys.length });
+    expect(summary.entities.contacts).toMatchObject({
+      read: 30,
+      written: 30 - refusedKeys.length,
+      quarantined: refusedKeys.length,
+    });
     // An enum label or a float's range is known from the schema: checked before writing (rule target), the rest
     // the database refused (rule target:<its code>).
-    for (const r of summary.reasons) expect(r.rule).toMatch(['not_in_enum', 'out_of_range'].includes(r.code) && targetKind !== 'sqlite' ? /^target$/ : /^target:/);
+    for (const r of summary.reasons)
+      expect(r.rule).toMatch(
+        ['not_in_enum', 'out_of_range'].includes(r.code) && targetKind !== 'sqlite' ? /^target$/ : /^target:/,
+      );
     const byKey = summary.reasons.flatMap((r) => r.sampleKeys.map((k): [string, string] => [k, r.code]));
     const numerically = (a: [string, string], b: [string, string]) => Number(a[0]) - Number(b[0]);
     expect(byKey.sort(numerically)).toEqual([...schema.refused].sort(numerically));
     // Sample keys as people sort them: 8 before 25.
     expect(summary.reasons.find((r) => r.code === 'unique_violation')?.sampleKeys).toEqual(['8', '25', '26']);
     const ids = (await m.target.rows<{ id: number }>('SELECT id FROM people ORDER BY id')).map((r) => Number(r.id));
-    expect(ids).toEqual(Array.from({ length: 30 }, (_, i) => i + 1).filter((id) => id === 5 || !refusedKeys.includes(String(id))));
+    expect(ids).toEqual(
+      Array.from({ length: 30 }, (_, i) => i + 1).filter((id) => id === 5 || !refusedKeys.includes(String(id))),
+    );
     // The record that was there before is untouched; of two rows with one email, the first one read is written.
     expect(await m.target.rows('SELECT email, note FROM people WHERE id IN (3, 5, 24) ORDER BY id')).toEqual([
       { email: 'e3@example.org', note: 'ok' },
@@ -106,10 +129,22 @@ describe.each(['postgres', 'mysql', 'sqlite'] as const)('target constraints, sql
 
   it('predicts in plan what the schema tells: an enum label, a float out of range, a unique value seen earlier', async () => {
     const preview = await previewPlan(parsePlan(PLAN(m.source.url, m.target.url), 'plan.yaml'), { sample: 30 });
-    const predicted = (preview.entities[0]?.samples ?? []).filter((s) => s.after === null).map((s) => [s.sourceKey, s.reasons.map((r) => r.code).join()]);
-    const fromSchema: [string, string][] = targetKind === 'sqlite' ? [] : [['12', 'not_in_enum'], ['17', 'out_of_range']];
+    const predicted = (preview.entities[0]?.samples ?? [])
+      .filter((s) => s.after === null)
+      .map((s) => [s.sourceKey, s.reasons.map((r) => r.code).join()]);
+    const fromSchema: [string, string][] =
+      targetKind === 'sqlite'
+        ? []
+        : [
+            ['12', 'not_in_enum'],
+            ['17', 'out_of_range'],
+          ];
     const numerically = (a: string[], b: string[]) => Number(a[0]) - Number(b[0]);
-    expect(predicted.sort(numerically)).toEqual([['8', 'unique_violation'], ...fromSchema, ['25', 'unique_violation'], ['26', 'unique_violation']].sort(numerically));
+    expect(predicted.sort(numerically)).toEqual(
+      [['8', 'unique_violation'], ...fromSchema, ['25', 'unique_violation'], ['26', 'unique_violation']].sort(
+        numerically,
+      ),
+    );
     // Only the database knows what a trigger refuses, and which keys it holds already: those are found by the run.
     expect(await m.target.rows('SELECT id FROM people')).toEqual([{ id: 5 }]);
   });
@@ -120,8 +155,17 @@ describe('a retried row the target refuses', () => {
   beforeEach(async () => {
     m = await scratchMigration('sqlite', 'postgres');
     await m.source.run('CREATE TABLE contacts (id INTEGER PRIMARY KEY, email TEXT, stage TEXT, score REAL, note TEXT)');
-    for (let id = 1; id <= 4; id++) await m.source.run('INSERT INTO contacts VALUES (?, ?, ?, ?, ?)', [id, id === 2 ? 'not an email' : `e${id}@example.org`, 'lead', 1, 'ok']);
-    await m.target.run('CREATE TABLE people (id INTEGER PRIMARY KEY, email TEXT UNIQUE, stage TEXT, score REAL, note TEXT)');
+    for (let id = 1; id <= 4; id++)
+      await m.source.run('INSERT INTO contacts VALUES (?, ?, ?, ?, ?)', [
+        id,
+        id === 2 ? 'not an email' : `e${id}@example.org`,
+        'lead',
+        1,
+        'ok',
+      ]);
+    await m.target.run(
+      'CREATE TABLE people (id INTEGER PRIMARY KEY, email TEXT UNIQUE, stage TEXT, score REAL, note TEXT)',
+    );
   });
   afterEach(() => m.drop());
 
@@ -131,15 +175,27 @@ describe('a retried row the target refuses', () => {
     expect(first.entities.contacts).toMatchObject({ written: 3, quarantined: 1 });
     // Fixed to an address another contact holds already.
     async function* fixed() {
-      yield { entity: 'contacts', source_key: '2', id: '2', email: 'e3@example.org', stage: 'lead', score: '1', note: 'ok' };
+      yield {
+        entity: 'contacts',
+        source_key: '2',
+        id: '2',
+        email: 'e3@example.org',
+        stage: 'lead',
+        score: '1',
+        note: 'ok',
+      };
     }
     const retried = await retryQuarantine(parsePlan(plan, 'plan.yaml'), fixed());
     expect(retried.entities.contacts).toMatchObject({ retried: 1, written: 0, quarantined: 1 });
     expect(retried.runs[0]?.counts.contacts).toMatchObject({ read: 4, written: 3, quarantined: 1 });
     const open: string[] = [];
-    await listQuarantine(parsePlan(plan, 'plan.yaml'), { each: (row) => void open.push(`${row.sourceKey}:${row.reasons.map((r) => r.code).join()}`) });
+    await listQuarantine(parsePlan(plan, 'plan.yaml'), {
+      each: (row) => void open.push(`${row.sourceKey}:${row.reasons.map((r) => r.code).join()}`),
+    });
     expect(open).toEqual(['2:unique_violation']);
-    expect((await m.target.rows<{ id: number }>('SELECT id FROM people ORDER BY id')).map((r) => r.id)).toEqual([1, 3, 4]);
+    expect((await m.target.rows<{ id: number }>('SELECT id FROM people ORDER BY id')).map((r) => r.id)).toEqual([
+      1, 3, 4,
+    ]);
   });
 });
 
@@ -148,8 +204,17 @@ describe('a refused batch read again from a source that changed', () => {
   beforeEach(async () => {
     m = await scratchMigration('postgres');
     await m.source.run('CREATE TABLE contacts (id INTEGER PRIMARY KEY, email TEXT, stage TEXT, score REAL, note TEXT)');
-    for (let id = 1; id <= 8; id++) await m.source.run('INSERT INTO contacts VALUES (?, ?, ?, ?, ?)', [id, id === 3 ? 'e2@example.org' : `e${id}@example.org`, 'lead', 1, 'ok']);
-    await m.target.run('CREATE TABLE people (id INTEGER PRIMARY KEY, email TEXT UNIQUE, stage TEXT, score REAL, note TEXT)');
+    for (let id = 1; id <= 8; id++)
+      await m.source.run('INSERT INTO contacts VALUES (?, ?, ?, ?, ?)', [
+        id,
+        id === 3 ? 'e2@example.org' : `e${id}@example.org`,
+        'lead',
+        1,
+        'ok',
+      ]);
+    await m.target.run(
+      'CREATE TABLE people (id INTEGER PRIMARY KEY, email TEXT UNIQUE, stage TEXT, score REAL, note TEXT)',
+    );
   });
   afterEach(() => m.drop());
 
@@ -168,11 +233,19 @@ describe('a refused batch read again from a source that changed', () => {
         return ok(v as Value);
       },
     });
-    const plan = PLAN(m.source.url, m.target.url).replace('email: email', 'email: { from: email, clean: test.delete_row_1_once }');
-    await expect(runPlan(parsePlan(plan, 'plan.yaml'))).rejects.toMatchObject({ code: 'E_SOURCE', message: expect.stringMatching(/contacts changed while a batch/) as unknown });
+    const plan = PLAN(m.source.url, m.target.url).replace(
+      'email: email',
+      'email: { from: email, clean: test.delete_row_1_once }',
+    );
+    await expect(runPlan(parsePlan(plan, 'plan.yaml'))).rejects.toMatchObject({
+      code: 'E_SOURCE',
+      message: expect.stringMatching(/contacts changed while a batch/) as unknown,
+    });
     expect(await m.target.rows('SELECT id FROM people')).toEqual([]);
     const summary = await runPlan(parsePlan(plan, 'plan.yaml'));
     expect(summary.entities.contacts).toMatchObject({ read: 7, written: 6, quarantined: 1 });
-    expect((await m.target.rows<{ id: number }>('SELECT id FROM people ORDER BY id')).map((r) => r.id)).toEqual([2, 4, 5, 6, 7, 8]);
+    expect((await m.target.rows<{ id: number }>('SELECT id FROM people ORDER BY id')).map((r) => r.id)).toEqual([
+      2, 4, 5, 6, 7, 8,
+    ]);
   });
 });

@@ -45,7 +45,9 @@ describe.each(['sqlite', 'postgres', 'mysql'] as const)('verify on %s', (kind) =
   beforeEach(async () => {
     source = await scratchDatabase(kind);
     target = await scratchDatabase(kind);
-    await source.run('CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, email TEXT, balance TEXT, created TEXT)');
+    await source.run(
+      'CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, email TEXT, balance TEXT, created TEXT)',
+    );
     for (const row of SEED) await source.run('INSERT INTO customers VALUES (?, ?, ?, ?, ?)', row);
     text = plan(source.url, target.url);
     await runPlan(parsePlan(text, 'plan.yaml', {}));
@@ -60,7 +62,17 @@ describe.each(['sqlite', 'postgres', 'mysql'] as const)('verify on %s', (kind) =
   it('finds a freshly migrated target equal, the quarantined row expected absent', async () => {
     const result = await verify();
     expect(result.equal).toBe(true);
-    expect(result.entities[0]).toMatchObject({ sourceRows: 6, quarantined: 1, targetRows: 5, equal: 5, missing: 0, extra: 0, changed: 0, stale: 0, differences: [] });
+    expect(result.entities[0]).toMatchObject({
+      sourceRows: 6,
+      quarantined: 1,
+      targetRows: 5,
+      equal: 5,
+      missing: 0,
+      extra: 0,
+      changed: 0,
+      stale: 0,
+      differences: [],
+    });
   });
 
   it('names a changed value, a missing row and an extra row by key and column, without values', async () => {
@@ -70,7 +82,14 @@ describe.each(['sqlite', 'postgres', 'mysql'] as const)('verify on %s', (kind) =
     await target.run('INSERT INTO people (id, first_name, last_name) VALUES (?, ?, ?)', [99, 'Ghost', 'Row']);
     const result = await verify();
     expect(result.equal).toBe(false);
-    expect(result.entities[0]).toMatchObject({ sourceRows: 6, targetRows: 5, equal: 2, missing: 1, extra: 1, changed: 2 });
+    expect(result.entities[0]).toMatchObject({
+      sourceRows: 6,
+      targetRows: 5,
+      equal: 2,
+      missing: 1,
+      extra: 1,
+      changed: 2,
+    });
     expect(result.entities[0]?.differences).toEqual([
       { kind: 'changed', key: '2', columns: ['last_name'] },
       { kind: 'changed', key: '4', columns: ['balance'] },
@@ -79,13 +98,19 @@ describe.each(['sqlite', 'postgres', 'mysql'] as const)('verify on %s', (kind) =
     ]);
     expect(JSON.stringify(result)).not.toMatch(/Tampered|Ghost|3\.26/);
     const shown = await verify(true);
-    expect(shown.entities[0]?.differences[0]?.values).toEqual([{ column: 'last_name', expected: 'Doe', actual: 'Tampered' }]);
+    expect(shown.entities[0]?.differences[0]?.values).toEqual([
+      { column: 'last_name', expected: 'Doe', actual: 'Tampered' },
+    ]);
   });
 
   it('calls a target row stale when its source row is quarantined now', async () => {
     await source.run('UPDATE customers SET email = ? WHERE id = 6', ['broken(at)example.com']);
     const result = await verify();
-    expect(result.entities[0]).toMatchObject({ quarantined: 2, stale: 1, differences: [{ kind: 'stale', key: '6', columns: [] }] });
+    expect(result.entities[0]).toMatchObject({
+      quarantined: 2,
+      stale: 1,
+      differences: [{ kind: 'stale', key: '6', columns: [] }],
+    });
   });
 
   it('reads state written before the retried and placeholders tables existed (verify creates nothing)', async () => {

@@ -27,7 +27,10 @@ describe('mapping on worker threads', () => {
   beforeAll(() => generateLegacyCrm(legacy, { customers: 80_000, seed: 11 }));
   afterAll(() => tmp.remove());
 
-  async function migrate(workers: string, extraField = ''): Promise<{ summary: Awaited<ReturnType<typeof runPlan>>; rows: unknown[]; quarantine: unknown[] }> {
+  async function migrate(
+    workers: string,
+    extraField = '',
+  ): Promise<{ summary: Awaited<ReturnType<typeof runPlan>>; rows: unknown[]; quarantine: unknown[] }> {
     const dir = path.join(tmp.dir, `w-${workers}-${extraField ? 'custom' : 'plain'}`);
     const planFile = `${dir}.yaml`;
     copyFileSync(legacy, `${dir}-legacy.db`);
@@ -45,7 +48,9 @@ describe('mapping on worker threads', () => {
     const summary = await runPlan(await loadPlan(planFile));
     const db = new Database(`${dir}-new.db`, { readonly: true });
     const rows = db.prepare('SELECT * FROM new_crm_customers ORDER BY rowid').all();
-    const quarantine = db.prepare('SELECT entity, source_key, row_data, reasons FROM _crm_migrate_quarantine ORDER BY rowid').all();
+    const quarantine = db
+      .prepare('SELECT entity, source_key, row_data, reasons FROM _crm_migrate_quarantine ORDER BY rowid')
+      .all();
     db.close();
     return { summary, rows, quarantine };
   }
@@ -65,7 +70,12 @@ describe('mapping on worker threads', () => {
   });
 
   it('keeps an entity with a step defined from TypeScript on the main thread, where the step exists', async () => {
-    defineStep({ name: 'test.shout', kind: 'clean', takes: 'one', create: () => (v) => ok(typeof v === 'string' ? v.toUpperCase() : (v as null)) });
+    defineStep({
+      name: 'test.shout',
+      kind: 'clean',
+      takes: 'one',
+      create: () => (v) => ok(typeof v === 'string' ? v.toUpperCase() : (v as null)),
+    });
     const custom = await migrate('2', ', clean: test.shout');
     expect(custom.summary.entities).toEqual(mainThread.summary.entities);
     expect((custom.rows as { source_system: string }[]).every((r) => r.source_system === 'LEGACY-CRM')).toBe(true);
@@ -84,7 +94,10 @@ describe('workers: auto on a heavy plan', () => {
   const chunks: Row[][] = Array.from({ length: 160 }, (_, c) =>
     Array.from({ length: 500 }, (_, i) => {
       const id = c * 500 + i;
-      return [id, id % 9 === 0 ? 'N/A' : `(${200 + (id % 800)}) ${200 + ((id * 7) % 800)}-${String(id % 10000).padStart(4, '0')}`];
+      return [
+        id,
+        id % 9 === 0 ? 'N/A' : `(${200 + (id % 800)}) ${200 + ((id * 7) % 800)}-${String(id % 10000).padStart(4, '0')}`,
+      ];
     }),
   );
 
@@ -109,7 +122,12 @@ describe('workers: auto on a heavy plan', () => {
   it('tries threads mid-load and still returns every row in order with the same quality counts', async () => {
     const inline = await mapAll(inlineMapper(entity));
     // Whatever this machine measures, threads are tried (and kept or dropped, depending on the clock).
-    const adaptive = adaptiveMapper(entity, 2, { warmUpChunks: 2, windowChunks: 30, margin: 1.1, tryThreadsAboveUsPerRow: 0 });
+    const adaptive = adaptiveMapper(entity, 2, {
+      warmUpChunks: 2,
+      windowChunks: 30,
+      margin: 1.1,
+      tryThreadsAboveUsPerRow: 0,
+    });
     const auto = await mapAll(adaptive);
     expect(adaptive.triedThreads).toBe(true);
     expect(auto.values.length).toBe(80_000);

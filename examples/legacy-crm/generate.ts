@@ -13,9 +13,62 @@ export interface GenerateOptions {
   readonly seed?: number;
 }
 
-const FIRST = ['James', 'Mary', 'Robert', 'Patricia', 'John', 'Jennifer', 'Michael', 'Linda', 'William', 'Elizabeth', 'David', 'Barbara', 'José', 'María', 'Zoë', 'Chloé', 'Søren', 'Ana-Lucía', 'Mary Anne', 'Jean-Luc', 'Wei', 'Aisha', 'Olusegun', 'Priya'];
-const LAST = ['Smith', 'Johnson', 'Williams', 'Brown', 'Jones', 'Garcia', 'Miller', 'Davis', "O'Brien", 'Smith-Jones', 'Müller', 'Nguyen', 'McDonald', 'Kowalski', 'Papadopoulos', "D'Angelo", 'Østergaard', 'Zhang'];
-const PARTICLE_LAST = ['van der Berg', 'de la Cruz', 'van Dijk', 'von Neumann', 'da Silva', 'St. Clair', 'del Rio', 'bin Rashid'];
+const FIRST = [
+  'James',
+  'Mary',
+  'Robert',
+  'Patricia',
+  'John',
+  'Jennifer',
+  'Michael',
+  'Linda',
+  'William',
+  'Elizabeth',
+  'David',
+  'Barbara',
+  'José',
+  'María',
+  'Zoë',
+  'Chloé',
+  'Søren',
+  'Ana-Lucía',
+  'Mary Anne',
+  'Jean-Luc',
+  'Wei',
+  'Aisha',
+  'Olusegun',
+  'Priya',
+];
+const LAST = [
+  'Smith',
+  'Johnson',
+  'Williams',
+  'Brown',
+  'Jones',
+  'Garcia',
+  'Miller',
+  'Davis',
+  "O'Brien",
+  'Smith-Jones',
+  'Müller',
+  'Nguyen',
+  'McDonald',
+  'Kowalski',
+  'Papadopoulos',
+  "D'Angelo",
+  'Østergaard',
+  'Zhang',
+];
+const PARTICLE_LAST = [
+  'van der Berg',
+  'de la Cruz',
+  'van Dijk',
+  'von Neumann',
+  'da Silva',
+  'St. Clair',
+  'del Rio',
+  'bin Rashid',
+];
 const HONORIFICS = ['Dr.', 'Mr.', 'Mrs.', 'Ms.', 'Prof.', 'Mr', 'DR'];
 const SUFFIXES = ['Jr.', 'Sr.', 'III', 'PhD', 'MD', 'Jr'];
 const DOMAINS = ['gmail.com', 'yahoo.com', 'outlook.com', 'example.org', 'acme-corp.com', 'hotmail.co.uk'];
@@ -48,7 +101,10 @@ export function generateLegacyCrm(file: string, options: GenerateOptions = {}): 
   }
 
   function email(first: string, last: string): string | null {
-    const local = `${first}.${last}`.toLowerCase().normalize('NFD').replace(/[^a-z.]/g, '');
+    const local = `${first}.${last}`
+      .toLowerCase()
+      .normalize('NFD')
+      .replace(/[^a-z.]/g, '');
     const address = `${local}${Math.floor(rnd() * 100)}@${pick(DOMAINS)}`;
     const r = rnd();
     if (r < 0.7) return address;
@@ -69,14 +125,34 @@ export function generateLegacyCrm(file: string, options: GenerateOptions = {}): 
     const b = String(200 + Math.floor(rnd() * 800));
     const c = Array.from({ length: 4 }, d).join('');
     const n = `${a}${b}${c}`;
-    return pick([`(${a}) ${b}-${c}`, `${a}.${b}.${c}`, `+1 ${a} ${b} ${c}`, n, `${a}-${b}-${c} x${d()}${d()}`, `  ${a} ${b}  ${c} `, 'N/A', '000-000-0000', '', null, `+44 20 ${b}${c.slice(0, 1)} ${c.slice(1)}0`, `${a}${b}${c.slice(0, 2)}`]);
+    return pick([
+      `(${a}) ${b}-${c}`,
+      `${a}.${b}.${c}`,
+      `+1 ${a} ${b} ${c}`,
+      n,
+      `${a}-${b}-${c} x${d()}${d()}`,
+      `  ${a} ${b}  ${c} `,
+      'N/A',
+      '000-000-0000',
+      '',
+      null,
+      `+44 20 ${b}${c.slice(0, 1)} ${c.slice(1)}0`,
+      `${a}${b}${c.slice(0, 2)}`,
+    ]);
   }
 
   function created(): string | null {
     const y = 1998 + Math.floor(rnd() * 27);
     const m = String(1 + Math.floor(rnd() * 12)).padStart(2, '0');
     const day = String(1 + Math.floor(rnd() * 28)).padStart(2, '0');
-    return pick([`${y}-${m}-${day}`, `${y}-${m}-${day}`, `${y}-${m}-${day} 10:24:00`, '0000-00-00', `${y}-02-30`, null]);
+    return pick([
+      `${y}-${m}-${day}`,
+      `${y}-${m}-${day}`,
+      `${y}-${m}-${day} 10:24:00`,
+      '0000-00-00',
+      `${y}-02-30`,
+      null,
+    ]);
   }
 
   rmSync(file, { force: true });
@@ -94,8 +170,28 @@ export function generateLegacyCrm(file: string, options: GenerateOptions = {}): 
       const first = pick(FIRST);
       const last = pick(LAST);
       const row = again
-        ? [id, String(again[1] ?? '').toUpperCase() || null, again[2], phone(), again[4], again[5], again[6], again[7], created()]
-        : [id, name(first, last), email(first, last), phone(), chance(0.1) ? null : `${1 + Math.floor(rnd() * 999)} ${pick(STREETS)}`, chance(0.05) ? null : pick(CITIES), chance(0.1) ? null : String(10000 + Math.floor(rnd() * 89999)), pick(['A', 'A', 'A', 'I', 'L', ' a ', 'X', null]), created()];
+        ? [
+            id,
+            String(again[1] ?? '').toUpperCase() || null,
+            again[2],
+            phone(),
+            again[4],
+            again[5],
+            again[6],
+            again[7],
+            created(),
+          ]
+        : [
+            id,
+            name(first, last),
+            email(first, last),
+            phone(),
+            chance(0.1) ? null : `${1 + Math.floor(rnd() * 999)} ${pick(STREETS)}`,
+            chance(0.05) ? null : pick(CITIES),
+            chance(0.1) ? null : String(10000 + Math.floor(rnd() * 89999)),
+            pick(['A', 'A', 'A', 'I', 'L', ' a ', 'X', null]),
+            created(),
+          ];
       if (!again) people.push(row);
       insert.run(row);
     }

@@ -60,13 +60,65 @@ const USERS: [number, string, string, string, string][] = [
   [7, 'tberg', 'Tom', 'Berg', 'tom.berg@example.com'],
   [8, 'mgone', 'Max', 'Gone', 'max.gone@example.com'],
 ];
-const FIRST = ['José', 'Mary', 'Wei', 'Søren', 'Aisha', 'Jean-Luc', 'Priya', 'Zoë', 'John', 'Anna', 'Olusegun', 'María José', 'Chloé', 'Mark'];
-const LAST = ['Müller', 'Smith', 'Nguyen', 'Østergaard', "O'Brien", 'da Silva', 'Kowalski', 'Zhang', 'van der Berg', 'García', 'Lee', 'Novak'];
-const COMPANY = ['Acme', 'Globex', 'Initech', 'Umbrella', 'Stark', 'Wayne', 'Hooli', 'Vandelay', 'Soylent', 'Tyrell', 'Cyberdyne', 'Wonka'];
+const FIRST = [
+  'José',
+  'Mary',
+  'Wei',
+  'Søren',
+  'Aisha',
+  'Jean-Luc',
+  'Priya',
+  'Zoë',
+  'John',
+  'Anna',
+  'Olusegun',
+  'María José',
+  'Chloé',
+  'Mark',
+];
+const LAST = [
+  'Müller',
+  'Smith',
+  'Nguyen',
+  'Østergaard',
+  "O'Brien",
+  'da Silva',
+  'Kowalski',
+  'Zhang',
+  'van der Berg',
+  'García',
+  'Lee',
+  'Novak',
+];
+const COMPANY = [
+  'Acme',
+  'Globex',
+  'Initech',
+  'Umbrella',
+  'Stark',
+  'Wayne',
+  'Hooli',
+  'Vandelay',
+  'Soylent',
+  'Tyrell',
+  'Cyberdyne',
+  'Wonka',
+];
 const SUFFIX = ['Ltd', 'GmbH', 'Inc.', 'S.A.', 'AB', 'LLC', 'Oy', 'BV'];
 const DOMAINS = ['gmail.com', 'yahoo.co.uk', 'outlook.com', 'web.de', 'orange.fr', 'hotmail.com', 'proton.me'];
 /** vtiger's sales stages, and two that users typed into an imported list. */
-const STAGES = ['Prospecting', 'Qualification', 'Needs Analysis', 'Value Proposition', 'Id. Decision Makers', 'Perception Analysis', 'Proposal/Price Quote', 'Negotiation/Review', 'Closed Won', 'Closed Lost'];
+const STAGES = [
+  'Prospecting',
+  'Qualification',
+  'Needs Analysis',
+  'Value Proposition',
+  'Id. Decision Makers',
+  'Perception Analysis',
+  'Proposal/Price Quote',
+  'Negotiation/Review',
+  'Closed Won',
+  'Closed Lost',
+];
 const STRAY_STAGES = ['Closed-Won', 'Negotiaton'];
 
 type Db = mysql.Connection;
@@ -99,7 +151,10 @@ function phone(w: World): string | null {
 }
 
 function email(w: World, first: string, last: string): string | null {
-  const local = `${first}.${last}`.toLowerCase().normalize('NFD').replace(/[^a-z.]/g, '');
+  const local = `${first}.${last}`
+    .toLowerCase()
+    .normalize('NFD')
+    .replace(/[^a-z.]/g, '');
   const address = `${local}@${pick(w, DOMAINS)}`;
   const r = w.rnd();
   if (r < 0.65) return address;
@@ -117,58 +172,133 @@ async function entity(w: World, setype: string, label: string, deleted = false):
   const id = w.next++;
   w.clock += 60_000 + Math.floor(w.rnd() * 600_000);
   const owner = pick(w, USERS)[0];
-  await w.db.query('INSERT INTO vtiger_crmentity (crmid, smcreatorid, smownerid, modifiedby, setype, description, createdtime, modifiedtime, deleted, label) VALUES (?,?,?,?,?,?,?,?,?,?)', [
-    id, owner, owner, owner, setype, chance(w, 0.2) ? `Imported from the ${setype.toLowerCase()} list` : null, stamp(w.clock), stamp(w.clock), deleted ? 1 : 0, label,
-  ]);
+  await w.db.query(
+    'INSERT INTO vtiger_crmentity (crmid, smcreatorid, smownerid, modifiedby, setype, description, createdtime, modifiedtime, deleted, label) VALUES (?,?,?,?,?,?,?,?,?,?)',
+    [
+      id,
+      owner,
+      owner,
+      owner,
+      setype,
+      chance(w, 0.2) ? `Imported from the ${setype.toLowerCase()} list` : null,
+      stamp(w.clock),
+      stamp(w.clock),
+      deleted ? 1 : 0,
+      label,
+    ],
+  );
   return id;
 }
 
 async function account(w: World): Promise<number> {
-  const name = `${pick(w, COMPANY)} ${pick(w, ['', 'Nordic ', 'Global ', 'Digital '])}${pick(w, SUFFIX)}`.replace(/\s+/g, ' ');
+  const name = `${pick(w, COMPANY)} ${pick(w, ['', 'Nordic ', 'Global ', 'Digital '])}${pick(w, SUFFIX)}`.replace(
+    /\s+/g,
+    ' ',
+  );
   const id = await entity(w, 'Accounts', name, chance(w, 0.06));
   const site = `${name.split(' ')[0]?.toLowerCase()}-${id}.com`;
-  await w.db.query('INSERT INTO vtiger_account (accountid, account_no, accountname, phone, email1, website, industry, employees) VALUES (?,?,?,?,?,?,?,?)', [
-    id, `ACC${id}`, chance(w, 0.05) ? `  ${name.toUpperCase()} ` : name, phone(w), chance(w, 0.6) ? `info@${site}` : null, chance(w, 0.5) ? `www.${site}` : `https://${site}/`, pick(w, ['Banking', 'Retail', 'Technology', null]), Math.floor(w.rnd() * 500),
-  ]);
-  await w.db.query('INSERT INTO vtiger_accountbillads (accountaddressid, bill_street, bill_city, bill_code, bill_country) VALUES (?,?,?,?,?)', [
-    id, `${Math.floor(w.rnd() * 200) + 1} ${pick(w, ['Main St', 'Rue de Rivoli', 'Hauptstraße', 'Baker Street'])}`, pick(w, ['Springfield', 'Paris', 'Berlin', 'London']), String(Math.floor(w.rnd() * 90000) + 10000), pick(w, ['USA', 'France', 'Germany', 'UK', ''])
-  ]);
+  await w.db.query(
+    'INSERT INTO vtiger_account (accountid, account_no, accountname, phone, email1, website, industry, employees) VALUES (?,?,?,?,?,?,?,?)',
+    [
+      id,
+      `ACC${id}`,
+      chance(w, 0.05) ? `  ${name.toUpperCase()} ` : name,
+      phone(w),
+      chance(w, 0.6) ? `info@${site}` : null,
+      chance(w, 0.5) ? `www.${site}` : `https://${site}/`,
+      pick(w, ['Banking', 'Retail', 'Technology', null]),
+      Math.floor(w.rnd() * 500),
+    ],
+  );
+  await w.db.query(
+    'INSERT INTO vtiger_accountbillads (accountaddressid, bill_street, bill_city, bill_code, bill_country) VALUES (?,?,?,?,?)',
+    [
+      id,
+      `${Math.floor(w.rnd() * 200) + 1} ${pick(w, ['Main St', 'Rue de Rivoli', 'Hauptstraße', 'Baker Street'])}`,
+      pick(w, ['Springfield', 'Paris', 'Berlin', 'London']),
+      String(Math.floor(w.rnd() * 90000) + 10000),
+      pick(w, ['USA', 'France', 'Germany', 'UK', '']),
+    ],
+  );
   return id;
 }
 
-async function contact(w: World, accounts: readonly number[], family?: { last: string; email: string | null }): Promise<number> {
+async function contact(
+  w: World,
+  accounts: readonly number[],
+  family?: { last: string; email: string | null },
+): Promise<number> {
   const first = pick(w, FIRST);
   const last = family?.last ?? pick(w, LAST);
   const id = await entity(w, 'Contacts', `${first} ${last}`, chance(w, 0.06));
   // Most work for an account (some of them deleted since); some for none: vtiger stores 0 or NULL then.
   const accountid = chance(w, 0.85) ? pick(w, accounts) : chance(w, 0.5) ? 0 : null;
   const lastname = chance(w, 0.06) ? last.toUpperCase() : last;
-  await w.db.query('INSERT INTO vtiger_contactdetails (contactid, contact_no, accountid, salutation, firstname, lastname, email, phone, mobile, title, secondaryemail) VALUES (?,?,?,?,?,?,?,?,?,?,?)', [
-    id, `CON${id}`, accountid, pick(w, ['Mr.', 'Ms.', 'Dr.', '--None--', null]), chance(w, 0.03) ? null : first, lastname, family ? family.email : email(w, first, last), phone(w), phone(w), pick(w, ['CEO', 'Buyer', 'IT Manager', null]), chance(w, 0.1) ? email(w, first, last) : null,
-  ]);
-  await w.db.query('INSERT INTO vtiger_contactaddress (contactaddressid, mailingstreet, mailingcity, mailingzip, mailingcountry) VALUES (?,?,?,?,?)', [
-    id, chance(w, 0.8) ? `${Math.floor(w.rnd() * 90) + 1} Elm Street` : '', pick(w, ['Austin', 'Lyon', 'München', 'Oslo']), String(Math.floor(w.rnd() * 90000) + 10000), pick(w, ['United States', 'FR', 'Deutschland', 'Norway', '']),
-  ]);
+  await w.db.query(
+    'INSERT INTO vtiger_contactdetails (contactid, contact_no, accountid, salutation, firstname, lastname, email, phone, mobile, title, secondaryemail) VALUES (?,?,?,?,?,?,?,?,?,?,?)',
+    [
+      id,
+      `CON${id}`,
+      accountid,
+      pick(w, ['Mr.', 'Ms.', 'Dr.', '--None--', null]),
+      chance(w, 0.03) ? null : first,
+      lastname,
+      family ? family.email : email(w, first, last),
+      phone(w),
+      phone(w),
+      pick(w, ['CEO', 'Buyer', 'IT Manager', null]),
+      chance(w, 0.1) ? email(w, first, last) : null,
+    ],
+  );
+  await w.db.query(
+    'INSERT INTO vtiger_contactaddress (contactaddressid, mailingstreet, mailingcity, mailingzip, mailingcountry) VALUES (?,?,?,?,?)',
+    [
+      id,
+      chance(w, 0.8) ? `${Math.floor(w.rnd() * 90) + 1} Elm Street` : '',
+      pick(w, ['Austin', 'Lyon', 'München', 'Oslo']),
+      String(Math.floor(w.rnd() * 90000) + 10000),
+      pick(w, ['United States', 'FR', 'Deutschland', 'Norway', '']),
+    ],
+  );
   return id;
 }
 
 async function deal(w: World, accounts: readonly number[], contacts: readonly number[]): Promise<number> {
-  const name = `${pick(w, ['Renewal', 'Upgrade', 'New licences', 'Pilot', 'Support'])} ${pick(w, ['Q1', 'Q2', '2026', 'EMEA', ''])}`.trim();
+  const name =
+    `${pick(w, ['Renewal', 'Upgrade', 'New licences', 'Pilot', 'Support'])} ${pick(w, ['Q1', 'Q2', '2026', 'EMEA', ''])}`.trim();
   const id = await entity(w, 'Potentials', name, chance(w, 0.06));
   // A deal is on an account or on a contact (related_to), and may name its contact person (contact_id).
   const onContact = chance(w, 0.3);
   const stage = chance(w, 0.04) ? pick(w, STRAY_STAGES) : pick(w, STAGES);
-  await w.db.query('INSERT INTO vtiger_potential (potentialid, potential_no, related_to, potentialname, amount, closingdate, probability, sales_stage, contact_id) VALUES (?,?,?,?,?,?,?,?,?)', [
-    id, `POT${id}`, onContact ? pick(w, contacts) : pick(w, accounts), name, Math.round(w.rnd() * 5_000_000) / 100, chance(w, 0.05) ? '0000-00-00' : `2026-${String(1 + Math.floor(w.rnd() * 12)).padStart(2, '0')}-15`,
-    chance(w, 0.02) ? 150 : Math.floor(w.rnd() * 101), stage, chance(w, 0.6) ? pick(w, contacts) : null,
-  ]);
+  await w.db.query(
+    'INSERT INTO vtiger_potential (potentialid, potential_no, related_to, potentialname, amount, closingdate, probability, sales_stage, contact_id) VALUES (?,?,?,?,?,?,?,?,?)',
+    [
+      id,
+      `POT${id}`,
+      onContact ? pick(w, contacts) : pick(w, accounts),
+      name,
+      Math.round(w.rnd() * 5_000_000) / 100,
+      chance(w, 0.05) ? '0000-00-00' : `2026-${String(1 + Math.floor(w.rnd() * 12)).padStart(2, '0')}-15`,
+      chance(w, 0.02) ? 150 : Math.floor(w.rnd() * 101),
+      stage,
+      chance(w, 0.6) ? pick(w, contacts) : null,
+    ],
+  );
   return id;
 }
 
 async function comment(w: World, parents: readonly number[]): Promise<number> {
   const id = await entity(w, 'ModComments', 'comment', chance(w, 0.04));
-  const text = pick(w, ['Called, no answer.', 'Sent the quote & the terms <draft>.', 'Wants a demo next week.\nFollow up on Monday.', 'Price too high — revisit in Q3.']);
-  await w.db.query('INSERT INTO vtiger_modcomments (modcommentsid, commentcontent, related_to, userid) VALUES (?,?,?,?)', [id, text, pick(w, parents), pick(w, USERS)[0]]);
+  const text = pick(w, [
+    'Called, no answer.',
+    'Sent the quote & the terms <draft>.',
+    'Wants a demo next week.\nFollow up on Monday.',
+    'Price too high — revisit in Q3.',
+  ]);
+  await w.db.query(
+    'INSERT INTO vtiger_modcomments (modcommentsid, commentcontent, related_to, userid) VALUES (?,?,?,?)',
+    [id, text, pick(w, parents), pick(w, USERS)[0]],
+  );
   return id;
 }
 
@@ -184,7 +314,11 @@ export async function seedVtiger(url: string, options: VtigerOptions = {}): Prom
   const db = await connect(url);
   try {
     for (const sql of TABLES) await db.query(`${sql} ENGINE=InnoDB DEFAULT CHARSET=utf8mb3`);
-    for (const [id, user, first, last, mail] of USERS) await db.query('INSERT INTO vtiger_users (id, user_name, first_name, last_name, email1, status) VALUES (?,?,?,?,?,?)', [id, user, first, last, mail, id === 8 ? 'Inactive' : 'Active']);
+    for (const [id, user, first, last, mail] of USERS)
+      await db.query(
+        'INSERT INTO vtiger_users (id, user_name, first_name, last_name, email1, status) VALUES (?,?,?,?,?,?)',
+        [id, user, first, last, mail, id === 8 ? 'Inactive' : 'Active'],
+      );
     const w: World = { db, rnd: seededRandom(options.seed ?? 7), next: 1000, clock: Date.UTC(2019, 0, 7) };
     const accounts: number[] = [];
     for (let i = 0; i < (options.accounts ?? 120); i++) accounts.push(await account(w));
@@ -193,14 +327,16 @@ export async function seedVtiger(url: string, options: VtigerOptions = {}): Prom
       const id = await contact(w, accounts);
       contacts.push(id);
       // A family shares one address: same last name, same email, another person.
-      if (chance(w, 0.05)) contacts.push(await contact(w, accounts, { last: pick(w, LAST), email: `family.${id}@${pick(w, DOMAINS)}` }));
+      if (chance(w, 0.05))
+        contacts.push(await contact(w, accounts, { last: pick(w, LAST), email: `family.${id}@${pick(w, DOMAINS)}` }));
     }
     const deals: number[] = [];
     for (let i = 0; i < accounts.length * 2; i++) deals.push(await deal(w, accounts, contacts));
     // Comments on accounts, contacts and deals, and on trouble tickets (HelpDesk), which are not migrated.
     const tickets: number[] = [];
     for (let i = 0; i < 10; i++) tickets.push(await entity(w, 'HelpDesk', 'ticket'));
-    for (let i = 0; i < accounts.length * 5; i++) await comment(w, chance(w, 0.03) ? tickets : pick(w, [accounts, contacts, deals]));
+    for (let i = 0; i < accounts.length * 5; i++)
+      await comment(w, chance(w, 0.03) ? tickets : pick(w, [accounts, contacts, deals]));
     return w.next - 1000;
   } finally {
     await db.end();
@@ -216,14 +352,29 @@ export async function seedVtiger(url: string, options: VtigerOptions = {}): Prom
 export async function dayOfChanges(url: string, options: { seed?: number } = {}): Promise<void> {
   const db = await connect(url);
   try {
-    const [[top]] = (await db.query('SELECT MAX(crmid) AS id, UNIX_TIMESTAMP(MAX(modifiedtime)) AS t FROM vtiger_crmentity')) as unknown as [{ id: number; t: number }[]];
-    const w: World = { db, rnd: seededRandom(options.seed ?? 8), next: Number(top?.id) + 1, clock: Number(top?.t) * 1000 + 3_600_000 };
-    const ids = async (sql: string) => ((await db.query(sql)) as unknown as [{ id: number }[]])[0].map((r) => Number(r.id));
-    const accounts = await ids("SELECT crmid AS id FROM vtiger_crmentity WHERE setype = 'Accounts' AND deleted = 0 ORDER BY crmid");
-    const contacts = await ids("SELECT crmid AS id FROM vtiger_crmentity WHERE setype = 'Contacts' AND deleted = 0 ORDER BY crmid");
+    const [[top]] = (await db.query(
+      'SELECT MAX(crmid) AS id, UNIX_TIMESTAMP(MAX(modifiedtime)) AS t FROM vtiger_crmentity',
+    )) as unknown as [{ id: number; t: number }[]];
+    const w: World = {
+      db,
+      rnd: seededRandom(options.seed ?? 8),
+      next: Number(top?.id) + 1,
+      clock: Number(top?.t) * 1000 + 3_600_000,
+    };
+    const ids = async (sql: string) =>
+      ((await db.query(sql)) as unknown as [{ id: number }[]])[0].map((r) => Number(r.id));
+    const accounts = await ids(
+      "SELECT crmid AS id FROM vtiger_crmentity WHERE setype = 'Accounts' AND deleted = 0 ORDER BY crmid",
+    );
+    const contacts = await ids(
+      "SELECT crmid AS id FROM vtiger_crmentity WHERE setype = 'Contacts' AND deleted = 0 ORDER BY crmid",
+    );
     const touch = async (id: number) => {
       w.clock += 60_000;
-      await db.query('UPDATE vtiger_crmentity SET modifiedtime = ?, modifiedby = 5 WHERE crmid = ?', [stamp(w.clock), id]);
+      await db.query('UPDATE vtiger_crmentity SET modifiedtime = ?, modifiedby = 5 WHERE crmid = ?', [
+        stamp(w.clock),
+        id,
+      ]);
     };
     for (let i = 0; i < 3; i++) accounts.push(await account(w));
     for (let i = 0; i < 12; i++) contacts.push(await contact(w, accounts));
@@ -231,7 +382,10 @@ export async function dayOfChanges(url: string, options: { seed?: number } = {})
     for (let i = 0; i < 15; i++) await comment(w, contacts);
     // New emails, some of them of a deal's contact person: the deal shows it, and re-syncs through its joined cursor.
     for (const id of contacts.slice(0, 60).filter((_c, i) => i % 4 === 0)) {
-      await db.query("UPDATE vtiger_contactdetails SET email = CONCAT('new.', contactid, '@example.org') WHERE contactid = ?", [id]);
+      await db.query(
+        "UPDATE vtiger_contactdetails SET email = CONCAT('new.', contactid, '@example.org') WHERE contactid = ?",
+        [id],
+      );
       await touch(id);
     }
     // Moved to another account.
@@ -239,15 +393,23 @@ export async function dayOfChanges(url: string, options: { seed?: number } = {})
       await db.query('UPDATE vtiger_contactdetails SET accountid = ? WHERE contactid = ?', [pick(w, accounts), id]);
       await touch(id);
     }
-    const stages = await ids("SELECT crmid AS id FROM vtiger_crmentity WHERE setype = 'Potentials' AND deleted = 0 ORDER BY crmid LIMIT 5");
+    const stages = await ids(
+      "SELECT crmid AS id FROM vtiger_crmentity WHERE setype = 'Potentials' AND deleted = 0 ORDER BY crmid LIMIT 5",
+    );
     for (const id of stages) {
-      await db.query("UPDATE vtiger_potential SET sales_stage = 'Closed Won', probability = 100 WHERE potentialid = ?", [id]);
+      await db.query(
+        "UPDATE vtiger_potential SET sales_stage = 'Closed Won', probability = 100 WHERE potentialid = ?",
+        [id],
+      );
       await touch(id);
     }
-    const unreferenced = await ids(`SELECT e.crmid AS id FROM vtiger_crmentity e WHERE e.setype = 'Contacts' AND e.deleted = 0 AND e.crmid <= ${Number(top?.id)}
+    const unreferenced =
+      await ids(`SELECT e.crmid AS id FROM vtiger_crmentity e WHERE e.setype = 'Contacts' AND e.deleted = 0 AND e.crmid <= ${Number(top?.id)}
       AND NOT EXISTS (SELECT 1 FROM vtiger_potential p WHERE p.related_to = e.crmid OR p.contact_id = e.crmid)
       AND NOT EXISTS (SELECT 1 FROM vtiger_modcomments m WHERE m.related_to = e.crmid) ORDER BY e.crmid DESC LIMIT 4`);
-    const comments = await ids("SELECT crmid AS id FROM vtiger_crmentity WHERE setype = 'ModComments' AND deleted = 0 ORDER BY crmid LIMIT 3");
+    const comments = await ids(
+      "SELECT crmid AS id FROM vtiger_crmentity WHERE setype = 'ModComments' AND deleted = 0 ORDER BY crmid LIMIT 3",
+    );
     for (const id of [...unreferenced, ...comments]) {
       await db.query('UPDATE vtiger_crmentity SET deleted = 1 WHERE crmid = ?', [id]);
       await touch(id);

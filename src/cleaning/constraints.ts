@@ -6,26 +6,45 @@ import { changed } from './rule-helpers.js';
 const asText = (v: Value): string => (v instanceof Date ? v.toISOString() : String(v));
 
 /** A missing value (NULL, or only white space) is `required`: the field's `invalid:` policy decides. */
-defineStep({ name: 'required', kind: 'clean', takes: 'one', create: () => (input) => (isBlank(input as Value) ? invalid(input as Value, 'required') : ok(input as Value)) });
+defineStep({
+  name: 'required',
+  kind: 'clean',
+  takes: 'one',
+  create: () => (input) => (isBlank(input as Value) ? invalid(input as Value, 'required') : ok(input as Value)),
+});
 
 defineStep({
   name: 'regex',
   kind: 'clean',
   takes: 'one',
-  options: z.union([z.string(), z.strictObject({ pattern: z.string(), flags: z.string().regex(/^[imsu]*$/).optional() })]).refine(
-    (o) => {
-      try {
-        new RegExp(typeof o === 'string' ? o : o.pattern);
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    { message: 'not a valid regular expression' },
-  ),
+  options: z
+    .union([
+      z.string(),
+      z.strictObject({
+        pattern: z.string(),
+        flags: z
+          .string()
+          .regex(/^[imsu]*$/)
+          .optional(),
+      }),
+    ])
+    .refine(
+      (o) => {
+        try {
+          new RegExp(typeof o === 'string' ? o : o.pattern);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: 'not a valid regular expression' },
+    ),
   create: (o) => {
     const re = typeof o === 'string' ? new RegExp(o) : new RegExp(o.pattern, o.flags);
-    return (input) => (input === null || re.test(asText(input as Value)) ? ok(input as Value) : invalid(input as Value, 'pattern_mismatch'));
+    return (input) =>
+      input === null || re.test(asText(input as Value))
+        ? ok(input as Value)
+        : invalid(input as Value, 'pattern_mismatch');
   },
 });
 
@@ -35,7 +54,10 @@ defineStep({
   kind: 'clean',
   takes: 'one',
   options: z.number().int().min(0),
-  create: (max) => (input) => (input === null || [...asText(input as Value)].length <= max ? ok(input as Value) : invalid(input as Value, 'too_long')),
+  create: (max) => (input) =>
+    input === null || [...asText(input as Value)].length <= max
+      ? ok(input as Value)
+      : invalid(input as Value, 'too_long'),
 });
 
 /** One of a fixed list, compared ignoring case and surrounding spaces; the listed spelling is written. */
@@ -60,14 +82,19 @@ defineStep({
   name: 'range',
   kind: 'clean',
   takes: 'one',
-  options: z.strictObject({ min: z.union([z.number(), z.string()]).optional(), max: z.union([z.number(), z.string()]).optional() }),
-  create: ({ min, max }) => (input) => {
-    if (input === null) return ok(null);
-    const v = input as Value;
-    const numeric = typeof min === 'number' || typeof max === 'number';
-    const x: number | string = numeric ? Number(v) : asText(v);
-    if (numeric && Number.isNaN(x)) return invalid(v, 'not_a_number');
-    if ((min !== undefined && x < min) || (max !== undefined && x > max)) return invalid(v, 'out_of_range');
-    return ok(v);
-  },
+  options: z.strictObject({
+    min: z.union([z.number(), z.string()]).optional(),
+    max: z.union([z.number(), z.string()]).optional(),
+  }),
+  create:
+    ({ min, max }) =>
+    (input) => {
+      if (input === null) return ok(null);
+      const v = input as Value;
+      const numeric = typeof min === 'number' || typeof max === 'number';
+      const x: number | string = numeric ? Number(v) : asText(v);
+      if (numeric && Number.isNaN(x)) return invalid(v, 'not_a_number');
+      if ((min !== undefined && x < min) || (max !== undefined && x > max)) return invalid(v, 'out_of_range');
+      return ok(v);
+    },
 });

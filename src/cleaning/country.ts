@@ -10,9 +10,26 @@ for (const locale of [en, de, fr, es]) countries.registerLocale(locale);
 
 /** What CRMs hold that no ISO list does. */
 const ALIASES: Record<string, string> = {
-  uk: 'GB', 'u.k.': 'GB', england: 'GB', scotland: 'GB', wales: 'GB', 'northern ireland': 'GB', 'great britain': 'GB',
-  'u.s.': 'US', 'u.s.a.': 'US', america: 'US', 'united states of america': 'US', holland: 'NL', korea: 'KR', 'south korea': 'KR',
-  'north korea': 'KP', russia: 'RU', 'czech republic': 'CZ', 'ivory coast': 'CI', congo: 'CG', 'dr congo': 'CD',
+  uk: 'GB',
+  'u.k.': 'GB',
+  england: 'GB',
+  scotland: 'GB',
+  wales: 'GB',
+  'northern ireland': 'GB',
+  'great britain': 'GB',
+  'u.s.': 'US',
+  'u.s.a.': 'US',
+  america: 'US',
+  'united states of america': 'US',
+  holland: 'NL',
+  korea: 'KR',
+  'south korea': 'KR',
+  'north korea': 'KP',
+  russia: 'RU',
+  'czech republic': 'CZ',
+  'ivory coast': 'CI',
+  congo: 'CG',
+  'dr congo': 'CD',
 };
 
 /** A country name (English, German, French, Spanish) or ISO code to its ISO 3166-1 alpha-2 code; null when unknown. */

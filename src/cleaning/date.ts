@@ -89,7 +89,12 @@ function clean(input: string, withTime: boolean, options: DateOptions): StepResu
       hour = (hour % 12) + (meridiem.toLowerCase() === 'pm' ? 12 : 0);
     }
     if (hour > 23 || Number(mm ?? 0) > 59 || Number(ss ?? 0) > 59) return invalid(input, 'impossible_date');
-    const zone = rawZone === undefined ? '' : rawZone === 'Z' || rawZone.includes(':') ? rawZone : `${rawZone.slice(0, 3)}:${rawZone.slice(3)}`;
+    const zone =
+      rawZone === undefined
+        ? ''
+        : rawZone === 'Z' || rawZone.includes(':')
+          ? rawZone
+          : `${rawZone.slice(0, 3)}:${rawZone.slice(3)}`;
     value += `T${pad(hour)}:${pad(Number(mm ?? 0))}:${pad(Number(ss ?? 0))}${fraction ?? ''}${zone}`;
   }
   if (value !== input) issues.push({ code: 'reformatted', kind: 'fixed' });
@@ -97,9 +102,14 @@ function clean(input: string, withTime: boolean, options: DateOptions): StepResu
 }
 
 const fromDate = (value: Date, withTime: boolean): StepResult =>
-  Number.isNaN(value.getTime()) ? invalid(value, 'impossible_date') : ok(withTime ? value.toISOString() : value.toISOString().slice(0, 10));
+  Number.isNaN(value.getTime())
+    ? invalid(value, 'impossible_date')
+    : ok(withTime ? value.toISOString() : value.toISOString().slice(0, 10));
 
-for (const [name, withTime] of [['date', false], ['datetime', true]] as const) {
+for (const [name, withTime] of [
+  ['date', false],
+  ['datetime', true],
+] as const) {
   defineStep({
     name,
     kind: 'clean',

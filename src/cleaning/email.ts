@@ -12,7 +12,8 @@ import { domainCorrection, isPlaceholderDomain } from './mail-domains.js';
  * test/mapping.test.ts); it exists because isEmail costs ~1.7 µs a call and was a sixth of a full load's
  * CPU time in the benchmark profile. Whatever it does not match still goes to isEmail.
  */
-export const COMMON_EMAIL = /^(?=.{6,254}$)(?=[^@]{1,64}@)[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+export const COMMON_EMAIL =
+  /^(?=.{6,254}$)(?=[^@]{1,64}@)[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 export const EMAIL_OPTIONS = { allow_display_name: false, require_tld: true, allow_ip_domain: false } as const;
 
 export function isEmailAddress(address: string): boolean {
@@ -54,7 +55,8 @@ function repaired(address: string): { address: string; code: string } | undefine
   const display = /^(?:"[^"]*"|[^"<>]*)\s*<([^<>\s]+@[^<>\s]+)>$/.exec(address);
   if (display?.[1]) return { address: display[1], code: 'display_name_removed' };
   if (address.includes('@@')) return { address: address.replace(/@{2,}/g, '@'), code: 'double_at_fixed' };
-  if (!address.includes('@') && / at /.test(address)) return { address: address.replace(/\s+at\s+/, '@').replace(/\s+/g, ''), code: 'at_fixed' };
+  if (!address.includes('@') && / at /.test(address))
+    return { address: address.replace(/\s+at\s+/, '@').replace(/\s+/g, ''), code: 'at_fixed' };
   return undefined;
 }
 
@@ -96,7 +98,12 @@ defineStep({
         // Node's WHATWG URL converter (UTS #46): an empty answer is a label that is no domain in either form.
         const converted = options.idn === 'ascii' ? domainToASCII(domain) : domainToUnicode(domain);
         if (converted === '') return invalid(s, 'invalid_email');
-        if (converted !== domain) [domain, address, idn] = [converted, `${address.slice(0, at)}@${converted}`, options.idn === 'ascii' ? 'idn_encoded' : 'idn_decoded'];
+        if (converted !== domain)
+          [domain, address, idn] = [
+            converted,
+            `${address.slice(0, at)}@${converted}`,
+            options.idn === 'ascii' ? 'idn_encoded' : 'idn_decoded',
+          ];
       }
       const suggestion = domainCorrection(domain);
       // Most addresses pass with at most `normalized`: answered with shared issue lists, no allocation.

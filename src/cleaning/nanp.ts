@@ -13,7 +13,8 @@ import { getCountryCallingCode, isSupportedCountry, type CountryCode } from 'lib
  * path with libphonenumber-js on random numbers in every shape. The verdict itself always comes from
  * libphonenumber-js: the first number of each area code and exchange is parsed by it, the rest reuse its answer.
  */
-const NANP_SHAPE = /^\s*(?:(\+1)[\s.-]?|(1)[\s.-]?)?(?:\(([2-9]\d\d)\)\s?|([2-9]\d\d)[\s.-]?)([2-9]\d\d)[\s.-]?(\d{4})\s*$/;
+const NANP_SHAPE =
+  /^\s*(?:(\+1)[\s.-]?|(1)[\s.-]?)?(?:\(([2-9]\d\d)\)\s?|([2-9]\d\d)[\s.-]?)([2-9]\d\d)[\s.-]?(\d{4})\s*$/;
 
 /**
  * The ten national digits, and how the text began: `+1` (international: libphonenumber-js finds the country
@@ -35,4 +36,5 @@ export function isNanpCountry(country: CountryCode | undefined): boolean {
 }
 
 /** What decides a NANP number's verdict: the default country, how the text began, and the first six digits. */
-export const verdictKey = (country: CountryCode, n: NanpNumber): string => `${country}|${n.prefix}|${n.national.slice(0, 6)}`;
+export const verdictKey = (country: CountryCode, n: NanpNumber): string =>
+  `${country}|${n.prefix}|${n.national.slice(0, 6)}`;

@@ -2,7 +2,29 @@ import { defineStep } from '../mapping/steps.js';
 import { changed, textRule } from './rule-helpers.js';
 
 /** Words that stay lower case inside a name: van der Berg, de la Cruz, da Silva. */
-const LOWER = new Set(['van', 'von', 'der', 'den', 'de', 'del', 'della', 'di', 'da', 'do', 'dos', 'das', 'du', 'la', 'le', 'ter', 'ten', 'y', 'bin', 'binti', 'zu']);
+const LOWER = new Set([
+  'van',
+  'von',
+  'der',
+  'den',
+  'de',
+  'del',
+  'della',
+  'di',
+  'da',
+  'do',
+  'dos',
+  'das',
+  'du',
+  'la',
+  'le',
+  'ter',
+  'ten',
+  'y',
+  'bin',
+  'binti',
+  'zu',
+]);
 const UPPER = new Set(['ii', 'iii', 'iv', 'vi', 'vii', 'viii', 'md', 'dds', 'cpa', 'mba', 'rn', 'jd', 'dvm']);
 const SPECIAL: Record<string, string> = { phd: 'PhD', 'phd.': 'PhD.' };
 
@@ -32,8 +54,16 @@ export function properCaseName(name: string): string {
   if (letters === '' || (letters !== letters.toUpperCase() && letters !== letters.toLowerCase())) return name;
   return name
     .split(/(\s+|,)/)
-    .map((token, i, all) => (/^\s+$|^,$/.test(token) ? token : properWord(token, all.slice(0, i).some((t) => /\p{L}/u.test(t)) ? 1 : 0)))
+    .map((token, i, all) =>
+      /^\s+$|^,$/.test(token) ? token : properWord(token, all.slice(0, i).some((t) => /\p{L}/u.test(t)) ? 1 : 0),
+    )
     .join('');
 }
 
-defineStep({ name: 'person_name', kind: 'clean', takes: 'one', output: 'text', create: () => textRule((s) => changed(s, properCaseName(s.replace(/\s+/g, ' ').trim()), 'case_repaired')) });
+defineStep({
+  name: 'person_name',
+  kind: 'clean',
+  takes: 'one',
+  output: 'text',
+  create: () => textRule((s) => changed(s, properCaseName(s.replace(/\s+/g, ' ').trim()), 'case_repaired')),
+});

@@ -13,7 +13,9 @@ const PhoneOptions = z
     /** A source column holding the row's country (a name or a code), used before `country`. */
     country_from: z.string().optional(),
     /** How the number is written, or one of its parts for a CRM that stores them apart (see PARTS). */
-    format: z.enum(['e164', 'international', 'national', 'country', 'calling_code', 'national_number', 'extension']).optional(),
+    format: z
+      .enum(['e164', 'international', 'national', 'country', 'calling_code', 'national_number', 'extension'])
+      .optional(),
   })
   .optional();
 
@@ -73,14 +75,21 @@ export function formatPhone(text: string, country: CountryCode | undefined, styl
   if (!phone?.isValid()) {
     const length = validatePhoneNumberLength(text, country);
     if (length === 'TOO_SHORT' || length === 'TOO_LONG') return invalid(text, length.toLowerCase());
-    return invalid(text, phone ? 'invalid_phone' : length === 'INVALID_COUNTRY' ? 'unknown_country_code' : 'unparseable');
+    return invalid(
+      text,
+      phone ? 'invalid_phone' : length === 'INVALID_COUNTRY' ? 'unknown_country_code' : 'unparseable',
+    );
   }
   if (style === 'country') return phone.country ? ok(phone.country) : invalid(text, 'no_country');
   if (style === 'calling_code') return ok(phone.countryCallingCode);
   if (style === 'national_number') return ok(phone.nationalNumber);
   if (style === 'extension') return ok(phone.ext ?? null);
   const value =
-    style === 'international' ? phone.formatInternational() : style === 'national' ? phone.formatNational() : `${phone.number}${phone.ext ? `;ext=${phone.ext}` : ''}`;
+    style === 'international'
+      ? phone.formatInternational()
+      : style === 'national'
+        ? phone.formatNational()
+        : `${phone.number}${phone.ext ? `;ext=${phone.ext}` : ''}`;
   return value === text ? ok(value) : { value, issues: fixed('formatted') };
 }
 
@@ -97,7 +106,7 @@ defineStep({
   options: PhoneOptions,
   reads: (options) => (options?.country_from ? [options.country_from] : []),
   create: (options) => {
-    const fallback = options?.country ? (countryCode(options.country) as CountryCode | null) ?? undefined : undefined;
+    const fallback = options?.country ? ((countryCode(options.country) as CountryCode | null) ?? undefined) : undefined;
     const cache = new Map<string, StepResult>();
     /** NANP verdicts: null when valid (the value is +1 and the ten digits), else the invalid code. */
     const verdicts = new Map<string, string | null>();
@@ -131,7 +140,9 @@ defineStep({
         const value = `+1${nanp.national}`;
         return value === text ? ok(value) : { value, issues: fixed('formatted') };
       }
-      return remember(cache, CACHE_LIMIT, `${country ?? ''}|${text}`, () => formatPhone(text, country, options?.format));
+      return remember(cache, CACHE_LIMIT, `${country ?? ''}|${text}`, () =>
+        formatPhone(text, country, options?.format),
+      );
     }
   },
 });

@@ -13,9 +13,14 @@ defineStep({
   name: 'picklist',
   kind: 'clean',
   takes: 'one',
-  options: z.union([z.array(z.union([z.string(), z.number()])).min(1), z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))]),
+  options: z.union([
+    z.array(z.union([z.string(), z.number()])).min(1),
+    z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+  ]),
   create: (values) => {
-    const entries: [string, Value][] = Array.isArray(values) ? values.map((v) => [String(v), v]) : Object.entries(values);
+    const entries: [string, Value][] = Array.isArray(values)
+      ? values.map((v) => [String(v), v])
+      : Object.entries(values);
     const norm = (s: string) => s.replace(/\s+/g, ' ').trim().toLowerCase();
     const exact = new Map(entries);
     const loose = new Map(entries.map(([k, v]) => [norm(k), v]));
@@ -26,7 +31,11 @@ defineStep({
       // A value written exactly as listed is mapped as planned; one that matched only loosely is a correction.
       if (exact.has(text)) return ok(exact.get(text) ?? null);
       const key = norm(text);
-      if (!loose.has(key)) return { value: input as Value, issues: [{ code: 'unmapped_value', kind: 'invalid', detail: key.slice(0, 40) }] };
+      if (!loose.has(key))
+        return {
+          value: input as Value,
+          issues: [{ code: 'unmapped_value', kind: 'invalid', detail: key.slice(0, 40) }],
+        };
       return { value: loose.get(key) ?? null, issues: fixed('normalized') };
     };
   },

@@ -18,6 +18,7 @@ export function fixed(code: string): readonly StepIssue[] {
 }
 
 /** The value, reported as corrected with `code` when it differs from what came in. */
-export const changed = (before: string, after: Value, code: string): StepResult => (before === after ? ok(after) : { value: after, issues: fixed(code) });
+export const changed = (before: string, after: Value, code: string): StepResult =>
+  before === after ? ok(after) : { value: after, issues: fixed(code) };
 
 export const flag = (value: Value, code: string): StepResult => ({ value, issues: [{ code, kind: 'flag' }] });

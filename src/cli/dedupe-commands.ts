@@ -36,7 +36,8 @@ export async function mergesCommand(file: string, options: MergesCommandOptions,
   const plan = await commandPlan(file, options);
   const lines: unknown[][] = [];
   await listMerges(plan, (m) => {
-    if (options.explain === undefined || m.sourceKey === options.explain) lines.push([m.entity, m.sourceKey, m.survivorEntity, m.survivorKey, m.probability.toFixed(6), m.why]);
+    if (options.explain === undefined || m.sourceKey === options.explain)
+      lines.push([m.entity, m.sourceKey, m.survivorEntity, m.survivorKey, m.probability.toFixed(6), m.why]);
   });
   if (options.explain !== undefined) {
     if (lines.length === 0) {
@@ -44,20 +45,40 @@ export async function mergesCommand(file: string, options: MergesCommandOptions,
       return 1;
     }
     for (const [entity, key, survivorEntity, survivorKey, probability, why] of lines) {
-      io.out(`${String(entity)} ${String(key)} was merged into ${String(survivorEntity)} ${String(survivorKey)}, probability ${String(probability)}:`);
+      io.out(
+        `${String(entity)} ${String(key)} was merged into ${String(survivorEntity)} ${String(survivorKey)}, probability ${String(probability)}:`,
+      );
       for (const part of String(why).split('; ')) io.out(`  ${part}`);
     }
     return 0;
   }
-  await emit([['entity', 'source_key', 'survivor_entity', 'survivor_key', 'probability', 'why'], ...lines], options.csv, io, () => {
-    if (lines.length === 0) return io.err(`plan ${plan.name} merged no records on this target`);
-    io.out(table(['entity', 'merged key', 'survivor', 'probability', 'why'], lines.map((l) => [String(l[0]), String(l[1]), `${String(l[2])} ${String(l[3])}`, String(l[4]), String(l[5])]), 99));
-    io.out(`\n${int(lines.length)} record${lines.length === 1 ? '' : 's'} merged`);
-  });
+  await emit(
+    [['entity', 'source_key', 'survivor_entity', 'survivor_key', 'probability', 'why'], ...lines],
+    options.csv,
+    io,
+    () => {
+      if (lines.length === 0) return io.err(`plan ${plan.name} merged no records on this target`);
+      io.out(
+        table(
+          ['entity', 'merged key', 'survivor', 'probability', 'why'],
+          lines.map((l) => [String(l[0]), String(l[1]), `${String(l[2])} ${String(l[3])}`, String(l[4]), String(l[5])]),
+          99,
+        ),
+      );
+      io.out(`\n${int(lines.length)} record${lines.length === 1 ? '' : 's'} merged`);
+    },
+  );
   return 0;
 }
 
-const DECISIONS: Record<string, boolean> = { same: true, yes: true, match: true, different: false, no: false, distinct: false };
+const DECISIONS: Record<string, boolean> = {
+  same: true,
+  yes: true,
+  match: true,
+  different: false,
+  no: false,
+  distinct: false,
+};
 
 /**
  * Pairs in the review band: exported with an empty `decision` column (--csv), or read back with it filled
@@ -68,11 +89,24 @@ export async function reviewCommand(file: string, options: ReviewCommandOptions,
   if (options.decide) return decide(plan, options.decide, io);
   const pairs = await reviewPairs(plan);
   const header = ['entity_a', 'key_a', 'entity_b', 'key_b', 'probability', 'why', 'decision'];
-  await emit([header, ...pairs.map((p) => [p.entityA, p.keyA, p.entityB, p.keyB, p.probability.toFixed(6), p.why, ''])], options.csv, io, () => {
-    if (pairs.length === 0) return io.err(`plan ${plan.name} has no pairs awaiting review`);
-    io.out(table(['record a', 'record b', 'probability', 'why'], pairs.map((p) => [`${p.entityA} ${p.keyA}`, `${p.entityB} ${p.keyB}`, p.probability.toFixed(4), p.why]), 99));
-    io.out(`\n${int(pairs.length)} pair${pairs.length === 1 ? '' : 's'} to review: export with --csv FILE, fill in decision (same / different), read back with --decide FILE`);
-  });
+  await emit(
+    [header, ...pairs.map((p) => [p.entityA, p.keyA, p.entityB, p.keyB, p.probability.toFixed(6), p.why, ''])],
+    options.csv,
+    io,
+    () => {
+      if (pairs.length === 0) return io.err(`plan ${plan.name} has no pairs awaiting review`);
+      io.out(
+        table(
+          ['record a', 'record b', 'probability', 'why'],
+          pairs.map((p) => [`${p.entityA} ${p.keyA}`, `${p.entityB} ${p.keyB}`, p.probability.toFixed(4), p.why]),
+          99,
+        ),
+      );
+      io.out(
+        `\n${int(pairs.length)} pair${pairs.length === 1 ? '' : 's'} to review: export with --csv FILE, fill in decision (same / different), read back with --decide FILE`,
+      );
+    },
+  );
   return 0;
 }
 
@@ -81,24 +115,36 @@ async function decide(plan: Plan, file: string, io: Io): Promise<number> {
   try {
     rows = parse<Record<string, string>>(await readFile(file), { columns: true, skip_empty_lines: true, bom: true });
   } catch (cause) {
-    throw new CrmMigrateError('E_USAGE', `cannot read review decisions from ${file}: ${(cause as Error).message}`, { hint: 'export the pairs with crm-migrate review PLAN --csv FILE and fill in its decision column' });
+    throw new CrmMigrateError('E_USAGE', `cannot read review decisions from ${file}: ${(cause as Error).message}`, {
+      hint: 'export the pairs with crm-migrate review PLAN --csv FILE and fill in its decision column',
+    });
   }
   const decisions: PairDecision[] = [];
   let undecided = 0;
   for (const [i, row] of rows.entries()) {
     const missing = ['entity_a', 'key_a', 'entity_b', 'key_b', 'decision'].filter((c) => row[c] === undefined);
-    if (missing.length > 0) throw new CrmMigrateError('E_USAGE', `${file} has no column ${missing.join(', ')}`, { hint: 'use the file crm-migrate review PLAN --csv FILE wrote' });
+    if (missing.length > 0)
+      throw new CrmMigrateError('E_USAGE', `${file} has no column ${missing.join(', ')}`, {
+        hint: 'use the file crm-migrate review PLAN --csv FILE wrote',
+      });
     const verdict = (row.decision ?? '').trim().toLowerCase();
     if (verdict === '') {
       undecided += 1;
       continue;
     }
     const same = DECISIONS[verdict];
-    if (same === undefined) throw new CrmMigrateError('E_USAGE', `${file} line ${i + 2}: decision "${verdict}" is neither same nor different`, { hint: 'write same or different (or leave it empty to decide later)' });
+    if (same === undefined)
+      throw new CrmMigrateError(
+        'E_USAGE',
+        `${file} line ${i + 2}: decision "${verdict}" is neither same nor different`,
+        { hint: 'write same or different (or leave it empty to decide later)' },
+      );
     decisions.push({ entityA: row.entity_a, keyA: row.key_a, entityB: row.entity_b, keyB: row.key_b, same });
   }
   await decidePairs(plan, decisions);
   const same = decisions.filter((d) => d.same).length;
-  io.out(`recorded ${int(decisions.length)} decision${decisions.length === 1 ? '' : 's'} (${int(same)} same, ${int(decisions.length - same)} different)${undecided ? `; ${int(undecided)} left undecided` : ''}; the next run honours them (run --fresh to redo the merges)`);
+  io.out(
+    `recorded ${int(decisions.length)} decision${decisions.length === 1 ? '' : 's'} (${int(same)} same, ${int(decisions.length - same)} different)${undecided ? `; ${int(undecided)} left undecided` : ''}; the next run honours them (run --fresh to redo the merges)`,
+  );
   return 0;
 }

@@ -11,11 +11,23 @@ export interface HistoryCommandOptions extends PlanOptions {
 
 /** What an audit line's details say, in a few words: counts per entity, or the failure. */
 function describe(entry: AuditEntry): string {
-  const details = entry.details as { entities?: Record<string, Record<string, number>>; code?: string; message?: string } | null;
+  const details = entry.details as {
+    entities?: Record<string, Record<string, number>>;
+    code?: string;
+    message?: string;
+  } | null;
   if (!details) return '';
   if (details.code) return `${details.code}: ${details.message ?? ''}`;
   return Object.entries(details.entities ?? {})
-    .map(([name, c]) => `${name} ${Object.entries(c).filter(([, n]) => typeof n === 'number' && n > 0).map(([k, n]) => `${k} ${int(n)}`).join(', ') || 'nothing'}`)
+    .map(
+      ([name, c]) =>
+        `${name} ${
+          Object.entries(c)
+            .filter(([, n]) => typeof n === 'number' && n > 0)
+            .map(([k, n]) => `${k} ${int(n)}`)
+            .join(', ') || 'nothing'
+        }`,
+    )
     .join('; ');
 }
 
@@ -31,7 +43,13 @@ export async function historyCommand(file: string, options: HistoryCommandOption
     io.err(`plan ${plan.name} has no history on this target yet`);
     return 0;
   }
-  io.out(table(['when', 'command', 'outcome', 'run', 'user', 'version', 'plan hash', 'what'], entries.map((e) => [e.at, e.command, e.outcome, e.runId ?? '-', e.user, e.toolVersion, e.planHash, describe(e)]), 99));
+  io.out(
+    table(
+      ['when', 'command', 'outcome', 'run', 'user', 'version', 'plan hash', 'what'],
+      entries.map((e) => [e.at, e.command, e.outcome, e.runId ?? '-', e.user, e.toolVersion, e.planHash, describe(e)]),
+      99,
+    ),
+  );
   const last = entries.at(-1) as AuditEntry;
   io.out(`\n${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}; latest: ${last.source} -> ${last.target}`);
   return 0;

@@ -9,20 +9,40 @@ function formatEntity(e: EntityPreview): string {
   const lines = [`${e.entity}: ${e.from} (${int(e.sourceRows)} rows) -> ${e.into}`];
   if (e.create) {
     lines.push(`  ${e.into} does not exist: run will create it with columns`);
-    for (const c of e.create.columns) lines.push(`    ${c.name} ${c.type}${c.maxLength ? `(${c.maxLength})` : ''}${c.nullable ? '' : ' not null'}${e.create.primaryKey.includes(c.name) ? ' primary key' : ''}`);
+    for (const c of e.create.columns)
+      lines.push(
+        `    ${c.name} ${c.type}${c.maxLength ? `(${c.maxLength})` : ''}${c.nullable ? '' : ' not null'}${e.create.primaryKey.includes(c.name) ? ' primary key' : ''}`,
+      );
   }
   const quarantined = e.samples.filter((s) => s.after === null).length;
-  lines.push(`  sample of ${e.samples.length} rows: ${e.samples.length - quarantined} would be written, ${quarantined} quarantined`);
+  lines.push(
+    `  sample of ${e.samples.length} rows: ${e.samples.length - quarantined} would be written, ${quarantined} quarantined`,
+  );
   for (const s of e.samples) {
-    lines.push(`  key ${s.sourceKey}${s.after ? '' : '  QUARANTINED: ' + s.reasons.map((r) => `${r.field} ${r.rule}/${r.code}`).join(', ')}`);
-    lines.push(`    before ${Object.entries(s.before).map(([k, v]) => `${k}=${show(v)}`).join('  ')}`);
-    if (s.after) lines.push(`    after  ${Object.entries(s.after).map(([k, v]) => `${k}=${show(v)}`).join('  ')}`);
+    lines.push(
+      `  key ${s.sourceKey}${s.after ? '' : '  QUARANTINED: ' + s.reasons.map((r) => `${r.field} ${r.rule}/${r.code}`).join(', ')}`,
+    );
+    lines.push(
+      `    before ${Object.entries(s.before)
+        .map(([k, v]) => `${k}=${show(v)}`)
+        .join('  ')}`,
+    );
+    if (s.after)
+      lines.push(
+        `    after  ${Object.entries(s.after)
+          .map(([k, v]) => `${k}=${show(v)}`)
+          .join('  ')}`,
+      );
   }
   return lines.join('\n');
 }
 
 /** `plan`: the one place customer values are shown by design — a dry run is for looking at the data. */
-export async function planCommand(file: string, options: PlanOptions & { sample?: number; json?: boolean; showValues?: boolean }, io: Io): Promise<number> {
+export async function planCommand(
+  file: string,
+  options: PlanOptions & { sample?: number; json?: boolean; showValues?: boolean },
+  io: Io,
+): Promise<number> {
   const plan = await commandPlan(file, options);
   const preview = await previewPlan(plan, { sample: options.sample ?? 20, showValues: options.showValues });
   if (options.json) {

@@ -13,7 +13,9 @@ export interface PlanOptions {
 
 /** The plan a command works on: the one already loaded, or PLAN's part for `target`. */
 export function commandPlan(file: string, options: PlanOptions): Promise<Plan> {
-  return options.loaded ? Promise.resolve(options.loaded) : loadPlan(file, { allowPlaintextSecrets: options.allowPlaintextSecrets, target: options.target });
+  return options.loaded
+    ? Promise.resolve(options.loaded)
+    : loadPlan(file, { allowPlaintextSecrets: options.allowPlaintextSecrets, target: options.target });
 }
 
 /** The options of the commands that write: run and sync. */
@@ -24,7 +26,12 @@ export interface WriteOptions {
 }
 
 /** Why a run's quarantine is over the command's or the plan's limit, or undefined. */
-export function overQuarantineLimit(plan: Plan, options: WriteOptions, entities: Readonly<Record<string, Counts>>): string | undefined {
-  const limit = options.maxQuarantined === undefined ? plan.maxQuarantined : parseQuarantineLimit(options.maxQuarantined);
+export function overQuarantineLimit(
+  plan: Plan,
+  options: WriteOptions,
+  entities: Readonly<Record<string, Counts>>,
+): string | undefined {
+  const limit =
+    options.maxQuarantined === undefined ? plan.maxQuarantined : parseQuarantineLimit(options.maxQuarantined);
   return limit && quarantineOverLimit(Object.values(entities), limit);
 }

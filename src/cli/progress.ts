@@ -31,7 +31,8 @@ function bars(stream: NodeJS.WriteStream): ProgressView {
       stream,
       clearOnComplete: false,
       hideCursor: true,
-      format: ' {entity} |{bar}| {percentage}% {value}/{total} rows | {rate} rows/s | ETA {eta} | quarantined {quarantined}',
+      format:
+        ' {entity} |{bar}| {percentage}% {value}/{total} rows | {rate} rows/s | ETA {eta} | quarantined {quarantined}',
     },
     cliProgress.Presets.shades_classic,
   );
@@ -40,13 +41,26 @@ function bars(stream: NodeJS.WriteStream): ProgressView {
     update(p) {
       let entry = entries.get(p.entity);
       if (!entry) {
-        entry = { bar: multi.create(Math.max(p.total, p.counts.read), p.counts.read, { entity: p.entity.padEnd(12), rate: 0, eta: '--', quarantined: 0 }), start: Date.now(), startRead: p.counts.read };
+        entry = {
+          bar: multi.create(Math.max(p.total, p.counts.read), p.counts.read, {
+            entity: p.entity.padEnd(12),
+            rate: 0,
+            eta: '--',
+            quarantined: 0,
+          }),
+          start: Date.now(),
+          startRead: p.counts.read,
+        };
         entries.set(p.entity, entry);
       }
       const rows = p.counts.read - entry.startRead;
       const perSecond = rate(rows, Date.now() - entry.start);
       entry.bar.setTotal(Math.max(p.total, p.counts.read));
-      entry.bar.update(p.counts.read, { rate: int(perSecond), eta: timeLeft(p.total - p.counts.read, perSecond), quarantined: int(p.counts.quarantined) });
+      entry.bar.update(p.counts.read, {
+        rate: int(perSecond),
+        eta: timeLeft(p.total - p.counts.read, perSecond),
+        quarantined: int(p.counts.quarantined),
+      });
     },
     stop: () => multi.stop(),
   };
@@ -66,14 +80,20 @@ function lines(write: (line: string) => void, everyMs: number): ProgressView {
       if (!p.done && now - s.lastPrint < everyMs) return;
       s.lastPrint = now;
       const pct = p.total > 0 ? Math.min(100, Math.floor((p.counts.read * 100) / p.total)) : 100;
-      write(`${p.entity}: ${int(p.counts.read)}/${int(p.total)} rows (${pct}%), ${int(rate(p.counts.read - s.startRead, now - s.start))} rows/s, quarantined ${int(p.counts.quarantined)}${p.done ? ', done' : ''}`);
+      write(
+        `${p.entity}: ${int(p.counts.read)}/${int(p.total)} rows (${pct}%), ${int(rate(p.counts.read - s.startRead, now - s.start))} rows/s, quarantined ${int(p.counts.quarantined)}${p.done ? ', done' : ''}`,
+      );
     },
     stop: () => undefined,
   };
 }
 
 /** Bars when stderr is a terminal (and the caller writes to it), plain lines through `write` otherwise. */
-export function progressView(options: { quiet: boolean; write: (line: string) => void; terminal: boolean }): ProgressView | undefined {
+export function progressView(options: {
+  quiet: boolean;
+  write: (line: string) => void;
+  terminal: boolean;
+}): ProgressView | undefined {
   if (options.quiet) return undefined;
   return options.terminal ? bars(process.stderr) : lines(options.write, 5000);
 }

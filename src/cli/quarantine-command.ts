@@ -26,7 +26,8 @@ export interface QuarantineOptions extends PlanOptions {
 const reasonText = (row: QuarantinedRow): string => row.reasons.map((r) => `${r.field}:${r.rule}/${r.code}`).join('; ');
 
 /** A value as a CSV cell: NULL is an empty cell; objects (bytes) as JSON. */
-const cell = (value: unknown): string => (value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value));
+const cell = (value: unknown): string =>
+  value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
 
 /**
  * Lists quarantined rows (keys and reasons; the rows' values only with --show-values), exports them as CSV —
@@ -37,7 +38,10 @@ export async function quarantineCommand(file: string, options: QuarantineOptions
   if (options.retry) return retry(plan, options.retry, io);
   const values = options.showValues === true;
   const entities = plan.entities.filter((e) => !options.entity || e.name === options.entity);
-  if (options.entity && entities.length === 0) throw new CrmMigrateError('E_USAGE', `the plan has no entity "${options.entity}"`, { hint: `entities: ${plan.entities.map((e) => e.name).join(', ')}` });
+  if (options.entity && entities.length === 0)
+    throw new CrmMigrateError('E_USAGE', `the plan has no entity "${options.entity}"`, {
+      hint: `entities: ${plan.entities.map((e) => e.name).join(', ')}`,
+    });
   const columns = values ? quarantineColumns(entities) : [];
   const out = typeof options.csv === 'string' ? createWriteStream(options.csv) : undefined;
   const write = async (line: string) => {
@@ -49,7 +53,14 @@ export async function quarantineCommand(file: string, options: QuarantineOptions
     entity: options.entity,
     each: async (row) => {
       if (options.json) {
-        io.out(JSON.stringify({ entity: row.entity, sourceKey: row.sourceKey, reasons: row.reasons, ...(values ? { row: row.row } : {}) }));
+        io.out(
+          JSON.stringify({
+            entity: row.entity,
+            sourceKey: row.sourceKey,
+            reasons: row.reasons,
+            ...(values ? { row: row.row } : {}),
+          }),
+        );
       } else if (options.csv) {
         await write(stringify([[row.entity, row.sourceKey, reasonText(row), ...columns.map((c) => cell(row.row[c]))]]));
       } else {
@@ -62,9 +73,18 @@ export async function quarantineCommand(file: string, options: QuarantineOptions
     await finished(out);
   }
   if (!options.json && (!options.csv || out)) {
-    const where = out ? ` written to ${options.csv as string}${values ? '' : ' (without values: add --show-values to export them for fixing)'}` : '';
-    const from = runs.length > 1 ? `from ${runs.length} runs since the last fresh start (the latest ${run?.runId ?? ''})` : `in run ${runs[0] ?? run?.runId ?? ''}`;
-    io.err(run ? `${count} quarantined row${count === 1 ? '' : 's'} ${from}${where}` : `plan ${plan.name} has not run against this target yet`);
+    const where = out
+      ? ` written to ${options.csv as string}${values ? '' : ' (without values: add --show-values to export them for fixing)'}`
+      : '';
+    const from =
+      runs.length > 1
+        ? `from ${runs.length} runs since the last fresh start (the latest ${run?.runId ?? ''})`
+        : `in run ${runs[0] ?? run?.runId ?? ''}`;
+    io.err(
+      run
+        ? `${count} quarantined row${count === 1 ? '' : 's'} ${from}${where}`
+        : `plan ${plan.name} has not run against this target yet`,
+    );
   }
   return 0;
 }
@@ -79,18 +99,49 @@ async function retry(plan: Plan, file: string, io: Io): Promise<number> {
     result = await retryQuarantine(plan, parser as AsyncIterable<FixedRecord>);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new CrmMigrateError('E_USAGE', `cannot read ${file}: no such file`, { hint: 'give the CSV that `crm-migrate quarantine PLAN --csv FILE --show-values` wrote, with the values fixed' });
-    if (code === 'EACCES' || code === 'EISDIR') throw new CrmMigrateError('E_USAGE', `cannot read ${file}: ${code === 'EACCES' ? 'permission denied' : 'it is a folder'}`);
+    if (code === 'ENOENT')
+      throw new CrmMigrateError('E_USAGE', `cannot read ${file}: no such file`, {
+        hint: 'give the CSV that `crm-migrate quarantine PLAN --csv FILE --show-values` wrote, with the values fixed',
+      });
+    if (code === 'EACCES' || code === 'EISDIR')
+      throw new CrmMigrateError(
+        'E_USAGE',
+        `cannot read ${file}: ${code === 'EACCES' ? 'permission denied' : 'it is a folder'}`,
+      );
     // csv-parse quotes the cell it stopped at ("…, value is \"…\""): the message goes without it.
-    if (error instanceof CsvError) throw new CrmMigrateError('E_USAGE', `${file} is not a valid CSV file: ${error.message.replace(/,?\s*value is .*$/s, '')}`, { hint: 'check the quoting of the line it names; nothing was retried' });
+    if (error instanceof CsvError)
+      throw new CrmMigrateError(
+        'E_USAGE',
+        `${file} is not a valid CSV file: ${error.message.replace(/,?\s*value is .*$/s, '')}`,
+        { hint: 'check the quoting of the line it names; nothing was retried' },
+      );
     throw error;
   }
-  const rows = Object.entries(result.entities).map(([name, r]) => [name, int(r.retried), int(r.written), int(r.quarantined), int(r.skipped)]);
-  io.out(`retried into ${result.runs.map((r) => `run ${r.runId}`).join(', ')}:\n${table(['entity', 'retried', 'now written', 'still quarantined', 'skipped'], rows)}`);
+  const rows = Object.entries(result.entities).map(([name, r]) => [
+    name,
+    int(r.retried),
+    int(r.written),
+    int(r.quarantined),
+    int(r.skipped),
+  ]);
+  io.out(
+    `retried into ${result.runs.map((r) => `run ${r.runId}`).join(', ')}:\n${table(['entity', 'retried', 'now written', 'still quarantined', 'skipped'], rows)}`,
+  );
   for (const { runId, counts } of result.runs) {
-    const accounting = Object.entries(counts).map(([name, c]) => [name, int(c.read), int(c.written), int(c.merged), int(c.quarantined), int(c.filtered), balanced(c) ? 'ok' : 'MISMATCH']);
-    io.out(`\naccounting of run ${runId} now:\n${table(['entity', 'read', 'written', 'merged', 'quarantined', 'filtered', 'read = sum'], accounting)}`);
+    const accounting = Object.entries(counts).map(([name, c]) => [
+      name,
+      int(c.read),
+      int(c.written),
+      int(c.merged),
+      int(c.quarantined),
+      int(c.filtered),
+      balanced(c) ? 'ok' : 'MISMATCH',
+    ]);
+    io.out(
+      `\naccounting of run ${runId} now:\n${table(['entity', 'read', 'written', 'merged', 'quarantined', 'filtered', 'read = sum'], accounting)}`,
+    );
   }
-  if (Object.values(result.entities).some((r) => r.skipped > 0)) io.err('skipped rows are no longer in quarantine (already retried), or their key columns were edited');
+  if (Object.values(result.entities).some((r) => r.skipped > 0))
+    io.err('skipped rows are no longer in quarantine (already retried), or their key columns were edited');
   return result.runs.every((r) => Object.values(r.counts).every(balanced)) ? 0 : 1;
 }

@@ -22,7 +22,11 @@ export interface RunCommandOptions extends PlanOptions, WriteOptions {
 
 export async function runCommand(file: string, options: RunCommandOptions, io: Io): Promise<number> {
   const plan = await commandPlan(file, options);
-  const view = progressView({ quiet: options.quiet === true, write: (line) => io.err(line), terminal: io.terminal === true });
+  const view = progressView({
+    quiet: options.quiet === true,
+    write: (line) => io.err(line),
+    terminal: io.terminal === true,
+  });
   const stop = stopOnSignals((line) => io.err(line));
   // performance.now(): a short run is a few milliseconds, which Date.now() counts as none.
   const started = performance.now();
@@ -51,11 +55,28 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
     if (options.showValues) await listQuarantine(plan, { limit: 10, each: (row) => void samples.push(row) });
     const evidence = plan.entities.some((e) => e.dedupe) ? await matchEvidence(plan) : undefined;
     const html = renderRunReport({ summary, throughput, samples, evidence });
-    report = writeReport(html, { planFile: file, plan: plan.name, id: summary.runId, to: typeof options.report === 'string' ? options.report : undefined });
+    report = writeReport(html, {
+      planFile: file,
+      plan: plan.name,
+      id: summary.runId,
+      to: typeof options.report === 'string' ? options.report : undefined,
+    });
     io.err(`report: ${path.relative(process.cwd(), report) || report}`);
   }
   if (options.json) {
-    io.out(JSON.stringify({ plan: summary.plan, runId: summary.runId, status: summary.status, previousRunId: summary.previousRunId, entities: summary.entities, dedupe: summary.dedupe, quality: summary.quality, durationMs: summary.durationMs, report }));
+    io.out(
+      JSON.stringify({
+        plan: summary.plan,
+        runId: summary.runId,
+        status: summary.status,
+        previousRunId: summary.previousRunId,
+        entities: summary.entities,
+        dedupe: summary.dedupe,
+        quality: summary.quality,
+        durationMs: summary.durationMs,
+        report,
+      }),
+    );
   } else {
     io.out(formatSummary(summary));
   }
@@ -63,7 +84,9 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
   if (!Object.values(summary.entities).every(balanced)) return 1;
   const over = overQuarantineLimit(plan, options, summary.entities);
   if (over) {
-    io.err(`error: ${over}\nhint: see why with crm-migrate quarantine ${file}; fix the plan or the source, then run again (or raise max_quarantined)`);
+    io.err(
+      `error: ${over}\nhint: see why with crm-migrate quarantine ${file}; fix the plan or the source, then run again (or raise max_quarantined)`,
+    );
     return 1;
   }
   return summary.status === 'interrupted' ? 130 : 0;

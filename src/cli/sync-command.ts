@@ -15,8 +15,11 @@ export interface SyncCommandOptions extends PlanOptions, WriteOptions {
 function incrementLine(summary: RunSummary): string {
   const parts = Object.entries(summary.lag ?? {}).map(([name, lag]) => {
     const c = summary.entities[name];
-    const applied = c ? `read ${int(c.read)}, written ${int(c.written)}, quarantined ${int(c.quarantined)}, deleted ${int(c.deleted)}` : '';
-    const newest = lag.lastApplied === null ? 'nothing applied yet' : `newest change applied ${String(lag.lastApplied)}`;
+    const applied = c
+      ? `read ${int(c.read)}, written ${int(c.written)}, quarantined ${int(c.quarantined)}, deleted ${int(c.deleted)}`
+      : '';
+    const newest =
+      lag.lastApplied === null ? 'nothing applied yet' : `newest change applied ${String(lag.lastApplied)}`;
     return `${name}: ${applied}; lag ${int(lag.pending)} pending (${newest})`;
   });
   return `${new Date().toISOString()} ${summary.runId}${summary.status === 'interrupted' ? ' (stopped)' : ''} ${parts.join(' | ')}`;
@@ -29,7 +32,8 @@ function incrementLine(summary: RunSummary): string {
 export async function syncCommand(file: string, options: SyncCommandOptions, io: Io): Promise<number> {
   const plan = await commandPlan(file, options);
   const every = parseDuration(options.every ?? '30s');
-  if (every === undefined) throw new CrmMigrateError('E_USAGE', `--every "${options.every ?? ''}" is not a duration`, { hint: DURATION_HINT });
+  if (every === undefined)
+    throw new CrmMigrateError('E_USAGE', `--every "${options.every ?? ''}" is not a duration`, { hint: DURATION_HINT });
   const stop = stopOnSignals((line) => io.err(line));
   let code = 0;
   try {
@@ -38,16 +42,31 @@ export async function syncCommand(file: string, options: SyncCommandOptions, io:
       signal: stop.signal,
       wait: options.wait,
       onWarnings: (warnings) => io.err(formatIssues(warnings)),
-      onRetry: (error, failures, max) => io.err(`${new Date().toISOString()} increment failed (${failures} of ${max} in a row), retrying in ${options.every ?? '30s'}: ${error.message}`),
+      onRetry: (error, failures, max) =>
+        io.err(
+          `${new Date().toISOString()} increment failed (${failures} of ${max} in a row), retrying in ${options.every ?? '30s'}: ${error.message}`,
+        ),
       onIncrement: (summary) => {
-        io.out(options.json ? JSON.stringify({ at: new Date().toISOString(), runId: summary.runId, status: summary.status, entities: summary.entities, lag: summary.lag }) : incrementLine(summary));
+        io.out(
+          options.json
+            ? JSON.stringify({
+                at: new Date().toISOString(),
+                runId: summary.runId,
+                status: summary.status,
+                entities: summary.entities,
+                lag: summary.lag,
+              })
+            : incrementLine(summary),
+        );
         if (!Object.values(summary.entities).every(balanced)) {
           code = 1;
           return false;
         }
         const over = overQuarantineLimit(plan, options, summary.entities);
         if (over) {
-          io.err(`error: increment ${summary.runId}: ${over}\nhint: see why with crm-migrate quarantine ${file}; sync stopped so the quarantine does not keep growing`);
+          io.err(
+            `error: increment ${summary.runId}: ${over}\nhint: see why with crm-migrate quarantine ${file}; sync stopped so the quarantine does not keep growing`,
+          );
           code = 1;
           return false;
         }

@@ -20,7 +20,12 @@ export async function verifyCommand(file: string, options: VerifyCommandOptions,
   const summary = await verifyPlan(plan, { limit: options.limit, showValues: options.showValues });
   if (options.report !== false) {
     const id = `verify-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-    const report = writeReport(renderVerifyReport(summary), { planFile: file, plan: plan.name, id, to: typeof options.report === 'string' ? options.report : undefined });
+    const report = writeReport(renderVerifyReport(summary), {
+      planFile: file,
+      plan: plan.name,
+      id,
+      to: typeof options.report === 'string' ? options.report : undefined,
+    });
     io.err(`report: ${path.relative(process.cwd(), report) || report}`);
   }
   if (options.json) {
@@ -29,15 +34,30 @@ export async function verifyCommand(file: string, options: VerifyCommandOptions,
   }
   const columns = verifyColumns(summary.entities);
   const rows = summary.entities.map((e) => [e.entity, ...columns.counts(e).map(int)]);
-  const lines = [`verify ${summary.source} -> ${summary.target} (${(summary.durationMs / 1000).toFixed(1)} s)`, '', table(['entity', ...columns.names], rows)];
+  const lines = [
+    `verify ${summary.source} -> ${summary.target} (${(summary.durationMs / 1000).toFixed(1)} s)`,
+    '',
+    table(['entity', ...columns.names], rows),
+  ];
   const differing = summary.entities.filter((e) => e.differences.length > 0);
   if (differing.length > 0) {
-    lines.push('', `differences (the first ${options.limit ?? 20} per entity${options.showValues ? '' : '; values hidden, --show-values shows them'}):`);
-    const explain = { missing: 'in the source, not in the target', extra: 'in the target, not in the source', stale: 'quarantined now; the target holds an older version', changed: '' };
+    lines.push(
+      '',
+      `differences (the first ${options.limit ?? 20} per entity${options.showValues ? '' : '; values hidden, --show-values shows them'}):`,
+    );
+    const explain = {
+      missing: 'in the source, not in the target',
+      extra: 'in the target, not in the source',
+      stale: 'quarantined now; the target holds an older version',
+      changed: '',
+    };
     for (const e of differing) {
       for (const d of e.differences) {
-        lines.push(`  ${e.entity}  key ${d.key}  ${d.kind}  ${d.kind === 'changed' ? d.columns.join(', ') : explain[d.kind]}`);
-        for (const v of d.values ?? []) lines.push(`      ${v.column}: expected ${JSON.stringify(v.expected)}, found ${JSON.stringify(v.actual)}`);
+        lines.push(
+          `  ${e.entity}  key ${d.key}  ${d.kind}  ${d.kind === 'changed' ? d.columns.join(', ') : explain[d.kind]}`,
+        );
+        for (const v of d.values ?? [])
+          lines.push(`      ${v.column}: expected ${JSON.stringify(v.expected)}, found ${JSON.stringify(v.actual)}`);
       }
     }
   }

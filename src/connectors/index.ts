@@ -9,7 +9,13 @@ import { sqliteConnector } from './sqlite/sqlite-connector.js';
 import { schemeOf } from './url.js';
 
 /** Every connector the tool knows, by URL scheme. The one place that lists them. */
-const CONNECTORS: readonly Connector[] = [sqliteConnector, postgresConnector, mysqlConnector, csvConnector, jsonlConnector];
+const CONNECTORS: readonly Connector[] = [
+  sqliteConnector,
+  postgresConnector,
+  mysqlConnector,
+  csvConnector,
+  jsonlConnector,
+];
 
 export const SCHEMES: readonly string[] = CONNECTORS.flatMap((c) => c.schemes);
 
@@ -34,6 +40,8 @@ function connectorOrThrow(url: string): Connector {
   return connector;
 }
 
-export const openSource = (url: string, options: OpenOptions): Promise<Source> => connectorOrThrow(url).openSource(url, options);
-export const openTarget = (url: string, options: OpenOptions): Promise<Target> => connectorOrThrow(url).openTarget(url, options);
+export const openSource = (url: string, options: OpenOptions): Promise<Source> =>
+  connectorOrThrow(url).openSource(url, options);
+export const openTarget = (url: string, options: OpenOptions): Promise<Target> =>
+  connectorOrThrow(url).openTarget(url, options);
 export { redactUrl } from './url.js';

@@ -26,7 +26,7 @@ export function parseBlockingRule(text: string): BlockingRule | string {
     if (!m) return `"${piece}" is not a field or function(field)`;
     const fn = (m[1] ?? 'exact') as KeyFunction;
     if (!KEY_FUNCTIONS.includes(fn)) return `unknown key function ${m[1]}() — one of ${KEY_FUNCTIONS.join(', ')}`;
-    parts.push({ fn, field: (m[2] ?? m[3]) });
+    parts.push({ fn, field: m[2] ?? m[3] });
   }
   return { text, parts };
 }

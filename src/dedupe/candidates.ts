@@ -31,7 +31,11 @@ const TRAINING_PAIRS = 300_000;
  * The candidate pairs: records that agree on every part of at least one blocking rule. Each rule's blocks
  * are laid out in one array of record indexes (a million records, not a million small arrays).
  */
-export function candidatePairs(records: MatchRecords, rules: readonly BlockingRule[], options: { maxBlock: number; linkOnly: boolean }): Candidates {
+export function candidatePairs(
+  records: MatchRecords,
+  rules: readonly BlockingRule[],
+  options: { maxBlock: number; linkOnly: boolean },
+): Candidates {
   const n = records.count;
   let packed = new Float64Array(1 << 16);
   let size = 0;
@@ -52,7 +56,7 @@ export function candidatePairs(records: MatchRecords, rules: readonly BlockingRu
     for (let i = 0; i < n; i++) {
       let key = '';
       for (let k = 0; k < rule.parts.length; k++) {
-        const part = keyPart((rule.parts[k]).fn, columns[k]?.[i] ?? null);
+        const part = keyPart(rule.parts[k].fn, columns[k]?.[i] ?? null);
         if (part === null) {
           key = '';
           break;
@@ -72,11 +76,11 @@ export function candidatePairs(records: MatchRecords, rules: readonly BlockingRu
       block[i] = id;
     }
     const starts = new Int32Array(blockOf.size + 1);
-    for (let i = 0; i < n; i++) if ((block[i]) >= 0) (starts[(block[i]) + 1])++;
-    for (let b = 0; b < blockOf.size; b++) starts[b + 1] = (starts[b + 1]) + (starts[b]);
+    for (let i = 0; i < n; i++) if (block[i] >= 0) starts[block[i] + 1]++;
+    for (let b = 0; b < blockOf.size; b++) starts[b + 1] = starts[b + 1] + starts[b];
     const order = new Int32Array(starts[blockOf.size]);
     const fill = starts.slice(0, blockOf.size);
-    for (let i = 0; i < n; i++) if ((block[i]) >= 0) order[(fill[block[i]])++] = i;
+    for (let i = 0; i < n; i++) if (block[i] >= 0) order[fill[block[i]]++] = i;
     const tooBig = { blocks: 0, records: 0 };
     for (let b = 0; b < blockOf.size; b++) {
       const start = starts[b];
@@ -118,7 +122,8 @@ export function unpackPair(packed: number, count: number): [number, number] {
 }
 
 /** Where pair (a, b) sits in the sorted candidates, or -1. */
-export const findPair = (packed: Float64Array, count: number, a: number, b: number): number => findPacked(packed, packPair(a, b, count));
+export const findPair = (packed: Float64Array, count: number, a: number, b: number): number =>
+  findPacked(packed, packPair(a, b, count));
 
 /** Where a packed pair sits in the sorted candidates (binary search), or -1. */
 export function findPacked(packed: Float64Array, target: number): number {

@@ -5,7 +5,18 @@ import { sameNickname } from './nicknames.js';
 import { metaphone } from './phonetic.js';
 
 /** How a field is compared; each kind has its own agreement levels. */
-export const COMPARE_KINDS = ['first_name', 'last_name', 'name', 'email', 'phone', 'date', 'id', 'postcode', 'text', 'exact'] as const;
+export const COMPARE_KINDS = [
+  'first_name',
+  'last_name',
+  'name',
+  'email',
+  'phone',
+  'date',
+  'id',
+  'postcode',
+  'text',
+  'exact',
+] as const;
 export type CompareKind = (typeof COMPARE_KINDS)[number];
 
 /** A record's value of one field, prepared once so pairs compare without re-normalizing. */
@@ -41,7 +52,9 @@ export interface Comparison {
  */
 export function isAuditField(field: string): boolean {
   const f = field.toLowerCase();
-  return /(^|_)(created|updated|modified|changed|deleted|entered)(_|$)|last_?(update|modified|login|seen|activity|change)|timestamp|(^|_)(ts|mtime|ctime)$|_(at|by|on)$|^(date|time)_(entered|modified|created)/.test(f);
+  return /(^|_)(created|updated|modified|changed|deleted|entered)(_|$)|last_?(update|modified|login|seen|activity|change)|timestamp|(^|_)(ts|mtime|ctime)$|_(at|by|on)$|^(date|time)_(entered|modified|created)/.test(
+    f,
+  );
 }
 
 export function kindForField(field: string): CompareKind {
@@ -61,7 +74,10 @@ export function kindForField(field: string): CompareKind {
 
 export function normalizeText(value: Value): string | null {
   if (value === null) return null;
-  const text = (value instanceof Date ? value.toISOString().slice(0, 10) : String(value)).trim().toLowerCase().replace(/\s+/g, ' ');
+  const text = (value instanceof Date ? value.toISOString().slice(0, 10) : String(value))
+    .trim()
+    .toLowerCase()
+    .replace(/\s+/g, ' ');
   return text === '' ? null : text;
 }
 
@@ -80,7 +96,12 @@ const phonetic = (value: Value): Prepared | null => {
   const words = normalized.split(' ');
   const bare = (w: string) => w.replace(/[.,]/g, '');
   while (words.length > 1 && TITLES.has(bare(words[0]))) words.shift();
-  const suffix = words.length > 1 && SUFFIXES.has(bare(words.at(-1) as string)) ? bare(words.pop() as string).replace(/^jnr$/, 'jr').replace(/^snr$/, 'sr') : undefined;
+  const suffix =
+    words.length > 1 && SUFFIXES.has(bare(words.at(-1) as string))
+      ? bare(words.pop() as string)
+          .replace(/^jnr$/, 'jr')
+          .replace(/^snr$/, 'sr')
+      : undefined;
   const text = words.join(' ').replace(/,$/, '');
   return { text, code: metaphone(text), suffix };
 };
@@ -120,7 +141,8 @@ const editLevels = (a: Prepared, b: Prepared): number => {
   return d <= 1 ? 1 : d <= 2 ? 2 : 3;
 };
 
-const daysOf = (yyyymmdd: string): number => Date.UTC(Number(yyyymmdd.slice(0, 4)), Number(yyyymmdd.slice(4, 6)) - 1, Number(yyyymmdd.slice(6, 8))) / 86_400_000;
+const daysOf = (yyyymmdd: string): number =>
+  Date.UTC(Number(yyyymmdd.slice(0, 4)), Number(yyyymmdd.slice(4, 6)) - 1, Number(yyyymmdd.slice(6, 8))) / 86_400_000;
 
 function dateLevel(a: Prepared, b: Prepared): number {
   if (a.text === b.text || (a.code !== '' && a.code === b.code)) return 0;
@@ -141,16 +163,35 @@ function dateLevel(a: Prepared, b: Prepared): number {
 const emailLevel = (a: Prepared, b: Prepared): number => (a.text === b.text ? 0 : 1);
 
 const LEVELS: Record<CompareKind, Omit<Comparison, 'field' | 'kind'>> = {
-  first_name: { levels: ['exact', 'jw>=0.92 or nickname', 'jw>=0.88 or sounds alike', 'jw>=0.7', 'else'], prepare: phonetic, level: nameLevel(true), veto: 3 },
-  last_name: { levels: ['exact', 'jw>=0.92', 'jw>=0.88 or sounds alike', 'jw>=0.7', 'else'], prepare: phonetic, level: nameLevel(false), veto: 4 },
-  name: { levels: ['exact', 'jw>=0.92', 'jw>=0.88 or sounds alike', 'jw>=0.7', 'else'], prepare: phonetic, level: nameLevel(false), veto: 4 },
+  first_name: {
+    levels: ['exact', 'jw>=0.92 or nickname', 'jw>=0.88 or sounds alike', 'jw>=0.7', 'else'],
+    prepare: phonetic,
+    level: nameLevel(true),
+    veto: 3,
+  },
+  last_name: {
+    levels: ['exact', 'jw>=0.92', 'jw>=0.88 or sounds alike', 'jw>=0.7', 'else'],
+    prepare: phonetic,
+    level: nameLevel(false),
+    veto: 4,
+  },
+  name: {
+    levels: ['exact', 'jw>=0.92', 'jw>=0.88 or sounds alike', 'jw>=0.7', 'else'],
+    prepare: phonetic,
+    level: nameLevel(false),
+    veto: 4,
+  },
   email: { levels: ['exact', 'else'], prepare: plain, level: emailLevel },
   phone: {
     levels: ['same digits', 'same last 8 digits or one edit', 'else'],
     prepare: digitsOnly,
     level: (a, b) => (a.text === b.text ? 0 : a.code === b.code || editDistance(a.text, b.text, 1) <= 1 ? 1 : 2),
   },
-  date: { levels: ['exact', 'one typo or day/month swapped', 'within a year', 'within ten years', 'else'], prepare: dated, level: dateLevel },
+  date: {
+    levels: ['exact', 'one typo or day/month swapped', 'within a year', 'within ten years', 'else'],
+    prepare: dated,
+    level: dateLevel,
+  },
   id: { levels: ['exact', 'one edit', 'two edits', 'else'], prepare: plain, level: editLevels },
   postcode: { levels: ['exact', 'one edit', 'two edits', 'else'], prepare: plain, level: editLevels },
   text: {

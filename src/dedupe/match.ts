@@ -1,9 +1,27 @@
 import { seededRandom } from '../random.js';
 import type { BlockingRule } from './blocking.js';
-import { candidatePairs, findPacked, findPair, unpackPair, type MatchRecords, type SkippedBlocks } from './candidates.js';
+import {
+  candidatePairs,
+  findPacked,
+  findPair,
+  unpackPair,
+  type MatchRecords,
+  type SkippedBlocks,
+} from './candidates.js';
 import { clusterPairs } from './cluster.js';
 import type { Comparison, Prepared } from './compare.js';
-import { defaultM, estimatePrior, estimateU, levelWeights, NULL_LEVEL, patternsOf, priorWeight, probability, trainM, type FsModel } from './model.js';
+import {
+  defaultM,
+  estimatePrior,
+  estimateU,
+  levelWeights,
+  NULL_LEVEL,
+  patternsOf,
+  priorWeight,
+  probability,
+  trainM,
+  type FsModel,
+} from './model.js';
 
 export type { MatchRecords } from './candidates.js';
 
@@ -55,11 +73,18 @@ export interface MatchResult {
  * Finds the records that are the same customer: blocking → comparison vectors → EM → weights (with term
  * frequencies) → accepted pairs → guarded clusters. Decisions from review override the model both ways.
  */
-export function findMatches(records: MatchRecords, settings: MatchSettings, decisions: readonly PairDecision[] = []): MatchResult {
+export function findMatches(
+  records: MatchRecords,
+  settings: MatchSettings,
+  decisions: readonly PairDecision[] = [],
+): MatchResult {
   const n = records.count;
   const comparisons = settings.comparisons;
   const K = comparisons.length;
-  const { packed, byRule, skipped } = candidatePairs(records, settings.blocking, { maxBlock: settings.maxBlock, linkOnly: settings.linkOnly });
+  const { packed, byRule, skipped } = candidatePairs(records, settings.blocking, {
+    maxBlock: settings.maxBlock,
+    linkOnly: settings.linkOnly,
+  });
   const P = packed.length;
   const prepared: (Prepared | null)[][] = comparisons.map((c) => {
     const values = records.columns.get(c.field) ?? [];
@@ -67,9 +92,9 @@ export function findMatches(records: MatchRecords, settings: MatchSettings, deci
   });
   const vectors = new Uint8Array(P * K);
   const levelOf = (k: number, a: number, b: number): number => {
-    const x = (prepared[k])[a];
-    const y = (prepared[k])[b];
-    return x && y ? (comparisons[k]).level(x, y) : NULL_LEVEL;
+    const x = prepared[k][a];
+    const y = prepared[k][b];
+    return x && y ? comparisons[k].level(x, y) : NULL_LEVEL;
   };
   for (let p = 0; p < P; p++) {
     const [a, b] = unpackPair(packed[p], n);
@@ -84,9 +109,9 @@ export function findMatches(records: MatchRecords, settings: MatchSettings, deci
   /** What comparison k at level l says for a pair whose first record is a: exact agreement on a rare value says more than on a common one. */
   const fieldWeight = (k: number, l: number, a: number): number => {
     if (l === NULL_LEVEL) return 0;
-    const base = (weights[k])[l];
+    const base = weights[k][l];
     const freq = tf[k];
-    return l === 0 && freq ? base + freq.adjust(((prepared[k])[a] as Prepared).text) : base;
+    return l === 0 && freq ? base + freq.adjust((prepared[k][a] as Prepared).text) : base;
   };
   const evidence = new Float64Array(P);
   for (let p = 0; p < P; p++) {
@@ -95,9 +120,15 @@ export function findMatches(records: MatchRecords, settings: MatchSettings, deci
     for (let k = 0; k < K; k++) w += fieldWeight(k, vectors[p * K + k], a);
     evidence[p] = w;
   }
-  const model: FsModel = { lambda: estimatePrior(evidence, allPairsOf(n, settings.linkOnly ? records.group : undefined)), m, u, iterations };
+  const model: FsModel = {
+    lambda: estimatePrior(evidence, allPairsOf(n, settings.linkOnly ? records.group : undefined)),
+    m,
+    u,
+    iterations,
+  };
   const prior = priorWeight(model);
-  const fieldWeights = (a: number, levels: ArrayLike<number>) => comparisons.map((_c, k) => fieldWeight(k, levels[k], a));
+  const fieldWeights = (a: number, levels: ArrayLike<number>) =>
+    comparisons.map((_c, k) => fieldWeight(k, levels[k], a));
   const weight = evidence.map((e) => prior + e);
   const decided = new Map<number, boolean>();
   for (const d of decisions) {
@@ -105,7 +136,8 @@ export function findMatches(records: MatchRecords, settings: MatchSettings, deci
     if (p >= 0) decided.set(p, d.same);
   }
   const thresholdWeight = Math.log2(settings.threshold / (1 - settings.threshold));
-  const reviewWeight = settings.review === undefined ? thresholdWeight : Math.log2(settings.review / (1 - settings.review));
+  const reviewWeight =
+    settings.review === undefined ? thresholdWeight : Math.log2(settings.review / (1 - settings.review));
   // Names that disagree (a comparison's veto level) make a pair two people, never merged, at most reviewed,
   // unless something only one person has agrees: a date of birth or an id (FEBRL's records swap and mistype
   // names, and their birth dates and social security ids still say who is who). An email or a phone does not
@@ -115,7 +147,7 @@ export function findMatches(records: MatchRecords, settings: MatchSettings, deci
     comparisons.some((c, k) => {
       const level = vectors[p * K + k];
       return c.veto !== undefined && level !== NULL_LEVEL && level >= c.veto;
-    }) && !identity.some((k) => (vectors[p * K + k]) <= 1);
+    }) && !identity.some((k) => vectors[p * K + k] <= 1);
   const accepted: number[] = [];
   const review: [number, number, number][] = [];
   for (let p = 0; p < P; p++) {
@@ -123,16 +155,17 @@ export function findMatches(records: MatchRecords, settings: MatchSettings, deci
     const w = weight[p];
     const doubt = verdict === undefined && vetoed(p);
     if (verdict === true || (verdict === undefined && !doubt && w >= thresholdWeight)) accepted.push(p);
-    else if (verdict === undefined && (w >= reviewWeight || (doubt && w >= thresholdWeight))) review.push([...unpackPair(packed[p], n), probability(w)]);
+    else if (verdict === undefined && (w >= reviewWeight || (doubt && w >= thresholdWeight)))
+      review.push([...unpackPair(packed[p], n), probability(w)]);
   }
-  accepted.sort((x, y) => (weight[y]) - (weight[x]) || x - y);
+  accepted.sort((x, y) => weight[y] - weight[x] || x - y);
   const pairOf = (p: number): [number, number] => unpackPair(packed[p], n);
   const apart = (a: number, b: number): boolean => {
     if (settings.linkOnly && records.group?.[a] === records.group?.[b]) return true;
     const p = findPair(packed, n, a, b);
     if (p < 0) return false;
     const verdict = decided.get(p);
-    return verdict === false || (verdict === undefined && (vetoed(p) || ((weight[p]) < reviewWeight && (weight[p]) < 0)));
+    return verdict === false || (verdict === undefined && (vetoed(p) || (weight[p] < reviewWeight && weight[p] < 0)));
   };
   const clusters = clusterPairs({ count: n, pairs: accepted.map(pairOf), maxSize: settings.maxCluster, apart });
 
@@ -144,7 +177,7 @@ export function findMatches(records: MatchRecords, settings: MatchSettings, deci
     review,
     weightOf: (a, b) => {
       const p = findPair(packed, n, a, b);
-      return p < 0 ? undefined : (weight[p]);
+      return p < 0 ? undefined : weight[p];
     },
     explain: (a, b) => {
       const p = findPair(packed, n, a, b);
@@ -154,7 +187,11 @@ export function findMatches(records: MatchRecords, settings: MatchSettings, deci
       const total = weight[p];
       return {
         prior,
-        fields: comparisons.map((c, k) => ({ field: c.field, level: levels[k] === NULL_LEVEL ? 'blank' : (c.levels[levels[k]]), weight: ws[k] })),
+        fields: comparisons.map((c, k) => ({
+          field: c.field,
+          level: levels[k] === NULL_LEVEL ? 'blank' : c.levels[levels[k]],
+          weight: ws[k],
+        })),
         weight: total,
         probability: probability(total),
       };
@@ -163,7 +200,11 @@ export function findMatches(records: MatchRecords, settings: MatchSettings, deci
 }
 
 /** Per term-frequency field: log2(E[tf] / tf(value)), the adjustment to an exact agreement on that value. */
-function termFrequencies(comparisons: readonly Comparison[], prepared: (Prepared | null)[][], fields: readonly string[]) {
+function termFrequencies(
+  comparisons: readonly Comparison[],
+  prepared: (Prepared | null)[][],
+  fields: readonly string[],
+) {
   return comparisons.map((c, k) => {
     if (!fields.includes(c.field)) return undefined;
     const counts = new Map<string, number>();
@@ -196,7 +237,12 @@ const U_SAMPLE = 200_000;
  * Comparison vectors of random record pairs (a fixed seed: the same records give the same model, so a
  * resumed run merges exactly what the interrupted one planned). With `group`, pairs across groups only.
  */
-function randomPairVectors(n: number, K: number, levelOf: (k: number, a: number, b: number) => number, group: Uint8Array | undefined): Uint8Array {
+function randomPairVectors(
+  n: number,
+  K: number,
+  levelOf: (k: number, a: number, b: number) => number,
+  group: Uint8Array | undefined,
+): Uint8Array {
   const pairs: [number, number][] = [];
   const allowed = (a: number, b: number) => a !== b && (!group || group[a] !== group[b]);
   if (allPairsOf(n, group) <= U_SAMPLE) {
@@ -235,7 +281,9 @@ function estimateM(input: {
   const sums = levelCounts.map((c) => ({ m: new Array<number>(c).fill(0), weight: 0 }));
   let iterations = 0;
   input.rules.forEach((rule, r) => {
-    const exclude = new Set(comparisons.flatMap((c, k) => (rule.parts.some((part) => part.field === c.field) ? [k] : [])));
+    const exclude = new Set(
+      comparisons.flatMap((c, k) => (rule.parts.some((part) => part.field === c.field) ? [k] : [])),
+    );
     const pairs = input.byRule[r];
     const sessionVectors = new Uint8Array(pairs.length * K);
     pairs.forEach((v, i) => {
@@ -247,9 +295,12 @@ function estimateM(input: {
     session.m.forEach((m, k) => {
       if (!m || session.matches < 1) return;
       const sum = sums[k];
-      m.forEach((v, l) => (sum.m[l] = (sum.m[l]) + v * session.matches));
+      m.forEach((v, l) => (sum.m[l] = sum.m[l] + v * session.matches));
       sum.weight += session.matches;
     });
   });
-  return { m: sums.map((s, k) => (s.weight > 0 ? s.m.map((v) => v / s.weight) : defaultM(levelCounts[k]))), iterations };
+  return {
+    m: sums.map((s, k) => (s.weight > 0 ? s.m.map((v) => v / s.weight) : defaultM(levelCounts[k]))),
+    iterations,
+  };
 }

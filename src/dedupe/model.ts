@@ -41,7 +41,7 @@ export function estimateU(vectors: Uint8Array, levelCounts: readonly number[]): 
   for (let p = 0; p < vectors.length / K; p++) {
     for (let k = 0; k < K; k++) {
       const l = vectors[p * K + k];
-      if (l !== NULL_LEVEL) (counts[k])[l] += 1;
+      if (l !== NULL_LEVEL) counts[k][l] += 1;
     }
   }
   return counts.map((c) => {
@@ -51,14 +51,21 @@ export function estimateU(vectors: Uint8Array, levelCounts: readonly number[]): 
 }
 
 /** The m a comparison starts from, and keeps when no training session could estimate it. */
-export const defaultM = (levels: number): number[] => Array.from({ length: levels }, (_v, l) => (l === 0 ? 0.9 : 0.1 / (levels - 1)));
+export const defaultM = (levels: number): number[] =>
+  Array.from({ length: levels }, (_v, l) => (l === 0 ? 0.9 : 0.1 / (levels - 1)));
 
 /**
  * One training session: EM over pairs with u fixed, estimating m of the comparisons not in `exclude`, and
  * the session's own match share. Returns m per comparison (undefined where excluded) and the expected
  * number of matches, which weighs the session when sessions are averaged.
  */
-export function trainM(patterns: Patterns, levelCounts: readonly number[], u: readonly (readonly number[])[], exclude: ReadonlySet<number>, options: { maxIterations?: number; tolerance?: number } = {}) {
+export function trainM(
+  patterns: Patterns,
+  levelCounts: readonly number[],
+  u: readonly (readonly number[])[],
+  exclude: ReadonlySet<number>,
+  options: { maxIterations?: number; tolerance?: number } = {},
+) {
   const K = levelCounts.length;
   let m = levelCounts.map((n) => defaultM(n));
   let lambda = 0.1;
@@ -74,15 +81,15 @@ export function trainM(patterns: Patterns, levelCounts: readonly number[], u: re
       for (let k = 0; k < K; k++) {
         const l = levels[k];
         if (l === NULL_LEVEL || exclude.has(k)) continue;
-        pm *= (m[k])[l];
-        pu *= (u[k])[l];
+        pm *= m[k][l];
+        pu *= u[k][l];
       }
       const g = pm / (pm + pu);
       matched += g * count;
       total += count;
       for (let k = 0; k < K; k++) {
         const l = levels[k];
-        if (l !== NULL_LEVEL && !exclude.has(k)) (sums[k])[l] += g * count;
+        if (l !== NULL_LEVEL && !exclude.has(k)) sums[k][l] += g * count;
       }
     }
     const next = sums.map((s, k) => {
@@ -92,7 +99,7 @@ export function trainM(patterns: Patterns, levelCounts: readonly number[], u: re
     });
     const nextLambda = total === 0 ? lambda : Math.min(Math.max(matched / total, SMOOTH), 1 - SMOOTH);
     let change = Math.abs(nextLambda - lambda);
-    next.forEach((row, k) => row.forEach((v, l) => (change = Math.max(change, Math.abs(v - ((m[k])[l]))))));
+    next.forEach((row, k) => row.forEach((v, l) => (change = Math.max(change, Math.abs(v - m[k][l])))));
     m = next;
     lambda = nextLambda;
     matches = matched;
@@ -103,7 +110,7 @@ export function trainM(patterns: Patterns, levelCounts: readonly number[], u: re
 
 /** log2(m/u) of each comparison level: how much agreeing at that level says for a match. */
 export function levelWeights(model: FsModel): number[][] {
-  return model.m.map((ms, k) => ms.map((mv, l) => Math.log2(mv / ((model.u[k])[l]))));
+  return model.m.map((ms, k) => ms.map((mv, l) => Math.log2(mv / model.u[k][l])));
 }
 
 export const priorWeight = (model: FsModel): number => Math.log2(model.lambda / (1 - model.lambda));

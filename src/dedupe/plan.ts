@@ -6,7 +6,6 @@ import { parseBlockingRule, type BlockingRule } from './blocking.js';
 import { COMPARE_KINDS, kindForField, type CompareKind } from './compare.js';
 import { survivorRuleNames } from './survivorship.js';
 
-
 /** An entity's `dedupe:` block, checked and with its defaults filled in. */
 export interface DedupePlan {
   /**
@@ -40,7 +39,8 @@ export const DEFAULT_THRESHOLD = 0.9;
  */
 export function defaultBlocking(on: DedupePlan['on']): string[] {
   // By what the field is (its name) as well as how it compares: an email compared `exact` still blocks alone.
-  const of = (kind: CompareKind) => on.filter((f) => f.kind === kind || kindForField(f.field) === kind).map((f) => f.field);
+  const of = (kind: CompareKind) =>
+    on.filter((f) => f.kind === kind || kindForField(f.field) === kind).map((f) => f.field);
   const rules = [...of('email'), ...of('phone').map((f) => `digits(${f})`), ...of('id')];
   const [first] = of('first_name');
   const [last] = [...of('last_name'), ...of('name')];
@@ -55,58 +55,121 @@ export function defaultBlocking(on: DedupePlan['on']): string[] {
 const SOURCE = 'source.';
 
 /** Compiles `dedupe:`; problems go to `issues` with their path in the plan. */
-export function compileDedupe(entityName: string, input: DedupeInput, fields: readonly string[], issues: PlanIssue[]): DedupePlan {
+export function compileDedupe(
+  entityName: string,
+  input: DedupeInput,
+  fields: readonly string[],
+  issues: PlanIssue[],
+): DedupePlan {
   const path = ['entities', entityName, 'dedupe'];
   const checkField = (field: string, at: (string | number)[], sourceToo = false) => {
     if (sourceToo && field.startsWith(SOURCE) && field.length > SOURCE.length) return;
-    if (!fields.includes(field)) issues.push({ severity: 'error', path: [...path, ...at], message: `"${field}" is not a field of ${entityName}`, hint: didYouMean(field, fields) ?? `dedupe compares target fields (${fields.join(', ')}), or source columns as source.column` });
+    if (!fields.includes(field))
+      issues.push({
+        severity: 'error',
+        path: [...path, ...at],
+        message: `"${field}" is not a field of ${entityName}`,
+        hint:
+          didYouMean(field, fields) ??
+          `dedupe compares target fields (${fields.join(', ')}), or source columns as source.column`,
+      });
   };
   input.on.forEach((f, i) => checkField(f, ['on', i], true));
   const on = input.on.map((field) => {
     const given = input.compare?.[field];
     if (given !== undefined && !(COMPARE_KINDS as readonly string[]).includes(given)) {
-      issues.push({ severity: 'error', path: [...path, 'compare', field], message: `unknown comparison "${given}"`, hint: didYouMean(given, COMPARE_KINDS) ?? `one of ${COMPARE_KINDS.join(', ')}` });
+      issues.push({
+        severity: 'error',
+        path: [...path, 'compare', field],
+        message: `unknown comparison "${given}"`,
+        hint: didYouMean(given, COMPARE_KINDS) ?? `one of ${COMPARE_KINDS.join(', ')}`,
+      });
     }
     const column = field.startsWith(SOURCE) ? field.slice(SOURCE.length) : undefined;
     return { field, kind: (given as CompareKind | undefined) ?? kindForField(column ?? field), column };
   });
   const compared = new Set(input.on);
-  for (const field of Object.keys(input.compare ?? {})) if (!input.on.includes(field)) issues.push({ severity: 'error', path: [...path, 'compare', field], message: `"${field}" is not in dedupe.on`, hint: 'add it to on:, or remove it here' });
+  for (const field of Object.keys(input.compare ?? {}))
+    if (!input.on.includes(field))
+      issues.push({
+        severity: 'error',
+        path: [...path, 'compare', field],
+        message: `"${field}" is not in dedupe.on`,
+        hint: 'add it to on:, or remove it here',
+      });
   const blocking: BlockingRule[] = [];
   (input.blocking ?? defaultBlocking(on)).forEach((text, i) => {
     const rule = parseBlockingRule(text);
-    if (typeof rule === 'string') issues.push({ severity: 'error', path: [...path, 'blocking', i], message: rule, hint: 'e.g. "email" or "metaphone(last_name) + initial(first_name)"' });
+    if (typeof rule === 'string')
+      issues.push({
+        severity: 'error',
+        path: [...path, 'blocking', i],
+        message: rule,
+        hint: 'e.g. "email" or "metaphone(last_name) + initial(first_name)"',
+      });
     else {
       rule.parts.forEach((p) => (compared.has(p.field) ? undefined : checkField(p.field, ['blocking', i])));
       blocking.push(rule);
     }
   });
   (input.term_frequency ?? []).forEach((f, i) => {
-    if (!input.on.includes(f)) issues.push({ severity: 'error', path: [...path, 'term_frequency', i], message: `"${f}" is not in dedupe.on`, hint: 'term frequencies adjust a compared field' });
+    if (!input.on.includes(f))
+      issues.push({
+        severity: 'error',
+        path: [...path, 'term_frequency', i],
+        message: `"${f}" is not in dedupe.on`,
+        hint: 'term frequencies adjust a compared field',
+      });
   });
   const threshold = input.threshold ?? DEFAULT_THRESHOLD;
   if (input.review !== undefined && input.review >= threshold) {
-    issues.push({ severity: 'error', path: [...path, 'review'], message: `the review band starts at ${input.review}, not below the threshold ${threshold}`, hint: `pairs from review up to threshold are reviewed: e.g. review: 0.5 with threshold: ${threshold}` });
+    issues.push({
+      severity: 'error',
+      path: [...path, 'review'],
+      message: `the review band starts at ${input.review}, not below the threshold ${threshold}`,
+      hint: `pairs from review up to threshold are reviewed: e.g. review: 0.5 with threshold: ${threshold}`,
+    });
   }
   const survivor = input.survivor ?? 'most_complete';
   const rules = input.fields ?? {};
   for (const [field, rule] of Object.entries(rules)) {
     checkField(field, ['fields', field]);
-    if (!survivorRuleNames().includes(rule)) issues.push({ severity: 'error', path: [...path, 'fields', field], message: `unknown survivorship rule "${rule}"`, hint: didYouMean(rule, survivorRuleNames()) ?? `one of ${survivorRuleNames().join(', ')} (or define one with defineSurvivorRule)` });
+    if (!survivorRuleNames().includes(rule))
+      issues.push({
+        severity: 'error',
+        path: [...path, 'fields', field],
+        message: `unknown survivorship rule "${rule}"`,
+        hint:
+          didYouMean(rule, survivorRuleNames()) ??
+          `one of ${survivorRuleNames().join(', ')} (or define one with defineSurvivorRule)`,
+      });
   }
   if (input.recency !== undefined) checkField(input.recency, ['recency']);
   const needsRecency = survivor === 'most_recent' || Object.values(rules).includes('most_recent');
   if (needsRecency && input.recency === undefined) {
-    issues.push({ severity: 'error', path: [...path, input.survivor === 'most_recent' ? 'survivor' : 'fields'], message: 'most_recent needs to know which field says how recent a record is', hint: 'add recency: <a date field such as updated_at>' });
+    issues.push({
+      severity: 'error',
+      path: [...path, input.survivor === 'most_recent' ? 'survivor' : 'fields'],
+      message: 'most_recent needs to know which field says how recent a record is',
+      hint: 'add recency: <a date field such as updated_at>',
+    });
   }
   const linked = input.with ?? [];
-  if (input.link_only && linked.length === 0) issues.push({ severity: 'error', path: [...path, 'link_only'], message: 'link_only pairs records of different entities', hint: 'name them with with: [other_entity]' });
+  if (input.link_only && linked.length === 0)
+    issues.push({
+      severity: 'error',
+      path: [...path, 'link_only'],
+      message: 'link_only pairs records of different entities',
+      hint: 'name them with with: [other_entity]',
+    });
   return {
     on,
     blocking,
     threshold,
     review: input.review,
-    termFrequency: input.term_frequency ?? on.filter((f) => ['first_name', 'last_name', 'name', 'phone', 'email'].includes(f.kind)).map((f) => f.field),
+    termFrequency:
+      input.term_frequency ??
+      on.filter((f) => ['first_name', 'last_name', 'name', 'phone', 'email'].includes(f.kind)).map((f) => f.field),
     maxBlock: input.max_block ?? 1000,
     maxCluster: input.max_cluster ?? 25,
     with: linked,
@@ -131,25 +194,70 @@ export function dedupeGroupIssues(entities: readonly EntityPlan[]): PlanIssue[] 
     if (!dedupe) continue;
     const path = [...entity.path, 'dedupe'];
     if (entity.strategy === 'incremental') {
-      issues.push({ severity: 'error', path: [...entity.path, 'strategy'], message: 'dedupe compares every record with every other: it runs on full loads only', hint: 'use strategy: full for this entity, or move dedupe to a plan that loads it in full' });
+      issues.push({
+        severity: 'error',
+        path: [...entity.path, 'strategy'],
+        message: 'dedupe compares every record with every other: it runs on full loads only',
+        hint: 'use strategy: full for this entity, or move dedupe to a plan that loads it in full',
+      });
     }
     dedupe.with.forEach((name, i) => {
       const other = entities.find((e) => e.name === name);
       if (!other) {
-        issues.push({ severity: 'error', path: [...path, 'with', i], message: `no entity named "${name}"`, hint: didYouMean(name, names) });
+        issues.push({
+          severity: 'error',
+          path: [...path, 'with', i],
+          message: `no entity named "${name}"`,
+          hint: didYouMean(name, names),
+        });
         return;
       }
-      if (other.into !== entity.into) issues.push({ severity: 'error', path: [...path, 'with', i], message: `${name} fills ${other.into}, not ${entity.into}`, hint: 'linked entities merge into one table' });
-      if (other.dedupe) issues.push({ severity: 'error', path: [...path, 'with', i], message: `${name} has a dedupe block of its own`, hint: `keep one dedupe block, on ${entity.name}, naming ${name} in with:` });
-      if (other.strategy === 'incremental') issues.push({ severity: 'error', path: [...path, 'with', i], message: `${name} is incremental; linked entities are loaded in full`, hint: `use strategy: full for ${name}` });
+      if (other.into !== entity.into)
+        issues.push({
+          severity: 'error',
+          path: [...path, 'with', i],
+          message: `${name} fills ${other.into}, not ${entity.into}`,
+          hint: 'linked entities merge into one table',
+        });
+      if (other.dedupe)
+        issues.push({
+          severity: 'error',
+          path: [...path, 'with', i],
+          message: `${name} has a dedupe block of its own`,
+          hint: `keep one dedupe block, on ${entity.name}, naming ${name} in with:`,
+        });
+      if (other.strategy === 'incremental')
+        issues.push({
+          severity: 'error',
+          path: [...path, 'with', i],
+          message: `${name} is incremental; linked entities are loaded in full`,
+          hint: `use strategy: full for ${name}`,
+        });
       const missing = dedupe.on.map((f) => f.field).filter((f) => !other.fields.some((x) => x.target === f));
-      if (missing.length > 0) issues.push({ severity: 'error', path: [...path, 'with', i], message: `${name} has no field ${missing.join(', ')}`, hint: 'linked entities need every compared field' });
+      if (missing.length > 0)
+        issues.push({
+          severity: 'error',
+          path: [...path, 'with', i],
+          message: `${name} has no field ${missing.join(', ')}`,
+          hint: 'linked entities need every compared field',
+        });
       const owner = claimed.get(name);
-      if (owner !== undefined) issues.push({ severity: 'error', path: [...path, 'with', i], message: `${name} is already linked by ${owner}` });
+      if (owner !== undefined)
+        issues.push({
+          severity: 'error',
+          path: [...path, 'with', i],
+          message: `${name} is already linked by ${owner}`,
+        });
       claimed.set(name, entity.name);
     });
     dedupe.priority.forEach((name, i) => {
-      if (name !== entity.name && !dedupe.with.includes(name)) issues.push({ severity: 'error', path: [...path, 'priority', i], message: `"${name}" is not ${entity.name} or one of with:`, hint: didYouMean(name, [entity.name, ...dedupe.with]) });
+      if (name !== entity.name && !dedupe.with.includes(name))
+        issues.push({
+          severity: 'error',
+          path: [...path, 'priority', i],
+          message: `"${name}" is not ${entity.name} or one of with:`,
+          hint: didYouMean(name, [entity.name, ...dedupe.with]),
+        });
     });
   }
   return issues;

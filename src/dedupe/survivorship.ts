@@ -12,7 +12,8 @@ export type SurvivorRule = (records: readonly ClusterMember[], field: string) =>
 const customRules = new Map<string, SurvivorRule>();
 
 export function defineSurvivorRule(name: string, rule: SurvivorRule): void {
-  if (customRules.has(name) || (SURVIVOR_RULES as readonly string[]).includes(name)) throw new Error(`a survivorship rule named "${name}" is already defined`);
+  if (customRules.has(name) || (SURVIVOR_RULES as readonly string[]).includes(name))
+    throw new Error(`a survivorship rule named "${name}" is already defined`);
   customRules.set(name, rule);
 }
 
@@ -49,9 +50,10 @@ function compareValues(a: Value, b: Value): number {
  */
 export function survive(members: readonly ClusterMember[], plan: DedupePlan, keep: readonly string[]): Survived {
   const filled = members.map((m) => [...m.values.values()].filter((v) => !isBlank(v)).length);
-  const recency = (i: number): Value => (plan.recency === undefined ? null : ((members[i]).values.get(plan.recency) ?? null));
+  const recency = (i: number): Value =>
+    plan.recency === undefined ? null : (members[i].values.get(plan.recency) ?? null);
   const priority = (i: number): number => {
-    const at = plan.priority.indexOf((members[i]).entity);
+    const at = plan.priority.indexOf(members[i].entity);
     return at < 0 ? plan.priority.length : at;
   };
   /** Newest first; a record with no recency value after every record with one. */
@@ -61,20 +63,26 @@ export function survive(members: readonly ClusterMember[], plan: DedupePlan, kee
     if (isBlank(a) || isBlank(b)) return Number(isBlank(a)) - Number(isBlank(b));
     return compareValues(b, a);
   };
-  const byCompleteness = (i: number, j: number) => (filled[j]) - (filled[i]);
+  const byCompleteness = (i: number, j: number) => filled[j] - filled[i];
   const byPriority = (i: number, j: number) => priority(i) - priority(j);
-  const orders = { most_complete: [byCompleteness, byRecency, byPriority], most_recent: [byRecency, byCompleteness, byPriority], source_priority: [byPriority, byCompleteness, byRecency] };
+  const orders = {
+    most_complete: [byCompleteness, byRecency, byPriority],
+    most_recent: [byRecency, byCompleteness, byPriority],
+    source_priority: [byPriority, byCompleteness, byRecency],
+  };
   const sortBy = (comparators: ((i: number, j: number) => number)[]) =>
-    members.map((_m, i) => i).sort((i, j) => {
-      for (const c of comparators) {
-        const d = c(i, j);
-        if (d !== 0) return d;
-      }
-      return i - j;
-    });
+    members
+      .map((_m, i) => i)
+      .sort((i, j) => {
+        for (const c of comparators) {
+          const d = c(i, j);
+          if (d !== 0) return d;
+        }
+        return i - j;
+      });
   const ranked = sortBy(orders[plan.survivor]);
   const survivor = ranked[0];
-  const valueOf = (i: number, column: string): Value => (members[i]).values.get(column) ?? null;
+  const valueOf = (i: number, column: string): Value => members[i].values.get(column) ?? null;
   const firstFilled = (order: readonly number[], column: string): Value => {
     for (const i of order) if (!isBlank(valueOf(i, column))) return valueOf(i, column);
     return valueOf(survivor, column);
@@ -88,19 +96,31 @@ export function survive(members: readonly ClusterMember[], plan: DedupePlan, kee
     return best ?? valueOf(survivor, column);
   };
   const values = new Map<string, Value>();
-  for (const column of (members[survivor]).values.keys()) {
+  for (const column of members[survivor].values.keys()) {
     if (keep.includes(column)) {
       values.set(column, valueOf(survivor, column));
       continue;
     }
     const custom = customRules.get(plan.fields[column] ?? '');
     if (custom) {
-      values.set(column, custom(ranked.map((i) => members[i]), column));
+      values.set(
+        column,
+        custom(
+          ranked.map((i) => members[i]),
+          column,
+        ),
+      );
       continue;
     }
     switch (plan.fields[column] ?? 'survivor') {
       case 'first_non_null':
-        values.set(column, firstFilled(members.map((_m, i) => i), column));
+        values.set(
+          column,
+          firstFilled(
+            members.map((_m, i) => i),
+            column,
+          ),
+        );
         break;
       case 'most_recent':
         values.set(column, firstFilled(sortBy([byRecency, byCompleteness]), column));
@@ -113,7 +133,15 @@ export function survive(members: readonly ClusterMember[], plan: DedupePlan, kee
         break;
       case 'longest':
         // Equal lengths go to the better-ranked record (the survivor first).
-        values.set(column, firstFilled([...ranked].sort((i, j) => String(valueOf(j, column) ?? '').length - String(valueOf(i, column) ?? '').length), column));
+        values.set(
+          column,
+          firstFilled(
+            [...ranked].sort(
+              (i, j) => String(valueOf(j, column) ?? '').length - String(valueOf(i, column) ?? '').length,
+            ),
+            column,
+          ),
+        );
         break;
       case 'max':
         values.set(column, extreme(column, 1));

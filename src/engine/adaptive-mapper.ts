@@ -18,7 +18,12 @@ export interface AdaptiveTuning {
   readonly tryThreadsAboveUsPerRow: number;
 }
 
-export const DEFAULT_TUNING: AdaptiveTuning = { warmUpChunks: 4, windowChunks: 60, margin: 1.1, tryThreadsAboveUsPerRow: 8 };
+export const DEFAULT_TUNING: AdaptiveTuning = {
+  warmUpChunks: 4,
+  windowChunks: 60,
+  margin: 1.1,
+  tryThreadsAboveUsPerRow: 8,
+};
 
 /**
  * `workers: auto`: whether mapping threads pay depends on the plan and on the machine. Handing a chunk to a
@@ -75,8 +80,7 @@ export function adaptiveMapper(
         }
       } else if (phase === 'threads filling' && threadsStarted && chunks >= tuning.warmUpChunks * threads) {
         next('threads'); // the threads' start-up and their own warm-up are not measured
-      }
-      else if (phase === 'threads' && chunks === tuning.windowChunks) {
+      } else if (phase === 'threads' && chunks === tuning.windowChunks) {
         const threadsRate = rows / (performance.now() - since);
         if (threadsRate < mainThreadRate * tuning.margin) current = inline; // the pool closes when idle
         next('settled');

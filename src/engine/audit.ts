@@ -16,13 +16,30 @@ function osUser(): string {
 }
 
 /** An audit line for a command on this plan, stamped now with the user and the tool's version. */
-export function auditEntry(plan: Plan, fields: { command: string; outcome: string; runId?: string | null; source: string; target: string; details: unknown }): AuditEntry {
-  return { plan: plan.name, at: new Date().toISOString(), user: osUser(), toolVersion: version, planHash: plan.hash, runId: fields.runId ?? null, command: fields.command, outcome: fields.outcome, source: fields.source, target: fields.target, details: fields.details };
+export function auditEntry(
+  plan: Plan,
+  fields: { command: string; outcome: string; runId?: string | null; source: string; target: string; details: unknown },
+): AuditEntry {
+  return {
+    plan: plan.name,
+    at: new Date().toISOString(),
+    user: osUser(),
+    toolVersion: version,
+    planHash: plan.hash,
+    runId: fields.runId ?? null,
+    command: fields.command,
+    outcome: fields.outcome,
+    source: fields.source,
+    target: fields.target,
+    details: fields.details,
+  };
 }
 
 /** What the audit keeps of a failure: its code and message, which name tables, columns and keys, never values. */
 export function failureDetails(error: unknown): { code: string; message: string } {
-  return error instanceof CrmMigrateError ? { code: error.code, message: error.message } : { code: 'E_INTERNAL', message: (error as Error)?.message ?? String(error) };
+  return error instanceof CrmMigrateError
+    ? { code: error.code, message: error.message }
+    : { code: 'E_INTERNAL', message: (error as Error)?.message ?? String(error) };
 }
 
 /** Appends to the audit trail through a connection of its own: for commands that only read the target. */

@@ -61,7 +61,9 @@ interface Member {
 /** Why a pair matched, as text for the merge map and the review file: levels and weights, no values. */
 export function describe(explanation: Explanation | undefined): string {
   if (!explanation) return 'joined through its cluster';
-  const parts = explanation.fields.map((f) => `${f.field} ${f.level} ${f.weight >= 0 ? '+' : ''}${f.weight.toFixed(1)}`);
+  const parts = explanation.fields.map(
+    (f) => `${f.field} ${f.level} ${f.weight >= 0 ? '+' : ''}${f.weight.toFixed(1)}`,
+  );
   return `${parts.join('; ')}; prior ${explanation.prior.toFixed(1)}`;
 }
 
@@ -69,12 +71,22 @@ export function describe(explanation: Explanation | undefined): string {
  * Streams each entity through its mapping and hands every row that maps (quarantined rows take no part in
  * matching) to `take`, in key order — the same rows, in the same order, as the load will write.
  */
-async function eachMapped(source: Source, entity: BoundEntity, resolve: RefResolver | undefined, take: (sourceKey: string, values: Row, read: Row) => void, only?: { has(key: string): boolean }): Promise<void> {
+async function eachMapped(
+  source: Source,
+  entity: BoundEntity,
+  resolve: RefResolver | undefined,
+  take: (sourceKey: string, values: Row, read: Row) => void,
+  only?: { has(key: string): boolean },
+): Promise<void> {
   const mapper = chooseMapper(entity);
   const keyAt = entity.plan.key.map((k) => entity.sourceColumns.indexOf(k));
   const keyOf = (row: Row) => sourceKeyText(keyAt.map((k) => valueToJson(row[k] ?? null)));
   // The second pass maps only the rows it keeps.
-  const chunks = resolvedChunks(source, entity, { key: readOrder(entity), resolve, keep: only && ((row) => only.has(keyOf(row))) });
+  const chunks = resolvedChunks(source, entity, {
+    key: readOrder(entity),
+    resolve,
+    keep: only && ((row) => only.has(keyOf(row))),
+  });
   try {
     for await (const chunk of mapInOrder(mapper, chunks)) {
       chunk.rows.forEach((row, i) => {
@@ -109,7 +121,11 @@ export async function planMerges(options: {
   for (const [g, entity] of group.entries()) {
     // A target field from the mapped values; a `source.column` from the row as read (NULL where a linked
     // entity's table has no such column).
-    const at = dedupe.on.map((f) => (f.column === undefined ? { mapped: true, i: entity.writeColumns.indexOf(f.field) } : { mapped: false, i: entity.sourceColumns.indexOf(f.column) }));
+    const at = dedupe.on.map((f) =>
+      f.column === undefined
+        ? { mapped: true, i: entity.writeColumns.indexOf(f.field) }
+        : { mapped: false, i: entity.sourceColumns.indexOf(f.column) },
+    );
     await eachMapped(options.source, entity, options.resolverFor(entity), (sourceKey, values, read) => {
       members.push({ entity, group: g, sourceKey });
       fields.forEach((f, k) => {
@@ -144,7 +160,11 @@ export async function planMerges(options: {
     const y = members[b];
     return { entityA: x.entity.plan.name, keyA: x.sourceKey, entityB: y.entity.plan.name, keyB: y.sourceKey };
   };
-  const review = result.review.map(([a, b, probability]) => ({ ...pairOf(a, b), probability, why: describe(result.explain(a, b)) }));
+  const review = result.review.map(([a, b, probability]) => ({
+    ...pairOf(a, b),
+    probability,
+    why: describe(result.explain(a, b)),
+  }));
   const merged = result.clusters.reduce((n, c) => n + c.length - 1, 0);
   return {
     byEntity,
@@ -168,33 +188,54 @@ export async function planMerges(options: {
 function warningsOf(result: MatchResult, records: number): string[] {
   const warnings: string[] = [];
   if (result.compared > 0 && result.model.lambda <= PRIOR_FLOOR * 10) {
-    warnings.push(`the model found next to no matches among ${result.compared} candidate pairs, so nothing was merged: blocking rules that pair mostly different people (common names) starve the training; block on an email, phone or id field as well`);
+    warnings.push(
+      `the model found next to no matches among ${result.compared} candidate pairs, so nothing was merged: blocking rules that pair mostly different people (common names) starve the training; block on an email, phone or id field as well`,
+    );
   }
   const skipped = result.skipped.reduce((n, s) => n + s.blocks, 0);
-  if (records > 1 && result.compared === 0) warnings.push(`no pair of records was compared: ${skipped > 0 ? `the only blocks were over max_block (${skipped} skipped); add a field to the blocking rules` : 'no two records agreed on any blocking rule'}`);
+  if (records > 1 && result.compared === 0)
+    warnings.push(
+      `no pair of records was compared: ${skipped > 0 ? `the only blocks were over max_block (${skipped} skipped); add a field to the blocking rules` : 'no two records agreed on any blocking rule'}`,
+    );
   return warnings;
 }
 
 /** Second pass: the cluster members' full records, then survivorship per cluster. */
-async function buildMerges(options: Parameters<typeof planMerges>[0], members: readonly Member[], result: MatchResult): Promise<Map<string, EntityMerges>> {
+async function buildMerges(
+  options: Parameters<typeof planMerges>[0],
+  members: readonly Member[],
+  result: MatchResult,
+): Promise<Map<string, EntityMerges>> {
   // Per entity, the source keys of its cluster members, and which record each is.
   const wanted = new Map<BoundEntity, Map<string, number>>(options.group.map((e) => [e, new Map()]));
-  for (const r of result.clusters.flat()) wanted.get((members[r]).entity)?.set((members[r]).sourceKey, r);
+  for (const r of result.clusters.flat()) wanted.get(members[r].entity)?.set(members[r].sourceKey, r);
   const full = new Map<number, ReadonlyMap<string, Value>>();
   for (const [entity, keys] of wanted) {
     if (keys.size === 0) continue;
-    await eachMapped(options.source, entity, options.resolverFor(entity), (sourceKey, values) => {
-      const r = keys.get(sourceKey);
-      if (r !== undefined) full.set(r, new Map(entity.plan.fields.map((f, i) => [f.target, values[i] ?? null])));
-    }, keys);
+    await eachMapped(
+      options.source,
+      entity,
+      options.resolverFor(entity),
+      (sourceKey, values) => {
+        const r = keys.get(sourceKey);
+        if (r !== undefined) full.set(r, new Map(entity.plan.fields.map((f, i) => [f.target, values[i] ?? null])));
+      },
+      keys,
+    );
   }
   // The columns a merged record always takes from its survivor: its key in the target and its new ids.
   const newIds = options.group.flatMap((e) => e.plan.fields.filter((f) => f.newId).map((f) => f.target));
   const keepOf = new Map(options.group.map((e) => [e, [...new Set([...e.targetKey, ...newIds])]]));
-  const byEntity = new Map<string, { losers: Map<string, MergeInfo>; survivors: Map<string, Row> }>(options.group.map((e) => [e.plan.name, { losers: new Map(), survivors: new Map() }]));
+  const byEntity = new Map<string, { losers: Map<string, MergeInfo>; survivors: Map<string, Row> }>(
+    options.group.map((e) => [e.plan.name, { losers: new Map(), survivors: new Map() }]),
+  );
   for (const cluster of result.clusters) {
-    const records: ClusterMember[] = cluster.map((r) => ({ entity: (members[r]).entity.plan.name, sourceKey: (members[r]).sourceKey, values: full.get(r) ?? new Map() }));
-    const { survivor, values } = survive(records, options.dedupe, keepOf.get((members[cluster[0]]).entity) ?? []);
+    const records: ClusterMember[] = cluster.map((r) => ({
+      entity: members[r].entity.plan.name,
+      sourceKey: members[r].sourceKey,
+      values: full.get(r) ?? new Map(),
+    }));
+    const { survivor, values } = survive(records, options.dedupe, keepOf.get(members[cluster[0]].entity) ?? []);
     const s = members[cluster[survivor]];
     const row = s.entity.plan.fields.map((f) => values.get(f.target) ?? null);
     (byEntity.get(s.entity.plan.name) as { survivors: Map<string, Row> }).survivors.set(s.sourceKey, row);
@@ -203,7 +244,8 @@ async function buildMerges(options: Parameters<typeof planMerges>[0], members: r
       if (r === cluster[survivor]) continue;
       const m = members[r];
       const weight = result.weightOf(r, cluster[survivor]);
-      const strongest = weight ?? Math.max(...cluster.filter((o) => o !== r).map((o) => result.weightOf(r, o) ?? -Infinity));
+      const strongest =
+        weight ?? Math.max(...cluster.filter((o) => o !== r).map((o) => result.weightOf(r, o) ?? -Infinity));
       (byEntity.get(m.entity.plan.name) as { losers: Map<string, MergeInfo> }).losers.set(m.sourceKey, {
         survivorEntity: s.entity.plan.name,
         survivorKey: s.sourceKey,
@@ -227,19 +269,38 @@ export interface GroupMerges {
  * Merge plans on demand, one per dedupe group, made when the group's first entity asks (the load and verify
  * ask per entity, in load order). Undefined for an entity in no group.
  */
-export function mergePlanner(plan: Plan, entities: readonly BoundEntity[], source: Source, state: StateStore, lookups?: TargetLookups) {
+export function mergePlanner(
+  plan: Plan,
+  entities: readonly BoundEntity[],
+  source: Source,
+  state: StateStore,
+  lookups?: TargetLookups,
+) {
   const plans = new Map<string, MergePlan>();
   const forEntity = async (entity: BoundEntity): Promise<GroupMerges | undefined> => {
-    const owner = entities.find((e) => e.plan.dedupe && (e === entity || e.plan.dedupe.with.includes(entity.plan.name)));
+    const owner = entities.find(
+      (e) => e.plan.dedupe && (e === entity || e.plan.dedupe.with.includes(entity.plan.name)),
+    );
     const dedupe = owner?.plan.dedupe;
     if (!owner || !dedupe) return undefined;
     let merges = plans.get(owner.plan.name);
     if (!merges) {
       const group = [owner, ...dedupe.with.map((name) => entities.find((e) => e.plan.name === name) as BoundEntity)];
-      merges = await planMerges({ planName: plan.name, group, dedupe, source, resolverFor: (e) => refResolver(plan, e, state, source, { lookups }), decisions: await state.decisions(plan.name) });
+      merges = await planMerges({
+        planName: plan.name,
+        group,
+        dedupe,
+        source,
+        resolverFor: (e) => refResolver(plan, e, state, source, { lookups }),
+        decisions: await state.decisions(plan.name),
+      });
       plans.set(owner.plan.name, merges);
     }
     return { plan: merges, owner: owner === entity, merges: merges.byEntity.get(entity.plan.name) };
   };
-  return { forEntity, summaries: () => (plans.size === 0 ? undefined : Object.fromEntries([...plans].map(([name, m]) => [name, m.summary]))) };
+  return {
+    forEntity,
+    summaries: () =>
+      plans.size === 0 ? undefined : Object.fromEntries([...plans].map(([name, m]) => [name, m.summary])),
+  };
 }

@@ -30,7 +30,8 @@ export async function removeDeleted(options: {
   const { plan } = entity;
   const how: Removal = {
     key: entity.targetKey,
-    tombstone: plan.deletes === 'soft' && plan.tombstone ? { column: plan.tombstone, at: new Date().toISOString() } : undefined,
+    tombstone:
+      plan.deletes === 'soft' && plan.tombstone ? { column: plan.tombstone, at: new Date().toISOString() } : undefined,
   };
   let gone: Row[] = [];
   const commit = async (done: boolean, state?: BatchState) => {
@@ -39,7 +40,10 @@ export async function removeDeleted(options: {
     const written = await target.state.writtenKeys(options.planName, plan.name, texts);
     const writer = await target.beginBatch({ runId: options.runId, table: plan.into, columns: entity.writeColumns });
     try {
-      counts.deleted += await writer.remove(gone.filter((_key, i) => written.has(texts[i])), how);
+      counts.deleted += await writer.remove(
+        gone.filter((_key, i) => written.has(texts[i])),
+        how,
+      );
       gone = [];
       await writer.commit([], options.checkpoint(done), state);
     } catch (error) {
@@ -52,23 +56,42 @@ export async function removeDeleted(options: {
   const filterColumns = [...new Set(plan.where.flatMap((c) => c.columns))].filter((c) => !plan.key.includes(c));
   const filter = rowFilter(plan.where, [...plan.key, ...filterColumns]);
   async function* keptKeys(): AsyncIterable<Row[]> {
-    for await (const batch of source.read({ table: plan.from, columns: [...plan.key, ...filterColumns], key: plan.key, batchSize: KEYS_PER_BATCH })) {
-      yield filter ? batch.filter((row) => filter(row) === undefined).map((row) => row.slice(0, plan.key.length)) : batch;
+    for await (const batch of source.read({
+      table: plan.from,
+      columns: [...plan.key, ...filterColumns],
+      key: plan.key,
+      batchSize: KEYS_PER_BATCH,
+    })) {
+      yield filter
+        ? batch.filter((row) => filter(row) === undefined).map((row) => row.slice(0, plan.key.length))
+        : batch;
     }
   }
   const sourceKeys = keptKeys();
   // With a new_id the target holds each record under its new key: the source's keys become those, sorted (on disk).
   async function* newKeys(): AsyncIterable<Row> {
-    for await (const batch of sourceKeys) for (const key of batch) yield [newUuid(plan.name, sourceKeyText(key.map(valueToJson)))];
+    for await (const batch of sourceKeys)
+      for (const key of batch) yield [newUuid(plan.name, sourceKeyText(key.map(valueToJson)))];
   }
   const newId = plan.fields.some((f) => f.newId);
   await mergeJoin(
     {
-      rows: newId ? batched(sortedRows(newKeys(), [0], undefined, `source table ${plan.from}`), KEYS_PER_BATCH) : sourceKeys,
+      rows: newId
+        ? batched(sortedRows(newKeys(), [0], undefined, `source table ${plan.from}`), KEYS_PER_BATCH)
+        : sourceKeys,
       key: newId ? [0] : keyIndexes,
       what: `source table ${plan.from}`,
     },
-    { rows: target.read({ table: plan.into, columns: entity.targetKey, key: entity.targetKey, batchSize: KEYS_PER_BATCH }), key: entity.targetKey.map((_k, i) => i), what: `target table ${plan.into}` },
+    {
+      rows: target.read({
+        table: plan.into,
+        columns: entity.targetKey,
+        key: entity.targetKey,
+        batchSize: KEYS_PER_BATCH,
+      }),
+      key: entity.targetKey.map((_k, i) => i),
+      what: `target table ${plan.into}`,
+    },
     (inSource, inTarget) => {
       if (inSource || !inTarget) return undefined;
       gone.push(inTarget);
@@ -82,7 +105,12 @@ export async function removeDeleted(options: {
  * The open quarantine entries of rows the source no longer has: a quarantined row has no target row for the
  * merge above to find. Looked up by key (one-column keys; the open quarantine is small next to the table).
  */
-async function goneFromQuarantine(source: Source, target: Target, planName: string, entity: BoundEntity): Promise<BatchState | undefined> {
+async function goneFromQuarantine(
+  source: Source,
+  target: Target,
+  planName: string,
+  entity: BoundEntity,
+): Promise<BatchState | undefined> {
   const { plan } = entity;
   const column = plan.key[0];
   if (plan.key.length !== 1 || column === undefined) return undefined;
@@ -91,7 +119,9 @@ async function goneFromQuarantine(source: Source, target: Target, planName: stri
   const gone: string[] = [];
   for (let start = 0; start < open.length; start += LOOKUP_CHUNK) {
     const chunk = open.slice(start, start + LOOKUP_CHUNK);
-    const found = new Set((await source.lookup(plan.from, column, chunk, [])).map((r) => sourceKeyText([valueToJson(r[0] ?? null)])));
+    const found = new Set(
+      (await source.lookup(plan.from, column, chunk, [])).map((r) => sourceKeyText([valueToJson(r[0] ?? null)])),
+    );
     gone.push(...chunk.filter((k) => !found.has(k)));
   }
   return gone.length === 0 ? undefined : { closedQuarantine: { plan: planName, entity: plan.name, sourceKeys: gone } };

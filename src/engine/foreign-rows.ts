@@ -4,7 +4,12 @@ import type { BoundEntity } from './schema-check.js';
 import type { TargetLookups } from './target-lookups.js';
 
 /** Why such a row is quarantined: never the value, only that the key is someone else's. */
-export const notOurs = (field: string): Reason => ({ field, rule: 'target', code: 'key_exists', detail: 'a target row this entity did not write has this key' });
+export const notOurs = (field: string): Reason => ({
+  field,
+  rule: 'target',
+  code: 'key_exists',
+  detail: 'a target row this entity did not write has this key',
+});
 
 /**
  * An increment upserts: a row whose key is in the target already replaces that row. That is right for the
@@ -16,18 +21,30 @@ export const notOurs = (field: string): Reason => ({ field, rule: 'target', code
  * One crosswalk query per chunk; the target is looked up only for the keys the entity never wrote (new
  * records, mostly). Undefined for a target key of several columns (looked up by one column only).
  */
-export function foreignRowFinder(planName: string, entity: BoundEntity, state: StateStore, lookups: TargetLookups): ((values: readonly (Row | null | undefined)[]) => Promise<Set<number>>) | undefined {
+export function foreignRowFinder(
+  planName: string,
+  entity: BoundEntity,
+  state: StateStore,
+  lookups: TargetLookups,
+): ((values: readonly (Row | null | undefined)[]) => Promise<Set<number>>) | undefined {
   const [column, ...more] = entity.targetKey;
   if (column === undefined || more.length > 0) return undefined;
   const at = entity.writeColumns.indexOf(column);
   const lookup = { table: entity.plan.into, key: column, value: column, column: '' };
   return async (values) => {
     const keys = values.map((v) => (v ? sourceKeyText([valueToJson(v[at] ?? null)]) : undefined));
-    const owned = await state.writtenKeys(planName, entity.plan.name, keys.filter((k): k is string => k !== undefined));
+    const owned = await state.writtenKeys(
+      planName,
+      entity.plan.name,
+      keys.filter((k): k is string => k !== undefined),
+    );
     const unknown = keys.flatMap((k, i) => (k !== undefined && !owned.has(k) ? [i] : []));
     const foreign = new Set<number>();
     if (unknown.length === 0) return foreign;
-    const found = await lookups.find(lookup, unknown.map((i) => (values[i] as Row)[at] ?? null));
+    const found = await lookups.find(
+      lookup,
+      unknown.map((i) => (values[i] as Row)[at] ?? null),
+    );
     for (const i of unknown) if ((found.get(String((values[i] as Row)[at])) ?? []).length > 0) foreign.add(i);
     return foreign;
   };

@@ -13,14 +13,25 @@ const KEYS_PER_CHUNK = 5_000;
  * fresh start before anything is emptied. A table filled only by entities without a crosswalk was the plan's
  * to make, and is emptied as before.
  */
-export async function refuseFreshOverOthersRows(plan: string, entities: readonly BoundEntity[], target: Target, legacy: ReadonlySet<string>): Promise<void> {
+export async function refuseFreshOverOthersRows(
+  plan: string,
+  entities: readonly BoundEntity[],
+  target: Target,
+  legacy: ReadonlySet<string>,
+): Promise<void> {
   const byTable = new Map<string, BoundEntity[]>();
   for (const e of entities) byTable.set(e.plan.into, [...(byTable.get(e.plan.into) ?? []), e]);
   for (const [table, writers] of byTable) {
     const key = writers[0]?.targetKey ?? [];
     const sameKey = writers.every((w) => w.targetKey.join('\u0000') === key.join('\u0000'));
     // A writer loaded by a version that kept no crosswalk for it cannot tell its rows from others': emptied as before.
-    if (key.length === 0 || !sameKey || !writers.every((w) => w.recordsCrosswalk && !legacy.has(w.plan.name)) || !(await target.describe(table))) continue;
+    if (
+      key.length === 0 ||
+      !sameKey ||
+      !writers.every((w) => w.recordsCrosswalk && !legacy.has(w.plan.name)) ||
+      !(await target.describe(table))
+    )
+      continue;
     let others = 0;
     for await (const rows of target.read({ table, columns: key, key, batchSize: KEYS_PER_CHUNK })) {
       const keys = rows.map((r) => sourceKeyText(r.map((v) => valueToJson(v ?? null))));
@@ -29,9 +40,13 @@ export async function refuseFreshOverOthersRows(plan: string, entities: readonly
       others += keys.filter((k) => !owned.has(k)).length;
     }
     if (others > 0) {
-      throw new CrmMigrateError('E_TARGET', `${table} holds ${others} row${others === 1 ? '' : 's'} this plan did not write (the new CRM's own, or another plan's): --fresh empties whole tables, and would delete ${others === 1 ? 'it' : 'them'} too`, {
-        hint: `to start over, restore the target from a backup taken before the first run (its state tables with it), or load into a fresh copy of the new CRM`,
-      });
+      throw new CrmMigrateError(
+        'E_TARGET',
+        `${table} holds ${others} row${others === 1 ? '' : 's'} this plan did not write (the new CRM's own, or another plan's): --fresh empties whole tables, and would delete ${others === 1 ? 'it' : 'them'} too`,
+        {
+          hint: `to start over, restore the target from a backup taken before the first run (its state tables with it), or load into a fresh copy of the new CRM`,
+        },
+      );
     }
   }
 }
@@ -41,13 +56,18 @@ export async function refuseFreshOverOthersRows(plan: string, entities: readonly
  * crosswalk line: loaded by a version that kept none for them. Their increments upsert as that version did,
  * without asking which rows are theirs, and `--fresh` empties their tables as it did; the run warns of it.
  */
-export async function entitiesWithoutCrosswalk(plan: string, entities: readonly BoundEntity[], target: Target): Promise<Set<string>> {
+export async function entitiesWithoutCrosswalk(
+  plan: string,
+  entities: readonly BoundEntity[],
+  target: Target,
+): Promise<Set<string>> {
   const legacy = new Set<string>();
   const done = await target.state.latestRun(plan, 'done');
   if (!done) return legacy;
   const loaded = new Set((await target.state.checkpoints(done.runId)).map((c) => c.entity));
   for (const e of entities) {
-    if (e.recordsCrosswalk && loaded.has(e.plan.name) && !(await target.state.hasCrosswalk(plan, e.plan.name))) legacy.add(e.plan.name);
+    if (e.recordsCrosswalk && loaded.has(e.plan.name) && !(await target.state.hasCrosswalk(plan, e.plan.name)))
+      legacy.add(e.plan.name);
   }
   return legacy;
 }

@@ -40,13 +40,34 @@ export async function resyncLinkedChanges(options: {
 }): Promise<{ stopped: boolean; counts: Counts }> {
   const { source, target, runId, entity, stepName } = options;
   const { plan } = entity;
-  const counts: Counts = { read: 0, written: 0, merged: 0, quarantined: 0, filtered: 0, deleted: 0, ...options.from?.counts };
+  const counts: Counts = {
+    read: 0,
+    written: 0,
+    merged: 0,
+    quarantined: 0,
+    filtered: 0,
+    deleted: 0,
+    ...options.from?.counts,
+  };
   const stored = readStoredQuality(options.from?.quality);
-  const tally = new QualityTally(plan.fields.map((f) => f.target), stored.quality);
-  const cursors = plan.linkedCursors.map((c) => ({ ...c, join: plan.joins.find((j) => j.alias === c.alias) as JoinPlan }));
+  const tally = new QualityTally(
+    plan.fields.map((f) => f.target),
+    stored.quality,
+  );
+  const cursors = plan.linkedCursors.map((c) => ({
+    ...c,
+    join: plan.joins.find((j) => j.alias === c.alias) as JoinPlan,
+  }));
   /** Per joined cursor, the (cursor, key) of the last joined row seen, as the checkpoint stores it. */
-  let positions: (unknown[] | null)[] | null = (options.from?.lastKey as (unknown[] | null)[] | null | undefined) ?? null;
-  const checkpoint = (done: boolean): Checkpoint => ({ entity: stepName, lastKey: positions, counts: { ...counts }, done, quality: storedQuality(tally.snapshot(), stored.filtered) });
+  let positions: (unknown[] | null)[] | null =
+    (options.from?.lastKey as (unknown[] | null)[] | null | undefined) ?? null;
+  const checkpoint = (done: boolean): Checkpoint => ({
+    entity: stepName,
+    lastKey: positions,
+    counts: { ...counts },
+    done,
+    quality: storedQuality(tally.snapshot(), stored.filtered),
+  });
   const commitOnly = async (done: boolean) => {
     const writer = await target.beginBatch({ runId, table: plan.into, columns: entity.writeColumns });
     await writer.commit([], checkpoint(done));
@@ -65,12 +86,23 @@ export async function resyncLinkedChanges(options: {
   const keyOf = (row: Row) => sourceKeyText([valueToJson(row[keyAt] ?? null)]);
   for (const [i, c] of cursors.entries()) {
     const after: unknown[] | null = positions[i] ?? null;
-    const pages: AsyncIterable<Row[]> = source.read({ table: c.join.from, columns: [c.column, c.join.key], key: [c.column, c.join.key], after: (after as Row | null) ?? undefined, batchSize: PAGE });
+    const pages: AsyncIterable<Row[]> = source.read({
+      table: c.join.from,
+      columns: [c.column, c.join.key],
+      key: [c.column, c.join.key],
+      after: (after as Row | null) ?? undefined,
+      batchSize: PAGE,
+    });
     for await (const page of pages) {
       if (options.signal?.aborted) return { stopped: true, counts };
-      const keys = await recordsJoining(source, entity, c.join, page.map((r: Row) => r[1] ?? null));
+      const keys = await recordsJoining(
+        source,
+        entity,
+        c.join,
+        page.map((r: Row) => r[1] ?? null),
+      );
       await rewrite(keys);
-      positions = positions.map((p, k) => (k === i ? (page[page.length - 1]).slice(0, 2).map(valueToJson) : p));
+      positions = positions.map((p, k) => (k === i ? page[page.length - 1].slice(0, 2).map(valueToJson) : p));
       await commitOnly(false);
     }
   }
@@ -81,12 +113,14 @@ export async function resyncLinkedChanges(options: {
   async function rewrite(keys: readonly Value[]): Promise<void> {
     for (let at = 0; at < keys.length; at += PAGE) {
       const found = await source.lookup(plan.from, plan.key[0], keys.slice(at, at + PAGE), entity.readColumns);
-      const rows = found.map((r) => r.slice(1)).filter((row) => {
-        counts.read += 1;
-        if (filter?.(row) === undefined) return true;
-        counts.filtered += 1;
-        return false;
-      });
+      const rows = found
+        .map((r) => r.slice(1))
+        .filter((row) => {
+          counts.read += 1;
+          if (filter?.(row) === undefined) return true;
+          counts.filtered += 1;
+          return false;
+        });
       if (options.resolve) await options.resolve(rows);
       const mapped = map(rows);
       tally.merge(mapped.quality);
@@ -107,7 +141,10 @@ export async function resyncLinkedChanges(options: {
       const written = pending.values.map((values, k) => ({ sourceKey: keyOf(pending.sources[k]), values }));
       // As in an increment: each row written or quarantined again closes its entry from an earlier run.
       const seen = [...written.map((w) => w.sourceKey), ...quarantine.map((q) => q.sourceKey)];
-      const state = { crosswalk: entity.recordsCrosswalk ? crosswalkEntries(options.planName, entity, written) : [], closedQuarantine: { plan: options.planName, entity: plan.name, sourceKeys: seen } };
+      const state = {
+        crosswalk: entity.recordsCrosswalk ? crosswalkEntries(options.planName, entity, written) : [],
+        closedQuarantine: { plan: options.planName, entity: plan.name, sourceKeys: seen },
+      };
       const start = { runId, table: plan.into, columns: entity.writeColumns, upsertKey: entity.targetKey };
       const writer = await target.beginBatch(start);
       try {
@@ -116,7 +153,19 @@ export async function resyncLinkedChanges(options: {
       } catch (error) {
         if (!(error instanceof RowsRejected)) throw error;
         // The target refused some of them (a unique email now taken): those are quarantined, the rest written.
-        const refused = await writeRefusedBatch(target, start, { quarantine, checkpoint: checkpoint(false), state }, pending, (row, reason) => ({ entity: plan.name, sourceKey: keyOf(row), row: rowForDisplay(entity, row, pii), reasons: [reason] }), keyOf);
+        const refused = await writeRefusedBatch(
+          target,
+          start,
+          { quarantine, checkpoint: checkpoint(false), state },
+          pending,
+          (row, reason) => ({
+            entity: plan.name,
+            sourceKey: keyOf(row),
+            row: rowForDisplay(entity, row, pii),
+            reasons: [reason],
+          }),
+          keyOf,
+        );
         counts.written -= refused;
         counts.quarantined += refused;
       }
@@ -127,7 +176,8 @@ export async function resyncLinkedChanges(options: {
 /** The (cursor, key) of a table's last row in that order, or null for an empty table. */
 async function lastPosition(source: Source, table: string, cursor: string, key: string): Promise<unknown[] | null> {
   let last: Row | undefined;
-  for await (const page of source.read({ table, columns: [cursor, key], key: [cursor, key], batchSize: 10_000 })) last = page[page.length - 1];
+  for await (const page of source.read({ table, columns: [cursor, key], key: [cursor, key], batchSize: 10_000 }))
+    last = page[page.length - 1];
   return last ? last.slice(0, 2).map(valueToJson) : null;
 }
 
@@ -136,7 +186,12 @@ async function lastPosition(source: Source, table: string, cursor: string, key: 
  * a join on the entity's own column is looked up in the entity's table; one on an earlier join's column, in that
  * join's table, and so on back.
  */
-async function recordsJoining(source: Source, entity: BoundEntity, join: JoinPlan, values: readonly Value[]): Promise<Value[]> {
+async function recordsJoining(
+  source: Source,
+  entity: BoundEntity,
+  join: JoinPlan,
+  values: readonly Value[],
+): Promise<Value[]> {
   const wanted = [...new Set(values.filter((v) => v !== null))];
   if (wanted.length === 0) return [];
   const prefix = joinColumn('');
@@ -149,5 +204,10 @@ async function recordsJoining(source: Source, entity: BoundEntity, join: JoinPla
   const via = entity.plan.joins.find((j) => j.alias === alias);
   if (!via) throw new CrmMigrateError('E_INTERNAL', `join ${join.alias} is on ${dot}, and there is no join ${alias}`);
   const rows = await source.lookup(via.from, column, wanted, [via.key]);
-  return recordsJoining(source, entity, via, rows.map((r) => r[1] ?? null));
+  return recordsJoining(
+    source,
+    entity,
+    via,
+    rows.map((r) => r[1] ?? null),
+  );
 }

@@ -1,5 +1,18 @@
 import { availableParallelism } from 'node:os';
-import type { BatchStart, BatchState, BatchWriter, Checkpoint, Counts, CrosswalkEntry, MergeEntry, QuarantinedRow, Reason, ReviewPair, Source, Target } from '../connectors/contract.js';
+import type {
+  BatchStart,
+  BatchState,
+  BatchWriter,
+  Checkpoint,
+  Counts,
+  CrosswalkEntry,
+  MergeEntry,
+  QuarantinedRow,
+  Reason,
+  ReviewPair,
+  Source,
+  Target,
+} from '../connectors/contract.js';
 import { CrmMigrateError, RowsRejected } from '../errors.js';
 import { isBuiltinStep } from '../mapping/steps.js';
 import { sourceKeyText, valueToJson, type Row } from '../values.js';
@@ -12,7 +25,14 @@ import { piiColumns, rowForDisplay } from './pii.js';
 import { crosswalkEntries, type RefResolver } from './refs.js';
 import { QualityTally, readStoredQuality, storedQuality, type FilterCounts } from './quality.js';
 import { rowFilter } from '../mapping/where.js';
-import { EMPTY_DIGEST, foldKey, PendingRows, writeRefusedBatch, type BatchContent, type BatchSpan } from './refused-rows.js';
+import {
+  EMPTY_DIGEST,
+  foldKey,
+  PendingRows,
+  writeRefusedBatch,
+  type BatchContent,
+  type BatchSpan,
+} from './refused-rows.js';
 import type { BoundEntity } from './schema-check.js';
 import { poolMapper } from './worker-pool.js';
 
@@ -104,7 +124,10 @@ export async function loadEntity(options: {
   const { plan } = entity;
   const incremental = plan.strategy === 'incremental';
   const stored = readStoredQuality(options.from?.quality);
-  const tally = new QualityTally(plan.fields.map((f) => f.target), stored.quality);
+  const tally = new QualityTally(
+    plan.fields.map((f) => f.target),
+    stored.quality,
+  );
   /** Rows the entity's `where:` filtered out so far, by clause. */
   const filteredBy: FilterCounts = stored.filtered;
   const filter = rowFilter(plan.where, entity.sourceColumns);
@@ -116,7 +139,12 @@ export async function loadEntity(options: {
   // key comes once into a target the plan fills from empty: plain bulk inserts then, about twice as fast.
   const firstPass = options.from === undefined && source.snapshotReads;
   const second = options.secondPass === true;
-  const start: BatchStart = { runId, table: plan.into, columns: entity.writeColumns, upsertKey: second || (incremental && !firstPass) ? entity.targetKey : undefined };
+  const start: BatchStart = {
+    runId,
+    table: plan.into,
+    columns: entity.writeColumns,
+    upsertKey: second || (incremental && !firstPass) ? entity.targetKey : undefined,
+  };
   const checkpointName = second ? secondPassName(plan.name) : plan.name;
   const tombstoned = plan.tombstone !== undefined;
   const pii = piiColumns(entity);
@@ -127,14 +155,24 @@ export async function loadEntity(options: {
     // A row with no cursor value sorts outside every "changed since" window: it would never be synced.
     const blank = await source.countNull(plan.from, plan.cursor);
     if (blank > 0) {
-      throw new CrmMigrateError('E_SOURCE', `${blank} row${blank === 1 ? '' : 's'} of ${plan.from} ha${blank === 1 ? 's' : 've'} no ${plan.cursor}: an incremental sync would never see ${blank === 1 ? 'it' : 'them'}`, {
-        hint: `fill ${plan.cursor} on those rows (or give the column a default), or load this entity with strategy: full`,
-      });
+      throw new CrmMigrateError(
+        'E_SOURCE',
+        `${blank} row${blank === 1 ? '' : 's'} of ${plan.from} ha${blank === 1 ? 's' : 've'} no ${plan.cursor}: an incremental sync would never see ${blank === 1 ? 'it' : 'them'}`,
+        {
+          hint: `fill ${plan.cursor} on those rows (or give the column a default), or load this entity with strategy: full`,
+        },
+      );
     }
   }
   const total = counts.read + (await source.count(plan.from, after && { key: order, after }));
   const report = (done: boolean) => options.onProgress?.({ entity: plan.name, counts: { ...counts }, total, done });
-  const checkpoint = (done: boolean): Checkpoint => ({ entity: checkpointName, lastKey, counts: { ...counts }, done, quality: storedQuality(tally.snapshot(), filteredBy) });
+  const checkpoint = (done: boolean): Checkpoint => ({
+    entity: checkpointName,
+    lastKey,
+    counts: { ...counts },
+    done,
+    quality: storedQuality(tally.snapshot(), filteredBy),
+  });
 
   const mapper = chooseMapper(entity);
 
@@ -144,7 +182,8 @@ export async function loadEntity(options: {
   /** Rows merged into a survivor in the open batch, and where their keys now point. */
   let merged: MergeEntry[] = [];
   let repointed: CrosswalkEntry[] = [];
-  let review = options.from === undefined && options.review ? { plan: options.planName ?? '', pairs: options.review } : undefined;
+  let review =
+    options.from === undefined && options.review ? { plan: options.planName ?? '', pairs: options.review } : undefined;
   const merges = options.merges;
   /** Source keys written or quarantined in the open batch, when they close earlier quarantine entries. */
   const closing = options.closesEarlierQuarantine === true && !second;
@@ -154,9 +193,18 @@ export async function loadEntity(options: {
   let realized: string[] = [];
   const batchState = (): BatchState | undefined => {
     if (second || (!entity.recordsCrosswalk && !merges && !closing)) return undefined;
-    const crosswalk = entity.recordsCrosswalk ? [...crosswalkEntries(options.planName ?? '', entity, written), ...repointed] : [];
-    const keysOf = (sourceKeys: string[]) => (sourceKeys.length > 0 ? { plan: options.planName ?? '', entity: plan.name, sourceKeys } : undefined);
-    const state = { crosswalk, merges: merged, review, closedQuarantine: closing ? keysOf(seen) : undefined, realized: realizing ? keysOf(realized) : undefined };
+    const crosswalk = entity.recordsCrosswalk
+      ? [...crosswalkEntries(options.planName ?? '', entity, written), ...repointed]
+      : [];
+    const keysOf = (sourceKeys: string[]) =>
+      sourceKeys.length > 0 ? { plan: options.planName ?? '', entity: plan.name, sourceKeys } : undefined;
+    const state = {
+      crosswalk,
+      merges: merged,
+      review,
+      closedQuarantine: closing ? keysOf(seen) : undefined,
+      realized: realizing ? keysOf(realized) : undefined,
+    };
     written = [];
     merged = [];
     repointed = [];
@@ -167,7 +215,12 @@ export async function loadEntity(options: {
   };
   /** The open batch's span in the source (see BatchSpan): where it started, rows read and written, their digest. */
   let span = { after: lastKey, read: 0, written: 0, digest: EMPTY_DIGEST };
-  const quarantineEntry = (source: Row, reason: Reason): QuarantinedRow => ({ entity: plan.name, sourceKey: keyOf(source), row: rowForDisplay(entity, source, pii), reasons: [reason] });
+  const quarantineEntry = (source: Row, reason: Reason): QuarantinedRow => ({
+    entity: plan.name,
+    sourceKey: keyOf(source),
+    row: rowForDisplay(entity, source, pii),
+    reasons: [reason],
+  });
   /** The open batch's content, handed over for its commit; the next batch starts empty. */
   const takeBatch = (done: boolean): BatchContent => {
     const batch = { span, quarantine, checkpoint: checkpoint(done), state: batchState() };
@@ -202,7 +255,13 @@ export async function loadEntity(options: {
     let read = 0;
     let digest = EMPTY_DIGEST;
     const from = again.after === null ? undefined : (again.after as Row);
-    for await (const chunk of source.read({ table: plan.from, columns: entity.readColumns, key: order, after: from, batchSize: Math.min(plan.batchSize, READ_CHUNK) })) {
+    for await (const chunk of source.read({
+      table: plan.from,
+      columns: entity.readColumns,
+      key: order,
+      after: from,
+      batchSize: Math.min(plan.batchSize, READ_CHUNK),
+    })) {
       const taken = chunk.length > again.read - read ? chunk.slice(0, again.read - read) : chunk;
       read += taken.length;
       const kept: Row[] = [];
@@ -220,9 +279,13 @@ export async function loadEntity(options: {
       if (read >= again.read) break;
     }
     if (read !== again.read || rows.length !== again.written || digest !== again.digest) {
-      throw new CrmMigrateError('E_SOURCE', `${plan.from} changed while a batch of ${plan.name} the target refused was read again to find the refused rows`, {
-        hint: 'run again: the batch was not committed, and the run resumes from its last checkpoint',
-      });
+      throw new CrmMigrateError(
+        'E_SOURCE',
+        `${plan.from} changed while a batch of ${plan.name} the target refused was read again to find the refused rows`,
+        {
+          hint: 'run again: the batch was not committed, and the run resumes from its last checkpoint',
+        },
+      );
     }
     return rows;
   };
@@ -298,7 +361,14 @@ export async function loadEntity(options: {
    * What `where:` took out of each source chunk before mapping, in read order (one entry per chunk mapped):
    * the rows are counted, and the checkpoint moves past them, when their chunk is accounted.
    */
-  const filteredChunks: { read: number; last: Row; filtered: number; digest: number; by: FilterCounts; keys: string[] }[] = [];
+  const filteredChunks: {
+    read: number;
+    last: Row;
+    filtered: number;
+    digest: number;
+    by: FilterCounts;
+    keys: string[];
+  }[] = [];
   /** Accounts for one mapped chunk, in read order, and commits the batch when it is full. */
   const account = async (chunk: MappedChunk): Promise<void> => {
     tally.merge(chunk.quality);
@@ -322,8 +392,22 @@ export async function loadEntity(options: {
         if (lost) {
           // Merged into its survivor: not written, and references to it now lead to the survivor's record.
           counts.merged += 1;
-          merged.push({ plan: options.planName ?? '', entity: plan.name, sourceKey, survivorEntity: lost.survivorEntity, survivorKey: lost.survivorKey, probability: lost.probability, why: lost.why });
-          if (entity.recordsCrosswalk) repointed.push({ plan: options.planName ?? '', entity: plan.name, sourceKey, newKey: lost.survivorTargetKey });
+          merged.push({
+            plan: options.planName ?? '',
+            entity: plan.name,
+            sourceKey,
+            survivorEntity: lost.survivorEntity,
+            survivorKey: lost.survivorKey,
+            probability: lost.probability,
+            why: lost.why,
+          });
+          if (entity.recordsCrosswalk)
+            repointed.push({
+              plan: options.planName ?? '',
+              entity: plan.name,
+              sourceKey,
+              newKey: lost.survivorTargetKey,
+            });
           return;
         }
         values = asWritten(sourceKey, values);
@@ -339,9 +423,14 @@ export async function loadEntity(options: {
       if (second) return;
       const sourceKey = keyOf(row);
       if (closing) seen.push(sourceKey);
-      quarantine.push({ entity: plan.name, sourceKey, row: rowForDisplay(entity, row, pii), reasons: someoneElses ? [notOurs(entity.targetKey[0])] : (chunk.reasons[i] ?? []) });
+      quarantine.push({
+        entity: plan.name,
+        sourceKey,
+        row: rowForDisplay(entity, row, pii),
+        reasons: someoneElses ? [notOurs(entity.targetKey[0])] : (chunk.reasons[i] ?? []),
+      });
     });
-    const last = taken?.last ?? (chunk.rows[chunk.rows.length - 1]);
+    const last = taken?.last ?? chunk.rows[chunk.rows.length - 1];
     lastKey = orderIndexes.map((i) => valueToJson(last[i] ?? null));
     const read = taken?.read ?? chunk.rows.length;
     counts.read += read;
@@ -359,7 +448,14 @@ export async function loadEntity(options: {
   /** The rows of a chunk `where:` keeps; what it takes out is noted for `account` (filteredChunks). */
   const keptRows = (rows: Row[]): Row[] => {
     const kept: Row[] = [];
-    const taken = { read: rows.length, last: rows[rows.length - 1], filtered: 0, digest: EMPTY_DIGEST, by: {} as FilterCounts, keys: [] as string[] };
+    const taken = {
+      read: rows.length,
+      last: rows[rows.length - 1],
+      filtered: 0,
+      digest: EMPTY_DIGEST,
+      by: {} as FilterCounts,
+      keys: [] as string[],
+    };
     for (const row of rows) {
       const clause = (filter as NonNullable<typeof filter>)(row);
       if (clause === undefined) {
@@ -376,7 +472,13 @@ export async function loadEntity(options: {
   };
   /** Source chunks, refs resolved; a stop request ends them before the next chunk, which is then not accounted. */
   async function* chunks(): AsyncIterable<Row[]> {
-    for await (const rows of source.read({ table: plan.from, columns: entity.readColumns, key: order, after, batchSize: Math.min(plan.batchSize, READ_CHUNK) })) {
+    for await (const rows of source.read({
+      table: plan.from,
+      columns: entity.readColumns,
+      key: order,
+      after,
+      batchSize: Math.min(plan.batchSize, READ_CHUNK),
+    })) {
       if (signal?.aborted) {
         stopped = true;
         return;
@@ -391,7 +493,8 @@ export async function loadEntity(options: {
     for await (const chunk of mapInOrder(mapper, chunks())) await account(chunk);
     // The last rows and the entity's `done` mark commit together (after deletes, when there are any).
     await commitBatch(true, !stopped && !removesDeleted);
-    if (removesDeleted && !stopped) await removeDeleted({ source, target, runId, planName: options.planName ?? '', entity, counts, checkpoint });
+    if (removesDeleted && !stopped)
+      await removeDeleted({ source, target, runId, planName: options.planName ?? '', entity, counts, checkpoint });
   } catch (error) {
     await previous?.commit.catch(() => undefined);
     await writer?.abort().catch(() => undefined);

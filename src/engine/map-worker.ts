@@ -10,7 +10,8 @@ import type { MapWorkerSpec } from './worker-pool.js';
 const spec = workerData as MapWorkerSpec;
 const issues: PlanIssue[] = [];
 const plan = compileEntity(spec.entity, spec.input, { batchSize: 1, workers: 0, keys: spec.keys }, issues);
-if (issues.length > 0) throw new Error(`mapping thread: entity ${spec.entity} does not compile: ${issues.map((i) => i.message).join('; ')}`);
+if (issues.length > 0)
+  throw new Error(`mapping thread: entity ${spec.entity} does not compile: ${issues.map((i) => i.message).join('; ')}`);
 const map = chunkMapperFor({ plan, sourceColumns: spec.sourceColumns, targetColumns: spec.targetColumns });
 
 export default function mapChunk(rows: Row[]): Omit<MappedChunk, 'rows'> {

@@ -24,7 +24,7 @@ export async function matchEvidence(plan: Plan, options: { limit?: number } = {}
     let mergesTotal = 0;
     for await (const merge of state.merges(plan.name)) {
       mergesTotal += 1;
-      if (weakest.length === limit && merge.probability >= (weakest[limit - 1]).probability) continue;
+      if (weakest.length === limit && merge.probability >= weakest[limit - 1].probability) continue;
       weakest.push(merge);
       weakest.sort((a, b) => a.probability - b.probability);
       if (weakest.length > limit) weakest.pop();

@@ -36,9 +36,13 @@ class Side {
     // A merge is only right if both sides ascend in the same order; a step back means they do not agree
     // on the order, and nothing decided from here on could be trusted.
     if (this.#previous && compareKeys(this.#previous, this.key) >= 0) {
-      throw new CrmMigrateError('E_STATE', `${this.#what} did not come in strictly ascending key order; stopped before acting on it`, {
-        hint: 'key columns must have the same type on both sides (a number key copied into a text column sorts differently)',
-      });
+      throw new CrmMigrateError(
+        'E_STATE',
+        `${this.#what} did not come in strictly ascending key order; stopped before acting on it`,
+        {
+          hint: 'key columns must have the same type on both sides (a number key copied into a text column sorts differently)',
+        },
+      );
     }
     this.#previous = this.key;
   }
@@ -64,7 +68,12 @@ export async function mergeJoin(
     await b.next();
     while (a.row || b.row) {
       const order = !a.row ? 1 : !b.row ? -1 : compareKeys(a.key, b.key);
-      const visited = order < 0 ? visit(a.row, undefined, a.key) : order > 0 ? visit(undefined, b.row, b.key) : visit(a.row, b.row, a.key);
+      const visited =
+        order < 0
+          ? visit(a.row, undefined, a.key)
+          : order > 0
+            ? visit(undefined, b.row, b.key)
+            : visit(a.row, b.row, a.key);
       if (visited) await visited;
       if (order <= 0) await a.next();
       if (order >= 0) await b.next();

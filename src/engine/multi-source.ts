@@ -62,7 +62,8 @@ export class MultiSource implements Source {
   #route(table: string): [Source, string] {
     const at = table.indexOf(':');
     const source = at > 0 ? this.#sources.get(table.slice(0, at)) : undefined;
-    if (!source) throw new CrmMigrateError('E_PLAN', `"${table}" names no source of the plan (tables are read as source:table)`);
+    if (!source)
+      throw new CrmMigrateError('E_PLAN', `"${table}" names no source of the plan (tables are read as source:table)`);
     return [source, table.slice(at + 1)];
   }
 }

@@ -8,7 +8,9 @@ import type { BoundEntity } from './schema-check.js';
  * the plan hashes or encrypts in the target is not kept in clear beside it.
  */
 export function piiColumns(entity: BoundEntity): Set<string> {
-  const columns = new Set(entity.plan.fields.filter((f) => f.pii).flatMap((f) => [...f.from, ...f.steps.flatMap((s) => s.reads)]));
+  const columns = new Set(
+    entity.plan.fields.filter((f) => f.pii).flatMap((f) => [...f.from, ...f.steps.flatMap((s) => s.reads)]),
+  );
   for (const key of entity.plan.key) columns.delete(key);
   return columns;
 }
@@ -18,7 +20,10 @@ export function rowForDisplay(entity: BoundEntity, row: Row, pii: ReadonlySet<st
   const out: Record<string, unknown> = {};
   entity.readColumns.forEach((c, i) => {
     const value = valueToJson(row[i] ?? null);
-    out[c] = pii.has(c) && value !== null ? maskValue(typeof value === 'object' ? JSON.stringify(value) : String(value)) : value;
+    out[c] =
+      pii.has(c) && value !== null
+        ? maskValue(typeof value === 'object' ? JSON.stringify(value) : String(value))
+        : value;
   });
   return out;
 }

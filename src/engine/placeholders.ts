@@ -1,4 +1,13 @@
-import type { Checkpoint, ColumnInfo, Counts, CrosswalkEntry, Source, TableInfo, TableSpec, Target } from '../connectors/contract.js';
+import type {
+  Checkpoint,
+  ColumnInfo,
+  Counts,
+  CrosswalkEntry,
+  Source,
+  TableInfo,
+  TableSpec,
+  Target,
+} from '../connectors/contract.js';
 import { RowsRejected, type PlanIssue } from '../errors.js';
 import type { EntityPlan } from '../mapping/compile.js';
 import { newUuid } from '../mapping/identity.js';
@@ -25,52 +34,102 @@ export interface PlaceholderSpec {
 }
 
 /** The checkpoint of the step that makes `entity`'s placeholders in `referenced`'s table. */
-export const placeholderStepName = (entity: string, referenced: string): string => `${entity}#placeholders:${referenced}`;
+export const placeholderStepName = (entity: string, referenced: string): string =>
+  `${entity}#placeholders:${referenced}`;
 
 /** The entities whose orphan refs `entity` makes placeholders in, in the plan's field order. */
-export const placeholderTargets = (entity: EntityPlan): string[] => [...new Set(entity.fields.flatMap((f) => (f.ref?.placeholder ? [f.ref.entity] : [])))];
+export const placeholderTargets = (entity: EntityPlan): string[] => [
+  ...new Set(entity.fields.flatMap((f) => (f.ref?.placeholder ? [f.ref.entity] : []))),
+];
 
 /**
  * Checks that the records other entities' refs may make in `entity`'s table can be written — a one-column key,
  * every NOT NULL column given a value — and fits the values to their columns. Undefined when no ref makes any.
  */
-export function placeholderSpec(plan: Plan, entity: EntityPlan, table: TableInfo | TableSpec, targetKey: readonly string[], updates: boolean, issues: PlanIssue[]): PlaceholderSpec | undefined {
+export function placeholderSpec(
+  plan: Plan,
+  entity: EntityPlan,
+  table: TableInfo | TableSpec,
+  targetKey: readonly string[],
+  updates: boolean,
+  issues: PlanIssue[],
+): PlaceholderSpec | undefined {
   const refs = plan.entities.flatMap((e) => e.fields.filter((f) => f.ref?.placeholder && f.ref.entity === entity.name));
   const given = entity.placeholder ?? {};
   if (refs.length === 0) {
-    if (entity.placeholder) issues.push({ severity: 'warning', path: [...entity.path, 'placeholder'], message: `no ref to ${entity.name} has orphans: placeholder, so no placeholder is ever made` });
+    if (entity.placeholder)
+      issues.push({
+        severity: 'warning',
+        path: [...entity.path, 'placeholder'],
+        message: `no ref to ${entity.name} has orphans: placeholder, so no placeholder is ever made`,
+      });
     return undefined;
   }
   const at = [...(refs[0]?.path ?? entity.path), 'orphans'];
   const columns = new Map(table.columns.map((c) => [c.name, c as Partial<ColumnInfo> & TableSpec['columns'][number]]));
   const key = targetKey.length === 1 ? columns.get(targetKey[0]) : undefined;
   if (!key) {
-    issues.push({ severity: 'error', path: at, message: `a placeholder record of ${entity.name} needs its key in one target column`, hint: `give ${entity.name} a field new_id: uuid, or copy its one key column (id: id)` });
+    issues.push({
+      severity: 'error',
+      path: at,
+      message: `a placeholder record of ${entity.name} needs its key in one target column`,
+      hint: `give ${entity.name} a field new_id: uuid, or copy its one key column (id: id)`,
+    });
     return undefined;
   }
   if (updates && (table.primaryKey.length !== 1 || table.primaryKey[0] !== key.name)) {
     // `retry` replaces a placeholder with the fixed record by upserting on the key (a file target only appends).
-    issues.push({ severity: 'error', path: at, message: `placeholder records of ${entity.name} are found by key: target table ${table.name} needs its primary key on (${key.name})`, hint: `ALTER TABLE ${table.name} ADD PRIMARY KEY (${key.name})` });
+    issues.push({
+      severity: 'error',
+      path: at,
+      message: `placeholder records of ${entity.name} are found by key: target table ${table.name} needs its primary key on (${key.name})`,
+      hint: `ALTER TABLE ${table.name} ADD PRIMARY KEY (${key.name})`,
+    });
   }
   if (entity.strategy === 'incremental' && entity.deletes !== 'ignore') {
-    issues.push({ severity: 'error', path: [...entity.path, 'deletes'], message: `${entity.name} removes target rows whose source row is gone, which would remove its placeholder records (they have none)`, hint: 'use deletes: ignore on it, or orphans: quarantine on the refs' });
+    issues.push({
+      severity: 'error',
+      path: [...entity.path, 'deletes'],
+      message: `${entity.name} removes target rows whose source row is gone, which would remove its placeholder records (they have none)`,
+      hint: 'use deletes: ignore on it, or orphans: quarantine on the refs',
+    });
   }
   const values: Value[] = [];
   for (const [name, value] of Object.entries(given)) {
     const column = columns.get(name);
     const path = [...entity.path, 'placeholder', name];
     if (!column) {
-      issues.push({ severity: 'error', path, message: `target table ${table.name} has no column "${name}"`, hint: didYouMean(name, columns.keys()) });
+      issues.push({
+        severity: 'error',
+        path,
+        message: `target table ${table.name} has no column "${name}"`,
+        hint: didYouMean(name, columns.keys()),
+      });
       continue;
     }
-    if (name === key.name) issues.push({ severity: 'error', path, message: `${name} is the key: a placeholder's key is the one its orphan refers to` });
+    if (name === key.name)
+      issues.push({
+        severity: 'error',
+        path,
+        message: `${name} is the key: a placeholder's key is the one its orphan refers to`,
+      });
     const fitted = fitTarget(value, column);
-    if (fitted instanceof FitFailure) issues.push({ severity: 'error', path, message: `this value cannot be written to ${table.name}.${name} (${fitted.code})` });
+    if (fitted instanceof FitFailure)
+      issues.push({
+        severity: 'error',
+        path,
+        message: `this value cannot be written to ${table.name}.${name} (${fitted.code})`,
+      });
     values.push(fitted instanceof FitFailure ? null : fitted);
   }
   for (const column of columns.values()) {
     if (column.nullable || column.hasDefault || column.name === key.name || column.name in given) continue;
-    issues.push({ severity: 'error', path: at, message: `a placeholder record of ${entity.name} leaves ${table.name}.${column.name} empty, but it is NOT NULL`, hint: `add placeholder: { ${column.name}: … } to entity ${entity.name}` });
+    issues.push({
+      severity: 'error',
+      path: at,
+      message: `a placeholder record of ${entity.name} leaves ${table.name}.${column.name} empty, but it is NOT NULL`,
+      hint: `add placeholder: { ${column.name}: … } to entity ${entity.name}`,
+    });
   }
   return { keyColumn: key, newId: entity.fields.some((f) => f.newId), columns: Object.keys(given), values };
 }
@@ -100,13 +159,27 @@ export async function makePlaceholders(options: {
 }): Promise<PlaceholderResult> {
   const { source, target, entity, referenced, spec, planName, signal } = options;
   const name = placeholderStepName(entity.plan.name, referenced.plan.name);
-  const refColumns = [...new Set(entity.plan.fields.flatMap((f) => (f.ref?.placeholder && f.ref.entity === referenced.plan.name ? [f.ref.column] : [])))];
+  const refColumns = [
+    ...new Set(
+      entity.plan.fields.flatMap((f) =>
+        f.ref?.placeholder && f.ref.entity === referenced.plan.name ? [f.ref.column] : [],
+      ),
+    ),
+  ];
   // A row the entity's `where:` filters out is not loaded: its refs need no placeholder.
   const columns = [...new Set([...options.order, ...refColumns, ...entity.plan.where.flatMap((c) => c.columns)])];
   const filter = rowFilter(entity.plan.where, columns);
   const refAt = refColumns.map((c) => columns.indexOf(c));
   const orderAt = options.order.map((c) => columns.indexOf(c));
-  const counts: Counts = { read: 0, written: 0, merged: 0, quarantined: 0, filtered: 0, deleted: 0, ...options.from?.counts };
+  const counts: Counts = {
+    read: 0,
+    written: 0,
+    merged: 0,
+    quarantined: 0,
+    filtered: 0,
+    deleted: 0,
+    ...options.from?.counts,
+  };
   let lastKey = options.from?.lastKey ?? null;
   const start = { runId: options.runId, table: referenced.plan.into, columns: [spec.keyColumn.name, ...spec.columns] };
   let writer = await target.beginBatch(start);
@@ -140,7 +213,13 @@ export async function makePlaceholders(options: {
     await writer.commit([], checkpoint(done), { placeholders: made.filter((_m, i) => !refused.has(i)) });
   };
   try {
-    for await (const rows of source.read({ table: entity.plan.from, columns, key: options.order, after: (lastKey as Row | null) ?? undefined, batchSize: 500 })) {
+    for await (const rows of source.read({
+      table: entity.plan.from,
+      columns,
+      key: options.order,
+      after: (lastKey as Row | null) ?? undefined,
+      batchSize: 500,
+    })) {
       if (signal?.aborted) {
         stopped = true;
         break;
@@ -153,7 +232,10 @@ export async function makePlaceholders(options: {
           if (value !== null && !madeKeys.has(sourceKey)) wanted.set(sourceKey, value);
         }
       }
-      const found = wanted.size === 0 ? new Map() : await target.state.crosswalk(planName, referenced.plan.name, [...wanted.keys()]);
+      const found =
+        wanted.size === 0
+          ? new Map()
+          : await target.state.crosswalk(planName, referenced.plan.name, [...wanted.keys()]);
       for (const [sourceKey, value] of wanted) {
         if (found.has(sourceKey)) continue;
         const key = spec.newId ? newUuid(referenced.plan.name, sourceKey) : fitTarget(value, spec.keyColumn);
@@ -161,7 +243,12 @@ export async function makePlaceholders(options: {
         const placeholder = [key, ...spec.values];
         writer.add(placeholder);
         madeRows.push(placeholder);
-        made.push({ plan: planName, entity: referenced.plan.name, sourceKey, newKey: sourceKeyText([valueToJson(key)]) });
+        made.push({
+          plan: planName,
+          entity: referenced.plan.name,
+          sourceKey,
+          newKey: sourceKeyText([valueToJson(key)]),
+        });
         madeKeys.add(sourceKey);
         counts.written += 1;
       }

@@ -51,7 +51,8 @@ function uniqueChecks(entity: BoundEntity): (values: Row, reasons: Reason[]) => 
       if (value === null) return;
       const text = String(valueToJson(value));
       const set = seen[k];
-      if (set.has(text)) reasons.push({ field: entity.targetColumns[i]?.name ?? '', rule: 'target', code: 'unique_violation' });
+      if (set.has(text))
+        reasons.push({ field: entity.targetColumns[i]?.name ?? '', rule: 'target', code: 'unique_violation' });
       else set.add(text);
     });
   };
@@ -61,7 +62,10 @@ function uniqueChecks(entity: BoundEntity): (values: Row, reasons: Reason[]) => 
  * `plan`: checks the plan against the live schemas and pushes the first rows of each entity through
  * mapping and cleaning. Opens the target for inspection only: nothing is created or written anywhere.
  */
-export async function previewPlan(plan: Plan, options: { sample?: number; showValues?: boolean | undefined } = {}): Promise<PlanPreview> {
+export async function previewPlan(
+  plan: Plan,
+  options: { sample?: number; showValues?: boolean | undefined } = {},
+): Promise<PlanPreview> {
   const sample = options.sample ?? 20;
   return withConnections(plan, true, async (source, target, lookups) => {
     const { entities, warnings } = await checkAgainstSchemas(plan, source, target);
@@ -73,7 +77,11 @@ export async function previewPlan(plan: Plan, options: { sample?: number; showVa
       const samples: SampleRow[] = [];
       // Personal data is masked here too, unless values were asked for; protected fields show their protected form.
       const pii = options.showValues ? new Set<string>() : piiColumns(entity);
-      const piiFields = new Set(options.showValues ? [] : entity.plan.fields.filter((f) => f.pii && f.steps.at(-1)?.kind !== 'protect').map((f) => f.target));
+      const piiFields = new Set(
+        options.showValues
+          ? []
+          : entity.plan.fields.filter((f) => f.pii && f.steps.at(-1)?.kind !== 'protect').map((f) => f.target),
+      );
       if (sample > 0) {
         const resolve = refResolver(plan, entity, target.state, source, { dryRun: true, fillDeferred: true, lookups });
         const unique = uniqueChecks(entity);
@@ -85,14 +93,33 @@ export async function previewPlan(plan: Plan, options: { sample?: number; showVa
             const values = map(row, reasons);
             if (reasons.length === 0) unique(values, reasons);
             const before = rowForDisplay(entity, row, pii);
-            const shown = (target: string, value: unknown) => (piiFields.has(target) && value !== null ? maskValue(String(value)) : value);
-            const after = reasons.length > 0 ? null : Object.fromEntries(entity.plan.fields.map((f, i) => [f.target, shown(f.target, valueToJson(values[i] ?? null))]));
-            samples.push({ sourceKey: sourceKeyText(keyIndexes.map((i) => valueToJson(row[i] ?? null))), before, after, reasons });
+            const shown = (target: string, value: unknown) =>
+              piiFields.has(target) && value !== null ? maskValue(String(value)) : value;
+            const after =
+              reasons.length > 0
+                ? null
+                : Object.fromEntries(
+                    entity.plan.fields.map((f, i) => [f.target, shown(f.target, valueToJson(values[i] ?? null))]),
+                  );
+            samples.push({
+              sourceKey: sourceKeyText(keyIndexes.map((i) => valueToJson(row[i] ?? null))),
+              before,
+              after,
+              reasons,
+            });
           }
           if (samples.length >= sample) break;
         }
       }
-      previews.push({ entity: entity.plan.name, from: entity.plan.from, into: entity.plan.into, sourceRows: await source.count(entity.plan.from), create: entity.create, samples, quality: tally.snapshot() });
+      previews.push({
+        entity: entity.plan.name,
+        from: entity.plan.from,
+        into: entity.plan.into,
+        sourceRows: await source.count(entity.plan.from),
+        create: entity.create,
+        samples,
+        quality: tally.snapshot(),
+      });
     }
     return { source: source.display, target: target.display, warnings, entities: previews };
   });

@@ -58,7 +58,7 @@ export class QualityTally {
   }
 
   row(field: number, outcome: number): void {
-    (this.#counts[field * OUTCOMES.length + outcome]) += 1;
+    this.#counts[field * OUTCOMES.length + outcome] += 1;
   }
 
   finding(field: number, rule: string, code: string, outcome: Exclude<Outcome, 'valid'>, detail?: string): void {
@@ -70,12 +70,19 @@ export class QualityTally {
     this.#fields.forEach((field, i) => {
       const q = other[field];
       if (!q) return;
-      OUTCOMES.forEach((o, k) => ((this.#counts[i * OUTCOMES.length + k]) += q[o]));
+      OUTCOMES.forEach((o, k) => (this.#counts[i * OUTCOMES.length + k] += q[o]));
       for (const f of q.findings) this.#add(i, f.rule, f.code, f.outcome, f.detail, f.count);
     });
   }
 
-  #add(field: number, rule: string, code: string, outcome: Exclude<Outcome, 'valid'>, detail: string | undefined, count: number): void {
+  #add(
+    field: number,
+    rule: string,
+    code: string,
+    outcome: Exclude<Outcome, 'valid'>,
+    detail: string | undefined,
+    count: number,
+  ): void {
     if (detail !== undefined) {
       const finding = `${field}\0${rule}\0${code}\0${outcome}`;
       const k = `${finding}\0${detail}`;
@@ -93,7 +100,7 @@ export class QualityTally {
     if (!codes) rules.set(rule, (codes = new Map()));
     let counts = codes.get(code);
     if (!counts) codes.set(code, (counts = new Array<number>(OUTCOMES.length).fill(0)));
-    (counts[OUTCOME[outcome]]) += count;
+    counts[OUTCOME[outcome]] += count;
   }
 
   snapshot(): EntityQuality {

@@ -13,7 +13,11 @@ import { sourceColumnsOf } from './schema-check.js';
  */
 export async function listQuarantine(
   plan: Plan,
-  options: { entity?: string | undefined; limit?: number | undefined; each: (row: QuarantinedRow) => void | Promise<void> },
+  options: {
+    entity?: string | undefined;
+    limit?: number | undefined;
+    each: (row: QuarantinedRow) => void | Promise<void>;
+  },
 ): Promise<{ run: RunRecord | undefined; count: number; runs: string[] }> {
   return withPlanTarget(plan, true, async (target) => {
     const run = await target.state.latestRun(plan.name);

@@ -20,7 +20,13 @@ const keyOf = (value: Value): string => sourceKeyText([valueToJson(value)]);
  * handles. `dryRun` (the plan preview, before anything was loaded) looks nothing up: a reference resolves to
  * the key the referenced record will get. Undefined when the entity has no joins and no refs.
  */
-export function refResolver(plan: Plan, entity: BoundEntity, state: StateStore, source: Source, options: { dryRun?: boolean; fillDeferred?: boolean; lookups?: TargetLookups | undefined } = {}): RefResolver | undefined {
+export function refResolver(
+  plan: Plan,
+  entity: BoundEntity,
+  state: StateStore,
+  source: Source,
+  options: { dryRun?: boolean; fillDeferred?: boolean; lookups?: TargetLookups | undefined } = {},
+): RefResolver | undefined {
   // An entity that joins nothing and refers to nothing reads its rows as they come.
   if (entity.plan.joins.length === 0 && !entity.plan.fields.some((f) => f.ref || f.lookup)) return undefined;
   const lookups = entity.plan.fields
@@ -31,11 +37,18 @@ export function refResolver(plan: Plan, entity: BoundEntity, state: StateStore, 
       value: entity.sourceColumns.indexOf(refColumn(f.target)),
       orphan: entity.sourceColumns.indexOf(orphanColumn(f.target)),
     }));
-  if (lookups.length > 0 && !options.lookups) throw new Error(`entity ${entity.plan.name} has lookup fields, and nothing to look them up with`);
+  if (lookups.length > 0 && !options.lookups)
+    throw new Error(`entity ${entity.plan.name} has lookup fields, and nothing to look them up with`);
   const width = entity.sourceColumns.length;
   const joins = entity.plan.joins.map((j) => {
     // The columns looked up: those the fields read, and those the join's where and pick read.
-    const fetched = [...new Set([...j.columns, ...j.where.flatMap((c) => c.columns), ...(j.pick ?? j.collect ?? []).map((p) => p.column)])];
+    const fetched = [
+      ...new Set([
+        ...j.columns,
+        ...j.where.flatMap((c) => c.columns),
+        ...(j.pick ?? j.collect ?? []).map((p) => p.column),
+      ]),
+    ];
     const lookedUp = ['\u0000key', ...fetched];
     return {
       ...j,
@@ -53,7 +66,8 @@ export function refResolver(plan: Plan, entity: BoundEntity, state: StateStore, 
     .filter((f) => f.ref)
     .map((f) => {
       const ref = f.ref as NonNullable<typeof f.ref>;
-      const usesNewId = (name: string) => plan.entities.find((e) => e.name === name)?.fields.some((x) => x.newId) === true;
+      const usesNewId = (name: string) =>
+        plan.entities.find((e) => e.name === name)?.fields.some((x) => x.newId) === true;
       const byAt = ref.by ? entity.sourceColumns.indexOf(ref.by.column) : -1;
       return {
         // The entity a row refers to: the ref's own, or the one its type names (undefined: a type not migrated).
@@ -113,12 +127,16 @@ export function refResolver(plan: Plan, entity: BoundEntity, state: StateStore, 
     }
     // Lookups in the new CRM: one match is the value, none an orphan, several never one of them.
     for (const lookup of lookups) {
-      const found = await (options.lookups as TargetLookups).find(lookup.plan, rows.map((r) => r[lookup.column] ?? null));
+      const found = await (options.lookups as TargetLookups).find(
+        lookup.plan,
+        rows.map((r) => r[lookup.column] ?? null),
+      );
       for (const row of rows) {
         const source = row[lookup.column] ?? null;
         const matches = source === null ? [] : (found.get(String(source)) ?? []);
         row[lookup.value] = matches.length === 1 ? (matches[0] ?? null) : null;
-        row[lookup.orphan] = source === null ? false : matches.length === 0 ? true : matches.length > 1 ? 'ambiguous' : false;
+        row[lookup.orphan] =
+          source === null ? false : matches.length === 0 ? true : matches.length > 1 ? 'ambiguous' : false;
       }
     }
     for (const ref of refs) {
@@ -137,7 +155,14 @@ export function refResolver(plan: Plan, entity: BoundEntity, state: StateStore, 
       for (const name of new Set(targets)) {
         if (name === undefined) continue;
         const keys = [...new Set(sources.filter((v, i) => v !== null && targets[i] === name).map((v) => keyOf(v)))];
-        found.set(name, options.dryRun ? new Map(keys.map((k) => [k, ref.usesNewId(name) ? newUuid(name, k) : k])) : keys.length === 0 ? new Map() : await state.crosswalk(plan.name, name, keys));
+        found.set(
+          name,
+          options.dryRun
+            ? new Map(keys.map((k) => [k, ref.usesNewId(name) ? newUuid(name, k) : k]))
+            : keys.length === 0
+              ? new Map()
+              : await state.crosswalk(plan.name, name, keys),
+        );
       }
       for (const [i, row] of rows.entries()) {
         const source = sources[i] ?? null;
@@ -180,11 +205,21 @@ function inOrder(order: readonly PickOrder[], columns: readonly string[]): (rows
  * Rows its `where:` filters out are left out (never matched, never expected in the target), and `keep` drops
  * more, before they are resolved (nothing is looked up for a row that is not wanted).
  */
-export async function* resolvedChunks(source: Source, entity: BoundEntity, options: { key: readonly string[]; resolve: RefResolver | undefined; keep?: ((row: Row) => boolean) | undefined }): AsyncIterable<Row[]> {
+export async function* resolvedChunks(
+  source: Source,
+  entity: BoundEntity,
+  options: { key: readonly string[]; resolve: RefResolver | undefined; keep?: ((row: Row) => boolean) | undefined },
+): AsyncIterable<Row[]> {
   const filter = rowFilter(entity.plan.where, entity.sourceColumns);
   const keep = options.keep;
-  const wanted = filter || keep ? (row: Row) => (!filter || filter(row) === undefined) && (!keep || keep(row)) : undefined;
-  for await (const read of source.read({ table: entity.plan.from, columns: entity.readColumns, key: options.key, batchSize: 500 })) {
+  const wanted =
+    filter || keep ? (row: Row) => (!filter || filter(row) === undefined) && (!keep || keep(row)) : undefined;
+  for await (const read of source.read({
+    table: entity.plan.from,
+    columns: entity.readColumns,
+    key: options.key,
+    batchSize: 500,
+  })) {
     const rows = wanted ? read.filter(wanted) : read;
     if (rows.length === 0) continue;
     if (options.resolve) await options.resolve(rows);
@@ -193,7 +228,16 @@ export async function* resolvedChunks(source: Source, entity: BoundEntity, optio
 }
 
 /** The crosswalk lines of written rows: each source key with the key its record has in the target. */
-export function crosswalkEntries(plan: string, entity: BoundEntity, written: readonly { sourceKey: string; values: Row }[]): CrosswalkEntry[] {
+export function crosswalkEntries(
+  plan: string,
+  entity: BoundEntity,
+  written: readonly { sourceKey: string; values: Row }[],
+): CrosswalkEntry[] {
   const keyAt = entity.targetKey.map((k) => entity.writeColumns.indexOf(k));
-  return written.map(({ sourceKey, values }) => ({ plan, entity: entity.plan.name, sourceKey, newKey: sourceKeyText(keyAt.map((i) => valueToJson(values[i] ?? null))) }));
+  return written.map(({ sourceKey, values }) => ({
+    plan,
+    entity: entity.plan.name,
+    sourceKey,
+    newKey: sourceKeyText(keyAt.map((i) => valueToJson(values[i] ?? null))),
+  }));
 }

@@ -1,4 +1,12 @@
-import type { BatchStart, BatchState, BatchWriter, Checkpoint, QuarantinedRow, Reason, Target } from '../connectors/contract.js';
+import type {
+  BatchStart,
+  BatchState,
+  BatchWriter,
+  Checkpoint,
+  QuarantinedRow,
+  Reason,
+  Target,
+} from '../connectors/contract.js';
 import { RowsRejected, type Rejection } from '../errors.js';
 import type { Row } from '../values.js';
 
@@ -71,7 +79,11 @@ export type QuarantineEntry = (source: Row, reason: Reason) => QuarantinedRow;
 const CONFLICT_RETRIES = 3;
 
 /** The target's reason for refusing a row, as a quarantine reason: the rule names the database's own code. */
-export const refusalReason = (rejection: Rejection): Reason => ({ field: rejection.field, rule: `target:${rejection.databaseCode}`, code: rejection.code });
+export const refusalReason = (rejection: Rejection): Reason => ({
+  field: rejection.field,
+  rule: `target:${rejection.databaseCode}`,
+  code: rejection.code,
+});
 
 /** Whether a quarantine reason is the target's refusal (rather than a rule of the plan's). */
 export const isRefusal = (reason: Reason): boolean => reason.rule.startsWith('target:');
@@ -81,12 +93,23 @@ export const isRefusal = (reason: Reason): boolean => reason.rule.startsWith('ta
  * one transaction. Rows are tried in read order, so of two rows that cannot both go in (one email twice
  * under a unique index) the first one read is written and the later one is refused.
  */
-async function narrow(writer: BatchWriter, indexes: readonly number[], rows: PendingRows, refused: Map<number, Rejection>, retries = CONFLICT_RETRIES): Promise<void> {
+async function narrow(
+  writer: BatchWriter,
+  indexes: readonly number[],
+  rows: PendingRows,
+  refused: Map<number, Rejection>,
+  retries = CONFLICT_RETRIES,
+): Promise<void> {
   if (indexes.length === 0) return;
   const rejection = await writer.attempt(indexes.map((i) => rows.values[i]));
   if (!rejection) return;
   if (rejection.code === 'conflict') {
-    if (retries === 0) throw new RowsRejected('the target kept aborting the batch in conflicts with other transactions', rejection, undefined);
+    if (retries === 0)
+      throw new RowsRejected(
+        'the target kept aborting the batch in conflicts with other transactions',
+        rejection,
+        undefined,
+      );
     return narrow(writer, indexes, rows, refused, retries - 1);
   }
   if (indexes.length === 1) {
@@ -106,7 +129,12 @@ export async function writeAllBut(writer: BatchWriter, values: readonly Row[]): 
   const rows = new PendingRows();
   for (const v of values) rows.push(v, v);
   const refused = new Map<number, Rejection>();
-  await narrow(writer, values.map((_v, i) => i), rows, refused);
+  await narrow(
+    writer,
+    values.map((_v, i) => i),
+    rows,
+    refused,
+  );
   return refused;
 }
 
@@ -118,11 +146,23 @@ export async function writeAllBut(writer: BatchWriter, values: readonly Row[]): 
  * Call it with no other batch open: rows of an open batch could wait on the rows written again while the
  * engine waits on this commit, a deadlock the database cannot see.
  */
-export async function writeRefusedBatch(target: Target, start: BatchStart, batch: Omit<BatchContent, 'span'>, rows: PendingRows, entry: QuarantineEntry, keyOf: (source: Row) => string): Promise<number> {
+export async function writeRefusedBatch(
+  target: Target,
+  start: BatchStart,
+  batch: Omit<BatchContent, 'span'>,
+  rows: PendingRows,
+  entry: QuarantineEntry,
+  keyOf: (source: Row) => string,
+): Promise<number> {
   const writer = await target.beginBatch(start);
   try {
     const refused = new Map<number, Rejection>();
-    await narrow(writer, rows.values.map((_v, i) => i), rows, refused);
+    await narrow(
+      writer,
+      rows.values.map((_v, i) => i),
+      rows,
+      refused,
+    );
     const quarantine = [...batch.quarantine];
     const refusedKeys = new Set<string>();
     for (const [i, rejection] of refused) {
@@ -144,7 +184,13 @@ export async function writeRefusedBatch(target: Target, start: BatchStart, batch
 /** A batch's state without what it recorded for rows that were refused after all (crosswalk lines, records retried). */
 function withoutKeys(state: BatchState | undefined, keys: ReadonlySet<string>): BatchState | undefined {
   if (!state || keys.size === 0) return state;
-  const realized = state.realized && { ...state.realized, sourceKeys: state.realized.sourceKeys.filter((k) => !keys.has(k)) };
-  const retried = state.retried && { ...state.retried, sourceKeys: state.retried.sourceKeys.filter((k) => !keys.has(k)) };
+  const realized = state.realized && {
+    ...state.realized,
+    sourceKeys: state.realized.sourceKeys.filter((k) => !keys.has(k)),
+  };
+  const retried = state.retried && {
+    ...state.retried,
+    sourceKeys: state.retried.sourceKeys.filter((k) => !keys.has(k)),
+  };
   return { ...state, crosswalk: state.crosswalk?.filter((c) => !keys.has(c.sourceKey)), realized, retried };
 }

@@ -19,7 +19,9 @@ export interface RetryResult {
   /** The plan's latest run. */
   readonly runId: string;
   /** Per entity: rows retried, how many now passed (written), still failed (quarantined with their new reasons), skipped. */
-  readonly entities: Readonly<Record<string, { retried: number; written: number; quarantined: number; skipped: number }>>;
+  readonly entities: Readonly<
+    Record<string, { retried: number; written: number; quarantined: number; skipped: number }>
+  >;
   /** The accounting of each run whose quarantined rows were retried, after the retry (the latest run's when none were). */
   readonly runs: readonly { readonly runId: string; readonly counts: Readonly<Record<string, Counts>> }[];
 }
@@ -50,21 +52,35 @@ export async function retryQuarantine(plan: Plan, records: AsyncIterable<FixedRe
   return withConnections(plan, false, async (source, target, lookups) => {
     const { entities } = await checkAgainstSchemas(plan, source, target);
     const run = await target.state.latestRun(plan.name);
-    if (!run || run.status === 'superseded') throw new CrmMigrateError('E_USAGE', `plan ${plan.name} has not run against this target: there is nothing to retry`);
+    if (!run || run.status === 'superseded')
+      throw new CrmMigrateError(
+        'E_USAGE',
+        `plan ${plan.name} has not run against this target: there is nothing to retry`,
+      );
     const checkpoints = new Map<string, Map<string, Checkpoint>>();
     const checkpointsOf = async (runId: string) => {
       let found = checkpoints.get(runId);
-      if (!found) checkpoints.set(runId, (found = new Map((await target.state.checkpoints(runId)).map((c) => [c.entity, c]))));
+      if (!found)
+        checkpoints.set(runId, (found = new Map((await target.state.checkpoints(runId)).map((c) => [c.entity, c]))));
       return found;
     };
     /** Per entity: where each open quarantined row is (source key → run, and its reasons), and the retries of each run. */
-    const open = new Map<string, { runs: Map<string, { runId: string; reasons: readonly Reason[] }>; retries: Map<string, EntityRetry>; skipped: number }>();
+    const open = new Map<
+      string,
+      {
+        runs: Map<string, { runId: string; reasons: readonly Reason[] }>;
+        retries: Map<string, EntityRetry>;
+        skipped: number;
+      }
+    >();
     const openOf = async (name: string) => {
       let state = open.get(name);
       if (!state) {
-        if (!entities.some((e) => e.plan.name === name)) throw new CrmMigrateError('E_USAGE', `the file names entity "${name}", which the plan does not have`);
+        if (!entities.some((e) => e.plan.name === name))
+          throw new CrmMigrateError('E_USAGE', `the file names entity "${name}", which the plan does not have`);
         const runs = new Map<string, { runId: string; reasons: readonly Reason[] }>();
-        for await (const q of target.state.openQuarantine(plan.name, name)) runs.set(q.sourceKey, { runId: q.runId ?? run.runId, reasons: q.reasons });
+        for await (const q of target.state.openQuarantine(plan.name, name))
+          runs.set(q.sourceKey, { runId: q.runId ?? run.runId, reasons: q.reasons });
         open.set(name, (state = { runs, retries: new Map(), skipped: 0 }));
       }
       return state;
@@ -76,7 +92,15 @@ export async function retryQuarantine(plan: Plan, records: AsyncIterable<FixedRe
         const entity = entities.find((e) => e.plan.name === name) as BoundEntity;
         const keys = new Map([...state.runs].filter(([, r]) => r.runId === runId).map(([key, r]) => [key, r.reasons]));
         const resolve = refResolver(plan, entity, target.state, source, { fillDeferred: true, lookups });
-        retry = new EntityRetry(plan.name, runId, entity, await source.describe(entity.plan.from), keys, (await checkpointsOf(runId)).get(name), resolve);
+        retry = new EntityRetry(
+          plan.name,
+          runId,
+          entity,
+          await source.describe(entity.plan.from),
+          keys,
+          (await checkpointsOf(runId)).get(name),
+          resolve,
+        );
         state.retries.set(runId, retry);
       }
       return retry;
@@ -98,7 +122,8 @@ export async function retryQuarantine(plan: Plan, records: AsyncIterable<FixedRe
     const retried = Object.fromEntries(
       [...open].map(([name, s]) => {
         const total = { retried: 0, written: 0, quarantined: 0, skipped: s.skipped };
-        for (const r of s.retries.values()) for (const k of ['retried', 'written', 'quarantined', 'skipped'] as const) total[k] += r.result[k];
+        for (const r of s.retries.values())
+          for (const k of ['retried', 'written', 'quarantined', 'skipped'] as const) total[k] += r.result[k];
         return [name, total];
       }),
     );
@@ -106,10 +131,23 @@ export async function retryQuarantine(plan: Plan, records: AsyncIterable<FixedRe
     const runs = [];
     for (const runId of touched.length > 0 ? touched : [run.runId]) {
       const stored = await checkpointsOf(runId);
-      const after = (name: string) => retries.find((r) => r.runId === runId && r.entityName === name)?.checkpoint ?? stored.get(name);
-      runs.push({ runId, counts: Object.fromEntries(plan.entities.map((e) => [e.name, { ...zeroCounts(), ...after(e.name)?.counts }])) });
+      const after = (name: string) =>
+        retries.find((r) => r.runId === runId && r.entityName === name)?.checkpoint ?? stored.get(name);
+      runs.push({
+        runId,
+        counts: Object.fromEntries(plan.entities.map((e) => [e.name, { ...zeroCounts(), ...after(e.name)?.counts }])),
+      });
     }
-    await target.state.audit(auditEntry(plan, { command: 'retry', outcome: 'done', runId: run.runId, source: source.display, target: target.display, details: { retried, runs } }));
+    await target.state.audit(
+      auditEntry(plan, {
+        command: 'retry',
+        outcome: 'done',
+        runId: run.runId,
+        source: source.display,
+        target: target.display,
+        details: { retried, runs },
+      }),
+    );
     return { runId: run.runId, entities: retried, runs };
   });
 }
@@ -123,10 +161,17 @@ function releaseFromQuality(quality: QualityTally, reasons: readonly Reason[], f
   const change: EntityQuality = {};
   for (const reason of reasons) {
     if (isRefusal(reason) || change[reason.field]) continue;
-    const own = reasons.filter((r) => r.field === reason.field).map((r) => ({ rule: r.rule, code: r.code, outcome: 'quarantined' as const, count: -1 }));
+    const own = reasons
+      .filter((r) => r.field === reason.field)
+      .map((r) => ({ rule: r.rule, code: r.code, outcome: 'quarantined' as const, count: -1 }));
     const now = fixed[reason.field];
     if (!now) continue;
-    change[reason.field] = { ...now, checked: now.checked - 1, quarantined: now.quarantined - 1, findings: [...now.findings, ...own] };
+    change[reason.field] = {
+      ...now,
+      checked: now.checked - 1,
+      quarantined: now.quarantined - 1,
+      findings: [...now.findings, ...own],
+    };
   }
   quality.merge(change);
 }
@@ -145,7 +190,15 @@ class EntityRetry {
   readonly #resolve: RefResolver | undefined;
   readonly #pii: ReadonlySet<string>;
 
-  constructor(plan: string, runId: string, entity: BoundEntity, source: TableInfo | undefined, quarantined: Map<string, readonly Reason[]>, checkpoint: Checkpoint | undefined, resolve: RefResolver | undefined) {
+  constructor(
+    plan: string,
+    runId: string,
+    entity: BoundEntity,
+    source: TableInfo | undefined,
+    quarantined: Map<string, readonly Reason[]>,
+    checkpoint: Checkpoint | undefined,
+    resolve: RefResolver | undefined,
+  ) {
     this.#plan = plan;
     this.runId = runId;
     this.entityName = entity.plan.name;
@@ -162,11 +215,15 @@ class EntityRetry {
     const records = this.pending.splice(0);
     if (records.length === 0) return;
     const { plan, sourceColumns } = this.#entity;
-    const missing = this.#entity.readColumns.filter((c) => !(c in (records[0])));
+    const missing = this.#entity.readColumns.filter((c) => !(c in records[0]));
     if (missing.length > 0) {
-      throw new CrmMigrateError('E_USAGE', `the file has no column ${missing.map((c) => `"${c}"`).join(', ')} for entity ${plan.name}`, {
-        hint: 'export the rows with their values: crm-migrate quarantine PLAN --csv FILE --show-values',
-      });
+      throw new CrmMigrateError(
+        'E_USAGE',
+        `the file has no column ${missing.map((c) => `"${c}"`).join(', ')} for entity ${plan.name}`,
+        {
+          hint: 'export the rows with their values: crm-migrate quarantine PLAN --csv FILE --show-values',
+        },
+      );
     }
     const keyIndexes = plan.key.map((k) => sourceColumns.indexOf(k));
     const keyText = (row: Row) => sourceKeyText(keyIndexes.map((i) => valueToJson(row[i] ?? null)));
@@ -197,7 +254,10 @@ class EntityRetry {
     const released: string[] = [];
     const pending = new PendingRows();
     const stored = readStoredQuality(this.checkpoint.quality);
-    const quality = new QualityTally(plan.fields.map((f) => f.target), stored.quality);
+    const quality = new QualityTally(
+      plan.fields.map((f) => f.target),
+      stored.quality,
+    );
     // Each released row mapped on its own, for its own quality counts.
     const mapOne = chunkMapperFor(this.#entity);
     const written: { sourceKey: string; values: Row }[] = [];
@@ -213,13 +273,21 @@ class EntityRetry {
           releaseFromQuality(quality, reasons[i] ?? [], mapOne([rows[i]]).quality);
           return;
         }
-        still.push({ entity: plan.name, sourceKey, row: rowForDisplay(this.#entity, rows[i], this.#pii), reasons: mapped.reasons[i] ?? [] });
+        still.push({
+          entity: plan.name,
+          sourceKey,
+          row: rowForDisplay(this.#entity, rows[i], this.#pii),
+          reasons: mapped.reasons[i] ?? [],
+        });
       });
       const counts = { ...zeroCounts(), ...this.checkpoint.counts };
       counts.written += released.length;
       counts.quarantined -= released.length;
       const checkpoint = { ...this.checkpoint, counts, quality: storedQuality(quality.snapshot(), stored.filtered) };
-      const state = { retried: { plan: this.#plan, entity: plan.name, sourceKeys: released }, crosswalk: crosswalkEntries(this.#plan, this.#entity, written) };
+      const state = {
+        retried: { plan: this.#plan, entity: plan.name, sourceKeys: released },
+        crosswalk: crosswalkEntries(this.#plan, this.#entity, written),
+      };
       let refused = 0;
       try {
         await writer.commit(still, checkpoint, state);
@@ -227,10 +295,29 @@ class EntityRetry {
         await writer.abort().catch(() => undefined);
         if (!(error instanceof RowsRejected)) throw error;
         // A fixed row the target refuses (its email now taken, say) goes back to quarantine with the target's reason.
-        const entry = (source: Row, reason: Reason): QuarantinedRow => ({ entity: plan.name, sourceKey: keyText(source), row: rowForDisplay(this.#entity, source, this.#pii), reasons: [reason] });
-        refused = await writeRefusedBatch(target, start, { quarantine: still, checkpoint, state }, pending, entry, keyText);
+        const entry = (source: Row, reason: Reason): QuarantinedRow => ({
+          entity: plan.name,
+          sourceKey: keyText(source),
+          row: rowForDisplay(this.#entity, source, this.#pii),
+          reasons: [reason],
+        });
+        refused = await writeRefusedBatch(
+          target,
+          start,
+          { quarantine: still, checkpoint, state },
+          pending,
+          entry,
+          keyText,
+        );
       }
-      this.checkpoint = { ...checkpoint, counts: { ...checkpoint.counts, written: checkpoint.counts.written - refused, quarantined: checkpoint.counts.quarantined + refused } };
+      this.checkpoint = {
+        ...checkpoint,
+        counts: {
+          ...checkpoint.counts,
+          written: checkpoint.counts.written - refused,
+          quarantined: checkpoint.counts.quarantined + refused,
+        },
+      };
       this.result.written -= refused;
       this.result.quarantined += refused;
     } catch (error) {

@@ -30,13 +30,19 @@ class RowContext implements StepContext {
 /** Evaluates one field; its outcome (an OUTCOME index) is left in `state.outcome` for the caller to count. */
 type FieldEvaluator = (row: Row, context: RowContext, reasons: Reason[], state: { outcome: number }) => Value;
 
-function fieldEvaluator(field: FieldPlan, index: number, sourceColumns: readonly string[], tally: QualityTally): FieldEvaluator {
+function fieldEvaluator(
+  field: FieldPlan,
+  index: number,
+  sourceColumns: readonly string[],
+  tally: QualityTally,
+): FieldEvaluator {
   const indexes = field.from.map((c) => sourceColumns.indexOf(c));
   const only = indexes[0] ?? -1;
   const { steps, invalid: policy, constant, fix } = field;
   const fallback = field.default;
   return (row, context, reasons, state) => {
-    let value: Value | readonly Value[] = constant !== undefined ? constant : field.fromList ? indexes.map((i) => row[i] ?? null) : (row[only] ?? null);
+    let value: Value | readonly Value[] =
+      constant !== undefined ? constant : field.fromList ? indexes.map((i) => row[i] ?? null) : (row[only] ?? null);
     let outcome: number = OUTCOME.valid;
     for (const step of steps) {
       const before = value;
@@ -92,12 +98,18 @@ export function createRowMapper(entity: MappableEntity, tally: QualityTally): Ro
     const values: Row = new Array(evaluators.length);
     for (const j of ambiguity) {
       const matched = row[j.at];
-      if (typeof matched === 'number') reasons.push({ field: j.alias, rule: 'join', code: 'ambiguous_join', detail: `${matched} rows of ${j.from} match` });
+      if (typeof matched === 'number')
+        reasons.push({
+          field: j.alias,
+          rule: 'join',
+          code: 'ambiguous_join',
+          detail: `${matched} rows of ${j.from} match`,
+        });
     }
     if (reasons.length > 0) return values;
     for (let i = 0; i < evaluators.length; i++) {
       const before = reasons.length;
-      let value = (evaluators[i])(row, context, reasons, state);
+      let value = evaluators[i](row, context, reasons, state);
       if (typeof value === 'string' && blankIsNull[i] && value.trim() === '') {
         value = null;
         tally.finding(i, 'target', 'empty_to_null', 'corrected');

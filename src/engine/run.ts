@@ -102,7 +102,14 @@ async function reasonCounts(target: Target, runId: string): Promise<ReasonCount[
   for await (const row of target.state.quarantined(runId)) {
     for (const r of row.reasons) {
       const key = `${row.entity}\0${r.field}\0${r.rule}\0${r.code}`;
-      const seen = counts.get(key) ?? { entity: row.entity, field: r.field, rule: r.rule, code: r.code, count: 0, sampleKeys: [] };
+      const seen = counts.get(key) ?? {
+        entity: row.entity,
+        field: r.field,
+        rule: r.rule,
+        code: r.code,
+        count: 0,
+        sampleKeys: [],
+      };
       seen.count += 1;
       // The lowest keys, numbers by value (the store lists keys as text: 48 before 5).
       if (seen.sampleKeys.length < SAMPLE_KEYS || naturalOrder(row.sourceKey, seen.sampleKeys.at(-1) as string) < 0) {
@@ -117,7 +124,11 @@ async function reasonCounts(target: Target, runId: string): Promise<ReasonCount[
 }
 
 /** The plan's source and target for one piece of work, with lookups in the target (`lookup:` fields), all closed after. */
-async function withConnections<T>(plan: Plan, readOnly: boolean, work: (source: Source, target: Target, lookups: TargetLookups) => Promise<T>): Promise<T> {
+async function withConnections<T>(
+  plan: Plan,
+  readOnly: boolean,
+  work: (source: Source, target: Target, lookups: TargetLookups) => Promise<T>,
+): Promise<T> {
   const source = await openPlanSource(plan);
   try {
     const target = await openPlanTarget(plan, readOnly);
@@ -135,12 +146,19 @@ async function withConnections<T>(plan: Plan, readOnly: boolean, work: (source: 
 
 export { withConnections };
 
-async function lagOf(source: Source, entities: readonly BoundEntity[], checkpoints: readonly Checkpoint[]): Promise<Record<string, Lag>> {
+async function lagOf(
+  source: Source,
+  entities: readonly BoundEntity[],
+  checkpoints: readonly Checkpoint[],
+): Promise<Record<string, Lag>> {
   const lag: Record<string, Lag> = {};
   for (const entity of entities) {
     if (entity.plan.strategy !== 'incremental') continue;
     const lastKey = checkpoints.find((c) => c.entity === entity.plan.name)?.lastKey ?? null;
-    const pending = await source.count(entity.plan.from, lastKey ? { key: readOrder(entity), after: lastKey as Row } : undefined);
+    const pending = await source.count(
+      entity.plan.from,
+      lastKey ? { key: readOrder(entity), after: lastKey as Row } : undefined,
+    );
     lag[entity.plan.name] = { pending, lastApplied: lastKey?.[0] ?? null };
   }
   return lag;
@@ -153,7 +171,8 @@ async function lagOf(source: Source, entities: readonly BoundEntity[], checkpoin
 function continuation(entity: BoundEntity, previous: Checkpoint | undefined): Checkpoint | undefined {
   const { plan } = entity;
   if (!previous) return undefined;
-  if (plan.strategy === 'full') return { entity: previous.entity, lastKey: previous.lastKey, counts: zeroCounts(), done: true };
+  if (plan.strategy === 'full')
+    return { entity: previous.entity, lastKey: previous.lastKey, counts: zeroCounts(), done: true };
   let lastKey = previous.lastKey;
   if (lastKey && plan.lookback) lastKey = [shiftBack(lastKey[0], plan.lookback, `entity ${plan.name}`)];
   return { entity: previous.entity, lastKey, counts: zeroCounts(), done: false };
@@ -164,11 +183,19 @@ function continuation(entity: BoundEntity, previous: Checkpoint | undefined): Ch
  * plan at once would write every row twice into a table without a key.
  */
 async function lockPlan(plan: Plan, target: Target, wait: boolean): Promise<void> {
-  const holder = await target.lockRun(plan.name, { host: hostname(), pid: process.pid, startedAt: new Date().toISOString() }, wait);
+  const holder = await target.lockRun(
+    plan.name,
+    { host: hostname(), pid: process.pid, startedAt: new Date().toISOString() },
+    wait,
+  );
   if (!holder) return;
-  throw new CrmMigrateError('E_LOCKED', `another run of plan ${plan.name} is writing to ${target.display}: process ${holder.pid} on ${holder.host}, started ${holder.startedAt}`, {
-    hint: 'wait for it to finish, or run with --wait to start when it has',
-  });
+  throw new CrmMigrateError(
+    'E_LOCKED',
+    `another run of plan ${plan.name} is writing to ${target.display}: process ${holder.pid} on ${holder.host}, started ${holder.startedAt}`,
+    {
+      hint: 'wait for it to finish, or run with --wait to start when it has',
+    },
+  );
 }
 
 /** Commits a step's checkpoint taken over from the finished run before, with nothing read in this one. */
@@ -181,7 +208,15 @@ async function carryForward(target: Target, runId: string, entity: BoundEntity, 
  * One step of a run, each with its own checkpoint: an entity's load; before it, the placeholders its orphan
  * refs need in a referenced entity's table; after all loads, the second pass filling in refs closing a cycle.
  */
-type Step = { readonly kind: 'load' | 'refs' | 'linked'; readonly entity: BoundEntity; readonly name: string } | { readonly kind: 'placeholders'; readonly entity: BoundEntity; readonly referenced: BoundEntity; readonly spec: PlaceholderSpec; readonly name: string };
+type Step =
+  | { readonly kind: 'load' | 'refs' | 'linked'; readonly entity: BoundEntity; readonly name: string }
+  | {
+      readonly kind: 'placeholders';
+      readonly entity: BoundEntity;
+      readonly referenced: BoundEntity;
+      readonly spec: PlaceholderSpec;
+      readonly name: string;
+    };
 
 /** The step that re-reads an entity's records whose joined rows changed (`cursor: [own, alias.column]`). */
 const linkedStepName = (entity: string) => `${entity}#linked`;
@@ -191,13 +226,27 @@ function steps(entities: readonly BoundEntity[]): Step[] {
   const loads = entities.flatMap((entity): Step[] => [
     ...placeholderTargets(entity.plan).flatMap((r): Step[] => {
       const referenced = byName.get(r);
-      return referenced?.placeholder ? [{ kind: 'placeholders', entity, referenced, spec: referenced.placeholder, name: placeholderStepName(entity.plan.name, r) }] : [];
+      return referenced?.placeholder
+        ? [
+            {
+              kind: 'placeholders',
+              entity,
+              referenced,
+              spec: referenced.placeholder,
+              name: placeholderStepName(entity.plan.name, r),
+            },
+          ]
+        : [];
     }),
     // Before the entity's own load: on the first run it notes where the joined tables end, before any record is read.
-    ...(entity.plan.strategy === 'incremental' && entity.plan.linkedCursors.length > 0 ? [{ kind: 'linked' as const, entity, name: linkedStepName(entity.plan.name) }] : []),
+    ...(entity.plan.strategy === 'incremental' && entity.plan.linkedCursors.length > 0
+      ? [{ kind: 'linked' as const, entity, name: linkedStepName(entity.plan.name) }]
+      : []),
     { kind: 'load', entity, name: entity.plan.name },
   ]);
-  const refs = entities.filter((e) => (e.deferredRefs ?? []).length > 0).map((entity): Step => ({ kind: 'refs', entity, name: secondPassName(entity.plan.name) }));
+  const refs = entities
+    .filter((e) => (e.deferredRefs ?? []).length > 0)
+    .map((entity): Step => ({ kind: 'refs', entity, name: secondPassName(entity.plan.name) }));
   return [...loads, ...refs];
 }
 
@@ -218,12 +267,16 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
     // Such an entity keeps no crosswalk in this run either: a partial one would make its other rows look like others'.
     const entities = checked.map((e) => (legacy.has(e.plan.name) ? { ...e, recordsCrosswalk: false } : e));
     if (legacy.size > 0) {
-      options.onWarnings?.(entities.filter((e) => legacy.has(e.plan.name)).map((e) => ({
-        severity: 'warning' as const,
-        path: e.plan.path,
-        message: `${e.plan.name} was loaded by an earlier crm-migrate that kept no crosswalk for it: its increments upsert without checking which rows of ${e.plan.into} are its own`,
-        hint: 'load it once more into a fresh copy of the target (or run --fresh where the table holds only its rows) to have them checked',
-      })));
+      options.onWarnings?.(
+        entities
+          .filter((e) => legacy.has(e.plan.name))
+          .map((e) => ({
+            severity: 'warning' as const,
+            path: e.plan.path,
+            message: `${e.plan.name} was loaded by an earlier crm-migrate that kept no crosswalk for it: its increments upsert without checking which rows of ${e.plan.into} are its own`,
+            hint: 'load it once more into a fresh copy of the target (or run --fresh where the table holds only its rows) to have them checked',
+          })),
+      );
     }
     if (options.fresh) {
       await refuseFreshOverOthersRows(plan.name, entities, target, legacy);
@@ -235,7 +288,19 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
       // We hold the plan's lock, so the process that left this run `running` is gone (killed, or its
       // connection lost): the trail says so before the run is resumed.
       await target.state.finishRun(run.runId, 'failed');
-      await target.state.audit(auditEntry(plan, { command: options.command ?? 'run', outcome: 'failed', runId: run.runId, source: source.display, target: target.display, details: { code: 'E_ABANDONED', message: 'the run ended without finishing: its process was killed or lost its connection' } }));
+      await target.state.audit(
+        auditEntry(plan, {
+          command: options.command ?? 'run',
+          outcome: 'failed',
+          runId: run.runId,
+          source: source.display,
+          target: target.display,
+          details: {
+            code: 'E_ABANDONED',
+            message: 'the run ended without finishing: its process was killed or lost its connection',
+          },
+        }),
+      );
       run = { ...run, status: 'failed' };
     }
     const previous = await target.state.latestRun(plan.name, 'done');
@@ -245,19 +310,34 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
       const counts = Object.fromEntries(plan.entities.map((e) => [e.name, { ...zeroCounts(), ...of(e.name)?.counts }]));
       const stored = plan.entities.map((e) => [e.name, readStoredQuality(of(e.name)?.quality)] as const);
       const quality = Object.fromEntries(stored.map(([name, s]) => [name, s.quality]));
-      const filtered = Object.fromEntries(stored.filter(([, s]) => Object.keys(s.filtered).length > 0).map(([name, s]) => [name, s.filtered]));
+      const filtered = Object.fromEntries(
+        stored.filter(([, s]) => Object.keys(s.filtered).length > 0).map(([name, s]) => [name, s.filtered]),
+      );
       const previousRunId = previous && previous.runId !== runId ? previous.runId : undefined;
       const lag = options.lag ? await lagOf(source, entities, checkpoints) : undefined;
       const dedupe = merging.summaries();
       const placeholders: Record<string, number> = {};
       const resynced: Record<string, Counts> = {};
       for (const step of steps(entities)) {
-        if (step.kind === 'placeholders') placeholders[step.referenced.plan.name] = (placeholders[step.referenced.plan.name] ?? 0) + (of(step.name)?.counts.written ?? 0);
+        if (step.kind === 'placeholders')
+          placeholders[step.referenced.plan.name] =
+            (placeholders[step.referenced.plan.name] ?? 0) + (of(step.name)?.counts.written ?? 0);
         const linked = step.kind === 'linked' ? of(step.name) : undefined;
         if (linked && linked.counts.read > 0) resynced[step.entity.plan.name] = { ...zeroCounts(), ...linked.counts };
       }
       return {
-        runId, plan: plan.name, status, resumed, previousRunId, source: source.display, target: target.display, entities: counts, reasons: await reasonCounts(target, runId), quality, lag, dedupe,
+        runId,
+        plan: plan.name,
+        status,
+        resumed,
+        previousRunId,
+        source: source.display,
+        target: target.display,
+        entities: counts,
+        reasons: await reasonCounts(target, runId),
+        quality,
+        lag,
+        dedupe,
         ...(Object.keys(placeholders).length > 0 ? { placeholders } : {}),
         ...(Object.keys(resynced).length > 0 ? { resynced } : {}),
         ...(Object.keys(filtered).length > 0 ? { filtered } : {}),
@@ -266,25 +346,53 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
     };
     // Before anything else: a finished run's counts are no answer to a plan whose mapping has changed since.
     if (run && run.planHash !== plan.hash) {
-      throw new CrmMigrateError('E_PLAN', `the plan's mapping changed since run ${run.runId}${run.status === 'done' ? ' loaded the target' : ' started'}, so the target cannot be continued with it`, {
-        hint: 'run with --fresh to empty the target tables and start over',
-      });
+      throw new CrmMigrateError(
+        'E_PLAN',
+        `the plan's mapping changed since run ${run.runId}${run.status === 'done' ? ' loaded the target' : ' started'}, so the target cannot be continued with it`,
+        {
+          hint: 'run with --fresh to empty the target tables and start over',
+        },
+      );
     }
     const incremental = plan.entities.some((e) => e.strategy === 'incremental');
     if (run?.status === 'done' && !incremental) {
       const done = await summary('already-done', false, run.runId);
-      await target.state.audit(auditEntry(plan, { command: options.command ?? 'run', outcome: 'already-done', runId: run.runId, source: source.display, target: target.display, details: null }));
+      await target.state.audit(
+        auditEntry(plan, {
+          command: options.command ?? 'run',
+          outcome: 'already-done',
+          runId: run.runId,
+          source: source.display,
+          target: target.display,
+          details: null,
+        }),
+      );
       return done;
     }
     if (run?.status === 'done') run = undefined;
     const resumed = run !== undefined;
     if (!run) {
-      run = { runId: newRunId(), plan: plan.name, planHash: plan.hash, status: 'running', startedAt: new Date().toISOString(), finishedAt: null };
+      run = {
+        runId: newRunId(),
+        plan: plan.name,
+        planHash: plan.hash,
+        status: 'running',
+        startedAt: new Date().toISOString(),
+        finishedAt: null,
+      };
       await target.state.startRun(run);
     }
     const runId = run.runId;
     let stopped = false;
-    const trail = (outcome: string, details: unknown) => auditEntry(plan, { command: options.command ?? 'run', outcome, runId, source: source.display, target: target.display, details });
+    const trail = (outcome: string, details: unknown) =>
+      auditEntry(plan, {
+        command: options.command ?? 'run',
+        outcome,
+        runId,
+        source: source.display,
+        target: target.display,
+        details,
+      });
     try {
       const checkpoints = await target.state.checkpoints(runId);
       const before = previous ? await target.state.checkpoints(previous.runId) : [];
@@ -293,7 +401,11 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
         const own = checkpoints.find((c) => c.entity === name);
         const earlier = before.find((c) => c.entity === name);
         // A linked step goes on from where the last run's stopped in each joined table (no lookback: it has no one cursor).
-        const from = own ?? (step.kind === 'linked' ? earlier && { ...earlier, counts: zeroCounts(), done: false } : continuation(entity, earlier));
+        const from =
+          own ??
+          (step.kind === 'linked'
+            ? earlier && { ...earlier, counts: zeroCounts(), done: false }
+            : continuation(entity, earlier));
         if (from?.done) {
           // Carried into this run, so the run after it still knows the step is done (without it, the third
           // run of a plan with a full and an incremental entity loaded the full one again).
@@ -308,24 +420,64 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
         if (step.kind === 'linked') {
           if (entity.create && !(await target.describe(entity.plan.into))) await target.createTable(entity.create);
           const resolve = refResolver(plan, entity, target.state, source, { lookups });
-          const foreignRows = target.capabilities.updates && !legacy.has(entity.plan.name) ? foreignRowFinder(plan.name, entity, target.state, lookups) : undefined;
-          result = await resyncLinkedChanges({ source, target, runId, planName: plan.name, entity, stepName: name, from, resolve, foreignRows, signal: options.signal });
+          const foreignRows =
+            target.capabilities.updates && !legacy.has(entity.plan.name)
+              ? foreignRowFinder(plan.name, entity, target.state, lookups)
+              : undefined;
+          result = await resyncLinkedChanges({
+            source,
+            target,
+            runId,
+            planName: plan.name,
+            entity,
+            stepName: name,
+            from,
+            resolve,
+            foreignRows,
+            signal: options.signal,
+          });
         } else if (step.kind === 'placeholders') {
-          result = await makePlaceholders({ source, target, runId, planName: plan.name, entity, referenced: step.referenced, spec: step.spec, order: readOrder(entity), from, signal: options.signal });
+          result = await makePlaceholders({
+            source,
+            target,
+            runId,
+            planName: plan.name,
+            entity,
+            referenced: step.referenced,
+            spec: step.spec,
+            order: readOrder(entity),
+            from,
+            signal: options.signal,
+          });
         } else {
           const secondPass = step.kind === 'refs';
-          if (!secondPass && entity.create && !(await target.describe(entity.plan.into))) await target.createTable(entity.create);
+          if (!secondPass && entity.create && !(await target.describe(entity.plan.into)))
+            await target.createTable(entity.create);
           const resolve = refResolver(plan, entity, target.state, source, { fillDeferred: secondPass, lookups });
           const group = secondPass ? undefined : await merging.forEntity(entity);
           result = await loadEntity({
-            source, target, runId, entity, from, planName: plan.name, resolve, signal: options.signal, onProgress: secondPass ? undefined : options.onProgress,
-            merges: group?.merges, review: group?.owner ? group.plan.review : undefined, secondPass,
+            source,
+            target,
+            runId,
+            entity,
+            from,
+            planName: plan.name,
+            resolve,
+            signal: options.signal,
+            onProgress: secondPass ? undefined : options.onProgress,
+            merges: group?.merges,
+            review: group?.owner ? group.plan.review : undefined,
+            secondPass,
             closesEarlierQuarantine: previous !== undefined && entity.plan.strategy === 'incremental',
-            foreignRows: entity.plan.strategy === 'incremental' && target.capabilities.updates && !legacy.has(entity.plan.name) ? foreignRowFinder(plan.name, entity, target.state, lookups) : undefined,
+            foreignRows:
+              entity.plan.strategy === 'incremental' && target.capabilities.updates && !legacy.has(entity.plan.name)
+                ? foreignRowFinder(plan.name, entity, target.state, lookups)
+                : undefined,
           });
         }
         // The entities after it look their refs up in its crosswalk, the next increment its own rows.
-        if (entity.recordsCrosswalk && (result.counts?.written ?? 0) >= STATISTICS_AFTER) await target.state.refreshStatistics?.();
+        if (entity.recordsCrosswalk && (result.counts?.written ?? 0) >= STATISTICS_AFTER)
+          await target.state.refreshStatistics?.();
         if (result.stopped) {
           stopped = true;
           break;
@@ -339,7 +491,9 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
       throw error;
     }
     const result = await summary(stopped ? 'interrupted' : 'done', resumed, runId);
-    await target.state.audit(trail(result.status, { entities: result.entities, resumed, previousRunId: result.previousRunId ?? null }));
+    await target.state.audit(
+      trail(result.status, { entities: result.entities, resumed, previousRunId: result.previousRunId ?? null }),
+    );
     return result;
   });
 }

@@ -29,9 +29,14 @@ export interface SyncOptions {
  * end a sync that runs for weeks: the failed increment is resumed by the next one; a bad plan, or too many
  * failures in a row, is thrown.
  */
-export async function syncPlan(plan: Plan, options: SyncOptions): Promise<{ increments: number; stoppedBy: 'signal' | 'caller' }> {
+export async function syncPlan(
+  plan: Plan,
+  options: SyncOptions,
+): Promise<{ increments: number; stoppedBy: 'signal' | 'caller' }> {
   if (!plan.entities.some((e) => e.strategy === 'incremental')) {
-    throw new CrmMigrateError('E_USAGE', 'sync runs increments, but no entity of the plan is incremental', { hint: 'add strategy: incremental and cursor: <column> to an entity' });
+    throw new CrmMigrateError('E_USAGE', 'sync runs increments, but no entity of the plan is incremental', {
+      hint: 'add strategy: incremental and cursor: <column> to an entity',
+    });
   }
   const max = options.maxFailures ?? 5;
   const pause = () => sleep(options.everyMs, undefined, { signal: options.signal }).catch(() => undefined);

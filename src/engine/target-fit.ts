@@ -3,7 +3,16 @@ import { castValue } from '../mapping/cast.js';
 import type { Value } from '../values.js';
 import type { TargetColumn } from './schema-check.js';
 
-export type FitCode = 'not_null' | 'too_long' | 'type_mismatch' | 'out_of_range' | 'not_in_enum' | 'nul_character' | 'invalid_unicode' | 'invalid_utf8' | 'not_representable';
+export type FitCode =
+  | 'not_null'
+  | 'too_long'
+  | 'type_mismatch'
+  | 'out_of_range'
+  | 'not_in_enum'
+  | 'nul_character'
+  | 'invalid_unicode'
+  | 'invalid_utf8'
+  | 'not_representable';
 
 /** Why a value cannot be written; one shared instance per code, so the hot path allocates nothing. */
 export class FitFailure {
@@ -77,17 +86,25 @@ export function fitTarget(value: Value, column: TargetColumn): Value | FitFailur
     // MySQL's utf8mb3 holds nothing above U+FFFF; an emoji would fail the whole batch there.
     if (column.bmpOnly && /[\uD800-\uDFFF]/.test(text)) return FAIL.not_representable;
     // A string no longer in UTF-16 units than the limit is certainly within it in code points.
-    if (column.maxLength !== undefined && text.length > column.maxLength && lengthOf(text) > column.maxLength) return FAIL.too_long;
+    if (column.maxLength !== undefined && text.length > column.maxLength && lengthOf(text) > column.maxLength)
+      return FAIL.too_long;
     if (column.labels && !isLabel(text, column.labels)) return FAIL.not_in_enum;
     return text;
   }
   // The common case, an integer that is already a number, needs no conversion.
-  if (typeof value === 'number' && Number.isInteger(value) && (column.type === 'bigint' || (column.type === 'integer' && value >= INT32_MIN && value <= INT32_MAX))) return value;
+  if (
+    typeof value === 'number' &&
+    Number.isInteger(value) &&
+    (column.type === 'bigint' || (column.type === 'integer' && value >= INT32_MIN && value <= INT32_MAX))
+  )
+    return value;
   const cast = castValue(value, column.type);
   if (cast.issues) return cast.issues[0]?.code === 'out_of_range' ? FAIL.out_of_range : FAIL.type_mismatch;
   // A real holds up to 3.4e38: a double beyond it would fail the whole batch.
-  if (column.singlePrecision && typeof cast.value === 'number' && Math.abs(cast.value) > FLOAT32_MAX) return FAIL.out_of_range;
+  if (column.singlePrecision && typeof cast.value === 'number' && Math.abs(cast.value) > FLOAT32_MAX)
+    return FAIL.out_of_range;
   // numeric(p,s) holds p - s digits before the point: a bigger number would fail the whole batch.
-  if (column.precision !== undefined && integerDigits(cast.value) > column.precision - (column.scale ?? 0)) return FAIL.out_of_range;
+  if (column.precision !== undefined && integerDigits(cast.value) > column.precision - (column.scale ?? 0))
+    return FAIL.out_of_range;
   return cast.value;
 }

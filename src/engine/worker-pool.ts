@@ -34,8 +34,20 @@ function workerFile(): string {
  * exit after a second, so a pool that lost to the main thread (see adaptive-mapper.ts) gives its memory back.
  */
 export function poolMapper(entity: BoundEntity, threads: number): ChunkMapper {
-  const spec: MapWorkerSpec = { entity: entity.plan.name, input: entity.plan.input, keys: entity.plan.keys, sourceColumns: entity.sourceColumns, targetColumns: entity.targetColumns };
-  const pool = new Piscina<Row[], Omit<MappedChunk, 'rows'>>({ filename: workerFile(), workerData: spec, minThreads: 0, maxThreads: threads, idleTimeout: 1000 });
+  const spec: MapWorkerSpec = {
+    entity: entity.plan.name,
+    input: entity.plan.input,
+    keys: entity.plan.keys,
+    sourceColumns: entity.sourceColumns,
+    targetColumns: entity.targetColumns,
+  };
+  const pool = new Piscina<Row[], Omit<MappedChunk, 'rows'>>({
+    filename: workerFile(),
+    workerData: spec,
+    minThreads: 0,
+    maxThreads: threads,
+    idleTimeout: 1000,
+  });
   return {
     depth: threads * 2,
     map: async (rows) => ({ rows, ...(await pool.run(rows)) }),

@@ -13,7 +13,10 @@ export interface InitResult {
   readonly variables: readonly string[];
 }
 
-async function describeAll(list: () => Promise<string[]>, describe: (t: string) => Promise<TableInfo | undefined>): Promise<TableInfo[]> {
+async function describeAll(
+  list: () => Promise<string[]>,
+  describe: (t: string) => Promise<TableInfo | undefined>,
+): Promise<TableInfo[]> {
   const tables: TableInfo[] = [];
   for (const name of await list()) {
     const info = await describe(name);
@@ -28,19 +31,35 @@ async function describeAll(list: () => Promise<string[]>, describe: (t: string) 
  * fields they concern (values longer than their new column — measured on the source —, NOT NULL fed from
  * nullable, lossy types). Reads both sides, writes neither.
  */
-export async function draftPlan(options: { source: string; target: string; name?: string | undefined; baseDir?: string | undefined; planDir?: string | undefined }): Promise<InitResult> {
+export async function draftPlan(options: {
+  source: string;
+  target: string;
+  name?: string | undefined;
+  baseDir?: string | undefined;
+  planDir?: string | undefined;
+}): Promise<InitResult> {
   const baseDir = options.baseDir ?? process.cwd();
   const planDir = options.planDir ?? baseDir;
   const source = await openSource(options.source, { baseDir });
   try {
     const target = await openTarget(options.target, { baseDir, readOnly: true });
     try {
-      const sources = await describeAll(() => source.listTables(), (t) => source.describe(t));
-      const targets = await describeAll(() => target.listTables(), (t) => target.describe(t));
+      const sources = await describeAll(
+        () => source.listTables(),
+        (t) => source.describe(t),
+      );
+      const targets = await describeAll(
+        () => target.listTables(),
+        (t) => target.describe(t),
+      );
       if (targets.length === 0) {
-        throw new CrmMigrateError('E_USAGE', `the target ${redactUrl(options.target)} has no tables: init maps the legacy tables onto the new CRM's schema, so that schema must exist first`, {
-          hint: "create the new CRM's tables (its own installer or migrations do), then run init again; or write the plan by hand, and run creates the tables it names",
-        });
+        throw new CrmMigrateError(
+          'E_USAGE',
+          `the target ${redactUrl(options.target)} has no tables: init maps the legacy tables onto the new CRM's schema, so that schema must exist first`,
+          {
+            hint: "create the new CRM's tables (its own installer or migrations do), then run init again; or write the plan by hand, and run creates the tables it names",
+          },
+        );
       }
       // In the source's own table order, which is the order entities load in.
       const pairs = matchTables(sources, targets).sort(([a], [b]) => sources.indexOf(a) - sources.indexOf(b));
@@ -80,4 +99,8 @@ function relocated(url: string, baseDir: string, planDir: string): string {
 }
 
 /** The plan name `init -o FILE` gives: the file's name without .yaml. */
-export const planNameOf = (file: string): string => path.basename(file).replace(/\.ya?ml$/i, '').replace(/[^A-Za-z0-9_.-]/g, '-') || 'migration';
+export const planNameOf = (file: string): string =>
+  path
+    .basename(file)
+    .replace(/\.ya?ml$/i, '')
+    .replace(/[^A-Za-z0-9_.-]/g, '-') || 'migration';

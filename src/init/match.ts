@@ -47,15 +47,22 @@ export function tableScore(source: TableInfo, target: TableInfo): { score: numbe
   const t = tableWords(target.name);
   const name = similarity(s.join(' '), t.join(' '));
   const telling = target.columns.filter((tc) => !isAuditColumn(tc.name));
-  const matched = telling.filter((tc) => source.columns.some((sc) => !isAuditColumn(sc.name) && columnSimilarity(sc.name, tc.name, s, t) >= COLUMN_MATCH));
+  const matched = telling.filter((tc) =>
+    source.columns.some((sc) => !isAuditColumn(sc.name) && columnSimilarity(sc.name, tc.name, s, t) >= COLUMN_MATCH),
+  );
   const overlap = telling.length === 0 ? 0 : matched.length / telling.length;
   const beyondKey = matched.filter((c) => !target.primaryKey.includes(c.name)).length;
-  return { score: 0.4 * name + 0.6 * overlap, qualifies: (name >= 0.75 && matched.length > 0) || (beyondKey >= 3 && overlap >= 0.5) };
+  return {
+    score: 0.4 * name + 0.6 * overlap,
+    qualifies: (name >= 0.75 && matched.length > 0) || (beyondKey >= 3 && overlap >= 0.5),
+  };
 }
 
 /** Pairs qualifying tables greedily, best score first, each table used once. */
 export function matchTables(sources: readonly TableInfo[], targets: readonly TableInfo[]): [TableInfo, TableInfo][] {
-  const pairs = sources.flatMap((s) => targets.map((t): [TableInfo, TableInfo, ReturnType<typeof tableScore>] => [s, t, tableScore(s, t)]));
+  const pairs = sources.flatMap((s) =>
+    targets.map((t): [TableInfo, TableInfo, ReturnType<typeof tableScore>] => [s, t, tableScore(s, t)]),
+  );
   pairs.sort((a, b) => b[2].score - a[2].score);
   const used = new Set<TableInfo>();
   const chosen: [TableInfo, TableInfo][] = [];
@@ -68,10 +75,17 @@ export function matchTables(sources: readonly TableInfo[], targets: readonly Tab
 }
 
 /** Matches one table pair column by column and notes what could go wrong. */
-export function draftEntity(source: TableInfo, target: TableInfo, longest: Readonly<Record<string, number>>, foreignKeys: readonly ForeignKey[] = []): EntityDraft {
+export function draftEntity(
+  source: TableInfo,
+  target: TableInfo,
+  longest: Readonly<Record<string, number>>,
+  foreignKeys: readonly ForeignKey[] = [],
+): EntityDraft {
   const s = tableWords(source.name);
   const t = tableWords(target.name);
-  const candidates = target.columns.flatMap((tc) => source.columns.map((sc): [ColumnInfo, ColumnInfo, number] => [tc, sc, columnSimilarity(sc.name, tc.name, s, t)]));
+  const candidates = target.columns.flatMap((tc) =>
+    source.columns.map((sc): [ColumnInfo, ColumnInfo, number] => [tc, sc, columnSimilarity(sc.name, tc.name, s, t)]),
+  );
   candidates.sort((a, b) => b[2] - a[2]);
   const byTarget = new Map<ColumnInfo, ColumnInfo>();
   const usedSource = new Set<ColumnInfo>();
@@ -84,12 +98,29 @@ export function draftEntity(source: TableInfo, target: TableInfo, longest: Reado
     usedSource.add(sc);
   }
   // A full name facing first/last name columns: the name parser fills them.
-  const fullName = source.columns.find((c) => !usedSource.has(c) && c.type === 'text' && FULL_NAME.some((n) => words(c.name).filter((w) => !s.includes(w) || w === 'name').join(' ') === n));
+  const fullName = source.columns.find(
+    (c) =>
+      !usedSource.has(c) &&
+      c.type === 'text' &&
+      FULL_NAME.some(
+        (n) =>
+          words(c.name)
+            .filter((w) => !s.includes(w) || w === 'name')
+            .join(' ') === n,
+      ),
+  );
   const parts: Record<string, string> = {};
   if (fullName) {
     for (const tc of target.columns) {
       const w = words(tc.name).join(' ');
-      const part = w === 'first name' ? 'name.first' : w === 'last name' ? 'name.last' : w === 'middle name' ? 'name.middle' : undefined;
+      const part =
+        w === 'first name'
+          ? 'name.first'
+          : w === 'last name'
+            ? 'name.last'
+            : w === 'middle name'
+              ? 'name.middle'
+              : undefined;
       if (part && !byTarget.has(tc)) parts[tc.name] = part;
     }
     if (Object.keys(parts).length > 0) usedSource.add(fullName);
@@ -101,10 +132,28 @@ export function draftEntity(source: TableInfo, target: TableInfo, longest: Reado
     const sc = part ? fullName : byTarget.get(tc);
     if (!sc) continue;
     const tw = words(tc.name);
-    const clean = tw.includes('email') ? 'email' : tw.includes('phone') || tw.includes('fax') ? (country ? `{ phone: { country_from: ${country.name} } }` : 'phone') : undefined;
-    fields.push({ target: tc, source: sc, transform: part, clean, ...assess(sc, tc, part === undefined ? longest[sc.name] : undefined) });
+    const clean = tw.includes('email')
+      ? 'email'
+      : tw.includes('phone') || tw.includes('fax')
+        ? country
+          ? `{ phone: { country_from: ${country.name} } }`
+          : 'phone'
+        : undefined;
+    fields.push({
+      target: tc,
+      source: sc,
+      transform: part,
+      clean,
+      ...assess(sc, tc, part === undefined ? longest[sc.name] : undefined),
+    });
   }
-  const key = source.primaryKey.length > 0 ? source.primaryKey : source.columns.filter((c) => words(c.name).join(' ') === 'id').map((c) => c.name).slice(0, 1);
+  const key =
+    source.primaryKey.length > 0
+      ? source.primaryKey
+      : source.columns
+          .filter((c) => words(c.name).join(' ') === 'id')
+          .map((c) => c.name)
+          .slice(0, 1);
   return {
     source,
     target,
@@ -117,14 +166,24 @@ export function draftEntity(source: TableInfo, target: TableInfo, longest: Reado
 }
 
 /** What a copy of `source` into `target` risks; `longest` is the longest source value, when it was measured. */
-function assess(source: ColumnInfo, target: ColumnInfo, longest: number | undefined): { risks: string[]; impossible?: string } {
+function assess(
+  source: ColumnInfo,
+  target: ColumnInfo,
+  longest: number | undefined,
+): { risks: string[]; impossible?: string } {
   const risks: string[] = [];
   const fit = compatibility(source.type, target.type);
   if (fit === 'never') return { risks, impossible: `${source.nativeType} cannot become ${target.nativeType}` };
-  if (fit === 'lossy') risks.push(`${source.nativeType} into ${target.nativeType}: values that do not fit are quarantined`);
+  if (fit === 'lossy')
+    risks.push(`${source.nativeType} into ${target.nativeType}: values that do not fit are quarantined`);
   if (target.maxLength !== undefined && longest !== undefined && longest > target.maxLength) {
-    risks.push(`the longest ${source.name} has ${longest} characters, ${target.name} holds ${target.maxLength}: longer values are quarantined (too_long), never cut`);
+    risks.push(
+      `the longest ${source.name} has ${longest} characters, ${target.name} holds ${target.maxLength}: longer values are quarantined (too_long), never cut`,
+    );
   }
-  if (!target.nullable && !target.hasDefault && source.nullable) risks.push(`${target.name} is NOT NULL but ${source.name} may be empty: such rows are quarantined (add default: … to fill them)`);
+  if (!target.nullable && !target.hasDefault && source.nullable)
+    risks.push(
+      `${target.name} is NOT NULL but ${source.name} may be empty: such rows are quarantined (add default: … to fill them)`,
+    );
   return { risks };
 }

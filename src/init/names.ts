@@ -5,22 +5,81 @@ import { distance } from 'fastest-levenshtein';
  * name on case changes, underscores and digits: `cust_email` → customer email, `TelNo` → phone number.
  */
 const WORDS: Readonly<Record<string, string>> = {
-  cust: 'customer', cst: 'customer', client: 'customer', clnt: 'customer',
+  cust: 'customer',
+  cst: 'customer',
+  client: 'customer',
+  clnt: 'customer',
   // A CRM's account is a company (Salesforce, the SugarCRM family, vtiger): accounts.id and contacts.account_id find companies.
-  account: 'company', acct: 'company', acc: 'company',
-  tel: 'phone', telephone: 'phone', phon: 'phone', mobile: 'phone', cell: 'phone', ph: 'phone',
-  mail: 'email', e: 'email', emailaddress: 'email', eml: 'email',
-  fname: 'first name', firstname: 'first name', forename: 'first name', given: 'first',
-  lname: 'last name', lastname: 'last name', surname: 'last name', family: 'last', sname: 'last name',
-  addr: 'address', adr: 'address', street: 'address', str: 'address',
-  zip: 'postal', zipcode: 'postal', postcode: 'postal', plz: 'postal', postalcode: 'postal',
-  dob: 'birth date', birthdate: 'birth date', birthday: 'birth date', bday: 'birth date',
-  org: 'company', organisation: 'company', organization: 'company', firm: 'company', employer: 'company',
-  nbr: 'number', num: 'number', no: 'number', nr: 'number', qty: 'quantity', amt: 'amount',
-  desc: 'description', descr: 'description', dt: 'date', ts: 'time', tstamp: 'time', timestamp: 'time',
-  upd: 'updated', update: 'updated', modified: 'updated', mod: 'updated', changed: 'updated', crt: 'created', created: 'created', create: 'created',
-  state: 'region', province: 'region', county: 'region', prov: 'region', ctry: 'country', cntry: 'country',
-  stat: 'status', sts: 'status', nm: 'name', fullname: 'name',
+  account: 'company',
+  acct: 'company',
+  acc: 'company',
+  tel: 'phone',
+  telephone: 'phone',
+  phon: 'phone',
+  mobile: 'phone',
+  cell: 'phone',
+  ph: 'phone',
+  mail: 'email',
+  e: 'email',
+  emailaddress: 'email',
+  eml: 'email',
+  fname: 'first name',
+  firstname: 'first name',
+  forename: 'first name',
+  given: 'first',
+  lname: 'last name',
+  lastname: 'last name',
+  surname: 'last name',
+  family: 'last',
+  sname: 'last name',
+  addr: 'address',
+  adr: 'address',
+  street: 'address',
+  str: 'address',
+  zip: 'postal',
+  zipcode: 'postal',
+  postcode: 'postal',
+  plz: 'postal',
+  postalcode: 'postal',
+  dob: 'birth date',
+  birthdate: 'birth date',
+  birthday: 'birth date',
+  bday: 'birth date',
+  org: 'company',
+  organisation: 'company',
+  organization: 'company',
+  firm: 'company',
+  employer: 'company',
+  nbr: 'number',
+  num: 'number',
+  no: 'number',
+  nr: 'number',
+  qty: 'quantity',
+  amt: 'amount',
+  desc: 'description',
+  descr: 'description',
+  dt: 'date',
+  ts: 'time',
+  tstamp: 'time',
+  timestamp: 'time',
+  upd: 'updated',
+  update: 'updated',
+  modified: 'updated',
+  mod: 'updated',
+  changed: 'updated',
+  crt: 'created',
+  created: 'created',
+  create: 'created',
+  state: 'region',
+  province: 'region',
+  county: 'region',
+  prov: 'region',
+  ctry: 'country',
+  cntry: 'country',
+  stat: 'status',
+  sts: 'status',
+  nm: 'name',
+  fullname: 'name',
 };
 
 /** Words that only repeat what a name's table says, or say nothing: dropped before comparing. */
@@ -33,7 +92,20 @@ const OTHER_THING = new Set(['by', 'id']);
 const GENERIC = new Set(['id', 'name', 'date', 'number', 'time', 'type', 'first', 'last']);
 
 /** Words that mark a column as bookkeeping of the old system, not a fact about the customer. */
-const AUDIT = new Set(['created', 'updated', 'deleted', 'time', 'login', 'seen', 'activity', 'version', 'sync', 'imported', 'exported', 'by']);
+const AUDIT = new Set([
+  'created',
+  'updated',
+  'deleted',
+  'time',
+  'login',
+  'seen',
+  'activity',
+  'version',
+  'sync',
+  'imported',
+  'exported',
+  'by',
+]);
 
 /**
  * Whether a column records when or by whom the old system changed a row (`created_at`, `last_update`,
@@ -82,7 +154,12 @@ export function similarity(a: string, b: string): number {
  * (`customer_email` in `customers` is `email`). Same words: 1; one name's words all inside the other's
  * (`email` and `email address`): 0.9; else the edit similarity of the joined words.
  */
-export function columnSimilarity(source: string, target: string, sourceTable: readonly string[], targetTable: readonly string[]): number {
+export function columnSimilarity(
+  source: string,
+  target: string,
+  sourceTable: readonly string[],
+  targetTable: readonly string[],
+): number {
   const strip = (ws: string[], table: readonly string[]) => {
     const kept = ws.filter((w) => !table.includes(w));
     return kept.length > 0 ? kept : ws;
@@ -96,6 +173,12 @@ export function columnSimilarity(source: string, target: string, sourceTable: re
   // One name inside the other (`email`, `email address`), unless what the longer adds says it is another thing:
   // `created_by` is who, not when (`created_at`); `company_id` is a reference, not the company's name.
   const adds = large.filter((w) => !small.includes(w));
-  if (small.length > 0 && small.every((w) => large.includes(w)) && !(small.length === 1 && GENERIC.has(small[0])) && !adds.some((w) => OTHER_THING.has(w))) return 0.9;
+  if (
+    small.length > 0 &&
+    small.every((w) => large.includes(w)) &&
+    !(small.length === 1 && GENERIC.has(small[0])) &&
+    !adds.some((w) => OTHER_THING.has(w))
+  )
+    return 0.9;
   return similarity(joinedA, joinedB);
 }

@@ -1,7 +1,19 @@
 import type { LogicalType, Value } from '../values.js';
 import { invalid, ok, type StepResult } from './steps.js';
 
-export const CAST_TYPES = ['text', 'smallint', 'integer', 'bigint', 'decimal', 'float', 'boolean', 'date', 'timestamp', 'json', 'uuid'] as const;
+export const CAST_TYPES = [
+  'text',
+  'smallint',
+  'integer',
+  'bigint',
+  'decimal',
+  'float',
+  'boolean',
+  'date',
+  'timestamp',
+  'json',
+  'uuid',
+] as const;
 
 const INTEGER = /^[+-]?\d+$/;
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
@@ -54,7 +66,13 @@ export function castValue(value: Value, type: LogicalType): StepResult {
   if (type !== 'text' && typeof value === 'string' && value.trim() === '') return EMPTY_TO_NULL;
   switch (type) {
     case 'text':
-      return ok(value instanceof Date ? value.toISOString() : value instanceof Uint8Array ? Buffer.from(value).toString('hex') : String(value));
+      return ok(
+        value instanceof Date
+          ? value.toISOString()
+          : value instanceof Uint8Array
+            ? Buffer.from(value).toString('hex')
+            : String(value),
+      );
     case 'smallint':
     case 'integer':
     case 'bigint':
@@ -102,7 +120,9 @@ export function castValue(value: Value, type: LogicalType): StepResult {
       }
     }
     case 'uuid':
-      return typeof value === 'string' && UUID.test(value.trim()) ? ok(value.trim().toLowerCase()) : invalid(value, 'cast_failed');
+      return typeof value === 'string' && UUID.test(value.trim())
+        ? ok(value.trim().toLowerCase())
+        : invalid(value, 'cast_failed');
     case 'bytes':
       return value instanceof Uint8Array ? ok(value) : invalid(value, 'cast_failed');
   }

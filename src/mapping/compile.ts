@@ -119,7 +119,11 @@ function stepSpecs(spec: FieldInput['transform']): { name: string; options: unkn
   return list.map((s) => {
     if (typeof s === 'string') return { name: s, options: undefined, hasOptions: false };
     const keys = Object.keys(s);
-    return { name: keys.length === 1 ? (keys[0] ?? '') : keys.join('+'), options: keys.length === 1 ? s[keys[0] ?? ''] : undefined, hasOptions: true };
+    return {
+      name: keys.length === 1 ? (keys[0] ?? '') : keys.join('+'),
+      options: keys.length === 1 ? s[keys[0] ?? ''] : undefined,
+      hasOptions: true,
+    };
   });
 }
 
@@ -130,12 +134,16 @@ function compileSteps(field: FieldInput, kind: 'transform' | 'clean', path: Path
     const at = Array.isArray(field[kind]) ? [...path, kind, index] : [...path, kind];
     const definition = findStep(spec.name);
     if (!definition || definition.kind !== kind) {
-      const other = definition ? ` ("${spec.name}" is a ${definition.kind} step: put it under ${definition.kind}:)` : '';
+      const other = definition
+        ? ` ("${spec.name}" is a ${definition.kind} step: put it under ${definition.kind}:)`
+        : '';
       issues.push({
         severity: 'error',
         path: at,
         message: `unknown ${kind} "${spec.name}"${other}`,
-        hint: definition ? undefined : (didYouMean(spec.name, stepNames(kind)) ?? `known: ${stepNames(kind).join(', ')}`),
+        hint: definition
+          ? undefined
+          : (didYouMean(spec.name, stepNames(kind)) ?? `known: ${stepNames(kind).join(', ')}`),
       });
       return;
     }
@@ -153,24 +161,46 @@ function compileSteps(field: FieldInput, kind: 'transform' | 'clean', path: Path
       }
       options = parsed.data;
     } else if (spec.hasOptions && spec.options !== null && spec.options !== undefined) {
-      issues.push({ severity: 'error', path: [...at, spec.name], message: `${kind} "${spec.name}" takes no options`, hint: `write it as the bare name: ${spec.name}` });
+      issues.push({
+        severity: 'error',
+        path: [...at, spec.name],
+        message: `${kind} "${spec.name}" takes no options`,
+        hint: `write it as the bare name: ${spec.name}`,
+      });
       return;
     }
     const output = typeof definition.output === 'function' ? definition.output(options) : definition.output;
-    compiled.push({ name: definition.name, kind, takes: definition.takes, output, reads: definition.reads?.(options) ?? [], run: definition.create(options) });
+    compiled.push({
+      name: definition.name,
+      kind,
+      takes: definition.takes,
+      output,
+      reads: definition.reads?.(options) ?? [],
+      run: definition.create(options),
+    });
   });
   return compiled;
 }
 
 /** The `protect:` of a field as its last step, with its key from the plan's `keys`. */
-function compileProtect(field: FieldInput, path: Path, keys: Readonly<Record<string, string>>, issues: PlanIssue[]): CompiledStep[] {
+function compileProtect(
+  field: FieldInput,
+  path: Path,
+  keys: Readonly<Record<string, string>>,
+  issues: PlanIssue[],
+): CompiledStep[] {
   const spec = field.protect;
   if (spec === undefined) return [];
   const [name, raw] = typeof spec === 'string' ? [spec, undefined] : (Object.entries(spec)[0] ?? ['', undefined]);
   const at = typeof spec === 'string' ? [...path, 'protect'] : [...path, 'protect', name];
   const definition = findStep(`protect.${name}`);
   if (!definition || definition.kind !== 'protect' || (typeof spec !== 'string' && Object.keys(spec).length !== 1)) {
-    issues.push({ severity: 'error', path: at, message: `unknown protection "${name}"`, hint: didYouMean(name, ['hash', 'mask', 'encrypt', 'drop']) ?? 'use hash, mask, encrypt or drop' });
+    issues.push({
+      severity: 'error',
+      path: at,
+      message: `unknown protection "${name}"`,
+      hint: didYouMean(name, ['hash', 'mask', 'encrypt', 'drop']) ?? 'use hash, mask, encrypt or drop',
+    });
     return [];
   }
   let options: unknown = raw;
@@ -178,47 +208,128 @@ function compileProtect(field: FieldInput, path: Path, keys: Readonly<Record<str
     const keyName = raw === undefined || raw === null ? 'pii' : raw;
     const key = typeof keyName === 'string' ? keys[keyName] : undefined;
     if (key === undefined) {
-      issues.push({ severity: 'error', path: at, message: `protect: ${name} needs the key "${String(keyName)}"`, hint: `add at the top of the plan: keys: { ${String(keyName)}: \${env:CRM_PII_KEY} }` });
+      issues.push({
+        severity: 'error',
+        path: at,
+        message: `protect: ${name} needs the key "${String(keyName)}"`,
+        hint: `add at the top of the plan: keys: { ${String(keyName)}: \${env:CRM_PII_KEY} }`,
+      });
       return [];
     }
     options = { key };
   }
-  const parsed = definition.options ? definition.options.safeParse(options) : { success: options === undefined || options === null, data: undefined };
+  const parsed = definition.options
+    ? definition.options.safeParse(options)
+    : { success: options === undefined || options === null, data: undefined };
   if (!parsed.success) {
-    issues.push({ severity: 'error', path: at, message: `bad options for protect: ${name}`, hint: name === 'mask' ? 'write { mask: { keep_last: 4 } } or { mask: { keep_first: 1 } }' : undefined });
+    issues.push({
+      severity: 'error',
+      path: at,
+      message: `bad options for protect: ${name}`,
+      hint: name === 'mask' ? 'write { mask: { keep_last: 4 } } or { mask: { keep_first: 1 } }' : undefined,
+    });
     return [];
   }
   const output = typeof definition.output === 'function' ? definition.output(parsed.data) : definition.output;
-  return [{ name: definition.name, kind: 'protect', takes: 'one', output, reads: [], run: definition.create(parsed.data) }];
+  return [
+    { name: definition.name, kind: 'protect', takes: 'one', output, reads: [], run: definition.create(parsed.data) },
+  ];
 }
 
-function compileField(entity: { name: string; key: readonly string[] }, target: string, field: FieldInput, path: Path, keys: Readonly<Record<string, string>>, issues: PlanIssue[]): FieldPlan | undefined {
+function compileField(
+  entity: { name: string; key: readonly string[] },
+  target: string,
+  field: FieldInput,
+  path: Path,
+  keys: Readonly<Record<string, string>>,
+  issues: PlanIssue[],
+): FieldPlan | undefined {
   const identity = compileIdentity(entity, target, field, path, issues);
   if (identity) {
-    return { target, path, constant: undefined, fix: true, default: undefined, declaredType: undefined, pii: false, newId: field.new_id !== undefined, ...identity };
+    return {
+      target,
+      path,
+      constant: undefined,
+      fix: true,
+      default: undefined,
+      declaredType: undefined,
+      pii: false,
+      newId: field.new_id !== undefined,
+      ...identity,
+    };
   }
   if (field.ref !== undefined || field.lookup !== undefined) return undefined;
   if (field.expr !== undefined) {
-    if (field.value !== undefined) issues.push({ severity: 'error', path: [...path, 'value'], message: 'a field is an expression or a constant, not both' });
+    if (field.value !== undefined)
+      issues.push({
+        severity: 'error',
+        path: [...path, 'value'],
+        message: 'a field is an expression or a constant, not both',
+      });
     // The expression reads its columns itself (the step declares them); `from` is the first of them.
     const reads = expressionColumns(field.expr);
-    const transform = field.transform === undefined ? [] : Array.isArray(field.transform) ? field.transform : [field.transform];
-    return compileField(entity, target, { ...field, expr: undefined, from: field.from ?? reads[0] ?? entity.key[0], transform: [{ expr: field.expr }, ...transform] }, path, keys, issues);
+    const transform =
+      field.transform === undefined ? [] : Array.isArray(field.transform) ? field.transform : [field.transform];
+    return compileField(
+      entity,
+      target,
+      {
+        ...field,
+        expr: undefined,
+        from: field.from ?? reads[0] ?? entity.key[0],
+        transform: [{ expr: field.expr }, ...transform],
+      },
+      path,
+      keys,
+      issues,
+    );
   }
   if (field.json !== undefined) {
     const stray = (['from', 'value', 'transform'] as const).filter((k) => field[k] !== undefined);
-    if (stray.length > 0) issues.push({ severity: 'error', path: [...path, stray[0]], message: `a json field reads the columns its object names: "${stray[0] as string}" does not go with it` });
+    if (stray.length > 0)
+      issues.push({
+        severity: 'error',
+        path: [...path, stray[0]],
+        message: `a json field reads the columns its object names: "${stray[0] as string}" does not go with it`,
+      });
     // The clean: of the field cleans each item, inside the json step.
-    if (Array.isArray(field.clean) && field.clean.length > 1) issues.push({ severity: 'error', path: [...path, 'clean'], message: 'a json field cleans its items with one rule', hint: 'clean: email, or clean: { phone: { country: US } }' });
+    if (Array.isArray(field.clean) && field.clean.length > 1)
+      issues.push({
+        severity: 'error',
+        path: [...path, 'clean'],
+        message: 'a json field cleans its items with one rule',
+        hint: 'clean: email, or clean: { phone: { country: US } }',
+      });
     const clean = Array.isArray(field.clean) ? field.clean[0] : field.clean;
-    return compileField(entity, target, { ...field, json: undefined, clean: undefined, from: templateColumns(field.json), transform: [{ json: { template: field.json, ...(clean === undefined ? {} : { clean }) } }] }, path, keys, issues);
+    return compileField(
+      entity,
+      target,
+      {
+        ...field,
+        json: undefined,
+        clean: undefined,
+        from: templateColumns(field.json),
+        transform: [{ json: { template: field.json, ...(clean === undefined ? {} : { clean }) } }],
+      },
+      path,
+      keys,
+      issues,
+    );
   }
   if ((field.from === undefined) === (field.value === undefined)) {
-    issues.push({ severity: 'error', path, message: 'a field needs exactly one of "from" (source columns) or "value" (a constant)' });
+    issues.push({
+      severity: 'error',
+      path,
+      message: 'a field needs exactly one of "from" (source columns) or "value" (a constant)',
+    });
     return undefined;
   }
   const from = field.from === undefined ? [] : Array.isArray(field.from) ? field.from : [field.from];
-  const steps = [...compileSteps(field, 'transform', path, issues), ...compileSteps(field, 'clean', path, issues), ...compileProtect(field, path, keys, issues)];
+  const steps = [
+    ...compileSteps(field, 'transform', path, issues),
+    ...compileSteps(field, 'clean', path, issues),
+    ...compileProtect(field, path, keys, issues),
+  ];
   if (Array.isArray(field.from) && field.from.length > 1 && steps[0]?.takes !== 'many') {
     issues.push({
       severity: 'error',
@@ -228,16 +339,31 @@ function compileField(entity: { name: string; key: readonly string[] }, target: 
     });
   }
   steps.slice(1).forEach((s) => {
-    if (s.takes === 'many') issues.push({ severity: 'error', path: [...path, 'transform'], message: `"${s.name}" combines several columns: it must be the first step` });
+    if (s.takes === 'many')
+      issues.push({
+        severity: 'error',
+        path: [...path, 'transform'],
+        message: `"${s.name}" combines several columns: it must be the first step`,
+      });
   });
   if (field.invalid === 'default' && field.default === undefined) {
-    issues.push({ severity: 'error', path: [...path, 'invalid'], message: 'invalid: default needs a default value', hint: 'add default: …' });
+    issues.push({
+      severity: 'error',
+      path: [...path, 'invalid'],
+      message: 'invalid: default needs a default value',
+      hint: 'add default: …',
+    });
   }
   let declaredType: FieldPlan['declaredType'];
   if (field.type !== undefined) {
     declaredType = parseTypeName(field.type);
     if (!declaredType) {
-      issues.push({ severity: 'error', path: [...path, 'type'], message: `unknown type "${field.type}"`, hint: didYouMean(field.type, LOGICAL_TYPES) ?? `known: ${LOGICAL_TYPES.join(', ')}, varchar(N)` });
+      issues.push({
+        severity: 'error',
+        path: [...path, 'type'],
+        message: `unknown type "${field.type}"`,
+        hint: didYouMean(field.type, LOGICAL_TYPES) ?? `known: ${LOGICAL_TYPES.join(', ')}, varchar(N)`,
+      });
     }
   }
   return {
@@ -274,7 +400,17 @@ export function compileEntity(
   const { fields, joins } = withJoins(countDroppedNameParts(compiled), entity.join ?? {}, path, issues);
   const sync = compileSync(entity, path, issues);
   sync.linkedCursors.forEach((c, i) => {
-    if (!joins.some((j) => j.alias === c.alias)) issues.push({ severity: 'error', path: [...path, 'cursor', i + 1], message: `no join "${c.alias}" for the cursor ${c.alias}.${c.column}`, hint: didYouMean(c.alias, joins.map((j) => j.alias)) ?? 'name a join of this entity' });
+    if (!joins.some((j) => j.alias === c.alias))
+      issues.push({
+        severity: 'error',
+        path: [...path, 'cursor', i + 1],
+        message: `no join "${c.alias}" for the cursor ${c.alias}.${c.column}`,
+        hint:
+          didYouMean(
+            c.alias,
+            joins.map((j) => j.alias),
+          ) ?? 'name a join of this entity',
+      });
   });
   return {
     ...sync,
@@ -304,31 +440,48 @@ export function compileEntity(
 function countDroppedNameParts(fields: FieldPlan[]): FieldPlan[] {
   const part = (f: FieldPlan) => /^name\.(\w+)$/.exec(f.steps[0]?.name ?? '')?.[1] as NamePart | undefined;
   const byColumn = new Map<string, FieldPlan[]>();
-  for (const f of fields) if (part(f) && f.from.length === 1) byColumn.set(f.from[0], [...(byColumn.get(f.from[0]) ?? []), f]);
+  for (const f of fields)
+    if (part(f) && f.from.length === 1) byColumn.set(f.from[0], [...(byColumn.get(f.from[0]) ?? []), f]);
   const counting = new Map<FieldPlan, NamePart[]>();
   for (const [column, split] of byColumn) {
     if (fields.some((f) => f.from.includes(column) && !part(f))) continue;
     const taken = new Set(split.map(part));
     const dropped = NAME_PARTS.filter((p) => !taken.has(p));
-    if (dropped.length > 0) counting.set(split.find((f) => part(f) === 'last') ?? (split[0]), dropped);
+    if (dropped.length > 0) counting.set(split.find((f) => part(f) === 'last') ?? split[0], dropped);
   }
   if (counting.size === 0) return fields;
   return fields.map((f) => {
     const dropped = counting.get(f);
     const first = f.steps[0];
     const definition = first && findStep(first.name);
-    return dropped && first && definition ? { ...f, steps: [{ ...first, run: definition.create({ dropped }) }, ...f.steps.slice(1)] } : f;
+    return dropped && first && definition
+      ? { ...f, steps: [{ ...first, run: definition.create({ dropped }) }, ...f.steps.slice(1)] }
+      : f;
   });
 }
 
 /** The entity's strategy keys, checked against each other: each one names the key it needs. */
-function compileSync(entity: EntityInput, path: Path, issues: PlanIssue[]): Pick<EntityPlan, 'strategy' | 'cursor' | 'linkedCursors' | 'lookback' | 'deletes' | 'tombstone'> {
+function compileSync(
+  entity: EntityInput,
+  path: Path,
+  issues: PlanIssue[],
+): Pick<EntityPlan, 'strategy' | 'cursor' | 'linkedCursors' | 'lookback' | 'deletes' | 'tombstone'> {
   const strategy = entity.strategy ?? 'full';
   const deletes = entity.deletes ?? 'ignore';
   const needsIncremental = (key: string) =>
-    issues.push({ severity: 'error', path: [...path, key], message: `"${key}" applies only to an incremental entity`, hint: 'add strategy: incremental (with cursor: <column>)' });
+    issues.push({
+      severity: 'error',
+      path: [...path, key],
+      message: `"${key}" applies only to an incremental entity`,
+      hint: 'add strategy: incremental (with cursor: <column>)',
+    });
   if (strategy === 'incremental' && entity.cursor === undefined) {
-    issues.push({ severity: 'error', path: [...path, 'strategy'], message: 'an incremental entity needs a cursor column', hint: 'add cursor: <a column that grows on every change, such as updated_at>' });
+    issues.push({
+      severity: 'error',
+      path: [...path, 'strategy'],
+      message: 'an incremental entity needs a cursor column',
+      hint: 'add cursor: <a column that grows on every change, such as updated_at>',
+    });
   }
   if (strategy === 'full') {
     if (entity.cursor !== undefined) needsIncremental('cursor');
@@ -336,40 +489,99 @@ function compileSync(entity: EntityInput, path: Path, issues: PlanIssue[]): Pick
     if (deletes !== 'ignore') needsIncremental('deletes');
   }
   if (entity.tombstone !== undefined && deletes !== 'soft') {
-    issues.push({ severity: 'error', path: [...path, 'tombstone'], message: '"tombstone" names the column soft deletes set', hint: 'add deletes: soft, or remove tombstone' });
+    issues.push({
+      severity: 'error',
+      path: [...path, 'tombstone'],
+      message: '"tombstone" names the column soft deletes set',
+      hint: 'add deletes: soft, or remove tombstone',
+    });
   }
   let lookback: Lookback | undefined;
   if (typeof entity.lookback === 'number') lookback = { units: entity.lookback };
   else if (entity.lookback !== undefined) {
     const ms = parseDuration(entity.lookback);
-    if (ms === undefined) issues.push({ severity: 'error', path: [...path, 'lookback'], message: `"${entity.lookback}" is not a duration`, hint: `${DURATION_HINT}, or a number for a numeric cursor` });
+    if (ms === undefined)
+      issues.push({
+        severity: 'error',
+        path: [...path, 'lookback'],
+        message: `"${entity.lookback}" is not a duration`,
+        hint: `${DURATION_HINT}, or a number for a numeric cursor`,
+      });
     else lookback = { ms };
   }
   const [cursor, ...joined] = typeof entity.cursor === 'string' ? [entity.cursor] : (entity.cursor ?? []);
   const linkedCursors = joined.flatMap((c, i) => {
     const dot = c.indexOf('.');
     if (dot > 0) return [{ alias: c.slice(0, dot), column: c.slice(dot + 1) }];
-    issues.push({ severity: 'error', path: [...path, 'cursor', i + 1], message: `"${c}" is not a joined column: after the entity's own cursor come those of its joins`, hint: 'cursor: [modifiedtime, person.modifiedtime]' });
+    issues.push({
+      severity: 'error',
+      path: [...path, 'cursor', i + 1],
+      message: `"${c}" is not a joined column: after the entity's own cursor come those of its joins`,
+      hint: 'cursor: [modifiedtime, person.modifiedtime]',
+    });
     return [];
   });
-  if (cursor?.includes('.')) issues.push({ severity: 'error', path: [...path, 'cursor', ...(typeof entity.cursor === 'string' ? [] : [0])], message: 'the first cursor is a column of the entity\'s own table', hint: 'cursor: [modifiedtime, person.modifiedtime]' });
-  if (linkedCursors.length > 0 && Array.isArray(entity.key) && entity.key.length > 1) issues.push({ severity: 'error', path: [...path, 'cursor'], message: 'joined cursors re-read records by their key: a key of one column', hint: 'keep the entity\'s own cursor only' });
-  return { strategy, cursor, linkedCursors, lookback, deletes, tombstone: deletes === 'soft' ? (entity.tombstone ?? 'deleted_at') : undefined };
+  if (cursor?.includes('.'))
+    issues.push({
+      severity: 'error',
+      path: [...path, 'cursor', ...(typeof entity.cursor === 'string' ? [] : [0])],
+      message: "the first cursor is a column of the entity's own table",
+      hint: 'cursor: [modifiedtime, person.modifiedtime]',
+    });
+  if (linkedCursors.length > 0 && Array.isArray(entity.key) && entity.key.length > 1)
+    issues.push({
+      severity: 'error',
+      path: [...path, 'cursor'],
+      message: 'joined cursors re-read records by their key: a key of one column',
+      hint: "keep the entity's own cursor only",
+    });
+  return {
+    strategy,
+    cursor,
+    linkedCursors,
+    lookback,
+    deletes,
+    tombstone: deletes === 'soft' ? (entity.tombstone ?? 'deleted_at') : undefined,
+  };
 }
 
 /**
  * `alias.column` in a field's `from` (and in what its steps read) becomes the virtual column the join fills;
  * each join learns which of its table's columns are read.
  */
-function withJoins(fields: readonly FieldPlan[], join: NonNullable<EntityInput['join']>, path: Path, issues: PlanIssue[]): { fields: FieldPlan[]; joins: JoinPlan[] } {
+function withJoins(
+  fields: readonly FieldPlan[],
+  join: NonNullable<EntityInput['join']>,
+  path: Path,
+  issues: PlanIssue[],
+): { fields: FieldPlan[]; joins: JoinPlan[] } {
   const aliases = new Map(
     Object.entries(join).map(([alias, j]) => {
       const at = [...path, 'join', alias];
       const where = j.where ? compileWhere(j.where, [...at, 'where'], issues) : [];
       const pick = j.pick ? pickOrder(j.pick.order, [...at, 'pick', 'order'], issues) : undefined;
       const collect = j.collect ? pickOrder(j.collect.order, [...at, 'collect', 'order'], issues) : undefined;
-      if (pick && collect) issues.push({ severity: 'error', path: [...at, 'collect'], message: 'a join picks one match or collects them all, not both', hint: 'keep pick: for one row, or collect: for the list' });
-      return [alias, { alias, from: j.from, on: j.on, key: j.key ?? j.on, columns: new Set<string>(), where, pick, collect, lists: collect !== undefined }];
+      if (pick && collect)
+        issues.push({
+          severity: 'error',
+          path: [...at, 'collect'],
+          message: 'a join picks one match or collects them all, not both',
+          hint: 'keep pick: for one row, or collect: for the list',
+        });
+      return [
+        alias,
+        {
+          alias,
+          from: j.from,
+          on: j.on,
+          key: j.key ?? j.on,
+          columns: new Set<string>(),
+          where,
+          pick,
+          collect,
+          lists: collect !== undefined,
+        },
+      ];
     }),
   );
   const rewrite = (column: string): string => {
@@ -389,25 +601,46 @@ function withJoins(fields: readonly FieldPlan[], join: NonNullable<EntityInput['
       issues.push({
         severity: 'error',
         path: [...path, 'join', alias, 'on'],
-        message: aliases.has(via) ? `join ${alias} is on a column of join ${via}, which comes after it` : `no join "${via}" to join ${alias} on`,
-        hint: aliases.has(via) ? `declare ${via} before ${alias}` : didYouMean(via, order) ?? 'on: names a column of the entity\'s table, or alias.column of a join declared before this one',
+        message: aliases.has(via)
+          ? `join ${alias} is on a column of join ${via}, which comes after it`
+          : `no join "${via}" to join ${alias} on`,
+        hint: aliases.has(via)
+          ? `declare ${via} before ${alias}`
+          : (didYouMean(via, order) ??
+            "on: names a column of the entity's table, or alias.column of a join declared before this one"),
       });
       continue;
     }
     j.on = rewrite(j.on);
     const parent = aliases.get(via) as { lists: boolean };
-    if (parent.lists && j.collect) issues.push({ severity: 'error', path: [...path, 'join', alias, 'collect'], message: `join ${alias} is on a join that collects (${via}): it takes one match per item already`, hint: 'leave out collect:, or pick: one match per item' });
+    if (parent.lists && j.collect)
+      issues.push({
+        severity: 'error',
+        path: [...path, 'join', alias, 'collect'],
+        message: `join ${alias} is on a join that collects (${via}): it takes one match per item already`,
+        hint: 'leave out collect:, or pick: one match per item',
+      });
     if (parent.lists) j.lists = true;
   }
   // A condition on a joined column reads it where the join puts it.
   const clause = (c: WhereClause): WhereClause => {
     const renamed = new Map(c.columns.map((column) => [column, rewrite(column)]));
-    return { ...c, columns: [...renamed.values()], test: (get) => c.test((column) => get(renamed.get(column) ?? column)) };
+    return {
+      ...c,
+      columns: [...renamed.values()],
+      test: (get) => c.test((column) => get(renamed.get(column) ?? column)),
+    };
   };
   const refOf = (ref: RefPlan, at: Path): RefPlan => {
     const column = rewrite(ref.column);
     // Placeholders are made from the entity's own table, before the load: a joined key is not read then.
-    if (ref.placeholder && column !== ref.column) issues.push({ severity: 'error', path: [...at, 'orphans'], message: 'a ref on a joined column makes no placeholders', hint: 'orphans: quarantine (the default) or null' });
+    if (ref.placeholder && column !== ref.column)
+      issues.push({
+        severity: 'error',
+        path: [...at, 'orphans'],
+        message: 'a ref on a joined column makes no placeholders',
+        hint: 'orphans: quarantine (the default) or null',
+      });
     return { ...ref, column, by: ref.by && { ...ref.by, column: rewrite(ref.by.column) }, when: ref.when.map(clause) };
   };
   const out = fields.map((f) =>
@@ -426,9 +659,20 @@ function withJoins(fields: readonly FieldPlan[], join: NonNullable<EntityInput['
   const isList = (column: string) => [...lists].some((prefix) => column.startsWith(joinColumn(prefix)));
   for (const f of out) {
     const json = f.steps[0]?.name === 'json';
-    const read = [...(json ? [] : f.from), ...(json ? [] : f.steps.flatMap((s) => s.reads)), ...(f.ref ? [f.ref.column, ...(f.ref.by ? [f.ref.by.column] : []), ...f.ref.when.flatMap((c) => c.columns)] : []), ...(f.lookup ? [f.lookup.column] : [])];
+    const read = [
+      ...(json ? [] : f.from),
+      ...(json ? [] : f.steps.flatMap((s) => s.reads)),
+      ...(f.ref ? [f.ref.column, ...(f.ref.by ? [f.ref.by.column] : []), ...f.ref.when.flatMap((c) => c.columns)] : []),
+      ...(f.lookup ? [f.lookup.column] : []),
+    ];
     const list = read.find(isList);
-    if (list) issues.push({ severity: 'error', path: f.path, message: `${list.replace(joinColumn(''), '')} is a list (its join collects): only a json: field reads it`, hint: `write ${f.target}: { json: { items: ${list.replace(joinColumn(''), '')} } }, or pick: one match instead of collect:` });
+    if (list)
+      issues.push({
+        severity: 'error',
+        path: f.path,
+        message: `${list.replace(joinColumn(''), '')} is a list (its join collects): only a json: field reads it`,
+        hint: `write ${f.target}: { json: { items: ${list.replace(joinColumn(''), '')} } }, or pick: one match instead of collect:`,
+      });
   }
   return { fields: out, joins: [...aliases.values()].map((j) => ({ ...j, columns: [...j.columns] })) };
 }
@@ -439,7 +683,12 @@ function pickOrder(text: string, path: Path, issues: PlanIssue[]): PickOrder[] {
   for (const part of text.split(',')) {
     const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)(?:\s+(asc|desc))?\s*$/i.exec(part);
     if (!m?.[1]) {
-      issues.push({ severity: 'error', path, message: `"${part.trim()}" is not a column with asc or desc`, hint: 'order: "primary_address desc, date_modified desc, id"' });
+      issues.push({
+        severity: 'error',
+        path,
+        message: `"${part.trim()}" is not a column with asc or desc`,
+        hint: 'order: "primary_address desc, date_modified desc, id"',
+      });
       continue;
     }
     order.push({ column: m[1], descending: m[2]?.toLowerCase() === 'desc' });

@@ -24,7 +24,8 @@ const nullSafe =
     a === null || a === undefined || b === null || b === undefined ? null : op(a as number, b as number);
 
 /** Text or NULL: the functions below take what the row holds. */
-const text = (v: unknown): string | null => (v === null || v === undefined ? null : v instanceof Date ? v.toISOString() : String(v));
+const text = (v: unknown): string | null =>
+  v === null || v === undefined ? null : v instanceof Date ? v.toISOString() : String(v);
 
 /** Blank: NULL, empty or spaces, or a zero date (MySQL's 0000-00-00) — what legacy CRMs store for "none". */
 const isBlank = (v: unknown): boolean => isBlankValue((v ?? null) as Value) || /^0000-00-00/.test(text(v) ?? '');
@@ -43,13 +44,16 @@ const FUNCTIONS: Record<string, (...args: unknown[]) => unknown> = {
   month: (v) => (isBlank(v) ? null : Number(text(v)?.slice(5, 7))),
   day: (v) => (isBlank(v) ? null : Number(text(v)?.slice(8, 10))),
   /** regex_replace(text, "pattern", "replacement"): every match replaced (JavaScript regular expression syntax). */
-  regex_replace: (v, pattern, replacement) => text(v)?.replace(new RegExp(String(pattern), 'g'), String(replacement ?? '')) ?? null,
+  regex_replace: (v, pattern, replacement) =>
+    text(v)?.replace(new RegExp(String(pattern), 'g'), String(replacement ?? '')) ?? null,
   /** The host of a URL, without www. (`https://www.acme.com/x` → `acme.com`); NULL for what is not one. */
   domain: (v) => {
     const t = text(v)?.trim();
     if (!t) return null;
     try {
-      return new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(t) ? t : `http://${t}`).hostname.replace(/^www\./, '').toLowerCase();
+      return new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(t) ? t : `http://${t}`).hostname
+        .replace(/^www\./, '')
+        .toLowerCase();
     } catch {
       return null;
     }
@@ -57,8 +61,14 @@ const FUNCTIONS: Record<string, (...args: unknown[]) => unknown> = {
 };
 
 const OPERATORS: Operators = {
-  '+': (a: unknown, b: unknown): unknown => (a === null || a === undefined || b === null || b === undefined ? null : typeof a === 'string' || typeof b === 'string' ? `${text(a)}${text(b)}` : (a as number) + (b as number)),
-  '-': (a: unknown, b?: unknown) => (b === undefined ? (a === null || a === undefined ? null : -(a as number)) : nullSafe((x, y) => x - y)(a, b)),
+  '+': (a: unknown, b: unknown): unknown =>
+    a === null || a === undefined || b === null || b === undefined
+      ? null
+      : typeof a === 'string' || typeof b === 'string'
+        ? `${text(a)}${text(b)}`
+        : (a as number) + (b as number),
+  '-': (a: unknown, b?: unknown) =>
+    b === undefined ? (a === null || a === undefined ? null : -(a as number)) : nullSafe((x, y) => x - y)(a, b),
   '*': nullSafe((a, b) => a * b),
   '/': nullSafe((a, b) => a / b),
   '%': nullSafe((a, b) => a % b),
@@ -82,7 +92,9 @@ export function expressionColumns(expression: string): string[] {
   const plain = withoutText(expression);
   const quoted = [...plain.matchAll(/'((?:[^'\\]|\\.)*)'/g)].map((m) => m[1]);
   const bare = plain.replace(/'(?:[^'\\]|\\.)*'/g, ' ');
-  const names = [...bare.matchAll(/[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*(?=\s*(\()?)/g)].filter((m) => m[1] === undefined && !KEYWORDS.has(m[0])).map((m) => m[0]);
+  const names = [...bare.matchAll(/[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*(?=\s*(\()?)/g)]
+    .filter((m) => m[1] === undefined && !KEYWORDS.has(m[0]))
+    .map((m) => m[0]);
   return [...new Set([...names, ...quoted])];
 }
 
@@ -90,12 +102,17 @@ export function expressionColumns(expression: string): string[] {
 const BUILT_IN = ['abs', 'ceil', 'floor', 'log', 'log2', 'log10', 'max', 'min', 'round', 'sqrt', 'exists', 'empty'];
 
 /** The expression compiled, or why it cannot be (a syntax error, a function that does not exist) in one line. */
-export function compileRowExpression(expression: string): { evaluate: (get: (column: string) => Value) => unknown } | { error: string } {
+export function compileRowExpression(
+  expression: string,
+): { evaluate: (get: (column: string) => Value) => unknown } | { error: string } {
   const bare = withoutText(expression);
   const known = [...Object.keys(FUNCTIONS), ...BUILT_IN];
   for (const m of bare.matchAll(/([A-Za-z_$][\w$.]*)\s*\(/g)) {
     const name = m[1];
-    if (!known.includes(name) && !KEYWORDS.has(name)) return { error: `no function "${name}"${didYouMean(name, known) ? ` (${didYouMean(name, known) as string})` : ''}; there are ${known.join(', ')}` };
+    if (!known.includes(name) && !KEYWORDS.has(name))
+      return {
+        error: `no function "${name}"${didYouMean(name, known) ? ` (${didYouMean(name, known) as string})` : ''}; there are ${known.join(', ')}`,
+      };
   }
   try {
     // Names resolve through the row's getter only: nothing of an object's prototype is ever reachable.
@@ -106,14 +123,24 @@ export function compileRowExpression(expression: string): { evaluate: (get: (col
     });
     return { evaluate: (get) => run({ get }) };
   } catch (error) {
-    return { error: ((error as Error).message ?? String(error)).split('\n').filter((l) => l.trim() !== '').join(' ').replace(/\s+/g, ' ').slice(0, 200) };
+    return {
+      error: ((error as Error).message ?? String(error))
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .join(' ')
+        .replace(/\s+/g, ' ')
+        .slice(0, 200),
+    };
   }
 }
 
-const Expr = z.string().min(1).superRefine((expression, ctx) => {
-  const compiled = compileRowExpression(expression);
-  if ('error' in compiled) ctx.addIssue({ code: 'custom', message: `not a valid expression: ${compiled.error}` });
-});
+const Expr = z
+  .string()
+  .min(1)
+  .superRefine((expression, ctx) => {
+    const compiled = compileRowExpression(expression);
+    if ('error' in compiled) ctx.addIssue({ code: 'custom', message: `not a valid expression: ${compiled.error}` });
+  });
 
 defineStep({
   name: 'expr',
@@ -128,7 +155,8 @@ defineStep({
       try {
         const result = compiled.evaluate((column) => context?.get(column) ?? null);
         // filtrex answers errors (a function given nonsense) as values: they are failures of the row.
-        if (result instanceof Error || (typeof result === 'number' && !Number.isFinite(result))) return invalid(input as Value, 'expression_failed');
+        if (result instanceof Error || (typeof result === 'number' && !Number.isFinite(result)))
+          return invalid(input as Value, 'expression_failed');
         return ok(result === undefined ? null : typeof result === 'boolean' ? result : (result as Value));
       } catch {
         return invalid(input as Value, 'expression_failed');

@@ -39,7 +39,10 @@ defineStep({
   takes: 'many',
   output: 'uuid',
   options: z.strictObject({ entity: z.string() }),
-  create: ({ entity }) => (input) => ok(newUuid(entity, sourceKeyText((input as readonly Value[]).map((v) => valueToJson(v))))),
+  create:
+    ({ entity }) =>
+    (input) =>
+      ok(newUuid(entity, sourceKeyText((input as readonly Value[]).map((v) => valueToJson(v))))),
 });
 
 defineStep({
@@ -48,13 +51,15 @@ defineStep({
   takes: 'one',
   options: z.strictObject({ field: z.string() }),
   reads: ({ field }) => [orphanColumn(field)],
-  create: ({ field }) => (input, context?: StepContext) => {
-    const flag = context?.get(orphanColumn(field));
-    // A lookup in the target that found several rows is never given one of them.
-    if (flag === true) return invalid(input as Value, 'orphan');
-    if (flag === 'ambiguous') return invalid(input as Value, 'ambiguous_lookup');
-    return flag === 'unknown_type' ? invalid(input as Value, 'unknown_type') : ok(input as Value);
-  },
+  create:
+    ({ field }) =>
+    (input, context?: StepContext) => {
+      const flag = context?.get(orphanColumn(field));
+      // A lookup in the target that found several rows is never given one of them.
+      if (flag === true) return invalid(input as Value, 'orphan');
+      if (flag === 'ambiguous') return invalid(input as Value, 'ambiguous_lookup');
+      return flag === 'unknown_type' ? invalid(input as Value, 'unknown_type') : ok(input as Value);
+    },
 });
 
 /** What a ref field points at, for the loader that resolves it. */
@@ -75,7 +80,8 @@ export interface RefPlan {
 }
 
 /** Every entity a ref may point at: one, or one per type of a ref by type. */
-export const referencedEntities = (ref: RefPlan): string[] => (ref.by ? [...new Set(ref.by.to.values())] : [ref.entity]);
+export const referencedEntities = (ref: RefPlan): string[] =>
+  ref.by ? [...new Set(ref.by.to.values())] : [ref.entity];
 
 /** A field found in the new CRM's own table (`lookup:`): by the source column's value in `key`, it takes `value`. */
 export interface LookupPlan {
@@ -87,48 +93,152 @@ export interface LookupPlan {
 }
 
 /** The identity part of a field: `new_id` or `ref`, as the field's source, steps and policy; undefined for other fields. */
-export function compileIdentity(entity: { name: string; key: readonly string[] }, target: string, field: FieldInput, path: readonly (string | number)[], issues: PlanIssue[]) {
+export function compileIdentity(
+  entity: { name: string; key: readonly string[] },
+  target: string,
+  field: FieldInput,
+  path: readonly (string | number)[],
+  issues: PlanIssue[],
+) {
   const step = (name: string, options: unknown) => {
     const definition = findStep(name);
     if (!definition) throw new Error(`step ${name} is not registered`);
-    return { name, kind: definition.kind, takes: definition.takes, output: typeof definition.output === 'function' ? definition.output(options) : definition.output, reads: definition.reads?.(options) ?? [], run: definition.create(options) };
+    return {
+      name,
+      kind: definition.kind,
+      takes: definition.takes,
+      output: typeof definition.output === 'function' ? definition.output(options) : definition.output,
+      reads: definition.reads?.(options) ?? [],
+      run: definition.create(options),
+    };
   };
-  const others = (['from', 'value', 'transform', 'clean', 'protect', 'invalid', 'default'] as const).filter((k) => field[k] !== undefined);
+  const others = (['from', 'value', 'transform', 'clean', 'protect', 'invalid', 'default'] as const).filter(
+    (k) => field[k] !== undefined,
+  );
   if (field.new_id !== undefined) {
-    if (others.length > 0) issues.push({ severity: 'error', path: [...path, others[0]], message: `a new_id field makes its own value: "${others[0] as string}" does not go with it` });
-    return { from: [...entity.key], fromList: true, steps: [step('new_id', { entity: entity.name })], invalid: 'quarantine' as const, ref: undefined, lookup: undefined };
+    if (others.length > 0)
+      issues.push({
+        severity: 'error',
+        path: [...path, others[0]],
+        message: `a new_id field makes its own value: "${others[0] as string}" does not go with it`,
+      });
+    return {
+      from: [...entity.key],
+      fromList: true,
+      steps: [step('new_id', { entity: entity.name })],
+      invalid: 'quarantine' as const,
+      ref: undefined,
+      lookup: undefined,
+    };
   }
   if (field.lookup !== undefined) {
     const stray = [...others.filter((k) => k !== 'from'), ...(field.ref !== undefined ? ['ref'] : [])];
-    if (stray.length > 0) issues.push({ severity: 'error', path: [...path, stray[0]], message: `a lookup field takes the value the new CRM holds: "${stray[0]}" does not go with it` });
+    if (stray.length > 0)
+      issues.push({
+        severity: 'error',
+        path: [...path, stray[0]],
+        message: `a lookup field takes the value the new CRM holds: "${stray[0]}" does not go with it`,
+      });
     if (typeof field.from !== 'string') {
-      issues.push({ severity: 'error', path: [...path, 'from'], message: 'a lookup field needs from: the one source column whose value is looked up', hint: 'write { from: owner_email, lookup: { table: res_users, key: login, value: id } }' });
+      issues.push({
+        severity: 'error',
+        path: [...path, 'from'],
+        message: 'a lookup field needs from: the one source column whose value is looked up',
+        hint: 'write { from: owner_email, lookup: { table: res_users, key: login, value: id } }',
+      });
       return undefined;
     }
-    if (field.orphans === 'placeholder') issues.push({ severity: 'error', path: [...path, 'orphans'], message: 'a lookup finds records of the new CRM: it makes no placeholder', hint: 'orphans: quarantine (the default) or null' });
+    if (field.orphans === 'placeholder')
+      issues.push({
+        severity: 'error',
+        path: [...path, 'orphans'],
+        message: 'a lookup finds records of the new CRM: it makes no placeholder',
+        hint: 'orphans: quarantine (the default) or null',
+      });
     const lookup: LookupPlan = { ...field.lookup, column: field.from };
-    return { from: [refColumn(target)], fromList: false, steps: [step('ref', { field: target })], invalid: field.orphans === 'null' ? ('null' as const) : ('quarantine' as const), ref: undefined, lookup };
+    return {
+      from: [refColumn(target)],
+      fromList: false,
+      steps: [step('ref', { field: target })],
+      invalid: field.orphans === 'null' ? ('null' as const) : ('quarantine' as const),
+      ref: undefined,
+      lookup,
+    };
   }
   if (field.ref !== undefined) {
     const stray = others.filter((k) => k !== 'from');
-    if (stray.length > 0) issues.push({ severity: 'error', path: [...path, stray[0]], message: `a ref field takes the referenced record's key: "${stray[0] as string}" does not go with it` });
+    if (stray.length > 0)
+      issues.push({
+        severity: 'error',
+        path: [...path, stray[0]],
+        message: `a ref field takes the referenced record's key: "${stray[0] as string}" does not go with it`,
+      });
     if (typeof field.from !== 'string') {
-      issues.push({ severity: 'error', path: [...path, 'from'], message: 'a ref field needs from: the one source column that holds the referenced key', hint: 'write { from: account_id, ref: companies }' });
+      issues.push({
+        severity: 'error',
+        path: [...path, 'from'],
+        message: 'a ref field needs from: the one source column that holds the referenced key',
+        hint: 'write { from: account_id, ref: companies }',
+      });
       return undefined;
     }
     const placeholder = field.orphans === 'placeholder';
     const when = field.when ? compileWhere(field.when, [...path, 'when'], issues) : [];
-    if (placeholder && when.length > 0) issues.push({ severity: 'error', path: [...path, 'orphans'], message: 'a ref with when: makes no placeholders', hint: 'orphans: quarantine (the default) or null' });
-    const by = typeof field.ref === 'string' ? undefined : { column: field.ref.by, to: new Map(Object.entries(field.ref.to)) };
-    if (by && placeholder) issues.push({ severity: 'error', path: [...path, 'orphans'], message: 'a ref by type makes no placeholders: a placeholder would have no type', hint: 'orphans: quarantine (the default) or null' });
-    if (by && when.length > 0) issues.push({ severity: 'error', path: [...path, 'when'], message: 'a ref by type chooses its entity by the type column: when: does not go with it', hint: 'leave out the types that are not migrated from to:, and their rows are quarantined as unknown_type' });
-    const ref: RefPlan = { entity: by ? ([...by.to.values()][0]) : (field.ref as string), by, column: field.from, placeholder, when };
+    if (placeholder && when.length > 0)
+      issues.push({
+        severity: 'error',
+        path: [...path, 'orphans'],
+        message: 'a ref with when: makes no placeholders',
+        hint: 'orphans: quarantine (the default) or null',
+      });
+    const by =
+      typeof field.ref === 'string' ? undefined : { column: field.ref.by, to: new Map(Object.entries(field.ref.to)) };
+    if (by && placeholder)
+      issues.push({
+        severity: 'error',
+        path: [...path, 'orphans'],
+        message: 'a ref by type makes no placeholders: a placeholder would have no type',
+        hint: 'orphans: quarantine (the default) or null',
+      });
+    if (by && when.length > 0)
+      issues.push({
+        severity: 'error',
+        path: [...path, 'when'],
+        message: 'a ref by type chooses its entity by the type column: when: does not go with it',
+        hint: 'leave out the types that are not migrated from to:, and their rows are quarantined as unknown_type',
+      });
+    const ref: RefPlan = {
+      entity: by ? [...by.to.values()][0] : (field.ref as string),
+      by,
+      column: field.from,
+      placeholder,
+      when,
+    };
     // A placeholder is made for every orphan before the load: one still missing then (its key did not fit the
     // referenced table) is quarantined.
     const invalid = field.orphans === 'null' ? ('null' as const) : ('quarantine' as const);
-    return { from: [refColumn(target)], fromList: false, steps: [step('ref', { field: target })], invalid, ref, lookup: undefined };
+    return {
+      from: [refColumn(target)],
+      fromList: false,
+      steps: [step('ref', { field: target })],
+      invalid,
+      ref,
+      lookup: undefined,
+    };
   }
-  if (field.when !== undefined) issues.push({ severity: 'error', path: [...path, 'when'], message: '"when" applies to a ref field only', hint: 'add ref: <entity>, or filter the entity\'s rows with where:' });
-  if (field.orphans !== undefined) issues.push({ severity: 'error', path: [...path, 'orphans'], message: '"orphans" applies to a ref or lookup field only', hint: 'add ref: <entity>' });
+  if (field.when !== undefined)
+    issues.push({
+      severity: 'error',
+      path: [...path, 'when'],
+      message: '"when" applies to a ref field only',
+      hint: "add ref: <entity>, or filter the entity's rows with where:",
+    });
+  if (field.orphans !== undefined)
+    issues.push({
+      severity: 'error',
+      path: [...path, 'orphans'],
+      message: '"orphans" applies to a ref or lookup field only',
+      hint: 'add ref: <entity>',
+    });
   return undefined;
 }

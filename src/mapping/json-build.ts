@@ -9,16 +9,22 @@ import { defineStep, findStep, invalid, type StepFunction, type StepIssue } from
  * item it finds invalid makes the field invalid (the field's policy decides), never silently dropped.
  */
 export type JsonTemplate = { [key: string]: string | readonly string[] | JsonTemplate };
-export const JsonTemplateSchema: z.ZodType<JsonTemplate> = z.lazy(() => z.record(z.string().min(1), z.union([z.string().min(1), z.array(z.string().min(1)), JsonTemplateSchema])));
+export const JsonTemplateSchema: z.ZodType<JsonTemplate> = z.lazy(() =>
+  z.record(z.string().min(1), z.union([z.string().min(1), z.array(z.string().min(1)), JsonTemplateSchema])),
+);
 
 /** The columns a template reads, in the order the step receives them. */
 export function templateColumns(template: JsonTemplate): string[] {
-  return Object.values(template).flatMap((v) => (typeof v === 'string' ? [v] : Array.isArray(v) ? [...v] : templateColumns(v as JsonTemplate)));
+  return Object.values(template).flatMap((v) =>
+    typeof v === 'string' ? [v] : Array.isArray(v) ? [...v] : templateColumns(v as JsonTemplate),
+  );
 }
 
 /** JSON text; a bigint as its digits in a string (JSON has no bigint), bytes as hex. */
-const asJson = (value: unknown): string => JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v));
-
+const asJson = (value: unknown): string =>
+  JSON.stringify(value, (_k, v: unknown) =>
+    typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v,
+  );
 
 const Options = z.strictObject({
   template: JsonTemplateSchema,
@@ -35,7 +41,8 @@ defineStep({
   create: ({ template, clean }) => {
     let item: StepFunction | undefined;
     if (clean !== undefined) {
-      const [name, options] = typeof clean === 'string' ? [clean, undefined] : (Object.entries(clean)[0] ?? ['', undefined]);
+      const [name, options] =
+        typeof clean === 'string' ? [clean, undefined] : (Object.entries(clean)[0] ?? ['', undefined]);
       const definition = findStep(name);
       if (!definition || definition.kind !== 'clean') throw new Error(`json: "${name}" is not a clean step`);
       item = definition.create(definition.options ? definition.options.parse(options) : undefined);

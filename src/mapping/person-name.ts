@@ -24,32 +24,188 @@ export const NAME_PARTS = ['honorific', 'first', 'middle', 'last', 'suffix', 'ni
 export type NamePart = (typeof NAME_PARTS)[number];
 
 const NO_FLAGS: readonly string[] = Object.freeze([]);
-const EMPTY: PersonName = { honorific: null, first: null, middle: null, last: null, suffix: null, nickname: null, partner: null, flags: NO_FLAGS };
+const EMPTY: PersonName = {
+  honorific: null,
+  first: null,
+  middle: null,
+  last: null,
+  suffix: null,
+  nickname: null,
+  partner: null,
+  flags: NO_FLAGS,
+};
 
 const HONORIFICS = new Set([
-  'mr', 'mrs', 'ms', 'miss', 'mx', 'dr', 'prof', 'professor', 'sir', 'dame', 'lady', 'lord', 'rev', 'reverend',
-  'fr', 'father', 'sr', 'sister', 'hon', 'judge', 'capt', 'captain', 'col', 'gen', 'lt', 'maj', 'sgt', 'mme', 'mlle',
-  'herr', 'frau', 'señor', 'sra', 'srta', 'don', 'doña',
+  'mr',
+  'mrs',
+  'ms',
+  'miss',
+  'mx',
+  'dr',
+  'prof',
+  'professor',
+  'sir',
+  'dame',
+  'lady',
+  'lord',
+  'rev',
+  'reverend',
+  'fr',
+  'father',
+  'sr',
+  'sister',
+  'hon',
+  'judge',
+  'capt',
+  'captain',
+  'col',
+  'gen',
+  'lt',
+  'maj',
+  'sgt',
+  'mme',
+  'mlle',
+  'herr',
+  'frau',
+  'señor',
+  'sra',
+  'srta',
+  'don',
+  'doña',
   // Civil, political, military, religious and academic titles that are not also common given names (Dean,
   // Pastor, Prince and King are: "Dean Martin" keeps his first name).
-  'senator', 'sen', 'rep', 'gov', 'governor', 'rt', 'pres', 'president', 'mayor', 'chancellor', 'amb', 'ambassador',
-  'cllr', 'hrh', 'rabbi', 'imam', 'sheikh', 'bishop', 'cardinal', 'msgr', 'pvt', 'pfc', 'cpl', 'ssgt', 'cpt', 'adm',
-  'cmdr', 'brig', 'det', 'insp', 'supt', 'dott', 'avv', 'mgr',
+  'senator',
+  'sen',
+  'rep',
+  'gov',
+  'governor',
+  'rt',
+  'pres',
+  'president',
+  'mayor',
+  'chancellor',
+  'amb',
+  'ambassador',
+  'cllr',
+  'hrh',
+  'rabbi',
+  'imam',
+  'sheikh',
+  'bishop',
+  'cardinal',
+  'msgr',
+  'pvt',
+  'pfc',
+  'cpl',
+  'ssgt',
+  'cpt',
+  'adm',
+  'cmdr',
+  'brig',
+  'det',
+  'insp',
+  'supt',
+  'dott',
+  'avv',
+  'mgr',
 ]);
 
 /** Generational suffixes and the post-nominals (degrees, credentials, honours, offices) people put after a name. */
 const SUFFIXES = new Set([
-  'jr', 'sr', 'ii', 'iii', 'iv', 'v', '2nd', '3rd', 'phd', 'md', 'dds', 'dmd', 'esq', 'cpa', 'mba', 'rn', 'jd',
-  'dvm', 'ret', 'obe', 'mbe', 'cbe', 'qc', 'kc', 'pe', 'facp', 'clu', 'cfp', 'chfc', 'cfa', 'cma', 'cia', 'cisa',
-  'cissp', 'pmp', 'np', 'lpn', 'lcsw', 'msw', 'mph', 'mpa', 'msc', 'bsc', 'llm', 'llb', 'edd', 'psyd', 'dmin', 'mp',
-  'mep', 'msp', 'mla', 'kbe', 'dbe', 'frcs', 'frcp', 'faia', 'aia', 'sphr', 'shrm',
+  'jr',
+  'sr',
+  'ii',
+  'iii',
+  'iv',
+  'v',
+  '2nd',
+  '3rd',
+  'phd',
+  'md',
+  'dds',
+  'dmd',
+  'esq',
+  'cpa',
+  'mba',
+  'rn',
+  'jd',
+  'dvm',
+  'ret',
+  'obe',
+  'mbe',
+  'cbe',
+  'qc',
+  'kc',
+  'pe',
+  'facp',
+  'clu',
+  'cfp',
+  'chfc',
+  'cfa',
+  'cma',
+  'cia',
+  'cisa',
+  'cissp',
+  'pmp',
+  'np',
+  'lpn',
+  'lcsw',
+  'msw',
+  'mph',
+  'mpa',
+  'msc',
+  'bsc',
+  'llm',
+  'llb',
+  'edd',
+  'psyd',
+  'dmin',
+  'mp',
+  'mep',
+  'msp',
+  'mla',
+  'kbe',
+  'dbe',
+  'frcs',
+  'frcp',
+  'faia',
+  'aia',
+  'sphr',
+  'shrm',
   // Not here, though they are degrees: Ms (an honorific), Ma and Do (surnames), BA, OD.
 ]);
 
 /** Lower-case words that belong to the surname that follows them. */
 const PARTICLES = new Set([
-  'van', 'von', 'der', 'den', 'de', 'del', 'della', 'di', 'da', 'do', 'dos', 'das', 'du', 'la', 'le', 'ter', 'ten',
-  'st', 'ste', 'saint', 'bin', 'binti', 'ibn', 'al', 'el', 'af', 'zu', 'mac', 'mc',
+  'van',
+  'von',
+  'der',
+  'den',
+  'de',
+  'del',
+  'della',
+  'di',
+  'da',
+  'do',
+  'dos',
+  'das',
+  'du',
+  'la',
+  'le',
+  'ter',
+  'ten',
+  'st',
+  'ste',
+  'saint',
+  'bin',
+  'binti',
+  'ibn',
+  'al',
+  'el',
+  'af',
+  'zu',
+  'mac',
+  'mc',
 ]);
 
 /**
@@ -74,14 +230,21 @@ const isHonorific = (token: string): boolean => token.length <= 11 && HONORIFICS
 const INITIALS = /^[A-Za-z]\.[A-Za-z]\.?$/;
 /** "V" alone is only a suffix after a full name: "John Smith V", never as a lone initial "V." with a dot. */
 const isSuffix = (token: string): boolean =>
-  token.length <= 6 && SUFFIXES.has(bare(token)) && !(bare(token) === 'v' && token.endsWith('.')) && !INITIALS.test(token);
+  token.length <= 6 &&
+  SUFFIXES.has(bare(token)) &&
+  !(bare(token) === 'v' && token.endsWith('.')) &&
+  !INITIALS.test(token);
 /** A comma part that is only post-nominals: each token one, or the whole written with spaces ("Ph. D."). */
 const isSuffixPart = (part: string): boolean => {
   const tokens = part.split(' ');
   const initials = tokens.every((t) => /^[A-Za-z]\.?$/.test(t));
-  return tokens.every(isSuffix) || (tokens.length > 1 && tokens.length <= 3 && !initials && SUFFIXES.has(bare(tokens.join(''))));
+  return (
+    tokens.every(isSuffix) ||
+    (tokens.length > 1 && tokens.length <= 3 && !initials && SUFFIXES.has(bare(tokens.join(''))))
+  );
 };
-const isParticle = (token: string, cased: boolean): boolean => token.length <= 6 && (PARTICLES.has(bare(token)) || (cased && LOWER_PARTICLES.has(token)));
+const isParticle = (token: string, cased: boolean): boolean =>
+  token.length <= 6 && (PARTICLES.has(bare(token)) || (cased && LOWER_PARTICLES.has(token)));
 
 const NON_ASCII = /[^\x20-\x7e]/;
 /** Leading, trailing or doubled white space, or any white space that is not a plain space (tab, NBSP…). */
@@ -146,7 +309,17 @@ function parseOne(text: string): PersonName {
   const space = text.indexOf(' ');
   if (space > 0 && text.indexOf(' ', space + 1) === -1 && !SPECIAL.test(text)) {
     const first = text.slice(0, space);
-    if (!isHonorific(first)) return { honorific: null, first, middle: null, last: text.slice(space + 1), suffix: null, nickname: null, partner: null, flags: NO_FLAGS };
+    if (!isHonorific(first))
+      return {
+        honorific: null,
+        first,
+        middle: null,
+        last: text.slice(space + 1),
+        suffix: null,
+        nickname: null,
+        partner: null,
+        flags: NO_FLAGS,
+      };
   }
 
   // A nickname in quotes or parentheses: William "Bill" Smith, Robert (Bob) Jones.

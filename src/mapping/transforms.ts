@@ -111,7 +111,8 @@ defineStep({
   output: (entries: Record<string, string | number | boolean | null>) => {
     const values = Object.values(entries).filter((v) => v !== null);
     if (values.length > 0 && values.every((v) => typeof v === 'boolean')) return 'boolean';
-    if (values.length > 0 && values.every((v) => typeof v === 'number')) return values.every((v) => Number.isInteger(v)) ? 'integer' : 'decimal';
+    if (values.length > 0 && values.every((v) => typeof v === 'number'))
+      return values.every((v) => Number.isInteger(v)) ? 'integer' : 'decimal';
     return 'text';
   },
   create: (entries) => {

@@ -21,8 +21,12 @@ const Operators = z.strictObject({
   lt: Scalar.optional(),
   lte: Scalar.optional(),
 });
-export type WhereInput = { [column: string]: z.infer<typeof Scalar> | z.infer<typeof Operators> | WhereInput | WhereInput[] };
-export const Where: z.ZodType<WhereInput> = z.lazy(() => z.record(z.string().min(1), z.union([Scalar, Operators, z.array(Where), Where])));
+export type WhereInput = {
+  [column: string]: z.infer<typeof Scalar> | z.infer<typeof Operators> | WhereInput | WhereInput[];
+};
+export const Where: z.ZodType<WhereInput> = z.lazy(() =>
+  z.record(z.string().min(1), z.union([Scalar, Operators, z.array(Where), Where])),
+);
 
 /** One top-level condition, compiled: how it reads in the summary (`deleted = 0`) and its test. */
 export interface WhereClause {
@@ -32,7 +36,17 @@ export interface WhereClause {
 }
 
 type Op = keyof z.infer<typeof Operators>;
-const SYMBOL: Record<Op, string> = { eq: '=', ne: '<>', in: 'in', not_in: 'not in', null: 'is null', gt: '>', gte: '>=', lt: '<', lte: '<=' };
+const SYMBOL: Record<Op, string> = {
+  eq: '=',
+  ne: '<>',
+  in: 'in',
+  not_in: 'not in',
+  null: 'is null',
+  gt: '>',
+  gte: '>=',
+  lt: '<',
+  lte: '<=',
+};
 
 /** A source value as text for comparing with a plan's constant: numbers by value (`'0'` is 0), booleans as 1/0. */
 function comparable(value: Value | boolean): string | number {
@@ -63,11 +77,21 @@ function operatorTest(column: string, op: Op, operand: unknown): { text: string;
     case 'not_in': {
       const list = operand as z.infer<typeof Scalar>[];
       const hit = (v: Value) => list.some((o) => compare(v, o) === 0);
-      return { text: `${column} ${SYMBOL[op]} (${list.map(shown).join(', ')})`, test: op === 'in' ? (v) => v !== null && hit(v) : (v) => v !== null && !hit(v) };
+      return {
+        text: `${column} ${SYMBOL[op]} (${list.map(shown).join(', ')})`,
+        test: op === 'in' ? (v) => v !== null && hit(v) : (v) => v !== null && !hit(v),
+      };
     }
     default: {
       const o = operand as z.infer<typeof Scalar>;
-      const holds: Record<string, (c: number) => boolean> = { eq: (c) => c === 0, ne: (c) => c !== 0, gt: (c) => c > 0, gte: (c) => c >= 0, lt: (c) => c < 0, lte: (c) => c <= 0 };
+      const holds: Record<string, (c: number) => boolean> = {
+        eq: (c) => c === 0,
+        ne: (c) => c !== 0,
+        gt: (c) => c > 0,
+        gte: (c) => c >= 0,
+        lt: (c) => c < 0,
+        lte: (c) => c <= 0,
+      };
       const check = holds[op];
       return { text: `${column} ${SYMBOL[op]} ${shown(o)}`, test: (v) => v !== null && check(compare(v, o)) };
     }
@@ -75,13 +99,22 @@ function operatorTest(column: string, op: Op, operand: unknown): { text: string;
 }
 
 /** Compiles one `where:` map into its top-level clauses; mistakes go to `issues` with their path. */
-export function compileWhere(input: WhereInput, path: readonly (string | number)[], issues: PlanIssue[]): WhereClause[] {
+export function compileWhere(
+  input: WhereInput,
+  path: readonly (string | number)[],
+  issues: PlanIssue[],
+): WhereClause[] {
   const clauses: WhereClause[] = [];
   for (const [key, value] of Object.entries(input)) {
     const at = [...path, key];
     if (key === 'and' || key === 'or') {
       if (!Array.isArray(value)) {
-        issues.push({ severity: 'error', path: at, message: `"${key}" takes a list of conditions`, hint: `${key}: [{ status: active }, { deleted: 0 }]` });
+        issues.push({
+          severity: 'error',
+          path: at,
+          message: `"${key}" takes a list of conditions`,
+          hint: `${key}: [{ status: active }, { deleted: 0 }]`,
+        });
         continue;
       }
       const parts = value.map((v, i) => compileWhere(v, [...at, i], issues));
@@ -94,23 +127,42 @@ export function compileWhere(input: WhereInput, path: readonly (string | number)
       });
     } else if (key === 'not') {
       if (Array.isArray(value) || value === null || typeof value !== 'object') {
-        issues.push({ severity: 'error', path: at, message: '"not" takes one condition', hint: 'not: { status: lead }' });
+        issues.push({
+          severity: 'error',
+          path: at,
+          message: '"not" takes one condition',
+          hint: 'not: { status: lead }',
+        });
         continue;
       }
       const inner = compileWhere(value as WhereInput, at, issues);
-      clauses.push({ text: `not (${inner.map((c) => c.text).join(' and ')})`, columns: inner.flatMap((c) => c.columns), test: (get) => !inner.every((c) => c.test(get)) });
+      clauses.push({
+        text: `not (${inner.map((c) => c.text).join(' and ')})`,
+        columns: inner.flatMap((c) => c.columns),
+        test: (get) => !inner.every((c) => c.test(get)),
+      });
     } else if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
       const ops = Object.entries(value) as [string, unknown][];
       const known = ops.filter(([op]) => op in SYMBOL);
       if (known.length !== 1 || ops.length !== 1) {
-        issues.push({ severity: 'error', path: at, message: `a test on ${key} takes one operator`, hint: `one of ${Object.keys(SYMBOL).join(', ')}, e.g. ${key}: { ne: 1 }` });
+        issues.push({
+          severity: 'error',
+          path: at,
+          message: `a test on ${key} takes one operator`,
+          hint: `one of ${Object.keys(SYMBOL).join(', ')}, e.g. ${key}: { ne: 1 }`,
+        });
         continue;
       }
       const [op, operand] = known[0] as [Op, unknown];
       const t = operatorTest(key, op, operand);
       clauses.push({ text: t.text, columns: [key], test: (get) => t.test(get(key)) });
     } else if (Array.isArray(value)) {
-      issues.push({ severity: 'error', path: at, message: `a list is for and/or; to test ${key} against several values use in`, hint: `${key}: { in: [${value.map(String).join(', ')}] }` });
+      issues.push({
+        severity: 'error',
+        path: at,
+        message: `a list is for and/or; to test ${key} against several values use in`,
+        hint: `${key}: { in: [${value.map(String).join(', ')}] }`,
+      });
     } else {
       const t = operatorTest(key, 'eq', value);
       clauses.push({ text: t.text, columns: [key], test: (get) => t.test(get(key)) });
@@ -123,7 +175,10 @@ export function compileWhere(input: WhereInput, path: readonly (string | number)
  * The filter of an entity's rows over its source columns: the first clause a row fails (its text), or
  * undefined for a row that is kept. Undefined when the entity has no `where:`.
  */
-export function rowFilter(clauses: readonly WhereClause[], columns: readonly string[]): ((row: Row) => string | undefined) | undefined {
+export function rowFilter(
+  clauses: readonly WhereClause[],
+  columns: readonly string[],
+): ((row: Row) => string | undefined) | undefined {
   if (clauses.length === 0) return undefined;
   const at = new Map(columns.map((c, i) => [c, i]));
   return (row) => {

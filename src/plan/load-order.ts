@@ -33,7 +33,11 @@ export function referenceIssues(entities: readonly EntityPlan[]): PlanIssue[] {
 /** A ref that may be written NULL and filled in later: its orphans are NULL anyway. */
 const soft = (field: FieldPlan): boolean => field.ref !== undefined && field.invalid === 'null';
 
-function ordered(entities: readonly EntityPlan[]): { order: EntityPlan[]; deferred: DeferredRef[]; issues: PlanIssue[] } {
+function ordered(entities: readonly EntityPlan[]): {
+  order: EntityPlan[];
+  deferred: DeferredRef[];
+  issues: PlanIssue[];
+} {
   const byName = new Map(entities.map((e) => [e.name, e]));
   const issues: PlanIssue[] = [];
   for (const entity of entities) {
@@ -41,13 +45,33 @@ function ordered(entities: readonly EntityPlan[]): { order: EntityPlan[]; deferr
       for (const name of field.ref ? referencedEntities(field.ref) : []) {
         const path = [...field.path, 'ref', ...(field.ref?.by ? ['to'] : [])];
         if (!byName.has(name)) {
-          issues.push({ severity: 'error', path, message: `no entity "${name}" to refer to`, hint: didYouMean(name, byName.keys()) });
+          issues.push({
+            severity: 'error',
+            path,
+            message: `no entity "${name}" to refer to`,
+            hint: didYouMean(name, byName.keys()),
+          });
         } else if (keyCopies(byName.get(name) as EntityPlan).length === 0) {
-          issues.push({ severity: 'error', path, message: `entity "${name}" gives its records no key in the target to refer to`, hint: `give ${name} a field new_id: uuid, or copy its key (id: id)` });
+          issues.push({
+            severity: 'error',
+            path,
+            message: `entity "${name}" gives its records no key in the target to refer to`,
+            hint: `give ${name} a field new_id: uuid, or copy its key (id: id)`,
+          });
         }
       }
-      const kinds = new Set((field.ref?.by ? referencedEntities(field.ref) : []).map((name) => byName.get(name)?.fields.some((f) => f.newId) === true));
-      if (kinds.size > 1) issues.push({ severity: 'error', path: [...field.path, 'ref', 'to'], message: 'a ref by type writes one column: its entities must all have new_id keys, or all copied keys', hint: 'give them keys of one kind' });
+      const kinds = new Set(
+        (field.ref?.by ? referencedEntities(field.ref) : []).map(
+          (name) => byName.get(name)?.fields.some((f) => f.newId) === true,
+        ),
+      );
+      if (kinds.size > 1)
+        issues.push({
+          severity: 'error',
+          path: [...field.path, 'ref', 'to'],
+          message: 'a ref by type writes one column: its entities must all have new_id keys, or all copied keys',
+          hint: 'give them keys of one kind',
+        });
     }
   }
   if (issues.length > 0) return { order: [...entities], deferred: [], issues };
@@ -57,13 +81,20 @@ function ordered(entities: readonly EntityPlan[]): { order: EntityPlan[]; deferr
   if (result.issues.length > 0) return { ...result, deferred: [], issues: all.issues };
   const at = new Map(result.order.map((e, i) => [e.name, i]));
   const deferred = result.order.flatMap((e) =>
-    e.fields.filter((f) => f.ref && referencedEntities(f.ref).some((name) => (at.get(name) ?? -1) >= (at.get(e.name) ?? 0))).map((f) => ({ entity: e.name, field: f.target })),
+    e.fields
+      .filter((f) => f.ref && referencedEntities(f.ref).some((name) => (at.get(name) ?? -1) >= (at.get(e.name) ?? 0)))
+      .map((f) => ({ entity: e.name, field: f.target })),
   );
   for (const d of deferred) {
     const entity = byName.get(d.entity) as EntityPlan;
     if (entity.strategy !== 'full') {
       const field = entity.fields.find((f) => f.target === d.field) as FieldPlan;
-      issues.push({ severity: 'error', path: [...field.path, 'ref'], message: `this ref closes a cycle, and a cycle loads in two passes: ${entity.name} must be a full load`, hint: 'use strategy: full for it, or break the cycle' });
+      issues.push({
+        severity: 'error',
+        path: [...field.path, 'ref'],
+        message: `this ref closes a cycle, and a cycle loads in two passes: ${entity.name} must be a full load`,
+        hint: 'use strategy: full for it, or break the cycle',
+      });
     }
   }
   return { order: result.order, deferred, issues };
@@ -75,18 +106,28 @@ function ordered(entities: readonly EntityPlan[]): { order: EntityPlan[]; deferr
  * resolved: so each member waits for what any member refers to. Built once: a lookup per entity visited made
  * loading a plan of thousands of entities quadratic.
  */
-function dedupeGroups(entities: readonly EntityPlan[], byName: ReadonlyMap<string, EntityPlan>): Map<string, EntityPlan[]> {
+function dedupeGroups(
+  entities: readonly EntityPlan[],
+  byName: ReadonlyMap<string, EntityPlan>,
+): Map<string, EntityPlan[]> {
   const groups = new Map<string, EntityPlan[]>();
   for (const owner of entities) {
     if (!owner.dedupe) continue;
-    const group = [owner, ...owner.dedupe.with.flatMap((name) => (byName.has(name) ? [byName.get(name) as EntityPlan] : []))];
+    const group = [
+      owner,
+      ...owner.dedupe.with.flatMap((name) => (byName.has(name) ? [byName.get(name) as EntityPlan] : [])),
+    ];
     for (const member of group) if (!groups.has(member.name)) groups.set(member.name, group);
   }
   return groups;
 }
 
 /** Depth-first over the refs `follow` keeps: referenced entities first; a cycle is an issue. */
-function walk(entities: readonly EntityPlan[], byName: ReadonlyMap<string, EntityPlan>, follow: (field: FieldPlan) => boolean): { order: EntityPlan[]; issues: PlanIssue[] } {
+function walk(
+  entities: readonly EntityPlan[],
+  byName: ReadonlyMap<string, EntityPlan>,
+  follow: (field: FieldPlan) => boolean,
+): { order: EntityPlan[]; issues: PlanIssue[] } {
   const issues: PlanIssue[] = [];
   const order: EntityPlan[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
@@ -99,15 +140,26 @@ function walk(entities: readonly EntityPlan[], byName: ReadonlyMap<string, Entit
     // Its own refs, and what the rest of its dedupe group refers to outside the group.
     const group = groups.get(entity.name) ?? [entity];
     const inGroup = (name: string) => group.some((g) => g.name === name);
-    const others = group.filter((e) => e !== entity).flatMap((e) => e.fields.filter((f) => !(f.ref && referencedEntities(f.ref).every(inGroup))));
-    const edges = [...entity.fields, ...others].flatMap((field) => (field.ref && follow(field) ? referencedEntities(field.ref).map((name) => ({ field, target: byName.get(name) })) : []));
+    const others = group
+      .filter((e) => e !== entity)
+      .flatMap((e) => e.fields.filter((f) => !(f.ref && referencedEntities(f.ref).every(inGroup))));
+    const edges = [...entity.fields, ...others].flatMap((field) =>
+      field.ref && follow(field)
+        ? referencedEntities(field.ref).map((name) => ({ field, target: byName.get(name) }))
+        : [],
+    );
     for (const { field, target } of edges) {
       if (!target) continue;
       if (state.get(target.name) === 'visiting') {
         // A soft ref closing the cycle is simply not followed: it is filled in by the second pass.
         if (soft(field)) continue;
         const cycle = [...trail.slice(trail.lastIndexOf(target.name)), entity.name, target.name];
-        issues.push({ severity: 'error', path: [...field.path, 'ref'], message: `references go round in a cycle: ${cycle.join(' -> ')}`, hint: 'a cycle loads in two passes: give one of its refs orphans: null (written NULL first, filled in once its target is loaded)' });
+        issues.push({
+          severity: 'error',
+          path: [...field.path, 'ref'],
+          message: `references go round in a cycle: ${cycle.join(' -> ')}`,
+          hint: 'a cycle loads in two passes: give one of its refs orphans: null (written NULL first, filled in once its target is loaded)',
+        });
         continue;
       }
       trail.push(entity.name);

@@ -73,7 +73,14 @@ function zodIssues(error: z.ZodError, locateKey: (path: PlanPath) => SourceLocat
     if (issue.code === 'invalid_value' && issue.values.length > 1) {
       const input = (issue as { input?: unknown }).input;
       const hint = typeof input === 'string' ? didYouMean(input, issue.values.map(String)) : undefined;
-      return [{ severity: 'error', path: at, message: `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`, hint }];
+      return [
+        {
+          severity: 'error',
+          path: at,
+          message: `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`,
+          hint,
+        },
+      ];
     }
     if ('input' in issue && issue.input === undefined) {
       return [{ severity: 'error', path: at, message: `missing required key "${String(at.at(-1))}"` }];
@@ -97,36 +104,76 @@ export function parsePlan(text: string, file: string, options: LoadOptions = {})
   const located = parseLocated(text, file);
   const locate = located.locate;
   const fail = (issues: PlanIssue[]): never => {
-    throw new PlanError(issues.map((i) => ({ ...i, location: i.location ?? locate(i.path) ?? { file, line: 1, col: 1 } })));
+    throw new PlanError(
+      issues.map((i) => ({ ...i, location: i.location ?? locate(i.path) ?? { file, line: 1, col: 1 } })),
+    );
   };
   if (located.syntaxErrors.length > 0) {
-    fail(located.syntaxErrors.map((e) => ({ severity: 'error', path: [], message: `YAML: ${e.message}`, location: e.location })));
+    fail(
+      located.syntaxErrors.map((e) => ({
+        severity: 'error',
+        path: [],
+        message: `YAML: ${e.message}`,
+        location: e.location,
+      })),
+    );
   }
-  const issues: PlanIssue[] = [...(options.allowPlaintextSecrets ? [] : plaintextSecretIssues(located.data)), ...literalKeyIssues(located.data)];
+  const issues: PlanIssue[] = [
+    ...(options.allowPlaintextSecrets ? [] : plaintextSecretIssues(located.data)),
+    ...literalKeyIssues(located.data),
+  ];
   const resolved = resolveReferences(located.data, { env, baseDir: path.dirname(path.resolve(file)) }, issues);
   const parsed = PlanSchema.safeParse(resolved, { reportInput: true });
   if (!parsed.success) fail([...issues, ...zodIssues(parsed.error, located.locateKey)]);
   const input = parsed.data as z.infer<typeof PlanSchema>;
   const entities = Object.entries(input.entities).map(([name, entity]) =>
-    compileEntity(name, entity, { batchSize: input.batch_size ?? DEFAULT_BATCH_SIZE, workers: input.workers ?? 'auto', keys: input.keys }, issues),
+    compileEntity(
+      name,
+      entity,
+      { batchSize: input.batch_size ?? DEFAULT_BATCH_SIZE, workers: input.workers ?? 'auto', keys: input.keys },
+      issues,
+    ),
   );
-  if (entities.length === 0) issues.push({ severity: 'error', path: ['entities'], message: 'the plan has no entities' });
+  if (entities.length === 0)
+    issues.push({ severity: 'error', path: ['entities'], message: 'the plan has no entities' });
   const unpivots = new Map<string, UnpivotSpec>();
   const placed = placeEntities(input, entities, issues).map((e) => unpivoted(input, e, unpivots, issues));
   const targetOf = targetOfEntities(input, placed, issues);
-  if (!issues.some((i) => i.severity === 'error')) issues.push(...referenceIssues(placed), ...dedupeGroupIssues(placed));
+  if (!issues.some((i) => i.severity === 'error'))
+    issues.push(...referenceIssues(placed), ...dedupeGroupIssues(placed));
   if (issues.some((i) => i.severity === 'error')) fail(issues);
   const name = input.name ?? path.basename(file).replace(/\.ya?ml$/i, '');
-  const part = input.targets && (options.target ?? (Object.keys(input.targets).length === 1 ? Object.keys(input.targets)[0] : undefined));
-  const { name: partName, url: target } = part ? targetPart(name, input.targets ?? {}, part) : { name, url: input.target ?? '' };
-  if (options.target !== undefined && !input.targets) throw new CrmMigrateError('E_USAGE', `plan ${name} has one target: --target is for a plan of several (targets:)`);
+  const part =
+    input.targets &&
+    (options.target ?? (Object.keys(input.targets).length === 1 ? Object.keys(input.targets)[0] : undefined));
+  const { name: partName, url: target } = part
+    ? targetPart(name, input.targets ?? {}, part)
+    : { name, url: input.target ?? '' };
+  if (options.target !== undefined && !input.targets)
+    throw new CrmMigrateError('E_USAGE', `plan ${name} has one target: --target is for a plan of several (targets:)`);
   const included = part ? placed.filter((e) => targetOf.get(e.name) === part) : placed;
 
   // The hash covers what decides the target's content and the meaning of a checkpoint — not tuning (batch
   // size, threads, lookback, deletes) and not the secrets in the connection URLs.
   const unresolved = PlanSchema.shape.entities.safeParse((located.data as { entities?: unknown }).entities);
   const includedNames = new Set(included.map((e) => e.name));
-  const mapping = Object.entries(unresolved.data ?? input.entities).filter(([name]) => includedNames.has(name)).map(([name, e]) => [name, e.source ?? null, e.from, e.join ?? null, e.into, e.key, e.fields, e.strategy ?? 'full', e.cursor ?? null, e.tombstone ?? null, ...(e.dedupe ? [e.dedupe] : []), ...(e.unpivot ? [{ unpivot: e.unpivot }] : []), ...(e.where ? [{ where: e.where }] : [])]);
+  const mapping = Object.entries(unresolved.data ?? input.entities)
+    .filter(([name]) => includedNames.has(name))
+    .map(([name, e]) => [
+      name,
+      e.source ?? null,
+      e.from,
+      e.join ?? null,
+      e.into,
+      e.key,
+      e.fields,
+      e.strategy ?? 'full',
+      e.cursor ?? null,
+      e.tombstone ?? null,
+      ...(e.dedupe ? [e.dedupe] : []),
+      ...(e.unpivot ? [{ unpivot: e.unpivot }] : []),
+      ...(e.where ? [{ where: e.where }] : []),
+    ]);
   const hash = createHash('sha256').update(JSON.stringify(mapping)).digest('hex').slice(0, 16);
   return {
     file,
@@ -152,14 +199,24 @@ export function parsePlan(text: string, file: string, options: LoadOptions = {})
  */
 function placeEntities(input: PlanInput, entities: readonly EntityPlan[], issues: PlanIssue[]): EntityPlan[] {
   if ((input.source === undefined) === (input.sources === undefined)) {
-    issues.push({ severity: 'error', path: [], message: 'a plan needs either source: (one URL) or sources: (several, by name)' });
+    issues.push({
+      severity: 'error',
+      path: [],
+      message: 'a plan needs either source: (one URL) or sources: (several, by name)',
+    });
     return [...entities];
   }
   const names = Object.keys(input.sources ?? {});
   return entities.map((entity) => {
     const given = input.entities[entity.name]?.source;
     if (!input.sources) {
-      if (given !== undefined) issues.push({ severity: 'error', path: [...entity.path, 'source'], message: 'this plan has one source: "source" on an entity needs sources: at the top', hint: 'name them: sources: { crm: …, shop: … }' });
+      if (given !== undefined)
+        issues.push({
+          severity: 'error',
+          path: [...entity.path, 'source'],
+          message: 'this plan has one source: "source" on an entity needs sources: at the top',
+          hint: 'name them: sources: { crm: …, shop: … }',
+        });
       return entity;
     }
     const name = given ?? (names.length === 1 ? names[0] : undefined);
@@ -167,12 +224,19 @@ function placeEntities(input: PlanInput, entities: readonly EntityPlan[], issues
       issues.push({
         severity: 'error',
         path: [...entity.path, 'source'],
-        message: name === undefined ? 'the plan has several sources: say which one this entity reads' : `no source named "${name}"`,
+        message:
+          name === undefined
+            ? 'the plan has several sources: say which one this entity reads'
+            : `no source named "${name}"`,
         hint: (name !== undefined ? didYouMean(name, names) : undefined) ?? `sources: ${names.join(', ')}`,
       });
       return entity;
     }
-    return { ...entity, from: `${name}:${entity.from}`, joins: entity.joins.map((j) => ({ ...j, from: `${name}:${j.from}` })) };
+    return {
+      ...entity,
+      from: `${name}:${entity.from}`,
+      joins: entity.joins.map((j) => ({ ...j, from: `${name}:${j.from}` })),
+    };
   });
 }
 
@@ -180,16 +244,38 @@ function placeEntities(input: PlanInput, entities: readonly EntityPlan[], issues
  * An entity with `unpivot:` reads its table through UnpivotSource, under a name of its own; its key is the
  * table's key and the position column, in that order, and it is loaded in full.
  */
-function unpivoted(input: PlanInput, entity: EntityPlan, specs: Map<string, UnpivotSpec>, issues: PlanIssue[]): EntityPlan {
+function unpivoted(
+  input: PlanInput,
+  entity: EntityPlan,
+  specs: Map<string, UnpivotSpec>,
+  issues: PlanIssue[],
+): EntityPlan {
   const unpivot = input.entities[entity.name]?.unpivot;
   if (!unpivot) return entity;
   const position = unpivot.position ?? 'position';
   const at = [...entity.path, 'unpivot'];
   if (entity.key.length !== 2 || entity.key[1] !== position) {
-    issues.push({ severity: 'error', path: [...entity.path, 'key'], message: 'an unpivoting entity is keyed by its table\'s key and the position', hint: `key: [${entity.key[0] ?? 'id'}, ${position}]` });
+    issues.push({
+      severity: 'error',
+      path: [...entity.path, 'key'],
+      message: "an unpivoting entity is keyed by its table's key and the position",
+      hint: `key: [${entity.key[0] ?? 'id'}, ${position}]`,
+    });
   }
-  if (entity.strategy !== 'full') issues.push({ severity: 'error', path: [...at], message: 'unpivot is for full loads', hint: 'use strategy: full for this entity' });
-  if (entity.dedupe) issues.push({ severity: 'error', path: [...at], message: 'an unpivoting entity cannot de-duplicate', hint: 'dedupe the entity its rows belong to' });
+  if (entity.strategy !== 'full')
+    issues.push({
+      severity: 'error',
+      path: [...at],
+      message: 'unpivot is for full loads',
+      hint: 'use strategy: full for this entity',
+    });
+  if (entity.dedupe)
+    issues.push({
+      severity: 'error',
+      path: [...at],
+      message: 'an unpivoting entity cannot de-duplicate',
+      hint: 'dedupe the entity its rows belong to',
+    });
   const spec = { table: entity.from, key: entity.key[0] ?? '', columns: unpivot.columns, as: unpivot.as, position };
   const name = unpivotTable(spec);
   specs.set(name, spec);
@@ -197,8 +283,12 @@ function unpivoted(input: PlanInput, entity: EntityPlan, specs: Map<string, Unpi
 }
 
 /** The plan's `tls:` per side, with a relative CA path read from the plan's folder. */
-function tlsOf(tls: PlanInput['tls'], baseDir: string): { sourceTls: TlsSettings | undefined; targetTls: TlsSettings | undefined } {
-  const absolute = (t: { mode: TlsSettings['mode']; ca?: string | undefined } | undefined): TlsSettings | undefined => t && { mode: t.mode, ca: t.ca === undefined ? undefined : path.resolve(baseDir, t.ca) };
+function tlsOf(
+  tls: PlanInput['tls'],
+  baseDir: string,
+): { sourceTls: TlsSettings | undefined; targetTls: TlsSettings | undefined } {
+  const absolute = (t: { mode: TlsSettings['mode']; ca?: string | undefined } | undefined): TlsSettings | undefined =>
+    t && { mode: t.mode, ca: t.ca === undefined ? undefined : path.resolve(baseDir, t.ca) };
   if (!tls) return { sourceTls: undefined, targetTls: undefined };
   if ('mode' in tls) return { sourceTls: absolute(tls), targetTls: absolute(tls) };
   return { sourceTls: absolute(tls.source), targetTls: absolute(tls.target) };
@@ -210,7 +300,9 @@ export async function loadPlan(file: string, options: LoadOptions = {}): Promise
     text = await readFile(file, 'utf8');
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
-    throw new CrmMigrateError('E_USAGE', `cannot read plan file ${file}${code === 'ENOENT' ? ': no such file' : ''}`, { cause });
+    throw new CrmMigrateError('E_USAGE', `cannot read plan file ${file}${code === 'ENOENT' ? ': no such file' : ''}`, {
+      cause,
+    });
   }
   return parsePlan(text, file, options);
 }

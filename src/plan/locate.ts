@@ -20,7 +20,10 @@ export function parseLocated(text: string, file: string): LocatedDocument {
     const pos = lineCounter.linePos(offset);
     return { file, line: pos.line, col: pos.col };
   };
-  const syntaxErrors = doc.errors.map((e) => ({ message: e.message.split('\n')[0] ?? e.message, location: at(e.pos[0]) }));
+  const syntaxErrors = doc.errors.map((e) => ({
+    message: e.message.split('\n')[0] ?? e.message,
+    location: at(e.pos[0]),
+  }));
   const data = syntaxErrors.length > 0 ? undefined : plainData(doc, at, syntaxErrors);
 
   const find = (path: PlanPath, preferKey: boolean): SourceLocation | undefined => {
@@ -58,7 +61,11 @@ export function parseLocated(text: string, file: string): LocatedDocument {
  * The document as plain data. Aliases that expand to too much (a "billion laughs" plan) are refused as a
  * syntax error at the first alias, rather than allocated or thrown as an internal error.
  */
-function plainData(doc: Document, at: (offset: number) => SourceLocation, syntaxErrors: { message: string; location: SourceLocation }[]): unknown {
+function plainData(
+  doc: Document,
+  at: (offset: number) => SourceLocation,
+  syntaxErrors: { message: string; location: SourceLocation }[],
+): unknown {
   try {
     return doc.toJS({ maxAliasCount: 100 });
   } catch (error) {
@@ -70,7 +77,10 @@ function plainData(doc: Document, at: (offset: number) => SourceLocation, syntax
         return visit.BREAK;
       },
     });
-    syntaxErrors.push({ message: 'the aliases (*name) expand to too much data: a plan needs few of them', location: at(offset) });
+    syntaxErrors.push({
+      message: 'the aliases (*name) expand to too much data: a plan needs few of them',
+      location: at(offset),
+    });
     return undefined;
   }
 }

@@ -15,14 +15,20 @@ export function parseQuarantineLimit(value: string | number): QuarantineLimit | 
 }
 
 /** Why a run's quarantine is over the limit, or undefined when it is within it. */
-export function quarantineOverLimit(counts: Iterable<{ readonly read: number; readonly quarantined: number }>, limit: QuarantineLimit): string | undefined {
+export function quarantineOverLimit(
+  counts: Iterable<{ readonly read: number; readonly quarantined: number }>,
+  limit: QuarantineLimit,
+): string | undefined {
   let read = 0;
   let quarantined = 0;
   for (const c of counts) {
     read += c.read;
     quarantined += c.quarantined;
   }
-  if ('rows' in limit) return quarantined > limit.rows ? `${quarantined} ${quarantined === 1 ? 'row was' : 'rows were'} quarantined, more than the limit of ${limit.rows}` : undefined;
+  if ('rows' in limit)
+    return quarantined > limit.rows
+      ? `${quarantined} ${quarantined === 1 ? 'row was' : 'rows were'} quarantined, more than the limit of ${limit.rows}`
+      : undefined;
   if (read === 0 || quarantined / read <= limit.share) return undefined;
   const pct = (n: number) => `${Number((n * 100).toFixed(2))}%`;
   return `${pct(quarantined / read)} of the rows read were quarantined (${quarantined} of ${read}), more than the limit of ${pct(limit.share)}`;

@@ -15,30 +15,49 @@ export interface ReferenceContext {
  * a password file) in every string of the plan. An unset variable or an unreadable file is an issue that
  * names it and where it is used; a value is never echoed.
  */
-export function resolveReferences(data: unknown, context: ReferenceContext, issues: PlanIssue[], at: (string | number)[] = [], ancestors: object[] = []): unknown {
+export function resolveReferences(
+  data: unknown,
+  context: ReferenceContext,
+  issues: PlanIssue[],
+  at: (string | number)[] = [],
+  ancestors: object[] = [],
+): unknown {
   if (data !== null && typeof data === 'object') {
     // YAML aliases can make a node contain itself (`&a [*a]`): a plan is a tree, so that is refused.
     if (ancestors.includes(data)) {
-      issues.push({ severity: 'error', path: at, message: 'this part of the plan contains itself (a YAML alias refers to one of its own parents)' });
+      issues.push({
+        severity: 'error',
+        path: at,
+        message: 'this part of the plan contains itself (a YAML alias refers to one of its own parents)',
+      });
       return null;
     }
     const inner = [...ancestors, data];
     if (Array.isArray(data)) return data.map((item, i) => resolveReferences(item, context, issues, [...at, i], inner));
-    return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, resolveReferences(v, context, issues, [...at, k], inner)]));
+    return Object.fromEntries(
+      Object.entries(data).map(([k, v]) => [k, resolveReferences(v, context, issues, [...at, k], inner)]),
+    );
   }
   if (typeof data === 'string') {
     if (!REFERENCE.test(data)) return data;
     REFERENCE.lastIndex = 0;
     // A secret anywhere else would be echoed by the first message that names the value (a table, a column).
     if (!holdsSecrets(at)) {
-      issues.push({ severity: 'error', path: at, message: '${env:…} and ${file:…} are for connection URLs, tls and keys only', hint: 'write the name itself here' });
+      issues.push({
+        severity: 'error',
+        path: at,
+        message: '${env:…} and ${file:…} are for connection URLs, tls and keys only',
+        hint: 'write the name itself here',
+      });
       return data;
     }
     const userinfo = userinfoSpan(data);
     return data.replace(REFERENCE, (whole, kind: string, name: string, offset: number) => {
       const value = resolved(kind, name, whole, context, issues, at);
       // A password with @, /, # or ? would end the URL's user part early: it is percent-encoded there.
-      return value !== whole && userinfo && offset >= userinfo[0] && offset < userinfo[1] ? encodeURIComponent(value) : value;
+      return value !== whole && userinfo && offset >= userinfo[0] && offset < userinfo[1]
+        ? encodeURIComponent(value)
+        : value;
     });
   }
   return data;
@@ -47,7 +66,9 @@ export function resolveReferences(data: unknown, context: ReferenceContext, issu
 /** The places of a plan that may hold a reference: connection URLs, their TLS files, protection keys. */
 function holdsSecrets(at: readonly (string | number)[]): boolean {
   const [top] = at;
-  return top === 'source' || top === 'target' || top === 'sources' || top === 'targets' || top === 'keys' || top === 'tls';
+  return (
+    top === 'source' || top === 'target' || top === 'sources' || top === 'targets' || top === 'keys' || top === 'tls'
+  );
 }
 
 /** Where a URL's user part (`user:password`) is in its text as written, if it has one. */
@@ -60,10 +81,23 @@ function userinfoSpan(url: string): [number, number] | undefined {
   return at >= 0 && (slash < 0 || at < slash) ? [start, at] : undefined;
 }
 
-function resolved(kind: string, name: string, whole: string, context: ReferenceContext, issues: PlanIssue[], at: (string | number)[]): string {
+function resolved(
+  kind: string,
+  name: string,
+  whole: string,
+  context: ReferenceContext,
+  issues: PlanIssue[],
+  at: (string | number)[],
+): string {
   if (kind === 'env') {
     const value = /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? context.env[name] : undefined;
-    if (value === undefined) issues.push({ severity: 'error', path: at, message: `environment variable ${name} is not set`, hint: `export ${name}=… before running` });
+    if (value === undefined)
+      issues.push({
+        severity: 'error',
+        path: at,
+        message: `environment variable ${name} is not set`,
+        hint: `export ${name}=… before running`,
+      });
     return value ?? whole;
   }
   const file = path.resolve(context.baseDir, name);
@@ -71,7 +105,11 @@ function resolved(kind: string, name: string, whole: string, context: ReferenceC
     return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    issues.push({ severity: 'error', path: at, message: `cannot read secret file ${name}${code === 'ENOENT' ? ': no such file' : code === 'EACCES' ? ': permission denied' : ''}` });
+    issues.push({
+      severity: 'error',
+      path: at,
+      message: `cannot read secret file ${name}${code === 'ENOENT' ? ': no such file' : code === 'EACCES' ? ': permission denied' : ''}`,
+    });
     return whole;
   }
 }
@@ -90,7 +128,9 @@ export function plaintextSecretIssues(data: unknown): PlanIssue[] {
   const plan = (data ?? {}) as Record<string, unknown>;
   const namedIn = (side: 'sources' | 'targets') => {
     const urls = plan[side];
-    return urls !== null && typeof urls === 'object' ? Object.entries(urls as Record<string, unknown>).map(([n, u]) => [`${side}.${n}`, u] as const) : [];
+    return urls !== null && typeof urls === 'object'
+      ? Object.entries(urls as Record<string, unknown>).map(([n, u]) => [`${side}.${n}`, u] as const)
+      : [];
   };
   const named = [...namedIn('sources'), ...namedIn('targets')];
   for (const [key, url] of [['source', plan.source] as const, ['target', plan.target] as const, ...named]) {
@@ -114,5 +154,10 @@ export function literalKeyIssues(data: unknown): PlanIssue[] {
   if (keys === null || typeof keys !== 'object') return [];
   return Object.entries(keys as Record<string, unknown>)
     .filter(([, v]) => typeof v === 'string' && !/^\$\{(env|file):[^}]+\}$/.test(v.trim()))
-    .map(([name]) => ({ severity: 'error' as const, path: ['keys', name], message: `key "${name}" is written in the plan`, hint: `give it by reference: ${name}: \${env:NAME} or \${file:PATH}` }));
+    .map(([name]) => ({
+      severity: 'error' as const,
+      path: ['keys', name],
+      message: `key "${name}" is written in the plan`,
+      hint: `give it by reference: ${name}: \${env:NAME} or \${file:PATH}`,
+    }));
 }

@@ -13,10 +13,7 @@ const Step = z.union([z.string(), z.record(z.string(), z.unknown())]);
 const Steps = z.union([Step, z.array(Step).min(1)]);
 
 /** YAML reads a bare `null` as no value: `invalid: null` and `invalid: "null"` are the same policy. */
-const InvalidPolicy = z.preprocess(
-  (v) => (v === null ? 'null' : v),
-  z.enum(['quarantine', 'null', 'keep', 'default']),
-);
+const InvalidPolicy = z.preprocess((v) => (v === null ? 'null' : v), z.enum(['quarantine', 'null', 'keep', 'default']));
 
 const TlsSpec = z.strictObject({
   mode: z.enum(['disable', 'require', 'verify-ca', 'verify-full']),
@@ -48,7 +45,15 @@ export const FieldSchema = z.strictObject({
    * parent of any type in one id column (Odoo's `model` + `res_id`), the entity per value of a type column:
    * `{ by: parent_type, to: { Accounts: companies, Contacts: people } }`.
    */
-  ref: z.union([z.string().min(1), z.strictObject({ by: z.string().min(1), to: z.record(z.string(), z.string().min(1)).refine((m) => Object.keys(m).length > 0, 'name at least one type') })]).optional(),
+  ref: z
+    .union([
+      z.string().min(1),
+      z.strictObject({
+        by: z.string().min(1),
+        to: z.record(z.string(), z.string().min(1)).refine((m) => Object.keys(m).length > 0, 'name at least one type'),
+      }),
+    ])
+    .optional(),
   /**
    * A record that is in the new CRM already, found by a natural key: `{ table: res_users, key: login, value: id }`
    * writes the `id` of the `res_users` row whose `login` is the source value (owners by email, countries by code).
@@ -95,7 +100,16 @@ const Join = z.strictObject({
 });
 
 /** How the surviving record takes a field from its cluster (see src/dedupe/survivorship.ts). */
-export const SURVIVOR_RULES = ['survivor', 'most_recent', 'most_complete', 'longest', 'first_non_null', 'source_priority', 'max', 'min'] as const;
+export const SURVIVOR_RULES = [
+  'survivor',
+  'most_recent',
+  'most_complete',
+  'longest',
+  'first_non_null',
+  'source_priority',
+  'max',
+  'min',
+] as const;
 
 /** `dedupe:` — find the entity's records that are the same customer and merge each group into one. */
 const Dedupe = z.strictObject({
@@ -152,12 +166,14 @@ export const EntitySchema = z.strictObject({
   tombstone: z.string().min(1).optional(),
   dedupe: Dedupe.optional(),
   /** Several columns of a row as rows of one column: { columns: [email1, email2], as: email, position: slot }. */
-  unpivot: z.strictObject({
-    columns: z.array(z.string().min(1)).min(2),
-    as: z.string().min(1),
-    /** The column that says which of `columns` a row came from (1, 2, …); part of the entity's key. */
-    position: z.string().min(1).optional(),
-  }).optional(),
+  unpivot: z
+    .strictObject({
+      columns: z.array(z.string().min(1)).min(2),
+      as: z.string().min(1),
+      /** The column that says which of `columns` a row came from (1, 2, …); part of the entity's key. */
+      position: z.string().min(1).optional(),
+    })
+    .optional(),
   /** The values of a placeholder record (made for refs with `orphans: placeholder`), by target column; the rest are NULL. */
   placeholder: z.record(z.string().min(1), Scalar).optional(),
 });
@@ -166,20 +182,34 @@ export type DedupeInput = z.infer<typeof Dedupe>;
 
 export const PlanSchema = z.strictObject({
   version: z.literal(1),
-  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "_", "." or "-"').optional(),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "_", "." or "-"')
+    .optional(),
   /** One source (a URL), or several by name (`sources:`), each entity naming its own with `source:`. */
   source: z.string().min(1).optional(),
-  sources: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'use letters, digits, "_" or "-"'), z.string().min(1)).optional(),
+  sources: z
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'use letters, digits, "_" or "-"'), z.string().min(1))
+    .optional(),
   /** One target (a URL), or several by name (`targets:`), each entity naming its own with `target:`. */
   target: z.string().min(1).optional(),
-  targets: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'use letters, digits, "_" or "-"'), z.string().min(1)).optional(),
+  targets: z
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'use letters, digits, "_" or "-"'), z.string().min(1))
+    .optional(),
   batch_size: z.number().int().min(1).max(1_000_000).optional(),
   workers: Workers.optional(),
   /** A run that quarantines more than this fails (exit 1): rows (100) or a share of the rows read ("5%"). */
-  max_quarantined: z.union([z.number().int().min(0), z.string().regex(/^\s*(\d+|\d+(\.\d+)?\s*%)\s*$/, 'write a number of rows (100) or a percentage (5%)')]).optional(),
+  max_quarantined: z
+    .union([
+      z.number().int().min(0),
+      z.string().regex(/^\s*(\d+|\d+(\.\d+)?\s*%)\s*$/, 'write a number of rows (100) or a percentage (5%)'),
+    ])
+    .optional(),
   tls: Tls.optional(),
   /** Keys for protect: hash and encrypt, by name; each must be a ${env:…} or ${file:…} reference. */
-  keys: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'use letters, digits and "_"'), z.string().min(1)).optional(),
+  keys: z
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'use letters, digits and "_"'), z.string().min(1))
+    .optional(),
   entities: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'use letters, digits and "_"'), EntitySchema),
 });
 

@@ -15,10 +15,18 @@ import { didYouMean } from '../suggest.js';
  */
 
 /** Each entity's target name; issues for a missing, unknown or misplaced `target:`, and for links across targets. */
-export function targetOfEntities(input: PlanInput, entities: readonly EntityPlan[], issues: PlanIssue[]): Map<string, string> {
+export function targetOfEntities(
+  input: PlanInput,
+  entities: readonly EntityPlan[],
+  issues: PlanIssue[],
+): Map<string, string> {
   const placed = new Map<string, string>();
   if ((input.target === undefined) === (input.targets === undefined)) {
-    issues.push({ severity: 'error', path: [], message: 'a plan needs either target: (one URL) or targets: (several, by name)' });
+    issues.push({
+      severity: 'error',
+      path: [],
+      message: 'a plan needs either target: (one URL) or targets: (several, by name)',
+    });
     return placed;
   }
   const names = Object.keys(input.targets ?? {});
@@ -26,7 +34,13 @@ export function targetOfEntities(input: PlanInput, entities: readonly EntityPlan
     const given = input.entities[entity.name]?.target;
     const at = [...entity.path, 'target'];
     if (!input.targets) {
-      if (given !== undefined) issues.push({ severity: 'error', path: at, message: 'this plan has one target: "target" on an entity needs targets: at the top', hint: 'name them: targets: { crm: …, archive: … }' });
+      if (given !== undefined)
+        issues.push({
+          severity: 'error',
+          path: at,
+          message: 'this plan has one target: "target" on an entity needs targets: at the top',
+          hint: 'name them: targets: { crm: …, archive: … }',
+        });
       continue;
     }
     const name = given ?? (names.length === 1 ? names[0] : undefined);
@@ -34,7 +48,10 @@ export function targetOfEntities(input: PlanInput, entities: readonly EntityPlan
       issues.push({
         severity: 'error',
         path: at,
-        message: name === undefined ? 'the plan has several targets: say which one this entity writes' : `no target named "${name}"`,
+        message:
+          name === undefined
+            ? 'the plan has several targets: say which one this entity writes'
+            : `no target named "${name}"`,
         hint: (name !== undefined ? didYouMean(name, names) : undefined) ?? `targets: ${names.join(', ')}`,
       });
       continue;
@@ -48,23 +65,39 @@ export function targetOfEntities(input: PlanInput, entities: readonly EntityPlan
       for (const name of field.ref ? referencedEntities(field.ref) : []) {
         const other = placed.get(name);
         if (other && own && other !== own) {
-          issues.push({ severity: 'error', path: [...field.path, 'ref'], message: `${name} is written to target ${other}, ${entity.name} to ${own}: a ref cannot cross targets (no transaction spans two)`, hint: `write both to one target, or copy the key instead of ref` });
+          issues.push({
+            severity: 'error',
+            path: [...field.path, 'ref'],
+            message: `${name} is written to target ${other}, ${entity.name} to ${own}: a ref cannot cross targets (no transaction spans two)`,
+            hint: `write both to one target, or copy the key instead of ref`,
+          });
         }
       }
     }
     for (const [i, linked] of (entity.dedupe?.with ?? []).entries()) {
       const other = placed.get(linked);
-      if (other && own && other !== own) issues.push({ severity: 'error', path: [...entity.path, 'dedupe', 'with', i], message: `${linked} is written to target ${other}, ${entity.name} to ${own}: records are linked within one target` });
+      if (other && own && other !== own)
+        issues.push({
+          severity: 'error',
+          path: [...entity.path, 'dedupe', 'with', i],
+          message: `${linked} is written to target ${other}, ${entity.name} to ${own}: records are linked within one target`,
+        });
     }
   }
   return placed;
 }
 
 /** The part of a plan of several targets that writes `target`; `plan` names the plan in messages. */
-export function targetPart(plan: string, targets: Readonly<Record<string, string>>, target: string): { name: string; url: string } {
+export function targetPart(
+  plan: string,
+  targets: Readonly<Record<string, string>>,
+  target: string,
+): { name: string; url: string } {
   const url = targets[target];
   if (url === undefined) {
-    throw new CrmMigrateError('E_USAGE', `plan ${plan} has no target "${target}"`, { hint: didYouMean(target, Object.keys(targets)) ?? `its targets: ${Object.keys(targets).join(', ')}` });
+    throw new CrmMigrateError('E_USAGE', `plan ${plan} has no target "${target}"`, {
+      hint: didYouMean(target, Object.keys(targets)) ?? `its targets: ${Object.keys(targets).join(', ')}`,
+    });
   }
   return { name: `${plan}.${target}`, url };
 }

@@ -32,7 +32,8 @@ export function encryptValue(key: Buffer, text: string): string {
 }
 
 export function decryptValue(key: Buffer, sealed: string): string {
-  if (!sealed.startsWith(PREFIX)) throw new CrmMigrateError('E_USAGE', 'not a value crm-migrate encrypted (it starts with enc:v1:)');
+  if (!sealed.startsWith(PREFIX))
+    throw new CrmMigrateError('E_USAGE', 'not a value crm-migrate encrypted (it starts with enc:v1:)');
   const raw = Buffer.from(sealed.slice(PREFIX.length), 'base64');
   if (raw.length < 28) throw new CrmMigrateError('E_USAGE', 'the encrypted value is cut short');
   const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
@@ -40,7 +41,10 @@ export function decryptValue(key: Buffer, sealed: string): string {
   try {
     return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
   } catch {
-    throw new CrmMigrateError('E_USAGE', 'the value does not decrypt with this key (wrong key, or the value was changed)');
+    throw new CrmMigrateError(
+      'E_USAGE',
+      'the value does not decrypt with this key (wrong key, or the value was changed)',
+    );
   }
 }
 
@@ -62,7 +66,11 @@ export function maskValue(text: string, options: MaskOptions = {}): string {
     const first = options.keep_first ?? 0;
     const last = options.keep_last ?? 0;
     if (first + last >= chars.length) return '*'.repeat(chars.length);
-    return chars.slice(0, first).join('') + '*'.repeat(chars.length - first - last) + chars.slice(chars.length - last).join('');
+    return (
+      chars.slice(0, first).join('') +
+      '*'.repeat(chars.length - first - last) +
+      chars.slice(chars.length - last).join('')
+    );
   }
   const at = text.lastIndexOf('@');
   if (at > 0) return `${chars[0] ?? ''}***${text.slice(at)}`;

@@ -15,17 +15,26 @@ function text(value: Value): string {
   return String(value);
 }
 
-const overText = (apply: (t: string) => string): StepFunction => (input) => {
-  const value = input as Value;
-  return ok(value === null ? null : apply(text(value)));
-};
+const overText =
+  (apply: (t: string) => string): StepFunction =>
+  (input) => {
+    const value = input as Value;
+    return ok(value === null ? null : apply(text(value)));
+  };
 
 /** A protection that needs a key: hash and encrypt. The key becomes 32 bytes once, when the plan compiles. */
 function keyed(name: string, apply: (key: Buffer, text: string) => string): void {
-  defineStep({ name, kind: 'protect', takes: 'one', output: 'text', options: Keyed, create: ({ key }) => {
-    const bytes = keyBytes(key);
-    return overText((t) => apply(bytes, t));
-  } });
+  defineStep({
+    name,
+    kind: 'protect',
+    takes: 'one',
+    output: 'text',
+    options: Keyed,
+    create: ({ key }) => {
+      const bytes = keyBytes(key);
+      return overText((t) => apply(bytes, t));
+    },
+  });
 }
 
 keyed('protect.hash', hashValue);
@@ -36,7 +45,9 @@ defineStep({
   kind: 'protect',
   takes: 'one',
   output: 'text',
-  options: z.strictObject({ keep_last: z.number().int().min(0).optional(), keep_first: z.number().int().min(0).optional() }).optional(),
+  options: z
+    .strictObject({ keep_last: z.number().int().min(0).optional(), keep_first: z.number().int().min(0).optional() })
+    .optional(),
   create: (options) => overText((t) => maskValue(t, options ?? {})),
 });
 

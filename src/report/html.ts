@@ -1,6 +1,9 @@
 /** Text for HTML: every value in a report passes through here. */
 export function esc(value: unknown): string {
-  return String(value).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+  return String(value).replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
 }
 
 export const int = (n: number): string => n.toLocaleString('en-US');
@@ -9,7 +12,12 @@ export const int = (n: number): string => n.toLocaleString('en-US');
  * A table from a header and rows of cells (already escaped HTML). Columns named in `numeric` (by index) are
  * right-aligned; by default every column after the first.
  */
-export function htmlTable(header: readonly string[], rows: readonly (readonly string[])[], attrs = '', numeric?: readonly number[]): string {
+export function htmlTable(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  attrs = '',
+  numeric?: readonly number[],
+): string {
   const n = (i: number) => ((numeric ? numeric.includes(i) : i > 0) ? ' class="n"' : '');
   const head = header.map((h, i) => `<th${n(i)}>${esc(h)}</th>`).join('');
   const body = rows.map((r) => `<tr>${r.map((c, i) => `<td${n(i)}>${c}</td>`).join('')}</tr>`).join('\n');
@@ -49,9 +57,17 @@ export function throughputChart(series: readonly { name: string; points: readonl
   const x = (t: number) => pad.left + (t / maxT) * (width - pad.left - pad.right);
   const y = (r: number) => height - pad.bottom - (r / maxR) * (height - pad.top - pad.bottom);
   const lines = rates
-    .map((r, i) => `<polyline data-series="${esc(r.name)}" fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="2" points="${r.points.map(([t, v]) => `${x(t).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}"/>`)
+    .map(
+      (r, i) =>
+        `<polyline data-series="${esc(r.name)}" fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="2" points="${r.points.map(([t, v]) => `${x(t).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}"/>`,
+    )
     .join('\n');
-  const legend = rates.map((r, i) => `<text x="${pad.left + 10 + i * 140}" y="${pad.top + 12}" fill="${COLORS[i % COLORS.length]}">${esc(r.name)}</text>`).join('');
+  const legend = rates
+    .map(
+      (r, i) =>
+        `<text x="${pad.left + 10 + i * 140}" y="${pad.top + 12}" fill="${COLORS[i % COLORS.length]}">${esc(r.name)}</text>`,
+    )
+    .join('');
   return `<svg role="img" aria-label="rows per second over time" data-chart="throughput" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}">
 <line x1="${pad.left}" y1="${height - pad.bottom}" x2="${width - pad.right}" y2="${height - pad.bottom}" stroke="#999"/>
 <line x1="${pad.left}" y1="${pad.top}" x2="${pad.left}" y2="${height - pad.bottom}" stroke="#999"/>
@@ -66,7 +82,12 @@ ${lines}
 
 /** read = written + merged + quarantined + filtered, as one stacked bar. */
 export function accountingBar(c: { written: number; merged: number; quarantined: number; filtered: number }): string {
-  const parts: [string, number, string][] = [['written', c.written, '#16a34a'], ['merged', c.merged, '#2563eb'], ['quarantined', c.quarantined, '#dc2626'], ['filtered', c.filtered, '#a3a3a3']];
+  const parts: [string, number, string][] = [
+    ['written', c.written, '#16a34a'],
+    ['merged', c.merged, '#2563eb'],
+    ['quarantined', c.quarantined, '#dc2626'],
+    ['filtered', c.filtered, '#a3a3a3'],
+  ];
   const total = parts.reduce((sum, [, n]) => sum + n, 0) || 1;
   let at = 0;
   const rects = parts

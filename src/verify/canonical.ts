@@ -29,9 +29,15 @@ export function canonical(value: Value, type: LogicalType): string | null {
       case 'uuid':
         return String(value).trim().toLowerCase();
       case 'bytes':
-        return value instanceof Uint8Array ? Buffer.from(value).toString('hex') : Buffer.from(String(value)).toString('hex');
+        return value instanceof Uint8Array
+          ? Buffer.from(value).toString('hex')
+          : Buffer.from(String(value)).toString('hex');
       default:
-        return value instanceof Date ? value.toISOString() : value instanceof Uint8Array ? Buffer.from(value).toString('hex') : String(value);
+        return value instanceof Date
+          ? value.toISOString()
+          : value instanceof Uint8Array
+            ? Buffer.from(value).toString('hex')
+            : String(value);
     }
   } catch {
     // Not a value of the column's type: compared as written, so it shows as different, never as equal by accident.
@@ -46,7 +52,12 @@ function withoutExponent(text: string): string {
   const digits = `${m[2] ?? ''}${m[3] ?? ''}`;
   const point = (m[2] ?? '').length + Number(m[4]);
   if (Math.abs(point) > 100_000) return text;
-  const padded = point <= 0 ? `0.${'0'.repeat(-point)}${digits}` : point >= digits.length ? digits + '0'.repeat(point - digits.length) : `${digits.slice(0, point)}.${digits.slice(point)}`;
+  const padded =
+    point <= 0
+      ? `0.${'0'.repeat(-point)}${digits}`
+      : point >= digits.length
+        ? digits + '0'.repeat(point - digits.length)
+        : `${digits.slice(0, point)}.${digits.slice(point)}`;
   return `${m[1] ?? ''}${padded}`;
 }
 
@@ -67,12 +78,27 @@ function timestamp(text: string): string {
   if (!m) return `!${text}`;
   const [, y, mo, d, , h, mi, s, fraction, zone] = m;
   const digits = (fraction ?? '.').slice(1).padEnd(6, '0');
-  const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h ?? 0), Number(mi ?? 0), Number(s ?? 0), Number(digits.slice(0, 3))) - zoneOffsetMinutes(zone) * 60_000;
+  const ms =
+    Date.UTC(
+      Number(y),
+      Number(mo) - 1,
+      Number(d),
+      Number(h ?? 0),
+      Number(mi ?? 0),
+      Number(s ?? 0),
+      Number(digits.slice(0, 3)),
+    ) -
+    zoneOffsetMinutes(zone) * 60_000;
   return `${ms}.${digits.slice(3, 6)}`;
 }
 
 function sorted(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sorted);
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sorted((value as Record<string, unknown>)[k])]));
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, sorted((value as Record<string, unknown>)[k])]),
+    );
   return value;
 }

@@ -67,20 +67,28 @@ const UNSOURCED_CHUNK = 500;
 
 /** The counts every verify shows, by field and column name. */
 const VERIFY_COLUMNS = [
-  ['sourceRows', 'source'], ['quarantined', 'quarantined'], ['targetRows', 'target'], ['equal', 'equal'],
-  ['missing', 'missing'], ['extra', 'extra'], ['changed', 'changed'], ['stale', 'stale'],
+  ['sourceRows', 'source'],
+  ['quarantined', 'quarantined'],
+  ['targetRows', 'target'],
+  ['equal', 'equal'],
+  ['missing', 'missing'],
+  ['extra', 'extra'],
+  ['changed', 'changed'],
+  ['stale', 'stale'],
 ] as const;
 
 /**
  * The counts a verify shows per entity, as columns: the fixed ones, then placeholders, retried and others where some
  * entity has any. One list for the terminal table and the HTML report.
  */
-export function verifyColumns(entities: readonly EntityVerification[]): { names: string[]; counts(e: EntityVerification): number[] } {
+export function verifyColumns(entities: readonly EntityVerification[]): {
+  names: string[];
+  counts(e: EntityVerification): number[];
+} {
   const optional = (['placeholders', 'retried', 'others'] as const).filter((k) => entities.some((e) => e[k] > 0));
   const columns = [...VERIFY_COLUMNS, ...optional.map((k) => [k, k] as const)];
   return { names: columns.map(([, name]) => name), counts: (e) => columns.map(([k]) => e[k]) };
 }
-
 
 export interface VerifySummary {
   readonly source: string;
@@ -112,18 +120,42 @@ export async function verifyPlan(plan: Plan, options: VerifyOptions = {}): Promi
     for (const entity of entities) {
       // The target holds a cycle's refs filled in (the second pass), so verify resolves them too.
       const resolve = refResolver(plan, entity, target.state, source, { fillDeferred: true, lookups });
-      const known = { plan: plan.name, placeholders: new Set<string>(), retried: new Set<string>(), refused: new Set<string>() };
-      if (entity.placeholder) for await (const p of target.state.placeholders(plan.name, entity.plan.name)) known.placeholders.add(p.newKey);
+      const known = {
+        plan: plan.name,
+        placeholders: new Set<string>(),
+        retried: new Set<string>(),
+        refused: new Set<string>(),
+      };
+      if (entity.placeholder)
+        for await (const p of target.state.placeholders(plan.name, entity.plan.name)) known.placeholders.add(p.newKey);
       for await (const key of target.state.retried(plan.name, entity.plan.name)) known.retried.add(key);
-      for await (const row of target.state.openQuarantine(plan.name, entity.plan.name)) if (row.reasons.some(isRefusal)) known.refused.add(row.sourceKey);
-      results.push(await verifyEntity(source, target, entity, options, resolve, (await merging.forEntity(entity))?.merges, known));
+      for await (const row of target.state.openQuarantine(plan.name, entity.plan.name))
+        if (row.reasons.some(isRefusal)) known.refused.add(row.sourceKey);
+      results.push(
+        await verifyEntity(source, target, entity, options, resolve, (await merging.forEntity(entity))?.merges, known),
+      );
     }
     const equal = results.every((r) => r.missing + r.extra + r.changed + r.stale === 0);
-    return { source: source.display, target: target.display, equal, entities: results, durationMs: Date.now() - started };
+    return {
+      source: source.display,
+      target: target.display,
+      equal,
+      entities: results,
+      durationMs: Date.now() - started,
+    };
   });
   // The audit keeps the counts, not the differing keys: keys are listed by verify itself.
   const counts = Object.fromEntries(summary.entities.map(({ entity, differences: _d, ...c }) => [entity, c]));
-  await recordAudit(plan, auditEntry(plan, { command: 'verify', outcome: summary.equal ? 'equal' : 'different', source: summary.source, target: summary.target, details: { entities: counts } }));
+  await recordAudit(
+    plan,
+    auditEntry(plan, {
+      command: 'verify',
+      outcome: summary.equal ? 'equal' : 'different',
+      source: summary.source,
+      target: summary.target,
+      details: { entities: counts },
+    }),
+  );
   return summary;
 }
 
@@ -140,25 +172,50 @@ async function verifyEntity(
   options: VerifyOptions,
   resolve: RefResolver | undefined,
   merges: EntityMerges | undefined,
-  known: { readonly plan: string; readonly placeholders: ReadonlySet<string>; readonly retried: ReadonlySet<string>; readonly refused: ReadonlySet<string> },
+  known: {
+    readonly plan: string;
+    readonly placeholders: ReadonlySet<string>;
+    readonly retried: ReadonlySet<string>;
+    readonly refused: ReadonlySet<string>;
+  },
 ): Promise<EntityVerification> {
   const { placeholders } = known;
   const { plan } = entity;
   const newId = plan.fields.some((f) => f.newId);
   if (entity.targetKey.length === 0) {
-    throw new CrmMigrateError('E_PLAN', `entity ${plan.name}: verify matches rows by key, so the key must be copied to the target as it is`, { hint: `add a field such as ${plan.key[0] ?? 'id'}: ${plan.key[0] ?? 'id'}` });
+    throw new CrmMigrateError(
+      'E_PLAN',
+      `entity ${plan.name}: verify matches rows by key, so the key must be copied to the target as it is`,
+      { hint: `add a field such as ${plan.key[0] ?? 'id'}: ${plan.key[0] ?? 'id'}` },
+    );
   }
   const fields = plan.fields.map((f) => f.target);
   const types = fields.map((name) => entity.targetColumns.find((c) => c.name === name)?.type ?? 'text');
   const keyInRow = entity.targetKey.map((k) => fields.indexOf(k));
   const sourceKey = plan.key.map((k) => entity.sourceColumns.indexOf(k));
   const limit = options.limit ?? 20;
-  const result = { entity: plan.name, table: plan.into, sourceRows: 0, quarantined: 0, targetRows: 0, equal: 0, missing: 0, extra: 0, changed: 0, stale: 0, placeholders: 0, retried: 0, others: 0 };
-  const isPlaceholder = (key: readonly Value[]) => placeholders.size > 0 && placeholders.has(sourceKeyText(key.map(valueToJson)));
+  const result = {
+    entity: plan.name,
+    table: plan.into,
+    sourceRows: 0,
+    quarantined: 0,
+    targetRows: 0,
+    equal: 0,
+    missing: 0,
+    extra: 0,
+    changed: 0,
+    stale: 0,
+    placeholders: 0,
+    retried: 0,
+    others: 0,
+  };
+  const isPlaceholder = (key: readonly Value[]) =>
+    placeholders.size > 0 && placeholders.has(sourceKeyText(key.map(valueToJson)));
   const differences: Difference[] = [];
   const note = (kind: DifferenceKind, key: readonly Value[], columns: string[] = [], values?: Difference['values']) => {
     result[kind] += 1;
-    if (differences.length < limit) differences.push({ kind, key: sourceKeyText(key.map(valueToJson)), columns, ...(values ? { values } : {}) });
+    if (differences.length < limit)
+      differences.push({ kind, key: sourceKeyText(key.map(valueToJson)), columns, ...(values ? { values } : {}) });
   };
 
   // Expected rows: a flag (1 written, 0 quarantined, 2 quarantined but retried from a fixed file) and the target
@@ -183,9 +240,12 @@ async function verifyEntity(
           return;
         }
         const key = sourceKey.map((k) => sourceRow[k] ?? null);
-        const row: Row = [known.retried.size > 0 && known.retried.has(sourceKeyText(key.map(valueToJson))) ? 2 : 0, ...fields.map(() => null)];
+        const row: Row = [
+          known.retried.size > 0 && known.retried.has(sourceKeyText(key.map(valueToJson))) ? 2 : 0,
+          ...fields.map(() => null),
+        ];
         // A quarantined record of a new_id entity is placed where its new key would be.
-        if (newId) row[(keyInRow[0]) + 1] = newUuid(plan.name, sourceKeyText(key.map(valueToJson)));
+        if (newId) row[keyInRow[0] + 1] = newUuid(plan.name, sourceKeyText(key.map(valueToJson)));
         else keyInRow.forEach((at, k) => (row[at + 1] = key[k] ?? null));
         rows.push(row);
       });
@@ -198,7 +258,15 @@ async function verifyEntity(
     async function* rows(): AsyncIterable<Row> {
       for await (const batch of expected()) yield* batch;
     }
-    yield* batched(sortedRows(rows(), keyInRow.map((i) => i + 1), undefined, `entity ${plan.name}`), 2000);
+    yield* batched(
+      sortedRows(
+        rows(),
+        keyInRow.map((i) => i + 1),
+        undefined,
+        `entity ${plan.name}`,
+      ),
+      2000,
+    );
   }
   // Target rows, without the soft-deleted ones.
   const tombstone = plan.tombstone;
@@ -254,7 +322,12 @@ async function verifyEntity(
           const type = types[i] ?? 'text';
           if (canonical(want[i + 1] ?? null, type) === canonical(have[i] ?? null, type)) continue;
           differ.push(fields[i]);
-          if (options.showValues) values.push({ column: fields[i], expected: valueToJson(want[i + 1] ?? null), actual: valueToJson(have[i] ?? null) });
+          if (options.showValues)
+            values.push({
+              column: fields[i],
+              expected: valueToJson(want[i + 1] ?? null),
+              actual: valueToJson(have[i] ?? null),
+            });
         }
         if (differ.length === 0) result.equal += 1;
         else note('changed', key, differ, options.showValues ? values : undefined);

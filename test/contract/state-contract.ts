@@ -7,14 +7,45 @@ import type { Source, Target } from '../../src/connectors/contract.js';
 /** The merge map and review pairs commit with a batch; decisions survive a fresh start, the latest one winning. */
 export async function mergeMapContract(target: Target, kind: string): Promise<void> {
   const runId = `dedupe-${kind}`;
-  await target.state.startRun({ runId, plan: 'd', planHash: 'h', status: 'running', startedAt: new Date().toISOString(), finishedAt: null });
+  await target.state.startRun({
+    runId,
+    plan: 'd',
+    planHash: 'h',
+    status: 'running',
+    startedAt: new Date().toISOString(),
+    finishedAt: null,
+  });
   const long = `k${'é'.repeat(200)}`; // keys up to the state tables' limit, in any script
   const merges = [
-    { plan: 'd', entity: 'people', sourceKey: '2', survivorEntity: 'people', survivorKey: '1', probability: 0.999, why: 'email exact +12.0' },
-    { plan: 'd', entity: 'shop', sourceKey: long, survivorEntity: 'people', survivorKey: '1', probability: 0.95, why: 'first_name jw>=0.92 or nickname +3.1' },
+    {
+      plan: 'd',
+      entity: 'people',
+      sourceKey: '2',
+      survivorEntity: 'people',
+      survivorKey: '1',
+      probability: 0.999,
+      why: 'email exact +12.0',
+    },
+    {
+      plan: 'd',
+      entity: 'shop',
+      sourceKey: long,
+      survivorEntity: 'people',
+      survivorKey: '1',
+      probability: 0.95,
+      why: 'first_name jw>=0.92 or nickname +3.1',
+    },
   ];
-  const review = { plan: 'd', pairs: [{ entityA: 'people', keyA: '5', entityB: 'shop', keyB: long, probability: 0.6, why: 'w' }] };
-  const checkpoint = { entity: 'people', lastKey: [2], counts: { read: 2, written: 1, merged: 1, quarantined: 0, filtered: 0, deleted: 0 }, done: false };
+  const review = {
+    plan: 'd',
+    pairs: [{ entityA: 'people', keyA: '5', entityB: 'shop', keyB: long, probability: 0.6, why: 'w' }],
+  };
+  const checkpoint = {
+    entity: 'people',
+    lastKey: [2],
+    counts: { read: 2, written: 1, merged: 1, quarantined: 0, filtered: 0, deleted: 0 },
+    done: false,
+  };
   const writer = await target.beginBatch({ runId, table: 'out_people', columns: ['id', 'name'] });
   await writer.commit([], checkpoint, { merges, review });
   const stored = [];
@@ -24,7 +55,9 @@ export async function mergeMapContract(target: Target, kind: string): Promise<vo
   // A decision on a pair is found whichever way round it is written, and a new one replaces the old.
   await target.state.decide('d', [{ entityA: 'shop', keyA: long, entityB: 'people', keyB: '5', same: false }]);
   await target.state.decide('d', [{ entityA: 'people', keyA: '5', entityB: 'shop', keyB: long, same: true }]);
-  expect(await target.state.decisions('d')).toEqual([{ entityA: 'people', keyA: '5', entityB: 'shop', keyB: long, same: true }]);
+  expect(await target.state.decisions('d')).toEqual([
+    { entityA: 'people', keyA: '5', entityB: 'shop', keyB: long, same: true },
+  ]);
   await target.reset('d', []);
   const after = [];
   for await (const m of target.state.merges('d')) after.push(m);
@@ -48,15 +81,38 @@ export async function resetContract(target: Target, source: Source, kind: string
  */
 export async function placeholderContract(target: Target, kind: string): Promise<void> {
   const runId = `placeholders-${kind}`;
-  await target.state.startRun({ runId, plan: 'ph', planHash: 'h', status: 'running', startedAt: new Date().toISOString(), finishedAt: null });
+  await target.state.startRun({
+    runId,
+    plan: 'ph',
+    planHash: 'h',
+    status: 'running',
+    startedAt: new Date().toISOString(),
+    finishedAt: null,
+  });
   const long = `k${'é'.repeat(200)}`;
   const made = [
     { plan: 'ph', entity: 'companies', sourceKey: '7', newKey: 'u7' },
     { plan: 'ph', entity: 'companies', sourceKey: long, newKey: 'u-long' },
   ];
-  const checkpoint = (done: boolean) => ({ entity: 'orders#placeholders:companies', lastKey: [3], counts: { read: 3, written: 2, merged: 0, quarantined: 0, filtered: 0, deleted: 0 }, done });
+  const checkpoint = (done: boolean) => ({
+    entity: 'orders#placeholders:companies',
+    lastKey: [3],
+    counts: { read: 3, written: 2, merged: 0, quarantined: 0, filtered: 0, deleted: 0 },
+    done,
+  });
   const writer = await target.beginBatch({ runId, table: 'out_people', columns: ['id', 'name'] });
-  await writer.commit([{ entity: 'companies', sourceKey: '7', row: { id: 7 }, reasons: [{ field: 'email', rule: 'email', code: 'invalid_email' }] }], checkpoint(false), { placeholders: made });
+  await writer.commit(
+    [
+      {
+        entity: 'companies',
+        sourceKey: '7',
+        row: { id: 7 },
+        reasons: [{ field: 'email', rule: 'email', code: 'invalid_email' }],
+      },
+    ],
+    checkpoint(false),
+    { placeholders: made },
+  );
   const listed = async () => {
     const all = [];
     for await (const p of target.state.placeholders('ph', 'companies')) all.push(p);
@@ -68,7 +124,12 @@ export async function placeholderContract(target: Target, kind: string): Promise
     return all;
   };
   expect(await listed()).toEqual(made);
-  expect(await target.state.crosswalk('ph', 'companies', ['7', long, '8'])).toEqual(new Map([['7', 'u7'], [long, 'u-long']]));
+  expect(await target.state.crosswalk('ph', 'companies', ['7', long, '8'])).toEqual(
+    new Map([
+      ['7', 'u7'],
+      [long, 'u-long'],
+    ]),
+  );
   const retry = await target.beginBatch({ runId, table: 'out_people', columns: ['id', 'name'] });
   await retry.commit([], checkpoint(true), { retried: { plan: 'ph', entity: 'companies', sourceKeys: ['7'] } });
   expect(await listed()).toEqual([made[1]]);

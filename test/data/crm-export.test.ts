@@ -39,11 +39,21 @@ entities:
     const summary = await runPlan(plan);
     expect(summary.entities.deals).toMatchObject({ read: 8800, written: 8800, quarantined: 0 });
     const db = new Database(path.join(tmp.dir, 'crm.db'), { readonly: true });
-    expect(db.prepare("SELECT id, agent, product, account, stage, engaged, value FROM deals WHERE id = '1C1I7A6R'").get()).toEqual({
-      id: '1C1I7A6R', agent: 'Moses Frase', product: 'GTX Plus Basic', account: 'Cancity', stage: 'Won', engaged: '2016-10-20', value: 1054,
+    expect(
+      db.prepare("SELECT id, agent, product, account, stage, engaged, value FROM deals WHERE id = '1C1I7A6R'").get(),
+    ).toEqual({
+      id: '1C1I7A6R',
+      agent: 'Moses Frase',
+      product: 'GTX Plus Basic',
+      account: 'Cancity',
+      stage: 'Won',
+      engaged: '2016-10-20',
+      value: 1054,
     });
     // The export's own dirt: pipeline rows with no account (empty cells read as NULL).
-    expect((db.prepare('SELECT count(*) AS n FROM deals WHERE account IS NULL').get() as { n: number }).n).toBeGreaterThan(1000);
+    expect(
+      (db.prepare('SELECT count(*) AS n FROM deals WHERE account IS NULL').get() as { n: number }).n,
+    ).toBeGreaterThan(1000);
     db.close();
     expect((await verifyPlan(plan)).equal).toBe(true);
   });

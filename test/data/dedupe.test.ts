@@ -16,7 +16,10 @@ import { scratchDatabase, type ScratchDatabase } from '../helpers/sql-databases.
 // FEBRL dataset1: 1,000 people records, 500 of them a second record of another one (typos, swapped fields,
 // missing values). The ground truth (rec-N) stays in the test; the plan never sees it.
 const FEBRL = dataPath('febrl/dataset1.csv');
-const records = (parse<Record<string, string>>(readFileSync(FEBRL), { columns: (h: string[]) => h.map((c) => c.trim()), trim: true })).map((r, i) => ({
+const records = parse<Record<string, string>>(readFileSync(FEBRL), {
+  columns: (h: string[]) => h.map((c) => c.trim()),
+  trim: true,
+}).map((r, i) => ({
   id: i + 1,
   truth: /^rec-(\d+)/.exec(r.rec_id ?? '')?.[1] ?? '',
   duplicate: (r.rec_id ?? '').includes('-dup-'),
@@ -68,21 +71,32 @@ ${dedupe}
       amount: amount
 `;
 
-describe.each([['sqlite', 'postgres'], ['postgres', 'mysql']] as const)('dedupe inside the load, %s -> %s', (sourceKind, targetKind) => {
+describe.each([
+  ['sqlite', 'postgres'],
+  ['postgres', 'mysql'],
+] as const)('dedupe inside the load, %s -> %s', (sourceKind, targetKind) => {
   let source: ScratchDatabase;
   let target: ScratchDatabase;
   const state = (table: string) => (targetKind === 'postgres' ? `_crm_migrate.${table}` : `_crm_migrate_${table}`);
 
   beforeEach(async () => {
     [source, target] = await Promise.all([scratchDatabase(sourceKind), scratchDatabase(targetKind)]);
-    await source.run('CREATE TABLE people (id INTEGER PRIMARY KEY, given TEXT, surname TEXT, dob TEXT, ssn TEXT, postcode TEXT, street TEXT, suburb TEXT, updated TEXT)');
+    await source.run(
+      'CREATE TABLE people (id INTEGER PRIMARY KEY, given TEXT, surname TEXT, dob TEXT, ssn TEXT, postcode TEXT, street TEXT, suburb TEXT, updated TEXT)',
+    );
     await source.run('CREATE TABLE orders (id INTEGER PRIMARY KEY, person_id INTEGER, amount INTEGER)');
     for (let at = 0; at < records.length; at += 250) {
       const chunk = records.slice(at, at + 250);
-      await source.run(`INSERT INTO people VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`, chunk.flatMap((r) => [r.id, r.given, r.surname, r.dob, r.ssn, r.postcode, r.street, r.suburb, updatedAt(r)]));
+      await source.run(
+        `INSERT INTO people VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+        chunk.flatMap((r) => [r.id, r.given, r.surname, r.dob, r.ssn, r.postcode, r.street, r.suburb, updatedAt(r)]),
+      );
     }
     // One order per person record: half of them point at a record that is a duplicate.
-    await source.run(`INSERT INTO orders VALUES ${records.map(() => '(?, ?, ?)').join(', ')}`, records.flatMap((r) => [r.id, r.id, r.id * 10]));
+    await source.run(
+      `INSERT INTO orders VALUES ${records.map(() => '(?, ?, ?)').join(', ')}`,
+      records.flatMap((r) => [r.id, r.id, r.id * 10]),
+    );
   });
   afterEach(async () => {
     await Promise.all([source.drop(), target.drop()]);
@@ -97,15 +111,21 @@ describe.each([['sqlite', 'postgres'], ['postgres', 'mysql']] as const)('dedupe 
 
     // The merge map: every merged record is truly the same person as its survivor (pair precision 1), and
     // at least 98 % of the 500 duplicates were found.
-    const merges = await target.rows<{ source_key: string; survivor_key: string; probability: number; why: string }>(`SELECT source_key, survivor_key, probability, why FROM ${state('merges')} ORDER BY source_key`);
+    const merges = await target.rows<{ source_key: string; survivor_key: string; probability: number; why: string }>(
+      `SELECT source_key, survivor_key, probability, why FROM ${state('merges')} ORDER BY source_key`,
+    );
     expect(merges.length).toBe(people?.merged);
     expect(merges.length).toBeGreaterThanOrEqual(490);
     const truth = new Map(records.map((r) => [String(r.id), r.truth]));
     expect(merges.filter((m) => truth.get(m.source_key) !== truth.get(m.survivor_key))).toEqual([]);
-    expect(merges.every((m) => Number(m.probability) >= 0.9 && /first_name \S+/.test(m.why) && !/[0-9]{7}/.test(m.why))).toBe(true);
+    expect(
+      merges.every((m) => Number(m.probability) >= 0.9 && /first_name \S+/.test(m.why) && !/[0-9]{7}/.test(m.why)),
+    ).toBe(true);
 
     // survivor: most_recent — the survivor is the later (duplicate) record; street: longest of the two.
-    const contacts = await target.rows<{ id: string; legacy_id: number; street: string | null }>('SELECT id, legacy_id, street FROM contacts');
+    const contacts = await target.rows<{ id: string; legacy_id: number; street: string | null }>(
+      'SELECT id, legacy_id, street FROM contacts',
+    );
     expect(contacts.length).toBe(people?.written);
     const byLegacy = new Map(contacts.map((c) => [String(c.legacy_id), c]));
     for (const m of merges) {
@@ -119,14 +139,19 @@ describe.each([['sqlite', 'postgres'], ['postgres', 'mysql']] as const)('dedupe 
     }
 
     // Orders of a merged record now belong to its survivor; none is lost or orphaned.
-    const orders = await target.rows<{ id: number; legacy_id: number | null }>('SELECT o.id, c.legacy_id FROM orders o LEFT JOIN contacts c ON c.id = o.contact_id ORDER BY o.id');
+    const orders = await target.rows<{ id: number; legacy_id: number | null }>(
+      'SELECT o.id, c.legacy_id FROM orders o LEFT JOIN contacts c ON c.id = o.contact_id ORDER BY o.id',
+    );
     expect(orders.length).toBe(1000);
     const survivorOf = new Map(merges.map((m) => [m.source_key, m.survivor_key]));
     for (const o of orders) expect(String(o.legacy_id)).toBe(survivorOf.get(String(o.id)) ?? String(o.id));
 
     // verify plans the same merges from the source: merged rows expected absent, survivors as merged.
     const verified = await verifyPlan(parsePlan(PLAN(source.url, target.url), 'plan.yaml'));
-    expect(verified.entities.map((e) => [e.entity, e.missing, e.extra, e.changed, e.stale])).toEqual([['people', 0, 0, 0, 0], ['orders', 0, 0, 0, 0]]);
+    expect(verified.entities.map((e) => [e.entity, e.missing, e.extra, e.changed, e.stale])).toEqual([
+      ['people', 0, 0, 0, 0],
+      ['orders', 0, 0, 0, 0],
+    ]);
     expect(verified.equal).toBe(true);
 
     // The merge map for anyone to score: one CSV line per merged record.
@@ -143,10 +168,18 @@ describe('dedupe and resume', () => {
     const dbs = await Promise.all([scratchDatabase('sqlite'), scratchDatabase('sqlite'), scratchDatabase('sqlite')]);
     const [source, once, twice] = dbs;
     try {
-      await source.run('CREATE TABLE people (id INTEGER PRIMARY KEY, given TEXT, surname TEXT, dob TEXT, ssn TEXT, postcode TEXT, street TEXT, suburb TEXT, updated TEXT)');
+      await source.run(
+        'CREATE TABLE people (id INTEGER PRIMARY KEY, given TEXT, surname TEXT, dob TEXT, ssn TEXT, postcode TEXT, street TEXT, suburb TEXT, updated TEXT)',
+      );
       await source.run('CREATE TABLE orders (id INTEGER PRIMARY KEY, person_id INTEGER, amount INTEGER)');
-      await source.run(`INSERT INTO people VALUES ${records.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`, records.flatMap((r) => [r.id, r.given, r.surname, r.dob, r.ssn, r.postcode, r.street, r.suburb, updatedAt(r)]));
-      await source.run(`INSERT INTO orders VALUES ${records.map(() => '(?, ?, ?)').join(', ')}`, records.flatMap((r) => [r.id, r.id, r.id * 10]));
+      await source.run(
+        `INSERT INTO people VALUES ${records.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+        records.flatMap((r) => [r.id, r.given, r.surname, r.dob, r.ssn, r.postcode, r.street, r.suburb, updatedAt(r)]),
+      );
+      await source.run(
+        `INSERT INTO orders VALUES ${records.map(() => '(?, ?, ?)').join(', ')}`,
+        records.flatMap((r) => [r.id, r.id, r.id * 10]),
+      );
       const whole = await runPlan(parsePlan(PLAN(source.url, once.url), 'plan.yaml'));
       const controller = new AbortController();
       const first = await runPlan(parsePlan(PLAN(source.url, twice.url), 'plan.yaml'), {
@@ -158,7 +191,9 @@ describe('dedupe and resume', () => {
       expect(second).toMatchObject({ status: 'done', resumed: true, runId: first.runId });
       expect(second.entities).toEqual(whole.entities);
       const contents = async (db: ScratchDatabase) => ({
-        merges: await db.rows('SELECT entity, source_key, survivor_key, probability FROM _crm_migrate_merges ORDER BY entity, source_key'),
+        merges: await db.rows(
+          'SELECT entity, source_key, survivor_key, probability FROM _crm_migrate_merges ORDER BY entity, source_key',
+        ),
         contacts: await db.rows('SELECT * FROM contacts ORDER BY legacy_id'),
         orders: await db.rows('SELECT * FROM orders ORDER BY id'),
       });
@@ -182,10 +217,15 @@ describe('review band and decisions', () => {
   let target: ScratchDatabase;
   beforeEach(async () => {
     [source, target] = await Promise.all([scratchDatabase('sqlite'), scratchDatabase('sqlite')]);
-    await source.run('CREATE TABLE people (id INTEGER PRIMARY KEY, given TEXT, surname TEXT, dob TEXT, ssn TEXT, postcode TEXT, street TEXT, suburb TEXT, updated TEXT)');
+    await source.run(
+      'CREATE TABLE people (id INTEGER PRIMARY KEY, given TEXT, surname TEXT, dob TEXT, ssn TEXT, postcode TEXT, street TEXT, suburb TEXT, updated TEXT)',
+    );
     await source.run('CREATE TABLE orders (id INTEGER PRIMARY KEY, person_id INTEGER, amount INTEGER)');
     const some = records.slice(0, 1000);
-    await source.run(`INSERT INTO people VALUES ${some.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`, some.flatMap((r) => [r.id, r.given, r.surname, r.dob, r.ssn, r.postcode, r.street, r.suburb, updatedAt(r)]));
+    await source.run(
+      `INSERT INTO people VALUES ${some.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+      some.flatMap((r) => [r.id, r.given, r.surname, r.dob, r.ssn, r.postcode, r.street, r.suburb, updatedAt(r)]),
+    );
   });
   afterEach(async () => {
     await Promise.all([source.drop(), target.drop()]);
@@ -193,7 +233,10 @@ describe('review band and decisions', () => {
 
   it('sets the band aside without merging, exports it, and honours same/different decisions on the next run', async () => {
     // Names and postcode only, and a high threshold: the pairs the model is less sure of land in the band.
-    const text = PLAN(source.url, target.url, '      threshold: 0.999\n      review: 0.01\n').replace('on: [first_name, last_name, birth_date, ssn, postcode, street, suburb]', 'on: [first_name, last_name, postcode]');
+    const text = PLAN(source.url, target.url, '      threshold: 0.999\n      review: 0.01\n').replace(
+      'on: [first_name, last_name, birth_date, ssn, postcode, street, suburb]',
+      'on: [first_name, last_name, postcode]',
+    );
     const file = planFile(text);
     const first = await runPlan(parsePlan(text, file));
     const merged0 = first.entities.people?.merged ?? 0;
@@ -208,16 +251,23 @@ describe('review band and decisions', () => {
     rows[0] = { ...rows[0], decision: 'different' };
     rows[1] = { ...rows[1], decision: 'same' };
     // And a pair the first run merged, said to be two people: the next run must keep them apart.
-    const [wrong] = await target.rows<{ source_key: string; survivor_key: string }>('SELECT source_key, survivor_key FROM _crm_migrate_merges ORDER BY source_key LIMIT 1');
+    const [wrong] = await target.rows<{ source_key: string; survivor_key: string }>(
+      'SELECT source_key, survivor_key FROM _crm_migrate_merges ORDER BY source_key LIMIT 1',
+    );
     const lines = rows.map((r) => [r.entity_a, r.key_a, r.entity_b, r.key_b, r.probability, `"${r.why}"`, r.decision]);
     lines.push(['people', String(wrong?.source_key), 'people', String(wrong?.survivor_key), '1', '', 'different']);
-    writeFileSync(csv, ['entity_a,key_a,entity_b,key_b,probability,why,decision', ...lines.map((l) => l.join(','))].join('\n'));
+    writeFileSync(
+      csv,
+      ['entity_a,key_a,entity_b,key_b,probability,why,decision', ...lines.map((l) => l.join(','))].join('\n'),
+    );
     expect(await main(['review', file, '--decide', csv], io)).toBe(0);
     expect(io.stdout.join('\n')).toMatch(/recorded 3 decisions \(1 same, 2 different\); \d+ left undecided/);
 
     const second = await runPlan(parsePlan(text, file), { fresh: true });
     expect(second.entities.people).toMatchObject({ read: 1000, written: 1000 - merged0, merged: merged0 });
-    const merged = await target.rows<{ source_key: string; survivor_key: string }>('SELECT source_key, survivor_key FROM _crm_migrate_merges');
+    const merged = await target.rows<{ source_key: string; survivor_key: string }>(
+      'SELECT source_key, survivor_key FROM _crm_migrate_merges',
+    );
     const pairs = merged.map((m) => [m.source_key, m.survivor_key].sort().join('-'));
     expect(pairs).toContain([rows[1]?.key_a, rows[1]?.key_b].sort().join('-'));
     expect(pairs).not.toContain([rows[0]?.key_a, rows[0]?.key_b].sort().join('-'));
@@ -227,7 +277,10 @@ describe('review band and decisions', () => {
   }, 120_000);
 
   it('refuses a bad dedupe block before anything is written, with a suggestion', () => {
-    const bad = PLAN(source.url, target.url).replace('on: [first_name, last_name, birth_date, ssn, postcode, street, suburb]', 'on: [first_nme, last_name]\n      blocking: ["soundex(last_name)"]');
+    const bad = PLAN(source.url, target.url).replace(
+      'on: [first_name, last_name, birth_date, ssn, postcode, street, suburb]',
+      'on: [first_nme, last_name]\n      blocking: ["soundex(last_name)"]',
+    );
     const error = (() => {
       try {
         parsePlan(bad, 'plan.yaml');
@@ -245,7 +298,9 @@ describe('review band and decisions', () => {
     try {
       parsePlan(rule, 'plan.yaml');
     } catch (e) {
-      expect((e as PlanError).issues.map((i) => `${i.message} (${i.hint ?? ''})`)).toEqual([expect.stringMatching(/unknown survivorship rule "longst" \(did you mean "?longest/)]);
+      expect((e as PlanError).issues.map((i) => `${i.message} (${i.hint ?? ''})`)).toEqual([
+        expect.stringMatching(/unknown survivorship rule "longst" \(did you mean "?longest/),
+      ]);
     }
   });
 });
@@ -255,7 +310,10 @@ describe('linkage across two sources into one table', () => {
   let target: ScratchDatabase;
   let shop: ReturnType<typeof tempDir>;
   const febrl4 = (file: string) =>
-    (parse<Record<string, string>>(readFileSync(dataPath('febrl', file)), { columns: (h: string[]) => h.map((c) => c.trim()), trim: true })).map((r) => ({
+    parse<Record<string, string>>(readFileSync(dataPath('febrl', file)), {
+      columns: (h: string[]) => h.map((c) => c.trim()),
+      trim: true,
+    }).map((r) => ({
       key: r.rec_id,
       truth: /^rec-(\d+)/.exec(r.rec_id ?? '')?.[1] ?? '',
       values: [r.given_name, r.surname, r.date_of_birth, r.soc_sec_id, r.postcode, r.suburb].map((v) => v || null),
@@ -265,13 +323,23 @@ describe('linkage across two sources into one table', () => {
   beforeEach(async () => {
     [crm, target] = await Promise.all([scratchDatabase('sqlite'), scratchDatabase('postgres')]);
     shop = tempDir();
-    await crm.run('CREATE TABLE people (rec_id TEXT PRIMARY KEY, given TEXT, surname TEXT, dob TEXT, ssn TEXT, postcode TEXT, suburb TEXT)');
+    await crm.run(
+      'CREATE TABLE people (rec_id TEXT PRIMARY KEY, given TEXT, surname TEXT, dob TEXT, ssn TEXT, postcode TEXT, suburb TEXT)',
+    );
     for (let at = 0; at < a.length; at += 500) {
       const chunk = a.slice(at, at + 500);
-      await crm.run(`INSERT INTO people VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`, chunk.flatMap((r) => [r.key, ...r.values]));
+      await crm.run(
+        `INSERT INTO people VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+        chunk.flatMap((r) => [r.key, ...r.values]),
+      );
     }
     const quote = (v: string | null) => (v === null ? '' : `"${v.replace(/"/g, '""')}"`);
-    writeFileSync(path.join(shop.dir, 'buyers.csv'), ['rec_id,given,surname,dob,ssn,postcode,suburb', ...b.map((r) => [r.key, ...r.values].map(quote).join(','))].join('\n'));
+    writeFileSync(
+      path.join(shop.dir, 'buyers.csv'),
+      ['rec_id,given,surname,dob,ssn,postcode,suburb', ...b.map((r) => [r.key, ...r.values].map(quote).join(','))].join(
+        '\n',
+      ),
+    );
   });
   afterEach(async () => {
     shop.remove();
@@ -313,7 +381,12 @@ ${entity('shop', 'buyers')}
     const shopCounts = summary.entities.shop_people;
     expect(shopCounts?.read).toBe(5000);
     expect(shopCounts?.merged).toBeGreaterThanOrEqual(4900); // fewer fields than bench/febrl.ts compares: 98.8 % today
-    const merges = await target.rows<{ entity: string; source_key: string; survivor_entity: string; survivor_key: string }>('SELECT entity, source_key, survivor_entity, survivor_key FROM _crm_migrate.merges');
+    const merges = await target.rows<{
+      entity: string;
+      source_key: string;
+      survivor_entity: string;
+      survivor_key: string;
+    }>('SELECT entity, source_key, survivor_entity, survivor_key FROM _crm_migrate.merges');
     const truthA = new Map(a.map((r) => [r.key, r.truth]));
     const truthB = new Map(b.map((r) => [r.key, r.truth]));
     expect(merges.every((m) => m.entity === 'shop_people' && m.survivor_entity === 'crm_people')).toBe(true);

@@ -23,12 +23,15 @@ describe('init on the sample databases', () => {
   });
   afterAll(() => tmp?.remove());
 
-  it('drafts Chinook (SQLite) into a CRM schema: names, phone with the row\'s country, risks measured on the data', async () => {
+  it("drafts Chinook (SQLite) into a CRM schema: names, phone with the row's country, risks measured on the data", async () => {
     const target = path.join(tmp.dir, 'crm.db');
-    sqliteFile(target, `CREATE TABLE customers (id INTEGER PRIMARY KEY, first_name VARCHAR(40) NOT NULL, last_name VARCHAR(10) NOT NULL,
+    sqliteFile(
+      target,
+      `CREATE TABLE customers (id INTEGER PRIMARY KEY, first_name VARCHAR(40) NOT NULL, last_name VARCHAR(10) NOT NULL,
         company TEXT, street TEXT, city TEXT, region TEXT, country TEXT, postal_code VARCHAR(8), phone TEXT, email VARCHAR(60) NOT NULL, created_at TIMESTAMP);
       CREATE TABLE invoices (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL, invoice_date TIMESTAMP NOT NULL, total DECIMAL(10,2) NOT NULL);
-      CREATE TABLE deals (id INTEGER PRIMARY KEY, title TEXT NOT NULL)`);
+      CREATE TABLE deals (id INTEGER PRIMARY KEY, title TEXT NOT NULL)`,
+    );
     const { text, file, stderr } = await draft(tmp.dir, `sqlite:${CHINOOK}`, `sqlite:${target}`);
     for (const line of [
       '  customers:   # Customer -> customers',
@@ -46,7 +49,8 @@ describe('init on the sample databases', () => {
       '  invoices:   # Invoice -> invoices',
       '      invoice_date: InvoiceDate',
       '# target tables no source table resembles: deals',
-    ]) expect(text).toContain(line);
+    ])
+      expect(text).toContain(line);
     expect(text).toMatch(/# RISK: the longest LastName has 12 characters, last_name holds 10/);
     expect(text).toMatch(/# RISK: the longest PostalCode has 10 characters, postal_code holds 8/);
     expect(stderr).toContain('Customer -> customers: 11 fields, 2 risks to read');
@@ -54,10 +58,16 @@ describe('init on the sample databases', () => {
     const plan = await loadPlan(file);
     await previewPlan(plan, { sample: 5 });
     const summary = await runPlan(plan);
-    expect(summary.entities.customers).toMatchObject({ read: 59, written: 59 - summary.entities.customers.quarantined });
+    expect(summary.entities.customers).toMatchObject({
+      read: 59,
+      written: 59 - summary.entities.customers.quarantined,
+    });
     expect(summary.entities.customers.quarantined).toBeGreaterThan(0);
     // The risks init flagged; the dirt in Chinook's own phone numbers (one invalid, one too long) is NULLed and counted, not a reason to hold back the customer.
-    expect(summary.reasons.map((r) => `${r.field}/${r.rule}/${r.code}`).sort()).toEqual(['last_name/target/too_long', 'postal_code/target/too_long']);
+    expect(summary.reasons.map((r) => `${r.field}/${r.rule}/${r.code}`).sort()).toEqual([
+      'last_name/target/too_long',
+      'postal_code/target/too_long',
+    ]);
     expect(summary.quality.customers?.phone).toMatchObject({ nulled: 2 });
     expect(summary.entities.invoices).toMatchObject({ read: 412, written: 412 });
   });
@@ -66,12 +76,18 @@ describe('init on the sample databases', () => {
     const [source, target]: TestPostgres[] = await Promise.all([createPostgresDatabase(), createPostgresDatabase()]);
     try {
       for (const f of ['postgres-sakila-schema.sql', 'postgres-sakila-insert-data-using-copy.sql']) {
-        execFileSync('psql', ['-d', source.url, '-q', '-f', path.join(SAKILA, f)], { stdio: ['ignore', 'ignore', 'ignore'] });
+        execFileSync('psql', ['-d', source.url, '-q', '-f', path.join(SAKILA, f)], {
+          stdio: ['ignore', 'ignore', 'ignore'],
+        });
       }
       await target.query(`CREATE TABLE people (id integer PRIMARY KEY, first_name text NOT NULL, last_name varchar(10) NOT NULL, email varchar(50) NOT NULL,
         active boolean NOT NULL DEFAULT true, created_at timestamptz)`);
-      await target.query('CREATE TABLE addresses (id integer PRIMARY KEY, street text NOT NULL, district text, postal_code varchar(10), phone text)');
-      await target.query('CREATE TABLE payments (id integer PRIMARY KEY, customer_id integer NOT NULL REFERENCES people (id), amount numeric(5,2) NOT NULL, payment_date timestamptz NOT NULL)');
+      await target.query(
+        'CREATE TABLE addresses (id integer PRIMARY KEY, street text NOT NULL, district text, postal_code varchar(10), phone text)',
+      );
+      await target.query(
+        'CREATE TABLE payments (id integer PRIMARY KEY, customer_id integer NOT NULL REFERENCES people (id), amount numeric(5,2) NOT NULL, payment_date timestamptz NOT NULL)',
+      );
       const { text, file } = await draft(tmp.dir, source.url, target.url);
       for (const line of [
         '  people:   # customer -> people',
@@ -85,7 +101,8 @@ describe('init on the sample databases', () => {
         // The target's foreign key: a ref, so people load first and each payment points at its person.
         '      customer_id: { from: customer_id, ref: people }',
         '      payment_date: payment_date',
-      ]) expect(text).toContain(line);
+      ])
+        expect(text).toContain(line);
       expect(text).toMatch(/# RISK: email is NOT NULL but email may be empty/);
       expect(text).toMatch(/# RISK: the longest last_name has 12 characters, last_name holds 10/);
       const plan = await loadPlan(file);

@@ -14,7 +14,10 @@ const rule = (name: string, options?: unknown) => {
 describe('phone corpus: datablist customers-10000.csv', () => {
   const file = dataPath('datablist/customers-10000.csv');
   /** Enough CSV for this file: quoted fields may hold commas, no quoted newlines. */
-  const parseLine = (line: string) => [...line.matchAll(/("(?:[^"]|"")*"|[^,]*)(?:,|$)/g)].map((m) => (m[1] ?? '').replace(/^"|"$/g, '').replace(/""/g, '"')).slice(0, -1);
+  const parseLine = (line: string) =>
+    [...line.matchAll(/("(?:[^"]|"")*"|[^,]*)(?:,|$)/g)]
+      .map((m) => (m[1] ?? '').replace(/^"|"$/g, '').replace(/""/g, '"'))
+      .slice(0, -1);
 
   it('every phone becomes E.164 or is reported invalid with a code', () => {
     const [header, ...lines] = readFileSync(file, 'utf8').trim().split('\n');
@@ -31,7 +34,15 @@ describe('phone corpus: datablist customers-10000.csv', () => {
         phones += 1;
         const invalid = r.issues?.find((i) => i.kind === 'invalid');
         if (invalid) {
-          expect(['invalid_phone', 'too_short', 'too_long', 'unparseable', 'not_a_phone', 'placeholder', 'unknown_country_code']).toContain(invalid.code);
+          expect([
+            'invalid_phone',
+            'too_short',
+            'too_long',
+            'unparseable',
+            'not_a_phone',
+            'placeholder',
+            'unknown_country_code',
+          ]).toContain(invalid.code);
           outcomes.set(invalid.code, (outcomes.get(invalid.code) ?? 0) + 1);
         } else {
           expect(r.value).toMatch(/^\+\d{7,15}(;ext=\d+)?$/);

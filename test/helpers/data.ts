@@ -11,6 +11,9 @@ export const DATA = process.env.CRM_MIGRATE_DATA ?? path.resolve(import.meta.dir
 /** A file or folder of the data sets; missing, the test fails saying where it looked. */
 export function dataPath(...parts: string[]): string {
   const file = path.join(DATA, ...parts);
-  if (!existsSync(file)) throw new Error(`${file} is missing: npm run test:data needs the public data sets (set CRM_MIGRATE_DATA to their folder)`);
+  if (!existsSync(file))
+    throw new Error(
+      `${file} is missing: npm run test:data needs the public data sets (set CRM_MIGRATE_DATA to their folder)`,
+    );
   return file;
 }

@@ -20,7 +20,9 @@ async function admin(): Promise<pg.Client> {
     await client.connect();
   } catch (error) {
     // Never a skip: a database test that cannot reach its server fails, loudly, with how to fix it.
-    throw new Error(`PostgreSQL is not reachable at ${PG_SERVER} (${(error as Error).message}); start it or set CRM_MIGRATE_TEST_PG`);
+    throw new Error(
+      `PostgreSQL is not reachable at ${PG_SERVER} (${(error as Error).message}); start it or set CRM_MIGRATE_TEST_PG`,
+    );
   }
   return client;
 }
@@ -36,7 +38,8 @@ export async function createPostgresDatabase(): Promise<TestPostgres> {
   return {
     url,
     name,
-    query: async <R extends pg.QueryResultRow>(sql: string, params: unknown[] = []) => (await client.query<R>(sql, params)).rows,
+    query: async <R extends pg.QueryResultRow>(sql: string, params: unknown[] = []) =>
+      (await client.query<R>(sql, params)).rows,
     drop: async () => {
       await client.end();
       const s = await admin();
@@ -68,13 +71,21 @@ export async function createMysqlDatabase(): Promise<TestMysql> {
   try {
     admin = await mysql.createConnection({ uri: MYSQL_SERVER });
   } catch (error) {
-    throw new Error(`MariaDB is not reachable at ${MYSQL_SERVER} (${(error as Error).message}); start it or set CRM_MIGRATE_TEST_MYSQL`);
+    throw new Error(
+      `MariaDB is not reachable at ${MYSQL_SERVER} (${(error as Error).message}); start it or set CRM_MIGRATE_TEST_MYSQL`,
+    );
   }
   await admin.query(`CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
   await admin.end();
   const url = `${MYSQL_SERVER}/${name}`;
   // ANSI_QUOTES: tests write "identifiers" the same way for every database.
-  const client = await mysql.createConnection({ uri: url, charset: 'UTF8MB4_UNICODE_CI', dateStrings: true, supportBigNumbers: true, bigNumberStrings: true });
+  const client = await mysql.createConnection({
+    uri: url,
+    charset: 'UTF8MB4_UNICODE_CI',
+    dateStrings: true,
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+  });
   await client.query("SET SESSION sql_mode = 'ANSI_QUOTES,STRICT_ALL_TABLES'");
   return {
     url,

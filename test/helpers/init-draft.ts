@@ -13,7 +13,11 @@ export function sqliteFile(file: string, sql: string): void {
 }
 
 /** `crm-migrate init` as a user runs it, into `draft.yaml` in `tmp`: the plan's text, its file and what it said. */
-export async function draft(tmp: string, source: string, target: string): Promise<{ text: string; file: string; stderr: string }> {
+export async function draft(
+  tmp: string,
+  source: string,
+  target: string,
+): Promise<{ text: string; file: string; stderr: string }> {
   const file = path.join(tmp, 'draft.yaml');
   const io = captureIo();
   expect(await main(['init', '--source', source, '--target', target, '-o', file, '--force'], io)).toBe(0);

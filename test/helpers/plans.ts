@@ -5,7 +5,13 @@ import { parsePlan } from '../../src/plan/load.js';
  * The seed scenario's plan (old_crm_customers -> new_crm_customers), as YAML text. Tests that check
  * positions in a plan (file:line:col) rely on this layout: the customers' fields start on line 11.
  */
-export function seedPlan(options: { source: string; target: string; name?: string; batchSize?: number; phone?: string }): string {
+export function seedPlan(options: {
+  source: string;
+  target: string;
+  name?: string;
+  batchSize?: number;
+  phone?: string;
+}): string {
   return `version: 1
 name: ${options.name ?? 'seed'}
 source: ${options.source}
@@ -30,10 +36,28 @@ ${options.phone === undefined ? '' : `      phone: ${options.phone}\n`}`;
  * `fields:`, indented six spaces. Target columns are text (`id` integer) and nullable unless `column` says
  * otherwise.
  */
-export function boundEntity(fields: string, sourceColumns: string[], column: (target: string) => Partial<TargetColumn> = () => ({})): BoundEntity {
+export function boundEntity(
+  fields: string,
+  sourceColumns: string[],
+  column: (target: string) => Partial<TargetColumn> = () => ({}),
+): BoundEntity {
   const text = `version: 1\nsource: "sqlite::memory:"\ntarget: "sqlite::memory:"\nentities:\n  people:\n    from: old\n    into: new\n    key: id\n    fields:\n${fields}`;
   const entity = parsePlan(text, 'p.yaml', {}).entities[0];
   if (!entity) throw new Error('no entity');
-  const targetColumns = entity.fields.map((f) => ({ name: f.target, type: f.target === 'id' ? ('integer' as const) : ('text' as const), nullable: true, ...column(f.target) }));
-  return { plan: entity, sourceColumns, targetColumns, create: undefined, targetKey: [], writeColumns: targetColumns.map((c) => c.name), readColumns: sourceColumns, recordsCrosswalk: false };
+  const targetColumns = entity.fields.map((f) => ({
+    name: f.target,
+    type: f.target === 'id' ? ('integer' as const) : ('text' as const),
+    nullable: true,
+    ...column(f.target),
+  }));
+  return {
+    plan: entity,
+    sourceColumns,
+    targetColumns,
+    create: undefined,
+    targetKey: [],
+    writeColumns: targetColumns.map((c) => c.name),
+    readColumns: sourceColumns,
+    recordsCrosswalk: false,
+  };
 }

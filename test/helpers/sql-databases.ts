@@ -14,7 +14,13 @@ export interface ScratchDatabase {
 export async function scratchDatabase(kind: 'sqlite' | 'postgres' | 'mysql'): Promise<ScratchDatabase> {
   if (kind === 'mysql') {
     const db = await createMysqlDatabase();
-    return { kind, url: db.url, run: async (sql, params) => void (await db.query(sql, params)), rows: (sql, params) => db.query(sql, params), drop: () => db.drop() };
+    return {
+      kind,
+      url: db.url,
+      run: async (sql, params) => void (await db.query(sql, params)),
+      rows: (sql, params) => db.query(sql, params),
+      drop: () => db.drop(),
+    };
   }
   if (kind === 'postgres') {
     const db = await createPostgresDatabase();
@@ -55,7 +61,10 @@ export interface ScratchMigration {
   drop(): Promise<void>;
 }
 
-export async function scratchMigration(sourceKind: ScratchDatabase['kind'], targetKind = sourceKind): Promise<ScratchMigration> {
+export async function scratchMigration(
+  sourceKind: ScratchDatabase['kind'],
+  targetKind = sourceKind,
+): Promise<ScratchMigration> {
   const [source, target] = await Promise.all([scratchDatabase(sourceKind), scratchDatabase(targetKind)]);
   const tmp = tempDir();
   return {

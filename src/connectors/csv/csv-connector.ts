@@ -13,6 +13,8 @@ export const csvConnector: Connector = {
   openTarget(url, options) {
     const { dir, options: query } = fileUrl(url, options.baseDir);
     const parsing = csvOptions(query);
-    return Promise.resolve(new FileTarget(dir, csvFormat(parsing), csvWriting(parsing), url, options.readOnly === true));
+    return Promise.resolve(
+      new FileTarget(dir, csvFormat(parsing), csvWriting(parsing), url, options.readOnly === true),
+    );
   },
 };

@@ -11,7 +11,10 @@ import { decodeEscaped } from '../shared/utf8-escaped.js';
 /** The URL's `?delimiter=;&quote='&encoding=latin1` as csv-parse options; an empty cell reads as NULL. */
 export function csvOptions(query: URLSearchParams): Options & { encoding: BufferEncoding } {
   const encoding = (query.get('encoding') ?? 'utf8') as BufferEncoding;
-  if (!Buffer.isEncoding(encoding)) throw new CrmMigrateError('E_PLAN', `unknown encoding "${encoding}" in the CSV URL`, { hint: 'use utf8, latin1, utf16le or ascii' });
+  if (!Buffer.isEncoding(encoding))
+    throw new CrmMigrateError('E_PLAN', `unknown encoding "${encoding}" in the CSV URL`, {
+      hint: 'use utf8, latin1, utf16le or ascii',
+    });
   return {
     delimiter: query.get('delimiter') ?? ',',
     quote: query.get('quote') ?? '"',
@@ -28,10 +31,13 @@ export function csvOptions(query: URLSearchParams): Options & { encoding: Buffer
  */
 function csvFailure(file: string, error: unknown): CrmMigrateError {
   const message = ((error as Error).message ?? String(error)).replace(/,?\s*value is .*$/s, '');
-  return new CrmMigrateError('E_SOURCE', `${path.basename(file)} is not valid CSV: ${message}`, { hint: 'check the delimiter, quote and encoding given in the URL (?delimiter=;&quote="&encoding=latin1)' });
+  return new CrmMigrateError('E_SOURCE', `${path.basename(file)} is not valid CSV: ${message}`, {
+    hint: 'check the delimiter, quote and encoding given in the URL (?delimiter=;&quote="&encoding=latin1)',
+  });
 }
 
-const hasBom = (cell: Buffer | undefined): boolean => cell !== undefined && cell[0] === 0xef && cell[1] === 0xbb && cell[2] === 0xbf;
+const hasBom = (cell: Buffer | undefined): boolean =>
+  cell !== undefined && cell[0] === 0xef && cell[1] === 0xbb && cell[2] === 0xbf;
 
 /** CSV files with a header row: every column is text. */
 export function csvFormat(options: Options): FileFormat {
@@ -44,15 +50,20 @@ export function csvFormat(options: Options): FileFormat {
         // UTF-8 is parsed as bytes and each cell decoded on its own, so a cell's invalid bytes are escaped
         // (the row is then quarantined as invalid_utf8), not turned into U+FFFD.
         let first = true;
-        for await (const cells of createReadStream(file).pipe(parse({ ...parsing, encoding: null, bom: false })) as AsyncIterable<Buffer[]>) {
-          if (first && hasBom(cells[0])) cells[0] = (cells[0]).subarray(3);
+        for await (const cells of createReadStream(file).pipe(
+          parse({ ...parsing, encoding: null, bom: false }),
+        ) as AsyncIterable<Buffer[]>) {
+          if (first && hasBom(cells[0])) cells[0] = cells[0].subarray(3);
           first = false;
           yield cells.map(decodeEscaped);
         }
         return;
       }
       // Another encoding the URL names is decoded as it is read; the parser gets text.
-      for await (const record of createReadStream(file, { encoding: encoding as BufferEncoding }).pipe(parse(parsing)) as AsyncIterable<string[]>) yield record;
+      for await (const record of createReadStream(file, { encoding: encoding as BufferEncoding }).pipe(
+        parse(parsing),
+      ) as AsyncIterable<string[]>)
+        yield record;
     } catch (error) {
       throw csvFailure(file, error);
     }
@@ -63,7 +74,8 @@ export function csvFormat(options: Options): FileFormat {
       for await (const header of records(file)) {
         const names = header.map((h) => h.trim());
         const twice = names.find((n, i) => names.indexOf(n) !== i);
-        if (twice !== undefined) throw new CrmMigrateError('E_SOURCE', `${path.basename(file)} has the column "${twice}" twice in its header`);
+        if (twice !== undefined)
+          throw new CrmMigrateError('E_SOURCE', `${path.basename(file)} has the column "${twice}" twice in its header`);
         return names.map((name) => ({ name, type: 'text' as const }));
       }
       return [];

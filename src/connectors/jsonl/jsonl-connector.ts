@@ -10,6 +10,8 @@ export const jsonlConnector: Connector = {
     return Promise.resolve(new FileSource(fileUrl(url, options.baseDir).dir, jsonlFormat(), url));
   },
   openTarget(url, options) {
-    return Promise.resolve(new FileTarget(fileUrl(url, options.baseDir).dir, jsonlFormat(), jsonlWriting, url, options.readOnly === true));
+    return Promise.resolve(
+      new FileTarget(fileUrl(url, options.baseDir).dir, jsonlFormat(), jsonlWriting, url, options.readOnly === true),
+    );
   },
 };

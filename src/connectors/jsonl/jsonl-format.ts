@@ -1,4 +1,10 @@
-import { isInteger, isSafeNumber, LosslessNumber, parse as parseLossless, stringify as stringifyLossless } from 'lossless-json';
+import {
+  isInteger,
+  isSafeNumber,
+  LosslessNumber,
+  parse as parseLossless,
+  stringify as stringifyLossless,
+} from 'lossless-json';
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { CrmMigrateError } from '../../errors.js';
@@ -8,7 +14,8 @@ import type { FileWriting } from '../shared/file-target.js';
 import { escapedLines } from '../shared/utf8-escaped.js';
 
 /** A number JSON.parse would round: an integer as a bigint, a decimal kept digit for digit. */
-const exactNumber = (digits: string): number | bigint | LosslessNumber => (isSafeNumber(digits) ? Number(digits) : isInteger(digits) ? BigInt(digits) : new LosslessNumber(digits));
+const exactNumber = (digits: string): number | bigint | LosslessNumber =>
+  isSafeNumber(digits) ? Number(digits) : isInteger(digits) ? BigInt(digits) : new LosslessNumber(digits);
 
 /**
  * Sixteen digits (a point may sit among them) or an exponent: a number a double may not hold exactly. Only
@@ -17,7 +24,8 @@ const exactNumber = (digits: string): number | bigint | LosslessNumber => (isSaf
  */
 const MAYBE_INEXACT = /\d(?:\.?\d){15}|\d[eE][+-]?\d/;
 
-const parseLine = (text: string): unknown => (MAYBE_INEXACT.test(text) ? parseLossless(text, null, exactNumber) : JSON.parse(text));
+const parseLine = (text: string): unknown =>
+  MAYBE_INEXACT.test(text) ? parseLossless(text, null, exactNumber) : JSON.parse(text);
 
 /** Each line a JSON object; blank lines are skipped. A line that is not one is an error naming its number. */
 async function* objects(file: string): AsyncIterable<Record<string, unknown>> {
@@ -31,7 +39,8 @@ async function* objects(file: string): AsyncIterable<Record<string, unknown>> {
     } catch {
       throw new CrmMigrateError('E_SOURCE', `${path.basename(file)} line ${line} is not JSON`);
     }
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new CrmMigrateError('E_SOURCE', `${path.basename(file)} line ${line} is not a JSON object`);
+    if (value === null || typeof value !== 'object' || Array.isArray(value))
+      throw new CrmMigrateError('E_SOURCE', `${path.basename(file)} line ${line} is not a JSON object`);
     yield value as Record<string, unknown>;
   }
 }
@@ -52,7 +61,8 @@ function typeOf(kinds: Set<string>): LogicalType {
 
 function kindOf(value: unknown): string {
   if (value === null || value === undefined) return 'null';
-  if (typeof value === 'number') return Number.isInteger(value) ? (Math.abs(value) <= 2147483647 ? 'int32' : 'int') : 'number';
+  if (typeof value === 'number')
+    return Number.isInteger(value) ? (Math.abs(value) <= 2147483647 ? 'int32' : 'int') : 'number';
   if (typeof value === 'bigint') return 'int';
   if (value instanceof LosslessNumber) return 'decimal';
   if (typeof value === 'object') return 'object';
@@ -97,7 +107,7 @@ export function jsonlFormat(): FileFormat {
           return type === 'text' ? String(v) : (v as Value);
         };
       });
-      for await (const record of objects(file)) yield columns.map((c, i) => (convert[i])(record[c]));
+      for await (const record of objects(file)) yield columns.map((c, i) => convert[i](record[c]));
     },
   };
 }

@@ -18,12 +18,16 @@ const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
 /** A timestamp as DATETIME takes it: UTC, a space, no zone. */
 function datetime(value: Value): Value {
-  if (value instanceof Date) return `${value.getUTCFullYear()}-${pad(value.getUTCMonth() + 1)}-${pad(value.getUTCDate())} ${pad(value.getUTCHours())}:${pad(value.getUTCMinutes())}:${pad(value.getUTCSeconds())}.${pad(value.getUTCMilliseconds(), 3)}`;
+  if (value instanceof Date)
+    return `${value.getUTCFullYear()}-${pad(value.getUTCMonth() + 1)}-${pad(value.getUTCDate())} ${pad(value.getUTCHours())}:${pad(value.getUTCMinutes())}:${pad(value.getUTCSeconds())}.${pad(value.getUTCMilliseconds(), 3)}`;
   if (typeof value !== 'string') return value;
   const m = TIMESTAMP_TEXT.exec(value.trim());
   if (!m || !m[9]) return value.replace('T', ' ');
   const [, y, mo, d, , h, mi, s, fraction] = m;
-  const utc = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h ?? 0), Number(mi ?? 0), Number(s ?? 0)) - zoneOffsetMinutes(m[9]) * 60_000);
+  const utc = new Date(
+    Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h ?? 0), Number(mi ?? 0), Number(s ?? 0)) -
+      zoneOffsetMinutes(m[9]) * 60_000,
+  );
   return `${(datetime(utc) as string).slice(0, 19)}${fraction ?? ''}`;
 }
 
@@ -37,7 +41,8 @@ function toMysql(type: LogicalType): (value: Value) => unknown {
     case 'boolean':
       return (v) => (typeof v === 'boolean' ? (v ? 1 : 0) : v);
     default:
-      return (v) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array && !Buffer.isBuffer(v) ? Buffer.from(v) : v);
+      return (v) =>
+        typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array && !Buffer.isBuffer(v) ? Buffer.from(v) : v;
   }
 }
 
@@ -53,7 +58,13 @@ function loadsData(start: BatchStart, types: readonly LogicalType[]): boolean {
  * One batch as one transaction: rows stream into `LOAD DATA LOCAL INFILE` (or go as multi-row INSERTs for
  * upserts), then the quarantine rows and the checkpoint, then COMMIT: all of it or none.
  */
-export async function beginMysqlBatch(session: MysqlSession, store: SqlStateStore, start: BatchStart, types: readonly LogicalType[], enumColumns: ReadonlySet<string>): Promise<BatchWriter> {
+export async function beginMysqlBatch(
+  session: MysqlSession,
+  store: SqlStateStore,
+  start: BatchStart,
+  types: readonly LogicalType[],
+  enumColumns: ReadonlySet<string>,
+): Promise<BatchWriter> {
   const convert = types.map(toMysql);
   const { db, raw } = session;
   const columns = start.columns.map(q).join(', ');
@@ -62,7 +73,11 @@ export async function beginMysqlBatch(session: MysqlSession, store: SqlStateStor
     const rejection = mysqlRejection(error, enumColumns);
     return rejection ? new RowsRejected(failure.message, rejection, error) : failure;
   };
-  const rollback = () => db.query('ROLLBACK').then(() => undefined, () => undefined);
+  const rollback = () =>
+    db.query('ROLLBACK').then(
+      () => undefined,
+      () => undefined,
+    );
   await db.query('START TRANSACTION');
   const convertRow = (row: Row): Value[] => {
     const out: Value[] = new Array(row.length);
@@ -73,7 +88,16 @@ export async function beginMysqlBatch(session: MysqlSession, store: SqlStateStor
   const into = `INSERT INTO ${q(start.table)} (${columns}) VALUES ?`;
   const rest = start.upsertKey ? start.columns.filter((c) => !start.upsertKey?.includes(c)) : [];
   // An upsert on an unchanged row changes nothing: MySQL leaves a row alone when the new values equal it.
-  const insert = start.upsertKey ? `${into} ${rest.length === 0 ? `ON DUPLICATE KEY UPDATE ${q(start.upsertKey[0])} = ${q(start.upsertKey[0])}` : `ON DUPLICATE KEY UPDATE ${rest.map(q).map((c) => `${c} = VALUES(${c})`).join(', ')}`}` : into;
+  const insert = start.upsertKey
+    ? `${into} ${
+        rest.length === 0
+          ? `ON DUPLICATE KEY UPDATE ${q(start.upsertKey[0])} = ${q(start.upsertKey[0])}`
+          : `ON DUPLICATE KEY UPDATE ${rest
+              .map(q)
+              .map((c) => `${c} = VALUES(${c})`)
+              .join(', ')}`
+      }`
+    : into;
   let send: () => Promise<void>;
   let finish: () => Promise<void>;
   let add: (row: Row) => void;
@@ -86,7 +110,11 @@ export async function beginMysqlBatch(session: MysqlSession, store: SqlStateStor
     const open = (): PassThrough => {
       const data = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
       const sql = `LOAD DATA LOCAL INFILE 'crm-migrate-batch' INTO TABLE ${q(start.table)} CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (${columns})`;
-      loading = new Promise((resolve, reject) => raw.query({ sql, infileStreamFactory: () => data }, (error, result) => (error ? reject(error) : resolve(result))));
+      loading = new Promise((resolve, reject) =>
+        raw.query({ sql, infileStreamFactory: () => data }, (error, result) =>
+          error ? reject(error) : resolve(result),
+        ),
+      );
       loading.catch((error: unknown) => (failure ??= error));
       return data;
     };
@@ -112,7 +140,11 @@ export async function beginMysqlBatch(session: MysqlSession, store: SqlStateStor
       if ((result.warningStatus ?? 0) > 0) {
         const [warnings] = await db.query({ sql: 'SHOW WARNINGS LIMIT 1', rowsAsArray: true });
         const [level, code, message] = ((warnings as unknown[][])[0] ?? []) as [string, number, string];
-        throw Object.assign(new Error(message ?? 'LOAD DATA reported a warning'), { sqlMessage: message, errno: code, code: `${level ?? 'Warning'} ${code ?? ''}`.trim() });
+        throw Object.assign(new Error(message ?? 'LOAD DATA reported a warning'), {
+          sqlMessage: message,
+          errno: code,
+          code: `${level ?? 'Warning'} ${code ?? ''}`.trim(),
+        });
       }
     };
   } else {
@@ -132,7 +164,8 @@ export async function beginMysqlBatch(session: MysqlSession, store: SqlStateStor
   const attempt = async (rows: readonly Row[]): Promise<Rejection | undefined> => {
     await db.query('SAVEPOINT crm_migrate_attempt');
     try {
-      for (let at = 0; at < rows.length; at += ROWS_PER_INSERT) await db.query(insert, [rows.slice(at, at + ROWS_PER_INSERT).map(convertRow)]);
+      for (let at = 0; at < rows.length; at += ROWS_PER_INSERT)
+        await db.query(insert, [rows.slice(at, at + ROWS_PER_INSERT).map(convertRow)]);
       await db.query('RELEASE SAVEPOINT crm_migrate_attempt');
       return undefined;
     } catch (error) {
@@ -168,7 +201,10 @@ export async function beginMysqlBatch(session: MysqlSession, store: SqlStateStor
           const params = chunk.flat().map((v) => (typeof v === 'bigint' ? v.toString() : v));
           const tomb = how.tombstone;
           const [result] = tomb
-            ? await db.query(`UPDATE ${q(start.table)} SET ${q(tomb.column)} = ? WHERE ${q(tomb.column)} IS NULL AND ${match}`, [datetime(tomb.at), ...params])
+            ? await db.query(
+                `UPDATE ${q(start.table)} SET ${q(tomb.column)} = ? WHERE ${q(tomb.column)} IS NULL AND ${match}`,
+                [datetime(tomb.at), ...params],
+              )
             : await db.query(`DELETE FROM ${q(start.table)} WHERE ${match}`, params);
           changed += (result as { affectedRows?: number }).affectedRows ?? 0;
         }

@@ -16,10 +16,19 @@ function split(table: string): [string | null, string] {
  * TINYINT(1) and BIT(1) are booleans, an unsigned INT needs a bigint and an unsigned BIGINT a decimal, ENUM
  * and SET are text as long as their longest member (a SET: all members joined).
  */
-export function logicalTypeOf(dataType: string, columnType: string, maxChars: number | null): { type: LogicalType; maxLength?: number } {
+export function logicalTypeOf(
+  dataType: string,
+  columnType: string,
+  maxChars: number | null,
+): { type: LogicalType; maxLength?: number } {
   const t = dataType.toLowerCase();
   const unsigned = /unsigned/i.test(columnType);
-  if ((t === 'tinyint' && /^tinyint\(1\)/i.test(columnType)) || (t === 'bit' && /^bit\(1\)/i.test(columnType)) || t === 'boolean') return { type: 'boolean' };
+  if (
+    (t === 'tinyint' && /^tinyint\(1\)/i.test(columnType)) ||
+    (t === 'bit' && /^bit\(1\)/i.test(columnType)) ||
+    t === 'boolean'
+  )
+    return { type: 'boolean' };
   if (t === 'tinyint' || (t === 'smallint' && !unsigned)) return { type: 'smallint' };
   if (t === 'smallint' || t === 'mediumint' || (t === 'int' && !unsigned)) return { type: 'integer' };
   if (t === 'int' || (t === 'bigint' && !unsigned)) return { type: 'bigint' };
@@ -28,13 +37,18 @@ export function logicalTypeOf(dataType: string, columnType: string, maxChars: nu
   if (t === 'date') return { type: 'date' };
   if (t === 'datetime' || t === 'timestamp') return { type: 'timestamp' };
   if (t === 'json') return { type: 'json' };
-  if (['blob', 'tinyblob', 'mediumblob', 'longblob', 'binary', 'varbinary', 'bit'].includes(t)) return { type: 'bytes' };
+  if (['blob', 'tinyblob', 'mediumblob', 'longblob', 'binary', 'varbinary', 'bit'].includes(t))
+    return { type: 'bytes' };
   if (t === 'enum' || t === 'set') {
     const members = [...columnType.matchAll(/'((?:[^']|'')*)'/g)].map((m) => (m[1] ?? '').replace(/''/g, "'"));
-    const longest = t === 'enum' ? Math.max(0, ...members.map((m) => [...m].length)) : members.reduce((n, m) => n + [...m].length + 1, 0);
+    const longest =
+      t === 'enum'
+        ? Math.max(0, ...members.map((m) => [...m].length))
+        : members.reduce((n, m) => n + [...m].length + 1, 0);
     return { type: 'text', maxLength: longest };
   }
-  if (t === 'char' || t === 'varchar') return maxChars === null ? { type: 'text' } : { type: 'text', maxLength: maxChars };
+  if (t === 'char' || t === 'varchar')
+    return maxChars === null ? { type: 'text' } : { type: 'text', maxLength: maxChars };
   return { type: 'text' };
 }
 
@@ -69,7 +83,9 @@ export function nativeTypeOf(type: LogicalType, maxLength: number | undefined, i
 }
 
 export async function listTables(db: PromiseConnection): Promise<string[]> {
-  const [rows] = await db.query(`SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME NOT LIKE '\\_crm\\_migrate\\_%' ORDER BY TABLE_NAME`);
+  const [rows] = await db.query(
+    `SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME NOT LIKE '\\_crm\\_migrate\\_%' ORDER BY TABLE_NAME`,
+  );
   return (rows as unknown[][]).map((r) => String(r[0]));
 }
 
@@ -87,7 +103,10 @@ export async function foreignKeys(db: PromiseConnection, table: string): Promise
   // Rows come as arrays (the connection's rowsAsArray).
   return (rows as string[][]).map(([column, refSchema, refTable, refColumn, ownSchema]) => ({
     column: String(column),
-    references: { table: refSchema === ownSchema ? String(refTable) : `${refSchema}.${refTable}`, column: String(refColumn) },
+    references: {
+      table: refSchema === ownSchema ? String(refTable) : `${refSchema}.${refTable}`,
+      column: String(refColumn),
+    },
   }));
 }
 
@@ -103,7 +122,18 @@ export async function describeTable(db: PromiseConnection, table: string): Promi
      FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
     [schema, name],
   );
-  const list = rows as [string, string, string, number | string | null, string, string | null, string, string | null, number | string | null, number | string | null][];
+  const list = rows as [
+    string,
+    string,
+    string,
+    number | string | null,
+    string,
+    string | null,
+    string,
+    string | null,
+    number | string | null,
+    number | string | null,
+  ][];
   if (list.length === 0) return undefined;
   const [keys] = await db.query(
     `SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ? AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION`,
@@ -116,21 +146,27 @@ export async function describeTable(db: PromiseConnection, table: string): Promi
     [schema, name],
   );
   const unique = new Set((uniques as string[][]).map((u) => String(u[0])));
-  const columns: ColumnInfo[] = list.map(([column, dataType, columnType, maxChars, nullable, dflt, extra, charset, precision, scale]) => ({
-    name: column,
-    ...logicalTypeOf(dataType, columnType, maxChars === null ? null : Number(maxChars)),
-    nativeType: columnType,
-    nullable: nullable === 'YES',
-    // MariaDB reports a NULL default as the text 'NULL'.
-    hasDefault: (dflt !== null && dflt !== 'NULL') || /auto_increment|DEFAULT_GENERATED/i.test(extra),
-    bmpOnly: charset === 'utf8' || charset === 'utf8mb3',
-    ...(charset === null ? {} : { charset }),
-    ...(dataType.toLowerCase() === 'decimal' && precision !== null ? { precision: Number(precision), scale: Number(scale ?? 0) } : {}),
-    // ENUM matches its labels as its collation compares (case aside, trailing spaces dropped, by default).
-    ...(dataType.toLowerCase() === 'enum' ? { labels: { values: enumLabels(columnType), caseInsensitive: true } } : {}),
-    ...(dataType.toLowerCase() === 'float' ? { singlePrecision: true } : {}),
-    ...(unique.has(column) ? { unique: true } : {}),
-  }));
+  const columns: ColumnInfo[] = list.map(
+    ([column, dataType, columnType, maxChars, nullable, dflt, extra, charset, precision, scale]) => ({
+      name: column,
+      ...logicalTypeOf(dataType, columnType, maxChars === null ? null : Number(maxChars)),
+      nativeType: columnType,
+      nullable: nullable === 'YES',
+      // MariaDB reports a NULL default as the text 'NULL'.
+      hasDefault: (dflt !== null && dflt !== 'NULL') || /auto_increment|DEFAULT_GENERATED/i.test(extra),
+      bmpOnly: charset === 'utf8' || charset === 'utf8mb3',
+      ...(charset === null ? {} : { charset }),
+      ...(dataType.toLowerCase() === 'decimal' && precision !== null
+        ? { precision: Number(precision), scale: Number(scale ?? 0) }
+        : {}),
+      // ENUM matches its labels as its collation compares (case aside, trailing spaces dropped, by default).
+      ...(dataType.toLowerCase() === 'enum'
+        ? { labels: { values: enumLabels(columnType), caseInsensitive: true } }
+        : {}),
+      ...(dataType.toLowerCase() === 'float' ? { singlePrecision: true } : {}),
+      ...(unique.has(column) ? { unique: true } : {}),
+    }),
+  );
   return { name: table, columns, primaryKey: (keys as string[][]).map((k) => String(k[0])) };
 }
 
@@ -149,6 +185,9 @@ export function fromMysql(type: LogicalType): (value: unknown) => Value {
       return (v) => (v === null || typeof v === 'string' ? v : JSON.stringify(v));
     default:
       // MariaDB's JSON is a LONGTEXT described as text, yet mysql2 parses it into an object: back to its text.
-      return (v) => (v !== null && typeof v === 'object' && !Buffer.isBuffer(v) && !(v instanceof Date) ? JSON.stringify(v) : (v as Value));
+      return (v) =>
+        v !== null && typeof v === 'object' && !Buffer.isBuffer(v) && !(v instanceof Date)
+          ? JSON.stringify(v)
+          : (v as Value);
   }
 }

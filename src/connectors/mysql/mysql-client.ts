@@ -22,7 +22,13 @@ export function endpoint(url: string, tls: TlsSettings | undefined): MysqlEndpoi
   if (!tls || tls.mode === 'disable') return { url };
   const ca = readCa(tls);
   const ssl: mysql.SslOptions =
-    tls.mode === 'require' ? { rejectUnauthorized: false } : { rejectUnauthorized: true, ...(ca ? { ca } : {}), ...(tls.mode === 'verify-ca' ? { verifyIdentity: false } : { verifyIdentity: true }) };
+    tls.mode === 'require'
+      ? { rejectUnauthorized: false }
+      : {
+          rejectUnauthorized: true,
+          ...(ca ? { ca } : {}),
+          ...(tls.mode === 'verify-ca' ? { verifyIdentity: false } : { verifyIdentity: true }),
+        };
   return { url, ssl };
 }
 
@@ -30,7 +36,10 @@ export function endpoint(url: string, tls: TlsSettings | undefined): MysqlEndpoi
  * Session settings that make the server strict (a value that does not fit is an error, never silently cut)
  * and keep client-side escaping valid (backslash escapes on: NO_BACKSLASH_ESCAPES would break it).
  */
-const SESSION = ["SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION,ERROR_FOR_DIVISION_BY_ZERO'", "SET SESSION time_zone = '+00:00'"];
+const SESSION = [
+  "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION,ERROR_FOR_DIVISION_BY_ZERO'",
+  "SET SESSION time_zone = '+00:00'",
+];
 
 export async function connect(target: MysqlEndpoint, options: { readOnly?: boolean } = {}): Promise<MysqlSession> {
   let raw: Connection | undefined;
@@ -57,7 +66,9 @@ export async function connect(target: MysqlEndpoint, options: { readOnly?: boole
     return { raw, db };
   } catch (error) {
     raw?.destroy();
-    throw new CrmMigrateError('E_CONNECT', `cannot connect to ${redactUrl(target.url)}: ${describeMysqlError(error)}`, { cause: error });
+    throw new CrmMigrateError('E_CONNECT', `cannot connect to ${redactUrl(target.url)}: ${describeMysqlError(error)}`, {
+      cause: error,
+    });
   }
 }
 
@@ -69,8 +80,11 @@ export function describeMysqlError(error: unknown): string {
   const e = error as { code?: string; errno?: number; sqlMessage?: string; message?: string };
   if (!e.sqlMessage) return e.message ?? String(error);
   // A trigger's SIGNAL text is the trigger author's and may quote the row's values.
-  if (e.errno === 1644) return `a trigger raised an error (its text is not shown: it may quote values) [${e.code ?? e.errno}]`;
-  const safe = e.sqlMessage.replace(/'(?:[^'\\]|\\.)*'/g, (quoted, offset: number, all: string) => (/(for column|column|table|key|constraint|database)\s*$/i.test(all.slice(0, offset)) ? quoted : '…'));
+  if (e.errno === 1644)
+    return `a trigger raised an error (its text is not shown: it may quote values) [${e.code ?? e.errno}]`;
+  const safe = e.sqlMessage.replace(/'(?:[^'\\]|\\.)*'/g, (quoted, offset: number, all: string) =>
+    /(for column|column|table|key|constraint|database)\s*$/i.test(all.slice(0, offset)) ? quoted : '…',
+  );
   return `${safe} [${e.code ?? e.errno ?? ''}]`;
 }
 

@@ -34,25 +34,41 @@ export function orderColumns(info: TableInfo | undefined, key: readonly string[]
   });
 }
 
-export function positionWhere(info: TableInfo | undefined, position: Position | undefined): { where: string; values: Value[] } {
+export function positionWhere(
+  info: TableInfo | undefined,
+  position: Position | undefined,
+): { where: string; values: Value[] } {
   if (!position || position.after.length === 0) return { where: '', values: [] };
-  return { where: `WHERE ${afterCondition(orderColumns(info, position.key), position.after.map(() => '?'))}`, values: [...position.after] };
+  return {
+    where: `WHERE ${afterCondition(
+      orderColumns(info, position.key),
+      position.after.map(() => '?'),
+    )}`,
+    values: [...position.after],
+  };
 }
 
 /**
  * One `SELECT … ORDER BY key` streamed on its own read-only connection (InnoDB gives the statement one
  * consistent snapshot); the socket is paused while the consumer is behind.
  */
-export async function* streamRows(target: MysqlEndpoint, info: TableInfo | undefined, request: ReadRequest, failureCode: 'E_SOURCE' | 'E_TARGET'): AsyncIterable<Row[]> {
+export async function* streamRows(
+  target: MysqlEndpoint,
+  info: TableInfo | undefined,
+  request: ReadRequest,
+  failureCode: 'E_SOURCE' | 'E_TARGET',
+): AsyncIterable<Row[]> {
   const convert = request.columns.map((c) => fromMysql(info?.columns.find((col) => col.name === c)?.type ?? 'text'));
   const session = await connect(target, { readOnly: true });
   const { where, values } = positionWhere(info, request.after ? { key: request.key, after: request.after } : undefined);
   const sql = `SELECT ${request.columns.map(q).join(', ')} FROM ${q(request.table)} ${where} ORDER BY ${orderColumns(info, request.key).join(', ')}`;
   try {
-    const stream = session.raw.query({ sql, values, rowsAsArray: true }).stream({ highWaterMark: request.batchSize * 2 });
+    const stream = session.raw
+      .query({ sql, values, rowsAsArray: true })
+      .stream({ highWaterMark: request.batchSize * 2 });
     const decode = (raw: unknown[], push: (row: Row) => void) => {
       const row: Row = new Array(raw.length);
-      for (let i = 0; i < raw.length; i++) row[i] = (convert[i])(raw[i] ?? null);
+      for (let i = 0; i < raw.length; i++) row[i] = convert[i](raw[i] ?? null);
       push(row);
     };
     yield* streamBatches(stream, decode, request.batchSize);
@@ -86,28 +102,46 @@ export class MysqlSource implements Source {
 
   async count(table: string, position?: Position): Promise<number> {
     const { where, values } = positionWhere(position && (await this.describe(table)), position);
-    return Number((await this.#one(`counting the rows of ${table}`, `SELECT count(*) FROM ${q(table)} ${where}`, values))[0] ?? 0);
+    return Number(
+      (await this.#one(`counting the rows of ${table}`, `SELECT count(*) FROM ${q(table)} ${where}`, values))[0] ?? 0,
+    );
   }
 
   async countNull(table: string, column: string): Promise<number> {
-    return Number((await this.#one(`counting the empty ${column} of ${table}`, `SELECT count(*) FROM ${q(table)} WHERE ${q(column)} IS NULL`))[0] ?? 0);
+    return Number(
+      (
+        await this.#one(
+          `counting the empty ${column} of ${table}`,
+          `SELECT count(*) FROM ${q(table)} WHERE ${q(column)} IS NULL`,
+        )
+      )[0] ?? 0,
+    );
   }
 
   async maxLengths(table: string, columns: readonly string[]): Promise<Record<string, number>> {
     if (columns.length === 0) return {};
-    const row = await this.#one(`measuring the columns of ${table}`, `SELECT ${columns.map((c) => `COALESCE(MAX(CHAR_LENGTH(${q(c)})), 0)`).join(', ')} FROM ${q(table)}`);
+    const row = await this.#one(
+      `measuring the columns of ${table}`,
+      `SELECT ${columns.map((c) => `COALESCE(MAX(CHAR_LENGTH(${q(c)})), 0)`).join(', ')} FROM ${q(table)}`,
+    );
     return Object.fromEntries(columns.map((c, i) => [c, Number(row[i] ?? 0)]));
   }
 
   async lookup(table: string, key: string, values: readonly Value[], columns: readonly string[]): Promise<Row[]> {
     const info = await this.describe(table);
-    const convert = [key, ...columns].map((c) => fromMysql(info?.columns.find((col) => col.name === c)?.type ?? 'text'));
+    const convert = [key, ...columns].map((c) =>
+      fromMysql(info?.columns.find((col) => col.name === c)?.type ?? 'text'),
+    );
     const rows: Row[] = [];
     for (let at = 0; at < values.length; at += KEYS_PER_STATEMENT) {
       const chunk = values.slice(at, at + KEYS_PER_STATEMENT).map((v) => (typeof v === 'bigint' ? v.toString() : v));
       try {
-        const [found] = await this.#session.db.query({ sql: `SELECT ${[key, ...columns].map(q).join(', ')} FROM ${q(table)} WHERE ${q(key)} IN (?)`, values: [chunk], rowsAsArray: true });
-        for (const r of found as unknown[][]) rows.push(r.map((v, i) => (convert[i])(v ?? null)));
+        const [found] = await this.#session.db.query({
+          sql: `SELECT ${[key, ...columns].map(q).join(', ')} FROM ${q(table)} WHERE ${q(key)} IN (?)`,
+          values: [chunk],
+          rowsAsArray: true,
+        });
+        for (const r of found as unknown[][]) rows.push(r.map((v, i) => convert[i](v ?? null)));
       } catch (error) {
         throw mysqlFailure('E_SOURCE', `looking up rows of ${table} failed`, error);
       }

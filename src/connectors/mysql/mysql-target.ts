@@ -1,6 +1,17 @@
 import { createHash } from 'node:crypto';
 import type { Row } from '../../values.js';
-import type { BatchStart, BatchWriter, ForeignKey, LockHolder, ReadRequest, StateStore, TableInfo, TableSpec, Target, TargetCapabilities } from '../contract.js';
+import type {
+  BatchStart,
+  BatchWriter,
+  ForeignKey,
+  LockHolder,
+  ReadRequest,
+  StateStore,
+  TableInfo,
+  TableSpec,
+  Target,
+  TargetCapabilities,
+} from '../contract.js';
 import { SqlStateStore, UNKNOWN_HOLDER, withOwnLookups, type SqlSession } from '../shared/sql-state-store.js';
 import { describeTable, foreignKeys, listTables, nativeTypeOf, q } from './mysql-catalog.js';
 import { connect, mysqlFailure, type MysqlEndpoint, type MysqlSession } from './mysql-client.js';
@@ -19,12 +30,19 @@ const STATE_DIALECT = {
   keyText: 'VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin',
   isMissingTable: (error: unknown) => (error as { errno?: number }).errno === 1146,
   newKeyIndex: `CREATE INDEX IF NOT EXISTS _crm_migrate_crosswalk_new_key ON ${q('_crm_migrate_crosswalk')} (plan, entity, new_key(191))`,
-  upsert: (_keys: readonly string[], columns: readonly string[]) => `ON DUPLICATE KEY UPDATE ${columns.map((c) => `${c} = VALUES(${c})`).join(', ')}`,
+  upsert: (_keys: readonly string[], columns: readonly string[]) =>
+    `ON DUPLICATE KEY UPDATE ${columns.map((c) => `${c} = VALUES(${c})`).join(', ')}`,
 };
 
 export class MysqlTarget implements Target {
   readonly display: string;
-  readonly capabilities: TargetCapabilities = { transactionalDdl: false, bulkLoad: false, overlappingBatches: false, updates: true, identifierLimit: { max: 64, unit: 'characters' } };
+  readonly capabilities: TargetCapabilities = {
+    transactionalDdl: false,
+    bulkLoad: false,
+    overlappingBatches: false,
+    updates: true,
+    identifierLimit: { max: 64, unit: 'characters' },
+  };
   readonly state: StateStore;
   readonly #endpoint: MysqlEndpoint;
   readonly #session: MysqlSession;
@@ -38,7 +56,10 @@ export class MysqlTarget implements Target {
     this.display = display;
     this.#readOnly = readOnly;
     this.#store = new SqlStateStore(objectRows(session), STATE_DIALECT);
-    this.state = withOwnLookups(this.#store, async () => new SqlStateStore(objectRows((this.#lookups = await connect(endpoint))), STATE_DIALECT));
+    this.state = withOwnLookups(
+      this.#store,
+      async () => new SqlStateStore(objectRows((this.#lookups = await connect(endpoint))), STATE_DIALECT),
+    );
   }
 
   listTables(): Promise<string[]> {
@@ -68,11 +89,16 @@ export class MysqlTarget implements Target {
 
   async createTable(spec: TableSpec): Promise<void> {
     this.#writable();
-    const columns = spec.columns.map((c) => `${q(c.name)} ${nativeTypeOf(c.type, c.maxLength, spec.primaryKey.includes(c.name))}${c.nullable ? '' : ' NOT NULL'}`);
+    const columns = spec.columns.map(
+      (c) =>
+        `${q(c.name)} ${nativeTypeOf(c.type, c.maxLength, spec.primaryKey.includes(c.name))}${c.nullable ? '' : ' NOT NULL'}`,
+    );
     if (spec.primaryKey.length > 0) columns.push(`PRIMARY KEY (${spec.primaryKey.map(q).join(', ')})`);
     try {
       // Binary collation: text compares by code point, as in PostgreSQL's and SQLite's tables.
-      await this.#session.db.query(`CREATE TABLE ${q(spec.name)} (\n  ${columns.join(',\n  ')}\n) DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin`);
+      await this.#session.db.query(
+        `CREATE TABLE ${q(spec.name)} (\n  ${columns.join(',\n  ')}\n) DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin`,
+      );
     } catch (error) {
       throw mysqlFailure('E_TARGET', `creating table ${spec.name} failed`, error);
     }
@@ -89,10 +115,14 @@ export class MysqlTarget implements Target {
   async lockRun(plan: string, me: LockHolder, wait: boolean): Promise<LockHolder | undefined> {
     this.#writable();
     // GET_LOCK names are server-wide and at most 64 characters: the database and plan, digested.
-    const [[database]] = (await this.#session.db.query({ sql: 'SELECT DATABASE()', rowsAsArray: true }))[0] as [[string]];
+    const [[database]] = (await this.#session.db.query({ sql: 'SELECT DATABASE()', rowsAsArray: true }))[0] as [
+      [string],
+    ];
     const name = `crm_migrate_${createHash('sha1').update(`${database}\0${plan}`).digest('hex')}`;
     for (;;) {
-      const [[got]] = (await this.#session.db.query({ sql: 'SELECT GET_LOCK(?, ?)', rowsAsArray: true }, [name, wait ? 10 : 0]))[0] as [[number]];
+      const [[got]] = (
+        await this.#session.db.query({ sql: 'SELECT GET_LOCK(?, ?)', rowsAsArray: true }, [name, wait ? 10 : 0])
+      )[0] as [[number]];
       if (Number(got) === 1) break;
       if (!wait) return (await this.#store.lockHolder(plan)) ?? UNKNOWN_HOLDER;
     }
@@ -107,7 +137,8 @@ export class MysqlTarget implements Target {
     try {
       await db.query('START TRANSACTION');
       // Last loaded first: a table is emptied before the tables it references.
-      for (const table of [...tables].reverse()) if (await this.describe(table)) await db.query(`DELETE FROM ${q(table)}`);
+      for (const table of [...tables].reverse())
+        if (await this.describe(table)) await db.query(`DELETE FROM ${q(table)}`);
       await this.#store.resetPlan(plan);
       await db.query('COMMIT');
     } catch (error) {
@@ -122,7 +153,8 @@ export class MysqlTarget implements Target {
   }
 
   #writable(): void {
-    if (this.#readOnly) throw mysqlFailure('E_TARGET', 'writing', new Error('the target was opened for inspection only'));
+    if (this.#readOnly)
+      throw mysqlFailure('E_TARGET', 'writing', new Error('the target was opened for inspection only'));
   }
 }
 

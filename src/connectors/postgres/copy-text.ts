@@ -42,7 +42,7 @@ export class CopyTextDecoder {
         let stop = i === width - 1 ? end : text.indexOf('\t', pos);
         if (stop === -1 || stop > end) stop = end;
         const field = text.slice(pos, stop);
-        row[i] = field === '\\N' ? null : (parsers[i])(field.includes('\\') ? unescapeField(field) : field);
+        row[i] = field === '\\N' ? null : parsers[i](field.includes('\\') ? unescapeField(field) : field);
         pos = stop + 1;
       }
       onRow(row);

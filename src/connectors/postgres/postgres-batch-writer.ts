@@ -34,9 +34,10 @@ function upsertFromStage(start: BatchStart, key: readonly string[]): string {
   const columns = start.columns.map(q).join(', ');
   const keys = key.map(q).join(', ');
   const rest = start.columns.filter((c) => !key.includes(c)).map(q);
-  const onConflict = rest.length === 0
-    ? 'DO NOTHING'
-    : `DO UPDATE SET ${rest.map((c) => `${c} = EXCLUDED.${c}`).join(', ')} WHERE (${rest.map((c) => `dest.${c}`).join(', ')}) IS DISTINCT FROM (${rest.map((c) => `EXCLUDED.${c}`).join(', ')})`;
+  const onConflict =
+    rest.length === 0
+      ? 'DO NOTHING'
+      : `DO UPDATE SET ${rest.map((c) => `${c} = EXCLUDED.${c}`).join(', ')} WHERE (${rest.map((c) => `dest.${c}`).join(', ')}) IS DISTINCT FROM (${rest.map((c) => `EXCLUDED.${c}`).join(', ')})`;
   return `INSERT INTO ${qualified(start.table)} AS dest (${columns})
     SELECT DISTINCT ON (${keys}) ${columns} FROM ${STAGE} ORDER BY ${keys}, ctid DESC
     ON CONFLICT (${keys}) ${onConflict}`;
@@ -77,8 +78,12 @@ export class PostgresBatchWriter implements BatchWriter {
     const writer = new PostgresBatchWriter(client, store, start, release);
     // Upserts are staged: COPY into a temporary table, then one INSERT … ON CONFLICT at commit.
     const columns = start.columns.map((c) => quoteIdentifier(c)).join(', ');
-    const stage = start.upsertKey ? `; CREATE TEMP TABLE ${STAGE} ON COMMIT DROP AS SELECT ${columns} FROM ${qualified(start.table)} WITH NO DATA` : '';
-    client.query(`BEGIN; SET LOCAL synchronous_commit = off${stage}`).catch((error: unknown) => (writer.#failure ??= error));
+    const stage = start.upsertKey
+      ? `; CREATE TEMP TABLE ${STAGE} ON COMMIT DROP AS SELECT ${columns} FROM ${qualified(start.table)} WITH NO DATA`
+      : '';
+    client
+      .query(`BEGIN; SET LOCAL synchronous_commit = off${stage}`)
+      .catch((error: unknown) => (writer.#failure ??= error));
     return writer;
   }
 
@@ -88,7 +93,11 @@ export class PostgresBatchWriter implements BatchWriter {
   }
 
   async flush(): Promise<void> {
-    if (!this.#send()) await Promise.race([once(this.#copy as NodeJS.EventEmitter, 'drain'), finished(this.#copy as NodeJS.WritableStream)]);
+    if (!this.#send())
+      await Promise.race([
+        once(this.#copy as NodeJS.EventEmitter, 'drain'),
+        finished(this.#copy as NodeJS.WritableStream),
+      ]);
     if (this.#failure) throw this.#failed();
   }
 
@@ -116,14 +125,18 @@ export class PostgresBatchWriter implements BatchWriter {
         throw pgFailure('E_TARGET', `writing a batch to ${this.#start.table} failed`, error);
       }
       await client.query('ROLLBACK TO SAVEPOINT crm_migrate_attempt');
-      if (rejection.code === 'unique_violation' && (await this.#isPrimaryKey(violatedConstraint(error)))) return { ...rejection, code: 'key_exists' };
+      if (rejection.code === 'unique_violation' && (await this.#isPrimaryKey(violatedConstraint(error))))
+        return { ...rejection, code: 'key_exists' };
       return rejection;
     }
   }
 
   async #isPrimaryKey(constraint: string | undefined): Promise<boolean> {
     if (!constraint) return false;
-    const found = await this.#client.query(`SELECT 1 FROM pg_constraint WHERE conname = $1 AND conrelid = $2::regclass AND contype = 'p'`, [constraint, qualified(this.#start.table)]);
+    const found = await this.#client.query(
+      `SELECT 1 FROM pg_constraint WHERE conname = $1 AND conrelid = $2::regclass AND contype = 'p'`,
+      [constraint, qualified(this.#start.table)],
+    );
     return found.rows.length > 0;
   }
 

@@ -4,16 +4,36 @@ import type { ColumnInfo, ForeignKey, TableInfo } from '../contract.js';
 import { quoteIdentifier } from '../shared/identifiers.js';
 
 const BY_TYPNAME: Record<string, LogicalType> = {
-  int2: 'smallint', int4: 'integer', int8: 'bigint', numeric: 'decimal', float4: 'float', float8: 'float',
-  bool: 'boolean', date: 'date', timestamp: 'timestamp', timestamptz: 'timestamp', json: 'json', jsonb: 'json',
-  uuid: 'uuid', bytea: 'bytes',
+  int2: 'smallint',
+  int4: 'integer',
+  int8: 'bigint',
+  numeric: 'decimal',
+  float4: 'float',
+  float8: 'float',
+  bool: 'boolean',
+  date: 'date',
+  timestamp: 'timestamp',
+  timestamptz: 'timestamp',
+  json: 'json',
+  jsonb: 'json',
+  uuid: 'uuid',
+  bytea: 'bytes',
 };
 
 export function nativeTypeOf(type: LogicalType, maxLength?: number): string {
   const names: Record<LogicalType, string> = {
-    text: maxLength === undefined ? 'text' : `varchar(${maxLength})`, smallint: 'smallint', integer: 'integer',
-    bigint: 'bigint', decimal: 'numeric', float: 'double precision', boolean: 'boolean', date: 'date',
-    timestamp: 'timestamptz', json: 'jsonb', uuid: 'uuid', bytes: 'bytea',
+    text: maxLength === undefined ? 'text' : `varchar(${maxLength})`,
+    smallint: 'smallint',
+    integer: 'integer',
+    bigint: 'bigint',
+    decimal: 'numeric',
+    float: 'double precision',
+    boolean: 'boolean',
+    date: 'date',
+    timestamp: 'timestamptz',
+    json: 'jsonb',
+    uuid: 'uuid',
+    bytes: 'bytea',
   };
   return names[type];
 }
@@ -30,7 +50,19 @@ export async function listTables(client: pg.Client): Promise<string[]> {
 }
 
 export async function describeTable(client: pg.Client, table: string): Promise<TableInfo | undefined> {
-  const result = await client.query<{ name: string; native: string; typname: string; notnull: boolean; hasdef: boolean; maxlen: number | null; prec: number | null; scale: number | null; pkpos: number | null; labels: string[] | null; uniq: boolean }>(
+  const result = await client.query<{
+    name: string;
+    native: string;
+    typname: string;
+    notnull: boolean;
+    hasdef: boolean;
+    maxlen: number | null;
+    prec: number | null;
+    scale: number | null;
+    pkpos: number | null;
+    labels: string[] | null;
+    uniq: boolean;
+  }>(
     `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS native, t.typname, a.attnotnull AS notnull,
             a.atthasdef AS hasdef,
             CASE WHEN t.typname IN ('varchar', 'bpchar') AND a.atttypmod > 4 THEN a.atttypmod - 4 END AS maxlen,
@@ -61,7 +93,10 @@ export async function describeTable(client: pg.Client, table: string): Promise<T
     ...(r.typname === 'float4' ? { singlePrecision: true } : {}),
     ...(r.uniq ? { unique: true } : {}),
   }));
-  const primaryKey = result.rows.filter((r) => r.pkpos !== null).sort((a, b) => (a.pkpos ?? 0) - (b.pkpos ?? 0)).map((r) => r.name);
+  const primaryKey = result.rows
+    .filter((r) => r.pkpos !== null)
+    .sort((a, b) => (a.pkpos ?? 0) - (b.pkpos ?? 0))
+    .map((r) => r.name);
   return { name: table, columns, primaryKey };
 }
 

@@ -14,7 +14,9 @@ import { connect, pgFailure, type PgEndpoint } from './postgres-client.js';
  * column's collation — a merge with another connector's stream must see the same order.
  */
 function orderColumns(info: TableInfo | undefined, key: readonly string[]): string[] {
-  return key.map((k) => (info?.columns.find((c) => c.name === k)?.type === 'text' ? `${quoteIdentifier(k)} COLLATE "C"` : quoteIdentifier(k)));
+  return key.map((k) =>
+    info?.columns.find((c) => c.name === k)?.type === 'text' ? `${quoteIdentifier(k)} COLLATE "C"` : quoteIdentifier(k),
+  );
 }
 
 /** `WHERE (…) > (…)` for a position, with the values as escaped literals (COPY takes no bind parameters). */
@@ -29,7 +31,12 @@ export function positionWhere(client: pg.Client, info: TableInfo | undefined, po
  * connection: the database's fastest way out, one consistent snapshot, and nothing can be changed through
  * it. The socket is only read as fast as the consumer takes batches (stream backpressure).
  */
-export async function* copyOut(url: PgEndpoint, info: TableInfo | undefined, request: ReadRequest, failureCode: 'E_SOURCE' | 'E_TARGET'): AsyncIterable<Row[]> {
+export async function* copyOut(
+  url: PgEndpoint,
+  info: TableInfo | undefined,
+  request: ReadRequest,
+  failureCode: 'E_SOURCE' | 'E_TARGET',
+): AsyncIterable<Row[]> {
   const parsers = request.columns.map((c) => fieldParser(info?.columns.find((col) => col.name === c)?.type ?? 'text'));
   const client = await connect(url);
   const where = request.after ? positionWhere(client, info, { key: request.key, after: request.after }) : '';

@@ -24,11 +24,13 @@ export function pgRejection(error: unknown): Rejection | undefined {
   if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return undefined;
   let ours = CODES[code];
   if (!ours && code === '22P02' && /\benum\b/.test(e.message ?? '')) ours = 'not_in_enum';
-  if (!ours && (code.startsWith('22') || code.startsWith('23') || code.startsWith('P0') || code === '27000')) ours = 'rejected_by_target';
+  if (!ours && (code.startsWith('22') || code.startsWith('23') || code.startsWith('P0') || code === '27000'))
+    ours = 'rejected_by_target';
   if (!ours) return undefined;
   const keyColumns = code === '23505' ? /^Key \(([\w", ]+)\)=/.exec(e.detail ?? '')?.[1]?.replace(/"/g, '') : undefined;
   return { code: ours, databaseCode: code, field: e.column ?? keyColumns ?? e.constraint ?? '' };
 }
 
 /** The constraint a unique violation names, for telling the primary key (`key_exists`) from another unique index. */
-export const violatedConstraint = (error: unknown): string | undefined => (error as Partial<pg.DatabaseError>).constraint;
+export const violatedConstraint = (error: unknown): string | undefined =>
+  (error as Partial<pg.DatabaseError>).constraint;

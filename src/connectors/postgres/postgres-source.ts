@@ -29,18 +29,26 @@ export class PostgresSource implements Source {
 
   async count(table: string, position?: Position): Promise<number> {
     const where = positionWhere(this.#client, position && (await this.describe(table)), position);
-    const row = await this.#one(`counting the rows of ${table}`, `SELECT count(*) AS n FROM ${qualified(table)} ${where}`);
+    const row = await this.#one(
+      `counting the rows of ${table}`,
+      `SELECT count(*) AS n FROM ${qualified(table)} ${where}`,
+    );
     return Number(row.n ?? 0);
   }
 
   async countNull(table: string, column: string): Promise<number> {
-    const row = await this.#one(`counting the empty ${column} of ${table}`, `SELECT count(*) AS n FROM ${qualified(table)} WHERE ${quoteIdentifier(column)} IS NULL`);
+    const row = await this.#one(
+      `counting the empty ${column} of ${table}`,
+      `SELECT count(*) AS n FROM ${qualified(table)} WHERE ${quoteIdentifier(column)} IS NULL`,
+    );
     return Number(row.n ?? 0);
   }
 
   async maxLengths(table: string, columns: readonly string[]): Promise<Record<string, number>> {
     if (columns.length === 0) return {};
-    const select = columns.map((c, i) => `COALESCE(max(char_length(${quoteIdentifier(c)}::text)), 0) AS m${i}`).join(', ');
+    const select = columns
+      .map((c, i) => `COALESCE(max(char_length(${quoteIdentifier(c)}::text)), 0) AS m${i}`)
+      .join(', ');
     const row = await this.#one(`measuring the columns of ${table}`, `SELECT ${select} FROM ${qualified(table)}`);
     return Object.fromEntries(columns.map((c, i) => [c, Number(row[`m${i}`] ?? 0)]));
   }
@@ -56,7 +64,9 @@ export class PostgresSource implements Source {
 
   async lookup(table: string, key: string, values: readonly Value[], columns: readonly string[]): Promise<Row[]> {
     const info = await this.describe(table);
-    const parsers = [key, ...columns].map((c) => fieldParser(info?.columns.find((col) => col.name === c)?.type ?? 'text'));
+    const parsers = [key, ...columns].map((c) =>
+      fieldParser(info?.columns.find((col) => col.name === c)?.type ?? 'text'),
+    );
     const rows: Row[] = [];
     for (let at = 0; at < values.length; at += KEYS_PER_STATEMENT) {
       const chunk = values.slice(at, at + KEYS_PER_STATEMENT).map((v) => (typeof v === 'bigint' ? v.toString() : v));
@@ -64,7 +74,8 @@ export class PostgresSource implements Source {
       const sql = `SELECT ${[key, ...columns].map((c) => `${quoteIdentifier(c)}::text`).join(', ')} FROM ${qualified(table)} WHERE ${quoteIdentifier(key)} IN (${chunk.map((_v, i) => `$${i + 1}`).join(', ')})`;
       try {
         const result = await this.#client.query({ text: sql, values: chunk, rowMode: 'array' });
-        for (const r of result.rows as (string | null)[][]) rows.push(r.map((v, i) => (v === null ? null : (parsers[i])(v))));
+        for (const r of result.rows as (string | null)[][])
+          rows.push(r.map((v, i) => (v === null ? null : parsers[i](v))));
       } catch (error) {
         throw pgFailure('E_SOURCE', `looking up rows of ${table} failed`, error);
       }

@@ -1,8 +1,25 @@
 import type pg from 'pg';
 import type { Row } from '../../values.js';
-import type { BatchStart, BatchWriter, ForeignKey, LockHolder, ReadRequest, StateStore, TableInfo, TableSpec, Target, TargetCapabilities } from '../contract.js';
+import type {
+  BatchStart,
+  BatchWriter,
+  ForeignKey,
+  LockHolder,
+  ReadRequest,
+  StateStore,
+  TableInfo,
+  TableSpec,
+  Target,
+  TargetCapabilities,
+} from '../contract.js';
 import { quoteIdentifier } from '../shared/identifiers.js';
-import { onConflict, SqlStateStore, UNKNOWN_HOLDER, withOwnLookups, type SqlSession } from '../shared/sql-state-store.js';
+import {
+  onConflict,
+  SqlStateStore,
+  UNKNOWN_HOLDER,
+  withOwnLookups,
+  type SqlSession,
+} from '../shared/sql-state-store.js';
 import { PostgresBatchWriter } from './postgres-batch-writer.js';
 import { describeTable, foreignKeys, listTables, nativeTypeOf, qualified } from './postgres-catalog.js';
 import { connect, pgFailure, type PgEndpoint } from './postgres-client.js';
@@ -19,17 +36,25 @@ const STATE_DIALECT = {
   keyText: 'TEXT COLLATE "C"',
   newKeyText: 'TEXT COLLATE "C"',
   // Only the lines whose target key differs from their source key (new_id, composite keys): see newKeyIndexSkipsCopies.
-  newKeyIndex: 'CREATE INDEX IF NOT EXISTS crosswalk_new_key_moved ON _crm_migrate.crosswalk (plan, entity, new_key) WHERE new_key <> source_key',
+  newKeyIndex:
+    'CREATE INDEX IF NOT EXISTS crosswalk_new_key_moved ON _crm_migrate.crosswalk (plan, entity, new_key) WHERE new_key <> source_key',
   newKeyIndexSkipsCopies: true,
   isMissingTable: (error: unknown) => (error as { code?: string }).code === '42P01',
   upsert: onConflict,
   analyze: ['ANALYZE _crm_migrate.crosswalk'],
-  textArrays: (columns: number) => `unnest(${Array.from({ length: columns }, (_c, i) => `$${i + 1}::text[]`).join(', ')})`,
+  textArrays: (columns: number) =>
+    `unnest(${Array.from({ length: columns }, (_c, i) => `$${i + 1}::text[]`).join(', ')})`,
 };
 
 export class PostgresTarget implements Target {
   readonly display: string;
-  readonly capabilities: TargetCapabilities = { transactionalDdl: true, bulkLoad: true, overlappingBatches: true, updates: true, identifierLimit: { max: 63, unit: 'bytes' } };
+  readonly capabilities: TargetCapabilities = {
+    transactionalDdl: true,
+    bulkLoad: true,
+    overlappingBatches: true,
+    updates: true,
+    identifierLimit: { max: 63, unit: 'bytes' },
+  };
   readonly state: StateStore;
   readonly #url: PgEndpoint;
   readonly #client: pg.Client;
@@ -45,7 +70,9 @@ export class PostgresTarget implements Target {
     this.display = display;
     this.#readOnly = readOnly;
     this.#store = stateStore(client);
-    this.state = readOnly ? inspectOnlyState(this.#store, client) : withOwnLookups(this.#store, async () => stateStore((this.#lookupClient = await connect(url))));
+    this.state = readOnly
+      ? inspectOnlyState(this.#store, client)
+      : withOwnLookups(this.#store, async () => stateStore((this.#lookupClient = await connect(url))));
   }
 
   listTables(): Promise<string[]> {
@@ -69,9 +96,14 @@ export class PostgresTarget implements Target {
   }
 
   async createTable(spec: TableSpec): Promise<void> {
-    const columns = spec.columns.map((c) => `${quoteIdentifier(c.name)} ${nativeTypeOf(c.type, c.maxLength)}${c.nullable ? '' : ' NOT NULL'}`);
-    if (spec.primaryKey.length > 0) columns.push(`PRIMARY KEY (${spec.primaryKey.map((k) => quoteIdentifier(k)).join(', ')})`);
-    await this.#transaction(`creating table ${spec.name}`, () => this.#client.query(`CREATE TABLE ${qualified(spec.name)} (\n  ${columns.join(',\n  ')}\n)`));
+    const columns = spec.columns.map(
+      (c) => `${quoteIdentifier(c.name)} ${nativeTypeOf(c.type, c.maxLength)}${c.nullable ? '' : ' NOT NULL'}`,
+    );
+    if (spec.primaryKey.length > 0)
+      columns.push(`PRIMARY KEY (${spec.primaryKey.map((k) => quoteIdentifier(k)).join(', ')})`);
+    await this.#transaction(`creating table ${spec.name}`, () =>
+      this.#client.query(`CREATE TABLE ${qualified(spec.name)} (\n  ${columns.join(',\n  ')}\n)`),
+    );
   }
 
   async beginBatch(start: BatchStart): Promise<BatchWriter> {
@@ -81,7 +113,11 @@ export class PostgresTarget implements Target {
       if (this.#batchConnections.length >= 2) throw new Error('at most two batches can be open at once');
       // The first batch connection is the target's own; a second one opens when batches overlap.
       const client = this.#batchConnections.length === 0 ? this.#client : await connect(this.#url);
-      connection = { client, store: this.#batchConnections.length === 0 ? this.#store : stateStore(client), busy: false };
+      connection = {
+        client,
+        store: this.#batchConnections.length === 0 ? this.#store : stateStore(client),
+        busy: false,
+      };
       this.#batchConnections.push(connection);
     }
     const used = connection;
@@ -93,7 +129,10 @@ export class PostgresTarget implements Target {
     // A session-level advisory lock: it lasts as long as this connection, and dies with it.
     const key = `crm-migrate:${plan}`;
     if (wait) await this.#client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [key]);
-    else if ((await this.#client.query('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [key])).rows[0]?.ok !== true) {
+    else if (
+      (await this.#client.query('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [key])).rows[0]?.ok !==
+      true
+    ) {
       return (await this.#store.lockHolder(plan)) ?? UNKNOWN_HOLDER;
     }
     await this.#store.holdLock(plan, me);
@@ -139,7 +178,8 @@ function stateStore(client: pg.Client): SqlStateStore {
 
 /** Reading state from a target being inspected: missing state tables read as "no runs yet". */
 function inspectOnlyState(store: SqlStateStore, client: pg.Client): StateStore {
-  const exists = async () => (await client.query(`SELECT to_regclass('_crm_migrate.runs') IS NOT NULL AS ok`)).rows[0]?.ok === true;
+  const exists = async () =>
+    (await client.query(`SELECT to_regclass('_crm_migrate.runs') IS NOT NULL AS ok`)).rows[0]?.ok === true;
   return {
     latestRun: async (plan, status) => ((await exists()) ? store.latestRun(plan, status) : undefined),
     startRun: (run) => store.startRun(run),

@@ -40,7 +40,9 @@ export class FileSource implements Source {
   /** `mayBeMissing`: a folder not created yet reads as empty (a target being inspected). */
   constructor(dir: string, format: FileFormat, display: string, options: { mayBeMissing?: boolean } = {}) {
     if (!options.mayBeMissing && (!existsSync(dir) || !statSync(dir).isDirectory())) {
-      throw new CrmMigrateError('E_CONNECT', `${display}: no such folder`, { hint: `the URL names a folder of .${format.extension} files, one per table, read from the plan's folder` });
+      throw new CrmMigrateError('E_CONNECT', `${display}: no such folder`, {
+        hint: `the URL names a folder of .${format.extension} files, one per table, read from the plan's folder`,
+      });
     }
     this.#dir = dir;
     this.#format = format;
@@ -50,13 +52,24 @@ export class FileSource implements Source {
   listTables(): Promise<string[]> {
     const suffix = `.${this.#format.extension}`;
     if (!existsSync(this.#dir)) return Promise.resolve([]);
-    return Promise.resolve(readdirSync(this.#dir).filter((f) => f.endsWith(suffix)).map((f) => f.slice(0, -suffix.length)).sort());
+    return Promise.resolve(
+      readdirSync(this.#dir)
+        .filter((f) => f.endsWith(suffix))
+        .map((f) => f.slice(0, -suffix.length))
+        .sort(),
+    );
   }
 
   async describe(table: string): Promise<TableInfo | undefined> {
     const file = this.#file(table);
     if (!existsSync(file)) return undefined;
-    const columns: ColumnInfo[] = (await this.#format.columns(file)).map((c) => ({ name: c.name, type: c.type, nativeType: `${this.#format.extension} ${c.type}`, nullable: true, hasDefault: false }));
+    const columns: ColumnInfo[] = (await this.#format.columns(file)).map((c) => ({
+      name: c.name,
+      type: c.type,
+      nativeType: `${this.#format.extension} ${c.type}`,
+      nullable: true,
+      hasDefault: false,
+    }));
     return { name: table, columns, primaryKey: [] };
   }
 
@@ -65,7 +78,15 @@ export class FileSource implements Source {
     const { rows, index } = await this.#rows(table);
     const key = (position?.key ?? []).map(index);
     for await (const row of rows) {
-      if (!position || position.after.length === 0 || compareKeys(key.slice(0, position.after.length).map((i) => row[i] ?? null), position.after) > 0) n += 1;
+      if (
+        !position ||
+        position.after.length === 0 ||
+        compareKeys(
+          key.slice(0, position.after.length).map((i) => row[i] ?? null),
+          position.after,
+        ) > 0
+      )
+        n += 1;
     }
     return n;
   }
@@ -82,7 +103,8 @@ export class FileSource implements Source {
     const { rows, index } = await this.#rows(table);
     const at = columns.map(index);
     const longest = columns.map(() => 0);
-    for await (const row of rows) at.forEach((i, k) => (longest[k] = Math.max(longest[k] ?? 0, [...String(row[i] ?? '')].length)));
+    for await (const row of rows)
+      at.forEach((i, k) => (longest[k] = Math.max(longest[k] ?? 0, [...String(row[i] ?? '')].length)));
     return Object.fromEntries(columns.map((c, k) => [c, longest[k] ?? 0]));
   }
 
@@ -97,7 +119,8 @@ export class FileSource implements Source {
     if (index) return values.flatMap((v) => index.get(String(v)) ?? []);
     const wanted = new Set(values.map((v) => String(v)));
     const found: Row[] = [];
-    for await (const row of await this.#keyed(table, key, columns)) if (wanted.has(String(row[0] ?? ''))) found.push(row);
+    for await (const row of await this.#keyed(table, key, columns))
+      if (wanted.has(String(row[0] ?? ''))) found.push(row);
     return found;
   }
 
@@ -136,7 +159,10 @@ export class FileSource implements Source {
       for await (const row of rows) yield picked.map((i) => row[i] ?? null);
     }
     const keyIndexes = request.key.map((k) => request.columns.indexOf(k));
-    yield* batched(sortedRows(projected(), keyIndexes, request.after, `${request.table}.${this.#format.extension}`), request.batchSize);
+    yield* batched(
+      sortedRows(projected(), keyIndexes, request.after, `${request.table}.${this.#format.extension}`),
+      request.batchSize,
+    );
   }
 
   close(): Promise<void> {
@@ -144,7 +170,11 @@ export class FileSource implements Source {
   }
 
   #file(table: string): string {
-    if (table.includes('/') || table.includes('\\') || table.startsWith('.')) throw new CrmMigrateError('E_PLAN', `"${table}" is not a table name here: name a file of the folder, without its extension`);
+    if (table.includes('/') || table.includes('\\') || table.startsWith('.'))
+      throw new CrmMigrateError(
+        'E_PLAN',
+        `"${table}" is not a table name here: name a file of the folder, without its extension`,
+      );
     return path.join(this.#dir, `${table}.${this.#format.extension}`);
   }
 

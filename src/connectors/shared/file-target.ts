@@ -1,9 +1,33 @@
-import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, statSync, truncateSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  statSync,
+  truncateSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { CrmMigrateError } from '../../errors.js';
 import type { Row, Value } from '../../values.js';
-import type { BatchStart, BatchWriter, Checkpoint, ForeignKey, LockHolder, QuarantinedRow, BatchState, ReadRequest, StateStore, TableInfo, TableSpec, Target, TargetCapabilities } from '../contract.js';
+import type {
+  BatchStart,
+  BatchWriter,
+  Checkpoint,
+  ForeignKey,
+  LockHolder,
+  QuarantinedRow,
+  BatchState,
+  ReadRequest,
+  StateStore,
+  TableInfo,
+  TableSpec,
+  Target,
+  TargetCapabilities,
+} from '../contract.js';
 import { inWriteTransaction, openDatabase, SQLITE_STATE_DIALECT, sqliteSession } from '../sqlite/sqlite-database.js';
 import { FileSource, type FileFormat } from './file-source.js';
 import { lockFileFor, takeLockFile } from './lock-file.js';
@@ -26,7 +50,12 @@ const STATE_FILE = '.crm-migrate-state.db';
  */
 export class FileTarget implements Target {
   readonly display: string;
-  readonly capabilities: TargetCapabilities = { transactionalDdl: false, bulkLoad: true, overlappingBatches: false, updates: false };
+  readonly capabilities: TargetCapabilities = {
+    transactionalDdl: false,
+    bulkLoad: true,
+    overlappingBatches: false,
+    updates: false,
+  };
   readonly state: StateStore;
   readonly #dir: string;
   #releaseLock: (() => void) | undefined;
@@ -41,7 +70,10 @@ export class FileTarget implements Target {
     this.#writing = writing;
     this.display = display;
     if (!readOnly) mkdirSync(dir, { recursive: true });
-    this.#db = readOnly && !existsSync(path.join(dir, STATE_FILE)) ? undefined : openDatabase(path.join(dir, STATE_FILE), readOnly ? 'read' : 'write');
+    this.#db =
+      readOnly && !existsSync(path.join(dir, STATE_FILE))
+        ? undefined
+        : openDatabase(path.join(dir, STATE_FILE), readOnly ? 'read' : 'write');
     this.#store = this.#db ? new SqlStateStore(sqliteSession(this.#db), SQLITE_STATE_DIALECT) : undefined;
     this.state = this.#store ?? INSPECT_ONLY_STATE;
     if (this.#db && !readOnly) this.#cutUncommitted();
@@ -77,7 +109,10 @@ export class FileTarget implements Target {
     const fd = openSync(file, 'wx');
     writeSync(fd, this.#writing.header(spec.columns.map((c) => c.name)));
     fsyncSync(fd);
-    db.prepare('INSERT OR REPLACE INTO _crm_migrate_files (name, length) VALUES (?, ?)').run(spec.name, fstatSync(fd).size);
+    db.prepare('INSERT OR REPLACE INTO _crm_migrate_files (name, length) VALUES (?, ?)').run(
+      spec.name,
+      fstatSync(fd).size,
+    );
     closeSync(fd);
     return Promise.resolve();
   }
@@ -85,7 +120,12 @@ export class FileTarget implements Target {
   beginBatch(start: BatchStart): Promise<BatchWriter> {
     const { db, store } = this.#writable();
     // A rejected promise, not a throw: callers await beginBatch like any other target's.
-    if (start.upsertKey) return Promise.reject(new CrmMigrateError('E_PLAN', `${start.table}: a file target cannot update rows`, { hint: 'load incremental entities into a database; a file is an archive of full loads' }));
+    if (start.upsertKey)
+      return Promise.reject(
+        new CrmMigrateError('E_PLAN', `${start.table}: a file target cannot update rows`, {
+          hint: 'load incremental entities into a database; a file is an archive of full loads',
+        }),
+      );
     const file = this.#file(start.table);
     const fd = openSync(file, 'a');
     const from = fstatSync(fd).size;
@@ -115,7 +155,11 @@ export class FileTarget implements Target {
         return Promise.resolve(undefined);
       },
       remove() {
-        return Promise.reject(new CrmMigrateError('E_PLAN', `${start.table}: a file target cannot delete rows`, { hint: 'use deletes: ignore, or a database target' }));
+        return Promise.reject(
+          new CrmMigrateError('E_PLAN', `${start.table}: a file target cannot delete rows`, {
+            hint: 'use deletes: ignore, or a database target',
+          }),
+        );
       },
       async commit(quarantine: readonly QuarantinedRow[], checkpoint: Checkpoint, state?: BatchState) {
         try {
@@ -130,7 +174,11 @@ export class FileTarget implements Target {
         } catch (error) {
           if (db.inTransaction) db.exec('ROLLBACK');
           cut();
-          throw new CrmMigrateError('E_TARGET', `writing a batch to ${path.basename(file)} failed: ${(error as Error).message}`, { cause: error });
+          throw new CrmMigrateError(
+            'E_TARGET',
+            `writing a batch to ${path.basename(file)} failed: ${(error as Error).message}`,
+            { cause: error },
+          );
         }
       },
       abort() {
@@ -154,7 +202,9 @@ export class FileTarget implements Target {
       for (const table of tables) {
         const file = this.#file(table);
         if (!existsSync(file)) continue;
-        const header = Buffer.byteLength(this.#writing.header((await this.describe(table))?.columns.map((c) => c.name) ?? []));
+        const header = Buffer.byteLength(
+          this.#writing.header((await this.describe(table))?.columns.map((c) => c.name) ?? []),
+        );
         truncateSync(file, header);
         db.prepare('INSERT OR REPLACE INTO _crm_migrate_files (name, length) VALUES (?, ?)').run(table, header);
       }
@@ -173,7 +223,10 @@ export class FileTarget implements Target {
     const db = this.#db as Database.Database;
     const known = db.prepare("SELECT name FROM sqlite_schema WHERE name = '_crm_migrate_files'").get();
     if (!known) return;
-    for (const { name, length } of db.prepare('SELECT name, length FROM _crm_migrate_files').all() as { name: string; length: number }[]) {
+    for (const { name, length } of db.prepare('SELECT name, length FROM _crm_migrate_files').all() as {
+      name: string;
+      length: number;
+    }[]) {
       const file = this.#file(name);
       if (existsSync(file) && statSync(file).size > Number(length)) truncateSync(file, Number(length));
     }
@@ -184,7 +237,8 @@ export class FileTarget implements Target {
   }
 
   #file(table: string): string {
-    if (table.includes('/') || table.includes('\\') || table.startsWith('.')) throw new CrmMigrateError('E_PLAN', `"${table}" is not a file name for the target folder`);
+    if (table.includes('/') || table.includes('\\') || table.startsWith('.'))
+      throw new CrmMigrateError('E_PLAN', `"${table}" is not a file name for the target folder`);
     return path.join(this.#dir, `${table}.${this.#format.extension}`);
   }
 
@@ -193,4 +247,3 @@ export class FileTarget implements Target {
     return { db: this.#db, store: this.#store };
   }
 }
-

@@ -10,9 +10,17 @@ export function afterCondition(orderColumns: readonly string[], values: readonly
 }
 
 /** `(a, b) IN ((p1, p2), (p3, p4))` for `rows` keys; `param(i)` spells the i-th placeholder (1-based). */
-export function keyInList(keyColumns: readonly string[], rows: number, param: (index: number) => string, firstParam = 1): string {
+export function keyInList(
+  keyColumns: readonly string[],
+  rows: number,
+  param: (index: number) => string,
+  firstParam = 1,
+): string {
   const width = keyColumns.length;
-  const tuples = Array.from({ length: rows }, (_, r) => `(${keyColumns.map((_c, k) => param(firstParam + r * width + k)).join(', ')})`);
+  const tuples = Array.from(
+    { length: rows },
+    (_, r) => `(${keyColumns.map((_c, k) => param(firstParam + r * width + k)).join(', ')})`,
+  );
   return `(${keyColumns.join(', ')}) IN (${tuples.join(', ')})`;
 }
 

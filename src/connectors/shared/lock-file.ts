@@ -30,7 +30,11 @@ function holderIn(file: string): LockHolder | undefined {
  * Known gap: two runs taking over the same stale file at the same instant can both succeed (each removes it,
  * then creates its own); a takeover by link(2) of a file already written would close it.
  */
-export async function takeLockFile(file: string, me: LockHolder, wait: boolean): Promise<{ release: () => void } | { holder: LockHolder }> {
+export async function takeLockFile(
+  file: string,
+  me: LockHolder,
+  wait: boolean,
+): Promise<{ release: () => void } | { holder: LockHolder }> {
   for (;;) {
     try {
       const fd = openSync(file, 'wx');
@@ -51,4 +55,5 @@ export async function takeLockFile(file: string, me: LockHolder, wait: boolean):
 }
 
 /** The lock file of a plan beside a database file: one per plan, its name digested (a plan name may hold any character). */
-export const lockFileFor = (database: string, plan: string): string => `${database}.${createHash('sha1').update(plan).digest('hex').slice(0, 16)}.lock`;
+export const lockFileFor = (database: string, plan: string): string =>
+  `${database}.${createHash('sha1').update(plan).digest('hex').slice(0, 16)}.lock`;

@@ -17,7 +17,10 @@ type Keyed = { key: Value[]; row: Row };
 class RunReader {
   readonly #lines: AsyncIterator<string>;
   head: Keyed | undefined;
-  constructor(file: string, private readonly keyIndexes: readonly number[]) {
+  constructor(
+    file: string,
+    private readonly keyIndexes: readonly number[],
+  ) {
     this.#lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity })[Symbol.asyncIterator]();
   }
   async next(): Promise<void> {
@@ -37,7 +40,9 @@ class RunReader {
 async function writeRun(file: string, rows: readonly Keyed[]): Promise<void> {
   const out = createWriteStream(file);
   // Big integers go to disk as their digits (JSON has no bigint); compared by value, they read the same.
-  for (const r of rows) if (!out.write(`${JSON.stringify(r.row, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}\n`)) await once(out, 'drain');
+  for (const r of rows)
+    if (!out.write(`${JSON.stringify(r.row, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}\n`))
+      await once(out, 'drain');
   out.end();
   await finished(out);
 }
@@ -48,9 +53,15 @@ async function writeRun(file: string, rows: readonly Keyed[]): Promise<void> {
  * and spilled to a temporary folder, then merged, so memory holds one run and one row per run, whatever the
  * file's size. Rows with the same key twice are refused: a key must identify its row.
  */
-export async function* sortedRows(rows: AsyncIterable<Row>, keyIndexes: readonly number[], after: readonly Value[] | undefined, what: string): AsyncIterable<Row> {
+export async function* sortedRows(
+  rows: AsyncIterable<Row>,
+  keyIndexes: readonly number[],
+  after: readonly Value[] | undefined,
+  what: string,
+): AsyncIterable<Row> {
   const byKey = (a: Keyed, b: Keyed) => compareKeys(a.key, b.key);
-  const isAfter = (key: readonly Value[]) => !after || after.length === 0 || compareKeys(key.slice(0, after.length), after) > 0;
+  const isAfter = (key: readonly Value[]) =>
+    !after || after.length === 0 || compareKeys(key.slice(0, after.length), after) > 0;
   let dir: string | undefined;
   const runs: string[] = [];
   let buffer: Keyed[] = [];
@@ -71,7 +82,11 @@ export async function* sortedRows(rows: AsyncIterable<Row>, keyIndexes: readonly
     let previous: Value[] | undefined;
     const emit = (next: Keyed): Row => {
       if (previous && compareKeys(previous, next.key) === 0) {
-        throw new CrmMigrateError('E_SOURCE', `${what}: the key is not unique (key ${JSON.stringify(next.key)} comes twice)`, { hint: 'choose a key column (or several) that identifies each row' });
+        throw new CrmMigrateError(
+          'E_SOURCE',
+          `${what}: the key is not unique (key ${JSON.stringify(next.key)} comes twice)`,
+          { hint: 'choose a key column (or several) that identifies each row' },
+        );
       }
       previous = next.key;
       return next.row;

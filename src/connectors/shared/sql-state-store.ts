@@ -1,13 +1,39 @@
 import { createHash } from 'node:crypto';
 import { CrmMigrateError } from '../../errors.js';
-import type { AuditEntry, BatchState, Checkpoint, CrosswalkEntry, LockHolder, MergeEntry, PairDecision, QuarantinedRow, RecordPair, ReviewPair, RunRecord, RunStatus, StateStore } from '../contract.js';
+import type {
+  AuditEntry,
+  BatchState,
+  Checkpoint,
+  CrosswalkEntry,
+  LockHolder,
+  MergeEntry,
+  PairDecision,
+  QuarantinedRow,
+  RecordPair,
+  ReviewPair,
+  RunRecord,
+  RunStatus,
+  StateStore,
+} from '../contract.js';
 
 /** The smallest SQL surface the state tables need; each SQL connector adapts its driver to it. */
 export interface SqlSession {
   query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]>;
 }
 
-export type StateTable = 'runs' | 'checkpoints' | 'quarantine' | 'audit' | 'crosswalk' | 'placeholders' | 'retried' | 'merges' | 'review' | 'decisions' | 'locks' | 'meta';
+export type StateTable =
+  | 'runs'
+  | 'checkpoints'
+  | 'quarantine'
+  | 'audit'
+  | 'crosswalk'
+  | 'placeholders'
+  | 'retried'
+  | 'merges'
+  | 'review'
+  | 'decisions'
+  | 'locks'
+  | 'meta';
 
 /**
  * The version of the state tables this code writes. A target's `meta` table records the version its state is
@@ -21,7 +47,11 @@ export const STATE_VERSION = 1;
  * first versioned shape; state written before versions were recorded is at 1 once the tables above exist
  * (every change until then added a table or an index, created if missing).
  */
-const MIGRATIONS: readonly { readonly version: number; readonly what: string; run(session: SqlSession, d: StateDialect): Promise<void> }[] = [];
+const MIGRATIONS: readonly {
+  readonly version: number;
+  readonly what: string;
+  run(session: SqlSession, d: StateDialect): Promise<void>;
+}[] = [];
 
 /** How a SQL database spells the state tables: names, placeholders and a few types. */
 export interface StateDialect {
@@ -59,7 +89,8 @@ export interface StateDialect {
 }
 
 /** PostgreSQL's and SQLite's upsert clause. */
-export const onConflict = (keys: readonly string[], columns: readonly string[]): string => `ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ${columns.map((c) => `${c} = excluded.${c}`).join(', ')}`;
+export const onConflict = (keys: readonly string[], columns: readonly string[]): string =>
+  `ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ${columns.map((c) => `${c} = excluded.${c}`).join(', ')}`;
 
 const QUARANTINE_CHUNK = 500;
 /** Rows a statement of text arrays takes (see StateDialect.textArrays). */
@@ -116,37 +147,59 @@ export class SqlStateStore implements StateStore {
       plan ${k} PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, started_at TEXT NOT NULL)`);
     await this.#session.query(`CREATE TABLE IF NOT EXISTS ${d.table('decisions')} (
       plan ${k} NOT NULL, ${pair}, same INTEGER NOT NULL, decided_at TEXT NOT NULL, PRIMARY KEY (plan, pair_id))`);
-    await this.#session.query(`CREATE TABLE IF NOT EXISTS ${d.table('meta')} (name ${k} PRIMARY KEY, value TEXT NOT NULL)`);
+    await this.#session.query(
+      `CREATE TABLE IF NOT EXISTS ${d.table('meta')} (name ${k} PRIMARY KEY, value TEXT NOT NULL)`,
+    );
     await this.#upgrade();
   }
 
   /** The state's version, recorded, and brought up to this code's by the migrations in order. */
   async #upgrade(): Promise<void> {
     const d = this.#d;
-    const [row] = await this.#session.query(`SELECT value FROM ${d.table('meta')} WHERE name = ${d.param(1)}`, ['state_version']);
+    const [row] = await this.#session.query(`SELECT value FROM ${d.table('meta')} WHERE name = ${d.param(1)}`, [
+      'state_version',
+    ]);
     const stored = row ? Number(row.value) : undefined;
     if (stored !== undefined && stored > STATE_VERSION) {
-      throw new CrmMigrateError('E_STATE', `the target's state was written by a newer crm-migrate (state version ${stored}; this one knows versions up to ${STATE_VERSION})`, {
-        hint: 'run the crm-migrate version that wrote it, or a newer one',
-      });
+      throw new CrmMigrateError(
+        'E_STATE',
+        `the target's state was written by a newer crm-migrate (state version ${stored}; this one knows versions up to ${STATE_VERSION})`,
+        {
+          hint: 'run the crm-migrate version that wrote it, or a newer one',
+        },
+      );
     }
-    for (const migration of MIGRATIONS) if (stored !== undefined && migration.version > stored) await migration.run(this.#session, d);
-    if (stored !== STATE_VERSION) await this.#insertRows('meta', ['name', 'value'], [['state_version', String(STATE_VERSION)]], { keys: ['name'], update: ['value'] });
+    for (const migration of MIGRATIONS)
+      if (stored !== undefined && migration.version > stored) await migration.run(this.#session, d);
+    if (stored !== STATE_VERSION)
+      await this.#insertRows('meta', ['name', 'value'], [['state_version', String(STATE_VERSION)]], {
+        keys: ['name'],
+        update: ['value'],
+      });
   }
 
   /** Records who took the plan's run lock (its own statement). */
   async holdLock(plan: string, holder: LockHolder): Promise<void> {
-    await this.#insertRows('locks', ['plan', 'host', 'pid', 'started_at'], [[plan, holder.host, holder.pid, holder.startedAt]], { keys: ['plan'], update: ['host', 'pid', 'started_at'] });
+    await this.#insertRows(
+      'locks',
+      ['plan', 'host', 'pid', 'started_at'],
+      [[plan, holder.host, holder.pid, holder.startedAt]],
+      { keys: ['plan'], update: ['host', 'pid', 'started_at'] },
+    );
   }
 
   /** Who took the plan's run lock last. */
   async lockHolder(plan: string): Promise<LockHolder | undefined> {
-    const [row] = await this.#session.query(`SELECT host, pid, started_at FROM ${this.#d.table('locks')} WHERE plan = ${this.#d.param(1)}`, [plan]);
+    const [row] = await this.#session.query(
+      `SELECT host, pid, started_at FROM ${this.#d.table('locks')} WHERE plan = ${this.#d.param(1)}`,
+      [plan],
+    );
     return row && { host: String(row.host), pid: Number(row.pid), startedAt: String(row.started_at) };
   }
 
   async *placeholders(plan: string, entity: string): AsyncIterable<CrosswalkEntry> {
-    for await (const r of this.#entityRows('placeholders', 'new_key', plan, entity)) yield { plan, entity, sourceKey: String(r.source_key), newKey: String(r.new_key) };
+    for await (const r of this.#entityRows('placeholders', 'new_key', plan, entity))
+      yield { plan, entity, sourceKey: String(r.source_key), newKey: String(r.new_key) };
   }
 
   async *retried(plan: string, entity: string): AsyncIterable<string> {
@@ -158,7 +211,12 @@ export class SqlStateStore implements StateStore {
    * None when the table is missing: state written by an earlier version, which had no such table, read by
    * `verify` (read-only: it creates nothing).
    */
-  async *#entityRows(table: 'placeholders' | 'retried', column: string, plan: string, entity: string): AsyncIterable<Record<string, unknown>> {
+  async *#entityRows(
+    table: 'placeholders' | 'retried',
+    column: string,
+    plan: string,
+    entity: string,
+  ): AsyncIterable<Record<string, unknown>> {
     const p = (i: number) => this.#d.param(i);
     try {
       await this.#session.query(`SELECT 1 FROM ${this.#d.table(table)} WHERE 1 = 0`);
@@ -185,7 +243,15 @@ export class SqlStateStore implements StateStore {
       ),
     );
     for await (const r of rows) {
-      yield { plan, entity: String(r.entity), sourceKey: String(r.source_key), survivorEntity: String(r.survivor_entity), survivorKey: String(r.survivor_key), probability: Number(r.probability), why: String(r.why) };
+      yield {
+        plan,
+        entity: String(r.entity),
+        sourceKey: String(r.source_key),
+        survivorEntity: String(r.survivor_entity),
+        survivorKey: String(r.survivor_key),
+        probability: Number(r.probability),
+        why: String(r.why),
+      };
     }
   }
 
@@ -194,12 +260,28 @@ export class SqlStateStore implements StateStore {
       `SELECT entity_a, key_a, entity_b, key_b, probability, why FROM ${this.#d.table('review')} WHERE plan = ${this.#d.param(1)} ORDER BY probability DESC, entity_a, key_a, entity_b, key_b`,
       [plan],
     );
-    return rows.map((r) => ({ entityA: String(r.entity_a), keyA: String(r.key_a), entityB: String(r.entity_b), keyB: String(r.key_b), probability: Number(r.probability), why: String(r.why) }));
+    return rows.map((r) => ({
+      entityA: String(r.entity_a),
+      keyA: String(r.key_a),
+      entityB: String(r.entity_b),
+      keyB: String(r.key_b),
+      probability: Number(r.probability),
+      why: String(r.why),
+    }));
   }
 
   async decisions(plan: string): Promise<PairDecision[]> {
-    const rows = await this.#session.query(`SELECT entity_a, key_a, entity_b, key_b, same FROM ${this.#d.table('decisions')} WHERE plan = ${this.#d.param(1)}`, [plan]);
-    return rows.map((r) => ({ entityA: String(r.entity_a), keyA: String(r.key_a), entityB: String(r.entity_b), keyB: String(r.key_b), same: Number(r.same) === 1 }));
+    const rows = await this.#session.query(
+      `SELECT entity_a, key_a, entity_b, key_b, same FROM ${this.#d.table('decisions')} WHERE plan = ${this.#d.param(1)}`,
+      [plan],
+    );
+    return rows.map((r) => ({
+      entityA: String(r.entity_a),
+      keyA: String(r.key_a),
+      entityB: String(r.entity_b),
+      keyB: String(r.key_b),
+      same: Number(r.same) === 1,
+    }));
   }
 
   async decide(plan: string, decisions: readonly PairDecision[]): Promise<void> {
@@ -213,31 +295,55 @@ export class SqlStateStore implements StateStore {
   }
 
   /** `DELETE … WHERE <where> AND source_key IN (…)`, QUARANTINE_CHUNK keys a statement; `where` binds `params` first. */
-  async #deleteKeys(table: StateTable, where: string, params: readonly unknown[], keys: readonly string[]): Promise<void> {
+  async #deleteKeys(
+    table: StateTable,
+    where: string,
+    params: readonly unknown[],
+    keys: readonly string[],
+  ): Promise<void> {
     const d = this.#d;
     for (let start = 0; start < keys.length; start += QUARANTINE_CHUNK) {
       const chunk = keys.slice(start, start + QUARANTINE_CHUNK);
-      await this.#session.query(`DELETE FROM ${d.table(table)} WHERE ${where} AND source_key IN (${chunk.map((_k, i) => d.param(i + params.length + 1)).join(', ')})`, [...params, ...chunk]);
+      await this.#session.query(
+        `DELETE FROM ${d.table(table)} WHERE ${where} AND source_key IN (${chunk.map((_k, i) => d.param(i + params.length + 1)).join(', ')})`,
+        [...params, ...chunk],
+      );
     }
   }
 
   /** Multi-row INSERTs, QUARANTINE_CHUNK rows a statement; `upsert` names the conflict keys and the columns it updates. */
-  async #insertRows(table: StateTable, columns: readonly string[], rows: readonly (readonly unknown[])[], upsert?: { keys: readonly string[]; update: readonly string[] }, text = false): Promise<void> {
+  async #insertRows(
+    table: StateTable,
+    columns: readonly string[],
+    rows: readonly (readonly unknown[])[],
+    upsert?: { keys: readonly string[]; update: readonly string[] },
+    text = false,
+  ): Promise<void> {
     const d = this.#d;
     if (text && d.textArrays && rows.length > 0) {
       const conflict = upsert ? ` ${d.upsert(upsert.keys, upsert.update)}` : '';
       for (let start = 0; start < rows.length; start += TEXT_ARRAY_ROWS) {
         const chunk = rows.slice(start, start + TEXT_ARRAY_ROWS);
-        const arrays = columns.map((_c, k) => chunk.map((r) => (r[k] === null || r[k] === undefined ? null : String(r[k]))));
-        await this.#session.query(`INSERT INTO ${d.table(table)} (${columns.join(', ')}) SELECT * FROM ${d.textArrays(columns.length)}${conflict}`, arrays);
+        const arrays = columns.map((_c, k) =>
+          chunk.map((r) => (r[k] === null || r[k] === undefined ? null : String(r[k]))),
+        );
+        await this.#session.query(
+          `INSERT INTO ${d.table(table)} (${columns.join(', ')}) SELECT * FROM ${d.textArrays(columns.length)}${conflict}`,
+          arrays,
+        );
       }
       return;
     }
     for (let start = 0; start < rows.length; start += QUARANTINE_CHUNK) {
       const chunk = rows.slice(start, start + QUARANTINE_CHUNK);
-      const tuples = chunk.map((_r, i) => `(${columns.map((_c, k) => d.param(i * columns.length + k + 1)).join(', ')})`);
+      const tuples = chunk.map(
+        (_r, i) => `(${columns.map((_c, k) => d.param(i * columns.length + k + 1)).join(', ')})`,
+      );
       const conflict = upsert ? ` ${d.upsert(upsert.keys, upsert.update)}` : '';
-      await this.#session.query(`INSERT INTO ${d.table(table)} (${columns.join(', ')}) VALUES ${tuples.join(', ')}${conflict}`, chunk.flat());
+      await this.#session.query(
+        `INSERT INTO ${d.table(table)} (${columns.join(', ')}) VALUES ${tuples.join(', ')}${conflict}`,
+        chunk.flat(),
+      );
     }
   }
 
@@ -257,7 +363,10 @@ export class SqlStateStore implements StateStore {
 
   async hasCrosswalk(plan: string, entity: string): Promise<boolean> {
     const p = (i: number) => this.#d.param(i);
-    const rows = await this.#session.query(`SELECT 1 AS found FROM ${this.#d.table('crosswalk')} WHERE plan = ${p(1)} AND entity = ${p(2)} LIMIT 1`, [plan, entity]);
+    const rows = await this.#session.query(
+      `SELECT 1 AS found FROM ${this.#d.table('crosswalk')} WHERE plan = ${p(1)} AND entity = ${p(2)} LIMIT 1`,
+      [plan, entity],
+    );
     return rows.length > 0;
   }
 
@@ -287,7 +396,19 @@ export class SqlStateStore implements StateStore {
     await this.#session.query(
       `INSERT INTO ${this.#d.table('audit')} (plan, at, command, outcome, run_id, os_user, tool_version, plan_hash, source, target, details)
        VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)}, ${p(11)})`,
-      [entry.plan, entry.at, entry.command, entry.outcome, entry.runId, entry.user, entry.toolVersion, entry.planHash, entry.source, entry.target, storableJson(entry.details ?? null)],
+      [
+        entry.plan,
+        entry.at,
+        entry.command,
+        entry.outcome,
+        entry.runId,
+        entry.user,
+        entry.toolVersion,
+        entry.planHash,
+        entry.source,
+        entry.target,
+        storableJson(entry.details ?? null),
+      ],
     );
   }
 
@@ -298,8 +419,16 @@ export class SqlStateStore implements StateStore {
       [plan],
     );
     return rows.map((r) => ({
-      plan: String(r.plan), at: String(r.at), command: String(r.command), outcome: String(r.outcome), runId: r.run_id === null ? null : String(r.run_id),
-      user: String(r.os_user), toolVersion: String(r.tool_version), planHash: String(r.plan_hash), source: String(r.source), target: String(r.target),
+      plan: String(r.plan),
+      at: String(r.at),
+      command: String(r.command),
+      outcome: String(r.outcome),
+      runId: r.run_id === null ? null : String(r.run_id),
+      user: String(r.os_user),
+      toolVersion: String(r.tool_version),
+      planHash: String(r.plan_hash),
+      source: String(r.source),
+      target: String(r.target),
       details: r.details === null ? null : parseJson(r.details),
     }));
   }
@@ -399,32 +528,71 @@ export class SqlStateStore implements StateStore {
   }
 
   /** The state half of a batch: call inside the transaction that writes the batch's rows. */
-  async writeBatchState(runId: string, quarantine: readonly QuarantinedRow[], checkpoint: Checkpoint, state: BatchState = {}): Promise<void> {
+  async writeBatchState(
+    runId: string,
+    quarantine: readonly QuarantinedRow[],
+    checkpoint: Checkpoint,
+    state: BatchState = {},
+  ): Promise<void> {
     const d = this.#d;
     const now = new Date().toISOString();
     await this.#insertRows(
       'merges',
       ['plan', 'entity', 'source_key', 'survivor_entity', 'survivor_key', 'probability', 'why'],
-      (state.merges ?? []).map((m) => [m.plan, m.entity, m.sourceKey, m.survivorEntity, m.survivorKey, m.probability, m.why]),
+      (state.merges ?? []).map((m) => [
+        m.plan,
+        m.entity,
+        m.sourceKey,
+        m.survivorEntity,
+        m.survivorKey,
+        m.probability,
+        m.why,
+      ]),
       { keys: ['plan', 'entity', 'source_key'], update: ['survivor_entity', 'survivor_key', 'probability', 'why'] },
     );
     if (state.review) {
       const { plan, pairs } = state.review;
       await this.#session.query(`DELETE FROM ${d.table('review')} WHERE plan = ${d.param(1)}`, [plan]);
-      await this.#insertRows('review', ['plan', 'pair_id', 'entity_a', 'key_a', 'entity_b', 'key_b', 'probability', 'why'], pairs.map((r) => [plan, pairId(r), r.entityA, r.keyA, r.entityB, r.keyB, r.probability, r.why]));
+      await this.#insertRows(
+        'review',
+        ['plan', 'pair_id', 'entity_a', 'key_a', 'entity_b', 'key_b', 'probability', 'why'],
+        pairs.map((r) => [plan, pairId(r), r.entityA, r.keyA, r.entityB, r.keyB, r.probability, r.why]),
+      );
     }
     const keyed = { keys: ['plan', 'entity', 'source_key'], update: ['new_key'] };
     // A placeholder is in the crosswalk too: refs to it resolve like refs to any migrated record.
     const crosswalk = [...(state.crosswalk ?? []), ...(state.placeholders ?? [])];
-    await this.#insertRows('crosswalk', ['plan', 'entity', 'source_key', 'new_key'], crosswalk.map((c) => [c.plan, c.entity, c.sourceKey, c.newKey]), keyed, true);
-    await this.#insertRows('placeholders', ['plan', 'entity', 'source_key', 'new_key'], (state.placeholders ?? []).map((c) => [c.plan, c.entity, c.sourceKey, c.newKey]), keyed, true);
+    await this.#insertRows(
+      'crosswalk',
+      ['plan', 'entity', 'source_key', 'new_key'],
+      crosswalk.map((c) => [c.plan, c.entity, c.sourceKey, c.newKey]),
+      keyed,
+      true,
+    );
+    await this.#insertRows(
+      'placeholders',
+      ['plan', 'entity', 'source_key', 'new_key'],
+      (state.placeholders ?? []).map((c) => [c.plan, c.entity, c.sourceKey, c.newKey]),
+      keyed,
+      true,
+    );
     if (state.retried) {
       // Written now from a fixed file: out of the quarantine, in place of any placeholder that stood in for the
       // record, and remembered as retried (verify cannot recompute values that are in no source).
       const { plan, entity, sourceKeys } = state.retried;
-      await this.#deleteKeys('quarantine', `run_id = ${d.param(1)} AND entity = ${d.param(2)}`, [runId, entity], sourceKeys);
-      for (const table of ['placeholders', 'retried'] as const) await this.#deleteKeys(table, `plan = ${d.param(1)} AND entity = ${d.param(2)}`, [plan, entity], sourceKeys);
-      await this.#insertRows('retried', ['plan', 'entity', 'source_key', 'retried_at'], sourceKeys.map((key) => [plan, entity, key, now]));
+      await this.#deleteKeys(
+        'quarantine',
+        `run_id = ${d.param(1)} AND entity = ${d.param(2)}`,
+        [runId, entity],
+        sourceKeys,
+      );
+      for (const table of ['placeholders', 'retried'] as const)
+        await this.#deleteKeys(table, `plan = ${d.param(1)} AND entity = ${d.param(2)}`, [plan, entity], sourceKeys);
+      await this.#insertRows(
+        'retried',
+        ['plan', 'entity', 'source_key', 'retried_at'],
+        sourceKeys.map((key) => [plan, entity, key, now]),
+      );
     }
     if (state.closedQuarantine) {
       const { plan, entity, sourceKeys } = state.closedQuarantine;
@@ -433,7 +601,12 @@ export class SqlStateStore implements StateStore {
     }
     if (state.realized) {
       const { plan, entity, sourceKeys } = state.realized;
-      await this.#deleteKeys('placeholders', `plan = ${d.param(1)} AND entity = ${d.param(2)}`, [plan, entity], sourceKeys);
+      await this.#deleteKeys(
+        'placeholders',
+        `plan = ${d.param(1)} AND entity = ${d.param(2)}`,
+        [plan, entity],
+        sourceKeys,
+      );
     }
     await this.#insertRows(
       'quarantine',
@@ -447,7 +620,20 @@ export class SqlStateStore implements StateStore {
       `INSERT INTO ${d.table('checkpoints')} (run_id, entity, last_key, read_rows, written, merged, quarantined, filtered, deleted, done, quality, updated_at)
        VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)}, ${p(11)}, ${p(12)})
        ${d.upsert(['run_id', 'entity'], ['last_key', 'read_rows', 'written', 'merged', 'quarantined', 'filtered', 'deleted', 'done', 'quality', 'updated_at'])}`,
-      [runId, checkpoint.entity, checkpoint.lastKey === null ? null : JSON.stringify(checkpoint.lastKey), c.read, c.written, c.merged, c.quarantined, c.filtered, c.deleted, checkpoint.done ? 1 : 0, checkpoint.quality === undefined ? null : storableJson(checkpoint.quality), now],
+      [
+        runId,
+        checkpoint.entity,
+        checkpoint.lastKey === null ? null : JSON.stringify(checkpoint.lastKey),
+        c.read,
+        c.written,
+        c.merged,
+        c.quarantined,
+        c.filtered,
+        c.deleted,
+        checkpoint.done ? 1 : 0,
+        checkpoint.quality === undefined ? null : storableJson(checkpoint.quality),
+        now,
+      ],
     );
   }
 
@@ -456,13 +642,17 @@ export class SqlStateStore implements StateStore {
     const d = this.#d;
     const runs = `SELECT run_id FROM ${d.table('runs')} WHERE plan = ${d.param(1)}`;
     await this.#session.query(`DELETE FROM ${d.table('crosswalk')} WHERE plan = ${d.param(1)}`, [plan]);
-    for (const table of ['placeholders', 'retried'] as const) await this.#session.query(`DELETE FROM ${d.table(table)} WHERE plan = ${d.param(1)}`, [plan]);
+    for (const table of ['placeholders', 'retried'] as const)
+      await this.#session.query(`DELETE FROM ${d.table(table)} WHERE plan = ${d.param(1)}`, [plan]);
     // Reviewers' decisions stay: they are the user's work, and the next run's matching honours them.
     await this.#session.query(`DELETE FROM ${d.table('merges')} WHERE plan = ${d.param(1)}`, [plan]);
     await this.#session.query(`DELETE FROM ${d.table('review')} WHERE plan = ${d.param(1)}`, [plan]);
     await this.#session.query(`DELETE FROM ${d.table('quarantine')} WHERE run_id IN (${runs})`, [plan]);
     await this.#session.query(`DELETE FROM ${d.table('checkpoints')} WHERE run_id IN (${runs})`, [plan]);
-    await this.#session.query(`UPDATE ${d.table('runs')} SET status = 'superseded' WHERE plan = ${d.param(1)} AND status <> 'superseded'`, [plan]);
+    await this.#session.query(
+      `UPDATE ${d.table('runs')} SET status = 'superseded' WHERE plan = ${d.param(1)} AND status <> 'superseded'`,
+      [plan],
+    );
   }
 }
 
@@ -476,7 +666,9 @@ const PAGE = 1000;
  * A state table listed in keyset pages: `page(after)` selects up to PAGE rows past the (entity, source_key)
  * position, in that order. A listing of a million rows never sits in memory at once.
  */
-async function* keysetPages(page: (after: readonly [string, string]) => Promise<Record<string, unknown>[]>): AsyncIterable<Record<string, unknown>> {
+async function* keysetPages(
+  page: (after: readonly [string, string]) => Promise<Record<string, unknown>[]>,
+): AsyncIterable<Record<string, unknown>> {
   let after: readonly [string, string] = ['', ''];
   for (;;) {
     const rows = await page(after);
@@ -488,7 +680,12 @@ async function* keysetPages(page: (after: readonly [string, string]) => Promise<
 }
 
 function quarantinedRow(r: Record<string, unknown>): QuarantinedRow {
-  return { entity: String(r.entity), sourceKey: String(r.source_key), row: parseJson(r.row_data) as Record<string, unknown>, reasons: parseJson(r.reasons) as QuarantinedRow['reasons'] };
+  return {
+    entity: String(r.entity),
+    sourceKey: String(r.source_key),
+    row: parseJson(r.row_data) as Record<string, unknown>,
+    reasons: parseJson(r.reasons) as QuarantinedRow['reasons'],
+  };
 }
 
 /**
@@ -496,7 +693,9 @@ function quarantinedRow(r: Record<string, unknown>): QuarantinedRow {
  * quarantined row must not fail the batch that quarantines it: in the stored copy they become U+FFFD.
  */
 function storableJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' && (v.includes('\0') || !v.isWellFormed()) ? v.toWellFormed().replace(/\0/g, '\uFFFD') : v));
+  return JSON.stringify(value, (_key, v: unknown) =>
+    typeof v === 'string' && (v.includes('\0') || !v.isWellFormed()) ? v.toWellFormed().replace(/\0/g, '\uFFFD') : v,
+  );
 }
 
 /** A pair's identity in the review and decision tables: a digest of its two records, in either order. */

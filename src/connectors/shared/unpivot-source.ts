@@ -16,7 +16,8 @@ export interface UnpivotSpec {
 }
 
 /** The name the entity reads: the table with what it unpivots, readable in messages. */
-export const unpivotTable = (spec: Omit<UnpivotSpec, 'key'>): string => `${spec.table}[${spec.columns.join(', ')} as ${spec.as}]`;
+export const unpivotTable = (spec: Omit<UnpivotSpec, 'key'>): string =>
+  `${spec.table}[${spec.columns.join(', ')} as ${spec.as}]`;
 
 /**
  * A source in which an unpivoting entity's table is a table like any other: keyed by (key, position), in
@@ -46,9 +47,14 @@ export class UnpivotSource implements Source {
     const info = await this.#inner.describe(spec.table);
     if (!info) return undefined;
     const missing = spec.columns.filter((c) => !info.columns.some((x) => x.name === c));
-    if (missing.length > 0) throw new CrmMigrateError('E_PLAN', `source table ${spec.table} has no column ${missing.join(', ')} to unpivot`, { hint: `its columns: ${info.columns.map((c) => c.name).join(', ')}` });
+    if (missing.length > 0)
+      throw new CrmMigrateError('E_PLAN', `source table ${spec.table} has no column ${missing.join(', ')} to unpivot`, {
+        hint: `its columns: ${info.columns.map((c) => c.name).join(', ')}`,
+      });
     const first = info.columns.find((c) => c.name === spec.columns[0]) as ColumnInfo;
-    const longest = Math.max(...info.columns.filter((c) => spec.columns.includes(c.name)).map((c) => c.maxLength ?? Infinity));
+    const longest = Math.max(
+      ...info.columns.filter((c) => spec.columns.includes(c.name)).map((c) => c.maxLength ?? Infinity),
+    );
     const columns: ColumnInfo[] = [
       ...info.columns.filter((c) => !spec.columns.includes(c.name)),
       { ...first, name: spec.as, nullable: false, maxLength: Number.isFinite(longest) ? longest : undefined },
@@ -62,7 +68,10 @@ export class UnpivotSource implements Source {
     const spec = this.#specs.get(table);
     if (!spec) return this.#inner.count(table, position);
     const after = position?.after[0];
-    const rows = await this.#inner.count(spec.table, after === undefined ? undefined : { key: [spec.key], after: [after] });
+    const rows = await this.#inner.count(
+      spec.table,
+      after === undefined ? undefined : { key: [spec.key], after: [after] },
+    );
     if (after !== undefined) return rows * spec.columns.length;
     let filled = 0;
     for (const c of spec.columns) filled += rows - (await this.#inner.countNull(spec.table, c));
@@ -72,21 +81,29 @@ export class UnpivotSource implements Source {
   countNull(table: string, column: string): Promise<number> {
     const spec = this.#specs.get(table);
     if (!spec) return this.#inner.countNull(table, column);
-    return column === spec.as || column === spec.position ? Promise.resolve(0) : this.#inner.countNull(spec.table, column);
+    return column === spec.as || column === spec.position
+      ? Promise.resolve(0)
+      : this.#inner.countNull(spec.table, column);
   }
 
   async maxLengths(table: string, columns: readonly string[]): Promise<Record<string, number>> {
     const spec = this.#specs.get(table);
     if (!spec) return this.#inner.maxLengths(table, columns);
     const own = columns.filter((c) => c !== spec.as && c !== spec.position);
-    const lengths = await this.#inner.maxLengths(spec.table, [...own, ...(columns.includes(spec.as) ? spec.columns : [])]);
+    const lengths = await this.#inner.maxLengths(spec.table, [
+      ...own,
+      ...(columns.includes(spec.as) ? spec.columns : []),
+    ]);
     const result: Record<string, number> = Object.fromEntries(own.map((c) => [c, lengths[c] ?? 0]));
     if (columns.includes(spec.as)) result[spec.as] = Math.max(...spec.columns.map((c) => lengths[c] ?? 0));
     return result;
   }
 
   lookup(table: string, key: string, values: readonly Value[], columns: readonly string[]): Promise<Row[]> {
-    if (this.#specs.has(table)) return Promise.reject(new CrmMigrateError('E_PLAN', `${table} is unpivoted: join the table it is read from instead`));
+    if (this.#specs.has(table))
+      return Promise.reject(
+        new CrmMigrateError('E_PLAN', `${table} is unpivoted: join the table it is read from instead`),
+      );
     return this.#inner.lookup(table, key, values, columns);
   }
 
@@ -104,7 +121,11 @@ export class UnpivotSource implements Source {
       spec.columns.forEach((c, i) => {
         const value = row[at(c)] ?? null;
         if (i + 1 <= fromPosition || isBlank(value)) return;
-        out.push(request.columns.map((name) => (name === spec.as ? value : name === spec.position ? i + 1 : (row[at(name)] ?? null))));
+        out.push(
+          request.columns.map((name) =>
+            name === spec.as ? value : name === spec.position ? i + 1 : (row[at(name)] ?? null),
+          ),
+        );
       });
       return out;
     };
@@ -115,7 +136,13 @@ export class UnpivotSource implements Source {
       const rest = row ? expand(row, afterPosition) : [];
       if (rest.length > 0) yield rest;
     }
-    for await (const rows of this.#inner.read({ table: spec.table, columns, key: [spec.key], after: afterKey === undefined ? undefined : [afterKey], batchSize: request.batchSize })) {
+    for await (const rows of this.#inner.read({
+      table: spec.table,
+      columns,
+      key: [spec.key],
+      after: afterKey === undefined ? undefined : [afterKey],
+      batchSize: request.batchSize,
+    })) {
       const out = rows.flatMap((row) => expand(row, 0));
       if (out.length > 0) yield out;
     }

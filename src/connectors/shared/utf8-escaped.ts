@@ -47,7 +47,7 @@ export function decodeEscaped(bytes: Buffer): string {
       i += length;
       continue;
     }
-    text += bytes.toString('utf8', run, i) + String.fromCharCode(0xdc00 + (bytes[i]));
+    text += bytes.toString('utf8', run, i) + String.fromCharCode(0xdc00 + bytes[i]);
     i += 1;
     run = i;
   }

@@ -8,7 +8,11 @@ import { SqliteTarget } from './sqlite-target.js';
 /** A file has no TLS: a plan that demands it for a SQLite side is a mistake worth saying. */
 function refuseTls(options: OpenOptions): void {
   if (options.tls && options.tls.mode !== 'disable') {
-    throw new CrmMigrateError('E_PLAN', `tls ${options.tls.mode} was asked for a SQLite file, which is not reached over a network`, { hint: 'give tls per side: tls: { source: …, target: … }, for the PostgreSQL side only' });
+    throw new CrmMigrateError(
+      'E_PLAN',
+      `tls ${options.tls.mode} was asked for a SQLite file, which is not reached over a network`,
+      { hint: 'give tls per side: tls: { source: …, target: … }, for the PostgreSQL side only' },
+    );
   }
 }
 
@@ -17,7 +21,9 @@ export const sqliteConnector: Connector = {
   openSource(url, options) {
     refuseTls(options);
     const file = sqliteFile(url, options.baseDir);
-    return Promise.resolve(new SqliteSource(openDatabase(file, 'read') as NonNullable<ReturnType<typeof openDatabase>>, url));
+    return Promise.resolve(
+      new SqliteSource(openDatabase(file, 'read') as NonNullable<ReturnType<typeof openDatabase>>, url),
+    );
   },
   openTarget(url, options) {
     refuseTls(options);

@@ -18,7 +18,9 @@ export function sqliteFile(url: string, baseDir: string): string {
 export function openDatabase(file: string, mode: 'read' | 'write' | 'inspect'): Database.Database | undefined {
   if (mode !== 'write' && file !== ':memory:' && !existsSync(file)) {
     if (mode === 'inspect') return undefined;
-    throw new CrmMigrateError('E_CONNECT', `SQLite database not found: ${path.basename(file)}`, { hint: 'check the path in the plan: it is read from the plan file\'s folder' });
+    throw new CrmMigrateError('E_CONNECT', `SQLite database not found: ${path.basename(file)}`, {
+      hint: "check the path in the plan: it is read from the plan file's folder",
+    });
   }
   if (mode === 'write' && file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
   const db = new Database(file, { readonly: mode !== 'write', fileMustExist: mode !== 'write' });
@@ -33,7 +35,8 @@ export function openDatabase(file: string, mode: 'read' | 'write' | 'inspect'): 
 
 /** Integers come out of SQLite as BigInt so none beyond 2^53 is rounded; safe ones become numbers. */
 export function fromSqlite(value: unknown): Value {
-  if (typeof value === 'bigint') return value >= Number.MIN_SAFE_INTEGER && value <= Number.MAX_SAFE_INTEGER ? Number(value) : value;
+  if (typeof value === 'bigint')
+    return value >= Number.MIN_SAFE_INTEGER && value <= Number.MAX_SAFE_INTEGER ? Number(value) : value;
   return value as Value;
 }
 
@@ -46,29 +49,46 @@ export function toSqlite(value: Value): unknown {
 
 export function listTables(db: Database.Database): string[] {
   return db
-    .prepare(`SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '\\_crm\\_migrate\\_%' ESCAPE '\\' ORDER BY name`)
+    .prepare(
+      `SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '\\_crm\\_migrate\\_%' ESCAPE '\\' ORDER BY name`,
+    )
     .pluck()
     .all() as string[];
 }
 
 /** One-column foreign keys (a key of several columns lists its columns under one id: left out). */
 export function foreignKeys(db: Database.Database, table: string): ForeignKey[] {
-  const rows = db.prepare('SELECT id, "table" AS ref, "from" AS col, "to" AS to_col FROM pragma_foreign_key_list(?)').all(table) as { id: number; ref: string; col: string; to_col: string | null }[];
+  const rows = db
+    .prepare('SELECT id, "table" AS ref, "from" AS col, "to" AS to_col FROM pragma_foreign_key_list(?)')
+    .all(table) as { id: number; ref: string; col: string; to_col: string | null }[];
   const position = new Map(describeTable(db, table)?.columns.map((c, i) => [c.name, i]));
-  const single = rows.filter((r) => rows.filter((o) => o.id === r.id).length === 1).sort((a, b) => (position.get(a.col) ?? 0) - (position.get(b.col) ?? 0));
+  const single = rows
+    .filter((r) => rows.filter((o) => o.id === r.id).length === 1)
+    .sort((a, b) => (position.get(a.col) ?? 0) - (position.get(b.col) ?? 0));
   // A key that names no column references the other table's primary key.
-  return single.map((r) => ({ column: r.col, references: { table: r.ref, column: r.to_col ?? describeTable(db, r.ref)?.primaryKey[0] ?? 'rowid' } }));
+  return single.map((r) => ({
+    column: r.col,
+    references: { table: r.ref, column: r.to_col ?? describeTable(db, r.ref)?.primaryKey[0] ?? 'rowid' },
+  }));
 }
 
 export function describeTable(db: Database.Database, table: string): TableInfo | undefined {
-  const rows = db.prepare(`SELECT name, type, "notnull" AS nn, dflt_value AS dflt, pk FROM pragma_table_info(?)`).all(table) as {
-    name: string; type: string; nn: bigint; dflt: unknown; pk: bigint;
+  const rows = db
+    .prepare(`SELECT name, type, "notnull" AS nn, dflt_value AS dflt, pk FROM pragma_table_info(?)`)
+    .all(table) as {
+    name: string;
+    type: string;
+    nn: bigint;
+    dflt: unknown;
+    pk: bigint;
   }[];
   if (rows.length === 0) return undefined;
   // Unique indexes (UNIQUE constraints are ones too) of one column, on every row (not partial).
   const unique = new Set(
     db
-      .prepare(`SELECT (SELECT name FROM pragma_index_info(l.name)) FROM pragma_index_list(?) l WHERE l."unique" = 1 AND l.origin <> 'pk' AND l.partial = 0 AND (SELECT COUNT(*) FROM pragma_index_info(l.name)) = 1`)
+      .prepare(
+        `SELECT (SELECT name FROM pragma_index_info(l.name)) FROM pragma_index_list(?) l WHERE l."unique" = 1 AND l.origin <> 'pk' AND l.partial = 0 AND (SELECT COUNT(*) FROM pragma_index_info(l.name)) = 1`,
+      )
       .pluck()
       .all(table) as string[],
   );
@@ -80,7 +100,10 @@ export function describeTable(db: Database.Database, table: string): TableInfo |
     hasDefault: r.dflt !== null,
     ...(unique.has(r.name) ? { unique: true } : {}),
   }));
-  const primaryKey = rows.filter((r) => Number(r.pk) > 0).sort((a, b) => Number(a.pk) - Number(b.pk)).map((r) => r.name);
+  const primaryKey = rows
+    .filter((r) => Number(r.pk) > 0)
+    .sort((a, b) => Number(a.pk) - Number(b.pk))
+    .map((r) => r.name);
   return { name: table, columns, primaryKey };
 }
 

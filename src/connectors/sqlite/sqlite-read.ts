@@ -15,8 +15,19 @@ function orderColumns(db: Database.Database, table: string, key: readonly string
 
 export function countAfter(db: Database.Database, table: string, position?: Position): number {
   const after = position?.after ?? [];
-  const where = after.length > 0 && position ? `WHERE ${afterCondition(orderColumns(db, table, position.key), after.map(() => '?'))}` : '';
-  return Number(db.prepare(`SELECT count(*) FROM ${q(table)} ${where}`).pluck().get(...after.map(toSqlite)));
+  const where =
+    after.length > 0 && position
+      ? `WHERE ${afterCondition(
+          orderColumns(db, table, position.key),
+          after.map(() => '?'),
+        )}`
+      : '';
+  return Number(
+    db
+      .prepare(`SELECT count(*) FROM ${q(table)} ${where}`)
+      .pluck()
+      .get(...after.map(toSqlite)),
+  );
 }
 
 /** Keyset pages (`WHERE key > last ORDER BY key LIMIT n`): each page is one short read, nothing held open. */
@@ -27,7 +38,13 @@ export function* readPages(db: Database.Database, request: ReadRequest): Iterabl
   const page = (after: readonly unknown[]): unknown[][] => {
     let statement = statements.get(after.length);
     if (!statement) {
-      const where = after.length === 0 ? '' : `WHERE ${afterCondition(order, after.map(() => '?'))}`;
+      const where =
+        after.length === 0
+          ? ''
+          : `WHERE ${afterCondition(
+              order,
+              after.map(() => '?'),
+            )}`;
       statement = db.prepare(`${select} ${where} ORDER BY ${order.join(', ')} LIMIT ?`).raw(true);
       statements.set(after.length, statement);
     }

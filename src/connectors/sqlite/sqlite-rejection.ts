@@ -24,6 +24,12 @@ export function sqliteRejection(error: unknown): Rejection | undefined {
   const ours = CODES[code];
   if (!ours) return undefined;
   const named = /constraint failed: (.+)$/.exec((error as Error).message ?? '')?.[1] ?? '';
-  const field = code === 'SQLITE_CONSTRAINT_TRIGGER' ? '' : named.split(', ').map((c) => c.slice(c.indexOf('.') + 1)).join(', ');
+  const field =
+    code === 'SQLITE_CONSTRAINT_TRIGGER'
+      ? ''
+      : named
+          .split(', ')
+          .map((c) => c.slice(c.indexOf('.') + 1))
+          .join(', ');
   return { code: ours, databaseCode: code, field };
 }

@@ -33,13 +33,23 @@ export class SqliteSource implements Source {
   }
 
   countNull(table: string, column: string): Promise<number> {
-    return Promise.resolve(Number(this.#db.prepare(`SELECT count(*) FROM ${q(table)} WHERE ${q(column)} IS NULL`).pluck().get()));
+    return Promise.resolve(
+      Number(
+        this.#db
+          .prepare(`SELECT count(*) FROM ${q(table)} WHERE ${q(column)} IS NULL`)
+          .pluck()
+          .get(),
+      ),
+    );
   }
 
   maxLengths(table: string, columns: readonly string[]): Promise<Record<string, number>> {
     if (columns.length === 0) return Promise.resolve({});
     const select = columns.map((c) => `COALESCE(max(length(CAST(${q(c)} AS TEXT))), 0)`).join(', ');
-    const row = this.#db.prepare(`SELECT ${select} FROM ${q(table)}`).raw(true).get() as unknown[];
+    const row = this.#db
+      .prepare(`SELECT ${select} FROM ${q(table)}`)
+      .raw(true)
+      .get() as unknown[];
     return Promise.resolve(Object.fromEntries(columns.map((c, i) => [c, Number(row[i] ?? 0)])));
   }
 
@@ -48,7 +58,11 @@ export class SqliteSource implements Source {
     for (let at = 0; at < values.length; at += KEYS_PER_STATEMENT) {
       const chunk = values.slice(at, at + KEYS_PER_STATEMENT).map(toSqlite);
       const sql = `SELECT ${[key, ...columns].map(q).join(', ')} FROM ${q(table)} WHERE ${q(key)} IN (${chunk.map(() => '?').join(', ')})`;
-      for (const r of this.#db.prepare(sql).raw(true).all(...chunk) as unknown[][]) rows.push(r.map(fromSqlite));
+      for (const r of this.#db
+        .prepare(sql)
+        .raw(true)
+        .all(...chunk) as unknown[][])
+        rows.push(r.map(fromSqlite));
     }
     return Promise.resolve(rows);
   }

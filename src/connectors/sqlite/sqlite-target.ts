@@ -1,19 +1,47 @@
 import type Database from 'better-sqlite3';
 import { CrmMigrateError, RowsRejected } from '../../errors.js';
-import type { BatchStart, BatchWriter, ForeignKey, LockHolder, Checkpoint, QuarantinedRow, BatchState, ReadRequest, Removal, StateStore, TableInfo, TableSpec, Target, TargetCapabilities } from '../contract.js';
+import type {
+  BatchStart,
+  BatchWriter,
+  ForeignKey,
+  LockHolder,
+  Checkpoint,
+  QuarantinedRow,
+  BatchState,
+  ReadRequest,
+  Removal,
+  StateStore,
+  TableInfo,
+  TableSpec,
+  Target,
+  TargetCapabilities,
+} from '../contract.js';
 import { KEYS_PER_STATEMENT, keyInList } from '../shared/keyset.js';
 import { lockFileFor, takeLockFile } from '../shared/lock-file.js';
 import { readPages } from './sqlite-read.js';
 import type { Row } from '../../values.js';
 import { INSPECT_ONLY_STATE, SqlStateStore } from '../shared/sql-state-store.js';
-import { describeTable, foreignKeys, inWriteTransaction, listTables, q, SQLITE_STATE_DIALECT, sqliteSession, toSqlite } from './sqlite-database.js';
+import {
+  describeTable,
+  foreignKeys,
+  inWriteTransaction,
+  listTables,
+  q,
+  SQLITE_STATE_DIALECT,
+  sqliteSession,
+  toSqlite,
+} from './sqlite-database.js';
 import { declaredTypeOf } from './sqlite-types.js';
 import { sqliteRejection } from './sqlite-rejection.js';
 
-
 export class SqliteTarget implements Target {
   readonly display: string;
-  readonly capabilities: TargetCapabilities = { transactionalDdl: true, bulkLoad: false, overlappingBatches: false, updates: true };
+  readonly capabilities: TargetCapabilities = {
+    transactionalDdl: true,
+    bulkLoad: false,
+    overlappingBatches: false,
+    updates: true,
+  };
   readonly state: StateStore;
   readonly #db: Database.Database | undefined;
   readonly #store: SqlStateStore | undefined;
@@ -49,7 +77,9 @@ export class SqliteTarget implements Target {
   }
 
   createTable(spec: TableSpec): Promise<void> {
-    const columns = spec.columns.map((c) => `${q(c.name)} ${declaredTypeOf(c.type, c.maxLength)}${c.nullable ? '' : ' NOT NULL'}`);
+    const columns = spec.columns.map(
+      (c) => `${q(c.name)} ${declaredTypeOf(c.type, c.maxLength)}${c.nullable ? '' : ' NOT NULL'}`,
+    );
     if (spec.primaryKey.length > 0) columns.push(`PRIMARY KEY (${spec.primaryKey.map(q).join(', ')})`);
     this.#writable().db.exec(`CREATE TABLE ${q(spec.name)} (\n  ${columns.join(',\n  ')}\n)`);
     return Promise.resolve();
@@ -65,7 +95,9 @@ export class SqliteTarget implements Target {
       // SQLite's messages name the constraint and column ("UNIQUE constraint failed: t.id"), never a value.
       const message = `writing a batch to ${start.table} failed: ${(error as Error).message}`;
       const rejection = sqliteRejection(error);
-      return rejection ? new RowsRejected(message, rejection, error) : new CrmMigrateError('E_TARGET', message, { cause: error });
+      return rejection
+        ? new RowsRejected(message, rejection, error)
+        : new CrmMigrateError('E_TARGET', message, { cause: error });
     };
     let failure: unknown;
     return Promise.resolve({
@@ -103,7 +135,11 @@ export class SqliteTarget implements Target {
             const params = chunk.flat().map(toSqlite);
             const tomb = how.tombstone;
             changed += tomb
-              ? db.prepare(`UPDATE ${q(start.table)} SET ${q(tomb.column)} = ? WHERE ${q(tomb.column)} IS NULL AND ${match}`).run(tomb.at, ...params).changes
+              ? db
+                  .prepare(
+                    `UPDATE ${q(start.table)} SET ${q(tomb.column)} = ? WHERE ${q(tomb.column)} IS NULL AND ${match}`,
+                  )
+                  .run(tomb.at, ...params).changes
               : db.prepare(`DELETE FROM ${q(start.table)} WHERE ${match}`).run(...params).changes;
           }
         } catch (error) {
@@ -157,9 +193,11 @@ export class SqliteTarget implements Target {
     let sql = `INSERT INTO ${q(table)} AS dest (${columns.map(q).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
     if (upsertKey) {
       const rest = columns.filter((c) => !upsertKey.includes(c)).map(q);
-      sql += ` ON CONFLICT (${upsertKey.map(q).join(', ')}) ` + (rest.length === 0
-        ? 'DO NOTHING'
-        : `DO UPDATE SET ${rest.map((c) => `${c} = excluded.${c}`).join(', ')} WHERE (${rest.map((c) => `dest.${c}`).join(', ')}) IS NOT (${rest.map((c) => `excluded.${c}`).join(', ')})`);
+      sql +=
+        ` ON CONFLICT (${upsertKey.map(q).join(', ')}) ` +
+        (rest.length === 0
+          ? 'DO NOTHING'
+          : `DO UPDATE SET ${rest.map((c) => `${c} = excluded.${c}`).join(', ')} WHERE (${rest.map((c) => `dest.${c}`).join(', ')}) IS NOT (${rest.map((c) => `excluded.${c}`).join(', ')})`);
     }
     let statement = this.#inserts.get(sql);
     if (!statement) {
@@ -174,4 +212,3 @@ export class SqliteTarget implements Target {
     return { db: this.#db, store: this.#store };
   }
 }
-
