@@ -94,6 +94,27 @@ describe.each([
     ]);
   });
 
+  it('writes the default for an owner the new CRM does not have, with orphans: default', async () => {
+    const plan = parsePlan(PLAN(m, ', orphans: default, default: 8'), 'plan.yaml');
+    const summary = await runPlan(plan);
+    expect(summary.entities.leads).toMatchObject({ written: 6, quarantined: 0 });
+    // A login two users share is given neither of them: the plan's default instead, counted. As for any field,
+    // the default also fills a value that was NULL in the source (deal 4 has no owner).
+    expect(await leads()).toEqual([
+      [1, 7],
+      [2, 8],
+      [3, 8],
+      [4, 8],
+      [5, 8],
+      [6, 7],
+    ]);
+    expect(summary.quality.leads?.user_id?.findings.map((f) => [f.code, f.outcome, f.count]).sort()).toEqual([
+      ['ambiguous_lookup', 'nulled', 1],
+      ['orphan', 'nulled', 1],
+    ]);
+    expect(() => parsePlan(PLAN(m, ', orphans: default'), 'plan.yaml')).toThrow(/orphans: default needs the value to write/);
+  });
+
   it('refuses a lookup with a placeholder or with a ref, before anything is written', () => {
     expect(() => parsePlan(PLAN(m, ', orphans: placeholder'), 'plan.yaml')).toThrow(
       /a lookup finds records of the new CRM: it makes no placeholder/,

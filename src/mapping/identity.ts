@@ -132,7 +132,12 @@ export function compileIdentity(
     };
   }
   if (field.lookup !== undefined) {
-    const stray = [...others.filter((k) => k !== 'from'), ...(field.ref !== undefined ? ['ref'] : [])];
+    // `orphans: default` writes the field's `default:` for a value the new CRM has no record of.
+    const byDefault = field.orphans === 'default';
+    const stray = [
+      ...others.filter((k) => k !== 'from' && !(byDefault && k === 'default')),
+      ...(field.ref !== undefined ? ['ref'] : []),
+    ];
     if (stray.length > 0)
       issues.push({
         severity: 'error',
@@ -155,14 +160,22 @@ export function compileIdentity(
         message: 'a lookup finds records of the new CRM: it makes no placeholder',
         hint: 'orphans: quarantine (the default) or null',
       });
+    if (byDefault && field.default === undefined)
+      issues.push({
+        severity: 'error',
+        path: [...path, 'orphans'],
+        message: 'orphans: default needs the value to write',
+        hint: 'add default: <the id of the record to use>, e.g. the country of most customers',
+      });
     const lookup: LookupPlan = { ...field.lookup, column: field.from };
     return {
       from: [refColumn(target)],
       fromList: false,
       steps: [step('ref', { field: target })],
-      invalid: field.orphans === 'null' ? ('null' as const) : ('quarantine' as const),
+      invalid: field.orphans === 'null' ? ('null' as const) : byDefault ? ('default' as const) : ('quarantine' as const),
       ref: undefined,
       lookup,
+      ...(byDefault ? { default: field.default } : {}),
     };
   }
   if (field.ref !== undefined) {
@@ -182,6 +195,13 @@ export function compileIdentity(
       });
       return undefined;
     }
+    if (field.orphans === 'default')
+      issues.push({
+        severity: 'error',
+        path: [...path, 'orphans'],
+        message: 'a ref points at a migrated record: orphans: default applies to a lookup',
+        hint: 'orphans: quarantine (the default), null, or placeholder',
+      });
     const placeholder = field.orphans === 'placeholder';
     const when = field.when ? compileWhere(field.when, [...path, 'when'], issues) : [];
     if (placeholder && when.length > 0)
