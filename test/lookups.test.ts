@@ -112,7 +112,9 @@ describe.each([
       ['ambiguous_lookup', 'nulled', 1],
       ['orphan', 'nulled', 1],
     ]);
-    expect(() => parsePlan(PLAN(m, ', orphans: default'), 'plan.yaml')).toThrow(/orphans: default needs the value to write/);
+    expect(() => parsePlan(PLAN(m, ', orphans: default'), 'plan.yaml')).toThrow(
+      /orphans: default needs the value to write/,
+    );
   });
 
   it('refuses a lookup with a placeholder or with a ref, before anything is written', () => {

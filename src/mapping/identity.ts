@@ -172,7 +172,8 @@ export function compileIdentity(
       from: [refColumn(target)],
       fromList: false,
       steps: [step('ref', { field: target })],
-      invalid: field.orphans === 'null' ? ('null' as const) : byDefault ? ('default' as const) : ('quarantine' as const),
+      invalid:
+        field.orphans === 'null' ? ('null' as const) : byDefault ? ('default' as const) : ('quarantine' as const),
       ref: undefined,
       lookup,
       ...(byDefault ? { default: field.default } : {}),

@@ -72,7 +72,9 @@ export const FieldSchema = z.strictObject({
    * A ref to a record that was not migrated (missing, or quarantined): quarantine the row, set NULL, or point
    * it at a placeholder record made in the referenced entity's table (see the entity's `placeholder:`).
    */
-  orphans: z.preprocess((v) => (v === null ? 'null' : v), z.enum(['quarantine', 'null', 'placeholder', 'default'])).optional(),
+  orphans: z
+    .preprocess((v) => (v === null ? 'null' : v), z.enum(['quarantine', 'null', 'placeholder', 'default']))
+    .optional(),
 });
 
 /** A field is a source column name (a copy) or the full form. */
