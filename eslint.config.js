@@ -38,6 +38,7 @@ export default tseslint.config(
   layer(
     [
       'src/values.ts',
+      'src/escape-html.ts',
       'src/errors.ts',
       'src/key-order.ts',
       'src/suggest.ts',

@@ -1,3 +1,4 @@
+import { escapeHtml } from '../escape-html.js';
 import { z } from 'zod';
 import type { Value } from '../values.js';
 import { NAME_PARTS, parsePersonName, type NamePart, type PersonName } from './person-name.js';
@@ -64,8 +65,6 @@ defineStep({
   },
 });
 
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
 /**
  * Plain text into an HTML field (Odoo's message body, a CRM's rich-text note): escaped, so `a < b & c` reads as
  * it was typed and no stored markup runs, each line break a `<br>`, the whole one paragraph.
@@ -77,7 +76,7 @@ defineStep({
   output: 'text',
   create: () => (input) => {
     if (input === null) return ok(null);
-    const text = asText(input as Value).replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
+    const text = escapeHtml(asText(input as Value));
     return ok(`<p>${text.replace(/\r?\n/g, '<br>')}</p>`);
   },
 });

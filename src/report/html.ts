@@ -1,9 +1,8 @@
+import { escapeHtml } from '../escape-html.js';
+
 /** Text for HTML: every value in a report passes through here. */
 export function esc(value: unknown): string {
-  return String(value).replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  );
+  return escapeHtml(String(value));
 }
 
 export const int = (n: number): string => n.toLocaleString('en-US');
