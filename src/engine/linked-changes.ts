@@ -1,4 +1,4 @@
-import type { Checkpoint, Counts, QuarantinedRow, Source, Target } from '../connectors/contract.js';
+import type { Checkpoint, Counts, QuarantinedRow, Reason, Source, Target } from '../connectors/contract.js';
 import { CrmMigrateError, RowsRejected } from '../errors.js';
 import type { JoinPlan } from '../mapping/compile.js';
 import { joinColumn } from '../mapping/identity.js';
@@ -84,6 +84,12 @@ export async function resyncLinkedChanges(options: {
   const pii = piiColumns(entity);
   const keyAt = entity.sourceColumns.indexOf(plan.key[0]);
   const keyOf = (row: Row) => sourceKeyText([valueToJson(row[keyAt] ?? null)]);
+  const entry = (row: Row, reasons: readonly Reason[]): QuarantinedRow => ({
+    entity: plan.name,
+    sourceKey: keyOf(row),
+    row: rowForDisplay(entity, row, pii),
+    reasons,
+  });
   for (const [i, c] of cursors.entries()) {
     const after: unknown[] | null = positions[i] ?? null;
     const pages: AsyncIterable<Row[]> = source.read({
@@ -134,7 +140,7 @@ export async function resyncLinkedChanges(options: {
           return;
         }
         const reasons = foreign?.has(k) ? [notOurs(entity.targetKey[0])] : (mapped.reasons[k] ?? []);
-        quarantine.push({ entity: plan.name, sourceKey: keyOf(row), row: rowForDisplay(entity, row, pii), reasons });
+        quarantine.push(entry(row, reasons));
       });
       counts.written += pending.length;
       counts.quarantined += quarantine.length;
@@ -158,12 +164,7 @@ export async function resyncLinkedChanges(options: {
           start,
           { quarantine, checkpoint: checkpoint(false), state },
           pending,
-          (row, reason) => ({
-            entity: plan.name,
-            sourceKey: keyOf(row),
-            row: rowForDisplay(entity, row, pii),
-            reasons: [reason],
-          }),
+          (row, reason) => entry(row, [reason]),
           keyOf,
         );
         counts.written -= refused;

@@ -1,6 +1,6 @@
 import type { MergeEntry, ReviewPair } from '../connectors/contract.js';
 import type { Plan } from '../plan/load.js';
-import { withPlanTarget } from './connections.js';
+import { listMerges, reviewPairs } from './merge-map.js';
 
 /** What a reviewer looks at first: the pairs awaiting review, and the merges that came closest to not being made. */
 export interface MatchEvidence {
@@ -18,17 +18,13 @@ export interface MatchEvidence {
  */
 export async function matchEvidence(plan: Plan, options: { limit?: number } = {}): Promise<MatchEvidence> {
   const limit = options.limit ?? 50;
-  return withPlanTarget(plan, true, async ({ state }) => {
-    const pairs = [...(await state.reviewPairs(plan.name))].sort((a, b) => b.probability - a.probability);
-    const weakest: MergeEntry[] = [];
-    let mergesTotal = 0;
-    for await (const merge of state.merges(plan.name)) {
-      mergesTotal += 1;
-      if (weakest.length === limit && merge.probability >= weakest[limit - 1].probability) continue;
-      weakest.push(merge);
-      weakest.sort((a, b) => a.probability - b.probability);
-      if (weakest.length > limit) weakest.pop();
-    }
-    return { review: pairs.slice(0, limit), reviewTotal: pairs.length, weakestMerges: weakest, mergesTotal };
+  const pairs = [...(await reviewPairs(plan))].sort((a, b) => b.probability - a.probability);
+  const weakest: MergeEntry[] = [];
+  const mergesTotal = await listMerges(plan, (merge) => {
+    if (weakest.length === limit && merge.probability >= weakest[limit - 1].probability) return;
+    weakest.push(merge);
+    weakest.sort((a, b) => a.probability - b.probability);
+    if (weakest.length > limit) weakest.pop();
   });
+  return { review: pairs.slice(0, limit), reviewTotal: pairs.length, weakestMerges: weakest, mergesTotal };
 }
