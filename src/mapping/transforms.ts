@@ -42,8 +42,10 @@ for (const part of NAME_PARTS) {
       const dropped = options?.dropped ?? [];
       return (input) => {
         const name = parseCached(input as Value);
-        const lost = dropped.length === 0 ? [] : dropped.filter((p) => name[p] !== null).map((p) => `${p}_dropped`);
-        const flags = lost.length === 0 ? name.flags : [...name.flags, ...lost];
+        // Most names have no part to lose: asked first, so they allocate nothing.
+        const flags = !dropped.some((p) => name[p] !== null)
+          ? name.flags
+          : [...name.flags, ...dropped.filter((p) => name[p] !== null).map((p) => `${p}_dropped`)];
         return flags.length === 0 ? ok(name[part]) : { value: name[part], issues: flagsOf(flags) };
       };
     },
