@@ -9,8 +9,16 @@
  * Traps (different people who look alike): common names (different people with the same name and the same
  * name-derived local part at other domains), spouses sharing a family phone and sometimes one email, father
  * and son with one name and one home phone (Jr / Sr), colleagues behind one company switchboard number.
+ *
+ * Names are long-tailed, as a customer base's are: a share of people carry one of the common names below
+ * (drawn most often from the head of the list), the rest a name of the long tail, built from syllables. A list
+ * of a hundred surnames alone would make every name common; in census counts the hundred commonest surnames
+ * cover about a sixth of people. Phones are numbers that exist (libphonenumber's metadata says so), so a
+ * cleaning rule that drops impossible numbers drops only the junk written in on purpose.
  */
 
+import { isValidPhoneNumber } from 'libphonenumber-js';
+import { sameNickname } from '../src/dedupe/nicknames.js';
 import { seededRandom } from '../src/random.js';
 
 export interface CrmPerson {
@@ -222,8 +230,31 @@ interface Identity {
   company: string | null;
 }
 
+/** One given name, or forms of one (Betty and Elizabeth): spouses are not drawn so. */
+const sameName = (a: string, b: string) => a === b || sameNickname(a.toLowerCase(), b.toLowerCase());
+
 /** A first name drawn often from the head of the list: common names are common. */
 const skewed = (rand: () => number, list: readonly string[]) => list[Math.floor(list.length * rand() * rand())];
+
+/** Syllables for the long tail of names: a few thousand given names and tens of thousands of surnames. */
+const SYLLABLES = 'ka ro mi sen dor lin ber ta vi gan hol mer son ley ford wick man al bri cor da el fa go ha'.split(
+  ' ',
+);
+const syllable = (rand: () => number) => SYLLABLES[Math.floor(rand() * SYLLABLES.length)];
+const capital = (text: string) => text[0].toUpperCase() + text.slice(1);
+
+/** A given name: common most of the time (the head of the list most often), else one of the tail. */
+function givenName(rand: () => number): string {
+  if (rand() < 0.6) return skewed(rand, FIRST);
+  return capital(syllable(rand) + syllable(rand) + ['a', 'o', 'en', 'ie', 'us', ''][Math.floor(rand() * 6)]);
+}
+
+/** A surname: one of the common ones for about a third of people, else one of the tail. */
+function surname(rand: () => number): string {
+  if (rand() < 0.35) return skewed(rand, LAST);
+  const parts = rand() < 0.5 ? 2 : 3;
+  return capital(Array.from({ length: parts }, () => syllable(rand)).join(''));
+}
 
 function localPart(rand: () => number, first: string, last: string): string {
   const f = first.toLowerCase();
@@ -244,11 +275,18 @@ function localPart(rand: () => number, first: string, last: string): string {
   }
 }
 
+/** A number that exists in the country's numbering plan: a US area code in use, a GB or DE mobile range. */
 function phoneDigits(rand: () => number, country: 'US' | 'GB' | 'DE'): string {
   const n = (len: number) => Array.from({ length: len }, () => Math.floor(rand() * 10)).join('');
-  if (country === 'US') return `${200 + Math.floor(rand() * 700)}${200 + Math.floor(rand() * 700)}${n(4)}`;
-  if (country === 'GB') return `7${n(9)}`;
-  return `15${n(9)}`;
+  for (;;) {
+    const digits =
+      country === 'US'
+        ? `${200 + Math.floor(rand() * 700)}${200 + Math.floor(rand() * 700)}${n(4)}`
+        : country === 'GB'
+          ? `7${n(9)}`
+          : `15${n(9)}`;
+    if (isValidPhoneNumber(digits, country)) return digits;
+  }
 }
 
 /** A phone as people type it: the same number in one of several renderings of its country. */
@@ -324,8 +362,8 @@ export function crmPeople(count: number, seed = 42): CrmPerson[] {
     records.push({ person: who, first_name: first, last_name: last, email, phone });
   };
   const identity = (overrides: Partial<Identity> = {}): Identity => {
-    const first = skewed(rand, FIRST);
-    const last = skewed(rand, LAST);
+    const first = givenName(rand);
+    const last = surname(rand);
     const country = (['US', 'US', 'US', 'GB', 'DE'] as const)[Math.floor(rand() * 5)];
     const company = rand() < 0.4 ? COMPANIES[Math.floor(rand() * COMPANIES.length)] : null;
     const domain = company && rand() < 0.6 ? `${company}.com` : FREE_MAIL[Math.floor(rand() * FREE_MAIL.length)];
@@ -346,7 +384,7 @@ export function crmPeople(count: number, seed = 42): CrmPerson[] {
       const a = identity();
       const b = identity({ last: a.last, phone: a.phone, email: rand() < 0.5 ? a.email : null, company: null });
       b.email ??= mailbox(localPart(rand, b.first, b.last), FREE_MAIL[Math.floor(rand() * FREE_MAIL.length)]);
-      if (b.first === a.first) continue;
+      if (sameName(a.first, b.first)) continue;
       record(a, person++, false);
       record(b, person++, false);
     } else if (r < 0.09) {

@@ -107,6 +107,42 @@ describe('dedupe keeps apart the people CRMs confuse', () => {
       { first_name: 'Bill', last_name: 'Okafor', email: null, phone: '+1 415 555 2671' },
     ],
     [
+      'spouses one letter apart (Mark and Mary) on one email and phone',
+      false,
+      { first_name: 'Mark', last_name: 'Dordorha', email: 'dordorhas@gmail.com', phone: '(617) 555-0134' },
+      { first_name: 'Mary', last_name: 'Dordorha', email: 'dordorhas@gmail.com', phone: '617-555-0134' },
+    ],
+    [
+      'colleagues with close names at one company domain and switchboard',
+      false,
+      { first_name: 'Michael', last_name: 'Brownlee', email: 'mbrownlee@wayne.com', phone: '(713) 555-0100' },
+      { first_name: 'Michaela', last_name: 'Brownlee', email: 'michaela.brownlee@wayne.com', phone: '(713) 555-0100' },
+    ],
+    [
+      'the same rare name and nothing else in common (reviewed, not merged)',
+      false,
+      { first_name: 'Leyro', last_name: 'Bergosson', email: 'leyrob@hotmail.com', phone: '(659) 584-0577' },
+      { first_name: 'Leyro', last_name: 'Bergosson', email: 'john_bergosson@gmx.de', phone: null },
+    ],
+    [
+      'a nickname against a typo of the formal name, on one address',
+      true,
+      { first_name: 'Tom', last_name: 'Garciaford', email: 'thomas.garciaford@massive.com', phone: null },
+      { first_name: 'Tohmas', last_name: 'Garciaford', email: 'thomas.garciaford@massive.com', phone: null },
+    ],
+    [
+      'a slip early in the name (Kraen), on one phone',
+      true,
+      { first_name: 'Karen', last_name: 'Mercorgo', email: 'karenm@yahoo.com', phone: '+1 610 445 0631' },
+      { first_name: 'Kraen', last_name: 'Mercorgo', email: 'karen_mercorgo@globex.com', phone: '(610) 445-0631' },
+    ],
+    [
+      'a title in the first name still meets its twin, on one phone',
+      true,
+      { first_name: 'Dr. Wickfordus', last_name: 'Moore', email: null, phone: '+1 212 736 0177' },
+      { first_name: 'Wickfordus', last_name: 'Moore', email: null, phone: '212-736-0177' },
+    ],
+    [
       'a title and case on one address',
       true,
       { first_name: 'Dr. Mary', last_name: 'Schneider', email: 'mary.schneider@web.de', phone: null },

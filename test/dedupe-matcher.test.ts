@@ -44,12 +44,31 @@ describe('comparison levels', () => {
     const c = comparison('f', kind);
     const x = c.prepare(a as string);
     const y = c.prepare(b as string);
-    return x && y ? c.levels[c.level(x, y)] : 'blank';
+    if (!x || !y) return 'blank';
+    const against = c.against?.(x, y);
+    return against ? `${c.levels[c.level(x, y)]}, ${against}` : c.levels[c.level(x, y)];
   };
   it.each([
     ['first_name', 'William', ' william ', 'exact'],
-    ['first_name', 'Bill', 'William', 'jw>=0.92 or nickname'],
-    ['first_name', 'Jon', 'John', 'jw>=0.92 or nickname'],
+    ['first_name', 'Bill', 'William', 'jw>=0.92, nickname or slip'],
+    ['first_name', 'Jon', 'John', 'jw>=0.92, nickname or slip'],
+    // A nickname against a typo of its formal name, and slips that cost Jaro-Winkler its prefix bonus.
+    ['first_name', 'Tom', 'Tohmas', 'jw>=0.92, nickname or slip'],
+    ['first_name', 'Kraen', 'Karen', 'jw>=0.92, nickname or slip'],
+    ['first_name', 'Saarah', 'Sarah', 'jw>=0.92, nickname or slip'],
+    ['first_name', 'Stven', 'Steven', 'jw>=0.92, nickname or slip'],
+    // Other people's names, one letter apart: never better than "sounds alike", where a first name vetoes.
+    // A woman's and a man's given name are two people; two other real names at most "another name".
+    ['first_name', 'Mark', 'Mary', 'else'],
+    ['first_name', 'John', 'Joan', 'else'],
+    ['first_name', 'Carl', 'Carol', 'else'],
+    ['first_name', 'Paul', 'Paula', 'else'],
+    ['first_name', 'Michael', 'Michelle', 'else'],
+    ['first_name', 'Jenny', 'Jenna', 'jw>=0.88, sounds alike or another name'],
+    ['first_name', 'Marie', 'Maria', 'jw>=0.88, sounds alike or another name'],
+    ['first_name', 'Chris', 'Christine', 'jw>=0.92, nickname or slip'], // a short form of hers
+    // Double Metaphone codes Almi and William alike; sounding alike lifts one rung, never from "else".
+    ['first_name', 'Almi', 'William', 'else'],
     ['last_name', 'Smith', 'Smyth', 'jw>=0.88 or sounds alike'],
     ['last_name', 'Smith', 'Jones', 'else'],
     // Titles are not the name; Jr and Sr on one name are father and son.
@@ -63,7 +82,8 @@ describe('comparison levels', () => {
     ['email', 'Ann@X.com', 'ann@x.com', 'exact'],
     // A local part made of a name is shared by different people at different domains: no level of its own.
     ['email', 'ann@x.com', 'ann@y.org', 'else'],
-    ['email', 'ann1@x.com', 'ann2@x.com', 'else'],
+    ['email', 'ann1@x.com', 'ann2@x.com', 'else, another address at the same company domain'],
+    ['email', 'ann1@gmail.com', 'ann2@gmail.com', 'else'],
     ['phone', '+1 (415) 555-0100', '14155550100', 'same digits'],
     ['phone', '+14155550100', '4155550100', 'same last 8 digits or one edit'],
     ['phone', '+14155550100', '+14155559999', 'else'],
@@ -136,6 +156,18 @@ describe('blocking rules', () => {
       'metaphone(last_name) + metaphone(first_name)',
       'last_name + initial(first_name)',
       'birth_date + metaphone(last_name)',
+      'birth_date + initial(first_name)',
+    ]);
+  });
+  it('blocks a street line with its city and a house number with its postcode (FEBRL names them so)', () => {
+    const fields = ['given_name', 'surname', 'street_number', 'address_1', 'suburb', 'postcode'];
+    expect(defaultBlocking(fields.map((field) => ({ field, kind: kindForField(field) })))).toEqual([
+      'metaphone(surname) + metaphone(given_name)',
+      'surname + initial(given_name)',
+      'postcode + initial(surname)',
+      'postcode + initial(given_name)',
+      'street_number + postcode',
+      'address_1 + suburb',
     ]);
   });
 });

@@ -106,6 +106,11 @@ const MAJOR_PROVIDERS = new Set([
  */
 const SPECIAL_USE_SUFFIXES = new Set(['test', 'invalid', 'localhost', 'example', 'onion', 'local']);
 
+/** A major mail provider's domain (gmail.com, gmx.de): one of the providers' many customers, not one company. */
+export function isMailProvider(domain: string): boolean {
+  return MAJOR_PROVIDERS.has(domain);
+}
+
 export function isPlaceholderDomain(domain: string): boolean {
   return SPECIAL_USE_SUFFIXES.has(domain.slice(domain.lastIndexOf('.') + 1));
 }

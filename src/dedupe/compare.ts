@@ -1,7 +1,9 @@
 import jaroWinkler from 'talisman/metrics/jaro-winkler.js';
 import type { Value } from '../values.js';
+import { isMailProvider } from '../cleaning/mail-domains.js';
 import { editDistance } from './edit-distance.js';
-import { sameNickname } from './nicknames.js';
+import { otherGivenName } from './given-names.js';
+import { formalNames, sameNickname } from './nicknames.js';
 import { metaphone } from './phonetic.js';
 
 /** How a field is compared; each kind has its own agreement levels. */
@@ -43,6 +45,8 @@ export interface Comparison {
    * switchboard; Jr and Sr). Such a pair is never merged; at most it is reviewed.
    */
   readonly veto?: number | undefined;
+  /** Evidence against that no level carries, with the same effect as a veto: what it is, else undefined. */
+  readonly against?: ((a: Prepared, b: Prepared) => string | undefined) | undefined;
 }
 
 /** The comparison kind a field name suggests: `email`, `phone`, `first_name`… (`text` otherwise). */
@@ -121,7 +125,11 @@ const digitsOnly = (value: Value): Prepared | null => {
   return digits === '' ? null : { text: digits, code: digits.slice(-8) };
 };
 
-/** Splink's name levels, with a Double Metaphone rung (and for first names, known nicknames). */
+/**
+ * Splink's name levels, with a Double Metaphone rung (and for first names, known nicknames, and a nickname
+ * against a typo of its formal name: Tom and Tohmas). Sounding alike lifts a pair by one rung and no more
+ * (from "jw >= 0.7" to "sounds alike"), never from "else": Double Metaphone codes Almi and William alike.
+ */
 function nameLevel(nicknames: boolean) {
   return (a: Prepared, b: Prepared): number => {
     // Jr and Sr on one name are two people (father and son): the "else" level, which vetoes the merge.
@@ -129,10 +137,43 @@ function nameLevel(nicknames: boolean) {
     if (a.text === b.text) return 0;
     if (nicknames && sameNickname(a.text, b.text)) return 1;
     const jw = jaroWinkler(a.text, b.text);
-    if (jw >= 0.92) return 1;
-    if (jw >= 0.88 || (a.code !== '' && a.code === b.code)) return 2;
+    // Two real given names are two people's, however close: a woman's and a man's outright, else at most
+    // "sounds alike" (where a first name vetoes).
+    const given = nicknames ? otherGivenName(a.text, b.text) : undefined;
+    if (given === 'opposite') return 4;
+    // A first name one edit from the other, or a slip: Mancoro and Mancorus are two names, not a typo.
+    const close = jw >= 0.92 && (!nicknames || editDistance(a.text, b.text, 1) <= 1);
+    if (given === undefined && (close || keyingSlip(a.text, b.text))) return 1;
+    if (given === undefined && nicknames && nicknameOfTypo(a.text, b.text)) return 1;
+    if (jw >= 0.88 || (jw >= 0.7 && a.code !== '' && a.code === b.code)) return 2;
     return jw >= 0.7 ? 3 : 4;
   };
+}
+
+/**
+ * One slip of the keyboard: two adjacent letters swapped (Kraen, Karen), a letter doubled (Saarah), or a letter
+ * left out of a long name (Stven, Wlliam). A slip early in a name costs Jaro-Winkler its prefix bonus, so these
+ * fall below 0.92 and would read as another name. Not a letter changed (Mark, Mary; John, Joan), nor one left
+ * out of a short name or at the end (Carl, Carol; Lois, Louis; Paul, Paula): those are other people's names.
+ */
+export function keyingSlip(a: string, b: string): boolean {
+  if (a.length === b.length) {
+    const i = [...a].findIndex((c, k) => c !== b[k]);
+    return i >= 0 && i + 1 < a.length && a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2);
+  }
+  const [short, long] = a.length < b.length ? [a, b] : [b, a];
+  if (long.length !== short.length + 1 || short.length < 4) return false;
+  const i = [...short].findIndex((c, k) => c !== long[k]);
+  if (i < 0 || short.slice(i) !== long.slice(i + 1)) return false;
+  const doubled = long[i] === long[i - 1] || long[i] === long[i + 1];
+  return doubled || (long.length >= 6 && i < short.length);
+}
+
+/** One name is a known short form whose formal name the other is a typo of (Jaro-Winkler >= 0.92). */
+function nicknameOfTypo(a: string, b: string): boolean {
+  const near = (name: string, other: string) =>
+    (formalNames(other) ?? []).some((formal) => formal !== other && jaroWinkler(name, formal) >= 0.92);
+  return near(a, b) || near(b, a);
 }
 
 const editLevels = (a: Prepared, b: Prepared): number => {
@@ -157,31 +198,48 @@ function dateLevel(a: Prepared, b: Prepared): number {
 /**
  * Exact, or not. No "same local part" level: local parts are made of names (jsmith, john.smith), so at two
  * domains they belong to different people as often as not, and the names already count in their own
- * comparisons; EM, which takes the fields as independent, gave that level nearly an exact address's weight
- * and merged James and Jessica Ramirez. Nor "one edit apart": jane.doe12 and jane.doe13 are two people.
+ * comparisons; EM, which takes the fields as independent, gave that level nearly an exact address's weight and
+ * merged James and Jessica Ramirez. Nor "one edit apart": jane.doe12 and jane.doe13 are two people.
  */
 const emailLevel = (a: Prepared, b: Prepared): number => (a.text === b.text ? 0 : 1);
 
+/** An email's code is its domain when that is a company's (not a mail provider's): see `againstEmail`. */
+const emailParts = (value: Value): Prepared | null => {
+  const text = normalizeText(value);
+  if (text === null) return null;
+  const domain = text.slice(text.lastIndexOf('@') + 1);
+  return { text, code: domain !== text && !isMailProvider(domain) ? domain : '' };
+};
+
+/**
+ * Two addresses at one company's domain are two colleagues (behind one switchboard number), seldom one person.
+ * Not a level of its own: EM, given such a level, took the colleagues who share a phone for the matches.
+ */
+const againstEmail = (a: Prepared, b: Prepared): string | undefined =>
+  a.code !== '' && a.code === b.code && a.text !== b.text ? 'another address at the same company domain' : undefined;
+
 const LEVELS: Record<CompareKind, Omit<Comparison, 'field' | 'kind'>> = {
   first_name: {
-    levels: ['exact', 'jw>=0.92 or nickname', 'jw>=0.88 or sounds alike', 'jw>=0.7', 'else'],
+    levels: ['exact', 'jw>=0.92, nickname or slip', 'jw>=0.88, sounds alike or another name', 'jw>=0.7', 'else'],
     prepare: phonetic,
     level: nameLevel(true),
-    veto: 3,
+    // From "sounds alike" on: Mark and Mary, Michael and Michelle, John and Jane are spouses or colleagues
+    // on one phone, not typos.
+    veto: 2,
   },
   last_name: {
-    levels: ['exact', 'jw>=0.92', 'jw>=0.88 or sounds alike', 'jw>=0.7', 'else'],
+    levels: ['exact', 'jw>=0.92 or slip', 'jw>=0.88 or sounds alike', 'jw>=0.7', 'else'],
     prepare: phonetic,
     level: nameLevel(false),
     veto: 4,
   },
   name: {
-    levels: ['exact', 'jw>=0.92', 'jw>=0.88 or sounds alike', 'jw>=0.7', 'else'],
+    levels: ['exact', 'jw>=0.92 or slip', 'jw>=0.88 or sounds alike', 'jw>=0.7', 'else'],
     prepare: phonetic,
     level: nameLevel(false),
     veto: 4,
   },
-  email: { levels: ['exact', 'else'], prepare: plain, level: emailLevel },
+  email: { levels: ['exact', 'else'], prepare: emailParts, level: emailLevel, against: againstEmail },
   phone: {
     levels: ['same digits', 'same last 8 digits or one edit', 'else'],
     prepare: digitsOnly,

@@ -34,3 +34,8 @@ export function sameNickname(a: string, b: string): boolean {
   const y = FORMS.get(b);
   return x !== undefined && y !== undefined && x.some((f) => y.includes(f));
 }
+
+/** The formal names a known name (formal or short) stands for; undefined for a name not in the list. */
+export function formalNames(name: string): readonly string[] | undefined {
+  return FORMS.get(name);
+}
