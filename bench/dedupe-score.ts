@@ -95,6 +95,15 @@ export function evidenceCeiling(records: readonly CrmPerson[]): number[][] {
   return linked(records, [ofPerson(emailOf), ofPerson(phoneOf)]);
 }
 
+/** The fields of a people entity as the CRM generator's records are mapped: cleaned names, email and phone. */
+export const PEOPLE_FIELDS = `    fields:
+      id: id
+      first_name: { from: first_name, clean: person_name, invalid: null }
+      last_name: { from: last_name, clean: person_name, invalid: null }
+      email: { from: email, clean: email, invalid: null }
+      phone: { from: phone, clean: { phone: { country: US } }, invalid: null }
+`;
+
 /** Runs a plan and reads the clusters back from its merge map: survivor key → every record merged into it. */
 async function clustersOf(planText: string, dir: string): Promise<{ clusters: number[][]; seconds: number }> {
   const plan = parsePlan(planText, path.join(dir, 'plan.yaml'));
@@ -136,13 +145,7 @@ entities:
     from: people
     into: people
     key: id
-    fields:
-      id: id
-      first_name: { from: first_name, clean: person_name, invalid: null }
-      last_name: { from: last_name, clean: person_name, invalid: null }
-      email: { from: email, clean: email, invalid: null }
-      phone: { from: phone, clean: { phone: { country: US } }, invalid: null }
-    dedupe:
+${PEOPLE_FIELDS}    dedupe:
       ${dedupe}
 `,
     dir,

@@ -68,6 +68,8 @@ export interface MatchResult {
   readonly review: readonly (readonly [number, number, number])[];
   /** The match weight of two records, or undefined when they were never compared. */
   weightOf(a: number, b: number): number | undefined;
+  /** True when the two records were judged different: vetoed, a reviewer said so, or evidence against. */
+  apart(a: number, b: number): boolean;
   explain(a: number, b: number): Explanation | undefined;
 }
 
@@ -206,6 +208,7 @@ export function findMatches(
     skipped,
     clusters,
     review,
+    apart,
     weightOf: (a, b) => {
       const p = findPair(packed, n, a, b);
       return p < 0 ? undefined : weight[p];

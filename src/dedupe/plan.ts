@@ -207,8 +207,8 @@ export function compileDedupe(
 }
 
 /**
- * Checks across entities: a `with:` entity exists, fills the same table, has no dedupe of its own and is
- * in no other group; a dedupe entity is loaded in full (matching needs every record at once).
+ * Checks across entities: a `with:` entity exists, fills the same table, has no dedupe of its own, is loaded
+ * in full and is in no other group; an incremental dedupe entity keeps deletes off and its cursor its own.
  */
 export function dedupeGroupIssues(entities: readonly EntityPlan[]): PlanIssue[] {
   const issues: PlanIssue[] = [];
@@ -218,12 +218,22 @@ export function dedupeGroupIssues(entities: readonly EntityPlan[]): PlanIssue[] 
     const dedupe = entity.dedupe;
     if (!dedupe) continue;
     const path = [...entity.path, 'dedupe'];
-    if (entity.strategy === 'incremental') {
+    // An increment matches its new records against all the others and keeps earlier clusters (see
+    // engine/stable-clusters.ts); what it cannot do yet is refused here, before anything is written.
+    if (entity.strategy === 'incremental' && entity.deletes !== 'ignore') {
       issues.push({
         severity: 'error',
-        path: [...entity.path, 'strategy'],
-        message: 'dedupe compares every record with every other: it runs on full loads only',
-        hint: 'use strategy: full for this entity, or move dedupe to a plan that loads it in full',
+        path: [...entity.path, 'deletes'],
+        message: `deletes: ${entity.deletes} would remove a merged record whose survivor left the source, with the records merged into it`,
+        hint: 'use deletes: ignore on an incremental entity with dedupe',
+      });
+    }
+    if (entity.strategy === 'incremental' && entity.linkedCursors.length > 0) {
+      issues.push({
+        severity: 'error',
+        path: [...entity.path, 'cursor'],
+        message: 'a joined cursor re-reads records without their merges: it cannot be used with dedupe',
+        hint: 'give the entity a cursor of its own table only',
       });
     }
     dedupe.with.forEach((name, i) => {

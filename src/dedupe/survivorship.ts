@@ -48,7 +48,13 @@ function compareValues(a: Value, b: Value): number {
  * one, and `keep` columns (the keys) always come from the survivor: the merged record is the survivor's
  * record, enriched.
  */
-export function survive(members: readonly ClusterMember[], plan: DedupePlan, keep: readonly string[]): Survived {
+export function survive(
+  members: readonly ClusterMember[],
+  plan: DedupePlan,
+  keep: readonly string[],
+  /** The member that must stay the survivor (an incremental entity's written record), ranked first. */
+  anchor?: number,
+): Survived {
   const filled = members.map((m) => [...m.values.values()].filter((v) => !isBlank(v)).length);
   const recency = (i: number): Value =>
     plan.recency === undefined ? null : (members[i].values.get(plan.recency) ?? null);
@@ -80,7 +86,8 @@ export function survive(members: readonly ClusterMember[], plan: DedupePlan, kee
         }
         return i - j;
       });
-  const ranked = sortBy(orders[plan.survivor]);
+  const byRule = sortBy(orders[plan.survivor]);
+  const ranked = anchor === undefined ? byRule : [anchor, ...byRule.filter((i) => i !== anchor)];
   const survivor = ranked[0];
   const valueOf = (i: number, column: string): Value => members[i].values.get(column) ?? null;
   const firstFilled = (order: readonly number[], column: string): Value => {

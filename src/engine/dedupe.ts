@@ -1,5 +1,6 @@
-import type { PairDecision, ReviewPair, Source, StateStore } from '../connectors/contract.js';
+import type { Checkpoint, PairDecision, ReviewPair, Source, StateStore, Target } from '../connectors/contract.js';
 import { comparison } from '../dedupe/compare.js';
+import { compareKeys } from '../key-order.js';
 import { findMatches, type Explanation, type MatchResult } from '../dedupe/match.js';
 import { PRIOR_FLOOR } from '../dedupe/model.js';
 import type { DedupePlan } from '../dedupe/plan.js';
@@ -7,6 +8,7 @@ import { survive, type ClusterMember } from '../dedupe/survivorship.js';
 import { sourceKeyText, valueToJson, type Row, type Value } from '../values.js';
 import { mapInOrder } from './chunk-mapper.js';
 import { chooseMapper, readOrder } from './load-entity.js';
+import { stableClusters, type StoredClusters } from './stable-clusters.js';
 import { refResolver, resolvedChunks, type RefResolver } from './refs.js';
 import type { TargetLookups } from './target-lookups.js';
 import type { Plan } from '../plan/load.js';
@@ -27,6 +29,11 @@ export interface EntityMerges {
   readonly losers: ReadonlyMap<string, MergeInfo>;
   /** The surviving records' merged values, in the entity's write-column order. */
   readonly survivors: ReadonlyMap<string, Row>;
+  /**
+   * An increment's survivors written before it reads its changes: records the increment does not read whose
+   * cluster took a new record or a changed one, so their merged values are survivorship's again.
+   */
+  readonly refresh: readonly Row[];
 }
 
 /** What matching found, for the run summary and the report: counts and the model, never values. */
@@ -56,6 +63,8 @@ interface Member {
   readonly entity: BoundEntity;
   readonly group: number;
   readonly sourceKey: string;
+  /** Where the record stands in its entity's read order (an incremental entity's cursor and key). */
+  readonly position: Row;
 }
 
 /** Why a pair matched, as text for the merge map and the review file: levels and weights, no values. */
@@ -112,6 +121,11 @@ export async function planMerges(options: {
   source: Source;
   resolverFor: (entity: BoundEntity) => RefResolver | undefined;
   decisions: readonly PairDecision[];
+  /**
+   * For an incremental entity: its state, so clusters of earlier runs hold (see stable-clusters.ts), and
+   * where the increment starts reading (absent: not an increment, nothing to refresh).
+   */
+  stable?: { state: StateStore; since: readonly unknown[] | null | undefined } | undefined;
 }): Promise<MergePlan> {
   const started = performance.now();
   const { dedupe, group } = options;
@@ -126,8 +140,9 @@ export async function planMerges(options: {
         ? { mapped: true, i: entity.writeColumns.indexOf(f.field) }
         : { mapped: false, i: entity.sourceColumns.indexOf(f.column) },
     );
+    const orderAt = readOrder(entity).map((c) => entity.sourceColumns.indexOf(c));
     await eachMapped(options.source, entity, options.resolverFor(entity), (sourceKey, values, read) => {
-      members.push({ entity, group: g, sourceKey });
+      members.push({ entity, group: g, sourceKey, position: options.stable ? orderAt.map((i) => read[i]) : [] });
       fields.forEach((f, k) => {
         const { mapped, i } = at[k];
         (columns.get(f) as Value[]).push(i < 0 ? null : ((mapped ? values[i] : read[i]) ?? null));
@@ -154,18 +169,32 @@ export async function planMerges(options: {
     },
     decisions,
   );
-  const byEntity = await buildMerges(options, members, result);
+  const stable = options.stable
+    ? stableClusters(
+        result.clusters,
+        await storedClusters(options.stable.state, options.planName, members, indexOf, result.clusters),
+        result,
+      )
+    : undefined;
+  const clusters = stable?.clusters ?? result.clusters;
+  const byEntity = await buildMerges(options, members, result, {
+    clusters,
+    anchors: stable?.anchors,
+    changed: changedSince(members, group[0], options.stable?.since, stable?.joined),
+  });
   const pairOf = (a: number, b: number) => {
     const x = members[a];
     const y = members[b];
     return { entityA: x.entity.plan.name, keyA: x.sourceKey, entityB: y.entity.plan.name, keyB: y.sourceKey };
   };
-  const review = result.review.map(([a, b, probability]) => ({
+  // One line per pair: the stable clusters' doubts may name a pair the matching already set aside.
+  const pairs = new Map([...result.review, ...(stable?.review ?? [])].map((p) => [`${p[0]},${p[1]}`, p]));
+  const review = [...pairs.values()].map(([a, b, probability]) => ({
     ...pairOf(a, b),
     probability,
     why: describe(result.explain(a, b)),
   }));
-  const merged = result.clusters.reduce((n, c) => n + c.length - 1, 0);
+  const merged = clusters.reduce((n, c) => n + c.length - 1, 0);
   return {
     byEntity,
     review,
@@ -173,7 +202,7 @@ export async function planMerges(options: {
       entities: group.map((e) => e.plan.name),
       records: members.length,
       compared: result.compared,
-      clusters: result.clusters.length,
+      clusters: clusters.length,
       merged,
       review: review.length,
       skippedBlocks: result.skipped.reduce((n, s) => n + s.blocks, 0),
@@ -182,6 +211,26 @@ export async function planMerges(options: {
       seconds: (performance.now() - started) / 1000,
       warnings: warningsOf(result, members.length),
     },
+  };
+}
+
+/**
+ * Whether a record is one the increment adds or changes: the owner entity's, read after `since` in its read
+ * order, or one that joined a cluster in this run. Nothing is, outside an increment.
+ */
+function changedSince(
+  members: readonly Member[],
+  owner: BoundEntity | undefined,
+  since: readonly unknown[] | null | undefined,
+  joined: ReadonlySet<number> | undefined,
+): (r: number) => boolean {
+  if (since === undefined || since === null) return () => false;
+  return (r) => {
+    const m = members[r];
+    return (
+      m.entity === owner &&
+      (joined?.has(r) === true || compareKeys(m.position.map(valueToJson) as Value[], since as Value[]) > 0)
+    );
   };
 }
 
@@ -205,10 +254,17 @@ async function buildMerges(
   options: Parameters<typeof planMerges>[0],
   members: readonly Member[],
   result: MatchResult,
+  found: {
+    clusters: readonly (readonly number[])[];
+    /** Per cluster, the record that must stay its survivor (an incremental entity's). */
+    anchors: readonly (number | undefined)[] | undefined;
+    /** Whether a record is one an increment changed or added, so its cluster's survivor is written again. */
+    changed: (r: number) => boolean;
+  },
 ): Promise<Map<string, EntityMerges>> {
   // Per entity, the source keys of its cluster members, and which record each is.
   const wanted = new Map<BoundEntity, Map<string, number>>(options.group.map((e) => [e, new Map()]));
-  for (const r of result.clusters.flat()) wanted.get(members[r].entity)?.set(members[r].sourceKey, r);
+  for (const r of found.clusters.flat()) wanted.get(members[r].entity)?.set(members[r].sourceKey, r);
   const full = new Map<number, ReadonlyMap<string, Value>>();
   for (const [entity, keys] of wanted) {
     if (keys.size === 0) continue;
@@ -226,19 +282,28 @@ async function buildMerges(
   // The columns a merged record always takes from its survivor: its key in the target and its new ids.
   const newIds = options.group.flatMap((e) => e.plan.fields.filter((f) => f.newId).map((f) => f.target));
   const keepOf = new Map(options.group.map((e) => [e, [...new Set([...e.targetKey, ...newIds])]]));
-  const byEntity = new Map<string, { losers: Map<string, MergeInfo>; survivors: Map<string, Row> }>(
-    options.group.map((e) => [e.plan.name, { losers: new Map(), survivors: new Map() }]),
+  const byEntity = new Map<string, { losers: Map<string, MergeInfo>; survivors: Map<string, Row>; refresh: Row[] }>(
+    options.group.map((e) => [e.plan.name, { losers: new Map(), survivors: new Map(), refresh: [] }]),
   );
-  for (const cluster of result.clusters) {
+  for (const [c, cluster] of found.clusters.entries()) {
     const records: ClusterMember[] = cluster.map((r) => ({
       entity: members[r].entity.plan.name,
       sourceKey: members[r].sourceKey,
       values: full.get(r) ?? new Map(),
     }));
-    const { survivor, values } = survive(records, options.dedupe, keepOf.get(members[cluster[0]].entity) ?? []);
+    const anchor = found.anchors?.[c];
+    const { survivor, values } = survive(
+      records,
+      options.dedupe,
+      keepOf.get(members[cluster[0]].entity) ?? [],
+      anchor === undefined ? undefined : cluster.indexOf(anchor),
+    );
     const s = members[cluster[survivor]];
     const row = s.entity.plan.fields.map((f) => values.get(f.target) ?? null);
-    (byEntity.get(s.entity.plan.name) as { survivors: Map<string, Row> }).survivors.set(s.sourceKey, row);
+    const own = byEntity.get(s.entity.plan.name) as { survivors: Map<string, Row>; refresh: Row[] };
+    own.survivors.set(s.sourceKey, row);
+    // A survivor the increment does not read is written beforehand when its cluster changed.
+    if (anchor !== undefined && !found.changed(anchor) && cluster.some(found.changed)) own.refresh.push(row);
     const targetKey = sourceKeyText(s.entity.targetKey.map((k) => valueToJson(values.get(k) ?? null)));
     for (const r of cluster) {
       if (r === cluster[survivor]) continue;
@@ -277,7 +342,11 @@ export function mergePlanner(
   lookups?: TargetLookups,
 ) {
   const plans = new Map<string, MergePlan>();
-  const forEntity = async (entity: BoundEntity): Promise<GroupMerges | undefined> => {
+  /** `since`: where an increment of the entity starts reading (its survivors outside that are refreshed). */
+  const forEntity = async (
+    entity: BoundEntity,
+    since?: readonly unknown[] | null,
+  ): Promise<GroupMerges | undefined> => {
     const owner = entities.find(
       (e) => e.plan.dedupe && (e === entity || e.plan.dedupe.with.includes(entity.plan.name)),
     );
@@ -293,6 +362,7 @@ export function mergePlanner(
         source,
         resolverFor: (e) => refResolver(plan, e, state, source, { lookups }),
         decisions: await state.decisions(plan.name),
+        stable: owner.plan.strategy === 'incremental' ? { state, since } : undefined,
       });
       plans.set(owner.plan.name, merges);
     }
@@ -303,4 +373,70 @@ export function mergePlanner(
     summaries: () =>
       plans.size === 0 ? undefined : Object.fromEntries([...plans].map(([name, m]) => [name, m.summary])),
   };
+}
+
+/** Keys looked up in the crosswalk per query. */
+const CROSSWALK_CHUNK = 5000;
+
+/** Which records earlier runs merged (into which survivor) and which they wrote as their own, by record index. */
+async function storedClusters(
+  state: StateStore,
+  planName: string,
+  members: readonly Member[],
+  indexOf: ReadonlyMap<string, number>,
+  fresh: readonly (readonly number[])[],
+): Promise<StoredClusters> {
+  const survivorOf = new Map<number, number>();
+  for await (const m of state.merges(planName)) {
+    const loser = indexOf.get(`${m.entity}\0${m.sourceKey}`);
+    const survivor = indexOf.get(`${m.survivorEntity}\0${m.survivorKey}`);
+    if (loser !== undefined && survivor !== undefined) survivorOf.set(loser, survivor);
+  }
+  // Only the records a fresh cluster holds can be anchors: a record in none stays as it is anyway.
+  const byEntity = new Map<string, number[]>();
+  for (const r of fresh.flat()) {
+    if (survivorOf.has(r)) continue;
+    const name = members[r].entity.plan.name;
+    byEntity.set(name, [...(byEntity.get(name) ?? []), r]);
+  }
+  const written = new Set<number>();
+  for (const [entity, records] of byEntity) {
+    for (let i = 0; i < records.length; i += CROSSWALK_CHUNK) {
+      const chunk = records.slice(i, i + CROSSWALK_CHUNK);
+      const known = await state.crosswalk(
+        planName,
+        entity,
+        chunk.map((r) => members[r].sourceKey),
+      );
+      for (const r of chunk) if (known.has(members[r].sourceKey)) written.add(r);
+    }
+  }
+  return { survivorOf, written };
+}
+
+/**
+ * Writes an increment's refreshed survivors (upserts: a row equal to the stored one is not written), in one
+ * transaction that commits the step's checkpoint unchanged. Running it again writes the same values, so a crash
+ * before the increment's first batch is repaired by the resume.
+ */
+export async function refreshSurvivors(
+  target: Target,
+  runId: string,
+  entity: BoundEntity,
+  rows: readonly Row[],
+  checkpoint: Checkpoint,
+): Promise<void> {
+  const writer = await target.beginBatch({
+    runId,
+    table: entity.plan.into,
+    columns: entity.writeColumns,
+    upsertKey: entity.targetKey,
+  });
+  try {
+    for (const row of rows) writer.add(row);
+    await writer.commit([], checkpoint);
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  }
 }

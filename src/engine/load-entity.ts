@@ -104,7 +104,7 @@ export async function loadEntity(options: {
   onProgress?: ((progress: EntityProgress) => void) | undefined;
   /** The entity's share of its dedupe group's merge plan: merged rows are counted, not written. */
   merges?: EntityMerges | undefined;
-  /** Pairs for review, stored with the entity's first batch. */
+  /** Pairs for review, stored with the first batch this call commits (the caller passes them once per run). */
   review?: readonly ReviewPair[] | undefined;
   /**
    * The second pass over an entity whose refs close a cycle: every row again, refs resolved, upserted onto
@@ -182,8 +182,7 @@ export async function loadEntity(options: {
   /** Rows merged into a survivor in the open batch, and where their keys now point. */
   let merged: MergeEntry[] = [];
   let repointed: CrosswalkEntry[] = [];
-  let review =
-    options.from === undefined && options.review ? { plan: options.planName ?? '', pairs: options.review } : undefined;
+  let review = options.review ? { plan: options.planName ?? '', pairs: options.review } : undefined;
   const merges = options.merges;
   /** Source keys written or quarantined in the open batch, when they close earlier quarantine entries. */
   const closing = options.closesEarlierQuarantine === true && !second;

@@ -9,7 +9,7 @@ import { readStoredQuality, type EntityQuality, type FilterCounts } from './qual
 import { auditEntry, failureDetails } from './audit.js';
 import { openPlanSource, openPlanTarget } from './connections.js';
 import { shiftBack } from './cursor.js';
-import { mergePlanner, type DedupeSummary } from './dedupe.js';
+import { mergePlanner, refreshSurvivors, type DedupeSummary } from './dedupe.js';
 import { makePlaceholders, placeholderStepName, placeholderTargets, type PlaceholderSpec } from './placeholders.js';
 import { foreignRowFinder } from './foreign-rows.js';
 import { entitiesWithoutCrosswalk, refuseFreshOverOthersRows } from './fresh-start.js';
@@ -454,7 +454,12 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
           if (!secondPass && entity.create && !(await target.describe(entity.plan.into)))
             await target.createTable(entity.create);
           const resolve = refResolver(plan, entity, target.state, source, { fillDeferred: secondPass, lookups });
-          const group = secondPass ? undefined : await merging.forEntity(entity);
+          // An increment's survivors whose clusters it changes are written first (see stable-clusters.ts).
+          const since =
+            previous && entity.plan.strategy === 'incremental' ? continuation(entity, earlier)?.lastKey : undefined;
+          const group = secondPass ? undefined : await merging.forEntity(entity, since);
+          if (from && group?.merges && group.merges.refresh.length > 0)
+            await refreshSurvivors(target, runId, entity, group.merges.refresh, from);
           result = await loadEntity({
             source,
             target,
@@ -466,7 +471,8 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
             signal: options.signal,
             onProgress: secondPass ? undefined : options.onProgress,
             merges: group?.merges,
-            review: group?.owner ? group.plan.review : undefined,
+            // Stored with the step's first batch: a resumed step has stored them already.
+            review: group?.owner && !own ? group.plan.review : undefined,
             secondPass,
             closesEarlierQuarantine: previous !== undefined && entity.plan.strategy === 'incremental',
             foreignRows:
