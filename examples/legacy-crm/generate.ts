@@ -11,6 +11,8 @@ import { seededRandom } from '../../src/random.js';
 export interface GenerateOptions {
   readonly customers?: number;
   readonly seed?: number;
+  /** Filled with the ground truth of the duplicates: each copy's id → the id of the customer it copies. */
+  readonly copies?: Map<number, number>;
 }
 
 const FIRST = [
@@ -100,12 +102,16 @@ export function generateLegacyCrm(file: string, options: GenerateOptions = {}): 
     return `${first} ${last}`;
   }
 
+  const mailboxes = new Set<string>();
   function email(first: string, last: string): string | null {
     const local = `${first}.${last}`
       .toLowerCase()
       .normalize('NFD')
       .replace(/[^a-z.]/g, '');
-    const address = `${local}${Math.floor(rnd() * 100)}@${pick(DOMAINS)}`;
+    // A mailbox is one customer's: an address another customer holds is drawn again.
+    let address = `${local}${Math.floor(rnd() * 100)}@${pick(DOMAINS)}`;
+    while (mailboxes.has(address)) address = `${local}${Math.floor(rnd() * 100)}@${pick(DOMAINS)}`;
+    mailboxes.add(address);
     const r = rnd();
     if (r < 0.7) return address;
     if (r < 0.78) return address.toUpperCase();
@@ -193,6 +199,7 @@ export function generateLegacyCrm(file: string, options: GenerateOptions = {}): 
             created(),
           ];
       if (!again) people.push(row);
+      else options.copies?.set(id, again[0] as number);
       insert.run(row);
     }
   })();
