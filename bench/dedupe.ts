@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { generateLegacyCrm } from '../examples/legacy-crm/generate.js';
-import { listMerges } from '../src/engine/merge-map.js';
+import { listMerges } from '../src/engine/dedupe/merge-map.js';
 import { runPlan } from '../src/engine/run.js';
 import { parsePlan } from '../src/plan/load.js';
 import { fmt, withClient, withScratchDatabase } from './common.js';

@@ -12,10 +12,10 @@ export {
   type DifferenceKind,
 } from './verify/verify.js';
 export { previewPlan, type PlanPreview, type EntityPreview, type SampleRow } from './engine/preview.js';
-export { listQuarantine, quarantineColumns } from './engine/quarantine.js';
-export { retryQuarantine, type FixedRecord, type RetryResult } from './engine/retry.js';
-export { matchEvidence, type MatchEvidence } from './engine/match-evidence.js';
-export { listMerges, reviewPairs, decidePairs } from './engine/merge-map.js';
+export { listQuarantine, quarantineColumns } from './engine/quarantine/quarantine.js';
+export { retryQuarantine, type FixedRecord, type RetryResult } from './engine/quarantine/retry.js';
+export { matchEvidence, type MatchEvidence } from './engine/dedupe/match-evidence.js';
+export { listMerges, reviewPairs, decidePairs } from './engine/dedupe/merge-map.js';
 export { auditHistory } from './engine/audit.js';
 export { draftPlan, planNameOf, type InitResult } from './init/init.js';
 export {
@@ -35,8 +35,8 @@ export {
 } from './plan/quarantine-limit.js';
 export { parseDuration, DURATION_HINT } from './plan/duration.js';
 export { packageVersion } from './version.js';
-export type { EntityProgress } from './engine/load-entity.js';
-export type { EntityQuality } from './engine/quality.js';
+export type { EntityProgress } from './engine/write/load-entity.js';
+export type { EntityQuality } from './engine/map/quality.js';
 export { parsePersonName, type PersonName } from './mapping/person-name.js';
 export { defineSurvivorRule, type SurvivorRule, type ClusterMember } from './dedupe/survivorship.js';
 export { defineStep, type StepDefinition, type StepResult, type StepIssue } from './mapping/steps.js';

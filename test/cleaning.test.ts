@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_DETAILS, QualityTally, OUTCOMES } from '../src/engine/quality.js';
-import { createRowMapper } from '../src/engine/row-mapper.js';
+import { MAX_DETAILS, QualityTally, OUTCOMES } from '../src/engine/map/quality.js';
+import { createRowMapper } from '../src/engine/map/row-mapper.js';
 import { parsePlan } from '../src/plan/load.js';
 import '../src/mapping/compile.js';
 import { findStep, type StepContext } from '../src/mapping/steps.js';

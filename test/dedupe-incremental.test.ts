@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { crmPeople } from '../bench/crm-people.js';
 import { PEOPLE_FIELDS } from '../bench/dedupe-score.js';
-import { listMerges, reviewPairs } from '../src/engine/merge-map.js';
+import { listMerges, reviewPairs } from '../src/engine/dedupe/merge-map.js';
 import { runPlan } from '../src/engine/run.js';
 import { parsePlan } from '../src/plan/load.js';
 import { verifyPlan } from '../src/verify/verify.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CopyTextDecoder, encodeRow } from '../src/connectors/postgres/copy-text.js';
-import { QualityTally } from '../src/engine/quality.js';
-import { createRowMapper } from '../src/engine/row-mapper.js';
+import { QualityTally } from '../src/engine/map/quality.js';
+import { createRowMapper } from '../src/engine/map/row-mapper.js';
 import type { TargetColumn } from '../src/engine/schema-check.js';
 import { FitFailure, fitTarget } from '../src/engine/target-fit.js';
 import { castValue } from '../src/mapping/cast.js';

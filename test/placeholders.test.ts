@@ -6,7 +6,7 @@ import { formatSummary } from '../src/cli/format.js';
 import { PlanError } from '../src/errors.js';
 import { renderRunReport } from '../src/report/report.js';
 import { withPlanTarget } from '../src/engine/connections.js';
-import { retryQuarantine, type FixedRecord } from '../src/engine/retry.js';
+import { retryQuarantine, type FixedRecord } from '../src/engine/quarantine/retry.js';
 import { runPlan } from '../src/engine/run.js';
 import { newUuid } from '../src/mapping/identity.js';
 import { parsePlan } from '../src/plan/load.js';

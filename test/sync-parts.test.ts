@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { shiftBack } from '../src/engine/cursor.js';
+import { shiftBack } from '../src/engine/strategies/cursor.js';
 import { compareCodePoints, compareKeys } from '../src/key-order.js';
 import { parseDuration } from '../src/plan/duration.js';
 

@@ -5,8 +5,8 @@ import type { Value } from '../src/values.js';
 import { runPlan } from '../src/engine/run.js';
 import { parsePlan } from '../src/plan/load.js';
 import { previewPlan } from '../src/engine/preview.js';
-import { listQuarantine } from '../src/engine/quarantine.js';
-import { retryQuarantine } from '../src/engine/retry.js';
+import { listQuarantine } from '../src/engine/quarantine/quarantine.js';
+import { retryQuarantine } from '../src/engine/quarantine/retry.js';
 import { scratchMigration, type ScratchDatabase, type ScratchMigration } from './helpers/sql-databases.js';
 
 // A new CRM's tables say no in their own ways: a unique email, an enum, a key that is there already, a

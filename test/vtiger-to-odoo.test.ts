@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPlan, type RunSummary } from '../src/engine/run.js';
 import { loadPlan, type Plan } from '../src/plan/load.js';
 import { verifyPlan } from '../src/verify/verify.js';
-import { listQuarantine } from '../src/engine/quarantine.js';
+import { listQuarantine } from '../src/engine/quarantine/quarantine.js';
 import { dayOfChanges, seedVtiger } from '../examples/vtiger-to-odoo/generate.js';
 import { createMysqlDatabase, createPostgresDatabase, type TestMysql, type TestPostgres } from './helpers/databases.js';
 

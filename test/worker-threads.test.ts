@@ -3,9 +3,9 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateLegacyCrm } from '../examples/legacy-crm/generate.js';
-import { adaptiveMapper } from '../src/engine/adaptive-mapper.js';
-import { inlineMapper, type ChunkMapper, type MappedChunk } from '../src/engine/chunk-mapper.js';
-import { QualityTally } from '../src/engine/quality.js';
+import { adaptiveMapper } from '../src/engine/map/adaptive-mapper.js';
+import { inlineMapper, type ChunkMapper, type MappedChunk } from '../src/engine/map/chunk-mapper.js';
+import { QualityTally } from '../src/engine/map/quality.js';
 import type { Row } from '../src/values.js';
 import { runPlan } from '../src/engine/run.js';
 import { defineStep, ok } from '../src/mapping/steps.js';
@@ -18,7 +18,7 @@ const EXAMPLE = path.resolve(import.meta.dirname, '../examples/legacy-crm');
 /**
  * Mapping on worker threads must change nothing but the speed: the same target rows in the same order, the
  * same quarantine, the same accounting and the same quality report as on the main thread. The `auto` case
- * is large enough for the engine to measure both ways and switch mid-load (see src/engine/adaptive-mapper.ts).
+ * is large enough for the engine to measure both ways and switch mid-load (see src/engine/map/adaptive-mapper.ts).
  */
 describe('mapping on worker threads', () => {
   const tmp = tempDir();

@@ -219,7 +219,7 @@ export function dedupeGroupIssues(entities: readonly EntityPlan[]): PlanIssue[] 
     if (!dedupe) continue;
     const path = [...entity.path, 'dedupe'];
     // An increment matches its new records against all the others and keeps earlier clusters (see
-    // engine/stable-clusters.ts); what it cannot do yet is refused here, before anything is written.
+    // engine/dedupe/stable-clusters.ts); what it cannot do yet is refused here, before anything is written.
     if (entity.strategy === 'incremental' && entity.deletes !== 'ignore') {
       issues.push({
         severity: 'error',

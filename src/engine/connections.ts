@@ -2,7 +2,7 @@ import { openSource, openTarget } from '../connectors/index.js';
 import type { Source, Target } from '../connectors/contract.js';
 import { CrmMigrateError } from '../errors.js';
 import type { Plan } from '../plan/load.js';
-import { MultiSource } from './multi-source.js';
+import { MultiSource } from './read/multi-source.js';
 import { UnpivotSource } from '../connectors/shared/unpivot-source.js';
 
 /** The plan's source (or its several sources, as one), opened with its folder for relative paths and its TLS demand. */

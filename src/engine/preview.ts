@@ -3,11 +3,11 @@ import type { PlanIssue } from '../errors.js';
 import type { Plan } from '../plan/load.js';
 import { valueToJson, type Row } from '../values.js';
 import { maskValue } from '../protect/protect.js';
-import { sourceKeyText } from './load-entity.js';
-import { piiColumns, rowForDisplay } from './pii.js';
-import { refResolver, resolvedChunks } from './refs.js';
-import { QualityTally, type EntityQuality } from './quality.js';
-import { createRowMapper } from './row-mapper.js';
+import { sourceKeyText } from './write/load-entity.js';
+import { piiColumns, rowForDisplay } from './quarantine/pii.js';
+import { refResolver, resolvedChunks } from './relations/refs.js';
+import { QualityTally, type EntityQuality } from './map/quality.js';
+import { createRowMapper } from './map/row-mapper.js';
 import { withConnections } from './run.js';
 import { checkAgainstSchemas, type BoundEntity } from './schema-check.js';
 

@@ -4,18 +4,23 @@ import type { Checkpoint, Counts, Reason, RunRecord, Source, Target } from '../c
 import { CrmMigrateError, type PlanIssue } from '../errors.js';
 import type { Plan } from '../plan/load.js';
 import type { Row } from '../values.js';
-import { loadEntity, readOrder, secondPassName, zeroCounts, type EntityProgress } from './load-entity.js';
-import { readStoredQuality, type EntityQuality, type FilterCounts } from './quality.js';
+import { loadEntity, readOrder, secondPassName, zeroCounts, type EntityProgress } from './write/load-entity.js';
+import { readStoredQuality, type EntityQuality, type FilterCounts } from './map/quality.js';
 import { auditEntry, failureDetails } from './audit.js';
 import { openPlanSource, openPlanTarget } from './connections.js';
-import { shiftBack } from './cursor.js';
-import { mergePlanner, refreshSurvivors, type DedupeSummary } from './dedupe.js';
-import { makePlaceholders, placeholderStepName, placeholderTargets, type PlaceholderSpec } from './placeholders.js';
-import { foreignRowFinder } from './foreign-rows.js';
-import { entitiesWithoutCrosswalk, refuseFreshOverOthersRows } from './fresh-start.js';
-import { resyncLinkedChanges } from './linked-changes.js';
-import { targetLookups, type TargetLookups } from './target-lookups.js';
-import { refResolver } from './refs.js';
+import { shiftBack } from './strategies/cursor.js';
+import { mergePlanner, refreshSurvivors, type DedupeSummary } from './dedupe/merge-plan.js';
+import {
+  makePlaceholders,
+  placeholderStepName,
+  placeholderTargets,
+  type PlaceholderSpec,
+} from './relations/placeholders.js';
+import { foreignRowFinder } from './write/foreign-rows.js';
+import { entitiesWithoutCrosswalk, refuseFreshOverOthersRows } from './strategies/fresh-start.js';
+import { resyncLinkedChanges } from './strategies/linked-changes.js';
+import { targetLookups, type TargetLookups } from './relations/target-lookups.js';
+import { refResolver } from './relations/refs.js';
 import { checkAgainstSchemas, type BoundEntity } from './schema-check.js';
 
 export interface RunOptions {
@@ -83,7 +88,7 @@ export interface RunSummary {
    */
   readonly placeholders?: Readonly<Record<string, number>> | undefined;
   /**
-   * Per entity with joined cursors, the records re-read because a joined row changed (src/engine/linked-changes.ts):
+   * Per entity with joined cursors, the records re-read because a joined row changed (src/engine/strategies/linked-changes.ts):
    * rows besides the entity's own accounting, which counts each record its own cursor brought once.
    */
   readonly resynced?: Readonly<Record<string, Counts>> | undefined;

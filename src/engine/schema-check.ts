@@ -7,7 +7,7 @@ import { ambiguousColumn, isVirtualColumn, joinColumn, refColumn, referencedEnti
 import { isAuditField } from '../dedupe/compare.js';
 import { loadOrder } from '../plan/load-order.js';
 import { keyCopies } from '../plan/target-key.js';
-import { placeholderSpec, type PlaceholderSpec } from './placeholders.js';
+import { placeholderSpec, type PlaceholderSpec } from './relations/placeholders.js';
 import type { LogicalType } from '../values.js';
 
 /** What a target column accepts, whether the table exists or is about to be created. */

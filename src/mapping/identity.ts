@@ -73,7 +73,7 @@ export interface RefPlan {
   readonly by: { readonly column: string; readonly to: ReadonlyMap<string, string> } | undefined;
   /** The source column holding the referenced record's source key. */
   readonly column: string;
-  /** `orphans: placeholder`: a missing record is made as a placeholder before the load (see engine/placeholders.ts). */
+  /** `orphans: placeholder`: a missing record is made as a placeholder before the load (see engine/relations/placeholders.ts). */
   readonly placeholder: boolean;
   /** `when:`: the rows the ref applies to (a polymorphic parent of this type); on the others the field is NULL. */
   readonly when: readonly WhereClause[];

@@ -160,7 +160,7 @@ export const EntitySchema = z.strictObject({
   strategy: z.enum(['full', 'incremental']).optional(),
   /**
    * The column that grows on every change; or a list of it and joined ones (`[modifiedtime, person.modifiedtime]`):
-   * a change in a joined row then re-reads the records that join it (see src/engine/linked-changes.ts).
+   * a change in a joined row then re-reads the records that join it (see src/engine/strategies/linked-changes.ts).
    */
   cursor: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
   lookback: z.union([z.string().min(1), z.number().min(0)]).optional(),

@@ -1,8 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { QuarantinedRow } from '../connectors/contract.js';
-import type { MatchEvidence } from '../engine/match-evidence.js';
-import type { EntityQuality } from '../engine/quality.js';
+import type { MatchEvidence } from '../engine/dedupe/match-evidence.js';
+import type { EntityQuality } from '../engine/map/quality.js';
 import type { RunSummary } from '../engine/run.js';
 import { verifyColumns, type VerifySummary } from '../verify/verify.js';
 import { accountingBar, esc, htmlTable, int, STYLE, throughputChart } from './html.js';

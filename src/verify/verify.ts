@@ -1,10 +1,10 @@
 import type { Source, Target } from '../connectors/contract.js';
 import { auditEntry, recordAudit } from '../engine/audit.js';
-import { mapInOrder } from '../engine/chunk-mapper.js';
-import { chooseMapper } from '../engine/load-entity.js';
-import { mergePlanner, type EntityMerges } from '../engine/dedupe.js';
-import { mergeJoin } from '../engine/merge-join.js';
-import { refResolver, resolvedChunks, type RefResolver } from '../engine/refs.js';
+import { mapInOrder } from '../engine/map/chunk-mapper.js';
+import { chooseMapper } from '../engine/write/load-entity.js';
+import { mergePlanner, type EntityMerges } from '../engine/dedupe/merge-plan.js';
+import { mergeJoin } from '../engine/read/merge-join.js';
+import { refResolver, resolvedChunks, type RefResolver } from '../engine/relations/refs.js';
 import { withConnections } from '../engine/run.js';
 import { checkAgainstSchemas, type BoundEntity } from '../engine/schema-check.js';
 import { CrmMigrateError } from '../errors.js';
@@ -13,7 +13,7 @@ import { batched, sortedRows } from '../connectors/shared/sorted-file.js';
 import { newUuid } from '../mapping/identity.js';
 import { sourceKeyText, valueToJson, type Row, type Value } from '../values.js';
 import { canonical } from './canonical.js';
-import { isRefusal } from '../engine/refused-rows.js';
+import { isRefusal } from '../engine/write/refused-rows.js';
 
 /**
  * `missing`: the source row maps to a target row that is not there. `extra`: a target row with no source row.

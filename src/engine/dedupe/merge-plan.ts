@@ -1,18 +1,18 @@
-import type { Checkpoint, PairDecision, ReviewPair, Source, StateStore, Target } from '../connectors/contract.js';
-import { comparison } from '../dedupe/compare.js';
-import { compareKeys } from '../key-order.js';
-import { findMatches, type Explanation, type MatchResult } from '../dedupe/match.js';
-import { PRIOR_FLOOR } from '../dedupe/model.js';
-import type { DedupePlan } from '../dedupe/plan.js';
-import { survive, type ClusterMember } from '../dedupe/survivorship.js';
-import { sourceKeyText, valueToJson, type Row, type Value } from '../values.js';
-import { mapInOrder } from './chunk-mapper.js';
-import { chooseMapper, readOrder } from './load-entity.js';
+import type { Checkpoint, PairDecision, ReviewPair, Source, StateStore, Target } from '../../connectors/contract.js';
+import { comparison } from '../../dedupe/compare.js';
+import { compareKeys } from '../../key-order.js';
+import { findMatches, type Explanation, type MatchResult } from '../../dedupe/match.js';
+import { PRIOR_FLOOR } from '../../dedupe/model.js';
+import type { DedupePlan } from '../../dedupe/plan.js';
+import { survive, type ClusterMember } from '../../dedupe/survivorship.js';
+import { sourceKeyText, valueToJson, type Row, type Value } from '../../values.js';
+import { mapInOrder } from '../map/chunk-mapper.js';
+import { chooseMapper, readOrder } from '../write/load-entity.js';
 import { stableClusters, type StoredClusters } from './stable-clusters.js';
-import { refResolver, resolvedChunks, type RefResolver } from './refs.js';
-import type { TargetLookups } from './target-lookups.js';
-import type { Plan } from '../plan/load.js';
-import type { BoundEntity } from './schema-check.js';
+import { refResolver, resolvedChunks, type RefResolver } from '../relations/refs.js';
+import type { TargetLookups } from '../relations/target-lookups.js';
+import type { Plan } from '../../plan/load.js';
+import type { BoundEntity } from '../schema-check.js';
 
 /** What becomes of one merged record: it is not written; its key points at the survivor's record. */
 export interface MergeInfo {

@@ -12,19 +12,19 @@ import type {
   ReviewPair,
   Source,
   Target,
-} from '../connectors/contract.js';
-import { CrmMigrateError, RowsRejected } from '../errors.js';
-import { isBuiltinStep } from '../mapping/steps.js';
-import { sourceKeyText, valueToJson, type Row } from '../values.js';
-import { adaptiveMapper } from './adaptive-mapper.js';
-import { chunkMapperFor, inlineMapper, mapInOrder, type ChunkMapper, type MappedChunk } from './chunk-mapper.js';
-import type { EntityMerges } from './dedupe.js';
-import { removeDeleted } from './deletes.js';
+} from '../../connectors/contract.js';
+import { CrmMigrateError, RowsRejected } from '../../errors.js';
+import { isBuiltinStep } from '../../mapping/steps.js';
+import { sourceKeyText, valueToJson, type Row } from '../../values.js';
+import { adaptiveMapper } from '../map/adaptive-mapper.js';
+import { chunkMapperFor, inlineMapper, mapInOrder, type ChunkMapper, type MappedChunk } from '../map/chunk-mapper.js';
+import type { EntityMerges } from '../dedupe/merge-plan.js';
+import { removeDeleted } from '../strategies/deletes.js';
 import { notOurs } from './foreign-rows.js';
-import { piiColumns, rowForDisplay } from './pii.js';
-import { crosswalkEntries, type RefResolver } from './refs.js';
-import { QualityTally, readStoredQuality, storedQuality, type FilterCounts } from './quality.js';
-import { rowFilter } from '../mapping/where.js';
+import { piiColumns, rowForDisplay } from '../quarantine/pii.js';
+import { crosswalkEntries, type RefResolver } from '../relations/refs.js';
+import { QualityTally, readStoredQuality, storedQuality, type FilterCounts } from '../map/quality.js';
+import { rowFilter } from '../../mapping/where.js';
 import {
   EMPTY_DIGEST,
   foldKey,
@@ -33,8 +33,8 @@ import {
   type BatchContent,
   type BatchSpan,
 } from './refused-rows.js';
-import type { BoundEntity } from './schema-check.js';
-import { poolMapper } from './worker-pool.js';
+import type { BoundEntity } from '../schema-check.js';
+import { poolMapper } from '../map/worker-pool.js';
 
 export interface EntityProgress {
   readonly entity: string;
@@ -55,7 +55,7 @@ export const secondPassName = (entity: string): string => `${entity}#refs`;
 
 export const zeroCounts = (): Counts => ({ read: 0, written: 0, merged: 0, quarantined: 0, filtered: 0, deleted: 0 });
 
-export { sourceKeyText } from '../values.js';
+export { sourceKeyText } from '../../values.js';
 
 /** Source rows are pulled in chunks of at most this many; a batch (one transaction) spans several chunks. */
 const READ_CHUNK = 500;

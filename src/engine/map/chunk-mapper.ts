@@ -1,8 +1,8 @@
-import type { Reason } from '../connectors/contract.js';
-import type { Row } from '../values.js';
+import type { Reason } from '../../connectors/contract.js';
+import type { Row } from '../../values.js';
 import { QualityTally, type EntityQuality } from './quality.js';
 import { createRowMapper } from './row-mapper.js';
-import type { MappableEntity } from './schema-check.js';
+import type { MappableEntity } from '../schema-check.js';
 
 /** A chunk of source rows after mapping: per row, the target values or why the row is quarantined. */
 export interface MappedChunk {

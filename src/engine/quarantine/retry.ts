@@ -1,16 +1,16 @@
-import type { Checkpoint, Counts, QuarantinedRow, Reason, TableInfo, Target } from '../connectors/contract.js';
-import { CrmMigrateError, RowsRejected } from '../errors.js';
-import type { Plan } from '../plan/load.js';
-import { valueToJson, type LogicalType, type Row, type Value } from '../values.js';
-import { auditEntry } from './audit.js';
-import { chunkMapperFor } from './chunk-mapper.js';
+import type { Checkpoint, Counts, QuarantinedRow, Reason, TableInfo, Target } from '../../connectors/contract.js';
+import { CrmMigrateError, RowsRejected } from '../../errors.js';
+import type { Plan } from '../../plan/load.js';
+import { valueToJson, type LogicalType, type Row, type Value } from '../../values.js';
+import { auditEntry } from '../audit.js';
+import { chunkMapperFor } from '../map/chunk-mapper.js';
 import { piiColumns, rowForDisplay } from './pii.js';
-import { QualityTally, readStoredQuality, storedQuality, type EntityQuality } from './quality.js';
-import { crosswalkEntries, refResolver, type RefResolver } from './refs.js';
-import { isRefusal, PendingRows, writeRefusedBatch } from './refused-rows.js';
-import { sourceKeyText, zeroCounts } from './load-entity.js';
-import { withConnections } from './run.js';
-import { checkAgainstSchemas, type BoundEntity } from './schema-check.js';
+import { QualityTally, readStoredQuality, storedQuality, type EntityQuality } from '../map/quality.js';
+import { crosswalkEntries, refResolver, type RefResolver } from '../relations/refs.js';
+import { isRefusal, PendingRows, writeRefusedBatch } from '../write/refused-rows.js';
+import { sourceKeyText, zeroCounts } from '../write/load-entity.js';
+import { withConnections } from '../run.js';
+import { checkAgainstSchemas, type BoundEntity } from '../schema-check.js';
 
 /** A quarantined row as the user fixed it: entity, source key, and the source columns' values as text. */
 export type FixedRecord = Readonly<Record<string, string | undefined>>;

@@ -7,17 +7,17 @@ import type {
   TableInfo,
   TableSpec,
   Target,
-} from '../connectors/contract.js';
-import { RowsRejected, type PlanIssue } from '../errors.js';
-import type { EntityPlan } from '../mapping/compile.js';
-import { newUuid } from '../mapping/identity.js';
-import type { Plan } from '../plan/load.js';
-import { didYouMean } from '../suggest.js';
-import { sourceKeyText, valueToJson, type Row, type Value } from '../values.js';
-import type { BoundEntity, TargetColumn } from './schema-check.js';
-import { writeAllBut } from './refused-rows.js';
-import { rowFilter } from '../mapping/where.js';
-import { FitFailure, fitTarget } from './target-fit.js';
+} from '../../connectors/contract.js';
+import { RowsRejected, type PlanIssue } from '../../errors.js';
+import type { EntityPlan } from '../../mapping/compile.js';
+import { newUuid } from '../../mapping/identity.js';
+import type { Plan } from '../../plan/load.js';
+import { didYouMean } from '../../suggest.js';
+import { sourceKeyText, valueToJson, type Row, type Value } from '../../values.js';
+import type { BoundEntity, TargetColumn } from '../schema-check.js';
+import { writeAllBut } from '../write/refused-rows.js';
+import { rowFilter } from '../../mapping/where.js';
+import { FitFailure, fitTarget } from '../target-fit.js';
 
 // Orphan refs with `orphans: placeholder`: before an entity loads, the records its rows refer to that were
 // never migrated (missing from the source, or quarantined) are made as placeholders in the referenced

@@ -1,6 +1,6 @@
-import { CrmMigrateError } from '../errors.js';
-import type { Lookback } from '../mapping/compile.js';
-import { TIMESTAMP_TEXT } from '../timestamps.js';
+import { CrmMigrateError } from '../../errors.js';
+import type { Lookback } from '../../mapping/compile.js';
+import { TIMESTAMP_TEXT } from '../../timestamps.js';
 
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 

@@ -1,8 +1,8 @@
-import { openSource } from '../connectors/index.js';
-import type { Source } from '../connectors/contract.js';
-import type { LookupPlan } from '../mapping/identity.js';
-import type { Plan } from '../plan/load.js';
-import type { Value } from '../values.js';
+import { openSource } from '../../connectors/index.js';
+import type { Source } from '../../connectors/contract.js';
+import type { LookupPlan } from '../../mapping/identity.js';
+import type { Plan } from '../../plan/load.js';
+import type { Value } from '../../values.js';
 
 /** Distinct values remembered per lookup before its cache starts over: a users or countries table is small. */
 const CACHE_LIMIT = 100_000;

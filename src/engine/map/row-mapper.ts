@@ -1,11 +1,11 @@
-import type { Reason } from '../connectors/contract.js';
-import type { FieldPlan } from '../mapping/compile.js';
-import { ambiguousColumn, joinColumn } from '../mapping/identity.js';
-import type { StepContext } from '../mapping/steps.js';
-import type { Row, Value } from '../values.js';
+import type { Reason } from '../../connectors/contract.js';
+import type { FieldPlan } from '../../mapping/compile.js';
+import { ambiguousColumn, joinColumn } from '../../mapping/identity.js';
+import type { StepContext } from '../../mapping/steps.js';
+import type { Row, Value } from '../../values.js';
 import { OUTCOME, type QualityTally } from './quality.js';
-import type { MappableEntity } from './schema-check.js';
-import { FitFailure, fitTarget } from './target-fit.js';
+import type { MappableEntity } from '../schema-check.js';
+import { FitFailure, fitTarget } from '../target-fit.js';
 
 /**
  * Maps one source row to target values (in `targetColumns` order). Why the row must be quarantined is

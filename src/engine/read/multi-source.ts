@@ -1,6 +1,6 @@
-import type { Position, ReadRequest, Source, TableInfo } from '../connectors/contract.js';
-import { CrmMigrateError } from '../errors.js';
-import type { Row, Value } from '../values.js';
+import type { Position, ReadRequest, Source, TableInfo } from '../../connectors/contract.js';
+import { CrmMigrateError } from '../../errors.js';
+import type { Row, Value } from '../../values.js';
 
 /**
  * Several sources as one: a table is named `source:table` and goes to that source. The engine reads through

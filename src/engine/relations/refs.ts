@@ -1,11 +1,11 @@
-import type { CrosswalkEntry, Source, StateStore } from '../connectors/contract.js';
-import { ambiguousColumn, joinColumn, newUuid, orphanColumn, refColumn } from '../mapping/identity.js';
-import type { PickOrder } from '../mapping/compile.js';
-import { rowFilter } from '../mapping/where.js';
-import { compareValues } from '../key-order.js';
-import type { Plan } from '../plan/load.js';
-import { sourceKeyText, valueToJson, type Row, type Value } from '../values.js';
-import type { BoundEntity } from './schema-check.js';
+import type { CrosswalkEntry, Source, StateStore } from '../../connectors/contract.js';
+import { ambiguousColumn, joinColumn, newUuid, orphanColumn, refColumn } from '../../mapping/identity.js';
+import type { PickOrder } from '../../mapping/compile.js';
+import { rowFilter } from '../../mapping/where.js';
+import { compareValues } from '../../key-order.js';
+import type { Plan } from '../../plan/load.js';
+import { sourceKeyText, valueToJson, type Row, type Value } from '../../values.js';
+import type { BoundEntity } from '../schema-check.js';
 import type { TargetLookups } from './target-lookups.js';
 
 /** Fills in a chunk's joined and ref columns, in place: rows grow from `readColumns` to `sourceColumns`. */

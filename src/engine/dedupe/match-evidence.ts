@@ -1,5 +1,5 @@
-import type { MergeEntry, ReviewPair } from '../connectors/contract.js';
-import type { Plan } from '../plan/load.js';
+import type { MergeEntry, ReviewPair } from '../../connectors/contract.js';
+import type { Plan } from '../../plan/load.js';
 import { listMerges, reviewPairs } from './merge-map.js';
 
 /** What a reviewer looks at first: the pairs awaiting review, and the merges that came closest to not being made. */

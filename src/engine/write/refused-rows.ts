@@ -6,9 +6,9 @@ import type {
   QuarantinedRow,
   Reason,
   Target,
-} from '../connectors/contract.js';
-import { RowsRejected, type Rejection } from '../errors.js';
-import type { Row } from '../values.js';
+} from '../../connectors/contract.js';
+import { RowsRejected, type Rejection } from '../../errors.js';
+import type { Row } from '../../values.js';
 
 /**
  * A batch's written rows, read and mapped again after the target refused the batch: the engine keeps no row

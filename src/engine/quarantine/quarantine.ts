@@ -1,9 +1,9 @@
-import type { QuarantinedRow, RunRecord } from '../connectors/contract.js';
-import { withPlanTarget } from './connections.js';
-import type { Plan } from '../plan/load.js';
-import type { EntityPlan } from '../mapping/compile.js';
-import { isVirtualColumn } from '../mapping/identity.js';
-import { sourceColumnsOf } from './schema-check.js';
+import type { QuarantinedRow, RunRecord } from '../../connectors/contract.js';
+import { withPlanTarget } from '../connections.js';
+import type { Plan } from '../../plan/load.js';
+import type { EntityPlan } from '../../mapping/compile.js';
+import { isVirtualColumn } from '../../mapping/identity.js';
+import { sourceColumnsOf } from '../schema-check.js';
 
 /**
  * The plan's open quarantine — the rows its runs since the last fresh start quarantined and nothing wrote

@@ -1,7 +1,7 @@
-import type { Reason, StateStore } from '../connectors/contract.js';
-import { sourceKeyText, valueToJson, type Row } from '../values.js';
-import type { BoundEntity } from './schema-check.js';
-import type { TargetLookups } from './target-lookups.js';
+import type { Reason, StateStore } from '../../connectors/contract.js';
+import { sourceKeyText, valueToJson, type Row } from '../../values.js';
+import type { BoundEntity } from '../schema-check.js';
+import type { TargetLookups } from '../relations/target-lookups.js';
 
 /** Why such a row is quarantined: never the value, only that the key is someone else's. */
 export const notOurs = (field: string): Reason => ({

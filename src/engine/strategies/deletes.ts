@@ -1,10 +1,10 @@
-import type { BatchState, Checkpoint, Counts, Removal, Source, Target } from '../connectors/contract.js';
-import { batched, sortedRows } from '../connectors/shared/sorted-file.js';
-import { newUuid } from '../mapping/identity.js';
-import { sourceKeyText, valueToJson, type Row } from '../values.js';
-import { mergeJoin } from './merge-join.js';
-import { rowFilter } from '../mapping/where.js';
-import type { BoundEntity } from './schema-check.js';
+import type { BatchState, Checkpoint, Counts, Removal, Source, Target } from '../../connectors/contract.js';
+import { batched, sortedRows } from '../../connectors/shared/sorted-file.js';
+import { newUuid } from '../../mapping/identity.js';
+import { sourceKeyText, valueToJson, type Row } from '../../values.js';
+import { mergeJoin } from '../read/merge-join.js';
+import { rowFilter } from '../../mapping/where.js';
+import type { BoundEntity } from '../schema-check.js';
 
 /** Keys read per batch from each side, and removed per transaction. */
 const KEYS_PER_BATCH = 5000;

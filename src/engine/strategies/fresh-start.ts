@@ -1,7 +1,7 @@
-import type { Target } from '../connectors/contract.js';
-import { CrmMigrateError } from '../errors.js';
-import { sourceKeyText, valueToJson } from '../values.js';
-import type { BoundEntity } from './schema-check.js';
+import type { Target } from '../../connectors/contract.js';
+import { CrmMigrateError } from '../../errors.js';
+import { sourceKeyText, valueToJson } from '../../values.js';
+import type { BoundEntity } from '../schema-check.js';
 
 const KEYS_PER_CHUNK = 5_000;
 

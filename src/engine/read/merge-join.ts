@@ -1,6 +1,6 @@
-import { CrmMigrateError } from '../errors.js';
-import type { Row, Value } from '../values.js';
-import { compareKeys } from '../key-order.js';
+import { CrmMigrateError } from '../../errors.js';
+import type { Row, Value } from '../../values.js';
+import { compareKeys } from '../../key-order.js';
 
 /** One side of a merge: an async stream of row batches, walked one row at a time. */
 class Side {

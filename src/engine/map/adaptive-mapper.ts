@@ -1,6 +1,6 @@
-import type { Row } from '../values.js';
+import type { Row } from '../../values.js';
 import { inlineMapper, type ChunkMapper, type MappedChunk } from './chunk-mapper.js';
-import type { BoundEntity } from './schema-check.js';
+import type { BoundEntity } from '../schema-check.js';
 import { poolMapper } from './worker-pool.js';
 
 export interface AdaptiveTuning {

@@ -1,7 +1,7 @@
 import { workerData } from 'node:worker_threads';
-import type { PlanIssue } from '../errors.js';
-import { compileEntity } from '../mapping/compile.js';
-import type { Row } from '../values.js';
+import type { PlanIssue } from '../../errors.js';
+import { compileEntity } from '../../mapping/compile.js';
+import type { Row } from '../../values.js';
 import { chunkMapperFor, type MappedChunk } from './chunk-mapper.js';
 import type { MapWorkerSpec } from './worker-pool.js';
 

@@ -1,6 +1,6 @@
-import type { MergeEntry, PairDecision, ReviewPair } from '../connectors/contract.js';
-import type { Plan } from '../plan/load.js';
-import { withPlanTarget } from './connections.js';
+import type { MergeEntry, PairDecision, ReviewPair } from '../../connectors/contract.js';
+import type { Plan } from '../../plan/load.js';
+import { withPlanTarget } from '../connections.js';
 
 /** The plan's merge map on its target, a record at a time: what `dedupe:` merged into what, with why (keys only). */
 export async function listMerges(plan: Plan, each: (merge: MergeEntry) => void | Promise<void>): Promise<number> {

@@ -1,16 +1,16 @@
-import type { Checkpoint, Counts, QuarantinedRow, Reason, Source, Target } from '../connectors/contract.js';
-import { CrmMigrateError, RowsRejected } from '../errors.js';
-import type { JoinPlan } from '../mapping/compile.js';
-import { joinColumn } from '../mapping/identity.js';
-import { rowFilter } from '../mapping/where.js';
-import { sourceKeyText, valueToJson, type Row, type Value } from '../values.js';
-import { chunkMapperFor } from './chunk-mapper.js';
-import { piiColumns, rowForDisplay } from './pii.js';
-import { QualityTally, readStoredQuality, storedQuality } from './quality.js';
-import { notOurs } from './foreign-rows.js';
-import { crosswalkEntries, type RefResolver } from './refs.js';
-import { PendingRows, writeRefusedBatch } from './refused-rows.js';
-import type { BoundEntity } from './schema-check.js';
+import type { Checkpoint, Counts, QuarantinedRow, Reason, Source, Target } from '../../connectors/contract.js';
+import { CrmMigrateError, RowsRejected } from '../../errors.js';
+import type { JoinPlan } from '../../mapping/compile.js';
+import { joinColumn } from '../../mapping/identity.js';
+import { rowFilter } from '../../mapping/where.js';
+import { sourceKeyText, valueToJson, type Row, type Value } from '../../values.js';
+import { chunkMapperFor } from '../map/chunk-mapper.js';
+import { piiColumns, rowForDisplay } from '../quarantine/pii.js';
+import { QualityTally, readStoredQuality, storedQuality } from '../map/quality.js';
+import { notOurs } from '../write/foreign-rows.js';
+import { crosswalkEntries, type RefResolver } from '../relations/refs.js';
+import { PendingRows, writeRefusedBatch } from '../write/refused-rows.js';
+import type { BoundEntity } from '../schema-check.js';
 
 /** Joined rows read a page at a time, and records re-read a batch at a time. */
 const PAGE = 2_000;

@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { EntityInput } from '../plan/schema.js';
-import type { Row } from '../values.js';
+import type { EntityInput } from '../../plan/schema.js';
+import type { Row } from '../../values.js';
 import type { ChunkMapper, MappedChunk } from './chunk-mapper.js';
-import type { BoundEntity, TargetColumn } from './schema-check.js';
+import type { BoundEntity, TargetColumn } from '../schema-check.js';
 
 /** What a mapping thread needs to compile the entity on its own: plain data, cloned once per thread. */
 export interface MapWorkerSpec {
@@ -25,7 +25,7 @@ function workerFile(): string {
   const here = fileURLToPath(import.meta.url);
   const sibling = path.join(path.dirname(here), 'map-worker.js');
   if (existsSync(sibling)) return sibling;
-  return path.resolve(path.dirname(here), '../../dist/src/engine/map-worker.js');
+  return path.resolve(path.dirname(here), '../../../dist/src/engine/map/map-worker.js');
 }
 
 /**

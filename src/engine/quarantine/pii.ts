@@ -1,6 +1,6 @@
-import { maskValue } from '../protect/protect.js';
-import { valueToJson, type Row } from '../values.js';
-import type { BoundEntity } from './schema-check.js';
+import { maskValue } from '../../protect/protect.js';
+import { valueToJson, type Row } from '../../values.js';
+import type { BoundEntity } from '../schema-check.js';
 
 /**
  * The source columns that feed personal data (fields with `pii: true` or a `protect`), key columns aside:
