@@ -1,12 +1,9 @@
 import { availableParallelism } from 'node:os';
 import type {
   BatchStart,
-  BatchState,
   BatchWriter,
   Checkpoint,
   Counts,
-  CrosswalkEntry,
-  MergeEntry,
   QuarantinedRow,
   Reason,
   ReviewPair,
@@ -22,9 +19,10 @@ import type { EntityMerges } from '../dedupe/merge-plan.js';
 import { removeDeleted } from '../strategies/deletes.js';
 import { notOurs } from './foreign-rows.js';
 import { piiColumns, rowForDisplay } from '../quarantine/pii.js';
-import { crosswalkEntries, type RefResolver } from '../relations/refs.js';
+import type { RefResolver } from '../relations/refs.js';
 import { QualityTally, readStoredQuality, storedQuality, type FilterCounts } from '../map/quality.js';
 import { rowFilter } from '../../mapping/where.js';
+import { OpenBatch } from './open-batch.js';
 import {
   EMPTY_DIGEST,
   foldKey,
@@ -176,44 +174,19 @@ export async function loadEntity(options: {
 
   const mapper = chooseMapper(entity);
 
-  let quarantine: QuarantinedRow[] = [];
-  /** Rows written in the open batch, for the crosswalk (only when the entity records one). */
-  let written: { sourceKey: string; values: Row }[] = [];
-  /** Rows merged into a survivor in the open batch, and where their keys now point. */
-  let merged: MergeEntry[] = [];
-  let repointed: CrosswalkEntry[] = [];
-  let review = options.review ? { plan: options.planName ?? '', pairs: options.review } : undefined;
   const merges = options.merges;
   /** Source keys written or quarantined in the open batch, when they close earlier quarantine entries. */
   const closing = options.closesEarlierQuarantine === true && !second;
-  let seen: string[] = [];
-  /** Rows an increment wrote where a placeholder may stand in for them (made by an earlier run's orphan refs). */
-  const realizing = closing && entity.placeholder !== undefined;
-  let realized: string[] = [];
-  const batchState = (): BatchState | undefined => {
-    if (second || (!entity.recordsCrosswalk && !merges && !closing)) return undefined;
-    const crosswalk = entity.recordsCrosswalk
-      ? [...crosswalkEntries(options.planName ?? '', entity, written), ...repointed]
-      : [];
-    const keysOf = (sourceKeys: string[]) =>
-      sourceKeys.length > 0 ? { plan: options.planName ?? '', entity: plan.name, sourceKeys } : undefined;
-    const state = {
-      crosswalk,
-      merges: merged,
-      review,
-      closedQuarantine: closing ? keysOf(seen) : undefined,
-      realized: realizing ? keysOf(realized) : undefined,
-    };
-    written = [];
-    merged = [];
-    repointed = [];
-    seen = [];
-    realized = [];
-    review = undefined;
-    return state;
-  };
-  /** The open batch's span in the source (see BatchSpan): where it started, rows read and written, their digest. */
-  let span = { after: lastKey, read: 0, written: 0, digest: EMPTY_DIGEST };
+  const current = new OpenBatch({
+    planName: options.planName ?? '',
+    entity,
+    recordsState: !second && (entity.recordsCrosswalk || merges !== undefined || closing),
+    closing,
+    // Rows an increment writes where a placeholder may stand in for them (made by an earlier run's orphan refs).
+    realizing: closing && entity.placeholder !== undefined,
+    review: options.review,
+    after: lastKey,
+  });
   const quarantineEntry = (source: Row, reason: Reason): QuarantinedRow => ({
     entity: plan.name,
     sourceKey: keyOf(source),
@@ -221,12 +194,7 @@ export async function loadEntity(options: {
     reasons: [reason],
   });
   /** The open batch's content, handed over for its commit; the next batch starts empty. */
-  const takeBatch = (done: boolean): BatchContent => {
-    const batch = { span, quarantine, checkpoint: checkpoint(done), state: batchState() };
-    span = { after: lastKey, read: 0, written: 0, digest: EMPTY_DIGEST };
-    quarantine = [];
-    return batch;
-  };
+  const takeBatch = (done: boolean): BatchContent => current.take(checkpoint(done), lastKey);
   /**
    * The values a mapped row is written as, or undefined for a row not written (quarantined, or merged into
    * its survivor): the survivor's folded values where it has them, with the cleared tombstone.
@@ -317,7 +285,7 @@ export async function loadEntity(options: {
       writer = undefined;
       await rewrite(batch);
       report(false);
-      const rows = await readAgain(span);
+      const rows = await readAgain(current.span);
       const replay = await open();
       for (const values of rows.values) replay.add(values);
     }
@@ -375,8 +343,8 @@ export async function loadEntity(options: {
     if (taken) {
       counts.filtered += taken.filtered;
       for (const [clause, n] of Object.entries(taken.by)) filteredBy[clause] = (filteredBy[clause] ?? 0) + n;
-      span.digest = (span.digest + taken.digest) >>> 0;
-      if (closing) seen.push(...taken.keys);
+      current.span.digest = (current.span.digest + taken.digest) >>> 0;
+      current.filtered(taken.keys);
     }
     const batchWriter = writer as BatchWriter;
     const foreign = start.upsertKey && !second ? await options.foreignRows?.(chunk.values) : undefined;
@@ -385,46 +353,26 @@ export async function loadEntity(options: {
       let values = someoneElses ? null : chunk.values[i];
       if (values) {
         const sourceKey = entity.recordsCrosswalk || merges || closing ? keyOf(row) : '';
-        if (closing) seen.push(sourceKey);
         const lost = merges?.losers.get(sourceKey);
-        span.digest = foldKey(span.digest, row, keyIndexes, !lost);
+        current.span.digest = foldKey(current.span.digest, row, keyIndexes, !lost);
         if (lost) {
           // Merged into its survivor: not written, and references to it now lead to the survivor's record.
           counts.merged += 1;
-          merged.push({
-            plan: options.planName ?? '',
-            entity: plan.name,
-            sourceKey,
-            survivorEntity: lost.survivorEntity,
-            survivorKey: lost.survivorKey,
-            probability: lost.probability,
-            why: lost.why,
-          });
-          if (entity.recordsCrosswalk)
-            repointed.push({
-              plan: options.planName ?? '',
-              entity: plan.name,
-              sourceKey,
-              newKey: lost.survivorTargetKey,
-            });
+          current.merged(sourceKey, lost);
           return;
         }
         values = asWritten(sourceKey, values);
         batchWriter.add(values);
-        span.written += 1;
         counts.written += 1;
-        if (realizing) realized.push(sourceKey);
-        if (entity.recordsCrosswalk) written.push({ sourceKey, values });
+        current.wrote(sourceKey, values);
         return;
       }
-      span.digest = foldKey(span.digest, row, keyIndexes, false);
+      current.span.digest = foldKey(current.span.digest, row, keyIndexes, false);
       counts.quarantined += 1;
       if (second) return;
-      const sourceKey = keyOf(row);
-      if (closing) seen.push(sourceKey);
-      quarantine.push({
+      current.quarantined({
         entity: plan.name,
-        sourceKey,
+        sourceKey: keyOf(row),
         row: rowForDisplay(entity, row, pii),
         reasons: someoneElses ? [notOurs(entity.targetKey[0])] : (chunk.reasons[i] ?? []),
       });
@@ -433,8 +381,8 @@ export async function loadEntity(options: {
     lastKey = orderIndexes.map((i) => valueToJson(last[i] ?? null));
     const read = taken?.read ?? chunk.rows.length;
     counts.read += read;
-    span.read += read;
-    if (span.read < plan.batchSize) {
+    current.span.read += read;
+    if (current.span.read < plan.batchSize) {
       await flush();
       return;
     }
