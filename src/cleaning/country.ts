@@ -3,8 +3,12 @@ import de from 'i18n-iso-countries/langs/de.json' with { type: 'json' };
 import en from 'i18n-iso-countries/langs/en.json' with { type: 'json' };
 import es from 'i18n-iso-countries/langs/es.json' with { type: 'json' };
 import fr from 'i18n-iso-countries/langs/fr.json' with { type: 'json' };
-import { defineStep, invalid } from '../mapping/steps.js';
+import type { StepDefinition } from '../mapping/steps.js';
+import { builtinStep, invalid } from '../mapping/steps.js';
 import { changed, textRule } from './rule-helpers.js';
+
+/** The steps this module defines, registered with the rest in mapping/builtin-steps.ts. */
+export const STEPS: StepDefinition<unknown>[] = [];
 
 for (const locale of [en, de, fr, es]) countries.registerLocale(locale);
 
@@ -50,15 +54,17 @@ export function countryCode(text: string): string | null {
   return null;
 }
 
-defineStep({
-  name: 'country',
-  kind: 'clean',
-  takes: 'one',
-  output: 'text',
-  create: () =>
-    textRule((s) => {
-      if (s.trim() === '') return { value: null };
-      const code = countryCode(s);
-      return code === null ? invalid(s, 'unknown_country') : changed(s, code, 'normalized');
-    }),
-});
+STEPS.push(
+  builtinStep({
+    name: 'country',
+    kind: 'clean',
+    takes: 'one',
+    output: 'text',
+    create: () =>
+      textRule((s) => {
+        if (s.trim() === '') return { value: null };
+        const code = countryCode(s);
+        return code === null ? invalid(s, 'unknown_country') : changed(s, code, 'normalized');
+      }),
+  }),
+);

@@ -1,7 +1,10 @@
 import { z } from 'zod';
-import { defineStep, invalid, ok, type StepIssue, type StepResult } from '../mapping/steps.js';
+import { builtinStep, invalid, ok, type StepIssue, type StepResult, type StepDefinition } from '../mapping/steps.js';
 import type { Value } from '../values.js';
 import { textRule } from './rule-helpers.js';
+
+/** The steps this module defines, registered with the rest in mapping/builtin-steps.ts. */
+export const STEPS: StepDefinition<unknown>[] = [];
 
 const DateOptions = z
   .strictObject({
@@ -110,15 +113,17 @@ for (const [name, withTime] of [
   ['date', false],
   ['datetime', true],
 ] as const) {
-  defineStep({
-    name,
-    kind: 'clean',
-    takes: 'one',
-    output: withTime ? 'timestamp' : 'date',
-    options: DateOptions,
-    create: (options) => {
-      const onText = textRule((s) => clean(s, withTime, options));
-      return (input: Value | readonly Value[]) => (input instanceof Date ? fromDate(input, withTime) : onText(input));
-    },
-  });
+  STEPS.push(
+    builtinStep({
+      name,
+      kind: 'clean',
+      takes: 'one',
+      output: withTime ? 'timestamp' : 'date',
+      options: DateOptions,
+      create: (options) => {
+        const onText = textRule((s) => clean(s, withTime, options));
+        return (input: Value | readonly Value[]) => (input instanceof Date ? fromDate(input, withTime) : onText(input));
+      },
+    }),
+  );
 }

@@ -1,10 +1,14 @@
 import disposableDomains from 'disposable-email-domains' with { type: 'json' };
+import type { StepDefinition } from '../mapping/steps.js';
 import { domainToASCII, domainToUnicode } from 'node:url';
 import validator from 'validator';
 import { z } from 'zod';
-import { defineStep, invalid, ok, type StepIssue } from '../mapping/steps.js';
+import { builtinStep, invalid, ok, type StepIssue } from '../mapping/steps.js';
 import { fixed, textRule } from './rule-helpers.js';
 import { domainCorrection, isPlaceholderDomain } from './mail-domains.js';
+
+/** The steps this module defines, registered with the rest in mapping/builtin-steps.ts. */
+export const STEPS: StepDefinition<unknown>[] = [];
 
 /**
  * The common shape of an address: a dot-atom local part and a hostname with an alphabetic TLD, within
@@ -65,66 +69,68 @@ function repaired(address: string): { address: string; code: string } | undefine
  * we do not hand-roll RFC 5322). An empty value is a missing address, not a bad one. The local part is
  * lower-cased too: providers treat it case-insensitively in practice, and de-duplication needs one form.
  */
-defineStep({
-  name: 'email',
-  kind: 'clean',
-  takes: 'one',
-  output: 'text',
-  options: EmailOptions,
-  create: (options) =>
-    textRule((s) => {
-      // validator.js URI-decodes parts of an address, which throws on a broken surrogate half.
-      if (!s.isWellFormed()) return invalid(s, 'invalid_email');
-      let address = s.trim().toLowerCase();
-      if (address === '') return ok(null);
-      const normalized = address !== s;
-      let repair: ReturnType<typeof repaired>;
-      // The common shape (nearly every address) holds nothing a CRM cannot send to; only what validator.js
-      // let through beyond it needs the closer look.
-      let common = COMMON_EMAIL.test(address);
-      if (!common && !validator.isEmail(address, EMAIL_OPTIONS)) {
-        repair = repaired(address);
-        if (!repair || !isEmailAddress(repair.address)) return invalid(s, 'invalid_email');
-        address = repair.address;
-        common = COMMON_EMAIL.test(address);
-      }
-      const problem = common ? undefined : mailboxProblem(address);
-      if (problem) return invalid(s, problem);
-      const at = address.lastIndexOf('@');
-      let domain = address.slice(at + 1);
-      if (isPlaceholderDomain(domain)) return invalid(s, 'placeholder_domain');
-      let idn: string | undefined;
-      if (options?.idn) {
-        // Node's WHATWG URL converter (UTS #46): an empty answer is a label that is no domain in either form.
-        const converted = options.idn === 'ascii' ? domainToASCII(domain) : domainToUnicode(domain);
-        if (converted === '') return invalid(s, 'invalid_email');
-        if (converted !== domain)
-          [domain, address, idn] = [
-            converted,
-            `${address.slice(0, at)}@${converted}`,
-            options.idn === 'ascii' ? 'idn_encoded' : 'idn_decoded',
-          ];
-      }
-      const suggestion = domainCorrection(domain);
-      // Most addresses pass with at most `normalized`: answered with shared issue lists, no allocation.
-      if (!repair && suggestion === null && !options?.disposable && !idn) {
-        return normalized ? { value: address, issues: fixed('normalized') } : ok(address);
-      }
-      const issues: StepIssue[] = normalized ? [{ code: 'normalized', kind: 'fixed' }] : [];
-      if (idn) issues.push({ code: idn, kind: 'fixed' });
-      if (repair) issues.push({ code: repair.code, kind: 'fixed' });
-      if (suggestion !== null) {
-        if (options?.fix === 'domains') {
-          address = `${address.slice(0, at)}@${suggestion}`;
-          issues.push({ code: 'domain_typo_fixed', kind: 'fixed' });
-        } else {
-          issues.push({ code: 'domain_typo', kind: 'flag' });
+STEPS.push(
+  builtinStep({
+    name: 'email',
+    kind: 'clean',
+    takes: 'one',
+    output: 'text',
+    options: EmailOptions,
+    create: (options) =>
+      textRule((s) => {
+        // validator.js URI-decodes parts of an address, which throws on a broken surrogate half.
+        if (!s.isWellFormed()) return invalid(s, 'invalid_email');
+        let address = s.trim().toLowerCase();
+        if (address === '') return ok(null);
+        const normalized = address !== s;
+        let repair: ReturnType<typeof repaired>;
+        // The common shape (nearly every address) holds nothing a CRM cannot send to; only what validator.js
+        // let through beyond it needs the closer look.
+        let common = COMMON_EMAIL.test(address);
+        if (!common && !validator.isEmail(address, EMAIL_OPTIONS)) {
+          repair = repaired(address);
+          if (!repair || !isEmailAddress(repair.address)) return invalid(s, 'invalid_email');
+          address = repair.address;
+          common = COMMON_EMAIL.test(address);
         }
-      }
-      if (options?.disposable && DISPOSABLE.has(address.slice(address.lastIndexOf('@') + 1))) {
-        if (options.disposable === 'invalid') return invalid(s, 'disposable_domain');
-        issues.push({ code: 'disposable_domain', kind: 'flag' });
-      }
-      return issues.length === 0 ? ok(address) : { value: address, issues };
-    }),
-});
+        const problem = common ? undefined : mailboxProblem(address);
+        if (problem) return invalid(s, problem);
+        const at = address.lastIndexOf('@');
+        let domain = address.slice(at + 1);
+        if (isPlaceholderDomain(domain)) return invalid(s, 'placeholder_domain');
+        let idn: string | undefined;
+        if (options?.idn) {
+          // Node's WHATWG URL converter (UTS #46): an empty answer is a label that is no domain in either form.
+          const converted = options.idn === 'ascii' ? domainToASCII(domain) : domainToUnicode(domain);
+          if (converted === '') return invalid(s, 'invalid_email');
+          if (converted !== domain)
+            [domain, address, idn] = [
+              converted,
+              `${address.slice(0, at)}@${converted}`,
+              options.idn === 'ascii' ? 'idn_encoded' : 'idn_decoded',
+            ];
+        }
+        const suggestion = domainCorrection(domain);
+        // Most addresses pass with at most `normalized`: answered with shared issue lists, no allocation.
+        if (!repair && suggestion === null && !options?.disposable && !idn) {
+          return normalized ? { value: address, issues: fixed('normalized') } : ok(address);
+        }
+        const issues: StepIssue[] = normalized ? [{ code: 'normalized', kind: 'fixed' }] : [];
+        if (idn) issues.push({ code: idn, kind: 'fixed' });
+        if (repair) issues.push({ code: repair.code, kind: 'fixed' });
+        if (suggestion !== null) {
+          if (options?.fix === 'domains') {
+            address = `${address.slice(0, at)}@${suggestion}`;
+            issues.push({ code: 'domain_typo_fixed', kind: 'fixed' });
+          } else {
+            issues.push({ code: 'domain_typo', kind: 'flag' });
+          }
+        }
+        if (options?.disposable && DISPOSABLE.has(address.slice(address.lastIndexOf('@') + 1))) {
+          if (options.disposable === 'invalid') return invalid(s, 'disposable_domain');
+          issues.push({ code: 'disposable_domain', kind: 'flag' });
+        }
+        return issues.length === 0 ? ok(address) : { value: address, issues };
+      }),
+  }),
+);

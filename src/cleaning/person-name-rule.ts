@@ -1,5 +1,8 @@
-import { defineStep } from '../mapping/steps.js';
+import { builtinStep, type StepDefinition } from '../mapping/steps.js';
 import { changed, textRule } from './rule-helpers.js';
+
+/** The steps this module defines, registered with the rest in mapping/builtin-steps.ts. */
+export const STEPS: StepDefinition<unknown>[] = [];
 
 /** Words that stay lower case inside a name: van der Berg, de la Cruz, da Silva. */
 const LOWER = new Set([
@@ -60,10 +63,12 @@ export function properCaseName(name: string): string {
     .join('');
 }
 
-defineStep({
-  name: 'person_name',
-  kind: 'clean',
-  takes: 'one',
-  output: 'text',
-  create: () => textRule((s) => changed(s, properCaseName(s.replace(/\s+/g, ' ').trim()), 'case_repaired')),
-});
+STEPS.push(
+  builtinStep({
+    name: 'person_name',
+    kind: 'clean',
+    takes: 'one',
+    output: 'text',
+    create: () => textRule((s) => changed(s, properCaseName(s.replace(/\s+/g, ' ').trim()), 'case_repaired')),
+  }),
+);

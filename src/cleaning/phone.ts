@@ -1,10 +1,13 @@
 import { parsePhoneNumberFromString, validatePhoneNumberLength, type CountryCode } from 'libphonenumber-js';
 import { z } from 'zod';
-import { defineStep, invalid, ok, type StepContext, type StepResult } from '../mapping/steps.js';
+import { builtinStep, invalid, ok, type StepContext, type StepResult, type StepDefinition } from '../mapping/steps.js';
 import type { Value } from '../values.js';
 import { countryCode } from './country.js';
 import { isNanpCountry, nanpShape, verdictKey } from './nanp.js';
 import { fixed } from './rule-helpers.js';
+
+/** The steps this module defines, registered with the rest in mapping/builtin-steps.ts. */
+export const STEPS: StepDefinition<unknown>[] = [];
 
 const PhoneOptions = z
   .strictObject({
@@ -98,51 +101,57 @@ export function formatPhone(text: string, country: CountryCode | undefined, styl
  * RFC 3966), or the international or national format. Junk — "N/A", "call office", 000-000-0000, too few
  * digits — is reported invalid with a code saying which.
  */
-defineStep({
-  name: 'phone',
-  kind: 'clean',
-  takes: 'one',
-  output: 'text',
-  options: PhoneOptions,
-  reads: (options) => (options?.country_from ? [options.country_from] : []),
-  create: (options) => {
-    const fallback = options?.country ? ((countryCode(options.country) as CountryCode | null) ?? undefined) : undefined;
-    const cache = new Map<string, StepResult>();
-    /** NANP verdicts: null when valid (the value is +1 and the ten digits), else the invalid code. */
-    const verdicts = new Map<string, string | null>();
-    const e164 = (options?.format ?? 'e164') === 'e164';
-    const part = options?.format !== undefined && PARTS.has(options.format);
-    return (input: Value | readonly Value[], context?: StepContext): StepResult => {
-      if (input === null || (typeof input === 'string' && input.trim() === '')) return ok(null);
-      const original = typeof input === 'string' ? input : String(input);
-      const text = asciiDigits(original);
-      const result = clean(text, context);
-      if (text === original || part) return result;
-      // Digits of another script written as ASCII are a change of the value, counted as one; a number that is
-      // invalid anyway keeps the value it came with.
-      if (result.issues?.some((i) => i.kind === 'invalid')) return { value: original, issues: result.issues };
-      return !result.issues && result.value !== original ? { value: result.value, issues: fixed('formatted') } : result;
-    };
-    function clean(text: string, context: StepContext | undefined): StepResult {
-      let country = fallback;
-      if (options?.country_from && context) {
-        const rowCountry = context.get(options.country_from);
-        if (typeof rowCountry === 'string') country = (countryCode(rowCountry) as CountryCode | null) ?? fallback;
+STEPS.push(
+  builtinStep({
+    name: 'phone',
+    kind: 'clean',
+    takes: 'one',
+    output: 'text',
+    options: PhoneOptions,
+    reads: (options) => (options?.country_from ? [options.country_from] : []),
+    create: (options) => {
+      const fallback = options?.country
+        ? ((countryCode(options.country) as CountryCode | null) ?? undefined)
+        : undefined;
+      const cache = new Map<string, StepResult>();
+      /** NANP verdicts: null when valid (the value is +1 and the ten digits), else the invalid code. */
+      const verdicts = new Map<string, string | null>();
+      const e164 = (options?.format ?? 'e164') === 'e164';
+      const part = options?.format !== undefined && PARTS.has(options.format);
+      return (input: Value | readonly Value[], context?: StepContext): StepResult => {
+        if (input === null || (typeof input === 'string' && input.trim() === '')) return ok(null);
+        const original = typeof input === 'string' ? input : String(input);
+        const text = asciiDigits(original);
+        const result = clean(text, context);
+        if (text === original || part) return result;
+        // Digits of another script written as ASCII are a change of the value, counted as one; a number that is
+        // invalid anyway keeps the value it came with.
+        if (result.issues?.some((i) => i.kind === 'invalid')) return { value: original, issues: result.issues };
+        return !result.issues && result.value !== original
+          ? { value: result.value, issues: fixed('formatted') }
+          : result;
+      };
+      function clean(text: string, context: StepContext | undefined): StepResult {
+        let country = fallback;
+        if (options?.country_from && context) {
+          const rowCountry = context.get(options.country_from);
+          if (typeof rowCountry === 'string') country = (countryCode(rowCountry) as CountryCode | null) ?? fallback;
+        }
+        const nanp = e164 && country && isNanpCountry(country) ? nanpShape(text) : undefined;
+        // A placeholder's first six digits say nothing of the rest: it goes the slow way, to be reported as one.
+        if (nanp && country && !isPlaceholder(nanp.national)) {
+          const verdict = remember(verdicts, VERDICT_LIMIT, verdictKey(country, nanp), () => {
+            const first = formatPhone(text, country, 'e164');
+            return first.issues?.[0]?.kind === 'invalid' ? first.issues[0].code : null;
+          });
+          if (verdict !== null) return invalid(text, verdict);
+          const value = `+1${nanp.national}`;
+          return value === text ? ok(value) : { value, issues: fixed('formatted') };
+        }
+        return remember(cache, CACHE_LIMIT, `${country ?? ''}|${text}`, () =>
+          formatPhone(text, country, options?.format),
+        );
       }
-      const nanp = e164 && country && isNanpCountry(country) ? nanpShape(text) : undefined;
-      // A placeholder's first six digits say nothing of the rest: it goes the slow way, to be reported as one.
-      if (nanp && country && !isPlaceholder(nanp.national)) {
-        const verdict = remember(verdicts, VERDICT_LIMIT, verdictKey(country, nanp), () => {
-          const first = formatPhone(text, country, 'e164');
-          return first.issues?.[0]?.kind === 'invalid' ? first.issues[0].code : null;
-        });
-        if (verdict !== null) return invalid(text, verdict);
-        const value = `+1${nanp.national}`;
-        return value === text ? ok(value) : { value, issues: fixed('formatted') };
-      }
-      return remember(cache, CACHE_LIMIT, `${country ?? ''}|${text}`, () =>
-        formatPhone(text, country, options?.format),
-      );
-    }
-  },
-});
+    },
+  }),
+);

@@ -4,18 +4,15 @@ import type { EntityInput, FieldInput, InvalidPolicyName } from '../plan/schema.
 import { DURATION_HINT, parseDuration } from '../plan/duration.js';
 import { didYouMean } from '../suggest.js';
 import { LOGICAL_TYPES, parseTypeName, type LogicalType, type Value } from '../values.js';
-import { findStep, sealBuiltinSteps, stepNames, type StepDefinition, type StepFunction } from './steps.js';
-import './transforms.js';
-// Also register the expr and json steps.
+import { registerBuiltinSteps } from './builtin-steps.js';
+import { findStep, stepNames, type StepDefinition, type StepFunction } from './steps.js';
 import { expressionColumns } from './expressions.js';
 import { templateColumns } from './json-build.js';
 import { NAME_PARTS, type NamePart } from './person-name.js';
-import '../cleaning/index.js';
-import '../protect/steps.js';
 import { compileIdentity, joinColumn, type LookupPlan, type RefPlan } from './identity.js';
 import { compileWhere, type WhereClause } from './where.js';
 
-sealBuiltinSteps();
+registerBuiltinSteps();
 
 type Path = readonly (string | number)[];
 

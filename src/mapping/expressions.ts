@@ -2,7 +2,10 @@ import { compileExpression, type Operators } from 'filtrex';
 import { z } from 'zod';
 import { isBlank as isBlankValue, type Value } from '../values.js';
 import { didYouMean } from '../suggest.js';
-import { defineStep, invalid, ok, type StepContext } from './steps.js';
+import { builtinStep, invalid, ok, type StepContext, type StepDefinition } from './steps.js';
+
+/** The steps this module defines, registered with the rest in mapping/builtin-steps.ts. */
+export const STEPS: StepDefinition<unknown>[] = [];
 
 /**
  * `{ expr: "amount * 1000000" }`: a small expression over the row's source columns (text in double quotes, a
@@ -142,25 +145,27 @@ const Expr = z
     if ('error' in compiled) ctx.addIssue({ code: 'custom', message: `not a valid expression: ${compiled.error}` });
   });
 
-defineStep({
-  name: 'expr',
-  kind: 'transform',
-  takes: 'one',
-  options: Expr,
-  reads: (expression: string) => expressionColumns(expression),
-  create: (expression: string) => {
-    const compiled = compileRowExpression(expression);
-    if ('error' in compiled) throw new Error(compiled.error);
-    return (input, context?: StepContext) => {
-      try {
-        const result = compiled.evaluate((column) => context?.get(column) ?? null);
-        // filtrex answers errors (a function given nonsense) as values: they are failures of the row.
-        if (result instanceof Error || (typeof result === 'number' && !Number.isFinite(result)))
+STEPS.push(
+  builtinStep({
+    name: 'expr',
+    kind: 'transform',
+    takes: 'one',
+    options: Expr,
+    reads: (expression: string) => expressionColumns(expression),
+    create: (expression: string) => {
+      const compiled = compileRowExpression(expression);
+      if ('error' in compiled) throw new Error(compiled.error);
+      return (input, context?: StepContext) => {
+        try {
+          const result = compiled.evaluate((column) => context?.get(column) ?? null);
+          // filtrex answers errors (a function given nonsense) as values: they are failures of the row.
+          if (result instanceof Error || (typeof result === 'number' && !Number.isFinite(result)))
+            return invalid(input as Value, 'expression_failed');
+          return ok(result === undefined ? null : typeof result === 'boolean' ? result : (result as Value));
+        } catch {
           return invalid(input as Value, 'expression_failed');
-        return ok(result === undefined ? null : typeof result === 'boolean' ? result : (result as Value));
-      } catch {
-        return invalid(input as Value, 'expression_failed');
-      }
-    };
-  },
-});
+        }
+      };
+    },
+  }),
+);

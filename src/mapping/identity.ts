@@ -3,8 +3,11 @@ import { z } from 'zod';
 import type { PlanIssue } from '../errors.js';
 import type { FieldInput } from '../plan/schema.js';
 import { sourceKeyText, valueToJson, type Value } from '../values.js';
-import { defineStep, findStep, invalid, ok, type StepContext } from './steps.js';
+import { builtinStep, findStep, invalid, ok, type StepContext, type StepDefinition } from './steps.js';
 import { compileWhere, type WhereClause } from './where.js';
+
+/** The steps this module defines, registered with the rest in mapping/builtin-steps.ts. */
+export const STEPS: StepDefinition<unknown>[] = [];
 
 // A record's identity in the new CRM: a new key (`new_id: uuid`) and references re-pointed through the
 // referenced entity's crosswalk (`ref:`). Both are fields of their own kind, compiled here.
@@ -33,34 +36,38 @@ export const joinColumn = (aliasDotColumn: string) => `\u0000join:${aliasDotColu
 /** How many rows a join without `pick:` matched, when more than one: the row is then quarantined (ambiguous_join). */
 export const ambiguousColumn = (alias: string) => `\u0000ambiguous:${alias}`;
 
-defineStep({
-  name: 'new_id',
-  kind: 'identity',
-  takes: 'many',
-  output: 'uuid',
-  options: z.strictObject({ entity: z.string() }),
-  create:
-    ({ entity }) =>
-    (input) =>
-      ok(newUuid(entity, sourceKeyText((input as readonly Value[]).map((v) => valueToJson(v))))),
-});
+STEPS.push(
+  builtinStep({
+    name: 'new_id',
+    kind: 'identity',
+    takes: 'many',
+    output: 'uuid',
+    options: z.strictObject({ entity: z.string() }),
+    create:
+      ({ entity }) =>
+      (input) =>
+        ok(newUuid(entity, sourceKeyText((input as readonly Value[]).map((v) => valueToJson(v))))),
+  }),
+);
 
-defineStep({
-  name: 'ref',
-  kind: 'identity',
-  takes: 'one',
-  options: z.strictObject({ field: z.string() }),
-  reads: ({ field }) => [orphanColumn(field)],
-  create:
-    ({ field }) =>
-    (input, context?: StepContext) => {
-      const flag = context?.get(orphanColumn(field));
-      // A lookup in the target that found several rows is never given one of them.
-      if (flag === true) return invalid(input as Value, 'orphan');
-      if (flag === 'ambiguous') return invalid(input as Value, 'ambiguous_lookup');
-      return flag === 'unknown_type' ? invalid(input as Value, 'unknown_type') : ok(input as Value);
-    },
-});
+STEPS.push(
+  builtinStep({
+    name: 'ref',
+    kind: 'identity',
+    takes: 'one',
+    options: z.strictObject({ field: z.string() }),
+    reads: ({ field }) => [orphanColumn(field)],
+    create:
+      ({ field }) =>
+      (input, context?: StepContext) => {
+        const flag = context?.get(orphanColumn(field));
+        // A lookup in the target that found several rows is never given one of them.
+        if (flag === true) return invalid(input as Value, 'orphan');
+        if (flag === 'ambiguous') return invalid(input as Value, 'ambiguous_lookup');
+        return flag === 'unknown_type' ? invalid(input as Value, 'unknown_type') : ok(input as Value);
+      },
+  }),
+);
 
 /** What a ref field points at, for the loader that resolves it. */
 export interface RefPlan {

@@ -56,6 +56,14 @@ const builtins = new Set<string>();
 let sealed = false;
 
 /** Adds a step to the registry, so plans can name it. Names are unique. */
+/**
+ * A step of the library's own, typed as defineStep types it, for its module's `STEPS` list; the list of lists
+ * is registered in one place (builtin-steps.ts), as connectors are listed in connectors/index.ts.
+ */
+export function builtinStep<Options>(definition: StepDefinition<Options>): StepDefinition<unknown> {
+  return definition as unknown as StepDefinition<unknown>;
+}
+
 export function defineStep<Options>(definition: StepDefinition<Options>): StepDefinition<Options> {
   if (registry.has(definition.name)) throw new Error(`a step named "${definition.name}" is already defined`);
   registry.set(definition.name, definition as unknown as StepDefinition<unknown>);

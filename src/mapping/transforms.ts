@@ -3,7 +3,10 @@ import { z } from 'zod';
 import type { Value } from '../values.js';
 import { NAME_PARTS, parsePersonName, type NamePart, type PersonName } from './person-name.js';
 import { castValue, CAST_TYPES } from './cast.js';
-import { defineStep, invalid, ok, type StepIssue, type StepResult } from './steps.js';
+import { builtinStep, invalid, ok, type StepIssue, type StepResult, type StepDefinition } from './steps.js';
+
+/** The steps this module defines, registered with the rest in mapping/builtin-steps.ts. */
+export const STEPS: StepDefinition<unknown>[] = [];
 
 /**
  * Several fields of one row read parts of the same name (first_name, last_name): remember the last parse,
@@ -32,101 +35,113 @@ function flagsOf(flags: readonly string[]): readonly StepIssue[] {
 }
 
 for (const part of NAME_PARTS) {
-  defineStep({
-    name: `name.${part}`,
-    kind: 'transform',
-    takes: 'one',
-    output: 'text',
-    // `dropped` is set by the plan compiler, not written in plans: the parts no field of the entity takes.
-    create: (options?: { readonly dropped?: readonly NamePart[] }) => {
-      const dropped = options?.dropped ?? [];
-      return (input) => {
-        const name = parseCached(input as Value);
-        // Most names have no part to lose: asked first, so they allocate nothing.
-        const flags = !dropped.some((p) => name[p] !== null)
-          ? name.flags
-          : [...name.flags, ...dropped.filter((p) => name[p] !== null).map((p) => `${p}_dropped`)];
-        return flags.length === 0 ? ok(name[part]) : { value: name[part], issues: flagsOf(flags) };
-      };
-    },
-  });
+  STEPS.push(
+    builtinStep({
+      name: `name.${part}`,
+      kind: 'transform',
+      takes: 'one',
+      output: 'text',
+      // `dropped` is set by the plan compiler, not written in plans: the parts no field of the entity takes.
+      create: (options?: { readonly dropped?: readonly NamePart[] }) => {
+        const dropped = options?.dropped ?? [];
+        return (input) => {
+          const name = parseCached(input as Value);
+          // Most names have no part to lose: asked first, so they allocate nothing.
+          const flags = !dropped.some((p) => name[p] !== null)
+            ? name.flags
+            : [...name.flags, ...dropped.filter((p) => name[p] !== null).map((p) => `${p}_dropped`)];
+          return flags.length === 0 ? ok(name[part]) : { value: name[part], issues: flagsOf(flags) };
+        };
+      },
+    }),
+  );
 }
 
 const present = (v: Value): boolean => v !== null && !(typeof v === 'string' && v.trim() === '');
 const asText = (v: Value): string => (v instanceof Date ? v.toISOString() : String(v));
 
-defineStep({
-  name: 'join',
-  kind: 'transform',
-  takes: 'many',
-  output: 'text',
-  options: z.string(),
-  create: (separator: string) => (input) => {
-    const parts = (input as readonly Value[]).filter(present).map((v) => asText(v).trim());
-    return ok(parts.length === 0 ? null : parts.join(separator));
-  },
-});
+STEPS.push(
+  builtinStep({
+    name: 'join',
+    kind: 'transform',
+    takes: 'many',
+    output: 'text',
+    options: z.string(),
+    create: (separator: string) => (input) => {
+      const parts = (input as readonly Value[]).filter(present).map((v) => asText(v).trim());
+      return ok(parts.length === 0 ? null : parts.join(separator));
+    },
+  }),
+);
 
 /**
  * Plain text into an HTML field (Odoo's message body, a CRM's rich-text note): escaped, so `a < b & c` reads as
  * it was typed and no stored markup runs, each line break a `<br>`, the whole one paragraph.
  */
-defineStep({
-  name: 'html',
-  kind: 'transform',
-  takes: 'one',
-  output: 'text',
-  create: () => (input) => {
-    if (input === null) return ok(null);
-    const text = escapeHtml(asText(input as Value));
-    return ok(`<p>${text.replace(/\r?\n/g, '<br>')}</p>`);
-  },
-});
+STEPS.push(
+  builtinStep({
+    name: 'html',
+    kind: 'transform',
+    takes: 'one',
+    output: 'text',
+    create: () => (input) => {
+      if (input === null) return ok(null);
+      const text = escapeHtml(asText(input as Value));
+      return ok(`<p>${text.replace(/\r?\n/g, '<br>')}</p>`);
+    },
+  }),
+);
 
-defineStep({
-  name: 'coalesce',
-  kind: 'transform',
-  takes: 'many',
-  create: () => (input) => ok((input as readonly Value[]).find(present) ?? null),
-});
+STEPS.push(
+  builtinStep({
+    name: 'coalesce',
+    kind: 'transform',
+    takes: 'many',
+    create: () => (input) => ok((input as readonly Value[]).find(present) ?? null),
+  }),
+);
 
-defineStep({
-  name: 'cast',
-  kind: 'transform',
-  takes: 'one',
-  output: (type: (typeof CAST_TYPES)[number]) => type,
-  options: z.enum(CAST_TYPES),
-  create: (type) => (input) => castValue(input as Value, type),
-});
+STEPS.push(
+  builtinStep({
+    name: 'cast',
+    kind: 'transform',
+    takes: 'one',
+    output: (type: (typeof CAST_TYPES)[number]) => type,
+    options: z.enum(CAST_TYPES),
+    create: (type) => (input) => castValue(input as Value, type),
+  }),
+);
 
 /**
  * A value map (status codes, picklists). Keys match exactly, then ignoring case and surrounding spaces.
  * A value that is in no entry is `unmapped_value`: the field's `invalid:` policy decides.
  */
-defineStep({
-  name: 'map',
-  kind: 'transform',
-  takes: 'one',
-  options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
-  // Typed as what it maps to: codes onto ids (`Prospecting: 1`) are integers, onto flags booleans.
-  output: (entries: Record<string, string | number | boolean | null>) => {
-    const values = Object.values(entries).filter((v) => v !== null);
-    if (values.length > 0 && values.every((v) => typeof v === 'boolean')) return 'boolean';
-    if (values.length > 0 && values.every((v) => typeof v === 'number'))
-      return values.every((v) => Number.isInteger(v)) ? 'integer' : 'decimal';
-    return 'text';
-  },
-  create: (entries) => {
-    const exact = new Map(Object.entries(entries));
-    const loose = new Map(Object.entries(entries).map(([k, v]) => [k.trim().toLowerCase(), v]));
-    return (input): StepResult => {
-      const value = input as Value;
-      if (value === null) return ok(null);
-      const text = asText(value);
-      if (exact.has(text)) return ok(exact.get(text) ?? null);
-      const key = text.trim().toLowerCase();
-      if (loose.has(key)) return ok(loose.get(key) ?? null);
-      return invalid(value, 'unmapped_value');
-    };
-  },
-});
+STEPS.push(
+  builtinStep({
+    name: 'map',
+    kind: 'transform',
+    takes: 'one',
+    options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+    // Typed as what it maps to: codes onto ids (`Prospecting: 1`) are integers, onto flags booleans.
+    output: (entries: Record<string, string | number | boolean | null>) => {
+      const values = Object.values(entries).filter((v) => v !== null);
+      if (values.length > 0 && values.every((v) => typeof v === 'boolean')) return 'boolean';
+      if (values.length > 0 && values.every((v) => typeof v === 'number'))
+        return values.every((v) => Number.isInteger(v)) ? 'integer' : 'decimal';
+      return 'text';
+    },
+    create: (entries) => {
+      const exact = new Map(Object.entries(entries));
+      const loose = new Map(Object.entries(entries).map(([k, v]) => [k.trim().toLowerCase(), v]));
+      return (input): StepResult => {
+        const value = input as Value;
+        if (value === null) return ok(null);
+        const text = asText(value);
+        if (exact.has(text)) return ok(exact.get(text) ?? null);
+        const key = text.trim().toLowerCase();
+        if (loose.has(key)) return ok(loose.get(key) ?? null);
+        return invalid(value, 'unmapped_value');
+      };
+    },
+  }),
+);

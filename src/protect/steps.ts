@@ -1,7 +1,10 @@
 import { z } from 'zod';
-import { defineStep, ok, type StepFunction } from '../mapping/steps.js';
+import { builtinStep, ok, type StepFunction, type StepDefinition } from '../mapping/steps.js';
 import type { Value } from '../values.js';
 import { encryptValue, hashValue, keyBytes, maskValue } from './protect.js';
+
+/** The steps this module defines, registered with the rest in mapping/builtin-steps.ts. */
+export const STEPS: StepDefinition<unknown>[] = [];
 
 // The `protect:` of a field, as steps of their own kind: they run last, after transforms and cleaning, so
 // what they hide is the final value. Hash and encrypt get their key from the plan's `keys` (by reference).
@@ -24,36 +27,42 @@ const overText =
 
 /** A protection that needs a key: hash and encrypt. The key becomes 32 bytes once, when the plan compiles. */
 function keyed(name: string, apply: (key: Buffer, text: string) => string): void {
-  defineStep({
-    name,
-    kind: 'protect',
-    takes: 'one',
-    output: 'text',
-    options: Keyed,
-    create: ({ key }) => {
-      const bytes = keyBytes(key);
-      return overText((t) => apply(bytes, t));
-    },
-  });
+  STEPS.push(
+    builtinStep({
+      name,
+      kind: 'protect',
+      takes: 'one',
+      output: 'text',
+      options: Keyed,
+      create: ({ key }) => {
+        const bytes = keyBytes(key);
+        return overText((t) => apply(bytes, t));
+      },
+    }),
+  );
 }
 
 keyed('protect.hash', hashValue);
 keyed('protect.encrypt', encryptValue);
 
-defineStep({
-  name: 'protect.mask',
-  kind: 'protect',
-  takes: 'one',
-  output: 'text',
-  options: z
-    .strictObject({ keep_last: z.number().int().min(0).optional(), keep_first: z.number().int().min(0).optional() })
-    .optional(),
-  create: (options) => overText((t) => maskValue(t, options ?? {})),
-});
+STEPS.push(
+  builtinStep({
+    name: 'protect.mask',
+    kind: 'protect',
+    takes: 'one',
+    output: 'text',
+    options: z
+      .strictObject({ keep_last: z.number().int().min(0).optional(), keep_first: z.number().int().min(0).optional() })
+      .optional(),
+    create: (options) => overText((t) => maskValue(t, options ?? {})),
+  }),
+);
 
-defineStep({
-  name: 'protect.drop',
-  kind: 'protect',
-  takes: 'one',
-  create: () => () => ok(null),
-});
+STEPS.push(
+  builtinStep({
+    name: 'protect.drop',
+    kind: 'protect',
+    takes: 'one',
+    create: () => () => ok(null),
+  }),
+);
