@@ -222,6 +222,44 @@ describe('row mapper', () => {
   });
 });
 
+describe('a name of one word (single_word)', () => {
+  const mapperOf = (first: string, last = 'name.last') => {
+    const bound = boundEntity(
+      `      id: id
+      first_name: { from: name, transform: ${first} }
+      last_name: { from: name, transform: ${last} }
+`,
+      ['id', 'name'],
+    );
+    const mapper = createRowMapper(bound, new QualityTally(bound.plan.fields.map((f) => f.target)));
+    return (name: string | null) => mapper([1, name], []).slice(1);
+  };
+  const asLast = mapperOf('name.first');
+  const asFirst = mapperOf('{ name.first: { single_word: first } }');
+  it.each([
+    // [name, by default (a last name, as CRMs require one), with single_word: first]
+    ['Madonna', [null, 'Madonna'], ['Madonna', null]],
+    ['PRIYA', [null, 'PRIYA'], ['PRIYA', null]],
+    ['John Smith', ['John', 'Smith'], ['John', 'Smith']],
+    ['Smith, John', ['John', 'Smith'], ['John', 'Smith']],
+    // A surname with its title, written as a surname, or with particles: a surname still.
+    ['Dr. Smith', [null, 'Smith'], [null, 'Smith']],
+    ['Smith,', [null, 'Smith'], [null, 'Smith']],
+    ['van der Berg', [null, 'van der Berg'], [null, 'van der Berg']],
+    ['van Dijk', [null, 'van Dijk'], [null, 'van Dijk']],
+    ['Smith Jr.', [null, 'Smith'], [null, 'Smith']],
+  ] as [string, Value[], Value[]][])('%s', (name, byDefault, given) => {
+    expect(asLast(name)).toEqual(byDefault);
+    expect(asFirst(name)).toEqual(given);
+  });
+  it('holds for every part of the column when given on one, and refuses two that disagree', () => {
+    expect(mapperOf('name.first', '{ name.last: { single_word: first } }')('Cher')).toEqual(['Cher', null]);
+    expect(() => mapperOf('{ name.first: { single_word: first } }', '{ name.last: { single_word: last } }')).toThrow(
+      /the name parts of name disagree on single_word \(first and last\)/,
+    );
+  });
+});
+
 describe('COPY text codec', () => {
   const ugly: Value[][] = [
     [1, 'plain', null, true, 'tab\there', 'new\nline', 'back\\slash', 'cr\rx', '\\N', '', 'ünïcødé 😀'],

@@ -58,7 +58,15 @@ const CASES: [string | null, string, string, string, string, string, string?][] 
   [null, '', '', '', '', ''],
   ['Mohammed bin Rashid', '', 'Mohammed', '', 'bin Rashid', ''],
   ['Maria dos Santos', '', 'Maria', '', 'dos Santos', ''],
-  ['John Jr.', '', 'John', '', 'Jr.', ''],
+  // A generational suffix is never a surname: one word and its suffix, the word the last name (as one word is).
+  ['John Jr.', '', '', '', 'John', 'Jr.'],
+  ['Smith Jr.', '', '', '', 'Smith', 'Jr.'],
+  ['Smith III', '', '', '', 'Smith', 'III'],
+  // Particles from the first word on are a surname; a capital Van alone is a given name (Van Morrison).
+  ['van Dijk', '', '', '', 'van Dijk', ''],
+  ['van der Berg', '', '', '', 'van der Berg', ''],
+  ['Van der Berg', '', '', '', 'Van der Berg', ''],
+  ['de la Cruz', '', '', '', 'de la Cruz', ''],
   // Credentials after a comma are not "Last, First": the name keeps its order.
   ['John Doe, CLU, CFP', '', 'John', '', 'Doe', 'CLU CFP'],
   ['John Smith, Ph. D.', '', 'John', '', 'Smith', 'Ph. D.'],

@@ -9,6 +9,7 @@ import { findStep, stepNames, type StepDefinition, type StepFunction } from './s
 import { expressionColumns } from './expressions.js';
 import { templateColumns } from './json-build.js';
 import { NAME_PARTS, type NamePart } from './person-name.js';
+import type { NameOptions } from './transforms.js';
 import { compileIdentity, joinColumn, type LookupPlan, type RefPlan } from './identity.js';
 import { compileWhere, type WhereClause } from './where.js';
 
@@ -23,6 +24,8 @@ export interface CompiledStep {
   readonly output: LogicalType | undefined;
   /** Other source columns this step reads (see StepDefinition.reads). */
   readonly reads: readonly string[];
+  /** The options it was created with, as the plan gave them (checked). */
+  readonly options?: unknown;
   readonly run: StepFunction;
 }
 
@@ -173,6 +176,7 @@ function compileSteps(field: FieldInput, kind: 'transform' | 'clean', path: Path
       takes: definition.takes,
       output,
       reads: definition.reads?.(options) ?? [],
+      options,
       run: definition.create(options),
     });
   });
@@ -394,7 +398,7 @@ export function compileEntity(
   const compiled = Object.entries(entity.fields)
     .map(([target, field]) => compileField(identity, target, field, [...path, 'fields', target], keys, issues))
     .filter((f): f is FieldPlan => f !== undefined);
-  const { fields, joins } = withJoins(countDroppedNameParts(compiled), entity.join ?? {}, path, issues);
+  const { fields, joins } = withJoins(countDroppedNameParts(compiled, path, issues), entity.join ?? {}, path, issues);
   const sync = compileSync(entity, path, issues);
   sync.linkedCursors.forEach((c, i) => {
     if (!joins.some((j) => j.alias === c.alias))
@@ -432,27 +436,39 @@ export function compileEntity(
  * A name column split into parts by `name.*` fields loses the parts no field takes: "Dr. Mary Ann Jones Jr."
  * into first_name and last_name drops Dr., Ann and Jr. One field per column (its last name, else the first)
  * counts them, as flags (`middle_dropped`, `suffix_dropped`…) in the quality report, so none is lost unseen.
- * A column also copied whole into a field of its own loses nothing.
+ * A column also copied whole into a field of its own loses nothing. Every part of one column reads a single
+ * word alike: `single_word` given on one of them holds for all (two that disagree are refused).
  */
-function countDroppedNameParts(fields: FieldPlan[]): FieldPlan[] {
+function countDroppedNameParts(fields: FieldPlan[], path: Path, issues: PlanIssue[]): FieldPlan[] {
   const part = (f: FieldPlan) => /^name\.(\w+)$/.exec(f.steps[0]?.name ?? '')?.[1] as NamePart | undefined;
+  const singleWordOf = (f: FieldPlan) => (f.steps[0]?.options as NameOptions | undefined)?.single_word;
   const byColumn = new Map<string, FieldPlan[]>();
   for (const f of fields)
     if (part(f) && f.from.length === 1) byColumn.set(f.from[0], [...(byColumn.get(f.from[0]) ?? []), f]);
-  const counting = new Map<FieldPlan, NamePart[]>();
+  const options = new Map<FieldPlan, NameOptions & { dropped?: NamePart[] }>();
   for (const [column, split] of byColumn) {
+    const given = [...new Set(split.map(singleWordOf).filter((w) => w !== undefined))];
+    if (given.length > 1)
+      issues.push({
+        severity: 'error',
+        path: [...path, 'fields', split.find((f) => singleWordOf(f) !== undefined)?.target ?? column],
+        message: `the name parts of ${column} disagree on single_word (${given.join(' and ')})`,
+        hint: 'give single_word once, on one of them: it holds for every part of the column',
+      });
+    if (given.length === 1) for (const f of split) options.set(f, { single_word: given[0] });
     if (fields.some((f) => f.from.includes(column) && !part(f))) continue;
     const taken = new Set(split.map(part));
     const dropped = NAME_PARTS.filter((p) => !taken.has(p));
-    if (dropped.length > 0) counting.set(split.find((f) => part(f) === 'last') ?? split[0], dropped);
+    const counter = split.find((f) => part(f) === 'last') ?? split[0];
+    if (dropped.length > 0) options.set(counter, { ...options.get(counter), dropped });
   }
-  if (counting.size === 0) return fields;
+  if (options.size === 0) return fields;
   return fields.map((f) => {
-    const dropped = counting.get(f);
+    const given = options.get(f);
     const first = f.steps[0];
     const definition = first && findStep(first.name);
-    return dropped && first && definition
-      ? { ...f, steps: [{ ...first, run: definition.create({ dropped }) }, ...f.steps.slice(1)] }
+    return given && first && definition
+      ? { ...f, steps: [{ ...first, run: definition.create(given) }, ...f.steps.slice(1)] }
       : f;
   });
 }

@@ -246,6 +246,11 @@ const isSuffixPart = (part: string): boolean => {
 const isParticle = (token: string, cased: boolean): boolean =>
   token.length <= 6 && (PARTICLES.has(bare(token)) || (cased && LOWER_PARTICLES.has(token)));
 
+/** A generational or degree suffix that is never a surname: Jr, Sr, II, III, IV, PhD, MD ("V" can be an initial). */
+const isGenerational = (token: string): boolean => isSuffix(token) && bare(token) !== 'v';
+/** A particle written in lower case, as particles are inside a name (van, de, von, da). */
+const isLowerParticle = (token: string): boolean => token === token.toLowerCase() && PARTICLES.has(token);
+
 const NON_ASCII = /[^\x20-\x7e]/;
 /** Leading, trailing or doubled white space, or any white space that is not a plain space (tab, NBSP…). */
 const UNTIDY_SPACE = /^\s|\s$|\s\s|[^\S ]/;
@@ -309,12 +314,14 @@ function parseOne(text: string): PersonName {
   const space = text.indexOf(' ');
   if (space > 0 && text.indexOf(' ', space + 1) === -1 && !SPECIAL.test(text)) {
     const first = text.slice(0, space);
-    if (!isHonorific(first))
+    const second = text.slice(space + 1);
+    // Not "Smith Jr." (a surname and its suffix) nor "van Dijk" (a surname with its particle).
+    if (!isHonorific(first) && !isGenerational(second) && !isLowerParticle(first))
       return {
         honorific: null,
         first,
         middle: null,
-        last: text.slice(space + 1),
+        last: second,
         suffix: null,
         nickname: null,
         partner: null,
@@ -367,7 +374,12 @@ function parseOne(text: string): PersonName {
     while (lastTokens.length > 1 && isSuffix(lastTokens.at(-1) ?? '')) suffixes.unshift(lastTokens.pop() ?? '');
   }
   const trailing: string[] = [];
-  while (givenTokens.length > (lastTokens ? 1 : 2) && isSuffix(givenTokens.at(-1) ?? '')) {
+  // Two words keep a last "V" (a surname initial as often as a suffix); "Smith Jr." is a surname and its suffix.
+  while (
+    givenTokens.length > 1 &&
+    isSuffix(givenTokens.at(-1) ?? '') &&
+    (lastTokens !== undefined || givenTokens.length > 2 || isGenerational(givenTokens.at(-1) ?? ''))
+  ) {
     trailing.unshift(givenTokens.pop() ?? '');
   }
   // Trailing suffixes stand before those found in separate comma parts: "John Smith Jr., PhD".
@@ -388,6 +400,13 @@ function parseOne(text: string): PersonName {
         continue;
       }
       break;
+    }
+    // Particles from the first word on make it all a surname: "van Dijk", "van der Berg", "Van der Berg" (a
+    // capital Van before a lower-case particle). A capital Van alone is a given name: Van Morrison.
+    const [head, next] = givenTokens;
+    if (lastStart === 1 && head !== undefined && isParticle(head, cased)) {
+      if (isLowerParticle(head) || (next !== undefined && givenTokens.length > 2 && isLowerParticle(next)))
+        lastStart = 0;
     }
     lastTokens = givenTokens.slice(lastStart);
     givenTokens = givenTokens.slice(0, lastStart);

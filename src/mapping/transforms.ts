@@ -34,6 +34,31 @@ function flagsOf(flags: readonly string[]): readonly StepIssue[] {
   return issues;
 }
 
+const NameOptionsSchema = z
+  .strictObject({
+    /**
+     * Where a name of one word goes: `last` (the default: CRMs, Salesforce's LastName among them, require a
+     * last name) or `first` (a CRM of first-name customers: "Madonna", "Priya").
+     */
+    single_word: z.enum(['last', 'first']).optional(),
+  })
+  .optional();
+export type NameOptions = NonNullable<z.infer<typeof NameOptionsSchema>>;
+
+/** A name of one word, read as a given name instead of a surname. */
+function givenAlone(name: PersonName, input: Value): PersonName {
+  const lone =
+    name.first === null &&
+    name.middle === null &&
+    name.honorific === null &&
+    name.suffix === null &&
+    name.last !== null &&
+    !name.last.includes(' ') &&
+    typeof input === 'string' &&
+    !input.includes(',');
+  return lone ? { ...name, first: name.last, last: null } : name;
+}
+
 for (const part of NAME_PARTS) {
   STEPS.push(
     builtinStep({
@@ -41,11 +66,14 @@ for (const part of NAME_PARTS) {
       kind: 'transform',
       takes: 'one',
       output: 'text',
+      options: NameOptionsSchema,
       // `dropped` is set by the plan compiler, not written in plans: the parts no field of the entity takes.
-      create: (options?: { readonly dropped?: readonly NamePart[] }) => {
+      create: (options?: NameOptions & { readonly dropped?: readonly NamePart[] }) => {
         const dropped = options?.dropped ?? [];
+        const first = options?.single_word === 'first';
         return (input) => {
-          const name = parseCached(input as Value);
+          const parsed = parseCached(input as Value);
+          const name = first ? givenAlone(parsed, input as Value) : parsed;
           // Most names have no part to lose: asked first, so they allocate nothing.
           const flags = !dropped.some((p) => name[p] !== null)
             ? name.flags
