@@ -17,7 +17,7 @@
  * cleaning rule that drops impossible numbers drops only the junk written in on purpose.
  */
 
-import { isValidPhoneNumber } from 'libphonenumber-js';
+import { isValidPhoneNumber } from 'libphonenumber-js/max';
 import { sameNickname } from '../src/dedupe/nicknames.js';
 import { seededRandom } from '../src/random.js';
 

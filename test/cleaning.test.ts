@@ -75,6 +75,29 @@ table('phone', { country: 'US' }, [
   ['+४४ २० ७९४६ ०९५८', '+442079460958', ['fixed:formatted']],
   ['０００－０００－００００', '０００－０００－００００', ['invalid:placeholder']],
 ]);
+// Full metadata: a number must lie in a range its region assigns, not only have a possible length.
+table('phone', { country: 'DE' }, [
+  ['030 12345678', '+493012345678', ['fixed:formatted']],
+  ['0151 23456789', '+4915123456789', ['fixed:formatted']],
+  ['0100 1234567', '0100 1234567', ['invalid:invalid_phone']],
+  ['+55 10 12345-6789', '+55 10 12345-6789', ['invalid:invalid_phone']],
+  ['+55 11 91234-5678', '+5511912345678', ['fixed:formatted']],
+  ['+86 123 4567 8901', '+86 123 4567 8901', ['invalid:invalid_phone']],
+  ['+86 138 0013 8000', '+8613800138000', ['fixed:formatted']],
+  ['+44 7400 123456', '+447400123456', ['fixed:formatted']],
+]);
+// `unassigned: flag`: a possible number in no assigned range is written, flagged for someone to check;
+// junk and wrong lengths stay invalid.
+table('phone', { country: 'US', unassigned: 'flag' }, [
+  ['(861) 354-2170', '+18613542170', ['flag:unassigned_range']],
+  ['(209)172-7124', '+12091727124', ['flag:unassigned_range']],
+  ['(415) 555-2671', '+14155552671', ['fixed:formatted']],
+  ['+49 0100 1234567', '+491001234567', ['flag:unassigned_range']],
+  ['555-0100', '555-0100', ['invalid:too_short']],
+  ['000-000-0000', '000-000-0000', ['invalid:placeholder']],
+  ['N/A', 'N/A', ['invalid:not_a_phone']],
+]);
+table('phone', { country: 'US', unassigned: 'flag', format: 'country' }, [['(415) 555-2671', 'US', []]]);
 // Internationalised domains, written one way when the plan says which; kept as written when it does not.
 table('email', { idn: 'ascii' }, [
   ['José@Bücher.de', 'josé@xn--bcher-kva.de', ['fixed:normalized', 'fixed:idn_encoded']],

@@ -1,4 +1,4 @@
-import { getCountryCallingCode, isSupportedCountry, type CountryCode } from 'libphonenumber-js';
+import { getCountryCallingCode, isSupportedCountry, Metadata, type CountryCode } from 'libphonenumber-js/max';
 
 /**
  * A fast path for North American (NANP, +1) numbers in the shapes people type them — (415) 555-2671,
@@ -7,10 +7,12 @@ import { getCountryCallingCode, isSupportedCountry, type CountryCode } from 'lib
  * against the patterns of 25 countries; it parsed ≈ 85,000 numbers a second on one core here, the cleaning
  * benchmark's bottleneck.
  *
- * Why it is exact: in Google's metadata every NANP validity pattern ends in at least four free digits
- * (`…\d{4}`, `…[2-9]\d{6}`), so a 10-digit number's verdict depends on its first six digits (area code and
- * exchange) alone. test/phone-fast-path.test.ts checks that property on the installed metadata and compares this
- * path with libphonenumber-js on random numbers in every shape. The verdict itself always comes from
+ * Why it is exact: in Google's full metadata nearly every NANP validity pattern ends in at least four free
+ * digits (`…\d{4}`, `…[2-9]\d{6}`), so a 10-digit number's verdict depends on its first six digits (area code
+ * and exchange) alone. The few that do not (Barbados 246 52…, Jamaica 876 6060…: three in libphonenumber-js
+ * 1.x) are found in the metadata when this module loads, and numbers starting with their digits take the slow
+ * path, each parsed. test/phone-fast-path.test.ts checks that property on the installed metadata and compares
+ * this path with libphonenumber-js on random numbers in every shape. The verdict itself always comes from
  * libphonenumber-js: the first number of each area code and exchange is parsed by it, the rest reuse its answer.
  */
 const NANP_SHAPE =
@@ -38,3 +40,58 @@ export function isNanpCountry(country: CountryCode | undefined): boolean {
 /** What decides a NANP number's verdict: the default country, how the text began, and the first six digits. */
 export const verdictKey = (country: CountryCode, n: NanpNumber): string =>
   `${country}|${n.prefix}|${n.national.slice(0, 6)}`;
+
+/** The top-level alternatives of a regular expression's source: `a|b(c|d)` → `a`, `b(c|d)`. */
+export function alternatives(pattern: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') i += 1;
+    else if (c === '(' || c === '[') depth += 1;
+    else if (c === ')' || c === ']') depth -= 1;
+    else if (c === '|' && depth === 0) {
+      parts.push(pattern.slice(start, i));
+      start = i + 1;
+    }
+  }
+  return [...parts, pattern.slice(start)];
+}
+
+const strings = (x: unknown): string[] => (typeof x === 'string' ? [x] : Array.isArray(x) ? x.flatMap(strings) : []);
+
+/** Every validity pattern of a NANP country in the installed metadata, split into its alternatives. */
+export function nanpPatterns(): { country: CountryCode; alternative: string }[] {
+  const metadata = new Metadata() as unknown as {
+    getCountryCodesForCallingCode(code: string): CountryCode[];
+    selectNumberingPlan(country: CountryCode): void;
+    numberingPlan: { nationalNumberPattern(): string; types(): unknown };
+  };
+  return metadata.getCountryCodesForCallingCode('1').flatMap((country) => {
+    metadata.selectNumberingPlan(country);
+    const plan = metadata.numberingPlan;
+    return [plan.nationalNumberPattern(), ...strings(plan.types())]
+      .filter((p) => p !== '')
+      .flatMap((pattern) => alternatives(pattern).map((alternative) => ({ country, alternative })));
+  });
+}
+
+/** An alternative ends in four or more free digits: the first six digits decide a match. */
+export const endsFree = (alternative: string): boolean =>
+  Number(/\\d\{(\d+)(?:,\d+)?\}$/.exec(alternative)?.[1] ?? 0) >= 4;
+
+/**
+ * The leading digits of the numbers whose verdict six digits do not decide: each such pattern's literal
+ * prefix, at most six digits ('' would send every number the slow way).
+ */
+const UNDECIDED: readonly string[] = [
+  ...new Set(
+    nanpPatterns()
+      .filter(({ alternative }) => !endsFree(alternative))
+      .map(({ alternative }) => (/^\d*/.exec(alternative)?.[0] ?? '').slice(0, 6)),
+  ),
+];
+
+/** Whether the first six digits decide this number's verdict (see UNDECIDED). */
+export const decidedBySix = (national: string): boolean => !UNDECIDED.some((p) => national.startsWith(p));

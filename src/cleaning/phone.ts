@@ -1,9 +1,14 @@
-import { parsePhoneNumberFromString, validatePhoneNumberLength, type CountryCode } from 'libphonenumber-js';
+import {
+  parsePhoneNumberFromString,
+  validatePhoneNumberLength,
+  type CountryCode,
+  type PhoneNumber,
+} from 'libphonenumber-js/max';
 import { z } from 'zod';
 import { builtinStep, invalid, ok, type StepContext, type StepResult, type StepDefinition } from '../mapping/steps.js';
 import type { Value } from '../values.js';
 import { countryCode } from './country.js';
-import { isNanpCountry, nanpShape, verdictKey } from './nanp.js';
+import { decidedBySix, isNanpCountry, nanpShape, verdictKey } from './nanp.js';
 import { fixed } from './rule-helpers.js';
 
 /** The steps this module defines, registered with the rest in mapping/builtin-steps.ts. */
@@ -15,6 +20,12 @@ const PhoneOptions = z
     country: z.string().optional(),
     /** A source column holding the row's country (a name or a code), used before `country`. */
     country_from: z.string().optional(),
+    /**
+     * A number of a possible length that lies in no range its region assigns (a new range the metadata does
+     * not know yet, or a typo): `invalid` (the default: `invalid_phone`, and the field's policy applies), or
+     * `flag`: written as any valid number is, flagged `unassigned_range` for someone to check.
+     */
+    unassigned: z.enum(['invalid', 'flag']).optional(),
     /** How the number is written, or one of its parts for a CRM that stores them apart (see PARTS). */
     format: z
       .enum(['e164', 'international', 'national', 'country', 'calling_code', 'national_number', 'extension'])
@@ -70,12 +81,18 @@ type Format = NonNullable<NonNullable<PhoneOptions>['format']>;
 const PARTS: ReadonlySet<Format> = new Set(['country', 'calling_code', 'national_number', 'extension']);
 
 /** The rule by libphonenumber-js alone, with no fast path and no cache (tests compare the fast path with it). */
-export function formatPhone(text: string, country: CountryCode | undefined, style: Format | undefined): StepResult {
+export function formatPhone(
+  text: string,
+  country: CountryCode | undefined,
+  style: Format | undefined,
+  unassigned: 'invalid' | 'flag' = 'invalid',
+): StepResult {
   const digits = text.replace(/\D/g, '');
   if (digits.length === 0) return invalid(text, 'not_a_phone');
   if (isPlaceholder(digits)) return invalid(text, 'placeholder');
   const phone = parsePhoneNumberFromString(text, country ? { defaultCountry: country } : undefined);
-  if (!phone?.isValid()) {
+  const flagged = unassigned === 'flag' && phone !== undefined && !phone.isValid() && phone.isPossible();
+  if (!phone?.isValid() && !flagged) {
     const length = validatePhoneNumberLength(text, country);
     if (length === 'TOO_SHORT' || length === 'TOO_LONG') return invalid(text, length.toLowerCase());
     return invalid(
@@ -83,17 +100,29 @@ export function formatPhone(text: string, country: CountryCode | undefined, styl
       phone ? 'invalid_phone' : length === 'INVALID_COUNTRY' ? 'unknown_country_code' : 'unparseable',
     );
   }
-  if (style === 'country') return phone.country ? ok(phone.country) : invalid(text, 'no_country');
-  if (style === 'calling_code') return ok(phone.countryCallingCode);
-  if (style === 'national_number') return ok(phone.nationalNumber);
-  if (style === 'extension') return ok(phone.ext ?? null);
+  if (!phone) return invalid(text, 'unparseable');
+  const part = partOf(phone, style, text);
+  if (part) return flagged && part.issues === undefined ? { value: part.value, issues: UNASSIGNED } : part;
   const value =
     style === 'international'
       ? phone.formatInternational()
       : style === 'national'
         ? phone.formatNational()
         : `${phone.number}${phone.ext ? `;ext=${phone.ext}` : ''}`;
+  if (flagged) return { value, issues: UNASSIGNED };
   return value === text ? ok(value) : { value, issues: fixed('formatted') };
+}
+
+/** A possible number outside every assigned range, written anyway (`unassigned: flag`). */
+const UNASSIGNED: StepResult['issues'] = Object.freeze([{ code: 'unassigned_range', kind: 'flag' as const }]);
+
+/** One part of the number, for `format:` naming a part; undefined for a whole-number format. */
+function partOf(phone: PhoneNumber, style: Format | undefined, text: string): StepResult | undefined {
+  if (style === 'country') return phone.country ? ok(phone.country) : invalid(text, 'no_country');
+  if (style === 'calling_code') return ok(phone.countryCallingCode);
+  if (style === 'national_number') return ok(phone.nationalNumber);
+  if (style === 'extension') return ok(phone.ext ?? null);
+  return undefined;
 }
 
 /**
@@ -117,6 +146,7 @@ STEPS.push(
       /** NANP verdicts: null when valid (the value is +1 and the ten digits), else the invalid code. */
       const verdicts = new Map<string, string | null>();
       const e164 = (options?.format ?? 'e164') === 'e164';
+      const flagging = options?.unassigned === 'flag';
       const part = options?.format !== undefined && PARTS.has(options.format);
       return (input: Value | readonly Value[], context?: StepContext): StepResult => {
         if (input === null || (typeof input === 'string' && input.trim() === '')) return ok(null);
@@ -139,17 +169,18 @@ STEPS.push(
         }
         const nanp = e164 && country && isNanpCountry(country) ? nanpShape(text) : undefined;
         // A placeholder's first six digits say nothing of the rest: it goes the slow way, to be reported as one.
-        if (nanp && country && !isPlaceholder(nanp.national)) {
+        if (nanp && country && !isPlaceholder(nanp.national) && decidedBySix(nanp.national)) {
           const verdict = remember(verdicts, VERDICT_LIMIT, verdictKey(country, nanp), () => {
             const first = formatPhone(text, country, 'e164');
             return first.issues?.[0]?.kind === 'invalid' ? first.issues[0].code : null;
           });
-          if (verdict !== null) return invalid(text, verdict);
+          if (verdict !== null && !(flagging && verdict === 'invalid_phone')) return invalid(text, verdict);
+          if (verdict !== null) return formatPhone(text, country, 'e164', 'flag');
           const value = `+1${nanp.national}`;
           return value === text ? ok(value) : { value, issues: fixed('formatted') };
         }
         return remember(cache, CACHE_LIMIT, `${country ?? ''}|${text}`, () =>
-          formatPhone(text, country, options?.format),
+          formatPhone(text, country, options?.format, options?.unassigned),
         );
       }
     },
