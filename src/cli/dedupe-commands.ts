@@ -1,3 +1,4 @@
+import { Option } from 'commander';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -7,7 +8,7 @@ import { CrmMigrateError } from '../index.js';
 import type { Plan } from '../index.js';
 import { int, table } from './format.js';
 import type { Io } from './main.js';
-import { commandPlan, type PlanOptions } from './plan-options.js';
+import { commandPlan, planCommandOf, type PlanOptions } from './plan-options.js';
 
 export interface MergesCommandOptions extends PlanOptions {
   /** true: CSV on stdout; a path: CSV into that file. */
@@ -148,3 +149,34 @@ async function decide(plan: Plan, file: string, io: Io): Promise<number> {
   );
   return 0;
 }
+
+export const merges = planCommandOf({
+  name: 'merges',
+  description:
+    'the merge map of PLAN on its target: each record merged into another, its survivor, the match probability and why (keys only)',
+  flags: (c) =>
+    c
+      .option('--csv [FILE]', 'CSV with a header row, on stdout or into FILE')
+      .addOption(
+        new Option(
+          '--explain <KEY>',
+          'one merged record, by its source key: its survivor and the evidence, a field a line',
+        ).conflicts('csv'),
+      ),
+  run: mergesCommand,
+});
+
+export const review = planCommandOf({
+  name: 'review',
+  description:
+    'pairs of PLAN in the dedupe review band: list them, export them (--csv) or record decisions (--decide) that the next run honours',
+  flags: (c) =>
+    c
+      .option('--csv [FILE]', 'CSV with an empty decision column, on stdout or into FILE')
+      .addOption(
+        new Option('--decide <FILE>', 'read a review CSV whose decision column says same or different').conflicts(
+          'csv',
+        ),
+      ),
+  run: reviewCommand,
+});

@@ -2,7 +2,7 @@ import type { AuditEntry } from '../index.js';
 import { auditHistory } from '../index.js';
 import { int, table } from './format.js';
 import type { Io } from './main.js';
-import { commandPlan, type PlanOptions } from './plan-options.js';
+import { commandPlan, planCommandOf, type PlanOptions } from './plan-options.js';
 
 export interface HistoryCommandOptions extends PlanOptions {
   showValues?: boolean;
@@ -54,3 +54,11 @@ export async function historyCommand(file: string, options: HistoryCommandOption
   io.out(`\n${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}; latest: ${last.source} -> ${last.target}`);
   return 0;
 }
+
+export const history = planCommandOf({
+  name: 'history',
+  description:
+    'the audit trail of PLAN on its target: who ran what, when, with which tool version and plan, and how it ended',
+  flags: (c) => c.option('--json', 'JSON lines, one entry each'),
+  run: historyCommand,
+});

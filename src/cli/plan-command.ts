@@ -1,7 +1,7 @@
 import { previewPlan, type EntityPreview } from '../index.js';
 import { formatIssues, formatQuality, int } from './format.js';
 import type { Io } from './main.js';
-import { commandPlan, type PlanOptions } from './plan-options.js';
+import { commandPlan, planCommandOf, positiveInt, type PlanOptions } from './plan-options.js';
 
 const show = (v: unknown): string => (v === null || v === undefined ? '∅' : JSON.stringify(v));
 
@@ -57,3 +57,14 @@ export async function planCommand(
   io.out('\nnothing was written.');
   return 0;
 }
+
+export const plan = planCommandOf({
+  name: 'plan',
+  description: 'check PLAN against the live schemas and show sample rows before -> after; writes nothing',
+  flags: (c) =>
+    c
+      .option('--sample <N>', 'rows to push through each entity', (v) => positiveInt(v, '--sample'), 20)
+      .option('--json', 'print the preview as JSON on stdout')
+      .option('--show-values', 'show fields marked pii (or protected) unmasked in the sample rows'),
+  run: planCommand,
+});

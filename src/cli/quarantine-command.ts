@@ -1,3 +1,4 @@
+import { Option } from 'commander';
 import { CsvError, parse } from 'csv-parse';
 import { stringify } from 'csv-stringify/sync';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -11,7 +12,7 @@ import { CrmMigrateError } from '../index.js';
 import type { Plan } from '../index.js';
 import { balanced, int, table } from './format.js';
 import type { Io } from './main.js';
-import { commandPlan, type PlanOptions } from './plan-options.js';
+import { commandPlan, planCommandOf, type PlanOptions } from './plan-options.js';
 
 export interface QuarantineOptions extends PlanOptions {
   entity?: string;
@@ -145,3 +146,25 @@ async function retry(plan: Plan, file: string, io: Io): Promise<number> {
     io.err('skipped rows are no longer in quarantine (already retried), or their key columns were edited');
   return result.runs.every((r) => Object.values(r.counts).every(balanced)) ? 0 : 1;
 }
+
+export const quarantine = planCommandOf({
+  name: 'quarantine',
+  description:
+    "list, export (--csv) or retry (--retry) the rows PLAN's runs left in quarantine since the last fresh start (every increment's), with their reasons",
+  flags: (c) =>
+    c
+      .option('--entity <NAME>', 'only this entity')
+      .addOption(new Option('--json', 'JSON lines, one row each').conflicts('csv'))
+      .option(
+        '--csv [FILE]',
+        'CSV with a header row, on stdout or into FILE; with --show-values one column per source column, ready to fix',
+      )
+      .option('--show-values', 'include the source row values (customer data)')
+      .addOption(
+        new Option(
+          '--retry <FILE>',
+          'push the fixed rows of a CSV exported with --csv FILE --show-values through the plan again',
+        ).conflicts(['csv', 'json']),
+      ),
+  run: quarantineCommand,
+});

@@ -6,7 +6,15 @@ import { renderRunReport, writeReport, type ThroughputSample } from '../index.js
 import { matchEvidence } from '../index.js';
 import { balanced, formatIssues, formatSummary } from './format.js';
 import type { Io } from './main.js';
-import { commandPlan, overQuarantineLimit, type PlanOptions, type WriteOptions } from './plan-options.js';
+import {
+  commandPlan,
+  maxQuarantinedFlag,
+  overQuarantineLimit,
+  planCommandOf,
+  waitFlag,
+  type PlanOptions,
+  type WriteOptions,
+} from './plan-options.js';
 import { progressView } from './progress.js';
 import { withResumeHint } from './resume-hint.js';
 import { stopOnSignals } from './signals.js';
@@ -91,3 +99,31 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
   }
   return summary.status === 'interrupted' ? 130 : 0;
 }
+
+export const run = planCommandOf({
+  name: 'run',
+  description:
+    'run PLAN: a full load (then, for incremental entities, the changes since the last run), resumed from its checkpoint if a run did not finish',
+  flags: (c) =>
+    maxQuarantinedFlag(
+      waitFlag(
+        c
+          .option(
+            '--fresh',
+            'start over: empty the target tables of the plan and forget its checkpoints and quarantine',
+          )
+          .option('--json', 'print only the JSON summary on stdout')
+          .option('--quiet', 'no progress output')
+          .option(
+            '--report <FILE>',
+            'where to write the HTML report (default: reports/<plan>-<run>.html beside the plan)',
+          )
+          .option('--no-report', 'write no HTML report')
+          .option(
+            '--show-values',
+            "on failure, also print the database's own error detail, and put a few quarantined rows with their values in the report (customer data)",
+          ),
+      ),
+    ),
+  run: runCommand,
+});

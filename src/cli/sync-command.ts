@@ -1,7 +1,15 @@
 import { CrmMigrateError, DURATION_HINT, parseDuration, syncPlan, type RunSummary } from '../index.js';
 import { balanced, formatIssues, int } from './format.js';
 import type { Io } from './main.js';
-import { commandPlan, overQuarantineLimit, type PlanOptions, type WriteOptions } from './plan-options.js';
+import {
+  commandPlan,
+  maxQuarantinedFlag,
+  overQuarantineLimit,
+  planCommandOf,
+  waitFlag,
+  type PlanOptions,
+  type WriteOptions,
+} from './plan-options.js';
 import { withResumeHint } from './resume-hint.js';
 import { stopOnSignals } from './signals.js';
 
@@ -81,3 +89,23 @@ export async function syncCommand(file: string, options: SyncCommandOptions, io:
   if (code === 0) io.err('sync stopped; the target holds everything up to its last checkpoint');
   return code;
 }
+
+export const sync = planCommandOf({
+  name: 'sync',
+  description:
+    "keep the target in step: run increments of PLAN's incremental entities every --every until SIGINT/SIGTERM",
+  flags: (c) =>
+    maxQuarantinedFlag(
+      waitFlag(
+        c
+          .option('--every <DURATION>', 'time between increments: 30s, 5m, 1h', '30s')
+          .option('--json', 'one JSON line per increment on stdout')
+          .option(
+            '--show-values',
+            "on failure, also print the database's own error detail (it can quote customer values)",
+          ),
+      ),
+    ),
+  oneTarget: true,
+  run: syncCommand,
+});

@@ -3,7 +3,7 @@ import { renderVerifyReport, writeReport } from '../index.js';
 import { verifyColumns, verifyPlan } from '../index.js';
 import { int, table } from './format.js';
 import type { Io } from './main.js';
-import { commandPlan, type PlanOptions } from './plan-options.js';
+import { commandPlan, planCommandOf, positiveInt, type PlanOptions } from './plan-options.js';
 
 export interface VerifyCommandOptions extends PlanOptions {
   report?: string | boolean;
@@ -65,3 +65,19 @@ export async function verifyCommand(file: string, options: VerifyCommandOptions,
   io.out(lines.join('\n'));
   return summary.equal ? 0 : DIFFERENT;
 }
+
+export const verify = planCommandOf({
+  name: 'verify',
+  description: `compare the target with what PLAN says it should hold; exit 0 when equal, ${DIFFERENT} when not`,
+  flags: (c) =>
+    c
+      .option('--limit <N>', 'differences listed per entity (all are counted)', (v) => positiveInt(v, '--limit'), 20)
+      .option('--json', 'print the result as JSON on stdout')
+      .option(
+        '--report <FILE>',
+        'where to write the HTML report (default: reports/<plan>-verify-<time>.html beside the plan)',
+      )
+      .option('--no-report', 'write no HTML report')
+      .option('--show-values', 'show the differing values (customer data)'),
+  run: verifyCommand,
+});
