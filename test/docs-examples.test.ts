@@ -13,7 +13,10 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 const DOCS = [
   'README.md',
   'BENCHMARKS.md',
-  ...readdirSync(path.join(ROOT, 'docs')).map((f) => path.join('docs', f)),
+  ...readdirSync(path.join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => path.join('docs', f)),
+  ...readdirSync(path.join(ROOT, 'docs', 'guides')).map((f) => path.join('docs', 'guides', f)),
   ...readdirSync(path.join(ROOT, 'examples')).map((e) => path.join('examples', e, 'README.md')),
 ].filter((f) => {
   try {
