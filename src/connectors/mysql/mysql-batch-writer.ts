@@ -66,8 +66,7 @@ export async function beginMysqlBatch(
   enumColumns: ReadonlySet<string>,
 ): Promise<BatchWriter> {
   const convert = types.map(toMysql);
-  const { db, raw } = session;
-  const columns = start.columns.map(q).join(', ');
+  const { db } = session;
   const fail = (what: string, error: unknown) => {
     const failure = mysqlFailure('E_TARGET', `${what} ${start.table} failed`, error);
     const rejection = mysqlRejection(error, enumColumns);
@@ -85,80 +84,10 @@ export async function beginMysqlBatch(
     return out;
   };
 
-  const into = `INSERT INTO ${q(start.table)} (${columns}) VALUES ?`;
-  const rest = start.upsertKey ? start.columns.filter((c) => !start.upsertKey?.includes(c)) : [];
-  // An upsert on an unchanged row changes nothing: MySQL leaves a row alone when the new values equal it.
-  const insert = start.upsertKey
-    ? `${into} ${
-        rest.length === 0
-          ? `ON DUPLICATE KEY UPDATE ${q(start.upsertKey[0])} = ${q(start.upsertKey[0])}`
-          : `ON DUPLICATE KEY UPDATE ${rest
-              .map(q)
-              .map((c) => `${c} = VALUES(${c})`)
-              .join(', ')}`
-      }`
-    : into;
-  let send: () => Promise<void>;
-  let finish: () => Promise<void>;
-  let add: (row: Row) => void;
-  if (loadsData(start, types)) {
-    // LOAD DATA takes its rows from a stream the driver asks for; it starts with the first rows.
-    let text = '';
-    let stream: PassThrough | undefined;
-    let loading: Promise<unknown> | undefined;
-    let failure: unknown;
-    const open = (): PassThrough => {
-      const data = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
-      const sql = `LOAD DATA LOCAL INFILE 'crm-migrate-batch' INTO TABLE ${q(start.table)} CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (${columns})`;
-      loading = new Promise((resolve, reject) =>
-        raw.query({ sql, infileStreamFactory: () => data }, (error, result) =>
-          error ? reject(error) : resolve(result),
-        ),
-      );
-      loading.catch((error: unknown) => (failure ??= error));
-      return data;
-    };
-    add = (row) => {
-      text += encodeRow(convertRow(row));
-    };
-    send = async () => {
-      if (failure) throw failure;
-      if (text.length < FLUSH_AT) return;
-      stream ??= open();
-      const chunk = text;
-      text = '';
-      if (!stream.write(chunk)) await Promise.race([once(stream, 'drain'), loading]);
-    };
-    finish = async () => {
-      if (text.length === 0 && !stream) return;
-      stream ??= open();
-      stream.end(text);
-      text = '';
-      const result = (await loading) as { warningStatus?: number };
-      // With LOCAL, the server turns errors into warnings and skips the row (a duplicate key, a value that
-      // does not convert): a skipped row would be a silently lost row, so any warning fails the batch.
-      if ((result.warningStatus ?? 0) > 0) {
-        const [warnings] = await db.query({ sql: 'SHOW WARNINGS LIMIT 1', rowsAsArray: true });
-        const [level, code, message] = ((warnings as unknown[][])[0] ?? []) as [string, number, string];
-        throw Object.assign(new Error(message ?? 'LOAD DATA reported a warning'), {
-          sqlMessage: message,
-          errno: code,
-          code: `${level ?? 'Warning'} ${code ?? ''}`.trim(),
-        });
-      }
-    };
-  } else {
-    let pending: Value[][] = [];
-    add = (row) => void pending.push(convertRow(row));
-    send = async () => {
-      while (pending.length > 0) {
-        const rows = pending.slice(0, ROWS_PER_INSERT);
-        pending = pending.slice(ROWS_PER_INSERT);
-        await db.query(insert, [rows]);
-      }
-    };
-    finish = send;
-  }
+  const insert = insertStatement(start);
+  const channel = loadsData(start, types)
+    ? loadDataChannel(session, start, convertRow)
+    : insertChannel(session, insert, convertRow);
 
   /** INSERT statements inside a savepoint: LOAD DATA would turn a refused row into a warning and skip it. */
   const attempt = async (rows: readonly Row[]): Promise<Rejection | undefined> => {
@@ -181,42 +110,27 @@ export async function beginMysqlBatch(
   };
 
   return {
-    add,
+    add: channel.add,
     attempt,
     async flush() {
       try {
-        await send();
+        await channel.send();
       } catch (error) {
         await rollback();
         throw fail('writing a batch to', error);
       }
     },
     async remove(keys: readonly Row[], how: Removal) {
-      const keyColumns = how.key.map(q);
-      let changed = 0;
       try {
-        for (let at = 0; at < keys.length; at += KEYS_PER_STATEMENT) {
-          const chunk = keys.slice(at, at + KEYS_PER_STATEMENT);
-          const match = keyInList(keyColumns, chunk.length, () => '?');
-          const params = chunk.flat().map((v) => (typeof v === 'bigint' ? v.toString() : v));
-          const tomb = how.tombstone;
-          const [result] = tomb
-            ? await db.query(
-                `UPDATE ${q(start.table)} SET ${q(tomb.column)} = ? WHERE ${q(tomb.column)} IS NULL AND ${match}`,
-                [datetime(tomb.at), ...params],
-              )
-            : await db.query(`DELETE FROM ${q(start.table)} WHERE ${match}`, params);
-          changed += (result as { affectedRows?: number }).affectedRows ?? 0;
-        }
+        return await removeRows(session, start.table, keys, how);
       } catch (error) {
         await rollback();
         throw fail('removing rows from', error);
       }
-      return changed;
     },
     async commit(quarantine: readonly QuarantinedRow[], checkpoint: Checkpoint, state?: BatchState) {
       try {
-        await finish();
+        await channel.finish();
         await store.writeBatchState(start.runId, quarantine, checkpoint, state);
         await db.query('COMMIT');
       } catch (error) {
@@ -226,4 +140,111 @@ export async function beginMysqlBatch(
     },
     abort: rollback,
   };
+}
+
+/** The INSERT of a batch's rows (`VALUES ?` takes a list of rows); an upsert updates the columns not in its key. */
+function insertStatement(start: BatchStart): string {
+  const into = `INSERT INTO ${q(start.table)} (${start.columns.map(q).join(', ')}) VALUES ?`;
+  if (!start.upsertKey) return into;
+  const rest = start.columns.filter((c) => !start.upsertKey?.includes(c));
+  // An upsert on an unchanged row changes nothing: MySQL leaves a row alone when the new values equal it.
+  return `${into} ON DUPLICATE KEY UPDATE ${
+    rest.length === 0
+      ? `${q(start.upsertKey[0])} = ${q(start.upsertKey[0])}`
+      : rest
+          .map(q)
+          .map((c) => `${c} = VALUES(${c})`)
+          .join(', ')
+  }`;
+}
+
+/** How a batch's rows reach the table: taken one by one, sent as the database can take them, finished at commit. */
+interface RowChannel {
+  add(row: Row): void;
+  send(): Promise<void>;
+  finish(): Promise<void>;
+}
+
+/** Rows as multi-row INSERTs, ROWS_PER_INSERT a statement. */
+function insertChannel(session: MysqlSession, insert: string, convertRow: (row: Row) => Value[]): RowChannel {
+  let pending: Value[][] = [];
+  const send = async () => {
+    while (pending.length > 0) {
+      const rows = pending.slice(0, ROWS_PER_INSERT);
+      pending = pending.slice(ROWS_PER_INSERT);
+      await session.db.query(insert, [rows]);
+    }
+  };
+  return { add: (row) => void pending.push(convertRow(row)), send, finish: send };
+}
+
+/** Rows streamed into LOAD DATA LOCAL INFILE as tab-separated text, from the first FLUSH_AT bytes on. */
+function loadDataChannel(session: MysqlSession, start: BatchStart, convertRow: (row: Row) => Value[]): RowChannel {
+  const { db, raw } = session;
+  const columns = start.columns.map(q).join(', ');
+  let text = '';
+  let stream: PassThrough | undefined;
+  let loading: Promise<unknown> | undefined;
+  let failure: unknown;
+  // LOAD DATA takes its rows from a stream the driver asks for; it starts with the first rows.
+  const open = (): PassThrough => {
+    const data = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
+    const sql = `LOAD DATA LOCAL INFILE 'crm-migrate-batch' INTO TABLE ${q(start.table)} CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (${columns})`;
+    loading = new Promise((resolve, reject) =>
+      raw.query({ sql, infileStreamFactory: () => data }, (error, result) => (error ? reject(error) : resolve(result))),
+    );
+    loading.catch((error: unknown) => (failure ??= error));
+    return data;
+  };
+  return {
+    add: (row) => {
+      text += encodeRow(convertRow(row));
+    },
+    async send() {
+      if (failure) throw failure;
+      if (text.length < FLUSH_AT) return;
+      stream ??= open();
+      const chunk = text;
+      text = '';
+      if (!stream.write(chunk)) await Promise.race([once(stream, 'drain'), loading]);
+    },
+    async finish() {
+      if (text.length === 0 && !stream) return;
+      stream ??= open();
+      stream.end(text);
+      text = '';
+      const result = (await loading) as { warningStatus?: number };
+      // With LOCAL, the server turns errors into warnings and skips the row (a duplicate key, a value that
+      // does not convert): a skipped row would be a silently lost row, so any warning fails the batch.
+      if ((result.warningStatus ?? 0) > 0) {
+        const [warnings] = await db.query({ sql: 'SHOW WARNINGS LIMIT 1', rowsAsArray: true });
+        const [level, code, message] = ((warnings as unknown[][])[0] ?? []) as [string, number, string];
+        throw Object.assign(new Error(message ?? 'LOAD DATA reported a warning'), {
+          sqlMessage: message,
+          errno: code,
+          code: `${level ?? 'Warning'} ${code ?? ''}`.trim(),
+        });
+      }
+    },
+  };
+}
+
+/** Deletes (or tombstones) rows by key, KEYS_PER_STATEMENT a statement; the rows changed. */
+async function removeRows(session: MysqlSession, table: string, keys: readonly Row[], how: Removal): Promise<number> {
+  const keyColumns = how.key.map(q);
+  let changed = 0;
+  for (let at = 0; at < keys.length; at += KEYS_PER_STATEMENT) {
+    const chunk = keys.slice(at, at + KEYS_PER_STATEMENT);
+    const match = keyInList(keyColumns, chunk.length, () => '?');
+    const params = chunk.flat().map((v) => (typeof v === 'bigint' ? v.toString() : v));
+    const tomb = how.tombstone;
+    const [result] = tomb
+      ? await session.db.query(
+          `UPDATE ${q(table)} SET ${q(tomb.column)} = ? WHERE ${q(tomb.column)} IS NULL AND ${match}`,
+          [datetime(tomb.at), ...params],
+        )
+      : await session.db.query(`DELETE FROM ${q(table)} WHERE ${match}`, params);
+    changed += (result as { affectedRows?: number }).affectedRows ?? 0;
+  }
+  return changed;
 }
