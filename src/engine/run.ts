@@ -268,87 +268,11 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
     if (warnings.length > 0) options.onWarnings?.(warnings);
     await target.prepare();
     await lockPlan(plan, target, options.wait === true);
-    const legacy = await entitiesWithoutCrosswalk(plan.name, checked, target);
-    // Such an entity keeps no crosswalk in this run either: a partial one would make its other rows look like others'.
-    const entities = checked.map((e) => (legacy.has(e.plan.name) ? { ...e, recordsCrosswalk: false } : e));
-    if (legacy.size > 0) {
-      options.onWarnings?.(
-        entities
-          .filter((e) => legacy.has(e.plan.name))
-          .map((e) => ({
-            severity: 'warning' as const,
-            path: e.plan.path,
-            message: `${e.plan.name} was loaded by an earlier crm-migrate that kept no crosswalk for it: its increments upsert without checking which rows of ${e.plan.into} are its own`,
-            hint: 'load it once more into a fresh copy of the target (or run --fresh where the table holds only its rows) to have them checked',
-          })),
-      );
-    }
-    if (options.fresh) {
-      await refuseFreshOverOthersRows(plan.name, entities, target, legacy);
-      await target.reset(plan.name, [...new Set(entities.map((e) => e.plan.into))]);
-    }
-    let run: RunRecord | undefined = await target.state.latestRun(plan.name);
-    if (run?.status === 'superseded') run = undefined;
-    if (run?.status === 'running') {
-      // We hold the plan's lock, so the process that left this run `running` is gone (killed, or its
-      // connection lost): the trail says so before the run is resumed.
-      await target.state.finishRun(run.runId, 'failed');
-      await target.state.audit(
-        auditEntry(plan, {
-          command: options.command ?? 'run',
-          outcome: 'failed',
-          runId: run.runId,
-          source: source.display,
-          target: target.display,
-          details: {
-            code: 'E_ABANDONED',
-            message: 'the run ended without finishing: its process was killed or lost its connection',
-          },
-        }),
-      );
-      run = { ...run, status: 'failed' };
-    }
+    const { entities, legacy } = await ownRows(plan, checked, target, options);
+    let run = await latestRun(plan, source, target, options);
     const previous = await target.state.latestRun(plan.name, 'done');
-    const summary = async (status: RunSummary['status'], resumed: boolean, runId: string): Promise<RunSummary> => {
-      const checkpoints = await target.state.checkpoints(runId);
-      const of = (name: string) => checkpoints.find((c) => c.entity === name);
-      const counts = Object.fromEntries(plan.entities.map((e) => [e.name, { ...zeroCounts(), ...of(e.name)?.counts }]));
-      const stored = plan.entities.map((e) => [e.name, readStoredQuality(of(e.name)?.quality)] as const);
-      const quality = Object.fromEntries(stored.map(([name, s]) => [name, s.quality]));
-      const filtered = Object.fromEntries(
-        stored.filter(([, s]) => Object.keys(s.filtered).length > 0).map(([name, s]) => [name, s.filtered]),
-      );
-      const previousRunId = previous && previous.runId !== runId ? previous.runId : undefined;
-      const lag = options.lag ? await lagOf(source, entities, checkpoints) : undefined;
-      const dedupe = merging.summaries();
-      const placeholders: Record<string, number> = {};
-      const resynced: Record<string, Counts> = {};
-      for (const step of steps(entities)) {
-        if (step.kind === 'placeholders')
-          placeholders[step.referenced.plan.name] =
-            (placeholders[step.referenced.plan.name] ?? 0) + (of(step.name)?.counts.written ?? 0);
-        const linked = step.kind === 'linked' ? of(step.name) : undefined;
-        if (linked && linked.counts.read > 0) resynced[step.entity.plan.name] = { ...zeroCounts(), ...linked.counts };
-      }
-      return {
-        runId,
-        plan: plan.name,
-        status,
-        resumed,
-        previousRunId,
-        source: source.display,
-        target: target.display,
-        entities: counts,
-        reasons: await reasonCounts(target, runId),
-        quality,
-        lag,
-        dedupe,
-        ...(Object.keys(placeholders).length > 0 ? { placeholders } : {}),
-        ...(Object.keys(resynced).length > 0 ? { resynced } : {}),
-        ...(Object.keys(filtered).length > 0 ? { filtered } : {}),
-        durationMs: Date.now() - started,
-      };
-    };
+    const summary = (status: RunSummary['status'], resumed: boolean, runId: string) =>
+      runSummary({ plan, source, target, entities, merging, previous, options, started }, status, resumed, runId);
     // Before anything else: a finished run's counts are no answer to a plan whose mapping has changed since.
     if (run && run.planHash !== plan.hash) {
       throw new CrmMigrateError(
@@ -421,71 +345,15 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
           stopped = true;
           break;
         }
-        let result: { stopped: boolean; counts?: { written: number } };
-        if (step.kind === 'linked') {
-          if (entity.create && !(await target.describe(entity.plan.into))) await target.createTable(entity.create);
-          const resolve = refResolver(plan, entity, target.state, source, { lookups });
-          const foreignRows =
-            target.capabilities.updates && !legacy.has(entity.plan.name)
-              ? foreignRowFinder(plan.name, entity, target.state, lookups)
-              : undefined;
-          result = await resyncLinkedChanges({
-            source,
-            target,
-            runId,
-            planName: plan.name,
-            entity,
-            stepName: name,
+        const result = await runStep(
+          { plan, source, target, lookups, runId, legacy, merging, previous, options },
+          step,
+          {
             from,
-            resolve,
-            foreignRows,
-            signal: options.signal,
-          });
-        } else if (step.kind === 'placeholders') {
-          result = await makePlaceholders({
-            source,
-            target,
-            runId,
-            planName: plan.name,
-            entity,
-            referenced: step.referenced,
-            spec: step.spec,
-            order: readOrder(entity),
-            from,
-            signal: options.signal,
-          });
-        } else {
-          const secondPass = step.kind === 'refs';
-          if (!secondPass && entity.create && !(await target.describe(entity.plan.into)))
-            await target.createTable(entity.create);
-          const resolve = refResolver(plan, entity, target.state, source, { fillDeferred: secondPass, lookups });
-          // An increment's survivors whose clusters it changes are written first (see stable-clusters.ts).
-          const since =
-            previous && entity.plan.strategy === 'incremental' ? continuation(entity, earlier)?.lastKey : undefined;
-          const group = secondPass ? undefined : await merging.forEntity(entity, since);
-          if (from && group?.merges && group.merges.refresh.length > 0)
-            await refreshSurvivors(target, runId, entity, group.merges.refresh, from);
-          result = await loadEntity({
-            source,
-            target,
-            runId,
-            entity,
-            from,
-            planName: plan.name,
-            resolve,
-            signal: options.signal,
-            onProgress: secondPass ? undefined : options.onProgress,
-            merges: group?.merges,
-            // Stored with the step's first batch: a resumed step has stored them already.
-            review: group?.owner && !own ? group.plan.review : undefined,
-            secondPass,
-            closesEarlierQuarantine: previous !== undefined && entity.plan.strategy === 'incremental',
-            foreignRows:
-              entity.plan.strategy === 'incremental' && target.capabilities.updates && !legacy.has(entity.plan.name)
-                ? foreignRowFinder(plan.name, entity, target.state, lookups)
-                : undefined,
-          });
-        }
+            own,
+            earlier,
+          },
+        );
         // The entities after it look their refs up in its crosswalk, the next increment its own rows.
         if (entity.recordsCrosswalk && (result.counts?.written ?? 0) >= STATISTICS_AFTER)
           await target.state.refreshStatistics?.();
@@ -507,4 +375,217 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
     );
     return result;
   });
+}
+
+/** What every step of one run shares. */
+interface RunContext {
+  readonly plan: Plan;
+  readonly source: Source;
+  readonly target: Target;
+  readonly lookups: TargetLookups;
+  readonly runId: string;
+  /** Entities loaded by an earlier crm-migrate that kept no crosswalk (see fresh-start.ts). */
+  readonly legacy: ReadonlySet<string>;
+  readonly merging: ReturnType<typeof mergePlanner>;
+  /** The finished run this one continues, for increments. */
+  readonly previous: RunRecord | undefined;
+  readonly options: RunOptions;
+}
+
+/**
+ * Runs one step from where it stands (`from`: this run's checkpoint, `own`, or where the previous run left it,
+ * `earlier`): the re-sync of records whose joined rows changed, the placeholders an entity's orphan refs
+ * need, an entity's load, or its second pass filling refs that close a cycle.
+ */
+async function runStep(
+  ctx: RunContext,
+  step: Step,
+  at: { from: Checkpoint | undefined; own: Checkpoint | undefined; earlier: Checkpoint | undefined },
+): Promise<{ stopped: boolean; counts?: { written: number } }> {
+  const { plan, source, target, lookups, runId, options } = ctx;
+  const { entity, name } = step;
+  const { from } = at;
+  const createTable = async () => {
+    if (entity.create && !(await target.describe(entity.plan.into))) await target.createTable(entity.create);
+  };
+  if (step.kind === 'linked') {
+    await createTable();
+    return resyncLinkedChanges({
+      source,
+      target,
+      runId,
+      planName: plan.name,
+      entity,
+      stepName: name,
+      from,
+      resolve: refResolver(plan, entity, target.state, source, { lookups }),
+      foreignRows: target.capabilities.updates ? foreignRowsOf(ctx, entity) : undefined,
+      signal: options.signal,
+    });
+  }
+  if (step.kind === 'placeholders') {
+    return makePlaceholders({
+      source,
+      target,
+      runId,
+      planName: plan.name,
+      entity,
+      referenced: step.referenced,
+      spec: step.spec,
+      order: readOrder(entity),
+      from,
+      signal: options.signal,
+    });
+  }
+  const secondPass = step.kind === 'refs';
+  if (!secondPass) await createTable();
+  const incremental = entity.plan.strategy === 'incremental';
+  // An increment's survivors whose clusters it changes are written first (see stable-clusters.ts).
+  const since = ctx.previous && incremental ? continuation(entity, at.earlier)?.lastKey : undefined;
+  const group = secondPass ? undefined : await ctx.merging.forEntity(entity, since);
+  if (from && group?.merges && group.merges.refresh.length > 0)
+    await refreshSurvivors(target, runId, entity, group.merges.refresh, from);
+  return loadEntity({
+    source,
+    target,
+    runId,
+    entity,
+    from,
+    planName: plan.name,
+    resolve: refResolver(plan, entity, target.state, source, { fillDeferred: secondPass, lookups }),
+    signal: options.signal,
+    onProgress: secondPass ? undefined : options.onProgress,
+    merges: group?.merges,
+    // Stored with the step's first batch: a resumed step has stored them already.
+    review: group?.owner && !at.own ? group.plan.review : undefined,
+    secondPass,
+    closesEarlierQuarantine: ctx.previous !== undefined && incremental,
+    foreignRows: incremental && target.capabilities.updates ? foreignRowsOf(ctx, entity) : undefined,
+  });
+}
+
+/** The check that an increment writes over no row the entity did not write; none for a legacy entity. */
+function foreignRowsOf(ctx: RunContext, entity: BoundEntity) {
+  return ctx.legacy.has(entity.plan.name)
+    ? undefined
+    : foreignRowFinder(ctx.plan.name, entity, ctx.target.state, ctx.lookups);
+}
+
+/** A run's summary, from its checkpoints: the counts, quarantine reasons, quality, dedupe and lag of each entity. */
+async function runSummary(
+  ctx: {
+    readonly plan: Plan;
+    readonly source: Source;
+    readonly target: Target;
+    readonly entities: readonly BoundEntity[];
+    readonly merging: ReturnType<typeof mergePlanner>;
+    readonly previous: RunRecord | undefined;
+    readonly options: RunOptions;
+    readonly started: number;
+  },
+  status: RunSummary['status'],
+  resumed: boolean,
+  runId: string,
+): Promise<RunSummary> {
+  const { plan, source, target, entities, previous, options } = ctx;
+  const checkpoints = await target.state.checkpoints(runId);
+  const of = (name: string) => checkpoints.find((c) => c.entity === name);
+  const counts = Object.fromEntries(plan.entities.map((e) => [e.name, { ...zeroCounts(), ...of(e.name)?.counts }]));
+  const stored = plan.entities.map((e) => [e.name, readStoredQuality(of(e.name)?.quality)] as const);
+  const quality = Object.fromEntries(stored.map(([name, s]) => [name, s.quality]));
+  const filtered = Object.fromEntries(
+    stored.filter(([, s]) => Object.keys(s.filtered).length > 0).map(([name, s]) => [name, s.filtered]),
+  );
+  const previousRunId = previous && previous.runId !== runId ? previous.runId : undefined;
+  const lag = options.lag ? await lagOf(source, entities, checkpoints) : undefined;
+  const placeholders: Record<string, number> = {};
+  const resynced: Record<string, Counts> = {};
+  for (const step of steps(entities)) {
+    if (step.kind === 'placeholders')
+      placeholders[step.referenced.plan.name] =
+        (placeholders[step.referenced.plan.name] ?? 0) + (of(step.name)?.counts.written ?? 0);
+    const linked = step.kind === 'linked' ? of(step.name) : undefined;
+    if (linked && linked.counts.read > 0) resynced[step.entity.plan.name] = { ...zeroCounts(), ...linked.counts };
+  }
+  return {
+    runId,
+    plan: plan.name,
+    status,
+    resumed,
+    previousRunId,
+    source: source.display,
+    target: target.display,
+    entities: counts,
+    reasons: await reasonCounts(target, runId),
+    quality,
+    lag,
+    dedupe: ctx.merging.summaries(),
+    ...(Object.keys(placeholders).length > 0 ? { placeholders } : {}),
+    ...(Object.keys(resynced).length > 0 ? { resynced } : {}),
+    ...(Object.keys(filtered).length > 0 ? { filtered } : {}),
+    durationMs: Date.now() - ctx.started,
+  };
+}
+
+/**
+ * The entities as this run loads them, and the ones an earlier crm-migrate loaded without a crosswalk
+ * (`legacy`: warned about, and kept without one); with `fresh`, the target tables emptied first, unless they
+ * hold rows the plan did not write.
+ */
+async function ownRows(
+  plan: Plan,
+  checked: readonly BoundEntity[],
+  target: Target,
+  options: RunOptions,
+): Promise<{ entities: BoundEntity[]; legacy: ReadonlySet<string> }> {
+  const legacy = await entitiesWithoutCrosswalk(plan.name, checked, target);
+  // Such an entity keeps no crosswalk in this run either: a partial one would make its other rows look like others'.
+  const entities = checked.map((e) => (legacy.has(e.plan.name) ? { ...e, recordsCrosswalk: false } : e));
+  if (legacy.size > 0) {
+    options.onWarnings?.(
+      entities
+        .filter((e) => legacy.has(e.plan.name))
+        .map((e) => ({
+          severity: 'warning' as const,
+          path: e.plan.path,
+          message: `${e.plan.name} was loaded by an earlier crm-migrate that kept no crosswalk for it: its increments upsert without checking which rows of ${e.plan.into} are its own`,
+          hint: 'load it once more into a fresh copy of the target (or run --fresh where the table holds only its rows) to have them checked',
+        })),
+    );
+  }
+  if (options.fresh) {
+    await refuseFreshOverOthersRows(plan.name, entities, target, legacy);
+    await target.reset(plan.name, [...new Set(entities.map((e) => e.plan.into))]);
+  }
+  return { entities, legacy };
+}
+
+/**
+ * The plan's latest run, to resume or to follow. One left `running` belongs to a process that is gone (we hold
+ * the plan's lock: it was killed, or lost its connection): recorded as failed, in the trail too, then resumed.
+ */
+async function latestRun(
+  plan: Plan,
+  source: Source,
+  target: Target,
+  options: RunOptions,
+): Promise<RunRecord | undefined> {
+  const run = await target.state.latestRun(plan.name);
+  if (run?.status === 'superseded') return undefined;
+  if (run?.status !== 'running') return run;
+  await target.state.finishRun(run.runId, 'failed');
+  await target.state.audit(
+    auditEntry(plan, {
+      command: options.command ?? 'run',
+      outcome: 'failed',
+      runId: run.runId,
+      source: source.display,
+      target: target.display,
+      details: {
+        code: 'E_ABANDONED',
+        message: 'the run ended without finishing: its process was killed or lost its connection',
+      },
+    }),
+  );
+  return { ...run, status: 'failed' };
 }
