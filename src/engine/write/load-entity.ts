@@ -1,7 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type {
   BatchStart,
-  BatchWriter,
   Checkpoint,
   Counts,
   QuarantinedRow,
@@ -10,11 +9,11 @@ import type {
   Source,
   Target,
 } from '../../connectors/contract.js';
-import { CrmMigrateError, RowsRejected } from '../../errors.js';
+import { CrmMigrateError } from '../../errors.js';
 import { isBuiltinStep } from '../../mapping/steps.js';
 import { sourceKeyText, valueToJson, type Row } from '../../values.js';
 import { adaptiveMapper } from '../map/adaptive-mapper.js';
-import { chunkMapperFor, inlineMapper, mapInOrder, type ChunkMapper, type MappedChunk } from '../map/chunk-mapper.js';
+import { inlineMapper, mapInOrder, type ChunkMapper, type MappedChunk } from '../map/chunk-mapper.js';
 import type { EntityMerges } from '../dedupe/merge-plan.js';
 import { removeDeleted } from '../strategies/deletes.js';
 import { notOurs } from './foreign-rows.js';
@@ -22,15 +21,10 @@ import { piiColumns, rowForDisplay } from '../quarantine/pii.js';
 import type { RefResolver } from '../relations/refs.js';
 import { QualityTally, readStoredQuality, storedQuality, type FilterCounts } from '../map/quality.js';
 import { rowFilter } from '../../mapping/where.js';
+import { BatchPipeline } from './batch-pipeline.js';
 import { OpenBatch } from './open-batch.js';
-import {
-  EMPTY_DIGEST,
-  foldKey,
-  PendingRows,
-  writeRefusedBatch,
-  type BatchContent,
-  type BatchSpan,
-} from './refused-rows.js';
+import { READ_CHUNK, spanReader } from './read-again.js';
+import { EMPTY_DIGEST, foldKey, writeRefusedBatch, type BatchContent } from './refused-rows.js';
 import type { BoundEntity } from '../schema-check.js';
 import { poolMapper } from '../map/worker-pool.js';
 
@@ -54,9 +48,6 @@ export const secondPassName = (entity: string): string => `${entity}#refs`;
 export const zeroCounts = (): Counts => ({ read: 0, written: 0, merged: 0, quarantined: 0, filtered: 0, deleted: 0 });
 
 export { sourceKeyText } from '../../values.js';
-
-/** Source rows are pulled in chunks of at most this many; a batch (one transaction) spans several chunks. */
-const READ_CHUNK = 500;
 
 /**
  * Where rows are mapped: `workers: 0` on the main thread, `N` on N threads, `auto` on whichever measures
@@ -210,119 +201,20 @@ export async function loadEntity(options: {
     if (tombstoned) values.push(null);
     return values;
   }
-  let mapAgain: ((rows: Row[]) => MappedChunk) | undefined;
-  /**
-   * Reads a span's rows from the source again and maps them as the load did: the rows its writer was given.
-   * A source that changed in between (other rows, or rows that now map otherwise) fails the load; its
-   * checkpoint has not moved, so running again reads the batch afresh.
-   */
-  const readAgain = async (again: BatchSpan): Promise<PendingRows> => {
-    mapAgain ??= chunkMapperFor(entity);
-    const rows = new PendingRows();
-    let read = 0;
-    let digest = EMPTY_DIGEST;
-    const from = again.after === null ? undefined : (again.after as Row);
-    for await (const chunk of source.read({
-      table: plan.from,
-      columns: entity.readColumns,
-      key: order,
-      after: from,
-      batchSize: Math.min(plan.batchSize, READ_CHUNK),
-    })) {
-      const taken = chunk.length > again.read - read ? chunk.slice(0, again.read - read) : chunk;
-      read += taken.length;
-      const kept: Row[] = [];
-      for (const row of taken) {
-        if (filter?.(row) === undefined) kept.push(row);
-        else digest = foldKey(digest, row, keyIndexes, false);
-      }
-      if (options.resolve) await options.resolve(kept);
-      const mapped = mapAgain(kept);
-      kept.forEach((row, i) => {
-        const values = writtenValues(row, mapped.values[i]);
-        if (values) rows.push(values, row);
-        digest = foldKey(digest, row, keyIndexes, values !== undefined);
-      });
-      if (read >= again.read) break;
-    }
-    if (read !== again.read || rows.length !== again.written || digest !== again.digest) {
-      throw new CrmMigrateError(
-        'E_SOURCE',
-        `${plan.from} changed while a batch of ${plan.name} the target refused was read again to find the refused rows`,
-        {
-          hint: 'run again: the batch was not committed, and the run resumes from its last checkpoint',
-        },
-      );
-    }
-    return rows;
-  };
+  const readAgain = spanReader({ source, entity, order, filter, resolve: options.resolve, writtenValues });
   /** Writes a batch the target refused again without its refused rows, which move to the quarantine. */
   const rewrite = async (batch: BatchContent): Promise<void> => {
     const refused = await writeRefusedBatch(target, start, batch, await readAgain(batch.span), quarantineEntry, keyOf);
     counts.written -= refused;
     counts.quarantined += refused;
   };
-  let writer: BatchWriter | undefined;
-  const open = async (): Promise<BatchWriter> => (writer = await target.beginBatch(start));
-  await open();
-  // With overlapping batches, the previous batch commits while this one streams. Commits stay in order:
-  // a batch's commit starts only after the one before it has committed, so a checkpoint never runs ahead.
-  let previous: { batch: BatchContent; commit: Promise<void> } | undefined;
-  /**
-   * Waits for the previous batch's commit. If the target refused it, the open batch is rolled back first (its
-   * rows could wait on the ones written again), the previous one is written again without its refused rows,
-   * and the open batch's rows so far go into a new transaction.
-   */
-  const settle = async (): Promise<void> => {
-    if (!previous) return;
-    const { batch, commit } = previous;
-    previous = undefined;
-    try {
-      await commit;
-    } catch (error) {
-      if (!(error instanceof RowsRejected)) throw error;
-      await writer?.abort();
-      writer = undefined;
-      await rewrite(batch);
-      report(false);
-      const rows = await readAgain(current.span);
-      const replay = await open();
-      for (const values of rows.values) replay.add(values);
-    }
-  };
-  /** Commits the open batch (the last one waits for its commit); one the target refuses is written again without its refused rows. */
-  const commitBatch = async (last: boolean, done = false): Promise<void> => {
-    await settle();
-    const batch = takeBatch(done);
-    const committing = (writer as BatchWriter).commit(batch.quarantine, batch.checkpoint, batch.state);
-    writer = undefined;
-    if (target.capabilities.overlappingBatches && !last) {
-      previous = { batch, commit: committing.then(() => report(false)) };
-      // Handled here so it is not reported as unhandled; the failure is thrown by the next settle().
-      previous.commit.catch(() => undefined);
-      return;
-    }
-    try {
-      await committing;
-    } catch (error) {
-      if (!(error instanceof RowsRejected)) throw error;
-      await rewrite(batch);
-    }
-    if (!last) report(false);
-  };
-  /** Waits while the target is behind; rows it refused end the open batch early, written without them. */
-  const flush = async (): Promise<void> => {
-    try {
-      await (writer as BatchWriter).flush();
-    } catch (error) {
-      if (!(error instanceof RowsRejected)) throw error;
-      await writer?.abort();
-      writer = undefined;
-      await settle();
-      await rewrite(takeBatch(false));
-      await open();
-    }
-  };
+  const batches = new BatchPipeline(target, start, {
+    take: takeBatch,
+    rewrite,
+    readOpenAgain: () => readAgain(current.span),
+    report: () => report(false),
+  });
+  await batches.open();
 
   /**
    * What `where:` took out of each source chunk before mapping, in read order (one entry per chunk mapped):
@@ -346,7 +238,7 @@ export async function loadEntity(options: {
       current.span.digest = (current.span.digest + taken.digest) >>> 0;
       current.filtered(taken.keys);
     }
-    const batchWriter = writer as BatchWriter;
+    const batchWriter = batches.writer;
     const foreign = start.upsertKey && !second ? await options.foreignRows?.(chunk.values) : undefined;
     chunk.rows.forEach((row, i) => {
       const someoneElses = foreign?.has(i) === true;
@@ -383,11 +275,11 @@ export async function loadEntity(options: {
     counts.read += read;
     current.span.read += read;
     if (current.span.read < plan.batchSize) {
-      await flush();
+      await batches.flush();
       return;
     }
-    await commitBatch(false);
-    await open();
+    await batches.commit(false);
+    await batches.open();
   };
 
   const removesDeleted = incremental && plan.deletes !== 'ignore';
@@ -439,12 +331,11 @@ export async function loadEntity(options: {
   try {
     for await (const chunk of mapInOrder(mapper, chunks())) await account(chunk);
     // The last rows and the entity's `done` mark commit together (after deletes, when there are any).
-    await commitBatch(true, !stopped && !removesDeleted);
+    await batches.commit(true, !stopped && !removesDeleted);
     if (removesDeleted && !stopped)
       await removeDeleted({ source, target, runId, planName: options.planName ?? '', entity, counts, checkpoint });
   } catch (error) {
-    await previous?.commit.catch(() => undefined);
-    await writer?.abort().catch(() => undefined);
+    await batches.abandon();
     throw error;
   } finally {
     await mapper.close();
