@@ -143,6 +143,22 @@ describe('dedupe keeps apart the people CRMs confuse', () => {
       { first_name: 'Wickfordus', last_name: 'Moore', email: null, phone: '212-736-0177' },
     ],
     [
+      'a phone the cleaning rule nulled (British, written without its country), compared as the old CRM held it',
+      true,
+      {
+        first_name: 'Anthony',
+        last_name: 'Carterholm',
+        email: 'anthony_carterholm@btinternet.com',
+        phone: '07357 774067',
+      },
+      {
+        first_name: 'Anthony',
+        last_name: 'Carterholm',
+        email: 'anthony_carterholm@hooli.com',
+        phone: '+44 7357 774067',
+      },
+    ],
+    [
       'a title and case on one address',
       true,
       { first_name: 'Dr. Mary', last_name: 'Schneider', email: 'mary.schneider@web.de', phone: null },

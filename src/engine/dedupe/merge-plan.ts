@@ -137,15 +137,17 @@ export async function planMerges(options: {
     // entity's table has no such column).
     const at = dedupe.on.map((f) =>
       f.column === undefined
-        ? { mapped: true, i: entity.writeColumns.indexOf(f.field) }
-        : { mapped: false, i: entity.sourceColumns.indexOf(f.column) },
+        ? { mapped: true, i: entity.writeColumns.indexOf(f.field), raw: rawPhoneAt(entity, f) }
+        : { mapped: false, i: entity.sourceColumns.indexOf(f.column), raw: -1 },
     );
     const orderAt = readOrder(entity).map((c) => entity.sourceColumns.indexOf(c));
     await eachMapped(options.source, entity, options.resolverFor(entity), (sourceKey, values, read) => {
       members.push({ entity, group: g, sourceKey, position: options.stable ? orderAt.map((i) => read[i]) : [] });
       fields.forEach((f, k) => {
-        const { mapped, i } = at[k];
-        (columns.get(f) as Value[]).push(i < 0 ? null : ((mapped ? values[i] : read[i]) ?? null));
+        const { mapped, i, raw } = at[k];
+        let value = i < 0 ? null : ((mapped ? values[i] : read[i]) ?? null);
+        if (value === null && raw >= 0) value = phoneAsHeld(read[raw] ?? null);
+        (columns.get(f) as Value[]).push(value);
       });
     });
   }
@@ -232,6 +234,23 @@ function changedSince(
       (joined?.has(r) === true || compareKeys(m.position.map(valueToJson) as Value[], since as Value[]) > 0)
     );
   };
+}
+
+/**
+ * The source column of a phone field compared in `on:`, or -1: a phone the cleaning rule nulled (a number
+ * written without its country, under a default country that is not its own) is still the number the customer
+ * gave, so it is compared as the old CRM held it.
+ */
+function rawPhoneAt(entity: BoundEntity, on: DedupePlan['on'][number]): number {
+  if (on.kind !== 'phone') return -1;
+  const field = entity.plan.fields.find((f) => f.target === on.field);
+  return field && field.from.length === 1 && field.steps.length > 0 ? entity.sourceColumns.indexOf(field.from[0]) : -1;
+}
+
+/** A phone as the old CRM held it, for comparing: its digits, unless there are none or they are a placeholder. */
+function phoneAsHeld(value: Value): Value {
+  const digits = value === null ? '' : String(value).replace(/\D/g, '');
+  return digits.length >= 7 && !/^(\d)\1+$/.test(digits) ? digits : null;
 }
 
 function warningsOf(result: MatchResult, records: number): string[] {
