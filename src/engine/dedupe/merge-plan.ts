@@ -416,7 +416,9 @@ async function storedClusters(
   for (const r of fresh.flat()) {
     if (survivorOf.has(r)) continue;
     const name = members[r].entity.plan.name;
-    byEntity.set(name, [...(byEntity.get(name) ?? []), r]);
+    const records = byEntity.get(name);
+    if (records) records.push(r);
+    else byEntity.set(name, [r]);
   }
   const written = new Set<number>();
   for (const [entity, records] of byEntity) {
