@@ -69,7 +69,7 @@ export function asciiDigits(text: string): string {
 }
 
 /** 000-000-0000, 9999999: placeholders typed to get past a required field. */
-const isPlaceholder = (digits: string): boolean => /^(\d)\1+$/.test(digits);
+export const isPlaceholderNumber = (digits: string): boolean => /^(\d)\1+$/.test(digits);
 
 type Format = NonNullable<NonNullable<PhoneOptions>['format']>;
 
@@ -89,7 +89,7 @@ export function formatPhone(
 ): StepResult {
   const digits = text.replace(/\D/g, '');
   if (digits.length === 0) return invalid(text, 'not_a_phone');
-  if (isPlaceholder(digits)) return invalid(text, 'placeholder');
+  if (isPlaceholderNumber(digits)) return invalid(text, 'placeholder');
   const phone = parsePhoneNumberFromString(text, country ? { defaultCountry: country } : undefined);
   const flagged = unassigned === 'flag' && phone !== undefined && !phone.isValid() && phone.isPossible();
   if (!phone?.isValid() && !flagged) {
@@ -169,7 +169,7 @@ STEPS.push(
         }
         const nanp = e164 && country && isNanpCountry(country) ? nanpShape(text) : undefined;
         // A placeholder's first six digits say nothing of the rest: it goes the slow way, to be reported as one.
-        if (nanp && country && !isPlaceholder(nanp.national) && decidedBySix(nanp.national)) {
+        if (nanp && country && !isPlaceholderNumber(nanp.national) && decidedBySix(nanp.national)) {
           const verdict = remember(verdicts, VERDICT_LIMIT, verdictKey(country, nanp), () => {
             const first = formatPhone(text, country, 'e164');
             return first.issues?.[0]?.kind === 'invalid' ? first.issues[0].code : null;

@@ -1,5 +1,6 @@
 import type { Checkpoint, PairDecision, ReviewPair, Source, StateStore, Target } from '../../connectors/contract.js';
 import { comparison } from '../../dedupe/compare.js';
+import { isPlaceholderNumber } from '../../cleaning/phone.js';
 import { compareKeys } from '../../key-order.js';
 import { findMatches, type Explanation, type MatchResult } from '../../dedupe/match.js';
 import { PRIOR_FLOOR } from '../../dedupe/model.js';
@@ -250,7 +251,7 @@ function rawPhoneAt(entity: BoundEntity, on: DedupePlan['on'][number]): number {
 /** A phone as the old CRM held it, for comparing: its digits, unless there are none or they are a placeholder. */
 function phoneAsHeld(value: Value): Value {
   const digits = value === null ? '' : String(value).replace(/\D/g, '');
-  return digits.length >= 7 && !/^(\d)\1+$/.test(digits) ? digits : null;
+  return digits.length >= 7 && !isPlaceholderNumber(digits) ? digits : null;
 }
 
 function warningsOf(result: MatchResult, records: number): string[] {

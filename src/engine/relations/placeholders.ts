@@ -15,6 +15,7 @@ import type { Plan } from '../../plan/load.js';
 import { didYouMean } from '../../suggest.js';
 import { sourceKeyText, valueToJson, type Row, type Value } from '../../values.js';
 import type { BoundEntity, TargetColumn } from '../schema-check.js';
+import { zeroCounts } from '../write/load-entity.js';
 import { writeAllBut } from '../write/refused-rows.js';
 import { rowFilter } from '../../mapping/where.js';
 import { FitFailure, fitTarget } from '../target-fit.js';
@@ -171,15 +172,7 @@ export async function makePlaceholders(options: {
   const filter = rowFilter(entity.plan.where, columns);
   const refAt = refColumns.map((c) => columns.indexOf(c));
   const orderAt = options.order.map((c) => columns.indexOf(c));
-  const counts: Counts = {
-    read: 0,
-    written: 0,
-    merged: 0,
-    quarantined: 0,
-    filtered: 0,
-    deleted: 0,
-    ...options.from?.counts,
-  };
+  const counts: Counts = { ...zeroCounts(), ...options.from?.counts };
   let lastKey = options.from?.lastKey ?? null;
   const start = { runId: options.runId, table: referenced.plan.into, columns: [spec.keyColumn.name, ...spec.columns] };
   let writer = await target.beginBatch(start);

@@ -9,6 +9,7 @@ import { piiColumns, rowForDisplay } from '../quarantine/pii.js';
 import { QualityTally, readStoredQuality, storedQuality } from '../map/quality.js';
 import { notOurs } from '../write/foreign-rows.js';
 import { crosswalkEntries, type RefResolver } from '../relations/refs.js';
+import { zeroCounts } from '../write/load-entity.js';
 import { PendingRows, writeRefusedBatch } from '../write/refused-rows.js';
 import type { BoundEntity } from '../schema-check.js';
 
@@ -40,15 +41,7 @@ export async function resyncLinkedChanges(options: {
 }): Promise<{ stopped: boolean; counts: Counts }> {
   const { source, target, runId, entity, stepName } = options;
   const { plan } = entity;
-  const counts: Counts = {
-    read: 0,
-    written: 0,
-    merged: 0,
-    quarantined: 0,
-    filtered: 0,
-    deleted: 0,
-    ...options.from?.counts,
-  };
+  const counts: Counts = { ...zeroCounts(), ...options.from?.counts };
   const stored = readStoredQuality(options.from?.quality);
   const tally = new QualityTally(
     plan.fields.map((f) => f.target),

@@ -166,7 +166,7 @@ export async function loadEntity(options: {
   const mapper = chooseMapper(entity);
 
   const merges = options.merges;
-  /** Source keys written or quarantined in the open batch, when they close earlier quarantine entries. */
+  /** An increment: each row it writes, merges, quarantines or filters closes the row's earlier quarantine entry. */
   const closing = options.closesEarlierQuarantine === true && !second;
   const current = new OpenBatch({
     planName: options.planName ?? '',
