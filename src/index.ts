@@ -3,6 +3,13 @@
 export { loadPlan, parsePlan, DEFAULT_BATCH_SIZE, type Plan } from './plan/load.js';
 export { runPlan, type RunOptions, type RunSummary, type ReasonCount, type Lag } from './engine/run.js';
 export { syncPlan, type SyncOptions } from './engine/sync.js';
+export { followPlan, followChanges, type FollowOptions, type FollowProgress } from './engine/follow.js';
+export {
+  changeCaptureStatus,
+  withChangeFeed,
+  streamOf,
+  type ChangeCaptureStatus,
+} from './engine/strategies/change-stream.js';
 export {
   verifyPlan,
   type VerifyOptions,
@@ -44,6 +51,11 @@ export { CrmMigrateError, PlanError, formatPlanIssue, type PlanIssue, type Sourc
 export { redactUrl } from './connectors/url.js';
 export type {
   Connector,
+  ChangeFeed,
+  ChangeStreamName,
+  ChangeBatch,
+  RowChange,
+  LogPosition,
   Source,
   Target,
   StateStore,

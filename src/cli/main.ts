@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { CrmMigrateError, PlanError } from '../index.js';
 import { decryptCommand, type DecryptCommandOptions } from './decrypt-command.js';
 import { merges, review } from './dedupe-commands.js';
+import { cdcSetup, cdcStatus, cdcTeardown } from './cdc-command.js';
 import { history } from './history-command.js';
 import { initCommand, type InitCommandOptions } from './init-command.js';
 import { plan } from './plan-command.js';
@@ -15,7 +16,19 @@ import { loadPlan } from '../index.js';
 import { packageVersion } from '../index.js';
 
 /** The commands on a plan, in the order --help lists them (init and decrypt are defined below). */
-const PLAN_COMMANDS: readonly PlanCommand[] = [plan, run, sync, verify, history, quarantine, merges, review];
+const PLAN_COMMANDS: readonly PlanCommand[] = [
+  plan,
+  run,
+  sync,
+  verify,
+  history,
+  quarantine,
+  merges,
+  review,
+  cdcSetup,
+  cdcStatus,
+  cdcTeardown,
+];
 
 /** Where commands write. Tests pass their own; only `bin/crm-migrate.js` touches the process. */
 export interface Io {
@@ -123,9 +136,21 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       exitCode = await initCommand(options, io);
     });
 
+  // `cdc setup` and its kin: a command of a group, made once.
+  const groups = new Map<string, Command>();
+  const parentOf = (name: string): [Command, string] => {
+    const [group, sub] = name.split(' ');
+    if (sub === undefined || group === undefined) return [program, name];
+    const parent =
+      groups.get(group) ??
+      program.command(group).description('change capture: set up, check and drop what the source keeps for a follower');
+    groups.set(group, parent);
+    return [parent, sub];
+  };
   for (const command of PLAN_COMMANDS) {
-    const defined = program
-      .command(command.name)
+    const [parent, name] = parentOf(command.name);
+    const defined = parent
+      .command(name)
       .description(command.description)
       .argument('<PLAN>', 'plan file (YAML)')
       .option('--allow-plaintext-secrets', 'accept a password written into a connection URL of the plan')

@@ -1,4 +1,5 @@
 import { CrmMigrateError, DURATION_HINT, parseDuration, syncPlan, type RunSummary } from '../index.js';
+import { followCommand } from './follow-command.js';
 import { balanced, formatIssues, int } from './format.js';
 import type { Io } from './main.js';
 import {
@@ -15,6 +16,7 @@ import { stopOnSignals } from './signals.js';
 
 export interface SyncCommandOptions extends PlanOptions, WriteOptions {
   every?: string;
+  follow?: boolean;
   json?: boolean;
   showValues?: boolean;
 }
@@ -39,6 +41,7 @@ function incrementLine(summary: RunSummary): string {
  */
 export async function syncCommand(file: string, options: SyncCommandOptions, io: Io): Promise<number> {
   const plan = await commandPlan(file, options);
+  if (options.follow) return followCommand(file, plan, options, io);
   const every = parseDuration(options.every ?? '30s');
   if (every === undefined)
     throw new CrmMigrateError('E_USAGE', `--every "${options.every ?? ''}" is not a duration`, { hint: DURATION_HINT });
@@ -93,12 +96,16 @@ export async function syncCommand(file: string, options: SyncCommandOptions, io:
 export const sync = planCommandOf({
   name: 'sync',
   description:
-    "keep the target in step: run increments of PLAN's incremental entities every --every until SIGINT/SIGTERM",
+    "keep the target in step: run increments of PLAN's incremental entities every --every, or with --follow stream its cdc entities' change log, until SIGINT/SIGTERM",
   flags: (c) =>
     maxQuarantinedFlag(
       waitFlag(
         c
           .option('--every <DURATION>', 'time between increments: 30s, 5m, 1h', '30s')
+          .option(
+            '--follow',
+            "stream the change log of PLAN's strategy: cdc entities (after their snapshot) until SIGINT/SIGTERM",
+          )
           .option('--json', 'one JSON line per increment on stdout')
           .option(
             '--show-values',

@@ -66,6 +66,109 @@ export interface Position {
   readonly after: readonly Value[];
 }
 
+/**
+ * A place in a database's change log, as text that sorts in log order (plain string comparison): where a
+ * followed entity's applied changes end. Each connector writes its own (an LSN, a binlog file and offset),
+ * always with the change's number within its transaction, so a batch may end inside a large transaction.
+ */
+export type LogPosition = string;
+
+/** One row change from the log: inserts and updates carry the whole new row, deletes the old row or its key. */
+export interface RowChange {
+  readonly kind: 'insert' | 'update' | 'delete';
+  readonly table: string;
+  /** Column values by name, decoded as `read` decodes them. */
+  readonly row: Readonly<Record<string, Value>>;
+  /** An update that changed the key: the row's key before it (the old row is then deleted). */
+  readonly oldKey?: Readonly<Record<string, Value>> | undefined;
+  readonly position: LogPosition;
+  /** When the source committed the change (ms since the epoch): for latency. */
+  readonly committedAt: number;
+}
+
+/** A table's columns changed in the log (a DDL change): the follower stops before a wrong row is written. */
+export interface SchemaChange {
+  readonly table: string;
+  readonly columns: readonly string[];
+  readonly position: LogPosition;
+}
+
+/** Changes read from the log, in log order, up to `end`. */
+export interface ChangeBatch {
+  readonly changes: readonly RowChange[];
+  /** Where the batch ends: every change up to here is in it (or in an earlier batch). */
+  readonly end: LogPosition;
+  /** `end` closes a transaction: once applied, the source may be told it can forget the log up to there. */
+  readonly closesTransaction: boolean;
+  /** The newest position the source has written (for lag); the changes behind `end` are not yet read. */
+  readonly sourceEnd?: LogPosition | undefined;
+  readonly schemaChange?: SchemaChange | undefined;
+}
+
+/** One thing the source's server must have for change capture, checked: what is wrong and how to fix it. */
+export interface ChangeRequirement {
+  readonly ok: boolean;
+  readonly what: string;
+  /** Why it is needed and the SQL or setting that fixes it; shown when not ok. */
+  readonly fix?: string | undefined;
+}
+
+/** The state of a source's change stream on its server, for `cdc status` and the slot-safety warning. */
+export interface ChangeStreamStatus {
+  /** The slot's or binlog's name, `exists` false before `cdc setup`. */
+  readonly name: string;
+  readonly exists: boolean;
+  /** Log kept for the follower that it has not confirmed, in bytes (PostgreSQL's retained WAL). */
+  readonly retainedBytes?: number | undefined;
+  /** The last position the server was told is applied. */
+  readonly confirmed?: string | undefined;
+  /** The log's end now. */
+  readonly current?: string | undefined;
+  /** The log the follower needs is gone (`wal_status = lost`, a purged binlog): a new snapshot is needed. */
+  readonly lost?: boolean | undefined;
+  /** Whether a follower is connected now. */
+  readonly active?: boolean | undefined;
+}
+
+/** Which change stream of a source: named after the plan, one per plan and source. */
+export interface ChangeStreamName {
+  readonly name: string;
+  readonly tables: readonly string[];
+}
+
+/**
+ * A source's change log (the `changes` capability). Reading it never changes the legacy data; `setup` and
+ * `teardown` create and drop what the server keeps for the follower (a slot and publication), explicitly.
+ */
+export interface ChangeFeed {
+  /** What the server must have, each checked. */
+  requirements(stream: ChangeStreamName): Promise<ChangeRequirement[]>;
+  /** The statements `setup` runs, for `cdc setup --print`. */
+  setupStatements(stream: ChangeStreamName): string[];
+  setup(stream: ChangeStreamName): Promise<void>;
+  teardownStatements(stream: ChangeStreamName): string[];
+  teardown(stream: ChangeStreamName): Promise<void>;
+  status(stream: ChangeStreamName): Promise<ChangeStreamStatus>;
+  /**
+   * A position no later than any change a snapshot read from now on could miss: taken before an entity's
+   * snapshot, it is where that entity's stream starts. Changes between it and the snapshot are applied again.
+   */
+  snapshotStart(stream: ChangeStreamName): Promise<LogPosition>;
+  /**
+   * Streams changes after `from` (the earliest applied position of the stream's entities), in batches of at
+   * most `batchSize` changes; a batch comes at least every `maxWaitMs` while changes flow, and an empty one
+   * when the source is idle. The log is read only as fast as batches are taken.
+   */
+  follow(
+    stream: ChangeStreamName,
+    from: LogPosition,
+    options: { readonly batchSize: number; readonly maxWaitMs: number; readonly signal: AbortSignal },
+  ): AsyncIterable<ChangeBatch>;
+  /** Tells the server the log up to `position` (a transaction's end) is applied and committed in the target. */
+  acknowledge(position: LogPosition): Promise<void>;
+  close(): Promise<void>;
+}
+
 /** A database or file that data is read from. Reads never change it. */
 export interface Source {
   /** The connection, with any password redacted: safe to print. */
@@ -87,6 +190,8 @@ export interface Source {
   lookup(table: string, key: string, values: readonly Value[], columns: readonly string[]): Promise<Row[]>;
   /** Streams the table in key order, in batches, pulling the next batch only when the consumer asks. */
   read(request: ReadRequest): AsyncIterable<Row[]>;
+  /** The source's change log, where the database keeps one a follower can read (PostgreSQL, MySQL/MariaDB). */
+  changes?(): ChangeFeed;
   close(): Promise<void>;
 }
 

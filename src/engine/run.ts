@@ -22,6 +22,14 @@ import { resyncLinkedChanges } from './strategies/linked-changes.js';
 import { targetLookups, type TargetLookups } from './relations/target-lookups.js';
 import { refResolver } from './relations/refs.js';
 import { checkAgainstSchemas, type BoundEntity } from './schema-check.js';
+import {
+  changeFeedOf,
+  followedEntities,
+  readyForChangeCapture,
+  requireChangeCapture,
+  streamOf,
+} from './strategies/change-stream.js';
+import { changesName } from './strategies/change-capture.js';
 
 export interface RunOptions {
   /** Start over: empty the plan's target tables and forget its earlier checkpoints and quarantine. */
@@ -97,7 +105,7 @@ export interface RunSummary {
   readonly durationMs: number;
 }
 
-const newRunId = (): string => `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+export const newRunId = (): string => `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 
 /** Keys as people sort them: runs of digits by their value (5 before 48, C-9 before C-10). */
 const naturalOrder = new Intl.Collator('en', { numeric: true }).compare;
@@ -176,7 +184,7 @@ async function lagOf(
 function continuation(entity: BoundEntity, previous: Checkpoint | undefined): Checkpoint | undefined {
   const { plan } = entity;
   if (!previous) return undefined;
-  if (plan.strategy === 'full')
+  if (plan.strategy !== 'incremental')
     return { entity: previous.entity, lastKey: previous.lastKey, counts: zeroCounts(), done: true };
   let lastKey = previous.lastKey;
   if (lastKey && plan.lookback) lastKey = [shiftBack(lastKey[0], plan.lookback, `entity ${plan.name}`)];
@@ -187,7 +195,7 @@ function continuation(entity: BoundEntity, previous: Checkpoint | undefined): Ch
  * Takes the plan's run lock on the target, or refuses the run naming the one that holds it: two runs of one
  * plan at once would write every row twice into a table without a key.
  */
-async function lockPlan(plan: Plan, target: Target, wait: boolean): Promise<void> {
+export async function lockPlan(plan: Plan, target: Target, wait: boolean): Promise<void> {
   const holder = await target.lockRun(
     plan.name,
     { host: hostname(), pid: process.pid, startedAt: new Date().toISOString() },
@@ -204,7 +212,12 @@ async function lockPlan(plan: Plan, target: Target, wait: boolean): Promise<void
 }
 
 /** Commits a step's checkpoint taken over from the finished run before, with nothing read in this one. */
-async function carryForward(target: Target, runId: string, entity: BoundEntity, checkpoint: Checkpoint): Promise<void> {
+export async function carryForward(
+  target: Target,
+  runId: string,
+  entity: BoundEntity,
+  checkpoint: Checkpoint,
+): Promise<void> {
   const writer = await target.beginBatch({ runId, table: entity.plan.into, columns: entity.writeColumns });
   await writer.commit([], checkpoint);
 }
@@ -266,6 +279,8 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
     const { entities: checked, warnings } = await checkAgainstSchemas(plan, source, target);
     const merging = mergePlanner(plan, checked, source, target.state, lookups);
     if (warnings.length > 0) options.onWarnings?.(warnings);
+    // Before anything is written: a followed entity needs its source's change log ready (cdc setup).
+    if (followedEntities(plan).length > 0) await readyForChangeCapture(plan, source);
     await target.prepare();
     await lockPlan(plan, target, options.wait === true);
     const { entities, legacy } = await ownRows(plan, checked, target, options);
@@ -362,6 +377,12 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
           break;
         }
       }
+      // A followed entity's log position goes on into every later run, whatever else the run did.
+      for (const c of before)
+        if (c.entity.endsWith('#changes') && !checkpoints.some((own) => own.entity === c.entity)) {
+          const entity = entities.find((e) => changesName(e.plan.name) === c.entity);
+          if (entity) await carryForward(target, runId, entity, c);
+        }
       await target.state.finishRun(runId, stopped ? 'interrupted' : 'done');
     } catch (error) {
       await target.state.finishRun(runId, 'failed').catch(() => undefined);
@@ -439,6 +460,8 @@ async function runStep(
   }
   const secondPass = step.kind === 'refs';
   if (!secondPass) await createTable();
+  // Where the entity's change stream starts, stored before its snapshot reads a row (change-capture.ts).
+  if (!secondPass && entity.plan.strategy === 'cdc' && !at.own) await recordStreamStart(ctx, entity);
   const incremental = entity.plan.strategy === 'incremental';
   // An increment's survivors whose clusters it changes are written first (see stable-clusters.ts).
   const since = ctx.previous && incremental ? continuation(entity, at.earlier)?.lastKey : undefined;
@@ -462,6 +485,27 @@ async function runStep(
     closesEarlierQuarantine: ctx.previous !== undefined && incremental,
     foreignRows: incremental && target.capabilities.updates ? foreignRowsOf(ctx, entity) : undefined,
   });
+}
+
+/**
+ * Stores the log position a change-capture entity's stream starts from, before its snapshot: every change
+ * the snapshot could miss comes after it, and the ones it already saw are applied again, to the same effect.
+ */
+async function recordStreamStart(ctx: RunContext, entity: BoundEntity): Promise<void> {
+  const feed = changeFeedOf(ctx.source);
+  try {
+    const stream = streamOf(ctx.plan, followedEntities(ctx.plan));
+    await requireChangeCapture(feed, stream);
+    const position = await feed.snapshotStart(stream);
+    await carryForward(ctx.target, ctx.runId, entity, {
+      entity: changesName(entity.plan.name),
+      lastKey: [position],
+      counts: zeroCounts(),
+      done: false,
+    });
+  } finally {
+    await feed.close();
+  }
 }
 
 /** The check that an increment writes over no row the entity did not write; none for a legacy entity. */

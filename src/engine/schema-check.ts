@@ -172,9 +172,12 @@ function checkSync(
   targetKey: readonly string[],
   issues: PlanIssue[],
 ): void {
-  if (entity.strategy !== 'incremental' || !entity.cursor) return;
-  const cursor = source.columns.find((c) => c.name === entity.cursor);
-  if (!cursor) {
+  if (entity.strategy === 'full') return;
+  const cursor =
+    entity.strategy === 'incremental' && entity.cursor
+      ? source.columns.find((c) => c.name === entity.cursor)
+      : undefined;
+  if (entity.strategy === 'incremental' && entity.cursor && !cursor) {
     issues.push({
       severity: 'error',
       path: [...entity.path, 'cursor'],
@@ -184,7 +187,7 @@ function checkSync(
         source.columns.map((c) => c.name),
       ),
     });
-  } else if (entity.lookback) {
+  } else if (cursor && entity.lookback) {
     const numeric = NUMBERS.includes(cursor.type);
     if ('ms' in entity.lookback && numeric) {
       issues.push({
@@ -205,7 +208,7 @@ function checkSync(
     issues.push({
       severity: 'error',
       path: [...entity.path, 'key'],
-      message: 'an incremental entity must copy its key to the target as it is, so changed rows can be upserted',
+      message: `an entity with strategy: ${entity.strategy} must copy its key to the target as it is, so changed rows can be upserted`,
       hint: `add a field such as ${entity.key[0] ?? 'id'}: ${entity.key[0] ?? 'id'}`,
     });
   } else if (target && [...target.primaryKey].sort().join('\0') !== [...targetKey].sort().join('\0')) {
@@ -518,7 +521,7 @@ export async function checkAgainstSchemas(
     const referenced = referencedNames.has(entity.name);
     // An increment upserts: the crosswalk is how it knows a row of the target is its own to update (foreign-rows.ts).
     const recordsCrosswalk =
-      entity.fields.some((f) => f.newId) || referenced || sharesTable || entity.strategy === 'incremental';
+      entity.fields.some((f) => f.newId) || referenced || sharesTable || entity.strategy !== 'full';
     // A merge decided on when the old CRM touched two rows merges different people (last_update once did).
     entity.dedupe?.on.forEach(({ field, column }, i) => {
       if (isAuditField(column ?? field))

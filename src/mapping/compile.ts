@@ -64,7 +64,7 @@ export interface EntityPlan {
   /** Mapping threads: 'auto' decides from the measured cost of the first rows; 0 maps on the main thread. */
   readonly workers: number | 'auto';
   /** `full`: one load; `incremental`: each run reads the rows changed since the last one (by `cursor`) and upserts them. */
-  readonly strategy: 'full' | 'incremental';
+  readonly strategy: 'full' | 'incremental' | 'cdc';
   /** The source column that grows with every change (incremental only). */
   readonly cursor: string | undefined;
   /** Joined tables' cursors (`person.modifiedtime`): a change there re-reads the records joining that row. */
@@ -473,6 +473,29 @@ function countDroppedNameParts(fields: FieldPlan[], path: Path, issues: PlanIssu
   });
 }
 
+/**
+ * What a change-capture entity cannot do yet, refused rather than done wrong: a change to a joined table is
+ * not in the entity's own table's log (its records would keep the joined values of the snapshot), and a
+ * merge decided per change could join records the whole table's matching would keep apart.
+ */
+function checkChangeCapture(entity: EntityInput, path: Path, issues: PlanIssue[]): void {
+  if (entity.join)
+    issues.push({
+      severity: 'error',
+      path: [...path, 'join'],
+      message:
+        "strategy: cdc follows the entity's own table, so a change to a joined table would never reach its records",
+      hint: 'follow the joined table as an entity of its own with a ref, or use strategy: incremental with a joined cursor',
+    });
+  if (entity.dedupe)
+    issues.push({
+      severity: 'error',
+      path: [...path, 'dedupe'],
+      message: 'dedupe is not supported with strategy: cdc yet: each change would be matched alone',
+      hint: 'use strategy: incremental for an entity that de-duplicates',
+    });
+}
+
 /** The entity's strategy keys, checked against each other: each one names the key it needs. */
 function compileSync(
   entity: EntityInput,
@@ -496,10 +519,11 @@ function compileSync(
       hint: 'add cursor: <a column that grows on every change, such as updated_at>',
     });
   }
-  if (strategy === 'full') {
+  if (strategy === 'cdc') checkChangeCapture(entity, path, issues);
+  if (strategy !== 'incremental') {
     if (entity.cursor !== undefined) needsIncremental('cursor');
     if (entity.lookback !== undefined) needsIncremental('lookback');
-    if (deletes !== 'ignore') needsIncremental('deletes');
+    if (deletes !== 'ignore' && strategy === 'full') needsIncremental('deletes');
   }
   if (entity.tombstone !== undefined && deletes !== 'soft') {
     issues.push({

@@ -157,7 +157,8 @@ export const EntitySchema = z.strictObject({
   fields: z.record(z.string().min(1), Field),
   batch_size: z.number().int().min(1).max(1_000_000).optional(),
   workers: Workers.optional(),
-  strategy: z.enum(['full', 'incremental']).optional(),
+  /** `cdc`: a snapshot, then the database's change log (`sync --follow`; see src/engine/strategies/change-capture.ts). */
+  strategy: z.enum(['full', 'incremental', 'cdc']).optional(),
   /**
    * The column that grows on every change; or a list of it and joined ones (`[modifiedtime, person.modifiedtime]`):
    * a change in a joined row then re-reads the records that join it (see src/engine/strategies/linked-changes.ts).

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Row, Value } from '../../values.js';
-import type { Position, ReadRequest, Source, TableInfo } from '../contract.js';
+import type { ChangeFeed, Position, ReadRequest, Source, TableInfo } from '../contract.js';
+import { PostgresChanges } from './postgres-changes.js';
 import { quoteIdentifier } from '../shared/identifiers.js';
 import { KEYS_PER_STATEMENT } from '../shared/keyset.js';
 import { describeTable, fieldParser, listTables, qualified } from './postgres-catalog.js';
@@ -85,6 +86,10 @@ export class PostgresSource implements Source {
 
   async *read(request: ReadRequest): AsyncIterable<Row[]> {
     yield* copyOut(this.#url, await this.describe(request.table), request, 'E_SOURCE');
+  }
+
+  changes(): ChangeFeed {
+    return new PostgresChanges(this.#url, this.#client);
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,241 @@
+import type {
+  BatchState,
+  Checkpoint,
+  Counts,
+  QuarantinedRow,
+  Removal,
+  RowChange,
+  Source,
+  Target,
+} from '../../connectors/contract.js';
+import { CrmMigrateError } from '../../errors.js';
+import { rowFilter } from '../../mapping/where.js';
+import { sourceKeyText, valueToJson, type Row, type Value } from '../../values.js';
+import { chunkMapperFor, type MappedChunk } from '../map/chunk-mapper.js';
+import { QualityTally, readStoredQuality, storedQuality } from '../map/quality.js';
+import { piiColumns, rowForDisplay } from '../quarantine/pii.js';
+import { crosswalkEntries, type RefResolver } from '../relations/refs.js';
+import type { BoundEntity } from '../schema-check.js';
+import { notOurs } from '../write/foreign-rows.js';
+import { refusalReason, writeAllBut } from '../write/refused-rows.js';
+import { zeroCounts } from '../write/load-entity.js';
+
+/** The checkpoint that holds a followed entity's log position and change counts, beside its snapshot's. */
+export const changesName = (entity: string): string => `${entity}#changes`;
+
+/** Changes applied, by kind, over a follow session (kept in the checkpoint with the cleaning counts). */
+export interface ChangeKinds {
+  insert: number;
+  update: number;
+  delete: number;
+}
+
+/** A followed entity's state between batches: its position and what its changes have come to so far. */
+export interface FollowedEntity {
+  readonly entity: BoundEntity;
+  /** Every change up to here is applied (committed with the batch that ended there). */
+  position: string;
+  counts: Counts;
+  kinds: ChangeKinds;
+  readonly tally: QualityTally;
+  readonly map: (rows: Row[]) => MappedChunk;
+  readonly resolve: RefResolver | undefined;
+  readonly foreignRows: ((values: readonly (Row | null | undefined)[]) => Promise<Set<number>>) | undefined;
+}
+
+export function followedEntity(
+  entity: BoundEntity,
+  from: Checkpoint,
+  resolve: RefResolver | undefined,
+  foreignRows: FollowedEntity['foreignRows'],
+): FollowedEntity {
+  const stored = readStoredQuality(from.quality);
+  const kinds = (from.quality as { changes?: ChangeKinds } | undefined)?.changes;
+  return {
+    entity,
+    position: String(from.lastKey?.[0] ?? ''),
+    counts: { ...zeroCounts(), ...from.counts },
+    kinds: { insert: 0, update: 0, delete: 0, ...kinds },
+    tally: new QualityTally(
+      entity.plan.fields.map((f) => f.target),
+      stored.quality,
+    ),
+    map: chunkMapperFor(entity),
+    resolve,
+    foreignRows,
+  };
+}
+
+/** The entity's changes checkpoint at its current position. */
+export function changesCheckpoint(followed: FollowedEntity): Checkpoint {
+  return {
+    entity: changesName(followed.entity.plan.name),
+    lastKey: [followed.position],
+    counts: { ...followed.counts },
+    done: false,
+    quality: { ...(storedQuality(followed.tally.snapshot(), {}) as object), changes: { ...followed.kinds } },
+  };
+}
+
+/**
+ * Applies one batch of an entity's changes in one target transaction with the entity's new position, so a
+ * crash leaves either all of it or none, and the changes at or before the stored position are never applied
+ * twice. The last change of each key wins (a row changed three times in a batch is written once); an update
+ * of the key deletes the old record. Upserted rows go through the entity's mapping, cleaning, refs and
+ * quarantine as loaded rows do; a row the entity's `where:` now filters out (marked deleted) and a deleted
+ * row follow the entity's `deletes:` policy.
+ */
+export async function applyChanges(options: {
+  source: Source;
+  target: Target;
+  runId: string;
+  planName: string;
+  followed: FollowedEntity;
+  changes: readonly RowChange[];
+  end: string;
+}): Promise<void> {
+  const { source, target, followed, planName } = options;
+  const { entity } = followed;
+  const { plan } = entity;
+  const keyOf = (row: Readonly<Record<string, Value>>) =>
+    sourceKeyText(plan.key.map((k) => valueToJson(row[k] ?? null)));
+  const last = new Map<string, RowChange>();
+  for (const change of options.changes) {
+    if (change.position <= followed.position) continue;
+    followed.kinds[change.kind] += 1;
+    if (change.oldKey) last.set(keyOf(change.oldKey), { ...change, kind: 'delete', row: change.oldKey });
+    last.set(keyOf(change.row), change);
+  }
+  const upserts = [...last.values()].filter((c) => c.kind !== 'delete');
+  const rows = await completeRows(source, entity, upserts);
+  const filter = rowFilter(plan.where, entity.sourceColumns);
+  const gone: string[] = [...last.entries()].filter(([, c]) => c.kind === 'delete').map(([k]) => k);
+  const kept: Row[] = [];
+  for (const row of rows) {
+    if (filter?.(row) === undefined) kept.push(row);
+    else {
+      followed.counts.filtered += 1;
+      gone.push(sourceKeyText(plan.key.map((_k, i) => valueToJson(row[i] ?? null))));
+    }
+  }
+  followed.counts.read += rows.length;
+  if (followed.resolve) await followed.resolve(kept);
+  const mapped = followed.map(kept);
+  followed.tally.merge(mapped.quality);
+  const foreign = await followed.foreignRows?.(mapped.values);
+  const pii = piiColumns(entity);
+  const quarantine: QuarantinedRow[] = [];
+  const quarantine1 = (row: Row, reasons: QuarantinedRow['reasons']) =>
+    quarantine.push({
+      entity: plan.name,
+      sourceKey: sourceKeyText(plan.key.map((_k, i) => valueToJson(row[i] ?? null))),
+      row: rowForDisplay(entity, row, pii),
+      reasons,
+    });
+  const values: Row[] = [];
+  const sources: Row[] = [];
+  mapped.values.forEach((v, i) => {
+    const row = mapped.rows[i];
+    if (v && !foreign?.has(i)) {
+      values.push(plan.tombstone ? [...v, null] : v);
+      sources.push(row);
+    } else quarantine1(row, foreign?.has(i) ? [notOurs(entity.targetKey[0] ?? '')] : (mapped.reasons[i] ?? []));
+  });
+  const writer = await target.beginBatch({
+    runId: options.runId,
+    table: plan.into,
+    columns: entity.writeColumns,
+    upsertKey: entity.targetKey,
+  });
+  try {
+    if (plan.deletes !== 'ignore' && gone.length > 0)
+      followed.counts.deleted += await writer.remove(
+        await ownTargetKeys(target, planName, entity, gone),
+        removal(entity),
+      );
+    const refused = await writeAllBut(writer, values);
+    for (const [i, rejection] of refused) quarantine1(sources[i], [refusalReason(rejection)]);
+    const written = values.flatMap((v, i) =>
+      refused.has(i)
+        ? []
+        : [
+            {
+              sourceKey: sourceKeyText(plan.key.map((_k, j) => valueToJson(sources[i][j] ?? null))),
+              values: v,
+            },
+          ],
+    );
+    followed.counts.written += written.length;
+    followed.counts.quarantined += quarantine.length;
+    followed.position = options.end;
+    const touched = [...written.map((w) => w.sourceKey), ...gone, ...quarantine.map((q) => q.sourceKey)];
+    const state: BatchState = {
+      crosswalk: crosswalkEntries(planName, entity, written),
+      closedQuarantine: touched.length > 0 ? { plan: planName, entity: plan.name, sourceKeys: touched } : undefined,
+    };
+    await writer.commit(quarantine, changesCheckpoint(followed), state);
+  } catch (error) {
+    await writer.abort().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** How the entity's deletes take rows away: a tombstone for soft deletes, else the row. */
+function removal(entity: BoundEntity): Removal {
+  const { plan } = entity;
+  return {
+    key: entity.targetKey,
+    tombstone:
+      plan.deletes === 'soft' && plan.tombstone ? { column: plan.tombstone, at: new Date().toISOString() } : undefined,
+  };
+}
+
+/** The target keys of the records the entity wrote for these source keys (the crosswalk knows them). */
+async function ownTargetKeys(
+  target: Target,
+  planName: string,
+  entity: BoundEntity,
+  sourceKeys: string[],
+): Promise<Row[]> {
+  const found = await target.state.crosswalk(planName, entity.plan.name, sourceKeys);
+  return [...found.values()].map((newKey) => (entity.targetKey.length === 1 ? [newKey] : (JSON.parse(newKey) as Row)));
+}
+
+/**
+ * The upserted rows as the entity reads them (its read columns in order). A value the log left out — an
+ * unchanged TOASTed column of a table without REPLICA IDENTITY FULL — is read from the source by key: the
+ * row as it is now, which the changes after this one bring up to date anyway.
+ */
+async function completeRows(source: Source, entity: BoundEntity, changes: readonly RowChange[]): Promise<Row[]> {
+  const columns = entity.readColumns;
+  const rows = changes.map((c) => columns.map<Value | undefined>((name) => (name in c.row ? c.row[name] : undefined)));
+  const partial = rows.flatMap((row, i) => (row.includes(undefined) ? [i] : []));
+  if (partial.length > 0) {
+    const [key, ...more] = entity.plan.key;
+    if (key === undefined || more.length > 0)
+      throw new CrmMigrateError(
+        'E_SOURCE',
+        `a change of ${entity.plan.from} left out unchanged values, and its key has several columns to read them by`,
+        { hint: `ALTER TABLE ${entity.plan.from} REPLICA IDENTITY FULL` },
+      );
+    const others = columns.filter((c) => c !== key);
+    const current = new Map(
+      (
+        await source.lookup(
+          entity.plan.from,
+          key,
+          partial.map((i) => rows[i]?.[0] ?? null),
+          others,
+        )
+      ).map((r) => [String(r[0]), r]),
+    );
+    for (const i of partial) {
+      const row = rows[i];
+      const now = current.get(String(row[0]));
+      row.forEach((v, j) => {
+        if (v === undefined) row[j] = now ? (now[others.indexOf(columns[j]) + 1] ?? null) : null;
+      });
+    }
+  }
+  return rows as Row[];
+}
