@@ -1,12 +1,18 @@
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
-import { followPlan, parsePlan, runPlan, verifyPlan, withChangeFeed, type FollowProgress } from '../src/index.js';
-import { createPostgresDatabase, type TestPostgres } from './helpers/databases.js';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CrmMigrateError, followPlan, runPlan } from '../src/index.js';
+import { cdcFixture, randomWriter, type CdcFixture } from './helpers/cdc-fixture.js';
+import { tempDir } from './helpers/databases.js';
+import { followedPostgres } from './helpers/followed-postgres.js';
 import { LOGICAL_REPLICATION, startOwnPostgres, type OwnPostgres } from './helpers/own-postgres.js';
 
 // Change capture from PostgreSQL through logical replication, on a server of the test's own started with
-// wal_level=logical: the snapshot, then inserts, updates, deletes and key changes streamed through the mapping.
+// wal_level=logical: the snapshot, then the changes streamed through the mapping; and the ways it can break.
+
+const BIN = path.resolve(import.meta.dirname, '../bin/crm-migrate.js');
 
 let server: OwnPostgres;
 beforeAll(async () => {
@@ -14,127 +20,39 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => server?.stop());
 
-interface Fixture {
-  source: pg.Client;
-  sourceUrl: string;
-  target: TestPostgres;
-  plan: string;
-  drop(): Promise<void>;
-}
-
-async function fixture(): Promise<Fixture> {
-  const name = `cdc_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: server.url() });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const sourceUrl = server.url(name);
-  const source = new pg.Client({ connectionString: sourceUrl });
-  await source.connect();
-  // Shaped like a legacy CRM: a deleted flag, emails typed by hand, notes pointing at contacts.
-  await source.query(
-    `CREATE TABLE contacts (id integer PRIMARY KEY, first_name text, last_name text, email text, deleted smallint NOT NULL DEFAULT 0)`,
-  );
-  await source.query(`CREATE TABLE notes (id integer PRIMARY KEY, contact_id integer, body text)`);
-  await source.query(
-    `INSERT INTO contacts SELECT g, 'First' || g, 'Last' || g, 'person' || g || '@Example.COM', 0 FROM generate_series(1, 500) g`,
-  );
-  await source.query(`INSERT INTO notes SELECT g, 1 + g % 500, 'note ' || g FROM generate_series(1, 300) g`);
-  const target = await createPostgresDatabase();
-  const plan = `version: 1
-name: ${name}
-source: "${sourceUrl}"
-target: "${target.url}"
-entities:
-  contacts:
-    from: contacts
-    where: { deleted: 0 }
-    into: people
-    key: id
-    strategy: cdc
-    deletes: hard
-    fields:
-      id: id
-      first_name: first_name
-      last_name: last_name
-      email: { from: email, clean: email }
-  notes:
-    from: notes
-    into: notes
-    key: id
-    strategy: cdc
-    deletes: hard
-    fields:
-      id: id
-      person_id: { ref: contacts, from: contact_id, orphans: null }
-      body: body
-`;
-  return {
-    source,
-    sourceUrl,
-    target,
-    plan,
-    drop: async () => {
-      await withChangeFeed(parsePlan(plan, 'plan.yaml'), (feed, stream) => feed.teardown(stream)).catch(
-        () => undefined,
-      );
-      await source.end();
-      await target.drop();
-      const a = new pg.Client({ connectionString: server.url() });
-      await a.connect();
-      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await a.end();
-    },
-  };
-}
-
-/** Follows in the background until `until` holds (or 30 s pass), then stops it and returns its last progress. */
-async function followUntil(f: Fixture, until: () => Promise<boolean>): Promise<FollowProgress | undefined> {
-  const stop = new AbortController();
-  const following = followPlan(parsePlan(f.plan, 'plan.yaml'), { signal: stop.signal, maxWaitMs: 20 });
-  following.catch(() => undefined);
-  const deadline = Date.now() + 30_000;
-  try {
-    while (Date.now() < deadline && !(await until())) await new Promise((r) => setTimeout(r, 50));
-  } finally {
-    stop.abort();
-  }
-  return following;
-}
-
-const people = (f: Fixture) =>
+const people = (f: CdcFixture) =>
   f.target.query<{ id: number; first_name: string; email: string | null }>(
     'SELECT id, first_name, email FROM people ORDER BY id',
   );
 
 describe('strategy: cdc from PostgreSQL', () => {
-  let f: Fixture;
-  beforeEach(async () => {
-    f = await fixture();
-  }, 30_000);
-  afterEach(() => f.drop(), 30_000);
+  let f: CdcFixture;
+  const fixture = async (options: { rows?: number; batchSize?: number } = {}) => {
+    f = await cdcFixture((name) => followedPostgres(server, name), options);
+    return f;
+  };
+  afterEach(() => f?.drop(), 30_000);
 
   it('refuses to start before cdc setup, naming what is missing, and writes nothing', async () => {
-    await expect(runPlan(parsePlan(f.plan, 'plan.yaml'))).rejects.toThrow(
-      /publication .* has contacts[\s\S]*replication slot/,
-    );
+    await fixture();
+    await expect(runPlan(f.plan())).rejects.toThrow(/publication .* has contacts[\s\S]*replication slot/);
     expect(await f.target.query("SELECT 1 FROM information_schema.tables WHERE table_name = 'people'")).toEqual([]);
   });
 
   it('snapshots, then streams inserts, updates, deletes and a key change through the mapping', async () => {
-    const plan = parsePlan(f.plan, 'plan.yaml');
-    await withChangeFeed(plan, (feed, stream) => feed.setup(stream));
-    const summary = await runPlan(plan);
-    expect(summary.entities.contacts?.written).toBe(500);
-    await f.source.query(`INSERT INTO contacts VALUES (501, 'Neu', 'Person', ' New@Example.com ', 0)`);
-    await f.source.query(`UPDATE contacts SET first_name = 'Changed' WHERE id = 2`);
-    await f.source.query(`UPDATE contacts SET deleted = 1 WHERE id = 3`);
-    await f.source.query(`DELETE FROM notes WHERE id = 10`);
-    await f.source.query(`DELETE FROM contacts WHERE id = 4`);
-    await f.source.query(`UPDATE contacts SET id = 1000 WHERE id = 5`);
-    await f.source.query(`INSERT INTO notes VALUES (301, 501, 'about the new one')`);
-    const progress = await followUntil(
-      f,
+    await fixture();
+    await f.setup();
+    expect((await runPlan(f.plan())).entities.contacts?.written).toBe(500);
+    await f.source.exec(
+      `INSERT INTO contacts VALUES (501, 'Neu', 'Person', ' New@Example.com ', 0)`,
+      `UPDATE contacts SET first_name = 'Changed' WHERE id = 2`,
+      `UPDATE contacts SET deleted = 1 WHERE id = 3`,
+      `DELETE FROM notes WHERE id = 10`,
+      `DELETE FROM contacts WHERE id = 4`,
+      `UPDATE contacts SET id = 1000 WHERE id = 5`,
+      `INSERT INTO notes VALUES (301, 501, 'about the new one')`,
+    );
+    const progress = await f.followUntil(
       async () => (await f.target.query('SELECT 1 FROM notes WHERE id = 301')).length > 0,
     );
     const rows = await people(f);
@@ -148,6 +66,140 @@ describe('strategy: cdc from PostgreSQL', () => {
     const [note] = await f.target.query<{ person_id: number }>('SELECT person_id FROM notes WHERE id = 301');
     expect(note?.person_id).toBe(501);
     expect(progress?.applied).toEqual({ insert: 2, update: 3, delete: 2 });
-    expect((await verifyPlan(plan)).equal).toBe(true);
+    expect(await f.equal()).toBe(true);
   }, 60_000);
+
+  it('loses and doubles nothing written while the snapshot is being read', async () => {
+    await fixture({ rows: 30_000, batchSize: 500 });
+    await f.setup();
+    const writer = randomWriter(f.source, 30_001);
+    await runPlan(f.plan());
+    const made = await writer.stop();
+    expect(made).toBeGreaterThan(20);
+    await f.source.exec(`INSERT INTO contacts VALUES (999999, 'Last', 'One', 'last@example.org', 0)`);
+    await f.followUntil(() => f.arrived(999_999));
+    expect(await f.equal()).toBe(true);
+  }, 120_000);
+
+  it('applies a transaction of 100,000 rows, committing it in batches', async () => {
+    await fixture();
+    await f.setup();
+    await runPlan(f.plan());
+    await f.source.exec(
+      `INSERT INTO contacts SELECT g, 'Bulk', 'Row' || g, 'bulk' || g || '@example.net', 0 FROM generate_series(10001, 110000) g`,
+    );
+    const progress = await f.followUntil(() => f.arrived(110_000));
+    expect(progress?.applied.insert).toBe(100_000);
+    expect(Number((await f.target.query<{ n: string }>('SELECT count(*) AS n FROM people'))[0]?.n)).toBe(100_500);
+    expect(await f.equal()).toBe(true);
+  }, 120_000);
+
+  it('rides out a source restart and goes on from its stored position', async () => {
+    await fixture();
+    await f.setup();
+    await runPlan(f.plan());
+    const stop = new AbortController();
+    const following = followPlan(f.plan(), { signal: stop.signal, maxWaitMs: 20, retryMs: 300 });
+    following.catch(() => undefined);
+    await f.source.exec(`UPDATE contacts SET first_name = 'Before' WHERE id = 1`);
+    await sleep(500);
+    await server.restart();
+    await f.source.exec(
+      `UPDATE contacts SET first_name = 'After' WHERE id = 2`,
+      `INSERT INTO contacts VALUES (777, 'A', 'B', 'ab@example.org', 0)`,
+    );
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && !(await f.arrived(777))) await sleep(100);
+    stop.abort();
+    await following;
+    const rows = await people(f);
+    expect(rows.find((r) => r.id === 1)?.first_name).toBe('Before');
+    expect(rows.find((r) => r.id === 2)?.first_name).toBe('After');
+    expect(await f.equal()).toBe(true);
+  }, 90_000);
+
+  it('refuses a slot made again after a drop: the changes in between are gone, a new snapshot is needed', async () => {
+    await fixture();
+    await f.setup();
+    await runPlan(f.plan());
+    await f.followUntil(async () => true);
+    await f.source.exec(`UPDATE contacts SET first_name = 'Unseen' WHERE id = 1`);
+    const { withChangeFeed } = await import('../src/index.js');
+    await withChangeFeed(f.plan(), (feed, stream) => feed.teardown(stream));
+    await f.setup();
+    const error = await followPlan(f.plan(), { signal: new AbortController().signal }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CrmMigrateError);
+    expect((error as CrmMigrateError).code).toBe('E_STATE');
+    expect(String((error as CrmMigrateError).hint)).toMatch(/new snapshot/);
+  }, 60_000);
+
+  it('tolerates a new column it does not map, and stops on a dropped one before writing its changes', async () => {
+    await fixture();
+    await f.setup();
+    await runPlan(f.plan());
+    const following = followPlan(f.plan(), { signal: new AbortController().signal, maxWaitMs: 20 });
+    following.catch(() => undefined);
+    await f.source.exec(
+      'ALTER TABLE contacts ADD COLUMN nickname text',
+      `UPDATE contacts SET first_name = 'Seen', nickname = 'x' WHERE id = 7`,
+    );
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline && (await people(f)).find((r) => r.id === 7)?.first_name !== 'Seen') await sleep(50);
+    expect((await people(f)).find((r) => r.id === 7)?.first_name).toBe('Seen');
+    await f.source.exec(
+      'ALTER TABLE contacts DROP COLUMN email',
+      `UPDATE contacts SET first_name = 'Never' WHERE id = 8`,
+    );
+    const error = await following.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CrmMigrateError);
+    expect((error as CrmMigrateError).message).toMatch(
+      /columns of contacts changed in the source \(email gone or renamed\)/,
+    );
+    expect((await people(f)).find((r) => r.id === 8)?.first_name).toBe('First8');
+  }, 60_000);
+
+  it('lets the slot move on while the followed tables are idle and others change', async () => {
+    await fixture();
+    await f.setup();
+    await runPlan(f.plan());
+    await f.source.exec('CREATE TABLE other (id serial PRIMARY KEY, v text)');
+    await f.source.exec(`INSERT INTO other (v) SELECT 'x' FROM generate_series(1, 5000)`);
+    const { withChangeFeed } = await import('../src/index.js');
+    const status = () => withChangeFeed(f.plan(), (feed, stream) => feed.status(stream));
+    const written = (await status()).current ?? '';
+    const lsn = (text: string) => {
+      const [hi = '0', lo = '0'] = text.split('/');
+      return (BigInt(`0x${hi}`) << 32n) + BigInt(`0x${lo}`);
+    };
+    await f.followUntil(async () => lsn((await status()).confirmed ?? '0/0') >= lsn(written));
+    expect(lsn((await status()).confirmed ?? '0/0')).toBeGreaterThanOrEqual(lsn(written));
+  }, 60_000);
+
+  it('a sync --follow killed with SIGKILL ten times at random ends equal to the source', async () => {
+    await fixture({ rows: 2000 });
+    await f.setup();
+    const tmp = tempDir();
+    const file = path.join(tmp.dir, 'plan.yaml');
+    writeFileSync(file, f.text);
+    await runPlan(f.plan());
+    const writer = randomWriter(f.source, 2001);
+    for (let i = 0; i < 10; i++) {
+      const child = spawn(process.execPath, [BIN, 'sync', file, '--follow'], { stdio: 'ignore' });
+      await sleep(300 + Math.random() * 1200);
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.on('exit', resolve));
+    }
+    await writer.stop();
+    await f.source.exec(`INSERT INTO contacts VALUES (999999, 'Last', 'One', 'last@example.org', 0)`);
+    const child = spawn(process.execPath, [BIN, 'sync', file, '--follow'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && !(await f.arrived(999_999))) await sleep(100);
+    child.kill('SIGTERM');
+    expect(await exited, stderr).toBe(0);
+    expect(await f.equal()).toBe(true);
+    tmp.remove();
+  }, 180_000);
 });

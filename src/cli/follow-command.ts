@@ -40,6 +40,7 @@ export async function followCommand(file: string, plan: Plan, options: SyncComma
         io.err(
           `${new Date().toISOString()} follow failed (${failures} of ${max} in a row), retrying: ${error.message}`,
         ),
+      onWarning: (message) => io.err(`warning: ${message}`),
       onBatch: (progress) => {
         if (Date.now() - reportedAt < REPORT_EVERY_MS) return;
         reportedAt = Date.now();

@@ -90,6 +90,8 @@ export interface RowChange {
 export interface SchemaChange {
   readonly table: string;
   readonly columns: readonly string[];
+  /** Columns whose type changed. */
+  readonly retyped: readonly string[];
   readonly position: LogPosition;
 }
 

@@ -3,7 +3,7 @@ import { CrmMigrateError } from '../errors.js';
 import type { Plan } from '../plan/load.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { carryForward, lockPlan, newRunId, runPlan, withConnections, type RunSummary } from './run.js';
-import { changeFeedOf, requireChangeCapture, streamOf } from './strategies/change-stream.js';
+import { changeFeedOf, requireChangeCapture, retainedWarning, streamOf } from './strategies/change-stream.js';
 import { checkAgainstSchemas, type BoundEntity } from './schema-check.js';
 import { refResolver } from './relations/refs.js';
 import { foreignRowFinder } from './write/foreign-rows.js';
@@ -38,6 +38,8 @@ export interface FollowOptions {
   readonly wait?: boolean | undefined;
   /** After each batch committed. */
   onBatch?(progress: FollowProgress): void;
+  /** Something to tell the user that does not stop the stream (a slot keeping much WAL). */
+  onWarning?(message: string): void;
 }
 
 /**
@@ -59,8 +61,11 @@ export async function followChanges(plan: Plan, options: FollowOptions): Promise
       entities.map((e) => e.plan),
     );
     await requireChangeCapture(feed, stream);
+    const warning = retainedWarning(await feed.status(stream));
+    if (warning) options.onWarning?.(warning);
     await lockPlan(plan, target, options.wait === true);
-    const previous = await target.state.latestRun(plan.name, 'done');
+    // The newest run, whatever its end: a follow session that failed stored its positions as it went.
+    const previous = await target.state.latestRun(plan.name);
     if (!previous)
       throw new CrmMigrateError('E_USAGE', `plan ${plan.name} has not loaded its snapshot yet`, {
         hint: 'crm-migrate sync PLAN --follow runs it first',
@@ -195,10 +200,15 @@ function refuseSchemaChange(entities: readonly BoundEntity[], batch: ChangeBatch
   if (!change) return;
   for (const entity of entities.filter((e) => e.plan.from === change.table)) {
     const missing = entity.readColumns.filter((c) => !change.columns.includes(c));
-    if (missing.length > 0)
+    const retyped = entity.readColumns.filter((c) => change.retyped.includes(c));
+    const what = [
+      ...(missing.length > 0 ? [`${missing.join(', ')} gone or renamed`] : []),
+      ...(retyped.length > 0 ? [`${retyped.join(', ')} of another type`] : []),
+    ];
+    if (what.length > 0)
       throw new CrmMigrateError(
         'E_STATE',
-        `the columns of ${change.table} changed in the source (${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} gone or renamed), which entity ${entity.plan.name} maps: the stream stopped before applying a change of the new shape`,
+        `the columns of ${change.table} changed in the source (${what.join('; ')}), which entity ${entity.plan.name} maps: the stream stopped before applying a change of the new shape`,
         { hint: 'change the plan to the new columns, then run with --fresh to load the table again' },
       );
   }

@@ -257,7 +257,7 @@ export class PostgresChanges implements ChangeFeed {
     let commitLsn = '0/0';
     let committedAt = 0;
     let seq = 0;
-    const known = new Map<number, string>();
+    const shapes = new Map<number, Map<string, number>>();
     service.on('data', async (_lsn: string, message: Pgoutput.Message) => {
       switch (message.tag) {
         case 'begin':
@@ -270,16 +270,32 @@ export class PostgresChanges implements ChangeFeed {
         case 'relation': {
           const table = tables.get(`${message.schema}.${message.name}`);
           if (!table) return;
-          const shape = message.columns.map((c) => `${c.name}:${c.typeOid}`).join(',');
-          const before = known.get(message.relationOid) ?? table.info.columns.map((c) => c.name).join(',');
-          known.set(message.relationOid, shape);
-          const names = (text: string) => text.split(',').map((c) => c.split(':')[0]);
-          if (shape !== before && (before.includes(':') || names(shape).join(',') !== before))
-            return queue.schemaChange({
-              table: table.name,
-              columns: message.columns.map((c) => c.name),
-              position: pgPosition(commitLsn, seq + 1),
-            });
+          const shape = new Map(message.columns.map((c) => [c.name, c.typeOid]));
+          const before = shapes.get(message.relationOid);
+          shapes.set(message.relationOid, shape);
+          const names = [...shape.keys()];
+          const retyped = before ? names.filter((n) => before.has(n) && before.get(n) !== shape.get(n)) : [];
+          const known = before ? [...before.keys()] : table.info.columns.map((c) => c.name);
+          if (retyped.length === 0 && known.join(',') === names.join(',')) return;
+          return queue.schemaChange({
+            table: table.name,
+            columns: names,
+            retyped,
+            position: pgPosition(commitLsn, seq),
+          });
+        }
+        case 'truncate': {
+          const hit = message.relations.filter((r) => tables.has(`${r.schema}.${r.name}`));
+          if (hit.length > 0)
+            queue.fail(
+              new CrmMigrateError(
+                'E_STATE',
+                `${hit.map((r) => r.name).join(', ')} ${hit.length === 1 ? 'was' : 'were'} emptied in the source (TRUNCATE): the stream stopped rather than empty the target`,
+                {
+                  hint: 'if the table was emptied on purpose, load it again with sync --fresh',
+                },
+              ),
+            );
           return;
         }
         case 'insert':
@@ -331,6 +347,9 @@ export class PostgresChanges implements ChangeFeed {
         failure = error;
         queue.fail(error);
       });
+    // Streaming has begun (or failed) before anything can stop it: a stop while the replication connection is
+    // still being made would leave that connection open, unowned.
+    await Promise.race([new Promise<void>((resolve) => service.once('start', () => resolve())), started]);
     const ping = setInterval(() => {
       void service.acknowledge(lsnString(this.#confirmed), true).catch(() => undefined);
     }, 5000);
@@ -351,7 +370,8 @@ export class PostgresChanges implements ChangeFeed {
       );
     } finally {
       clearInterval(ping);
-      await service.destroy().catch(() => undefined);
+      // stop, not destroy: the error listener stays, for the connection's last words.
+      await service.stop().catch(() => undefined);
       await started;
       this.#service = undefined;
     }
@@ -368,7 +388,7 @@ export class PostgresChanges implements ChangeFeed {
   }
 
   async close(): Promise<void> {
-    await this.#service?.destroy().catch(() => undefined);
+    await this.#service?.stop().catch(() => undefined);
   }
 }
 

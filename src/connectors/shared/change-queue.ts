@@ -56,9 +56,14 @@ export class ChangeQueue {
     this.#notify();
   }
 
-  schemaChange(change: SchemaChange): void {
+  /**
+   * The table's columns changed: the changes before it are handed over first, then the change itself, and
+   * the reader waits until the engine has taken it — a change of the new shape must not slip in before.
+   */
+  async schemaChange(change: SchemaChange): Promise<void> {
     this.#schema = change;
     this.#notify();
+    await new Promise<void>((resolve) => this.#taken.push(resolve));
   }
 
   fail(error: unknown): void {
@@ -92,7 +97,10 @@ export class ChangeQueue {
       if (this.#schema) {
         const schemaChange = this.#schema;
         this.#schema = undefined;
+        const taken = this.#taken;
+        this.#taken = [];
         yield { changes: [], end: schemaChange.position, closesTransaction: false, schemaChange };
+        for (const resolve of taken) resolve();
         continue;
       }
       if (this.#idle !== undefined && this.#pending.length === 0) {

@@ -1,0 +1,55 @@
+import pg from 'pg';
+import type { FollowedSource } from './cdc-fixture.js';
+import type { OwnPostgres } from './own-postgres.js';
+
+/** A database on a PostgreSQL server of the test's own (wal_level=logical), shaped as the CDC fixture wants. */
+export async function followedPostgres(server: OwnPostgres, name: string): Promise<FollowedSource> {
+  const admin = async (sql: string) => {
+    const a = new pg.Client({ connectionString: server.url() });
+    await a.connect();
+    try {
+      await a.query(sql);
+    } finally {
+      await a.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const url = server.url(name);
+  let client: pg.Client | undefined;
+  const session = async () => {
+    if (!client) {
+      client = new pg.Client({ connectionString: url });
+      client.on('error', () => undefined);
+      await client.connect();
+    }
+    return client;
+  };
+  const exec = async (...sql: string[]) => {
+    for (const s of sql) {
+      try {
+        await (await session()).query(s);
+      } catch (error) {
+        // A server restarted under the test: connect again, once.
+        if (!/terminat|ECONNRE|Connection|not queryable/i.test(String(error))) throw error;
+        client = undefined;
+        await (await session()).query(s);
+      }
+    }
+  };
+  return {
+    url,
+    exec,
+    count: async (sql) => Number((await (await session()).query<{ n: string }>(sql)).rows[0]?.n ?? 0),
+    seed: (n) =>
+      exec(
+        'CREATE TABLE contacts (id integer PRIMARY KEY, first_name text, last_name text, email text, deleted smallint NOT NULL DEFAULT 0)',
+        'CREATE TABLE notes (id integer PRIMARY KEY, contact_id integer, body text)',
+        `INSERT INTO contacts SELECT g, 'First' || g, 'Last' || g, 'person' || g || '@Example.COM', 0 FROM generate_series(1, ${n}) g`,
+        `INSERT INTO notes SELECT g, 1 + g % ${n}, 'note ' || g FROM generate_series(1, ${Math.floor(n / 2)}) g`,
+      ),
+    drop: async () => {
+      await client?.end().catch(() => undefined);
+      await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    },
+  };
+}
