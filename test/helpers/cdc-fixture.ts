@@ -1,7 +1,12 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { followPlan, parsePlan, verifyPlan, withChangeFeed, type FollowProgress, type Plan } from '../../src/index.js';
-import { createPostgresDatabase, type TestPostgres } from './databases.js';
+import { createPostgresDatabase, tempDir, type TestPostgres } from './databases.js';
+
+const BIN = path.resolve(import.meta.dirname, '../../bin/crm-migrate.js');
 
 /** A source database on a server of the test's own, with its change log on (PostgreSQL or MariaDB). */
 export interface FollowedSource {
@@ -11,6 +16,8 @@ export interface FollowedSource {
   count(sql: string): Promise<number>;
   /** `n` contacts and `n / 2` notes, as the fixture's plan expects. */
   seed(n: number): Promise<void>;
+  /** One statement inserting the contacts with ids `from` to `to`: one transaction of many rows. */
+  bulkInsert(from: number, to: number): string;
   drop(): Promise<void>;
 }
 
@@ -139,4 +146,33 @@ export function randomWriter(source: FollowedSource, nextId: number): { stop(): 
       return made;
     },
   };
+}
+
+/**
+ * `crm-migrate sync PLAN --follow` killed with SIGKILL ten times at random moments while a writer changes the
+ * source, then run once more until a last row arrives and stopped with SIGTERM: resolves to that run's exit code.
+ */
+export async function killedTenTimes(f: CdcFixture, nextId: number): Promise<number | null> {
+  const tmp = tempDir();
+  const file = path.join(tmp.dir, 'plan.yaml');
+  writeFileSync(file, f.text);
+  try {
+    const writer = randomWriter(f.source, nextId);
+    for (let i = 0; i < 10; i++) {
+      const child = spawn(process.execPath, [BIN, 'sync', file, '--follow'], { stdio: 'ignore' });
+      await sleep(300 + Math.random() * 1200);
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.on('exit', resolve));
+    }
+    await writer.stop();
+    await f.source.exec(`INSERT INTO contacts VALUES (999999, 'Last', 'One', 'last@example.org', 0)`);
+    const child = spawn(process.execPath, [BIN, 'sync', file, '--follow'], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && !(await f.arrived(999_999))) await sleep(100);
+    child.kill('SIGTERM');
+    return await exited;
+  } finally {
+    tmp.remove();
+  }
 }

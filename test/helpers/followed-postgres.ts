@@ -47,6 +47,8 @@ export async function followedPostgres(server: OwnPostgres, name: string): Promi
         `INSERT INTO contacts SELECT g, 'First' || g, 'Last' || g, 'person' || g || '@Example.COM', 0 FROM generate_series(1, ${n}) g`,
         `INSERT INTO notes SELECT g, 1 + g % ${n}, 'note ' || g FROM generate_series(1, ${Math.floor(n / 2)}) g`,
       ),
+    bulkInsert: (from, to) =>
+      `INSERT INTO contacts SELECT g, 'Bulk', 'Row' || g, 'bulk' || g || '@example.net', 0 FROM generate_series(${from}, ${to}) g`,
     drop: async () => {
       await client?.end().catch(() => undefined);
       await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

@@ -1,5 +1,6 @@
 import type { Row, Value } from '../../values.js';
-import type { Position, ReadRequest, Source, TableInfo } from '../contract.js';
+import type { Position, ReadRequest, Source, TableInfo, ChangeFeed } from '../contract.js';
+import { MysqlChanges } from './mysql-changes.js';
 import { afterCondition, KEYS_PER_STATEMENT } from '../shared/keyset.js';
 import { streamBatches } from '../shared/stream-batches.js';
 import { describeTable, fromMysql, listTables, q } from './mysql-catalog.js';
@@ -151,6 +152,10 @@ export class MysqlSource implements Source {
 
   async *read(request: ReadRequest): AsyncIterable<Row[]> {
     yield* streamRows(this.#endpoint, await this.describe(request.table), request, 'E_SOURCE');
+  }
+
+  changes(): ChangeFeed {
+    return new MysqlChanges(this.#endpoint, this.#session);
   }
 
   async close(): Promise<void> {

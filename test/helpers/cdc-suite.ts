@@ -1,0 +1,147 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CrmMigrateError, followPlan, runPlan } from '../../src/index.js';
+import { cdcFixture, killedTenTimes, randomWriter, type CdcFixture, type FollowedSource } from './cdc-fixture.js';
+
+/** What the shared scenarios need of a database server of the test's own. */
+export interface FollowedServer {
+  restart(): Promise<void>;
+}
+
+export const people = (f: CdcFixture) =>
+  f.target.query<{ id: number; first_name: string; email: string | null }>(
+    'SELECT id, first_name, email FROM people ORDER BY id',
+  );
+
+/**
+ * The scenarios every change-capture source must pass, each ending with verify equal: the snapshot and the
+ * stream through the mapping, writes during the snapshot, a transaction of 100,000 rows, a source restart, a
+ * DDL change, and ten SIGKILLs of sync --follow. `extra` adds the database's own (slots, purged binlogs).
+ */
+export function changeCaptureSuite(
+  label: string,
+  server: () => FollowedServer,
+  makeSource: (name: string) => Promise<FollowedSource>,
+  extra: (fixture: (options?: { rows?: number; batchSize?: number }) => Promise<CdcFixture>) => void = () => undefined,
+): void {
+  describe(`strategy: cdc from ${label}`, () => {
+    let f: CdcFixture;
+    const fixture = async (options: { rows?: number; batchSize?: number } = {}) => {
+      f = await cdcFixture(makeSource, options);
+      return f;
+    };
+    afterEach(() => f?.drop(), 30_000);
+
+    it('snapshots, then streams inserts, updates, deletes and a key change through the mapping', async () => {
+      await fixture();
+      await f.setup();
+      expect((await runPlan(f.plan())).entities.contacts?.written).toBe(500);
+      await f.source.exec(
+        `INSERT INTO contacts VALUES (501, 'Neu', 'Person', ' New@Example.com ', 0)`,
+        `UPDATE contacts SET first_name = 'Changed' WHERE id = 2`,
+        `UPDATE contacts SET deleted = 1 WHERE id = 3`,
+        `DELETE FROM notes WHERE id = 10`,
+        `DELETE FROM contacts WHERE id = 4`,
+        `UPDATE contacts SET id = 1000 WHERE id = 5`,
+        `INSERT INTO notes VALUES (301, 501, 'about the new one')`,
+      );
+      const progress = await f.followUntil(
+        async () => (await f.target.query('SELECT 1 FROM notes WHERE id = 301')).length > 0,
+      );
+      const rows = await people(f);
+      expect(rows.find((r) => r.id === 501)?.email).toBe('new@example.com');
+      expect(rows.find((r) => r.id === 2)?.first_name).toBe('Changed');
+      expect(rows.map((r) => r.id)).not.toContain(3);
+      expect(rows.map((r) => r.id)).not.toContain(4);
+      expect(rows.map((r) => r.id)).not.toContain(5);
+      expect(rows.map((r) => r.id)).toContain(1000);
+      expect(await f.target.query('SELECT id FROM notes WHERE id = 10')).toEqual([]);
+      const [note] = await f.target.query<{ person_id: number }>('SELECT person_id FROM notes WHERE id = 301');
+      expect(note?.person_id).toBe(501);
+      expect(progress?.applied).toEqual({ insert: 2, update: 3, delete: 2 });
+      expect(await f.equal()).toBe(true);
+    }, 60_000);
+
+    it('loses and doubles nothing written while the snapshot is being read', async () => {
+      await fixture({ rows: 30_000, batchSize: 500 });
+      await f.setup();
+      const writer = randomWriter(f.source, 30_001);
+      await runPlan(f.plan());
+      const made = await writer.stop();
+      expect(made).toBeGreaterThan(20);
+      await f.source.exec(`INSERT INTO contacts VALUES (999999, 'Last', 'One', 'last@example.org', 0)`);
+      await f.followUntil(() => f.arrived(999_999));
+      expect(await f.equal()).toBe(true);
+    }, 120_000);
+
+    it('applies a transaction of 100,000 rows, committing it in batches', async () => {
+      await fixture();
+      await f.setup();
+      await runPlan(f.plan());
+      await f.source.exec(f.source.bulkInsert(10_001, 110_000));
+      const progress = await f.followUntil(() => f.arrived(110_000));
+      expect(progress?.applied.insert).toBe(100_000);
+      expect(Number((await f.target.query<{ n: string }>('SELECT count(*) AS n FROM people'))[0]?.n)).toBe(100_500);
+      expect(await f.equal()).toBe(true);
+    }, 120_000);
+
+    it('rides out a source restart and goes on from its stored position', async () => {
+      await fixture();
+      await f.setup();
+      await runPlan(f.plan());
+      const stop = new AbortController();
+      const following = followPlan(f.plan(), { signal: stop.signal, maxWaitMs: 20, retryMs: 300 });
+      following.catch(() => undefined);
+      await f.source.exec(`UPDATE contacts SET first_name = 'Before' WHERE id = 1`);
+      await sleep(500);
+      await server().restart();
+      await f.source.exec(
+        `UPDATE contacts SET first_name = 'After' WHERE id = 2`,
+        `INSERT INTO contacts VALUES (777, 'A', 'B', 'ab@example.org', 0)`,
+      );
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline && !(await f.arrived(777))) await sleep(100);
+      stop.abort();
+      await following;
+      const rows = await people(f);
+      expect(rows.find((r) => r.id === 1)?.first_name).toBe('Before');
+      expect(rows.find((r) => r.id === 2)?.first_name).toBe('After');
+      expect(await f.equal()).toBe(true);
+    }, 90_000);
+
+    it('tolerates a new column it does not map, and stops on a dropped one before writing its changes', async () => {
+      await fixture();
+      await f.setup();
+      await runPlan(f.plan());
+      const following = followPlan(f.plan(), { signal: new AbortController().signal, maxWaitMs: 20 });
+      following.catch(() => undefined);
+      await f.source.exec(
+        'ALTER TABLE contacts ADD COLUMN nickname text',
+        `UPDATE contacts SET first_name = 'Seen', nickname = 'x' WHERE id = 7`,
+      );
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline && (await people(f)).find((r) => r.id === 7)?.first_name !== 'Seen') await sleep(50);
+      expect((await people(f)).find((r) => r.id === 7)?.first_name).toBe('Seen');
+      await f.source.exec(
+        'ALTER TABLE contacts DROP COLUMN email',
+        `UPDATE contacts SET first_name = 'Never' WHERE id = 8`,
+      );
+      const error = await following.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(CrmMigrateError);
+      expect((error as CrmMigrateError).message).toMatch(
+        /columns of contacts changed in the source \(email gone or renamed\)/,
+      );
+      expect((await people(f)).find((r) => r.id === 8)?.first_name).toBe('First8');
+    }, 60_000);
+
+    it('a sync --follow killed with SIGKILL ten times at random ends equal to the source', async () => {
+      await fixture({ rows: 2000 });
+      await f.setup();
+      await runPlan(f.plan());
+      expect(await killedTenTimes(f, 2001)).toBe(0);
+      expect(await f.equal()).toBe(true);
+    }, 180_000);
+
+    extra(fixture);
+  });
+}
