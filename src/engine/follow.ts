@@ -6,9 +6,11 @@ import { carryForward, lockPlan, newRunId, runPlan, withConnections, type RunSum
 import { changeFeedOf, requireChangeCapture, retainedWarning, streamOf } from './strategies/change-stream.js';
 import { checkAgainstSchemas, type BoundEntity } from './schema-check.js';
 import { refResolver } from './relations/refs.js';
-import { foreignRowFinder } from './write/foreign-rows.js';
+import { rowOwnership } from './write/foreign-rows.js';
 import {
-  applyChanges,
+  commitChanges,
+  prepareChanges,
+  type PreparedChanges,
   changesCheckpoint,
   changesName,
   followedEntity,
@@ -97,7 +99,7 @@ export async function followChanges(plan: Plan, options: FollowOptions): Promise
         entity,
         { ...from, counts: { ...from.counts } },
         refResolver(plan, entity, target.state, source, { lookups }),
-        foreignRowFinder(plan.name, entity, target.state, lookups),
+        rowOwnership(plan.name, entity, target.state, lookups),
       );
     });
     const byTable = new Map<string, FollowedEntity[]>();
@@ -114,35 +116,48 @@ export async function followChanges(plan: Plan, options: FollowOptions): Promise
       latency: latency.summary(),
       position,
     });
+    /** After a batch committed: counts, latency, untouched entities' positions, and the source told. */
+    const settle = async (batch: ChangeBatch, touched: ReadonlySet<FollowedEntity>): Promise<void> => {
+      for (const f of touched) stored.set(f, f.position);
+      const now = Date.now();
+      for (const change of batch.changes) {
+        applied[change.kind] += 1;
+        latency.add(now - change.committedAt);
+      }
+      const newest = batch.changes[batch.changes.length - 1];
+      behindSeconds = newest ? Math.max(0, (now - newest.committedAt) / 1000) : 0;
+      position = batch.end;
+      for (const f of followed) if (!touched.has(f) && f.position < batch.end) f.position = batch.end;
+      if (batch.closesTransaction) {
+        const behind = followed.filter((f) => (stored.get(f) ?? '') < batch.end);
+        if (behind.length > 0 && now - stampedAt >= STAMP_EVERY_MS) {
+          await stampPositions(target, runId, behind);
+          for (const f of behind) stored.set(f, f.position);
+          stampedAt = now;
+        }
+        if (followed.every((f) => (stored.get(f) ?? '') >= batch.end)) await feed.acknowledge(batch.end);
+      }
+      options.onBatch?.(progress());
+    };
+    // Two stages: a batch is read and mapped (CPU) while the one before it is written and committed (the
+    // target's time), and batches commit strictly in order.
+    let inflight: Promise<void> = Promise.resolve();
     try {
       for await (const batch of feed.follow(stream, position, {
         batchSize: Math.min(...entities.map((e) => e.plan.batchSize), options.batchSize ?? 5000),
         maxWaitMs: options.maxWaitMs ?? 100,
         signal: options.signal,
       })) {
-        if (batch.schemaChange) refuseSchemaChange(entities, batch);
-        const touched = await applyBatch(source, target, runId, plan.name, byTable, batch);
-        for (const f of touched) stored.set(f, f.position);
-        const now = Date.now();
-        for (const change of batch.changes) {
-          applied[change.kind] += 1;
-          latency.add(now - change.committedAt);
+        if (batch.schemaChange) {
+          await inflight;
+          refuseSchemaChange(entities, batch);
         }
-        const newest = batch.changes[batch.changes.length - 1];
-        behindSeconds = newest ? Math.max(0, (now - newest.committedAt) / 1000) : 0;
-        position = batch.end;
-        for (const f of followed) if (!touched.has(f) && f.position < batch.end) f.position = batch.end;
-        if (batch.closesTransaction) {
-          const behind = followed.filter((f) => (stored.get(f) ?? '') < batch.end);
-          if (behind.length > 0 && now - stampedAt >= STAMP_EVERY_MS) {
-            await stampPositions(target, runId, behind);
-            for (const f of behind) stored.set(f, f.position);
-            stampedAt = now;
-          }
-          if (followed.every((f) => (stored.get(f) ?? '') >= batch.end)) await feed.acknowledge(batch.end);
-        }
-        options.onBatch?.(progress());
+        const prepared = await prepareBatch(source, byTable, batch);
+        await inflight;
+        inflight = (async () => settle(batch, await commitBatch(target, runId, plan.name, prepared)))();
+        inflight.catch(() => undefined);
       }
+      await inflight;
       // Stopped: every entity's position is stored, so the next session starts where this one ended.
       await stampPositions(
         target,
@@ -160,27 +175,34 @@ export async function followChanges(plan: Plan, options: FollowOptions): Promise
   });
 }
 
-/** Applies a batch entity by entity (parents first); resolves to the entities it changed. */
-async function applyBatch(
+/** Reads a batch's changes for each entity they reach, in the plan's load order (parents first). */
+async function prepareBatch(
   source: Source,
-  target: Target,
-  runId: string,
-  planName: string,
   byTable: ReadonlyMap<string, FollowedEntity[]>,
   batch: ChangeBatch,
-): Promise<Set<FollowedEntity>> {
+): Promise<PreparedChanges[]> {
   const changes = new Map<FollowedEntity, ChangeBatch['changes'][number][]>();
   for (const change of batch.changes)
     for (const f of byTable.get(change.table) ?? []) {
-      if (change.position <= f.position) continue;
       const list = changes.get(f) ?? [];
       list.push(change);
       changes.set(f, list);
     }
   const ordered = [...new Set([...byTable.values()].flat())].filter((f) => changes.has(f));
-  for (const f of ordered)
-    await applyChanges({ source, target, runId, planName, followed: f, changes: changes.get(f) ?? [], end: batch.end });
-  return new Set(ordered);
+  const prepared: PreparedChanges[] = [];
+  for (const f of ordered) prepared.push(await prepareChanges(source, f, changes.get(f) ?? [], batch.end));
+  return prepared;
+}
+
+/** Commits a prepared batch entity by entity, each in its own transaction; resolves to the entities changed. */
+async function commitBatch(
+  target: Target,
+  runId: string,
+  planName: string,
+  prepared: readonly PreparedChanges[],
+): Promise<Set<FollowedEntity>> {
+  for (const p of prepared) await commitChanges({ target, runId, planName, prepared: p });
+  return new Set(prepared.map((p) => p.followed));
 }
 
 /** Stores the positions of entities no change reached lately: a commit of no rows with each one's checkpoint. */

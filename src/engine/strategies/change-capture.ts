@@ -16,7 +16,7 @@ import { QualityTally, readStoredQuality, storedQuality } from '../map/quality.j
 import { piiColumns, rowForDisplay } from '../quarantine/pii.js';
 import { crosswalkEntries, type RefResolver } from '../relations/refs.js';
 import type { BoundEntity } from '../schema-check.js';
-import { notOurs } from '../write/foreign-rows.js';
+import { notOurs, type Ownership } from '../write/foreign-rows.js';
 import { refusalReason, writeAllBut } from '../write/refused-rows.js';
 import { zeroCounts } from '../write/load-entity.js';
 
@@ -40,14 +40,15 @@ export interface FollowedEntity {
   readonly tally: QualityTally;
   readonly map: (rows: Row[]) => MappedChunk;
   readonly resolve: RefResolver | undefined;
-  readonly foreignRows: ((values: readonly (Row | null | undefined)[]) => Promise<Set<number>>) | undefined;
+  /** Which mapped rows hold keys the entity wrote (their crosswalk lines exist) or someone else's (foreign-rows.ts). */
+  readonly ownership: ((values: readonly (Row | null | undefined)[]) => Promise<Ownership>) | undefined;
 }
 
 export function followedEntity(
   entity: BoundEntity,
   from: Checkpoint,
   resolve: RefResolver | undefined,
-  foreignRows: FollowedEntity['foreignRows'],
+  ownership: FollowedEntity['ownership'],
 ): FollowedEntity {
   const stored = readStoredQuality(from.quality);
   const kinds = (from.quality as { changes?: ChangeKinds } | undefined)?.changes;
@@ -62,7 +63,7 @@ export function followedEntity(
     ),
     map: chunkMapperFor(entity),
     resolve,
-    foreignRows,
+    ownership,
   };
 }
 
@@ -78,31 +79,45 @@ export function changesCheckpoint(followed: FollowedEntity): Checkpoint {
 }
 
 /**
- * Applies one batch of an entity's changes in one target transaction with the entity's new position, so a
- * crash leaves either all of it or none, and the changes at or before the stored position are never applied
- * twice. The last change of each key wins (a row changed three times in a batch is written once); an update
- * of the key deletes the old record. Upserted rows go through the entity's mapping, cleaning, refs and
- * quarantine as loaded rows do; a row the entity's `where:` now filters out (marked deleted) and a deleted
- * row follow the entity's `deletes:` policy.
+ * One batch of an entity's changes, read and mapped but not yet applied: what `commitChanges` writes. Nothing
+ * of the entity's state moves until then, so a batch can be prepared while the one before it commits.
  */
-export async function applyChanges(options: {
-  source: Source;
-  target: Target;
-  runId: string;
-  planName: string;
-  followed: FollowedEntity;
-  changes: readonly RowChange[];
-  end: string;
-}): Promise<void> {
-  const { source, target, followed, planName } = options;
+export interface PreparedChanges {
+  readonly followed: FollowedEntity;
+  readonly end: string;
+  readonly kinds: ChangeKinds;
+  /** Source rows upserted, read and filtered: counted when the batch commits. */
+  readonly read: number;
+  readonly filtered: number;
+  /** Rows to map (with refs: mapped at commit, once the parents' rows of the batch are in). */
+  readonly kept: Row[];
+  readonly mapped: MappedChunk | undefined;
+  /** Source keys whose target record goes: deleted, or filtered out by `where:` now. */
+  readonly gone: readonly string[];
+}
+
+/**
+ * Reads one batch of an entity's changes: the last change of each key wins (a row changed three times in a
+ * batch is written once), an update of the key deletes the old record, and a row the entity's `where:` now
+ * filters out (marked deleted) goes as a deleted one does. Changes at or before the entity's position were
+ * applied before a restart and are skipped. An entity without refs is mapped here already: its mapping needs
+ * nothing another batch writes.
+ */
+export async function prepareChanges(
+  source: Source,
+  followed: FollowedEntity,
+  changes: readonly RowChange[],
+  end: string,
+): Promise<PreparedChanges> {
   const { entity } = followed;
   const { plan } = entity;
   const keyOf = (row: Readonly<Record<string, Value>>) =>
     sourceKeyText(plan.key.map((k) => valueToJson(row[k] ?? null)));
+  const kinds: ChangeKinds = { insert: 0, update: 0, delete: 0 };
   const last = new Map<string, RowChange>();
-  for (const change of options.changes) {
+  for (const change of changes) {
     if (change.position <= followed.position) continue;
-    followed.kinds[change.kind] += 1;
+    kinds[change.kind] += 1;
     if (change.oldKey) last.set(keyOf(change.oldKey), { ...change, kind: 'delete', row: change.oldKey });
     last.set(keyOf(change.row), change);
   }
@@ -113,16 +128,39 @@ export async function applyChanges(options: {
   const kept: Row[] = [];
   for (const row of rows) {
     if (filter?.(row) === undefined) kept.push(row);
-    else {
-      followed.counts.filtered += 1;
-      gone.push(sourceKeyText(plan.key.map((_k, i) => valueToJson(row[i] ?? null))));
-    }
+    else gone.push(sourceKeyText(plan.key.map((_k, i) => valueToJson(row[i] ?? null))));
   }
-  followed.counts.read += rows.length;
-  if (followed.resolve) await followed.resolve(kept);
-  const mapped = followed.map(kept);
-  followed.tally.merge(mapped.quality);
-  const foreign = await followed.foreignRows?.(mapped.values);
+  return {
+    followed,
+    end,
+    kinds,
+    read: rows.length,
+    filtered: rows.length - kept.length,
+    kept,
+    mapped: followed.resolve ? undefined : followed.map(kept),
+    gone,
+  };
+}
+
+/**
+ * Applies a prepared batch in one target transaction with the entity's new position, so a crash leaves all
+ * of it or none: upserted rows go through the mapping, cleaning, refs and quarantine as loaded rows do, and
+ * the gone ones follow the entity's `deletes:` policy. Batches of an entity commit in order.
+ */
+export async function commitChanges(options: {
+  target: Target;
+  runId: string;
+  planName: string;
+  prepared: PreparedChanges;
+}): Promise<void> {
+  const { target, planName, prepared } = options;
+  const { followed, gone } = prepared;
+  const { entity } = followed;
+  const { plan } = entity;
+  if (followed.resolve) await followed.resolve(prepared.kept);
+  const mapped = prepared.mapped ?? followed.map(prepared.kept);
+  const ownership = await followed.ownership?.(mapped.values);
+  const foreign = ownership?.foreign;
   const pii = piiColumns(entity);
   const quarantine: QuarantinedRow[] = [];
   const quarantine1 = (row: Row, reasons: QuarantinedRow['reasons']) =>
@@ -134,9 +172,12 @@ export async function applyChanges(options: {
     });
   const values: Row[] = [];
   const sources: Row[] = [];
+  /** Rows whose key is new to the entity: only they need a crosswalk line (an update's exists). */
+  const fresh = new Set<number>();
   mapped.values.forEach((v, i) => {
     const row = mapped.rows[i];
     if (v && !foreign?.has(i)) {
+      if (!ownership?.owned.has(i)) fresh.add(values.length);
       values.push(plan.tombstone ? [...v, null] : v);
       sources.push(row);
     } else quarantine1(row, foreign?.has(i) ? [notOurs(entity.targetKey[0] ?? '')] : (mapped.reasons[i] ?? []));
@@ -158,19 +199,20 @@ export async function applyChanges(options: {
     const written = values.flatMap((v, i) =>
       refused.has(i)
         ? []
-        : [
-            {
-              sourceKey: sourceKeyText(plan.key.map((_k, j) => valueToJson(sources[i][j] ?? null))),
-              values: v,
-            },
-          ],
+        : [{ sourceKey: sourceKeyText(plan.key.map((_k, j) => valueToJson(sources[i][j] ?? null))), values: v, i }],
     );
-    followed.counts.written += written.length;
-    followed.counts.quarantined += quarantine.length;
-    followed.position = options.end;
+    const { counts } = followed;
+    counts.read += prepared.read;
+    counts.filtered += prepared.filtered;
+    counts.written += written.length;
+    for (const kind of ['insert', 'update', 'delete'] as const) followed.kinds[kind] += prepared.kinds[kind];
+    followed.tally.merge(mapped.quality);
+    const newLines = written.filter((w) => fresh.has(w.i));
+    counts.quarantined += quarantine.length;
+    followed.position = prepared.end;
     const touched = [...written.map((w) => w.sourceKey), ...gone, ...quarantine.map((q) => q.sourceKey)];
     const state: BatchState = {
-      crosswalk: crosswalkEntries(planName, entity, written),
+      crosswalk: crosswalkEntries(planName, entity, newLines),
       closedQuarantine: touched.length > 0 ? { plan: planName, entity: plan.name, sourceKeys: touched } : undefined,
     };
     await writer.commit(quarantine, changesCheckpoint(followed), state);
@@ -195,7 +237,7 @@ async function ownTargetKeys(
   target: Target,
   planName: string,
   entity: BoundEntity,
-  sourceKeys: string[],
+  sourceKeys: readonly string[],
 ): Promise<Row[]> {
   const found = await target.state.crosswalk(planName, entity.plan.name, sourceKeys);
   return [...found.values()].map((newKey) => (entity.targetKey.length === 1 ? [newKey] : (JSON.parse(newKey) as Row)));

@@ -27,25 +27,48 @@ export function foreignRowFinder(
   state: StateStore,
   lookups: TargetLookups,
 ): ((values: readonly (Row | null | undefined)[]) => Promise<Set<number>>) | undefined {
+  const ownership = rowOwnership(planName, entity, state, lookups);
+  return ownership && (async (values) => (await ownership(values)).foreign);
+}
+
+/** Which rows of a chunk hold keys the entity wrote before (`owned`), and which someone else's (`foreign`). */
+export interface Ownership {
+  readonly owned: ReadonlySet<number>;
+  readonly foreign: Set<number>;
+}
+
+/** As foreignRowFinder, also telling the rows whose key the entity wrote before: their crosswalk lines exist. */
+export function rowOwnership(
+  planName: string,
+  entity: BoundEntity,
+  state: StateStore,
+  lookups: TargetLookups,
+): ((values: readonly (Row | null | undefined)[]) => Promise<Ownership>) | undefined {
   const [column, ...more] = entity.targetKey;
   if (column === undefined || more.length > 0) return undefined;
   const at = entity.writeColumns.indexOf(column);
   const lookup = { table: entity.plan.into, key: column, value: column, column: '' };
   return async (values) => {
     const keys = values.map((v) => (v ? sourceKeyText([valueToJson(v[at] ?? null)]) : undefined));
-    const owned = await state.writtenKeys(
+    const written = await state.writtenKeys(
       planName,
       entity.plan.name,
       keys.filter((k): k is string => k !== undefined),
     );
-    const unknown = keys.flatMap((k, i) => (k !== undefined && !owned.has(k) ? [i] : []));
+    const owned = new Set<number>();
+    const unknown: number[] = [];
+    keys.forEach((k, i) => {
+      if (k === undefined) return;
+      if (written.has(k)) owned.add(i);
+      else unknown.push(i);
+    });
     const foreign = new Set<number>();
-    if (unknown.length === 0) return foreign;
+    if (unknown.length === 0) return { owned, foreign };
     const found = await lookups.find(
       lookup,
       unknown.map((i) => (values[i] as Row)[at] ?? null),
     );
     for (const i of unknown) if ((found.get(String((values[i] as Row)[at])) ?? []).length > 0) foreign.add(i);
-    return foreign;
+    return { owned, foreign };
   };
 }
