@@ -97,3 +97,13 @@ ${entity}    fields:
       phone: phone
 `;
 }
+
+/** A customer's fields as a plan cleans them (names, email, US phone, birth date): the benchmarks' shared mapping. */
+export const CUSTOMER_FIELDS = `      id: id
+      first_name: { from: first_name, clean: person_name }
+      last_name: { from: last_name, clean: person_name }
+      email: { from: email, clean: email, invalid: null }
+      phone: { from: phone, clean: { phone: { country: US } }, invalid: null }
+      birth_date: { from: birth_date, clean: date, invalid: null }
+      city: city
+`;

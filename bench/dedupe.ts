@@ -8,7 +8,7 @@ import { generateLegacyCrm } from '../examples/legacy-crm/generate.js';
 import { listMerges } from '../src/engine/dedupe/merge-map.js';
 import { runPlan } from '../src/engine/run.js';
 import { parsePlan } from '../src/plan/load.js';
-import { fmt, withClient, withScratchDatabase } from './common.js';
+import { CUSTOMER_FIELDS, fmt, withClient, withScratchDatabase } from './common.js';
 import { customers } from './customers.js';
 import { runFebrl } from './febrl.js';
 import { crmPeople } from './crm-people.js';
@@ -152,14 +152,7 @@ entities:
     into: customers
     key: id
     fields:
-      id: id
-      first_name: { from: first_name, clean: person_name }
-      last_name: { from: last_name, clean: person_name }
-      email: { from: email, clean: email, invalid: null }
-      phone: { from: phone, clean: { phone: { country: US } }, invalid: null }
-      birth_date: { from: birth_date, clean: date, invalid: null }
-      city: city
-${dedupe ? '    dedupe:\n      on: [email, phone, first_name, last_name, birth_date]\n' : ''}`;
+${CUSTOMER_FIELDS}${dedupe ? '    dedupe:\n      on: [email, phone, first_name, last_name, birth_date]\n' : ''}`;
 
 console.log(`\nscale: ${fmt(ROWS)} generated customers, SQLite -> PostgreSQL`);
 const dir = mkdtempSync(path.join(tmpdir(), 'crm-migrate-dedupe-'));

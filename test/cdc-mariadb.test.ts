@@ -5,7 +5,7 @@ import type { CrmMigrateError } from '../src/index.js';
 import { followPlan, runPlan } from '../src/index.js';
 import { changeCaptureSuite } from './helpers/cdc-suite.js';
 import { followedMariadb } from './helpers/followed-mariadb.js';
-import { startOwnMariadb, type OwnMariadb } from './helpers/own-mariadb.js';
+import { startOwnMariadb, type OwnMariadb } from '../scripts/servers/own-mariadb.js';
 
 // Change capture from MariaDB through its binlog (row format, whole row images), on a server of the test's
 // own: the shared scenarios (helpers/cdc-suite.ts), then a binlog purged while the follower was away.

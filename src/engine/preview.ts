@@ -10,6 +10,7 @@ import { QualityTally, type EntityQuality } from './map/quality.js';
 import { createRowMapper } from './map/row-mapper.js';
 import { withConnections } from './run.js';
 import { checkAgainstSchemas, type BoundEntity } from './schema-check.js';
+import { changeCaptureIssues } from './strategies/change-stream.js';
 
 export interface SampleRow {
   readonly sourceKey: string;
@@ -68,7 +69,8 @@ export async function previewPlan(
 ): Promise<PlanPreview> {
   const sample = options.sample ?? 20;
   return withConnections(plan, true, async (source, target, lookups) => {
-    const { entities, warnings } = await checkAgainstSchemas(plan, source, target);
+    const { entities, warnings: schemaWarnings } = await checkAgainstSchemas(plan, source, target);
+    const warnings = [...schemaWarnings, ...(await changeCaptureIssues(plan, source))];
     const previews: EntityPreview[] = [];
     for (const entity of entities) {
       const tally = new QualityTally(entity.plan.fields.map((f) => f.target));

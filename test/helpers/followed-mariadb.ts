@@ -1,6 +1,6 @@
 import mysql from 'mysql2/promise';
 import type { FollowedSource } from './cdc-fixture.js';
-import type { OwnMariadb } from './own-mariadb.js';
+import type { OwnMariadb } from '../../scripts/servers/own-mariadb.js';
 
 /** A database on a MariaDB server of the test's own (binlog on), shaped as the CDC fixture wants. */
 export async function followedMariadb(server: OwnMariadb, name: string): Promise<FollowedSource> {

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { FollowedSource } from './cdc-fixture.js';
-import type { OwnPostgres } from './own-postgres.js';
+import type { OwnPostgres } from '../../scripts/servers/own-postgres.js';
 
 /** A database on a PostgreSQL server of the test's own (wal_level=logical), shaped as the CDC fixture wants. */
 export async function followedPostgres(server: OwnPostgres, name: string): Promise<FollowedSource> {

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startOwnPostgres } from './own-postgres.js';
+import { startOwnPostgres } from '../../scripts/servers/own-postgres.js';
 
 /** A PostgreSQL server of the test's own: TLS on, certificates from a CA made for it, TLS-only connections. */
 export interface TlsPostgres {

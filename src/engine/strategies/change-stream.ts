@@ -5,7 +5,7 @@ import type {
   ChangeStreamStatus,
   Source,
 } from '../../connectors/contract.js';
-import { CrmMigrateError } from '../../errors.js';
+import { CrmMigrateError, type PlanIssue } from '../../errors.js';
 import type { Plan } from '../../plan/load.js';
 import { openPlanSource } from '../connections.js';
 
@@ -52,6 +52,47 @@ export async function readyForChangeCapture(plan: Plan, source: Source): Promise
   const feed = changeFeedOf(source);
   try {
     await requireChangeCapture(feed, streamOf(plan, followedEntities(plan)));
+  } finally {
+    await feed.close();
+  }
+}
+
+/**
+ * What the source still lacks for the plan's change-capture entities, as warnings on the first such entity's
+ * `strategy:` (for `plan`, which writes nothing): a run would refuse to start until each is fixed.
+ */
+export async function changeCaptureIssues(plan: Plan, source: Source): Promise<PlanIssue[]> {
+  const followed = followedEntities(plan);
+  const first = followed[0];
+  if (!first) return [];
+  const feed = source.changes?.();
+  const path = [...first.path, 'strategy'];
+  if (!feed)
+    return [
+      {
+        severity: 'warning',
+        path,
+        message: `strategy: cdc needs a source that keeps a change log; ${source.display} does not`,
+        location: plan.locate(path),
+      },
+    ];
+  try {
+    const stream = streamOf(plan, followed);
+    const status = await feed.status(stream);
+    return [
+      ...(await feed.requirements(stream))
+        .filter((r) => !r.ok)
+        .map((r): PlanIssue => ({
+          severity: 'warning',
+          path,
+          message: `change capture needs: ${r.what}`,
+          hint: r.fix,
+          location: plan.locate(path),
+        })),
+      ...[retainedWarning(status)].flatMap((w): PlanIssue[] =>
+        w ? [{ severity: 'warning', path, message: w, location: plan.locate(path) }] : [],
+      ),
+    ];
   } finally {
     await feed.close();
   }
