@@ -1,5 +1,5 @@
 import { followPlan, type FollowProgress, type Plan } from '../index.js';
-import { formatIssues, int } from './format.js';
+import { int } from './format.js';
 import type { Io } from './main.js';
 import type { SyncCommandOptions } from './sync-command.js';
 import { withResumeHint } from './resume-hint.js';
@@ -56,5 +56,3 @@ export async function followCommand(file: string, plan: Plan, options: SyncComma
   io.err('follow stopped; the target holds every change up to its last stored position');
   return 0;
 }
-
-export { formatIssues };

@@ -2,6 +2,7 @@ import type { ChangeBatch, Source, Target } from '../connectors/contract.js';
 import { CrmMigrateError } from '../errors.js';
 import type { Plan } from '../plan/load.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isTransient } from './sync.js';
 import { carryForward, lockPlan, newRunId, runPlan, withConnections, type RunSummary } from './run.js';
 import { changeFeedOf, requireChangeCapture, retainedWarning, streamOf } from './strategies/change-stream.js';
 import { checkAgainstSchemas, type BoundEntity } from './schema-check.js';
@@ -207,10 +208,7 @@ async function commitBatch(
 
 /** Stores the positions of entities no change reached lately: a commit of no rows with each one's checkpoint. */
 async function stampPositions(target: Target, runId: string, entities: readonly FollowedEntity[]): Promise<void> {
-  for (const f of entities) {
-    const writer = await target.beginBatch({ runId, table: f.entity.plan.into, columns: f.entity.writeColumns });
-    await writer.commit([], changesCheckpoint(f));
-  }
+  for (const f of entities) await carryForward(target, runId, f.entity, changesCheckpoint(f));
 }
 
 /**
@@ -235,9 +233,6 @@ function refuseSchemaChange(entities: readonly BoundEntity[], batch: ChangeBatch
       );
   }
 }
-
-/** Failures a later attempt may get past: the database was unreachable, or a read or write broke off. */
-const TRANSIENT: readonly string[] = ['E_CONNECT', 'E_SOURCE', 'E_TARGET'];
 
 /**
  * `sync --follow`: the snapshot (or whatever the plan's run still has to do), then the change stream until
@@ -266,8 +261,7 @@ export async function followPlan(
       }
       return await followChanges(plan, options);
     } catch (error) {
-      const transient = error instanceof CrmMigrateError && TRANSIENT.includes(error.code);
-      if (!transient || ++failures >= max) throw error;
+      if (!isTransient(error) || ++failures >= max) throw error;
       options.onRetry?.(error, failures, max);
       await sleep(options.retryMs ?? 2000, undefined, { signal: options.signal }).catch(() => undefined);
     }

@@ -22,13 +22,7 @@ import { resyncLinkedChanges } from './strategies/linked-changes.js';
 import { targetLookups, type TargetLookups } from './relations/target-lookups.js';
 import { refResolver } from './relations/refs.js';
 import { checkAgainstSchemas, type BoundEntity } from './schema-check.js';
-import {
-  changeFeedOf,
-  followedEntities,
-  readyForChangeCapture,
-  requireChangeCapture,
-  streamOf,
-} from './strategies/change-stream.js';
+import { changeFeedOf, followedEntities, readyForChangeCapture, streamOf } from './strategies/change-stream.js';
 import { changesName } from './strategies/change-capture.js';
 
 export interface RunOptions {
@@ -494,9 +488,8 @@ async function runStep(
 async function recordStreamStart(ctx: RunContext, entity: BoundEntity): Promise<void> {
   const feed = changeFeedOf(ctx.source);
   try {
-    const stream = streamOf(ctx.plan, followedEntities(ctx.plan));
-    await requireChangeCapture(feed, stream);
-    const position = await feed.snapshotStart(stream);
+    // The run checked the source's requirements before writing anything (readyForChangeCapture).
+    const position = await feed.snapshotStart(streamOf(ctx.plan, followedEntities(ctx.plan)));
     await carryForward(ctx.target, ctx.runId, entity, {
       entity: changesName(entity.plan.name),
       lastKey: [position],

@@ -3,8 +3,11 @@ import { CrmMigrateError, type PlanIssue } from '../errors.js';
 import type { Plan } from '../plan/load.js';
 import { runPlan, type RunSummary } from './run.js';
 
-/** Failures a later increment may get past: the database was unreachable, or a read or write broke off. */
+/** Failures a later attempt may get past: the database was unreachable, or a read or write broke off. */
 const TRANSIENT: readonly string[] = ['E_CONNECT', 'E_SOURCE', 'E_TARGET'];
+
+export const isTransient = (error: unknown): error is CrmMigrateError =>
+  error instanceof CrmMigrateError && TRANSIENT.includes(error.code);
 
 export interface SyncOptions {
   /** Time between the end of one increment and the start of the next. */
@@ -58,8 +61,7 @@ export async function syncPlan(
       });
       failures = 0;
     } catch (error) {
-      const transient = error instanceof CrmMigrateError && TRANSIENT.includes(error.code);
-      if (!transient || ++failures >= max) throw error;
+      if (!isTransient(error) || ++failures >= max) throw error;
       options.onRetry?.(error, failures, max);
       await pause();
       continue;
