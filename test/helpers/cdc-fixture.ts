@@ -22,6 +22,34 @@ export interface FollowedSource {
 }
 
 /**
+ * A test's session on a source it restarts: made when first needed, and made again, once, when a statement finds
+ * it dropped (`dropped` matches the driver's words for that). Statements run one call each, in order.
+ */
+export function reconnecting<S>(
+  connect: () => Promise<S>,
+  dropped: RegExp,
+  run: (session: S, sql: string) => Promise<unknown>,
+): { session(): Promise<S>; exec(...sql: string[]): Promise<void>; opened(): Promise<S> | undefined } {
+  let current: Promise<S> | undefined;
+  const session = () => (current ??= connect());
+  return {
+    session,
+    opened: () => current,
+    exec: async (...sql) => {
+      for (const s of sql) {
+        try {
+          await run(await session(), s);
+        } catch (error) {
+          if (!dropped.test(String(error))) throw error;
+          current = undefined;
+          await run(await session(), s);
+        }
+      }
+    },
+  };
+}
+
+/**
  * A source shaped like a legacy CRM (a deleted flag, emails typed by hand, notes pointing at contacts), a
  * target database, and the plan that follows the source into the target.
  */

@@ -1,5 +1,5 @@
 import mysql from 'mysql2/promise';
-import type { FollowedSource } from './cdc-fixture.js';
+import { reconnecting, type FollowedSource } from './cdc-fixture.js';
 import type { OwnMariadb } from '../../scripts/servers/own-mariadb.js';
 
 /** A database on a MariaDB server of the test's own (binlog on), shaped as the CDC fixture wants. */
@@ -8,26 +8,15 @@ export async function followedMariadb(server: OwnMariadb, name: string): Promise
   await admin.query(`CREATE DATABASE ${name} CHARACTER SET utf8mb4`);
   await admin.end();
   const url = server.url(name);
-  let client: mysql.Connection | undefined;
-  const session = async () => {
-    if (!client) {
-      client = await mysql.createConnection(url);
+  const { session, exec, opened } = reconnecting(
+    async () => {
+      const client = await mysql.createConnection(url);
       client.on('error', () => undefined);
-    }
-    return client;
-  };
-  const exec = async (...sql: string[]) => {
-    for (const s of sql) {
-      try {
-        await (await session()).query(s);
-      } catch (error) {
-        // A server restarted under the test: connect again, once.
-        if (!/closed|ECONNRE|PROTOCOL_CONNECTION_LOST|gone away/i.test(String(error))) throw error;
-        client = undefined;
-        await (await session()).query(s);
-      }
-    }
-  };
+      return client;
+    },
+    /closed|ECONNRE|PROTOCOL_CONNECTION_LOST|gone away/i,
+    (client, sql) => client.query(sql),
+  );
   return {
     url,
     exec,
@@ -45,7 +34,9 @@ export async function followedMariadb(server: OwnMariadb, name: string): Promise
     bulkInsert: (from, to) =>
       `INSERT INTO contacts SELECT seq, 'Bulk', CONCAT('Row', seq), CONCAT('bulk', seq, '@example.net'), 0 FROM seq_${from}_to_${to}`,
     drop: async () => {
-      await client?.end().catch(() => undefined);
+      await opened()
+        ?.then((c) => c.end())
+        .catch(() => undefined);
       const a = await mysql.createConnection(server.url());
       await a.query(`DROP DATABASE IF EXISTS ${name}`);
       await a.end();

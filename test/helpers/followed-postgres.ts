@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { FollowedSource } from './cdc-fixture.js';
+import { reconnecting, type FollowedSource } from './cdc-fixture.js';
 import type { OwnPostgres } from '../../scripts/servers/own-postgres.js';
 
 /** A database on a PostgreSQL server of the test's own (wal_level=logical), shaped as the CDC fixture wants. */
@@ -15,27 +15,16 @@ export async function followedPostgres(server: OwnPostgres, name: string): Promi
   };
   await admin(`CREATE DATABASE ${name}`);
   const url = server.url(name);
-  let client: pg.Client | undefined;
-  const session = async () => {
-    if (!client) {
-      client = new pg.Client({ connectionString: url });
+  const { session, exec, opened } = reconnecting(
+    async () => {
+      const client = new pg.Client({ connectionString: url });
       client.on('error', () => undefined);
       await client.connect();
-    }
-    return client;
-  };
-  const exec = async (...sql: string[]) => {
-    for (const s of sql) {
-      try {
-        await (await session()).query(s);
-      } catch (error) {
-        // A server restarted under the test: connect again, once.
-        if (!/terminat|ECONNRE|Connection|not queryable/i.test(String(error))) throw error;
-        client = undefined;
-        await (await session()).query(s);
-      }
-    }
-  };
+      return client;
+    },
+    /terminat|ECONNRE|Connection|not queryable/i,
+    (client, sql) => client.query(sql),
+  );
   return {
     url,
     exec,
@@ -50,7 +39,9 @@ export async function followedPostgres(server: OwnPostgres, name: string): Promi
     bulkInsert: (from, to) =>
       `INSERT INTO contacts SELECT g, 'Bulk', 'Row' || g, 'bulk' || g || '@example.net', 0 FROM generate_series(${from}, ${to}) g`,
     drop: async () => {
-      await client?.end().catch(() => undefined);
+      await opened()
+        ?.then((c) => c.end())
+        .catch(() => undefined);
       await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
   };
