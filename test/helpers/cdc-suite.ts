@@ -134,6 +134,41 @@ export function changeCaptureSuite(
       expect((await people(f)).find((r) => r.id === 8)?.first_name).toBe('First8');
     }, 60_000);
 
+    it("never writes over a record the new CRM made: the change is quarantined as someone else's key", async () => {
+      await fixture();
+      await f.setup();
+      await runPlan(f.plan());
+      // The new CRM, live beside the old one, hands out id 5000 to a record of its own.
+      await f.target.query(
+        "INSERT INTO people (id, first_name, last_name, email) VALUES (5000, 'Theirs', 'Own', NULL)",
+      );
+      await f.source.exec(
+        `INSERT INTO contacts VALUES (5000, 'Legacy', 'Row', 'legacy@example.org', 0)`,
+        `INSERT INTO contacts VALUES (5001, 'After', 'It', 'after@example.org', 0)`,
+      );
+      await f.followUntil(() => f.arrived(5001));
+      expect((await people(f)).find((r) => r.id === 5000)?.first_name).toBe('Theirs');
+      const open = await f.target.query<{ source_key: string; reasons: string }>(
+        "SELECT source_key, reasons::text AS reasons FROM _crm_migrate.quarantine WHERE entity = 'contacts'",
+      );
+      expect(open.map((q) => q.source_key)).toEqual(['5000']);
+      expect(open[0]?.reasons).toMatch(/key_exists/);
+    }, 60_000);
+
+    it('stops on a TRUNCATE of a followed table rather than empty the target', async () => {
+      await fixture();
+      await f.setup();
+      await runPlan(f.plan());
+      const following = followPlan(f.plan(), { signal: new AbortController().signal, maxWaitMs: 20 });
+      following.catch(() => undefined);
+      await f.source.exec('TRUNCATE TABLE notes');
+      const error = await following.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(CrmMigrateError);
+      expect((error as CrmMigrateError).code).toBe('E_STATE');
+      expect((error as CrmMigrateError).message).toMatch(/notes was emptied in the source \(TRUNCATE\)/);
+      expect(Number((await f.target.query<{ n: string }>('SELECT count(*) AS n FROM notes'))[0]?.n)).toBe(250);
+    }, 60_000);
+
     it('a sync --follow killed with SIGKILL ten times at random ends equal to the source', async () => {
       await fixture({ rows: 2000 });
       await f.setup();
