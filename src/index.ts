@@ -32,6 +32,7 @@ export {
   type RunReportInput,
   type ThroughputSample,
 } from './report/report.js';
+export { LagSamples, renderFollowReport, type FollowReportInput, type LagSample } from './report/follow-report.js';
 export { verifyColumns } from './verify/verify.js';
 export { decryptValue, keyBytes } from './protect/protect.js';
 export {

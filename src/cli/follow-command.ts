@@ -1,4 +1,5 @@
-import { followPlan, type FollowProgress, type Plan } from '../index.js';
+import path from 'node:path';
+import { followPlan, LagSamples, renderFollowReport, writeReport, type FollowProgress, type Plan } from '../index.js';
 import { int } from './format.js';
 import type { Io } from './main.js';
 import type { SyncCommandOptions } from './sync-command.js';
@@ -21,13 +22,17 @@ export function followLine(progress: FollowProgress): string {
 export async function followCommand(file: string, plan: Plan, options: SyncCommandOptions, io: Io): Promise<number> {
   const stop = stopOnSignals((line) => io.err(line));
   let reportedAt = 0;
+  const startedAt = new Date();
+  const lag = new LagSamples();
+  let ends = { source: '', target: '' };
   const report = (progress: FollowProgress) =>
     io.out(options.json ? JSON.stringify({ at: new Date().toISOString(), ...progress }) : followLine(progress));
   try {
     const last = await followPlan(plan, {
       signal: stop.signal,
       wait: options.wait,
-      onRun: (summary) =>
+      onRun: (summary) => {
+        ends = { source: summary.source, target: summary.target };
         io.err(
           `${summary.runId}: ${summary.status}${Object.entries(summary.entities)
             .map(
@@ -35,19 +40,40 @@ export async function followCommand(file: string, plan: Plan, options: SyncComma
                 ` | ${name}: read ${int(c.read)}, written ${int(c.written)}, quarantined ${int(c.quarantined)}`,
             )
             .join('')}`,
-        ),
+        );
+      },
       onRetry: (error, failures, max) =>
         io.err(
           `${new Date().toISOString()} follow failed (${failures} of ${max} in a row), retrying: ${error.message}`,
         ),
       onWarning: (message) => io.err(`warning: ${message}`),
       onBatch: (progress) => {
+        const { insert, update, delete: deleted } = progress.applied;
+        lag.add({
+          ms: Date.now() - startedAt.getTime(),
+          behindSeconds: progress.behindSeconds,
+          applied: insert + update + deleted,
+        });
         if (Date.now() - reportedAt < REPORT_EVERY_MS) return;
         reportedAt = Date.now();
         report(progress);
       },
     });
     if (last) report(last);
+    if (last && options.report !== false) {
+      const html = renderFollowReport({
+        plan: plan.name,
+        ...ends,
+        startedAt: startedAt.toISOString(),
+        durationMs: Date.now() - startedAt.getTime(),
+        progress: last,
+        samples: lag.samples,
+      });
+      const id = `follow-${startedAt.toISOString().replace(/[:.]/g, '-')}`;
+      const to = typeof options.report === 'string' ? options.report : undefined;
+      const written = writeReport(html, { planFile: file, plan: plan.name, id, to });
+      io.err(`report: ${path.relative(process.cwd(), written) || written}`);
+    }
   } catch (error) {
     throw withResumeHint(error, `crm-migrate sync ${file} --follow`);
   } finally {

@@ -17,6 +17,8 @@ import { stopOnSignals } from './signals.js';
 export interface SyncCommandOptions extends PlanOptions, WriteOptions {
   every?: string;
   follow?: boolean;
+  /** With --follow: a path, or false for none; true or absent: reports/<plan>-follow-<start>.html beside the plan. */
+  report?: string | boolean;
   json?: boolean;
   showValues?: boolean;
 }
@@ -107,6 +109,11 @@ export const sync = planCommandOf({
             "stream the change log of PLAN's strategy: cdc entities (after their snapshot) until SIGINT/SIGTERM",
           )
           .option('--json', 'one JSON line per increment on stdout')
+          .option(
+            '--report <FILE>',
+            'with --follow: where to write the HTML report of the session, lag charted (default: reports/<plan>-follow-<start>.html beside the plan)',
+          )
+          .option('--no-report', 'with --follow: write no HTML report')
           .option(
             '--show-values',
             "on failure, also print the database's own error detail (it can quote customer values)",

@@ -31,9 +31,6 @@ const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2'
  * drawn as a step over that span.
  */
 export function throughputChart(series: readonly { name: string; points: readonly [number, number][] }[]): string {
-  const width = 720;
-  const height = 240;
-  const pad = { left: 70, right: 16, top: 16, bottom: 36 };
   const span = Math.max(0, ...series.flatMap((s) => s.points.map((p) => p[0])));
   // Rates over steps of at least 1/60 of the run: per-batch rates jitter more than they tell.
   const step = span / 60;
@@ -49,31 +46,45 @@ export function throughputChart(series: readonly { name: string; points: readonl
     }
     return { name: s.name, points };
   });
-  const all = rates.flatMap((r) => r.points);
-  if (all.length === 0) return '<p class="muted" data-chart="empty">The run was too short to chart its throughput.</p>';
-  const maxT = span;
-  const maxR = Math.max(...all.map((p) => p[1]), 1);
+  if (rates.every((r) => r.points.length === 0))
+    return '<p class="muted" data-chart="empty">The run was too short to chart its throughput.</p>';
+  return lineChart(rates, { span, kind: 'throughput', label: 'rows/s over time', format: (v) => int(Math.round(v)) });
+}
+
+/**
+ * Lines of (seconds since start, value) over one time axis from 0 to `span`, as inline SVG with its
+ * `data-chart` kind, the axis label and the largest value written as `format` makes it.
+ */
+export function lineChart(
+  series: readonly { name: string; points: readonly [number, number][] }[],
+  options: { span: number; kind: string; label: string; format: (value: number) => string },
+): string {
+  const width = 720;
+  const height = 240;
+  const pad = { left: 70, right: 16, top: 16, bottom: 36 };
+  const maxT = options.span || 1;
+  const maxV = Math.max(...series.flatMap((s) => s.points.map((p) => p[1])), 1);
   const x = (t: number) => pad.left + (t / maxT) * (width - pad.left - pad.right);
-  const y = (r: number) => height - pad.bottom - (r / maxR) * (height - pad.top - pad.bottom);
-  const lines = rates
+  const y = (v: number) => height - pad.bottom - (v / maxV) * (height - pad.top - pad.bottom);
+  const lines = series
     .map(
-      (r, i) =>
-        `<polyline data-series="${esc(r.name)}" fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="2" points="${r.points.map(([t, v]) => `${x(t).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}"/>`,
+      (s, i) =>
+        `<polyline data-series="${esc(s.name)}" fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="2" points="${s.points.map(([t, v]) => `${x(t).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}"/>`,
     )
     .join('\n');
-  const legend = rates
+  const legend = series
     .map(
-      (r, i) =>
-        `<text x="${pad.left + 10 + i * 140}" y="${pad.top + 12}" fill="${COLORS[i % COLORS.length]}">${esc(r.name)}</text>`,
+      (s, i) =>
+        `<text x="${pad.left + 10 + i * 140}" y="${pad.top + 12}" fill="${COLORS[i % COLORS.length]}">${esc(s.name)}</text>`,
     )
     .join('');
-  return `<svg role="img" aria-label="rows per second over time" data-chart="throughput" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}">
+  return `<svg role="img" aria-label="${esc(options.label)}" data-chart="${esc(options.kind)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}">
 <line x1="${pad.left}" y1="${height - pad.bottom}" x2="${width - pad.right}" y2="${height - pad.bottom}" stroke="#999"/>
 <line x1="${pad.left}" y1="${pad.top}" x2="${pad.left}" y2="${height - pad.bottom}" stroke="#999"/>
-<text x="${pad.left - 6}" y="${pad.top + 4}" text-anchor="end">${esc(int(Math.round(maxR)))}</text>
+<text x="${pad.left - 6}" y="${pad.top + 4}" text-anchor="end">${esc(options.format(maxV))}</text>
 <text x="${pad.left - 6}" y="${height - pad.bottom}" text-anchor="end">0</text>
 <text x="${width - pad.right}" y="${height - 8}" text-anchor="end">${esc(maxT.toFixed(1))} s</text>
-<text x="${pad.left}" y="${height - 8}">rows/s over time</text>
+<text x="${pad.left}" y="${height - 8}">${esc(options.label)}</text>
 ${legend}
 ${lines}
 </svg>`;

@@ -25,7 +25,7 @@ export interface RunReportInput {
 
 const balanced = (c: RunSummary['entities'][string]) => c.read === c.written + c.merged + c.quarantined + c.filtered;
 
-function page(title: string, body: string): string {
+export function page(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { followPlan, parsePlan, verifyPlan, withChangeFeed, type FollowProgress, type Plan } from '../../src/index.js';
@@ -178,9 +178,10 @@ export function randomWriter(source: FollowedSource, nextId: number): { stop(): 
 
 /**
  * `crm-migrate sync PLAN --follow` killed with SIGKILL ten times at random moments while a writer changes the
- * source, then run once more until a last row arrives and stopped with SIGTERM: resolves to that run's exit code.
+ * source, then run once more until a last row arrives and stopped with SIGTERM: resolves to that run's exit
+ * code and the HTML report it wrote.
  */
-export async function killedTenTimes(f: CdcFixture, nextId: number): Promise<number | null> {
+export async function killedTenTimes(f: CdcFixture, nextId: number): Promise<{ code: number | null; report: string }> {
   const tmp = tempDir();
   const file = path.join(tmp.dir, 'plan.yaml');
   writeFileSync(file, f.text);
@@ -199,7 +200,10 @@ export async function killedTenTimes(f: CdcFixture, nextId: number): Promise<num
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline && !(await f.arrived(999_999))) await sleep(100);
     child.kill('SIGTERM');
-    return await exited;
+    const code = await exited;
+    const reports = path.join(tmp.dir, 'reports');
+    const written = readdirSync(reports).filter((name) => name.includes('-follow-'));
+    return { code, report: written.length === 1 ? readFileSync(path.join(reports, written[0]), 'utf8') : '' };
   } finally {
     tmp.remove();
   }

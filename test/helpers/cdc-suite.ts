@@ -173,8 +173,14 @@ export function changeCaptureSuite(
       await fixture({ rows: 2000 });
       await f.setup();
       await runPlan(f.plan());
-      expect(await killedTenTimes(f, 2001)).toBe(0);
+      const last = await killedTenTimes(f, 2001);
+      expect(last.code).toBe(0);
       expect(await f.equal()).toBe(true);
+      // The session's report: at least the last row's insert, and its lag charted or said too short to chart.
+      expect(Number(/data-count="insert">([\d,]+)</.exec(last.report)?.[1]?.replace(/,/g, ''))).toBeGreaterThanOrEqual(
+        1,
+      );
+      expect(last.report).toMatch(/data-chart="(lag|empty)"/);
     }, 180_000);
 
     extra(fixture);
