@@ -57,13 +57,19 @@ export interface ReadRequest {
   readonly key: readonly string[];
   /** Resume: only rows whose key is strictly greater than this. A shorter list compares the leading key columns only. */
   readonly after?: readonly Value[] | undefined;
+  /**
+   * A key range's end: only rows whose key is at or before this (a source with `rangeReads`; others ignore it,
+   * and the engine does not ask them).
+   */
+  readonly through?: readonly Value[] | undefined;
   readonly batchSize: number;
 }
 
-/** A position in a table's key order: the rows strictly after `after` (see ReadRequest). */
+/** A position in a table's key order: the rows strictly after `after`, and at or before `through` if given. */
 export interface Position {
   readonly key: readonly string[];
   readonly after: readonly Value[];
+  readonly through?: readonly Value[] | undefined;
 }
 
 /**
@@ -180,6 +186,11 @@ export interface Source {
    * Without it, a row updated mid-read can come twice (it moves ahead in cursor order), and writes must upsert.
    */
   readonly snapshotReads: boolean;
+  /**
+   * Reads and counts honour `through`, the end of a key range, in the database: a table can be loaded as
+   * chunks of its key order, side by side (src/engine/scale/). A file is sorted whole for every read: not yet.
+   */
+  readonly rangeReads?: boolean | undefined;
   listTables(): Promise<string[]>;
   describe(table: string): Promise<TableInfo | undefined>;
   /** Rows in the table, or only those after a position. */
@@ -296,6 +307,11 @@ export interface BatchState {
   readonly realized?: EntityKeys | undefined;
   /** Placeholder records written for orphan refs (into the crosswalk as well, so refs to them resolve). */
   readonly placeholders?: readonly CrosswalkEntry[] | undefined;
+  /**
+   * A chunk loaded by a queue worker: the batch commits only while this worker holds the chunk's fence (see
+   * StateStore.claimFence), so a worker that lost its job to another cannot commit after it.
+   */
+  readonly fence?: { readonly name: string; readonly holder: string } | undefined;
 }
 
 export interface Checkpoint {
@@ -412,6 +428,11 @@ export interface StateStore {
    */
   refreshStatistics?(): Promise<void>;
   /**
+   * Makes `holder` the one worker whose batches of the chunk `name` commit (BatchState.fence), and resolves to
+   * its token, or undefined when another claim came in between. Absent where no second worker can write (files).
+   */
+  claimFence?(runId: string, name: string, holder: string): Promise<number | undefined>;
+  /**
    * Whether the crosswalk holds any line of `entity`: a target loaded by a version that kept none for it (an
    * incremental entity without deletes, before increments checked which rows are their own) answers false.
    */
@@ -442,6 +463,11 @@ export interface TargetCapabilities {
   readonly overlappingBatches: boolean;
   /** Rows can be replaced or removed by key (upserts, deletes): a database can, a file only appends. */
   readonly updates: boolean;
+  /**
+   * Several connections can write one table at once, each batch in its own transaction (chunk workers side
+   * by side): a database server can; SQLite takes one writer at a time, a file one appender.
+   */
+  readonly concurrentWriters: boolean;
   /**
    * The longest table or column name the target keeps as it is. PostgreSQL cuts a longer one to 63 bytes
    * when it creates the table, and then never finds the table by its full name again.

@@ -13,7 +13,7 @@ import {
   type TestMysql,
   type TestPostgres,
 } from '../helpers/databases.js';
-import { mergeMapContract, placeholderContract, resetContract } from './state-contract.js';
+import { fenceContract, mergeMapContract, placeholderContract, resetContract } from './state-contract.js';
 
 // Every connector must behave the same behind the contract: one suite, run against each real database.
 const UGLY = ['plain', 'tab\there', 'line\nbreak', 'back\\slash', '\\N', '', 'ünïcødé 😀', 'quote\'s "double"', null];
@@ -317,7 +317,26 @@ describe.each(Object.keys(FIXTURES))('%s connector', (kind) => {
     }))
       after.push(...b);
     expect(after.map((r) => r[1])).toEqual([7, 8, 10, 11]);
+    // A key range (a chunk of a parallel load): after one key, through another, both in code point order.
+    expect(source.rangeReads).toBe(true);
+    const range: Row[] = [];
+    const [from, through] = [expected[2], expected[8]];
+    for await (const b of source.read({
+      table: 'texts',
+      columns: ['k'],
+      key: ['k'],
+      after: [from],
+      through: [through],
+      batchSize: 4,
+    }))
+      range.push(...b);
+    expect(range.map((r) => r[0])).toEqual(expected.slice(3, 9));
+    expect(await source.count('texts', { key: ['k'], after: [], through: [through] })).toBe(9);
+    expect(await source.count('texts', { key: ['k'], after: [from], through: [through] })).toBe(6);
   });
+
+  it('lets a batch commit only while its worker holds the chunk, and a claim wait for it', () =>
+    fenceContract(target, kind));
 
   it('keeps the merge map and review pairs with a batch, and decisions across a fresh start', () =>
     mergeMapContract(target, kind));

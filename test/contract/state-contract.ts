@@ -141,3 +141,50 @@ export async function placeholderContract(target: Target, kind: string): Promise
   expect(await listed()).toEqual([]);
   expect(await retried()).toEqual([]);
 }
+
+/**
+ * Fencing a chunk between queue workers: the last claim holds it, a batch of a worker that lost it is refused
+ * and leaves nothing behind, and the holder's batches commit.
+ */
+export async function fenceContract(target: Target, kind: string): Promise<void> {
+  const runId = `fence-${kind}`;
+  const claim = target.state.claimFence?.bind(target.state);
+  if (!claim) throw new Error(`${kind}: no fences`);
+  await target.state.startRun({
+    runId,
+    plan: 'f',
+    planHash: 'h',
+    status: 'running',
+    startedAt: new Date().toISOString(),
+    finishedAt: null,
+  });
+  expect(await claim(runId, 'people#chunk-0', 'worker-a')).toBe(1);
+  expect(await claim(runId, 'people#chunk-0', 'worker-b')).toBe(2);
+  expect(await claim(runId, 'people#chunk-1', 'worker-a')).toBe(1);
+  const checkpoint = (read: number) => ({
+    entity: 'people#chunk-0',
+    lastKey: [read],
+    counts: { read, written: read, merged: 0, quarantined: 0, filtered: 0, deleted: 0 },
+    done: false,
+  });
+  const late = await target.beginBatch({ runId, table: 'out_people', columns: ['id', 'name'] });
+  late.add([9001, 'late']);
+  await expect(
+    late.commit([], checkpoint(5), { fence: { name: 'people#chunk-0', holder: 'worker-a' } }),
+  ).rejects.toThrow(/taken over by another worker/);
+  expect(await target.state.checkpoints(runId)).toEqual([]);
+  const holder = await target.beginBatch({ runId, table: 'out_people', columns: ['id', 'name'] });
+  holder.add([9002, 'holder']);
+  await holder.commit([], checkpoint(7), { fence: { name: 'people#chunk-0', holder: 'worker-b' } });
+  expect((await target.state.checkpoints(runId)).map((c) => c.lastKey)).toEqual([[7]]);
+  const written: unknown[] = [];
+  for await (const rows of target.read({
+    table: 'out_people',
+    columns: ['id'],
+    key: ['id'],
+    after: [9000],
+    batchSize: 10,
+  }))
+    written.push(...rows.map((r) => r[0]));
+  expect(written).toEqual([9002]);
+}

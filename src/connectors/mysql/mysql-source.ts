@@ -1,7 +1,7 @@
 import type { Row, Value } from '../../values.js';
 import type { Position, ReadRequest, Source, TableInfo, ChangeFeed } from '../contract.js';
 import { MysqlChanges } from './mysql-changes.js';
-import { afterCondition, KEYS_PER_STATEMENT } from '../shared/keyset.js';
+import { KEYS_PER_STATEMENT, rangeWhere } from '../shared/keyset.js';
 import { streamBatches } from '../shared/stream-batches.js';
 import { describeTable, fromMysql, listTables, q } from './mysql-catalog.js';
 import { connect, mysqlFailure, type MysqlEndpoint, type MysqlSession } from './mysql-client.js';
@@ -39,13 +39,11 @@ export function positionWhere(
   info: TableInfo | undefined,
   position: Position | undefined,
 ): { where: string; values: Value[] } {
-  if (!position || position.after.length === 0) return { where: '', values: [] };
+  if (!position) return { where: '', values: [] };
+  const through = position.through ?? [];
   return {
-    where: `WHERE ${afterCondition(
-      orderColumns(info, position.key),
-      position.after.map(() => '?'),
-    )}`,
-    values: [...position.after],
+    where: rangeWhere(orderColumns(info, position.key), position.after, through, () => '?'),
+    values: [...position.after, ...through],
   };
 }
 
@@ -61,7 +59,11 @@ export async function* streamRows(
 ): AsyncIterable<Row[]> {
   const convert = request.columns.map((c) => fromMysql(info?.columns.find((col) => col.name === c)?.type ?? 'text'));
   const session = await connect(target, { readOnly: true });
-  const { where, values } = positionWhere(info, request.after ? { key: request.key, after: request.after } : undefined);
+  const { where, values } = positionWhere(info, {
+    key: request.key,
+    after: request.after ?? [],
+    through: request.through,
+  });
   const sql = `SELECT ${request.columns.map(q).join(', ')} FROM ${q(request.table)} ${where} ORDER BY ${orderColumns(info, request.key).join(', ')}`;
   try {
     const stream = session.raw
@@ -84,6 +86,7 @@ export async function* streamRows(
 export class MysqlSource implements Source {
   readonly display: string;
   readonly snapshotReads = true;
+  readonly rangeReads = true;
   readonly #endpoint: MysqlEndpoint;
   readonly #session: MysqlSession;
 

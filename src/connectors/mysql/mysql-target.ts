@@ -32,6 +32,9 @@ const STATE_DIALECT = {
   newKeyIndex: `CREATE INDEX IF NOT EXISTS _crm_migrate_crosswalk_new_key ON ${q('_crm_migrate_crosswalk')} (plan, entity, new_key(191))`,
   upsert: (_keys: readonly string[], columns: readonly string[]) =>
     `ON DUPLICATE KEY UPDATE ${columns.map((c) => `${c} = VALUES(${c})`).join(', ')}`,
+  increment: (_keys: readonly string[], counter: string, column: string) =>
+    `ON DUPLICATE KEY UPDATE ${counter} = ${counter} + 1, ${column} = VALUES(${column})`,
+  forUpdate: ' FOR UPDATE',
 };
 
 export class MysqlTarget implements Target {
@@ -41,6 +44,7 @@ export class MysqlTarget implements Target {
     bulkLoad: false,
     overlappingBatches: false,
     updates: true,
+    concurrentWriters: true,
     identifierLimit: { max: 64, unit: 'characters' },
   };
   readonly state: StateStore;

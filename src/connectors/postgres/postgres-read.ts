@@ -3,7 +3,7 @@ import pgCopy from 'pg-copy-streams';
 import type { Row } from '../../values.js';
 import type { Position, ReadRequest, TableInfo } from '../contract.js';
 import { quoteIdentifier } from '../shared/identifiers.js';
-import { afterCondition } from '../shared/keyset.js';
+import { rangeWhere } from '../shared/keyset.js';
 import { streamBatches } from '../shared/stream-batches.js';
 import { CopyTextDecoder } from './copy-text.js';
 import { fieldParser, qualified } from './postgres-catalog.js';
@@ -19,11 +19,11 @@ function orderColumns(info: TableInfo | undefined, key: readonly string[]): stri
   );
 }
 
-/** `WHERE (…) > (…)` for a position, with the values as escaped literals (COPY takes no bind parameters). */
+/** `WHERE (…) > (…) AND (…) <= (…)` for a position, with the values as escaped literals (COPY takes no bind parameters). */
 export function positionWhere(client: pg.Client, info: TableInfo | undefined, position: Position | undefined): string {
-  if (!position || position.after.length === 0) return '';
-  const literals = position.after.map((v) => (v === null ? 'NULL' : client.escapeLiteral(String(v))));
-  return `WHERE ${afterCondition(orderColumns(info, position.key), literals)}`;
+  if (!position) return '';
+  const literal = (v: unknown) => (v === null ? 'NULL' : client.escapeLiteral(String(v)));
+  return rangeWhere(orderColumns(info, position.key), position.after, position.through ?? [], literal);
 }
 
 /**
@@ -39,7 +39,7 @@ export async function* copyOut(
 ): AsyncIterable<Row[]> {
   const parsers = request.columns.map((c) => fieldParser(info?.columns.find((col) => col.name === c)?.type ?? 'text'));
   const client = await connect(url);
-  const where = request.after ? positionWhere(client, info, { key: request.key, after: request.after }) : '';
+  const where = positionWhere(client, info, { key: request.key, after: request.after ?? [], through: request.through });
   const sql = `COPY (SELECT ${request.columns.map((c) => quoteIdentifier(c)).join(', ')} FROM ${qualified(request.table)} ${where} ORDER BY ${orderColumns(info, request.key).join(', ')}) TO STDOUT`;
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');

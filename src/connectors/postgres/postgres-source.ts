@@ -11,6 +11,7 @@ import { copyOut, positionWhere } from './postgres-read.js';
 export class PostgresSource implements Source {
   readonly display: string;
   readonly snapshotReads = true;
+  readonly rangeReads = true;
   readonly #url: PgEndpoint;
   readonly #client: pg.Client;
 

@@ -15,6 +15,7 @@ import type {
 import { quoteIdentifier } from '../shared/identifiers.js';
 import {
   onConflict,
+  onConflictIncrement,
   SqlStateStore,
   UNKNOWN_HOLDER,
   withOwnLookups,
@@ -41,6 +42,8 @@ const STATE_DIALECT = {
   newKeyIndexSkipsCopies: true,
   isMissingTable: (error: unknown) => (error as { code?: string }).code === '42P01',
   upsert: onConflict,
+  increment: onConflictIncrement('_crm_migrate.fences'),
+  forUpdate: ' FOR UPDATE',
   analyze: ['ANALYZE _crm_migrate.crosswalk'],
   textArrays: (columns: number) =>
     `unnest(${Array.from({ length: columns }, (_c, i) => `$${i + 1}::text[]`).join(', ')})`,
@@ -53,6 +56,7 @@ export class PostgresTarget implements Target {
     bulkLoad: true,
     overlappingBatches: true,
     updates: true,
+    concurrentWriters: true,
     identifierLimit: { max: 63, unit: 'bytes' },
   };
   readonly state: StateStore;

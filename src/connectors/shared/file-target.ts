@@ -55,6 +55,7 @@ export class FileTarget implements Target {
     bulkLoad: true,
     overlappingBatches: false,
     updates: false,
+    concurrentWriters: false,
   };
   readonly state: StateStore;
   readonly #dir: string;

@@ -9,6 +9,29 @@ export function afterCondition(orderColumns: readonly string[], values: readonly
   return values.length === 1 ? `${columns[0]} > ${values[0]}` : `(${columns.join(', ')}) > (${values.join(', ')})`;
 }
 
+/** `(a, b) <= (x, y)`: a key range's end, inclusive. */
+export function throughCondition(orderColumns: readonly string[], values: readonly string[]): string {
+  const columns = orderColumns.slice(0, values.length);
+  return values.length === 1 ? `${columns[0]} <= ${values[0]}` : `(${columns.join(', ')}) <= (${values.join(', ')})`;
+}
+
+/**
+ * `WHERE …` for the rows after `after` and at or before `through` (either may be empty), or '' for all;
+ * `value(v)` spells a value (a placeholder, or an escaped literal).
+ */
+export function rangeWhere(
+  orderColumns: readonly string[],
+  after: readonly unknown[],
+  through: readonly unknown[],
+  value: (v: unknown) => string,
+): string {
+  const conditions = [
+    ...(after.length > 0 ? [afterCondition(orderColumns, after.map(value))] : []),
+    ...(through.length > 0 ? [throughCondition(orderColumns, through.map(value))] : []),
+  ];
+  return conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
+}
+
 /** `(a, b) IN ((p1, p2), (p3, p4))` for `rows` keys; `param(i)` spells the i-th placeholder (1-based). */
 export function keyInList(
   keyColumns: readonly string[],

@@ -33,6 +33,7 @@ export type StateTable =
   | 'review'
   | 'decisions'
   | 'locks'
+  | 'fences'
   | 'meta';
 
 /**
@@ -76,10 +77,17 @@ export interface StateDialect {
    * their key, and a second index over all their lines made a crosswalk-recording load twice as slow.
    */
   readonly newKeyIndexSkipsCopies?: boolean | undefined;
+  /**
+   * What makes a SELECT take the row's lock and read its newest committed version (` FOR UPDATE`); empty
+   * where the transaction holds the whole database already (SQLite).
+   */
+  readonly forUpdate: string;
   /** Statements that refresh the crosswalk's statistics (see StateStore.refreshStatistics); none: not needed. */
   readonly analyze?: readonly string[] | undefined;
   /** The clause that turns an INSERT into an upsert on `keys`, updating `columns`. */
   upsert(keys: readonly string[], columns: readonly string[]): string;
+  /** The clause that turns an INSERT into an upsert on `keys` adding 1 to `counter` and setting `column` as given. */
+  increment(keys: readonly string[], counter: string, column: string): string;
   /**
    * Rows of text columns as one parameter per column (PostgreSQL: `SELECT * FROM unnest($1::text[], …)`), for
    * the crosswalk a batch writes: 500-row VALUES lists of four parameters a row made an entity that records
@@ -91,6 +99,12 @@ export interface StateDialect {
 /** PostgreSQL's and SQLite's upsert clause. */
 export const onConflict = (keys: readonly string[], columns: readonly string[]): string =>
   `ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ${columns.map((c) => `${c} = excluded.${c}`).join(', ')}`;
+
+/** PostgreSQL's and SQLite's counting upsert (see StateDialect.increment); `table` as the statement names it. */
+export const onConflictIncrement =
+  (table: string) =>
+  (keys: readonly string[], counter: string, column: string): string =>
+    `ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ${counter} = ${table}.${counter} + 1, ${column} = excluded.${column}`;
 
 const QUARANTINE_CHUNK = 500;
 /** Rows a statement of text arrays takes (see StateDialect.textArrays). */
@@ -147,6 +161,9 @@ export class SqlStateStore implements StateStore {
       plan ${k} PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, started_at TEXT NOT NULL)`);
     await this.#session.query(`CREATE TABLE IF NOT EXISTS ${d.table('decisions')} (
       plan ${k} NOT NULL, ${pair}, same INTEGER NOT NULL, decided_at TEXT NOT NULL, PRIMARY KEY (plan, pair_id))`);
+    // Who may commit a chunk's batches: the worker that claimed it last (see claimFence).
+    await this.#session.query(`CREATE TABLE IF NOT EXISTS ${d.table('fences')} (
+      run_id ${k} NOT NULL, name ${k} NOT NULL, token ${d.bigint} NOT NULL, holder TEXT NOT NULL, PRIMARY KEY (run_id, name))`);
     await this.#session.query(
       `CREATE TABLE IF NOT EXISTS ${d.table('meta')} (name ${k} PRIMARY KEY, value TEXT NOT NULL)`,
     );
@@ -527,6 +544,27 @@ export class SqlStateStore implements StateStore {
     }
   }
 
+  /**
+   * Makes `holder` the one worker whose batches of `name` commit, and returns its token (one more than the
+   * last claim's). A claim waits for a batch of the former holder that is committing (the batch holds the
+   * fence's row lock), so whatever the new holder reads of the chunk's checkpoint after this is final.
+   * Undefined when another claim came in between: that one holds the fence.
+   */
+  async claimFence(runId: string, name: string, holder: string): Promise<number | undefined> {
+    const d = this.#d;
+    const p = (i: number) => d.param(i);
+    await this.#session.query(
+      `INSERT INTO ${d.table('fences')} (run_id, name, token, holder) VALUES (${p(1)}, ${p(2)}, 1, ${p(3)})
+       ${d.increment(['run_id', 'name'], 'token', 'holder')}`,
+      [runId, name, holder],
+    );
+    const [row] = await this.#session.query(
+      `SELECT token, holder FROM ${d.table('fences')} WHERE run_id = ${p(1)} AND name = ${p(2)}`,
+      [runId, name],
+    );
+    return row && row.holder === holder ? Number(row.token) : undefined;
+  }
+
   /** The state half of a batch: call inside the transaction that writes the batch's rows. */
   async writeBatchState(
     runId: string,
@@ -536,6 +574,7 @@ export class SqlStateStore implements StateStore {
   ): Promise<void> {
     const d = this.#d;
     const now = new Date().toISOString();
+    if (state.fence) await this.#holdFence(runId, state.fence);
     await this.#insertRows(
       'merges',
       ['plan', 'entity', 'source_key', 'survivor_entity', 'survivor_key', 'probability', 'why'],
@@ -637,6 +676,24 @@ export class SqlStateStore implements StateStore {
     );
   }
 
+  /**
+   * Refuses the batch (its transaction rolls back) unless its worker still holds the chunk's fence. The locking
+   * read waits for a claim in progress and makes a later claim wait for this commit.
+   */
+  async #holdFence(runId: string, fence: NonNullable<BatchState['fence']>): Promise<void> {
+    const d = this.#d;
+    const [row] = await this.#session.query(
+      `SELECT holder FROM ${d.table('fences')} WHERE run_id = ${d.param(1)} AND name = ${d.param(2)}${d.forUpdate}`,
+      [runId, fence.name],
+    );
+    if (row?.holder !== fence.holder)
+      throw new CrmMigrateError(
+        'E_STATE',
+        `${fence.name} was taken over by another worker (this one lost its job's lock): its batch was not committed`,
+        { hint: 'nothing to do: the worker that took the chunk over goes on from its last committed batch' },
+      );
+  }
+
   /** The state half of a fresh start: earlier runs of the plan are superseded, their checkpoints and quarantine dropped. */
   async resetPlan(plan: string): Promise<void> {
     const d = this.#d;
@@ -649,6 +706,7 @@ export class SqlStateStore implements StateStore {
     await this.#session.query(`DELETE FROM ${d.table('review')} WHERE plan = ${d.param(1)}`, [plan]);
     await this.#session.query(`DELETE FROM ${d.table('quarantine')} WHERE run_id IN (${runs})`, [plan]);
     await this.#session.query(`DELETE FROM ${d.table('checkpoints')} WHERE run_id IN (${runs})`, [plan]);
+    await this.#session.query(`DELETE FROM ${d.table('fences')} WHERE run_id IN (${runs})`, [plan]);
     await this.#session.query(
       `UPDATE ${d.table('runs')} SET status = 'superseded' WHERE plan = ${d.param(1)} AND status <> 'superseded'`,
       [plan],
@@ -748,6 +806,10 @@ export function withOwnLookups(store: StateStore, lookups: () => Promise<StateSt
     crosswalk: async (plan, entity, keys) => (await (opened ??= lookups())).crosswalk(plan, entity, keys),
     writtenKeys: async (plan, entity, keys) => (await (opened ??= lookups())).writtenKeys(plan, entity, keys),
     refreshStatistics: () => store.refreshStatistics?.() ?? Promise.resolve(),
+    ...(store.claimFence && {
+      claimFence: (runId: string, name: string, holder: string) =>
+        (store.claimFence as NonNullable<StateStore['claimFence']>)(runId, name, holder),
+    }),
     hasCrosswalk: (plan, entity) => store.hasCrosswalk(plan, entity),
     placeholders: (plan, entity) => store.placeholders(plan, entity),
     retried: (plan, entity) => store.retried(plan, entity),

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { CrmMigrateError } from '../../errors.js';
 import type { Value } from '../../values.js';
 import type { ColumnInfo, ForeignKey, TableInfo } from '../contract.js';
-import { onConflict, type SqlSession } from '../shared/sql-state-store.js';
+import { onConflict, onConflictIncrement, type SqlSession } from '../shared/sql-state-store.js';
 import { quoteIdentifier } from '../shared/identifiers.js';
 import { logicalTypeOf } from './sqlite-types.js';
 
@@ -145,6 +145,9 @@ export const SQLITE_STATE_DIALECT = {
   isMissingTable: (error: unknown) => /^no such table/.test((error as Error).message ?? ''),
   newKeyIndex: `CREATE INDEX IF NOT EXISTS ${q('_crm_migrate_crosswalk_new_key')} ON ${q('_crm_migrate_crosswalk')} (plan, entity, new_key)`,
   upsert: onConflict,
+  increment: onConflictIncrement(q('_crm_migrate_fences')),
+  // A write transaction holds the whole database: a read in it is the newest, and no claim comes in between.
+  forUpdate: '',
 };
 
 /** `work` in one write transaction (BEGIN IMMEDIATE): committed if it returns, rolled back if it throws. */

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Row } from '../../values.js';
 import type { Position, ReadRequest } from '../contract.js';
-import { afterCondition } from '../shared/keyset.js';
+import { rangeWhere } from '../shared/keyset.js';
 import { describeTable, fromSqlite, q, toSqlite } from './sqlite-database.js';
 
 /**
@@ -15,18 +15,13 @@ function orderColumns(db: Database.Database, table: string, key: readonly string
 
 export function countAfter(db: Database.Database, table: string, position?: Position): number {
   const after = position?.after ?? [];
-  const where =
-    after.length > 0 && position
-      ? `WHERE ${afterCondition(
-          orderColumns(db, table, position.key),
-          after.map(() => '?'),
-        )}`
-      : '';
+  const through = position?.through ?? [];
+  const where = position ? rangeWhere(orderColumns(db, table, position.key), after, through, () => '?') : '';
   return Number(
     db
       .prepare(`SELECT count(*) FROM ${q(table)} ${where}`)
       .pluck()
-      .get(...after.map(toSqlite)),
+      .get(...[...after, ...through].map(toSqlite)),
   );
 }
 
@@ -35,20 +30,15 @@ export function* readPages(db: Database.Database, request: ReadRequest): Iterabl
   const order = orderColumns(db, request.table, request.key);
   const select = `SELECT ${request.columns.map(q).join(', ')} FROM ${q(request.table)}`;
   const statements = new Map<number, Database.Statement>();
+  const through = (request.through ?? []).map((v) => toSqlite(v));
   const page = (after: readonly unknown[]): unknown[][] => {
     let statement = statements.get(after.length);
     if (!statement) {
-      const where =
-        after.length === 0
-          ? ''
-          : `WHERE ${afterCondition(
-              order,
-              after.map(() => '?'),
-            )}`;
+      const where = rangeWhere(order, after, through, () => '?');
       statement = db.prepare(`${select} ${where} ORDER BY ${order.join(', ')} LIMIT ?`).raw(true);
       statements.set(after.length, statement);
     }
-    return statement.all(...after, request.batchSize) as unknown[][];
+    return statement.all(...after, ...through, request.batchSize) as unknown[][];
   };
   const keyIndexes = request.key.map((k) => request.columns.indexOf(k));
   let after: unknown[] = (request.after ?? []).map((v) => toSqlite(v));

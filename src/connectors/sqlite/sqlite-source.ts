@@ -12,6 +12,7 @@ export class SqliteSource implements Source {
    * other journal modes it would lock writers out of a live database for the whole load: reads page instead.
    */
   readonly snapshotReads: boolean;
+  readonly rangeReads = true;
   readonly #db: Database.Database;
 
   constructor(db: Database.Database, display: string) {

@@ -41,6 +41,7 @@ export class SqliteTarget implements Target {
     bulkLoad: false,
     overlappingBatches: false,
     updates: true,
+    concurrentWriters: false,
   };
   readonly state: StateStore;
   readonly #db: Database.Database | undefined;
