@@ -46,6 +46,16 @@ export interface RunFigures {
   readonly maxRssMb: number;
 }
 
+/** Whether pgloader is installed (Debian's package): the benchmarks print it beside the raw pipe when it is. */
+export function hasPgloader(): boolean {
+  try {
+    execFileSync('pgloader', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** One `run --fresh` of the plan file (or an increment, or a verify) in a child process. */
 export function crmMigrate(plan: string, mode: 'run' | 'increment' | 'verify' = 'run'): RunFigures {
   const out = execFileSync(process.execPath, [path.join(here, 'run-once.js'), plan, mode], { encoding: 'utf8' });

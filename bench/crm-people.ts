@@ -192,7 +192,8 @@ const NICKNAMES: Record<string, string> = {
   Amanda: 'Mandy',
   David: 'Dave',
 };
-const FREE_MAIL = [
+/** Mail providers' domains, the head of every customer base's list. */
+export const FREE_MAIL = [
   'gmail.com',
   'yahoo.com',
   'hotmail.com',
@@ -222,7 +223,7 @@ const COMPANIES = [
   'oscorp',
 ];
 
-interface Identity {
+export interface Identity {
   first: string;
   last: string;
   email: string | null;
@@ -244,19 +245,19 @@ const syllable = (rand: () => number) => SYLLABLES[Math.floor(rand() * SYLLABLES
 const capital = (text: string) => text[0].toUpperCase() + text.slice(1);
 
 /** A given name: common most of the time (the head of the list most often), else one of the tail. */
-function givenName(rand: () => number): string {
+export function givenName(rand: () => number): string {
   if (rand() < 0.6) return skewed(rand, FIRST);
   return capital(syllable(rand) + syllable(rand) + ['a', 'o', 'en', 'ie', 'us', ''][Math.floor(rand() * 6)]);
 }
 
 /** A surname: one of the common ones for about a third of people, else one of the tail. */
-function surname(rand: () => number): string {
+export function surname(rand: () => number): string {
   if (rand() < 0.35) return skewed(rand, LAST);
   const parts = rand() < 0.5 ? 2 : 3;
   return capital(Array.from({ length: parts }, () => syllable(rand)).join(''));
 }
 
-function localPart(rand: () => number, first: string, last: string): string {
+export function localPart(rand: () => number, first: string, last: string): string {
   const f = first.toLowerCase();
   const l = last.toLowerCase().replace(/\s+/g, '');
   switch (Math.floor(rand() * 6)) {
@@ -276,7 +277,7 @@ function localPart(rand: () => number, first: string, last: string): string {
 }
 
 /** A number that exists in the country's numbering plan: a US area code in use, a GB or DE mobile range. */
-function phoneDigits(rand: () => number, country: 'US' | 'GB' | 'DE'): string {
+export function phoneDigits(rand: () => number, country: 'US' | 'GB' | 'DE'): string {
   const n = (len: number) => Array.from({ length: len }, () => Math.floor(rand() * 10)).join('');
   for (;;) {
     const digits =
@@ -290,7 +291,7 @@ function phoneDigits(rand: () => number, country: 'US' | 'GB' | 'DE'): string {
 }
 
 /** A phone as people type it: the same number in one of several renderings of its country. */
-function rendered(rand: () => number, phone: NonNullable<Identity['phone']>): string {
+export function rendered(rand: () => number, phone: NonNullable<Identity['phone']>): string {
   const d = phone.digits;
   const shapes: Record<string, (() => string)[]> = {
     US: [

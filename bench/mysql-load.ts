@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
-import { crmMigrate, fmt, median, seedMappingPlan, withClient, withScratchDatabase } from './common.js';
+import { crmMigrate, fmt, hasPgloader, median, seedMappingPlan, withClient, withScratchDatabase } from './common.js';
 
 /**
  * npm run bench -- --source mysql [--rows N --runs R]
@@ -19,15 +19,6 @@ const NAME_SQL = `CASE seq % 10
   WHEN 2 THEN CONCAT(ELT(seq % 2 + 1, 'john', 'MARY'), ' smith Jr.')
   ELSE CONCAT(ELT(seq % 7 + 1, 'James', 'Mary', 'Robert', 'Linda', 'Søren', 'Aisha', 'Jean-Luc'), ' ', ELT(seq % 6 + 1, 'Johnson', 'Williams', 'Brown', 'Smith-Jones', 'Kowalski', 'Papadopoulos'))
 END`;
-
-const hasPgloader = (): boolean => {
-  try {
-    execFileSync('pgloader', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 const seconds = (started: number) => performance.now() - started;
 

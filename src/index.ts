@@ -1,6 +1,6 @@
 // The library's public surface. The CLI (src/cli) is a thin layer over exactly these: it imports nothing else
 // of the project (eslint.config.js holds it to that).
-export { loadPlan, parsePlan, DEFAULT_BATCH_SIZE, type Plan } from './plan/load.js';
+export { loadPlan, parsePlan, withPlanSettings, DEFAULT_BATCH_SIZE, type Plan } from './plan/load.js';
 export { runPlan, type RunOptions, type RunSummary, type ReasonCount, type Lag } from './engine/run.js';
 export { syncPlan, type SyncOptions } from './engine/sync.js';
 export { followPlan, followChanges, type FollowOptions, type FollowProgress } from './engine/follow.js';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { QuarantinedRow } from '../index.js';
 import { listQuarantine } from '../index.js';
-import { runPlan } from '../index.js';
+import { CrmMigrateError, runPlan, withPlanSettings } from '../index.js';
 import { renderRunReport, writeReport, type ThroughputSample } from '../index.js';
 import { matchEvidence } from '../index.js';
 import { balanced, formatIssues, formatSummary } from './format.js';
@@ -26,10 +26,24 @@ export interface RunCommandOptions extends PlanOptions, WriteOptions {
   json?: boolean;
   quiet?: boolean;
   showValues?: boolean;
+  /** Chunk workers for full loads, over the plan's `parallel:` (checked when the command line is parsed). */
+  parallel?: string;
+}
+
+/** `--parallel N`: a whole number of workers from 1 to 64. */
+function parallelOf(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 64)
+    throw new CrmMigrateError('E_USAGE', `--parallel "${text}" is not a number of workers`, {
+      hint: 'give a whole number from 1 to 64: --parallel 2 uses both cores of a two-core machine',
+    });
+  return n;
 }
 
 export async function runCommand(file: string, options: RunCommandOptions, io: Io): Promise<number> {
-  const plan = await commandPlan(file, options);
+  const parallel = parallelOf(options.parallel);
+  const plan = withPlanSettings(await commandPlan(file, options), { parallel });
   const view = progressView({
     quiet: options.quiet === true,
     write: (line) => io.err(line),
@@ -50,6 +64,7 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
         view?.update(p);
       },
       onWarnings: (warnings) => io.err(formatIssues(warnings)),
+      onNote: (message) => io.err(`note: ${message}`),
     });
   } catch (error) {
     throw withResumeHint(error, `crm-migrate run ${file}`);
@@ -113,6 +128,10 @@ export const run = planCommandOf({
             'start over: empty the target tables of the plan and forget its checkpoints and quarantine',
           )
           .option('--json', 'print only the JSON summary on stdout')
+          .option(
+            '--parallel <N>',
+            "load each full entity as key-range chunks on N worker threads, each with its own connections (over the plan's parallel:)",
+          )
           .option('--quiet', 'no progress output')
           .option(
             '--report <FILE>',

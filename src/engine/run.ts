@@ -24,6 +24,8 @@ import { refResolver } from './relations/refs.js';
 import { checkAgainstSchemas, type BoundEntity } from './schema-check.js';
 import { changeFeedOf, followedEntities, readyForChangeCapture, streamOf } from './strategies/change-stream.js';
 import { changesName } from './strategies/change-capture.js';
+import { loadInChunks } from './scale/chunked-load.js';
+import { chunkCounts } from './scale/chunk-plan.js';
 
 export interface RunOptions {
   /** Start over: empty the plan's target tables and forget its earlier checkpoints and quarantine. */
@@ -39,6 +41,8 @@ export interface RunOptions {
   readonly wait?: boolean | undefined;
   /** The command named in the audit trail: `run` (default) or `sync`. */
   readonly command?: string | undefined;
+  /** Something worth telling that changes nothing: why a load asked to run in parallel runs in one worker. */
+  readonly onNote?: ((message: string) => void) | undefined;
 }
 
 /** How far an incremental entity's target is behind its source. */
@@ -355,7 +359,7 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
           break;
         }
         const result = await runStep(
-          { plan, source, target, lookups, runId, legacy, merging, previous, options },
+          { plan, source, target, lookups, runId, legacy, merging, previous, options, checkpoints },
           step,
           {
             from,
@@ -405,6 +409,8 @@ interface RunContext {
   /** The finished run this one continues, for increments. */
   readonly previous: RunRecord | undefined;
   readonly options: RunOptions;
+  /** This run's checkpoints as it started (a resumed run's): where a chunked load's chunks stand. */
+  readonly checkpoints: readonly Checkpoint[];
 }
 
 /**
@@ -462,6 +468,23 @@ async function runStep(
   const group = secondPass ? undefined : await ctx.merging.forEntity(entity, since);
   if (from && group?.merges && group.merges.refresh.length > 0)
     await refreshSurvivors(target, runId, entity, group.merges.refresh, from);
+  const chunked = secondPass
+    ? undefined
+    : await loadInChunks({
+        plan,
+        source,
+        target,
+        runId,
+        entity,
+        checkpoints: ctx.checkpoints,
+        merging: group?.merges !== undefined,
+        resolve: refResolver(plan, entity, target.state, source, { lookups }),
+        signal: options.signal,
+        onProgress: options.onProgress,
+        onNote: options.onNote,
+        commitCheckpoint: (checkpoint) => carryForward(target, runId, entity, checkpoint),
+      });
+  if (chunked) return chunked;
   return loadEntity({
     source,
     target,
@@ -527,7 +550,12 @@ async function runSummary(
   const { plan, source, target, entities, previous, options } = ctx;
   const checkpoints = await target.state.checkpoints(runId);
   const of = (name: string) => checkpoints.find((c) => c.entity === name);
-  const counts = Object.fromEntries(plan.entities.map((e) => [e.name, { ...zeroCounts(), ...of(e.name)?.counts }]));
+  const counts = Object.fromEntries(
+    plan.entities.map((e) => [
+      e.name,
+      { ...zeroCounts(), ...(of(e.name)?.counts ?? chunkCounts(checkpoints, e.name)) },
+    ]),
+  );
   const stored = plan.entities.map((e) => [e.name, readStoredQuality(of(e.name)?.quality)] as const);
   const quality = Object.fromEntries(stored.map(([name, s]) => [name, s.quality]));
   const filtered = Object.fromEntries(

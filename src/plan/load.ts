@@ -47,7 +47,32 @@ export interface Plan {
   readonly maxQuarantined: QuarantineLimit | undefined;
   /** The protection keys, resolved from their references (for `decrypt`); never printed. */
   readonly keys: Readonly<Record<string, string>>;
+  /** Chunk workers for full loads (`parallel:`; `--parallel` overrides): 1, one process as always. */
+  readonly parallel: number;
   locate(path: PlanPath): SourceLocation | undefined;
+}
+
+/** What a plan was made from, so a worker thread can make it again (see planOrigin). */
+export interface PlanOrigin {
+  readonly text: string;
+  readonly file: string;
+  readonly options: LoadOptions;
+}
+
+// Kept beside the plan, not on it: a plan object may be printed or serialized, and its text is the user's.
+const origins = new WeakMap<Plan, PlanOrigin>();
+
+/** The text and options a plan was parsed from; undefined for a plan not made by parsePlan. */
+export function planOrigin(plan: Plan): PlanOrigin | undefined {
+  return origins.get(plan);
+}
+
+/** The same plan with another value of a setting that is not part of its mapping (a flag given on the command line). */
+export function withPlanSettings(plan: Plan, settings: { parallel?: number | undefined }): Plan {
+  const changed = { ...plan, ...(settings.parallel === undefined ? {} : { parallel: settings.parallel }) };
+  const origin = origins.get(plan);
+  if (origin) origins.set(changed, origin);
+  return changed;
 }
 
 function knownKeysAt(path: PlanPath): readonly string[] {
@@ -175,7 +200,7 @@ export function parsePlan(text: string, file: string, options: LoadOptions = {})
       ...(e.where ? [{ where: e.where }] : []),
     ]);
   const hash = createHash('sha256').update(JSON.stringify(mapping)).digest('hex').slice(0, 16);
-  return {
+  const plan: Plan = {
     file,
     baseDir: path.dirname(path.resolve(file)),
     name: partName,
@@ -189,8 +214,11 @@ export function parsePlan(text: string, file: string, options: LoadOptions = {})
     unpivots,
     keys: input.keys ?? {},
     maxQuarantined: input.max_quarantined === undefined ? undefined : parseQuarantineLimit(input.max_quarantined),
+    parallel: input.parallel ?? 1,
     locate,
   };
+  origins.set(plan, { text, file, options });
+  return plan;
 }
 
 /**

@@ -201,6 +201,8 @@ export const PlanSchema = z.strictObject({
     .optional(),
   batch_size: z.number().int().min(1).max(1_000_000).optional(),
   workers: Workers.optional(),
+  /** Chunk workers a full load runs side by side, each on its own thread and connections (src/engine/scale/). */
+  parallel: z.number().int().min(1).max(64).optional(),
   /** A run that quarantines more than this fails (exit 1): rows (100) or a share of the rows read ("5%"). */
   max_quarantined: z
     .union([

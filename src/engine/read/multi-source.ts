@@ -10,12 +10,14 @@ import type { Row, Value } from '../../values.js';
 export class MultiSource implements Source {
   readonly display: string;
   readonly snapshotReads: boolean;
+  readonly rangeReads: boolean;
   readonly #sources: ReadonlyMap<string, Source>;
 
   constructor(sources: ReadonlyMap<string, Source>) {
     this.#sources = sources;
     this.display = [...sources].map(([name, s]) => `${name}=${s.display}`).join(', ');
     this.snapshotReads = [...sources.values()].every((s) => s.snapshotReads);
+    this.rangeReads = [...sources.values()].every((s) => s.rangeReads === true);
   }
 
   async listTables(): Promise<string[]> {

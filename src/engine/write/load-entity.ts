@@ -108,6 +108,18 @@ export async function loadEntity(options: {
   closesEarlierQuarantine?: boolean | undefined;
   /** An increment's rows whose key holds a target row the entity never wrote (see foreign-rows.ts). */
   foreignRows?: ((values: readonly (Row | null | undefined)[]) => Promise<Set<number>>) | undefined;
+  /**
+   * One chunk of the entity's key order (src/engine/scale/): its rows end at this key, inclusive, and its
+   * batches commit with its own checkpoint, `checkpointName`. Mapped on the chunk's own thread (`inline`).
+   */
+  chunk?:
+    | {
+        readonly through?: readonly unknown[] | undefined;
+        readonly checkpointName: string;
+        /** A queue worker's claim on the chunk: a batch commits only while the worker holds it. */
+        readonly fence?: { readonly name: string; readonly holder: string } | undefined;
+      }
+    | undefined;
 }): Promise<EntityResult> {
   const { source, target, runId, entity, signal } = options;
   const { plan } = entity;
@@ -134,7 +146,9 @@ export async function loadEntity(options: {
     columns: entity.writeColumns,
     upsertKey: second || (incremental && !firstPass) ? entity.targetKey : undefined,
   };
-  const checkpointName = second ? secondPassName(plan.name) : plan.name;
+  const chunk = options.chunk;
+  const checkpointName = chunk?.checkpointName ?? (second ? secondPassName(plan.name) : plan.name);
+  const through = chunk?.through as Row | undefined;
   const tombstoned = plan.tombstone !== undefined;
   const pii = piiColumns(entity);
   const counts: Counts = { ...zeroCounts(), ...options.from?.counts };
@@ -153,7 +167,9 @@ export async function loadEntity(options: {
       );
     }
   }
-  const total = counts.read + (await source.count(plan.from, after && { key: order, after }));
+  const total =
+    counts.read +
+    (await source.count(plan.from, after || through ? { key: order, after: after ?? [], through } : undefined));
   const report = (done: boolean) => options.onProgress?.({ entity: plan.name, counts: { ...counts }, total, done });
   const checkpoint = (done: boolean): Checkpoint => ({
     entity: checkpointName,
@@ -163,7 +179,7 @@ export async function loadEntity(options: {
     quality: storedQuality(tally.snapshot(), filteredBy),
   });
 
-  const mapper = chooseMapper(entity);
+  const mapper = chunk ? inlineMapper(entity) : chooseMapper(entity);
 
   const merges = options.merges;
   /** An increment: each row it writes, merges, quarantines or filters closes the row's earlier quarantine entry. */
@@ -177,6 +193,7 @@ export async function loadEntity(options: {
     realizing: closing && entity.placeholder !== undefined,
     review: options.review,
     after: lastKey,
+    fence: chunk?.fence,
   });
   const quarantineEntry = (source: Row, reason: Reason): QuarantinedRow => ({
     entity: plan.name,
@@ -316,6 +333,7 @@ export async function loadEntity(options: {
       columns: entity.readColumns,
       key: order,
       after,
+      through,
       batchSize: Math.min(plan.batchSize, READ_CHUNK),
     })) {
       if (signal?.aborted) {

@@ -1,0 +1,108 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Checkpoint, Counts } from '../../connectors/contract.js';
+import { CrmMigrateError, type ErrorCode } from '../../errors.js';
+import type { PlanOrigin } from '../../plan/load.js';
+import type { BoundEntity } from '../schema-check.js';
+
+/** What a chunk worker thread starts with: the plan's text, the run, and the entity as the coordinator bound it. */
+export interface WorkerStart {
+  readonly origin: PlanOrigin;
+  readonly runId: string;
+  /** Bound against the live schemas once, by the coordinator; the thread compiles the entity's plan itself. */
+  readonly entity: { readonly name: string; readonly bound: Omit<BoundEntity, 'plan'> };
+}
+
+/** One chunk for a worker: where it resumes (its checkpoint, or the previous chunk's end) and where it ends. */
+export interface ChunkJob {
+  readonly index: number;
+  readonly name: string;
+  readonly from: Checkpoint;
+  readonly through: readonly unknown[] | undefined;
+}
+
+export type ToWorker = { type: 'chunk'; job: ChunkJob } | { type: 'stop' } | { type: 'close' };
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'progress'; index: number; counts: Counts; total: number }
+  | { type: 'done'; index: number; counts: Counts; stopped: boolean }
+  | { type: 'error'; code: ErrorCode; message: string; hint: string | undefined };
+
+/** The compiled worker module: beside this file when built; run from source (vitest), the build's copy. */
+function workerFile(): string {
+  const here = fileURLToPath(import.meta.url);
+  const sibling = path.join(path.dirname(here), 'chunk-worker.js');
+  if (existsSync(sibling)) return sibling;
+  return path.resolve(path.dirname(here), '../../../dist/src/engine/scale/chunk-worker.js');
+}
+
+/**
+ * Loads `jobs` on `threads` worker threads, each taking the next chunk when it finishes one. A failure in
+ * one stops the others after their batch in progress (each chunk's committed batches stay committed, so
+ * the next run resumes every chunk where it stood) and is thrown once all have stopped. `signal` stops all
+ * of them the same way; resolves to whether any chunk was left unfinished.
+ */
+export async function loadOnThreads(options: {
+  readonly start: Omit<WorkerStart, 'entity'> & { readonly entity: BoundEntity };
+  readonly jobs: readonly ChunkJob[];
+  readonly threads: number;
+  readonly signal?: AbortSignal | undefined;
+  onProgress(index: number, counts: Counts, total: number): void;
+  onDone(index: number, counts: Counts): void;
+}): Promise<{ stopped: boolean }> {
+  const { entity } = options.start;
+  // Everything but the compiled plan, which holds functions: the thread compiles its own from the plan's text.
+  const bound = Object.fromEntries(Object.entries(entity).filter(([k]) => k !== 'plan')) as Omit<BoundEntity, 'plan'>;
+  const start: WorkerStart = {
+    origin: options.start.origin,
+    runId: options.start.runId,
+    entity: { name: entity.plan.name, bound },
+  };
+  const queue = [...options.jobs];
+  let stopped = false;
+  let failure: CrmMigrateError | undefined;
+  const workers: Worker[] = [];
+  const stopAll = () => {
+    for (const w of workers) w.postMessage({ type: 'stop' } satisfies ToWorker);
+  };
+  const onAbort = () => {
+    stopped = true;
+    stopAll();
+  };
+  options.signal?.addEventListener('abort', onAbort);
+  const one = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const worker = new Worker(workerFile(), { workerData: start });
+      workers.push(worker);
+      const give = () => {
+        const job = failure || stopped ? undefined : queue.shift();
+        worker.postMessage((job ? { type: 'chunk', job } : { type: 'close' }) satisfies ToWorker);
+      };
+      worker.on('message', (message: FromWorker) => {
+        if (message.type === 'ready') give();
+        else if (message.type === 'progress') options.onProgress(message.index, message.counts, message.total);
+        else if (message.type === 'done') {
+          if (message.stopped) stopped = true;
+          else options.onDone(message.index, message.counts);
+          give();
+        } else if (message.type === 'error') {
+          failure ??= new CrmMigrateError(message.code, message.message, { hint: message.hint });
+          stopAll();
+        }
+      });
+      worker.on('error', (error) => {
+        failure ??= new CrmMigrateError('E_INTERNAL', `a chunk worker failed: ${error.message}`);
+        stopAll();
+      });
+      worker.on('exit', () => resolve());
+    });
+  try {
+    await Promise.all(Array.from({ length: Math.min(options.threads, queue.length) }, one));
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+  if (failure) throw failure;
+  return { stopped: stopped || queue.length > 0 };
+}
