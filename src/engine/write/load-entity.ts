@@ -145,6 +145,7 @@ export async function loadEntity(options: {
     table: plan.into,
     columns: entity.writeColumns,
     upsertKey: second || (incremental && !firstPass) ? entity.targetKey : undefined,
+    fence: options.chunk?.fence,
   };
   const chunk = options.chunk;
   const checkpointName = chunk?.checkpointName ?? (second ? secondPassName(plan.name) : plan.name);
@@ -176,7 +177,8 @@ export async function loadEntity(options: {
     lastKey,
     counts: { ...counts },
     done,
-    quality: storedQuality(tally.snapshot(), filteredBy),
+    // A copy: the batch commits while the next rows are counted, and must store the counts as of its own end.
+    quality: storedQuality(tally.snapshot(), { ...filteredBy }),
   });
 
   const mapper = chunk ? inlineMapper(entity) : chooseMapper(entity);
@@ -193,7 +195,6 @@ export async function loadEntity(options: {
     realizing: closing && entity.placeholder !== undefined,
     review: options.review,
     after: lastKey,
-    fence: chunk?.fence,
   });
   const quarantineEntry = (source: Row, reason: Reason): QuarantinedRow => ({
     entity: plan.name,
