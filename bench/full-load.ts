@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -64,6 +64,39 @@ function timed(plan: string): RunFigures & { wallMs: number } {
   return { ...figures, wallMs: performance.now() - started };
 }
 
+const BIN = path.resolve(import.meta.dirname, '../../bin/crm-migrate.js');
+/** The queue the benchmark's workers take chunks from: the machine's Redis, a queue of this run's own. */
+const QUEUE = `${process.env.CRM_MIGRATE_BENCH_REDIS ?? 'redis://127.0.0.1:6379'}?queue=bench${process.pid}`;
+
+/** Peak RSS of a process still running, from /proc (MB). */
+const peakRss = (pid: number) =>
+  Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+
+/**
+ * `run --fresh --queue` with three `crm-migrate worker` processes on this machine: wall clock of the
+ * coordinator's command, and the peak RSS of the coordinator and of the largest worker.
+ */
+async function queued(
+  file: string,
+  workers: readonly ChildProcess[],
+): Promise<{ wallMs: number; rss: number; workerRss: number }> {
+  const started = performance.now();
+  const coordinator = spawn(
+    process.execPath,
+    [BIN, 'run', file, '--fresh', '--queue', QUEUE, '--quiet', '--no-report'],
+    {
+      stdio: 'ignore',
+    },
+  );
+  let rss = 0;
+  const sampling = setInterval(() => (rss = Math.max(rss, peakRss(coordinator.pid ?? 0))), 100);
+  const code = await new Promise<number | null>((resolve) => coordinator.on('exit', resolve));
+  clearInterval(sampling);
+  if (code !== 0) throw new Error(`run --queue exited with ${code}`);
+  const wallMs = performance.now() - started;
+  return { wallMs, rss, workerRss: Math.max(...workers.map((w) => peakRss(w.pid ?? 0))) };
+}
+
 async function baseline(url: string): Promise<number> {
   return withClient(url, (reader) =>
     withClient(url, async (writer) => {
@@ -102,6 +135,10 @@ try {
     const loader: number[] = [];
     const one: (RunFigures & { wallMs: number })[] = [];
     const two: (RunFigures & { wallMs: number })[] = [];
+    const three: { wallMs: number; rss: number; workerRss: number }[] = [];
+    const workers = [1, 2, 3].map(() =>
+      spawn(process.execPath, [BIN, 'worker', '--queue', QUEUE], { stdio: 'ignore' }),
+    );
     const rate = (ms: number) => (ROWS * 1000) / ms;
     await withScratchDatabase('crm_bench_pgloader', async (pgloaderUrl) => {
       for (let i = 0; i < RUNS; i++) {
@@ -110,11 +147,12 @@ try {
         if (withPgloader) loader.push(pgloader(url, pgloaderUrl, tmp));
         one.push(timed(plan));
         two.push(timed(parallelPlan));
+        three.push(await queued(plan, workers));
         console.log(
-          `  run ${i + 1}: raw pipe ${fmt(rate(base.at(-1) ?? 1))}${withPgloader ? `, pgloader ${fmt(rate(loader.at(-1) ?? 1))}` : ''}, crm-migrate ${fmt(rate(one.at(-1)?.wallMs ?? 1))}, parallel: 2 ${fmt(rate(two.at(-1)?.wallMs ?? 1))} rows/s`,
+          `  run ${i + 1}: raw pipe ${fmt(rate(base.at(-1) ?? 1))}${withPgloader ? `, pgloader ${fmt(rate(loader.at(-1) ?? 1))}` : ''}, crm-migrate ${fmt(rate(one.at(-1)?.wallMs ?? 1))}, parallel: 2 ${fmt(rate(two.at(-1)?.wallMs ?? 1))}, 3 queue workers ${fmt(rate(three.at(-1)?.wallMs ?? 1))} rows/s`,
         );
       }
-    });
+    }).finally(() => workers.forEach((w) => w.kill('SIGTERM')));
     const raw = rate(median(base));
     const pgl = withPgloader ? rate(median(loader)) : undefined;
     const row = (label: string, rows: number, rss?: number) =>
@@ -132,6 +170,14 @@ try {
     if (pgl) console.log(row('pgloader, plain copy', pgl));
     console.log(row('crm-migrate, one process', a.wall, a.rss));
     console.log(row('crm-migrate, parallel: 2', b.wall, b.rss));
+    const q = rate(median(three.map((r) => r.wallMs)));
+    console.log(
+      row(
+        `crm-migrate, 3 queue workers (coordinator ${Math.max(...three.map((r) => r.rss)).toFixed(0)} MB)`,
+        q,
+        Math.max(...three.map((r) => r.workerRss)),
+      ),
+    );
     console.log(
       `\ninside the process (the run's own duration): one ${fmt(a.inside)}, parallel: 2 ${fmt(b.inside)} rows/s; targets: ≥ 0.60 × raw, ≥ 3 × pgloader`,
     );

@@ -38,6 +38,17 @@ export class CrmMigrateError extends Error {
   }
 }
 
+/**
+ * A batch refused because its worker no longer holds its chunk (the fence, see StateStore.claimFence): another
+ * worker took the chunk over and goes on from its last committed batch. Nothing is wrong with the data.
+ */
+export class FencedError extends CrmMigrateError {
+  constructor(message: string, hint: string) {
+    super('E_STATE', message, { hint });
+    this.name = 'FencedError';
+  }
+}
+
 /** Why a target refused a row for its data: a code of ours, the database's own error code, and the column or constraint it names. Never the value. */
 export interface Rejection {
   /**

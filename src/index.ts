@@ -73,3 +73,5 @@ export type {
   PairDecision,
 } from './connectors/contract.js';
 export type { Value, Row, LogicalType } from './values.js';
+export { runWorker, type WorkerOptions } from './engine/scale/queue-worker.js';
+export { queueAddress } from './engine/scale/queue.js';

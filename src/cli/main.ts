@@ -10,6 +10,7 @@ import { quarantine } from './quarantine-command.js';
 import { run } from './run-command.js';
 import { sync } from './sync-command.js';
 import { verify } from './verify-command.js';
+import { workerCommand, type WorkerCommandOptions } from './worker-command.js';
 import { formatIssues } from './format.js';
 import type { PlanCommand, PlanOptions } from './plan-options.js';
 import { loadPlan } from '../index.js';
@@ -157,6 +158,21 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       .option(...targetOption);
     command.flags(defined).action(action(command.run, { oneTarget: command.oneTarget }));
   }
+
+  program
+    .command('worker')
+    .description(
+      'load the chunks that run --queue hands out through BullMQ on Redis, on this machine, until SIGINT/SIGTERM',
+    )
+    .requiredOption('--queue <URL>', 'the Redis the coordinator was given: redis://host:6379?queue=NAME')
+    .option(
+      '--lock <DURATION>',
+      "how long a chunk is this worker's without a sign of life (another takes it over after)",
+      '30s',
+    )
+    .action(async (options: WorkerCommandOptions) => {
+      exitCode = await workerCommand(options, io);
+    });
 
   program
     .command('decrypt')

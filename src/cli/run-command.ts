@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { QuarantinedRow } from '../index.js';
 import { listQuarantine } from '../index.js';
-import { CrmMigrateError, runPlan, withPlanSettings } from '../index.js';
+import { CrmMigrateError, queueAddress, runPlan, withPlanSettings } from '../index.js';
 import { renderRunReport, writeReport, type ThroughputSample } from '../index.js';
 import { matchEvidence } from '../index.js';
 import { balanced, formatIssues, formatSummary } from './format.js';
@@ -28,6 +28,8 @@ export interface RunCommandOptions extends PlanOptions, WriteOptions {
   showValues?: boolean;
   /** Chunk workers for full loads, over the plan's `parallel:` (checked when the command line is parsed). */
   parallel?: string;
+  /** A Redis URL: chunks go to `crm-migrate worker` processes through BullMQ. */
+  queue?: string;
 }
 
 /** `--parallel N`: a whole number of workers from 1 to 64. */
@@ -43,6 +45,8 @@ function parallelOf(text: string | undefined): number | undefined {
 
 export async function runCommand(file: string, options: RunCommandOptions, io: Io): Promise<number> {
   const parallel = parallelOf(options.parallel);
+  // Refused before anything is opened: a URL that is not Redis's.
+  if (options.queue !== undefined) queueAddress(options.queue);
   const plan = withPlanSettings(await commandPlan(file, options), { parallel });
   const view = progressView({
     quiet: options.quiet === true,
@@ -65,6 +69,7 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
       },
       onWarnings: (warnings) => io.err(formatIssues(warnings)),
       onNote: (message) => io.err(`note: ${message}`),
+      queue: options.queue,
     });
   } catch (error) {
     throw withResumeHint(error, `crm-migrate run ${file}`);
@@ -128,6 +133,10 @@ export const run = planCommandOf({
             'start over: empty the target tables of the plan and forget its checkpoints and quarantine',
           )
           .option('--json', 'print only the JSON summary on stdout')
+          .option(
+            '--queue <URL>',
+            "hand each full entity's chunks to crm-migrate worker processes through BullMQ on this Redis (redis://host:6379?queue=NAME), and wait for them",
+          )
           .option(
             '--parallel <N>',
             "load each full entity as key-range chunks on N worker threads, each with its own connections (over the plan's parallel:)",

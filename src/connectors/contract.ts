@@ -307,11 +307,6 @@ export interface BatchState {
   readonly realized?: EntityKeys | undefined;
   /** Placeholder records written for orphan refs (into the crosswalk as well, so refs to them resolve). */
   readonly placeholders?: readonly CrosswalkEntry[] | undefined;
-  /**
-   * A chunk loaded by a queue worker: the batch commits only while this worker holds the chunk's fence (see
-   * StateStore.claimFence), so a worker that lost its job to another cannot commit after it.
-   */
-  readonly fence?: { readonly name: string; readonly holder: string } | undefined;
 }
 
 export interface Checkpoint {
@@ -346,6 +341,12 @@ export interface BatchStart {
    * stored one is not written at all, so re-applying the same rows changes nothing. Absent: plain inserts.
    */
   readonly upsertKey?: readonly string[] | undefined;
+  /**
+   * A chunk loaded by a queue worker: the batch begins only while this worker holds the chunk's fence (see
+   * StateStore.claimFence) and keeps it share-locked until it ends, so a claim waits for the batches in flight,
+   * and a worker that lost its job to another writes no row after it.
+   */
+  readonly fence?: { readonly name: string; readonly holder: string } | undefined;
 }
 
 /** How `remove` takes rows away: deleted, or kept with the deletion time in a tombstone column. */

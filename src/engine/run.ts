@@ -25,7 +25,9 @@ import { checkAgainstSchemas, type BoundEntity } from './schema-check.js';
 import { changeFeedOf, followedEntities, readyForChangeCapture, streamOf } from './strategies/change-stream.js';
 import { changesName } from './strategies/change-capture.js';
 import { loadInChunks } from './scale/chunked-load.js';
+import { carryForward } from './write/carry-forward.js';
 import { chunkCounts } from './scale/chunk-plan.js';
+import { checkQueue } from './scale/queue.js';
 
 export interface RunOptions {
   /** Start over: empty the plan's target tables and forget its earlier checkpoints and quarantine. */
@@ -43,6 +45,11 @@ export interface RunOptions {
   readonly command?: string | undefined;
   /** Something worth telling that changes nothing: why a load asked to run in parallel runs in one worker. */
   readonly onNote?: ((message: string) => void) | undefined;
+  /**
+   * A BullMQ queue on Redis (`redis://host:6379?queue=NAME`): full entities' chunks are enqueued for
+   * `crm-migrate worker` processes on any machine, and this run waits for them (see src/engine/scale/queue.ts).
+   */
+  readonly queue?: string | undefined;
 }
 
 /** How far an incremental entity's target is behind its source. */
@@ -209,16 +216,7 @@ export async function lockPlan(plan: Plan, target: Target, wait: boolean): Promi
   );
 }
 
-/** Commits a step's checkpoint taken over from the finished run before, with nothing read in this one. */
-export async function carryForward(
-  target: Target,
-  runId: string,
-  entity: BoundEntity,
-  checkpoint: Checkpoint,
-): Promise<void> {
-  const writer = await target.beginBatch({ runId, table: entity.plan.into, columns: entity.writeColumns });
-  await writer.commit([], checkpoint);
-}
+export { carryForward } from './write/carry-forward.js';
 
 /**
  * One step of a run, each with its own checkpoint: an entity's load; before it, the placeholders its orphan
@@ -279,6 +277,8 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
     if (warnings.length > 0) options.onWarnings?.(warnings);
     // Before anything is written: a followed entity needs its source's change log ready (cdc setup).
     if (followedEntities(plan).length > 0) await readyForChangeCapture(plan, source);
+    // And a queue's Redis must keep its jobs.
+    if (options.queue) await checkQueue(options.queue, options.onNote);
     await target.prepare();
     await lockPlan(plan, target, options.wait === true);
     const { entities, legacy } = await ownRows(plan, checked, target, options);
@@ -482,7 +482,7 @@ async function runStep(
         signal: options.signal,
         onProgress: options.onProgress,
         onNote: options.onNote,
-        commitCheckpoint: (checkpoint) => carryForward(target, runId, entity, checkpoint),
+        queue: options.queue,
       });
   if (chunked) return chunked;
   return loadEntity({

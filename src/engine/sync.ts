@@ -4,10 +4,10 @@ import type { Plan } from '../plan/load.js';
 import { runPlan, type RunSummary } from './run.js';
 
 /** Failures a later attempt may get past: the database was unreachable, or a read or write broke off. */
-const TRANSIENT: readonly string[] = ['E_CONNECT', 'E_SOURCE', 'E_TARGET'];
+export const TRANSIENT_CODES: ReadonlySet<string> = new Set(['E_CONNECT', 'E_SOURCE', 'E_TARGET']);
 
 export const isTransient = (error: unknown): error is CrmMigrateError =>
-  error instanceof CrmMigrateError && TRANSIENT.includes(error.code);
+  error instanceof CrmMigrateError && TRANSIENT_CODES.has(error.code);
 
 export interface SyncOptions {
   /** Time between the end of one increment and the start of the next. */

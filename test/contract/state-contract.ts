@@ -143,8 +143,8 @@ export async function placeholderContract(target: Target, kind: string): Promise
 }
 
 /**
- * Fencing a chunk between queue workers: the last claim holds it, a batch of a worker that lost it is refused
- * and leaves nothing behind, and the holder's batches commit.
+ * Fencing a chunk between queue workers: the last claim holds it, a worker that lost it cannot begin a batch,
+ * and the holder's batches commit.
  */
 export async function fenceContract(target: Target, kind: string): Promise<void> {
   const runId = `fence-${kind}`;
@@ -167,15 +167,20 @@ export async function fenceContract(target: Target, kind: string): Promise<void>
     counts: { read, written: read, merged: 0, quarantined: 0, filtered: 0, deleted: 0 },
     done: false,
   });
-  const late = await target.beginBatch({ runId, table: 'out_people', columns: ['id', 'name'] });
-  late.add([9001, 'late']);
+  // A worker that lost the chunk cannot even begin a batch of it: no row of its reaches the table.
+  const columns = ['id', 'name'];
   await expect(
-    late.commit([], checkpoint(5), { fence: { name: 'people#chunk-0', holder: 'worker-a' } }),
+    target.beginBatch({ runId, table: 'out_people', columns, fence: { name: 'people#chunk-0', holder: 'worker-a' } }),
   ).rejects.toThrow(/taken over by another worker/);
   expect(await target.state.checkpoints(runId)).toEqual([]);
-  const holder = await target.beginBatch({ runId, table: 'out_people', columns: ['id', 'name'] });
+  const holder = await target.beginBatch({
+    runId,
+    table: 'out_people',
+    columns,
+    fence: { name: 'people#chunk-0', holder: 'worker-b' },
+  });
   holder.add([9002, 'holder']);
-  await holder.commit([], checkpoint(7), { fence: { name: 'people#chunk-0', holder: 'worker-b' } });
+  await holder.commit([], checkpoint(7));
   expect((await target.state.checkpoints(runId)).map((c) => c.lastKey)).toEqual([[7]]);
   const written: unknown[] = [];
   for await (const rows of target.read({

@@ -78,6 +78,12 @@ export async function beginMysqlBatch(
       () => undefined,
     );
   await db.query('START TRANSACTION');
+  // Before any row: a worker that lost its chunk writes nothing (see SqlStateStore.holdFence).
+  if (start.fence)
+    await store.holdFence(start.runId, start.fence).catch(async (error: unknown) => {
+      await rollback();
+      throw error;
+    });
   const convertRow = (row: Row): Value[] => {
     const out: Value[] = new Array(row.length);
     for (let i = 0; i < row.length; i++) out[i] = (convert[i] as (v: Value) => Value)(row[i] ?? null);

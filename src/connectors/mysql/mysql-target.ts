@@ -34,7 +34,7 @@ const STATE_DIALECT = {
     `ON DUPLICATE KEY UPDATE ${columns.map((c) => `${c} = VALUES(${c})`).join(', ')}`,
   increment: (_keys: readonly string[], counter: string, column: string) =>
     `ON DUPLICATE KEY UPDATE ${counter} = ${counter} + 1, ${column} = VALUES(${column})`,
-  forUpdate: ' FOR UPDATE',
+  forShare: ' LOCK IN SHARE MODE',
 };
 
 export class MysqlTarget implements Target {

@@ -43,7 +43,7 @@ const STATE_DIALECT = {
   isMissingTable: (error: unknown) => (error as { code?: string }).code === '42P01',
   upsert: onConflict,
   increment: onConflictIncrement('_crm_migrate.fences'),
-  forUpdate: ' FOR UPDATE',
+  forShare: ' FOR SHARE',
   analyze: ['ANALYZE _crm_migrate.crosswalk'],
   textArrays: (columns: number) =>
     `unnest(${Array.from({ length: columns }, (_c, i) => `$${i + 1}::text[]`).join(', ')})`,
@@ -126,7 +126,17 @@ export class PostgresTarget implements Target {
     }
     const used = connection;
     used.busy = true;
-    return PostgresBatchWriter.begin(used.client, used.store, start, () => (used.busy = false));
+    const writer = PostgresBatchWriter.begin(used.client, used.store, start, () => (used.busy = false));
+    if (start.fence) {
+      // Before any row: a worker that lost its chunk writes nothing (see SqlStateStore.holdFence).
+      try {
+        await used.store.holdFence(start.runId, start.fence);
+      } catch (error) {
+        await writer.abort();
+        throw pgFailure('E_TARGET', `starting a batch of ${start.table}`, error);
+      }
+    }
+    return writer;
   }
 
   async lockRun(plan: string, me: LockHolder, wait: boolean): Promise<LockHolder | undefined> {

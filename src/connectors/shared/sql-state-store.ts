@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { CrmMigrateError } from '../../errors.js';
+import { CrmMigrateError, FencedError } from '../../errors.js';
 import type {
   AuditEntry,
+  BatchStart,
   BatchState,
   Checkpoint,
   CrosswalkEntry,
@@ -78,10 +79,10 @@ export interface StateDialect {
    */
   readonly newKeyIndexSkipsCopies?: boolean | undefined;
   /**
-   * What makes a SELECT take the row's lock and read its newest committed version (` FOR UPDATE`); empty
-   * where the transaction holds the whole database already (SQLite).
+   * What makes a SELECT share-lock the row until the transaction ends (` FOR SHARE`); empty where a write
+   * transaction holds the whole database already (SQLite).
    */
-  readonly forUpdate: string;
+  readonly forShare: string;
   /** Statements that refresh the crosswalk's statistics (see StateStore.refreshStatistics); none: not needed. */
   readonly analyze?: readonly string[] | undefined;
   /** The clause that turns an INSERT into an upsert on `keys`, updating `columns`. */
@@ -95,6 +96,9 @@ export interface StateDialect {
    */
   readonly textArrays?: ((columns: number) => string) | undefined;
 }
+
+/** The row of a chunk's fence that says who claims it next (see SqlStateStore.claimFence). */
+const claimName = (name: string) => `${name}#claim`;
 
 /** PostgreSQL's and SQLite's upsert clause. */
 export const onConflict = (keys: readonly string[], columns: readonly string[]): string =>
@@ -546,18 +550,19 @@ export class SqlStateStore implements StateStore {
 
   /**
    * Makes `holder` the one worker whose batches of `name` commit, and returns its token (one more than the
-   * last claim's). A claim waits for a batch of the former holder that is committing (the batch holds the
-   * fence's row lock), so whatever the new holder reads of the chunk's checkpoint after this is final.
+   * last claim's). A claim waits for the former holder's batches in flight (each share-locks the fence), so
+   * whatever the new holder reads of the chunk's checkpoint after this is final.
    * Undefined when another claim came in between: that one holds the fence.
    */
   async claimFence(runId: string, name: string, holder: string): Promise<number | undefined> {
     const d = this.#d;
     const p = (i: number) => d.param(i);
-    await this.#session.query(
-      `INSERT INTO ${d.table('fences')} (run_id, name, token, holder) VALUES (${p(1)}, ${p(2)}, 1, ${p(3)})
-       ${d.increment(['run_id', 'name'], 'token', 'holder')}`,
-      [runId, name, holder],
-    );
+    const upsert = `INSERT INTO ${d.table('fences')} (run_id, name, token, holder) VALUES (${p(1)}, ${p(2)}, 1, ${p(3)})
+       ${d.increment(['run_id', 'name'], 'token', 'holder')}`;
+    // First the intent, on a row of its own that no batch locks: from here the former holder begins no new
+    // batch, so the claim below waits only for the batches it has in flight, and is not starved by the next ones.
+    await this.#session.query(upsert, [runId, claimName(name), holder]);
+    await this.#session.query(upsert, [runId, name, holder]);
     const [row] = await this.#session.query(
       `SELECT token, holder FROM ${d.table('fences')} WHERE run_id = ${p(1)} AND name = ${p(2)}`,
       [runId, name],
@@ -574,7 +579,6 @@ export class SqlStateStore implements StateStore {
   ): Promise<void> {
     const d = this.#d;
     const now = new Date().toISOString();
-    if (state.fence) await this.#holdFence(runId, state.fence);
     await this.#insertRows(
       'merges',
       ['plan', 'entity', 'source_key', 'survivor_entity', 'survivor_key', 'probability', 'why'],
@@ -677,20 +681,24 @@ export class SqlStateStore implements StateStore {
   }
 
   /**
-   * Refuses the batch (its transaction rolls back) unless its worker still holds the chunk's fence. The locking
-   * read waits for a claim in progress and makes a later claim wait for this commit.
+   * Call first in a batch's transaction: refuses the batch unless its worker still holds the chunk's fence,
+   * and share-locks the fence until the batch ends, so a claim waits for it (a worker's overlapping batches
+   * share the lock). The lock waits for a claim in progress.
    */
-  async #holdFence(runId: string, fence: NonNullable<BatchState['fence']>): Promise<void> {
+  async holdFence(runId: string, fence: NonNullable<BatchStart['fence']>): Promise<void> {
     const d = this.#d;
-    const [row] = await this.#session.query(
-      `SELECT holder FROM ${d.table('fences')} WHERE run_id = ${d.param(1)} AND name = ${d.param(2)}${d.forUpdate}`,
-      [runId, fence.name],
-    );
-    if (row?.holder !== fence.holder)
-      throw new CrmMigrateError(
-        'E_STATE',
+    const holderOf = async (name: string, lock: string) =>
+      (
+        await this.#session.query(
+          `SELECT holder FROM ${d.table('fences')} WHERE run_id = ${d.param(1)} AND name = ${d.param(2)}${lock}`,
+          [runId, name],
+        )
+      )[0]?.holder;
+    const claimed = await holderOf(claimName(fence.name), '');
+    if (claimed !== fence.holder || (await holderOf(fence.name, d.forShare)) !== fence.holder)
+      throw new FencedError(
         `${fence.name} was taken over by another worker (this one lost its job's lock): its batch was not committed`,
-        { hint: 'nothing to do: the worker that took the chunk over goes on from its last committed batch' },
+        'nothing to do: the worker that took the chunk over goes on from its last committed batch',
       );
   }
 

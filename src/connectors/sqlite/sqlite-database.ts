@@ -146,8 +146,8 @@ export const SQLITE_STATE_DIALECT = {
   newKeyIndex: `CREATE INDEX IF NOT EXISTS ${q('_crm_migrate_crosswalk_new_key')} ON ${q('_crm_migrate_crosswalk')} (plan, entity, new_key)`,
   upsert: onConflict,
   increment: onConflictIncrement(q('_crm_migrate_fences')),
-  // A write transaction holds the whole database: a read in it is the newest, and no claim comes in between.
-  forUpdate: '',
+  // A write transaction holds the whole database: no claim comes in between.
+  forShare: '',
 };
 
 /** `work` in one write transaction (BEGIN IMMEDIATE): committed if it returns, rolled back if it throws. */

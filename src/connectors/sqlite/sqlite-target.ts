@@ -87,10 +87,15 @@ export class SqliteTarget implements Target {
   }
 
   /** SQLite is in-process: rows go straight into the open transaction as they are added. */
-  beginBatch(start: BatchStart): Promise<BatchWriter> {
+  async beginBatch(start: BatchStart): Promise<BatchWriter> {
     const { db, store } = this.#writable();
     const insert = this.#insert(start);
     db.exec('BEGIN IMMEDIATE');
+    if (start.fence)
+      await store.holdFence(start.runId, start.fence).catch((error: unknown) => {
+        db.exec('ROLLBACK');
+        throw error;
+      });
     const fail = (error: unknown) => {
       if (db.inTransaction) db.exec('ROLLBACK');
       // SQLite's messages name the constraint and column ("UNIQUE constraint failed: t.id"), never a value.

@@ -6,6 +6,7 @@ import type { Checkpoint, Counts } from '../../connectors/contract.js';
 import { CrmMigrateError, type ErrorCode } from '../../errors.js';
 import type { PlanOrigin } from '../../plan/load.js';
 import type { BoundEntity } from '../schema-check.js';
+import { boundData } from './queue.js';
 
 /** What a chunk worker thread starts with: the plan's text, the run, and the entity as the coordinator bound it. */
 export interface WorkerStart {
@@ -53,8 +54,7 @@ export async function loadOnThreads(options: {
   onDone(index: number, counts: Counts): void;
 }): Promise<{ stopped: boolean }> {
   const { entity } = options.start;
-  // Everything but the compiled plan, which holds functions: the thread compiles its own from the plan's text.
-  const bound = Object.fromEntries(Object.entries(entity).filter(([k]) => k !== 'plan')) as Omit<BoundEntity, 'plan'>;
+  const bound = boundData(entity);
   const start: WorkerStart = {
     origin: options.start.origin,
     runId: options.start.runId,

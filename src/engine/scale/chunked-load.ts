@@ -15,6 +15,9 @@ import {
   type Chunk,
 } from './chunk-plan.js';
 import { loadOnThreads, type ChunkJob } from './chunk-threads.js';
+import { loadOnQueue, queuedOrigin, QUEUE_WORKERS } from './queue.js';
+import { carryForward } from '../write/carry-forward.js';
+import { CrmMigrateError } from '../../errors.js';
 
 export interface ChunkedLoad {
   readonly plan: Plan;
@@ -31,8 +34,8 @@ export interface ChunkedLoad {
   readonly onProgress?: ((progress: EntityProgress) => void) | undefined;
   /** Something to tell the user: why a load asked to run in parallel does not. */
   readonly onNote?: ((message: string) => void) | undefined;
-  /** Commits a checkpoint with no rows (run.ts's carryForward). */
-  readonly commitCheckpoint: (checkpoint: Checkpoint) => Promise<void>;
+  /** A queue to hand the chunks to (`run --queue redis://…`), for `crm-migrate worker` processes to load. */
+  readonly queue?: string | undefined;
 }
 
 /**
@@ -49,15 +52,20 @@ export async function loadInChunks(load: ChunkedLoad): Promise<EntityResult | un
   let chunking = storedChunkPlan(checkpoints.find((c) => c.entity === chunkPlanName(name)));
   if (!chunking) {
     // A load begun in one piece goes on in one piece.
-    if (plan.parallel <= 1 || checkpoints.some((c) => c.entity === name)) return undefined;
+    if ((plan.parallel <= 1 && !load.queue) || checkpoints.some((c) => c.entity === name)) return undefined;
     const why = unchunkable(entity, load.source, load.merging);
     if (why) {
       load.onNote?.(`${name} is loaded by one worker: ${why}`);
       return undefined;
     }
-    chunking = await planChunks(load.source, entity, plan.parallel);
+    // Workers of a queue are not counted: chunks for a few of them each, at least.
+    chunking = await planChunks(
+      load.source,
+      entity,
+      load.queue ? Math.max(plan.parallel, QUEUE_WORKERS) : plan.parallel,
+    );
     if (!chunking) return undefined;
-    await load.commitCheckpoint(chunkPlanCheckpoint(name, chunking));
+    await carryForward(load.target, load.runId, entity, chunkPlanCheckpoint(name, chunking));
   }
   const chunks = chunksOf(name, chunking);
   const stored = new Map(checkpoints.map((c) => [c.entity, c]));
@@ -81,9 +89,39 @@ export async function loadInChunks(load: ChunkedLoad): Promise<EntityResult | un
     load.onProgress({ entity: name, counts, total, done });
   };
   const jobs = pending.map((chunk) => jobOf(chunk, stored.get(chunk.name)));
-  const threads = threadsFor(load, pending.length);
+  const threads = load.queue ? 0 : threadsFor(load, pending.length);
   let stopped = false;
   report(false);
+  if (load.queue) {
+    if (!load.target.capabilities.concurrentWriters)
+      throw new CrmMigrateError(
+        'E_USAGE',
+        `${load.target.display} takes one writer at a time: its chunks cannot go to a queue's workers`,
+        {
+          hint: 'load a file or SQLite target in one process (--parallel runs its chunks one after another)',
+        },
+      );
+    ({ stopped } = await loadOnQueue({
+      url: load.queue,
+      origin: queuedOrigin(plan),
+      runId: load.runId,
+      entity,
+      chunks,
+      pending: jobs,
+      target: load.target,
+      signal: load.signal,
+      onNote: load.onNote,
+      onProgress: (index, counts) => {
+        progress.set(index, { counts, total: chunks[index]?.rows ?? 0 });
+        report(false);
+      },
+    }));
+    if (stopped) return { counts: zeroCounts(), stopped: true };
+    // The queue's barrier job summed the chunks into the entity's checkpoint.
+    const done = (await load.target.state.checkpoints(load.runId)).find((c) => c.entity === name);
+    report(true);
+    return { counts: { ...zeroCounts(), ...done?.counts }, stopped: false };
+  }
   if (threads > 1) {
     const origin = planOrigin(plan);
     ({ stopped } = await loadOnThreads({
@@ -122,13 +160,13 @@ export async function loadInChunks(load: ChunkedLoad): Promise<EntityResult | un
     }
   }
   if (stopped) return { counts: zeroCounts(), stopped: true };
-  const counts = await finishChunks(load, chunks);
+  const counts = await finishChunks(load.target, load.runId, entity, chunks);
   report(true);
   return { counts, stopped: false };
 }
 
 /** A chunk's start: its own checkpoint from an earlier attempt, or the previous chunk's end. */
-function jobOf(chunk: Chunk, own: Checkpoint | undefined): ChunkJob {
+export function jobOf(chunk: Chunk, own: Checkpoint | undefined): ChunkJob {
   return {
     index: chunk.index,
     name: chunk.name,
@@ -156,24 +194,35 @@ function threadsFor(load: ChunkedLoad, pending: number): number {
   return reasons.length > 0 ? 1 : Math.min(plan.parallel, pending);
 }
 
-/** Every chunk done: their counts and quality summed into the entity's own checkpoint, marked done. */
-async function finishChunks(load: ChunkedLoad, chunks: readonly Chunk[]): Promise<Counts> {
-  const { entity } = load;
-  const stored = new Map((await load.target.state.checkpoints(load.runId)).map((c) => [c.entity, c]));
+/**
+ * Every chunk done: their counts and quality summed into the entity's own checkpoint, marked done. Run by
+ * the coordinator, or by a queue's barrier job; committed twice, it writes the same sums.
+ */
+export async function finishChunks(
+  target: Target,
+  runId: string,
+  entity: BoundEntity,
+  chunks: readonly Chunk[],
+): Promise<Counts> {
+  const stored = new Map((await target.state.checkpoints(runId)).map((c) => [c.entity, c]));
   const counts = zeroCounts();
   const tally = new QualityTally(entity.plan.fields.map((f) => f.target));
   const filtered: FilterCounts = {};
   let lastKey: readonly unknown[] | null = null;
   for (const chunk of chunks) {
     const own = stored.get(chunk.name);
-    if (!own) continue;
+    if (!own?.done)
+      throw new CrmMigrateError(
+        'E_STATE',
+        `${chunk.name} is not done: the chunks of ${entity.plan.name} cannot be summed yet`,
+      );
     for (const k of Object.keys(counts) as (keyof Counts)[]) counts[k] += own.counts[k];
     const quality = readStoredQuality(own.quality);
     tally.merge(quality.quality);
     for (const [clause, n] of Object.entries(quality.filtered)) filtered[clause] = (filtered[clause] ?? 0) + n;
     lastKey = own.lastKey ?? lastKey;
   }
-  await load.commitCheckpoint({
+  await carryForward(target, runId, entity, {
     entity: entity.plan.name,
     lastKey,
     counts,

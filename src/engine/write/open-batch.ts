@@ -49,8 +49,6 @@ export class OpenBatch {
       readonly realizing: boolean;
       readonly review: readonly ReviewPair[] | undefined;
       readonly after: readonly unknown[] | null;
-      /** A queue worker's chunk: every commit checks that the worker still holds it (BatchState.fence). */
-      readonly fence?: BatchState['fence'];
     },
   ) {
     this.span = { after: options.after, read: 0, written: 0, digest: EMPTY_DIGEST };
@@ -120,7 +118,6 @@ export class OpenBatch {
     this.#seen = [];
     this.#realized = [];
     this.#review = undefined;
-    const { fence } = this.options;
-    return state ? { ...state, fence } : fence && { fence };
+    return state || undefined;
   }
 }
