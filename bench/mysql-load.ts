@@ -1,24 +1,20 @@
 import { execFileSync, execSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
+import { createConnection as createCallbackConnection } from 'mysql2';
 import { crmMigrate, fmt, hasPgloader, median, seedMappingPlan, withClient, withScratchDatabase } from './common.js';
+import { legacyCustomerLines } from './legacy-customers.js';
 
 /**
  * npm run bench -- --source mysql [--rows N --runs R]
- * MariaDB -> PostgreSQL with the seed mapping, beside, in the same run: the raw pipe `mariadb --batch | psql
+ * MariaDB -> PostgreSQL with the seed mapping on realistic legacy customers (bench/legacy-customers.ts), beside, in the same run: the raw pipe `mariadb --batch | psql
  * \copy` (the split done in SQL) and pgloader's plain copy of the same table, where pgloader is installed.
  */
 const MYSQL = process.env.CRM_MIGRATE_BENCH_MYSQL ?? 'mysql://root@127.0.0.1:3306';
-
-/** The legacy name shapes of LEGACY_NAME_SQL, in MariaDB's dialect, over its sequence table's `seq`. */
-const NAME_SQL = `CASE seq % 10
-  WHEN 0 THEN CONCAT(ELT(seq % 5 + 1, 'SMITH', 'Garcia', 'O''Brien', 'Nguyen', 'Müller'), ', ', ELT(seq % 4 + 1, 'Michael', 'Ana', 'Wei', 'Zoë'), ' C.')
-  WHEN 1 THEN CONCAT('Dr. ', ELT(seq % 3 + 1, 'Jane', 'José', 'Priya'), ' van der Berg')
-  WHEN 2 THEN CONCAT(ELT(seq % 2 + 1, 'john', 'MARY'), ' smith Jr.')
-  ELSE CONCAT(ELT(seq % 7 + 1, 'James', 'Mary', 'Robert', 'Linda', 'Søren', 'Aisha', 'Jean-Luc'), ' ', ELT(seq % 6 + 1, 'Johnson', 'Williams', 'Brown', 'Smith-Jones', 'Kowalski', 'Papadopoulos'))
-END`;
 
 const seconds = (started: number) => performance.now() - started;
 
@@ -31,11 +27,22 @@ export async function mysqlBench(rows: number, runs: number): Promise<void> {
   try {
     console.log(`generating ${fmt(rows)} legacy customers in MariaDB…`);
     await admin.query(
-      `CREATE TABLE ${name}.old_crm_customers (id INT PRIMARY KEY, name VARCHAR(100), email VARCHAR(100), phone VARCHAR(30))`,
+      `CREATE TABLE ${name}.old_crm_customers (id INT PRIMARY KEY, name VARCHAR(120), email VARCHAR(160), phone VARCHAR(40))`,
     );
-    await admin.query(
-      `INSERT INTO ${name}.old_crm_customers SELECT seq, ${NAME_SQL}, CONCAT('  User.', seq, '@Example.COM '), CONCAT('+1 555 ', LPAD(seq % 10000, 4, '0')) FROM ${name}.seq_1_to_${rows}`,
+    // The realistic legacy customers of bench/legacy-customers.ts, as the PostgreSQL benchmark loads them.
+    const file = path.join(tmp, 'customers.tsv');
+    await pipeline(Readable.from(legacyCustomerLines(rows)), createWriteStream(file));
+    const raw = createCallbackConnection({ uri: MYSQL, flags: ['+LOCAL_FILES'] });
+    await new Promise((resolve, reject) =>
+      raw.query(
+        {
+          sql: `LOAD DATA LOCAL INFILE 'customers.tsv' INTO TABLE ${name}.old_crm_customers CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n'`,
+          infileStreamFactory: () => createReadStream(file),
+        },
+        (error: unknown, result: unknown) => (error ? reject(error) : resolve(result)),
+      ),
     );
+    raw.end();
     await withScratchDatabase('crm_bench_my', async (pgUrl) => {
       const target = '(id INT PRIMARY KEY, first_name TEXT, last_name TEXT, email TEXT, phone TEXT)';
       await withClient(pgUrl, async (c) => {
@@ -46,6 +53,13 @@ export async function mysqlBench(rows: number, runs: number): Promise<void> {
       writeFileSync(
         plan,
         seedMappingPlan('bench-mysql', `${MYSQL}/${name}`).replace(/^target: .*$/m, `target: ${pgUrl}`),
+      );
+      const parallelPlan = path.join(tmp, 'bench-parallel.yaml');
+      writeFileSync(
+        parallelPlan,
+        seedMappingPlan('bench-mysql', `${MYSQL}/${name}`)
+          .replace(/^target: .*$/m, `target: ${pgUrl}`)
+          .replace(/^entities:/m, 'parallel: 2\nentities:'),
       );
       const load = path.join(tmp, 'pgloader.load');
       writeFileSync(
@@ -58,7 +72,14 @@ export async function mysqlBench(rows: number, runs: number): Promise<void> {
       const [host, port] = ['127.0.0.1', new URL(MYSQL).port || '3306'];
       const pipe = `mariadb -uroot -h${host} -P${port} --batch --skip-column-names --quick ${name} -e "${select}" | psql -q "${pgUrl}" -c "\\copy baseline_customers FROM STDIN"`;
       const pgloader = hasPgloader();
-      const figures = { pipe: [] as number[], pgloader: [] as number[], ours: [] as number[], rss: [] as number[] };
+      const figures = {
+        pipe: [] as number[],
+        pgloader: [] as number[],
+        ours: [] as number[],
+        rss: [] as number[],
+        parallel: [] as number[],
+        parallelRss: [] as number[],
+      };
       for (let i = 0; i < runs; i++) {
         await withClient(pgUrl, (c) => c.query('TRUNCATE baseline_customers'));
         let started = performance.now();
@@ -75,9 +96,14 @@ export async function mysqlBench(rows: number, runs: number): Promise<void> {
         if (r.rows !== rows) throw new Error(`crm-migrate read ${r.rows} rows, expected ${rows}`);
         figures.ours.push(seconds(started));
         figures.rss.push(r.maxRssMb);
+        started = performance.now();
+        const p = crmMigrate(parallelPlan);
+        if (p.rows !== rows) throw new Error(`crm-migrate --parallel 2 read ${p.rows} rows, expected ${rows}`);
+        figures.parallel.push(seconds(started));
+        figures.parallelRss.push(p.maxRssMb);
         const rate = (ms: number | undefined) => fmt((rows * 1000) / (ms ?? 1));
         console.log(
-          `  run ${i + 1}: raw pipe ${rate(figures.pipe.at(-1))} rows/s, pgloader ${pgloader ? `${rate(figures.pgloader.at(-1))} rows/s` : 'not installed'}, crm-migrate ${rate(figures.ours.at(-1))} rows/s`,
+          `  run ${i + 1}: raw pipe ${rate(figures.pipe.at(-1))} rows/s, pgloader ${pgloader ? `${rate(figures.pgloader.at(-1))} rows/s` : 'not installed'}, crm-migrate ${rate(figures.ours.at(-1))} rows/s, parallel: 2 ${rate(figures.parallel.at(-1))} rows/s`,
         );
       }
       const rate = (xs: number[]) => (rows * 1000) / median(xs);
@@ -91,6 +117,9 @@ export async function mysqlBench(rows: number, runs: number): Promise<void> {
         );
       console.log(
         `crm-migrate (parser, email rule, target checks, checkpoints; wall clock): ${fmt(rate(figures.ours))} rows/s, peak RSS ${Math.max(...figures.rss).toFixed(0)} MB`,
+      );
+      console.log(
+        `crm-migrate, parallel: 2 (wall clock): ${fmt(rate(figures.parallel))} rows/s, peak RSS ${Math.max(...figures.parallelRss).toFixed(0)} MB`,
       );
       if (pgloader)
         console.log(

@@ -96,7 +96,11 @@ export async function loadOnThreads(options: {
         failure ??= new CrmMigrateError('E_INTERNAL', `a chunk worker failed: ${error.message}`);
         stopAll();
       });
-      worker.on('exit', () => resolve());
+      worker.on('exit', (code) => {
+        // A thread that died without a word (out of memory, say) left its chunk unfinished: a failure, not a stop.
+        if (code !== 0) failure ??= new CrmMigrateError('E_INTERNAL', `a chunk worker thread exited with code ${code}`);
+        resolve();
+      });
     });
   try {
     await Promise.all(Array.from({ length: Math.min(options.threads, queue.length) }, one));
