@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -117,3 +118,43 @@ export const CUSTOMER_FIELDS = `      id: id
       birth_date: { from: birth_date, clean: date, invalid: null }
       city: city
 `;
+
+const BIN = path.join(here, '../../bin/crm-migrate.js');
+/** The queue the benchmark's workers take chunks from: the machine's Redis, a queue of this run's own. */
+const QUEUE = `${process.env.CRM_MIGRATE_BENCH_REDIS ?? 'redis://127.0.0.1:6379'}?queue=bench${process.pid}`;
+
+/** Peak RSS of a process still running, from /proc (MB). */
+const peakRss = (pid: number) =>
+  Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+
+/**
+ * `run --fresh --queue` with three `crm-migrate worker` processes on this machine: wall clock of the
+ * coordinator's command, and the peak RSS of the coordinator and of the largest worker.
+ */
+export async function queued(
+  file: string,
+  workers: readonly ChildProcess[],
+): Promise<{ wallMs: number; rss: number; workerRss: number }> {
+  const started = performance.now();
+  const coordinator = spawn(
+    process.execPath,
+    [BIN, 'run', file, '--fresh', '--queue', QUEUE, '--quiet', '--no-report'],
+    {
+      stdio: 'ignore',
+    },
+  );
+  let rss = 0;
+  const sampling = setInterval(() => (rss = Math.max(rss, peakRss(coordinator.pid ?? 0))), 100);
+  const code = await new Promise<number | null>((resolve) => coordinator.on('exit', resolve));
+  clearInterval(sampling);
+  if (code !== 0) throw new Error(`run --queue exited with ${code}`);
+  const wallMs = performance.now() - started;
+  return { wallMs, rss, workerRss: Math.max(...workers.map((w) => peakRss(w.pid ?? 0))) };
+}
+
+/** `n` `crm-migrate worker` processes on this machine, taking chunks from QUEUE until killed. */
+export function queueWorkers(n: number): ChildProcess[] {
+  return Array.from({ length: n }, () =>
+    spawn(process.execPath, [BIN, 'worker', '--queue', QUEUE], { stdio: 'ignore' }),
+  );
+}

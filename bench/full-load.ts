@@ -1,5 +1,5 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -12,6 +12,8 @@ import {
   fmt,
   hasPgloader,
   median,
+  queued,
+  queueWorkers,
   seedMappingPlan,
   withClient,
   withScratchDatabase,
@@ -64,39 +66,6 @@ function timed(plan: string): RunFigures & { wallMs: number } {
   return { ...figures, wallMs: performance.now() - started };
 }
 
-const BIN = path.resolve(import.meta.dirname, '../../bin/crm-migrate.js');
-/** The queue the benchmark's workers take chunks from: the machine's Redis, a queue of this run's own. */
-const QUEUE = `${process.env.CRM_MIGRATE_BENCH_REDIS ?? 'redis://127.0.0.1:6379'}?queue=bench${process.pid}`;
-
-/** Peak RSS of a process still running, from /proc (MB). */
-const peakRss = (pid: number) =>
-  Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-
-/**
- * `run --fresh --queue` with three `crm-migrate worker` processes on this machine: wall clock of the
- * coordinator's command, and the peak RSS of the coordinator and of the largest worker.
- */
-async function queued(
-  file: string,
-  workers: readonly ChildProcess[],
-): Promise<{ wallMs: number; rss: number; workerRss: number }> {
-  const started = performance.now();
-  const coordinator = spawn(
-    process.execPath,
-    [BIN, 'run', file, '--fresh', '--queue', QUEUE, '--quiet', '--no-report'],
-    {
-      stdio: 'ignore',
-    },
-  );
-  let rss = 0;
-  const sampling = setInterval(() => (rss = Math.max(rss, peakRss(coordinator.pid ?? 0))), 100);
-  const code = await new Promise<number | null>((resolve) => coordinator.on('exit', resolve));
-  clearInterval(sampling);
-  if (code !== 0) throw new Error(`run --queue exited with ${code}`);
-  const wallMs = performance.now() - started;
-  return { wallMs, rss, workerRss: Math.max(...workers.map((w) => peakRss(w.pid ?? 0))) };
-}
-
 async function baseline(url: string): Promise<number> {
   return withClient(url, (reader) =>
     withClient(url, async (writer) => {
@@ -136,9 +105,7 @@ try {
     const one: (RunFigures & { wallMs: number })[] = [];
     const two: (RunFigures & { wallMs: number })[] = [];
     const three: { wallMs: number; rss: number; workerRss: number }[] = [];
-    const workers = [1, 2, 3].map(() =>
-      spawn(process.execPath, [BIN, 'worker', '--queue', QUEUE], { stdio: 'ignore' }),
-    );
+    const workers = queueWorkers(3);
     const rate = (ms: number) => (ROWS * 1000) / ms;
     await withScratchDatabase('crm_bench_pgloader', async (pgloaderUrl) => {
       for (let i = 0; i < RUNS; i++) {

@@ -6,7 +6,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { createConnection as createCallbackConnection } from 'mysql2';
-import { crmMigrate, fmt, hasPgloader, median, seedMappingPlan, withClient, withScratchDatabase } from './common.js';
+import {
+  crmMigrate,
+  fmt,
+  hasPgloader,
+  median,
+  queued,
+  queueWorkers,
+  seedMappingPlan,
+  withClient,
+  withScratchDatabase,
+} from './common.js';
 import { legacyCustomerLines } from './legacy-customers.js';
 
 /**
@@ -79,7 +89,11 @@ export async function mysqlBench(rows: number, runs: number): Promise<void> {
         rss: [] as number[],
         parallel: [] as number[],
         parallelRss: [] as number[],
+        queued: [] as number[],
+        workerRss: [] as number[],
       };
+      const workers = queueWorkers(3);
+      process.once('exit', () => workers.forEach((w) => w.kill('SIGTERM')));
       for (let i = 0; i < runs; i++) {
         await withClient(pgUrl, (c) => c.query('TRUNCATE baseline_customers'));
         let started = performance.now();
@@ -101,9 +115,12 @@ export async function mysqlBench(rows: number, runs: number): Promise<void> {
         if (p.rows !== rows) throw new Error(`crm-migrate --parallel 2 read ${p.rows} rows, expected ${rows}`);
         figures.parallel.push(seconds(started));
         figures.parallelRss.push(p.maxRssMb);
+        const q = await queued(plan, workers);
+        figures.queued.push(q.wallMs);
+        figures.workerRss.push(q.workerRss);
         const rate = (ms: number | undefined) => fmt((rows * 1000) / (ms ?? 1));
         console.log(
-          `  run ${i + 1}: raw pipe ${rate(figures.pipe.at(-1))} rows/s, pgloader ${pgloader ? `${rate(figures.pgloader.at(-1))} rows/s` : 'not installed'}, crm-migrate ${rate(figures.ours.at(-1))} rows/s, parallel: 2 ${rate(figures.parallel.at(-1))} rows/s`,
+          `  run ${i + 1}: raw pipe ${rate(figures.pipe.at(-1))} rows/s, pgloader ${pgloader ? `${rate(figures.pgloader.at(-1))} rows/s` : 'not installed'}, crm-migrate ${rate(figures.ours.at(-1))} rows/s, parallel: 2 ${rate(figures.parallel.at(-1))} rows/s, 3 queue workers ${rate(figures.queued.at(-1))} rows/s`,
         );
       }
       const rate = (xs: number[]) => (rows * 1000) / median(xs);
@@ -120,6 +137,9 @@ export async function mysqlBench(rows: number, runs: number): Promise<void> {
       );
       console.log(
         `crm-migrate, parallel: 2 (wall clock): ${fmt(rate(figures.parallel))} rows/s, peak RSS ${Math.max(...figures.parallelRss).toFixed(0)} MB`,
+      );
+      console.log(
+        `crm-migrate, 3 queue workers (wall clock): ${fmt(rate(figures.queued))} rows/s, peak RSS ${Math.max(...figures.workerRss).toFixed(0)} MB a worker`,
       );
       if (pgloader)
         console.log(
