@@ -136,4 +136,73 @@ describe('chunked and parallel loads', () => {
     expect(resumed.entities.customers?.read).toBe(PEOPLE);
     expect(await pgContent(two)).toEqual(await pgContent(one));
   }, 120_000);
+
+  it('a key column that may hold NULL is loaded in one piece, with a note saying why', async () => {
+    await source.query('CREATE TABLE old_leads (code TEXT, name TEXT)');
+    await source.query(`INSERT INTO old_leads SELECT 'L' || g, 'Lead ' || g FROM generate_series(1, 50000) g`);
+    const [target] = await postgresPair();
+    const text = `version: 1
+name: leads
+source: ${source.url}
+target: ${target.url}
+parallel: 2
+entities:
+  leads:
+    from: old_leads
+    into: leads
+    key: code
+    fields:
+      code: code
+      name: name
+`;
+    const notes: string[] = [];
+    const summary = await runPlan(parsePlan(text, path.join(tmp.dir, 'leads.yaml')), { onNote: (n) => notes.push(n) });
+    expect(summary.entities.leads?.written).toBe(50_000);
+    expect(notes).toEqual([
+      'leads is loaded by one worker: its key column code may hold NULL, which no key range holds',
+    ]);
+    const chunks = await target.query("SELECT entity FROM _crm_migrate.checkpoints WHERE entity LIKE 'leads#chunk%'");
+    expect(chunks).toEqual([]);
+  }, 60_000);
+
+  it('a NULL key, where the schema allows one (a SQLite text key), keeps the table in one piece', async () => {
+    const file = path.join(tmp.dir, 'legacy.db');
+    const db = new Database(file);
+    db.exec('CREATE TABLE contacts (code TEXT PRIMARY KEY, name TEXT)');
+    const insert = db.prepare('INSERT INTO contacts VALUES (?, ?)');
+    db.transaction(() => {
+      insert.run(null, 'no code');
+      for (let i = 1; i <= 50_000; i++) insert.run(`C${i}`, `Contact ${i}`);
+    })();
+    db.close();
+    const text = `version: 1
+name: contacts
+source: sqlite:./legacy.db
+target: sqlite:./contacts-out.db
+parallel: 2
+entities:
+  contacts:
+    from: contacts
+    into: contacts
+    key: code
+    fields:
+      code: code
+      name: name
+`;
+    const summary = await runPlan(parsePlan(text, path.join(tmp.dir, 'contacts.yaml')));
+    expect(summary.entities.contacts?.read).toBe(50_001);
+    const out = new Database(path.join(tmp.dir, 'contacts-out.db'), { readonly: true });
+    try {
+      expect(
+        out.prepare("SELECT count(*) AS n FROM _crm_migrate_checkpoints WHERE entity LIKE 'contacts#chunk%'").get(),
+      ).toEqual({ n: 0 });
+      // The NULL key goes where it goes in one piece (the target's key column refuses it: quarantined, counted).
+      expect(out.prepare('SELECT count(*) AS n FROM contacts').get()).toEqual({
+        n: summary.entities.contacts?.written,
+      });
+      expect((summary.entities.contacts?.written ?? 0) + (summary.entities.contacts?.quarantined ?? 0)).toBe(50_001);
+    } finally {
+      out.close();
+    }
+  }, 60_000);
 });

@@ -48,7 +48,7 @@ export function unchunkable(entity: BoundEntity, source: Source, merging: boolea
  * Splits an entity's table into about `workers × 4` chunks of equal rows: its key columns are read once, in
  * key order, and every n-th key ends a chunk. Exact quantiles rather than sampled ones: the key-only read of
  * 1,000,000 rows takes a fraction of a second next to the load, and chunks of equal size keep every worker busy
- * until the end. Undefined when the table is too small to be worth splitting.
+ * until the end. Undefined when the table is too small to be worth splitting, or holds a NULL key.
  */
 export async function planChunks(source: Source, entity: BoundEntity, workers: number): Promise<ChunkPlan | undefined> {
   const { plan } = entity;
@@ -62,6 +62,8 @@ export async function planChunks(source: Source, entity: BoundEntity, workers: n
   let inChunk = 0;
   for await (const keys of source.read({ table: plan.from, columns: plan.key, key: plan.key, batchSize: 10_000 })) {
     for (const key of keys) {
+      // A NULL key is in no range (`key <= end` is not true of it): such a table loads in one piece.
+      if (key.some((v) => v === null)) return undefined;
       seen += 1;
       inChunk += 1;
       if (seen % step === 0 && ends.length < chunks - 1) {

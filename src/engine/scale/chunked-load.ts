@@ -53,7 +53,7 @@ export async function loadInChunks(load: ChunkedLoad): Promise<EntityResult | un
   if (!chunking) {
     // A load begun in one piece goes on in one piece.
     if ((plan.parallel <= 1 && !load.queue) || checkpoints.some((c) => c.entity === name)) return undefined;
-    const why = unchunkable(entity, load.source, load.merging);
+    const why = unchunkable(entity, load.source, load.merging) ?? (await nullableKey(load.source, entity));
     if (why) {
       load.onNote?.(`${name} is loaded by one worker: ${why}`);
       return undefined;
@@ -163,6 +163,16 @@ export async function loadInChunks(load: ChunkedLoad): Promise<EntityResult | un
   const counts = await finishChunks(load.target, load.runId, entity, chunks);
   report(true);
   return { counts, stopped: false };
+}
+
+/**
+ * A key column that may hold NULL: a row with a NULL key is in no range (`key <= end` is not true of it), so
+ * such a table is loaded in one piece, as ever.
+ */
+async function nullableKey(source: Source, entity: BoundEntity): Promise<string | undefined> {
+  const info = await source.describe(entity.plan.from);
+  const open = entity.plan.key.filter((k) => info?.columns.find((c) => c.name === k)?.nullable !== false);
+  return open.length > 0 ? `its key column ${open.join(', ')} may hold NULL, which no key range holds` : undefined;
 }
 
 /** A chunk's start: its own checkpoint from an earlier attempt, or the previous chunk's end. */
