@@ -461,7 +461,9 @@ async function runStep(
   const secondPass = step.kind === 'refs';
   if (!secondPass) await createTable();
   // Where the entity's change stream starts, stored before its snapshot reads a row (change-capture.ts).
-  if (!secondPass && entity.plan.strategy === 'cdc' && !at.own) await recordStreamStart(ctx, entity);
+  // Once: a snapshot resumed in chunks has no checkpoint of its own yet, and its stream start stands.
+  const streamStarted = ctx.checkpoints.some((c) => c.entity === changesName(entity.plan.name));
+  if (!secondPass && entity.plan.strategy === 'cdc' && !at.own && !streamStarted) await recordStreamStart(ctx, entity);
   const incremental = entity.plan.strategy === 'incremental';
   // An increment's survivors whose clusters it changes are written first (see stable-clusters.ts).
   const since = ctx.previous && incremental ? continuation(entity, at.earlier)?.lastKey : undefined;

@@ -67,12 +67,13 @@ export interface CdcFixture {
   drop(): Promise<void>;
 }
 
-export function planText(name: string, source: string, target: string, batchSize = 500): string {
+export function planText(name: string, source: string, target: string, batchSize = 500, parallel = 1): string {
   return `version: 1
 name: ${name}
 source: "${source}"
 target: "${target}"
 batch_size: ${batchSize}
+parallel: ${parallel}
 entities:
   contacts:
     from: contacts
@@ -101,13 +102,13 @@ entities:
 
 export async function cdcFixture(
   makeSource: (name: string) => Promise<FollowedSource>,
-  options: { rows?: number; batchSize?: number } = {},
+  options: { rows?: number; batchSize?: number; parallel?: number } = {},
 ): Promise<CdcFixture> {
   const name = `cdc_${randomBytes(5).toString('hex')}`;
   const source = await makeSource(name);
   await source.seed(options.rows ?? 500);
   const target = await createPostgresDatabase();
-  const text = planText(name, source.url, target.url, options.batchSize);
+  const text = planText(name, source.url, target.url, options.batchSize, options.parallel);
   const plan = () => parsePlan(text, 'plan.yaml');
   return {
     source,

@@ -33,12 +33,13 @@ export const MIN_CHUNK_ROWS = 20_000;
 const CHUNKS_PER_WORKER = 4;
 
 /**
- * Why an entity's load is not split into chunks, or undefined when it can be: a full load (an increment is
- * small and reads in cursor order), no dedupe (its merge plan is made over the whole entity), and a source
+ * Why an entity's load is not split into chunks, or undefined when it can be: a full load or a cdc snapshot
+ * (an increment is small and reads in cursor order), no dedupe (its merge plan is made over the whole entity), and a source
  * that ends a read at a key in the database itself.
  */
 export function unchunkable(entity: BoundEntity, source: Source, merging: boolean): string | undefined {
-  if (entity.plan.strategy !== 'full') return `it is loaded with strategy: ${entity.plan.strategy}`;
+  // A cdc entity's snapshot is a full load whose stream start is stored before it (run.ts): chunked alike.
+  if (entity.plan.strategy === 'incremental') return 'it is loaded with strategy: incremental';
   if (merging) return 'it is de-duplicated (its matches are found over the whole entity)';
   if (source.rangeReads !== true) return 'its source reads a table whole (files are sorted for every read)';
   return undefined;
