@@ -1,5 +1,5 @@
 import type { Checkpoint, Counts, Source, Target } from '../../connectors/contract.js';
-import { planOrigin, type Plan } from '../../plan/load.js';
+import { planOrigin, type Plan, type PlanOrigin } from '../../plan/load.js';
 import { isBuiltinStep } from '../../mapping/steps.js';
 import { QualityTally, readStoredQuality, storedQuality, type FilterCounts } from '../map/quality.js';
 import type { RefResolver } from '../relations/refs.js';
@@ -13,6 +13,7 @@ import {
   storedChunkPlan,
   unchunkable,
   type Chunk,
+  type ChunkPlan,
 } from './chunk-plan.js';
 import { loadOnThreads, type ChunkJob } from './chunk-threads.js';
 import { loadOnQueue, queuedOrigin, QUEUE_WORKERS } from './queue.js';
@@ -47,122 +48,155 @@ export interface ChunkedLoad {
  * summary, the next run and verify see the entity as if loaded in one piece.
  */
 export async function loadInChunks(load: ChunkedLoad): Promise<EntityResult | undefined> {
-  const { plan, entity, checkpoints } = load;
+  const { entity, checkpoints } = load;
   const name = entity.plan.name;
-  let chunking = storedChunkPlan(checkpoints.find((c) => c.entity === chunkPlanName(name)));
-  if (!chunking) {
-    // A load begun in one piece goes on in one piece.
-    if ((plan.parallel <= 1 && !load.queue) || checkpoints.some((c) => c.entity === name)) return undefined;
-    const why = unchunkable(entity, load.source, load.merging) ?? (await nullableKey(load.source, entity));
-    if (why) {
-      load.onNote?.(`${name} is loaded by one worker: ${why}`);
-      return undefined;
-    }
-    // Workers of a queue are not counted: chunks for a few of them each, at least.
-    chunking = await planChunks(
-      load.source,
-      entity,
-      load.queue ? Math.max(plan.parallel, QUEUE_WORKERS) : plan.parallel,
-    );
-    if (!chunking) return undefined;
-    await carryForward(load.target, load.runId, entity, chunkPlanCheckpoint(name, chunking));
-  }
+  const chunking = await chunkPlanOf(load);
+  if (!chunking) return undefined;
   const chunks = chunksOf(name, chunking);
   const stored = new Map(checkpoints.map((c) => [c.entity, c]));
-  const finished = new Map<number, Counts>();
+  const progress = new ChunkProgress(load, chunks);
   for (const chunk of chunks) {
     const own = stored.get(chunk.name);
-    if (own?.done) finished.set(chunk.index, own.counts);
+    if (own?.done) progress.done(chunk.index, own.counts);
   }
-  const pending = chunks.filter((c) => !finished.has(c.index));
-  const progress = new Map<number, { counts: Counts; total: number }>();
-  const report = (done: boolean) => {
-    if (!load.onProgress) return;
+  const jobs = chunks.filter((c) => !progress.isDone(c.index)).map((c) => jobOf(c, stored.get(c.name)));
+  progress.report(false);
+  const stopped = load.queue
+    ? await onQueue(load, chunks, jobs, progress)
+    : await onThreadsOrHere(load, jobs, progress);
+  if (stopped) return { counts: zeroCounts(), stopped: true };
+  // Through a queue, its barrier job has summed the chunks already; the sums are the same either way.
+  const counts = load.queue
+    ? { ...zeroCounts(), ...(await load.target.state.checkpoints(load.runId)).find((c) => c.entity === name)?.counts }
+    : await finishChunks(load.target, load.runId, entity, chunks);
+  progress.report(true);
+  return { counts, stopped: false };
+}
+
+/**
+ * The entity's chunk plan: the one an interrupted run stored, or a new one (stored before any row is read)
+ * when the plan asks for workers and the entity can be split; undefined: the entity loads in one piece.
+ */
+async function chunkPlanOf(load: ChunkedLoad): Promise<ChunkPlan | undefined> {
+  const { plan, entity, checkpoints } = load;
+  const name = entity.plan.name;
+  const stored = storedChunkPlan(checkpoints.find((c) => c.entity === chunkPlanName(name)));
+  if (stored) return stored;
+  // A load begun in one piece goes on in one piece.
+  if ((plan.parallel <= 1 && !load.queue) || checkpoints.some((c) => c.entity === name)) return undefined;
+  const why = unchunkable(entity, load.source, load.merging) ?? (await nullableKey(load.source, entity));
+  if (why) {
+    load.onNote?.(`${name} is loaded by one worker: ${why}`);
+    return undefined;
+  }
+  // Workers of a queue are not counted: chunks for a few of them each, at least.
+  const workers = load.queue ? Math.max(plan.parallel, QUEUE_WORKERS) : plan.parallel;
+  const chunking = await planChunks(load.source, entity, workers);
+  if (chunking) await carryForward(load.target, load.runId, entity, chunkPlanCheckpoint(name, chunking));
+  return chunking;
+}
+
+/** The entity's progress as its chunks report theirs: the sum over the chunks, done or under way. */
+class ChunkProgress {
+  readonly #finished = new Map<number, Counts>();
+  readonly #going = new Map<number, { counts: Counts; total: number }>();
+
+  constructor(
+    private readonly load: ChunkedLoad,
+    private readonly chunks: readonly Chunk[],
+  ) {}
+
+  isDone(index: number): boolean {
+    return this.#finished.has(index);
+  }
+
+  done(index: number, counts: Counts): void {
+    this.#finished.set(index, counts);
+  }
+
+  update(index: number, counts: Counts, total: number): void {
+    this.#going.set(index, { counts, total });
+    this.report(false);
+  }
+
+  report(done: boolean): void {
+    if (!this.load.onProgress) return;
     const counts = zeroCounts();
     let total = 0;
-    for (const chunk of chunks) {
-      const now = finished.get(chunk.index) ?? progress.get(chunk.index)?.counts;
-      const rows = finished.get(chunk.index)?.read ?? progress.get(chunk.index)?.total ?? chunk.rows;
-      total += rows;
+    for (const chunk of this.chunks) {
+      const finished = this.#finished.get(chunk.index);
+      const going = this.#going.get(chunk.index);
+      total += finished?.read ?? going?.total ?? chunk.rows;
+      const now = finished ?? going?.counts;
       if (now) for (const k of Object.keys(counts) as (keyof Counts)[]) counts[k] += now[k];
     }
-    load.onProgress({ entity: name, counts, total, done });
-  };
-  const jobs = pending.map((chunk) => jobOf(chunk, stored.get(chunk.name)));
-  const threads = load.queue ? 0 : threadsFor(load, pending.length);
-  let stopped = false;
-  report(false);
-  if (load.queue) {
-    if (!load.target.capabilities.concurrentWriters)
-      throw new CrmMigrateError(
-        'E_USAGE',
-        `${load.target.display} takes one writer at a time: its chunks cannot go to a queue's workers`,
-        {
-          hint: 'load a file or SQLite target in one process (--parallel runs its chunks one after another)',
-        },
-      );
-    ({ stopped } = await loadOnQueue({
-      url: load.queue,
-      origin: queuedOrigin(plan),
-      runId: load.runId,
-      entity,
-      chunks,
-      pending: jobs,
-      target: load.target,
-      signal: load.signal,
-      onNote: load.onNote,
-      onProgress: (index, counts) => {
-        progress.set(index, { counts, total: chunks[index]?.rows ?? 0 });
-        report(false);
-      },
-    }));
-    if (stopped) return { counts: zeroCounts(), stopped: true };
-    // The queue's barrier job summed the chunks into the entity's checkpoint.
-    const done = (await load.target.state.checkpoints(load.runId)).find((c) => c.entity === name);
-    report(true);
-    return { counts: { ...zeroCounts(), ...done?.counts }, stopped: false };
+    this.load.onProgress({ entity: this.load.entity.plan.name, counts, total, done });
   }
+}
+
+/** The chunks handed to a queue's workers; resolves to whether the run was stopped before they were done. */
+async function onQueue(
+  load: ChunkedLoad,
+  chunks: readonly Chunk[],
+  jobs: readonly ChunkJob[],
+  progress: ChunkProgress,
+): Promise<boolean> {
+  if (!load.target.capabilities.concurrentWriters)
+    throw new CrmMigrateError(
+      'E_USAGE',
+      `${load.target.display} takes one writer at a time: its chunks cannot go to a queue's workers`,
+      { hint: 'load a file or SQLite target in one process (--parallel runs its chunks one after another)' },
+    );
+  const { stopped } = await loadOnQueue({
+    url: load.queue as string,
+    origin: queuedOrigin(load.plan),
+    runId: load.runId,
+    entity: load.entity,
+    chunks,
+    pending: jobs,
+    target: load.target,
+    signal: load.signal,
+    onNote: load.onNote,
+    onProgress: (index, counts) => progress.update(index, counts, chunks[index]?.rows ?? 0),
+  });
+  return stopped;
+}
+
+/** The chunks on worker threads, or one after another on this thread; resolves to whether it was stopped. */
+async function onThreadsOrHere(
+  load: ChunkedLoad,
+  jobs: readonly ChunkJob[],
+  progress: ChunkProgress,
+): Promise<boolean> {
+  const threads = threadsFor(load, jobs.length);
   if (threads > 1) {
-    const origin = planOrigin(plan);
-    ({ stopped } = await loadOnThreads({
-      start: { origin: origin as NonNullable<typeof origin>, runId: load.runId, entity },
+    const { stopped } = await loadOnThreads({
+      start: { origin: planOrigin(load.plan) as PlanOrigin, runId: load.runId, entity: load.entity },
       jobs,
       threads,
       signal: load.signal,
-      onProgress: (index, counts, total) => {
-        progress.set(index, { counts, total });
-        report(false);
-      },
-      onDone: (index, counts) => finished.set(index, counts),
-    }));
-  } else {
-    for (const job of jobs) {
-      const result = await loadEntity({
-        source: load.source,
-        target: load.target,
-        runId: load.runId,
-        entity,
-        from: job.from,
-        planName: plan.name,
-        resolve: load.resolve,
-        signal: load.signal,
-        onProgress: (p) => {
-          progress.set(job.index, { counts: p.counts, total: p.total });
-          report(false);
-        },
-        chunk: { through: job.through, checkpointName: job.name },
-      });
-      if (result.stopped) {
-        stopped = true;
-        break;
-      }
-      finished.set(job.index, result.counts);
-    }
+      onProgress: (index, counts, total) => progress.update(index, counts, total),
+      onDone: (index, counts) => progress.done(index, counts),
+    });
+    return stopped;
   }
-  if (stopped) return { counts: zeroCounts(), stopped: true };
-  const counts = await finishChunks(load.target, load.runId, entity, chunks);
-  report(true);
-  return { counts, stopped: false };
+  for (const job of jobs) {
+    const result = await loadEntity({
+      source: load.source,
+      target: load.target,
+      runId: load.runId,
+      entity: load.entity,
+      from: job.from,
+      planName: load.plan.name,
+      resolve: load.resolve,
+      signal: load.signal,
+      onProgress: (p) => progress.update(job.index, p.counts, p.total),
+      chunk: { through: job.through, checkpointName: job.name },
+    });
+    if (result.stopped) return true;
+    progress.done(job.index, result.counts);
+  }
+  return false;
 }
 
 /**
