@@ -205,4 +205,35 @@ entities:
       out.close();
     }
   }, 60_000);
+
+  it('a composite key splits into ranges of both columns, and loads what one piece does', async () => {
+    await source.query('CREATE TABLE old_links (account INT, code TEXT, note TEXT, PRIMARY KEY (account, code))');
+    // Few accounts, many codes each: chunk ends fall inside an account, so the second column decides.
+    await source.query(`INSERT INTO old_links
+      SELECT g % 7, (ARRAY['a', 'B', 'é', 'z'])[1 + g % 4] || g, 'note ' || g FROM generate_series(1, 60000) g`);
+    const [one, two] = await postgresPair();
+    const text = (target: string, parallel: number) => `version: 1
+name: links
+source: ${source.url}
+target: ${target}
+parallel: ${parallel}
+entities:
+  links:
+    from: old_links
+    into: links
+    key: [account, code]
+    fields:
+      account: account
+      code: code
+      note: note
+`;
+    const single = await runPlan(parsePlan(text(one.url, 1), path.join(tmp.dir, 'links.yaml')));
+    const parallel = await runPlan(parsePlan(text(two.url, 2), path.join(tmp.dir, 'links.yaml')));
+    expect(parallel.entities).toEqual(single.entities);
+    expect(single.entities.links?.written).toBe(60_000);
+    const rows = (db: TestPostgres) => db.query('SELECT * FROM links ORDER BY account, code COLLATE "C"');
+    expect(await rows(two)).toEqual(await rows(one));
+    const chunks = await two.query("SELECT entity FROM _crm_migrate.checkpoints WHERE entity LIKE 'links#chunk-%'");
+    expect(chunks.length).toBeGreaterThanOrEqual(3);
+  }, 60_000);
 });
