@@ -470,6 +470,7 @@ async function runStep(
   const group = secondPass ? undefined : await ctx.merging.forEntity(entity, since);
   if (from && group?.merges && group.merges.refresh.length > 0)
     await refreshSurvivors(target, runId, entity, group.merges.refresh, from);
+  const resolve = refResolver(plan, entity, target.state, source, { fillDeferred: secondPass, lookups });
   const chunked = secondPass
     ? undefined
     : await loadInChunks({
@@ -480,7 +481,7 @@ async function runStep(
         entity,
         checkpoints: ctx.checkpoints,
         merging: group?.merges !== undefined,
-        resolve: refResolver(plan, entity, target.state, source, { lookups }),
+        resolve,
         signal: options.signal,
         onProgress: options.onProgress,
         onNote: options.onNote,
@@ -494,7 +495,7 @@ async function runStep(
     entity,
     from,
     planName: plan.name,
-    resolve: refResolver(plan, entity, target.state, source, { fillDeferred: secondPass, lookups }),
+    resolve,
     signal: options.signal,
     onProgress: secondPass ? undefined : options.onProgress,
     merges: group?.merges,
