@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mysql from 'mysql2/promise';
-import { freePort } from './own-postgres.js';
+import { endProcess, freePort } from './own-postgres.js';
 
 /** A MariaDB server of a test's own, on its own port, with the binlog on (row format, whole row images). */
 export interface OwnMariadb {
@@ -55,13 +55,7 @@ export async function startOwnMariadb(settings: readonly string[] = BINLOG): Pro
       }
     }
   };
-  const shutdown = async () => {
-    const s = server;
-    if (!s || s.exitCode !== null) return;
-    const exited = new Promise((resolve) => s.once('exit', resolve));
-    s.kill('SIGTERM');
-    await exited;
-  };
+  const shutdown = () => endProcess(server, 'SIGTERM');
   await start();
   return {
     port,

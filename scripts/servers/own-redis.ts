@@ -4,7 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from './own-postgres.js';
+import { endProcess, freePort } from './own-postgres.js';
 
 /** A Redis server of a test's own, on its own port, keeping every write on disk (appendonly, fsync always). */
 export interface OwnRedis {
@@ -61,23 +61,16 @@ export async function startOwnRedis(): Promise<OwnRedis> {
       await sleep(100);
     }
   };
-  const kill = async (signal: NodeJS.Signals) => {
-    const s = server;
-    if (!s || s.exitCode !== null) return;
-    const exited = new Promise((resolve) => s.once('exit', resolve));
-    s.kill(signal);
-    await exited;
-  };
   await start();
   return {
     port,
     url: (query = '') => `redis://127.0.0.1:${port}${query}`,
     crash: async () => {
-      await kill('SIGKILL');
+      await endProcess(server, 'SIGKILL');
       await start();
     },
     stop: async () => {
-      await kill('SIGTERM');
+      await endProcess(server, 'SIGTERM');
       rmSync(dir, { recursive: true, force: true });
     },
   };
