@@ -1,6 +1,7 @@
 import type { Checkpoint, Counts, Source } from '../../connectors/contract.js';
 import { valueToJson } from '../../values.js';
 import type { BoundEntity } from '../schema-check.js';
+import { addCounts, zeroCounts } from '../write/load-entity.js';
 
 /**
  * An entity's load as chunks of its key order: chunk i holds the keys after chunk i-1's end, through its own.
@@ -95,7 +96,7 @@ export function chunkPlanCheckpoint(entity: string, plan: ChunkPlan): Checkpoint
   return {
     entity: chunkPlanName(entity),
     lastKey: [plan],
-    counts: { read: 0, written: 0, merged: 0, quarantined: 0, filtered: 0, deleted: 0 },
+    counts: zeroCounts(),
     done: true,
   };
 }
@@ -110,7 +111,7 @@ export function chunkCounts(checkpoints: readonly Checkpoint[], entity: string):
   const prefix = `${entity}#chunk-`;
   const chunks = checkpoints.filter((c) => c.entity.startsWith(prefix));
   if (chunks.length === 0) return undefined;
-  const counts: Counts = { read: 0, written: 0, merged: 0, quarantined: 0, filtered: 0, deleted: 0 };
-  for (const c of chunks) for (const k of Object.keys(counts) as (keyof Counts)[]) counts[k] += c.counts[k];
+  const counts = zeroCounts();
+  for (const c of chunks) addCounts(counts, c.counts);
   return counts;
 }

@@ -2,26 +2,17 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { Checkpoint, Counts } from '../../connectors/contract.js';
+import type { Counts } from '../../connectors/contract.js';
 import { CrmMigrateError, type ErrorCode } from '../../errors.js';
 import type { PlanOrigin } from '../../plan/load.js';
 import type { BoundEntity } from '../schema-check.js';
-import { boundData } from './queue.js';
+import { jobEntityOf, type ChunkJob, type JobEntity } from './chunk-job.js';
 
 /** What a chunk worker thread starts with: the plan's text, the run, and the entity as the coordinator bound it. */
 export interface WorkerStart {
   readonly origin: PlanOrigin;
   readonly runId: string;
-  /** Bound against the live schemas once, by the coordinator; the thread compiles the entity's plan itself. */
-  readonly entity: { readonly name: string; readonly bound: Omit<BoundEntity, 'plan'> };
-}
-
-/** One chunk for a worker: where it resumes (its checkpoint, or the previous chunk's end) and where it ends. */
-export interface ChunkJob {
-  readonly index: number;
-  readonly name: string;
-  readonly from: Checkpoint;
-  readonly through: readonly unknown[] | undefined;
+  readonly entity: JobEntity;
 }
 
 export type ToWorker = { type: 'chunk'; job: ChunkJob } | { type: 'stop' } | { type: 'close' };
@@ -53,12 +44,10 @@ export async function loadOnThreads(options: {
   onProgress(index: number, counts: Counts, total: number): void;
   onDone(index: number, counts: Counts): void;
 }): Promise<{ stopped: boolean }> {
-  const { entity } = options.start;
-  const bound = boundData(entity);
   const start: WorkerStart = {
     origin: options.start.origin,
     runId: options.start.runId,
-    entity: { name: entity.plan.name, bound },
+    entity: jobEntityOf(options.start.entity),
   };
   const queue = [...options.jobs];
   let stopped = false;

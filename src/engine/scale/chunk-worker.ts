@@ -1,10 +1,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { CrmMigrateError } from '../../errors.js';
-import { parsePlan } from '../../plan/load.js';
 import { refResolver } from '../relations/refs.js';
 import { withConnections } from '../run.js';
-import { loadEntity } from '../write/load-entity.js';
-import type { ChunkJob, FromWorker, ToWorker, WorkerStart } from './chunk-threads.js';
+import { loadChunk, planAndEntity } from './chunk-job.js';
+import type { FromWorker, ToWorker, WorkerStart } from './chunk-threads.js';
 
 // A chunk worker thread: makes the plan again from its text, opens its own source and target connections,
 // and loads the chunks the coordinator hands it one at a time, each committing with its own checkpoint.
@@ -28,28 +27,25 @@ async function next(): Promise<ToWorker> {
 }
 
 async function work(): Promise<void> {
-  const plan = parsePlan(start.origin.text, start.origin.file, start.origin.options);
-  const planned = plan.entities.find((e) => e.name === start.entity.name);
-  if (!planned) throw new CrmMigrateError('E_STATE', `chunk worker: the plan has no entity ${start.entity.name}`);
-  const entity = { ...start.entity.bound, plan: planned };
+  const { plan, entity } = planAndEntity(start.origin, start.entity);
   await withConnections(plan, false, async (source, target, lookups) => {
+    const resolve = refResolver(plan, entity, target.state, source, { lookups });
     post({ type: 'ready' });
     for (;;) {
       const message = await next();
       if (message.type === 'close') return;
       if (message.type !== 'chunk') continue;
-      const job: ChunkJob = message.job;
-      const result = await loadEntity({
+      const { job } = message;
+      const result = await loadChunk({
         source,
         target,
         runId: start.runId,
+        plan,
         entity,
-        from: job.from,
-        planName: plan.name,
-        resolve: refResolver(plan, entity, target.state, source, { lookups }),
+        resolve,
+        job,
         signal: stop.signal,
         onProgress: (p) => post({ type: 'progress', index: job.index, counts: p.counts, total: p.total }),
-        chunk: { through: job.through, checkpointName: job.name },
       });
       post({ type: 'done', index: job.index, counts: result.counts, stopped: result.stopped });
     }

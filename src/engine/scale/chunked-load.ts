@@ -4,7 +4,7 @@ import { isBuiltinStep } from '../../mapping/steps.js';
 import { QualityTally, readStoredQuality, storedQuality, type FilterCounts } from '../map/quality.js';
 import type { RefResolver } from '../relations/refs.js';
 import type { BoundEntity } from '../schema-check.js';
-import { loadEntity, zeroCounts, type EntityProgress, type EntityResult } from '../write/load-entity.js';
+import { addCounts, zeroCounts, type EntityProgress, type EntityResult } from '../write/load-entity.js';
 import {
   chunkPlanCheckpoint,
   chunkPlanName,
@@ -15,7 +15,8 @@ import {
   type Chunk,
   type ChunkPlan,
 } from './chunk-plan.js';
-import { loadOnThreads, type ChunkJob } from './chunk-threads.js';
+import { loadOnThreads } from './chunk-threads.js';
+import { loadChunk, type ChunkJob } from './chunk-job.js';
 import { loadOnQueue, queuedOrigin, QUEUE_WORKERS } from './queue.js';
 import { carryForward } from '../write/carry-forward.js';
 import { CrmMigrateError } from '../../errors.js';
@@ -128,7 +129,7 @@ class ChunkProgress {
       const going = this.#going.get(chunk.index);
       total += finished?.read ?? going?.total ?? chunk.rows;
       const now = finished ?? going?.counts;
-      if (now) for (const k of Object.keys(counts) as (keyof Counts)[]) counts[k] += now[k];
+      if (now) addCounts(counts, now);
     }
     this.load.onProgress({ entity: this.load.entity.plan.name, counts, total, done });
   }
@@ -181,17 +182,16 @@ async function onThreadsOrHere(
     return stopped;
   }
   for (const job of jobs) {
-    const result = await loadEntity({
+    const result = await loadChunk({
       source: load.source,
       target: load.target,
       runId: load.runId,
+      plan: load.plan,
       entity: load.entity,
-      from: job.from,
-      planName: load.plan.name,
       resolve: load.resolve,
+      job,
       signal: load.signal,
       onProgress: (p) => progress.update(job.index, p.counts, p.total),
-      chunk: { through: job.through, checkpointName: job.name },
     });
     if (result.stopped) return true;
     progress.done(job.index, result.counts);
@@ -260,7 +260,7 @@ export async function finishChunks(
         'E_STATE',
         `${chunk.name} is not done: the chunks of ${entity.plan.name} cannot be summed yet`,
       );
-    for (const k of Object.keys(counts) as (keyof Counts)[]) counts[k] += own.counts[k];
+    addCounts(counts, own.counts);
     const quality = readStoredQuality(own.quality);
     tally.merge(quality.quality);
     for (const [clause, n] of Object.entries(quality.filtered)) filtered[clause] = (filtered[clause] ?? 0) + n;

@@ -2,12 +2,10 @@ import { hostname } from 'node:os';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Counts } from '../../connectors/contract.js';
 import { CrmMigrateError, FencedError } from '../../errors.js';
-import { parsePlan } from '../../plan/load.js';
 import { refResolver } from '../relations/refs.js';
 import { withConnections } from '../run.js';
 import { TRANSIENT_CODES } from '../sync.js';
-import type { BoundEntity } from '../schema-check.js';
-import { loadEntity } from '../write/load-entity.js';
+import { loadChunk, planAndEntity } from './chunk-job.js';
 import { finishChunks } from './chunked-load.js';
 import { packFailure, queueAddress, type BarrierJobData, type ChunkJobData } from './queue.js';
 
@@ -40,7 +38,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       current = new AbortController();
       try {
         if (job.name === 'barrier') return await sumChunks(job.data as BarrierJobData);
-        return await loadChunk(
+        return await claimAndLoad(
           job.data as ChunkJobData,
           `${hostname()}:${process.pid}:${token ?? job.id}`,
           current.signal,
@@ -77,21 +75,12 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   }
 }
 
-/** The entity the job names, compiled from the plan's text and bound as the coordinator bound it. */
-function jobEntity(data: ChunkJobData | BarrierJobData) {
-  const plan = parsePlan(data.origin.text, data.origin.file, data.origin.options);
-  const planned = plan.entities.find((e) => e.name === data.entity.name);
-  if (!planned) throw new CrmMigrateError('E_PLAN', `the queued plan has no entity ${data.entity.name}`);
-  const entity: BoundEntity = { ...data.entity.bound, plan: planned };
-  return { plan, entity };
-}
-
 /**
  * One chunk: claimed in the target (the fence), then loaded from its own checkpoint (or the previous chunk's
  * end) to its end; a chunk already done is not read again.
  */
-async function loadChunk(data: ChunkJobData, holder: string, signal: AbortSignal): Promise<Counts> {
-  const { plan, entity } = jobEntity(data);
+async function claimAndLoad(data: ChunkJobData, holder: string, signal: AbortSignal): Promise<Counts> {
+  const { plan, entity } = planAndEntity(data.origin, data.entity);
   const { job, runId } = data;
   return withConnections(plan, false, async (source, target, lookups) => {
     if (!target.state.claimFence)
@@ -100,16 +89,17 @@ async function loadChunk(data: ChunkJobData, holder: string, signal: AbortSignal
       throw new Error(`${job.name} was claimed by another worker at the same moment`);
     const own = (await target.state.checkpoints(runId)).find((c) => c.entity === job.name);
     if (own?.done) return own.counts;
-    const result = await loadEntity({
+    const result = await loadChunk({
       source,
       target,
       runId,
+      plan,
       entity,
-      from: own ?? job.from,
-      planName: plan.name,
       resolve: refResolver(plan, entity, target.state, source, { lookups }),
+      job,
+      from: own,
       signal,
-      chunk: { through: job.through, checkpointName: job.name, fence: { name: job.name, holder } },
+      holder,
     });
     // Back to the queue for another worker (the error is retried): the chunk goes on from its checkpoint.
     if (result.stopped) throw new Error(`${job.name}: the worker was stopped; the chunk goes on elsewhere`);
@@ -119,7 +109,7 @@ async function loadChunk(data: ChunkJobData, holder: string, signal: AbortSignal
 
 /** The barrier: every chunk done, their sums committed as the entity's checkpoint. */
 async function sumChunks(data: BarrierJobData): Promise<Counts> {
-  const { plan, entity } = jobEntity(data);
+  const { plan, entity } = planAndEntity(data.origin, data.entity);
   return withConnections(plan, false, (_source, target) => finishChunks(target, data.runId, entity, data.chunks));
 }
 

@@ -4,7 +4,7 @@ import { CrmMigrateError, type ErrorCode } from '../../errors.js';
 import { planOrigin, type Plan, type PlanOrigin } from '../../plan/load.js';
 import type { BoundEntity } from '../schema-check.js';
 import type { Chunk } from './chunk-plan.js';
-import type { ChunkJob } from './chunk-threads.js';
+import { jobEntityOf, type ChunkJob, type JobEntity } from './chunk-job.js';
 
 // Chunks through BullMQ on Redis: the coordinator (`run --queue`) adds a flow per entity — one child job
 // per chunk, a parent barrier job that sums them when all are done — and `crm-migrate worker` processes on
@@ -64,7 +64,7 @@ export function queueAddress(url: string): QueueAddress {
 export interface ChunkJobData {
   readonly origin: PlanOrigin;
   readonly runId: string;
-  readonly entity: { readonly name: string; readonly bound: Omit<BoundEntity, 'plan'> };
+  readonly entity: JobEntity;
   readonly job: ChunkJob;
 }
 
@@ -72,7 +72,7 @@ export interface ChunkJobData {
 export interface BarrierJobData {
   readonly origin: PlanOrigin;
   readonly runId: string;
-  readonly entity: { readonly name: string; readonly bound: Omit<BoundEntity, 'plan'> };
+  readonly entity: JobEntity;
   readonly chunks: readonly Chunk[];
 }
 
@@ -88,11 +88,6 @@ export function queuedOrigin(plan: Plan): PlanOrigin {
     });
   const { allowPlaintextSecrets, target } = origin.options;
   return { text: origin.text, file: origin.file, options: { allowPlaintextSecrets, target } };
-}
-
-/** Everything of a bound entity but its compiled plan, which holds functions: a worker compiles its own. */
-export function boundData(entity: BoundEntity): Omit<BoundEntity, 'plan'> {
-  return Object.fromEntries(Object.entries(entity).filter(([k]) => k !== 'plan')) as Omit<BoundEntity, 'plan'>;
 }
 
 /** Where Redis keeps data, from its INFO: whether it evicts keys, and whether it writes anything to disk. */
@@ -191,7 +186,7 @@ export async function loadOnQueue(options: {
   const queue = new Queue(address.name, { connection: address.connection });
   const flows = new FlowProducer({ connection: address.connection });
   const name = entity.plan.name;
-  const data = { origin: options.origin, runId, entity: { name, bound: boundData(entity) } };
+  const data = { origin: options.origin, runId, entity: jobEntityOf(entity) };
   const barrierId = jobId(runId, `${name}-barrier`);
   // The run checked Redis's settings before it wrote anything (checkQueue).
   try {

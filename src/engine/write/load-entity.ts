@@ -47,6 +47,11 @@ export const secondPassName = (entity: string): string => `${entity}#refs`;
 
 export const zeroCounts = (): Counts => ({ read: 0, written: 0, merged: 0, quarantined: 0, filtered: 0, deleted: 0 });
 
+/** Adds `more` into `into`, bucket by bucket (the chunks of an entity, summed). */
+export function addCounts(into: Counts, more: Readonly<Counts>): void {
+  for (const k of Object.keys(into) as (keyof Counts)[]) into[k] += more[k];
+}
+
 export { sourceKeyText } from '../../values.js';
 
 /**
