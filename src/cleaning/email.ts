@@ -5,23 +5,16 @@ import validator from 'validator';
 import { z } from 'zod';
 import { builtinStep, invalid, ok, type StepIssue } from '../mapping/steps.js';
 import { fixed, textRule } from './rule-helpers.js';
-import { domainCorrection, isPlaceholderDomain } from './mail-domains.js';
+import { domainCorrection, domainVerdict } from './mail-domains.js';
+import { isCommonEmail } from './common-email.js';
 
 /** The steps this module defines, registered with the rest in mapping/builtin-steps.ts. */
 export const STEPS: StepDefinition<unknown>[] = [];
 
-/**
- * The common shape of an address: a dot-atom local part and a hostname with an alphabetic TLD, within
- * RFC 5321's lengths. Everything it matches, validator.js's isEmail accepts too (property-tested in
- * test/mapping.test.ts); it exists because isEmail costs ~1.7 µs a call and was a sixth of a full load's
- * CPU time in the benchmark profile. Whatever it does not match still goes to isEmail.
- */
-export const COMMON_EMAIL =
-  /^(?=.{6,254}$)(?=[^@]{1,64}@)[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 export const EMAIL_OPTIONS = { allow_display_name: false, require_tld: true, allow_ip_domain: false } as const;
 
 export function isEmailAddress(address: string): boolean {
-  return COMMON_EMAIL.test(address) || validator.isEmail(address, EMAIL_OPTIONS);
+  return isCommonEmail(address) || validator.isEmail(address, EMAIL_OPTIONS);
 }
 
 const DISPOSABLE = new Set<string>(disposableDomains);
@@ -78,26 +71,27 @@ STEPS.push(
     options: EmailOptions,
     create: (options) =>
       textRule((s) => {
-        // validator.js URI-decodes parts of an address, which throws on a broken surrogate half.
-        if (!s.isWellFormed()) return invalid(s, 'invalid_email');
         let address = s.trim().toLowerCase();
         if (address === '') return ok(null);
         const normalized = address !== s;
         let repair: ReturnType<typeof repaired>;
         // The common shape (nearly every address) holds nothing a CRM cannot send to; only what validator.js
-        // let through beyond it needs the closer look.
-        let common = COMMON_EMAIL.test(address);
+        // let through beyond it needs the closer look. It is ASCII, so only an address outside it can hold a
+        // broken surrogate half, on which validator.js (it URI-decodes parts of an address) would throw.
+        let common = isCommonEmail(address);
+        if (!common && !s.isWellFormed()) return invalid(s, 'invalid_email');
         if (!common && !validator.isEmail(address, EMAIL_OPTIONS)) {
           repair = repaired(address);
           if (!repair || !isEmailAddress(repair.address)) return invalid(s, 'invalid_email');
           address = repair.address;
-          common = COMMON_EMAIL.test(address);
+          common = isCommonEmail(address);
         }
         const problem = common ? undefined : mailboxProblem(address);
         if (problem) return invalid(s, problem);
         const at = address.lastIndexOf('@');
         let domain = address.slice(at + 1);
-        if (isPlaceholderDomain(domain)) return invalid(s, 'placeholder_domain');
+        const verdict = domainVerdict(domain);
+        if (verdict.placeholder) return invalid(s, 'placeholder_domain');
         let idn: string | undefined;
         if (options?.idn) {
           // Node's WHATWG URL converter (UTS #46): an empty answer is a label that is no domain in either form.
@@ -110,7 +104,8 @@ STEPS.push(
               options.idn === 'ascii' ? 'idn_encoded' : 'idn_decoded',
             ];
         }
-        const suggestion = domainCorrection(domain);
+        // A converted domain is a domain of its own, looked up again.
+        const suggestion = idn ? domainCorrection(domain) : verdict.correction;
         // Most addresses pass with at most `normalized`: answered with shared issue lists, no allocation.
         if (!repair && suggestion === null && !options?.disposable && !idn) {
           return normalized ? { value: address, issues: fixed('normalized') } : ok(address);
