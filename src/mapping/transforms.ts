@@ -22,13 +22,33 @@ function parseCached(input: Value): PersonName {
   return lastNameParsed;
 }
 
-/** A parse's flags (a household, symbols dropped) as the findings of each name field that reads it, counted. */
+/** A name's parts as bits, in NAME_PARTS order: which it has, which a field drops. */
+const partBits = (parts: readonly NamePart[]): number =>
+  parts.reduce((bits, p) => bits | (1 << NAME_PARTS.indexOf(p)), 0);
+function presentBits(name: PersonName): number {
+  // Named reads, not name[part] over a list: this runs for every row with a name field.
+  return (
+    (name.honorific !== null ? 1 : 0) |
+    (name.first !== null ? 2 : 0) |
+    (name.middle !== null ? 4 : 0) |
+    (name.last !== null ? 8 : 0) |
+    (name.suffix !== null ? 16 : 0) |
+    (name.nickname !== null ? 32 : 0) |
+    (name.partner !== null ? 64 : 0)
+  );
+}
+
+/**
+ * A parse's flags (a household, symbols dropped) and the parts it loses (`middle_dropped`…), as the findings
+ * of the name field that counts them: one shared list per combination, not one per row.
+ */
 const flagIssues = new Map<string, readonly StepIssue[]>();
-function flagsOf(flags: readonly string[]): readonly StepIssue[] {
-  const key = flags.join(',');
+function flagsOf(flags: readonly string[], lost: number): readonly StepIssue[] {
+  const key = `${flags.join(',')}|${lost}`;
   let issues = flagIssues.get(key);
   if (!issues) {
-    issues = Object.freeze(flags.map((code) => ({ code, kind: 'flag' as const })));
+    const codes = [...flags, ...NAME_PARTS.filter((_p, i) => (lost & (1 << i)) !== 0).map((p) => `${p}_dropped`)];
+    issues = Object.freeze(codes.map((code) => ({ code, kind: 'flag' as const })));
     flagIssues.set(key, issues);
   }
   return issues;
@@ -69,16 +89,16 @@ for (const part of NAME_PARTS) {
       options: NameOptionsSchema,
       // `dropped` is set by the plan compiler, not written in plans: the parts no field of the entity takes.
       create: (options?: NameOptions & { readonly dropped?: readonly NamePart[] }) => {
-        const dropped = options?.dropped ?? [];
+        const dropped = partBits(options?.dropped ?? []);
         const first = options?.single_word === 'first';
         return (input) => {
           const parsed = parseCached(input as Value);
           const name = first ? givenAlone(parsed, input as Value) : parsed;
-          // Most names have no part to lose: asked first, so they allocate nothing.
-          const flags = !dropped.some((p) => name[p] !== null)
-            ? name.flags
-            : [...name.flags, ...dropped.filter((p) => name[p] !== null).map((p) => `${p}_dropped`)];
-          return flags.length === 0 ? ok(name[part]) : { value: name[part], issues: flagsOf(flags) };
+          const lost = dropped === 0 ? 0 : presentBits(name) & dropped;
+          // Most names have no part to lose and no flag: they allocate nothing.
+          return lost === 0 && name.flags.length === 0
+            ? ok(name[part])
+            : { value: name[part], issues: flagsOf(name.flags, lost) };
         };
       },
     }),
