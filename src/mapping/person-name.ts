@@ -225,7 +225,9 @@ const unmarked = (lower: string): string =>
   lower.includes('.') || lower.includes(',') ? lower.replace(/[.,]/g, '') : lower;
 const bare = (token: string): string => unmarked(token.toLowerCase());
 // The length checks come first: most tokens are longer than any word in these lists, and this runs per row.
-const isHonorific = (token: string): boolean => token.length <= 11 && HONORIFICS.has(bare(token));
+// `lower`: the token already lower-cased, where the caller has it (the two-word fast path tests one word twice).
+const isHonorific = (token: string, lower?: string): boolean =>
+  token.length <= 11 && HONORIFICS.has(unmarked(lower ?? token.toLowerCase()));
 /** Two initials with dots ("J.R.", "J.R") are a first and middle initial, never the suffix Jr. */
 const INITIALS = /^[A-Za-z]\.[A-Za-z]\.?$/;
 /** "V" alone is only a suffix after a full name: "John Smith V", never as a lone initial "V." with a dot. */
@@ -249,7 +251,8 @@ const isParticle = (token: string, cased: boolean): boolean =>
 /** A generational or degree suffix that is never a surname: Jr, Sr, II, III, IV, PhD, MD ("V" can be an initial). */
 const isGenerational = (token: string): boolean => isSuffix(token) && bare(token) !== 'v';
 /** A particle written in lower case, as particles are inside a name (van, de, von, da). */
-const isLowerParticle = (token: string): boolean => token === token.toLowerCase() && PARTICLES.has(token);
+const isLowerParticle = (token: string, lower = token.toLowerCase()): boolean =>
+  token === lower && PARTICLES.has(token);
 
 const NON_ASCII = /[^\x20-\x7e]/;
 /** Leading, trailing or doubled white space, or any white space that is not a plain space (tab, NBSP…). */
@@ -317,7 +320,7 @@ function householdOf(text: string): PersonName | undefined {
   if (!m?.[1] || !m[2]) return undefined;
   const left = m[1].split(' ');
   const right = m[2].split(' ');
-  if (left.every(isHonorific) && right.length >= 2 && isHonorific(right[0] ?? '')) {
+  if (left.every((token) => isHonorific(token)) && right.length >= 2 && isHonorific(right[0] ?? '')) {
     const theirs: string[] = [];
     while (right.length > 1 && isHonorific(right[0] ?? '')) theirs.push(right.shift() ?? '');
     const first = parseOne(`${m[1]} ${right.join(' ')}`);
@@ -350,11 +353,9 @@ function parseOne(text: string, shape = plainShape(text)): PersonName {
     const first = text.slice(0, space);
     const second = text.slice(space + 1);
     // Not "Dr. Smith", "Smith Jr." (a surname and its suffix) nor "van Dijk" (a surname with its particle).
-    // The first word lower-cased once serves both of its tests (isHonorific, isLowerParticle).
+    // The first word lower-cased once serves both of its tests.
     const lower = first.toLowerCase();
-    const honorific = first.length <= 11 && HONORIFICS.has(unmarked(lower));
-    const particle = first === lower && PARTICLES.has(lower);
-    if (!honorific && !particle && !isGenerational(second))
+    if (!isHonorific(first, lower) && !isLowerParticle(first, lower) && !isGenerational(second))
       return {
         honorific: null,
         first,
