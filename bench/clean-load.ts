@@ -1,16 +1,22 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import pgCopy from 'pg-copy-streams';
-import { benchArgs, crmMigrate, fmt, median, withClient, withScratchDatabase, type RunFigures } from './common.js';
-import { legacyCustomerLines } from './legacy-customers.js';
+import {
+  benchArgs,
+  createLegacyCustomers,
+  crmMigrate,
+  fmt,
+  median,
+  withClient,
+  withScratchDatabase,
+  type RunFigures,
+} from './common.js';
 
 /**
  * npm run bench:clean [-- --rows N --runs R]
- * PostgreSQL -> PostgreSQL on realistic legacy customers (below) with the full cleaning set (name parsed and proper-cased, email rule with domain
- * repairs, phone to E.164 with default US, required last name, length limits), beside the engine's
+ * PostgreSQL -> PostgreSQL on realistic legacy customers (below) with the full cleaning set (name parsed and
+ * proper-cased, email rule with domain repairs, phone to E.164 with default US, required last name, length
+ * limits), beside the engine's
  * mapping-only plan on the same rows in the same run, and the cleaning plan kept on the main thread
  * (`workers: 0`); then a heavy variant (phones formatted international, so every number goes through
  * libphonenumber-js) both ways, to show when the mapping threads pay. All alternate; medians of R runs.
@@ -29,8 +35,7 @@ const TARGET =
  */
 async function setup(url: string): Promise<void> {
   await withClient(url, async (c) => {
-    await c.query('CREATE TABLE old_crm_customers (id INT PRIMARY KEY, name TEXT, email TEXT, phone TEXT)');
-    await pipeline(Readable.from(legacyCustomerLines(ROWS)), c.query(pgCopy.from('COPY old_crm_customers FROM STDIN')));
+    await createLegacyCustomers(c, ROWS);
     await c.query(`CREATE TABLE cleaned_customers ${TARGET}`);
     await c.query(`CREATE TABLE mapped_customers ${TARGET}`);
     await c.query('VACUUM ANALYZE old_crm_customers');

@@ -2,8 +2,12 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import pgCopy from 'pg-copy-streams';
+import { legacyCustomerLines } from './legacy-customers.js';
 
 // What the benchmarks share: the server, a scratch database per benchmark, medians, and one crm-migrate run
 // in its own process (so its peak RSS and CPU time are its own).
@@ -22,6 +26,12 @@ export async function withClient<T>(connection: string, work: (c: pg.Client) => 
   } finally {
     await client.end();
   }
+}
+
+/** The legacy table `old_crm_customers` (id, name, email, phone), filled with `rows` realistic legacy customers. */
+export async function createLegacyCustomers(c: pg.Client, rows: number): Promise<void> {
+  await c.query('CREATE TABLE old_crm_customers (id INT PRIMARY KEY, name TEXT, email TEXT, phone TEXT)');
+  await pipeline(Readable.from(legacyCustomerLines(rows)), c.query(pgCopy.from('COPY old_crm_customers FROM STDIN')));
 }
 
 /** Creates a scratch database, hands its URL to `work`, and drops it afterwards whatever happens. */

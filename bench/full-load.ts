@@ -2,12 +2,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pgCopy from 'pg-copy-streams';
 import { mysqlBench } from './mysql-load.js';
 import {
   benchArgs,
+  createLegacyCustomers,
   crmMigrate,
   fmt,
   hasPgloader,
@@ -19,7 +19,6 @@ import {
   withScratchDatabase,
   type RunFigures,
 } from './common.js';
-import { legacyCustomerLines } from './legacy-customers.js';
 
 /**
  * npm run bench [-- --rows N --runs R] (and -- --source mysql: MariaDB -> PostgreSQL, see mysql-load.ts)
@@ -35,8 +34,7 @@ const TARGET = '(id INT PRIMARY KEY, first_name TEXT, last_name TEXT, email TEXT
 
 async function setup(url: string): Promise<void> {
   await withClient(url, async (c) => {
-    await c.query('CREATE TABLE old_crm_customers (id INT PRIMARY KEY, name TEXT, email TEXT, phone TEXT)');
-    await pipeline(Readable.from(legacyCustomerLines(ROWS)), c.query(pgCopy.from('COPY old_crm_customers FROM STDIN')));
+    await createLegacyCustomers(c, ROWS);
     await c.query(`CREATE TABLE baseline_customers ${TARGET}`);
     await c.query(`CREATE TABLE new_crm_customers ${TARGET}`);
     await c.query('VACUUM ANALYZE old_crm_customers');
