@@ -36,6 +36,13 @@ describe('nicknames', () => {
     ['bob', 'william', false],
     ['kate', 'katherine', true],
     ['zoe', 'zoey', false],
+    ['kev', 'kevin', true],
+    ['nan', 'nancy', true],
+    ['sandy', 'sandra', true],
+    ['mandy', 'amanda', true],
+    ['terry', 'teresa', true],
+    ['terry', 'terence', true],
+    ['teresa', 'terence', false], // one short form, two formal names: a woman's and a man's
   ])('%s = %s: %s', (a, b, same) => expect(sameNickname(a, b)).toBe(same));
 });
 
@@ -67,6 +74,18 @@ describe('comparison levels', () => {
     ['first_name', 'Jenny', 'Jenna', 'jw>=0.88, sounds alike or another name'],
     ['first_name', 'Marie', 'Maria', 'jw>=0.88, sounds alike or another name'],
     ['first_name', 'Chris', 'Christine', 'jw>=0.92, nickname or slip'], // a short form of hers
+    // Two spellings of one given name (a letter doubled or left out inside a long name), and a short form
+    // against another spelling of its formal name: one name, though both spellings are on the list.
+    ['first_name', 'Matthew', 'Mathew', 'jw>=0.92, nickname or slip'],
+    ['first_name', 'Anthony', 'Antony', 'jw>=0.92, nickname or slip'],
+    ['first_name', 'Barbara', 'Barbra', 'jw>=0.92, nickname or slip'],
+    ['first_name', 'Philip', 'Phillip', 'jw>=0.92, nickname or slip'],
+    ['first_name', 'Matt', 'Mathew', 'jw>=0.92, nickname or slip'],
+    ['first_name', 'Jen', 'Jenifer', 'jw>=0.92, nickname or slip'],
+    // Two letters swapped between two real names, or one added at the end: two names, not one spelt twice.
+    ['first_name', 'Elise', 'Elsie', 'jw>=0.88, sounds alike or another name'],
+    ['first_name', 'Marian', 'Marina', 'jw>=0.88, sounds alike or another name'],
+    ['first_name', 'Louis', 'Louise', 'else'],
     // Double Metaphone codes Almi and William alike; sounding alike lifts one rung, never from "else".
     ['first_name', 'Almi', 'William', 'else'],
     ['last_name', 'Smith', 'Smyth', 'jw>=0.88 or sounds alike'],
@@ -87,6 +106,10 @@ describe('comparison levels', () => {
     ['phone', '+1 (415) 555-0100', '14155550100', 'same digits'],
     ['phone', '+14155550100', '4155550100', 'same last 8 digits or one edit'],
     ['phone', '+14155550100', '+14155559999', 'else'],
+    // Junk is no number: two customers who both typed a placeholder share nothing.
+    ['phone', '000-000-0000', '(000) 000-0000', 'blank'],
+    ['phone', '999 9999', '9999999', 'blank'],
+    ['phone', 'ext. 12', 'ext. 12', 'blank'],
     ['date', '1990-03-04', '19900304', 'exact'],
     ['date', '1990-03-04', '1990-04-03', 'one typo or day/month swapped'],
     ['date', '1990-03-04', '1990-03-14', 'one typo or day/month swapped'],
@@ -230,6 +253,28 @@ describe('clusters', () => {
     expect(clusterPairs({ count: 10, pairs, maxSize: 3, apart })).toEqual(
       [[0, 1, 2], [3, 4], [5], [6, 7, 8], [9]].filter((c) => c.length > 1),
     );
+  });
+  it('joins across a pair judged different only where a member bridges it', () => {
+    // 0 Corvius, 1 Corvis, 2 Covius: the two typos are apart, each is close to the original.
+    // 3 Mark, 4 Mary with a record 5 close to neither: no bridge.
+    const pairs: [number, number][] = [
+      [0, 1],
+      [0, 2],
+      [3, 5],
+      [4, 5],
+    ];
+    const judged = new Set(['1-2', '3-4']);
+    const apart = (a: number, b: number) => judged.has(`${Math.min(a, b)}-${Math.max(a, b)}`);
+    const bridged = (a: number, b: number, members: readonly number[]) =>
+      Math.min(a, b) === 1 && Math.max(a, b) === 2 && members.includes(0);
+    expect(clusterPairs({ count: 6, pairs, maxSize: 25, apart, bridged })).toEqual([
+      [0, 1, 2],
+      [3, 5],
+    ]);
+    expect(clusterPairs({ count: 6, pairs, maxSize: 25, apart })).toEqual([
+      [0, 1],
+      [3, 5],
+    ]);
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * Clusters from accepted pairs: connected components, built strongest pair first, with two guards against
  * the long chains that join different people (A≈B, B≈C, but A and C plainly differ): two clusters are not
- * joined when any pair across them was compared and judged different (`apart`), nor beyond `maxSize`.
+ * joined when any pair across them was compared and judged different (`apart`) and no member bridges that
+ * pair (`bridged`), nor beyond `maxSize`.
  */
 export function clusterPairs(options: {
   count: number;
@@ -10,7 +11,14 @@ export function clusterPairs(options: {
   maxSize: number;
   /** True when the two records were compared and found different, or a reviewer said so. */
   apart: (a: number, b: number) => boolean;
+  /**
+   * True when two records judged apart may still join, as one person's: a record of the would-be cluster
+   * stands close to both (Corvius between the typos Corvis and Covius).
+   */
+  bridged?: ((a: number, b: number, members: readonly number[]) => boolean) | undefined;
 }): number[][] {
+  const kept = (x: readonly number[], y: readonly number[]): boolean =>
+    x.some((p) => y.some((q) => options.apart(p, q) && !(options.bridged?.(p, q, [...x, ...y]) ?? false)));
   const owner = new Int32Array(options.count).fill(-1);
   const members: number[][] = [];
   const clusterOf = (r: number): number[] => {
@@ -25,7 +33,7 @@ export function clusterPairs(options: {
     const x = clusterOf(a);
     const y = clusterOf(b);
     if (x === y || x.length + y.length > options.maxSize) continue;
-    if (x.some((p) => y.some((q) => options.apart(p, q)))) continue;
+    if (kept(x, y)) continue;
     const [big, small] = x.length >= y.length ? [x, y] : [y, x];
     const id = owner[big[0]];
     for (const r of small) {

@@ -1,6 +1,7 @@
 import jaroWinkler from 'talisman/metrics/jaro-winkler.js';
 import type { Value } from '../values.js';
 import { isMailProvider } from '../cleaning/mail-domains.js';
+import { isPlaceholderNumber } from '../cleaning/phone.js';
 import { editDistance } from './edit-distance.js';
 import { otherGivenName } from './given-names.js';
 import { formalNames, sameNickname } from './nicknames.js';
@@ -45,6 +46,11 @@ export interface Comparison {
    * switchboard; Jr and Sr). Such a pair is never merged; at most it is reviewed.
    */
   readonly veto?: number | undefined;
+  /**
+   * True when a veto below "else" may be lifted by a third record close to both values (two typos of one
+   * name: Corvis and Covius beside Corvius), because neither is another known given name.
+   */
+  readonly bridgeable?: ((a: Prepared, b: Prepared) => boolean) | undefined;
   /** Evidence against that no level carries, with the same effect as a veto: what it is, else undefined. */
   readonly against?: ((a: Prepared, b: Prepared) => string | undefined) | undefined;
 }
@@ -118,11 +124,15 @@ const dated = (value: Value): Prepared | null => {
   return { text, code: digits.length === 8 ? digits : '' };
 };
 
+/**
+ * A phone's digits; none for a placeholder (000-000-0000) or fewer than seven digits: two customers who both
+ * left the field with junk share nothing (a raw `source.phone` merged two James Garcias so).
+ */
 const digitsOnly = (value: Value): Prepared | null => {
   const text = normalizeText(value);
   if (text === null) return null;
   const digits = text.replace(/\D/g, '');
-  return digits === '' ? null : { text: digits, code: digits.slice(-8) };
+  return digits.length < 7 || isPlaceholderNumber(digits) ? null : { text: digits, code: digits.slice(-8) };
 };
 
 /**
@@ -145,6 +155,9 @@ function nameLevel(nicknames: boolean) {
     const close = jw >= 0.92 && (!nicknames || editDistance(a.text, b.text, 1) <= 1);
     if (given === undefined && (close || keyingSlip(a.text, b.text))) return 1;
     if (given === undefined && nicknames && nicknameOfTypo(a.text, b.text)) return 1;
+    // Two spellings of one name (Matthew and Mathew, Anthony and Antony), or a short form against another
+    // spelling of its formal name (Matt and Mathew): both on the list of given names, yet one name.
+    if (given === 'other' && (spellingVariant(a.text, b.text) || nicknameOfVariant(a.text, b.text))) return 1;
     if (jw >= 0.88 || (jw >= 0.7 && a.code !== '' && a.code === b.code)) return 2;
     return jw >= 0.7 ? 3 : 4;
   };
@@ -167,6 +180,23 @@ export function keyingSlip(a: string, b: string): boolean {
   if (i < 0 || short.slice(i) !== long.slice(i + 1)) return false;
   const doubled = long[i] === long[i - 1] || long[i] === long[i + 1];
   return doubled || (long.length >= 6 && i < short.length);
+}
+
+/**
+ * Two spellings of one given name: a letter doubled, or one left out inside a long name (Matthew and Mathew,
+ * Anthony and Antony, Barbara and Barbra, Michael and Michal). Not a letter changed (Jenny and Jenna), one
+ * added at the end (Paul and Paula), nor two swapped (Elise and Elsie, Marian and Marina): those are other
+ * people's names.
+ */
+function spellingVariant(a: string, b: string): boolean {
+  return a.length !== b.length && keyingSlip(a, b);
+}
+
+/** One name is a known short form of a name the other is another spelling of (Matt and Mathew, Jen and Jenifer). */
+function nicknameOfVariant(a: string, b: string): boolean {
+  const near = (name: string, other: string) =>
+    (formalNames(other) ?? []).some((formal) => formal !== name && spellingVariant(name, formal));
+  return near(a, b) || near(b, a);
 }
 
 /** One name is a known short form whose formal name the other is a typo of (Jaro-Winkler >= 0.92). */
@@ -226,6 +256,7 @@ const LEVELS: Record<CompareKind, Omit<Comparison, 'field' | 'kind'>> = {
     // From "sounds alike" on: Mark and Mary, Michael and Michelle, John and Jane are spouses or colleagues
     // on one phone, not typos.
     veto: 2,
+    bridgeable: (a, b) => a.suffix === b.suffix && otherGivenName(a.text, b.text) === undefined,
   },
   last_name: {
     levels: ['exact', 'jw>=0.92 or slip', 'jw>=0.88 or sounds alike', 'jw>=0.7', 'else'],

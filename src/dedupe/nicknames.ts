@@ -18,7 +18,13 @@ nathaniel nate nathan nat|nicholas nick nicky|pamela pam|patricia pat patty tris
 philip phil|rebecca becky becca|richard rick dick rich richie|robert rob bob bobby robbie bert|ronald ron ronnie|samantha sam sammy
 samuel sam sammy|sarah sally sadie|stephen steve stevie|steven steve stevie|susan sue susie suzy|theodore ted teddy theo
 thomas tom tommy|timothy tim timmy|victoria vicky tori|vincent vince vinny|walter walt wally|william will bill billy willy liam
-zachary zach zack`;
+zachary zach zack|kevin kev|nancy nan nance|sandra sandy sandi|amanda mandy manda|kimberly kim kimmy|melissa mel missy
+melanie mel|angela angie|ashley ash|jacqueline jackie jacqui|jeffrey jeff|geoffrey geoff|julia julie jules|laura laurie
+louis lou|louise lou|nicole nicky nikki|olivia liv livvy|raymond ray|russell russ|stanley stan|stephanie steph
+teresa terry tess|theresa terry tess|terence terry|valerie val|virginia ginny|arthur art|bradley brad|clifford cliff
+dominic dom|maximilian max|maxwell max|mitchell mitch|nathan nate|oliver ollie|randall randy|randolph randy
+reginald reg reggie|rodney rod|sebastian seb|sidney sid|tobias toby|wesley wes|allison ally allie|gabriella gabby
+gabrielle gabby|josephine jo josie|joanne jo|michelle shelly|christian chris|cameron cam|jeremy jerry|jerome jerry`;
 
 /** Each known name (formal or short) → the formal names it can stand for. */
 const FORMS = new Map<string, string[]>();
