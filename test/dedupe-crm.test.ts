@@ -159,6 +159,30 @@ describe('dedupe keeps apart the people CRMs confuse', () => {
       },
     ],
     [
+      'two spellings of one given name (Matthew, Mathew) on one address and phone',
+      true,
+      { first_name: 'Matthew', last_name: 'Holmanby', email: 'mholmanby@gmail.com', phone: '(503) 555-0161' },
+      { first_name: 'Mathew', last_name: 'Holmanby', email: 'mholmanby@gmail.com', phone: '503-555-0161' },
+    ],
+    [
+      'sisters with two real names two letters swapped (Elise, Elsie) on one family address and phone',
+      false,
+      { first_name: 'Elise', last_name: 'Dorvanta', email: 'dorvantas@gmail.com', phone: '(503) 555-0177' },
+      { first_name: 'Elsie', last_name: 'Dorvanta', email: 'dorvantas@gmail.com', phone: '503-555-0177' },
+    ],
+    [
+      'two customers who both typed a placeholder phone',
+      false,
+      { first_name: 'James', last_name: 'Garcia', email: 'james_garcia@icloud.com', phone: '000-000-0000' },
+      { first_name: 'James', last_name: 'Garcia', email: 'james_garcia@gmail.com', phone: '000-000-0000' },
+    ],
+    [
+      'a rare name, one record with nothing else to compare',
+      true,
+      { first_name: 'Kasonen', last_name: 'Rivoldarby', email: null, phone: '+49 156 58181826' },
+      { first_name: 'KASONEN', last_name: ' rivoldarby ', email: null, phone: null },
+    ],
+    [
       'a title and case on one address',
       true,
       { first_name: 'Dr. Mary', last_name: 'Schneider', email: 'mary.schneider@web.de', phone: null },
@@ -188,6 +212,27 @@ describe('dedupe keeps apart the people CRMs confuse', () => {
     const b = clusterOf.get(base + 2 * i + 1);
     expect(a !== undefined && a === b).toBe(same);
   });
+});
+
+describe('dedupe joins one customer recorded three times with a different typo each time', () => {
+  it('merges the typos Corvis and Covius through the record they both come from', async () => {
+    const records: CrmPerson[] = crmPeople(3000, 13);
+    const base = records.length;
+    const person = records.reduce((max, r) => Math.max(max, r.person), 0) + 1;
+    const one = { last_name: 'Dorsonda', email: 'corviusd@stark.com' };
+    records.push(
+      { person, first_name: 'Corvius', ...one, phone: '+1 878 617 7970' },
+      { person, first_name: 'Corvis', ...one, phone: '878-617-7970' },
+      { person, first_name: 'COVIUS', ...one, phone: '(878) 617-7970' },
+    );
+    const tmp = tempDir();
+    try {
+      const { clusters } = await planClusters(records, tmp.dir);
+      expect(clusters.find((c) => c.includes(base))).toEqual([base, base + 1, base + 2]);
+    } finally {
+      tmp.remove();
+    }
+  }, 60_000);
 });
 
 describe('dedupe on a bookkeeping column', () => {
