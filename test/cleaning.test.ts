@@ -154,6 +154,13 @@ table('person_name', undefined, [
   ['MARY SMITH, PHD', 'Mary Smith, PhD', ['fixed:case_repaired']],
   ["d'angelo, maria", "D'Angelo, Maria", ['fixed:case_repaired']],
   ['John McDonald', 'John McDonald', []],
+  // Mac- surnames take a capital after Mac; names that only begin so do not.
+  ['RONALD MACDONALD', 'Ronald MacDonald', ['fixed:case_repaired']],
+  ['fiona macleod', 'Fiona MacLeod', ['fixed:case_repaired']],
+  ['MACKENZIE MACK', 'Mackenzie Mack', ['fixed:case_repaired']],
+  ['MACY MACHADO', 'Macy Machado', ['fixed:case_repaired']],
+  ['Shirley Maclaine', 'Shirley Maclaine', []],
+  ['DONOVAN MCNABB-SMITH', 'Donovan McNabb-Smith', ['fixed:case_repaired']],
   ['ZOË ØSTERGAARD', 'Zoë Østergaard', ['fixed:case_repaired']],
   ['  JOHN   SMITH ', 'John Smith', ['fixed:case_repaired']],
   ['eBay Smith', 'eBay Smith', []],

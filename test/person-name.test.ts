@@ -73,6 +73,37 @@ const CASES: [string | null, string, string, string, string, string, string?][] 
   ['Jane Roe, CPA', '', 'Jane', '', 'Roe', 'CPA'],
   ['Mary Major, MP', '', 'Mary', '', 'Major', 'MP'],
   ['Ann Lee, MBA, PMP', '', 'Ann', '', 'Lee', 'MBA PMP'],
+  // Credentials no list holds, after a full name in mixed case, are credentials too; a given name in capitals,
+  // initials, or a name all in capitals stay "Last, First".
+  ['Maria Lopez, CPCU, CLU, LUTC', '', 'Maria', '', 'Lopez', 'CPCU CLU LUTC'],
+  ['Ahmed Karimi, FRCS, MBBS', '', 'Ahmed', '', 'Karimi', 'FRCS MBBS'],
+  ['Grace Obi, CDFA', '', 'Grace', '', 'Obi', 'CDFA'],
+  ['Smith, JOHN', '', 'JOHN', '', 'Smith', ''],
+  ['Lee, TJ', '', 'TJ', '', 'Lee', ''],
+  ['KOWALSKI, ANNA', '', 'ANNA', '', 'KOWALSKI', ''],
+  ['de la Vega, JUAN', '', 'JUAN', '', 'de la Vega', ''],
+  // Degrees written with their dots, after the name or after a comma; two single initials stay initials.
+  ['Helen Park Q.C.', '', 'Helen', '', 'Park', 'Q.C.'],
+  ['Tomás Ruiz M.D.', '', 'Tomás', '', 'Ruiz', 'M.D.'],
+  ['Ines Bauer, B.Sc.', '', 'Ines', '', 'Bauer', 'B.Sc.'],
+  ['Karl Weber MSc.Ed.', '', 'Karl', '', 'Weber', 'MSc.Ed.'],
+  ['Osei, K.A.', '', 'K.A.', '', 'Osei', ''],
+  // Ranks written as one word; one word after Sir or Dame is a given name (after Mr. it stays a surname).
+  ['Lt.Col. Anna Berg', 'Lt.Col.', 'Anna', '', 'Berg', ''],
+  ['Maj.Gen. Ray Odom', 'Maj.Gen.', 'Ray', '', 'Odom', ''],
+  ['Sir Clive', 'Sir', 'Clive', '', '', ''],
+  ['Dame Judith', 'Dame', 'Judith', '', '', ''],
+  ['Mr. Clive', 'Mr.', '', '', 'Clive', ''],
+  // A nickname in single quotes; an apostrophe inside a name is no quote.
+  ["Robert 'Bobby' Chen", '', 'Robert', '', 'Chen', '', 'Bobby'],
+  ["Sean O'Malley", '', 'Sean', '', "O'Malley", ''],
+  ["'Bobby' Chen", '', '', '', 'Chen', '', 'Bobby'],
+  ["Nkechi Ng'ang'a", '', 'Nkechi', '', "Ng'ang'a", ''],
+  // A lower-case particle takes the two words after it: a surname of two words.
+  ['Lucas van den Broek Smit', '', 'Lucas', '', 'van den Broek Smit', ''],
+  ['Carlos de la Fuente Ramos', '', 'Carlos', '', 'de la Fuente Ramos', ''],
+  ['greta von hohen berg', '', 'greta', '', 'von hohen berg', ''],
+  ['Ana Sousa dos Reis', '', 'Ana', 'Sousa', 'dos Reis', ''],
   // Initials are initials, not the suffix Jr.
   ['Smith, J.R.', '', 'J.R.', '', 'Smith', ''],
   ['Smith, J. R.', '', 'J.', 'R.', 'Smith', ''],
@@ -149,6 +180,17 @@ describe('parsePersonName', () => {
     expect(parsePersonName('Jane 😀 Doe')).toMatchObject({ first: 'Jane', last: 'Doe', flags: ['symbols_dropped'] });
     expect(parsePersonName('👨‍👩‍👧 Ann Lee ★')).toMatchObject({ first: 'Ann', last: 'Lee', flags: ['symbols_dropped'] });
     expect(parsePersonName('Zoë Østergaard')).toMatchObject({ flags: [] });
+  });
+
+  it('drops a second parenthesis as a note, says so, and keeps the name in its order', () => {
+    expect(parsePersonName('Omar Haddad (Acme Ltd), Jr. (left 2019)')).toMatchObject({
+      first: 'Omar',
+      last: 'Haddad',
+      suffix: 'Jr.',
+      nickname: 'Acme Ltd',
+      flags: ['parenthesis_dropped'],
+    });
+    expect(parsePersonName('Omar (Oz) Haddad')).toMatchObject({ nickname: 'Oz', flags: [] });
   });
 
   it('never throws on junk', () => {

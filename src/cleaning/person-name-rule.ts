@@ -31,11 +31,50 @@ const LOWER = new Set([
 const UPPER = new Set(['ii', 'iii', 'iv', 'vi', 'vii', 'viii', 'md', 'dds', 'cpa', 'mba', 'rn', 'jd', 'dvm']);
 const SPECIAL: Record<string, string> = { phd: 'PhD', 'phd.': 'PhD.' };
 
+/**
+ * Words that begin with "mac" and are no Mac- surname: given names (Mackenzie, Macy), Spanish and Portuguese
+ * surnames (Machado, Macias), and English ones that are written so (Mackey, Macklin, Mackintosh). With them
+ * left alone, "MACDONALD" is cased MacDonald, as most Mac- surnames are written.
+ */
+const NOT_MAC = new Set([
+  'machado',
+  'macias',
+  'maciel',
+  'macedo',
+  'macario',
+  'macarena',
+  'machin',
+  'machen',
+  'machon',
+  'macho',
+  'mackenzie',
+  'mackenna',
+  'mackinley',
+  'mackayla',
+  'mackey',
+  'mackie',
+  'mackin',
+  'macklin',
+  'mackle',
+  'macken',
+  'mackintosh',
+  'macintosh',
+  'macomber',
+  'macquarie',
+  'macaulay',
+  'macbeth',
+  'macrae',
+  'macabre',
+  'macaroni',
+  'macron',
+]);
+
 function capitalize(part: string): string {
   if (part === '') return part;
   const lower = part.toLowerCase();
-  // McDonald, O'Brien, D'Angelo: the letter after the prefix is a capital too.
-  const prefix = /^(mc|o'|d'|l')(.+)$/.exec(lower);
+  // McDonald, O'Brien, D'Angelo: the letter after the prefix is a capital too. Mac only before three letters
+  // or more (Mack, Macy and Mace are names of their own) and not in the list above.
+  const prefix = /^(mc|o'|d'|l')(.+)$/.exec(lower) ?? (NOT_MAC.has(lower) ? null : /^(mac)(\p{L}{3,})$/u.exec(lower));
   if (prefix?.[1] && prefix[2]) return `${capitalize(prefix[1])}${capitalize(prefix[2])}`;
   return (lower[0] ?? '').toUpperCase() + lower.slice(1);
 }

