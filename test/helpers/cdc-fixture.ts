@@ -129,7 +129,18 @@ export async function cdcFixture(
       return following;
     },
     arrived: async (id) => (await target.query('SELECT 1 FROM people WHERE id = $1', [id])).length > 0,
-    equal: async () => (await verifyPlan(plan())).equal,
+    // When not equal, say how (counts and the keys that differ, test data only): a failure under load must be
+    // told apart from a late follower at once, not rerun until it passes.
+    equal: async () => {
+      const summary = await verifyPlan(plan(), { showValues: true });
+      if (!summary.equal)
+        for (const e of summary.entities.filter((x) => x.equal !== x.targetRows || x.missing + x.extra + x.changed > 0))
+          console.error(
+            `verify ${e.entity}: source ${e.sourceRows}, target ${e.targetRows}, missing ${e.missing}, extra ${e.extra}, changed ${e.changed}, stale ${e.stale}`,
+            JSON.stringify(e.differences.slice(0, 5)),
+          );
+      return summary.equal;
+    },
     drop: async () => {
       await withChangeFeed(plan(), (feed, stream) => feed.teardown(stream)).catch(() => undefined);
       await target.drop();
