@@ -17,8 +17,12 @@ export function clusterPairs(options: {
    */
   bridged?: ((a: number, b: number, members: readonly number[]) => boolean) | undefined;
 }): number[][] {
-  const kept = (x: readonly number[], y: readonly number[]): boolean =>
-    x.some((p) => y.some((q) => options.apart(p, q) && !(options.bridged?.(p, q, [...x, ...y]) ?? false)));
+  const kept = (x: readonly number[], y: readonly number[]): boolean => {
+    let union: number[] | undefined;
+    return x.some((p) =>
+      y.some((q) => options.apart(p, q) && !(options.bridged?.(p, q, (union ??= [...x, ...y])) ?? false)),
+    );
+  };
   const owner = new Int32Array(options.count).fill(-1);
   const members: number[][] = [];
   const clusterOf = (r: number): number[] => {

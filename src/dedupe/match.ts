@@ -161,14 +161,15 @@ export function findMatches(
     const y = prepared[k][b];
     return x && y ? comparisons[k].against?.(x, y) : undefined;
   };
+  /** Comparison k says "two people" for pair p (of records a and b): its veto level, or evidence against. */
+  const vetoesAt = (p: number, k: number, a: number, b: number): boolean => {
+    const veto = comparisons[k].veto;
+    const level = vectors[p * K + k];
+    return (veto !== undefined && level !== NULL_LEVEL && level >= veto) || againstAt(k, a, b) !== undefined;
+  };
   const vetoed = (p: number): boolean => {
     const [a, b] = unpackPair(packed[p], n);
-    return (
-      comparisons.some((c, k) => {
-        const level = vectors[p * K + k];
-        return (c.veto !== undefined && level !== NULL_LEVEL && level >= c.veto) || againstAt(k, a, b) !== undefined;
-      }) && !identity.some((k) => vectors[p * K + k] <= 1)
-    );
+    return comparisons.some((_c, k) => vetoesAt(p, k, a, b)) && !identity.some((k) => vectors[p * K + k] <= 1);
   };
   // A name alone is weaker proof than the model takes it for when the plan compares more than names: a first
   // and a last name are not independent of each other, and families share both. Such a pair merges only when
@@ -178,12 +179,17 @@ export function findMatches(
   // person 129 times in 131 at the threshold, both misses just above it; at twice its odds 107 times in 107.
   const others = comparisons.flatMap((c, k) => (NAME_KINDS.has(c.kind) ? [] : [k]));
   const namesAloneWeight = thresholdWeight + 1;
+  // Asked of nearly every candidate pair: one pass over the other fields, nothing allocated.
   const namesAlone = (p: number): boolean => {
     if (others.length === 0) return false;
-    const levels = others.map((k) => vectors[p * K + k]);
-    if (weight[p] >= namesAloneWeight && levels.every((l) => l === NULL_LEVEL)) return false;
     const [a] = unpackPair(packed[p], n);
-    return others.every((k, i) => fieldWeight(k, levels[i], a) <= 0);
+    let blank = true;
+    for (const k of others) {
+      const level = vectors[p * K + k];
+      if (fieldWeight(k, level, a) > 0) return false;
+      if (level !== NULL_LEVEL) blank = false;
+    }
+    return !(blank && weight[p] >= namesAloneWeight);
   };
   const accepted: number[] = [];
   const review: [number, number, number][] = [];
@@ -214,12 +220,17 @@ export function findMatches(
     bridged: bridgedBy({
       comparisons,
       levelOf,
-      againstAt,
       prepared: (k, r) => prepared[k][r] ?? null,
-      // Bridged only when names alone keep the pair apart: not a reviewer, not evidence against on balance.
-      keptApartByNamesOnly: (a, b) => {
+      // Bridged only when comparison k alone keeps the pair apart: not a reviewer, not another comparison's
+      // veto, not evidence against on balance.
+      apartOnlyBy: (k, a, b) => {
         const p = findPair(packed, n, a, b);
-        return p >= 0 && !decided.has(p) && evidence[p] >= 0;
+        return (
+          p >= 0 &&
+          !decided.has(p) &&
+          evidence[p] >= 0 &&
+          comparisons.every((_c, j) => j === k || !vetoesAt(p, j, a, b))
+        );
       },
     }),
   });
@@ -263,25 +274,17 @@ export function findMatches(
 function bridgedBy(input: {
   comparisons: readonly Comparison[];
   levelOf: (k: number, a: number, b: number) => number;
-  againstAt: (k: number, a: number, b: number) => string | undefined;
   prepared: (k: number, r: number) => Prepared | null;
-  keptApartByNamesOnly: (a: number, b: number) => boolean;
+  apartOnlyBy: (k: number, a: number, b: number) => boolean;
 }): ((a: number, b: number, members: readonly number[]) => boolean) | undefined {
-  const { comparisons, levelOf, againstAt } = input;
+  const { comparisons, levelOf } = input;
   const name = comparisons.findIndex((c) => c.bridgeable !== undefined);
   if (name < 0) return undefined;
   const first = comparisons[name];
   const bridgeable = first.bridgeable as NonNullable<Comparison['bridgeable']>;
-  const othersAgreeable = (a: number, b: number) =>
-    comparisons.every((c, k) => {
-      if (k === name) return true;
-      const level = levelOf(k, a, b);
-      return (c.veto === undefined || level === NULL_LEVEL || level < c.veto) && againstAt(k, a, b) === undefined;
-    });
   return (a, b, members) => {
     const level = levelOf(name, a, b);
-    if (level === NULL_LEVEL || level >= first.levels.length - 1 || !input.keptApartByNamesOnly(a, b)) return false;
-    if (!othersAgreeable(a, b)) return false;
+    if (level === NULL_LEVEL || level >= first.levels.length - 1 || !input.apartOnlyBy(name, a, b)) return false;
     const [x, y] = [input.prepared(name, a), input.prepared(name, b)];
     return (
       x !== null &&

@@ -269,6 +269,7 @@ const INITIALS = /^[A-Za-z]\.[A-Za-z]\.?$/;
  * B.Sc. Initials (J.R., E.T.) have one letter each; ranks written so (Lt.Gen.) are honorifics, tested first.
  */
 const DOTTED_DEGREE = /^(?:[A-Za-z]{1,4}\.){2,4}$/;
+const DOTTED_INITIALS = /^(?:[A-Za-z]\.)+$/;
 /** "V" alone is only a suffix after a full name: "John Smith V", never as a lone initial "V." with a dot. */
 const isSuffix = (token: string): boolean => {
   if (token.length > 8) return false;
@@ -278,7 +279,7 @@ const isSuffix = (token: string): boolean => {
       return !(word === 'v' && token.endsWith('.')) && !((word === 'jr' || word === 'sr') && INITIALS.test(token));
   }
   // Most tokens have no dot: the expressions run for the few that do.
-  return token.includes('.') && DOTTED_DEGREE.test(token) && !/^(?:[A-Za-z]\.)+$/.test(token);
+  return token.includes('.') && DOTTED_DEGREE.test(token) && !DOTTED_INITIALS.test(token);
 };
 /**
  * A credential the list above lacks, after a comma behind a full name written in mixed case ("John Doe, CLU,
