@@ -299,6 +299,11 @@ export interface BatchState {
   /** Crosswalk lines of the rows written. */
   readonly crosswalk?: readonly CrosswalkEntry[] | undefined;
   /**
+   * Source keys whose records a change stream removed for good (`deletes: hard`): their crosswalk lines go, so
+   * a ref to one of them is an orphan from then on, in the writer and in verify alike.
+   */
+  readonly retired?: EntityKeys | undefined;
+  /**
    * Source keys whose quarantine entries from the plan's earlier runs are closed: an increment wrote the row or
    * quarantined it again (its newer entry is the one that counts), or the row is gone from the source.
    */

@@ -14,6 +14,8 @@ import {
   type PreparedChanges,
   changesCheckpoint,
   changesName,
+  orphanedBy,
+  removalsIn,
   followedEntity,
   type ChangeKinds,
   type FollowedEntity,
@@ -189,9 +191,16 @@ async function prepareBatch(
       list.push(change);
       changes.set(f, list);
     }
-  const ordered = [...new Set([...byTable.values()].flat())].filter((f) => changes.has(f));
+  const followed = [...new Set([...byTable.values()].flat())];
+  // Records removed for good, by entity: the children pointing at them are written again after them.
+  const removals = new Map(followed.map((f) => [f.entity.plan.name, removalsIn(f, changes.get(f) ?? [])]));
+  const removing = [...removals.values()].some((r) => r.length > 0);
   const prepared: PreparedChanges[] = [];
-  for (const f of ordered) prepared.push(await prepareChanges(source, f, changes.get(f) ?? [], batch.end));
+  for (const f of followed) {
+    const reread = removing ? await orphanedBy(source, f, removals) : [];
+    if (!changes.has(f) && reread.length === 0) continue;
+    prepared.push(await prepareChanges(source, f, changes.get(f) ?? [], batch.end, reread));
+  }
   return prepared;
 }
 

@@ -338,16 +338,31 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
     try {
       const checkpoints = await target.state.checkpoints(runId);
       const before = previous ? await target.state.checkpoints(previous.runId) : [];
-      for (const step of steps(entities)) {
-        const { entity, name } = step;
-        const own = checkpoints.find((c) => c.entity === name);
-        const earlier = before.find((c) => c.entity === name);
+      const standing = (step: Step) => {
+        const own = checkpoints.find((c) => c.entity === step.name);
+        const earlier = before.find((c) => c.entity === step.name);
         // A linked step goes on from where the last run's stopped in each joined table (no lookback: it has no one cursor).
         const from =
           own ??
           (step.kind === 'linked'
             ? earlier && { ...earlier, counts: zeroCounts(), done: false }
-            : continuation(entity, earlier));
+            : continuation(step.entity, earlier));
+        return { own, earlier, from };
+      };
+      // The change-capture entities whose snapshot this run takes and whose stream has no start yet: one start
+      // for all of them, stored before the first snapshot reads a row (see recordStreamStart).
+      const unstarted = new Set(
+        steps(entities)
+          .filter((step) => step.kind === 'load' && step.entity.plan.strategy === 'cdc')
+          .filter((step) => {
+            const { own, from } = standing(step);
+            return !own && !from?.done && !checkpoints.some((c) => c.entity === changesName(step.entity.plan.name));
+          })
+          .map((step) => step.entity),
+      );
+      for (const step of steps(entities)) {
+        const { entity } = step;
+        const { own, earlier, from } = standing(step);
         if (from?.done) {
           // Carried into this run, so the run after it still knows the step is done (without it, the third
           // run of a plan with a full and an incremental entity loaded the full one again).
@@ -359,7 +374,7 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
           break;
         }
         const result = await runStep(
-          { plan, source, target, lookups, runId, legacy, merging, previous, options, checkpoints },
+          { plan, source, target, lookups, runId, legacy, merging, previous, options, checkpoints, unstarted },
           step,
           {
             from,
@@ -411,6 +426,8 @@ interface RunContext {
   readonly options: RunOptions;
   /** This run's checkpoints as it started (a resumed run's): where a chunked load's chunks stand. */
   readonly checkpoints: readonly Checkpoint[];
+  /** Change-capture entities whose snapshot is still to come and whose stream start is not stored yet. */
+  readonly unstarted: Set<BoundEntity>;
 }
 
 /**
@@ -462,8 +479,7 @@ async function runStep(
   if (!secondPass) await createTable();
   // Where the entity's change stream starts, stored before its snapshot reads a row (change-capture.ts).
   // Once: a snapshot resumed in chunks has no checkpoint of its own yet, and its stream start stands.
-  const streamStarted = ctx.checkpoints.some((c) => c.entity === changesName(entity.plan.name));
-  if (!secondPass && entity.plan.strategy === 'cdc' && !at.own && !streamStarted) await recordStreamStart(ctx, entity);
+  if (!secondPass && ctx.unstarted.has(entity)) await recordStreamStart(ctx);
   const incremental = entity.plan.strategy === 'incremental';
   // An increment's survivors whose clusters it changes are written first (see stable-clusters.ts).
   const since = ctx.previous && incremental ? continuation(entity, at.earlier)?.lastKey : undefined;
@@ -508,20 +524,25 @@ async function runStep(
 }
 
 /**
- * Stores the log position a change-capture entity's stream starts from, before its snapshot: every change
- * the snapshot could miss comes after it, and the ones it already saw are applied again, to the same effect.
+ * Stores the log position the change streams of the run's unstarted entities start from, before the first of
+ * their snapshots: every change a snapshot could miss comes after it, and the ones it already saw are applied
+ * again, to the same effect. One position for all of them: a child's snapshot is taken after its parent's, and
+ * a change in between (a note moved to a contact made after the contacts were read) must be replayed after
+ * the parent's, not skipped as seen, or the child keeps the ref it resolved before its parent arrived.
  */
-async function recordStreamStart(ctx: RunContext, entity: BoundEntity): Promise<void> {
+async function recordStreamStart(ctx: RunContext): Promise<void> {
   const feed = changeFeedOf(ctx.source);
   try {
     // The run checked the source's requirements before writing anything (readyForChangeCapture).
     const position = await feed.snapshotStart(streamOf(ctx.plan, followedEntities(ctx.plan)));
-    await carryForward(ctx.target, ctx.runId, entity, {
-      entity: changesName(entity.plan.name),
-      lastKey: [position],
-      counts: zeroCounts(),
-      done: false,
-    });
+    for (const entity of ctx.unstarted)
+      await carryForward(ctx.target, ctx.runId, entity, {
+        entity: changesName(entity.plan.name),
+        lastKey: [position],
+        counts: zeroCounts(),
+        done: false,
+      });
+    ctx.unstarted.clear();
   } finally {
     await feed.close();
   }

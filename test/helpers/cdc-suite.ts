@@ -76,14 +76,63 @@ export function changeCaptureSuite(
       expect(await f.equal()).toBe(true);
     }, 120_000);
 
-    it('a snapshot in chunks on two workers, written to meanwhile, loses and doubles nothing', async () => {
-      await fixture({ rows: 60_000, batchSize: 2000, parallel: 2 });
+    it('a child moved to a parent made after the parents were read ends pointing at it', async () => {
+      await fixture({ rows: 20_000, batchSize: 200 });
       await f.setup();
-      const writer = randomWriter(f.source, 60_001);
+      // While the contacts are being read, and so before the notes are: a contact the read does not see, and a
+      // note moved to it. The note's snapshot finds no contact to point at; the stream must put that right.
+      let meanwhile: Promise<void> | undefined;
+      await runPlan(f.plan(), {
+        onProgress: (p) => {
+          if (p.entity === 'contacts' && p.counts.read >= 1000 && !meanwhile)
+            meanwhile = f.source.exec(
+              `INSERT INTO contacts VALUES (0, 'Early', 'Comer', 'early@example.org', 0)`,
+              `UPDATE notes SET contact_id = 0 WHERE id = 1`,
+            );
+        },
+      });
+      await meanwhile;
+      await f.source.exec(`INSERT INTO contacts VALUES (999999, 'Last', 'One', 'last@example.org', 0)`);
+      await f.followUntil(() => f.arrived(999_999));
+      expect(await f.target.query('SELECT person_id FROM notes WHERE id = 1')).toEqual([{ person_id: 0 }]);
+      expect(await f.equal()).toBe(true);
+    }, 120_000);
+
+    it('a parent removed for good leaves its children by their orphan policy, not pointing at nothing', async () => {
+      await fixture();
+      await f.source.exec(`INSERT INTO notes VALUES (300, 7, 'a second note on contact 7')`);
+      await f.setup();
+      await runPlan(f.plan());
+      // Notes 6 and 300 are on contact 7, note 7 on 8, note 8 on 9, note 9 on 10. The legacy CRM keeps notes
+      // whose contact is gone; in the new one they must not point at a record that is not there.
+      await f.source.exec(
+        `DELETE FROM contacts WHERE id = 7`,
+        `UPDATE contacts SET deleted = 1 WHERE id = 8`,
+        `UPDATE contacts SET id = 9009 WHERE id = 9`,
+        `INSERT INTO contacts VALUES (999999, 'Last', 'One', 'last@example.org', 0)`,
+      );
+      await f.followUntil(() => f.arrived(999_999));
+      expect(await f.target.query('SELECT id, person_id FROM notes WHERE id IN (6, 7, 8, 9, 300) ORDER BY id')).toEqual(
+        [
+          { id: 6, person_id: null },
+          { id: 7, person_id: null },
+          { id: 8, person_id: null },
+          { id: 9, person_id: 10 },
+          { id: 300, person_id: null },
+        ],
+      );
+      expect(await f.equal()).toBe(true);
+    }, 60_000);
+
+    it('a snapshot in chunks on two workers, written to meanwhile, loses and doubles nothing', async () => {
+      await fixture({ rows: 62_000, batchSize: 2000, parallel: 2 });
+      await f.setup();
+      const writer = randomWriter(f.source, 62_001);
       const summary = await runPlan(f.plan());
       const made = await writer.stop();
       expect(made).toBeGreaterThan(5);
-      expect(summary.entities.contacts?.read).toBeGreaterThanOrEqual(60_000);
+      // Less what the writer deleted before its chunk was read; 62,000 rows so that it stays three chunks of 20,000.
+      expect(summary.entities.contacts?.read).toBeGreaterThan(61_000);
       expect(
         await f.target.query("SELECT 1 FROM _crm_migrate.checkpoints WHERE entity = 'contacts#chunk-2'"),
       ).toHaveLength(1);
@@ -93,9 +142,9 @@ export function changeCaptureSuite(
     }, 120_000);
 
     it('a chunked snapshot stopped and resumed keeps the stream start it stored first', async () => {
-      await fixture({ rows: 60_000, batchSize: 2000, parallel: 2 });
+      await fixture({ rows: 62_000, batchSize: 2000, parallel: 2 });
       await f.setup();
-      const writer = randomWriter(f.source, 60_001);
+      const writer = randomWriter(f.source, 62_001);
       const stop = new AbortController();
       const stopped = await runPlan(f.plan(), {
         signal: stop.signal,

@@ -6,6 +6,7 @@ import type {
   BatchState,
   Checkpoint,
   CrosswalkEntry,
+  EntityKeys,
   LockHolder,
   MergeEntry,
   PairDecision,
@@ -316,6 +317,17 @@ export class SqlStateStore implements StateStore {
   }
 
   /** `DELETE … WHERE <where> AND source_key IN (…)`, QUARANTINE_CHUNK keys a statement; `where` binds `params` first. */
+  /** Deletes a plan's lines of an entity by source key from a state table keyed so. */
+  #forgetKeys(table: StateTable, keys: EntityKeys): Promise<void> {
+    const d = this.#d;
+    return this.#deleteKeys(
+      table,
+      `plan = ${d.param(1)} AND entity = ${d.param(2)}`,
+      [keys.plan, keys.entity],
+      keys.sourceKeys,
+    );
+  }
+
   async #deleteKeys(
     table: StateTable,
     where: string,
@@ -619,6 +631,7 @@ export class SqlStateStore implements StateStore {
       keyed,
       true,
     );
+    if (state.retired) await this.#forgetKeys('crosswalk', state.retired);
     if (state.retried) {
       // Written now from a fixed file: out of the quarantine, in place of any placeholder that stood in for the
       // record, and remembered as retried (verify cannot recompute values that are in no source).
@@ -629,8 +642,7 @@ export class SqlStateStore implements StateStore {
         [runId, entity],
         sourceKeys,
       );
-      for (const table of ['placeholders', 'retried'] as const)
-        await this.#deleteKeys(table, `plan = ${d.param(1)} AND entity = ${d.param(2)}`, [plan, entity], sourceKeys);
+      for (const table of ['placeholders', 'retried'] as const) await this.#forgetKeys(table, state.retried);
       await this.#insertRows(
         'retried',
         ['plan', 'entity', 'source_key', 'retried_at'],
@@ -642,15 +654,7 @@ export class SqlStateStore implements StateStore {
       const where = `run_id <> ${d.param(1)} AND entity = ${d.param(2)} AND run_id IN (SELECT run_id FROM ${d.table('runs')} WHERE plan = ${d.param(3)})`;
       await this.#deleteKeys('quarantine', where, [runId, entity, plan], sourceKeys);
     }
-    if (state.realized) {
-      const { plan, entity, sourceKeys } = state.realized;
-      await this.#deleteKeys(
-        'placeholders',
-        `plan = ${d.param(1)} AND entity = ${d.param(2)}`,
-        [plan, entity],
-        sourceKeys,
-      );
-    }
+    if (state.realized) await this.#forgetKeys('placeholders', state.realized);
     await this.#insertRows(
       'quarantine',
       ['run_id', 'entity', 'source_key', 'row_data', 'reasons', 'created_at'],

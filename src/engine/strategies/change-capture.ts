@@ -9,6 +9,7 @@ import type {
   Target,
 } from '../../connectors/contract.js';
 import { CrmMigrateError } from '../../errors.js';
+import { referencedEntities } from '../../mapping/identity.js';
 import { rowFilter } from '../../mapping/where.js';
 import { sourceKeyText, valueToJson, type Row, type Value } from '../../values.js';
 import { chunkMapperFor, type MappedChunk } from '../map/chunk-mapper.js';
@@ -108,6 +109,8 @@ export async function prepareChanges(
   followed: FollowedEntity,
   changes: readonly RowChange[],
   end: string,
+  /** Rows read again as they are now (readColumns order), unless the batch changes them: see `orphanedBy`. */
+  reread: readonly Row[] = [],
 ): Promise<PreparedChanges> {
   const { entity } = followed;
   const { plan } = entity;
@@ -123,6 +126,8 @@ export async function prepareChanges(
   }
   const upserts = [...last.values()].filter((c) => c.kind !== 'delete');
   const rows = await completeRows(source, entity, upserts);
+  for (const row of reread)
+    if (!last.has(sourceKeyText(plan.key.map((_k, i) => valueToJson(row[i] ?? null))))) rows.push(row);
   const filter = rowFilter(plan.where, entity.sourceColumns);
   const gone: string[] = [...last.entries()].filter(([, c]) => c.kind === 'delete').map(([k]) => k);
   const kept: Row[] = [];
@@ -140,6 +145,63 @@ export async function prepareChanges(
     mapped: followed.resolve ? undefined : followed.map(kept),
     gone,
   };
+}
+
+/** A record a change removes from the target for good, if the entity's `deletes:` is hard: where, and its source key. */
+export interface RemovalAt {
+  readonly position: string;
+  readonly key: string;
+}
+
+/**
+ * The records a batch's changes of one entity remove with `deletes: hard` (a delete, the old key of a key change,
+ * a row its `where:` filters out now), at or before its position too: after a crash between the parent's commit
+ * and the child's, the child's rows still need reading again, though the parent skips what it applied. A row
+ * whose filter columns the log left out counts as removed: reading its children again is harmless, missing them
+ * is not.
+ */
+export function removalsIn(followed: FollowedEntity, changes: readonly RowChange[]): RemovalAt[] {
+  const { entity } = followed;
+  const { plan } = entity;
+  if (plan.deletes !== 'hard') return [];
+  const keyOf = (row: Readonly<Record<string, Value>>) =>
+    sourceKeyText(plan.key.map((k) => valueToJson(row[k] ?? null)));
+  const filter = rowFilter(plan.where, entity.sourceColumns);
+  const removals: RemovalAt[] = [];
+  for (const change of changes) {
+    if (change.oldKey) removals.push({ position: change.position, key: keyOf(change.oldKey) });
+    const filtered = filter?.(entity.readColumns.map((c) => change.row[c] ?? null)) !== undefined;
+    if (change.kind === 'delete' || filtered) removals.push({ position: change.position, key: keyOf(change.row) });
+  }
+  return removals;
+}
+
+/**
+ * The rows of `child` whose refs point at records removed for good by changes it has not applied yet
+ * (`removals`, by entity), read from the source as they are now. Written again after those removals, their refs
+ * resolve by the orphan policy, as a snapshot taken today would resolve them, and as verify expects. One lookup
+ * per ref field (an index on the ref column keeps it cheap); a ref held in a joined column is not its table's to
+ * look up.
+ */
+export async function orphanedBy(
+  source: Source,
+  child: FollowedEntity,
+  removals: ReadonlyMap<string, readonly RemovalAt[]>,
+): Promise<Row[]> {
+  const { plan, readColumns } = child.entity;
+  const rows = new Map<string, Row>();
+  for (const { ref } of plan.fields) {
+    if (!ref || !readColumns.includes(ref.column)) continue;
+    const keys = new Set<string>();
+    for (const name of referencedEntities(ref))
+      for (const r of removals.get(name) ?? []) if (r.position > child.position) keys.add(r.key);
+    if (keys.size === 0) continue;
+    for (const found of await source.lookup(plan.from, ref.column, [...keys], readColumns)) {
+      const row = found.slice(1);
+      rows.set(sourceKeyText(plan.key.map((_k, i) => valueToJson(row[i] ?? null))), row);
+    }
+  }
+  return [...rows.values()];
 }
 
 /**
@@ -213,6 +275,12 @@ export async function commitChanges(options: {
     const touched = [...written.map((w) => w.sourceKey), ...gone, ...quarantine.map((q) => q.sourceKey)];
     const state: BatchState = {
       crosswalk: crosswalkEntries(planName, entity, newLines),
+      // A record removed for good leaves the crosswalk: a ref to it is an orphan now (the children that held
+      // one are re-read in this batch, see follow.ts), as it would be in a snapshot taken today.
+      retired:
+        plan.deletes === 'hard' && gone.length > 0
+          ? { plan: planName, entity: plan.name, sourceKeys: gone }
+          : undefined,
       closedQuarantine: touched.length > 0 ? { plan: planName, entity: plan.name, sourceKeys: touched } : undefined,
     };
     await writer.commit(quarantine, changesCheckpoint(followed), state);
