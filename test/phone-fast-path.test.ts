@@ -1,7 +1,8 @@
 import type { CountryCode } from 'libphonenumber-js/max';
 import { Metadata } from 'libphonenumber-js/max';
 import { describe, expect, it } from 'vitest';
-import { alternatives, decidedBySix, endsFree, nanpPatterns, nanpShape } from '../src/cleaning/nanp.js';
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { alternatives, decidedBySix, endsFree, nanpPatterns, nanpShape, nanpValid } from '../src/cleaning/nanp.js';
 import { formatPhone } from '../src/cleaning/phone.js';
 import '../src/mapping/compile.js';
 import { findStep } from '../src/mapping/steps.js';
@@ -64,6 +65,33 @@ describe('NANP fast path', () => {
     '415--555-2671',
     '+2 415 555 2671',
   ])('leaves %j to libphonenumber-js', (text) => expect(nanpShape(text)).toBeUndefined());
+
+  it('takes a number for valid exactly when libphonenumber-js does, in every area code and for every default', () => {
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    let valid = 0;
+    let compared = 0;
+    for (let area = 200; area <= 999; area++)
+      for (let i = 0; i < 12; i++) {
+        // Exchanges of every kind, the reserved ones (555, N11) and those Barbados and Jamaica single out among them.
+        const exchange = i < 2 ? [555, 211, 521, 606, 911][random(5)] : 200 + random(800);
+        const national = `${area}${exchange}${String(random(10000)).padStart(4, '0')}`;
+        for (const country of [undefined, 'US', 'CA', 'JM', 'BS'] as (CountryCode | undefined)[]) {
+          const text = country ? national : `+1${national}`;
+          const theirs = parsePhoneNumberFromString(text, country ? { defaultCountry: country } : undefined);
+          const expected = theirs?.isValid() === true;
+          expect({ text, country, valid: nanpValid(national, country) }).toEqual({ text, country, valid: expected });
+          if (expected) valid += 1;
+          compared += 1;
+        }
+      }
+    // Enough of both verdicts for the comparison to mean something.
+    expect(valid).toBeGreaterThan(compared / 5);
+    expect(compared - valid).toBeGreaterThan(compared / 5);
+  });
 
   it('agrees with libphonenumber-js on random numbers in every shape and NANP default country', () => {
     const shapes = [

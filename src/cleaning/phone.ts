@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { builtinStep, invalid, ok, type StepContext, type StepResult, type StepDefinition } from '../mapping/steps.js';
 import type { Value } from '../values.js';
 import { countryCode } from './country.js';
-import { decidedBySix, isNanpCountry, nanpShape, verdictKey } from './nanp.js';
+import { decidedBySix, isNanpCountry, nanpShape, nanpValid, verdictKey } from './nanp.js';
 import { fixed } from './rule-helpers.js';
 
 /** The steps this module defines, registered with the rest in mapping/builtin-steps.ts. */
@@ -171,6 +171,8 @@ STEPS.push(
         // A placeholder's first six digits say nothing of the rest: it goes the slow way, to be reported as one.
         if (nanp && country && !isPlaceholderNumber(nanp.national) && decidedBySix(nanp.national)) {
           const verdict = remember(verdicts, VERDICT_LIMIT, verdictKey(country, nanp), () => {
+            // Valid by libphonenumber-js's rules, compiled once (nanp.ts); an invalid one is parsed for its reason.
+            if (nanpValid(nanp.national, nanp.prefix === '+1' ? undefined : country)) return null;
             const first = formatPhone(text, country, 'e164');
             return first.issues?.[0]?.kind === 'invalid' ? first.issues[0].code : null;
           });
