@@ -7,6 +7,7 @@ import { carryForward, lockPlan, newRunId, runPlan, withConnections, type RunSum
 import { changeFeedOf, requireChangeCapture, retainedWarning, streamOf } from './strategies/change-stream.js';
 import { checkAgainstSchemas, type BoundEntity } from './schema-check.js';
 import { refResolver } from './relations/refs.js';
+import { referencedEntities } from '../mapping/identity.js';
 import { rowOwnership } from './write/foreign-rows.js';
 import {
   commitChanges,
@@ -16,6 +17,8 @@ import {
   changesName,
   orphanedBy,
   removalsIn,
+  returnsIn,
+  type RefTargetChange,
   followedEntity,
   type ChangeKinds,
   type FollowedEntity,
@@ -155,7 +158,7 @@ export async function followChanges(plan: Plan, options: FollowOptions): Promise
           await inflight;
           refuseSchemaChange(entities, batch);
         }
-        const prepared = await prepareBatch(source, byTable, batch);
+        const prepared = await prepareBatch(source, target, plan.name, byTable, batch);
         await inflight;
         inflight = (async () => settle(batch, await commitBatch(target, runId, plan.name, prepared)))();
         inflight.catch(() => undefined);
@@ -181,6 +184,8 @@ export async function followChanges(plan: Plan, options: FollowOptions): Promise
 /** Reads a batch's changes for each entity they reach, in the plan's load order (parents first). */
 async function prepareBatch(
   source: Source,
+  target: Target,
+  planName: string,
   byTable: ReadonlyMap<string, FollowedEntity[]>,
   batch: ChangeBatch,
 ): Promise<PreparedChanges[]> {
@@ -192,12 +197,22 @@ async function prepareBatch(
       changes.set(f, list);
     }
   const followed = [...new Set([...byTable.values()].flat())];
-  // Records removed for good, by entity: the children pointing at them are written again after them.
-  const removals = new Map(followed.map((f) => [f.entity.plan.name, removalsIn(f, changes.get(f) ?? [])]));
-  const removing = [...removals.values()].some((r) => r.length > 0);
+  // Records removed for good or back again, by entity a followed child refers to: the children pointing at them
+  // are written again after them.
+  const referenced = new Set(
+    followed.flatMap((f) => f.entity.plan.fields.flatMap((field) => (field.ref ? referencedEntities(field.ref) : []))),
+  );
+  const changed = new Map<string, RefTargetChange[]>();
+  for (const f of followed) {
+    const own = changes.get(f);
+    if (!own || !referenced.has(f.entity.plan.name)) continue;
+    const returns = await returnsIn(f, own, (keys) => target.state.crosswalk(planName, f.entity.plan.name, keys));
+    changed.set(f.entity.plan.name, [...removalsIn(f, own), ...returns]);
+  }
+  const rereading = [...changed.values()].some((r) => r.length > 0);
   const prepared: PreparedChanges[] = [];
   for (const f of followed) {
-    const reread = removing ? await orphanedBy(source, f, removals) : [];
+    const reread = rereading ? await orphanedBy(source, f, changed) : [];
     if (!changes.has(f) && reread.length === 0) continue;
     prepared.push(await prepareChanges(source, f, changes.get(f) ?? [], batch.end, reread));
   }

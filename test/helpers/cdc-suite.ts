@@ -124,6 +124,29 @@ export function changeCaptureSuite(
       expect(await f.equal()).toBe(true);
     }, 60_000);
 
+    it('a parent restored from the recycle bin gets its children back', async () => {
+      await fixture();
+      await f.source.exec(`INSERT INTO notes VALUES (300, 7, 'a second note on contact 7')`);
+      await f.setup();
+      await runPlan(f.plan());
+      const notesOf7 = () => f.target.query('SELECT id, person_id FROM notes WHERE id IN (6, 300) ORDER BY id');
+      await f.source.exec(`UPDATE contacts SET deleted = 1 WHERE id = 7`);
+      await f.followUntil(async () => !(await f.arrived(7)));
+      expect(await notesOf7()).toEqual([
+        { id: 6, person_id: null },
+        { id: 300, person_id: null },
+      ]);
+      expect(await f.equal()).toBe(true);
+      // Restored in the legacy CRM: the contact comes back, and its notes point at it again.
+      await f.source.exec(`UPDATE contacts SET deleted = 0 WHERE id = 7`);
+      await f.followUntil(() => f.arrived(7));
+      expect(await notesOf7()).toEqual([
+        { id: 6, person_id: 7 },
+        { id: 300, person_id: 7 },
+      ]);
+      expect(await f.equal()).toBe(true);
+    }, 60_000);
+
     it('a snapshot in chunks on two workers, written to meanwhile, loses and doubles nothing', async () => {
       await fixture({ rows: 62_000, batchSize: 2000, parallel: 2 });
       await f.setup();

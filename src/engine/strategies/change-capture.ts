@@ -147,8 +147,11 @@ export async function prepareChanges(
   };
 }
 
-/** A record a change removes from the target for good, if the entity's `deletes:` is hard: where, and its source key. */
-export interface RemovalAt {
+/**
+ * A record whose refs resolve differently from a change on: removed for good (`deletes: hard`), or back after it
+ * was away (a deleted flag cleared, a quarantined row now written). Where, and its source key.
+ */
+export interface RefTargetChange {
   readonly position: string;
   readonly key: string;
 }
@@ -160,33 +163,63 @@ export interface RemovalAt {
  * whose filter columns the log left out counts as removed: reading its children again is harmless, missing them
  * is not.
  */
-export function removalsIn(followed: FollowedEntity, changes: readonly RowChange[]): RemovalAt[] {
+export function removalsIn(followed: FollowedEntity, changes: readonly RowChange[]): RefTargetChange[] {
   const { entity } = followed;
   const { plan } = entity;
   if (plan.deletes !== 'hard') return [];
-  const keyOf = (row: Readonly<Record<string, Value>>) =>
-    sourceKeyText(plan.key.map((k) => valueToJson(row[k] ?? null)));
   const filter = rowFilter(plan.where, entity.sourceColumns);
-  const removals: RemovalAt[] = [];
+  const removals: RefTargetChange[] = [];
   for (const change of changes) {
-    if (change.oldKey) removals.push({ position: change.position, key: keyOf(change.oldKey) });
+    if (change.oldKey) removals.push({ position: change.position, key: keyText(entity, change.oldKey) });
     const filtered = filter?.(entity.readColumns.map((c) => change.row[c] ?? null)) !== undefined;
-    if (change.kind === 'delete' || filtered) removals.push({ position: change.position, key: keyOf(change.row) });
+    if (change.kind === 'delete' || filtered)
+      removals.push({ position: change.position, key: keyText(entity, change.row) });
   }
   return removals;
 }
 
 /**
- * The rows of `child` whose refs point at records removed for good by changes it has not applied yet
- * (`removals`, by entity), read from the source as they are now. Written again after those removals, their refs
- * resolve by the orphan policy, as a snapshot taken today would resolve them, and as verify expects. One lookup
+ * The records a batch's updates bring back: an update of a row the entity has no crosswalk line for (a record
+ * restored from the legacy CRM's recycle bin, its deleted flag cleared). Children written while it was away hold
+ * the orphan policy's value and are read again once it is back. Inserts are left out (a new record has no
+ * children yet, and looking them up on every insert would cost the stream a query per batch). An update applied
+ * before a crash has its line by then: a crash between the parent's commit and the child's leaves those children
+ * to their next change or to a new snapshot (verify reports them).
+ */
+export async function returnsIn(
+  followed: FollowedEntity,
+  changes: readonly RowChange[],
+  crosswalk: (sourceKeys: readonly string[]) => Promise<ReadonlyMap<string, string>>,
+): Promise<RefTargetChange[]> {
+  const { entity } = followed;
+  const filter = rowFilter(entity.plan.where, entity.sourceColumns);
+  const updates = changes.filter(
+    (c) =>
+      c.kind === 'update' &&
+      c.position > followed.position &&
+      filter?.(entity.readColumns.map((col) => c.row[col] ?? null)) === undefined,
+  );
+  if (updates.length === 0) return [];
+  const keys = updates.map((c) => ({ position: c.position, key: keyText(entity, c.row) }));
+  const known = await crosswalk([...new Set(keys.map((k) => k.key))]);
+  return keys.filter((k) => !known.has(k.key));
+}
+
+const keyText = (entity: BoundEntity, row: Readonly<Record<string, Value>>): string =>
+  sourceKeyText(entity.plan.key.map((k) => valueToJson(row[k] ?? null)));
+
+/**
+ * The rows of `child` whose refs point at records removed for good or brought back by changes it has not applied
+ * yet (`changed`, by entity), read from the source as they are now. Written again after those changes, their refs
+ * resolve as a snapshot taken today would resolve them (a removed record's by the orphan policy), and as verify
+ * expects. One lookup
  * per ref field (an index on the ref column keeps it cheap); a ref held in a joined column is not its table's to
  * look up.
  */
 export async function orphanedBy(
   source: Source,
   child: FollowedEntity,
-  removals: ReadonlyMap<string, readonly RemovalAt[]>,
+  changed: ReadonlyMap<string, readonly RefTargetChange[]>,
 ): Promise<Row[]> {
   const { plan, readColumns } = child.entity;
   const rows = new Map<string, Row>();
@@ -194,7 +227,7 @@ export async function orphanedBy(
     if (!ref || !readColumns.includes(ref.column)) continue;
     const keys = new Set<string>();
     for (const name of referencedEntities(ref))
-      for (const r of removals.get(name) ?? []) if (r.position > child.position) keys.add(r.key);
+      for (const r of changed.get(name) ?? []) if (r.position > child.position) keys.add(r.key);
     if (keys.size === 0) continue;
     for (const found of await source.lookup(plan.from, ref.column, [...keys], readColumns)) {
       const row = found.slice(1);
