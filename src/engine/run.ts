@@ -533,8 +533,14 @@ async function runStep(
 async function recordStreamStart(ctx: RunContext): Promise<void> {
   const feed = changeFeedOf(ctx.source);
   try {
-    // The run checked the source's requirements before writing anything (readyForChangeCapture).
-    const position = await feed.snapshotStart(streamOf(ctx.plan, followedEntities(ctx.plan)));
+    // A run stopped while it stored them goes on from the earliest one it stored: a start before a snapshot
+    // only replays more. The run checked the source's requirements before writing anything.
+    const stored = ctx.checkpoints
+      .filter((c) => c.entity.endsWith('#changes'))
+      .map((c) => String(c.lastKey?.[0] ?? ''))
+      .filter((p) => p !== '')
+      .sort()[0];
+    const position = stored ?? (await feed.snapshotStart(streamOf(ctx.plan, followedEntities(ctx.plan))));
     for (const entity of ctx.unstarted)
       await carryForward(ctx.target, ctx.runId, entity, {
         entity: changesName(entity.plan.name),

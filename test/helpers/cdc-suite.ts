@@ -164,6 +164,29 @@ export function changeCaptureSuite(
       expect(await f.equal()).toBe(true);
     }, 120_000);
 
+    it('a run stopped while storing the stream starts gives the rest the start it stored', async () => {
+      await fixture({ rows: 20_000, batchSize: 200 });
+      await f.setup();
+      const stop = new AbortController();
+      const stopped = await runPlan(f.plan(), {
+        signal: stop.signal,
+        onProgress: (p) => {
+          if (p.entity === 'contacts') stop.abort();
+        },
+      });
+      expect(stopped.status).toBe('interrupted');
+      const starts = "SELECT entity, last_key FROM _crm_migrate.checkpoints WHERE entity LIKE '%#changes' ORDER BY 1";
+      const [contacts] = await f.target.query<{ entity: string; last_key: unknown }>(starts);
+      // As if the process died between storing the contacts' start and the notes'.
+      await f.target.query("DELETE FROM _crm_migrate.checkpoints WHERE entity = 'notes#changes'");
+      await f.source.exec(`UPDATE contacts SET first_name = 'Meanwhile' WHERE id = 3`);
+      expect((await runPlan(f.plan())).resumed).toBe(true);
+      expect(await f.target.query(starts)).toEqual([contacts, { ...contacts, entity: 'notes#changes' }]);
+      await f.source.exec(`INSERT INTO contacts VALUES (999999, 'Last', 'One', 'last@example.org', 0)`);
+      await f.followUntil(() => f.arrived(999_999));
+      expect(await f.equal()).toBe(true);
+    }, 120_000);
+
     it('a chunked snapshot stopped and resumed keeps the stream start it stored first', async () => {
       await fixture({ rows: 62_000, batchSize: 2000, parallel: 2 });
       await f.setup();
