@@ -17,7 +17,6 @@ import {
   changesName,
   orphanedBy,
   removalsIn,
-  returnsIn,
   type RefTargetChange,
   followedEntity,
   type ChangeKinds,
@@ -158,9 +157,10 @@ export async function followChanges(plan: Plan, options: FollowOptions): Promise
           await inflight;
           refuseSchemaChange(entities, batch);
         }
-        const prepared = await prepareBatch(source, target, plan.name, byTable, batch);
+        const prepared = await prepareBatch(source, byTable, batch);
         await inflight;
-        inflight = (async () => settle(batch, await commitBatch(target, runId, plan.name, prepared)))();
+        inflight = (async () =>
+          settle(batch, await commitBatch(source, target, runId, plan.name, batch, followed, prepared)))();
         inflight.catch(() => undefined);
       }
       await inflight;
@@ -184,8 +184,6 @@ export async function followChanges(plan: Plan, options: FollowOptions): Promise
 /** Reads a batch's changes for each entity they reach, in the plan's load order (parents first). */
 async function prepareBatch(
   source: Source,
-  target: Target,
-  planName: string,
   byTable: ReadonlyMap<string, FollowedEntity[]>,
   batch: ChangeBatch,
 ): Promise<PreparedChanges[]> {
@@ -197,37 +195,61 @@ async function prepareBatch(
       changes.set(f, list);
     }
   const followed = [...new Set([...byTable.values()].flat())];
-  // Records removed for good or back again, by entity a followed child refers to: the children pointing at them
-  // are written again after them.
-  const referenced = new Set(
-    followed.flatMap((f) => f.entity.plan.fields.flatMap((field) => (field.ref ? referencedEntities(field.ref) : []))),
-  );
-  const changed = new Map<string, RefTargetChange[]>();
-  for (const f of followed) {
-    const own = changes.get(f);
-    if (!own || !referenced.has(f.entity.plan.name)) continue;
-    const returns = await returnsIn(f, own, (keys) => target.state.crosswalk(planName, f.entity.plan.name, keys));
-    changed.set(f.entity.plan.name, [...removalsIn(f, own), ...returns]);
-  }
-  const rereading = [...changed.values()].some((r) => r.length > 0);
+  // Records removed for good, by entity a followed child refers to: the children pointing at them are written
+  // again after them.
+  const referenced = referencedByChildren(followed);
+  const removed = new Map<string, RefTargetChange[]>();
+  for (const [f, own] of changes)
+    if (referenced.has(f.entity.plan.name)) removed.set(f.entity.plan.name, removalsIn(f, own));
+  const rereading = [...removed.values()].some((r) => r.length > 0);
   const prepared: PreparedChanges[] = [];
   for (const f of followed) {
-    const reread = rereading ? await orphanedBy(source, f, changed) : [];
+    const reread = rereading ? await orphanedBy(source, f, removed) : [];
     if (!changes.has(f) && reread.length === 0) continue;
     prepared.push(await prepareChanges(source, f, changes.get(f) ?? [], batch.end, reread));
   }
   return prepared;
 }
 
-/** Commits a prepared batch entity by entity, each in its own transaction; resolves to the entities changed. */
+/** The entities a followed entity's ref points at. */
+const referencedByChildren = (followed: readonly FollowedEntity[]): Set<string> =>
+  new Set(
+    followed.flatMap((f) => f.entity.plan.fields.flatMap((field) => (field.ref ? referencedEntities(field.ref) : []))),
+  );
+
+/**
+ * Commits a prepared batch entity by entity, each in its own transaction; resolves to the entities changed. A
+ * record that comes back (restored from the legacy CRM's recycle bin: updated, with no crosswalk line, as the
+ * commit's own check of which rows are the entity's finds) has its followed children read again and written
+ * after it, in this batch: they held the orphan policy's value while it was away.
+ */
 async function commitBatch(
+  source: Source,
   target: Target,
   runId: string,
   planName: string,
+  batch: ChangeBatch,
+  followed: readonly FollowedEntity[],
   prepared: readonly PreparedChanges[],
 ): Promise<Set<FollowedEntity>> {
-  for (const p of prepared) await commitChanges({ target, runId, planName, prepared: p });
-  return new Set(prepared.map((p) => p.followed));
+  const referenced = referencedByChildren(followed);
+  const back = new Map<string, RefTargetChange[]>();
+  const committed = new Set<FollowedEntity>();
+  for (const f of followed) {
+    let p = prepared.find((q) => q.followed === f);
+    const reread = back.size > 0 ? await orphanedBy(source, f, back) : [];
+    if (reread.length > 0)
+      p = await prepareChanges(source, f, p?.changes ?? [], batch.end, [...(p?.reread ?? []), ...reread]);
+    if (!p) continue;
+    const returned = await commitChanges({ target, runId, planName, prepared: p });
+    committed.add(f);
+    if (returned.length > 0 && referenced.has(f.entity.plan.name))
+      back.set(
+        f.entity.plan.name,
+        returned.map((key) => ({ position: batch.end, key })),
+      );
+  }
+  return committed;
 }
 
 /** Stores the positions of entities no change reached lately: a commit of no rows with each one's checkpoint. */

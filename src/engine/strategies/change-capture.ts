@@ -95,6 +95,11 @@ export interface PreparedChanges {
   readonly mapped: MappedChunk | undefined;
   /** Source keys whose target record goes: deleted, or filtered out by `where:` now. */
   readonly gone: readonly string[];
+  /** The batch's changes of the entity and the rows read again, as prepared: to prepare it again with more. */
+  readonly changes: readonly RowChange[];
+  readonly reread: readonly Row[];
+  /** Source keys whose last change in the batch is an update: one with no crosswalk line is a record back. */
+  readonly updated: ReadonlySet<string>;
 }
 
 /**
@@ -138,6 +143,9 @@ export async function prepareChanges(
   return {
     followed,
     end,
+    changes,
+    reread,
+    updated: new Set([...last].flatMap(([key, c]) => (c.kind === 'update' ? [key] : []))),
     kinds,
     read: rows.length,
     filtered: rows.length - kept.length,
@@ -176,33 +184,6 @@ export function removalsIn(followed: FollowedEntity, changes: readonly RowChange
       removals.push({ position: change.position, key: keyText(entity, change.row) });
   }
   return removals;
-}
-
-/**
- * The records a batch's updates bring back: an update of a row the entity has no crosswalk line for (a record
- * restored from the legacy CRM's recycle bin, its deleted flag cleared). Children written while it was away hold
- * the orphan policy's value and are read again once it is back. Inserts are left out (a new record has no
- * children yet, and looking them up on every insert would cost the stream a query per batch). An update applied
- * before a crash has its line by then: a crash between the parent's commit and the child's leaves those children
- * to their next change or to a new snapshot (verify reports them).
- */
-export async function returnsIn(
-  followed: FollowedEntity,
-  changes: readonly RowChange[],
-  crosswalk: (sourceKeys: readonly string[]) => Promise<ReadonlyMap<string, string>>,
-): Promise<RefTargetChange[]> {
-  const { entity } = followed;
-  const filter = rowFilter(entity.plan.where, entity.sourceColumns);
-  const updates = changes.filter(
-    (c) =>
-      c.kind === 'update' &&
-      c.position > followed.position &&
-      filter?.(entity.readColumns.map((col) => c.row[col] ?? null)) === undefined,
-  );
-  if (updates.length === 0) return [];
-  const keys = updates.map((c) => ({ position: c.position, key: keyText(entity, c.row) }));
-  const known = await crosswalk([...new Set(keys.map((k) => k.key))]);
-  return keys.filter((k) => !known.has(k.key));
 }
 
 const keyText = (entity: BoundEntity, row: Readonly<Record<string, Value>>): string =>
@@ -247,7 +228,7 @@ export async function commitChanges(options: {
   runId: string;
   planName: string;
   prepared: PreparedChanges;
-}): Promise<void> {
+}): Promise<string[]> {
   const { target, planName, prepared } = options;
   const { followed, gone } = prepared;
   const { entity } = followed;
@@ -317,6 +298,8 @@ export async function commitChanges(options: {
       closedQuarantine: touched.length > 0 ? { plan: planName, entity: plan.name, sourceKeys: touched } : undefined,
     };
     await writer.commit(quarantine, changesCheckpoint(followed), state);
+    // Updated, and new to the crosswalk: a record back (restored from the legacy CRM's recycle bin).
+    return newLines.map((w) => w.sourceKey).filter((key) => prepared.updated.has(key));
   } catch (error) {
     await writer.abort().catch(() => undefined);
     throw error;
