@@ -193,9 +193,8 @@ const keyText = (entity: BoundEntity, row: Readonly<Record<string, Value>>): str
  * The rows of `child` whose refs point at records removed for good or brought back by changes it has not applied
  * yet (`changed`, by entity), read from the source as they are now. Written again after those changes, their refs
  * resolve as a snapshot taken today would resolve them (a removed record's by the orphan policy), and as verify
- * expects. One lookup
- * per ref field (an index on the ref column keeps it cheap); a ref held in a joined column is not its table's to
- * look up.
+ * expects. One lookup per ref field (an index on the ref column keeps it cheap); a ref held in a joined column is
+ * not its table's to look up.
  */
 export async function orphanedBy(
   source: Source,
@@ -221,7 +220,8 @@ export async function orphanedBy(
 /**
  * Applies a prepared batch in one target transaction with the entity's new position, so a crash leaves all
  * of it or none: upserted rows go through the mapping, cleaning, refs and quarantine as loaded rows do, and
- * the gone ones follow the entity's `deletes:` policy. Batches of an entity commit in order.
+ * the gone ones follow the entity's `deletes:` policy. Batches of an entity commit in order. Resolves to the
+ * source keys of records back: updated, and new to the crosswalk (see `commitBatch` in follow.ts).
  */
 export async function commitChanges(options: {
   target: Target;
