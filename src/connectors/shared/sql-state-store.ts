@@ -316,7 +316,6 @@ export class SqlStateStore implements StateStore {
     );
   }
 
-  /** `DELETE … WHERE <where> AND source_key IN (…)`, QUARANTINE_CHUNK keys a statement; `where` binds `params` first. */
   /** Deletes a plan's lines of an entity by source key from a state table keyed so. */
   #forgetKeys(table: StateTable, keys: EntityKeys): Promise<void> {
     const d = this.#d;
@@ -328,6 +327,7 @@ export class SqlStateStore implements StateStore {
     );
   }
 
+  /** `DELETE … WHERE <where> AND source_key IN (…)`, QUARANTINE_CHUNK keys a statement; `where` binds `params` first. */
   async #deleteKeys(
     table: StateTable,
     where: string,
