@@ -15,7 +15,7 @@ import {
   type PreparedChanges,
   changesCheckpoint,
   changesName,
-  orphanedBy,
+  referringRows,
   removalsIn,
   type RefTargetChange,
   followedEntity,
@@ -204,7 +204,7 @@ async function prepareBatch(
   const rereading = [...removed.values()].some((r) => r.length > 0);
   const prepared: PreparedChanges[] = [];
   for (const f of followed) {
-    const reread = rereading ? await orphanedBy(source, f, removed) : [];
+    const reread = rereading ? await referringRows(source, f, removed) : [];
     if (!changes.has(f) && reread.length === 0) continue;
     prepared.push(await prepareChanges(source, f, changes.get(f) ?? [], batch.end, reread));
   }
@@ -237,7 +237,7 @@ async function commitBatch(
   const committed = new Set<FollowedEntity>();
   for (const f of followed) {
     let p = prepared.find((q) => q.followed === f);
-    const reread = back.size > 0 ? await orphanedBy(source, f, back) : [];
+    const reread = back.size > 0 ? await referringRows(source, f, back) : [];
     if (reread.length > 0)
       p = await prepareChanges(source, f, p?.changes ?? [], batch.end, [...(p?.reread ?? []), ...reread]);
     if (!p) continue;

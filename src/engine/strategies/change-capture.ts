@@ -114,31 +114,28 @@ export async function prepareChanges(
   followed: FollowedEntity,
   changes: readonly RowChange[],
   end: string,
-  /** Rows read again as they are now (readColumns order), unless the batch changes them: see `orphanedBy`. */
+  /** Rows read again as they are now (readColumns order), unless the batch changes them: see `referringRows`. */
   reread: readonly Row[] = [],
 ): Promise<PreparedChanges> {
   const { entity } = followed;
   const { plan } = entity;
-  const keyOf = (row: Readonly<Record<string, Value>>) =>
-    sourceKeyText(plan.key.map((k) => valueToJson(row[k] ?? null)));
   const kinds: ChangeKinds = { insert: 0, update: 0, delete: 0 };
   const last = new Map<string, RowChange>();
   for (const change of changes) {
     if (change.position <= followed.position) continue;
     kinds[change.kind] += 1;
-    if (change.oldKey) last.set(keyOf(change.oldKey), { ...change, kind: 'delete', row: change.oldKey });
-    last.set(keyOf(change.row), change);
+    if (change.oldKey) last.set(recordKey(entity, change.oldKey), { ...change, kind: 'delete', row: change.oldKey });
+    last.set(recordKey(entity, change.row), change);
   }
   const upserts = [...last.values()].filter((c) => c.kind !== 'delete');
   const rows = await completeRows(source, entity, upserts);
-  for (const row of reread)
-    if (!last.has(sourceKeyText(plan.key.map((_k, i) => valueToJson(row[i] ?? null))))) rows.push(row);
+  for (const row of reread) if (!last.has(rowKey(entity, row))) rows.push(row);
   const filter = rowFilter(plan.where, entity.sourceColumns);
   const gone: string[] = [...last.entries()].filter(([, c]) => c.kind === 'delete').map(([k]) => k);
   const kept: Row[] = [];
   for (const row of rows) {
     if (filter?.(row) === undefined) kept.push(row);
-    else gone.push(sourceKeyText(plan.key.map((_k, i) => valueToJson(row[i] ?? null))));
+    else gone.push(rowKey(entity, row));
   }
   return {
     followed,
@@ -178,16 +175,21 @@ export function removalsIn(followed: FollowedEntity, changes: readonly RowChange
   const filter = rowFilter(plan.where, entity.sourceColumns);
   const removals: RefTargetChange[] = [];
   for (const change of changes) {
-    if (change.oldKey) removals.push({ position: change.position, key: keyText(entity, change.oldKey) });
+    if (change.oldKey) removals.push({ position: change.position, key: recordKey(entity, change.oldKey) });
     const filtered = filter?.(entity.readColumns.map((c) => change.row[c] ?? null)) !== undefined;
     if (change.kind === 'delete' || filtered)
-      removals.push({ position: change.position, key: keyText(entity, change.row) });
+      removals.push({ position: change.position, key: recordKey(entity, change.row) });
   }
   return removals;
 }
 
-const keyText = (entity: BoundEntity, row: Readonly<Record<string, Value>>): string =>
+/** The source key of a change's row, by column name. */
+const recordKey = (entity: BoundEntity, row: Readonly<Record<string, Value>>): string =>
   sourceKeyText(entity.plan.key.map((k) => valueToJson(row[k] ?? null)));
+
+/** The source key of a read row (the key columns come first). */
+const rowKey = (entity: BoundEntity, row: Row): string =>
+  sourceKeyText(entity.plan.key.map((_k, i) => valueToJson(row[i] ?? null)));
 
 /**
  * The rows of `child` whose refs point at records removed for good or brought back by changes it has not applied
@@ -196,7 +198,7 @@ const keyText = (entity: BoundEntity, row: Readonly<Record<string, Value>>): str
  * expects. One lookup per ref field (an index on the ref column keeps it cheap); a ref held in a joined column is
  * not its table's to look up.
  */
-export async function orphanedBy(
+export async function referringRows(
   source: Source,
   child: FollowedEntity,
   changed: ReadonlyMap<string, readonly RefTargetChange[]>,
@@ -211,7 +213,7 @@ export async function orphanedBy(
     if (keys.size === 0) continue;
     for (const found of await source.lookup(plan.from, ref.column, [...keys], readColumns)) {
       const row = found.slice(1);
-      rows.set(sourceKeyText(plan.key.map((_k, i) => valueToJson(row[i] ?? null))), row);
+      rows.set(rowKey(child.entity, row), row);
     }
   }
   return [...rows.values()];
@@ -242,7 +244,7 @@ export async function commitChanges(options: {
   const quarantine1 = (row: Row, reasons: QuarantinedRow['reasons']) =>
     quarantine.push({
       entity: plan.name,
-      sourceKey: sourceKeyText(plan.key.map((_k, i) => valueToJson(row[i] ?? null))),
+      sourceKey: rowKey(entity, row),
       row: rowForDisplay(entity, row, pii),
       reasons,
     });
@@ -273,9 +275,7 @@ export async function commitChanges(options: {
     const refused = await writeAllBut(writer, values);
     for (const [i, rejection] of refused) quarantine1(sources[i], [refusalReason(rejection)]);
     const written = values.flatMap((v, i) =>
-      refused.has(i)
-        ? []
-        : [{ sourceKey: sourceKeyText(plan.key.map((_k, j) => valueToJson(sources[i][j] ?? null))), values: v, i }],
+      refused.has(i) ? [] : [{ sourceKey: rowKey(entity, sources[i]), values: v, i }],
     );
     const { counts } = followed;
     counts.read += prepared.read;
