@@ -109,6 +109,19 @@ export async function followChanges(plan: Plan, options: FollowOptions): Promise
     });
     const byTable = new Map<string, FollowedEntity[]>();
     for (const f of followed) byTable.set(f.entity.plan.from, [...(byTable.get(f.entity.plan.from) ?? []), f]);
+    const session: FollowSession = {
+      source,
+      target,
+      runId,
+      planName: plan.name,
+      followed,
+      byTable,
+      referenced: new Set(
+        followed.flatMap((f) =>
+          f.entity.plan.fields.flatMap((field) => (field.ref ? referencedEntities(field.ref) : [])),
+        ),
+      ),
+    };
     const latency = new LatencyHistogram();
     const applied: ChangeKinds = { insert: 0, update: 0, delete: 0 };
     const stored = new Map(followed.map((f) => [f, f.position]));
@@ -157,10 +170,9 @@ export async function followChanges(plan: Plan, options: FollowOptions): Promise
           await inflight;
           refuseSchemaChange(entities, batch);
         }
-        const prepared = await prepareBatch(source, byTable, batch);
+        const prepared = await prepareBatch(session, batch);
         await inflight;
-        inflight = (async () =>
-          settle(batch, await commitBatch(source, target, runId, plan.name, batch, followed, prepared)))();
+        inflight = (async () => settle(batch, await commitBatch(session, batch, prepared)))();
         inflight.catch(() => undefined);
       }
       await inflight;
@@ -181,12 +193,22 @@ export async function followChanges(plan: Plan, options: FollowOptions): Promise
   });
 }
 
+/** What every batch of a follow session shares. */
+interface FollowSession {
+  readonly source: Source;
+  readonly target: Target;
+  readonly runId: string;
+  readonly planName: string;
+  /** In the plan's load order: parents first, so a child's ref finds its parent's crosswalk line. */
+  readonly followed: readonly FollowedEntity[];
+  readonly byTable: ReadonlyMap<string, readonly FollowedEntity[]>;
+  /** The entities a followed entity's ref points at: only their removals and returns re-read children. */
+  readonly referenced: ReadonlySet<string>;
+}
+
 /** Reads a batch's changes for each entity they reach, in the plan's load order (parents first). */
-async function prepareBatch(
-  source: Source,
-  byTable: ReadonlyMap<string, FollowedEntity[]>,
-  batch: ChangeBatch,
-): Promise<PreparedChanges[]> {
+async function prepareBatch(session: FollowSession, batch: ChangeBatch): Promise<PreparedChanges[]> {
+  const { source, followed, byTable, referenced } = session;
   const changes = new Map<FollowedEntity, ChangeBatch['changes'][number][]>();
   for (const change of batch.changes)
     for (const f of byTable.get(change.table) ?? []) {
@@ -194,10 +216,8 @@ async function prepareBatch(
       list.push(change);
       changes.set(f, list);
     }
-  const followed = [...new Set([...byTable.values()].flat())];
   // Records removed for good, by entity a followed child refers to: the children pointing at them are written
   // again after them.
-  const referenced = referencedByChildren(followed);
   const removed = new Map<string, RefTargetChange[]>();
   for (const [f, own] of changes)
     if (referenced.has(f.entity.plan.name)) removed.set(f.entity.plan.name, removalsIn(f, own));
@@ -211,12 +231,6 @@ async function prepareBatch(
   return prepared;
 }
 
-/** The entities a followed entity's ref points at. */
-const referencedByChildren = (followed: readonly FollowedEntity[]): Set<string> =>
-  new Set(
-    followed.flatMap((f) => f.entity.plan.fields.flatMap((field) => (field.ref ? referencedEntities(field.ref) : []))),
-  );
-
 /**
  * Commits a prepared batch entity by entity, each in its own transaction; resolves to the entities changed. A
  * record that comes back (restored from the legacy CRM's recycle bin: updated, with no crosswalk line, as the
@@ -224,15 +238,11 @@ const referencedByChildren = (followed: readonly FollowedEntity[]): Set<string> 
  * after it, in this batch: they held the orphan policy's value while it was away.
  */
 async function commitBatch(
-  source: Source,
-  target: Target,
-  runId: string,
-  planName: string,
+  session: FollowSession,
   batch: ChangeBatch,
-  followed: readonly FollowedEntity[],
   prepared: readonly PreparedChanges[],
 ): Promise<Set<FollowedEntity>> {
-  const referenced = referencedByChildren(followed);
+  const { source, target, runId, planName, followed, referenced } = session;
   const back = new Map<string, RefTargetChange[]>();
   const committed = new Set<FollowedEntity>();
   for (const f of followed) {
