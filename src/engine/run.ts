@@ -531,24 +531,29 @@ async function runStep(
  * the parent's, not skipped as seen, or the child keeps the ref it resolved before its parent arrived.
  */
 async function recordStreamStart(ctx: RunContext): Promise<void> {
+  // A run stopped while it stored them goes on from the earliest one it stored: a start before a snapshot
+  // only replays more.
+  const stored = ctx.checkpoints
+    .filter((c) => c.entity.endsWith('#changes'))
+    .map((c) => String(c.lastKey?.[0] ?? ''))
+    .filter((p) => p !== '')
+    .sort()[0];
+  const position = stored ?? (await snapshotStart(ctx));
+  for (const entity of ctx.unstarted)
+    await carryForward(ctx.target, ctx.runId, entity, {
+      entity: changesName(entity.plan.name),
+      lastKey: [position],
+      counts: zeroCounts(),
+      done: false,
+    });
+  ctx.unstarted.clear();
+}
+
+/** The source's log position now, for a snapshot about to be read (the run checked its requirements already). */
+async function snapshotStart(ctx: RunContext): Promise<string> {
   const feed = changeFeedOf(ctx.source);
   try {
-    // A run stopped while it stored them goes on from the earliest one it stored: a start before a snapshot
-    // only replays more. The run checked the source's requirements before writing anything.
-    const stored = ctx.checkpoints
-      .filter((c) => c.entity.endsWith('#changes'))
-      .map((c) => String(c.lastKey?.[0] ?? ''))
-      .filter((p) => p !== '')
-      .sort()[0];
-    const position = stored ?? (await feed.snapshotStart(streamOf(ctx.plan, followedEntities(ctx.plan))));
-    for (const entity of ctx.unstarted)
-      await carryForward(ctx.target, ctx.runId, entity, {
-        entity: changesName(entity.plan.name),
-        lastKey: [position],
-        counts: zeroCounts(),
-        done: false,
-      });
-    ctx.unstarted.clear();
+    return await feed.snapshotStart(streamOf(ctx.plan, followedEntities(ctx.plan)));
   } finally {
     await feed.close();
   }
