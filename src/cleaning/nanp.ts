@@ -61,13 +61,25 @@ export function alternatives(pattern: string): string[] {
 
 const strings = (x: unknown): string[] => (typeof x === 'string' ? [x] : Array.isArray(x) ? x.flatMap(strings) : []);
 
+/** The parts of libphonenumber-js's Metadata class the rule reads (its typings leave them out). */
+export interface PhoneMetadata {
+  getCountryCodesForCallingCode(code: string): CountryCode[];
+  /** A country, or a calling code for its main country. */
+  selectNumberingPlan(country: string): void;
+  readonly numberingPlan: {
+    nationalNumberPattern(): string;
+    leadingDigits(): string | undefined;
+    possibleLengths(): number[] | undefined;
+    types(): unknown;
+    type(name: string): { pattern(): string; possibleLengths(): number[] | undefined } | undefined;
+  };
+}
+
+export const phoneMetadata = (): PhoneMetadata => new Metadata() as unknown as PhoneMetadata;
+
 /** Every validity pattern of a NANP country in the installed metadata, split into its alternatives. */
 export function nanpPatterns(): { country: CountryCode; alternative: string }[] {
-  const metadata = new Metadata() as unknown as {
-    getCountryCodesForCallingCode(code: string): CountryCode[];
-    selectNumberingPlan(country: CountryCode): void;
-    numberingPlan: { nationalNumberPattern(): string; types(): unknown };
-  };
+  const metadata = phoneMetadata();
   return metadata.getCountryCodesForCallingCode('1').flatMap((country) => {
     metadata.selectNumberingPlan(country);
     const plan = metadata.numberingPlan;
@@ -119,20 +131,10 @@ const TYPES = [
   'VOICEMAIL',
 ] as const;
 
-interface PlanApi {
-  nationalNumberPattern(): string;
-  leadingDigits(): string | undefined;
-  type(name: string): { pattern(): string; possibleLengths(): number[] | undefined } | undefined;
-}
-
 const anchored = (pattern: string) => new RegExp(`^(?:${pattern})$`);
 
 const NANP_PLANS: readonly NanpPlan[] = (() => {
-  const metadata = new Metadata() as unknown as {
-    getCountryCodesForCallingCode(code: string): CountryCode[];
-    selectNumberingPlan(country: CountryCode): void;
-    numberingPlan: PlanApi;
-  };
+  const metadata = phoneMetadata();
   return metadata.getCountryCodesForCallingCode('1').map((country) => {
     metadata.selectNumberingPlan(country);
     const plan = metadata.numberingPlan;

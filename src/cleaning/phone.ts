@@ -1,5 +1,4 @@
 import {
-  Metadata,
   parsePhoneNumberFromString,
   validatePhoneNumberLength,
   type CountryCode,
@@ -9,7 +8,7 @@ import { z } from 'zod';
 import { builtinStep, invalid, ok, type StepContext, type StepResult, type StepDefinition } from '../mapping/steps.js';
 import type { Value } from '../values.js';
 import { countryCode } from './country.js';
-import { decidedBySix, isNanpCountry, nanpShape, nanpValid, verdictKey } from './nanp.js';
+import { decidedBySix, isNanpCountry, nanpShape, nanpValid, phoneMetadata, verdictKey } from './nanp.js';
 import { fixed } from './rule-helpers.js';
 
 /** The steps this module defines, registered with the rest in mapping/builtin-steps.ts. */
@@ -83,10 +82,7 @@ const PARTS: ReadonlySet<Format> = new Set(['country', 'calling_code', 'national
 
 /** A text of a number's own characters alone: libphonenumber-js's extracting and strict parses read it alike. */
 const PLAIN_NUMBER = /^[\s\d+().-]*$/;
-const lengths = new Metadata() as unknown as {
-  selectNumberingPlan(country: string): void;
-  numberingPlan: { possibleLengths(): number[] | undefined };
-};
+const lengths = phoneMetadata();
 
 /**
  * What validatePhoneNumberLength(text, country) says of a parsed number that is not valid, without its second
