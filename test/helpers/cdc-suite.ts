@@ -98,11 +98,16 @@ export function changeCaptureSuite(
       expect(await f.equal()).toBe(true);
     }, 120_000);
 
-    it('a parent removed for good leaves its children by their orphan policy, not pointing at nothing', async () => {
+    /** The snapshot of the default fixture with a second note on contact 7 (notes 6 and 300). */
+    const snapshotWithTwoNotesOn7 = async () => {
       await fixture();
       await f.source.exec(`INSERT INTO notes VALUES (300, 7, 'a second note on contact 7')`);
       await f.setup();
       await runPlan(f.plan());
+    };
+
+    it('a parent removed for good leaves its children by their orphan policy, not pointing at nothing', async () => {
+      await snapshotWithTwoNotesOn7();
       // Notes 6 and 300 are on contact 7, note 7 on 8, note 8 on 9, note 9 on 10. The legacy CRM keeps notes
       // whose contact is gone; in the new one they must not point at a record that is not there.
       await f.source.exec(
@@ -125,10 +130,7 @@ export function changeCaptureSuite(
     }, 60_000);
 
     it('a parent restored from the recycle bin gets its children back', async () => {
-      await fixture();
-      await f.source.exec(`INSERT INTO notes VALUES (300, 7, 'a second note on contact 7')`);
-      await f.setup();
-      await runPlan(f.plan());
+      await snapshotWithTwoNotesOn7();
       const notesOf7 = () => f.target.query('SELECT id, person_id FROM notes WHERE id IN (6, 300) ORDER BY id');
       await f.source.exec(`UPDATE contacts SET deleted = 1 WHERE id = 7`);
       await f.followUntil(async () => !(await f.arrived(7)));
