@@ -20,8 +20,10 @@ import {
  * mapping-only plan on the same rows in the same run, and the cleaning plan kept on the main thread
  * (`workers: 0`); then a heavy variant (phones formatted international, so every number goes through
  * libphonenumber-js) both ways, to show when the mapping threads pay. All alternate; medians of R runs.
+ * `--baseline DIR`: the cleaning plan on the main thread is also run by that checkout (an earlier commit,
+ * built), alternating with the rest: the rule set before a change beside the one after it, on the same rows.
  */
-const { rows: ROWS, runs: RUNS } = benchArgs();
+const { rows: ROWS, runs: RUNS, baseline: BASELINE } = benchArgs();
 
 const TARGET =
   '(id INT PRIMARY KEY, first_name VARCHAR(80), last_name VARCHAR(80) NOT NULL, email VARCHAR(254), phone VARCHAR(32))';
@@ -68,7 +70,7 @@ const CLEANING = `      first_name: { from: name, transform: name.first, clean: 
       phone: { from: phone, clean: { phone: { country: US } }, invalid: null }
 `;
 
-/** The same, with phones in the international format: every number through libphonenumber-js, no fast path. */
+/** The same, with phones in the international format: formatted by libphonenumber-js, parsed by it per number. */
 const HEAVY = CLEANING.replace('{ phone: { country: US } }', '{ phone: { country: US, format: international } }');
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'crm-bench-clean-'));
@@ -88,26 +90,29 @@ try {
     writeFileSync(files.heavyMainThread, plan(url, 'cleaned_customers', '0', HEAVY));
     console.log(`generating ${fmt(ROWS)} legacy customers in PostgreSQL…`);
     await setup(url);
-    const runs: Record<keyof typeof files, RunFigures[]> = {
-      mapping: [],
-      cleaning: [],
-      mainThread: [],
-      heavy: [],
-      heavyMainThread: [],
-    };
+    type Variant = keyof typeof files | 'baseline';
+    const variants: [Variant, () => RunFigures][] = (Object.keys(files) as (keyof typeof files)[]).map((name) => [
+      name,
+      () => crmMigrate(files[name]),
+    ]);
+    if (BASELINE) variants.push(['baseline', () => crmMigrate(files.mainThread, 'run', BASELINE)]);
+    const runs = Object.fromEntries(variants.map(([name]) => [name, [] as RunFigures[]])) as Record<
+      Variant,
+      RunFigures[]
+    >;
     for (let i = 0; i < RUNS; i++) {
       // Alternate, so drift on a noisy machine hits all alike.
-      for (const name of Object.keys(files) as (keyof typeof files)[]) {
-        const r = crmMigrate(files[name]);
+      for (const [name, run] of variants) {
+        const r = run();
         if (r.rows !== ROWS) throw new Error(`crm-migrate read ${r.rows} rows, expected ${ROWS}`);
         runs[name].push(r);
       }
       console.log(
-        `  run ${i + 1}: ${(Object.keys(runs) as (keyof typeof files)[]).map((n) => `${n} ${fmt((ROWS * 1000) / (runs[n].at(-1)?.ms ?? 1))} rows/s`).join(', ')}`,
+        `  run ${i + 1}: ${variants.map(([n]) => `${n} ${fmt((ROWS * 1000) / (runs[n].at(-1)?.ms ?? 1))} rows/s`).join(', ')}`,
       );
     }
-    const rate = (name: keyof typeof files) => (ROWS * 1000) / median(runs[name].map((r) => r.ms));
-    const rss = (name: keyof typeof files) => Math.max(...runs[name].map((r) => r.maxRssMb)).toFixed(0);
+    const rate = (name: Variant) => (ROWS * 1000) / median(runs[name].map((r) => r.ms));
+    const rss = (name: Variant) => Math.max(...runs[name].map((r) => r.maxRssMb)).toFixed(0);
     console.log(`\nrows: ${fmt(ROWS)}, runs: ${RUNS} (medians)`);
     console.log(
       `mapping only (name parts, email trim+lower, phone copied): ${fmt(rate('mapping'))} rows/s, peak RSS ${rss('mapping')} MB`,
@@ -115,6 +120,10 @@ try {
     console.log(
       `cleaning (names, email rule, phone E.164, required, lengths), main thread only: ${fmt(rate('mainThread'))} rows/s, peak RSS ${rss('mainThread')} MB`,
     );
+    if (BASELINE)
+      console.log(
+        `the same, by the baseline checkout (${path.basename(BASELINE)}): ${fmt(rate('baseline'))} rows/s, peak RSS ${rss('baseline')} MB; this / baseline: ${(rate('mainThread') / rate('baseline')).toFixed(2)}`,
+      );
     console.log(
       `cleaning, workers: auto: ${fmt(rate('cleaning'))} rows/s, peak RSS ${rss('cleaning')} MB (target >= 150,000 rows/s)`,
     );
@@ -122,7 +131,7 @@ try {
       `ratio cleaning / mapping only: ${(rate('cleaning') / rate('mapping')).toFixed(2)}; auto / main thread: ${(rate('cleaning') / rate('mainThread')).toFixed(2)}`,
     );
     console.log(
-      `heavy cleaning (phones formatted international: no fast path), main thread only: ${fmt(rate('heavyMainThread'))} rows/s, peak RSS ${rss('heavyMainThread')} MB`,
+      `heavy cleaning (phones formatted international: parsed by libphonenumber-js), main thread only: ${fmt(rate('heavyMainThread'))} rows/s, peak RSS ${rss('heavyMainThread')} MB`,
     );
     console.log(
       `heavy cleaning, workers: auto: ${fmt(rate('heavy'))} rows/s, peak RSS ${rss('heavy')} MB; auto / main thread: ${(rate('heavy') / rate('heavyMainThread')).toFixed(2)}`,

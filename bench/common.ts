@@ -67,22 +67,35 @@ export function hasPgloader(): boolean {
   }
 }
 
-/** One `run --fresh` of the plan file (or an increment, or a verify) in a child process. */
-export function crmMigrate(plan: string, mode: 'run' | 'increment' | 'verify' = 'run'): RunFigures {
-  const out = execFileSync(process.execPath, [path.join(here, 'run-once.js'), plan, mode], { encoding: 'utf8' });
+/**
+ * One `run --fresh` of the plan file (or an increment, or a verify) in a child process; by the checkout at
+ * `checkout` (built) instead of this one, for a figure beside an earlier commit's in the same run.
+ */
+export function crmMigrate(
+  plan: string,
+  mode: 'run' | 'increment' | 'verify' = 'run',
+  checkout = path.join(here, '../..'),
+): RunFigures {
+  const runOnce = path.join(checkout, 'dist/bench/run-once.js');
+  const out = execFileSync(process.execPath, [runOnce, plan, mode], { encoding: 'utf8' });
   return JSON.parse(out) as RunFigures;
 }
 
-/** `--rows N --runs R --source postgres|mysql` (defaults: 1,000,000 rows, 3 runs, PostgreSQL). */
-export function benchArgs(): { rows: number; runs: number; source: string } {
+/**
+ * `--rows N --runs R --source postgres|mysql --baseline DIR` (defaults: 1,000,000 rows, 3 runs, PostgreSQL; no
+ * baseline). DIR is another checkout of the project, built (`npm run build`), e.g. a `git worktree` of an earlier
+ * commit: a benchmark that takes it runs its plans there too, alternating with this checkout's.
+ */
+export function benchArgs(): { rows: number; runs: number; source: string; baseline: string | undefined } {
   const { values } = parseArgs({
     options: {
       rows: { type: 'string', default: '1000000' },
       runs: { type: 'string', default: '3' },
       source: { type: 'string', default: 'postgres' },
+      baseline: { type: 'string' },
     },
   });
-  return { rows: Number(values.rows), runs: Number(values.runs), source: values.source };
+  return { rows: Number(values.rows), runs: Number(values.runs), source: values.source, baseline: values.baseline };
 }
 
 /**

@@ -6,7 +6,7 @@ import { legacyCustomerLines } from './legacy-customers.js';
 
 /**
  * npm run bench:rules [-- --rows N --passes P]
- * What the seed mapping's rules cost a row on their own, on the realistic legacy customers of `npm run bench`:
+ * What the seed mapping's rules, and bench:clean's phone rule, cost a row on their own, on the realistic legacy customers of `npm run bench`:
  * the fields as the COPY decoder hands them (slices of a chunk's text, made afresh each pass, so no hash or
  * flattening is cached from an earlier one), beside decoding alone in the same run. The fastest of P passes
  * (a CPU-bound loop on a noisy machine: the minimum is the figure least disturbed). Nothing is read from or
@@ -38,9 +38,13 @@ const step = (name: string, options?: unknown) => {
 const first = step('name.first');
 const last = step('name.last', { dropped: ['honorific', 'middle', 'suffix', 'nickname', 'partner'] });
 const email = step('email');
+// As bench:clean's cleaning plan has it.
+const phone = step('phone', { country: 'US' });
 
-/** One pass over every row: the name and email fields sliced from each chunk's text, handed to `use`. */
-function pass(use: (name: string, email: string | null) => number): number {
+type Use = (name: string, email: string | null, phone: string | null) => number;
+
+/** One pass over every row: the name, email and phone fields sliced from each chunk's text, handed to `use`. */
+function pass(use: Use): number {
   let sink = 0;
   for (const chunk of chunks) {
     const text = chunk.toString('utf8');
@@ -51,7 +55,12 @@ function pass(use: (name: string, email: string | null) => number): number {
       const afterName = text.indexOf('\t', afterId + 1);
       const afterEmail = text.indexOf('\t', afterName + 1);
       const address = text.slice(afterName + 1, afterEmail);
-      sink += use(text.slice(afterId + 1, afterName), address === '\\N' ? null : address);
+      const number = text.slice(afterEmail + 1, end);
+      sink += use(
+        text.slice(afterId + 1, afterName),
+        address === '\\N' ? null : address,
+        number === '\\N' ? null : number,
+      );
       start = end + 1;
       end = text.indexOf('\n', start);
     }
@@ -59,7 +68,7 @@ function pass(use: (name: string, email: string | null) => number): number {
   return sink;
 }
 
-function fastest(use: (name: string, email: string | null) => number): number {
+function fastest(use: Use): number {
   let best = Infinity;
   for (let i = 0; i < PASSES; i++) {
     const started = performance.now();
@@ -72,8 +81,10 @@ function fastest(use: (name: string, email: string | null) => number): number {
 const decoding = fastest((name) => name.length);
 const names = fastest((name) => (first(name).value === null ? 0 : 1) + (last(name).value === null ? 0 : 1));
 const emails = fastest((_name, address) => (email(address).value === null ? 0 : 1));
+const phones = fastest((_name, _address, number) => (phone(number).value === null ? 0 : 1));
 const ns = (n: number) => `${n.toFixed(0)} ns`;
 console.log(`rows: ${ROWS.toLocaleString('en-US')}, fastest of ${PASSES} passes, ns a row`);
 console.log(`decoding alone (slicing the fields): ${ns(decoding)}`);
 console.log(`name.first + name.last: ${ns(names - decoding)} beyond decoding`);
 console.log(`email rule: ${ns(emails - decoding)} beyond decoding`);
+console.log(`phone rule (country: US): ${ns(phones - decoding)} beyond decoding`);

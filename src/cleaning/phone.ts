@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { builtinStep, invalid, ok, type StepContext, type StepResult, type StepDefinition } from '../mapping/steps.js';
 import type { Value } from '../values.js';
 import { countryCode } from './country.js';
-import { decidedBySix, isNanpCountry, nanpShape, nanpValid, phoneMetadata, verdictKey } from './nanp.js';
+import { lengthVerdict, phoneMetadata, readPlainNumber } from './numbering-plans.js';
 import { fixed } from './rule-helpers.js';
 
 /** The steps this module defines, registered with the rest in mapping/builtin-steps.ts. */
@@ -37,8 +37,6 @@ type PhoneOptions = z.infer<typeof PhoneOptions>;
 
 /** Repeated numbers (shared switchboards, placeholder numbers) are parsed once; the cache is bounded. */
 const CACHE_LIMIT = 50_000;
-/** NANP verdicts per area code and exchange (see nanp.ts); there are under a million of them. */
-const VERDICT_LIMIT = 200_000;
 
 /** A bounded memo: cleared when full, so memory stays flat whatever the table's size. */
 function remember<V>(cache: Map<string, V>, limit: number, key: string, compute: () => V): V {
@@ -95,13 +93,10 @@ const lengths = phoneMetadata();
 export function lengthProblem(text: string, phone: PhoneNumber, country: CountryCode | undefined): string | undefined {
   if (!PLAIN_NUMBER.test(text)) return validatePhoneNumberLength(text, country);
   lengths.selectNumberingPlan(phone.country ?? phone.countryCallingCode);
-  const possible = lengths.numberingPlan.possibleLengths();
-  const length = phone.nationalNumber.length;
-  if (!possible || possible.includes(length)) return undefined;
+  const verdict = lengthVerdict(lengths.numberingPlan.possibleLengths(), phone.nationalNumber.length);
   // Too short for the plan may be too short to be a number at all for the strict parse (NOT_A_NUMBER): asked.
-  if (length < (possible[0] ?? 0)) return validatePhoneNumberLength(text, country);
-  if (length > (possible[possible.length - 1] ?? Infinity)) return 'TOO_LONG';
-  return 'INVALID_LENGTH';
+  if (verdict === 'TOO_SHORT') return validatePhoneNumberLength(text, country);
+  return verdict === 'IS_POSSIBLE' ? undefined : verdict;
 }
 
 /**
@@ -154,6 +149,25 @@ function partOf(phone: PhoneNumber, style: Format | undefined, text: string): St
 }
 
 /**
+ * formatPhone(text, country, 'e164', …) for a plain number read by numbering-plans.ts; undefined where that
+ * module or the verdict needs libphonenumber-js itself (a number too short for its plan, `unassigned: flag`).
+ */
+function plainNumber(text: string, country: CountryCode | undefined, flagging: boolean): StepResult | undefined {
+  const number = readPlainNumber(text, country);
+  if (!number) return undefined;
+  if (isPlaceholderNumber(text.replace(/\D/g, ''))) return invalid(text, 'placeholder');
+  if (number.valid) {
+    const value = `+${number.callingCode}${number.national}`;
+    return value === text ? ok(value) : { value, issues: fixed('formatted') };
+  }
+  if (flagging) return undefined;
+  // As lengthProblem: too short for the plan may be no number at all, which libphonenumber-js says.
+  const length = lengthVerdict(number.lengths, number.national.length);
+  if (length === 'TOO_SHORT') return undefined;
+  return invalid(text, length === 'TOO_LONG' ? 'too_long' : 'invalid_phone');
+}
+
+/**
  * A phone number through libphonenumber-js (Google's metadata) to E.164 (extensions kept as `;ext=N`, as in
  * RFC 3966), or the international or national format. Junk — "N/A", "call office", 000-000-0000, too few
  * digits — is reported invalid with a code saying which.
@@ -171,8 +185,6 @@ STEPS.push(
         ? ((countryCode(options.country) as CountryCode | null) ?? undefined)
         : undefined;
       const cache = new Map<string, StepResult>();
-      /** NANP verdicts: null when valid (the value is +1 and the ten digits), else the invalid code. */
-      const verdicts = new Map<string, string | null>();
       const e164 = (options?.format ?? 'e164') === 'e164';
       const flagging = options?.unassigned === 'flag';
       const part = options?.format !== undefined && PARTS.has(options.format);
@@ -195,20 +207,10 @@ STEPS.push(
           const rowCountry = context.get(options.country_from);
           if (typeof rowCountry === 'string') country = (countryCode(rowCountry) as CountryCode | null) ?? fallback;
         }
-        const nanp = e164 && country && isNanpCountry(country) ? nanpShape(text) : undefined;
-        // A placeholder's first six digits say nothing of the rest: it goes the slow way, to be reported as one.
-        if (nanp && country && !isPlaceholderNumber(nanp.national) && decidedBySix(nanp.national)) {
-          const verdict = remember(verdicts, VERDICT_LIMIT, verdictKey(country, nanp), () => {
-            // Valid by libphonenumber-js's rules, compiled once (nanp.ts); an invalid one is parsed for its reason.
-            if (nanpValid(nanp.national, nanp.prefix === '+1' ? undefined : country)) return null;
-            const first = formatPhone(text, country, 'e164');
-            return first.issues?.[0]?.kind === 'invalid' ? first.issues[0].code : null;
-          });
-          if (verdict !== null && !(flagging && verdict === 'invalid_phone')) return invalid(text, verdict);
-          if (verdict !== null) return formatPhone(text, country, 'e164', 'flag');
-          const value = `+1${nanp.national}`;
-          return value === text ? ok(value) : { value, issues: fixed('formatted') };
-        }
+        // Most numbers are plain and read with compiled patterns (numbering-plans.ts); the rest, and a verdict
+        // that needs libphonenumber-js itself, are parsed by it once per text.
+        const plain = e164 ? plainNumber(text, country, flagging) : undefined;
+        if (plain) return plain;
         return remember(cache, CACHE_LIMIT, `${country ?? ''}|${text}`, () =>
           formatPhone(text, country, options?.format, options?.unassigned),
         );
