@@ -28,7 +28,6 @@ export interface PhoneMetadata {
     possibleLengths(): number[] | undefined;
     hasTypes(): boolean;
     type(name: string): { pattern(): string; possibleLengths(): number[] | undefined } | undefined;
-    nationalPrefix(): string | undefined;
     nationalPrefixForParsing(): string | undefined;
     nationalPrefixTransformRule(): string | undefined;
     IDDPrefix(): string | undefined;
@@ -39,6 +38,8 @@ export const phoneMetadata = (): PhoneMetadata => new Metadata() as unknown as P
 
 /** A number as libphonenumber-js parses it: `+${callingCode}${national}` is its E.164 form. */
 export interface PlainNumber {
+  /** Every digit of the text. */
+  readonly digits: string;
   readonly callingCode: string;
   readonly national: string;
   /** The country it is found to be, as PhoneNumber.country (undefined: none of its calling code's matched). */
@@ -64,7 +65,6 @@ interface Plan {
   readonly lengths: readonly number[] | undefined;
   readonly prefixForParsing: RegExp | undefined;
   readonly transformRule: string | undefined;
-  readonly nationalPrefix: string | undefined;
   readonly idd: RegExp | undefined;
 }
 
@@ -114,16 +114,23 @@ function planOf(country: CountryCode): Plan {
     lengths: p.possibleLengths(),
     prefixForParsing: atStart(p.nationalPrefixForParsing()),
     transformRule: p.nationalPrefixTransformRule(),
-    nationalPrefix: p.nationalPrefix(),
     idd: atStart(p.IDDPrefix()),
   };
   plans.set(country, plan);
   return plan;
 }
 
-/** The countries of a geographic calling code, its main one first; undefined for others (800, 882…). */
-const countriesOf = (callingCode: string): readonly CountryCode[] | undefined =>
-  metadata.getCountryCodesForCallingCode(callingCode);
+const codePlans = new Map<string, readonly Plan[] | null>();
+
+/** The plans of a geographic calling code's countries, its main one first; undefined for others (800, 882…). */
+function plansOf(callingCode: string): readonly Plan[] | undefined {
+  let found = codePlans.get(callingCode);
+  if (found === undefined) {
+    found = metadata.getCountryCodesForCallingCode(callingCode)?.map(planOf) ?? null;
+    codePlans.set(callingCode, found);
+  }
+  return found ?? undefined;
+}
 
 /** getNumberType(…) !== undefined: the number matches its plan and one of its types. */
 function hasType(plan: Plan, national: string): boolean {
@@ -134,13 +141,14 @@ function hasType(plan: Plan, national: string): boolean {
   return false;
 }
 
-/** getCountryByCallingCode: the first country of the code whose leading digits start the number or, having none, whose types match it. */
-function countryByNumber(countries: readonly CountryCode[], national: string): CountryCode | undefined {
-  if (countries.length === 1) return countries[0];
-  for (const country of countries) {
-    const plan = planOf(country);
-    if (plan.leading ? national !== '' && plan.leading.test(national) : hasType(plan, national)) return country;
-  }
+/**
+ * getCountryByCallingCode: the first country of the code whose leading digits start the number or, having none,
+ * whose types match it (then the number is valid: see readPlainNumber).
+ */
+function countryByNumber(plans: readonly Plan[], national: string): Plan | undefined {
+  if (plans.length === 1) return plans[0];
+  for (const plan of plans)
+    if (plan.leading ? national !== '' && plan.leading.test(national) : hasType(plan, national)) return plan;
   return undefined;
 }
 
@@ -166,13 +174,12 @@ function withoutPrefix(plan: Plan, number: string): string {
 }
 
 /** extractNationalNumber: the prefix is taken off only when what is left can still be a number of the plan. */
-function nationalOf(plan: Plan, number: string, countries: readonly CountryCode[]): string {
+function nationalOf(plan: Plan, number: string, plans: readonly Plan[]): string {
   const national = withoutPrefix(plan, number);
   if (national === number) return number;
   if (plan.national.test(number) && !plan.national.test(national)) return number;
   if (plan.lengths) {
-    const country = countryByNumber(countries, national);
-    const verdict = lengthVerdict(country ? planOf(country).lengths : plan.lengths, national.length);
+    const verdict = lengthVerdict((countryByNumber(plans, national) ?? plan).lengths, national.length);
     if (verdict === 'TOO_SHORT' || verdict === 'INVALID_LENGTH') return number;
   }
   return national;
@@ -195,7 +202,7 @@ export function readPlainNumber(text: string, defaultCountry: CountryCode | unde
   if (digits.length < 3) return undefined;
   let callingCode: string | undefined;
   let number = digits;
-  let country: CountryCode | undefined;
+  let home: Plan | undefined;
   if (shape[1]) {
     if (digits[0] === '0') return undefined;
     for (let i = 1; i <= MAX_CALLING_CODE && i <= digits.length && !callingCode; i++)
@@ -204,24 +211,24 @@ export function readPlainNumber(text: string, defaultCountry: CountryCode | unde
     number = digits.slice(callingCode.length);
   } else {
     if (!defaultCountry) return undefined;
-    const home = planOf(defaultCountry);
+    home = planOf(defaultCountry);
     if (home.idd?.test(digits)) return undefined;
     callingCode = home.callingCode;
     if (digits.startsWith(callingCode) && callingCodeWithoutPlus(home, digits)) {
       number = digits.slice(callingCode.length);
-    } else {
-      country = defaultCountry;
+      home = undefined;
     }
   }
-  const countries = countriesOf(callingCode);
-  if (!countries || number === '') return undefined;
+  const plans = plansOf(callingCode);
+  if (!plans || number === '') return undefined;
   // The plan selected while parsing: the default country's, or the calling code's main country's.
-  const selected = planOf(country ?? countries[0]);
-  const national = nationalOf(selected, number, countries);
+  const national = nationalOf(home ?? plans[0], number, plans);
   if (national.length < MIN_NATIONAL || national.length > MAX_NATIONAL) return undefined;
-  country = countryByNumber(countries, national) ?? country;
-  const judged = planOf(country ?? countries[0]);
-  return { callingCode, national, country, valid: hasType(judged, national), lengths: judged.lengths };
+  const found = countryByNumber(plans, national);
+  const judged = found ?? home ?? plans[0];
+  // A country found among several by its types needs no second look: they matched.
+  const valid = found !== undefined && plans.length > 1 && !found.leading ? true : hasType(judged, national);
+  return { digits, callingCode, national, country: (found ?? home)?.country, valid, lengths: judged.lengths };
 }
 
 /**
@@ -229,9 +236,9 @@ export function readPlainNumber(text: string, defaultCountry: CountryCode | unde
  * digits without the code make a number of the plan and the digits with it do not, or are too long.
  */
 function callingCodeWithoutPlus(plan: Plan, digits: string): boolean {
-  const countries = countriesOf(plan.callingCode) ?? [plan.country];
-  const shorter = nationalOf(plan, digits.slice(plan.callingCode.length), countries);
-  const whole = nationalOf(plan, digits, countries);
+  const plans = plansOf(plan.callingCode) ?? [plan];
+  const shorter = nationalOf(plan, digits.slice(plan.callingCode.length), plans);
+  const whole = nationalOf(plan, digits, plans);
   return (
     (!plan.national.test(whole) && plan.national.test(shorter)) ||
     lengthVerdict(plan.lengths, whole.length) === 'TOO_LONG'

@@ -9,7 +9,7 @@ import { builtinStep, invalid, ok, type StepContext, type StepResult, type StepD
 import type { Value } from '../values.js';
 import { countryCode } from './country.js';
 import { lengthVerdict, phoneMetadata, readPlainNumber } from './numbering-plans.js';
-import { fixed } from './rule-helpers.js';
+import { changed, fixed } from './rule-helpers.js';
 
 /** The steps this module defines, registered with the rest in mapping/builtin-steps.ts. */
 export const STEPS: StepDefinition<unknown>[] = [];
@@ -133,7 +133,7 @@ export function formatPhone(
         ? phone.formatNational()
         : `${phone.number}${phone.ext ? `;ext=${phone.ext}` : ''}`;
   if (flagged) return { value, issues: UNASSIGNED };
-  return value === text ? ok(value) : { value, issues: fixed('formatted') };
+  return changed(text, value, 'formatted');
 }
 
 /** A possible number outside every assigned range, written anyway (`unassigned: flag`). */
@@ -155,11 +155,8 @@ function partOf(phone: PhoneNumber, style: Format | undefined, text: string): St
 function plainNumber(text: string, country: CountryCode | undefined, flagging: boolean): StepResult | undefined {
   const number = readPlainNumber(text, country);
   if (!number) return undefined;
-  if (isPlaceholderNumber(text.replace(/\D/g, ''))) return invalid(text, 'placeholder');
-  if (number.valid) {
-    const value = `+${number.callingCode}${number.national}`;
-    return value === text ? ok(value) : { value, issues: fixed('formatted') };
-  }
+  if (isPlaceholderNumber(number.digits)) return invalid(text, 'placeholder');
+  if (number.valid) return changed(text, `+${number.callingCode}${number.national}`, 'formatted');
   if (flagging) return undefined;
   // As lengthProblem: too short for the plan may be no number at all, which libphonenumber-js says.
   const length = lengthVerdict(number.lengths, number.national.length);
