@@ -164,6 +164,12 @@ table('person_name', undefined, [
   ['ZOË ØSTERGAARD', 'Zoë Østergaard', ['fixed:case_repaired']],
   ['  JOHN   SMITH ', 'John Smith', ['fixed:case_repaired']],
   ['eBay Smith', 'eBay Smith', []],
+  ['Ng', 'Ng', []],
+  ['NG', 'Ng', ['fixed:case_repaired']],
+  ['o', 'O', ['fixed:case_repaired']],
+  ['Søren KIERKEGAARD', 'Søren KIERKEGAARD', []],
+  ['SØREN', 'Søren', ['fixed:case_repaired']],
+  ['mary-jane', 'Mary-Jane', ['fixed:case_repaired']],
 ]);
 
 table('date', undefined, [

@@ -88,10 +88,27 @@ function properWord(word: string, index: number): string {
 }
 
 /**
+ * An ASCII name with a capital and a small letter: cased by a person. The test below answers the same for any
+ * text, but costs a Unicode replace and two case conversions a name; most names are so, and this is one loop.
+ */
+function mixedAsciiCase(name: string): boolean {
+  let upper = false;
+  let lower = false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c > 127) return false;
+    if (c >= 65 && c <= 90) upper = true;
+    else if (c >= 97 && c <= 122) lower = true;
+  }
+  return upper && lower;
+}
+
+/**
  * Proper case for names typed in ALL CAPS or all lower case: "SCOTT O'BRIEN-MCDONALD" → "Scott O'Brien-McDonald",
  * "juan de la cruz" → "Juan de la Cruz". A name in mixed case was cased by a person and is left as it is.
  */
 export function properCaseName(name: string): string {
+  if (mixedAsciiCase(name)) return name;
   const letters = name.replace(/[^\p{L}]/gu, '');
   if (letters === '' || (letters !== letters.toUpperCase() && letters !== letters.toLowerCase())) return name;
   return name
