@@ -80,17 +80,23 @@ function randomNumber(): string {
   return text.trim();
 }
 
-/** The phone rule under each default gives each text the value and reason formatPhone (libphonenumber-js alone) gives. */
-function expectRuleAsLibphonenumber(defaults: (CountryCode | undefined)[], texts: string[]): void {
+type Format = 'e164' | 'country' | 'calling_code' | 'national_number' | 'extension';
+
+/**
+ * The phone rule under each default gives each text the value and reason formatPhone (libphonenumber-js alone)
+ * gives, in E.164 or as the part `format` names.
+ */
+function expectRuleAsLibphonenumber(defaults: (CountryCode | undefined)[], texts: string[], format: Format = 'e164') {
   for (const country of defaults) {
-    const run = findStep('phone')?.create(country ? { country } : undefined);
+    const run = findStep('phone')?.create({ ...(country ? { country } : {}), format });
     if (!run) throw new Error('no phone rule');
     for (const text of texts) {
       const fast = run(text);
-      const slow = formatPhone(text, country, 'e164');
-      expect({ text, country, value: fast.value, issues: fast.issues }).toEqual({
+      const slow = formatPhone(text, country, format);
+      expect({ text, country, format, value: fast.value, issues: fast.issues }).toEqual({
         text,
         country,
+        format,
         value: slow.value,
         issues: slow.issues,
       });
@@ -142,6 +148,11 @@ describe('plain numbers read with compiled numbering plans', () => {
   it('give the phone rule the value and reason libphonenumber-js alone gives', () => {
     expectRuleAsLibphonenumber(DEFAULTS, texts);
   });
+
+  it.each(['country', 'calling_code', 'national_number', 'extension'] as const)(
+    'give the phone rule the %s libphonenumber-js alone gives',
+    (format) => expectRuleAsLibphonenumber([undefined, 'US', 'GB', 'DE', 'AR'], texts, format),
+  );
 
   it('leave to libphonenumber-js what they do not follow', () => {
     for (const [text, country] of [

@@ -139,8 +139,16 @@ export function formatPhone(
 /** A possible number outside every assigned range, written anyway (`unassigned: flag`). */
 const UNASSIGNED: StepResult['issues'] = Object.freeze([{ code: 'unassigned_range', kind: 'flag' as const }]);
 
+/** What a part is taken from: a number parsed by libphonenumber-js, or a plain one read with compiled plans. */
+interface NumberParts {
+  readonly country?: CountryCode | undefined;
+  readonly countryCallingCode: string;
+  readonly nationalNumber: string;
+  readonly ext?: string | undefined;
+}
+
 /** One part of the number, for `format:` naming a part; undefined for a whole-number format. */
-function partOf(phone: PhoneNumber, style: Format | undefined, text: string): StepResult | undefined {
+function partOf(phone: NumberParts, style: Format | undefined, text: string): StepResult | undefined {
   if (style === 'country') return phone.country ? ok(phone.country) : invalid(text, 'no_country');
   if (style === 'calling_code') return ok(phone.countryCallingCode);
   if (style === 'national_number') return ok(phone.nationalNumber);
@@ -149,14 +157,24 @@ function partOf(phone: PhoneNumber, style: Format | undefined, text: string): St
 }
 
 /**
- * formatPhone(text, country, 'e164', …) for a plain number read by numbering-plans.ts; undefined where that
- * module or the verdict needs libphonenumber-js itself (a number too short for its plan, `unassigned: flag`).
+ * formatPhone(text, country, style, …) for a plain number read by numbering-plans.ts, in E.164 or as one of its
+ * parts; undefined where that module or the verdict needs libphonenumber-js itself (a number too short for its
+ * plan, `unassigned: flag`).
  */
-function plainNumber(text: string, country: CountryCode | undefined, flagging: boolean): StepResult | undefined {
+function plainNumber(
+  text: string,
+  country: CountryCode | undefined,
+  style: Format | undefined,
+  flagging: boolean,
+): StepResult | undefined {
   const number = readPlainNumber(text, country);
   if (!number) return undefined;
   if (isPlaceholderNumber(number.digits)) return invalid(text, 'placeholder');
-  if (number.valid) return changed(text, `+${number.callingCode}${number.national}`, 'formatted');
+  if (number.valid) {
+    const { country: found, callingCode, national } = number;
+    const parts = { country: found, countryCallingCode: callingCode, nationalNumber: national };
+    return partOf(parts, style, text) ?? changed(text, `+${callingCode}${national}`, 'formatted');
+  }
   if (flagging) return undefined;
   // As lengthProblem: too short for the plan may be no number at all, which libphonenumber-js says.
   const length = lengthVerdict(number.lengths, number.national.length);
@@ -182,7 +200,8 @@ STEPS.push(
         ? ((countryCode(options.country) as CountryCode | null) ?? undefined)
         : undefined;
       const cache = new Map<string, StepResult>();
-      const e164 = (options?.format ?? 'e164') === 'e164';
+      // A plain number's E.164 form and parts come from numbering-plans.ts; the other formats need libphonenumber-js.
+      const formattedByLibrary = options?.format === 'international' || options?.format === 'national';
       const flagging = options?.unassigned === 'flag';
       const part = options?.format !== undefined && PARTS.has(options.format);
       return (input: Value | readonly Value[], context?: StepContext): StepResult => {
@@ -206,7 +225,7 @@ STEPS.push(
         }
         // Most numbers are plain and read with compiled patterns (numbering-plans.ts); the rest, and a verdict
         // that needs libphonenumber-js itself, are parsed by it once per text.
-        const plain = e164 ? plainNumber(text, country, flagging) : undefined;
+        const plain = formattedByLibrary ? undefined : plainNumber(text, country, options?.format, flagging);
         if (plain) return plain;
         return remember(cache, CACHE_LIMIT, `${country ?? ''}|${text}`, () =>
           formatPhone(text, country, options?.format, options?.unassigned),
