@@ -164,14 +164,23 @@ function detached(text: string): string {
   return (' ' + text).slice(1);
 }
 
+/** Whether a major provider is one slip from the domain: the only correction a plausible domain may get. */
+function nearMajorProvider(domain: string): boolean {
+  for (const provider of MAJOR_PROVIDERS) if (editDistance(domain, provider, 1) <= 1) return true;
+  return false;
+}
+
 function safeCorrection(domain: string): string | null {
   if (MAJOR_PROVIDERS.has(domain)) return null;
+  // A domain that can receive mail as spelled is someone's: corrected only when it is one slip from a major
+  // provider. Without one near, the answer is null whatever the spell checker says, so it is not asked: it
+  // measures distances to its whole list (18 µs a domain; a B2B CRM holds a company domain per few contacts).
+  const plausible = isPlausibleDomain(domain);
+  if (plausible && !nearMajorProvider(domain)) return null;
   const found = emailSpellChecker.run({ email: `x@${domain}` });
   const suggestion = found && found.domain !== domain ? found.domain : null;
   if (suggestion === null) return null;
-  // A domain that can receive mail as spelled is someone's: corrected only when it is one slip from a major provider.
-  if (isPlausibleDomain(domain))
-    return MAJOR_PROVIDERS.has(suggestion) && editDistance(domain, suggestion, 1) <= 1 ? suggestion : null;
+  if (plausible) return MAJOR_PROVIDERS.has(suggestion) && editDistance(domain, suggestion, 1) <= 1 ? suggestion : null;
   // One that cannot: its suffix is mistyped (comcast.nt → comcast.net, the name kept), or it is a major
   // provider mistyped twice (hotmial.con). Never another party's name for a name of its own.
   if (MAJOR_PROVIDERS.has(suggestion)) return suggestion;
