@@ -165,6 +165,8 @@ describe('plain numbers read with compiled numbering plans', () => {
       ['415\t555 2671', 'US'],
       ['２０７９４６０９５８', 'GB'],
       ['020 7946 0958', undefined],
+      ['043-797-5229', 'TF'],
+      ['043-797-5229', 'AQ'],
     ] as [string, CountryCode | undefined][])
       expect({ text, read: readPlainNumber(text, country) }).toEqual({ text, read: undefined });
   });

@@ -19,6 +19,7 @@ export interface PhoneMetadata {
   /** Undefined for a non-geographic calling code (800, 882…). */
   getCountryCodesForCallingCode(code: string): CountryCode[] | undefined;
   hasCallingCode(code: string): boolean;
+  hasCountry(country: string): boolean;
   /** A country, or a calling code for its main country. */
   selectNumberingPlan(country: string): void;
   readonly numberingPlan: {
@@ -210,7 +211,8 @@ export function readPlainNumber(text: string, defaultCountry: CountryCode | unde
     if (!callingCode) return undefined;
     number = digits.slice(callingCode.length);
   } else {
-    if (!defaultCountry) return undefined;
+    // A region with no numbering plan of its own (TF, AQ, BV): libphonenumber-js says what it makes of that.
+    if (!defaultCountry || !metadata.hasCountry(defaultCountry)) return undefined;
     home = planOf(defaultCountry);
     if (home.idd?.test(digits)) return undefined;
     callingCode = home.callingCode;

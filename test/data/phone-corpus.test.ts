@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
+import type { CountryCode } from 'libphonenumber-js/max';
 import { describe, expect, it } from 'vitest';
+import { countryCode } from '../../src/cleaning/country.js';
+import { formatPhone } from '../../src/cleaning/phone.js';
 import '../../src/mapping/compile.js';
 import { findStep, type StepContext } from '../../src/mapping/steps.js';
 import { dataPath } from '../helpers/data.js';
@@ -54,5 +57,46 @@ describe('phone corpus: datablist customers-10000.csv', () => {
     // Faker's random digits make many numbers impossible in their country; both outcomes must be well represented.
     expect(outcomes.get('e164') ?? 0).toBeGreaterThan(1000);
     expect(outcomes.get('invalid_phone') ?? 0).toBeGreaterThan(1000);
+  });
+
+  // The rule reads plain numbers with compiled numbering plans (src/cleaning/numbering-plans.ts): on this real
+  // file, under each row's own country and under fixed defaults, it must give what libphonenumber-js alone gives.
+  it('gives every phone, in E.164 and as its parts, what libphonenumber-js alone gives', () => {
+    let compared = 0;
+    for (const name of ['customers', 'leads']) {
+      const [header, ...lines] = readFileSync(dataPath(`datablist/${name}-10000.csv`), 'utf8')
+        .trim()
+        .split('\n');
+      const columns = parseLine(header ?? '');
+      const phones = columns.filter((c) => /phone/i.test(c)).map((c) => columns.indexOf(c));
+      const countryAt = columns.indexOf('Country');
+      for (const format of ['e164', 'national_number', 'country'] as const) {
+        const rules = new Map<string, ReturnType<typeof rule>>();
+        for (const line of lines) {
+          const row = parseLine(line);
+          const own = countryAt >= 0 ? (countryCode(row[countryAt] ?? '') ?? undefined) : undefined;
+          for (const country of [own, 'US', 'GB', undefined] as (CountryCode | undefined)[]) {
+            const key = country ?? '';
+            if (!rules.has(key)) rules.set(key, rule('phone', country ? { country, format } : { format }));
+            const run = rules.get(key) as ReturnType<typeof rule>;
+            for (const at of phones) {
+              const text = row[at] ?? '';
+              if (text.trim() === '') continue;
+              const fast = run(text);
+              const slow = formatPhone(text, country, format);
+              expect({ text, country, format, value: fast.value, issues: fast.issues }).toEqual({
+                text,
+                country,
+                format,
+                value: slow.value,
+                issues: slow.issues,
+              });
+              compared += 1;
+            }
+          }
+        }
+      }
+    }
+    expect(compared).toBeGreaterThan(200_000);
   });
 });
