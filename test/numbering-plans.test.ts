@@ -80,7 +80,7 @@ function randomNumber(): string {
   return text.trim();
 }
 
-type Format = 'e164' | 'country' | 'calling_code' | 'national_number' | 'extension';
+type Format = 'e164' | 'international' | 'national' | 'country' | 'calling_code' | 'national_number' | 'extension';
 
 /**
  * The phone rule under each default gives each text the value and reason formatPhone (libphonenumber-js alone)
@@ -149,9 +149,9 @@ describe('plain numbers read with compiled numbering plans', () => {
     expectRuleAsLibphonenumber(DEFAULTS, texts);
   });
 
-  it.each(['country', 'calling_code', 'national_number', 'extension'] as const)(
+  it.each(['international', 'national', 'country', 'calling_code', 'national_number', 'extension'] as const)(
     'give the phone rule the %s libphonenumber-js alone gives',
-    (format) => expectRuleAsLibphonenumber([undefined, 'US', 'GB', 'DE', 'AR'], texts, format),
+    (format) => expectRuleAsLibphonenumber([undefined, 'US', 'GB', 'DE', 'AR', 'BR', 'CO', 'MX'], texts, format),
   );
 
   it('leave to libphonenumber-js what they do not follow', () => {

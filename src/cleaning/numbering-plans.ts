@@ -231,7 +231,9 @@ export function readPlainNumber(text: string, defaultCountry: CountryCode | unde
   const judged = found ?? home ?? plans[0];
   // A country found among several by its types needs no second look: they matched.
   const valid = found !== undefined && plans.length > 1 && !found.leading ? true : hasType(judged, national);
-  return { digits, callingCode, national, country: (found ?? home)?.country, valid, lengths: judged.lengths };
+  // A carrier code taken off with the prefix (BR, CO) is not kept: no format libphonenumber-js makes reads it.
+  const country = (found ?? home)?.country;
+  return { digits, callingCode, national, country, valid, lengths: judged.lengths };
 }
 
 /**

@@ -1,4 +1,5 @@
 import {
+  PhoneNumber as LibraryNumber,
   parsePhoneNumberFromString,
   validatePhoneNumberLength,
   type CountryCode,
@@ -172,8 +173,15 @@ function plainNumber(
   if (isPlaceholderNumber(number.digits)) return invalid(text, 'placeholder');
   if (number.valid) {
     const { country: found, callingCode, national } = number;
+    const e164 = `+${callingCode}${national}`;
+    if (style === 'international' || style === 'national') {
+      // Formatted by libphonenumber-js from the number as its parse would have made it, the parse itself skipped.
+      const phone = new LibraryNumber(e164);
+      if (found) phone.country = found;
+      return changed(text, style === 'national' ? phone.formatNational() : phone.formatInternational(), 'formatted');
+    }
     const parts = { country: found, countryCallingCode: callingCode, nationalNumber: national };
-    return partOf(parts, style, text) ?? changed(text, `+${callingCode}${national}`, 'formatted');
+    return partOf(parts, style, text) ?? changed(text, e164, 'formatted');
   }
   if (flagging) return undefined;
   // As lengthProblem: too short for the plan may be no number at all, which libphonenumber-js says.
@@ -200,8 +208,6 @@ STEPS.push(
         ? ((countryCode(options.country) as CountryCode | null) ?? undefined)
         : undefined;
       const cache = new Map<string, StepResult>();
-      // A plain number's E.164 form and parts come from numbering-plans.ts; the other formats need libphonenumber-js.
-      const formattedByLibrary = options?.format === 'international' || options?.format === 'national';
       const flagging = options?.unassigned === 'flag';
       const part = options?.format !== undefined && PARTS.has(options.format);
       return (input: Value | readonly Value[], context?: StepContext): StepResult => {
@@ -225,7 +231,7 @@ STEPS.push(
         }
         // Most numbers are plain and read with compiled patterns (numbering-plans.ts); the rest, and a verdict
         // that needs libphonenumber-js itself, are parsed by it once per text.
-        const plain = formattedByLibrary ? undefined : plainNumber(text, country, options?.format, flagging);
+        const plain = plainNumber(text, country, options?.format, flagging);
         if (plain) return plain;
         return remember(cache, CACHE_LIMIT, `${country ?? ''}|${text}`, () =>
           formatPhone(text, country, options?.format, options?.unassigned),
