@@ -18,7 +18,7 @@ import {
  * proper-cased, email rule with domain repairs, phone to E.164 with default US, required last name, length
  * limits), beside the engine's
  * mapping-only plan on the same rows in the same run, and the cleaning plan kept on the main thread
- * (`workers: 0`); then a heavy variant (phones formatted international, so every number goes through
+ * (`workers: 0`); then a heavy variant (phones formatted international, so every number is formatted by
  * libphonenumber-js) both ways, to show when the mapping threads pay. All alternate; medians of R runs.
  * `--baseline DIR`: the cleaning plan on the main thread is also run by that checkout (an earlier commit,
  * built), alternating with the rest: the rule set before a change beside the one after it, on the same rows.
@@ -70,7 +70,7 @@ const CLEANING = `      first_name: { from: name, transform: name.first, clean: 
       phone: { from: phone, clean: { phone: { country: US } }, invalid: null }
 `;
 
-/** The same, with phones in the international format: formatted by libphonenumber-js, parsed by it per number. */
+/** The same, with phones in the international format: each number formatted by libphonenumber-js. */
 const HEAVY = CLEANING.replace('{ phone: { country: US } }', '{ phone: { country: US, format: international } }');
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'crm-bench-clean-'));
@@ -131,7 +131,7 @@ try {
       `ratio cleaning / mapping only: ${(rate('cleaning') / rate('mapping')).toFixed(2)}; auto / main thread: ${(rate('cleaning') / rate('mainThread')).toFixed(2)}`,
     );
     console.log(
-      `heavy cleaning (phones formatted international: parsed by libphonenumber-js), main thread only: ${fmt(rate('heavyMainThread'))} rows/s, peak RSS ${rss('heavyMainThread')} MB`,
+      `heavy cleaning (phones formatted international by libphonenumber-js), main thread only: ${fmt(rate('heavyMainThread'))} rows/s, peak RSS ${rss('heavyMainThread')} MB`,
     );
     console.log(
       `heavy cleaning, workers: auto: ${fmt(rate('heavy'))} rows/s, peak RSS ${rss('heavy')} MB; auto / main thread: ${(rate('heavy') / rate('heavyMainThread')).toFixed(2)}`,

@@ -101,7 +101,7 @@ export function lengthProblem(text: string, phone: PhoneNumber, country: Country
 }
 
 /**
- * The rule by libphonenumber-js alone, with no fast path and no cache (tests compare the fast path with it).
+ * The rule by libphonenumber-js alone, with no compiled reading and no cache (tests compare the rule with it).
  * `reparse`: the reason of an invalid number by validatePhoneNumberLength itself, as tests compare.
  */
 export function formatPhone(
