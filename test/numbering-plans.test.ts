@@ -2,9 +2,9 @@ import examples from 'libphonenumber-js/examples.mobile.json';
 import { getCountries, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
 import { describe, expect, it } from 'vitest';
 import { readPlainNumber } from '../src/cleaning/numbering-plans.js';
-import { formatPhone } from '../src/cleaning/phone.js';
 import '../src/mapping/compile.js';
 import { findStep } from '../src/mapping/steps.js';
+import { expectAsLibphonenumber, type PhoneFormat } from './helpers/phones.js';
 
 // numbering-plans.ts re-traces libphonenumber-js's parse of a plain number with expressions compiled once. It
 // must find what libphonenumber-js finds — calling code, national number, country, validity — wherever it
@@ -80,27 +80,19 @@ function randomNumber(): string {
   return text.trim();
 }
 
-type Format = 'e164' | 'international' | 'national' | 'country' | 'calling_code' | 'national_number' | 'extension';
-
 /**
  * The phone rule under each default gives each text the value and reason formatPhone (libphonenumber-js alone)
- * gives, in E.164 or as the part `format` names.
+ * gives, in E.164, a format, or as the part `format` names.
  */
-function expectRuleAsLibphonenumber(defaults: (CountryCode | undefined)[], texts: string[], format: Format = 'e164') {
+function expectRuleAsLibphonenumber(
+  defaults: (CountryCode | undefined)[],
+  texts: string[],
+  format: PhoneFormat = 'e164',
+) {
   for (const country of defaults) {
     const run = findStep('phone')?.create({ ...(country ? { country } : {}), format });
     if (!run) throw new Error('no phone rule');
-    for (const text of texts) {
-      const fast = run(text);
-      const slow = formatPhone(text, country, format);
-      expect({ text, country, format, value: fast.value, issues: fast.issues }).toEqual({
-        text,
-        country,
-        format,
-        value: slow.value,
-        issues: slow.issues,
-      });
-    }
+    for (const text of texts) expectAsLibphonenumber(run, text, country, format);
   }
 }
 

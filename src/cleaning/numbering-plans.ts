@@ -11,8 +11,8 @@ import { Metadata, type CountryCode } from 'libphonenumber-js/max';
  * getNumberType, checkNumberLength) line for line, in the same order, on the same metadata ("max"). Where a step
  * would take a road this module does not follow (an IDD prefix, a number too short or too long to parse, a
  * non-geographic calling code, a default region with no metadata), it answers undefined and the caller asks
- * libphonenumber-js itself. A libphonenumber-js upgrade must pass that test before it is taken.
- * test/numbering-plans.test.ts compares the two on every region's numbers in many renderings.
+ * libphonenumber-js itself. test/numbering-plans.test.ts compares the two on every region's numbers in many
+ * renderings; a libphonenumber-js upgrade must pass it before it is taken.
  */
 
 /** The parts of libphonenumber-js's Metadata class read here and by the phone rule (its typings leave them out). */
