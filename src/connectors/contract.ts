@@ -537,7 +537,6 @@ export interface OpenOptions {
 
 /** One per database or file format: the only place that knows its driver. */
 export interface Connector {
-  readonly schemes: readonly string[];
   openSource(url: string, options: OpenOptions): Promise<Source>;
   openTarget(url: string, options: OpenOptions): Promise<Target>;
 }

@@ -1,25 +1,32 @@
 import { CrmMigrateError } from '../errors.js';
 import { didYouMean } from '../suggest.js';
 import type { Connector, OpenOptions, Source, Target } from './contract.js';
-import { csvConnector } from './csv/csv-connector.js';
-import { jsonlConnector } from './jsonl/jsonl-connector.js';
-import { mysqlConnector } from './mysql/mysql-connector.js';
-import { postgresConnector } from './postgres/postgres-connector.js';
-import { sqliteConnector } from './sqlite/sqlite-connector.js';
 import { schemeOf } from './url.js';
 
-/** Every connector the tool knows, by URL scheme. The one place that lists them. */
-const CONNECTORS: readonly Connector[] = [
-  sqliteConnector,
-  postgresConnector,
-  mysqlConnector,
-  csvConnector,
-  jsonlConnector,
+interface ConnectorEntry {
+  readonly schemes: readonly string[];
+  load(): Promise<Connector>;
+}
+
+/**
+ * Every connector the tool knows, by URL scheme. The one place that lists them. Each is imported when a URL
+ * first names it: their drivers (mysql2, better-sqlite3, pg, csv-parse…) took a third of a second of every
+ * command's start-up, and a run needs one or two of them.
+ */
+const CONNECTORS: readonly ConnectorEntry[] = [
+  { schemes: ['sqlite'], load: async () => (await import('./sqlite/sqlite-connector.js')).sqliteConnector },
+  {
+    schemes: ['postgres', 'postgresql'],
+    load: async () => (await import('./postgres/postgres-connector.js')).postgresConnector,
+  },
+  { schemes: ['mysql', 'mariadb'], load: async () => (await import('./mysql/mysql-connector.js')).mysqlConnector },
+  { schemes: ['csv'], load: async () => (await import('./csv/csv-connector.js')).csvConnector },
+  { schemes: ['jsonl'], load: async () => (await import('./jsonl/jsonl-connector.js')).jsonlConnector },
 ];
 
 export const SCHEMES: readonly string[] = CONNECTORS.flatMap((c) => c.schemes);
 
-export function connectorFor(url: string): Connector | undefined {
+function connectorFor(url: string): ConnectorEntry | undefined {
   const scheme = schemeOf(url);
   return CONNECTORS.find((c) => c.schemes.includes(scheme));
 }
@@ -34,14 +41,14 @@ export function unknownScheme(url: string): { message: string; hint: string } | 
   };
 }
 
-function connectorOrThrow(url: string): Connector {
+async function connectorOrThrow(url: string): Promise<Connector> {
   const connector = connectorFor(url);
   if (!connector) throw new CrmMigrateError('E_PLAN', unknownScheme(url)?.message ?? 'unknown URL');
-  return connector;
+  return connector.load();
 }
 
-export const openSource = (url: string, options: OpenOptions): Promise<Source> =>
-  connectorOrThrow(url).openSource(url, options);
-export const openTarget = (url: string, options: OpenOptions): Promise<Target> =>
-  connectorOrThrow(url).openTarget(url, options);
+export const openSource = async (url: string, options: OpenOptions): Promise<Source> =>
+  (await connectorOrThrow(url)).openSource(url, options);
+export const openTarget = async (url: string, options: OpenOptions): Promise<Target> =>
+  (await connectorOrThrow(url)).openTarget(url, options);
 export { redactUrl } from './url.js';

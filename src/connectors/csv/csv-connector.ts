@@ -5,7 +5,6 @@ import { csvFormat, csvOptions, csvWriting } from './csv-format.js';
 
 /** A folder of CSV files, one per table: `csv:./exports?delimiter=;` is `./exports/<table>.csv`, as a source or a target. */
 export const csvConnector: Connector = {
-  schemes: ['csv'],
   openSource(url, options) {
     const { dir, options: query } = fileUrl(url, options.baseDir);
     return Promise.resolve(new FileSource(dir, csvFormat(csvOptions(query)), url));

@@ -5,7 +5,6 @@ import { jsonlFormat, jsonlWriting } from './jsonl-format.js';
 
 /** A folder of JSON Lines files, one per table: `jsonl:./exports` is `./exports/<table>.jsonl`, as a source or a target. */
 export const jsonlConnector: Connector = {
-  schemes: ['jsonl'],
   openSource(url, options) {
     return Promise.resolve(new FileSource(fileUrl(url, options.baseDir).dir, jsonlFormat(), url));
   },

@@ -6,7 +6,6 @@ import { MysqlTarget } from './mysql-target.js';
 
 /** MySQL and MariaDB through mysql2: streamed reads in key order, multi-row INSERTs in one transaction per batch. */
 export const mysqlConnector: Connector = {
-  schemes: ['mysql', 'mariadb'],
   async openSource(url, options) {
     const at = endpoint(url.replace(/^mariadb:/i, 'mysql:'), options.tls);
     return new MysqlSource(at, await connect(at, { readOnly: true }), redactUrl(url));

@@ -6,7 +6,6 @@ import { PostgresTarget } from './postgres-target.js';
 
 /** PostgreSQL through node-postgres; bulk reads and writes through COPY (pg-copy-streams). */
 export const postgresConnector: Connector = {
-  schemes: ['postgres', 'postgresql'],
   async openSource(url, options) {
     const at = endpoint(url, options.tls);
     const client = await connect(at);

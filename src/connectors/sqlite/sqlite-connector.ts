@@ -17,7 +17,6 @@ function refuseTls(options: OpenOptions): void {
 }
 
 export const sqliteConnector: Connector = {
-  schemes: ['sqlite'],
   openSource(url, options) {
     refuseTls(options);
     const file = sqliteFile(url, options.baseDir);

@@ -1,0 +1,65 @@
+import Database from 'better-sqlite3';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { tempDir } from './helpers/databases.js';
+import { seedPlan } from './helpers/plans.js';
+
+// A command imports only the drivers it uses: the connectors, BullMQ and ioredis took a third of a second of
+// every command's start-up when they were all imported at once (the start-up figure in README.md).
+
+const BIN = path.resolve('bin/crm-migrate.js');
+/** Module hooks that print each package an import resolves to, on stderr. */
+const LOG_PACKAGES = `export async function resolve(specifier, context, next) {
+  const resolved = await next(specifier, context);
+  const name = /node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(resolved.url);
+  if (name) process.stderr.write('package ' + name[1] + '\\n');
+  return resolved;
+}`;
+const REGISTER = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(LOG_PACKAGES)}`)});`;
+
+/** The packages a CLI command imports, in a process of its own. */
+function packagesImportedBy(args: readonly string[], cwd: string): Set<string> {
+  const done = spawnSync(
+    process.execPath,
+    ['--import', `data:text/javascript,${encodeURIComponent(REGISTER)}`, BIN, ...args],
+    { cwd, encoding: 'utf8' },
+  );
+  expect(done.status, done.stderr).toBe(0);
+  return new Set([...done.stderr.matchAll(/^package (\S+)$/gm)].map((m) => m[1] ?? ''));
+}
+
+const DRIVERS = ['pg', 'pg-copy-streams', 'pg-logical-replication', 'mysql2', '@vlasky/zongji', 'better-sqlite3'];
+const QUEUE = ['bullmq', 'ioredis'];
+
+describe('start-up', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  beforeEach(() => {
+    tmp = tempDir();
+  });
+  afterEach(() => tmp.remove());
+
+  it('--version imports no driver and no queue', () => {
+    const imported = packagesImportedBy(['--version'], tmp.dir);
+    expect(imported.has('commander')).toBe(true);
+    for (const name of [...DRIVERS, ...QUEUE]) expect(imported, name).not.toContain(name);
+  });
+
+  it('a SQLite run imports the SQLite driver alone, and no queue', () => {
+    writeFileSync(path.join(tmp.dir, 'plan.yaml'), seedPlan({ source: 'sqlite:./old.db', target: 'sqlite:./new.db' }));
+    const db = new Database(path.join(tmp.dir, 'old.db'));
+    db.exec(`CREATE TABLE old_crm_customers (id INTEGER PRIMARY KEY, name TEXT, email TEXT);
+      INSERT INTO old_crm_customers VALUES (1, 'Scott, Michael C.', 'michael@example.com');`);
+    db.close();
+    const imported = packagesImportedBy(['run', 'plan.yaml'], tmp.dir);
+    expect(imported).toContain('better-sqlite3');
+    for (const name of [...DRIVERS.filter((d) => d !== 'better-sqlite3'), ...QUEUE])
+      expect(imported, name).not.toContain(name);
+    const target = new Database(path.join(tmp.dir, 'new.db'), { readonly: true });
+    expect(target.prepare('SELECT id, first_name, last_name FROM new_crm_customers').all()).toEqual([
+      { id: 1, first_name: 'Michael', last_name: 'Scott' },
+    ]);
+    target.close();
+  });
+});
