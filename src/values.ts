@@ -60,26 +60,29 @@ export function parseTypeName(name: string): { type: LogicalType; maxLength?: nu
   if (!m?.[1]) return undefined;
   const base = m[1].toLowerCase();
   const length = m[2] === undefined ? undefined : Number(m[2]);
-  const aliases: Record<string, LogicalType> = {
-    varchar: 'text',
-    'character varying': 'text',
-    string: 'text',
-    char: 'text',
-    int: 'integer',
-    int4: 'integer',
-    int8: 'bigint',
-    int2: 'smallint',
-    numeric: 'decimal',
-    real: 'float',
-    double: 'float',
-    bool: 'boolean',
-    datetime: 'timestamp',
-    timestamptz: 'timestamp',
-    jsonb: 'json',
-    blob: 'bytes',
-    bytea: 'bytes',
-  };
-  const type = (LOGICAL_TYPES as readonly string[]).includes(base) ? (base as LogicalType) : aliases[base];
+  // A Map: a plan that says `type: constructor` must find no type, not Object's constructor.
+  const aliases = new Map<string, LogicalType>(
+    Object.entries({
+      varchar: 'text',
+      'character varying': 'text',
+      string: 'text',
+      char: 'text',
+      int: 'integer',
+      int4: 'integer',
+      int8: 'bigint',
+      int2: 'smallint',
+      numeric: 'decimal',
+      real: 'float',
+      double: 'float',
+      bool: 'boolean',
+      datetime: 'timestamp',
+      timestamptz: 'timestamp',
+      jsonb: 'json',
+      blob: 'bytes',
+      bytea: 'bytes',
+    }),
+  );
+  const type = (LOGICAL_TYPES as readonly string[]).includes(base) ? (base as LogicalType) : aliases.get(base);
   if (!type) return undefined;
   return length !== undefined && type === 'text' ? { type, maxLength: length } : { type };
 }

@@ -146,6 +146,9 @@ table('phone', { country: 'US', country_from: 'country' }, [['030 1234567', '+49
 });
 
 table('person_name', undefined, [
+  // A surname spelled as an Object member is a name like any other (an object-literal lookup returned a function).
+  ['CONSTRUCTOR SMITH', 'Constructor Smith', ['fixed:case_repaired']],
+  ['ann hasownproperty', 'Ann Hasownproperty', ['fixed:case_repaired']],
   ["SCOTT O'BRIEN-MCDONALD", "Scott O'Brien-McDonald", ['fixed:case_repaired']],
   ['juan de la cruz', 'Juan de la Cruz', ['fixed:case_repaired']],
   ['JAN VAN DER BERG', 'Jan van der Berg', ['fixed:case_repaired']],
@@ -238,6 +241,8 @@ table('country', undefined, [
   ['DE', 'DE', []],
   ['Narnia', 'Narnia', ['invalid:unknown_country']],
   ['XX', 'XX', ['invalid:unknown_country']],
+  ['constructor', 'constructor', ['invalid:unknown_country']],
+  ['__proto__', '__proto__', ['invalid:unknown_country']],
   ['', null, []],
 ]);
 

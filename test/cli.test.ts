@@ -61,6 +61,16 @@ describe('crm-migrate CLI', () => {
     expect(io.stderr.join('\n')).toMatch(/--max-quarantined "lots" is not a limit/);
   });
 
+  it('review --decide refuses a decision that is neither same nor different, even an Object member name', async () => {
+    const csv = path.join(tmp.dir, 'decisions.csv');
+    for (const decision of ['constructor', '__proto__', 'maybe']) {
+      writeFileSync(csv, `entity_a,key_a,entity_b,key_b,decision\ncustomers,1,customers,2,${decision}\n`);
+      const io = capture();
+      expect(await main(['review', plan, '--decide', csv], io)).not.toBe(0);
+      expect(io.stderr.join('\n')).toContain(`decision "${decision}" is neither same nor different`);
+    }
+  });
+
   it('the terminal summary shows the accounting and reasons, never a customer value', async () => {
     const io = capture();
     expect(await main(['run', plan, '--quiet'], io)).toBe(0);

@@ -113,6 +113,14 @@ describe('plan errors', () => {
       '      id: { from: id, type: integr }',
       ['unknown type "integr"', 'did you mean "integer"?'],
     ],
+    // Names of Object.prototype's members are no types (a type table looked up as an object literal found them).
+    [
+      'type named as an object member',
+      '      id: id',
+      '      id: { from: id, type: constructor }',
+      ['unknown type "constructor"'],
+    ],
+    ['type named __proto__', '      id: id', '      id: { from: id, type: __proto__ }', ['unknown type "__proto__"']],
     [
       'bad workers value',
       'target: sqlite:./new.db',

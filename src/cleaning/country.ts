@@ -12,36 +12,39 @@ export const STEPS: StepDefinition<unknown>[] = [];
 
 for (const locale of [en, de, fr, es]) countries.registerLocale(locale);
 
-/** What CRMs hold that no ISO list does. */
-const ALIASES: Record<string, string> = {
-  uk: 'GB',
-  'u.k.': 'GB',
-  england: 'GB',
-  scotland: 'GB',
-  wales: 'GB',
-  'northern ireland': 'GB',
-  'great britain': 'GB',
-  'u.s.': 'US',
-  'u.s.a.': 'US',
-  america: 'US',
-  'united states of america': 'US',
-  holland: 'NL',
-  korea: 'KR',
-  'south korea': 'KR',
-  'north korea': 'KP',
-  russia: 'RU',
-  'czech republic': 'CZ',
-  'ivory coast': 'CI',
-  congo: 'CG',
-  'dr congo': 'CD',
-};
+/** What CRMs hold that no ISO list does (a Map: "constructor" in a country column must find nothing). */
+const ALIASES = new Map(
+  Object.entries({
+    uk: 'GB',
+    'u.k.': 'GB',
+    england: 'GB',
+    scotland: 'GB',
+    wales: 'GB',
+    'northern ireland': 'GB',
+    'great britain': 'GB',
+    'u.s.': 'US',
+    'u.s.a.': 'US',
+    america: 'US',
+    'united states of america': 'US',
+    holland: 'NL',
+    korea: 'KR',
+    'south korea': 'KR',
+    'north korea': 'KP',
+    russia: 'RU',
+    'czech republic': 'CZ',
+    'ivory coast': 'CI',
+    congo: 'CG',
+    'dr congo': 'CD',
+  }),
+);
 
 /** A country name (English, German, French, Spanish) or ISO code to its ISO 3166-1 alpha-2 code; null when unknown. */
 export function countryCode(text: string): string | null {
   const t = text.trim();
   if (t === '') return null;
   const lower = t.toLowerCase();
-  if (ALIASES[lower]) return ALIASES[lower];
+  const alias = ALIASES.get(lower);
+  if (alias) return alias;
   if (/^[a-z]{2}$/i.test(t)) return countries.isValid(t.toUpperCase()) ? t.toUpperCase() : null;
   if (/^[a-z]{3}$/i.test(t)) {
     const code = countries.alpha3ToAlpha2(t.toUpperCase());

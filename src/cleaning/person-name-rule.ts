@@ -29,7 +29,8 @@ const LOWER = new Set([
   'zu',
 ]);
 const UPPER = new Set(['ii', 'iii', 'iv', 'vi', 'vii', 'viii', 'md', 'dds', 'cpa', 'mba', 'rn', 'jd', 'dvm']);
-const SPECIAL: Record<string, string> = { phd: 'PhD', 'phd.': 'PhD.' };
+// Maps, not object literals: a name is data, and "CONSTRUCTOR" must not find Object's constructor.
+const SPECIAL = new Map(Object.entries({ phd: 'PhD', 'phd.': 'PhD.' }));
 
 /**
  * Words that begin with "mac" and are no Mac- surname: given names (Mackenzie, Macy), Spanish and Portuguese
@@ -81,7 +82,8 @@ function capitalize(part: string): string {
 
 function properWord(word: string, index: number): string {
   const lower = word.toLowerCase();
-  if (SPECIAL[lower]) return SPECIAL[lower];
+  const special = SPECIAL.get(lower);
+  if (special) return special;
   if (UPPER.has(lower.replace(/[.,]/g, ''))) return word.toUpperCase();
   if (index > 0 && LOWER.has(lower)) return lower;
   return word.split('-').map(capitalize).join('-');

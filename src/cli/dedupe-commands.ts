@@ -72,14 +72,17 @@ export async function mergesCommand(file: string, options: MergesCommandOptions,
   return 0;
 }
 
-const DECISIONS: Record<string, boolean> = {
-  same: true,
-  yes: true,
-  match: true,
-  different: false,
-  no: false,
-  distinct: false,
-};
+/** A Map: a decision cell is data, and "constructor" must be refused, not read as a decision. */
+const DECISIONS = new Map(
+  Object.entries({
+    same: true,
+    yes: true,
+    match: true,
+    different: false,
+    no: false,
+    distinct: false,
+  }),
+);
 
 /**
  * Pairs in the review band: exported with an empty `decision` column (--csv), or read back with it filled
@@ -133,7 +136,7 @@ async function decide(plan: Plan, file: string, io: Io): Promise<number> {
       undecided += 1;
       continue;
     }
-    const same = DECISIONS[verdict];
+    const same = DECISIONS.get(verdict);
     if (same === undefined)
       throw new CrmMigrateError(
         'E_USAGE',

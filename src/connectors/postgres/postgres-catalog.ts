@@ -3,22 +3,25 @@ import type { LogicalType, Value } from '../../values.js';
 import type { ColumnInfo, ForeignKey, TableInfo } from '../contract.js';
 import { quoteIdentifier } from '../shared/identifiers.js';
 
-const BY_TYPNAME: Record<string, LogicalType> = {
-  int2: 'smallint',
-  int4: 'integer',
-  int8: 'bigint',
-  numeric: 'decimal',
-  float4: 'float',
-  float8: 'float',
-  bool: 'boolean',
-  date: 'date',
-  timestamp: 'timestamp',
-  timestamptz: 'timestamp',
-  json: 'json',
-  jsonb: 'json',
-  uuid: 'uuid',
-  bytea: 'bytes',
-};
+// A Map: a user type named `constructor` must find no logical type, not Object's constructor.
+const BY_TYPNAME = new Map<string, LogicalType>(
+  Object.entries({
+    int2: 'smallint',
+    int4: 'integer',
+    int8: 'bigint',
+    numeric: 'decimal',
+    float4: 'float',
+    float8: 'float',
+    bool: 'boolean',
+    date: 'date',
+    timestamp: 'timestamp',
+    timestamptz: 'timestamp',
+    json: 'json',
+    jsonb: 'json',
+    uuid: 'uuid',
+    bytea: 'bytes',
+  }),
+);
 
 export function nativeTypeOf(type: LogicalType, maxLength?: number): string {
   const names: Record<LogicalType, string> = {
@@ -82,7 +85,7 @@ export async function describeTable(client: pg.Client, table: string): Promise<T
   if (result.rows.length === 0) return undefined;
   const columns: ColumnInfo[] = result.rows.map((r) => ({
     name: r.name,
-    type: BY_TYPNAME[r.typname] ?? 'text',
+    type: BY_TYPNAME.get(r.typname) ?? 'text',
     nativeType: r.native,
     maxLength: r.maxlen ?? undefined,
     precision: r.prec ?? undefined,
