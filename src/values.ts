@@ -50,6 +50,17 @@ export function sourceKeyText(key: readonly unknown[]): string {
   return key.length === 1 ? String(key[0]) : JSON.stringify(key);
 }
 
+/** Leading, trailing or doubled white space, or any white space that is not a plain space (tab, NBSP…). */
+const UNTIDY_SPACE = /^\s|\s$|\s\s|[^\S ]/;
+
+/**
+ * Text with each run of white space made one space, and none at either end. Most text has nothing to
+ * collapse: it is tested first, and a replace, which copies the text, runs only where it has work.
+ */
+export function collapseSpaces(text: string): string {
+  return UNTIDY_SPACE.test(text) ? text.replace(/\s+/g, ' ').trim() : text;
+}
+
 export function isBlank(value: Value): boolean {
   return value === null || (typeof value === 'string' && value.trim() === '');
 }

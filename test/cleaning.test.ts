@@ -6,7 +6,7 @@ import '../src/mapping/compile.js';
 import { findStep, type StepContext } from '../src/mapping/steps.js';
 import type { Reason } from '../src/connectors/contract.js';
 import type { TargetColumn } from '../src/engine/schema-check.js';
-import type { Value } from '../src/values.js';
+import { collapseSpaces, type Value } from '../src/values.js';
 import { boundEntity } from './helpers/plans.js';
 
 const rule = (name: string, options?: unknown) => {
@@ -250,7 +250,50 @@ table('trim', undefined, [
   ['  a ', 'a', ['fixed:trimmed']],
   ['a', 'a', []],
 ]);
-table('collapse_spaces', undefined, [['  a \t b ', 'a b', ['fixed:spaces_collapsed']]]);
+table('collapse_spaces', undefined, [
+  ['  a \t b ', 'a b', ['fixed:spaces_collapsed']],
+  ['a b', 'a b', []],
+  ['a\u00a0b', 'a b', ['fixed:spaces_collapsed']],
+  ['a\u3000\u2028b\ufeff', 'a b', ['fixed:spaces_collapsed']],
+  ['a\u200bb', 'a\u200bb', []],
+  [' ', '', ['fixed:spaces_collapsed']],
+]);
+
+describe('collapseSpaces', () => {
+  // The definition it must agree with, whatever the text: every white space run made one space, then trimmed.
+  const byReplace = (s: string) => s.replace(/\s+/g, ' ').trim();
+  it.each([
+    '',
+    ' ',
+    'a',
+    'Mary Smith',
+    ' Mary',
+    'Mary ',
+    'Mary  Smith',
+    'Mary\tSmith',
+    'Mary\nSmith',
+    'Mary\u00a0Smith',
+    'Mary\u2009Smith',
+    'Mary\u3000Smith',
+    'Mary\u2028Smith',
+    '\ufeffMary',
+    'Mary\u200bSmith',
+    'Mary\u180eSmith',
+    'José  María',
+    'a b c d e',
+  ])('%j', (text) => {
+    expect(collapseSpaces(text)).toBe(byReplace(text));
+  });
+  it('agrees with the replace on random text of spaces and letters', () => {
+    const alphabet = [' ', ' ', '\t', '\n', '\u00a0', '\u2003', '\u200b', '\ufeff', 'a', 'é', '-'];
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648);
+    for (let n = 0; n < 20_000; n++) {
+      const text = Array.from({ length: next() % 9 }, () => alphabet[next() % alphabet.length]).join('');
+      expect(collapseSpaces(text), JSON.stringify(text)).toBe(byReplace(text));
+    }
+  });
+});
 table('nfc', undefined, [
   ['e\u0301', '\u00e9', ['fixed:normalized']],
   ['\u00e9', '\u00e9', []],

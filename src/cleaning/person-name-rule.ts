@@ -1,4 +1,5 @@
 import { builtinStep, type StepDefinition } from '../mapping/steps.js';
+import { collapseSpaces } from '../values.js';
 import { changed, textRule } from './rule-helpers.js';
 
 /** The steps this module defines, registered with the rest in mapping/builtin-steps.ts. */
@@ -127,6 +128,6 @@ STEPS.push(
     kind: 'clean',
     takes: 'one',
     output: 'text',
-    create: () => textRule((s) => changed(s, properCaseName(s.replace(/\s+/g, ' ').trim()), 'case_repaired')),
+    create: () => textRule((s) => changed(s, properCaseName(collapseSpaces(s)), 'case_repaired')),
   }),
 );

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { builtinStep, ok, type StepResult, type StepDefinition } from '../mapping/steps.js';
-import type { Value } from '../values.js';
+import { collapseSpaces, type Value } from '../values.js';
 import { fixed } from './rule-helpers.js';
 
 /** The steps this module defines, registered with the rest in mapping/builtin-steps.ts. */
@@ -25,7 +25,7 @@ STEPS.push(
       const entries: [string, Value][] = Array.isArray(values)
         ? values.map((v) => [String(v), v])
         : Object.entries(values);
-      const norm = (s: string) => s.replace(/\s+/g, ' ').trim().toLowerCase();
+      const norm = (s: string) => collapseSpaces(s).toLowerCase();
       const exact = new Map(entries);
       const loose = new Map(entries.map(([k, v]) => [norm(k), v]));
       return (input): StepResult => {

@@ -1,4 +1,5 @@
 import { builtinStep, type StepDefinition } from '../mapping/steps.js';
+import { collapseSpaces } from '../values.js';
 import { changed, textRule } from './rule-helpers.js';
 
 /** The steps this module defines, registered with the rest in mapping/builtin-steps.ts. */
@@ -18,7 +19,7 @@ STEPS.push(
     name: 'collapse_spaces',
     kind: 'clean',
     takes: 'one',
-    create: () => textRule((s) => changed(s, s.replace(/\s+/g, ' ').trim(), 'spaces_collapsed')),
+    create: () => textRule((s) => changed(s, collapseSpaces(s), 'spaces_collapsed')),
   }),
 );
 

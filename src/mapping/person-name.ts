@@ -1,4 +1,5 @@
 import { isGivenName } from '../cleaning/given-names.js';
+import { collapseSpaces } from '../values.js';
 
 /**
  * Splits a person's name as legacy CRMs hold it into honorific, first, middle, last, suffix and nickname.
@@ -310,8 +311,6 @@ const isLowerParticle = (token: string, lower = token.toLowerCase()): boolean =>
   token === lower && PARTICLES.has(token);
 
 const NON_ASCII = /[^\x20-\x7e]/;
-/** Leading, trailing or doubled white space, or any white space that is not a plain space (tab, NBSP…). */
-const UNTIDY_SPACE = /^\s|\s$|\s\s|[^\S ]/;
 const NICKNAME_MARK = /["“(]/;
 /** A word that opens with a single quote: 'Bobby' (an apostrophe inside a name, O'Malley, is none). */
 const SINGLE_QUOTED = /(?:^| )'[^'\s]/;
@@ -358,7 +357,7 @@ export function parsePersonName(input: unknown): PersonName {
       const stripped = text.replace(SYMBOLS, ' ');
       if (stripped !== text) [text, flags] = [stripped, ['symbols_dropped']];
     }
-    if (UNTIDY_SPACE.test(text)) text = text.replace(/\s+/g, ' ').trim();
+    text = collapseSpaces(text);
     shape = plainShape(text);
   }
   if (text === '') return flags === NO_FLAGS ? EMPTY : { ...EMPTY, flags };
