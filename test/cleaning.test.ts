@@ -173,6 +173,18 @@ table('person_name', undefined, [
   ['Søren KIERKEGAARD', 'Søren KIERKEGAARD', []],
   ['SØREN', 'Søren', ['fixed:case_repaired']],
   ['mary-jane', 'Mary-Jane', ['fixed:case_repaired']],
+  // Each prefix after which a second capital comes, and the words that only look so.
+  ["GUY L'ESPERANCE", "Guy L'Esperance", ['fixed:case_repaired']],
+  ["o'neil", "O'Neil", ['fixed:case_repaired']],
+  ['LARA MACLEAN-MCCOY', 'Lara MacLean-McCoy', ['fixed:case_repaired']],
+  ["D'", "D'", []],
+  ['mc', 'Mc', ['fixed:case_repaired']],
+  ['LOLA DOLL', 'Lola Doll', ['fixed:case_repaired']],
+  ['DR. JOHN SMITH MD', 'Dr. John Smith MD', ['fixed:case_repaired']],
+  ['J.D. SALINGER', 'J.D. Salinger', ['fixed:case_repaired']],
+  ['ANNA, DE LA CRUZ', 'Anna, de la Cruz', ['fixed:case_repaired']],
+  [', DE SOUZA', ', De Souza', ['fixed:case_repaired']],
+  ['123', '123', []],
 ]);
 
 table('date', undefined, [

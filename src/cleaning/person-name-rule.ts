@@ -71,12 +71,18 @@ const NOT_MAC = new Set([
   'macron',
 ]);
 
+/** The letters a name prefix (Mc, Mac, O', D', L') starts with. */
+const PREFIX_INITIALS = 'modl';
+
 function capitalize(part: string): string {
   if (part === '') return part;
   const lower = part.toLowerCase();
   // McDonald, O'Brien, D'Angelo: the letter after the prefix is a capital too. Mac only before three letters
-  // or more (Mack, Macy and Mace are names of their own) and not in the list above.
-  const prefix = /^(mc|o'|d'|l')(.+)$/.exec(lower) ?? (NOT_MAC.has(lower) ? null : /^(mac)(\p{L}{3,})$/u.exec(lower));
+  // or more (Mack, Macy and Mace are names of their own) and not in the list above. Only a word that starts
+  // with m, o, d or l can have a prefix: most words are spared the expressions.
+  const prefix = PREFIX_INITIALS.includes(lower[0] ?? '')
+    ? (/^(mc|o'|d'|l')(.+)$/.exec(lower) ?? (NOT_MAC.has(lower) ? null : /^(mac)(\p{L}{3,})$/u.exec(lower)))
+    : null;
   if (prefix?.[1] && prefix[2]) return `${capitalize(prefix[1])}${capitalize(prefix[2])}`;
   return (lower[0] ?? '').toUpperCase() + lower.slice(1);
 }
@@ -85,41 +91,57 @@ function properWord(word: string, index: number): string {
   const lower = word.toLowerCase();
   const special = SPECIAL.get(lower);
   if (special) return special;
-  if (UPPER.has(lower.replace(/[.,]/g, ''))) return word.toUpperCase();
+  if (UPPER.has(lower.includes('.') || lower.includes(',') ? lower.replace(/[.,]/g, '') : lower))
+    return word.toUpperCase();
   if (index > 0 && LOWER.has(lower)) return lower;
-  return word.split('-').map(capitalize).join('-');
+  return word.includes('-') ? word.split('-').map(capitalize).join('-') : capitalize(word);
 }
 
+const MIXED = 0;
+const ONE_CASE = 1;
+const NO_LETTER = 2;
+const NOT_ASCII = 3;
+
 /**
- * An ASCII name with a capital and a small letter: cased by a person. The test below answers the same for any
- * text, but costs a Unicode replace and two case conversions a name; most names are so, and this is one loop.
+ * How an ASCII name is cased, in one loop: MIXED (a capital and a small letter: cased by a person), ONE_CASE,
+ * NO_LETTER; NOT_ASCII for any other text, which the Unicode test in properCaseName answers (it costs a
+ * replace and two case conversions a name).
  */
-function mixedAsciiCase(name: string): boolean {
+function asciiCase(name: string): number {
   let upper = false;
   let lower = false;
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
-    if (c > 127) return false;
+    if (c > 127) return NOT_ASCII;
     if (c >= 65 && c <= 90) upper = true;
     else if (c >= 97 && c <= 122) lower = true;
   }
-  return upper && lower;
+  return upper && lower ? MIXED : upper || lower ? ONE_CASE : NO_LETTER;
 }
+
+const LETTER = /\p{L}/u;
 
 /**
  * Proper case for names typed in ALL CAPS or all lower case: "SCOTT O'BRIEN-MCDONALD" → "Scott O'Brien-McDonald",
  * "juan de la cruz" → "Juan de la Cruz". A name in mixed case was cased by a person and is left as it is.
  */
 export function properCaseName(name: string): string {
-  if (mixedAsciiCase(name)) return name;
-  const letters = name.replace(/[^\p{L}]/gu, '');
-  if (letters === '' || (letters !== letters.toUpperCase() && letters !== letters.toLowerCase())) return name;
-  return name
-    .split(/(\s+|,)/)
-    .map((token, i, all) =>
-      /^\s+$|^,$/.test(token) ? token : properWord(token, all.slice(0, i).some((t) => /\p{L}/u.test(t)) ? 1 : 0),
-    )
-    .join('');
+  const casing = asciiCase(name);
+  if (casing === MIXED || casing === NO_LETTER) return name;
+  if (casing === NOT_ASCII) {
+    const letters = name.replace(/[^\p{L}]/gu, '');
+    if (letters === '' || (letters !== letters.toUpperCase() && letters !== letters.toLowerCase())) return name;
+  }
+  // Words at even places, the separators the split keeps (white space, a comma) at odd ones. A particle is
+  // kept lower case only after a word with a letter (van der Berg, but Van Morrison).
+  const tokens = name.split(/(\s+|,)/);
+  let afterLetter = false;
+  for (let i = 0; i < tokens.length; i += 2) {
+    const word = tokens[i] ?? '';
+    tokens[i] = properWord(word, afterLetter ? 1 : 0);
+    afterLetter ||= LETTER.test(word);
+  }
+  return tokens.join('');
 }
 
 STEPS.push(
