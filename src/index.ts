@@ -1,5 +1,6 @@
 // The library's public surface. The CLI (src/cli) is a thin layer over exactly these: it imports nothing else
 // of the project (eslint.config.js holds it to that).
+import type { WorkerOptions } from './engine/scale/queue-worker.js';
 export { loadPlan, parsePlan, withPlanSettings, DEFAULT_BATCH_SIZE, type Plan } from './plan/load.js';
 export { runPlan, type RunOptions, type RunSummary, type ReasonCount, type Lag } from './engine/run.js';
 export { syncPlan, type SyncOptions } from './engine/sync.js';
@@ -73,7 +74,6 @@ export type {
   PairDecision,
 } from './connectors/contract.js';
 export type { Value, Row, LogicalType } from './values.js';
-import type { WorkerOptions } from './engine/scale/queue-worker.js';
 export type { WorkerOptions };
 /** `crm-migrate worker`, imported when called: BullMQ and ioredis took a fifth of every command's start-up. */
 export const runWorker = async (options: WorkerOptions): Promise<void> =>
