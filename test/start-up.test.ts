@@ -6,8 +6,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from './helpers/databases.js';
 import { seedPlan } from './helpers/plans.js';
 
-// A command imports only the drivers it uses: the connectors, BullMQ and ioredis took a third of a second of
-// every command's start-up when they were all imported at once (the start-up figure in README.md).
+// A command imports only the drivers and libraries it uses: the connectors, BullMQ with ioredis, and the phone
+// rule's libphonenumber-js took half a second of every command's start-up when all were imported at once
+// (BENCHMARKS.md, "Start-up").
 
 const BIN = path.resolve('bin/crm-migrate.js');
 /** Module hooks that print each package an import resolves to, on stderr. */
@@ -17,7 +18,16 @@ const LOG_PACKAGES = `export async function resolve(specifier, context, next) {
   if (name) process.stderr.write('package ' + name[1] + '\\n');
   return resolved;
 }`;
-const REGISTER = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(LOG_PACKAGES)}`)});`;
+/** Registers the hooks, and prints the CommonJS packages required (which the hooks do not see) on exit. */
+const REGISTER = `import { createRequire, register } from 'node:module';
+register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(LOG_PACKAGES)}`)});
+const cache = createRequire(process.cwd() + '/').cache;
+process.on('exit', () => {
+  for (const file of Object.keys(cache)) {
+    const name = /node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(file);
+    if (name) process.stderr.write('package ' + name[1] + '\\n');
+  }
+});`;
 
 /** The packages a CLI command imports, in a process of its own. */
 function packagesImportedBy(args: readonly string[], cwd: string): Set<string> {
@@ -32,6 +42,8 @@ function packagesImportedBy(args: readonly string[], cwd: string): Set<string> {
 
 const DRIVERS = ['pg', 'pg-copy-streams', 'pg-logical-replication', 'mysql2', '@vlasky/zongji', 'better-sqlite3'];
 const QUEUE = ['bullmq', 'ioredis'];
+/** What only the phone and country rules need (required, so the module hooks do not see them: the exit list does). */
+const PHONES = ['libphonenumber-js', 'i18n-iso-countries'];
 
 describe('start-up', () => {
   let tmp: ReturnType<typeof tempDir>;
@@ -43,7 +55,7 @@ describe('start-up', () => {
   it('--version imports no driver and no queue', () => {
     const imported = packagesImportedBy(['--version'], tmp.dir);
     expect(imported.has('commander')).toBe(true);
-    for (const name of [...DRIVERS, ...QUEUE]) expect(imported, name).not.toContain(name);
+    for (const name of [...DRIVERS, ...QUEUE, ...PHONES]) expect(imported, name).not.toContain(name);
   });
 
   it('a SQLite run imports the SQLite driver alone, and no queue', () => {
@@ -54,12 +66,32 @@ describe('start-up', () => {
     db.close();
     const imported = packagesImportedBy(['run', 'plan.yaml'], tmp.dir);
     expect(imported).toContain('better-sqlite3');
-    for (const name of [...DRIVERS.filter((d) => d !== 'better-sqlite3'), ...QUEUE])
+    for (const name of [...DRIVERS.filter((d) => d !== 'better-sqlite3'), ...QUEUE, ...PHONES])
       expect(imported, name).not.toContain(name);
     const target = new Database(path.join(tmp.dir, 'new.db'), { readonly: true });
     expect(target.prepare('SELECT id, first_name, last_name FROM new_crm_customers').all()).toEqual([
       { id: 1, first_name: 'Michael', last_name: 'Scott' },
     ]);
+    target.close();
+  });
+
+  it('a run that cleans phones loads libphonenumber-js and the country names', () => {
+    writeFileSync(
+      path.join(tmp.dir, 'plan.yaml'),
+      seedPlan({
+        source: 'sqlite:./old.db',
+        target: 'sqlite:./new.db',
+        phone: '{ from: phone, clean: { phone: { country: DE } } }',
+      }),
+    );
+    const db = new Database(path.join(tmp.dir, 'old.db'));
+    db.exec(`CREATE TABLE old_crm_customers (id INTEGER PRIMARY KEY, name TEXT, email TEXT, phone TEXT);
+      INSERT INTO old_crm_customers VALUES (1, 'Jane Doe', 'jane@example.com', '030 1234567');`);
+    db.close();
+    const imported = packagesImportedBy(['run', 'plan.yaml'], tmp.dir);
+    for (const name of PHONES) expect(imported, name).toContain(name);
+    const target = new Database(path.join(tmp.dir, 'new.db'), { readonly: true });
+    expect(target.prepare('SELECT phone FROM new_crm_customers').all()).toEqual([{ phone: '+49301234567' }]);
     target.close();
   });
 });

@@ -1,8 +1,5 @@
-import countries from 'i18n-iso-countries';
-import de from 'i18n-iso-countries/langs/de.json' with { type: 'json' };
-import en from 'i18n-iso-countries/langs/en.json' with { type: 'json' };
-import es from 'i18n-iso-countries/langs/es.json' with { type: 'json' };
-import fr from 'i18n-iso-countries/langs/fr.json' with { type: 'json' };
+import type countryLists from 'i18n-iso-countries';
+import { createRequire } from 'node:module';
 import type { StepDefinition } from '../mapping/steps.js';
 import { builtinStep, invalid } from '../mapping/steps.js';
 import { changed, textRule } from './rule-helpers.js';
@@ -10,7 +7,22 @@ import { changed, textRule } from './rule-helpers.js';
 /** The steps this module defines, registered with the rest in mapping/builtin-steps.ts. */
 export const STEPS: StepDefinition<unknown>[] = [];
 
-for (const locale of [en, de, fr, es]) countries.registerLocale(locale);
+const LANGUAGES = ['en', 'de', 'fr', 'es'] as const;
+type CountryNames = typeof countryLists;
+let names: CountryNames | undefined;
+
+/**
+ * i18n-iso-countries with the names of LANGUAGES, loaded by the first country a run reads (a phone's default
+ * country, the country rule): its name lists were a part of every command's start-up. Required, so the rules
+ * stay synchronous.
+ */
+function countries(): CountryNames {
+  if (names) return names;
+  const require = createRequire(import.meta.url);
+  const loaded = require('i18n-iso-countries') as CountryNames;
+  for (const language of LANGUAGES) loaded.registerLocale(require(`i18n-iso-countries/langs/${language}.json`));
+  return (names = loaded);
+}
 
 /** What CRMs hold that no ISO list does (a Map: "constructor" in a country column must find nothing). */
 const ALIASES = new Map(
@@ -45,13 +57,13 @@ export function countryCode(text: string): string | null {
   const lower = t.toLowerCase();
   const alias = ALIASES.get(lower);
   if (alias) return alias;
-  if (/^[a-z]{2}$/i.test(t)) return countries.isValid(t.toUpperCase()) ? t.toUpperCase() : null;
+  if (/^[a-z]{2}$/i.test(t)) return countries().isValid(t.toUpperCase()) ? t.toUpperCase() : null;
   if (/^[a-z]{3}$/i.test(t)) {
-    const code = countries.alpha3ToAlpha2(t.toUpperCase());
+    const code = countries().alpha3ToAlpha2(t.toUpperCase());
     if (code) return code;
   }
-  for (const lang of ['en', 'de', 'fr', 'es']) {
-    const code = countries.getAlpha2Code(t, lang);
+  for (const language of LANGUAGES) {
+    const code = countries().getAlpha2Code(t, language);
     if (code) return code;
   }
   return null;

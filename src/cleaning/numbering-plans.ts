@@ -1,4 +1,5 @@
-import { Metadata, type CountryCode } from 'libphonenumber-js/max';
+import type { CountryCode } from 'libphonenumber-js/max';
+import { phoneLibrary } from './phone-library.js';
 
 /**
  * libphonenumber-js's parse and validity check of a plain number — digits, spaces, dots, dashes and brackets,
@@ -36,7 +37,7 @@ export interface PhoneMetadata {
   };
 }
 
-export const phoneMetadata = (): PhoneMetadata => new Metadata() as unknown as PhoneMetadata;
+export const phoneMetadata = (): PhoneMetadata => phoneLibrary().metadata() as unknown as PhoneMetadata;
 
 /** A number as libphonenumber-js parses it: `+${callingCode}${national}` is its E.164 form. */
 export interface PlainNumber {
@@ -89,7 +90,9 @@ const MAX_NATIONAL = 17;
 const MAX_CALLING_CODE = 3;
 const MAX_INPUT = 250;
 
-const metadata = phoneMetadata();
+let loaded: PhoneMetadata | undefined;
+/** The metadata the plans are compiled from, made on the first number read. */
+const metadata = (): PhoneMetadata => (loaded ??= phoneMetadata());
 const plans = new Map<string, Plan>();
 
 const entire = (pattern: string) => new RegExp(`^(?:${pattern})$`);
@@ -99,8 +102,9 @@ const atStart = (pattern: string | undefined) => (pattern ? new RegExp(`^(?:${pa
 function planOf(country: CountryCode): Plan {
   let plan = plans.get(country);
   if (plan) return plan;
-  metadata.selectNumberingPlan(country);
-  const p = metadata.numberingPlan;
+  const m = metadata();
+  m.selectNumberingPlan(country);
+  const p = m.numberingPlan;
   plan = {
     country,
     callingCode: p.callingCode(),
@@ -128,7 +132,7 @@ const codePlans = new Map<string, readonly Plan[] | null>();
 function plansOf(callingCode: string): readonly Plan[] | undefined {
   let found = codePlans.get(callingCode);
   if (found === undefined) {
-    found = metadata.getCountryCodesForCallingCode(callingCode)?.map(planOf) ?? null;
+    found = metadata().getCountryCodesForCallingCode(callingCode)?.map(planOf) ?? null;
     codePlans.set(callingCode, found);
   }
   return found ?? undefined;
@@ -208,12 +212,12 @@ export function readPlainNumber(text: string, defaultCountry: CountryCode | unde
   if (shape[1]) {
     if (digits[0] === '0') return undefined;
     for (let i = 1; i <= MAX_CALLING_CODE && i <= digits.length && !callingCode; i++)
-      if (metadata.hasCallingCode(digits.slice(0, i))) callingCode = digits.slice(0, i);
+      if (metadata().hasCallingCode(digits.slice(0, i))) callingCode = digits.slice(0, i);
     if (!callingCode) return undefined;
     number = digits.slice(callingCode.length);
   } else {
     // A region with no numbering plan of its own (TF, AQ, BV): libphonenumber-js says what it makes of that.
-    if (!defaultCountry || !metadata.hasCountry(defaultCountry)) return undefined;
+    if (!defaultCountry || !metadata().hasCountry(defaultCountry)) return undefined;
     home = planOf(defaultCountry);
     if (home.idd?.test(digits)) return undefined;
     callingCode = home.callingCode;

@@ -1,15 +1,10 @@
-import {
-  PhoneNumber as LibraryNumber,
-  parsePhoneNumberFromString,
-  validatePhoneNumberLength,
-  type CountryCode,
-  type PhoneNumber,
-} from 'libphonenumber-js/max';
+import type { CountryCode, PhoneNumber } from 'libphonenumber-js/max';
 import { z } from 'zod';
 import { builtinStep, invalid, ok, type StepContext, type StepResult, type StepDefinition } from '../mapping/steps.js';
 import type { Value } from '../values.js';
 import { countryCode } from './country.js';
-import { lengthVerdict, phoneMetadata, readPlainNumber } from './numbering-plans.js';
+import { lengthVerdict, phoneMetadata, readPlainNumber, type PhoneMetadata } from './numbering-plans.js';
+import { phoneLibrary } from './phone-library.js';
 import { changed, fixed } from './rule-helpers.js';
 
 /** The steps this module defines, registered with the rest in mapping/builtin-steps.ts. */
@@ -81,7 +76,7 @@ const PARTS: ReadonlySet<Format> = new Set(['country', 'calling_code', 'national
 
 /** A text of a number's own characters alone: libphonenumber-js's extracting and strict parses read it alike. */
 const PLAIN_NUMBER = /^[\s\d+().-]*$/;
-const lengths = phoneMetadata();
+let lengthMetadata: PhoneMetadata | undefined;
 
 /**
  * What validatePhoneNumberLength(text, country) says of a parsed number that is not valid, without its second
@@ -92,7 +87,9 @@ const lengths = phoneMetadata();
  * test/phone-corpus.test.ts compares the two on every region's renderings.
  */
 export function lengthProblem(text: string, phone: PhoneNumber, country: CountryCode | undefined): string | undefined {
+  const { validatePhoneNumberLength } = phoneLibrary();
   if (!PLAIN_NUMBER.test(text)) return validatePhoneNumberLength(text, country);
+  const lengths = (lengthMetadata ??= phoneMetadata());
   lengths.selectNumberingPlan(phone.country ?? phone.countryCallingCode);
   const verdict = lengthVerdict(lengths.numberingPlan.possibleLengths(), phone.nationalNumber.length);
   // Too short for the plan may be too short to be a number at all for the strict parse (NOT_A_NUMBER): asked.
@@ -114,6 +111,7 @@ export function formatPhone(
   const digits = text.replace(/\D/g, '');
   if (digits.length === 0) return invalid(text, 'not_a_phone');
   if (isPlaceholderNumber(digits)) return invalid(text, 'placeholder');
+  const { parsePhoneNumberFromString, validatePhoneNumberLength } = phoneLibrary();
   const phone = parsePhoneNumberFromString(text, country ? { defaultCountry: country } : undefined);
   const flagged = unassigned === 'flag' && phone !== undefined && !phone.isValid() && phone.isPossible();
   if (!phone?.isValid() && !flagged) {
@@ -176,7 +174,7 @@ function plainNumber(
     const e164 = `+${callingCode}${national}`;
     if (style === 'international' || style === 'national') {
       // Formatted by libphonenumber-js from the number as its parse would have made it, the parse itself skipped.
-      const phone = new LibraryNumber(e164);
+      const phone = phoneLibrary().phoneNumber(e164);
       if (found) phone.country = found;
       return changed(text, style === 'national' ? phone.formatNational() : phone.formatInternational(), 'formatted');
     }
