@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from './helpers/databases.js';
@@ -11,33 +11,39 @@ import { seedPlan } from './helpers/plans.js';
 // (BENCHMARKS.md, "Start-up").
 
 const BIN = path.resolve('bin/crm-migrate.js');
-/** Module hooks that print each package an import resolves to, on stderr. */
-const LOG_PACKAGES = `export async function resolve(specifier, context, next) {
+/** Module hooks that append each package an import resolves to to the file $PACKAGE_LOG. */
+const LOG_PACKAGES = `import { appendFileSync } from 'node:fs';
+export async function resolve(specifier, context, next) {
   const resolved = await next(specifier, context);
   const name = /node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(resolved.url);
-  if (name) process.stderr.write('package ' + name[1] + '\\n');
+  if (name) appendFileSync(process.env.PACKAGE_LOG, name[1] + '\\n');
   return resolved;
 }`;
-/** Registers the hooks, and prints the CommonJS packages required (which the hooks do not see) on exit. */
-const REGISTER = `import { createRequire, register } from 'node:module';
+/** Registers the hooks, and on exit appends the CommonJS packages required (which the hooks do not see). */
+const REGISTER = `import { appendFileSync } from 'node:fs';
+import { createRequire, register } from 'node:module';
 register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(LOG_PACKAGES)}`)});
 const cache = createRequire(process.cwd() + '/').cache;
 process.on('exit', () => {
   for (const file of Object.keys(cache)) {
     const name = /node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(file);
-    if (name) process.stderr.write('package ' + name[1] + '\\n');
+    if (name) appendFileSync(process.env.PACKAGE_LOG, name[1] + '\\n');
   }
 });`;
 
-/** The packages a CLI command imports, in a process of its own. */
+/**
+ * The packages a CLI command imports, in a process of its own. Written to a file, synchronously: on stderr,
+ * the hooks thread's lines are relayed late and may mingle with the command's own output.
+ */
 function packagesImportedBy(args: readonly string[], cwd: string): Set<string> {
+  const log = path.join(cwd, 'packages.log');
   const done = spawnSync(
     process.execPath,
     ['--import', `data:text/javascript,${encodeURIComponent(REGISTER)}`, BIN, ...args],
-    { cwd, encoding: 'utf8' },
+    { cwd, encoding: 'utf8', env: { ...process.env, PACKAGE_LOG: log } },
   );
   expect(done.status, done.stderr).toBe(0);
-  return new Set([...done.stderr.matchAll(/^package (\S+)$/gm)].map((m) => m[1] ?? ''));
+  return new Set(readFileSync(log, 'utf8').split('\n').filter(Boolean));
 }
 
 const DRIVERS = ['pg', 'pg-copy-streams', 'pg-logical-replication', 'mysql2', '@vlasky/zongji', 'better-sqlite3'];
@@ -89,9 +95,9 @@ describe('start-up', () => {
       INSERT INTO old_crm_customers VALUES (1, 'Jane Doe', 'jane@example.com', '030 1234567');`);
     db.close();
     const imported = packagesImportedBy(['run', 'plan.yaml'], tmp.dir);
-    for (const name of PHONES) expect(imported, name).toContain(name);
     const target = new Database(path.join(tmp.dir, 'new.db'), { readonly: true });
     expect(target.prepare('SELECT phone FROM new_crm_customers').all()).toEqual([{ phone: '+49301234567' }]);
     target.close();
+    for (const name of PHONES) expect(imported, name).toContain(name);
   });
 });
