@@ -5,6 +5,7 @@ import { readPlainNumber } from '../src/cleaning/numbering-plans.js';
 import '../src/mapping/compile.js';
 import { findStep } from '../src/mapping/steps.js';
 import { expectAsLibphonenumber, type PhoneFormat } from './helpers/phones.js';
+import { turnEventLoopAfterEachTest } from './helpers/event-loop.js';
 
 // numbering-plans.ts re-traces libphonenumber-js's parse of a plain number with expressions compiled once. It
 // must find what libphonenumber-js finds — calling code, national number, country, validity — wherever it
@@ -95,6 +96,9 @@ function expectRuleAsLibphonenumber(
     for (const text of texts) expectAsLibphonenumber(run, text, country, format);
   }
 }
+
+// Each test is CPU-bound for seconds: the runner's messages are read between them.
+turnEventLoopAfterEachTest();
 
 describe('plain numbers read with compiled numbering plans', () => {
   const texts = [

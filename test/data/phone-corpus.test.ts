@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { CountryCode } from 'libphonenumber-js/max';
 import { describe, expect, it } from 'vitest';
+import { turnEventLoopAfterEachTest } from '../helpers/event-loop.js';
 import { countryCode } from '../../src/cleaning/country.js';
 import '../../src/mapping/compile.js';
 import { findStep, type StepContext } from '../../src/mapping/steps.js';
@@ -14,6 +15,9 @@ const rule = (name: string, options?: unknown) => {
 };
 
 // A real export whose phones come in many shapes (datablist customers-10000.csv, public test data).
+// Each test is CPU-bound for seconds: the runner's messages are read between them.
+turnEventLoopAfterEachTest();
+
 describe('phone corpus: datablist customers-10000.csv', () => {
   const file = dataPath('datablist/customers-10000.csv');
   /** Enough CSV for this file: quoted fields may hold commas, no quoted newlines. */
@@ -61,34 +65,34 @@ describe('phone corpus: datablist customers-10000.csv', () => {
 
   // The rule reads plain numbers with compiled numbering plans (src/cleaning/numbering-plans.ts): on this real
   // file, under each row's own country and under fixed defaults, it must give what libphonenumber-js alone gives.
-  it('gives every phone, in each format and as its parts, what libphonenumber-js alone gives', () => {
+  it.each(
+    ['customers', 'leads'].flatMap((name) =>
+      (['e164', 'international', 'national', 'country'] as const).map((format) => [name, format] as const),
+    ),
+  )('gives every phone of %s, formatted %s, what libphonenumber-js alone gives', (name, format) => {
     let compared = 0;
-    for (const name of ['customers', 'leads']) {
-      const [header, ...lines] = readFileSync(dataPath(`datablist/${name}-10000.csv`), 'utf8')
-        .trim()
-        .split('\n');
-      const columns = parseLine(header ?? '');
-      const phones = columns.filter((c) => /phone/i.test(c)).map((c) => columns.indexOf(c));
-      const countryAt = columns.indexOf('Country');
-      for (const format of ['e164', 'international', 'national', 'country'] as const) {
-        const rules = new Map<string, ReturnType<typeof rule>>();
-        for (const line of lines) {
-          const row = parseLine(line);
-          const own = countryAt >= 0 ? (countryCode(row[countryAt] ?? '') ?? undefined) : undefined;
-          for (const country of [own, 'US', undefined] as (CountryCode | undefined)[]) {
-            const key = country ?? '';
-            if (!rules.has(key)) rules.set(key, rule('phone', country ? { country, format } : { format }));
-            const run = rules.get(key) as ReturnType<typeof rule>;
-            for (const at of phones) {
-              const text = row[at] ?? '';
-              if (text.trim() === '') continue;
-              expectAsLibphonenumber(run, text, country, format);
-              compared += 1;
-            }
-          }
+    const [header, ...lines] = readFileSync(dataPath(`datablist/${name}-10000.csv`), 'utf8')
+      .trim()
+      .split('\n');
+    const columns = parseLine(header ?? '');
+    const phones = columns.filter((c) => /phone/i.test(c)).map((c) => columns.indexOf(c));
+    const countryAt = columns.indexOf('Country');
+    const rules = new Map<string, ReturnType<typeof rule>>();
+    for (const line of lines) {
+      const row = parseLine(line);
+      const own = countryAt >= 0 ? (countryCode(row[countryAt] ?? '') ?? undefined) : undefined;
+      for (const country of [own, 'US', undefined] as (CountryCode | undefined)[]) {
+        const key = country ?? '';
+        if (!rules.has(key)) rules.set(key, rule('phone', country ? { country, format } : { format }));
+        const run = rules.get(key) as ReturnType<typeof rule>;
+        for (const at of phones) {
+          const text = row[at] ?? '';
+          if (text.trim() === '') continue;
+          expectAsLibphonenumber(run, text, country, format);
+          compared += 1;
         }
       }
     }
-    expect(compared).toBeGreaterThan(200_000);
+    expect(compared).toBeGreaterThan(50_000);
   });
 });
