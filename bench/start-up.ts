@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchArgs, fmt, median } from './common.js';
+import { benchArgs, fmt, median, seedMappingPlan } from './common.js';
 
 /**
  * npm run bench:start [-- --runs R --baseline DIR]
@@ -19,30 +19,13 @@ if (BASELINE) checkouts.push([`baseline (${path.basename(BASELINE)})`, BASELINE]
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'crm-bench-start-'));
 try {
-  const source = new Database(path.join(tmp, 'old.db'));
-  source.exec('CREATE TABLE old_crm_customers (id INTEGER PRIMARY KEY, name TEXT, email TEXT, phone TEXT)');
-  const insert = source.prepare('INSERT INTO old_crm_customers VALUES (?, ?, ?, ?)');
+  // The seed mapping on one SQLite file, as the PostgreSQL benchmarks have it on one database.
+  const file = new Database(path.join(tmp, 'crm.db'));
+  file.exec('CREATE TABLE old_crm_customers (id INTEGER PRIMARY KEY, name TEXT, email TEXT, phone TEXT)');
+  const insert = file.prepare('INSERT INTO old_crm_customers VALUES (?, ?, ?, ?)');
   for (let id = 1; id <= 100; id++) insert.run(id, `Jane Doe${id}`, `jane${id}@example.com`, '555-0100');
-  source.close();
-  writeFileSync(
-    path.join(tmp, 'plan.yaml'),
-    `version: 1
-name: start-up
-source: sqlite:./old.db
-target: sqlite:./new.db
-entities:
-  customers:
-    from: old_crm_customers
-    into: new_crm_customers
-    key: id
-    fields:
-      id: id
-      first_name: { from: name, transform: name.first }
-      last_name: { from: name, transform: name.last }
-      email: { from: email, clean: email }
-      phone: phone
-`,
-  );
+  file.close();
+  writeFileSync(path.join(tmp, 'plan.yaml'), seedMappingPlan('start-up', 'sqlite:./crm.db'));
 
   /** Wall clock of one command, in its own process. */
   const timed = (args: readonly string[]): number => {

@@ -46,6 +46,21 @@ function packagesImportedBy(args: readonly string[], cwd: string): Set<string> {
   return new Set(readFileSync(log, 'utf8').split('\n').filter(Boolean));
 }
 
+/** A one-row seed load on SQLite, its phone field as given (none by default): what it imported, the rows it wrote. */
+function seedRun(dir: string, phone?: string): { imported: Set<string>; written: unknown[] } {
+  const plan = seedPlan({ source: 'sqlite:./old.db', target: 'sqlite:./new.db', ...(phone ? { phone } : {}) });
+  writeFileSync(path.join(dir, 'plan.yaml'), plan);
+  const source = new Database(path.join(dir, 'old.db'));
+  source.exec(`CREATE TABLE old_crm_customers (id INTEGER PRIMARY KEY, name TEXT, email TEXT, phone TEXT);
+    INSERT INTO old_crm_customers VALUES (1, 'Scott, Michael C.', 'michael@example.com', '030 1234567');`);
+  source.close();
+  const imported = packagesImportedBy(['run', 'plan.yaml'], dir);
+  const target = new Database(path.join(dir, 'new.db'), { readonly: true });
+  const written = target.prepare('SELECT * FROM new_crm_customers').all();
+  target.close();
+  return { imported, written };
+}
+
 const DRIVERS = ['pg', 'pg-copy-streams', 'pg-logical-replication', 'mysql2', '@vlasky/zongji', 'better-sqlite3'];
 const QUEUE = ['bullmq', 'ioredis'];
 /** What only the phone and country rules need (required, so the module hooks do not see them: the exit list does). */
@@ -65,39 +80,16 @@ describe('start-up', () => {
   });
 
   it('a SQLite run imports the SQLite driver alone, and no queue', () => {
-    writeFileSync(path.join(tmp.dir, 'plan.yaml'), seedPlan({ source: 'sqlite:./old.db', target: 'sqlite:./new.db' }));
-    const db = new Database(path.join(tmp.dir, 'old.db'));
-    db.exec(`CREATE TABLE old_crm_customers (id INTEGER PRIMARY KEY, name TEXT, email TEXT);
-      INSERT INTO old_crm_customers VALUES (1, 'Scott, Michael C.', 'michael@example.com');`);
-    db.close();
-    const imported = packagesImportedBy(['run', 'plan.yaml'], tmp.dir);
+    const { imported, written } = seedRun(tmp.dir);
+    expect(written).toEqual([{ id: 1, first_name: 'Michael', last_name: 'Scott', email: 'michael@example.com' }]);
     expect(imported).toContain('better-sqlite3');
     for (const name of [...DRIVERS.filter((d) => d !== 'better-sqlite3'), ...QUEUE, ...PHONES])
       expect(imported, name).not.toContain(name);
-    const target = new Database(path.join(tmp.dir, 'new.db'), { readonly: true });
-    expect(target.prepare('SELECT id, first_name, last_name FROM new_crm_customers').all()).toEqual([
-      { id: 1, first_name: 'Michael', last_name: 'Scott' },
-    ]);
-    target.close();
   });
 
   it('a run that cleans phones loads libphonenumber-js and the country names', () => {
-    writeFileSync(
-      path.join(tmp.dir, 'plan.yaml'),
-      seedPlan({
-        source: 'sqlite:./old.db',
-        target: 'sqlite:./new.db',
-        phone: '{ from: phone, clean: { phone: { country: DE } } }',
-      }),
-    );
-    const db = new Database(path.join(tmp.dir, 'old.db'));
-    db.exec(`CREATE TABLE old_crm_customers (id INTEGER PRIMARY KEY, name TEXT, email TEXT, phone TEXT);
-      INSERT INTO old_crm_customers VALUES (1, 'Jane Doe', 'jane@example.com', '030 1234567');`);
-    db.close();
-    const imported = packagesImportedBy(['run', 'plan.yaml'], tmp.dir);
-    const target = new Database(path.join(tmp.dir, 'new.db'), { readonly: true });
-    expect(target.prepare('SELECT phone FROM new_crm_customers').all()).toEqual([{ phone: '+49301234567' }]);
-    target.close();
+    const { imported, written } = seedRun(tmp.dir, '{ from: phone, clean: { phone: { country: DE } } }');
+    expect(written).toMatchObject([{ id: 1, phone: '+49301234567' }]);
     for (const name of PHONES) expect(imported, name).toContain(name);
   });
 });
