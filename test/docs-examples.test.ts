@@ -58,7 +58,17 @@ function yamlBlocks(file: string): Block[] {
 
 const ENV = new Proxy(
   {},
-  { get: (_t, name) => (typeof name === 'string' ? (name.endsWith('KEY') ? 'k'.repeat(32) : 'secret') : undefined) },
+  {
+    get: (_t, name) =>
+      typeof name !== 'string'
+        ? undefined
+        : name.endsWith('KEY')
+          ? 'k'.repeat(32)
+          : // A whole connection URL (`target: ${env:CRM_EXPORT_TARGET}`) must name a kind of database.
+            /SOURCE|TARGET|URL$/.test(name)
+            ? 'postgres://crm@db/crm'
+            : 'secret',
+  },
 ) as NodeJS.ProcessEnv;
 const WRAPPER = 'version: 1\nsource: "sqlite::memory:"\ntarget: "sqlite::memory:"\n';
 

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { openSource, openTarget } from '../src/connectors/index.js';
 import { formatPlanIssue, PlanError } from '../src/errors.js';
 import { parsePlan } from '../src/plan/load.js';
 
@@ -170,6 +171,30 @@ describe('plan errors', () => {
       '    key: id\n    strategy: incremental\n    cursor: u\n    deletes: hard\n    tombstone: gone\n',
       ['"tombstone" names the column soft deletes set', 'deletes: soft'],
     ],
+    [
+      'misspelt database kind of the source',
+      'source: sqlite:./old.db',
+      'source: postgress://crm@db/crm',
+      ['plan.yaml:2:9', 'unknown database kind "postgress:"', 'did you mean "postgres"?'],
+    ],
+    [
+      'misspelt database kind of the target',
+      'target: sqlite:./new.db',
+      'target: sqllite:./new.db',
+      ['plan.yaml:3:9', 'unknown database kind "sqllite:"', 'did you mean "sqlite"?'],
+    ],
+    [
+      'a target that is no URL',
+      'target: sqlite:./new.db',
+      'target: ./new.db',
+      ['plan.yaml:3:9', 'not a connection URL', 'use one of: sqlite:…'],
+    ],
+    [
+      'misspelt database kind among several targets',
+      'target: sqlite:./new.db',
+      'targets:\n  crm: sqlite:./new.db\n  warehouse: mysqll://root@db/dw',
+      ['plan.yaml:5:14', 'unknown database kind "mysqll:"', 'did you mean "mysql"?'],
+    ],
   ];
 
   it('reads the incremental keys, with soft deletes tombstoning deleted_at unless told otherwise', () => {
@@ -215,6 +240,25 @@ describe('plan errors', () => {
       hash,
     );
     expect(parsePlan(incremental.replace('cursor: updated_at', 'cursor: modified'), 'p.yaml', {}).hash).not.toBe(hash);
+  });
+
+  it('names the database kind meant when a URL given outside a plan names none', async () => {
+    await expect(openSource('postgress://root@db/crm', { baseDir: '.' })).rejects.toMatchObject({
+      code: 'E_PLAN',
+      message: 'unknown database kind "postgress:"',
+      hint: 'did you mean "postgres"?',
+    });
+    await expect(openTarget('crm.db', { baseDir: '.' })).rejects.toMatchObject({
+      message: 'not a connection URL',
+      hint: expect.stringContaining('use one of: sqlite:…'),
+    });
+  });
+
+  it('gives a URL whose variable is not set one error, not a second for its kind', () => {
+    const issues = issuesOf(VALID.replace('source: sqlite:./old.db', 'source: ${env:NOT_SET_HERE}'));
+    expect(issues).toEqual([
+      expect.stringContaining('plan.yaml:2:9: error: source: environment variable NOT_SET_HERE is not set'),
+    ]);
   });
 
   it.each(CASES)('%s', (_what, from, to, expected) => {

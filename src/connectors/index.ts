@@ -24,7 +24,7 @@ const CONNECTORS: readonly ConnectorEntry[] = [
   { schemes: ['jsonl'], load: async () => (await import('./jsonl/jsonl-connector.js')).jsonlConnector },
 ];
 
-export const SCHEMES: readonly string[] = CONNECTORS.flatMap((c) => c.schemes);
+const SCHEMES: readonly string[] = CONNECTORS.flatMap((c) => c.schemes);
 
 function connectorFor(url: string): ConnectorEntry | undefined {
   const scheme = schemeOf(url);
@@ -43,7 +43,10 @@ export function unknownScheme(url: string): { message: string; hint: string } | 
 
 async function connectorOrThrow(url: string): Promise<Connector> {
   const connector = connectorFor(url);
-  if (!connector) throw new CrmMigrateError('E_PLAN', unknownScheme(url)?.message ?? 'unknown URL');
+  if (!connector) {
+    const unknown = unknownScheme(url);
+    throw new CrmMigrateError('E_PLAN', unknown?.message ?? 'unknown URL', { hint: unknown?.hint });
+  }
   return connector.load();
 }
 

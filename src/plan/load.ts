@@ -14,6 +14,7 @@ import { dedupeGroupIssues } from '../dedupe/plan.js';
 import { unpivotTable, type UnpivotSpec } from '../connectors/shared/unpivot-source.js';
 import { parseQuarantineLimit, type QuarantineLimit } from './quarantine-limit.js';
 import { targetOfEntities, targetPart } from './targets.js';
+import { connectionIssues } from './connections.js';
 
 export const DEFAULT_BATCH_SIZE = 10_000;
 
@@ -151,6 +152,9 @@ export function parsePlan(text: string, file: string, options: LoadOptions = {})
   const parsed = PlanSchema.safeParse(resolved, { reportInput: true });
   if (!parsed.success) fail([...issues, ...zodIssues(parsed.error, located.locateKey)]);
   const input = parsed.data as z.infer<typeof PlanSchema>;
+  // A URL whose reference could not be resolved has its issue already: not a second one for what stands in for it.
+  const issueAt = new Set(issues.map((i) => i.path.join('.')));
+  issues.push(...connectionIssues(input).filter((i) => !issueAt.has(i.path.join('.'))));
   const entities = Object.entries(input.entities).map(([name, entity]) =>
     compileEntity(
       name,
