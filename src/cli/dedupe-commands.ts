@@ -1,6 +1,4 @@
 import { Option } from 'commander';
-import { parse } from 'csv-parse/sync';
-import { stringify } from 'csv-stringify/sync';
 import { readFile, writeFile } from 'node:fs/promises';
 import type { PairDecision } from '../index.js';
 import { decidePairs, listMerges, reviewPairs } from '../index.js';
@@ -24,6 +22,8 @@ export interface ReviewCommandOptions extends MergesCommandOptions {
 }
 
 async function emit(lines: unknown[][], csv: boolean | string | undefined, io: Io, plain: () => void): Promise<void> {
+  // The CSV packages are imported by the commands that write or read CSV, not at every command's start-up.
+  const { stringify } = await import('csv-stringify/sync');
   if (typeof csv === 'string') await writeFile(csv, stringify(lines));
   else if (csv) io.out(stringify(lines).replace(/\n$/, ''));
   else plain();
@@ -115,6 +115,7 @@ export async function reviewCommand(file: string, options: ReviewCommandOptions,
 }
 
 async function decide(plan: Plan, file: string, io: Io): Promise<number> {
+  const { parse } = await import('csv-parse/sync');
   let rows: Record<string, string>[];
   try {
     rows = parse<Record<string, string>>(await readFile(file), { columns: true, skip_empty_lines: true, bom: true });

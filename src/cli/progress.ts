@@ -1,4 +1,5 @@
-import cliProgress from 'cli-progress';
+import type * as CliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
 import type { EntityProgress } from '../index.js';
 import { int } from './format.js';
 
@@ -26,6 +27,8 @@ export function timeLeft(remaining: number, rowsPerSecond: number): string {
 
 /** A bar per entity with rows/s, ETA and quarantined count, on stderr so stdout stays machine-readable. */
 function bars(stream: NodeJS.WriteStream): ProgressView {
+  // Required here: only a terminal draws bars, and the package's 17 modules were loaded by every command.
+  const cliProgress = createRequire(import.meta.url)('cli-progress') as typeof CliProgress;
   const multi = new cliProgress.MultiBar(
     {
       stream,
@@ -36,7 +39,7 @@ function bars(stream: NodeJS.WriteStream): ProgressView {
     },
     cliProgress.Presets.shades_classic,
   );
-  const entries = new Map<string, { bar: cliProgress.SingleBar; start: number; startRead: number }>();
+  const entries = new Map<string, { bar: CliProgress.SingleBar; start: number; startRead: number }>();
   return {
     update(p) {
       let entry = entries.get(p.entity);

@@ -1,6 +1,4 @@
 import { Option } from 'commander';
-import { CsvError, parse } from 'csv-parse';
-import { stringify } from 'csv-stringify/sync';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { pipeline } from 'node:stream';
@@ -49,6 +47,8 @@ export async function quarantineCommand(file: string, options: QuarantineOptions
     if (!out) return io.out(line.replace(/\r?\n$/, ''));
     if (!out.write(line)) await once(out, 'drain');
   };
+  // The CSV packages are imported by the commands that write or read CSV, not at every command's start-up.
+  const { stringify } = await import('csv-stringify/sync');
   if (options.csv) await write(stringify([['entity', 'source_key', 'reasons', ...columns]]));
   const { run, count, runs } = await listQuarantine(plan, {
     entity: options.entity,
@@ -91,6 +91,7 @@ export async function quarantineCommand(file: string, options: QuarantineOptions
 }
 
 async function retry(plan: Plan, file: string, io: Io): Promise<number> {
+  const { CsvError, parse } = await import('csv-parse');
   const parser = parse({ columns: true, bom: true, skip_empty_lines: true });
   // pipe() would leave the file's errors unhandled (a missing file); pipeline() ends the parser with them, and the
   // loop reading the parser throws them. Its callback has nothing left to do.

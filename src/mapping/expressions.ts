@@ -1,4 +1,6 @@
-import { compileExpression, type Operators } from 'filtrex';
+import { createRequire } from 'node:module';
+import type * as Filtrex from 'filtrex';
+import type { Operators } from 'filtrex';
 import { z } from 'zod';
 import { isBlank as isBlankValue, type Value } from '../values.js';
 import { didYouMean } from '../suggest.js';
@@ -118,6 +120,8 @@ export function compileRowExpression(
       };
   }
   try {
+    // Required when a plan first holds an expression: most do not, and every command paid for the import.
+    const { compileExpression } = createRequire(import.meta.url)('filtrex') as typeof Filtrex;
     // Names resolve through the row's getter only: nothing of an object's prototype is ever reachable.
     const run = compileExpression(expression, {
       extraFunctions: FUNCTIONS,

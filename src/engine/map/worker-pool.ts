@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
+import { createRequire } from 'node:module';
+import type * as PiscinaModule from 'piscina';
 import type { EntityInput } from '../../plan/schema.js';
 import type { Row } from '../../values.js';
 import type { ChunkMapper, MappedChunk } from './chunk-mapper.js';
@@ -41,6 +42,9 @@ export function poolMapper(entity: BoundEntity, threads: number): ChunkMapper {
     sourceColumns: entity.sourceColumns,
     targetColumns: entity.targetColumns,
   };
+  // Required here, not imported at the top: most runs map on the main thread, and piscina took 60 ms of every
+  // command's start-up.
+  const { Piscina } = createRequire(import.meta.url)('piscina') as typeof PiscinaModule;
   const pool = new Piscina<Row[], Omit<MappedChunk, 'rows'>>({
     filename: workerFile(),
     workerData: spec,
