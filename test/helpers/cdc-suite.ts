@@ -234,7 +234,11 @@ export function changeCaptureSuite(
       const following = followPlan(f.plan(), { signal: stop.signal, maxWaitMs: 20, retryMs: 300 });
       following.catch(() => undefined);
       await f.source.exec(`UPDATE contacts SET first_name = 'Before' WHERE id = 1`);
-      await sleep(500);
+      // Restarted once the follower follows: a restart while it is still connecting, as a loaded machine can make
+      // it, tests its start instead (which fails, as it should, with the source down).
+      const caughtUp = Date.now() + 30_000;
+      while (Date.now() < caughtUp && (await people(f)).find((r) => r.id === 1)?.first_name !== 'Before')
+        await sleep(50);
       await server().restart();
       await f.source.exec(
         `UPDATE contacts SET first_name = 'After' WHERE id = 2`,
