@@ -1,5 +1,5 @@
+import { requireOnDemand } from '../require-on-demand.js';
 import type countryLists from 'i18n-iso-countries';
-import { createRequire } from 'node:module';
 import type { StepDefinition } from '../mapping/steps.js';
 import { builtinStep, invalid } from '../mapping/steps.js';
 import { changed, textRule } from './rule-helpers.js';
@@ -18,9 +18,8 @@ let names: CountryNames | undefined;
  */
 function countries(): CountryNames {
   if (names) return names;
-  const require = createRequire(import.meta.url);
-  const loaded = require('i18n-iso-countries') as CountryNames;
-  for (const language of LANGUAGES) loaded.registerLocale(require(`i18n-iso-countries/langs/${language}.json`));
+  const loaded = requireOnDemand('i18n-iso-countries') as CountryNames;
+  for (const language of LANGUAGES) loaded.registerLocale(requireOnDemand(`i18n-iso-countries/langs/${language}.json`));
   return (names = loaded);
 }
 

@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { domainToASCII, domainToUnicode } from 'node:url';
 // validator's one function, not its index: the index requires all 114 of its modules at every start-up.
 import isEmailModule from 'validator/lib/isEmail.js';
@@ -7,6 +6,7 @@ import { builtinStep, invalid, ok, type StepDefinition, type StepIssue } from '.
 import { fixed, textRule } from './rule-helpers.js';
 import { domainCorrection, domainVerdict } from './mail-domains.js';
 import { isCommonEmail } from './common-email.js';
+import { requireOnDemand } from '../require-on-demand.js';
 
 /** The steps this module defines, registered with the rest in mapping/builtin-steps.ts. */
 export const STEPS: StepDefinition<unknown>[] = [];
@@ -26,7 +26,7 @@ let disposable: ReadonlySet<string> | undefined;
  * check: imported by every command, it took about a sixth of each one's start-up.
  */
 function disposableDomains(): ReadonlySet<string> {
-  return (disposable ??= new Set(createRequire(import.meta.url)('disposable-email-domains') as string[]));
+  return (disposable ??= new Set(requireOnDemand('disposable-email-domains') as string[]));
 }
 
 /**

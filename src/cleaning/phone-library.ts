@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { requireOnDemand } from '../require-on-demand.js';
 import type * as Core from 'libphonenumber-js/core';
 import type { CountryCode, MetadataJson, PhoneNumber } from 'libphonenumber-js/core';
 
@@ -22,9 +22,8 @@ let library: PhoneLibrary | undefined;
  */
 export function phoneLibrary(): PhoneLibrary {
   if (library) return library;
-  const require = createRequire(import.meta.url);
-  const core = require('libphonenumber-js/core') as typeof Core;
-  const max = require('libphonenumber-js/metadata.max.json') as MetadataJson;
+  const core = requireOnDemand('libphonenumber-js/core') as typeof Core;
+  const max = requireOnDemand('libphonenumber-js/metadata.max.json') as MetadataJson;
   // Each call with the metadata after the arguments given, as max/index.cjs's `call` makes it.
   const withMax =
     (entry: (...args: never[]) => unknown) =>

@@ -1,10 +1,10 @@
-import { createRequire } from 'node:module';
 import type * as Filtrex from 'filtrex';
 import type { Operators } from 'filtrex';
 import { z } from 'zod';
 import { isBlank as isBlankValue, type Value } from '../values.js';
 import { didYouMean } from '../suggest.js';
 import { builtinStep, invalid, ok, type StepContext, type StepDefinition } from './steps.js';
+import { requireOnDemand } from '../require-on-demand.js';
 
 /** The steps this module defines, registered with the rest in mapping/builtin-steps.ts. */
 export const STEPS: StepDefinition<unknown>[] = [];
@@ -121,7 +121,7 @@ export function compileRowExpression(
   }
   try {
     // Required when a plan first holds an expression: most do not, and every command paid for the import.
-    const { compileExpression } = createRequire(import.meta.url)('filtrex') as typeof Filtrex;
+    const { compileExpression } = requireOnDemand('filtrex') as typeof Filtrex;
     // Names resolve through the row's getter only: nothing of an object's prototype is ever reachable.
     const run = compileExpression(expression, {
       extraFunctions: FUNCTIONS,

@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
 import type * as PiscinaModule from 'piscina';
 import type { EntityInput } from '../../plan/schema.js';
 import type { Row } from '../../values.js';
 import type { ChunkMapper, MappedChunk } from './chunk-mapper.js';
 import type { BoundEntity, TargetColumn } from '../schema-check.js';
+import { requireOnDemand } from '../../require-on-demand.js';
 
 /** What a mapping thread needs to compile the entity on its own: plain data, cloned once per thread. */
 export interface MapWorkerSpec {
@@ -44,7 +44,7 @@ export function poolMapper(entity: BoundEntity, threads: number): ChunkMapper {
   };
   // Required here, not imported at the top: most runs map on the main thread, and piscina took 60 ms of every
   // command's start-up.
-  const { Piscina } = createRequire(import.meta.url)('piscina') as typeof PiscinaModule;
+  const { Piscina } = requireOnDemand('piscina') as typeof PiscinaModule;
   const pool = new Piscina<Row[], Omit<MappedChunk, 'rows'>>({
     filename: workerFile(),
     workerData: spec,
