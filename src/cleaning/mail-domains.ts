@@ -1,6 +1,7 @@
 import emailSpellChecker from '@zootools/email-spell-checker';
 import { parse as parseDomain } from 'tldts';
 import { editDistance } from '../dedupe/edit-distance.js';
+import { VerdictTable } from './verdict-table.js';
 
 /**
  * What the email rule may say about an address's domain without ever damaging a real one. The spell checker
@@ -130,8 +131,8 @@ export interface DomainVerdict {
   /** The domain a mistyped one was meant to be, or null when it may not be touched. */
   readonly correction: string | null;
 }
-const verdicts = new Map<string, DomainVerdict>();
 const FINE: DomainVerdict = Object.freeze({ placeholder: false, correction: null });
+const verdicts = new VerdictTable<DomainVerdict>(FINE, DOMAIN_CACHE_LIMIT);
 const PLACEHOLDER: DomainVerdict = Object.freeze({ placeholder: true, correction: null });
 
 /**
@@ -142,10 +143,9 @@ const PLACEHOLDER: DomainVerdict = Object.freeze({ placeholder: true, correction
 export function domainVerdict(domain: string): DomainVerdict {
   let verdict = verdicts.get(domain);
   if (verdict === undefined) {
-    if (verdicts.size >= DOMAIN_CACHE_LIMIT) verdicts.clear();
     const correction = isPlaceholderDomain(domain) ? undefined : safeCorrection(domain);
     verdict = correction === undefined ? PLACEHOLDER : correction === null ? FINE : { placeholder: false, correction };
-    verdicts.set(detached(domain), verdict);
+    verdicts.set(domain, verdict);
   }
   return verdict;
 }
@@ -153,15 +153,6 @@ export function domainVerdict(domain: string): DomainVerdict {
 /** The domain a mistyped one was meant to be, or null when it may not be touched. */
 export function domainCorrection(domain: string): string | null {
   return domainVerdict(domain).correction;
-}
-
-/**
- * A copy of a string that holds no reference to a larger one. A value sliced from a decoded chunk (as the
- * connectors' decoders hand them out) keeps that whole chunk alive for as long as it is held: a cache of
- * 100,000 domains keyed by slices could hold as many 64 KB chunks, memory growing with the table.
- */
-function detached(text: string): string {
-  return (' ' + text).slice(1);
 }
 
 /** Whether a major provider is one slip from the domain: the only correction a plausible domain may get. */
