@@ -27,6 +27,7 @@ import { READ_CHUNK, spanReader } from './read-again.js';
 import { EMPTY_DIGEST, foldKey, writeRefusedBatch, type BatchContent } from './refused-rows.js';
 import type { BoundEntity } from '../schema-check.js';
 import { poolMapper } from '../map/worker-pool.js';
+import { chooseScavenges } from './scavenges.js';
 
 export interface EntityProgress {
   readonly entity: string;
@@ -126,6 +127,7 @@ export async function loadEntity(options: {
       }
     | undefined;
 }): Promise<EntityResult> {
+  chooseScavenges();
   const { source, target, runId, entity, signal } = options;
   const { plan } = entity;
   const incremental = plan.strategy === 'incremental';
