@@ -1,4 +1,10 @@
-import { loadPlan, runPlan, verifyPlan } from '../src/index.js';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type * as Library from '../src/index.js';
+
+// The library as a user's import gets it: the package's entry, the bundle (scripts/bundle.ts), not dist/src/.
+const entry = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bundle/index.js');
+const { loadPlan, runPlan, verifyPlan } = (await import(entry)) as typeof Library;
 
 // One crm-migrate command in its own process, so its peak RSS and CPU time are its own. `run` (default) starts
 // afresh; `increment` runs the plan again from its checkpoint; `verify` compares. Prints one JSON line:

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The package's command: a thin shim over the compiled CLI (built by `npm ci` through `prepare`).
-import { main } from '../dist/src/cli/main.js';
+// The package's command: a thin shim over the bundled CLI (built by `npm ci` through `prepare`).
+import { main } from '../dist/bundle/cli.js';
 
 // A reader that stops early (`crm-migrate merges PLAN --csv | head`) closes the pipe: that ends the output,
 // it is not a failure worth a stack trace.

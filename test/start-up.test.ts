@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from './helpers/databases.js';
@@ -43,6 +43,8 @@ function packagesImportedBy(args: readonly string[], cwd: string): Set<string> {
     { cwd, encoding: 'utf8', env: { ...process.env, PACKAGE_LOG: log } },
   );
   expect(done.status, done.stderr).toBe(0);
+  // No file: not one package resolved (the bundle holds what every command loads, scripts/bundle.ts).
+  if (!existsSync(log)) return new Set();
   return new Set(readFileSync(log, 'utf8').split('\n').filter(Boolean));
 }
 
@@ -75,10 +77,9 @@ describe('start-up', () => {
   });
   afterEach(() => tmp.remove());
 
-  it('--version imports no driver and no queue', () => {
-    const imported = packagesImportedBy(['--version'], tmp.dir);
-    expect(imported.has('commander')).toBe(true);
-    for (const name of [...DRIVERS, ...QUEUE, ...PHONES, ...ON_DEMAND]) expect(imported, name).not.toContain(name);
+  it('--version imports no package beside the bundle: no driver, no queue', () => {
+    // commander, zod and yaml are in dist/bundle/ (scripts/bundle.ts); the runs below show the hooks see the rest.
+    expect(packagesImportedBy(['--version'], tmp.dir)).toEqual(new Set());
   });
 
   it('a SQLite run imports the SQLite driver alone, and no queue', () => {
