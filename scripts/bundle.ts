@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
  * `npm run build`'s second step: the compiled library, CLI and worker threads bundled into dist/bundle/, which
  * the package's entry points load. Node 20 spends about a millisecond on each ES module it loads; a command
  * loaded some 300 (our own ~120, zod's 95, yaml's 72) and took ~340 ms to import the library, ~160 ms bundled
- * (BENCHMARKS.md, "Start-up"). dist/src/ stays as tsc wrote it: its type declarations, and the modules that
+ * (BENCHMARKS.md, "Three cuts"). dist/src/ stays as tsc wrote it: its type declarations, and the modules that
  * tests run from source use as their worker threads.
  *
  * Bundled: the pure-JavaScript packages every command loads. Kept external: native addons, database drivers
