@@ -39,7 +39,7 @@ await build({
   entryPoints: {
     index: 'dist/src/index.js',
     cli: 'dist/src/cli/main.js',
-    // Beside the chunks that start them: src/engine/map/worker-pool.ts and scale/chunk-threads.ts look there.
+    // Beside the chunks that start them: src/engine/worker-module.ts looks there.
     'map-worker': 'dist/src/engine/map/map-worker.js',
     'chunk-worker': 'dist/src/engine/scale/chunk-worker.js',
   },

@@ -1,12 +1,10 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type * as PiscinaModule from 'piscina';
 import type { EntityInput } from '../../plan/schema.js';
 import type { Row } from '../../values.js';
 import type { ChunkMapper, MappedChunk } from './chunk-mapper.js';
 import type { BoundEntity, TargetColumn } from '../schema-check.js';
 import { requireOnDemand } from '../../require-on-demand.js';
+import { workerModule } from '../worker-module.js';
 
 /** What a mapping thread needs to compile the entity on its own: plain data, cloned once per thread. */
 export interface MapWorkerSpec {
@@ -16,17 +14,6 @@ export interface MapWorkerSpec {
   readonly keys: Readonly<Record<string, string>>;
   readonly sourceColumns: readonly string[];
   readonly targetColumns: readonly TargetColumn[];
-}
-
-/**
- * The compiled worker module. Built, it sits beside this file. Run from source (vitest), Node 20 cannot load
- * a .ts worker, so the build's copy is used: `npm test` builds first.
- */
-function workerFile(): string {
-  const here = fileURLToPath(import.meta.url);
-  const sibling = path.join(path.dirname(here), 'map-worker.js');
-  if (existsSync(sibling)) return sibling;
-  return path.resolve(path.dirname(here), '../../../dist/src/engine/map/map-worker.js');
 }
 
 /**
@@ -46,7 +33,7 @@ export function poolMapper(entity: BoundEntity, threads: number): ChunkMapper {
   // command's start-up.
   const { Piscina } = requireOnDemand('piscina') as typeof PiscinaModule;
   const pool = new Piscina<Row[], Omit<MappedChunk, 'rows'>>({
-    filename: workerFile(),
+    filename: workerModule(import.meta.url, 'engine/map/map-worker.js'),
     workerData: spec,
     minThreads: 0,
     maxThreads: threads,

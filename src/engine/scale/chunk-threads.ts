@@ -1,11 +1,9 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Counts } from '../../connectors/contract.js';
 import { CrmMigrateError, type ErrorCode } from '../../errors.js';
 import type { PlanOrigin } from '../../plan/load.js';
 import type { BoundEntity } from '../schema-check.js';
+import { workerModule } from '../worker-module.js';
 import { jobEntityOf, type ChunkJob, type JobEntity } from './chunk-job.js';
 
 /** What a chunk worker thread starts with: the plan's text, the run, and the entity as the coordinator bound it. */
@@ -21,14 +19,6 @@ export type FromWorker =
   | { type: 'progress'; index: number; counts: Counts; total: number }
   | { type: 'done'; index: number; counts: Counts; stopped: boolean }
   | { type: 'error'; code: ErrorCode; message: string; hint: string | undefined };
-
-/** The compiled worker module: beside this file when built; run from source (vitest), the build's copy. */
-function workerFile(): string {
-  const here = fileURLToPath(import.meta.url);
-  const sibling = path.join(path.dirname(here), 'chunk-worker.js');
-  if (existsSync(sibling)) return sibling;
-  return path.resolve(path.dirname(here), '../../../dist/src/engine/scale/chunk-worker.js');
-}
 
 /**
  * Loads `jobs` on `threads` worker threads, each taking the next chunk when it finishes one. A failure in
@@ -63,7 +53,7 @@ export async function loadOnThreads(options: {
   options.signal?.addEventListener('abort', onAbort);
   const one = (): Promise<void> =>
     new Promise<void>((resolve) => {
-      const worker = new Worker(workerFile(), { workerData: start });
+      const worker = new Worker(workerModule(import.meta.url, 'engine/scale/chunk-worker.js'), { workerData: start });
       workers.push(worker);
       const give = () => {
         const job = failure || stopped ? undefined : queue.shift();
