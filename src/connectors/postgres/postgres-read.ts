@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import pgCopy from 'pg-copy-streams';
+import { CopyOutStream } from './copy-out-stream.js';
 import type { Row } from '../../values.js';
 import type { Position, ReadRequest, TableInfo } from '../contract.js';
 import { quoteIdentifier } from '../shared/identifiers.js';
@@ -43,7 +43,7 @@ export async function* copyOut(
   const sql = `COPY (SELECT ${request.columns.map((c) => quoteIdentifier(c)).join(', ')} FROM ${qualified(request.table)} ${where} ORDER BY ${orderColumns(info, request.key).join(', ')}) TO STDOUT`;
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const stream = client.query(pgCopy.to(sql));
+    const stream = client.query(new CopyOutStream(sql));
     const decoder = new CopyTextDecoder(parsers);
     yield* streamBatches(stream, (chunk: Buffer, push) => decoder.push(chunk, push), request.batchSize);
     decoder.end();
