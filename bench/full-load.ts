@@ -146,6 +146,12 @@ try {
     console.log(
       `\ninside the process (the run's own duration): one ${fmt(a.inside)}, parallel: 2 ${fmt(b.inside)} rows/s; targets: ≥ 0.60 × raw, ≥ 3 × pgloader`,
     );
+    // Each run's own ratios pair measurements taken minutes apart, not across the whole run: on a machine whose
+    // speed drifts, their median says more than the ratio of the medians above.
+    const paired = (against: number[]) => median(one.map((r, i) => (against[i] ?? 0) / r.wallMs)).toFixed(2);
+    console.log(
+      `one process, each run's own ratio (median): ${paired(base)} × raw${withPgloader ? `, ${paired(loader)} × pgloader` : ''}`,
+    );
   });
 } finally {
   rmSync(tmp, { recursive: true, force: true });
