@@ -6,7 +6,7 @@ import { loadPlan } from '../src/plan/load.js';
 import { scratchMigration, type ScratchMigration } from './helpers/sql-databases.js';
 
 // The source's row count, shown as progress's total, is counted beside the load, not before it
-// (load-entity.ts, progressReporter): every report must still carry the whole table's count, a resumed run's too.
+// (src/engine/write/progress-reporter.ts): every report must still carry the whole table's count, a resumed run's too.
 const ROWS = 3000;
 const plan = (m: ScratchMigration) => `version: 1
 name: progress_total

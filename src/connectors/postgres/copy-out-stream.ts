@@ -21,7 +21,8 @@ const IN_COPY = new Set([0x48, COPY_DATA, 0x53, 0x4e, 0x41]);
  * connection, errors and completion are kept) with its message parser replaced. PostgreSQL sends each row as a
  * CopyData message of its own; the library's parser slices a Buffer for every message and concatenates them
  * again. This one moves each message's content left over the headers, inside the chunk the socket gave, and
- * passes on one piece per chunk: 683 → 512 ms of CPU to read 1,000,000 customer rows (BENCHMARKS.md).
+ * passes on one piece per chunk: ~570–595 → 459–507 ms of CPU to read and decode 1,000,000 customer rows
+ * (BENCHMARKS.md, "Three more cuts").
  */
 export class CopyOutStream extends CopyToQuery {
   /** A message header cut by a chunk's end, as far as it came. */

@@ -28,6 +28,7 @@ import { EMPTY_DIGEST, foldKey, writeRefusedBatch, type BatchContent } from './r
 import type { BoundEntity } from '../schema-check.js';
 import { poolMapper } from '../map/worker-pool.js';
 import { chooseScavenges } from './scavenges.js';
+import { progressReporter } from './progress-reporter.js';
 
 export interface EntityProgress {
   readonly entity: string;
@@ -361,6 +362,7 @@ export async function loadEntity(options: {
     if (removesDeleted && !stopped)
       await removeDeleted({ source, target, runId, planName: options.planName ?? '', entity, counts, checkpoint });
   } catch (error) {
+    progress.abandon();
     await batches.abandon();
     throw error;
   } finally {
@@ -369,42 +371,4 @@ export async function loadEntity(options: {
   await progress.counted;
   report(!stopped);
   return { counts, stopped };
-}
-
-/**
- * Reports progress with the source's row count as its total. The count is a full scan of the table (PostgreSQL:
- * ~120 ms a million rows) that only progress needs: it runs beside the load instead of before it, not at all
- * when nobody listens, and a report waits until it is known. A failed count leaves the total at the rows read:
- * progress is no reason to fail a load whose reads succeed.
- */
-function progressReporter(
-  listener: ((progress: EntityProgress) => void) | undefined,
-  alreadyRead: number,
-  count: () => Promise<number>,
-): { report(progress: Omit<EntityProgress, 'total'>): void; counted: Promise<void> } {
-  if (!listener) return { report: () => undefined, counted: Promise.resolve() };
-  /** Undefined until counted, null when the count failed. */
-  let rows: number | null | undefined;
-  let waiting: Omit<EntityProgress, 'total'> | undefined;
-  const emit = (p: Omit<EntityProgress, 'total'>) =>
-    listener({ ...p, total: rows === null || rows === undefined ? p.counts.read : alreadyRead + rows });
-  const counted = count().then(
-    (n) => {
-      rows = n;
-    },
-    () => {
-      rows = null;
-    },
-  );
-  void counted.then(() => {
-    if (waiting) emit(waiting);
-    waiting = undefined;
-  });
-  return {
-    counted,
-    report(p) {
-      if (rows === undefined) waiting = p;
-      else emit(p);
-    },
-  };
 }
