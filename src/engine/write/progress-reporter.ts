@@ -20,17 +20,15 @@ export function progressReporter(
     if (!abandoned) listener({ ...p, total: rows === null || rows === undefined ? p.counts.read : alreadyRead + rows });
   };
   const counted = count().then(
-    (n) => {
-      rows = n;
-    },
-    () => {
-      rows = null;
-    },
+    (n) => known(n),
+    () => known(null),
   );
-  void counted.then(() => {
+  /** The count came back (null: it failed): the report that waited for it goes out at once, in order. */
+  function known(n: number | null): void {
+    rows = n;
     if (waiting) emit(waiting);
     waiting = undefined;
-  });
+  }
   return {
     counted,
     report(p) {
